@@ -1,0 +1,17 @@
+import { BaseCommand } from '../../cli/base-command.js';
+import { assertConfigUsable } from '../../core/config/index.js';
+
+export default class ConfigCheck extends BaseCommand {
+  static override summary = 'Validate the site configuration, including the production rules.';
+  static override description = 'Lists every problem at once and exits with code 2 when there is any; exit 0 means `shopdb serve` will accept it.';
+  static override examples = ['<%= config.bin %> config check', '<%= config.bin %> config check --env-file /srv/shopdb/.env --json'];
+  static override enableJsonFlag = true;
+
+  async run(): Promise<{ valid: true; mode: string; envFile: string | null }> {
+    const { flags } = await this.parse(ConfigCheck);
+    const config = this.loadSiteConfig(flags);
+    assertConfigUsable(config);
+    this.ui.result(`The configuration is valid for ${config.values.SHOPDB_ENV} mode.`);
+    return { valid: true, mode: config.values.SHOPDB_ENV, envFile: config.envFileFound ? config.envFile : null };
+  }
+}

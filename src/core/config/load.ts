@@ -1,0 +1,176 @@
+// Loads a site's configuration: the .env file, then the process environment over it (the
+// docker compose convention), then `NAME_FILE` secrets, then defaults. Every problem is
+// collected and reported at once.
+
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parseEnv } from 'node:util';
+import { ConfigError, type ConfigProblem } from '../errors.js';
+import { closestName, parseValue } from './parse.js';
+import { CONFIG_VAR_NAMES, configSchema, specOf, type ConfigValues, type ConfigVarName, type VarCondition } from './schema.js';
+
+export type ValueSource = 'default' | 'env-file' | 'environment' | 'secret-file' | 'unset';
+
+export interface LoadedConfig {
+  values: ConfigValues;
+  /** Absolute path of the .env file that was (or would have been) read. */
+  envFile: string;
+  envFileFound: boolean;
+  /** Relative paths in the configuration resolve against this folder (the .env's folder). */
+  baseDir: string;
+  sources: Record<ConfigVarName, ValueSource>;
+  /** Things worth telling the user that do not stop the command. */
+  warnings: ConfigProblem[];
+}
+
+export interface LoadConfigOptions {
+  /** Path of the site .env (absolute, or relative to `cwd`). */
+  envFile: string;
+  cwd: string;
+  /** The process environment; passed in so core never reads process.env itself. */
+  env: Readonly<Record<string, string | undefined>>;
+  /** Fail when the .env file does not exist (an explicit --env-file). */
+  requireEnvFile?: boolean;
+}
+
+const KNOWN_NAMES: readonly string[] = CONFIG_VAR_NAMES;
+const SECRET_NAMES = CONFIG_VAR_NAMES.filter((name) => specOf(name).type === 'secret');
+const FILE_SUFFIX = '_FILE';
+/** Prefixes that mark a variable as meant for shopdb, so an unknown one is probably a typo. */
+const KNOWN_PREFIXES = [...new Set(CONFIG_VAR_NAMES.map((name) => name.split('_')[0] + '_'))];
+/** Variables the test suite reads; they are not site configuration. */
+const TEST_PREFIX = 'SHOPDB_TEST_';
+
+function readEnvFile(path: string): Record<string, string> | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ConfigError(`Cannot read ${path}`, [], {
+      suggestion: `Check that the file is readable by this user (${(error as Error).message}).`,
+      cause: error,
+    });
+  }
+  return parseEnv(text) as Record<string, string>;
+}
+
+function suggestionFor(name: string, candidates: readonly string[]): string {
+  const close = closestName(name, candidates);
+  return close ? `did you mean ${close}? Rename it` : 'remove it, or see .env.example for the variables shopdb reads';
+}
+
+/** Does `condition` hold for the raw values seen so far? */
+export function conditionHolds(condition: VarCondition, raw: (name: string) => string | undefined): boolean {
+  const value = raw(condition.variable)?.trim().toLowerCase() ?? '';
+  if (condition.is === 'set') return value.length > 0;
+  const fallback = (configSchema as Record<string, { default?: string }>)[condition.variable]?.default ?? '';
+  return (value || fallback.toLowerCase()) === condition.is;
+}
+
+export function loadConfig(options: LoadConfigOptions): LoadedConfig {
+  const envFile = isAbsolute(options.envFile) ? options.envFile : resolve(options.cwd, options.envFile);
+  const baseDir = dirname(envFile);
+  const fileValues = readEnvFile(envFile);
+  const errors: ConfigProblem[] = [];
+  const warnings: ConfigProblem[] = [];
+
+  if (!fileValues && options.requireEnvFile) {
+    throw new ConfigError(`No configuration file at ${envFile}`, [], {
+      suggestion: 'Create one with `shopdb init`, or point --env-file at the site .env.',
+    });
+  }
+
+  // Unknown names in the .env are errors: a typo silently falling back to a default is how a
+  // site ends up talking to the wrong database.
+  for (const name of Object.keys(fileValues ?? {})) {
+    if (KNOWN_NAMES.includes(name)) {
+      if ((configSchema as Record<string, { environmentOnly?: true }>)[name]?.environmentOnly) {
+        warnings.push({ variable: name, problem: 'has no effect inside a .env file', fix: 'set it in the process environment instead' });
+      }
+      continue;
+    }
+    if (name.endsWith(FILE_SUFFIX) && SECRET_NAMES.includes(name.slice(0, -FILE_SUFFIX.length) as ConfigVarName)) continue;
+    errors.push({ variable: name, problem: `is not a shopdb variable (in ${envFile})`, fix: suggestionFor(name, KNOWN_NAMES) });
+  }
+  // In the process environment only our own prefix is ours to judge; warn, do not fail.
+  for (const name of Object.keys(options.env)) {
+    if (!name.startsWith('SHOPDB_') || name.startsWith(TEST_PREFIX) || KNOWN_NAMES.includes(name)) continue;
+    if (name.endsWith(FILE_SUFFIX) && SECRET_NAMES.includes(name.slice(0, -FILE_SUFFIX.length) as ConfigVarName)) continue;
+    warnings.push({ variable: name, problem: 'is set in the environment but shopdb does not read it', fix: suggestionFor(name, KNOWN_NAMES) });
+  }
+
+  const lookup = (name: string): { raw: string; source: ValueSource } | undefined => {
+    const fromEnv = options.env[name];
+    if (fromEnv !== undefined && fromEnv !== '') return { raw: fromEnv, source: 'environment' };
+    const fromFile = fileValues?.[name];
+    if (fromFile !== undefined && fromFile !== '') return { raw: fromFile, source: 'env-file' };
+    return undefined;
+  };
+
+  const values: Record<string, unknown> = {};
+  const sources = {} as Record<ConfigVarName, ValueSource>;
+
+  for (const name of CONFIG_VAR_NAMES) {
+    const spec = specOf(name);
+    let found = spec.environmentOnly ? envOnly(options.env, name) : lookup(name);
+
+    if (spec.type === 'secret') {
+      const fileRef = lookup(name + FILE_SUFFIX);
+      if (fileRef && found) {
+        errors.push({ variable: name, problem: `is set both directly and through ${name}${FILE_SUFFIX}`, fix: `keep only one of ${name} and ${name}${FILE_SUFFIX}` });
+        continue;
+      }
+      if (fileRef) {
+        const secretPath = isAbsolute(fileRef.raw) ? fileRef.raw : resolve(baseDir, fileRef.raw);
+        try {
+          found = { raw: readFileSync(secretPath, 'utf8').replace(/\r?\n$/, ''), source: 'secret-file' };
+        } catch (error) {
+          errors.push({ variable: name + FILE_SUFFIX, problem: `cannot read ${secretPath} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, fix: 'point it at a readable file that holds only the secret' });
+          continue;
+        }
+      }
+    }
+
+    const raw = found?.raw ?? spec.default;
+    sources[name] = found ? found.source : spec.default !== undefined ? 'default' : 'unset';
+    if (raw === undefined) {
+      values[name] = undefined;
+      continue;
+    }
+    const parsed = parseValue(raw, spec);
+    if (!parsed.ok) {
+      // Never echo a secret back in an error message.
+      const problem = spec.type === 'secret' ? 'is not valid' : parsed.problem;
+      errors.push({ variable: name, problem, fix: parsed.fix });
+      continue;
+    }
+    values[name] = spec.type === 'path' ? resolvePath(baseDir, parsed.value as string) : parsed.value;
+  }
+
+  if (errors.length > 0) {
+    throw new ConfigError(
+      `The configuration has ${errors.length} problem${errors.length === 1 ? '' : 's'}${fileValues ? ` (${envFile})` : ''}`,
+      errors,
+      { suggestion: `Fix ${errors.length === 1 ? 'it' : 'each one'} in ${fileValues ? envFile : 'the environment'} and run the command again.` },
+    );
+  }
+
+  if (fileValues && SECRET_NAMES.some((name) => fileValues[name])) {
+    const mode = statSync(envFile).mode & 0o777;
+    if ((mode & 0o077) !== 0) {
+      warnings.push({ variable: envFile, problem: `holds secrets but is readable by others (mode ${mode.toString(8)})`, fix: `run: chmod 600 ${envFile}` });
+    }
+  }
+
+  return { values: values as ConfigValues, envFile, envFileFound: fileValues !== undefined, baseDir, sources, warnings };
+}
+
+function envOnly(env: LoadConfigOptions['env'], name: string): { raw: string; source: ValueSource } | undefined {
+  const value = env[name];
+  return value !== undefined && value !== '' ? { raw: value, source: 'environment' } : undefined;
+}
+
+function resolvePath(baseDir: string, value: string): string {
+  return isAbsolute(value) ? value : resolve(baseDir, value);
+}

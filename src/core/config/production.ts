@@ -1,0 +1,114 @@
+// The production rules: what `shopdb serve` (and `doctor`, `config check`) refuse to run with
+// when SHOPDB_ENV=production. Every problem is reported at once, each naming its variable.
+
+import { ConfigError, type ConfigProblem } from '../errors.js';
+import { conditionHolds, type LoadedConfig } from './load.js';
+import { CONFIG_VAR_NAMES, specOf, type ConfigVarName } from './schema.js';
+
+/** Values people leave in from examples. Compared case-insensitively. */
+const PLACEHOLDER_SECRETS = new Set([
+  'change-me',
+  'changeme',
+  'change_me',
+  'replace-me',
+  'secret',
+  'password',
+  'default',
+  'example',
+  'test',
+  'todo',
+  'xxx',
+  'shopdb',
+]);
+
+export function isPlaceholderSecret(value: string, example?: string): boolean {
+  const lowered = value.trim().toLowerCase();
+  return PLACEHOLDER_SECRETS.has(lowered) || lowered.startsWith('change-me') || (example !== undefined && value === example);
+}
+
+export function productionProblems(config: LoadedConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const raw = (name: string): string | undefined => {
+    const value = config.values[name as ConfigVarName];
+    return value === undefined ? undefined : Array.isArray(value) ? value.join(',') : String(value);
+  };
+
+  for (const name of CONFIG_VAR_NAMES) {
+    const spec = specOf(name);
+    const value = config.values[name];
+    const required =
+      spec.requiredInProduction === true ||
+      (spec.requiredInProduction !== undefined && conditionHolds(spec.requiredInProduction, raw));
+    if (required && (value === undefined || value === '')) {
+      const fix = spec.generate
+        ? `set ${name} (\`shopdb init\` generates one; or: openssl rand -base64 48)`
+        : `set ${name}${spec.type === 'secret' ? ` or ${name}_FILE` : ''}`;
+      problems.push({ variable: name, problem: 'is required in production but not set', fix });
+      continue;
+    }
+    if (spec.type !== 'secret' || typeof value !== 'string' || !required) continue;
+    if (isPlaceholderSecret(value, spec.example)) {
+      problems.push({ variable: name, problem: 'still has a placeholder value', fix: 'replace it with a strong random value (openssl rand -base64 48)' });
+    } else if (spec.minLength !== undefined && value.length < spec.minLength) {
+      problems.push({ variable: name, problem: `is shorter than ${spec.minLength} characters`, fix: `use at least ${spec.minLength} random characters (openssl rand -base64 48)` });
+    }
+  }
+
+  if (config.values.CORS_ORIGINS.includes('*')) {
+    problems.push({ variable: 'CORS_ORIGINS', problem: 'allows every origin (*)', fix: 'list the exact origins, e.g. https://shopdb.plant.example' });
+  }
+  if (!config.values.COOKIE_SECURE) {
+    problems.push({ variable: 'COOKIE_SECURE', problem: 'is false, so the session cookie would travel over plain HTTP', fix: 'set COOKIE_SECURE=true and serve shopdb behind HTTPS' });
+  }
+  return problems;
+}
+
+/** Rules that hold in every mode (combinations the parser alone cannot see). */
+export function consistencyProblems(config: LoadedConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  if (config.values.COOKIE_SAMESITE === 'none' && !config.values.COOKIE_SECURE) {
+    problems.push({ variable: 'COOKIE_SAMESITE', problem: 'is none while COOKIE_SECURE is false (browsers drop such cookies)', fix: 'set COOKIE_SECURE=true or COOKIE_SAMESITE=lax' });
+  }
+  return problems;
+}
+
+/** All problems that apply in the configured mode. */
+export function configProblems(config: LoadedConfig): ConfigProblem[] {
+  const problems = consistencyProblems(config);
+  if (config.values.SHOPDB_ENV === 'production') problems.push(...productionProblems(config));
+  return problems;
+}
+
+/** Throws one ConfigError listing every problem, or returns quietly. */
+export function assertConfigUsable(config: LoadedConfig): void {
+  const problems = configProblems(config);
+  if (problems.length === 0) return;
+  const where = config.envFileFound ? config.envFile : 'the environment';
+  throw new ConfigError(
+    `The configuration is not safe to run in ${config.values.SHOPDB_ENV} mode: ${problems.length} problem${problems.length === 1 ? '' : 's'}`,
+    problems,
+    { suggestion: `Fix them in ${where}. \`shopdb init --force\` writes a fresh .env with generated secrets (keeping a backup of the old one).` },
+  );
+}
+
+export interface ConfigEntry {
+  name: string;
+  /** Secrets are shown as '(set)' or null, never their value. */
+  value: string | number | boolean | string[] | Record<string, string> | null;
+  source: string;
+  secret: boolean;
+}
+
+/** The effective configuration, safe to print or emit as JSON: secrets are masked. */
+export function describeConfig(config: LoadedConfig): ConfigEntry[] {
+  return CONFIG_VAR_NAMES.filter((name) => !specOf(name).environmentOnly).map((name) => {
+    const secret = specOf(name).type === 'secret';
+    const value = config.values[name];
+    return {
+      name,
+      value: secret ? (value ? '(set)' : null) : ((value ?? null) as ConfigEntry['value']),
+      source: config.sources[name],
+      secret,
+    };
+  });
+}

@@ -1,0 +1,172 @@
+// The core doctor checks. Each is small and independent; the order here is the order shown.
+
+import { accessSync, constants, mkdirSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { configProblems } from '../config/index.js';
+import { describeTarget, databaseTargetFromConfig, serverVersion } from '../db/connect.js';
+import { migrationStatus } from '../migrations/service.js';
+import { siteMigrationSources } from '../migrations/sources.js';
+import { DoctorRegistry, type CheckOutcome, type DoctorCheck, type DoctorContext } from './registry.js';
+
+const MIN_NODE = [20, 19] as const;
+const GIB = 1024 ** 3;
+const MIB = 1024 ** 2;
+
+function skippedForConfig(context: DoctorContext): CheckOutcome | undefined {
+  return context.config ? undefined : { status: 'skip', message: 'skipped: the configuration did not load' };
+}
+
+export const nodeVersionCheck: DoctorCheck = {
+  id: 'node-version',
+  title: 'Node.js version',
+  tags: ['install', 'start', 'update'],
+  async run() {
+    const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+    const ok = major > MIN_NODE[0] || (major === MIN_NODE[0] && minor >= MIN_NODE[1]);
+    return ok
+      ? { status: 'pass', message: `Node.js ${process.versions.node}` }
+      : { status: 'fail', message: `Node.js ${process.versions.node} is too old`, suggestion: `Install Node.js ${MIN_NODE.join('.')} or newer (an LTS release).` };
+  },
+};
+
+export const configCheck: DoctorCheck = {
+  id: 'config',
+  title: 'Configuration',
+  tags: ['install', 'start', 'update', 'backup'],
+  async run(context) {
+    if (!context.config) {
+      const error = context.configError;
+      return { status: 'fail', message: [error?.message ?? 'The configuration did not load', ...(error?.details ?? [])].join('\n'), suggestion: error?.suggestion };
+    }
+    const mode = context.config.values.SHOPDB_ENV;
+    const problems = configProblems(context.config);
+    if (problems.length > 0) {
+      return {
+        status: 'fail',
+        message: [`${problems.length} problem${problems.length === 1 ? '' : 's'} in ${mode} mode:`, ...problems.map((p) => `${p.variable}: ${p.problem} — ${p.fix}`)].join('\n'),
+        suggestion: 'Fix them in the .env (`shopdb init --force` writes a fresh one with generated secrets).',
+      };
+    }
+    const where = context.config.envFileFound ? context.config.envFile : 'environment only (no .env)';
+    if (context.config.warnings.length > 0) {
+      return { status: 'warn', message: [`valid (${mode} mode, ${where}), with warnings:`, ...context.config.warnings.map((p) => `${p.variable}: ${p.problem} — ${p.fix}`)].join('\n') };
+    }
+    return { status: 'pass', message: `valid (${mode} mode, ${where})` };
+  },
+};
+
+export const databaseCheck: DoctorCheck = {
+  id: 'database',
+  title: 'Database reachable',
+  tags: ['install', 'start', 'update', 'backup'],
+  async run(context) {
+    const skipped = skippedForConfig(context);
+    if (skipped) return skipped;
+    const db = await context.database();
+    const version = await serverVersion(db);
+    const where = describeTarget(databaseTargetFromConfig(context.config!));
+    const data = { database: where, product: version.product, version: version.version };
+    const [major = 0, minor = 0] = version.version.split('.').map(Number);
+    const tooOld =
+      (version.product === 'MySQL' && major < 8) || (version.product === 'MariaDB' && (major < 10 || (major === 10 && minor < 6)));
+    if (tooOld) {
+      return { status: 'warn', message: `${where}: ${version.product} ${version.version} is older than shopdb supports`, suggestion: 'Use MySQL 8.0+ or MariaDB 10.6+.', data };
+    }
+    return { status: 'pass', message: `${where}: ${version.product} ${version.version}`, data };
+  },
+};
+
+export const migrationsCheck: DoctorCheck = {
+  id: 'migrations',
+  title: 'Migrations current',
+  tags: ['install', 'start'],
+  async run(context) {
+    const skipped = skippedForConfig(context);
+    if (skipped) return skipped;
+    const status = await migrationStatus(await context.database(), siteMigrationSources().list());
+    const pending = status.sources.reduce((n, s) => n + s.pending.length, 0);
+    const unknown = status.sources.flatMap((s) => s.unknown);
+    const locked = status.sources.filter((s) => s.lockHeld).map((s) => s.id);
+    const failed = status.sources.filter((s) => s.lastFailure).map((s) => `${s.id}: ${s.lastFailure!.migration}`);
+    if (unknown.length > 0) {
+      return { status: 'fail', message: `the database has migrations this shopdb does not know: ${unknown.join(', ')}`, suggestion: 'Update shopdb to the version that migrated it.' };
+    }
+    if (failed.length > 0) {
+      return { status: 'fail', message: `a migration failed: ${failed.join('; ')}`, suggestion: 'Run `shopdb migrate status` for the error, fix it, then `shopdb migrate`.' };
+    }
+    if (locked.length > 0) {
+      return { status: 'warn', message: `migration lock held (${locked.join(', ')})`, suggestion: 'A migrate is running, or one crashed: `shopdb migrate unlock` once none runs.' };
+    }
+    if (pending > 0) {
+      return { status: 'fail', message: `${pending} migration${pending === 1 ? '' : 's'} pending`, suggestion: 'Run `shopdb migrate`.' };
+    }
+    return { status: 'pass', message: `${status.sources.reduce((n, s) => n + s.applied.length, 0)} applied, none pending` };
+  },
+};
+
+/** Finds an executable on PATH without spawning anything. */
+export function findOnPath(command: string, path: string): string | undefined {
+  for (const dir of path.split(delimiter).filter(Boolean)) {
+    const candidate = join(dir, command);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+export const dumpToolCheck: DoctorCheck = {
+  id: 'dump-tool',
+  title: 'Backup tool (mysqldump / mariadb-dump)',
+  tags: ['backup', 'update'],
+  async run(context) {
+    const skipped = skippedForConfig(context);
+    if (skipped) return skipped;
+    if (context.config!.values.DB_CLIENT === 'sqlite') return { status: 'skip', message: 'not needed: SQLite is backed up in-process' };
+    const found = ['mysqldump', 'mariadb-dump'].map((tool) => ({ tool, path: findOnPath(tool, context.path) })).filter((t) => t.path);
+    if (found.length === 0) {
+      return { status: 'fail', message: 'neither mysqldump nor mariadb-dump is on PATH', suggestion: 'Install the MySQL client tools (Debian: apt-get install default-mysql-client, or mariadb-client for MariaDB).' };
+    }
+    return { status: 'pass', message: found.map((t) => t.path).join(', '), data: { tools: found.map((t) => t.path) } };
+  },
+};
+
+export const backupDirCheck: DoctorCheck = {
+  id: 'backup-dir',
+  title: 'Backup directory writable',
+  tags: ['install', 'backup', 'update'],
+  async run(context) {
+    const skipped = skippedForConfig(context);
+    if (skipped) return skipped;
+    const dir = context.config!.values.BACKUP_DIR;
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const probe = join(dir, `.shopdb-doctor-${process.pid}`);
+      writeFileSync(probe, 'probe', { mode: 0o600 });
+      unlinkSync(probe);
+    } catch (error) {
+      return { status: 'fail', message: `${dir} is not writable (${(error as NodeJS.ErrnoException).code ?? 'error'})`, suggestion: `Create it and give this user write access (chown/chmod), or set BACKUP_DIR.` };
+    }
+    const stats = statfsSync(dir);
+    const free = stats.bavail * stats.bsize;
+    const data = { directory: dir, freeBytes: free };
+    const freeText = free >= GIB ? `${(free / GIB).toFixed(1)} GiB` : `${Math.round(free / MIB)} MiB`;
+    if (free < 100 * MIB) return { status: 'fail', message: `${dir}: only ${freeText} free`, suggestion: 'Free space or move BACKUP_DIR to a larger disk.', data };
+    if (free < GIB) return { status: 'warn', message: `${dir}: only ${freeText} free`, suggestion: 'Backups may soon fail; free space or move BACKUP_DIR.', data };
+    return { status: 'pass', message: `${dir} (${freeText} free)`, data };
+  },
+};
+
+/** The registry with every core check. Plugins add theirs with `register`. */
+export function coreDoctorRegistry(): DoctorRegistry {
+  return new DoctorRegistry()
+    .register(nodeVersionCheck)
+    .register(configCheck)
+    .register(databaseCheck)
+    .register(migrationsCheck)
+    .register(dumpToolCheck)
+    .register(backupDirCheck);
+}

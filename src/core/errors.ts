@@ -1,0 +1,143 @@
+// The one error hierarchy of shopdb. Core code throws these; only the CLI's base command
+// (and later the HTTP error handler) renders them. Each carries the exit code it maps to.
+
+/** The documented exit codes (README "Exit codes"). Changing one is a breaking change. */
+export const ExitCode = {
+  /** Everything worked. */
+  OK: 0,
+  /** The operation failed (a check failed, a child process failed, a bug). */
+  FAILED: 1,
+  /** Usage or configuration error: a bad flag, a bad .env, a missing input. Nothing was changed. */
+  USAGE: 2,
+  /** The database could not be reached (refused, access denied, unknown database). */
+  DATABASE_UNAVAILABLE: 3,
+  /** Another shopdb run holds the lock (migrations, later backups). Try again later. */
+  LOCKED: 5,
+  /** Interrupted by the user (Ctrl-C at a prompt). */
+  INTERRUPTED: 130,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+export interface ShopdbErrorOptions {
+  /** What the user can do about it, one or two sentences. */
+  suggestion?: string;
+  /** Extra lines (one per problem) shown under the message. */
+  details?: string[];
+  cause?: unknown;
+}
+
+/** Base class: a message, a stable machine-readable code, an exit code and a suggestion. */
+export abstract class ShopdbError extends Error {
+  abstract readonly code: string;
+  abstract readonly exitCode: ExitCodeValue;
+  readonly suggestion?: string;
+  readonly details: string[];
+
+  constructor(message: string, options: ShopdbErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.suggestion = options.suggestion;
+    this.details = options.details ?? [];
+  }
+
+  /** The shape printed by `--json` and, later, sent by the API. Never includes a stack. */
+  toJSON(): { code: string; message: string; suggestion: string | null; details: string[]; exitCode: number } {
+    return {
+      code: this.code,
+      message: this.message,
+      suggestion: this.suggestion ?? null,
+      details: this.details,
+      exitCode: this.exitCode,
+    };
+  }
+}
+
+/** Something the user can fix: bad input, a refused operation. */
+export class UserError extends ShopdbError {
+  readonly code: string = 'USER_ERROR';
+  readonly exitCode: ExitCodeValue = ExitCode.FAILED;
+}
+
+/** A flag, argument or missing input problem. */
+export class UsageError extends UserError {
+  override readonly code: string = 'USAGE';
+  override readonly exitCode: ExitCodeValue = ExitCode.USAGE;
+}
+
+/** One problem found in the configuration, tied to the variable that causes it. */
+export interface ConfigProblem {
+  variable: string;
+  problem: string;
+  fix: string;
+}
+
+/** The configuration is invalid; every problem is reported at once. */
+export class ConfigError extends UserError {
+  override readonly code: string = 'CONFIG_INVALID';
+  override readonly exitCode: ExitCodeValue = ExitCode.USAGE;
+  readonly problems: ConfigProblem[];
+
+  constructor(message: string, problems: ConfigProblem[], options: ShopdbErrorOptions = {}) {
+    super(message, {
+      ...options,
+      details: problems.map((p) => `${p.variable}: ${p.problem} — ${p.fix}`),
+    });
+    this.problems = problems;
+  }
+}
+
+/** The database refused us or is not there. */
+export class DatabaseUnavailableError extends UserError {
+  override readonly code: string = 'DATABASE_UNAVAILABLE';
+  override readonly exitCode: ExitCodeValue = ExitCode.DATABASE_UNAVAILABLE;
+}
+
+/** Another run holds a lock we need. */
+export class LockedError extends UserError {
+  override readonly code: string = 'LOCKED';
+  override readonly exitCode: ExitCodeValue = ExitCode.LOCKED;
+}
+
+/** The user cancelled (Ctrl-C at a prompt). */
+export class CancelledError extends UserError {
+  override readonly code: string = 'CANCELLED';
+  override readonly exitCode: ExitCodeValue = ExitCode.INTERRUPTED;
+}
+
+/** A child process (mysqldump, docker, …) failed. stderr is shown under --verbose only. */
+export class ExternalError extends ShopdbError {
+  readonly code = 'EXTERNAL_COMMAND_FAILED';
+  readonly exitCode: ExitCodeValue = ExitCode.FAILED;
+  readonly command: string;
+  readonly childExitCode: number | undefined;
+  readonly stderr: string;
+
+  constructor(
+    message: string,
+    command: string,
+    childExitCode: number | undefined,
+    stderr: string,
+    options: ShopdbErrorOptions = {},
+  ) {
+    super(message, options);
+    this.command = command;
+    this.childExitCode = childExitCode;
+    this.stderr = stderr;
+  }
+}
+
+/** Our fault. The message asks the user to report it. */
+export class BugError extends ShopdbError {
+  readonly code = 'BUG';
+  readonly exitCode: ExitCodeValue = ExitCode.FAILED;
+}
+
+/** Wraps anything thrown into a ShopdbError so renderers handle one type. */
+export function asShopdbError(error: unknown): ShopdbError {
+  if (error instanceof ShopdbError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new BugError(`Unexpected error: ${message}`, {
+    suggestion: 'Run again with --verbose to see the stack trace, and report it to the shopdb maintainers.',
+    cause: error,
+  });
+}

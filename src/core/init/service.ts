@@ -1,0 +1,157 @@
+// `shopdb init`: writes a site's .env from the schema, with generated secrets, mode 0600, never
+// over an existing file without `force` (and then keeping the old one). With MySQL
+// administrator credentials it can also create the database and a least-privilege user.
+
+import { copyFileSync, existsSync, mkdirSync, chmodSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { dirname } from 'node:path';
+import { conditionHolds, configProblems, loadConfig, parseDuration, renderEnvFile, type ConfigVarName } from '../config/index.js';
+import { parseValue } from '../config/parse.js';
+import { CONFIG_VAR_NAMES, specOf } from '../config/schema.js';
+import { createSiteDatabase } from '../db/mysql-admin.js';
+import { BugError, ConfigError, UsageError, type ConfigProblem } from '../errors.js';
+import { writeFileAtomic } from '../fs/atomic.js';
+
+export type InitAnswers = Partial<Record<ConfigVarName, string>>;
+
+export interface InitOptions {
+  /** Absolute path of the .env to write. */
+  envFile: string;
+  force: boolean;
+  /** Raw values for the init variables (from flags or prompts); missing ones take the default. */
+  answers: InitAnswers;
+  /** MySQL only: the password of an existing DB_USER. Generated when creating the database. */
+  dbPassword?: string;
+  /** MySQL only: create the database and user with these administrator credentials. */
+  createDatabase?: { adminUser: string; adminPassword: string; userHost: string };
+  now?: Date;
+}
+
+export interface InitResult {
+  envFile: string;
+  /** Where the previous .env was kept, when --force replaced one. */
+  previousEnvFile: string | null;
+  client: 'sqlite' | 'mysql';
+  mode: string;
+  /** Names (never values) of the secrets that were generated. */
+  generatedSecrets: string[];
+  databaseCreated: boolean;
+  userCreated: boolean;
+  nextSteps: string[];
+}
+
+/** A strong random secret that needs no quoting anywhere (.env, compose, URLs). */
+export function generateSecret(bytes = 48): string {
+  return randomBytes(bytes).toString('base64url');
+}
+
+/** The init variables in prompt order, each with whether it applies given earlier answers. */
+export function initQuestions(): ConfigVarName[] {
+  return CONFIG_VAR_NAMES.filter((name) => specOf(name).init !== undefined);
+}
+
+export function questionApplies(name: ConfigVarName, answers: InitAnswers): boolean {
+  const when = specOf(name).init?.when;
+  return when === undefined || conditionHolds(when, (variable) => answers[variable as ConfigVarName]);
+}
+
+/** Validates one answer; returns a message for a prompt, or true. */
+export function validateAnswer(name: ConfigVarName, raw: string): string | true {
+  if (raw === '') return true;
+  const parsed = parseValue(raw, specOf(name));
+  return parsed.ok ? true : `${parsed.problem}: ${parsed.fix}`;
+}
+
+/** Refuses early, before any question is asked, when the target exists and --force is absent. */
+export function assertInitTarget(envFile: string, force: boolean): void {
+  if (existsSync(envFile) && !force) {
+    throw new UsageError(`${envFile} already exists; it was left untouched`, {
+      suggestion: 'Pass --force to replace it (the old file is kept as .env.bak-<time>), or use --env-file to write another site\'s file.',
+    });
+  }
+}
+
+function timestamp(now: Date): string {
+  return now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
+export async function initSite(options: InitOptions): Promise<InitResult> {
+  assertInitTarget(options.envFile, options.force);
+  const now = options.now ?? new Date();
+
+  // Every answer is validated before anything is created or written.
+  const problems: ConfigProblem[] = [];
+  const values: InitAnswers = {};
+  for (const name of initQuestions()) {
+    const raw = options.answers[name];
+    if (raw === undefined || !questionApplies(name, { ...values, ...options.answers })) continue;
+    const verdict = validateAnswer(name, raw);
+    if (verdict === true) values[name] = raw;
+    else problems.push({ variable: name, problem: verdict, fix: `pass a valid --${specOf(name).init!.flag}` });
+  }
+  if (problems.length > 0) throw new ConfigError('Some answers are not valid; nothing was written', problems);
+
+  const client = (values.DB_CLIENT ?? specOf('DB_CLIENT').default) as 'sqlite' | 'mysql';
+  const mode = values.SHOPDB_ENV ?? specOf('SHOPDB_ENV').default!;
+  const generatedSecrets: string[] = ['JWT_SECRET'];
+  values.JWT_SECRET = generateSecret();
+  let databaseCreated = false;
+  let userCreated = false;
+
+  if (client === 'mysql') {
+    values.MYSQL_ROOT_PASSWORD = generateSecret(24);
+    generatedSecrets.push('MYSQL_ROOT_PASSWORD');
+    if (options.createDatabase) {
+      values.DB_PASSWORD = generateSecret(24);
+      generatedSecrets.push('DB_PASSWORD');
+      const created = await createSiteDatabase({
+        server: {
+          host: values.DB_HOST ?? specOf('DB_HOST').default!,
+          port: Number(values.DB_PORT ?? specOf('DB_PORT').default),
+          connectTimeoutMs: (parseDuration(specOf('DB_CONNECT_TIMEOUT').default!) ?? 10) * 1000,
+        },
+        admin: { user: options.createDatabase.adminUser, password: options.createDatabase.adminPassword },
+        database: values.DB_NAME ?? specOf('DB_NAME').default!,
+        user: values.DB_USER ?? specOf('DB_USER').default!,
+        userHost: options.createDatabase.userHost,
+        userPassword: values.DB_PASSWORD,
+      });
+      databaseCreated = created.databaseCreated;
+      userCreated = created.userCreated;
+    } else if (options.dbPassword !== undefined) {
+      values.DB_PASSWORD = options.dbPassword;
+    }
+  }
+
+  const content = renderEnvFile({
+    style: 'site',
+    header: [
+      `shopdb site configuration, written by \`shopdb init\` on ${now.toISOString()}.`,
+      'Holds secrets: keep it mode 0600 and out of version control. Commented lines show defaults.',
+      'Every variable is described in docs/CONFIGURATION.md.',
+    ],
+    values,
+  });
+
+  mkdirSync(dirname(options.envFile), { recursive: true });
+  let previousEnvFile: string | null = null;
+  if (existsSync(options.envFile)) {
+    previousEnvFile = `${options.envFile}.bak-${timestamp(now)}`;
+    copyFileSync(options.envFile, previousEnvFile);
+    chmodSync(previousEnvFile, 0o600);
+  }
+  writeFileAtomic(options.envFile, content, { mode: 0o600 });
+
+  // The file we wrote must load cleanly in its own mode; anything else is our bug.
+  const written = loadConfig({ envFile: options.envFile, cwd: dirname(options.envFile), env: {} });
+  const leftover = configProblems(written).filter((p) => !(p.variable === 'DB_PASSWORD' && values.DB_PASSWORD === undefined));
+  if (leftover.length > 0) throw new BugError(`init wrote a configuration that does not validate: ${leftover.map((p) => p.variable).join(', ')}`);
+
+  const nextSteps = [
+    ...(client === 'mysql' && values.DB_PASSWORD === undefined ? [`Set DB_PASSWORD in ${options.envFile} (or DB_PASSWORD_FILE)`] : []),
+    'shopdb migrate            # create the database schema',
+    'shopdb migrate status     # see what is applied',
+    'shopdb doctor             # check the site is ready',
+  ];
+  return { envFile: options.envFile, previousEnvFile, client, mode, generatedSecrets, databaseCreated, userCreated, nextSteps };
+}

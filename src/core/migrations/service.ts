@@ -1,0 +1,227 @@
+// What `shopdb migrate` does, on top of knex's migrator (its runner, history table and lock):
+// run every source in order, wait for or report a held lock, remember a failed migration so
+// `migrate status` can explain it, and roll back one source at a time.
+
+import type { Knex } from 'knex';
+import { createTable, datetime, nowDefault } from '../db/schema.js';
+import { decodeValue, formatUtcDatetime } from '../db/values.js';
+import { LockedError, UserError } from '../errors.js';
+import { knexMigratorConfig, type MigrationSourceSpec } from './sources.js';
+
+export const FAILURES_TABLE = 'shopdb_migration_failures';
+
+export interface AppliedMigration {
+  name: string;
+  batch: number;
+  appliedAt: Date | null;
+}
+
+export interface MigrationFailure {
+  migration: string;
+  error: string;
+  failedAt: Date | null;
+}
+
+export interface SourceStatus {
+  id: string;
+  label: string;
+  table: string;
+  applied: AppliedMigration[];
+  pending: string[];
+  /** Recorded in the database but not shipped with this shopdb (a newer version migrated it). */
+  unknown: string[];
+  lockHeld: boolean;
+  lastFailure: MigrationFailure | null;
+}
+
+export interface MigrationStatus {
+  upToDate: boolean;
+  sources: SourceStatus[];
+}
+
+export interface SourceMigrationResult {
+  id: string;
+  label: string;
+  applied: string[];
+}
+
+export interface MigrateOptions {
+  /** How long to wait for another run's lock before giving up, in seconds. 0 = do not wait. */
+  waitSeconds?: number;
+  /** Called as each source starts; lets the CLI show progress. */
+  onSource?: (source: MigrationSourceSpec) => void;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const LOCK_POLL_MS = 250;
+
+function isLockError(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'MigrationLocked' || /already locked/i.test(error.message));
+}
+
+function missingFilesFrom(error: unknown): string | undefined {
+  const message = error instanceof Error ? error.message : '';
+  const match = /the following files are missing: (.*)$/is.exec(message);
+  return match?.[1]?.trim();
+}
+
+function lockedError(source: MigrationSourceSpec, waited: number): LockedError {
+  return new LockedError(`Another migration run holds the lock of ${source.label} (table ${source.tableName}_lock)${waited > 0 ? ` — waited ${waited}s` : ''}`, {
+    suggestion:
+      'Wait for the other `shopdb migrate` (or `shopdb update`) to finish and run again. If none is running — a crash left the lock behind — release it with `shopdb migrate unlock`.',
+  });
+}
+
+function unknownMigrationsError(source: MigrationSourceSpec, files: string): UserError {
+  return new UserError(`The database has ${source.label} migrations this shopdb does not know: ${files}`, {
+    suggestion: 'It was migrated by a newer shopdb. Update shopdb to that version (or restore a backup taken with this one).',
+  });
+}
+
+async function ensureFailuresTable(db: Knex): Promise<void> {
+  if (await db.schema.hasTable(FAILURES_TABLE)) return;
+  try {
+    await createTable(db, FAILURES_TABLE, (table) => {
+      table.string('source_id', 100).primary();
+      table.string('migration', 255).notNullable();
+      table.text('error').notNullable();
+      datetime(table, 'failed_at').notNullable().defaultTo(nowDefault(db));
+    });
+  } catch (error) {
+    // Two runs may race to create it; the other one won.
+    if (!(await db.schema.hasTable(FAILURES_TABLE))) throw error;
+  }
+}
+
+async function recordFailure(db: Knex, source: MigrationSourceSpec, error: unknown): Promise<void> {
+  try {
+    const [, pending] = (await db.migrate.list(knexMigratorConfig(source))) as [unknown[], Array<{ name: string }>];
+    const migration = pending[0]?.name ?? '(unknown)';
+    await ensureFailuresTable(db);
+    const message = (error instanceof Error ? error.message : String(error)).slice(0, 4000);
+    await db(FAILURES_TABLE).where({ source_id: source.id }).delete();
+    await db(FAILURES_TABLE).insert({ source_id: source.id, migration, error: message, failed_at: formatUtcDatetime(new Date()) });
+  } catch {
+    // Recording is best effort: the original error is what the user must see.
+  }
+}
+
+async function clearFailure(db: Knex, source: MigrationSourceSpec): Promise<void> {
+  if (await db.schema.hasTable(FAILURES_TABLE)) await db(FAILURES_TABLE).where({ source_id: source.id }).delete();
+}
+
+/** Applies every pending migration of every source, in order. A second run is a no-op. */
+export async function migrateLatest(db: Knex, sources: readonly MigrationSourceSpec[], options: MigrateOptions = {}): Promise<SourceMigrationResult[]> {
+  const sleep = options.sleep ?? defaultSleep;
+  const results: SourceMigrationResult[] = [];
+  for (const source of sources) {
+    options.onSource?.(source);
+    const started = Date.now();
+    for (;;) {
+      try {
+        const [, log] = (await db.migrate.latest(knexMigratorConfig(source))) as [number, string[]];
+        await clearFailure(db, source);
+        results.push({ id: source.id, label: source.label, applied: log });
+        break;
+      } catch (error) {
+        const waited = Math.round((Date.now() - started) / 1000);
+        if (isLockError(error)) {
+          if (Date.now() - started < (options.waitSeconds ?? 0) * 1000) {
+            await sleep(LOCK_POLL_MS);
+            continue;
+          }
+          throw lockedError(source, waited);
+        }
+        const missing = missingFilesFrom(error);
+        if (missing) throw unknownMigrationsError(source, missing);
+        await recordFailure(db, source, error);
+        throw new UserError(`A ${source.label} migration failed: ${error instanceof Error ? error.message : String(error)}`, {
+          suggestion:
+            'Nothing after it was applied. Run `shopdb migrate status` to see which one; on MySQL its DDL may be partly applied (MySQL cannot roll back DDL) — see docs/MIGRATIONS.md, fix the cause, then run `shopdb migrate` again.',
+          cause: error,
+        });
+      }
+    }
+  }
+  return results;
+}
+
+async function lockHeld(db: Knex, source: MigrationSourceSpec): Promise<boolean> {
+  const lockTable = `${source.tableName}_lock`;
+  if (!(await db.schema.hasTable(lockTable))) return false;
+  const row = (await db(lockTable).first('is_locked')) as { is_locked?: unknown } | undefined;
+  return Boolean(row && Number(row.is_locked) === 1);
+}
+
+export async function migrationStatus(db: Knex, sources: readonly MigrationSourceSpec[]): Promise<MigrationStatus> {
+  const statuses: SourceStatus[] = [];
+  const failuresTable = await db.schema.hasTable(FAILURES_TABLE);
+  for (const source of sources) {
+    const config = knexMigratorConfig(source);
+    const available = (await config.migrationSource!.getMigrations([])).map((m) => config.migrationSource!.getMigrationName(m));
+    let applied: AppliedMigration[] = [];
+    if (await db.schema.hasTable(source.tableName)) {
+      const rows = (await db(source.tableName).select('name', 'batch', 'migration_time').orderBy('id')) as Array<{ name: string; batch: number; migration_time: unknown }>;
+      applied = rows.map((row) => ({ name: row.name, batch: Number(row.batch), appliedAt: decodeValue('date', row.migration_time) as Date | null }));
+    }
+    const appliedNames = new Set(applied.map((m) => m.name));
+    let lastFailure: MigrationFailure | null = null;
+    if (failuresTable) {
+      const row = (await db(FAILURES_TABLE).where({ source_id: source.id }).first()) as { migration: string; error: string; failed_at: unknown } | undefined;
+      if (row) lastFailure = { migration: row.migration, error: row.error, failedAt: decodeValue('date', row.failed_at) as Date | null };
+    }
+    statuses.push({
+      id: source.id,
+      label: source.label,
+      table: source.tableName,
+      applied,
+      pending: available.filter((name) => !appliedNames.has(name)),
+      unknown: applied.map((m) => m.name).filter((name) => !available.includes(name)),
+      lockHeld: await lockHeld(db, source),
+      lastFailure,
+    });
+  }
+  return { upToDate: statuses.every((s) => s.pending.length === 0 && s.unknown.length === 0), sources: statuses };
+}
+
+export interface RollbackOptions {
+  /** Roll back this many migrations, newest first. */
+  step?: number;
+  /** Roll back everything of the source. */
+  all?: boolean;
+}
+
+/** Rolls back one source: the last batch by default, `step` migrations, or all of them. */
+export async function migrateRollback(db: Knex, source: MigrationSourceSpec, options: RollbackOptions = {}): Promise<SourceMigrationResult> {
+  const config = knexMigratorConfig(source);
+  const rolledBack: string[] = [];
+  try {
+    if (options.step !== undefined) {
+      for (let i = 0; i < options.step; i++) {
+        const [, log] = (await db.migrate.down(config)) as [number, string[]];
+        if (log.length === 0) break;
+        rolledBack.push(...log);
+      }
+    } else {
+      const [, log] = (await db.migrate.rollback(config, options.all === true)) as [number, string[]];
+      rolledBack.push(...log);
+    }
+  } catch (error) {
+    if (isLockError(error)) throw lockedError(source, 0);
+    const missing = missingFilesFrom(error);
+    if (missing) throw unknownMigrationsError(source, missing);
+    throw new UserError(`Rolling back ${source.label} failed: ${error instanceof Error ? error.message : String(error)}`, {
+      suggestion: 'Run `shopdb migrate status` to see what is applied; fix the failing down() and run the rollback again.',
+      cause: error,
+    });
+  }
+  return { id: source.id, label: source.label, applied: rolledBack };
+}
+
+/** Releases a lock left behind by a crashed run. */
+export async function releaseMigrationLock(db: Knex, source: MigrationSourceSpec): Promise<boolean> {
+  const held = await lockHeld(db, source);
+  if (held) await db.migrate.forceFreeMigrationsLock(knexMigratorConfig(source));
+  return held;
+}
