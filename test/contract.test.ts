@@ -1,0 +1,81 @@
+// The CLI contract: the set of commands, their flags and the shape of their --json output are
+// snapshotted, so changing any of them is a decision (update the snapshot), never an accident.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packageRoot } from '../src/core/paths.js';
+import { runBin } from './support/cli.js';
+import { createSite, type TestSite } from './support/site.js';
+
+interface ManifestCommand {
+  id: string;
+  summary?: string;
+  examples?: unknown[];
+  enableJsonFlag?: boolean;
+  flags: Record<string, { type: string; char?: string; hidden?: boolean; options?: string[] }>;
+  args: Record<string, unknown>;
+}
+
+const manifest = JSON.parse(readFileSync(join(packageRoot, 'oclif.manifest.json'), 'utf8')) as { commands: Record<string, ManifestCommand> };
+const commands = Object.values(manifest.commands).sort((a, b) => a.id.localeCompare(b.id));
+
+/** Replaces values by their types, keeping keys: the shape a script depends on. */
+function shape(value: unknown): unknown {
+  if (Array.isArray(value)) return value.length === 0 ? [] : [shape(value[0])];
+  if (value === null) return null;
+  if (typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, shape(v)]));
+  return typeof value;
+}
+
+describe('CLI contract', () => {
+  it('has the same commands and flags as the snapshot', () => {
+    const surface = commands.map((command) => ({
+      id: command.id,
+      args: Object.keys(command.args),
+      flags: Object.entries(command.flags)
+        .filter(([, flag]) => !flag.hidden)
+        .map(([name, flag]) => `${name}${flag.char ? ` (-${flag.char})` : ''}: ${flag.type}${flag.options ? ` [${flag.options.join('|')}]` : ''}`)
+        .sort(),
+    }));
+    expect(surface).toMatchSnapshot();
+  });
+
+  it('gives every command a summary and an example, and --json to every command', () => {
+    for (const command of commands) {
+      expect(command.summary, command.id).toBeTruthy();
+      expect(command.examples?.length ?? 0, command.id).toBeGreaterThan(0);
+      expect(command.enableJsonFlag, `${command.id} should support --json`).toBe(true);
+    }
+  });
+
+  it('documents every command in the README', () => {
+    const readme = readFileSync(join(packageRoot, 'README.md'), 'utf8');
+    for (const command of commands) expect(readme, `README lacks shopdb ${command.id}`).toContain(`## \`shopdb ${command.id.replace(/:/g, ' ')}`);
+  });
+});
+
+describe('JSON output shapes', () => {
+  let site: TestSite;
+  beforeAll(async () => {
+    site = await createSite('sqlite');
+  });
+  afterAll(async () => site.cleanup());
+
+  it('keeps the shapes of migrate, migrate status, doctor, config check and errors', async () => {
+    const env = ['--env-file', site.envFile, '--json'];
+    const migrate = await runBin(['migrate', ...env]);
+    const status = await runBin(['migrate', 'status', ...env]);
+    const doctor = await runBin(['doctor', ...env]);
+    const check = await runBin(['config', 'check', ...env]);
+    const error = await runBin(['migrate', '--no-such-flag', '--json']);
+    expect(error.exitCode).toBe(2);
+    expect({
+      migrate: shape(migrate.json),
+      status: shape(status.json),
+      doctor: shape(doctor.json),
+      configCheck: shape(check.json),
+      error: shape(error.json),
+    }).toMatchSnapshot();
+  });
+});
