@@ -68,9 +68,11 @@ export async function openDatabase(target: DatabaseTarget, options: OpenDatabase
   const logger = options.logger ?? silentLogger;
   // knex and its drivers are heavy: load them only when a command needs the database.
   const { default: knex } = await import('knex');
+  // knex warns with driver stacks (e.g. on every failed connection attempt); the errors that
+  // matter are thrown and translated, so its own chatter is debug output (--verbose).
   const log = {
-    warn: (message: unknown) => logger.warn(String(message)),
-    error: (message: unknown) => logger.warn(String(message)),
+    warn: (message: unknown) => logger.debug(`knex: ${String(message)}`),
+    error: (message: unknown) => logger.debug(`knex: ${String(message)}`),
     deprecate: (method: unknown, alternative: unknown) => logger.debug(`knex: ${String(method)} is deprecated, use ${String(alternative)}`),
     debug: (message: unknown) => logger.debug(typeof message === 'string' ? message : JSON.stringify(message)),
   };
