@@ -2,7 +2,7 @@
 // additive first, and every destructive step has a working down()).
 
 import type { Knex } from 'knex';
-import { createTable, timestamps } from '../src/core/db/schema.js';
+import { createTable, timestamps } from '{{schemaHelpers}}';
 
 export async function up(knex: Knex): Promise<void> {
   await createTable(knex, 'example_things', (table) => {

@@ -48,7 +48,8 @@ export async function runCommand(command: typeof Command, argv: string[], option
   process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += chunk.toString()), true)) as typeof process.stderr.write;
   let exitCode = 0;
   try {
-    await command.run(argv, packageRoot);
+    // Command.run's `this` type demands a concrete class; every shopdb command is one.
+    await (command as unknown as { run(argv: string[], opts: string): Promise<unknown> }).run(argv, packageRoot);
     exitCode = Number(process.exitCode ?? 0);
   } catch (error) {
     if (error instanceof Errors.ExitError) exitCode = error.oclif.exit ?? 1;
@@ -71,11 +72,11 @@ export async function runCommand(command: typeof Command, argv: string[], option
 
 export const binPath = join(packageRoot, 'bin', 'run.js');
 
-/** As a user runs it: `node bin/run.js …` in a clean environment (no TTY, so no colour or prompts). */
+/** As a user runs it: `bin/run.js …` through its shebang, in a clean environment (no TTY, so no colour or prompts). */
 export async function runBin(argv: string[], options: RunOptions = {}): Promise<CommandOutput> {
   const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LANG: 'C.UTF-8' };
   for (const [key, value] of Object.entries(options.env ?? {})) if (value !== undefined) env[key] = value;
-  const result = await execa('node', [binPath, ...argv], {
+  const result = await execa(binPath, argv, {
     cwd: options.cwd ?? packageRoot,
     env,
     extendEnv: false,

@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { resolve } from 'node:path';
 import { BaseCommand } from '../../cli/base-command.js';
 import type { MadeMigration } from '../../core/migrations/make.js';
-import { coreMigrationsSourceDir, templatesDir } from '../../core/paths.js';
+import { coreMigrationsSourceDir, packageRoot, templatesDir } from '../../core/paths.js';
 
 export default class MigrateMake extends BaseCommand {
   static override summary = 'Create a new migration file from templates/migration.ts.tpl (for shopdb and plugin developers).';
@@ -18,7 +18,7 @@ export default class MigrateMake extends BaseCommand {
   async run(): Promise<MadeMigration> {
     const { args, flags } = await this.parse(MigrateMake);
     const { makeMigration } = await import('../../core/migrations/make.js');
-    const made = makeMigration({ directory: flags.dir ? resolve(this.cwd, flags.dir) : coreMigrationsSourceDir, name: args.name, templatesDir });
+    const made = makeMigration({ directory: flags.dir ? resolve(this.cwd, flags.dir) : coreMigrationsSourceDir, name: args.name, templatesDir, packageRoot });
     this.ui.result(`Created ${made.path}`);
     this.ui.info('Fill in up() and down(), then `npm run build` and `shopdb migrate`.');
     return made;

@@ -40,6 +40,7 @@ const FILE_SUFFIX = '_FILE';
 const KNOWN_PREFIXES = [...new Set(CONFIG_VAR_NAMES.map((name) => name.split('_')[0] + '_'))];
 /** Variables the test suite reads; they are not site configuration. */
 const TEST_PREFIX = 'SHOPDB_TEST_';
+const TEST_VARIABLES = ['SHOPDB_REQUIRE_MYSQL'];
 
 function readEnvFile(path: string): Record<string, string> | undefined {
   let text: string;
@@ -95,7 +96,7 @@ export function loadConfig(options: LoadConfigOptions): LoadedConfig {
   }
   // In the process environment only our own prefix is ours to judge; warn, do not fail.
   for (const name of Object.keys(options.env)) {
-    if (!name.startsWith('SHOPDB_') || name.startsWith(TEST_PREFIX) || KNOWN_NAMES.includes(name)) continue;
+    if (!name.startsWith('SHOPDB_') || name.startsWith(TEST_PREFIX) || TEST_VARIABLES.includes(name) || KNOWN_NAMES.includes(name)) continue;
     if (name.endsWith(FILE_SUFFIX) && SECRET_NAMES.includes(name.slice(0, -FILE_SUFFIX.length) as ConfigVarName)) continue;
     warnings.push({ variable: name, problem: 'is set in the environment but shopdb does not read it', fix: suggestionFor(name, KNOWN_NAMES) });
   }

@@ -62,8 +62,9 @@ function isCidrOrIp(entry: string): boolean {
   const family = isIP(address);
   if (family === 0) return false;
   if (bits === undefined) return true;
-  const prefix = Number(bits);
-  return Number.isInteger(prefix) && prefix >= 0 && prefix <= (family === 4 ? 32 : 128);
+  // Digits only: Number('') is 0 and Number('0x8') is 8, neither is a prefix length.
+  if (!/^\d{1,3}$/.test(bits)) return false;
+  return Number(bits) <= (family === 4 ? 32 : 128);
 }
 
 /** Parses one raw value according to its spec. Empty strings are handled by the caller. */

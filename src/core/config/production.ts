@@ -26,6 +26,19 @@ export function isPlaceholderSecret(value: string, example?: string): boolean {
   return PLACEHOLDER_SECRETS.has(lowered) || lowered.startsWith('change-me') || (example !== undefined && value === example);
 }
 
+/** Why production would refuse this value of a secret (placeholder, too short), if it would. */
+export function secretWeakness(name: ConfigVarName, value: string): ConfigProblem | undefined {
+  const spec = specOf(name);
+  if (value === '') return { variable: name, problem: 'is empty', fix: `set ${name} or ${name}_FILE` };
+  if (isPlaceholderSecret(value, spec.example)) {
+    return { variable: name, problem: 'still has a placeholder value', fix: 'replace it with a strong random value (openssl rand -base64 48)' };
+  }
+  if (spec.minLength !== undefined && value.length < spec.minLength) {
+    return { variable: name, problem: `is shorter than ${spec.minLength} characters`, fix: `use at least ${spec.minLength} random characters (openssl rand -base64 48)` };
+  }
+  return undefined;
+}
+
 export function productionProblems(config: LoadedConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const raw = (name: string): string | undefined => {
@@ -47,11 +60,8 @@ export function productionProblems(config: LoadedConfig): ConfigProblem[] {
       continue;
     }
     if (spec.type !== 'secret' || typeof value !== 'string' || !required) continue;
-    if (isPlaceholderSecret(value, spec.example)) {
-      problems.push({ variable: name, problem: 'still has a placeholder value', fix: 'replace it with a strong random value (openssl rand -base64 48)' });
-    } else if (spec.minLength !== undefined && value.length < spec.minLength) {
-      problems.push({ variable: name, problem: `is shorter than ${spec.minLength} characters`, fix: `use at least ${spec.minLength} random characters (openssl rand -base64 48)` });
-    }
+    const weakness = secretWeakness(name, value);
+    if (weakness) problems.push(weakness);
   }
 
   if (config.values.CORS_ORIGINS.includes('*')) {

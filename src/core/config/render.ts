@@ -10,9 +10,10 @@ const BARE_VALUE = /^[A-Za-z0-9_./:@,+=-]*$/;
 export function formatEnvValue(name: string, value: string): string {
   if (BARE_VALUE.test(value)) return value;
   if (!value.includes("'") && !value.includes('\n')) return `'${value}'`;
-  if (!value.includes('"') && !value.includes('\n')) return `"${value}"`;
+  // Inside double quotes node expands \n, and docker compose also backslash escapes and $VARS.
+  if (!value.includes('"') && !/[\n\\$]/.test(value)) return `"${value}"`;
   throw new UsageError(`The value for ${name} cannot be written to a .env file`, {
-    suggestion: 'Use a value without both quote characters and without line breaks.',
+    suggestion: 'Use a value without line breaks, and without both quote characters (or a single quote together with \\ or $).',
   });
 }
 

@@ -3,7 +3,7 @@
 // this connection only and never written anywhere.
 
 import type { Knex } from 'knex';
-import { UsageError } from '../errors.js';
+import { DatabaseUnavailableError, UsageError } from '../errors.js';
 import { openDatabase, type DatabaseTarget } from './connect.js';
 
 /** What the shopdb user may do: its own schema, including what mysqldump needs; nothing global. */
@@ -41,7 +41,18 @@ export async function createSiteDatabase(options: CreateSiteDatabaseOptions): Pr
     password: options.admin.password,
     poolMax: 1,
   };
-  const db = await openDatabase(target);
+  let db: Knex;
+  try {
+    db = await openDatabase(target);
+  } catch (error) {
+    if (error instanceof DatabaseUnavailableError && /denied access/.test(error.message)) {
+      throw new DatabaseUnavailableError(`MySQL denied access to the administrator "${options.admin.user}"`, {
+        suggestion: 'Pass the administrator with --mysql-admin-user and its password through SHOPDB_MYSQL_ADMIN_PASSWORD or --mysql-admin-password-stdin.',
+        cause: error,
+      });
+    }
+    throw error;
+  }
   try {
     const databaseExists = (await scalar(db, 'SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [options.database])) > 0;
     const userExists = (await scalar(db, 'SELECT COUNT(*) FROM mysql.user WHERE User = ? AND Host = ?', [options.user, options.userHost])) > 0;

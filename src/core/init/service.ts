@@ -2,10 +2,10 @@
 // over an existing file without `force` (and then keeping the old one). With MySQL
 // administrator credentials it can also create the database and a least-privilege user.
 
-import { copyFileSync, existsSync, mkdirSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
-import { conditionHolds, configProblems, loadConfig, parseDuration, renderEnvFile, type ConfigVarName } from '../config/index.js';
+import { conditionHolds, configProblems, loadConfig, secretWeakness, parseDuration, renderEnvFile, type ConfigVarName } from '../config/index.js';
 import { parseValue } from '../config/parse.js';
 import { CONFIG_VAR_NAMES, specOf } from '../config/schema.js';
 import { createSiteDatabase } from '../db/mysql-admin.js';
@@ -75,6 +75,14 @@ function timestamp(now: Date): string {
   return now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 }
 
+/** .env.bak-<time>, or .env.bak-<time>-2… when a backup of the same second exists: never overwrite one. */
+function freeBackupPath(envFile: string, now: Date): string {
+  const base = `${envFile}.bak-${timestamp(now)}`;
+  let candidate = base;
+  for (let n = 2; existsSync(candidate); n++) candidate = `${base}-${n}`;
+  return candidate;
+}
+
 export async function initSite(options: InitOptions): Promise<InitResult> {
   assertInitTarget(options.envFile, options.force);
   const now = options.now ?? new Date();
@@ -89,10 +97,15 @@ export async function initSite(options: InitOptions): Promise<InitResult> {
     if (verdict === true) values[name] = raw;
     else problems.push({ variable: name, problem: verdict, fix: `pass a valid --${specOf(name).init!.flag}` });
   }
-  if (problems.length > 0) throw new ConfigError('Some answers are not valid; nothing was written', problems);
-
   const client = (values.DB_CLIENT ?? specOf('DB_CLIENT').default) as 'sqlite' | 'mysql';
   const mode = values.SHOPDB_ENV ?? specOf('SHOPDB_ENV').default!;
+  if (client === 'mysql' && !options.createDatabase && options.dbPassword !== undefined && mode === 'production') {
+    // Refuse now what production would refuse later, before anything is written.
+    const weakness = secretWeakness('DB_PASSWORD', options.dbPassword);
+    if (weakness) problems.push({ ...weakness, fix: `${weakness.fix}; or pass --mode development` });
+  }
+  if (problems.length > 0) throw new ConfigError('Some answers are not valid; nothing was written', problems);
+
   const generatedSecrets: string[] = ['JWT_SECRET'];
   values.JWT_SECRET = generateSecret();
   let databaseCreated = false;
@@ -136,9 +149,9 @@ export async function initSite(options: InitOptions): Promise<InitResult> {
   mkdirSync(dirname(options.envFile), { recursive: true });
   let previousEnvFile: string | null = null;
   if (existsSync(options.envFile)) {
-    previousEnvFile = `${options.envFile}.bak-${timestamp(now)}`;
-    copyFileSync(options.envFile, previousEnvFile);
-    chmodSync(previousEnvFile, 0o600);
+    previousEnvFile = freeBackupPath(options.envFile, now);
+    // Created 0600 from the first byte ('wx': never over another backup): it holds secrets.
+    writeFileSync(previousEnvFile, readFileSync(options.envFile), { mode: 0o600, flag: 'wx' });
   }
   writeFileAtomic(options.envFile, content, { mode: 0o600 });
 

@@ -1,8 +1,8 @@
 // `shopdb migrate make`: a new, empty migration from templates/migration.ts.tpl, named the way
 // every migration is (YYYYMMDD + a letter + a kebab-case name) so they sort in order.
 
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
 import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 
@@ -10,6 +10,8 @@ export interface MakeMigrationOptions {
   directory: string;
   name: string;
   templatesDir: string;
+  /** shopdb's package root, for the import of the schema helpers. */
+  packageRoot: string;
   now?: Date;
 }
 
@@ -47,6 +49,11 @@ export function makeMigration(options: MakeMigrationOptions): MadeMigration {
   const name = `${day}${letter}-${slug}`;
   const path = join(options.directory, `${name}.ts`);
   const template = readFileSync(join(options.templatesDir, 'migration.ts.tpl'), 'utf8');
-  writeFileAtomic(path, template.replaceAll('{{name}}', name));
+  // A new plugin's migrations folder does not exist yet.
+  mkdirSync(options.directory, { recursive: true });
+  // The schema helpers are imported relative to the new file, so it works in any folder of the
+  // package (core migrations/, a plugin's migrations/), compiled or not.
+  const helpers = relative(options.directory, join(options.packageRoot, 'src', 'core', 'db', 'schema.js')).split(sep).join('/');
+  writeFileAtomic(path, template.replaceAll('{{name}}', name).replaceAll('{{schemaHelpers}}', helpers.startsWith('.') ? helpers : `./${helpers}`));
   return { name, path };
 }

@@ -94,10 +94,12 @@ async function ensureFailuresTable(db: Knex): Promise<void> {
   }
 }
 
-async function recordFailure(db: Knex, source: MigrationSourceSpec, error: unknown): Promise<void> {
+async function recordFailure(db: Knex, source: MigrationSourceSpec, error: unknown, running: string | undefined): Promise<void> {
   try {
+    // knex runs a whole batch in one transaction where the engine allows it (SQLite), so after a
+    // failure the first pending migration is not necessarily the one that failed.
     const [, pending] = (await db.migrate.list(knexMigratorConfig(source))) as [unknown[], Array<{ name: string }>];
-    const migration = pending[0]?.name ?? '(unknown)';
+    const migration = running ?? pending[0]?.name ?? '(unknown)';
     await ensureFailuresTable(db);
     const message = (error instanceof Error ? error.message : String(error)).slice(0, 4000);
     await db(FAILURES_TABLE).where({ source_id: source.id }).delete();
@@ -111,6 +113,47 @@ async function clearFailure(db: Knex, source: MigrationSourceSpec): Promise<void
   if (await db.schema.hasTable(FAILURES_TABLE)) await db(FAILURES_TABLE).where({ source_id: source.id }).delete();
 }
 
+/** knex's config for `source`, remembering which migration's up() or down() ran last. */
+function trackingMigratorConfig(source: MigrationSourceSpec): { config: Knex.MigratorConfig; running: () => string | undefined } {
+  const config = knexMigratorConfig(source);
+  const inner = config.migrationSource as Knex.MigrationSource<unknown>;
+  let running: string | undefined;
+  const migrationSource: Knex.MigrationSource<unknown> = {
+    getMigrations: (loadExtensions) => inner.getMigrations(loadExtensions),
+    getMigrationName: (migration) => inner.getMigrationName(migration),
+    async getMigration(migration) {
+      const module = await inner.getMigration(migration);
+      const name = inner.getMigrationName(migration);
+      return {
+        ...module,
+        up: (knex: Knex) => ((running = name), module.up(knex)),
+        down: module.down && ((knex: Knex) => ((running = name), module.down!(knex))),
+      };
+    },
+  };
+  return { config: { ...config, migrationSource }, running: () => running };
+}
+
+/**
+ * knex creates a source's history and lock tables on first use, and two first runs at once race
+ * to do it: the loser fails with "table already exists", or both insert a lock row — and with two
+ * rows knex reports the lock as held forever. Create them here, tolerating the race.
+ */
+async function prepareHistoryTables(db: Knex, source: MigrationSourceSpec, sleep: (ms: number) => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await db.migrate.currentVersion(knexMigratorConfig(source));
+      break;
+    } catch (error) {
+      if (attempt >= 5) throw error;
+      await sleep(50 * attempt);
+    }
+  }
+  const lockTable = `${source.tableName}_lock`;
+  const rows = (await db(lockTable).select('index').orderBy('index')) as Array<{ index: number }>;
+  if (rows.length > 1) await db(lockTable).where('index', '>', rows[0]!.index).delete();
+}
+
 /** Applies every pending migration of every source, in order. A second run is a no-op. */
 export async function migrateLatest(db: Knex, sources: readonly MigrationSourceSpec[], options: MigrateOptions = {}): Promise<SourceMigrationResult[]> {
   const sleep = options.sleep ?? defaultSleep;
@@ -118,9 +161,11 @@ export async function migrateLatest(db: Knex, sources: readonly MigrationSourceS
   for (const source of sources) {
     options.onSource?.(source);
     const started = Date.now();
+    await prepareHistoryTables(db, source, sleep);
     for (;;) {
+      const tracked = trackingMigratorConfig(source);
       try {
-        const [, log] = (await db.migrate.latest(knexMigratorConfig(source))) as [number, string[]];
+        const [, log] = (await db.migrate.latest(tracked.config)) as [number, string[]];
         await clearFailure(db, source);
         results.push({ id: source.id, label: source.label, applied: log });
         break;
@@ -135,10 +180,10 @@ export async function migrateLatest(db: Knex, sources: readonly MigrationSourceS
         }
         const missing = missingFilesFrom(error);
         if (missing) throw unknownMigrationsError(source, missing);
-        await recordFailure(db, source, error);
+        await recordFailure(db, source, error, tracked.running());
         throw new UserError(`A ${source.label} migration failed: ${error instanceof Error ? error.message : String(error)}`, {
           suggestion:
-            'Nothing after it was applied. Run `shopdb migrate status` to see which one; on MySQL its DDL may be partly applied (MySQL cannot roll back DDL) — see docs/MIGRATIONS.md, fix the cause, then run `shopdb migrate` again.',
+            'It and the migrations after it are not recorded as applied. Run `shopdb migrate status` to see which one; on MySQL its DDL may be partly applied (MySQL cannot roll back DDL) — see docs/MIGRATIONS.md, fix the cause, then run `shopdb migrate` again.',
           cause: error,
         });
       }

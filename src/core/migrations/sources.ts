@@ -28,7 +28,8 @@ interface MigrationFile {
   path: string;
 }
 
-const MIGRATION_FILE = /^(?!.*\.d\.ts$).+\.(js|ts)$/;
+/** .js and .ts, but not declarations or the tests that sit next to the migrations they test. */
+const MIGRATION_FILE = /^(?!.*\.d\.ts$)(?!.*\.(test|spec)\.(js|ts)$).+\.(js|ts)$/;
 
 /** knex MigrationSource over one folder; `.ts` (sources) and `.js` (dist) alike, named without extension. */
 export class DirectoryMigrationSource implements Knex.MigrationSource<MigrationFile> {

@@ -1,0 +1,212 @@
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { tempDir } from '../../../test/support/site.js';
+import { ConfigError, type ConfigProblem } from '../errors.js';
+import { loadConfig, type LoadedConfig } from './load.js';
+import { assertConfigUsable, configProblems, describeConfig, productionProblems } from './production.js';
+
+const STRONG_SECRET = 'q7WmZ2vN8xL4pR6tY1uB3cD5eF9gH0jK-strong';
+const STRONG_PASSWORD = 'Vx3-kP9q-Lm2w-Rt7z';
+
+let dir: string;
+
+beforeEach(() => {
+  dir = tempDir();
+});
+
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function site(vars: Record<string, string>, env: Record<string, string> = {}): LoadedConfig {
+  const envFile = join(dir, '.env');
+  writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 });
+  return loadConfig({ envFile, cwd: dir, env });
+}
+
+function production(vars: Record<string, string>): LoadedConfig {
+  return site({ SHOPDB_ENV: 'production', JWT_SECRET: STRONG_SECRET, ...vars });
+}
+
+const variables = (problems: ConfigProblem[]): string[] => problems.map((p) => p.variable).sort();
+
+describe('production rules', () => {
+  it('accept a site with a strong secret, no CORS origins and Secure cookies', () => {
+    const config = production({ CORS_ORIGINS: 'https://shopdb.plant.example' });
+
+    expect(configProblems(config)).toEqual([]);
+    expect(() => assertConfigUsable(config)).not.toThrow();
+  });
+
+  it('apply by default: SHOPDB_ENV defaults to production', () => {
+    const config = site({});
+
+    expect(config.values.SHOPDB_ENV).toBe('production');
+    expect(variables(configProblems(config))).toEqual(['JWT_SECRET']);
+  });
+
+  it('require JWT_SECRET and say how to generate one', () => {
+    const [problem, ...rest] = productionProblems(site({ SHOPDB_ENV: 'production' }));
+
+    expect(rest).toEqual([]);
+    expect(problem).toEqual({
+      variable: 'JWT_SECRET',
+      problem: 'is required in production but not set',
+      fix: 'set JWT_SECRET (`shopdb init` generates one; or: openssl rand -base64 48)',
+    });
+  });
+
+  it.each(['change-me', 'CHANGE-ME', 'change-me-before-going-live-please-thanks', 'secret', 'changeme'])('refuse the placeholder JWT_SECRET=%s', (value) => {
+    expect(productionProblems(production({ JWT_SECRET: value }))).toEqual([
+      { variable: 'JWT_SECRET', problem: 'still has a placeholder value', fix: 'replace it with a strong random value (openssl rand -base64 48)' },
+    ]);
+  });
+
+  it('refuse a JWT_SECRET shorter than 32 characters and accept one of exactly 32', () => {
+    expect(productionProblems(production({ JWT_SECRET: 'k'.repeat(31) }))).toEqual([
+      { variable: 'JWT_SECRET', problem: 'is shorter than 32 characters', fix: 'use at least 32 random characters (openssl rand -base64 48)' },
+    ]);
+    expect(productionProblems(production({ JWT_SECRET: 'k'.repeat(32) }))).toEqual([]);
+  });
+
+  it('refuse CORS_ORIGINS=*, alone or in a list', () => {
+    expect(variables(productionProblems(production({ CORS_ORIGINS: '*' })))).toEqual(['CORS_ORIGINS']);
+    expect(variables(productionProblems(production({ CORS_ORIGINS: 'https://shopdb.plant.example,*' })))).toEqual(['CORS_ORIGINS']);
+  });
+
+  it('refuse COOKIE_SECURE=false', () => {
+    const problems = productionProblems(production({ COOKIE_SECURE: 'false' }));
+
+    expect(variables(problems)).toEqual(['COOKIE_SECURE']);
+    expect(problems[0]!.fix).toContain('COOKIE_SECURE=true');
+  });
+
+  describe('DB_PASSWORD', () => {
+    it('is not required with SQLite', () => {
+      expect(productionProblems(production({ DB_CLIENT: 'sqlite' }))).toEqual([]);
+    });
+
+    it('is required with MySQL, and may come from DB_PASSWORD_FILE', () => {
+      const [problem] = productionProblems(production({ DB_CLIENT: 'mysql' }));
+      expect(problem).toMatchObject({ variable: 'DB_PASSWORD', problem: 'is required in production but not set', fix: 'set DB_PASSWORD or DB_PASSWORD_FILE' });
+
+      writeFileSync(join(dir, 'db-password'), `${STRONG_PASSWORD}\n`);
+      expect(productionProblems(production({ DB_CLIENT: 'mysql', DB_PASSWORD_FILE: 'db-password' }))).toEqual([]);
+    });
+
+    it('must be at least 12 characters with MySQL', () => {
+      expect(productionProblems(production({ DB_CLIENT: 'mysql', DB_PASSWORD: 'short-pw' }))).toEqual([
+        { variable: 'DB_PASSWORD', problem: 'is shorter than 12 characters', fix: 'use at least 12 random characters (openssl rand -base64 48)' },
+      ]);
+    });
+  });
+
+  describe('LDAP', () => {
+    it('needs nothing while LDAP_ENABLED is false', () => {
+      expect(productionProblems(production({ LDAP_ENABLED: 'false' }))).toEqual([]);
+    });
+
+    it('requires the server, the bind account and the base DN once LDAP_ENABLED=true', () => {
+      const problems = productionProblems(production({ LDAP_ENABLED: 'yes' }));
+
+      expect(variables(problems)).toEqual(['LDAP_BASE_DN', 'LDAP_BIND_DN', 'LDAP_BIND_PASSWORD', 'LDAP_URL']);
+      expect(problems.find((p) => p.variable === 'LDAP_BIND_PASSWORD')!.fix).toBe('set LDAP_BIND_PASSWORD or LDAP_BIND_PASSWORD_FILE');
+    });
+
+    it('is satisfied by a complete LDAP setup', () => {
+      const config = production({
+        LDAP_ENABLED: 'true',
+        LDAP_URL: 'ldaps://dc01.plant.example:636',
+        LDAP_BIND_DN: "'CN=svc-shopdb,OU=Service Accounts,DC=plant,DC=example'",
+        LDAP_BIND_PASSWORD: STRONG_PASSWORD,
+        LDAP_BASE_DN: 'OU=Users,DC=plant,DC=example',
+      });
+
+      expect(productionProblems(config)).toEqual([]);
+    });
+  });
+
+  it('require ZABBIX_API_TOKEN only once ZABBIX_URL is set', () => {
+    expect(productionProblems(production({}))).toEqual([]);
+    expect(variables(productionProblems(production({ ZABBIX_URL: 'https://zabbix.plant.example/api_jsonrpc.php' })))).toEqual(['ZABBIX_API_TOKEN']);
+  });
+
+  it('are all reported together in one ConfigError (exit code 2)', () => {
+    const config = site({
+      SHOPDB_ENV: 'production',
+      JWT_SECRET: 'change-me',
+      CORS_ORIGINS: '*',
+      COOKIE_SECURE: 'false',
+      DB_CLIENT: 'mysql',
+      LDAP_ENABLED: 'true',
+    });
+
+    let thrown: unknown;
+    try {
+      assertConfigUsable(config);
+    } catch (error) {
+      thrown = error;
+    }
+
+    expect(thrown).toBeInstanceOf(ConfigError);
+    const error = thrown as ConfigError;
+    expect(error.exitCode).toBe(2);
+    expect(error.message).toBe('The configuration is not safe to run in production mode: 8 problems');
+    expect(variables(error.problems)).toEqual([
+      'COOKIE_SECURE',
+      'CORS_ORIGINS',
+      'DB_PASSWORD',
+      'JWT_SECRET',
+      'LDAP_BASE_DN',
+      'LDAP_BIND_DN',
+      'LDAP_BIND_PASSWORD',
+      'LDAP_URL',
+    ]);
+    expect(error.details).toHaveLength(8);
+    expect(error.suggestion).toContain(join(dir, '.env'));
+  });
+
+  it('do not apply in development mode', () => {
+    const config = site({ SHOPDB_ENV: 'development', JWT_SECRET: 'change-me', CORS_ORIGINS: '*', COOKIE_SECURE: 'false', DB_CLIENT: 'mysql', LDAP_ENABLED: 'true' });
+
+    expect(configProblems(config)).toEqual([]);
+    expect(() => assertConfigUsable(config)).not.toThrow();
+  });
+
+  it('leave the rules that hold in every mode in force in development', () => {
+    const config = site({ SHOPDB_ENV: 'development', COOKIE_SAMESITE: 'none', COOKIE_SECURE: 'false' });
+
+    expect(variables(configProblems(config))).toEqual(['COOKIE_SAMESITE']);
+  });
+
+  it('can be switched off for one run from the process environment', () => {
+    const config = site({ JWT_SECRET: 'change-me' }, { SHOPDB_ENV: 'development' });
+
+    expect(configProblems(config)).toEqual([]);
+  });
+});
+
+describe('describeConfig', () => {
+  it('masks secrets, shows where each value comes from and leaves out environment-only variables', () => {
+    writeFileSync(join(dir, 'zabbix-token'), 'zabbix-token-value-1234\n');
+    const config = site(
+      { JWT_SECRET: STRONG_SECRET, ZABBIX_API_TOKEN_FILE: 'zabbix-token', HTTP_PORT: '9000' },
+      { LOG_LEVEL: 'debug', SHOPDB_MYSQL_ADMIN_PASSWORD: 'admin-password-3456' },
+    );
+
+    const entries = describeConfig(config);
+    const byName = Object.fromEntries(entries.map((entry) => [entry.name, entry]));
+
+    expect(byName.JWT_SECRET).toEqual({ name: 'JWT_SECRET', value: '(set)', source: 'env-file', secret: true });
+    expect(byName.ZABBIX_API_TOKEN).toEqual({ name: 'ZABBIX_API_TOKEN', value: '(set)', source: 'secret-file', secret: true });
+    expect(byName.DB_PASSWORD).toEqual({ name: 'DB_PASSWORD', value: null, source: 'unset', secret: true });
+    expect(byName.HTTP_PORT).toMatchObject({ value: 9000, source: 'env-file', secret: false });
+    expect(byName.LOG_LEVEL).toMatchObject({ value: 'debug', source: 'environment' });
+    expect(byName.BACKUP_KEEP).toMatchObject({ value: 14, source: 'default' });
+    expect(byName.SHOPDB_MYSQL_ADMIN_PASSWORD).toBeUndefined();
+    expect(byName.SHOPDB_ENV_FILE).toBeUndefined();
+    const shown = JSON.stringify(entries);
+    for (const secret of [STRONG_SECRET, 'zabbix-token-value-1234', 'admin-password-3456']) expect(shown).not.toContain(secret);
+  });
+});
