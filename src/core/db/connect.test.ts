@@ -1,7 +1,7 @@
 // Database suite (SQLite and MySQL): opening the configured database, its session settings, and
 // the advice shopdb gives when it cannot — against real files, a real server and a closed port.
 
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Knex } from 'knex';
 import { afterEach, describe, expect, inject, it } from 'vitest';
@@ -102,6 +102,21 @@ describeEachEngine('openDatabase', (engine) => {
     ).rejects.toThrow('work failed');
 
     await expect(used!.raw('select 1')).rejects.toThrow();
+  });
+});
+
+describe('openDatabase creating a SQLite file', () => {
+  it('keeps the new file (it will hold password hashes) to this user: file 0600, folder 0700', async () => {
+    const dir = tempDir();
+    const filename = join(dir, 'data', 'shopdb.sqlite');
+
+    const db = await openDatabase({ client: 'sqlite', filename }, { create: true, verify: false });
+    await db.raw('create table t (x integer)');
+    await db.destroy();
+
+    expect(statSync(filename).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, 'data')).mode & 0o777).toBe(0o700);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
 

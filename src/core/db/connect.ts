@@ -2,7 +2,7 @@
 // through mysql2, or the embedded SQLite file through better-sqlite3). Connection failures come
 // back as DatabaseUnavailableError with plain advice, never as a driver stack trace.
 
-import { existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Knex } from 'knex';
 import type { LoadedConfig } from '../config/index.js';
@@ -78,6 +78,7 @@ export async function openDatabase(target: DatabaseTarget, options: OpenDatabase
   };
 
   let db: Knex;
+  let newSqliteFile: string | undefined;
   if (target.client === 'sqlite') {
     if (!existsSync(target.filename)) {
       if (!options.create) {
@@ -85,7 +86,9 @@ export async function openDatabase(target: DatabaseTarget, options: OpenDatabase
           suggestion: 'Create it with `shopdb migrate`, or check DB_SQLITE_PATH in the .env.',
         });
       }
-      mkdirSync(dirname(target.filename), { recursive: true });
+      // The database will hold password and token hashes: keep it to this user.
+      mkdirSync(dirname(target.filename), { recursive: true, mode: 0o700 });
+      newSqliteFile = target.filename;
     }
     db = knex({
       client: 'better-sqlite3',
@@ -134,9 +137,11 @@ export async function openDatabase(target: DatabaseTarget, options: OpenDatabase
     });
   }
 
-  if (options.verify !== false) {
+  if (options.verify !== false || newSqliteFile !== undefined) {
     try {
       await db.raw('select 1 as ok');
+      // SQLite gives its -wal and -shm files the mode of the database file.
+      if (newSqliteFile !== undefined) chmodSync(newSqliteFile, 0o600);
     } catch (error) {
       await db.destroy().catch(() => {});
       throw translateConnectionError(error, target);
