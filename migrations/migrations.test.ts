@@ -19,6 +19,32 @@ const EXPECTED: Record<string, Record<string, TableExpectation>> = {
   '20261127A-create-settings': {
     settings: { columns: ['key', 'value', 'updated_at', 'updated_by'], primaryKey: ['key'] },
   },
+  '20261127B-create-asset-model': {
+    locations: { columns: ['id', 'parent_id', 'kind', 'code', 'name', 'path', 'notes', 'created_at', 'updated_at'], primaryKey: ['id'] },
+    manufacturers: { columns: ['id', 'name', 'url', 'notes', 'created_at', 'updated_at'], primaryKey: ['id'] },
+    asset_models: { columns: ['id', 'manufacturer_id', 'name', 'part_number', 'category', 'end_of_life', 'created_at', 'updated_at'], primaryKey: ['id'] },
+    status_labels: { columns: ['id', 'name', 'color', 'kind', 'created_at', 'updated_at'], primaryKey: ['id'] },
+    asset_types: { columns: ['id', 'key', 'label', 'plugin', 'fields', 'created_at', 'updated_at'], primaryKey: ['id'] },
+    assets: {
+      columns: ['id', 'uuid', 'asset_tag', 'name', 'hostname', 'serial', 'type_id', 'model_id', 'status_id', 'location_id', 'notes', 'custom_data', 'created_at', 'updated_at', 'deleted_at'],
+      primaryKey: ['id'],
+    },
+    asset_positions: { columns: ['asset_id', 'location_id', 'x', 'y', 'created_at', 'updated_at'], primaryKey: ['asset_id'] },
+    asset_links: { columns: ['id', 'source_asset_id', 'target_asset_id', 'link_type', 'note', 'created_at', 'updated_at'], primaryKey: ['id'] },
+  },
+  '20261127C-create-users-and-audit': {
+    roles: { columns: ['name', 'description', 'rank'], primaryKey: ['name'] },
+    users: {
+      columns: ['id', 'username', 'display_name', 'email', 'password_hash', 'role', 'auth_source', 'disabled', 'last_login_at', 'created_at', 'updated_at'],
+      primaryKey: ['id'],
+    },
+    api_tokens: {
+      columns: ['id', 'user_id', 'name', 'token_prefix', 'token_hash', 'scope', 'expires_at', 'last_used_at', 'revoked_at', 'created_at', 'updated_at'],
+      primaryKey: ['id'],
+    },
+    audit_log: { columns: ['id', 'at', 'user_id', 'username', 'action', 'object_type', 'object_id', 'before', 'after', 'request_id'], primaryKey: ['id'] },
+    installed_plugins: { columns: ['name', 'version', 'enabled', 'installed_at', 'updated_at'], primaryKey: ['name'] },
+  },
 };
 
 const source = coreMigrationSource();

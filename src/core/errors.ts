@@ -98,6 +98,37 @@ export class LockedError extends UserError {
   override readonly exitCode: ExitCodeValue = ExitCode.LOCKED;
 }
 
+/** A record that does not exist (or is soft-deleted). HTTP 404. */
+export class NotFoundError extends UserError {
+  override readonly code: string = 'NOT_FOUND';
+  readonly httpStatus = 404;
+}
+
+/** The request clashes with existing data (a duplicate asset tag, a link cycle). HTTP 409. */
+export class ConflictError extends UserError {
+  override readonly code: string = 'CONFLICT';
+  readonly httpStatus = 409;
+}
+
+/** Input that breaks a rule the schema cannot express; `fields` names each bad field. HTTP 400. */
+export class ValidationError extends UserError {
+  override readonly code: string = 'VALIDATION_FAILED';
+  override readonly exitCode: ExitCodeValue = ExitCode.USAGE;
+  readonly httpStatus = 400;
+  readonly fields: Record<string, string>;
+
+  constructor(message: string, fields: Record<string, string>, options: ShopdbErrorOptions = {}) {
+    super(message, { ...options, details: options.details ?? Object.entries(fields).map(([field, problem]) => `${field}: ${problem}`) });
+    this.fields = fields;
+  }
+}
+
+/** Not allowed for this user or token. HTTP 403. */
+export class ForbiddenError extends UserError {
+  override readonly code: string = 'FORBIDDEN';
+  readonly httpStatus = 403;
+}
+
 /** The user cancelled (Ctrl-C at a prompt). */
 export class CancelledError extends UserError {
   override readonly code: string = 'CANCELLED';
