@@ -1,0 +1,160 @@
+// The whole HTTP API as one Fastify app, built from plugins: errors, request ids, security
+// headers and CORS, the database, rate limiting, auth, OpenAPI, then the route modules. Tests
+// call `buildApp` and `inject`; `server.ts` adds the listener, timeouts and graceful shutdown.
+
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import rateLimit from '@fastify/rate-limit';
+import Fastify, { LogController, type FastifyError, type FastifyHttpOptions, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify';
+import type { Knex } from 'knex';
+import type { LoadedConfig } from '../core/config/index.js';
+import { siteMigrationSources, type MigrationSourceRegistry } from '../core/migrations/sources.js';
+import { packageRoot } from '../core/paths.js';
+import authPlugin, { authSettingsFromConfig } from './auth/plugin.js';
+import authRoutes from './auth/routes.js';
+import { HttpError, rateLimited, toErrorReply } from './errors.js';
+import databasePlugin, { type RetryPolicy } from './plugins/database.js';
+import drainPlugin from './plugins/drain.js';
+import errorsPlugin from './plugins/errors.js';
+import openApiPlugin from './plugins/openapi.js';
+import requestIdPlugin, { REQUEST_ID_HEADER, requestIdFor } from './plugins/request-id.js';
+import securityPlugin from './plugins/security.js';
+import { createValidatorCompiler } from './plugins/validation.js';
+import auditRoutes from './routes/audit.js';
+import healthRoutes from './routes/health.js';
+import assetRoutes from './routes/inventory/assets.js';
+import locationRoutes from './routes/inventory/locations.js';
+import referenceRoutes from './routes/inventory/reference.js';
+import tokenRoutes from './routes/tokens.js';
+import userRoutes from './routes/users.js';
+
+// ── Route modules ────────────────────────────────────────────────────────────────────────────
+// THE place routes are registered: each module is a Fastify plugin mounted under /api, so a
+// module's `/users` is `/api/users`. Inventory routes (src/api/routes/inventory/*.ts) go here.
+// A module guards its routes with `onRequest: requireRole(…)` (src/api/auth/guards.ts), builds
+// list querystrings with `listQuerySchema` and answers lists with `page` (src/api/pagination.ts).
+export const ROUTE_MODULES: readonly FastifyPluginAsync[] = [
+  healthRoutes,
+  authRoutes,
+  userRoutes,
+  tokenRoutes,
+  auditRoutes,
+  assetRoutes,
+  locationRoutes,
+  referenceRoutes,
+];
+
+export interface BuildAppOptions {
+  config: LoadedConfig;
+  /** A knex pool the caller owns (tests). Without it the app opens its own and closes it on close. */
+  db?: Knex;
+  /** false: silent; true: JSON logs at LOG_LEVEL on stderr; an object: pino options over those (tests pass a `stream`). */
+  logger?: boolean | Record<string, unknown>;
+  /** Defaults to the site's sources (core, then plugins); tests pass fixtures. */
+  migrationSources?: MigrationSourceRegistry;
+  databaseRetry?: RetryPolicy;
+  /** Defaults to shopdb's package version. */
+  version?: string;
+}
+
+/** What every route module may read: the site's configuration and identity. */
+export interface SiteContext {
+  config: LoadedConfig;
+  version: string;
+  migrationSources: MigrationSourceRegistry;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    site: SiteContext;
+  }
+}
+
+/**
+ * TRUST_PROXY as Fastify takes it. A hop count (trust the n nearest proxies, as Express does) is
+ * not something Fastify 5 accepts any more, so it becomes the equivalent trust function.
+ */
+export function trustProxyOption(value: boolean | number | string[]): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof value !== 'number') return value;
+  return (_address, hop) => hop < value;
+}
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+/**
+ * pino settings: JSON lines on stderr (stdout is for command results), the request id on every
+ * request line, and nothing from headers or bodies — so no Authorization, Cookie or password.
+ */
+export function loggerOptions(config: LoadedConfig, logger: BuildAppOptions['logger']): FastifyServerOptions['logger'] {
+  if (logger === false || logger === undefined) return false;
+  return {
+    level: config.values.LOG_LEVEL,
+    stream: process.stderr,
+    serializers: {
+      req: (request: { method: string; url: string; ip?: string; headers?: Record<string, unknown> }) => ({
+        method: request.method,
+        url: request.url,
+        remoteAddress: request.ip,
+        userAgent: request.headers?.['user-agent'],
+      }),
+      res: (reply: { statusCode: number }) => ({ statusCode: reply.statusCode }),
+    },
+    // Belt and braces, should anyone ever log a raw request or a body.
+    redact: {
+      paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie', 'password', '*.password', 'token', '*.token'],
+      censor: '[redacted]',
+    },
+    ...(typeof logger === 'object' ? logger : {}),
+  };
+}
+
+/** Fastify's `frameworkErrors`: a URL the router cannot even decode never reaches the hooks or the error handler. */
+function badUrl(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const result = toErrorReply(new HttpError(400, 'BAD_URL', 'The URL is not valid (check its percent-encoding)'), request.id);
+  request.log.info({ code: error.code }, result.body.error.message);
+  void reply.code(result.statusCode).header(REQUEST_ID_HEADER, request.id).send(result.body);
+}
+
+export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  const { config } = options;
+  const v = config.values;
+  const serverOptions: FastifyHttpOptions<Server> = {
+    logger: loggerOptions(config, options.logger),
+    genReqId: requestIdFor,
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    bodyLimit: v.HTTP_BODY_LIMIT,
+    trustProxy: trustProxyOption(v.TRUST_PROXY),
+    // During shutdown, requests on kept-alive connections are still answered (with Connection:
+    // close) in our own error shape, instead of Fastify's fixed 503 body.
+    return503OnClosing: false,
+    routerOptions: { maxParamLength: 200 },
+    frameworkErrors: badUrl,
+  };
+  const app = Fastify(serverOptions);
+  if (typeof v.TRUST_PROXY === 'number') {
+    app.log.warn('TRUST_PROXY is a hop count, which lets a client that reaches the server directly forge its address; prefer the proxy IPs/CIDRs');
+  }
+
+  app.decorate('site', { config, version: options.version ?? packageVersion(), migrationSources: options.migrationSources ?? siteMigrationSources() });
+  app.setValidatorCompiler(createValidatorCompiler());
+  // JSON only: a text/plain body is how a cross-site HTML form would post without a preflight.
+  app.removeContentTypeParser('text/plain');
+
+  await app.register(errorsPlugin);
+  await app.register(drainPlugin);
+  await app.register(requestIdPlugin);
+  await app.register(securityPlugin, { corsOrigins: v.CORS_ORIGINS });
+  await app.register(databasePlugin, { config, db: options.db, retry: options.databaseRetry });
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_request, context) => rateLimited(Math.max(1, Math.ceil(context.ttl / 1000))),
+  });
+  await app.register(authPlugin, { settings: authSettingsFromConfig(config, app.log) });
+  await app.register(openApiPlugin, { version: app.site.version, cookieName: v.COOKIE_NAME });
+
+  for (const routes of ROUTE_MODULES) await app.register(routes, { prefix: '/api' });
+  return app;
+}

@@ -1,0 +1,131 @@
+// /api/assets: list (filters, free-text search, ordering, pages), get, create, PATCH, soft
+// delete, and the links of an asset. Viewers read; editors write. Handlers stay thin: one
+// call into src/core/inventory/assets.ts each.
+
+import type { FastifyInstance } from 'fastify';
+import {
+  addLink,
+  ASSET_ORDERINGS,
+  createAsset,
+  deleteAsset,
+  getAsset,
+  LINK_TYPES,
+  listAssets,
+  listLinks,
+  removeLink,
+  updateAsset,
+  type AssetInput,
+  type AssetPatch,
+  type LinkInput,
+} from '../../../core/inventory/assets.js';
+import { actorOf, requireRole } from '../../auth/guards.js';
+import { errorResponses } from '../../errors.js';
+import { listQuerySchema, page, pageSchema, type PageQuery } from '../../pagination.js';
+import { assetCreateBody, assetPatchBody, assetSchema, idParams, linkSchema } from './schemas.js';
+
+const tags = ['assets'];
+const filterId = { type: 'integer', minimum: 1, maximum: 2_147_483_647 } as const;
+
+interface AssetListQuery extends PageQuery {
+  type?: string;
+  status?: number;
+  location?: number;
+  model?: number;
+  manufacturer?: number;
+  search?: string;
+  ordering?: string;
+}
+
+const listQuery = listQuerySchema({
+  type: { type: 'string', minLength: 1, maxLength: 64, description: 'Asset type key, e.g. equipment.' },
+  status: { ...filterId, description: 'Status label id.' },
+  location: { ...filterId, description: 'Location id; includes every location under it.' },
+  model: { ...filterId, description: 'Model id.' },
+  manufacturer: { ...filterId, description: 'Manufacturer id.' },
+  search: { type: 'string', minLength: 1, maxLength: 200, description: 'Text contained in the asset tag, name, serial or hostname.' },
+  ordering: { type: 'string', enum: ASSET_ORDERINGS.flatMap((key) => [key, `-${key}`]), description: 'Sort field; a leading - sorts descending.' },
+});
+
+const linkParams = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'linkId'],
+  properties: { id: idParams.properties.id, linkId: idParams.properties.id },
+} as const;
+
+const linkBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['targetId', 'linkType'],
+  properties: { targetId: idParams.properties.id, linkType: { type: 'string', enum: [...LINK_TYPES] }, note: { type: ['string', 'null'], maxLength: 500 } },
+} as const;
+
+export default async function assetRoutes(app: FastifyInstance): Promise<void> {
+  app.get<{ Querystring: AssetListQuery }>(
+    '/assets',
+    { onRequest: requireRole('viewer'), schema: { summary: 'List assets.', tags, querystring: listQuery, response: { 200: pageSchema(assetSchema), ...errorResponses } } },
+    async (request) => {
+      const q = request.query;
+      const result = await listAssets(request.db, {
+        limit: q.limit,
+        offset: q.offset,
+        type: q.type,
+        statusId: q.status,
+        locationId: q.location,
+        modelId: q.model,
+        manufacturerId: q.manufacturer,
+        search: q.search,
+        ordering: q.ordering,
+      });
+      return page(request, q, result);
+    },
+  );
+
+  app.get<{ Params: { id: number } }>(
+    '/assets/:id',
+    { onRequest: requireRole('viewer'), schema: { summary: 'One asset.', tags, params: idParams, response: { 200: assetSchema, ...errorResponses } } },
+    async (request) => getAsset(request.db, request.params.id),
+  );
+
+  app.post<{ Body: AssetInput }>(
+    '/assets',
+    { onRequest: requireRole('editor'), schema: { summary: 'Create an asset.', tags, body: assetCreateBody, response: { 201: assetSchema, ...errorResponses } } },
+    async (request, reply) => reply.code(201).send(await createAsset(request.db, actorOf(request), request.body)),
+  );
+
+  app.patch<{ Params: { id: number }; Body: AssetPatch }>(
+    '/assets/:id',
+    { onRequest: requireRole('editor'), schema: { summary: 'Change an asset (only the fields given).', tags, params: idParams, body: assetPatchBody, response: { 200: assetSchema, ...errorResponses } } },
+    async (request) => updateAsset(request.db, actorOf(request), request.params.id, request.body),
+  );
+
+  app.delete<{ Params: { id: number } }>(
+    '/assets/:id',
+    { onRequest: requireRole('editor'), schema: { summary: 'Delete an asset (soft: its tag stays reserved).', tags, params: idParams, response: { ...errorResponses } } },
+    async (request, reply) => {
+      await deleteAsset(request.db, actorOf(request), request.params.id);
+      return reply.code(204).send();
+    },
+  );
+
+  app.get<{ Params: { id: number } }>(
+    '/assets/:id/links',
+    { onRequest: requireRole('viewer'), schema: { summary: 'Links of an asset, both directions.', tags, params: idParams, response: { 200: { type: 'object', properties: { results: { type: 'array', items: linkSchema } } }, ...errorResponses } } },
+    async (request) => ({ results: await listLinks(request.db, request.params.id) }),
+  );
+
+  app.post<{ Params: { id: number }; Body: LinkInput }>(
+    '/assets/:id/links',
+    { onRequest: requireRole('editor'), schema: { summary: 'Link this asset to another (e.g. a PC controls a machine).', tags, params: idParams, body: linkBody, response: { 201: linkSchema, ...errorResponses } } },
+    async (request, reply) => reply.code(201).send(await addLink(request.db, actorOf(request), request.params.id, request.body)),
+  );
+
+  app.delete<{ Params: { id: number; linkId: number } }>(
+    '/assets/:id/links/:linkId',
+    { onRequest: requireRole('editor'), schema: { summary: 'Remove a link.', tags, params: linkParams, response: { ...errorResponses } } },
+    async (request, reply) => {
+      await removeLink(request.db, actorOf(request), request.params.id, request.params.linkId);
+      return reply.code(204).send();
+    },
+  );
+}

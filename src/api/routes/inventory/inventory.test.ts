@@ -1,0 +1,140 @@
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { bearer, createApiSite, expectError, makeUser, tokenFor, type ApiSite } from '../../../../test/support/api.js';
+import { describeEachEngine } from '../../../../test/support/site.js';
+import { cliActor, listAudit } from '../../../core/audit/log.js';
+import { createApiToken } from '../../../core/auth/api-tokens.js';
+import { seedSite } from '../../../core/seed/index.js';
+
+describeEachEngine('inventory API', (engine) => {
+  let api: ApiSite;
+  let app: FastifyInstance;
+  let as: { viewer: Record<string, string>; editor: Record<string, string>; readToken: Record<string, string> };
+  let editorId: number;
+  let inService: number;
+
+  beforeAll(async () => {
+    api = await createApiSite(engine);
+    await seedSite(api.db, { demo: true, actor: cliActor('test') });
+    app = await api.app();
+    const viewer = await makeUser(api.db, 'viewer');
+    const editor = await makeUser(api.db, 'editor');
+    editorId = editor.id;
+    const read = await createApiToken(api.db, cliActor('test'), { userId: editor.id, name: 'dashboards', scope: 'read' });
+    as = { viewer: bearer(await tokenFor(app, viewer.username)), editor: bearer(await tokenFor(app, editor.username)), readToken: bearer(read.token) };
+    inService = Number((await api.db('status_labels').where({ name: 'In service' }).first('id')).id);
+  });
+  afterAll(async () => api.cleanup());
+
+  const get = (url: string, headers = as.viewer) => app.inject({ method: 'GET', url, headers });
+
+  it('lists assets in pages of {count, next, previous, results}, with filters and search', async () => {
+    const first = await get('/api/assets?limit=3&ordering=assetTag');
+    const equipment = await get('/api/assets?type=equipment&limit=100');
+    const search = await get('/api/assets?search=dnc-40');
+
+    expect(first.statusCode, first.body).toBe(200);
+    const body = first.json();
+    expect(body.count).toBe(10);
+    expect(body.results.map((a: { assetTag: string }) => a.assetTag)).toEqual(['CMM-0101', 'CNC-4012', 'CNC-4013']);
+    expect(body.next).toBe('/api/assets?limit=3&ordering=assetTag&offset=3');
+    expect(body.previous).toBeNull();
+    expect(equipment.json().count).toBe(4);
+    expect(search.json().results.map((a: { hostname: string }) => a.hostname).sort()).toEqual(['dnc-4012', 'dnc-4013', 'dnc-4020']);
+  });
+
+  it('lets an editor create, patch and delete an asset, auditing before/after with the request id', async () => {
+    const created = await app.inject({
+      method: 'POST',
+      url: '/api/assets',
+      headers: { ...as.editor, 'x-request-id': 'req-patch-1' },
+      payload: { assetTag: 'CNC-4100', name: 'New lathe', type: 'equipment', statusId: inService, customData: { machine_number: '4100', controller: 'Okuma' } },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const id = created.json().id;
+
+    const patched = await app.inject({ method: 'PATCH', url: `/api/assets/${id}`, headers: { ...as.editor, 'x-request-id': 'req-patch-2' }, payload: { name: 'Okuma lathe', customData: { criticality: 'high' } } });
+    expect(patched.statusCode, patched.body).toBe(200);
+    expect(patched.json()).toMatchObject({ name: 'Okuma lathe', customData: { machine_number: '4100', controller: 'Okuma', criticality: 'high' } });
+
+    const audit = await listAudit(api.db, { objectType: 'asset', objectId: String(id), limit: 10, offset: 0 });
+    expect(audit.results[0]).toMatchObject({ action: 'update', userId: editorId, requestId: 'req-patch-2', before: expect.objectContaining({ name: 'New lathe' }), after: expect.objectContaining({ name: 'Okuma lathe' }) });
+
+    const deleted = await app.inject({ method: 'DELETE', url: `/api/assets/${id}`, headers: as.editor });
+    expect(deleted.statusCode).toBe(204);
+    expectError(await get(`/api/assets/${id}`), 404, 'NOT_FOUND');
+  });
+
+  it('keeps viewers and read-only tokens from writing', async () => {
+    const payload = { assetTag: 'X-1', name: 'x', type: 'other', statusId: inService };
+    expectError(await app.inject({ method: 'POST', url: '/api/assets', headers: as.viewer, payload }), 403);
+    expectError(await app.inject({ method: 'POST', url: '/api/assets', headers: as.readToken, payload }), 403, 'READ_ONLY_TOKEN');
+    expectError(await app.inject({ method: 'POST', url: '/api/manufacturers', headers: as.viewer, payload: { name: 'Nope' } }), 403);
+    expect((await get('/api/assets', as.readToken)).statusCode).toBe(200);
+    expectError(await app.inject({ method: 'GET', url: '/api/assets' }), 401);
+  });
+
+  it('answers bad input with 400 naming the field, duplicates with 409', async () => {
+    const post = (payload: unknown) => app.inject({ method: 'POST', url: '/api/assets', headers: as.editor, payload: payload as object });
+    const unknownField = expectError(await post({ assetTag: 'Y-1', name: 'y', type: 'other', statusId: inService, colour: 'red' }), 400, 'VALIDATION_FAILED');
+    const wrongType = expectError(await post({ assetTag: 'Y-1', name: 'y', type: 'other', statusId: 'one' }), 400, 'VALIDATION_FAILED');
+    const badCustom = expectError(await post({ assetTag: 'Y-2', name: 'y', type: 'computer', statusId: inService, customData: { ip: '999.1.1.1' } }), 400);
+    const duplicate = expectError(await post({ assetTag: 'CNC-4012', name: 'again', type: 'equipment', statusId: inService }), 409, 'CONFLICT');
+
+    expect(Object.keys(unknownField.fields).join()).toContain('colour');
+    expect(Object.keys(wrongType.fields).join()).toContain('statusId');
+    expect(badCustom.fields).toHaveProperty(['customData.ip']);
+    expect(duplicate.message).toContain('asset tag');
+  });
+
+  it('never answers 5xx to hostile filters and pagination', async () => {
+    const hostile = ["' OR 1=1 --", '%', '_', '\\', '"; DROP TABLE assets; --', '😀'.repeat(50), 'x'.repeat(5000)];
+    for (const value of hostile) {
+      for (const parameter of ['search', 'type', 'ordering', 'status', 'location', 'model', 'manufacturer']) {
+        const response = await get(`/api/assets?${parameter}=${encodeURIComponent(value)}`);
+        expect(response.statusCode, `${parameter}=${value.slice(0, 20)}`).toBeLessThan(500);
+      }
+    }
+    for (const query of ['limit=-1', 'limit=0', 'limit=1001', 'limit=abc', 'offset=-5', 'offset=99999999999999999999', 'limit=2.5', 'limit=']) {
+      expectError(await get(`/api/assets?${query}`), 400);
+    }
+    expect((await get('/api/assets?search=%25')).json().count).toBe(0);
+    expect(Number((await api.db('assets').count({ n: '*' }))[0]!.n)).toBeGreaterThan(0);
+  });
+
+  it('links a PC to a machine and refuses a part-of cycle with 409', async () => {
+    const tag = async (assetTag: string) => (await get(`/api/assets?search=${assetTag}`)).json().results[0].id as number;
+    const [pc, cnc] = [await tag('PC-4012'), await tag('CNC-4012')];
+
+    const links = await get(`/api/assets/${cnc}/links`);
+    expect(links.json().results).toEqual([expect.objectContaining({ linkType: 'controls', direction: 'incoming', other: expect.objectContaining({ id: pc }) })]);
+
+    const partOf = await app.inject({ method: 'POST', url: `/api/assets/${pc}/links`, headers: as.editor, payload: { targetId: cnc, linkType: 'part-of' } });
+    expect(partOf.statusCode, partOf.body).toBe(201);
+    expectError(await app.inject({ method: 'POST', url: `/api/assets/${cnc}/links`, headers: as.editor, payload: { targetId: pc, linkType: 'part-of' } }), 409);
+    const removed = await app.inject({ method: 'DELETE', url: `/api/assets/${pc}/links/${partOf.json().id}`, headers: as.editor });
+    expect(removed.statusCode).toBe(204);
+  });
+
+  it('serves the location tree, filters assets by subtree, and the reference lists', async () => {
+    const tree = await get('/api/locations');
+    const site = tree.json().results[0];
+    const buildingOne = site.children.find((c: { code: string }) => c.code === 'P7-B1');
+    const inBuilding = await get(`/api/assets?location=${buildingOne.id}&limit=100`);
+    const manufacturers = await get('/api/manufacturers');
+    const types = await get('/api/asset-types');
+
+    expect(site.code).toBe('P7');
+    expect(buildingOne.children.map((c: { code: string }) => c.code)).toEqual(['P7-B1-BAY1', 'P7-B1-BAY2']);
+    expect(inBuilding.json().count).toBe(7);
+    expect(manufacturers.json().results.map((m: { name: string }) => m.name)).toContain('DMG MORI');
+    expect(types.json().results.find((t: { key: string }) => t.key === 'equipment').fields.map((f: { key: string }) => f.key)).toContain('controller');
+    const usedModel = (await get('/api/models')).json().results[0].id;
+    expectError(await app.inject({ method: 'DELETE', url: `/api/models/${usedModel}`, headers: as.editor }), 409);
+  });
+
+  it('documents the inventory routes in the OpenAPI document', async () => {
+    const paths = Object.keys((await app.inject({ method: 'GET', url: '/api/openapi.json' })).json().paths);
+    expect(paths).toEqual(expect.arrayContaining(['/api/assets', '/api/assets/{id}', '/api/assets/{id}/links', '/api/locations', '/api/manufacturers', '/api/models', '/api/status-labels', '/api/asset-types']));
+  });
+});

@@ -1,0 +1,72 @@
+// Database suite (SQLite and MySQL): /api/tokens for admins — the token is shown once, listed
+// without its secret, and stops working when revoked.
+
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bearer, createApiSite, expectError, makeUser, tokenFor, type ApiSite } from '../../../test/support/api.js';
+import { describeEachEngine } from '../../../test/support/site.js';
+
+describeEachEngine('HTTP API tokens', (engine) => {
+  let api: ApiSite;
+  let app: FastifyInstance;
+  let headers: Record<string, string>;
+  let boss: { id: number; username: string };
+
+  beforeAll(async () => {
+    api = await createApiSite(engine);
+    app = await api.app();
+    boss = await makeUser(api.db, 'admin');
+    headers = bearer(await tokenFor(app, boss.username));
+  });
+  afterAll(async () => api.cleanup());
+
+  it('creates a token for a user once, lists it without the secret, and revokes it', async () => {
+    const scanner = await makeUser(api.db, 'viewer');
+
+    const created = await app.inject({ method: 'POST', url: '/api/tokens', headers, payload: { name: 'barcode scanner', scope: 'read', userId: scanner.id, expiresIn: '90d' } });
+
+    expect(created.statusCode).toBe(201);
+    expect(created.headers['cache-control']).toBe('no-store');
+    const token = created.json<{ id: number; token: string; prefix: string; expiresAt: string }>();
+    expect(token.token).toMatch(/^shopdb_[A-Za-z0-9_-]{43}$/);
+    expect(token.token.startsWith(token.prefix)).toBe(true);
+    expect(Date.parse(token.expiresAt) - Date.now()).toBeGreaterThan(89 * 86_400_000);
+    expect((await app.inject({ method: 'GET', url: '/api/auth/me', headers: bearer(token.token) })).json()).toMatchObject({ user: { id: scanner.id }, tokenScope: 'read' });
+
+    const list = await app.inject({ method: 'GET', url: `/api/tokens?user_id=${scanner.id}`, headers });
+    expect(list.statusCode).toBe(200);
+    expect(list.body).not.toContain(token.token);
+    expect(list.json()).toMatchObject({ count: 1, next: null, previous: null, results: [{ id: token.id, name: 'barcode scanner', status: 'active', username: scanner.username }] });
+
+    const revoked = await app.inject({ method: 'DELETE', url: `/api/tokens/${token.id}`, headers });
+    expect(revoked.json()).toMatchObject({ token: { id: token.id, status: 'revoked' }, alreadyRevoked: false });
+    expectError(await app.inject({ method: 'GET', url: '/api/auth/me', headers: bearer(token.token) }), 401);
+    expect((await app.inject({ method: 'DELETE', url: `/api/tokens/${token.id}`, headers })).json()).toMatchObject({ alreadyRevoked: true });
+  });
+
+  it("defaults to the caller's own token", async () => {
+    const created = await app.inject({ method: 'POST', url: '/api/tokens', headers, payload: { name: 'mine', scope: 'write' } });
+
+    expect(created.statusCode).toBe(201);
+    expect((await app.inject({ method: 'GET', url: '/api/auth/me', headers: bearer(created.json<{ token: string }>().token) })).json()).toMatchObject({ user: { id: boss.id }, tokenScope: 'write' });
+  });
+
+  describe('refusals', () => {
+    it.each([
+      ['an unknown scope', { name: 'x', scope: 'admin' }, 'scope'],
+      ['a bad lifetime', { name: 'x', scope: 'read', expiresIn: 'forever' }, 'expiresIn'],
+      ['a zero lifetime', { name: 'x', scope: 'read', expiresIn: '0d' }, 'expiresIn'],
+      ['an unknown field', { name: 'x', scope: 'read', secret: 'mine' }, 'secret'],
+      ['a missing name', { scope: 'read' }, 'name'],
+    ])('refuses %s with 400', async (_what, payload, field) => {
+      const error = expectError(await app.inject({ method: 'POST', url: '/api/tokens', headers, payload }), 400, 'VALIDATION_FAILED');
+
+      expect(Object.keys(error.fields)).toContain(field);
+    });
+
+    it('answers 404 for a token of an unknown user, and for revoking an unknown token', async () => {
+      expectError(await app.inject({ method: 'POST', url: '/api/tokens', headers, payload: { name: 'x', scope: 'read', userId: 987654 } }), 404, 'NOT_FOUND');
+      expectError(await app.inject({ method: 'DELETE', url: '/api/tokens/987654', headers }), 404, 'NOT_FOUND');
+    });
+  });
+});

@@ -1,0 +1,118 @@
+// API tokens, for admins: list (never a secret), create (the token is in this one response and
+// nowhere else, ever), and revoke. Through src/core/auth/api-tokens.ts, audited per request.
+
+import type { FastifyInstance } from 'fastify';
+import { createApiToken, expiryFromDuration, listApiTokens, revokeApiToken, type TokenScope } from '../../core/auth/api-tokens.js';
+import { actorOf, principalOf, requireRole } from '../auth/guards.js';
+import { errorResponses } from '../errors.js';
+import { listQuerySchema, pageOf, pageSchema, type PageQuery } from '../pagination.js';
+
+const dateTimeOrNull = { type: ['string', 'null'], format: 'date-time' } as const;
+const scope = { type: 'string', enum: ['read', 'write'] } as const;
+
+export const apiTokenSchema = {
+  type: 'object',
+  required: ['id', 'userId', 'username', 'name', 'prefix', 'scope', 'status', 'createdAt', 'expiresAt', 'lastUsedAt', 'revokedAt'],
+  properties: {
+    id: { type: 'integer' },
+    userId: { type: 'integer' },
+    username: { type: 'string' },
+    name: { type: 'string' },
+    prefix: { type: 'string', description: 'The first characters of the token, to tell tokens apart.' },
+    scope,
+    status: { type: 'string', enum: ['active', 'expired', 'revoked'] },
+    createdAt: { type: 'string', format: 'date-time' },
+    expiresAt: dateTimeOrNull,
+    lastUsedAt: dateTimeOrNull,
+    revokedAt: dateTimeOrNull,
+  },
+} as const;
+
+const createdTokenSchema = {
+  type: 'object',
+  required: ['id', 'token', 'prefix', 'name', 'scope', 'expiresAt'],
+  properties: {
+    id: { type: 'integer' },
+    token: { type: 'string', description: 'Shown this once: only its hash is stored.' },
+    prefix: { type: 'string' },
+    name: { type: 'string' },
+    scope,
+    expiresAt: dateTimeOrNull,
+  },
+} as const;
+
+interface ListTokensQuery extends PageQuery {
+  user_id?: number;
+}
+
+interface CreateTokenBody {
+  name: string;
+  scope: TokenScope;
+  /** Whose token; the caller's own when absent. */
+  userId?: number;
+  /** e.g. 90d, 12h, 4w, 1y; no expiry when absent. */
+  expiresIn?: string;
+}
+
+const tags = ['tokens'];
+const schemas = {
+  list: {
+    summary: 'List API tokens, with their status (admin).',
+    tags,
+    querystring: listQuerySchema({ user_id: { type: 'integer', minimum: 1, maximum: 2_147_483_647 } }),
+    response: { 200: pageSchema(apiTokenSchema), ...errorResponses },
+  },
+  create: {
+    summary: 'Create an API token; the response carries the token, once (admin).',
+    tags,
+    body: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['name', 'scope'],
+      properties: {
+        name: { type: 'string', minLength: 1, maxLength: 100 },
+        scope,
+        userId: { type: 'integer', minimum: 1, maximum: 2_147_483_647 },
+        expiresIn: { type: 'string', maxLength: 10, pattern: '^\\d{1,5}[hdwyHDWY]$', description: 'Lifetime: a number and h, d, w or y (e.g. 90d).' },
+      },
+    },
+    response: { 201: createdTokenSchema, ...errorResponses },
+  },
+  revoke: {
+    summary: 'Revoke an API token (admin).',
+    tags,
+    params: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['id'],
+      properties: { id: { type: 'integer', minimum: 1, maximum: 2_147_483_647 } },
+    },
+    response: {
+      200: { type: 'object', required: ['token', 'alreadyRevoked'], properties: { token: apiTokenSchema, alreadyRevoked: { type: 'boolean' } } },
+      ...errorResponses,
+    },
+  },
+} as const;
+
+export default async function tokenRoutes(app: FastifyInstance): Promise<void> {
+  app.addHook('onRequest', requireRole('admin'));
+
+  app.get<{ Querystring: ListTokensQuery }>('/tokens', { schema: schemas.list }, async (request) =>
+    pageOf(request, request.query, await listApiTokens(request.db, request.query.user_id)),
+  );
+
+  app.post<{ Body: CreateTokenBody }>('/tokens', { schema: schemas.create }, async (request, reply) => {
+    const { name, scope, userId, expiresIn } = request.body;
+    const created = await createApiToken(request.db, actorOf(request), {
+      userId: userId ?? principalOf(request).user.id,
+      name,
+      scope,
+      expiresAt: expiresIn === undefined ? null : expiryFromDuration(expiresIn),
+    });
+    return reply.code(201).header('cache-control', 'no-store').send(created);
+  });
+
+  app.delete<{ Params: { id: number } }>('/tokens/:id', { schema: schemas.revoke }, async (request) =>
+    revokeApiToken(request.db, actorOf(request), request.params.id),
+  );
+}

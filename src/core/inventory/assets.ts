@@ -1,0 +1,345 @@
+// Assets: the one shared table every plugin extends (ADR-001). Listing with filters, search,
+// ordering and pages; create / PATCH / soft delete with custom fields validated against the
+// asset type; links between assets (`part-of` may not form a cycle). Every write is audited.
+
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import { recordAudit, type Actor } from '../audit/log.js';
+import { isUniqueViolation } from '../db/constraint-errors.js';
+import { decodeRow, encodeRow, formatUtcDatetime } from '../db/values.js';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { validateCustomData, type CustomFieldDefinition } from './custom-fields.js';
+import { pathPrefixPattern } from './locations.js';
+
+type Row = Record<string, unknown>;
+
+export interface AssetView {
+  id: number;
+  uuid: string;
+  assetTag: string;
+  name: string;
+  hostname: string | null;
+  serial: string | null;
+  type: { id: number; key: string; label: string };
+  model: { id: number; name: string; manufacturer: { id: number; name: string } } | null;
+  status: { id: number; name: string; color: string; kind: string };
+  location: { id: number; code: string; name: string } | null;
+  notes: string | null;
+  customData: Record<string, unknown>;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface AssetInput {
+  assetTag: string;
+  name: string;
+  hostname?: string | null;
+  serial?: string | null;
+  /** Asset type key, e.g. 'equipment'. */
+  type: string;
+  modelId?: number | null;
+  statusId: number;
+  locationId?: number | null;
+  notes?: string | null;
+  customData?: Record<string, unknown>;
+}
+
+export type AssetPatch = Partial<Omit<AssetInput, 'type'>>;
+
+export const ASSET_ORDERINGS = ['assetTag', 'name', 'hostname', 'serial', 'createdAt', 'updatedAt', 'id'] as const;
+const ORDER_COLUMNS: Record<(typeof ASSET_ORDERINGS)[number], string> = {
+  assetTag: 'a.asset_tag',
+  name: 'a.name',
+  hostname: 'a.hostname',
+  serial: 'a.serial',
+  createdAt: 'a.created_at',
+  updatedAt: 'a.updated_at',
+  id: 'a.id',
+};
+
+export interface AssetQuery {
+  limit: number;
+  offset: number;
+  /** Asset type key. */
+  type?: string;
+  statusId?: number;
+  /** This location and everything under it. */
+  locationId?: number;
+  modelId?: number;
+  manufacturerId?: number;
+  /** Free text over tag, name, serial and hostname. */
+  search?: string;
+  /** One of ASSET_ORDERINGS, '-' in front for descending. */
+  ordering?: string;
+  /** Asset type keys that may be listed (types of disabled plugins are hidden); all when absent. */
+  visibleTypes?: readonly string[];
+}
+
+const ASSET_CODEC = { created_at: 'date', updated_at: 'date', deleted_at: 'date', custom_data: 'json' } as const;
+
+function selectAssets(db: Knex | Knex.Transaction): Knex.QueryBuilder {
+  return db({ a: 'assets' })
+    .join({ t: 'asset_types' }, 't.id', 'a.type_id')
+    .join({ s: 'status_labels' }, 's.id', 'a.status_id')
+    .leftJoin({ l: 'locations' }, 'l.id', 'a.location_id')
+    .leftJoin({ m: 'asset_models' }, 'm.id', 'a.model_id')
+    .leftJoin({ mf: 'manufacturers' }, 'mf.id', 'm.manufacturer_id')
+    .whereNull('a.deleted_at')
+    .select(
+      'a.*',
+      { type_key: 't.key', type_label: 't.label' },
+      { status_name: 's.name', status_color: 's.color', status_kind: 's.kind' },
+      { location_code: 'l.code', location_name: 'l.name' },
+      { model_name: 'm.name', manufacturer_id: 'mf.id', manufacturer_name: 'mf.name' },
+    );
+}
+
+function toView(raw: Row): AssetView {
+  const row = decodeRow<Row>(ASSET_CODEC, raw);
+  return {
+    id: Number(row.id),
+    uuid: row.uuid as string,
+    assetTag: row.asset_tag as string,
+    name: row.name as string,
+    hostname: (row.hostname as string) ?? null,
+    serial: (row.serial as string) ?? null,
+    type: { id: Number(row.type_id), key: row.type_key as string, label: row.type_label as string },
+    model:
+      row.model_id === null
+        ? null
+        : { id: Number(row.model_id), name: row.model_name as string, manufacturer: { id: Number(row.manufacturer_id), name: row.manufacturer_name as string } },
+    status: { id: Number(row.status_id), name: row.status_name as string, color: row.status_color as string, kind: row.status_kind as string },
+    location: row.location_id === null ? null : { id: Number(row.location_id), code: row.location_code as string, name: row.location_name as string },
+    notes: (row.notes as string) ?? null,
+    customData: (row.custom_data as Record<string, unknown>) ?? {},
+    createdAt: row.created_at as Date,
+    updatedAt: row.updated_at as Date,
+  };
+}
+
+/** `%text%` for LIKE with the wildcards in `text` escaped (`!` is the escape character). */
+export function containsPattern(text: string): string {
+  return `%${text.replace(/[!%_]/g, (c) => `!${c}`)}%`;
+}
+
+export async function listAssets(db: Knex, query: AssetQuery): Promise<{ count: number; results: AssetView[] }> {
+  // A location filter covers its whole subtree: look up its path once, then match the prefix.
+  const locationPath =
+    query.locationId === undefined ? undefined : (((await db('locations').where({ id: query.locationId }).first('path')) as Row | undefined)?.path as string | undefined) ?? null;
+  const filtered = selectAssets(db).modify((q) => {
+    if (query.type !== undefined) q.where('t.key', query.type);
+    if (query.visibleTypes !== undefined) q.whereIn('t.key', query.visibleTypes);
+    if (query.statusId !== undefined) q.where('a.status_id', query.statusId);
+    if (query.modelId !== undefined) q.where('a.model_id', query.modelId);
+    if (query.manufacturerId !== undefined) q.where('m.manufacturer_id', query.manufacturerId);
+    if (locationPath === null) q.whereRaw('1 = 0');
+    else if (locationPath !== undefined) q.whereIn('a.location_id', db('locations').select('id').where('path', 'like', pathPrefixPattern(locationPath)));
+    if (query.search !== undefined && query.search !== '') {
+      const pattern = containsPattern(query.search);
+      q.where((w) => {
+        for (const column of ['a.asset_tag', 'a.name', 'a.serial', 'a.hostname']) w.orWhereRaw(`${column} LIKE ? ESCAPE '!'`, [pattern]);
+      });
+    }
+  });
+  const [{ count }] = (await filtered.clone().clearSelect().count({ count: '*' })) as Array<{ count: number | string }>;
+  const descending = query.ordering?.startsWith('-') ?? false;
+  const key = (query.ordering?.replace(/^-/, '') ?? 'id') as (typeof ASSET_ORDERINGS)[number];
+  const column = ORDER_COLUMNS[key] ?? 'a.id';
+  const rows = (await filtered
+    .orderBy(column, descending ? 'desc' : 'asc')
+    .orderBy('a.id', descending ? 'desc' : 'asc')
+    .limit(query.limit)
+    .offset(query.offset)) as Row[];
+  return { count: Number(count), results: rows.map(toView) };
+}
+
+async function load(db: Knex | Knex.Transaction, id: number): Promise<AssetView> {
+  const row = (await selectAssets(db).where('a.id', id).first()) as Row | undefined;
+  if (!row) throw new NotFoundError(`There is no asset with id ${id}`);
+  return toView(row);
+}
+
+export const getAsset = load;
+
+async function typeByKey(db: Knex | Knex.Transaction, key: string, visibleTypes?: readonly string[]): Promise<{ id: number; fields: CustomFieldDefinition[] }> {
+  const row = (await db('asset_types').where({ key }).first()) as Row | undefined;
+  if (!row || (visibleTypes !== undefined && !visibleTypes.includes(key))) {
+    throw new ValidationError(`There is no asset type "${key}"`, { type: 'unknown asset type' });
+  }
+  return { id: Number(row.id), fields: decodeRow<Row>({ fields: 'json' }, row).fields as CustomFieldDefinition[] };
+}
+
+async function typeById(db: Knex | Knex.Transaction, id: number): Promise<CustomFieldDefinition[]> {
+  const row = (await db('asset_types').where({ id }).first()) as Row;
+  return decodeRow<Row>({ fields: 'json' }, row).fields as CustomFieldDefinition[];
+}
+
+/** Foreign keys named in the input must exist; reported per field instead of a constraint error. */
+async function checkReferences(db: Knex | Knex.Transaction, input: AssetPatch): Promise<void> {
+  const problems: Record<string, string> = {};
+  const checks: Array<[keyof AssetPatch, string]> = [
+    ['statusId', 'status_labels'],
+    ['modelId', 'asset_models'],
+    ['locationId', 'locations'],
+  ];
+  for (const [field, table] of checks) {
+    const id = input[field];
+    if (id === undefined || id === null) continue;
+    if (!(await db(table).where({ id }).first('id'))) problems[field] = `no ${table.replace(/_/g, ' ').replace(/s$/, '')} with id ${id}`;
+  }
+  if (Object.keys(problems).length > 0) throw new ValidationError('Some references do not exist', problems);
+}
+
+function duplicateTag(error: unknown): never {
+  if (isUniqueViolation(error)) throw new ConflictError('An asset with that asset tag already exists (deleted assets keep their tags)', { cause: error });
+  throw error;
+}
+
+function columnsOf(input: AssetPatch): Row {
+  const map: Record<string, string> = {
+    assetTag: 'asset_tag',
+    name: 'name',
+    hostname: 'hostname',
+    serial: 'serial',
+    modelId: 'model_id',
+    statusId: 'status_id',
+    locationId: 'location_id',
+    notes: 'notes',
+    customData: 'custom_data',
+  };
+  const row: Row = {};
+  for (const [key, column] of Object.entries(map)) if (input[key as keyof AssetPatch] !== undefined) row[column] = input[key as keyof AssetPatch];
+  return row;
+}
+
+export async function createAsset(db: Knex, actor: Actor, input: AssetInput, visibleTypes?: readonly string[]): Promise<AssetView> {
+  return db.transaction(async (trx) => {
+    const type = await typeByKey(trx, input.type, visibleTypes);
+    await checkReferences(trx, input);
+    const customData = validateCustomData(type.fields, input.customData ?? {});
+    const { type: _key, ...rest } = input;
+    const row = encodeRow(ASSET_CODEC, { ...columnsOf(rest), custom_data: customData, type_id: type.id, uuid: randomUUID() });
+    const [id] = await trx('assets').insert(row).catch(duplicateTag);
+    const created = await load(trx, Number(id));
+    await recordAudit(trx, actor, { action: 'create', objectType: 'asset', objectId: created.id, after: created });
+    return created;
+  });
+}
+
+export async function updateAsset(db: Knex, actor: Actor, id: number, patch: AssetPatch): Promise<AssetView> {
+  return db.transaction(async (trx) => {
+    const before = await load(trx, id);
+    await checkReferences(trx, patch);
+    const changes: AssetPatch = { ...patch };
+    if (patch.customData !== undefined) {
+      // PATCH semantics inside custom data too: given keys change, null removes, others stay.
+      changes.customData = validateCustomData(await typeById(trx, before.type.id), { ...before.customData, ...patch.customData });
+    }
+    const row = encodeRow(ASSET_CODEC, columnsOf(changes));
+    if (Object.keys(row).length > 0) await trx('assets').where({ id }).update({ ...row, updated_at: formatUtcDatetime(new Date()) }).catch(duplicateTag);
+    const after = await load(trx, id);
+    await recordAudit(trx, actor, { action: 'update', objectType: 'asset', objectId: id, before, after });
+    return after;
+  });
+}
+
+/** Soft delete: the row stays (with its tag reserved) for history; it is gone from every read. */
+export async function deleteAsset(db: Knex, actor: Actor, id: number): Promise<void> {
+  await db.transaction(async (trx) => {
+    const before = await load(trx, id);
+    await trx('assets').where({ id }).update({ deleted_at: formatUtcDatetime(new Date()) });
+    await recordAudit(trx, actor, { action: 'delete', objectType: 'asset', objectId: id, before });
+  });
+}
+
+// ── links ──────────────────────────────────────────────────────────────────────────────────
+
+export const LINK_TYPES = ['controls', 'connected-to', 'part-of', 'powered-by', 'monitors'] as const;
+export type LinkType = (typeof LINK_TYPES)[number];
+
+export interface AssetLink {
+  id: number;
+  linkType: LinkType;
+  note: string | null;
+  /** Seen from the asset asked about: 'outgoing' when it is the source. */
+  direction: 'outgoing' | 'incoming';
+  other: { id: number; assetTag: string; name: string };
+}
+
+export async function listLinks(db: Knex, assetId: number): Promise<AssetLink[]> {
+  await load(db, assetId);
+  const rows = (await db({ k: 'asset_links' })
+    .join({ src: 'assets' }, 'src.id', 'k.source_asset_id')
+    .join({ dst: 'assets' }, 'dst.id', 'k.target_asset_id')
+    .whereNull('src.deleted_at')
+    .whereNull('dst.deleted_at')
+    .where((w) => w.where('k.source_asset_id', assetId).orWhere('k.target_asset_id', assetId))
+    .select('k.id', 'k.link_type', 'k.note', 'k.source_asset_id', { src_tag: 'src.asset_tag', src_name: 'src.name', dst_id: 'dst.id', dst_tag: 'dst.asset_tag', dst_name: 'dst.name' })
+    .orderBy('k.id')) as Row[];
+  return rows.map((row) => {
+    const outgoing = Number(row.source_asset_id) === assetId;
+    return {
+      id: Number(row.id),
+      linkType: row.link_type as LinkType,
+      note: (row.note as string) ?? null,
+      direction: outgoing ? 'outgoing' : 'incoming',
+      other: outgoing
+        ? { id: Number(row.dst_id), assetTag: row.dst_tag as string, name: row.dst_name as string }
+        : { id: Number(row.source_asset_id), assetTag: row.src_tag as string, name: row.src_name as string },
+    };
+  });
+}
+
+/** Would "source part-of target" close a loop? True when source already contains target. */
+async function partOfCycle(db: Knex | Knex.Transaction, sourceId: number, targetId: number): Promise<boolean> {
+  const seen = new Set<number>([targetId]);
+  let frontier = [targetId];
+  while (frontier.length > 0) {
+    if (frontier.includes(sourceId)) return true;
+    const parents = (await db('asset_links').whereIn('source_asset_id', frontier).where('link_type', 'part-of').pluck('target_asset_id')) as number[];
+    frontier = parents.map(Number).filter((id) => !seen.has(id));
+    for (const id of frontier) seen.add(id);
+  }
+  return false;
+}
+
+export interface LinkInput {
+  targetId: number;
+  linkType: LinkType;
+  note?: string | null;
+}
+
+export async function addLink(db: Knex, actor: Actor, sourceId: number, input: LinkInput): Promise<AssetLink> {
+  return db.transaction(async (trx) => {
+    await load(trx, sourceId);
+    if (input.targetId === sourceId) throw new ValidationError('An asset cannot be linked to itself', { targetId: 'is the asset itself' });
+    await load(trx, input.targetId).catch(() => {
+      throw new ValidationError('The target asset does not exist', { targetId: `no asset with id ${input.targetId}` });
+    });
+    if (input.linkType === 'part-of' && (await partOfCycle(trx, sourceId, input.targetId))) {
+      throw new ConflictError('That part-of link would make an asset part of itself');
+    }
+    const [id] = await trx('asset_links')
+      .insert({ source_asset_id: sourceId, target_asset_id: input.targetId, link_type: input.linkType, note: input.note ?? null })
+      .catch((error) => {
+        if (isUniqueViolation(error)) throw new ConflictError('These assets already have a link of that type', { cause: error });
+        throw error;
+      });
+    const after = { id: Number(id), sourceId, targetId: input.targetId, linkType: input.linkType, note: input.note ?? null };
+    await recordAudit(trx, actor, { action: 'create', objectType: 'asset_link', objectId: Number(id), after });
+    return (await listLinks(trx as unknown as Knex, sourceId)).find((link) => link.id === Number(id))!;
+  });
+}
+
+export async function removeLink(db: Knex, actor: Actor, assetId: number, linkId: number): Promise<void> {
+  await db.transaction(async (trx) => {
+    const row = (await trx('asset_links')
+      .where({ id: linkId })
+      .where((w) => w.where('source_asset_id', assetId).orWhere('target_asset_id', assetId))
+      .first()) as Row | undefined;
+    if (!row) throw new NotFoundError(`Asset ${assetId} has no link with id ${linkId}`);
+    await trx('asset_links').where({ id: linkId }).delete();
+    const before = { id: linkId, sourceId: Number(row.source_asset_id), targetId: Number(row.target_asset_id), linkType: row.link_type, note: row.note ?? null };
+    await recordAudit(trx, actor, { action: 'delete', objectType: 'asset_link', objectId: linkId, before });
+  });
+}
