@@ -1,8 +1,15 @@
 // `shopdb quickstart`: the newcomer's path on the embedded SQLite default — write a .env if there
-// is none, create the schema, and check the result. Each step is one core service.
+// is none, create the schema, add the demo site, create the first administrator (its generated
+// password shown once), and check the result. Each step is one core service; the command then
+// serves the API.
 
 import { existsSync } from 'node:fs';
+import type { Actor } from './audit/log.js';
+import { generatePassword } from './auth/passwords.js';
 import { loadConfig, type LoadedConfig } from './config/index.js';
+import { databaseTargetFromConfig, withDatabase } from './db/connect.js';
+import { seedSite, type SeedResult } from './seed/index.js';
+import { createUser, listUsers } from './users/service.js';
 import { runDoctor } from './doctor/index.js';
 import type { DoctorReport } from './doctor/registry.js';
 import { initSite } from './init/service.js';
@@ -13,12 +20,19 @@ export interface QuickstartOptions {
   envFile: string;
   env: Readonly<Record<string, string | undefined>>;
   path: string;
+  actor: Actor;
 }
+
+/** The username quickstart gives the first administrator. */
+export const QUICKSTART_ADMIN = 'admin';
 
 export interface QuickstartContext {
   createdEnvFile: boolean;
   config?: LoadedConfig;
   migrate?: MigrateResult;
+  seed?: SeedResult;
+  /** Set when this run created the administrator; the password exists nowhere else. */
+  admin?: { username: string; password: string } | { username: string; existing: true };
   doctor?: DoctorReport;
 }
 
@@ -39,6 +53,26 @@ export function quickstartSteps(options: QuickstartOptions): TaskStep<Quickstart
         ctx.config = load();
         ctx.migrate = await migrateSite({ config: ctx.config });
         report(`${ctx.migrate.appliedCount} migration(s) applied to ${ctx.migrate.database}`);
+      },
+    },
+    {
+      title: 'Add the reference data and the demo site',
+      task: async (ctx, report) => {
+        ctx.seed = await withDatabase(databaseTargetFromConfig(ctx.config!), {}, (db) => seedSite(db, { demo: true, actor: options.actor }));
+        report(`${ctx.seed.demo?.created ?? 0} demo rows added`);
+      },
+    },
+    {
+      title: 'Create the first administrator',
+      task: async (ctx, report) => {
+        ctx.admin = await withDatabase(databaseTargetFromConfig(ctx.config!), {}, async (db) => {
+          const admins = (await listUsers(db)).filter((user) => user.role === 'admin');
+          if (admins.length > 0) return { username: admins[0]!.username, existing: true as const };
+          const password = generatePassword();
+          await createUser(db, options.actor, { username: QUICKSTART_ADMIN, role: 'admin', password });
+          return { username: QUICKSTART_ADMIN, password };
+        });
+        report('existing' in ctx.admin ? `an administrator exists already (${ctx.admin.username})` : `created ${ctx.admin.username}`);
       },
     },
     {
