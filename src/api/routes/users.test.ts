@@ -123,6 +123,21 @@ describeEachEngine('HTTP API users', (engine) => {
       expectError(await login(app, user.username, TEST_PASSWORD), 401);
     });
 
+    it('changes role, display name and email (PATCH), audited; an admin cannot change their own role', async () => {
+      const user = await makeUser(api.db, 'viewer');
+
+      const response = await app.inject({ method: 'PATCH', url: `/api/users/${user.id}`, headers, payload: { role: 'editor', displayName: 'Eve Ng', email: 'eve@plant.example' } });
+      const own = await app.inject({ method: 'PATCH', url: `/api/users/${boss.id}`, headers, payload: { role: 'viewer' } });
+      const badEmail = await app.inject({ method: 'PATCH', url: `/api/users/${user.id}`, headers, payload: { email: 'not-an-email' } });
+
+      expect(response.statusCode, response.body).toBe(200);
+      expect(response.json().user).toMatchObject({ role: 'editor', displayName: 'Eve Ng', email: 'eve@plant.example' });
+      expectError(own, 409);
+      expectError(badEmail, 400);
+      const audit = await app.inject({ method: 'GET', url: `/api/audit?object_type=user&object_id=${user.id}`, headers });
+      expect(audit.json().results[0]).toMatchObject({ action: 'update', before: { role: 'viewer' }, after: { role: 'editor' } });
+    });
+
     it('refuses an empty or unknown PATCH with 400', async () => {
       expectError(await app.inject({ method: 'PATCH', url: `/api/users/${boss.id}`, headers, payload: {} }), 400, 'VALIDATION_FAILED');
       expectError(await app.inject({ method: 'PATCH', url: `/api/users/${boss.id}`, headers, payload: { passwordHash: 'x' } }), 400, 'VALIDATION_FAILED');

@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RoleName } from '../../core/auth/types.js';
 import { ConflictError, NotFoundError } from '../../core/errors.js';
-import { createUser, getUser, listUsers, resetPassword, setUserDisabled, type UserRecord } from '../../core/users/service.js';
+import { createUser, getUser, listUsers, resetPassword, setUserDisabled, updateUserProfile, type UserRecord } from '../../core/users/service.js';
 import { actorOf, principalOf, requireRole } from '../auth/guards.js';
 import { errorResponses } from '../errors.js';
 import { listQuerySchema, pageOf, pageSchema, type PageQuery } from '../pagination.js';
@@ -45,7 +45,10 @@ interface CreateUserBody {
 }
 
 interface PatchUserBody {
-  password: string;
+  password?: string;
+  role?: RoleName;
+  displayName?: string | null;
+  email?: string | null;
 }
 
 const tags = ['users'];
@@ -73,14 +76,19 @@ const schemas = {
     response: { 201: userResult, ...errorResponses },
   },
   patch: {
-    summary: "Change a user (admin): today, set a new password.",
+    summary: 'Change a user (admin): role, display name, email and/or a new password.',
     tags,
     params: idParams,
     body: {
       type: 'object',
       additionalProperties: false,
-      required: ['password'],
-      properties: { password },
+      minProperties: 1,
+      properties: {
+        password,
+        role,
+        displayName: { type: ['string', 'null'], maxLength: 191 },
+        email: { type: ['string', 'null'], maxLength: 191 },
+      },
     },
     response: { 200: userResult, ...errorResponses },
   },
@@ -108,7 +116,14 @@ export default async function userRoutes(app: FastifyInstance): Promise<void> {
 
   app.patch<{ Params: { id: number }; Body: PatchUserBody }>('/users/:id', { schema: schemas.patch }, async (request) => {
     const target = await userById(request, request.params.id);
-    return { user: await resetPassword(request.db, actorOf(request), target.username, request.body.password) };
+    const { password: newPassword, ...profile } = request.body;
+    if (profile.role !== undefined && profile.role !== target.role && target.id === principalOf(request).user.id) {
+      throw new ConflictError('You cannot change your own role', { suggestion: 'Ask another admin to do it.' });
+    }
+    let user = target;
+    if (Object.keys(profile).length > 0) user = await updateUserProfile(request.db, actorOf(request), target.username, profile);
+    if (newPassword !== undefined) user = await resetPassword(request.db, actorOf(request), target.username, newPassword);
+    return { user };
   });
 
   for (const action of ['disable', 'enable'] as const) {

@@ -200,3 +200,25 @@ export async function resetPassword(db: Knex, actor: Actor, username: string, pa
     return user;
   });
 }
+
+export interface UserProfilePatch {
+  role?: RoleName;
+  displayName?: string | null;
+  email?: string | null;
+}
+
+/** Changes role, display name or email; audited with the fields before and after. */
+export async function updateUserProfile(db: Knex, actor: Actor, username: string, patch: UserProfilePatch): Promise<UserRecord> {
+  return db.transaction(async (trx) => {
+    const row = await requireUserRow(trx, username);
+    const before = toUserRecord(row);
+    const next = { username: row.username, role: patch.role ?? before.role, displayName: patch.displayName === undefined ? before.displayName : patch.displayName, email: patch.email === undefined ? before.email : patch.email };
+    assertValidUserProfile(next);
+    if (patch.role !== undefined) await assertRoleExists(trx, patch.role);
+    await trx('users').where('id', row.id).update({ role: next.role, display_name: next.displayName, email: next.email, updated_at: encodeValue('date', now()) });
+    const user = await reload(trx, row.id);
+    const pick = (u: UserRecord) => ({ role: u.role, displayName: u.displayName, email: u.email });
+    await recordAudit(trx, actor, { action: 'update', objectType: 'user', objectId: user.id, before: pick(before), after: pick(user) });
+    return user;
+  });
+}
