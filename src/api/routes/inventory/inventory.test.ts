@@ -133,6 +133,42 @@ describeEachEngine('inventory API', (engine) => {
     expectError(await app.inject({ method: 'DELETE', url: `/api/models/${usedModel}`, headers: as.editor }), 409);
   });
 
+  it('creates, reads, changes and deletes every reference resource and a location (editor), audited', async () => {
+    const cases: Array<[string, Record<string, unknown>, Record<string, unknown>]> = [
+      ['/api/manufacturers', { name: 'Okuma' }, { url: 'https://okuma.example' }],
+      ['/api/status-labels', { name: 'Quarantined', color: '#aa00aa', kind: 'broken' }, { color: '#bb00bb' }],
+      ['/api/asset-types', { key: 'fixture', label: 'Fixture', fields: [{ key: 'size', label: 'Size', type: 'string' }] }, { label: 'Work-holding fixture' }],
+      ['/api/locations', { kind: 'building', code: 'P7-B3', name: 'Building 3' }, { name: 'Building 3 — Paint' }],
+    ];
+    const makerId = (await get('/api/manufacturers')).json().results[0].id;
+    cases.push(['/api/models', { manufacturerId: makerId, name: 'Model X', endOfLife: '2030-06-30' }, { partNumber: 'MX-1' }]);
+    for (const [path, create, patch] of cases) {
+      const created = await app.inject({ method: 'POST', url: path, headers: as.editor, payload: create });
+      expect(created.statusCode, `${path}: ${created.body}`).toBe(201);
+      const id = created.json().id;
+      expect((await get(`${path}/${id}`)).json()).toMatchObject(create);
+      const changed = await app.inject({ method: 'PATCH', url: `${path}/${id}`, headers: as.editor, payload: patch });
+      expect(changed.statusCode, `${path}: ${changed.body}`).toBe(200);
+      expect(changed.json()).toMatchObject(patch);
+      expectError(await app.inject({ method: 'PATCH', url: `${path}/${id}`, headers: as.editor, payload: { bogus: 1 } }), 400, 'VALIDATION_FAILED');
+      expect((await app.inject({ method: 'DELETE', url: `${path}/${id}`, headers: as.editor })).statusCode).toBe(204);
+      expectError(await get(`${path}/${id}`), 404);
+      const objectType = (await listAudit(api.db, { limit: 1, offset: 0 })).results[0]!;
+      expect(objectType).toMatchObject({ action: 'delete', objectId: String(id), userId: editorId });
+    }
+  });
+
+  it('moves a location under another and refuses a loop with 409', async () => {
+    const post = (payload: object) => app.inject({ method: 'POST', url: '/api/locations', headers: as.editor, payload });
+    const hall = (await post({ kind: 'building', code: 'HALL', name: 'Hall' })).json();
+    const bay = (await post({ kind: 'bay', code: 'HALL-1', name: 'Bay', parentId: hall.id })).json();
+
+    expectError(await app.inject({ method: 'PATCH', url: `/api/locations/${hall.id}`, headers: as.editor, payload: { parentId: bay.id } }), 409);
+    expectError(await app.inject({ method: 'DELETE', url: `/api/locations/${hall.id}`, headers: as.editor }), 409);
+    const flat = (await get('/api/locations?flat=true')).json().results.map((l: { code: string }) => l.code);
+    expect(flat).toEqual(expect.arrayContaining(['HALL', 'HALL-1']));
+  });
+
   it('documents the inventory routes in the OpenAPI document', async () => {
     const paths = Object.keys((await app.inject({ method: 'GET', url: '/api/openapi.json' })).json().paths);
     expect(paths).toEqual(expect.arrayContaining(['/api/assets', '/api/assets/{id}', '/api/assets/{id}/links', '/api/locations', '/api/manufacturers', '/api/models', '/api/status-labels', '/api/asset-types']));

@@ -9,7 +9,13 @@ import { idParams, locationSchema } from './schemas.js';
 
 const tags = ['locations'];
 
-const nodeSchema = { ...locationSchema, required: [...locationSchema.required, 'children'], properties: { ...locationSchema.properties, children: { type: 'array', items: { $ref: 'shopdb-location-node#' } } } };
+// Children nest to any depth; a shared recursive schema ($ref) would give this plugin its own
+// schema controller, bypassing the app's strict validator, so deeper levels are described loosely.
+const nodeSchema = {
+  ...locationSchema,
+  required: [...locationSchema.required, 'children'],
+  properties: { ...locationSchema.properties, children: { type: 'array', items: { type: 'object', additionalProperties: true } } },
+};
 
 const writable = {
   parentId: { type: ['integer', 'null'], minimum: 1, maximum: 2_147_483_647 },
@@ -20,8 +26,6 @@ const writable = {
 } as const;
 
 export default async function locationRoutes(app: FastifyInstance): Promise<void> {
-  app.addSchema({ $id: 'shopdb-location-node', ...nodeSchema });
-
   app.get<{ Querystring: { flat?: boolean } }>(
     '/locations',
     {
@@ -30,7 +34,7 @@ export default async function locationRoutes(app: FastifyInstance): Promise<void
         summary: 'The location tree (or, with flat=true, every location ordered by path).',
         tags,
         querystring: { type: 'object', additionalProperties: false, properties: { flat: { type: 'boolean', default: false } } },
-        response: { 200: { type: 'object', properties: { results: { type: 'array', items: { $ref: 'shopdb-location-node#' } } } }, ...errorResponses },
+        response: { 200: { type: 'object', properties: { results: { type: 'array', items: nodeSchema } } }, ...errorResponses },
       },
     },
     async (request) => ({ results: request.query.flat ? (await listLocations(request.db)).map((l) => ({ ...l, children: [] })) : await locationTree(request.db) }),
