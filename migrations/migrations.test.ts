@@ -1,6 +1,7 @@
 // Database suite (SQLite and MySQL): every core migration goes up, down and up again on a fresh
 // database, and leaves the schema its expectation below describes. A new migration needs an
-// entry here before this suite passes.
+// entry here (EXPECTED for tables it creates, EXPECTED_INDEXES for indexes it adds to existing
+// tables) before this suite passes.
 
 import type { Knex } from 'knex';
 import { afterEach, beforeEach, expect, it } from 'vitest';
@@ -47,6 +48,15 @@ const EXPECTED: Record<string, Record<string, TableExpectation>> = {
   },
 };
 
+/** Indexes a migration adds to tables that already exist, by engine, table and index name. */
+const EXPECTED_INDEXES: Record<string, Record<'sqlite' | 'mysql', Record<string, string[]>>> = {
+  // MySQL's column indexes of 20261127B already serve a case-insensitive prefix LIKE (ADR-007).
+  '20261127D-asset-search-indexes': {
+    sqlite: { assets: ['assets_asset_tag_nocase_index', 'assets_name_nocase_index', 'assets_serial_nocase_index', 'assets_hostname_nocase_index'] },
+    mysql: {},
+  },
+};
+
 const source = coreMigrationSource();
 const KNEX_TABLES = [source.tableName, `${source.tableName}_lock`];
 
@@ -76,6 +86,26 @@ async function primaryKey(db: Knex, table: string): Promise<string[]> {
   return rows.map((row) => row.name);
 }
 
+async function indexNames(db: Knex, table: string): Promise<string[]> {
+  if (isSqlite(db)) {
+    const rows = (await db.raw(`pragma index_list(${JSON.stringify(table)})`)) as Array<{ name: string }>;
+    return rows.map((row) => row.name);
+  }
+  const [rows] = (await db.raw('select distinct INDEX_NAME as name from information_schema.STATISTICS where TABLE_SCHEMA = database() and TABLE_NAME = ?', [table])) as [
+    Array<{ name: string }>,
+  ];
+  return rows.map((row) => row.name);
+}
+
+/** Each expected index is there (`present`) or gone. */
+async function expectIndexes(db: Knex, migration: string, present: boolean): Promise<void> {
+  const byTable = EXPECTED_INDEXES[migration]?.[isSqlite(db) ? 'sqlite' : 'mysql'] ?? {};
+  for (const [table, names] of Object.entries(byTable)) {
+    const actual = await indexNames(db, table);
+    for (const name of names) expect(actual.includes(name), `${table}.${name} after ${migration} ${present ? 'up' : 'down'}`).toBe(present);
+  }
+}
+
 async function expectSchema(db: Knex, expected: Record<string, TableExpectation>): Promise<void> {
   for (const [table, expectation] of Object.entries(expected)) {
     expect(await db.schema.hasTable(table), table).toBe(true);
@@ -93,7 +123,7 @@ async function expectSchema(db: Knex, expected: Record<string, TableExpectation>
 }
 
 it('has an expectation for every core migration', async () => {
-  expect(Object.keys(EXPECTED).sort()).toEqual(await coreMigrationNames());
+  expect([...new Set([...Object.keys(EXPECTED), ...Object.keys(EXPECTED_INDEXES)])].sort()).toEqual(await coreMigrationNames());
 });
 
 describeEachEngine('core migrations', (engine) => {
@@ -118,13 +148,16 @@ describeEachEngine('core migrations', (engine) => {
       const [, up] = (await db.migrate.up(config)) as [number, string[]];
       expect(up).toEqual([name]);
       await expectSchema(db, expected);
+      await expectIndexes(db, name, true);
 
       const [, down] = (await db.migrate.down(config)) as [number, string[]];
       expect(down).toEqual([name]);
       for (const table of Object.keys(expected)) expect(await db.schema.hasTable(table), `${table} after ${name} down`).toBe(false);
+      await expectIndexes(db, name, false);
 
       await db.migrate.up(config);
       await expectSchema(db, expected);
+      await expectIndexes(db, name, true);
     }
   });
 

@@ -16,6 +16,8 @@ export interface PageQuery {
 
 export interface Page<T> {
   count: number;
+  /** Lists that stop counting at a cap (assets) say so: true means there are more than `count`. */
+  countCapped?: boolean;
   /** Path and query of the next page, or null on the last one. */
   next: string | null;
   previous: string | null;
@@ -36,13 +38,15 @@ export function listQuerySchema<P extends Record<string, object>>(filters: P = {
   } as const;
 }
 
-/** The response schema of a list of `item`s. */
-export function pageSchema(item: object) {
+/** The response schema of a list of `item`s; `cappedCount` adds `countCapped` for lists that stop counting. */
+export function pageSchema(item: object, options: { cappedCount?: boolean } = {}) {
+  const capped = options.cappedCount === true;
   return {
     type: 'object',
-    required: ['count', 'next', 'previous', 'results'],
+    required: capped ? ['count', 'countCapped', 'next', 'previous', 'results'] : ['count', 'next', 'previous', 'results'],
     properties: {
-      count: { type: 'integer' },
+      count: { type: 'integer', description: capped ? 'How many match; a lower bound when countCapped is true.' : 'How many match.' },
+      ...(capped ? { countCapped: { type: 'boolean', description: 'True when counting stopped early: there are more matches than count.' } } : {}),
       next: { type: ['string', 'null'] },
       previous: { type: ['string', 'null'] },
       results: { type: 'array', items: item },
@@ -57,12 +61,16 @@ function linkTo(request: FastifyRequest, query: PageQuery, offset: number): stri
   return `${url.pathname}${url.search}`;
 }
 
-/** A page from a core list call that already applied limit/offset and counted the total. */
-export function page<T>(request: FastifyRequest, query: PageQuery, result: { count: number; results: T[] }): Page<T> {
+/**
+ * A page from a core list call that already applied limit/offset and counted the total. With
+ * `countCapped` true there are more than `count` results, so there is always a next page.
+ */
+export function page<T>(request: FastifyRequest, query: PageQuery, result: { count: number; countCapped?: boolean; results: T[] }): Page<T> {
   const { limit, offset } = query;
   return {
     count: result.count,
-    next: offset + limit < result.count ? linkTo(request, query, offset + limit) : null,
+    ...(result.countCapped === undefined ? {} : { countCapped: result.countCapped }),
+    next: offset + limit < result.count || result.countCapped === true ? linkTo(request, query, offset + limit) : null,
     previous: offset > 0 ? linkTo(request, query, Math.max(0, Math.min(offset - limit, result.count - limit))) : null,
     results: result.results,
   };

@@ -1,6 +1,7 @@
-// Assets: the one shared table every plugin extends (ADR-001). Listing with filters, search,
-// ordering and pages; create / PATCH / soft delete with custom fields validated against the
-// asset type; links between assets (`part-of` may not form a cycle). Every write is audited.
+// Assets: the one shared table every plugin extends (ADR-001). Listing with filters, prefix
+// search, ordering and pages, shaped to stay fast on a large site (ADR-007); create / PATCH /
+// soft delete with custom fields validated against the asset type; links between assets
+// (`part-of` may not form a cycle). Every write is audited.
 
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
@@ -67,7 +68,7 @@ export interface AssetQuery {
   locationId?: number;
   modelId?: number;
   manufacturerId?: number;
-  /** Free text over tag, name, serial and hostname. */
+  /** Text the asset tag, name, serial or hostname starts with (case-insensitive). */
   search?: string;
   /** One of ASSET_ORDERINGS, '-' in front for descending. */
   ordering?: string;
@@ -77,14 +78,14 @@ export interface AssetQuery {
 
 const ASSET_CODEC = { created_at: 'date', updated_at: 'date', deleted_at: 'date', custom_data: 'json' } as const;
 
-function selectAssets(db: Knex | Knex.Transaction): Knex.QueryBuilder {
-  return db({ a: 'assets' })
+/** Adds the type, status, location, model and maker of each asset `a` in `q`, and selects them. */
+function withDetails(q: Knex.QueryBuilder): Knex.QueryBuilder {
+  return q
     .join({ t: 'asset_types' }, 't.id', 'a.type_id')
     .join({ s: 'status_labels' }, 's.id', 'a.status_id')
     .leftJoin({ l: 'locations' }, 'l.id', 'a.location_id')
     .leftJoin({ m: 'asset_models' }, 'm.id', 'a.model_id')
     .leftJoin({ mf: 'manufacturers' }, 'mf.id', 'm.manufacturer_id')
-    .whereNull('a.deleted_at')
     .select(
       'a.*',
       { type_key: 't.key', type_label: 't.label' },
@@ -92,6 +93,10 @@ function selectAssets(db: Knex | Knex.Transaction): Knex.QueryBuilder {
       { location_code: 'l.code', location_name: 'l.name' },
       { model_name: 'm.name', manufacturer_id: 'mf.id', manufacturer_name: 'mf.name' },
     );
+}
+
+function selectAssets(db: Knex | Knex.Transaction): Knex.QueryBuilder {
+  return withDetails(db({ a: 'assets' })).whereNull('a.deleted_at');
 }
 
 function toView(raw: Row): AssetView {
@@ -117,40 +122,90 @@ function toView(raw: Row): AssetView {
   };
 }
 
-/** `%text%` for LIKE with the wildcards in `text` escaped (`!` is the escape character). */
-export function containsPattern(text: string): string {
-  return `%${text.replace(/[!%_]/g, (c) => `!${c}`)}%`;
+/** Columns free-text search looks at. Each has an index that serves a prefix match (ADR-007). */
+export const SEARCH_COLUMNS = ['a.asset_tag', 'a.name', 'a.serial', 'a.hostname'] as const;
+
+/**
+ * Past this many matches a list stops counting and says so (`countCapped`): an exact count
+ * reads every matching index entry, which on a large site costs more than the page itself.
+ */
+export const ASSET_COUNT_CAP = 1000;
+
+/** `text%` for LIKE with the wildcards in `text` escaped (`!` is the escape character). */
+export function startsWithPattern(text: string): string {
+  return `${text.replace(/[!%_]/g, (c) => `!${c}`)}%`;
 }
 
-export async function listAssets(db: Knex, query: AssetQuery): Promise<{ count: number; results: AssetView[] }> {
+/**
+ * Free-text search: the asset tag, name, serial or hostname starts with `text`, ignoring case
+ * (the MySQL columns' collation; SQLite's LIKE folds ASCII). A prefix, not a substring: a
+ * leading wildcard cannot use an index and scans the whole table on every request (ADR-007).
+ */
+function whereSearch(q: Knex.QueryBuilder, text: string): void {
+  const pattern = startsWithPattern(text);
+  q.where((w) => {
+    for (const column of SEARCH_COLUMNS) w.orWhereRaw(`${column} LIKE ? ESCAPE '!'`, [pattern]);
+  });
+}
+
+export interface AssetPage {
+  /** Matching assets; a lower bound when `countCapped`. */
+  count: number;
+  /** True when counting stopped early: there are more than `count` matches. */
+  countCapped: boolean;
+  results: AssetView[];
+}
+
+/**
+ * The live assets a query matches, from the `assets` table alone: a filter on another table is a
+ * subquery on the id column it points at. With no join the planner can only pick an index of
+ * `assets`, so the page and the count read index entries, not the whole table (ADR-007).
+ * `locationPath` is the path of the location filter, null when that location does not exist.
+ */
+function matchingAssets(db: Knex, query: AssetQuery, locationPath: string | null | undefined): Knex.QueryBuilder {
+  const q = db({ a: 'assets' });
+  const search = query.search === '' ? undefined : query.search;
+  // SQLite without statistics takes `deleted_at IS NULL` for a selective index term and walks
+  // every live row instead of the search indexes; a unary + keeps it a plain filter there
+  // (MySQL and MariaDB drop the + and plan as before).
+  if (search !== undefined) q.whereRaw('+a.deleted_at IS NULL');
+  else q.whereNull('a.deleted_at');
+  if (query.type !== undefined) q.whereIn('a.type_id', db('asset_types').select('id').where('key', query.type));
+  if (query.visibleTypes !== undefined) q.whereIn('a.type_id', db('asset_types').select('id').whereIn('key', query.visibleTypes));
+  if (query.statusId !== undefined) q.where('a.status_id', query.statusId);
+  if (query.modelId !== undefined) q.where('a.model_id', query.modelId);
+  if (query.manufacturerId !== undefined) q.whereIn('a.model_id', db('asset_models').select('id').where('manufacturer_id', query.manufacturerId));
+  if (locationPath === null) q.whereRaw('1 = 0');
+  else if (locationPath !== undefined) q.whereIn('a.location_id', db('locations').select('id').where('path', 'like', pathPrefixPattern(locationPath)));
+  if (search !== undefined) whereSearch(q, search);
+  return q;
+}
+
+export async function listAssets(db: Knex, query: AssetQuery): Promise<AssetPage> {
   // A location filter covers its whole subtree: look up its path once, then match the prefix.
   const locationPath =
     query.locationId === undefined ? undefined : (((await db('locations').where({ id: query.locationId }).first('path')) as Row | undefined)?.path as string | undefined) ?? null;
-  const filtered = selectAssets(db).modify((q) => {
-    if (query.type !== undefined) q.where('t.key', query.type);
-    if (query.visibleTypes !== undefined) q.whereIn('t.key', query.visibleTypes);
-    if (query.statusId !== undefined) q.where('a.status_id', query.statusId);
-    if (query.modelId !== undefined) q.where('a.model_id', query.modelId);
-    if (query.manufacturerId !== undefined) q.where('m.manufacturer_id', query.manufacturerId);
-    if (locationPath === null) q.whereRaw('1 = 0');
-    else if (locationPath !== undefined) q.whereIn('a.location_id', db('locations').select('id').where('path', 'like', pathPrefixPattern(locationPath)));
-    if (query.search !== undefined && query.search !== '') {
-      const pattern = containsPattern(query.search);
-      q.where((w) => {
-        for (const column of ['a.asset_tag', 'a.name', 'a.serial', 'a.hostname']) w.orWhereRaw(`${column} LIKE ? ESCAPE '!'`, [pattern]);
-      });
-    }
-  });
-  const [{ count }] = (await filtered.clone().clearSelect().count({ count: '*' })) as Array<{ count: number | string }>;
-  const descending = query.ordering?.startsWith('-') ?? false;
+  const matching = matchingAssets(db, query, locationPath);
+  const direction = query.ordering?.startsWith('-') ? 'desc' : 'asc';
   const key = (query.ordering?.replace(/^-/, '') ?? 'id') as (typeof ASSET_ORDERINGS)[number];
   const column = ORDER_COLUMNS[key] ?? 'a.id';
-  const rows = (await filtered
-    .orderBy(column, descending ? 'desc' : 'asc')
-    .orderBy('a.id', descending ? 'desc' : 'asc')
-    .limit(query.limit)
-    .offset(query.offset)) as Row[];
-  return { count: Number(count), results: rows.map(toView) };
+  const order = (q: Knex.QueryBuilder) => (column === 'a.id' ? q.orderBy('a.id', direction) : q.orderBy(column, direction).orderBy('a.id', direction));
+
+  // One statement: the page's ids from an index of `assets` (a derived table), then the joins
+  // for those rows only. The outer query repeats the order; its rows are live by construction.
+  const pageIds = order(matching.clone().select('a.id')).limit(query.limit).offset(query.offset);
+  const rows = (await order(withDetails(db.from(pageIds.as('page')).join({ a: 'assets' }, 'a.id', 'page.id')))) as Row[];
+
+  // A short page is the last one: the count is known without counting.
+  if (rows.length < query.limit && (rows.length > 0 || query.offset === 0)) {
+    return { count: query.offset + rows.length, countCapped: false, results: rows.map(toView) };
+  }
+  // Count up to the cap, or further when the page is past it, so that `next` is always right.
+  const bound = Math.max(ASSET_COUNT_CAP, query.offset + query.limit);
+  const counted = matching.clone().select(db.raw('1 as one')).limit(bound + 1);
+  const [{ count }] = (await db.from(counted.as('matching')).count({ count: '*' })) as Array<{ count: number | string }>;
+  const total = Number(count);
+  return total > bound ? { count: bound, countCapped: true, results: rows.map(toView) } : { count: total, countCapped: false, results: rows.map(toView) };
 }
 
 async function load(db: Knex | Knex.Transaction, id: number): Promise<AssetView> {

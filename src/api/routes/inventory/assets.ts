@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import {
   addLink,
+  ASSET_COUNT_CAP,
   ASSET_ORDERINGS,
   createAsset,
   deleteAsset,
@@ -42,7 +43,7 @@ const listQuery = listQuerySchema({
   location: { ...filterId, description: 'Location id; includes every location under it.' },
   model: { ...filterId, description: 'Model id.' },
   manufacturer: { ...filterId, description: 'Manufacturer id.' },
-  search: { type: 'string', minLength: 1, maxLength: 200, description: 'Text contained in the asset tag, name, serial or hostname.' },
+  search: { type: 'string', minLength: 1, maxLength: 200, description: 'Text the asset tag, name, serial or hostname starts with (case-insensitive).' },
   ordering: { type: 'string', enum: ASSET_ORDERINGS.flatMap((key) => [key, `-${key}`]), description: 'Sort field; a leading - sorts descending.' },
 });
 
@@ -63,7 +64,16 @@ const linkBody = {
 export default async function assetRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Querystring: AssetListQuery }>(
     '/assets',
-    { onRequest: requireRole('viewer'), schema: { summary: 'List assets.', tags, querystring: listQuery, response: { 200: pageSchema(assetSchema), ...errorResponses } } },
+    {
+      onRequest: requireRole('viewer'),
+      schema: {
+        summary: 'List assets.',
+        description: `The count stops at ${ASSET_COUNT_CAP.toLocaleString('en-US')} matches (or at the end of the requested page, if further); then countCapped is true.`,
+        tags,
+        querystring: listQuery,
+        response: { 200: pageSchema(assetSchema, { cappedCount: true }), ...errorResponses },
+      },
+    },
     async (request) => {
       const q = request.query;
       const result = await listAssets(request.db, {

@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { bearer, createApiSite, expectError, makeUser, tokenFor, type ApiSite } from '../../../../test/support/api.js';
 import { describeEachEngine } from '../../../../test/support/site.js';
 import { cliActor, listAudit } from '../../../core/audit/log.js';
 import { createApiToken } from '../../../core/auth/api-tokens.js';
+import { ASSET_COUNT_CAP } from '../../../core/inventory/assets.js';
 import { seedSite } from '../../../core/seed/index.js';
 
 describeEachEngine('inventory API', (engine) => {
@@ -35,7 +37,9 @@ describeEachEngine('inventory API', (engine) => {
 
     expect(first.statusCode, first.body).toBe(200);
     const body = first.json();
+    expect(Object.keys(body)).toEqual(['count', 'countCapped', 'next', 'previous', 'results']);
     expect(body.count).toBe(10);
+    expect(body.countCapped).toBe(false);
     expect(body.results.map((a: { assetTag: string }) => a.assetTag)).toEqual(['CMM-0101', 'CNC-4012', 'CNC-4013']);
     expect(body.next).toBe('/api/assets?limit=3&ordering=assetTag&offset=3');
     expect(body.previous).toBeNull();
@@ -172,5 +176,22 @@ describeEachEngine('inventory API', (engine) => {
   it('documents the inventory routes in the OpenAPI document', async () => {
     const paths = Object.keys((await app.inject({ method: 'GET', url: '/api/openapi.json' })).json().paths);
     expect(paths).toEqual(expect.arrayContaining(['/api/assets', '/api/assets/{id}', '/api/assets/{id}/links', '/api/locations', '/api/manufacturers', '/api/models', '/api/status-labels', '/api/asset-types']));
+  });
+
+  it('says when the asset count stopped at the cap, and still links the next page', async () => {
+    const typeId = Number((await api.db('asset_types').where({ key: 'other' }).first('id')).id);
+    const rows = Array.from({ length: ASSET_COUNT_CAP + 100 }, (_, i) => ({ uuid: randomUUID(), asset_tag: `BULK-${String(i).padStart(5, '0')}`, name: `Bulk ${i}`, type_id: typeId, status_id: inService }));
+    for (let i = 0; i < rows.length; i += 200) await api.db('assets').insert(rows.slice(i, i + 200));
+
+    const capped = await get('/api/assets?limit=50');
+    const deep = await get(`/api/assets?limit=50&offset=${ASSET_COUNT_CAP}`);
+    const few = await get('/api/assets?search=bulk-0000');
+    const documented = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json().paths['/api/assets'].get.responses['200'];
+    await api.db('assets').where('asset_tag', 'like', 'BULK-%').delete();
+
+    expect(capped.json()).toMatchObject({ count: ASSET_COUNT_CAP, countCapped: true, next: '/api/assets?limit=50&offset=50', previous: null });
+    expect(deep.json()).toMatchObject({ count: ASSET_COUNT_CAP + 50, countCapped: true, next: `/api/assets?limit=50&offset=${ASSET_COUNT_CAP + 50}` });
+    expect(few.json()).toMatchObject({ count: 10, countCapped: false, next: null });
+    expect(JSON.stringify(documented)).toContain('countCapped');
   });
 });
