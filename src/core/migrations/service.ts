@@ -94,12 +94,17 @@ async function ensureFailuresTable(db: Knex): Promise<void> {
   }
 }
 
+async function firstPending(db: Knex, source: MigrationSourceSpec): Promise<string | undefined> {
+  const [, pending] = (await db.migrate.list(knexMigratorConfig(source))) as [unknown[], Array<{ name: string }>];
+  return pending[0]?.name;
+}
+
 async function recordFailure(db: Knex, source: MigrationSourceSpec, error: unknown, running: string | undefined): Promise<void> {
   try {
     // knex runs a whole batch in one transaction where the engine allows it (SQLite), so after a
     // failure the first pending migration is not necessarily the one that failed.
-    const [, pending] = (await db.migrate.list(knexMigratorConfig(source))) as [unknown[], Array<{ name: string }>];
-    const migration = running ?? pending[0]?.name ?? '(unknown)';
+    // The tracker knows which up() ran; the first pending one is only a fallback.
+    const migration = running ?? (await firstPending(db, source)) ?? '(unknown)';
     await ensureFailuresTable(db);
     const message = (error instanceof Error ? error.message : String(error)).slice(0, 4000);
     await db(FAILURES_TABLE).where({ source_id: source.id }).delete();
