@@ -87,10 +87,18 @@ export class MigrationSourceRegistry {
   }
 }
 
-/** The sources of a site. Plugins will add theirs here once the plugin framework exists. */
+/** The core source alone; `siteMigrationSourcesFor` adds the installed plugins' sources. */
 export function siteMigrationSources(): MigrationSourceRegistry {
   return new MigrationSourceRegistry().register(coreMigrationSource());
 }
+
+/** knex history table of a plugin's migrations (its lock table is this + `_lock`). */
+export function pluginMigrationTable(pluginName: string): string {
+  return `shopdb_plugin_${pluginName.replace(/-/g, '_')}_migrations`;
+}
+
+/** History tables are `shopdb_migrations` (core) and `shopdb_plugin_<name>_migrations`; this matches both. */
+export const MIGRATION_HISTORY_TABLE = /^shopdb(_plugin_[a-z0-9_]+)?_migrations$/;
 
 export function knexMigratorConfig(source: MigrationSourceSpec): Knex.MigratorConfig {
   return { migrationSource: new DirectoryMigrationSource(source.directory), tableName: source.tableName };
