@@ -10,6 +10,8 @@ import Fastify, { LogController, type FastifyError, type FastifyHttpOptions, typ
 import type { Knex } from 'knex';
 import type { LoadedConfig } from '../core/config/index.js';
 import { siteMigrationSources, type MigrationSourceRegistry } from '../core/migrations/sources.js';
+import { catalogOptionsFromConfig, loadPluginCatalog, type PluginCatalog } from '../core/plugins/catalog.js';
+import { PluginRuntime } from '../core/plugins/runtime.js';
 import { packageRoot } from '../core/paths.js';
 import authPlugin, { authSettingsFromConfig } from './auth/plugin.js';
 import authRoutes from './auth/routes.js';
@@ -26,6 +28,8 @@ import healthRoutes from './routes/health.js';
 import assetRoutes from './routes/inventory/assets.js';
 import locationRoutes from './routes/inventory/locations.js';
 import referenceRoutes from './routes/inventory/reference.js';
+import { mountPluginRoutes } from './plugin-host.js';
+import pluginRoutes from './routes/plugins.js';
 import tokenRoutes from './routes/tokens.js';
 import userRoutes from './routes/users.js';
 
@@ -43,6 +47,7 @@ export const ROUTE_MODULES: readonly FastifyPluginAsync[] = [
   assetRoutes,
   locationRoutes,
   referenceRoutes,
+  pluginRoutes,
 ];
 
 export interface BuildAppOptions {
@@ -56,6 +61,8 @@ export interface BuildAppOptions {
   databaseRetry?: RetryPolicy;
   /** Defaults to shopdb's package version. */
   version?: string;
+  /** The plugins this server can mount; defaults to the bundled ones and the site's plugin packages. */
+  pluginCatalog?: PluginCatalog;
 }
 
 /** What every route module may read: the site's configuration and identity. */
@@ -68,6 +75,7 @@ export interface SiteContext {
 declare module 'fastify' {
   interface FastifyInstance {
     site: SiteContext;
+    plugins: PluginRuntime;
   }
 }
 
@@ -139,6 +147,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   }
 
   app.decorate('site', { config, version: options.version ?? packageVersion(), migrationSources: options.migrationSources ?? siteMigrationSources() });
+  const catalog = options.pluginCatalog ?? (await loadPluginCatalog(catalogOptionsFromConfig(config)));
+  // A plugin that cannot be used is reported and left out; it never stops the server.
+  for (const invalid of catalog.invalid) app.log.warn({ plugin: invalid.name }, invalid.error.message);
+  for (const plugin of catalog.plugins.filter((p) => p.problems.length > 0)) app.log.warn({ plugin: plugin.manifest.name }, `plugin ${plugin.manifest.name} is left out: ${plugin.problems.join('; ')}`);
+  app.decorate('plugins', new PluginRuntime(catalog));
   app.setValidatorCompiler(createValidatorCompiler());
   // JSON only: a text/plain body is how a cross-site HTML form would post without a preflight.
   app.removeContentTypeParser('text/plain');
@@ -156,5 +169,6 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(openApiPlugin, { version: app.site.version, cookieName: v.COOKIE_NAME });
 
   for (const routes of ROUTE_MODULES) await app.register(routes, { prefix: '/api' });
+  await mountPluginRoutes(app);
   return app;
 }

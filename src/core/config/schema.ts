@@ -354,6 +354,13 @@ export const configSchema = {
     default: 'equipment,computers,printers,network,notifications,software',
     description: 'Plugins a new site installs and enables by default (comma-separated).',
   },
+  SHOPDB_PLUGIN_DIRS: {
+    type: 'list',
+    group: 'plugins',
+    default: '',
+    description:
+      'More node_modules folders to look in for plugin packages (comma-separated, relative to the .env folder). shopdb always looks in its own node_modules and in node_modules beside the .env.',
+  },
 
   // ── deploy (docker compose) ─────────────────────────────────────────────────────────
   MYSQL_ROOT_PASSWORD: {

@@ -32,3 +32,13 @@ export function timestamps(knex: Knex, table: Knex.CreateTableBuilder): void {
   datetime(table, 'created_at').notNullable().defaultTo(nowDefault(knex));
   datetime(table, 'updated_at').notNullable().defaultTo(nowDefault(knex));
 }
+
+/** The tables of the connected database (SQLite's own bookkeeping tables left out), sorted. */
+export async function listTables(knex: Knex | Knex.Transaction): Promise<string[]> {
+  const client = (knex.client as { config: { client: string } }).config.client;
+  const rows =
+    client === 'better-sqlite3' || client === 'sqlite3'
+      ? ((await knex.raw("select name from sqlite_master where type = 'table' and name not like 'sqlite\\_%' escape '\\'")) as Array<{ name: string }>)
+      : (((await knex.raw('select table_name as name from information_schema.tables where table_schema = database()')) as unknown as [Array<{ name: string }>])[0]);
+  return rows.map((row) => row.name).sort();
+}

@@ -47,6 +47,29 @@ export interface AssetInput {
 
 export type AssetPatch = Partial<Omit<AssetInput, 'type'>>;
 
+type Db = Knex | Knex.Transaction;
+
+/**
+ * Asset events, as plugins see them (docs/PLUGIN-HOOKS.md). Each runs inside the write's
+ * transaction (`db`): a `before…` hook may change the input or throw to refuse the write; an
+ * `after…` hook may write its own rows, which commit or roll back with the asset.
+ */
+export interface AssetEventHooks {
+  beforeAssetCreate?: (event: { db: Db; actor: Actor; input: AssetInput }) => Promise<void> | void;
+  afterAssetCreate?: (event: { db: Db; actor: Actor; asset: AssetView }) => Promise<void> | void;
+  beforeAssetUpdate?: (event: { db: Db; actor: Actor; before: AssetView; patch: AssetPatch }) => Promise<void> | void;
+  afterAssetUpdate?: (event: { db: Db; actor: Actor; before: AssetView; after: AssetView }) => Promise<void> | void;
+  beforeAssetDelete?: (event: { db: Db; actor: Actor; asset: AssetView }) => Promise<void> | void;
+  afterAssetDelete?: (event: { db: Db; actor: Actor; asset: AssetView }) => Promise<void> | void;
+}
+
+export interface AssetWriteOptions {
+  /** Asset type keys that may be created (types of disabled plugins are hidden); all when absent. */
+  visibleTypes?: readonly string[];
+  /** The enabled plugins' asset hooks, as one dispatcher (src/core/plugins/runtime.ts). */
+  events?: AssetEventHooks;
+}
+
 export const ASSET_ORDERINGS = ['assetTag', 'name', 'hostname', 'serial', 'createdAt', 'updatedAt', 'id'] as const;
 const ORDER_COLUMNS: Record<(typeof ASSET_ORDERINGS)[number], string> = {
   assetTag: 'a.asset_tag',
@@ -214,7 +237,12 @@ async function load(db: Knex | Knex.Transaction, id: number): Promise<AssetView>
   return toView(row);
 }
 
-export const getAsset = load;
+/** One live asset; one of a hidden type (its plugin is disabled) is as good as absent. */
+export async function getAsset(db: Knex, id: number, visibleTypes?: readonly string[]): Promise<AssetView> {
+  const asset = await load(db, id);
+  assertVisible(asset, visibleTypes);
+  return asset;
+}
 
 async function typeByKey(db: Knex | Knex.Transaction, key: string, visibleTypes?: readonly string[]): Promise<{ id: number; fields: CustomFieldDefinition[] }> {
   const row = (await db('asset_types').where({ key }).first()) as Row | undefined;
@@ -267,9 +295,13 @@ function columnsOf(input: AssetPatch): Row {
   return row;
 }
 
-export async function createAsset(db: Knex, actor: Actor, input: AssetInput, visibleTypes?: readonly string[]): Promise<AssetView> {
+export async function createAsset(db: Knex, actor: Actor, original: AssetInput, options: AssetWriteOptions = {}): Promise<AssetView> {
+  const { events } = options;
   return db.transaction(async (trx) => {
-    const type = await typeByKey(trx, input.type, visibleTypes);
+    // Hooks may adjust what is written, never the caller's object.
+    const input: AssetInput = structuredClone(original);
+    await events?.beforeAssetCreate?.({ db: trx, actor, input });
+    const type = await typeByKey(trx, input.type, options.visibleTypes);
     await checkReferences(trx, input);
     const customData = validateCustomData(type.fields, input.customData ?? {});
     const { type: _key, ...rest } = input;
@@ -277,13 +309,18 @@ export async function createAsset(db: Knex, actor: Actor, input: AssetInput, vis
     const [id] = await trx('assets').insert(row).catch(duplicateTag);
     const created = await load(trx, Number(id));
     await recordAudit(trx, actor, { action: 'create', objectType: 'asset', objectId: created.id, after: created });
+    await events?.afterAssetCreate?.({ db: trx, actor, asset: created });
     return created;
   });
 }
 
-export async function updateAsset(db: Knex, actor: Actor, id: number, patch: AssetPatch): Promise<AssetView> {
+export async function updateAsset(db: Knex, actor: Actor, id: number, original: AssetPatch, options: AssetWriteOptions = {}): Promise<AssetView> {
+  const { events } = options;
   return db.transaction(async (trx) => {
     const before = await load(trx, id);
+    assertVisible(before, options.visibleTypes);
+    const patch: AssetPatch = structuredClone(original);
+    await events?.beforeAssetUpdate?.({ db: trx, actor, before, patch });
     await checkReferences(trx, patch);
     const changes: AssetPatch = { ...patch };
     if (patch.customData !== undefined) {
@@ -294,17 +331,27 @@ export async function updateAsset(db: Knex, actor: Actor, id: number, patch: Ass
     if (Object.keys(row).length > 0) await trx('assets').where({ id }).update({ ...row, updated_at: formatUtcDatetime(new Date()) }).catch(duplicateTag);
     const after = await load(trx, id);
     await recordAudit(trx, actor, { action: 'update', objectType: 'asset', objectId: id, before, after });
+    await events?.afterAssetUpdate?.({ db: trx, actor, before, after });
     return after;
   });
 }
 
 /** Soft delete: the row stays (with its tag reserved) for history; it is gone from every read. */
-export async function deleteAsset(db: Knex, actor: Actor, id: number): Promise<void> {
+export async function deleteAsset(db: Knex, actor: Actor, id: number, options: AssetWriteOptions = {}): Promise<void> {
+  const { events } = options;
   await db.transaction(async (trx) => {
     const before = await load(trx, id);
+    assertVisible(before, options.visibleTypes);
+    await events?.beforeAssetDelete?.({ db: trx, actor, asset: before });
     await trx('assets').where({ id }).update({ deleted_at: formatUtcDatetime(new Date()) });
     await recordAudit(trx, actor, { action: 'delete', objectType: 'asset', objectId: id, before });
+    await events?.afterAssetDelete?.({ db: trx, actor, asset: before });
   });
+}
+
+/** An asset of a hidden type (its plugin is disabled) is as good as absent. */
+function assertVisible(asset: AssetView, visibleTypes: readonly string[] | undefined): void {
+  if (visibleTypes !== undefined && !visibleTypes.includes(asset.type.key)) throw new NotFoundError(`There is no asset with id ${asset.id}`);
 }
 
 // ── links ──────────────────────────────────────────────────────────────────────────────────

@@ -13,13 +13,31 @@ import {
   type MigrationStatus,
   type SourceMigrationResult,
 } from './service.js';
-import { DirectoryMigrationSource, siteMigrationSources, type MigrationSourceRegistry, type MigrationSourceSpec } from './sources.js';
+import { DirectoryMigrationSource, MigrationSourceRegistry, siteMigrationSources, type MigrationSourceSpec } from './sources.js';
+import type { Knex } from 'knex';
+import { catalogOptionsFromConfig, loadPluginCatalog, type PluginCatalog } from '../plugins/catalog.js';
+import { installedPluginSources } from '../plugins/service.js';
 
 export interface SiteMigrationOptions {
   config: LoadedConfig;
   /** Defaults to the site's sources (core, then plugins). Tests pass fixtures. */
   sources?: MigrationSourceRegistry;
+  /** Where installed plugins' migrations are found; defaults to the site's plugin catalog. */
+  catalog?: PluginCatalog;
   logger?: DatabaseLogger;
+}
+
+/** The core source, then the installed plugins' sources in dependency order. */
+async function pluginSources(db: Knex, options: SiteMigrationOptions): Promise<MigrationSourceSpec[]> {
+  const catalog = options.catalog ?? (await loadPluginCatalog(catalogOptionsFromConfig(options.config)));
+  return installedPluginSources(db, catalog);
+}
+
+async function siteRegistry(db: Knex, options: SiteMigrationOptions): Promise<MigrationSourceRegistry> {
+  if (options.sources) return options.sources;
+  const registry = siteMigrationSources();
+  for (const source of await pluginSources(db, options)) registry.register(source);
+  return registry;
 }
 
 export interface MigrateResult {
@@ -30,10 +48,13 @@ export interface MigrateResult {
 
 export async function migrateSite(options: SiteMigrationOptions & { waitSeconds?: number; onSource?: (source: MigrationSourceSpec) => void }): Promise<MigrateResult> {
   const target = databaseTargetFromConfig(options.config);
-  const sources = (options.sources ?? siteMigrationSources()).list();
-  const results = await withDatabase(target, { create: true, logger: options.logger }, (db) =>
-    migrateLatest(db, sources, { waitSeconds: options.waitSeconds, onSource: options.onSource }),
-  );
+  const results = await withDatabase(target, { create: true, logger: options.logger }, async (db) => {
+    const run = (sources: readonly MigrationSourceSpec[]) => migrateLatest(db, sources, { waitSeconds: options.waitSeconds, onSource: options.onSource });
+    if (options.sources) return run(options.sources.list());
+    // The core first: which plugins are installed is itself in the core schema.
+    const core = await run(siteMigrationSources().list());
+    return [...core, ...(await run(await pluginSources(db, options)))];
+  });
   return { database: describeTarget(target), sources: results, appliedCount: results.reduce((n, r) => n + r.applied.length, 0) };
 }
 
@@ -57,7 +78,7 @@ export async function siteMigrationStatus(options: SiteMigrationOptions): Promis
     );
     return { database: describeTarget(target), databaseExists: false, upToDate: statuses.every((s) => s.pending.length === 0), sources: statuses };
   }
-  const status = await withDatabase(target, { logger: options.logger }, (db) => migrationStatus(db, sources));
+  const status = await withDatabase(target, { logger: options.logger }, async (db) => migrationStatus(db, (await siteRegistry(db, options)).list()));
   return { database: describeTarget(target), databaseExists: true, ...status };
 }
 
@@ -72,17 +93,15 @@ function sourceById(registry: MigrationSourceRegistry, id: string): MigrationSou
 }
 
 export async function rollbackSite(options: SiteMigrationOptions & { source: string; step?: number; all?: boolean }): Promise<MigrateResult> {
-  const registry = options.sources ?? siteMigrationSources();
-  const source = sourceById(registry, options.source);
   const target = databaseTargetFromConfig(options.config);
-  const result = await withDatabase(target, { logger: options.logger }, (db) => migrateRollback(db, source, { step: options.step, all: options.all }));
+  const result = await withDatabase(target, { logger: options.logger }, async (db) =>
+    migrateRollback(db, sourceById(await siteRegistry(db, options), options.source), { step: options.step, all: options.all }),
+  );
   return { database: describeTarget(target), sources: [result], appliedCount: result.applied.length };
 }
 
 export async function unlockSite(options: SiteMigrationOptions & { source: string }): Promise<{ database: string; source: string; wasLocked: boolean }> {
-  const registry = options.sources ?? siteMigrationSources();
-  const source = sourceById(registry, options.source);
   const target = databaseTargetFromConfig(options.config);
-  const wasLocked = await withDatabase(target, { logger: options.logger }, (db) => releaseMigrationLock(db, source));
-  return { database: describeTarget(target), source: source.id, wasLocked };
+  const wasLocked = await withDatabase(target, { logger: options.logger }, async (db) => releaseMigrationLock(db, sourceById(await siteRegistry(db, options), options.source)));
+  return { database: describeTarget(target), source: options.source, wasLocked };
 }

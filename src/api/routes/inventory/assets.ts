@@ -86,6 +86,7 @@ export default async function assetRoutes(app: FastifyInstance): Promise<void> {
         manufacturerId: q.manufacturer,
         search: q.search,
         ordering: q.ordering,
+        visibleTypes: (await app.plugins.state(request.db)).visibleTypes,
       });
       return page(request, q, result);
     },
@@ -94,26 +95,27 @@ export default async function assetRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Params: { id: number } }>(
     '/assets/:id',
     { onRequest: requireRole('viewer'), schema: { summary: 'One asset.', tags, params: idParams, response: { 200: assetSchema, ...errorResponses } } },
-    async (request) => getAsset(request.db, request.params.id),
+    async (request) => getAsset(request.db, request.params.id, (await app.plugins.state(request.db)).visibleTypes),
   );
 
   app.post<{ Body: AssetInput }>(
     '/assets',
     { onRequest: requireRole('editor'), schema: { summary: 'Create an asset.', tags, body: assetCreateBody, response: { 201: assetSchema, ...errorResponses } } },
-    async (request, reply) => reply.code(201).send(await createAsset(request.db, actorOf(request), request.body)),
+    async (request, reply) => reply.code(201).send(await createAsset(request.db, actorOf(request), request.body, await app.plugins.assetWriteOptions(request.db))),
   );
 
   app.patch<{ Params: { id: number }; Body: AssetPatch }>(
     '/assets/:id',
     { onRequest: requireRole('editor'), schema: { summary: 'Change an asset (only the fields given).', tags, params: idParams, body: assetPatchBody, response: { 200: assetSchema, ...errorResponses } } },
-    async (request) => updateAsset(request.db, actorOf(request), request.params.id, request.body),
+    async (request) =>
+      updateAsset(request.db, actorOf(request), request.params.id, request.body, await app.plugins.assetWriteOptions(request.db)),
   );
 
   app.delete<{ Params: { id: number } }>(
     '/assets/:id',
     { onRequest: requireRole('editor'), schema: { summary: 'Delete an asset (soft: its tag stays reserved).', tags, params: idParams, response: { ...errorResponses } } },
     async (request, reply) => {
-      await deleteAsset(request.db, actorOf(request), request.params.id);
+      await deleteAsset(request.db, actorOf(request), request.params.id, await app.plugins.assetWriteOptions(request.db));
       return reply.code(204).send();
     },
   );

@@ -1,0 +1,86 @@
+// How plugin routes are mounted: each usable plugin under /api/plugins/<name>, behind a gate
+// that answers 404 unless the plugin is installed and enabled on the site at that moment, and a
+// default guard (viewer to read, editor to write) before the plugin's own. Routes get what core
+// routes use through `host`, so a plugin package needs nothing from shopdb at import time.
+
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { recordAudit } from '../core/audit/log.js';
+import { ConflictError, ForbiddenError, NotFoundError, UserError, ValidationError } from '../core/errors.js';
+import type { AvailablePlugin } from '../core/plugins/catalog.js';
+import type { PluginManifest } from '../core/plugins/manifest.js';
+import { PLUGIN_ROUTE_PREFIX } from '../core/plugins/service.js';
+import { actorOf, requireRole } from './auth/guards.js';
+import { SAFE_METHODS } from './auth/plugin.js';
+import { errorResponses, HttpError } from './errors.js';
+import { listQuerySchema, page, pageOf, pageSchema } from './pagination.js';
+
+/** What a plugin's `routes` receives besides the Fastify scope. */
+export interface PluginRouteHost {
+  plugin: { name: string; version: string };
+  requireRole: typeof requireRole;
+  actorOf: typeof actorOf;
+  recordAudit: typeof recordAudit;
+  listQuerySchema: typeof listQuerySchema;
+  page: typeof page;
+  pageOf: typeof pageOf;
+  pageSchema: typeof pageSchema;
+  errorResponses: typeof errorResponses;
+  errors: {
+    NotFoundError: typeof NotFoundError;
+    ValidationError: typeof ValidationError;
+    ConflictError: typeof ConflictError;
+    ForbiddenError: typeof ForbiddenError;
+    UserError: typeof UserError;
+  };
+}
+
+export type PluginRoutes = (app: FastifyInstance, host: PluginRouteHost) => Promise<void>;
+
+/** A plugin manifest with its routes typed for Fastify: what bundled plugins export. */
+export interface ShopdbPlugin extends Omit<PluginManifest, 'routes'> {
+  routes?: PluginRoutes;
+}
+
+export function pluginRouteHost(plugin: AvailablePlugin): PluginRouteHost {
+  return {
+    plugin: { name: plugin.manifest.name, version: plugin.manifest.version },
+    requireRole,
+    actorOf,
+    recordAudit,
+    listQuerySchema,
+    page,
+    pageOf,
+    pageSchema,
+    errorResponses,
+    errors: { NotFoundError, ValidationError, ConflictError, ForbiddenError, UserError },
+  };
+}
+
+const readerGuard = requireRole('viewer');
+const writerGuard = requireRole('editor');
+
+/** Mounts the routes of every usable plugin that has some; a failing plugin is logged and left out. */
+export async function mountPluginRoutes(app: FastifyInstance): Promise<void> {
+  for (const plugin of app.plugins.ordered) {
+    const routes = plugin.manifest.routes as PluginRoutes | undefined;
+    if (!routes) continue;
+    const { name } = plugin.manifest;
+    await app.register(
+      async (scope) => {
+        scope.addHook('onRequest', async (request: FastifyRequest) => {
+          const state = await app.plugins.state(request.db);
+          // Exactly what an unknown route answers: a disabled plugin's routes are not there.
+          if (!state.enabled.has(name)) throw new HttpError(404, 'NOT_FOUND', `There is no ${request.method} ${(request.url.split('?')[0] ?? '/').slice(0, 200)}`);
+        });
+        // No anonymous plugin routes: at least viewer to read and editor to write; a route adds stricter guards itself.
+        scope.addHook('onRequest', async (request, reply) => (SAFE_METHODS.has(request.method) ? readerGuard(request, reply) : writerGuard(request, reply)));
+        try {
+          await routes(scope, pluginRouteHost(plugin));
+        } catch (error) {
+          app.log.error({ plugin: name, err: error }, `plugin ${name}: its routes could not be registered; they are left out`);
+        }
+      },
+      { prefix: `${PLUGIN_ROUTE_PREFIX}/${name}` },
+    );
+  }
+}

@@ -1,0 +1,173 @@
+// The plugin contract (docs/PLUGIN-HOOKS.md): what a plugin module exports, and the checks a
+// manifest passes before shopdb lets it near a site's database. A problem names the plugin and
+// the field, so whoever wrote the plugin knows what to change.
+
+import type { Knex } from 'knex';
+import semver from 'semver';
+import type { Actor } from '../audit/log.js';
+import { UserError, type ShopdbErrorOptions } from '../errors.js';
+import { validateFieldDefinitions, type CustomFieldDefinition } from '../inventory/custom-fields.js';
+import type { AssetEventHooks } from '../inventory/assets.js';
+
+/** Lower-case words joined by hyphens, 2–32 characters; tables use it with `_` for `-`. */
+export const PLUGIN_NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+const PLUGIN_NAME_MAX = 32;
+
+/** An asset type a plugin contributes: its custom fields and, optionally, its 1:1 detail table. */
+export interface PluginAssetType {
+  key: string;
+  label: string;
+  fields: CustomFieldDefinition[];
+  /** A table of the plugin keyed by `asset_id` (one row per asset of this type). */
+  detailTable?: string;
+}
+
+/** What every lifecycle hook and the seed receive. */
+export interface PluginContext {
+  /** A transaction: what the hook writes commits or rolls back with the step that called it. */
+  db: Knex | Knex.Transaction;
+  plugin: { name: string; version: string };
+  actor: Actor;
+  /** Progress for the person running the command (stderr); never for secrets. */
+  log: (message: string) => void;
+}
+
+export interface PluginSeedContext extends PluginContext {
+  /** True for `shopdb seed --demo`: add the plugin's share of the demo site. */
+  demo: boolean;
+}
+
+export interface PluginLifecycleHooks {
+  /** After the plugin's migrations, asset types and seed, before it is marked installed. */
+  install?: (ctx: PluginContext) => Promise<void> | void;
+  /** Before `uninstall --purge` rolls back the plugin's migrations. */
+  uninstall?: (ctx: PluginContext) => Promise<void> | void;
+  enable?: (ctx: PluginContext) => Promise<void> | void;
+  disable?: (ctx: PluginContext) => Promise<void> | void;
+}
+
+export type PluginHooks = PluginLifecycleHooks & AssetEventHooks;
+
+export const LIFECYCLE_HOOKS = ['install', 'uninstall', 'enable', 'disable'] as const;
+export const ASSET_EVENT_HOOKS = ['beforeAssetCreate', 'afterAssetCreate', 'beforeAssetUpdate', 'afterAssetUpdate', 'beforeAssetDelete', 'afterAssetDelete'] as const;
+
+/**
+ * What a plugin module exports (default export, or a named `plugin`). `routes` is a Fastify
+ * plugin `(app, host) => Promise<void>`; it is typed in src/api/plugin-host.ts, since the core
+ * knows nothing of HTTP.
+ */
+export interface PluginManifest {
+  name: string;
+  /** semver. */
+  version: string;
+  description: string;
+  /** The shopdb versions it works with, as a semver range (e.g. "^0.1.0"). */
+  core: string;
+  dependsOn?: string[];
+  /** Its knex migrations folder, relative to the module's own folder. */
+  migrations?: string;
+  /** Idempotent: runs at install, upgrade and `shopdb seed`. */
+  seed?: (ctx: PluginSeedContext) => Promise<void> | void;
+  assetTypes?: PluginAssetType[];
+  routes?: (app: never, host: never) => Promise<void>;
+  hooks?: PluginHooks;
+}
+
+export interface ManifestProblem {
+  field: string;
+  message: string;
+}
+
+/** A manifest that cannot be used: names the plugin, and each field with what is wrong. */
+export class PluginManifestError extends UserError {
+  override readonly code: string = 'PLUGIN_MANIFEST_INVALID';
+  constructor(
+    readonly plugin: string,
+    readonly problems: ManifestProblem[],
+    options: ShopdbErrorOptions = {},
+  ) {
+    super(`Plugin "${plugin}" has an invalid manifest: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`, {
+      suggestion: 'Fix the manifest in the plugin (see docs/PLUGIN-HOOKS.md), or remove the plugin from this site.',
+      details: problems.map((p) => `${p.field}: ${p.message}`),
+      ...options,
+    });
+  }
+}
+
+/** The table prefix of a plugin: its name with `_` for `-`, then `_`. */
+export function tablePrefixOf(pluginName: string): string {
+  return `${pluginName.replace(/-/g, '_')}_`;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Every problem of a manifest at once (empty when it is usable). Does not look at other plugins:
+ * unknown and cyclic dependencies are the catalog's to find.
+ */
+export function manifestProblems(raw: unknown): ManifestProblem[] {
+  if (!isObject(raw)) return [{ field: 'manifest', message: 'must be an object (the default export of the plugin module)' }];
+  const problems: ManifestProblem[] = [];
+  const problem = (field: string, message: string) => problems.push({ field, message });
+  const { name, version, description, core, dependsOn, migrations, seed, assetTypes, routes, hooks } = raw;
+
+  if (typeof name !== 'string' || name === '') problem('name', 'is missing');
+  else if (!PLUGIN_NAME.test(name) || name.length > PLUGIN_NAME_MAX) problem('name', `"${name}" must be lower-case words joined by hyphens, at most ${PLUGIN_NAME_MAX} characters`);
+  if (typeof version !== 'string' || version === '') problem('version', 'is missing');
+  else if (!semver.valid(version)) problem('version', `"${version}" is not a semver version (like 1.2.0)`);
+  if (typeof description !== 'string' || description.trim() === '') problem('description', 'is missing');
+  if (typeof core !== 'string' || core === '') problem('core', 'is missing (the range of shopdb versions it works with, like "^0.1.0")');
+  else if (!semver.validRange(core)) problem('core', `"${core}" is not a semver range`);
+
+  if (dependsOn !== undefined) {
+    if (!Array.isArray(dependsOn) || dependsOn.some((d) => typeof d !== 'string' || !PLUGIN_NAME.test(d))) problem('dependsOn', 'must be a list of plugin names');
+    else if (typeof name === 'string' && dependsOn.includes(name)) problem('dependsOn', 'names the plugin itself');
+  }
+  if (migrations !== undefined && (typeof migrations !== 'string' || migrations === '')) problem('migrations', 'must be a folder path relative to the plugin module');
+  if (seed !== undefined && typeof seed !== 'function') problem('seed', 'must be a function');
+  if (routes !== undefined && typeof routes !== 'function') problem('routes', 'must be a function (a Fastify plugin)');
+
+  if (hooks !== undefined) {
+    if (!isObject(hooks)) problem('hooks', 'must be an object of functions');
+    else {
+      const known = new Set<string>([...LIFECYCLE_HOOKS, ...ASSET_EVENT_HOOKS]);
+      for (const [key, value] of Object.entries(hooks)) {
+        if (!known.has(key)) problem(`hooks.${key}`, `is not a hook (known: ${[...known].join(', ')})`);
+        else if (typeof value !== 'function') problem(`hooks.${key}`, 'must be a function');
+      }
+    }
+  }
+
+  if (assetTypes !== undefined) {
+    if (!Array.isArray(assetTypes)) problem('assetTypes', 'must be a list');
+    else {
+      const prefix = typeof name === 'string' ? tablePrefixOf(name) : undefined;
+      assetTypes.forEach((type: unknown, index) => {
+        const where = `assetTypes[${index}]`;
+        if (!isObject(type)) return problem(where, 'must be an object');
+        if (typeof type.key !== 'string' || !/^[a-z][a-z0-9-]{0,63}$/.test(type.key)) problem(`${where}.key`, 'must be a lower-case key like "equipment"');
+        if (typeof type.label !== 'string' || type.label === '') problem(`${where}.label`, 'is missing');
+        try {
+          validateFieldDefinitions(type.fields ?? []);
+        } catch (error) {
+          const fields = (error as { fields?: Record<string, string> }).fields ?? {};
+          for (const [field, message] of Object.entries(fields)) problem(`${where}.${field}`, message);
+        }
+        if (type.detailTable !== undefined && (typeof type.detailTable !== 'string' || (prefix && !type.detailTable.startsWith(prefix)))) {
+          problem(`${where}.detailTable`, `must be a table of the plugin (named ${prefix ?? '<name>_'}…)`);
+        }
+      });
+    }
+  }
+  return problems;
+}
+
+/** The manifest, checked; throws PluginManifestError naming each bad field. */
+export function validateManifest(raw: unknown, origin: string): PluginManifest {
+  const problems = manifestProblems(raw);
+  if (problems.length > 0) {
+    const name = isObject(raw) && typeof raw.name === 'string' && raw.name !== '' ? raw.name : origin;
+    throw new PluginManifestError(name, problems);
+  }
+  return raw as unknown as PluginManifest;
+}

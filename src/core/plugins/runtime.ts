@@ -1,0 +1,81 @@
+// The plugins as a running server sees them: which are enabled right now (read from the site
+// database and kept for a moment, so `shopdb plugin disable` takes effect on a running server
+// within seconds without a query per request), which asset types that leaves visible, and one
+// asset-event dispatcher that calls the enabled plugins' hooks in dependency order.
+
+import type { Knex } from 'knex';
+import type { AssetEventHooks, AssetWriteOptions } from '../inventory/assets.js';
+import { withDependencies, type AvailablePlugin, type PluginCatalog } from './catalog.js';
+import { ASSET_EVENT_HOOKS } from './manifest.js';
+import { listInstalled } from './state.js';
+
+export interface PluginSnapshot {
+  /** Installed, enabled and usable here. */
+  enabled: ReadonlySet<string>;
+  /** Asset type keys of the core and of enabled plugins. */
+  visibleTypes: readonly string[];
+}
+
+/** How long a snapshot of the plugin state is trusted. */
+export const PLUGIN_STATE_TTL_MS = 2_000;
+
+export class PluginRuntime {
+  private snapshot: { at: number; value: PluginSnapshot } | null = null;
+  private pending: Promise<PluginSnapshot> | null = null;
+  /** Usable plugins, dependencies first: the order hooks run in. */
+  readonly ordered: readonly AvailablePlugin[];
+
+  constructor(
+    readonly catalog: PluginCatalog,
+    private readonly ttlMs = PLUGIN_STATE_TTL_MS,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.ordered = withDependencies(
+      catalog,
+      catalog.plugins.filter((p) => p.problems.length === 0).map((p) => p.manifest.name),
+    );
+  }
+
+  /** Forget the cached state (tests, and after this process changed it). */
+  invalidate(): void {
+    this.snapshot = null;
+  }
+
+  async state(db: Knex): Promise<PluginSnapshot> {
+    if (this.snapshot && this.now() - this.snapshot.at < this.ttlMs) return this.snapshot.value;
+    // Concurrent requests share one refresh.
+    this.pending ??= this.read(db).finally(() => {
+      this.pending = null;
+    });
+    return this.pending;
+  }
+
+  private async read(db: Knex): Promise<PluginSnapshot> {
+    const usable = new Set(this.ordered.map((p) => p.manifest.name));
+    const enabled = new Set((await listInstalled(db)).filter((s) => s.enabled && usable.has(s.name)).map((s) => s.name));
+    const types = (await db('asset_types').select('key', 'plugin')) as Array<{ key: string; plugin: string | null }>;
+    const value: PluginSnapshot = { enabled, visibleTypes: types.filter((t) => t.plugin === null || enabled.has(t.plugin)).map((t) => t.key).sort() };
+    this.snapshot = { at: this.now(), value };
+    return value;
+  }
+
+  /** One dispatcher over the asset hooks of the enabled plugins, called in dependency order. */
+  assetEvents(enabled: ReadonlySet<string>): AssetEventHooks {
+    const active = this.ordered.filter((p) => enabled.has(p.manifest.name) && p.manifest.hooks);
+    const dispatcher: AssetEventHooks = {};
+    for (const hook of ASSET_EVENT_HOOKS) {
+      const handlers = active.map((p) => p.manifest.hooks![hook]).filter((fn) => typeof fn === 'function') as Array<(event: never) => Promise<void> | void>;
+      if (handlers.length === 0) continue;
+      (dispatcher as Record<string, unknown>)[hook] = async (event: never) => {
+        for (const handler of handlers) await handler(event);
+      };
+    }
+    return dispatcher;
+  }
+
+  /** What an asset write needs: the visible types and the enabled plugins' hooks. */
+  async assetWriteOptions(db: Knex): Promise<AssetWriteOptions> {
+    const state = await this.state(db);
+    return { visibleTypes: state.visibleTypes, events: this.assetEvents(state.enabled) };
+  }
+}

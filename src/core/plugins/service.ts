@@ -1,0 +1,434 @@
+// What `shopdb plugin …` does to a site: install (dependencies first: migrations, asset types,
+// seed, install hook, state), enable and disable (never leaving an enabled plugin without what
+// it needs), upgrade, and uninstall — which with `purge` removes every trace of the plugin.
+
+import type { Knex } from 'knex';
+import semver from 'semver';
+import type { Actor } from '../audit/log.js';
+import { encodeRow } from '../db/values.js';
+import { listTables } from '../db/schema.js';
+import { ConflictError, UserError } from '../errors.js';
+import { FAILURES_TABLE, migrateLatest, migrateRollback, migrationStatus, type SourceStatus } from '../migrations/service.js';
+import type { MigrationSourceSpec } from '../migrations/sources.js';
+import { dependentsOf, findPlugin, pluginMigrationSource, usablePlugin, withDependencies, type AvailablePlugin, type PluginCatalog } from './catalog.js';
+import { tablePrefixOf, type PluginContext, type PluginLifecycleHooks } from './manifest.js';
+import { assertCoreMigrated, findInstalled, forgetInstalled, listInstalled, recordInstalled, recordVersion, setEnabled, type InstalledPlugin } from './state.js';
+
+/** Everything a plugin operation needs: the site database, what is available, who acts. */
+export interface PluginSession {
+  db: Knex;
+  catalog: PluginCatalog;
+  actor: Actor;
+  /** Progress lines (stderr in the CLI). */
+  log?: (message: string) => void;
+}
+
+export type PluginStatus = 'available' | 'enabled' | 'disabled' | 'upgradable' | 'missing' | 'unusable';
+
+export interface PluginListing {
+  name: string;
+  description: string | null;
+  /** Version shipped with this shopdb (or installed beside it); null when it is missing. */
+  availableVersion: string | null;
+  installedVersion: string | null;
+  enabled: boolean;
+  status: PluginStatus;
+  origin: 'bundled' | 'package' | null;
+  dependsOn: string[];
+  /** Why it cannot be used (invalid manifest, incompatible core, dependency trouble). */
+  problems: string[];
+}
+
+const noop = () => {};
+
+function hookContext(session: PluginSession, db: Knex | Knex.Transaction, plugin: AvailablePlugin): PluginContext {
+  return { db, plugin: { name: plugin.manifest.name, version: plugin.manifest.version }, actor: session.actor, log: session.log ?? noop };
+}
+
+async function runHook(session: PluginSession, db: Knex | Knex.Transaction, plugin: AvailablePlugin, hook: keyof PluginLifecycleHooks): Promise<void> {
+  const fn = plugin.manifest.hooks?.[hook];
+  if (!fn) return;
+  try {
+    await fn(hookContext(session, db, plugin));
+  } catch (error) {
+    throw new UserError(`The ${hook} hook of plugin "${plugin.manifest.name}" failed: ${(error as Error).message}`, {
+      suggestion: 'Nothing of this step was kept. Fix what the message names (or report it to the plugin author) and run the command again.',
+      cause: error,
+    });
+  }
+}
+
+export async function listPlugins(session: PluginSession): Promise<PluginListing[]> {
+  const installed = new Map((await listInstalled(session.db)).map((p) => [p.name, p]));
+  const listings: PluginListing[] = session.catalog.plugins.map((plugin) => {
+    const { manifest } = plugin;
+    const state = installed.get(manifest.name);
+    let status: PluginStatus = state ? (state.enabled ? 'enabled' : 'disabled') : 'available';
+    if (state && semver.gt(manifest.version, state.version)) status = 'upgradable';
+    if (plugin.problems.length > 0) status = 'unusable';
+    return {
+      name: manifest.name,
+      description: manifest.description,
+      availableVersion: manifest.version,
+      installedVersion: state?.version ?? null,
+      enabled: state?.enabled ?? false,
+      status,
+      origin: plugin.origin.kind,
+      dependsOn: manifest.dependsOn ?? [],
+      problems: plugin.problems,
+    };
+  });
+  for (const invalid of session.catalog.invalid) {
+    const state = installed.get(invalid.name);
+    listings.push({
+      name: invalid.name,
+      description: null,
+      availableVersion: null,
+      installedVersion: state?.version ?? null,
+      enabled: state?.enabled ?? false,
+      status: 'unusable',
+      origin: invalid.origin.kind,
+      dependsOn: [],
+      problems: [invalid.error.message],
+    });
+  }
+  for (const state of installed.values()) {
+    if (listings.some((l) => l.name === state.name)) continue;
+    listings.push({
+      name: state.name,
+      description: null,
+      availableVersion: null,
+      installedVersion: state.version,
+      enabled: state.enabled,
+      status: 'missing',
+      origin: null,
+      dependsOn: [],
+      problems: ['installed on this site, but its files are not available to this shopdb'],
+    });
+  }
+  return listings.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** What a plugin holds on this site: rows in its tables, and assets of its types. */
+export interface PluginHoldings {
+  tables: Array<{ table: string; rows: number }>;
+  assets: number;
+  total: number;
+}
+
+export async function pluginTables(db: Knex | Knex.Transaction, name: string): Promise<string[]> {
+  const prefix = tablePrefixOf(name);
+  return (await listTables(db)).filter((table) => table.startsWith(prefix));
+}
+
+export async function pluginHoldings(db: Knex, name: string): Promise<PluginHoldings> {
+  const tables: PluginHoldings['tables'] = [];
+  for (const table of await pluginTables(db, name)) {
+    const [{ rows }] = (await db(table).count({ rows: '*' })) as Array<{ rows: number | string }>;
+    tables.push({ table, rows: Number(rows) });
+  }
+  const [{ assets }] = (await db('assets').whereIn('type_id', db('asset_types').select('id').where({ plugin: name })).count({ assets: '*' })) as Array<{ assets: number | string }>;
+  const total = tables.reduce((sum, t) => sum + t.rows, 0) + Number(assets);
+  return { tables, assets: Number(assets), total };
+}
+
+export interface PluginInfo extends PluginListing {
+  assetTypes: Array<{ key: string; label: string; detailTable: string | null }>;
+  routePrefix: string | null;
+  migrations: SourceStatus | null;
+  holdings: PluginHoldings | null;
+  /** Plugins that depend on this one. */
+  dependents: string[];
+  installedAt: Date | null;
+}
+
+export const PLUGIN_ROUTE_PREFIX = '/api/plugins';
+
+export async function pluginInfo(session: PluginSession, name: string): Promise<PluginInfo> {
+  const listing = (await listPlugins(session)).find((l) => l.name === name);
+  if (!listing) findPlugin(session.catalog, name); // throws the "no such plugin" error
+  const plugin = session.catalog.plugins.find((p) => p.manifest.name === name);
+  const state = await findInstalled(session.db, name);
+  const source = plugin ? pluginMigrationSource(plugin) : null;
+  const migrations = source && state ? (await migrationStatus(session.db, [source])).sources[0]! : null;
+  return {
+    ...listing!,
+    assetTypes: (plugin?.manifest.assetTypes ?? []).map((t) => ({ key: t.key, label: t.label, detailTable: t.detailTable ?? null })),
+    routePrefix: plugin?.manifest.routes ? `${PLUGIN_ROUTE_PREFIX}/${name}` : null,
+    migrations,
+    holdings: state ? await pluginHoldings(session.db, name) : null,
+    dependents: dependentsOf(session.catalog, name),
+    installedAt: state?.installedAt ?? null,
+  };
+}
+
+/** Adds or updates the plugin's asset types; a key owned by the core or another plugin is a conflict. */
+async function syncAssetTypes(trx: Knex.Transaction, plugin: AvailablePlugin): Promise<void> {
+  const { name } = plugin.manifest;
+  for (const type of plugin.manifest.assetTypes ?? []) {
+    const existing = (await trx('asset_types').where({ key: type.key }).first()) as { id: number; plugin: string | null } | undefined;
+    const row = encodeRow({ fields: 'json' }, { label: type.label, fields: type.fields, plugin: name });
+    if (!existing) await trx('asset_types').insert({ key: type.key, ...row });
+    else if (existing.plugin === name) await trx('asset_types').where({ id: existing.id }).update(row);
+    else {
+      throw new ConflictError(`Plugin "${name}" contributes asset type "${type.key}", which ${existing.plugin ? `plugin "${existing.plugin}"` : 'the site'} already has`, {
+        suggestion: existing.plugin ? `Uninstall plugin "${existing.plugin}" first, or do not use both.` : 'Rename the site\'s own asset type (or remove it if no asset uses it), then install again.',
+      });
+    }
+  }
+}
+
+async function migratePlugin(session: PluginSession, plugin: AvailablePlugin): Promise<string[]> {
+  const source = pluginMigrationSource(plugin);
+  if (!source) return [];
+  const before = new Set(await listTables(session.db));
+  const [result] = await migrateLatest(session.db, [source]);
+  const prefix = tablePrefixOf(plugin.manifest.name);
+  const foreign = (await listTables(session.db)).filter((table) => !before.has(table) && !table.startsWith(prefix) && !table.startsWith(source.tableName));
+  if (foreign.length > 0) {
+    await migrateRollback(session.db, source, { all: true });
+    throw new UserError(`Plugin "${plugin.manifest.name}" created tables without its prefix "${prefix}": ${foreign.join(', ')}`, {
+      suggestion: `Its migrations were rolled back. A plugin's tables must be named ${prefix}… (docs/PLUGIN-HOOKS.md).`,
+    });
+  }
+  return result?.applied ?? [];
+}
+
+export interface InstallResult {
+  name: string;
+  version: string;
+  /** installed: new on this site; enabled: was installed but disabled; upgraded: a newer version; unchanged: nothing to do. */
+  action: 'installed' | 'enabled' | 'upgraded' | 'unchanged';
+  migrations: string[];
+}
+
+/**
+ * Installs `names` (or every usable plugin with `all`) and what they depend on, dependencies
+ * first. Idempotent: an installed, enabled, current plugin is left as it is. Each plugin is one
+ * unit: if a step fails, what that plugin did is undone and the plugins before it stay.
+ */
+export async function installPlugins(session: PluginSession, request: { names: string[]; all?: boolean }): Promise<InstallResult[]> {
+  await assertCoreMigrated(session.db);
+  const names = request.all ? session.catalog.plugins.filter((p) => p.problems.length === 0).map((p) => p.manifest.name) : request.names;
+  if (names.length === 0) {
+    throw new UserError(request.all ? 'There are no usable plugins to install' : 'Name the plugins to install', {
+      suggestion: request.all ? '`shopdb plugin list` shows what is available and why a plugin cannot be used.' : 'Give one or more names (`shopdb plugin list` shows them), or use --all.',
+    });
+  }
+  const results: InstallResult[] = [];
+  for (const plugin of withDependencies(session.catalog, names)) results.push(await installOne(session, plugin));
+  return results;
+}
+
+async function installOne(session: PluginSession, plugin: AvailablePlugin): Promise<InstallResult> {
+  const { name, version } = plugin.manifest;
+  const state = await findInstalled(session.db, name);
+  if (state && semver.lt(version, state.version)) {
+    throw new UserError(`Plugin "${name}" ${state.version} is installed, but this shopdb has the older ${version}`, {
+      suggestion: 'Downgrading a plugin is not supported: install the newer plugin package again, or restore a backup taken before it was upgraded.',
+    });
+  }
+  if (state?.enabled && state.version === version) {
+    const migrations = await migratePlugin(session, plugin);
+    return { name, version, action: 'unchanged', migrations };
+  }
+  session.log?.(`${state ? 'Updating' : 'Installing'} plugin ${name} ${version}`);
+  const migrations = await migratePlugin(session, plugin);
+  try {
+    await session.db.transaction(async (trx) => {
+      await syncAssetTypes(trx, plugin);
+      await plugin.manifest.seed?.({ ...hookContext(session, trx, plugin), demo: false });
+      if (!state) await runHook(session, trx, plugin, 'install');
+      else if (!state.enabled) await runHook(session, trx, plugin, 'enable');
+      await recordInstalled(trx, name, version);
+    });
+  } catch (error) {
+    // A fresh install leaves nothing behind: its schema goes with it.
+    const source = pluginMigrationSource(plugin);
+    if (!state && source) await migrateRollback(session.db, source, { all: true }).catch(noop);
+    throw error;
+  }
+  const action = !state ? 'installed' : state.version !== version ? 'upgraded' : 'enabled';
+  return { name, version, action, migrations };
+}
+
+/** Installed plugins of the site whose files are here, in dependency order. */
+export async function installedPlugins(db: Knex, catalog: PluginCatalog): Promise<{ plugins: Array<{ plugin: AvailablePlugin; state: InstalledPlugin }>; missing: string[] }> {
+  const installed = await listInstalled(db);
+  const available = installed.filter((state) => catalog.plugins.some((p) => p.manifest.name === state.name && p.problems.length === 0));
+  const missing = installed.filter((state) => !available.includes(state)).map((state) => state.name);
+  const ordered = orderedSubset(catalog, available.map((s) => s.name));
+  return { plugins: ordered.map((plugin) => ({ plugin, state: available.find((s) => s.name === plugin.manifest.name)! })), missing };
+}
+
+/** `names` in dependency order, without adding their dependencies. */
+function orderedSubset(catalog: PluginCatalog, names: string[]): AvailablePlugin[] {
+  return withDependencies(catalog, names).filter((p) => names.includes(p.manifest.name));
+}
+
+/** The migration sources of the installed plugins, in dependency order (after the core). */
+export async function installedPluginSources(db: Knex, catalog: PluginCatalog): Promise<MigrationSourceSpec[]> {
+  if (!(await db.schema.hasTable('installed_plugins'))) return [];
+  const { plugins } = await installedPlugins(db, catalog);
+  return plugins.map(({ plugin }) => pluginMigrationSource(plugin)).filter((s): s is MigrationSourceSpec => s !== null);
+}
+
+async function requireInstalled(session: PluginSession, name: string): Promise<InstalledPlugin> {
+  await assertCoreMigrated(session.db);
+  const state = await findInstalled(session.db, name);
+  if (!state) {
+    findPlugin(session.catalog, name);
+    throw new UserError(`Plugin "${name}" is not installed on this site`, { suggestion: `Install it with \`shopdb plugin install ${name}\`.` });
+  }
+  return state;
+}
+
+export interface StateChange {
+  name: string;
+  enabled: boolean;
+  changed: boolean;
+}
+
+export async function enablePlugin(session: PluginSession, name: string): Promise<StateChange> {
+  const state = await requireInstalled(session, name);
+  const plugin = usablePlugin(session.catalog, name);
+  if (state.enabled) return { name, enabled: true, changed: false };
+  const installed = await listInstalled(session.db);
+  const off = (plugin.manifest.dependsOn ?? []).filter((d) => !installed.find((s) => s.name === d)?.enabled);
+  if (off.length > 0) {
+    throw new UserError(`Plugin "${name}" needs ${off.map((d) => `"${d}"`).join(', ')}, which ${off.length > 1 ? 'are' : 'is'} not enabled`, {
+      suggestion: `Enable ${off.join(', ')} first (\`shopdb plugin enable ${off[0]}\`), or install ${off.length > 1 ? 'them' : 'it'}.`,
+    });
+  }
+  await session.db.transaction(async (trx) => {
+    await runHook(session, trx, plugin, 'enable');
+    await setEnabled(trx, name, true);
+  });
+  return { name, enabled: true, changed: true };
+}
+
+export async function disablePlugin(session: PluginSession, name: string): Promise<StateChange> {
+  const state = await requireInstalled(session, name);
+  if (!state.enabled) return { name, enabled: false, changed: false };
+  const installed = await listInstalled(session.db);
+  const needing = session.catalog.plugins
+    .filter((p) => (p.manifest.dependsOn ?? []).includes(name))
+    .map((p) => p.manifest.name)
+    .filter((dependent) => installed.find((s) => s.name === dependent)?.enabled);
+  if (needing.length > 0) {
+    throw new ConflictError(`Plugin "${name}" cannot be disabled: ${needing.map((n) => `"${n}"`).join(', ')} depend${needing.length > 1 ? '' : 's'} on it and ${needing.length > 1 ? 'are' : 'is'} enabled`, {
+      suggestion: `Disable ${needing.join(', ')} first.`,
+    });
+  }
+  const plugin = session.catalog.plugins.find((p) => p.manifest.name === name);
+  await session.db.transaction(async (trx) => {
+    if (plugin) await runHook(session, trx, plugin, 'disable');
+    await setEnabled(trx, name, false);
+  });
+  return { name, enabled: false, changed: true };
+}
+
+export interface UninstallOptions {
+  purge?: boolean;
+  /** Called before anything is removed when purging a plugin that holds data (the CLI takes a backup). */
+  beforePurge?: (holdings: PluginHoldings) => Promise<void>;
+}
+
+export interface UninstallResult {
+  name: string;
+  purged: boolean;
+  removed: { tables: string[]; rows: number; assets: number; migrations: string[] };
+}
+
+export async function uninstallPlugin(session: PluginSession, name: string, options: UninstallOptions = {}): Promise<UninstallResult> {
+  await requireInstalled(session, name);
+  const plugin = session.catalog.plugins.find((p) => p.manifest.name === name);
+  if (!plugin) {
+    throw new UserError(`Plugin "${name}" is installed, but its files are not available, so its migrations cannot be rolled back`, {
+      suggestion: 'Put the plugin package back (the same version), then uninstall it.',
+    });
+  }
+  const installed = await listInstalled(session.db);
+  const dependents = dependentsOf(session.catalog, name).filter((d) => installed.some((s) => s.name === d));
+  if (dependents.length > 0) {
+    throw new ConflictError(`Plugin "${name}" cannot be uninstalled: ${dependents.map((d) => `"${d}"`).join(', ')} depend${dependents.length > 1 ? '' : 's'} on it`, {
+      suggestion: `Uninstall ${dependents.join(', ')} first.`,
+    });
+  }
+  const holdings = await pluginHoldings(session.db, name);
+  if (holdings.total > 0 && !options.purge) {
+    const what = [...holdings.tables.filter((t) => t.rows > 0).map((t) => `${t.table}: ${t.rows}`), ...(holdings.assets > 0 ? [`assets of its types: ${holdings.assets}`] : [])];
+    throw new ConflictError(`Plugin "${name}" holds data on this site (${what.join(', ')})`, {
+      suggestion: `Keep it (\`shopdb plugin disable ${name}\` hides it), or remove it with its data: \`shopdb plugin uninstall ${name} --purge\` (takes a backup first).`,
+    });
+  }
+  if (holdings.total > 0) await options.beforePurge?.(holdings);
+
+  session.log?.(`Uninstalling plugin ${name}`);
+  await runHook(session, session.db, plugin, 'uninstall');
+  const source = pluginMigrationSource(plugin);
+  const rolledBack = source ? (await migrateRollback(session.db, source, { all: true })).applied : [];
+  await session.db.transaction(async (trx) => {
+    const typeIds = trx('asset_types').select('id').where({ plugin: name });
+    // Links and floor positions of these assets go with them (ON DELETE CASCADE); the audit log keeps its history.
+    await trx('assets').whereIn('type_id', typeIds).delete();
+    await trx('asset_types').where({ plugin: name }).delete();
+    await forgetInstalled(trx, name);
+    if (source && (await trx.schema.hasTable(FAILURES_TABLE))) await trx(FAILURES_TABLE).where({ source_id: source.id }).delete();
+  });
+  if (source) {
+    await session.db.schema.dropTableIfExists(`${source.tableName}_lock`);
+    await session.db.schema.dropTableIfExists(source.tableName);
+  }
+  const left = await pluginTables(session.db, name);
+  if (left.length > 0) {
+    throw new UserError(`Plugin "${name}" was uninstalled, but its migrations left tables behind: ${left.join(', ')}`, {
+      suggestion: 'Its down() migrations do not drop everything its up() created; report it to the plugin author and drop those tables by hand.',
+    });
+  }
+  return { name, purged: holdings.total > 0, removed: { tables: holdings.tables.map((t) => t.table), rows: holdings.total - holdings.assets, assets: holdings.assets, migrations: rolledBack } };
+}
+
+/** Applies what newer plugin versions bring (migrations, asset types, seed); `names` defaults to every installed plugin. */
+export async function upgradePlugins(session: PluginSession, names?: string[]): Promise<InstallResult[]> {
+  await assertCoreMigrated(session.db);
+  const installed = await listInstalled(session.db);
+  const targets = names && names.length > 0 ? names : installed.map((s) => s.name);
+  for (const name of targets) await requireInstalled(session, name);
+  const results: InstallResult[] = [];
+  for (const plugin of orderedSubset(session.catalog, targets)) {
+    const state = installed.find((s) => s.name === plugin.manifest.name)!;
+    if (semver.lt(plugin.manifest.version, state.version)) {
+      throw new UserError(`Plugin "${state.name}" ${state.version} is installed, but this shopdb has the older ${plugin.manifest.version}`, {
+        suggestion: 'Downgrading a plugin is not supported: install the newer plugin package again, or restore a backup taken before it was upgraded.',
+      });
+    }
+    const migrations = await migratePlugin(session, plugin);
+    if (semver.eq(plugin.manifest.version, state.version)) {
+      results.push({ name: state.name, version: state.version, action: 'unchanged', migrations });
+      continue;
+    }
+    session.log?.(`Upgrading plugin ${state.name} ${state.version} → ${plugin.manifest.version}`);
+    await session.db.transaction(async (trx) => {
+      await syncAssetTypes(trx, plugin);
+      await plugin.manifest.seed?.({ ...hookContext(session, trx, plugin), demo: false });
+      await recordVersion(trx, state.name, plugin.manifest.version);
+    });
+    results.push({ name: state.name, version: plugin.manifest.version, action: 'upgraded', migrations });
+  }
+  return results;
+}
+
+/** Runs the seed of every enabled plugin, in dependency order (`shopdb seed`, with or without demo data). */
+export async function seedPlugins(session: PluginSession, demo: boolean): Promise<string[]> {
+  const { plugins } = await installedPlugins(session.db, session.catalog);
+  const seeded: string[] = [];
+  for (const { plugin, state } of plugins) {
+    if (!state.enabled || !plugin.manifest.seed) continue;
+    await session.db.transaction(async (trx) => {
+      await plugin.manifest.seed!({ ...hookContext(session, trx, plugin), demo });
+    });
+    seeded.push(plugin.manifest.name);
+  }
+  return seeded;
+}

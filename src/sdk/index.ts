@@ -1,0 +1,21 @@
+// What a plugin written in TypeScript imports from shopdb: the manifest's types and `definePlugin`,
+// the helpers for migrations, and the typed route host. A plugin package may also import nothing
+// and export a plain object: everything its routes need arrives through `host`.
+
+import type { ShopdbPlugin } from '../api/plugin-host.js';
+
+export type { PluginRouteHost, PluginRoutes, ShopdbPlugin } from '../api/plugin-host.js';
+export type { PluginAssetType, PluginContext, PluginSeedContext, PluginHooks } from '../core/plugins/manifest.js';
+export type { AssetEventHooks, AssetView, AssetInput, AssetPatch } from '../core/inventory/assets.js';
+export type { CustomFieldDefinition } from '../core/inventory/custom-fields.js';
+export type { Actor } from '../core/audit/log.js';
+export { createTable, datetime, timestamps, nowDefault } from '../core/db/schema.js';
+export { decodeRow, encodeRow, formatUtcDatetime } from '../core/db/values.js';
+export { isUniqueViolation } from '../core/db/constraint-errors.js';
+export { recordAudit } from '../core/audit/log.js';
+export { ConflictError, ForbiddenError, NotFoundError, UserError, ValidationError } from '../core/errors.js';
+
+/** Typed identity: `export default definePlugin({ … })` has tsc check the manifest and route types. */
+export function definePlugin<T extends ShopdbPlugin>(plugin: T): T {
+  return plugin;
+}
