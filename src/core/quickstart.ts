@@ -14,6 +14,8 @@ import { runDoctor } from './doctor/index.js';
 import type { DoctorReport } from './doctor/registry.js';
 import { initSite } from './init/service.js';
 import { migrateSite, type MigrateResult } from './migrations/site.js';
+import { catalogOptionsFromConfig, loadPluginCatalog, type PluginCatalog } from './plugins/catalog.js';
+import { installPlugins, type InstallResult } from './plugins/service.js';
 import type { TaskStep } from './tasks.js';
 
 export interface QuickstartOptions {
@@ -31,6 +33,8 @@ export interface QuickstartContext {
   config?: LoadedConfig;
   migrate?: MigrateResult;
   seed?: SeedResult;
+  catalog?: PluginCatalog;
+  plugins?: InstallResult[];
   /** Set when this run created the administrator; the password exists nowhere else. */
   admin?: { username: string; password: string } | { username: string; existing: true };
   doctor?: DoctorReport;
@@ -56,10 +60,20 @@ export function quickstartSteps(options: QuickstartOptions): TaskStep<Quickstart
       },
     },
     {
+      title: 'Install the default plugins (SHOPDB_DEFAULT_PLUGINS)',
+      task: async (ctx, report) => {
+        const catalog = await loadPluginCatalog(catalogOptionsFromConfig(ctx.config!));
+        ctx.catalog = catalog;
+        const names = ctx.config!.values.SHOPDB_DEFAULT_PLUGINS;
+        ctx.plugins = names.length === 0 ? [] : await withDatabase(databaseTargetFromConfig(ctx.config!), {}, (db) => installPlugins({ db, catalog, actor: options.actor }, { names }));
+        report(ctx.plugins.length === 0 ? 'none configured' : ctx.plugins.map((p) => `${p.name} ${p.action}`).join(', '));
+      },
+    },
+    {
       title: 'Add the reference data and the demo site',
       task: async (ctx, report) => {
-        ctx.seed = await withDatabase(databaseTargetFromConfig(ctx.config!), {}, (db) => seedSite(db, { demo: true, actor: options.actor }));
-        report(`${ctx.seed.demo?.created ?? 0} demo rows added`);
+        ctx.seed = await withDatabase(databaseTargetFromConfig(ctx.config!), {}, (db) => seedSite(db, { demo: true, actor: options.actor, catalog: ctx.catalog }));
+        report(`${ctx.seed.demo?.created ?? 0} demo rows added; plugins seeded: ${ctx.seed.plugins.join(', ') || 'none'}`);
       },
     },
     {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createTestAssetTypes } from '../../../test/support/inventory.js';
 import { createSite, describeEachEngine, type TestSite } from '../../../test/support/site.js';
 import { listAudit, type Actor } from '../audit/log.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
@@ -23,6 +24,7 @@ describeEachEngine('inventory', (engine) => {
     await migrateSite({ config: site.config() });
     db = await site.open();
     await seedSite(db, { demo: false, actor: editor });
+    await createTestAssetTypes(db, editor);
     const rows = (await db('status_labels').select('id', 'name')) as Array<{ id: number; name: string }>;
     status = { inService: Number(rows.find((r) => r.name === 'In service')!.id), repair: Number(rows.find((r) => r.name === 'Down for repair')!.id) };
   });

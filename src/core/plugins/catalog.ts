@@ -11,6 +11,7 @@ import type { LoadedConfig } from '../config/index.js';
 import { NotFoundError, UserError } from '../errors.js';
 import { pluginMigrationTable, type MigrationSourceSpec } from '../migrations/sources.js';
 import { packageRoot, runningCompiled } from '../paths.js';
+import { LOCAL_PLUGINS_DIR } from './scaffold.js';
 import { manifestProblems, PluginManifestError, type PluginManifest } from './manifest.js';
 
 export interface PluginOrigin {
@@ -57,9 +58,17 @@ export function shopdbVersion(): string {
   return (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
-/** Where a site's plugin packages may live: shopdb's own node_modules, the one beside the .env, SHOPDB_PLUGIN_DIRS. */
+/**
+ * Where a site's plugin packages may live: shopdb's own node_modules, node_modules and
+ * local-plugins/ beside the .env (where `shopdb plugin new` writes), and SHOPDB_PLUGIN_DIRS.
+ */
 export function pluginPackageDirs(config: LoadedConfig): string[] {
-  const dirs = [join(packageRoot, 'node_modules'), join(config.baseDir, 'node_modules'), ...config.values.SHOPDB_PLUGIN_DIRS.map((dir) => resolve(config.baseDir, dir))];
+  const dirs = [
+    join(packageRoot, 'node_modules'),
+    join(config.baseDir, 'node_modules'),
+    join(config.baseDir, LOCAL_PLUGINS_DIR),
+    ...config.values.SHOPDB_PLUGIN_DIRS.map((dir) => resolve(config.baseDir, dir)),
+  ];
   return [...new Set(dirs)];
 }
 

@@ -1,10 +1,11 @@
-// The demo site of `shopdb seed --demo`: two buildings with a few bays, five-axis mills and a
-// mill-turn centre, the DNC PCs that drive them (linked with `controls`), a CMM and printers.
+// The core's share of the demo site of `shopdb seed --demo`: a plant with two buildings and their
+// bays, and the makers and models of its equipment. The assets themselves — five-axis mills, a
+// mill-turn centre, the DNC PCs that drive them, printers, switches — come from each installed
+// plugin's demo seed, which finds these locations and models by code and name.
 // Written through the inventory services, so it is validated and audited like real data.
 
 import type { Knex } from 'knex';
 import type { Actor } from '../audit/log.js';
-import { addLink, createAsset, type AssetInput } from '../inventory/assets.js';
 import { createLocation, type LocationInput } from '../inventory/locations.js';
 import { assetModels, manufacturers } from '../inventory/reference.js';
 import type { SeedCounts } from './index.js';
@@ -26,21 +27,6 @@ const MODELS: Array<{ manufacturer: string; name: string; partNumber: string | n
   { manufacturer: 'Zeiss', name: 'CONTURA', partNumber: null, category: 'Coordinate measuring machine' },
   { manufacturer: 'Dell', name: 'OptiPlex 7010', partNumber: null, category: 'Desktop PC' },
   { manufacturer: 'HP', name: 'LaserJet Enterprise M507', partNumber: '1PV87A', category: 'Laser printer' },
-];
-
-type DemoAsset = Omit<AssetInput, 'statusId' | 'modelId' | 'locationId'> & { model: string; location: string; controls?: string };
-
-const ASSETS: DemoAsset[] = [
-  { assetTag: 'CNC-4012', name: 'DMU 65 #1', type: 'equipment', model: 'DMU 65 monoBLOCK', location: 'P7-B1-BAY1', serial: 'DM65-2019-0412', customData: { machine_number: '4012', controller: 'Siemens', criticality: 'high' } },
-  { assetTag: 'CNC-4013', name: 'Hermle C 42 #1', type: 'equipment', model: 'C 42 U', location: 'P7-B1-BAY1', serial: 'H42-21-7731', customData: { machine_number: '4013', controller: 'Heidenhain', criticality: 'high' } },
-  { assetTag: 'CNC-4020', name: 'Integrex i-200', type: 'equipment', model: 'INTEGREX i-200', location: 'P7-B1-BAY2', serial: 'MZ-I200-5521', customData: { machine_number: '4020', controller: 'Mazak', criticality: 'medium' } },
-  { assetTag: 'CMM-0101', name: 'Contura CMM', type: 'equipment', model: 'CONTURA', location: 'P7-B2-CMM', serial: 'ZC-0918-334', customData: { machine_number: '0101', controller: 'Other', criticality: 'high' } },
-  { assetTag: 'PC-4012', name: 'DNC PC for 4012', type: 'computer', model: 'OptiPlex 7010', location: 'P7-B1-BAY1', hostname: 'dnc-4012', customData: { os: 'Windows 10 IoT Enterprise LTSC', ip: '10.7.12.12' }, controls: 'CNC-4012' },
-  { assetTag: 'PC-4013', name: 'DNC PC for 4013', type: 'computer', model: 'OptiPlex 7010', location: 'P7-B1-BAY1', hostname: 'dnc-4013', customData: { os: 'Windows 10 IoT Enterprise LTSC', ip: '10.7.12.13' }, controls: 'CNC-4013' },
-  { assetTag: 'PC-4020', name: 'DNC PC for 4020', type: 'computer', model: 'OptiPlex 7010', location: 'P7-B1-BAY2', hostname: 'dnc-4020', customData: { os: 'Windows 10 IoT Enterprise LTSC', ip: '10.7.12.20' }, controls: 'CNC-4020' },
-  { assetTag: 'PC-CMM01', name: 'CMM workstation', type: 'computer', model: 'OptiPlex 7010', location: 'P7-B2-CMM', hostname: 'cmm-01', customData: { os: 'Windows 11 Enterprise', ip: '10.7.22.5' }, controls: 'CMM-0101' },
-  { assetTag: 'PRN-B1-01', name: 'Bay 1 traveller printer', type: 'printer', model: 'LaserJet Enterprise M507', location: 'P7-B1-BAY1', hostname: 'prn-b1-01', customData: { ip: '10.7.20.31', queue: 'B1-TRAVELLERS' } },
-  { assetTag: 'PRN-B2-01', name: 'Inspection report printer', type: 'printer', model: 'LaserJet Enterprise M507', location: 'P7-B2-OFFICE', hostname: 'prn-b2-01', customData: { ip: '10.7.21.40', queue: 'B2-INSPECTION' } },
 ];
 
 export async function seedDemoSite(db: Knex, actor: Actor): Promise<SeedCounts> {
@@ -71,21 +57,5 @@ export async function seedDemoSite(db: Knex, actor: Actor): Promise<SeedCounts> 
     modelIds.set(model.name, Number(id));
   }
 
-  const inService = (await db('status_labels').where({ name: 'In service' }).first('id')) as { id: number };
-  const assetIds = new Map<string, number>();
-  for (const asset of ASSETS) {
-    const existing = (await db('assets').where({ asset_tag: asset.assetTag }).first('id')) as { id: number } | undefined;
-    tally(!existing);
-    const { model, location, controls: _controls, ...input } = asset;
-    const id = existing?.id ?? (await createAsset(db, actor, { ...input, statusId: Number(inService.id), modelId: modelIds.get(model), locationId: locationIds.get(location) })).id;
-    assetIds.set(asset.assetTag, Number(id));
-  }
-  for (const asset of ASSETS.filter((a) => a.controls)) {
-    const source = assetIds.get(asset.assetTag)!;
-    const target = assetIds.get(asset.controls!)!;
-    const existing = await db('asset_links').where({ source_asset_id: source, target_asset_id: target, link_type: 'controls' }).first('id');
-    tally(!existing);
-    if (!existing) await addLink(db, actor, source, { targetId: target, linkType: 'controls' });
-  }
   return counts;
 }

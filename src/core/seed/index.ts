@@ -13,6 +13,8 @@ import { ROLES } from '../auth/types.js';
 import { ensureRoles } from '../users/service.js';
 import type { CustomFieldDefinition } from '../inventory/custom-fields.js';
 import type { StatusLabel } from '../inventory/reference.js';
+import { loadPluginCatalog, shopdbVersion, type PluginCatalog } from '../plugins/catalog.js';
+import { seedPlugins } from '../plugins/service.js';
 import { seedDemoSite } from './demo.js';
 
 export interface SeedCounts {
@@ -25,6 +27,8 @@ export interface SeedResult {
   statusLabels: SeedCounts;
   assetTypes: SeedCounts;
   demo: SeedCounts | null;
+  /** Enabled plugins whose seed ran (with demo data when `demo`), in dependency order. */
+  plugins: string[];
 }
 
 export const CORE_STATUS_LABELS: Array<Pick<StatusLabel, 'name' | 'color' | 'kind'>> = [
@@ -35,44 +39,12 @@ export const CORE_STATUS_LABELS: Array<Pick<StatusLabel, 'name' | 'color' | 'kin
   { name: 'Retired', color: '#616161', kind: 'archived' },
 ];
 
-export const CONTROLLER_MAKES = ['Fanuc', 'Siemens', 'Heidenhain', 'Okuma', 'Mazak', 'Haas', 'Fagor', 'Other'];
-
-export const CORE_ASSET_TYPES: Array<{ key: string; label: string; fields: CustomFieldDefinition[] }> = [
-  {
-    key: 'equipment',
-    label: 'Shop equipment',
-    fields: [
-      { key: 'machine_number', label: 'Machine number', type: 'string', maxLength: 32 },
-      { key: 'controller', label: 'Controller make', type: 'enum', choices: CONTROLLER_MAKES },
-      { key: 'criticality', label: 'Criticality', type: 'enum', choices: ['low', 'medium', 'high'] },
-    ],
-  },
-  {
-    key: 'computer',
-    label: 'Computer',
-    fields: [
-      { key: 'os', label: 'Operating system', type: 'string', maxLength: 100 },
-      { key: 'ip', label: 'IP address', type: 'ip' },
-    ],
-  },
-  {
-    key: 'printer',
-    label: 'Printer',
-    fields: [
-      { key: 'ip', label: 'IP address', type: 'ip' },
-      { key: 'queue', label: 'Queue or share name', type: 'string', maxLength: 100 },
-    ],
-  },
-  {
-    key: 'network',
-    label: 'Network device',
-    fields: [
-      { key: 'management_ip', label: 'Management IP', type: 'ip' },
-      { key: 'role', label: 'Role', type: 'enum', choices: ['switch', 'access-point', 'firewall', 'router', 'camera'] },
-    ],
-  },
-  { key: 'other', label: 'Other asset', fields: [] },
-];
+/**
+ * The core's own asset type. Equipment, computers, printers and network devices are contributed
+ * by their plugins (with their fields and detail tables), so a site without a plugin has no type
+ * it cannot use.
+ */
+export const CORE_ASSET_TYPES: Array<{ key: string; label: string; fields: CustomFieldDefinition[] }> = [{ key: 'other', label: 'Other asset', fields: [] }];
 
 /** Inserts each row whose natural key is not there yet; never updates an existing one. */
 export async function insertMissing(db: Knex | Knex.Transaction, table: string, key: string, rows: Array<Record<string, unknown>>): Promise<SeedCounts> {
@@ -89,7 +61,15 @@ async function seedRoles(db: Knex.Transaction): Promise<SeedCounts> {
   return { created: (await count()) - before, existing: before };
 }
 
-export async function seedSite(db: Knex, options: { demo: boolean; actor: Actor }): Promise<SeedResult> {
+export interface SeedOptions {
+  demo: boolean;
+  actor: Actor;
+  /** The plugins whose seeds may run; defaults to the bundled ones. */
+  catalog?: PluginCatalog;
+  log?: (message: string) => void;
+}
+
+export async function seedSite(db: Knex, options: SeedOptions): Promise<SeedResult> {
   const status = await migrationStatus(db, siteMigrationSources().list());
   if (!status.upToDate) {
     throw new UserError('The database schema is not up to date, so there is nothing to seed into yet', { suggestion: 'Run `shopdb migrate` first.' });
@@ -105,5 +85,7 @@ export async function seedSite(db: Knex, options: { demo: boolean; actor: Actor 
     ),
   }));
   const demo = options.demo ? await seedDemoSite(db, options.actor) : null;
-  return { ...reference, demo };
+  const catalog = options.catalog ?? (await loadPluginCatalog({ coreVersion: shopdbVersion(), packageDirs: [] }));
+  const plugins = await seedPlugins({ db, catalog, actor: options.actor, log: options.log }, options.demo);
+  return { ...reference, demo, plugins };
 }

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { afterEach, beforeEach, expect, it } from 'vitest';
+import { installTestPlugins } from '../../../test/support/plugins.js';
 import { createSite, describeEachEngine, type TestSite } from '../../../test/support/site.js';
 import { cliActor } from '../audit/log.js';
 import { listAssets, listLinks } from '../inventory/assets.js';
@@ -51,11 +52,13 @@ describeEachEngine('seedSite', (engine) => {
   });
 
   it('adds a demo site whose PCs control their machines, and adds it only once', async () => {
+    await installTestPlugins(db, ['equipment', 'computers', 'printers']);
     const first = await seedSite(db, { demo: true, actor });
     const afterFirst = await rowCounts(db);
     const second = await seedSite(db, { demo: true, actor });
 
-    expect(first.demo!.created).toBeGreaterThan(20);
+    expect(first.demo!.created).toBeGreaterThan(10);
+    expect(first.plugins).toEqual(['computers', 'equipment', 'printers']);
     expect(second.demo).toEqual({ created: 0, existing: first.demo!.created });
     expect(await rowCounts(db)).toEqual(afterFirst);
     const machines = await listAssets(db, { limit: 50, offset: 0, type: 'equipment' });

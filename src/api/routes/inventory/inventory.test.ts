@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { bearer, createApiSite, expectError, makeUser, tokenFor, type ApiSite } from '../../../../test/support/api.js';
+import { seedTestInventory } from '../../../../test/support/inventory.js';
 import { describeEachEngine } from '../../../../test/support/site.js';
 import { cliActor, listAudit } from '../../../core/audit/log.js';
 import { createApiToken } from '../../../core/auth/api-tokens.js';
@@ -17,7 +18,8 @@ describeEachEngine('inventory API', (engine) => {
 
   beforeAll(async () => {
     api = await createApiSite(engine);
-    await seedSite(api.db, { demo: true, actor: cliActor('test') });
+    await seedSite(api.db, { demo: false, actor: cliActor('test') });
+    await seedTestInventory(api.db, cliActor('test'));
     app = await api.app();
     const viewer = await makeUser(api.db, 'viewer');
     const editor = await makeUser(api.db, 'editor');

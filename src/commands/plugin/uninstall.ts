@@ -1,0 +1,40 @@
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../../cli/base-command.js';
+import { CancelledError } from '../../core/errors.js';
+import type { PluginHoldings, UninstallResult } from '../../core/plugins/service.js';
+
+export default class PluginUninstall extends BaseCommand {
+  static override summary = 'Uninstall a plugin: roll back its migrations and remove its asset types and state.';
+  static override description =
+    'Refuses while the plugin holds data (rows in its tables, assets of its types) unless --purge, and while an installed plugin depends on it. --purge asks first (or takes --yes), then removes the plugin with its data: nothing of it remains; the audit log keeps its history.';
+  static override examples = ['<%= config.bin %> plugin uninstall printers', '<%= config.bin %> plugin uninstall printers --purge --yes'];
+  static override enableJsonFlag = true;
+  static override args = {
+    name: Args.string({ required: true, description: 'The plugin.' }),
+  };
+  static override flags = {
+    purge: Flags.boolean({ summary: 'Also delete the data it holds.' }),
+    yes: Flags.boolean({ char: 'y', summary: 'Do not ask before purging (for scripts).' }),
+  };
+
+  async run(): Promise<UninstallResult> {
+    const { args, flags } = await this.parse(PluginUninstall);
+    const config = this.loadSiteConfig(flags);
+    const { withPluginSession } = await import('../../cli/plugins.js');
+    const { uninstallPlugin } = await import('../../core/plugins/service.js');
+    const confirmPurge = async (holdings: PluginHoldings) => {
+      if (flags.yes) return;
+      const what = `${holdings.assets} assets and ${holdings.total - holdings.assets} rows in ${holdings.tables.length} tables`;
+      this.ui.requireInteractive(`Confirmation to delete ${what} of plugin ${args.name}`, '--yes');
+      if (!(await this.ui.confirm(`Delete plugin ${args.name} with ${what}? Take a backup first (shopdb backup).`))) {
+        throw new CancelledError(`Plugin ${args.name} was not uninstalled; nothing was changed`);
+      }
+    };
+    const result = await withPluginSession(config, this.dbLogger, this.ui, (session) =>
+      uninstallPlugin(session, args.name, { purge: flags.purge, beforePurge: confirmPurge }),
+    );
+    const removed = result.purged ? ` with its data (${result.removed.assets} assets, ${result.removed.rows} rows)` : '';
+    this.ui.result(`Uninstalled plugin ${result.name}${removed}; ${result.removed.migrations.length} migrations rolled back.`);
+    return result;
+  }
+}
