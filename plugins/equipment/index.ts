@@ -1,0 +1,22 @@
+// The equipment plugin: CNC machines and other shop equipment. It contributes the `equipment`
+// asset type with its detail table (machine number, controller, axes, DNC settings,
+// criticality, next PM), the maintenance history, and the routes under /api/plugins/equipment.
+
+import { definePlugin } from '../../src/sdk/index.js';
+import { routes } from './routes.js';
+import { seed } from './seed.js';
+import { createMachineRow, EQUIPMENT_TYPE } from './service.js';
+
+export default definePlugin({
+  name: 'equipment',
+  version: '1.0.0',
+  description: 'CNC machines and other shop equipment: machine numbers, controllers, DNC settings, criticality, preventive maintenance and maintenance history.',
+  core: '^0.1.0',
+  migrations: './migrations',
+  assetTypes: [{ key: EQUIPMENT_TYPE, label: 'Shop equipment', fields: [], detailTable: 'equipment_machines' }],
+  seed,
+  routes,
+  hooks: {
+    afterAssetCreate: ({ db, actor, asset }) => createMachineRow(db, actor, asset),
+  },
+});
