@@ -1,0 +1,16 @@
+// Shop-floor notices (docs/plugins/notifications.md): messages for the whole site, a location and
+// everything under it, or one asset, shown while they are active, most urgent first.
+
+import { definePlugin } from '../../src/sdk/index.js';
+import { routes } from './routes.js';
+import { seed } from './seed.js';
+
+export default definePlugin({
+  name: 'notifications',
+  version: '1.0.0',
+  description: 'Shop-floor notices for the site, a location or an asset, with per-user dismissal',
+  core: '^0.1.0',
+  migrations: './migrations',
+  seed,
+  routes,
+});
