@@ -45,17 +45,27 @@ function hookContext(session: PluginSession, db: Knex | Knex.Transaction, plugin
   return { db, plugin: { name: plugin.manifest.name, version: plugin.manifest.version }, actor: session.actor, log: session.log ?? noop };
 }
 
-async function runHook(session: PluginSession, db: Knex | Knex.Transaction, plugin: AvailablePlugin, hook: keyof PluginLifecycleHooks): Promise<void> {
-  const fn = plugin.manifest.hooks?.[hook];
-  if (!fn) return;
+/** Runs plugin code; a failure names the plugin and the step, and keeps the original as cause. */
+async function runPluginStep(plugin: AvailablePlugin, step: string, work: () => Promise<void> | void): Promise<void> {
   try {
-    await fn(hookContext(session, db, plugin));
+    await work();
   } catch (error) {
-    throw new UserError(`The ${hook} hook of plugin "${plugin.manifest.name}" failed: ${(error as Error).message}`, {
+    if (error instanceof UserError) throw error;
+    throw new UserError(`The ${step} of plugin "${plugin.manifest.name}" failed: ${(error as Error).message}`, {
       suggestion: 'Nothing of this step was kept. Fix what the message names (or report it to the plugin author) and run the command again.',
       cause: error,
     });
   }
+}
+
+async function runHook(session: PluginSession, db: Knex | Knex.Transaction, plugin: AvailablePlugin, hook: keyof PluginLifecycleHooks): Promise<void> {
+  const fn = plugin.manifest.hooks?.[hook];
+  if (fn) await runPluginStep(plugin, `${hook} hook`, () => fn(hookContext(session, db, plugin)));
+}
+
+async function runSeed(session: PluginSession, db: Knex | Knex.Transaction, plugin: AvailablePlugin, demo: boolean): Promise<void> {
+  const seed = plugin.manifest.seed;
+  if (seed) await runPluginStep(plugin, demo ? 'demo seed' : 'seed', () => seed({ ...hookContext(session, db, plugin), demo }));
 }
 
 export async function listPlugins(session: PluginSession): Promise<PluginListing[]> {
@@ -237,7 +247,7 @@ async function installOne(session: PluginSession, plugin: AvailablePlugin): Prom
   try {
     await session.db.transaction(async (trx) => {
       await syncAssetTypes(trx, plugin);
-      await plugin.manifest.seed?.({ ...hookContext(session, trx, plugin), demo: false });
+      await runSeed(session, trx, plugin, false);
       if (!state) await runHook(session, trx, plugin, 'install');
       else if (!state.enabled) await runHook(session, trx, plugin, 'enable');
       await recordInstalled(trx, name, version);
@@ -411,7 +421,7 @@ export async function upgradePlugins(session: PluginSession, names?: string[]): 
     session.log?.(`Upgrading plugin ${state.name} ${state.version} → ${plugin.manifest.version}`);
     await session.db.transaction(async (trx) => {
       await syncAssetTypes(trx, plugin);
-      await plugin.manifest.seed?.({ ...hookContext(session, trx, plugin), demo: false });
+      await runSeed(session, trx, plugin, false);
       await recordVersion(trx, state.name, plugin.manifest.version);
     });
     results.push({ name: state.name, version: plugin.manifest.version, action: 'upgraded', migrations });
@@ -425,9 +435,7 @@ export async function seedPlugins(session: PluginSession, demo: boolean): Promis
   const seeded: string[] = [];
   for (const { plugin, state } of plugins) {
     if (!state.enabled || !plugin.manifest.seed) continue;
-    await session.db.transaction(async (trx) => {
-      await plugin.manifest.seed!({ ...hookContext(session, trx, plugin), demo });
-    });
+    await session.db.transaction((trx) => runSeed(session, trx, plugin, demo));
     seeded.push(plugin.manifest.name);
   }
   return seeded;
