@@ -25,10 +25,27 @@ describeEachEngine('shopdb doctor', (engine) => {
     expect(result.exitCode, result.stdout + result.stderr).toBe(0);
     expect(result.json.ok).toBe(true);
     const checks = byId(result.json.checks);
-    expect(Object.keys(checks)).toEqual(['node-version', 'config', 'database', 'migrations']);
+    expect(Object.keys(checks)).toEqual(['node-version', 'config', 'database', 'migrations', 'plugins']);
     expect(checks.database!.status).toBe('pass');
     expect(checks.migrations!.status).toBe('pass');
+    expect(checks.plugins).toMatchObject({ status: 'pass', message: 'no plugin installed' });
     expect(checks.migrations!.message).toMatch(/^\d+ applied, none pending$/);
+  });
+
+  it('fails the plugins check when an installed plugin is not available, naming it (exit 1)', async () => {
+    site = await createSite(engine);
+    expect((await runCommand(Migrate, ['--env-file', site.envFile])).exitCode).toBe(0);
+    const db = await site.open();
+    await db('installed_plugins').insert({ name: 'ghost', version: '2.0.0', enabled: true });
+    await db.destroy();
+
+    const result = await runCommand(Doctor, ['--env-file', site.envFile, '--tag', 'start', '--json']);
+
+    expect(result.exitCode).toBe(1);
+    expect(byId(result.json.checks).plugins).toMatchObject({
+      status: 'fail',
+      message: 'installed but not usable: ghost (installed on this site, but its files are not available to this shopdb)',
+    });
   });
 
   it('fails the migrations check while migrations are pending (exit 1)', async () => {
@@ -74,7 +91,7 @@ describe('shopdb doctor', () => {
     for (const id of ['database', 'migrations', 'dump-tool', 'backup-dir']) {
       expect(checks[id], id).toMatchObject({ status: 'skip', message: 'skipped: the configuration did not load' });
     }
-    expect(result.json.counts).toEqual({ pass: 1, warn: 0, fail: 1, skip: 4 });
+    expect(result.json.counts).toEqual({ pass: 1, warn: 0, fail: 1, skip: 5 });
   });
 
   it('fails the config check on a production configuration that is not safe', async () => {
@@ -150,7 +167,7 @@ describe('shopdb doctor', () => {
     expect(Object.keys(result.json).sort()).toEqual(['checks', 'counts', 'ok', 'tags']);
     expect(result.json.tags).toBe('all');
     expect(Object.keys(result.json.counts).sort()).toEqual(['fail', 'pass', 'skip', 'warn']);
-    expect(result.json.checks.map((check: CheckReport) => check.id)).toEqual(['node-version', 'config', 'database', 'migrations', 'dump-tool', 'backup-dir']);
+    expect(result.json.checks.map((check: CheckReport) => check.id)).toEqual(['node-version', 'config', 'database', 'migrations', 'plugins', 'dump-tool', 'backup-dir']);
     for (const check of result.json.checks) {
       expect(check).toMatchObject({
         id: expect.any(String),

@@ -4,8 +4,11 @@ import { accessSync, constants, mkdirSync, statfsSync, unlinkSync, writeFileSync
 import { delimiter, join } from 'node:path';
 import { configProblems } from '../config/index.js';
 import { describeTarget, databaseTargetFromConfig, serverVersion } from '../db/connect.js';
+import { cliActor } from '../audit/log.js';
 import { migrationStatus } from '../migrations/service.js';
 import { siteMigrationSources } from '../migrations/sources.js';
+import { catalogOptionsFromConfig, loadPluginCatalog } from '../plugins/catalog.js';
+import { installedPluginSources, listPlugins } from '../plugins/service.js';
 import { DoctorRegistry, type CheckOutcome, type DoctorCheck, type DoctorContext } from './registry.js';
 
 const MIN_NODE = [20, 19] as const;
@@ -83,7 +86,9 @@ export const migrationsCheck: DoctorCheck = {
   async run(context) {
     const skipped = skippedForConfig(context);
     if (skipped) return skipped;
-    const status = await migrationStatus(await context.database(), siteMigrationSources().list());
+    const db = await context.database();
+    const catalog = await loadPluginCatalog(catalogOptionsFromConfig(context.config!));
+    const status = await migrationStatus(db, [...siteMigrationSources().list(), ...(await installedPluginSources(db, catalog))]);
     const pending = status.sources.reduce((n, s) => n + s.pending.length, 0);
     const unknown = status.sources.flatMap((s) => s.unknown);
     const locked = status.sources.filter((s) => s.lockHeld).map((s) => s.id);
@@ -101,6 +106,35 @@ export const migrationsCheck: DoctorCheck = {
       return { status: 'fail', message: `${pending} migration${pending === 1 ? '' : 's'} pending`, suggestion: 'Run `shopdb migrate`.' };
     }
     return { status: 'pass', message: `${status.sources.reduce((n, s) => n + s.applied.length, 0)} applied, none pending` };
+  },
+};
+
+export const pluginsCheck: DoctorCheck = {
+  id: 'plugins',
+  title: 'Installed plugins usable',
+  tags: ['start', 'update'],
+  async run(context) {
+    const skipped = skippedForConfig(context);
+    if (skipped) return skipped;
+    const db = await context.database();
+    if (!(await db.schema.hasTable('installed_plugins'))) return { status: 'skip', message: 'no core schema yet' };
+    const catalog = await loadPluginCatalog(catalogOptionsFromConfig(context.config!));
+    const listings = (await listPlugins({ db, catalog, actor: cliActor('doctor') })).filter((p) => p.installedVersion !== null);
+    const broken = listings.filter((p) => p.status === 'missing' || p.status === 'unusable');
+    const upgradable = listings.filter((p) => p.status === 'upgradable');
+    const data = { installed: listings.map((p) => ({ name: p.name, version: p.installedVersion, enabled: p.enabled, status: p.status })) };
+    if (broken.length > 0) {
+      return {
+        status: 'fail',
+        message: `installed but not usable: ${broken.map((p) => `${p.name} (${p.problems[0] ?? p.status})`).join('; ')}`,
+        suggestion: 'Put the plugin packages back at the installed versions (`shopdb plugin list` says why each is unusable), or disable those plugins.',
+        data,
+      };
+    }
+    if (upgradable.length > 0) {
+      return { status: 'warn', message: `newer versions here for: ${upgradable.map((p) => `${p.name} ${p.installedVersion} → ${p.availableVersion}`).join(', ')}`, suggestion: 'Run `shopdb plugin upgrade`.', data };
+    }
+    return { status: 'pass', message: listings.length === 0 ? 'no plugin installed' : `${listings.length} installed: ${listings.map((p) => `${p.name} ${p.installedVersion}${p.enabled ? '' : ' (disabled)'}`).join(', ')}`, data };
   },
 };
 
@@ -167,6 +201,7 @@ export function coreDoctorRegistry(): DoctorRegistry {
     .register(configCheck)
     .register(databaseCheck)
     .register(migrationsCheck)
+    .register(pluginsCheck)
     .register(dumpToolCheck)
     .register(backupDirCheck);
 }
