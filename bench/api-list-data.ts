@@ -231,6 +231,11 @@ export async function loadSite(
   const random = generator(options.seed ?? 7);
   const statuses = new Map(((await db('status_labels').select('id', 'name')) as Row[]).map((r) => [r.name as string, Number(r.id)]));
   const types = new Map(((await db('asset_types').select('id', 'key')) as Row[]).map((r) => [r.key as string, Number(r.id)]));
+  // The network plugin's type is `network-device`.
+  if (types.has('network-device')) types.set('network', types.get('network-device')!);
+  for (const key of ['equipment', 'computer', 'printer', 'network', 'other']) {
+    if (!types.has(key)) throw new Error(`asset type ${key} is missing: install the equipment, computers, printers and network plugins first`);
+  }
   const ref: ReferenceIds = { statuses, types };
   const locations = await insertLocations(db);
   const models = await insertModels(db);

@@ -38,6 +38,8 @@ import { databaseTargetFromConfig, openDatabase } from '../src/core/db/connect.j
 import { listAssets, type AssetQuery } from '../src/core/inventory/assets.js';
 import { migrateSite } from '../src/core/migrations/site.js';
 import { seedSite } from '../src/core/seed/index.js';
+import { loadPluginCatalog, shopdbVersion } from '../src/core/plugins/catalog.js';
+import { installPlugins } from '../src/core/plugins/service.js';
 import { createUser } from '../src/core/users/service.js';
 import { parseMysqlUrl, throwawayName, type MysqlServer } from '../test/support/mysql.js';
 import { DEFAULT_SEARCH, FILTER_STATUS, loadSite } from './api-list-data.js';
@@ -387,6 +389,9 @@ async function run(options: Options): Promise<void> {
   cleanups.push({ what: 'close the bench connection', run: () => db.destroy() });
   const actor = cliActor('bench');
   await seedSite(db, { demo: false, actor });
+  // The asset types the bench spreads its rows over come from the bundled plugins.
+  const catalog = await loadPluginCatalog({ coreVersion: shopdbVersion(), packageDirs: [] });
+  await installPlugins({ db, catalog, actor }, { names: ['equipment', 'computers', 'printers', 'network'] });
   checkpoint();
 
   const started = Date.now();
