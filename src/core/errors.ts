@@ -157,6 +157,39 @@ export class ExternalError extends ShopdbError {
   }
 }
 
+/** What `shopdb up | down | status | logs` found missing: the docker CLI, its compose plugin, or a reachable daemon. */
+export type DockerProblem = 'DOCKER_MISSING' | 'COMPOSE_MISSING' | 'DOCKER_DAEMON_UNREACHABLE';
+
+/** Docker cannot be driven at all; the suggestion names what to install or start. */
+export class DockerUnavailableError extends UserError {
+  override readonly code: DockerProblem;
+
+  constructor(code: DockerProblem, message: string, options: ShopdbErrorOptions = {}) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** A service of the compose stack did not become healthy in time (or stopped). */
+export class ServiceUnhealthyError extends UserError {
+  override readonly code: string = 'SERVICE_UNHEALTHY';
+}
+
+/**
+ * A shopdb command run inside the stack (`docker compose exec api shopdb …`) failed: carries that
+ * command's own error code and exit code, so `shopdb up` stops with 5 when the migration lock is held.
+ */
+export class StackCommandError extends ShopdbError {
+  readonly code: string;
+  readonly exitCode: ExitCodeValue;
+
+  constructor(code: string, exitCode: ExitCodeValue, message: string, options: ShopdbErrorOptions = {}) {
+    super(message, options);
+    this.code = code;
+    this.exitCode = exitCode;
+  }
+}
+
 /** Our fault. The message asks the user to report it. */
 export class BugError extends ShopdbError {
   readonly code = 'BUG';

@@ -32,6 +32,27 @@ describe('generated files', () => {
     expect(misplaced).toEqual([]);
   });
 
+  it('.env.example shows every variable the compose files read, and the schema knows them all', () => {
+    const example = renderExampleEnv();
+    const shown = new Set([...example.matchAll(/^(?:# )?([A-Z][A-Z0-9_]*)=/gm)].map((match) => match[1]));
+    const composeVariables = new Set(
+      ['docker-compose.yml', 'docker-compose.secrets.yml']
+        .map((file) => committed(file).split('\n').filter((line) => !line.trim().startsWith('#')).join('\n'))
+        .flatMap((text) => [...text.matchAll(/\$\{(\w+)/g)].map((match) => match[1]!)),
+    );
+    const isSecretFile = (name: string) => name.endsWith('_FILE') && (CONFIG_VAR_NAMES as readonly string[]).includes(name.slice(0, -5)) && specOf(name.slice(0, -5) as never).type === 'secret';
+
+    const unknown = [...composeVariables].filter((name) => !(CONFIG_VAR_NAMES as readonly string[]).includes(name) && !isSecretFile(name));
+    const missing = [...composeVariables].filter((name) => {
+      if (isSecretFile(name)) return !example.includes(name);
+      return !specOf(name as never).environmentOnly && !shown.has(name);
+    });
+
+    expect(composeVariables.size).toBeGreaterThan(5);
+    expect(unknown).toEqual([]);
+    expect(missing).toEqual([]);
+  });
+
   it('docs/CONFIGURATION.md has a row for every variable', () => {
     const docs = renderConfigDocs();
 

@@ -384,6 +384,12 @@ export const configSchema = {
     default: '127.0.0.1',
     description: 'Host address the compose stack publishes the API port on.',
   },
+  COMPOSE_FILE: {
+    type: 'string',
+    group: 'deploy',
+    example: 'docker-compose.secrets.yml',
+    description: 'Compose file of the stack, read by docker compose too (default docker-compose.yml); docker-compose.secrets.yml takes the database password from DB_PASSWORD_FILE.',
+  },
 
   // ── runtime (environment only) ──────────────────────────────────────────────────────
   SHOPDB_ENV_FILE: {
