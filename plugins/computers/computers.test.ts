@@ -1,0 +1,425 @@
+// Database suite (SQLite and MySQL): the computers plugin — its migration up and down, the detail
+// row every computer gets, host details, network interfaces (MACs normalised and unique), the
+// machines a PC drives as core `controls` links, the routes (roles, validation, conflicts, audit,
+// the plugin gate), and its share of the demo site with and without the equipment plugin.
+
+import type { FastifyInstance } from 'fastify';
+import type { Knex } from 'knex';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bearer, createApiSite, expectError, makeUser, tokenFor, type ApiSite } from '../../test/support/api.js';
+import { bundledCatalog, installTestPlugins, pluginSession } from '../../test/support/plugins.js';
+import { createSite, describeEachEngine, type TestSite } from '../../test/support/site.js';
+import { cliActor, listAudit } from '../../src/core/audit/log.js';
+import { listTables } from '../../src/core/db/schema.js';
+import { ValidationError } from '../../src/core/errors.js';
+import { addLink } from '../../src/core/inventory/assets.js';
+import { migrateLatest, migrateRollback } from '../../src/core/migrations/service.js';
+import { migrateSite } from '../../src/core/migrations/site.js';
+import { findPlugin, pluginMigrationSource } from '../../src/core/plugins/catalog.js';
+import { disablePlugin, enablePlugin, uninstallPlugin } from '../../src/core/plugins/service.js';
+import { seedSite } from '../../src/core/seed/index.js';
+import { assetIdByTag, controllersOf, listHosts, listInterfaces, normaliseMac, updateHost, type HostView } from './service.js';
+
+const cli = cliActor('test');
+const TABLES = ['computers_hosts', 'computers_interfaces'];
+const BASE = '/api/plugins/computers';
+
+async function rowCount(db: Knex, table: string, where: Record<string, unknown> = {}): Promise<number> {
+  return Number(((await db(table).where(where).count({ n: '*' })) as Array<{ n: number | string }>)[0]!.n);
+}
+
+describe('normaliseMac', () => {
+  it('writes every usual notation as aa:bb:cc:dd:ee:ff and refuses what is not a MAC address', () => {
+    for (const mac of ['AA:BB:CC:DD:EE:0F', 'aa-bb-cc-dd-ee-0f', 'AABB.CCDD.EE0F', 'aabbccddee0f', ' aa:bb:cc:dd:ee:0f ']) expect(normaliseMac(mac)).toBe('aa:bb:cc:dd:ee:0f');
+    for (const bad of ['aa:bb:cc:dd:ee', 'aa:bb-cc:dd:ee:ff', 'gg:bb:cc:dd:ee:ff', 'aabbccddeeff00', '', 42]) expect(normaliseMac(bad)).toBeNull();
+  });
+});
+
+describeEachEngine('computers plugin: migration', (engine) => {
+  let site: TestSite;
+  let db: Knex;
+  beforeAll(async () => {
+    site = await createSite(engine);
+    await migrateSite({ config: site.config() });
+    db = await site.open();
+  });
+  afterAll(async () => {
+    await db.destroy();
+    await site.cleanup();
+  });
+
+  it('creates its tables empty on install, drops them all on rollback, and uninstalls cleanly while it holds nothing', async () => {
+    const source = pluginMigrationSource(findPlugin(await bundledCatalog(), 'computers'))!;
+
+    await installTestPlugins(db, ['computers']);
+    const installed = (await listTables(db)).filter((t) => t.startsWith('computers_'));
+    const hostColumns = Object.keys(await db('computers_hosts').columnInfo()).sort();
+    const interfaceColumns = Object.keys(await db('computers_interfaces').columnInfo()).sort();
+    const rows = [await rowCount(db, 'computers_hosts'), await rowCount(db, 'computers_interfaces')];
+    const type = await db('asset_types').where({ key: 'computer' }).first('label', 'plugin');
+    await migrateRollback(db, source, { all: true });
+    const afterDown = (await listTables(db)).filter((t) => t.startsWith('computers_'));
+    await migrateLatest(db, [source]);
+    const uninstalled = await uninstallPlugin(await pluginSession(db), 'computers');
+
+    expect(installed).toEqual(TABLES);
+    expect(hostColumns).toEqual(['asset_id', 'os_name', 'os_version', 'domain_joined', 'domain_name', 'last_seen_at', 'warranty_end', 'created_at', 'updated_at'].sort());
+    expect(hostColumns).not.toContain('hostname');
+    expect(interfaceColumns).toEqual(['id', 'asset_id', 'name', 'ip', 'mac', 'vlan', 'created_at', 'updated_at'].sort());
+    expect(rows).toEqual([0, 0]);
+    expect(type).toEqual({ label: 'Computer', plugin: 'computers' });
+    expect(afterDown).toEqual([]);
+    expect(uninstalled.purged).toBe(false);
+    expect((await listTables(db)).filter((t) => t.startsWith('computers_'))).toEqual([]);
+  });
+});
+
+describeEachEngine('computers plugin: hosts, interfaces and controls', (engine) => {
+  let api: ApiSite;
+  let app: FastifyInstance;
+  let as: { viewer: Record<string, string>; editor: Record<string, string> };
+  let editorId: number;
+  let statusId: number;
+  let counter = 0;
+
+  beforeAll(async () => {
+    api = await createApiSite(engine);
+    await seedSite(api.db, { demo: false, actor: cli });
+    // Alone: a PC may drive any asset, so it needs no other plugin.
+    await installTestPlugins(api.db, ['computers']);
+    app = await api.app({ pluginCatalog: await bundledCatalog() });
+    const viewer = await makeUser(api.db, 'viewer');
+    const editor = await makeUser(api.db, 'editor');
+    editorId = editor.id;
+    as = { viewer: bearer(await tokenFor(app, viewer.username)), editor: bearer(await tokenFor(app, editor.username)) };
+    statusId = Number((await api.db('status_labels').where({ name: 'In service' }).first('id')).id);
+  });
+  afterAll(async () => api.cleanup());
+
+  const get = (url: string, headers = as.viewer) => app.inject({ method: 'GET', url, headers });
+  const put = (url: string, payload: unknown, headers = as.editor) => app.inject({ method: 'PUT', url, headers, payload: payload as object });
+  const post = (url: string, payload: unknown, headers = as.editor) => app.inject({ method: 'POST', url, headers, payload: payload as object });
+  const del = (url: string, headers = as.editor) => app.inject({ method: 'DELETE', url, headers });
+
+  /** An asset created through the core API, so the enabled plugins' hooks run as in production. */
+  async function newAsset(type = 'computer', prefix = 'T-PC'): Promise<{ id: number; assetTag: string; hostname: string }> {
+    const n = String(++counter).padStart(3, '0');
+    const assetTag = `${prefix}-${n}`;
+    const hostname = `host-${engine}-${n}`;
+    const response = await post('/api/assets', { assetTag, name: `Asset ${assetTag}`, type, statusId, ...(type === 'computer' ? { hostname } : {}) });
+    expect(response.statusCode, response.body).toBe(201);
+    return { id: response.json().id, assetTag, hostname };
+  }
+  const newMachine = () => newAsset('other', 'T-MACHINE');
+
+  it('gives every computer created through the core API a details row, shows the core hostname, and no other type one', async () => {
+    const pc = await newAsset();
+    const machine = await newMachine();
+
+    const read = await get(`${BASE}/hosts/${pc.id}`);
+
+    expect(read.statusCode, read.body).toBe(200);
+    expect(read.json()).toMatchObject({ assetId: pc.id, assetTag: pc.assetTag, hostname: pc.hostname, os: null, domainJoined: false, domainName: null, lastSeenAt: null, warrantyEnd: null });
+    expect(await rowCount(api.db, 'computers_hosts', { asset_id: pc.id })).toBe(1);
+    expect(await rowCount(api.db, 'computers_hosts', { asset_id: machine.id })).toBe(0);
+    expectError(await get(`${BASE}/hosts/${machine.id}`), 404, 'NOT_FOUND');
+  });
+
+  it('sets the details given, round-trips dates and booleans on both engines, and audits before and after', async () => {
+    const pc = await newAsset();
+    const first = await put(`${BASE}/hosts/${pc.id}`, {
+      os: 'Windows 10 IoT Enterprise LTSC',
+      osVersion: '21H2',
+      domainJoined: true,
+      domainName: 'p7.shop.local',
+      lastSeenAt: '2026-05-04T06:07:08.123Z',
+      warrantyEnd: '2028-02-29',
+    });
+    const second = await app.inject({ method: 'PUT', url: `${BASE}/hosts/${pc.id}`, headers: { ...as.editor, 'x-request-id': 'req-pc-2' }, payload: { osVersion: null, domainJoined: false } });
+    const read = await get(`${BASE}/hosts/${pc.id}`);
+
+    expect(first.statusCode, first.body).toBe(200);
+    expect(first.json()).toMatchObject({ domainJoined: true, domainName: 'p7.shop.local', lastSeenAt: '2026-05-04T06:07:08.123Z', warrantyEnd: '2028-02-29' });
+    expect(second.statusCode, second.body).toBe(200);
+    expect(read.json()).toMatchObject({ os: 'Windows 10 IoT Enterprise LTSC', osVersion: null, domainJoined: false, domainName: null, lastSeenAt: '2026-05-04T06:07:08.123Z', warrantyEnd: '2028-02-29', hostname: pc.hostname });
+    const audit = await listAudit(api.db, { objectType: 'computers.host', objectId: String(pc.id), limit: 10, offset: 0 });
+    expect(audit.results.map((entry) => entry.action)).toEqual(['update', 'update', 'create']);
+    expect(audit.results[0]).toMatchObject({
+      userId: editorId,
+      requestId: 'req-pc-2',
+      before: expect.objectContaining({ domainJoined: true, domainName: 'p7.shop.local', osVersion: '21H2' }),
+      after: expect.objectContaining({ domainJoined: false, domainName: null, osVersion: null }),
+    });
+  });
+
+  it('refuses bad details field by field, over HTTP and in the service, and leaves the hostname to the core', async () => {
+    const pc = await newAsset();
+    const url = `${BASE}/hosts/${pc.id}`;
+
+    const schema = expectError(await put(url, { hostname: 'elsewhere', warrantyEnd: '2027-13-01', lastSeenAt: 'yesterday' }), 400, 'VALIDATION_FAILED');
+    const noName = expectError(await put(url, { domainJoined: true }), 400, 'VALIDATION_FAILED');
+    const nameOnly = expectError(await put(url, { domainName: 'p7.shop.local' }), 400, 'VALIDATION_FAILED');
+    const badName = expectError(await put(url, { domainJoined: true, domainName: 'not a domain' }), 400, 'VALIDATION_FAILED');
+    const service = await updateHost(api.db, cli, pc.id, { os: '', lastSeenAt: 'soon', warrantyEnd: '2027-02-30' }).catch((error: unknown) => error);
+
+    expect(Object.keys(schema.fields).sort()).toEqual(['hostname', 'lastSeenAt', 'warrantyEnd']);
+    expect(noName.fields).toEqual({ domainName: 'is required while domainJoined is true' });
+    expect(nameOnly.fields).toEqual({ domainName: 'must be null unless domainJoined is true' });
+    expect(Object.keys(badName.fields)).toEqual(['domainName']);
+    expect(service).toBeInstanceOf(ValidationError);
+    expect(Object.keys((service as ValidationError).fields).sort()).toEqual(['lastSeenAt', 'os', 'warrantyEnd']);
+    expect((await get(url)).json()).toMatchObject({ hostname: pc.hostname, domainJoined: false, os: null });
+  });
+
+  it('lists computers with their details, filtered by the start of the OS name (any case) and by domain', async () => {
+    const set = async (details: Record<string, unknown>) => {
+      const pc = await newAsset('computer', `T-LIST${engine}`);
+      expect((await put(`${BASE}/hosts/${pc.id}`, details)).statusCode).toBe(200);
+      return pc.assetTag;
+    };
+    const win10 = await set({ os: 'Windows 10 IoT Enterprise LTSC' });
+    const win11 = await set({ os: 'Windows 11 Enterprise', domainJoined: true, domainName: 'p7.shop.local' });
+    const percent = await set({ os: 'Win%dows' });
+    const mine = (response: { json(): { results: HostView[] } }) => response.json().results.map((h) => h.assetTag).filter((t) => t.startsWith(`T-LIST${engine}`));
+
+    const all = await get(`${BASE}/hosts?limit=1000`);
+    const ten = await get(`${BASE}/hosts?os=${encodeURIComponent('windows 10')}&limit=1000`);
+    const windows = await get(`${BASE}/hosts?os=Windows&limit=1000`);
+    const literal = await get(`${BASE}/hosts?os=${encodeURIComponent('Win%')}&limit=1000`);
+    const joined = await get(`${BASE}/hosts?domainJoined=true&limit=1000`);
+    const direct = await listHosts(api.db, { limit: 1000, offset: 0, os: 'WINDOWS 11' });
+
+    expect(all.statusCode, all.body).toBe(200);
+    expect(mine(all)).toEqual([win10, win11, percent]);
+    expect(mine(ten)).toEqual([win10]);
+    expect(mine(windows)).toEqual([win10, win11]);
+    expect(mine(literal)).toEqual([percent]);
+    expect(mine(joined)).toEqual([win11]);
+    expect(direct.results.map((h) => h.assetTag)).toEqual([win11]);
+    expect(ten.json().results[0]).toMatchObject({ os: 'Windows 10 IoT Enterprise LTSC', hostname: expect.any(String), status: { name: 'In service' } });
+  });
+
+  it('adds network interfaces with their MAC normalised, refuses a MAC another PC has (any notation), and deletes them', async () => {
+    const pc = await newAsset();
+    const other = await newAsset();
+
+    const added = await post(`${BASE}/hosts/${pc.id}/interfaces`, { name: 'Ethernet', mac: 'A4-BB-6D-12-40-12', ip: '10.7.12.40', vlan: 712 });
+    const second = await post(`${BASE}/hosts/${pc.id}/interfaces`, { name: 'Ethernet 2', mac: 'a4bb.6d12.4013' });
+    const taken = await post(`${BASE}/hosts/${other.id}/interfaces`, { name: 'LAN', mac: 'a4bb6d124012' });
+    const sameName = await post(`${BASE}/hosts/${pc.id}/interfaces`, { name: 'Ethernet', mac: 'a4:bb:6d:12:40:99' });
+    const listed = await get(`${BASE}/hosts/${pc.id}/interfaces`);
+
+    expect(added.statusCode, added.body).toBe(201);
+    expect(added.json()).toMatchObject({ assetId: pc.id, name: 'Ethernet', mac: 'a4:bb:6d:12:40:12', ip: '10.7.12.40', vlan: 712 });
+    expect(second.json()).toMatchObject({ mac: 'a4:bb:6d:12:40:13', ip: null, vlan: null });
+    expect(expectError(taken, 409, 'CONFLICT').message).toContain(pc.assetTag);
+    expect(expectError(sameName, 409, 'CONFLICT').message).toContain('Ethernet');
+    expect(listed.json().count).toBe(2);
+    expect(listed.json().results.map((i: { name: string }) => i.name)).toEqual(['Ethernet', 'Ethernet 2']);
+
+    const removed = await del(`${BASE}/interfaces/${added.json().id}`);
+    const again = await post(`${BASE}/hosts/${other.id}/interfaces`, { name: 'LAN', mac: 'A4:BB:6D:12:40:12' });
+
+    expect(removed.statusCode).toBe(204);
+    expect(again.statusCode, again.body).toBe(201);
+    expectError(await del(`${BASE}/interfaces/${added.json().id}`), 404, 'NOT_FOUND');
+    const audit = await listAudit(api.db, { objectType: 'computers.interface', objectId: String(added.json().id), limit: 10, offset: 0 });
+    expect(audit.results.map((entry) => [entry.action, entry.userId])).toEqual([
+      ['delete', editorId],
+      ['create', editorId],
+    ]);
+    expect(audit.results[0]!.before).toMatchObject({ mac: 'a4:bb:6d:12:40:12' });
+  });
+
+  it('refuses bad interfaces field by field, and answers 404 for what is not a computer', async () => {
+    const pc = await newAsset();
+    const machine = await newMachine();
+    const url = `${BASE}/hosts/${pc.id}/interfaces`;
+
+    const bad = expectError(await post(url, { name: 'Ethernet', mac: 'not-a-mac', ip: '10.7.12.256' }), 400, 'VALIDATION_FAILED');
+    const schema = expectError(await post(url, { mac: 'aa:bb:cc:dd:ee:01', vlan: 5000, speed: '1G' }), 400, 'VALIDATION_FAILED');
+
+    expect(Object.keys(bad.fields).sort()).toEqual(['ip', 'mac']);
+    expect(Object.keys(schema.fields).sort()).toEqual(['name', 'speed', 'vlan']);
+    expectError(await post(`${BASE}/hosts/${machine.id}/interfaces`, { name: 'Ethernet', mac: 'aa:bb:cc:dd:ee:02' }), 404, 'NOT_FOUND');
+    expectError(await get(`${BASE}/hosts/${machine.id}/interfaces`), 404, 'NOT_FOUND');
+    expect((await listInterfaces(api.db, pc.id, { limit: 10, offset: 0 })).count).toBe(0);
+  });
+
+  it('records the machines a PC drives as core controls links, and answers which PC drives a machine, by id or asset tag', async () => {
+    const pc = await newAsset();
+    const spare = await newAsset();
+    const machine = await newMachine();
+    const plc = await newMachine();
+    await addLink(api.db, cli, plc.id, { targetId: machine.id, linkType: 'controls' });
+
+    const linked = await app.inject({ method: 'POST', url: `${BASE}/hosts/${pc.id}/controls`, headers: { ...as.editor, 'x-request-id': 'req-ctl-1' }, payload: { machineId: machine.id, note: 'DNC over LSV2' } });
+    const twice = await post(`${BASE}/hosts/${pc.id}/controls`, { machineId: machine.id });
+    const itself = await post(`${BASE}/hosts/${pc.id}/controls`, { machineId: pc.id });
+    const nothing = await post(`${BASE}/hosts/${pc.id}/controls`, { machineId: 999_999 });
+    const controls = await get(`${BASE}/hosts/${pc.id}/controls`);
+    const byId = await get(`${BASE}/controlled-by/${machine.id}`);
+    const byTag = await get(`${BASE}/controlled-by?assetTag=${machine.assetTag}`);
+    const coreLinks = await get(`/api/assets/${machine.id}/links`);
+
+    expect(linked.statusCode, linked.body).toBe(201);
+    expect(linked.json()).toMatchObject({ note: 'DNC over LSV2', asset: { id: machine.id, assetTag: machine.assetTag, type: 'other' } });
+    expectError(twice, 409, 'CONFLICT');
+    expect(expectError(itself, 400, 'VALIDATION_FAILED').fields).toHaveProperty('machineId');
+    expect(expectError(nothing, 400, 'VALIDATION_FAILED').fields).toHaveProperty('machineId');
+    expect(controls.json().results).toEqual([{ linkId: linked.json().linkId, note: 'DNC over LSV2', asset: { id: machine.id, assetTag: machine.assetTag, name: `Asset ${machine.assetTag}`, type: 'other' } }]);
+    expect(byId.statusCode, byId.body).toBe(200);
+    expect(byId.json().asset).toEqual({ id: machine.id, assetTag: machine.assetTag, name: `Asset ${machine.assetTag}` });
+    // The PLC's link is a controls link too, but only computers answer "which PC".
+    expect(byId.json().results.map((r: { host: HostView }) => r.host.assetTag)).toEqual([pc.assetTag]);
+    expect(byId.json().results[0].host).toMatchObject({ hostname: pc.hostname });
+    expect(byTag.json()).toEqual(byId.json());
+    expect(coreLinks.json().results).toContainEqual(expect.objectContaining({ id: linked.json().linkId, linkType: 'controls', direction: 'incoming', other: expect.objectContaining({ id: pc.id }) }));
+    expect((await listAudit(api.db, { objectType: 'asset_link', objectId: String(linked.json().linkId), limit: 5, offset: 0 })).results[0]).toMatchObject({ action: 'create', requestId: 'req-ctl-1' });
+    expect((await get(`${BASE}/hosts/${spare.id}/controls`)).json().results).toEqual([]);
+
+    const unlinked = await del(`${BASE}/hosts/${pc.id}/controls/${machine.id}`);
+    expect(unlinked.statusCode).toBe(204);
+    expect((await get(`${BASE}/controlled-by/${machine.id}`)).json().results).toEqual([]);
+    expectError(await del(`${BASE}/hosts/${pc.id}/controls/${machine.id}`), 404, 'NOT_FOUND');
+    expectError(await get(`${BASE}/controlled-by?assetTag=NO-SUCH-TAG`), 404, 'NOT_FOUND');
+    expectError(await get(`${BASE}/controlled-by/999999`), 404, 'NOT_FOUND');
+    expectError(await get(`${BASE}/controlled-by`), 400, 'VALIDATION_FAILED');
+    expectError(await post(`${BASE}/hosts/${machine.id}/controls`, { machineId: plc.id }), 404, 'NOT_FOUND');
+  });
+
+  it('drops a deleted PC from every answer and frees its MAC addresses; removing the asset row takes its details with it', async () => {
+    const pc = await newAsset();
+    const machine = await newMachine();
+    await post(`${BASE}/hosts/${pc.id}/interfaces`, { name: 'Ethernet', mac: '18:66:da:00:00:01' });
+    await post(`${BASE}/hosts/${pc.id}/controls`, { machineId: machine.id });
+
+    expect((await del(`/api/assets/${pc.id}`)).statusCode).toBe(204);
+    const replacement = await newAsset();
+    const reused = await post(`${BASE}/hosts/${replacement.id}/interfaces`, { name: 'Ethernet', mac: '18-66-DA-00-00-01' });
+
+    expectError(await get(`${BASE}/hosts/${pc.id}`), 404);
+    expect((await controllersOf(api.db, machine.id)).results).toEqual([]);
+    expect(reused.statusCode, reused.body).toBe(201);
+    expect(await rowCount(api.db, 'computers_interfaces', { asset_id: pc.id })).toBe(0);
+    await api.db('assets').where({ id: pc.id }).delete();
+    expect(await rowCount(api.db, 'computers_hosts', { asset_id: pc.id })).toBe(0);
+  });
+
+  it('lets viewers read and only editors write; nobody without a token', async () => {
+    const pc = await newAsset();
+    const machine = await newMachine();
+
+    expect((await get(`${BASE}/hosts/${pc.id}`)).statusCode).toBe(200);
+    expect((await get(`${BASE}/controlled-by/${machine.id}`)).statusCode).toBe(200);
+    expectError(await app.inject({ method: 'GET', url: `${BASE}/hosts` }), 401);
+    expectError(await app.inject({ method: 'GET', url: `${BASE}/controlled-by?assetTag=${machine.assetTag}` }), 401);
+    expectError(await put(`${BASE}/hosts/${pc.id}`, { os: 'Linux' }, as.viewer), 403);
+    expectError(await post(`${BASE}/hosts/${pc.id}/interfaces`, { name: 'Ethernet', mac: 'aa:bb:cc:dd:ee:03' }, as.viewer), 403);
+    expectError(await post(`${BASE}/hosts/${pc.id}/controls`, { machineId: machine.id }, as.viewer), 403);
+    expectError(await del(`${BASE}/hosts/${pc.id}/controls/${machine.id}`, as.viewer), 403);
+    expectError(await del(`${BASE}/interfaces/1`, as.viewer), 403);
+  });
+
+  it('documents its routes in the OpenAPI document', async () => {
+    const paths = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json().paths;
+
+    expect(Object.keys(paths).filter((path) => path.startsWith(BASE)).sort()).toEqual(
+      [
+        `${BASE}/controlled-by`,
+        `${BASE}/controlled-by/{assetId}`,
+        `${BASE}/hosts`,
+        `${BASE}/hosts/{assetId}`,
+        `${BASE}/hosts/{assetId}/controls`,
+        `${BASE}/hosts/{assetId}/controls/{machineId}`,
+        `${BASE}/hosts/{assetId}/interfaces`,
+        `${BASE}/interfaces/{id}`,
+      ].sort(),
+    );
+  });
+
+  it('is gone (404) while the plugin is disabled, and back once enabled', async () => {
+    const pc = await newAsset();
+    const session = await pluginSession(api.db);
+
+    await disablePlugin(session, 'computers');
+    app.plugins.invalidate();
+    const whileDisabled = [await get(`${BASE}/hosts`), await get(`${BASE}/hosts/${pc.id}`), await get(`${BASE}/controlled-by?assetTag=${pc.assetTag}`), await put(`${BASE}/hosts/${pc.id}`, { os: 'Linux' })];
+    await enablePlugin(session, 'computers');
+    app.plugins.invalidate();
+
+    for (const response of whileDisabled) expectError(response, 404, 'NOT_FOUND');
+    expect((await get(`${BASE}/hosts/${pc.id}`)).statusCode).toBe(200);
+  });
+});
+
+describeEachEngine('computers plugin: demo seed', (engine) => {
+  const sites: Array<{ site: TestSite; db: Knex }> = [];
+  async function freshSite(plugins: string[]): Promise<Knex> {
+    const site = await createSite(engine);
+    await migrateSite({ config: site.config() });
+    const db = await site.open();
+    sites.push({ site, db });
+    if (plugins.length > 0) await installTestPlugins(db, plugins);
+    return db;
+  }
+  afterAll(async () => {
+    for (const { site, db } of sites) {
+      await db.destroy();
+      await site.cleanup();
+    }
+  });
+
+  const links = async (db: Knex) => (await db({ k: 'asset_links' }).join({ s: 'assets' }, 's.id', 'k.source_asset_id').join({ t: 'assets' }, 't.id', 'k.target_asset_id').where('k.link_type', 'controls').orderBy('s.asset_tag').select('s.asset_tag as pc', 't.asset_tag as machine')) as Array<{ pc: string; machine: string }>;
+
+  it('adds exactly the four demo PCs with details and a network card, and no links when the machines are not there', async () => {
+    const db = await freshSite(['computers']);
+
+    await seedSite(db, { demo: true, actor: cli });
+    const hosts = (await listHosts(db, { limit: 100, offset: 0 })).results;
+
+    expect(hosts.map((h) => [h.assetTag, h.name, h.hostname, h.model?.name, h.model?.manufacturer, h.location?.code, h.status.name])).toEqual([
+      ['PC-4012', 'DNC PC for 4012', 'dnc-4012', 'OptiPlex 7010', 'Dell', 'P7-B1-BAY1', 'In service'],
+      ['PC-4013', 'DNC PC for 4013', 'dnc-4013', 'OptiPlex 7010', 'Dell', 'P7-B1-BAY1', 'In service'],
+      ['PC-4020', 'DNC PC for 4020', 'dnc-4020', 'OptiPlex 7010', 'Dell', 'P7-B1-BAY2', 'In service'],
+      ['PC-CMM01', 'CMM workstation', 'cmm-01', 'OptiPlex 7010', 'Dell', 'P7-B2-CMM', 'In service'],
+    ]);
+    expect(hosts.map((h) => h.os)).toEqual(['Windows 10 IoT Enterprise LTSC', 'Windows 10 IoT Enterprise LTSC', 'Windows 10 IoT Enterprise LTSC', 'Windows 11 Enterprise']);
+    for (const host of hosts) {
+      expect(host.lastSeenAt).toBeInstanceOf(Date);
+      expect(host.warrantyEnd).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    }
+    const ips = (await db('computers_interfaces').orderBy('ip').pluck('ip')) as string[];
+    expect(ips).toEqual(['10.7.12.12', '10.7.12.13', '10.7.12.20', '10.7.22.5']);
+    expect(await rowCount(db, 'assets')).toBe(4);
+    expect(await links(db)).toEqual([]);
+  });
+
+  it('links each PC to the machine it drives once the equipment demo is there, and changes nothing when run again', async () => {
+    const db = await freshSite(['equipment']);
+    await seedSite(db, { demo: true, actor: cli });
+    await installTestPlugins(db, ['computers']);
+
+    await seedSite(db, { demo: true, actor: cli });
+    const first = { links: await links(db), interfaces: await rowCount(db, 'computers_interfaces'), assets: await rowCount(db, 'assets') };
+    await seedSite(db, { demo: true, actor: cli });
+    const which = await controllersOf(db, await assetIdByTag(db, 'CNC-4012'));
+
+    expect(first.links).toEqual([
+      { pc: 'PC-4012', machine: 'CNC-4012' },
+      { pc: 'PC-4013', machine: 'CNC-4013' },
+      { pc: 'PC-4020', machine: 'CNC-4020' },
+      { pc: 'PC-CMM01', machine: 'CMM-0101' },
+    ]);
+    expect(first.interfaces).toBe(4);
+    expect(first.assets).toBe(8);
+    expect({ links: await links(db), interfaces: await rowCount(db, 'computers_interfaces'), assets: await rowCount(db, 'assets') }).toEqual(first);
+    expect(which.results.map((r) => [r.host.assetTag, r.host.hostname])).toEqual([['PC-4012', 'dnc-4012']]);
+  });
+
+  it('adds no rows to its tables outside the demo', async () => {
+    const db = await freshSite(['computers']);
+    await seedSite(db, { demo: false, actor: cli });
+    expect([await rowCount(db, 'computers_hosts'), await rowCount(db, 'computers_interfaces'), await rowCount(db, 'assets')]).toEqual([0, 0, 0]);
+  });
+});

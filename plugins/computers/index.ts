@@ -1,0 +1,24 @@
+// The computers plugin: shop-floor PCs. It contributes the `computer` asset type with its detail
+// table (operating system, domain, last seen, warranty; the hostname is the core's), network
+// interfaces, and routes under /api/plugins/computers for the machines each PC drives — kept as
+// the core's `controls` links, so it needs no other plugin.
+
+import { definePlugin } from '../../src/sdk/index.js';
+import { routes } from './routes.js';
+import { seed } from './seed.js';
+import { COMPUTER_TYPE, createHostRow, releaseInterfaces } from './service.js';
+
+export default definePlugin({
+  name: 'computers',
+  version: '1.0.0',
+  description: 'Shop-floor PCs: operating system, domain, warranty, network interfaces, and the machines each PC drives.',
+  core: '^0.1.0',
+  migrations: './migrations',
+  assetTypes: [{ key: COMPUTER_TYPE, label: 'Computer', fields: [], detailTable: 'computers_hosts' }],
+  seed,
+  routes,
+  hooks: {
+    afterAssetCreate: ({ db, actor, asset }) => createHostRow(db, actor, asset),
+    afterAssetDelete: ({ db, actor, asset }) => releaseInterfaces(db, actor, asset),
+  },
+});
