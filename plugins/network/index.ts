@@ -1,0 +1,29 @@
+// Network gear (docs/plugins/network.md): the `network-device` asset type (switches, access points,
+// cameras, firewalls, routers) with management IP, role and firmware; VLANs; ports; and what each
+// port is plugged into — another port or an end device such as a CNC or a PC.
+
+import { definePlugin } from '../../src/sdk/index.js';
+import { routes } from './routes.js';
+import { seed } from './seed.js';
+import { insertDefaultDetails, NETWORK_DEVICE_TYPE, unplugDeletedAsset } from './service.js';
+
+export default definePlugin({
+  name: 'network',
+  version: '1.0.0',
+  description: 'Network devices (switches, access points, cameras, firewalls), VLANs, ports, and what is plugged in where',
+  core: '^0.1.0',
+  migrations: './migrations',
+  assetTypes: [{ key: NETWORK_DEVICE_TYPE, label: 'Network device', fields: [], detailTable: 'network_devices' }],
+  seed,
+  routes,
+  hooks: {
+    // Every network device has its detail row, also one created through the core POST /api/assets.
+    async afterAssetCreate({ db, asset }) {
+      if (asset.type.key === NETWORK_DEVICE_TYPE) await insertDefaultDetails(db, asset.id);
+    },
+    // A deleted asset is unplugged (any type: a CNC can be the end of a link), so the ports it used are free.
+    async afterAssetDelete({ db, actor, asset }) {
+      await unplugDeletedAsset(db, actor, asset.id);
+    },
+  },
+});
