@@ -64,9 +64,10 @@ export function upSteps(options: UpOptions): TaskStep<UpContext>[] {
       },
     },
     {
-      title: 'Wait for every service to be healthy',
+      // Without migrations the api may rightly stay unready (pending migrations): it must run.
+      title: options.migrate ? 'Wait for every service to be healthy' : 'Wait for the database to be healthy and the api to run',
       task: async (ctx, report) => {
-        ctx.services = await wait([], report);
+        ctx.services = await wait(options.migrate ? [] : [API_SERVICE], report);
       },
     },
   ];
