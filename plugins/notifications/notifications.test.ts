@@ -356,6 +356,12 @@ describeEachEngine('notifications plugin: API', (engine) => {
     expectError(await post('/notices/999999/dismiss'), 404);
   });
 
+  it('documents its routes in the OpenAPI document', async () => {
+    const doc = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{ paths: Record<string, unknown> }>();
+
+    expect(Object.keys(doc.paths).filter((p) => p.startsWith(base)).sort()).toEqual([`${base}/active`, `${base}/notices`, `${base}/notices/{id}`, `${base}/notices/{id}/dismiss`]);
+  });
+
   it.todo('lets a viewer dismiss a notice (blocked: the plugin host requires editor for every POST under /api/plugins)');
 
   it('answers 404 on every route while the plugin is disabled', async () => {
