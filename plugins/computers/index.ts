@@ -13,6 +13,8 @@ export default definePlugin({
   version: '1.0.0',
   description: 'Shop-floor PCs: operating system, domain, warranty, network interfaces, and the machines each PC drives.',
   core: '^0.1.0',
+  // Its demo links each PC to the machine it drives, so the machines must be there first.
+  seedAfter: ['equipment'],
   migrations: './migrations',
   assetTypes: [{ key: COMPUTER_TYPE, label: 'Computer', fields: [], detailTable: 'computers_hosts' }],
   seed,

@@ -5,9 +5,9 @@
 // tag is already there is left as it is; only a missing `controls` link is added.
 
 import type { Knex } from 'knex';
-import { addLink, createAsset } from '../../src/core/inventory/assets.js';
+import { addLink, createAsset, type AssetWriteOptions } from '../../src/core/inventory/assets.js';
 import { UserError, type Actor, type PluginSeedContext } from '../../src/sdk/index.js';
-import { addInterface, CONTROLS, createHostRow, updateHost, type HostPatch } from './service.js';
+import { addInterface, CONTROLS, updateHost, type HostPatch } from './service.js';
 
 interface DemoPc {
   assetTag: string;
@@ -59,7 +59,7 @@ const liveAssetId = async (db: Knex, assetTag: string): Promise<number | undefin
   return row ? Number(row.id) : undefined;
 };
 
-async function seedDemoPcs(db: Knex, actor: Actor, log: (message: string) => void, now: Date): Promise<void> {
+async function seedDemoPcs(db: Knex, actor: Actor, log: (message: string) => void, now: Date, assetOptions: AssetWriteOptions): Promise<void> {
   const statusId = await idOf('status label "In service"', db('status_labels').where({ name: 'In service' }));
   const modelId = await idOf(`model "${MODEL.name}"`, db({ m: 'asset_models' }).join({ f: 'manufacturers' }, 'f.id', 'm.manufacturer_id').where({ 'm.name': MODEL.name, 'f.name': MODEL.maker }), 'm.id');
   let created = 0;
@@ -72,7 +72,8 @@ async function seedDemoPcs(db: Knex, actor: Actor, log: (message: string) => voi
         db,
         actor,
         { assetTag: pc.assetTag, name: pc.name, hostname: pc.hostname, type: 'computer', modelId, locationId, statusId },
-        { events: { afterAssetCreate: (event) => createHostRow(event.db, event.actor, event.asset) } },
+        // Every enabled plugin's asset hooks run, this one's included (it adds the detail row).
+        assetOptions,
       );
       pcId = asset.id;
       const warrantyEnd = new Date(now.getTime() + pc.warrantyInDays * DAY_MS).toISOString().slice(0, 10);
@@ -92,5 +93,5 @@ async function seedDemoPcs(db: Knex, actor: Actor, log: (message: string) => voi
 
 export async function seed(ctx: PluginSeedContext): Promise<void> {
   if (!ctx.demo) return;
-  await seedDemoPcs(ctx.db as Knex, ctx.actor, ctx.log, new Date());
+  await seedDemoPcs(ctx.db as Knex, ctx.actor, ctx.log, new Date(), ctx.assetOptions);
 }

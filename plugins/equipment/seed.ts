@@ -4,9 +4,9 @@
 // preventive maintenance. A machine whose asset tag is already there is left exactly as it is.
 
 import type { Knex } from 'knex';
-import { createAsset } from '../../src/core/inventory/assets.js';
+import { createAsset, type AssetWriteOptions } from '../../src/core/inventory/assets.js';
 import { UserError, type Actor, type PluginSeedContext } from '../../src/sdk/index.js';
-import { addMaintenance, createMachineRow, localDate, updateMachine, type MachinePatch, type MaintenanceInput } from './service.js';
+import { addMaintenance, localDate, updateMachine, type MachinePatch, type MaintenanceInput } from './service.js';
 
 interface DemoMachine {
   assetTag: string;
@@ -91,7 +91,7 @@ async function idOf(what: string, query: Knex.QueryBuilder, column = 'id'): Prom
   return Number(row.id);
 }
 
-async function seedDemoMachines(db: Knex, actor: Actor, log: (message: string) => void, now: Date): Promise<void> {
+async function seedDemoMachines(db: Knex, actor: Actor, log: (message: string) => void, now: Date, assetOptions: AssetWriteOptions): Promise<void> {
   const statusId = await idOf('status label "In service"', db('status_labels').where({ name: 'In service' }));
   let created = 0;
   for (const machine of MACHINES) {
@@ -102,7 +102,8 @@ async function seedDemoMachines(db: Knex, actor: Actor, log: (message: string) =
       db,
       actor,
       { assetTag: machine.assetTag, name: machine.name, serial: machine.serial, type: 'equipment', modelId, locationId, statusId },
-      { events: { afterAssetCreate: (event) => createMachineRow(event.db, event.actor, event.asset) } },
+      // Every enabled plugin's asset hooks run, this one's included (it adds the detail row).
+        assetOptions,
     );
     await updateMachine(db, actor, asset.id, { ...machine.details, nextPmDue: localDate(new Date(now.getTime() + machine.pmDueInDays * DAY_MS)) });
     for (const { daysAgo, hours, ...work } of machine.maintenance) {
@@ -116,5 +117,5 @@ async function seedDemoMachines(db: Knex, actor: Actor, log: (message: string) =
 
 export async function seed(ctx: PluginSeedContext): Promise<void> {
   if (!ctx.demo) return;
-  await seedDemoMachines(ctx.db as Knex, ctx.actor, ctx.log, new Date());
+  await seedDemoMachines(ctx.db as Knex, ctx.actor, ctx.log, new Date(), ctx.assetOptions);
 }

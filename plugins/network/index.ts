@@ -12,6 +12,8 @@ export default definePlugin({
   version: '1.0.0',
   description: 'Network devices (switches, access points, cameras, firewalls), VLANs, ports, and what is plugged in where',
   core: '^0.1.0',
+  // Its demo plugs machines, PCs and printers into switch ports.
+  seedAfter: ['equipment', 'computers', 'printers'],
   migrations: './migrations',
   assetTypes: [{ key: NETWORK_DEVICE_TYPE, label: 'Network device', fields: [], detailTable: 'network_devices' }],
   seed,

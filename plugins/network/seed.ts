@@ -173,7 +173,7 @@ export async function seed(ctx: PluginSeedContext): Promise<void> {
         statusId,
         modelId: modelIds.get(device.model) ?? null,
         locationId: await idOf(db, 'locations', { code: device.location }),
-      });
+      }, ctx.assetOptions);
       assetId = asset.id;
       ctx.log(`network: demo device ${device.assetTag}`);
     }

@@ -10,6 +10,8 @@ export default definePlugin({
   version: '1.0.0',
   description: 'Shop-floor notices for the site, a location or an asset, with per-user dismissal',
   core: '^0.1.0',
+  // Its demo has a notice on a machine.
+  seedAfter: ['equipment'],
   migrations: './migrations',
   seed,
   routes,

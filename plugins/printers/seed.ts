@@ -84,7 +84,7 @@ export async function seed(ctx: PluginSeedContext): Promise<void> {
         statusId,
         modelId,
         locationId: await idOf(db, 'locations', { code: printer.location }),
-      });
+      }, ctx.assetOptions);
       assetId = asset.id;
       ctx.log(`printers: demo printer ${printer.assetTag}`);
     }

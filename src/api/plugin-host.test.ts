@@ -102,7 +102,9 @@ describeEachEngine('plugin routes in the API', (engine) => {
     const one = await app.inject({ method: 'GET', url: `/api/assets/${id}`, headers: as.viewer });
     const create = await app.inject({ method: 'POST', url: '/api/assets', headers: as.editor, payload: { assetTag: 'W-11', name: 'Widget eleven', type: 'widget', statusId: inService } });
     const plugins = await app.inject({ method: 'GET', url: '/api/plugins', headers: as.viewer });
+    const types = await app.inject({ method: 'GET', url: '/api/asset-types', headers: as.viewer });
     await setEnabled(true);
+    const typesBack = await app.inject({ method: 'GET', url: '/api/asset-types', headers: as.viewer });
     const back = await app.inject({ method: 'GET', url: `/api/assets/${id}`, headers: as.viewer });
 
     expect(expectError(route, 404, 'NOT_FOUND').message).toBe('There is no GET /api/plugins/alpha/widgets');
@@ -112,5 +114,18 @@ describeEachEngine('plugin routes in the API', (engine) => {
     expect(expectError(create, 400).fields).toEqual({ type: 'unknown asset type' });
     expect(plugins.json().results.map((p: { enabled: boolean }) => p.enabled)).toEqual([false, false]);
     expect(back.statusCode).toBe(200);
+    expect(types.json().results.map((t: { key: string }) => t.key)).not.toContain('widget');
+    expect(typesBack.json().results.map((t: { key: string }) => t.key)).toContain('widget');
+  });
+
+  it('leaves a plugin\'s asset type to the plugin: no change or delete through the API', async () => {
+    const widget = (await api.db('asset_types').where({ key: 'widget' }).first('id')) as { id: number };
+
+    const patched = await app.inject({ method: 'PATCH', url: `/api/asset-types/${widget.id}`, headers: as.editor, payload: { label: 'Gadget' } });
+    const deleted = await app.inject({ method: 'DELETE', url: `/api/asset-types/${widget.id}`, headers: as.editor });
+
+    expect(expectError(patched, 409).message).toBe('Asset type "widget" belongs to plugin "alpha" and changes only with it');
+    expectError(deleted, 409);
+    expect(await api.db('asset_types').where({ key: 'widget' }).first('label')).toEqual({ label: 'Widget' });
   });
 });

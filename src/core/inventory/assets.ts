@@ -64,8 +64,8 @@ export interface AssetEventHooks {
 }
 
 export interface AssetWriteOptions {
-  /** Asset type keys that may be created (types of disabled plugins are hidden); all when absent. */
-  visibleTypes?: readonly string[];
+  /** The enabled plugins: a type of any other plugin is hidden (cannot be used). All usable when absent. */
+  enabledPlugins?: readonly string[];
   /** The enabled plugins' asset hooks, as one dispatcher (src/core/plugins/runtime.ts). */
   events?: AssetEventHooks;
 }
@@ -95,8 +95,8 @@ export interface AssetQuery {
   search?: string;
   /** One of ASSET_ORDERINGS, '-' in front for descending. */
   ordering?: string;
-  /** Asset type keys that may be listed (types of disabled plugins are hidden); all when absent. */
-  visibleTypes?: readonly string[];
+  /** The enabled plugins: assets of a type that belongs to any other plugin are hidden. All shown when absent. */
+  enabledPlugins?: readonly string[];
 }
 
 const ASSET_CODEC = { created_at: 'date', updated_at: 'date', deleted_at: 'date', custom_data: 'json' } as const;
@@ -194,7 +194,7 @@ function matchingAssets(db: Knex, query: AssetQuery, locationPath: string | null
   if (search !== undefined) q.whereRaw('+a.deleted_at IS NULL');
   else q.whereNull('a.deleted_at');
   if (query.type !== undefined) q.whereIn('a.type_id', db('asset_types').select('id').where('key', query.type));
-  if (query.visibleTypes !== undefined) q.whereIn('a.type_id', db('asset_types').select('id').whereIn('key', query.visibleTypes));
+  if (query.enabledPlugins !== undefined) q.whereNotIn('a.type_id', hiddenTypeIds(db, query.enabledPlugins));
   if (query.statusId !== undefined) q.where('a.status_id', query.statusId);
   if (query.modelId !== undefined) q.where('a.model_id', query.modelId);
   if (query.manufacturerId !== undefined) q.whereIn('a.model_id', db('asset_models').select('id').where('manufacturer_id', query.manufacturerId));
@@ -238,15 +238,23 @@ async function load(db: Knex | Knex.Transaction, id: number): Promise<AssetView>
 }
 
 /** One live asset; one of a hidden type (its plugin is disabled) is as good as absent. */
-export async function getAsset(db: Knex, id: number, visibleTypes?: readonly string[]): Promise<AssetView> {
+export async function getAsset(db: Knex, id: number, enabledPlugins?: readonly string[]): Promise<AssetView> {
   const asset = await load(db, id);
-  assertVisible(asset, visibleTypes);
+  await assertVisible(db, asset, enabledPlugins);
   return asset;
 }
 
-async function typeByKey(db: Knex | Knex.Transaction, key: string, visibleTypes?: readonly string[]): Promise<{ id: number; fields: CustomFieldDefinition[] }> {
+/** Types that belong to a plugin that is not enabled: hidden from every read and write. */
+function hiddenTypeIds(db: Db, enabledPlugins: readonly string[]): Knex.QueryBuilder {
+  return db('asset_types').select('id').whereNotNull('plugin').whereNotIn('plugin', enabledPlugins.length > 0 ? [...enabledPlugins] : ['']);
+}
+
+const typeHidden = (plugin: unknown, enabledPlugins: readonly string[] | undefined) =>
+  enabledPlugins !== undefined && plugin !== null && plugin !== undefined && !enabledPlugins.includes(plugin as string);
+
+async function typeByKey(db: Knex | Knex.Transaction, key: string, enabledPlugins?: readonly string[]): Promise<{ id: number; fields: CustomFieldDefinition[] }> {
   const row = (await db('asset_types').where({ key }).first()) as Row | undefined;
-  if (!row || (visibleTypes !== undefined && !visibleTypes.includes(key))) {
+  if (!row || typeHidden(row.plugin, enabledPlugins)) {
     throw new ValidationError(`There is no asset type "${key}"`, { type: 'unknown asset type' });
   }
   return { id: Number(row.id), fields: decodeRow<Row>({ fields: 'json' }, row).fields as CustomFieldDefinition[] };
@@ -301,7 +309,7 @@ export async function createAsset(db: Knex, actor: Actor, original: AssetInput, 
     // Hooks may adjust what is written, never the caller's object.
     const input: AssetInput = structuredClone(original);
     await events?.beforeAssetCreate?.({ db: trx, actor, input });
-    const type = await typeByKey(trx, input.type, options.visibleTypes);
+    const type = await typeByKey(trx, input.type, options.enabledPlugins);
     await checkReferences(trx, input);
     const customData = validateCustomData(type.fields, input.customData ?? {});
     const { type: _key, ...rest } = input;
@@ -318,7 +326,7 @@ export async function updateAsset(db: Knex, actor: Actor, id: number, original: 
   const { events } = options;
   return db.transaction(async (trx) => {
     const before = await load(trx, id);
-    assertVisible(before, options.visibleTypes);
+    await assertVisible(trx, before, options.enabledPlugins);
     const patch: AssetPatch = structuredClone(original);
     await events?.beforeAssetUpdate?.({ db: trx, actor, before, patch });
     await checkReferences(trx, patch);
@@ -341,7 +349,7 @@ export async function deleteAsset(db: Knex, actor: Actor, id: number, options: A
   const { events } = options;
   await db.transaction(async (trx) => {
     const before = await load(trx, id);
-    assertVisible(before, options.visibleTypes);
+    await assertVisible(trx, before, options.enabledPlugins);
     await events?.beforeAssetDelete?.({ db: trx, actor, asset: before });
     await trx('assets').where({ id }).update({ deleted_at: formatUtcDatetime(new Date()) });
     await recordAudit(trx, actor, { action: 'delete', objectType: 'asset', objectId: id, before });
@@ -350,8 +358,10 @@ export async function deleteAsset(db: Knex, actor: Actor, id: number, options: A
 }
 
 /** An asset of a hidden type (its plugin is disabled) is as good as absent. */
-function assertVisible(asset: AssetView, visibleTypes: readonly string[] | undefined): void {
-  if (visibleTypes !== undefined && !visibleTypes.includes(asset.type.key)) throw new NotFoundError(`There is no asset with id ${asset.id}`);
+async function assertVisible(db: Db, asset: AssetView, enabledPlugins: readonly string[] | undefined): Promise<void> {
+  if (enabledPlugins === undefined) return;
+  const type = (await db('asset_types').where({ id: asset.type.id }).first('plugin')) as Row | undefined;
+  if (typeHidden(type?.plugin, enabledPlugins)) throw new NotFoundError(`There is no asset with id ${asset.id}`);
 }
 
 // ── links ──────────────────────────────────────────────────────────────────────────────────

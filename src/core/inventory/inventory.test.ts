@@ -120,7 +120,14 @@ describeEachEngine('inventory', (engine) => {
       expect(await page({ ordering: 'name', limit: 2, offset: 1 })).toEqual({ count: 4, tags: ['CNC-5002', 'CNC-5003'] });
       expect(await page({ search: 'dnc-50' })).toEqual({ count: 1, tags: ['PC-5001'] });
       expect(await page({ search: 'CNC-500' })).toEqual({ count: 3, tags: ['CNC-5001', 'CNC-5002', 'CNC-5003'] });
-      expect(await page({ visibleTypes: ['computer'] })).toEqual({ count: 1, tags: ['PC-5001'] });
+      // Assets of a type that belongs to a plugin that is not enabled are hidden.
+      await db('asset_types').where({ key: 'equipment' }).update({ plugin: 'shop-kit' });
+      try {
+        expect(await page({ enabledPlugins: [] })).toEqual({ count: 1, tags: ['PC-5001'] });
+        expect(await page({ enabledPlugins: ['shop-kit'] })).toMatchObject({ count: 4 });
+      } finally {
+        await db('asset_types').where({ key: 'equipment' }).update({ plugin: null });
+      }
     });
 
     it('searches tag, name, serial and hostname by prefix, ignoring case, not by substring', async () => {

@@ -21,6 +21,8 @@ export interface ReferenceDefinition<View, Input> {
   toRow(input: Partial<Input>, db: Knex): Promise<Row> | Row;
   /** Columns a new row gets when the input leaves them out. */
   defaults?: Row;
+  /** Throws when a row may not be changed or deleted through this service. */
+  guardChange?: (before: View) => void;
 }
 
 export interface ReferenceService<View, Input> {
@@ -61,6 +63,7 @@ export function referenceService<View, Input>(def: ReferenceDefinition<View, Inp
       const row = encodeRow(def.codec, await def.toRow(patch, db));
       return db.transaction(async (trx) => {
         const before = await load(trx, id);
+        def.guardChange?.(before);
         if (Object.keys(row).length > 0) await trx(def.table).where({ id }).update({ ...row, updated_at: formatUtcDatetime(new Date()) }).catch(conflict);
         const after = await load(trx, id);
         await recordAudit(trx, actor, { action: 'update', objectType: def.objectType, objectId: id, before, after });
@@ -70,6 +73,7 @@ export function referenceService<View, Input>(def: ReferenceDefinition<View, Inp
     async remove(db, actor, id) {
       await db.transaction(async (trx) => {
         const before = await load(trx, id);
+        def.guardChange?.(before);
         await trx(def.table).where({ id }).delete().catch((error) => {
           if (isForeignKeyViolation(error)) throw new ConflictError(`The ${def.objectType} is still in use and cannot be deleted`, { cause: error });
           throw error;
@@ -184,6 +188,14 @@ export const assetTypes = referenceService<AssetType, AssetTypeInput>({
   orderBy: 'key',
   toView: (row) => ({ id: Number(row.id), key: row.key as string, label: row.label as string, plugin: (row.plugin as string) ?? null, fields: row.fields as CustomFieldDefinition[], ...times(row) }),
   defaults: { fields: [] },
+  // A plugin's type changes with the plugin (install, upgrade, uninstall), never by hand.
+  guardChange: (before) => {
+    if (before.plugin !== null) {
+      throw new ConflictError(`Asset type "${before.key}" belongs to plugin "${before.plugin}" and changes only with it`, {
+        suggestion: `Upgrade or uninstall the plugin (\`shopdb plugin …\`), or create a type of the site's own.`,
+      });
+    }
+  },
   toRow: (input) => {
     const row = pick(input, { key: 'key', label: 'label', plugin: 'plugin' });
     if (input.fields !== undefined) row.fields = validateFieldDefinitions(input.fields);

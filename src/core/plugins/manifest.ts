@@ -7,7 +7,7 @@ import semver from 'semver';
 import type { Actor } from '../audit/log.js';
 import { UserError, type ShopdbErrorOptions } from '../errors.js';
 import { validateFieldDefinitions, type CustomFieldDefinition } from '../inventory/custom-fields.js';
-import type { AssetEventHooks } from '../inventory/assets.js';
+import type { AssetEventHooks, AssetWriteOptions } from '../inventory/assets.js';
 
 /** Lower-case words joined by hyphens, 2–32 characters; tables use it with `_` for `-`. */
 export const PLUGIN_NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
@@ -35,6 +35,11 @@ export interface PluginContext {
 export interface PluginSeedContext extends PluginContext {
   /** True for `shopdb seed --demo`: add the plugin's share of the demo site. */
   demo: boolean;
+  /**
+   * Pass to createAsset/updateAsset so a seed's assets go through every enabled plugin's asset
+   * hooks (its own included), as assets created through the API do.
+   */
+  assetOptions: AssetWriteOptions;
 }
 
 export interface PluginLifecycleHooks {
@@ -64,6 +69,11 @@ export interface PluginManifest {
   /** The shopdb versions it works with, as a semver range (e.g. "^0.1.0"). */
   core: string;
   dependsOn?: string[];
+  /**
+   * Plugins whose seed, when they are installed, runs before this one's (the demo links a PC to
+   * the machines it drives, so computers seeds after equipment). Ordering only: not a dependency.
+   */
+  seedAfter?: string[];
   /** Its knex migrations folder, relative to the module's own folder. */
   migrations?: string;
   /** Idempotent: runs at install, upgrade and `shopdb seed`. */
@@ -123,6 +133,7 @@ export function manifestProblems(raw: unknown): ManifestProblem[] {
     if (!Array.isArray(dependsOn) || dependsOn.some((d) => typeof d !== 'string' || !PLUGIN_NAME.test(d))) problem('dependsOn', 'must be a list of plugin names');
     else if (typeof name === 'string' && dependsOn.includes(name)) problem('dependsOn', 'names the plugin itself');
   }
+  if (raw.seedAfter !== undefined && (!Array.isArray(raw.seedAfter) || raw.seedAfter.some((d) => typeof d !== 'string' || !PLUGIN_NAME.test(d)))) problem('seedAfter', 'must be a list of plugin names');
   if (migrations !== undefined && (typeof migrations !== 'string' || migrations === '')) problem('migrations', 'must be a folder path relative to the plugin module');
   if (seed !== undefined && typeof seed !== 'function') problem('seed', 'must be a function');
   if (routes !== undefined && typeof routes !== 'function') problem('routes', 'must be a function (a Fastify plugin)');

@@ -198,11 +198,11 @@ describeEachEngine('plugins on a site', (engine) => {
     calls.length = 0;
 
     const options = await runtime.assetWriteOptions(db);
-    const listed = await listAssets(db, { limit: 10, offset: 0, visibleTypes: options.visibleTypes });
+    const listed = await listAssets(db, { limit: 10, offset: 0, enabledPlugins: options.enabledPlugins });
     const creating = await createAsset(db, actor, { assetTag: 'W-4', name: 'Widget four', type: 'widget', statusId: inService }, options).catch((e: unknown) => e);
     const other = await createAsset(db, actor, { assetTag: 'O-1', name: 'Other', type: 'other', statusId: inService }, options);
 
-    expect(options.visibleTypes).not.toContain('widget');
+    expect(options.enabledPlugins).toEqual([]);
     expect(listed.results.map((a) => a.assetTag)).not.toContain('W-3');
     expect(creating).toMatchObject({ fields: { type: 'unknown asset type' } });
     expect(other.assetTag).toBe('O-1');

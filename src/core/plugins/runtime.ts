@@ -1,6 +1,6 @@
 // The plugins as a running server sees them: which are enabled right now (read from the site
 // database and kept for a moment, so `shopdb plugin disable` takes effect on a running server
-// within seconds without a query per request), which asset types that leaves visible, and one
+// within seconds without a query per request), whose asset types that leaves visible, and one
 // asset-event dispatcher that calls the enabled plugins' hooks in dependency order.
 
 import type { Knex } from 'knex';
@@ -12,8 +12,8 @@ import { listInstalled } from './state.js';
 export interface PluginSnapshot {
   /** Installed, enabled and usable here. */
   enabled: ReadonlySet<string>;
-  /** Asset type keys of the core and of enabled plugins. */
-  visibleTypes: readonly string[];
+  /** The same, as a sorted list: asset types of any other plugin are hidden. */
+  enabledList: readonly string[];
 }
 
 /** How long a snapshot of the plugin state is trusted. */
@@ -53,8 +53,7 @@ export class PluginRuntime {
   private async read(db: Knex): Promise<PluginSnapshot> {
     const usable = new Set(this.ordered.map((p) => p.manifest.name));
     const enabled = new Set((await listInstalled(db)).filter((s) => s.enabled && usable.has(s.name)).map((s) => s.name));
-    const types = (await db('asset_types').select('key', 'plugin')) as Array<{ key: string; plugin: string | null }>;
-    const value: PluginSnapshot = { enabled, visibleTypes: types.filter((t) => t.plugin === null || enabled.has(t.plugin)).map((t) => t.key).sort() };
+    const value: PluginSnapshot = { enabled, enabledList: [...enabled].sort() };
     this.snapshot = { at: this.now(), value };
     return value;
   }
@@ -73,9 +72,9 @@ export class PluginRuntime {
     return dispatcher;
   }
 
-  /** What an asset write needs: the visible types and the enabled plugins' hooks. */
+  /** What an asset write needs: the enabled plugins (whose types are usable) and their hooks. */
   async assetWriteOptions(db: Knex): Promise<AssetWriteOptions> {
     const state = await this.state(db);
-    return { visibleTypes: state.visibleTypes, events: this.assetEvents(state.enabled) };
+    return { enabledPlugins: state.enabledList, events: this.assetEvents(state.enabled) };
   }
 }

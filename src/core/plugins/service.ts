@@ -10,6 +10,8 @@ import { listTables } from '../db/schema.js';
 import { ConflictError, UserError } from '../errors.js';
 import { FAILURES_TABLE, migrateLatest, migrateRollback, migrationStatus, type SourceStatus } from '../migrations/service.js';
 import type { MigrationSourceSpec } from '../migrations/sources.js';
+import type { AssetWriteOptions } from '../inventory/assets.js';
+import { PluginRuntime } from './runtime.js';
 import { dependentsOf, findPlugin, pluginMigrationSource, usablePlugin, withDependencies, type AvailablePlugin, type PluginCatalog } from './catalog.js';
 import { tablePrefixOf, type PluginContext, type PluginLifecycleHooks } from './manifest.js';
 import { assertCoreMigrated, findInstalled, forgetInstalled, listInstalled, recordInstalled, recordVersion, setEnabled, type InstalledPlugin } from './state.js';
@@ -63,9 +65,9 @@ async function runHook(session: PluginSession, db: Knex | Knex.Transaction, plug
   if (fn) await runPluginStep(plugin, `${hook} hook`, () => fn(hookContext(session, db, plugin)));
 }
 
-async function runSeed(session: PluginSession, db: Knex | Knex.Transaction, plugin: AvailablePlugin, demo: boolean): Promise<void> {
+async function runSeed(session: PluginSession, db: Knex | Knex.Transaction, plugin: AvailablePlugin, demo: boolean, assetOptions: AssetWriteOptions = {}): Promise<void> {
   const seed = plugin.manifest.seed;
-  if (seed) await runPluginStep(plugin, demo ? 'demo seed' : 'seed', () => seed({ ...hookContext(session, db, plugin), demo }));
+  if (seed) await runPluginStep(plugin, demo ? 'demo seed' : 'seed', () => seed({ ...hookContext(session, db, plugin), demo, assetOptions }));
 }
 
 export async function listPlugins(session: PluginSession): Promise<PluginListing[]> {
@@ -429,13 +431,40 @@ export async function upgradePlugins(session: PluginSession, names?: string[]): 
   return results;
 }
 
-/** Runs the seed of every enabled plugin, in dependency order (`shopdb seed`, with or without demo data). */
+/**
+ * `plugins` in seed order: after what they depend on and after the installed plugins they name in
+ * `seedAfter`; ties stay in the given (dependency) order.
+ */
+export function seedOrder(plugins: readonly AvailablePlugin[]): AvailablePlugin[] {
+  const names = new Set(plugins.map((p) => p.manifest.name));
+  const ordered: AvailablePlugin[] = [];
+  const placed = new Set<string>();
+  const visiting = new Set<string>();
+  const visit = (plugin: AvailablePlugin) => {
+    const { name } = plugin.manifest;
+    // A seedAfter loop is only a hint gone wrong: break it rather than fail the seed.
+    if (placed.has(name) || visiting.has(name)) return;
+    visiting.add(name);
+    for (const before of [...(plugin.manifest.dependsOn ?? []), ...(plugin.manifest.seedAfter ?? [])]) {
+      if (names.has(before)) visit(plugins.find((p) => p.manifest.name === before)!);
+    }
+    visiting.delete(name);
+    placed.add(name);
+    ordered.push(plugin);
+  };
+  for (const plugin of plugins) visit(plugin);
+  return ordered;
+}
+
+/** Runs the seed of every enabled plugin in seed order (`shopdb seed`, with or without demo data). */
 export async function seedPlugins(session: PluginSession, demo: boolean): Promise<string[]> {
   const { plugins } = await installedPlugins(session.db, session.catalog);
+  const enabled = plugins.filter(({ state }) => state.enabled).map(({ plugin }) => plugin);
+  const assetOptions = await new PluginRuntime(session.catalog, 0).assetWriteOptions(session.db);
   const seeded: string[] = [];
-  for (const { plugin, state } of plugins) {
-    if (!state.enabled || !plugin.manifest.seed) continue;
-    await session.db.transaction((trx) => runSeed(session, trx, plugin, demo));
+  for (const plugin of seedOrder(enabled)) {
+    if (!plugin.manifest.seed) continue;
+    await session.db.transaction((trx) => runSeed(session, trx, plugin, demo, assetOptions));
     seeded.push(plugin.manifest.name);
   }
   return seeded;

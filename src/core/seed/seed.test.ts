@@ -58,7 +58,7 @@ describeEachEngine('seedSite', (engine) => {
     const second = await seedSite(db, { demo: true, actor });
 
     expect(first.demo!.created).toBeGreaterThan(10);
-    expect(first.plugins).toEqual(['computers', 'equipment', 'printers']);
+    expect(first.plugins).toEqual(['equipment', 'computers', 'printers']);
     expect(second.demo).toEqual({ created: 0, existing: first.demo!.created });
     expect(await rowCounts(db)).toEqual(afterFirst);
     const machines = await listAssets(db, { limit: 50, offset: 0, type: 'equipment' });

@@ -86,7 +86,7 @@ export default async function assetRoutes(app: FastifyInstance): Promise<void> {
         manufacturerId: q.manufacturer,
         search: q.search,
         ordering: q.ordering,
-        visibleTypes: (await app.plugins.state(request.db)).visibleTypes,
+        enabledPlugins: (await app.plugins.state(request.db)).enabledList,
       });
       return page(request, q, result);
     },
@@ -95,7 +95,7 @@ export default async function assetRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Params: { id: number } }>(
     '/assets/:id',
     { onRequest: requireRole('viewer'), schema: { summary: 'One asset.', tags, params: idParams, response: { 200: assetSchema, ...errorResponses } } },
-    async (request) => getAsset(request.db, request.params.id, (await app.plugins.state(request.db)).visibleTypes),
+    async (request) => getAsset(request.db, request.params.id, (await app.plugins.state(request.db)).enabledList),
   );
 
   app.post<{ Body: AssetInput }>(

@@ -2,7 +2,8 @@
 // each (list, get, create, PATCH, delete) over the generic reference services. Viewers read;
 // editors write.
 
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { NotFoundError } from '../../../core/errors.js';
 import { assetModels, assetTypes, manufacturers, statusLabels, type ReferenceService } from '../../../core/inventory/reference.js';
 import { actorOf, requireRole } from '../../auth/guards.js';
 import { errorResponses } from '../../errors.js';
@@ -17,13 +18,23 @@ interface ReferenceResource {
   item: object;
   body: { properties: object };
   required: readonly string[];
+  /** Items a request may see (asset types of disabled plugins are hidden); all when absent. */
+  visible?: (app: FastifyInstance, request: FastifyRequest) => Promise<(item: unknown) => boolean>;
+}
+
+async function visibleAssetTypes(app: FastifyInstance, request: FastifyRequest): Promise<(item: unknown) => boolean> {
+  const { enabled } = await app.plugins.state(request.db);
+  return (item) => {
+    const plugin = (item as { plugin: string | null }).plugin;
+    return plugin === null || enabled.has(plugin);
+  };
 }
 
 const RESOURCES: ReferenceResource[] = [
   { path: '/manufacturers', noun: 'manufacturer', service: manufacturers as unknown as ReferenceResource['service'], item: manufacturerSchema, body: manufacturerBody, required: ['name'] },
   { path: '/models', noun: 'model', service: assetModels as unknown as ReferenceResource['service'], item: modelSchema, body: modelBody, required: ['manufacturerId', 'name'] },
   { path: '/status-labels', noun: 'status label', service: statusLabels as unknown as ReferenceResource['service'], item: statusLabelSchema, body: statusLabelBody, required: ['name', 'color', 'kind'] },
-  { path: '/asset-types', noun: 'asset type', service: assetTypes as unknown as ReferenceResource['service'], item: assetTypeSchema, body: assetTypeBody, required: ['key', 'label'] },
+  { path: '/asset-types', noun: 'asset type', service: assetTypes as unknown as ReferenceResource['service'], item: assetTypeSchema, body: assetTypeBody, required: ['key', 'label'], visible: visibleAssetTypes },
 ];
 
 export default async function referenceRoutes(app: FastifyInstance): Promise<void> {
@@ -36,12 +47,21 @@ export default async function referenceRoutes(app: FastifyInstance): Promise<voi
     app.get<{ Querystring: PageQuery }>(
       resource.path,
       { onRequest: requireRole('viewer'), schema: { summary: `List ${resource.noun}s.`, tags, querystring: listQuerySchema(), response: { 200: pageSchema(resource.item), ...errorResponses } } },
-      async (request) => pageOf(request, request.query, await resource.service.list(request.db)),
+      async (request) => {
+        const items = await resource.service.list(request.db);
+        const visible = await resource.visible?.(app, request);
+        return pageOf(request, request.query, visible ? items.filter(visible) : items);
+      },
     );
     app.get<{ Params: { id: number } }>(
       one,
       { onRequest: requireRole('viewer'), schema: { summary: `One ${resource.noun}.`, tags, params: idParams, response: { 200: resource.item, ...errorResponses } } },
-      async (request) => resource.service.get(request.db, request.params.id),
+      async (request) => {
+        const item = await resource.service.get(request.db, request.params.id);
+        const visible = await resource.visible?.(app, request);
+        if (visible && !visible(item)) throw new NotFoundError(`There is no ${resource.noun} with id ${request.params.id}`);
+        return item;
+      },
     );
     app.post<{ Body: Record<string, unknown> }>(
       resource.path,
