@@ -362,7 +362,16 @@ describeEachEngine('notifications plugin: API', (engine) => {
     expect(Object.keys(doc.paths).filter((p) => p.startsWith(base)).sort()).toEqual([`${base}/active`, `${base}/notices`, `${base}/notices/{id}`, `${base}/notices/{id}/dismiss`]);
   });
 
-  it.todo('lets a viewer dismiss a notice (blocked: the plugin host requires editor for every POST under /api/plugins)');
+  it('lets a viewer dismiss a notice for themselves, but not write notices', async () => {
+    const notice = (await post('/notices', { title: 'Forklift training', severity: 'info', targetKind: 'site', dismissable: true })).json() as { id: number };
+
+    const dismissed = await post(`/notices/${notice.id}/dismiss`, undefined, as.viewer);
+    const anonymous = await app.inject({ method: 'POST', url: `${base}/notices/${notice.id}/dismiss` });
+
+    expect(dismissed.statusCode, dismissed.body).toBe(200);
+    expectError(anonymous, 401);
+    expectError(await app.inject({ method: 'PATCH', url: `${base}/notices/${notice.id}`, headers: as.viewer, payload: { title: 'x' } }), 403);
+  });
 
   it('answers 404 on every route while the plugin is disabled', async () => {
     const session = await pluginSession(api.db);

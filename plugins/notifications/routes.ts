@@ -156,6 +156,8 @@ export async function routes(app: FastifyInstance, host: PluginRouteHost): Promi
   app.post<{ Params: { id: number } }>(
     '/notices/:id/dismiss',
     {
+      // Anyone who can read a notice may hide it for themselves.
+      config: { role: 'viewer' },
       schema: {
         summary: 'Hide a dismissable notice for the caller (409 if it is not dismissable).',
         tags,

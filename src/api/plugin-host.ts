@@ -9,6 +9,7 @@ import { ConflictError, ForbiddenError, NotFoundError, UserError, ValidationErro
 import type { AvailablePlugin } from '../core/plugins/catalog.js';
 import type { PluginManifest } from '../core/plugins/manifest.js';
 import { PLUGIN_ROUTE_PREFIX } from '../core/plugins/service.js';
+import type { RoleName } from '../core/auth/types.js';
 import { actorOf, requireRole } from './auth/guards.js';
 import { SAFE_METHODS } from './auth/plugin.js';
 import { errorResponses, HttpError } from './errors.js';
@@ -56,8 +57,21 @@ export function pluginRouteHost(plugin: AvailablePlugin): PluginRouteHost {
   };
 }
 
-const readerGuard = requireRole('viewer');
-const writerGuard = requireRole('editor');
+const guards = { viewer: requireRole('viewer'), editor: requireRole('editor'), admin: requireRole('admin') } as const;
+
+/**
+ * The least role a plugin route needs: viewer to read, editor to write, unless the route says
+ * otherwise in its config (`config: { role: 'viewer' }` lets any logged-in user POST, e.g. to
+ * dismiss a notice for themselves; read-only API tokens still cannot write).
+ */
+export interface PluginRouteConfig {
+  role?: RoleName;
+}
+
+function leastRole(request: FastifyRequest): RoleName {
+  const declared = (request.routeOptions.config as PluginRouteConfig | undefined)?.role;
+  return declared ?? (SAFE_METHODS.has(request.method) ? 'viewer' : 'editor');
+}
 
 /** Mounts the routes of every usable plugin that has some; a failing plugin is logged and left out. */
 export async function mountPluginRoutes(app: FastifyInstance): Promise<void> {
@@ -72,8 +86,8 @@ export async function mountPluginRoutes(app: FastifyInstance): Promise<void> {
           // Exactly what an unknown route answers: a disabled plugin's routes are not there.
           if (!state.enabled.has(name)) throw new HttpError(404, 'NOT_FOUND', `There is no ${request.method} ${(request.url.split('?')[0] ?? '/').slice(0, 200)}`);
         });
-        // No anonymous plugin routes: at least viewer to read and editor to write; a route adds stricter guards itself.
-        scope.addHook('onRequest', async (request, reply) => (SAFE_METHODS.has(request.method) ? readerGuard(request, reply) : writerGuard(request, reply)));
+        // No anonymous plugin routes: at least viewer to read and editor to write (or the route's declared role).
+        scope.addHook('onRequest', async (request, reply) => guards[leastRole(request)](request, reply));
         try {
           await routes(scope, pluginRouteHost(plugin));
         } catch (error) {
