@@ -68,6 +68,10 @@ export interface PluginRouteConfig {
   role?: RoleName;
 }
 
+declare module 'fastify' {
+  interface FastifyContextConfig extends PluginRouteConfig {}
+}
+
 function leastRole(request: FastifyRequest): RoleName {
   const declared = (request.routeOptions.config as PluginRouteConfig | undefined)?.role;
   return declared ?? (SAFE_METHODS.has(request.method) ? 'viewer' : 'editor');
