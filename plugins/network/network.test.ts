@@ -337,7 +337,7 @@ describeEachEngine('network plugin: install, demo seed and migrations', (engine)
     expect(Object.keys(await db('network_port_links').columnInfo()).sort()).toEqual(['asset_id', 'created_at', 'id', 'port_a_id', 'port_b_id', 'updated_at']);
     expect(await db('asset_types').where({ key: 'network-device' }).first('label', 'plugin')).toEqual({ label: 'Network device', plugin: 'network' });
     await seedSite(db, { demo: false, actor });
-    expect((await pluginHoldings(db, 'network')).total).toBe(0);
+    expect((await pluginHoldings(db, 'network', await bundledCatalog())).total).toBe(0);
   });
 
   it('refuses a link row with both ends or none at the database too', async () => {

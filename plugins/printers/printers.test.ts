@@ -291,9 +291,9 @@ describeEachEngine('printers plugin: install, demo seed and migrations', (engine
     expect(Object.keys(await db('printers_page_counts').columnInfo()).sort()).toEqual(['asset_id', 'colour_pages', 'created_at', 'id', 'meter_reset', 'recorded_at', 'total_pages', 'updated_at']);
     expect(Object.keys(await db('printers_consumables').columnInfo()).sort()).toEqual(['asset_id', 'colour', 'id', 'kind', 'level_percent', 'part_number', 'updated_at']);
     expect(await db('asset_types').where({ key: 'printer' }).first('label', 'plugin')).toEqual({ label: 'Printer', plugin: 'printers' });
-    expect((await pluginHoldings(db, 'printers')).total).toBe(0);
+    expect((await pluginHoldings(db, 'printers', await bundledCatalog())).total).toBe(0);
     await seedSite(db, { demo: false, actor });
-    expect((await pluginHoldings(db, 'printers')).total).toBe(0);
+    expect((await pluginHoldings(db, 'printers', await bundledCatalog())).total).toBe(0);
   });
 
   it('adds exactly the two demo printers with readings and consumables, one low; a second run changes nothing', async () => {

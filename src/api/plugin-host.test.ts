@@ -25,14 +25,15 @@ describeEachEngine('plugin routes in the API', (engine) => {
     api = await createApiSite(engine);
     const good = await loadPluginCatalog({ coreVersion: '0.1.0', bundledDir: join(fixtures, 'good'), packageDirs: [] });
     const bad = await loadPluginCatalog({ coreVersion: '0.1.0', bundledDir: join(fixtures, 'bad'), packageDirs: [] });
+    const badRoutes = await loadPluginCatalog({ coreVersion: '0.1.0', bundledDir: join(fixtures, 'bad-routes'), packageDirs: [] });
     // The good plugins, next to ones that cannot be used: the server must start all the same.
-    catalog = { ...good, plugins: [...good.plugins, ...bad.plugins], invalid: bad.invalid };
+    catalog = { ...good, plugins: [...good.plugins, ...bad.plugins, ...badRoutes.plugins], invalid: bad.invalid };
     await seedSite(api.db, { demo: false, actor: cliActor('test'), catalog });
     await installPlugins(session(), { names: ['beta'] });
     const logs = new Writable({
       write(chunk, _encoding, done) {
         const line = JSON.parse(String(chunk)) as { level: number; msg: string };
-        if (line.level === 40) warnings.push(line.msg);
+        if (line.level >= 40) warnings.push(line.msg);
         done();
       },
     });
@@ -55,12 +56,13 @@ describeEachEngine('plugin routes in the API', (engine) => {
     app.plugins.invalidate();
   };
 
-  it('starts with unusable plugins left out and each named in a warning', () => {
+  it('starts with unusable plugins, and plugins whose routes do not compile, left out and each named in the log', () => {
     expect(warnings).toEqual(
       expect.arrayContaining([
         'Plugin "missing-version" has an invalid manifest: version is missing',
         'plugin future-core is left out: core: needs shopdb ^9.0.0, this is 0.1.0',
         'plugin unknown-dep is left out: dependsOn: "nowhere" is not an available plugin',
+        expect.stringMatching(/^plugin broken-schema: its routes cannot be mounted \(.*exampel.*\); they are left out$/),
       ]),
     );
   });

@@ -14,6 +14,7 @@ import { actorOf, requireRole } from './auth/guards.js';
 import { SAFE_METHODS } from './auth/plugin.js';
 import { errorResponses, HttpError } from './errors.js';
 import { listQuerySchema, page, pageOf, pageSchema } from './pagination.js';
+import { createValidatorCompiler } from './plugins/validation.js';
 
 /** What a plugin's `routes` receives besides the Fastify scope. */
 export interface PluginRouteHost {
@@ -77,12 +78,37 @@ function leastRole(request: FastifyRequest): RoleName {
   return declared ?? (SAFE_METHODS.has(request.method) ? 'viewer' : 'editor');
 }
 
+/**
+ * Registers a plugin's routes in a throwaway Fastify instance and compiles their schemas there:
+ * a bad schema or a throwing `routes` is found before anything of the plugin reaches the real
+ * app, where it would stop the whole server from starting (schemas compile at `ready`).
+ */
+async function routesProblem(plugin: AvailablePlugin, routes: PluginRoutes): Promise<Error | undefined> {
+  const { default: Fastify } = await import('fastify');
+  const probe = Fastify({ logger: false });
+  probe.setValidatorCompiler(createValidatorCompiler());
+  try {
+    await probe.register(async (scope) => routes(scope, pluginRouteHost(plugin)), { prefix: `${PLUGIN_ROUTE_PREFIX}/${plugin.manifest.name}` });
+    await probe.ready();
+    return undefined;
+  } catch (error) {
+    return error as Error;
+  } finally {
+    await probe.close();
+  }
+}
+
 /** Mounts the routes of every usable plugin that has some; a failing plugin is logged and left out. */
 export async function mountPluginRoutes(app: FastifyInstance): Promise<void> {
   for (const plugin of app.plugins.ordered) {
     const routes = plugin.manifest.routes as PluginRoutes | undefined;
     if (!routes) continue;
     const { name } = plugin.manifest;
+    const problem = await routesProblem(plugin, routes);
+    if (problem) {
+      app.log.error({ plugin: name, err: problem }, `plugin ${name}: its routes cannot be mounted (${problem.message}); they are left out`);
+      continue;
+    }
     await app.register(
       async (scope) => {
         scope.addHook('onRequest', async (request: FastifyRequest) => {
@@ -92,11 +118,7 @@ export async function mountPluginRoutes(app: FastifyInstance): Promise<void> {
         });
         // No anonymous plugin routes: at least viewer to read and editor to write (or the route's declared role).
         scope.addHook('onRequest', async (request, reply) => guards[leastRole(request)](request, reply));
-        try {
-          await routes(scope, pluginRouteHost(plugin));
-        } catch (error) {
-          app.log.error({ plugin: name, err: error }, `plugin ${name}: its routes could not be registered; they are left out`);
-        }
+        await routes(scope, pluginRouteHost(plugin));
       },
       { prefix: `${PLUGIN_ROUTE_PREFIX}/${name}` },
     );

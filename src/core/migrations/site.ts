@@ -16,7 +16,8 @@ import {
 import { DirectoryMigrationSource, MigrationSourceRegistry, siteMigrationSources, type MigrationSourceSpec } from './sources.js';
 import type { Knex } from 'knex';
 import { catalogOptionsFromConfig, loadPluginCatalog, type PluginCatalog } from '../plugins/catalog.js';
-import { installedPluginSources } from '../plugins/service.js';
+import { installedPluginSources, migrateInstalledPlugins } from '../plugins/service.js';
+import { listInstalled } from '../plugins/state.js';
 
 export interface SiteMigrationOptions {
   config: LoadedConfig;
@@ -51,9 +52,12 @@ export async function migrateSite(options: SiteMigrationOptions & { waitSeconds?
   const results = await withDatabase(target, { create: true, logger: options.logger }, async (db) => {
     const run = (sources: readonly MigrationSourceSpec[]) => migrateLatest(db, sources, { waitSeconds: options.waitSeconds, onSource: options.onSource });
     if (options.sources) return run(options.sources.list());
-    // The core first: which plugins are installed is itself in the core schema.
+    // The core first: which plugins are installed is itself in the core schema. The catalog is
+    // loaded only when some plugin is installed (it imports every plugin's code).
     const core = await run(siteMigrationSources().list());
-    return [...core, ...(await run(await pluginSources(db, options)))];
+    if ((await listInstalled(db)).length === 0) return core;
+    const catalog = options.catalog ?? (await loadPluginCatalog(catalogOptionsFromConfig(options.config)));
+    return [...core, ...(await migrateInstalledPlugins(db, catalog, { waitSeconds: options.waitSeconds, onSource: options.onSource }))];
   });
   return { database: describeTarget(target), sources: results, appliedCount: results.reduce((n, r) => n + r.applied.length, 0) };
 }

@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import semver from 'semver';
+import { satisfies } from './versions.js';
 import type { LoadedConfig } from '../config/index.js';
 import { NotFoundError, UserError } from '../errors.js';
 import { pluginMigrationTable, type MigrationSourceSpec } from '../migrations/sources.js';
@@ -223,7 +223,7 @@ export async function loadPluginCatalog(options: CatalogOptions): Promise<Plugin
       continue;
     }
     const pluginProblems: string[] = [];
-    if (!semver.satisfies(options.coreVersion, manifest.core, { includePrerelease: true })) {
+    if (!satisfies(options.coreVersion, manifest.core, { includePrerelease: true })) {
       pluginProblems.push(`core: needs shopdb ${manifest.core}, this is ${options.coreVersion}`);
     }
     const migrationsDir = manifest.migrations ? resolve(dirname(origin.entry), manifest.migrations) : null;

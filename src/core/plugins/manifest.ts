@@ -3,15 +3,25 @@
 // the field, so whoever wrote the plugin knows what to change.
 
 import type { Knex } from 'knex';
-import semver from 'semver';
+import { validRange, validVersion } from './versions.js';
 import type { Actor } from '../audit/log.js';
 import { UserError, type ShopdbErrorOptions } from '../errors.js';
 import { validateFieldDefinitions, type CustomFieldDefinition } from '../inventory/custom-fields.js';
 import type { AssetEventHooks, AssetWriteOptions } from '../inventory/assets.js';
 
-/** Lower-case words joined by hyphens, 2–32 characters; tables use it with `_` for `-`. */
+/** Lower-case words joined by hyphens; tables use it with `_` for `-`. */
 export const PLUGIN_NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+const PLUGIN_NAME_MIN = 2;
 const PLUGIN_NAME_MAX = 32;
+
+/** A usable plugin name: the pattern, 2–32 characters, and not `shopdb…` (the core's own tables). */
+export function pluginNameProblem(name: string): string | undefined {
+  if (!PLUGIN_NAME.test(name) || name.length < PLUGIN_NAME_MIN || name.length > PLUGIN_NAME_MAX) {
+    return `"${name}" must be lower-case words joined by hyphens, ${PLUGIN_NAME_MIN} to ${PLUGIN_NAME_MAX} characters`;
+  }
+  if (name.startsWith('shopdb')) return `"${name}" may not start with "shopdb" (the prefix of shopdb's own tables)`;
+  return undefined;
+}
 
 /** An asset type a plugin contributes: its custom fields and, optionally, its 1:1 detail table. */
 export interface PluginAssetType {
@@ -24,7 +34,10 @@ export interface PluginAssetType {
 
 /** What every lifecycle hook and the seed receive. */
 export interface PluginContext {
-  /** A transaction: what the hook writes commits or rolls back with the step that called it. */
+  /**
+   * A transaction: what the hook writes commits or rolls back with the step that called it.
+   * The uninstall hook alone gets the pool.
+   */
   db: Knex | Knex.Transaction;
   plugin: { name: string; version: string };
   actor: Actor;
@@ -45,7 +58,10 @@ export interface PluginSeedContext extends PluginContext {
 export interface PluginLifecycleHooks {
   /** After the plugin's migrations, asset types and seed, before it is marked installed. */
   install?: (ctx: PluginContext) => Promise<void> | void;
-  /** Before `uninstall --purge` rolls back the plugin's migrations. */
+  /**
+   * At `shopdb plugin uninstall` (with or without --purge), before the plugin's migrations are
+   * rolled back. It gets the pool, not a transaction: the rollback that follows is DDL.
+   */
   uninstall?: (ctx: PluginContext) => Promise<void> | void;
   enable?: (ctx: PluginContext) => Promise<void> | void;
   disable?: (ctx: PluginContext) => Promise<void> | void;
@@ -122,12 +138,12 @@ export function manifestProblems(raw: unknown): ManifestProblem[] {
   const { name, version, description, core, dependsOn, migrations, seed, assetTypes, routes, hooks } = raw;
 
   if (typeof name !== 'string' || name === '') problem('name', 'is missing');
-  else if (!PLUGIN_NAME.test(name) || name.length > PLUGIN_NAME_MAX) problem('name', `"${name}" must be lower-case words joined by hyphens, at most ${PLUGIN_NAME_MAX} characters`);
+  else if (pluginNameProblem(name)) problem('name', pluginNameProblem(name)!);
   if (typeof version !== 'string' || version === '') problem('version', 'is missing');
-  else if (!semver.valid(version)) problem('version', `"${version}" is not a semver version (like 1.2.0)`);
+  else if (!validVersion(version)) problem('version', `"${version}" is not a semver version (like 1.2.0)`);
   if (typeof description !== 'string' || description.trim() === '') problem('description', 'is missing');
   if (typeof core !== 'string' || core === '') problem('core', 'is missing (the range of shopdb versions it works with, like "^0.1.0")');
-  else if (!semver.validRange(core)) problem('core', `"${core}" is not a semver range`);
+  else if (!validRange(core)) problem('core', `"${core}" is not a semver range`);
 
   if (dependsOn !== undefined) {
     if (!Array.isArray(dependsOn) || dependsOn.some((d) => typeof d !== 'string' || !PLUGIN_NAME.test(d))) problem('dependsOn', 'must be a list of plugin names');

@@ -106,7 +106,7 @@ describeEachEngine('plugins on a site', (engine) => {
     expect(await tables()).toEqual(['alpha_notes', 'alpha_widgets', 'beta_things', 'shopdb_plugin_alpha_migrations', 'shopdb_plugin_alpha_migrations_lock', 'shopdb_plugin_beta_migrations', 'shopdb_plugin_beta_migrations_lock']);
     expect(await db('asset_types').where({ key: 'widget' }).first('plugin')).toEqual({ plugin: 'alpha' });
     // A fresh install holds nothing, so it could be uninstalled without --purge.
-    expect((await pluginHoldings(db, 'alpha')).total).toBe(0);
+    expect((await pluginHoldings(db, 'alpha', good)).total).toBe(0);
   });
 
   it('is idempotent: installing again changes nothing', async () => {
@@ -261,6 +261,42 @@ describeEachEngine('plugins on a site', (engine) => {
     expect((downgrade as UserError).message).toBe('Plugin "alpha" 1.1.0 is installed, but this shopdb has the older 0.9.0');
   });
 
+  it('rolls back only the new migrations of an upgrade that strays out of its prefix, keeping the data', async () => {
+    await installPlugins(session, { names: ['alpha'] });
+    await db('alpha_notes').insert({ text: 'measured twice' });
+    const straying: PluginCatalog = {
+      ...good,
+      plugins: good.plugins.map((p) => (p.manifest.name === 'alpha' ? { ...p, manifest: { ...p.manifest, version: '1.1.0' }, migrationsDir: join(fixtures, 'alpha-v2-bad', 'migrations') } : p)),
+    };
+
+    const upgrade = await upgradePlugins({ ...session, catalog: straying }).catch((e: unknown) => e);
+    const migrate = await migrateSite({ config: site.config(), catalog: straying }).catch((e: unknown) => e);
+
+    for (const refused of [upgrade, migrate]) {
+      expect((refused as UserError).message).toBe('Plugin "alpha" created tables that are not its own (its prefix is "alpha_"): stray_things');
+    }
+    expect(await db('alpha_notes').pluck('text')).toEqual(['measured twice']);
+    expect((await listTables(db)).filter((t) => t === 'stray_things' || t === 'alpha_extras')).toEqual([]);
+    expect(await db('shopdb_plugin_alpha_migrations').pluck('name')).toEqual(['20261127A-create-alpha-tables']);
+    expect((await listInstalled(db))[0]).toMatchObject({ name: 'alpha', version: '1.0.0' });
+  });
+
+  it('gives a table to the plugin with the longest matching prefix (net_scan_… is net-scan\'s, not net\'s)', async () => {
+    const prefixed = await catalogOf('../plugins-prefix');
+    const both = { db, catalog: prefixed, actor };
+    await installPlugins(both, { names: ['net', 'net-scan'] });
+    await db('net_scan_hosts').insert({ address: '10.7.12.12' });
+
+    const net = await pluginHoldings(db, 'net', prefixed);
+    const removed = await uninstallPlugin(both, 'net');
+
+    expect(net.tables).toEqual([{ table: 'net_links', rows: 0 }]);
+    expect(removed).toMatchObject({ name: 'net', purged: false });
+    expect(await db('net_scan_hosts').pluck('address')).toEqual(['10.7.12.12']);
+    await uninstallPlugin(both, 'net-scan', { purge: true });
+    expect((await listTables(db)).filter((t) => t.startsWith('net_'))).toEqual([]);
+  });
+
   describe('unsafe plugins change nothing', () => {
     let unsafe: PluginCatalog;
     beforeAll(async () => {
@@ -270,7 +306,7 @@ describeEachEngine('plugins on a site', (engine) => {
     it('rolls back a plugin that creates a table without its prefix', async () => {
       const refused = await installPlugins({ db, catalog: unsafe, actor }, { names: ['wrong-prefix'] }).catch((e: unknown) => e);
 
-      expect((refused as UserError).message).toBe('Plugin "wrong-prefix" created tables without its prefix "wrong_prefix_": stray_widgets');
+      expect((refused as UserError).message).toBe('Plugin "wrong-prefix" created tables that are not its own (its prefix is "wrong_prefix_"): stray_widgets');
       expect((await listTables(db)).filter((t) => /stray_widgets|^wrong_prefix_/.test(t))).toEqual([]);
       expect(await listInstalled(db)).toEqual([]);
     });

@@ -4,9 +4,9 @@
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import semver from 'semver';
+import { parseVersion } from './versions.js';
 import { ConflictError, UsageError } from '../errors.js';
-import { PLUGIN_NAME, tablePrefixOf } from './manifest.js';
+import { pluginNameProblem, tablePrefixOf } from './manifest.js';
 
 export const LOCAL_PLUGINS_DIR = 'local-plugins';
 
@@ -34,12 +34,11 @@ function templateFiles(dir: string, base = dir): string[] {
 
 export function scaffoldPlugin(options: ScaffoldOptions): ScaffoldResult {
   const { name } = options;
-  if (!PLUGIN_NAME.test(name) || name.length > 32) {
-    throw new UsageError(`"${name}" is not a usable plugin name`, { suggestion: 'Use lower-case words joined by hyphens, at most 32 characters, e.g. tool-crib.' });
-  }
+  const problem = pluginNameProblem(name);
+  if (problem) throw new UsageError(`${problem}; it is not a usable plugin name`, { suggestion: 'Use lower-case words joined by hyphens, e.g. tool-crib.' });
   const directory = join(options.parentDir, `shopdb-plugin-${name}`);
   if (existsSync(directory)) throw new ConflictError(`${directory} already exists`, { suggestion: 'Choose another name, or remove that folder first.' });
-  const core = semver.parse(options.coreVersion);
+  const core = parseVersion(options.coreVersion);
   const values: Record<string, string> = {
     name,
     prefix: tablePrefixOf(name),

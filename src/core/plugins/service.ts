@@ -3,13 +3,13 @@
 // it needs), upgrade, and uninstall — which with `purge` removes every trace of the plugin.
 
 import type { Knex } from 'knex';
-import semver from 'semver';
+import { eq, gt, lt } from './versions.js';
 import type { Actor } from '../audit/log.js';
 import { encodeRow } from '../db/values.js';
 import { listTables } from '../db/schema.js';
 import { ConflictError, UserError } from '../errors.js';
-import { FAILURES_TABLE, migrateLatest, migrateRollback, migrationStatus, type SourceStatus } from '../migrations/service.js';
-import type { MigrationSourceSpec } from '../migrations/sources.js';
+import { FAILURES_TABLE, migrateLatest, migrateRollback, migrationStatus, type MigrateOptions, type SourceMigrationResult, type SourceStatus } from '../migrations/service.js';
+import { MIGRATION_HISTORY_TABLE, type MigrationSourceSpec } from '../migrations/sources.js';
 import type { AssetWriteOptions } from '../inventory/assets.js';
 import { PluginRuntime } from './runtime.js';
 import { dependentsOf, findPlugin, pluginMigrationSource, usablePlugin, withDependencies, type AvailablePlugin, type PluginCatalog } from './catalog.js';
@@ -48,13 +48,13 @@ function hookContext(session: PluginSession, db: Knex | Knex.Transaction, plugin
 }
 
 /** Runs plugin code; a failure names the plugin and the step, and keeps the original as cause. */
-async function runPluginStep(plugin: AvailablePlugin, step: string, work: () => Promise<void> | void): Promise<void> {
+async function runPluginStep(plugin: AvailablePlugin, step: string, work: () => Promise<void> | void, outcome = 'Nothing of this step was kept.'): Promise<void> {
   try {
     await work();
   } catch (error) {
     if (error instanceof UserError) throw error;
     throw new UserError(`The ${step} of plugin "${plugin.manifest.name}" failed: ${(error as Error).message}`, {
-      suggestion: 'Nothing of this step was kept. Fix what the message names (or report it to the plugin author) and run the command again.',
+      suggestion: `${outcome} Fix what the message names (or report it to the plugin author) and run the command again.`,
       cause: error,
     });
   }
@@ -62,7 +62,9 @@ async function runPluginStep(plugin: AvailablePlugin, step: string, work: () => 
 
 async function runHook(session: PluginSession, db: Knex | Knex.Transaction, plugin: AvailablePlugin, hook: keyof PluginLifecycleHooks): Promise<void> {
   const fn = plugin.manifest.hooks?.[hook];
-  if (fn) await runPluginStep(plugin, `${hook} hook`, () => fn(hookContext(session, db, plugin)));
+  // The uninstall hook runs on the pool (DDL follows), so what it wrote stays; the plugin does too.
+  const outcome = hook === 'uninstall' ? 'The plugin is still installed and its tables are untouched.' : undefined;
+  if (fn) await runPluginStep(plugin, `${hook} hook`, () => fn(hookContext(session, db, plugin)), outcome);
 }
 
 async function runSeed(session: PluginSession, db: Knex | Knex.Transaction, plugin: AvailablePlugin, demo: boolean, assetOptions: AssetWriteOptions = {}): Promise<void> {
@@ -76,7 +78,7 @@ export async function listPlugins(session: PluginSession): Promise<PluginListing
     const { manifest } = plugin;
     const state = installed.get(manifest.name);
     let status: PluginStatus = state ? (state.enabled ? 'enabled' : 'disabled') : 'available';
-    if (state && semver.gt(manifest.version, state.version)) status = 'upgradable';
+    if (state && gt(manifest.version, state.version)) status = 'upgradable';
     if (plugin.problems.length > 0) status = 'unusable';
     return {
       name: manifest.name,
@@ -128,14 +130,36 @@ export interface PluginHoldings {
   total: number;
 }
 
-export async function pluginTables(db: Knex | Knex.Transaction, name: string): Promise<string[]> {
-  const prefix = tablePrefixOf(name);
-  return (await listTables(db)).filter((table) => table.startsWith(prefix));
+/**
+ * The plugin a table belongs to: the one with the longest matching prefix, so `net_scan_hosts`
+ * is plugin net-scan's even when a plugin `net` exists. `names` are every plugin known here.
+ */
+export function tableOwner(table: string, names: Iterable<string>): string | undefined {
+  let owner: string | undefined;
+  for (const name of names) {
+    const prefix = tablePrefixOf(name);
+    if (table.startsWith(prefix) && (owner === undefined || prefix.length > tablePrefixOf(owner).length)) owner = name;
+  }
+  return owner;
 }
 
-export async function pluginHoldings(db: Knex, name: string): Promise<PluginHoldings> {
+/** Every plugin name this site knows of: available here, or installed. */
+async function knownPluginNames(db: Knex | Knex.Transaction, catalog: PluginCatalog): Promise<Set<string>> {
+  const names = new Set([...catalog.plugins.map((p) => p.manifest.name), ...catalog.invalid.map((p) => p.name)]);
+  for (const state of await listInstalled(db)) names.add(state.name);
+  return names;
+}
+
+/** The tables of plugin `name` (by prefix, the longest prefix winning), its migration history left out. */
+export async function pluginTables(db: Knex | Knex.Transaction, name: string, catalog: PluginCatalog): Promise<string[]> {
+  const names = await knownPluginNames(db, catalog);
+  names.add(name);
+  return (await listTables(db)).filter((table) => !MIGRATION_HISTORY_TABLE.test(table.replace(/_lock$/, '')) && tableOwner(table, names) === name);
+}
+
+export async function pluginHoldings(db: Knex, name: string, catalog: PluginCatalog): Promise<PluginHoldings> {
   const tables: PluginHoldings['tables'] = [];
-  for (const table of await pluginTables(db, name)) {
+  for (const table of await pluginTables(db, name, catalog)) {
     const [{ rows }] = (await db(table).count({ rows: '*' })) as Array<{ rows: number | string }>;
     tables.push({ table, rows: Number(rows) });
   }
@@ -168,7 +192,7 @@ export async function pluginInfo(session: PluginSession, name: string): Promise<
     assetTypes: (plugin?.manifest.assetTypes ?? []).map((t) => ({ key: t.key, label: t.label, detailTable: t.detailTable ?? null })),
     routePrefix: plugin?.manifest.routes ? `${PLUGIN_ROUTE_PREFIX}/${name}` : null,
     migrations,
-    holdings: state ? await pluginHoldings(session.db, name) : null,
+    holdings: state ? await pluginHoldings(session.db, name, session.catalog) : null,
     dependents: dependentsOf(session.catalog, name),
     installedAt: state?.installedAt ?? null,
   };
@@ -190,20 +214,44 @@ async function syncAssetTypes(trx: Knex.Transaction, plugin: AvailablePlugin): P
   }
 }
 
-async function migratePlugin(session: PluginSession, plugin: AvailablePlugin): Promise<string[]> {
+/**
+ * Applies a plugin's pending migrations, then checks that every table they created is the
+ * plugin's own (its prefix, not a longer prefix of another plugin). If not, exactly what this
+ * run applied is rolled back — never earlier migrations, which may hold the site's data.
+ */
+export async function migratePlugin(db: Knex, catalog: PluginCatalog, plugin: AvailablePlugin, options: MigrateOptions = {}): Promise<SourceMigrationResult | null> {
   const source = pluginMigrationSource(plugin);
-  if (!source) return [];
-  const before = new Set(await listTables(session.db));
-  const [result] = await migrateLatest(session.db, [source]);
-  const prefix = tablePrefixOf(plugin.manifest.name);
-  const foreign = (await listTables(session.db)).filter((table) => !before.has(table) && !table.startsWith(prefix) && !table.startsWith(source.tableName));
+  if (!source) return null;
+  const { name } = plugin.manifest;
+  const before = new Set(await listTables(db));
+  const [result] = await migrateLatest(db, [source], options);
+  const names = await knownPluginNames(db, catalog);
+  names.add(name);
+  const foreign = (await listTables(db)).filter((table) => !before.has(table) && !table.startsWith(source.tableName) && tableOwner(table, names) !== name);
   if (foreign.length > 0) {
-    await migrateRollback(session.db, source, { all: true });
-    throw new UserError(`Plugin "${plugin.manifest.name}" created tables without its prefix "${prefix}": ${foreign.join(', ')}`, {
-      suggestion: `Its migrations were rolled back. A plugin's tables must be named ${prefix}… (docs/PLUGIN-HOOKS.md).`,
+    if (result!.applied.length > 0) await migrateRollback(db, source, { step: result!.applied.length });
+    const prefix = tablePrefixOf(name);
+    throw new UserError(`Plugin "${name}" created tables that are not its own (its prefix is "${prefix}"): ${foreign.join(', ')}`, {
+      suggestion: `The migrations of this run were rolled back (${result!.applied.join(', ')}). A plugin's tables must be named ${prefix}…, and not with another plugin's prefix (docs/PLUGIN-HOOKS.md).`,
     });
   }
-  return result?.applied ?? [];
+  return result!;
+}
+
+async function migrateForInstall(session: PluginSession, plugin: AvailablePlugin): Promise<string[]> {
+  return (await migratePlugin(session.db, session.catalog, plugin))?.applied ?? [];
+}
+
+/** `shopdb migrate`'s part for plugins: every installed plugin's pending migrations, in dependency order, each checked. */
+export async function migrateInstalledPlugins(db: Knex, catalog: PluginCatalog, options: MigrateOptions = {}): Promise<SourceMigrationResult[]> {
+  if (!(await db.schema.hasTable('installed_plugins'))) return [];
+  const { plugins } = await installedPlugins(db, catalog);
+  const results: SourceMigrationResult[] = [];
+  for (const { plugin } of plugins) {
+    const result = await migratePlugin(db, catalog, plugin, options);
+    if (result) results.push(result);
+  }
+  return results;
 }
 
 export interface InstallResult {
@@ -235,17 +283,17 @@ export async function installPlugins(session: PluginSession, request: { names: s
 async function installOne(session: PluginSession, plugin: AvailablePlugin): Promise<InstallResult> {
   const { name, version } = plugin.manifest;
   const state = await findInstalled(session.db, name);
-  if (state && semver.lt(version, state.version)) {
+  if (state && lt(version, state.version)) {
     throw new UserError(`Plugin "${name}" ${state.version} is installed, but this shopdb has the older ${version}`, {
       suggestion: 'Downgrading a plugin is not supported: install the newer plugin package again, or restore a backup taken before it was upgraded.',
     });
   }
   if (state?.enabled && state.version === version) {
-    const migrations = await migratePlugin(session, plugin);
+    const migrations = await migrateForInstall(session, plugin);
     return { name, version, action: 'unchanged', migrations };
   }
   session.log?.(`${state ? 'Updating' : 'Installing'} plugin ${name} ${version}`);
-  const migrations = await migratePlugin(session, plugin);
+  const migrations = await migrateForInstall(session, plugin);
   try {
     await session.db.transaction(async (trx) => {
       await syncAssetTypes(trx, plugin);
@@ -367,7 +415,7 @@ export async function uninstallPlugin(session: PluginSession, name: string, opti
       suggestion: `Uninstall ${dependents.join(', ')} first.`,
     });
   }
-  const holdings = await pluginHoldings(session.db, name);
+  const holdings = await pluginHoldings(session.db, name, session.catalog);
   if (holdings.total > 0 && !options.purge) {
     const what = [...holdings.tables.filter((t) => t.rows > 0).map((t) => `${t.table}: ${t.rows}`), ...(holdings.assets > 0 ? [`assets of its types: ${holdings.assets}`] : [])];
     throw new ConflictError(`Plugin "${name}" holds data on this site (${what.join(', ')})`, {
@@ -392,7 +440,7 @@ export async function uninstallPlugin(session: PluginSession, name: string, opti
     await session.db.schema.dropTableIfExists(`${source.tableName}_lock`);
     await session.db.schema.dropTableIfExists(source.tableName);
   }
-  const left = await pluginTables(session.db, name);
+  const left = await pluginTables(session.db, name, session.catalog);
   if (left.length > 0) {
     throw new UserError(`Plugin "${name}" was uninstalled, but its migrations left tables behind: ${left.join(', ')}`, {
       suggestion: 'Its down() migrations do not drop everything its up() created; report it to the plugin author and drop those tables by hand.',
@@ -410,13 +458,13 @@ export async function upgradePlugins(session: PluginSession, names?: string[]): 
   const results: InstallResult[] = [];
   for (const plugin of orderedSubset(session.catalog, targets)) {
     const state = installed.find((s) => s.name === plugin.manifest.name)!;
-    if (semver.lt(plugin.manifest.version, state.version)) {
+    if (lt(plugin.manifest.version, state.version)) {
       throw new UserError(`Plugin "${state.name}" ${state.version} is installed, but this shopdb has the older ${plugin.manifest.version}`, {
         suggestion: 'Downgrading a plugin is not supported: install the newer plugin package again, or restore a backup taken before it was upgraded.',
       });
     }
-    const migrations = await migratePlugin(session, plugin);
-    if (semver.eq(plugin.manifest.version, state.version)) {
+    const migrations = await migrateForInstall(session, plugin);
+    if (eq(plugin.manifest.version, state.version)) {
       results.push({ name: state.name, version: state.version, action: 'unchanged', migrations });
       continue;
     }
