@@ -78,4 +78,24 @@ describe('JSON output shapes', () => {
       error: shape(error.json),
     }).toMatchSnapshot();
   });
+
+  it('keeps the shapes of backup, backup list, backup verify, restore and update', async () => {
+    const env = ['--env-file', site.envFile, '--json'];
+    await runBin(['migrate', ...env]);
+    const dryRun = await runBin(['update', '--dry-run', ...env]);
+    const backup = await runBin(['backup', ...env]);
+    const list = await runBin(['backup', 'list', ...env]);
+    const verify = await runBin(['backup', 'verify', backup.json.file, '--deep', ...env]);
+    const restore = await runBin(['restore', backup.json.file, '--yes', ...env]);
+    const update = await runBin(['update', ...env]);
+    for (const result of [dryRun, backup, list, verify, restore, update]) expect(result.exitCode, result.stderr).toBe(0);
+    expect({
+      backup: shape(backup.json),
+      backupList: shape(list.json),
+      backupVerify: shape(verify.json),
+      restore: shape(restore.json),
+      updateDryRun: shape(dryRun.json),
+      update: shape(update.json),
+    }).toMatchSnapshot();
+  });
 });

@@ -280,6 +280,21 @@ export const configSchema = {
     group: 'backup',
     description: 'Optional second directory (an offsite mount) that every backup is copied to and verified in.',
   },
+  BACKUP_DUMP_VIA: {
+    type: 'enum',
+    group: 'backup',
+    choices: ['local', 'compose'],
+    default: 'local',
+    description:
+      "MySQL only: run the dump and restore tools on this machine (local: mysqldump or mariadb-dump, whichever matches the server) or inside the compose stack's database container (compose).",
+  },
+  BACKUP_COMPOSE_SERVICE: {
+    type: 'string',
+    group: 'backup',
+    default: 'db',
+    pattern: { regex: /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, hint: 'a compose service name' },
+    description: 'With BACKUP_DUMP_VIA=compose: the compose service of the database.',
+  },
 
   // ── ldap ────────────────────────────────────────────────────────────────────────────
   LDAP_ENABLED: {

@@ -1,0 +1,370 @@
+// `shopdb backup`: dump the site database into one archive (compressed in Node, checksummed,
+// written to a hidden temporary file, fsynced and linked to its final name), copy it offsite and
+// check the copy, then apply retention. Also the safety backups that restore and update take.
+
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
+import { mkdir, open, readdir, stat, unlink } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import type { LoadedConfig } from '../config/index.js';
+import { databaseTargetFromConfig, describeTarget, type DatabaseLogger } from '../db/connect.js';
+import { ExternalError, UserError } from '../errors.js';
+import { packageRoot } from '../paths.js';
+import type { TaskStep } from '../tasks.js';
+import { ArchiveWriter, sha256Of, TEMP_FILE, tempPathFor } from './archive.js';
+import { DumpRejectedError } from './dump-policy.js';
+import { backupDriverFor, type DriverContext, type DumpFacts } from './drivers.js';
+import { acquireBackupLock, pidAlive, type BackupLock } from './lock.js';
+import { MANIFEST_FORMAT, MANIFEST_VERSION, totalRows, type BackupKind, type BackupManifest } from './manifest.js';
+import { backupFileName, parseBackupFileName } from './names.js';
+import { runStepsQuietly, type StepRunner } from './steps.js';
+
+export interface BackupEnvironment {
+  config: LoadedConfig;
+  /** The PATH to find the client tools (and docker) on. */
+  path: string;
+  logger?: DatabaseLogger;
+  /** Non-fatal remarks (stderr in the CLI). */
+  warn?: (message: string) => void;
+  /** Renders the steps (listr2 in the CLI); quiet by default. */
+  runSteps?: StepRunner;
+  now?: () => Date;
+}
+
+export function driverContextOf(env: BackupEnvironment): DriverContext {
+  return { config: env.config, target: databaseTargetFromConfig(env.config), path: env.path, logger: env.logger, warn: env.warn ?? (() => {}) };
+}
+
+export function shopdbVersion(): string {
+  return (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+export interface WrittenBackup {
+  file: string;
+  size: number;
+  manifest: BackupManifest;
+}
+
+const GZIP_LEVEL = 6;
+
+/** Counts bytes and hashes them on the way through. */
+class Meter extends Transform {
+  bytes = 0;
+  private readonly hash = createHash('sha256');
+  constructor(private readonly hashing: boolean) {
+    super({ highWaterMark: 1 << 20 });
+  }
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.hashing) this.hash.update(chunk);
+    callback(null, chunk);
+  }
+  digest(): string {
+    return this.hash.digest('hex');
+  }
+}
+
+const WRITE_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EACCES', 'EPERM', 'EFBIG', 'SQLITE_FULL', 'SQLITE_IOERR']);
+
+export function writeFailure(error: unknown, directory: string): UserError | undefined {
+  const raw = (error as NodeJS.ErrnoException | undefined)?.code;
+  // SQLite's extended codes (SQLITE_IOERR_WRITE …) count as their primary code.
+  const code = raw?.startsWith('SQLITE_') ? raw.split('_').slice(0, 2).join('_') : raw;
+  if (!code || !WRITE_ERRORS.has(code)) return undefined;
+  const full = code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL';
+  return new UserError(`${full ? 'No space left' : 'Cannot write'} in ${directory} (${code}); the unfinished backup was removed`, {
+    suggestion: full ? 'Free space there, lower BACKUP_KEEP, or point --out / BACKUP_DIR at a larger disk.' : 'Check that this user may write there (owner and mode of the folder).',
+    cause: error,
+  });
+}
+
+/** Makes the folder (0700) and removes temporary files left by runs that died (kill -9, power cut). */
+export async function prepareDirectory(directory: string): Promise<void> {
+  try {
+    await mkdir(directory, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw writeFailure(error, directory) ?? error;
+  }
+  for (const entry of await readdir(directory)) {
+    const match = TEMP_FILE.exec(entry);
+    if (match && !pidAlive(Number(match[1]))) await unlink(join(directory, entry)).catch(() => {});
+  }
+}
+
+/**
+ * Dumps the site database into `directory` as one archive. The caller holds the lock. On any
+ * failure the temporary file is removed and nothing else is left behind.
+ */
+export async function writeBackupArchive(env: BackupEnvironment, directory: string, kind: BackupKind, report: (line: string) => void = () => {}): Promise<WrittenBackup> {
+  const now = env.now ?? (() => new Date());
+  const context = driverContextOf(env);
+  const engine = context.target.client;
+  const driver = await backupDriverFor(engine);
+  const createdAt = now();
+  const started = Date.now();
+  const site = env.config.values.SHOPDB_SITE_NAME;
+  const finalPath = join(directory, backupFileName(site, createdAt, kind));
+  let session;
+  try {
+    session = await driver.startDump(context, directory);
+  } catch (error) {
+    throw writeFailure(error, directory) ?? error;
+  }
+  let writer: ArchiveWriter | undefined;
+  try {
+    writer = await ArchiveWriter.create(finalPath, driver.dumpEntry, createdAt);
+    const raw = new Meter(false);
+    const stored = new Meter(true);
+    let lastReport = 0;
+    const progress = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        if (raw.bytes - lastReport > 8 * 1048576) {
+          lastReport = raw.bytes;
+          report(`${Math.round(raw.bytes / 1048576)} MiB dumped`);
+        }
+        callback(null, chunk);
+      },
+    });
+    let pipeError: unknown;
+    try {
+      await pipeline(session.stream, raw, progress, createGzip({ level: GZIP_LEVEL, chunkSize: 1 << 16 }), stored, writer.dumpStream());
+    } catch (error) {
+      pipeError = error ?? new Error('the dump stream failed');
+      session.abort();
+    }
+    let facts: DumpFacts | undefined;
+    let dumpError: unknown;
+    try {
+      facts = await session.finish();
+    } catch (error) {
+      dumpError = error;
+    }
+    if (pipeError !== undefined) throw writeFailure(pipeError, directory) ?? dumpFailure(pipeError, dumpError);
+    if (dumpError !== undefined || !facts) throw dumpError;
+    const manifest: BackupManifest = {
+      format: MANIFEST_FORMAT,
+      formatVersion: MANIFEST_VERSION,
+      site,
+      kind,
+      createdAt: createdAt.toISOString(),
+      durationMs: Date.now() - started,
+      shopdb: { version: shopdbVersion() },
+      database: { engine, product: facts.product, version: facts.version, name: facts.databaseName },
+      dump: {
+        entry: driver.dumpEntry,
+        tool: facts.tool,
+        compression: 'gzip',
+        bytes: stored.bytes,
+        sha256: stored.digest(),
+        uncompressedBytes: raw.bytes,
+        events: facts.events,
+      },
+      migrations: facts.migrations,
+      plugins: facts.plugins,
+      tables: facts.tables,
+    };
+    let size: number;
+    try {
+      size = await writer.finish(stored.bytes, JSON.stringify(manifest, null, 2) + '\n');
+    } catch (error) {
+      throw writeFailure(error, directory) ?? error;
+    }
+    const file = await writer.commit(finalPath, (attempt) => backupFileName(site, new Date(createdAt.getTime() + attempt * 1000), kind));
+    writer = undefined;
+    return { file, size, manifest };
+  } finally {
+    await writer?.discard();
+    await session.cleanup();
+  }
+}
+
+/** The error to show when the pipeline broke: the dump tool's own failure says most. */
+function dumpFailure(pipeError: unknown, dumpError: unknown): unknown {
+  if (pipeError instanceof DumpRejectedError) {
+    return new UserError(`The dump contains something shopdb would refuse to restore, so it was not kept: ${pipeError.message}`, {
+      suggestion: 'Is something other than shopdb creating objects in this database (another schema qualified name, events, odd SET statements)? See docs/BACKUP.md.',
+      cause: pipeError,
+    });
+  }
+  if (dumpError instanceof ExternalError) return dumpError;
+  return pipeError;
+}
+
+export interface RetentionRule {
+  keep: number;
+  /** 0: no age limit. */
+  keepDays: number;
+}
+
+/**
+ * The site's backups in `directory` to remove: beyond the `keep` newest, or older than `keepDays`.
+ * `protect` (the backup just written, the newest good one) is never removed.
+ */
+export async function planRetention(directory: string, site: string, rule: RetentionRule, protect: string, now: Date): Promise<string[]> {
+  const ours = (await readdir(directory))
+    .map((name) => ({ name, parsed: parseBackupFileName(name) }))
+    .filter((entry) => entry.parsed?.site === site)
+    .sort((a, b) => b.name.localeCompare(a.name));
+  const doomed: string[] = [];
+  ours.forEach((entry, index) => {
+    if (entry.name === basename(protect)) return;
+    const tooMany = index >= rule.keep;
+    const tooOld = rule.keepDays > 0 && now.getTime() - entry.parsed!.time.getTime() > rule.keepDays * 86_400_000;
+    if (tooMany || tooOld) doomed.push(join(directory, entry.name));
+  });
+  return doomed;
+}
+
+/** Copies `file` into `directory` (temp, fsync, link) and proves the copy by its checksum. */
+export async function copyVerified(file: string, directory: string): Promise<string> {
+  await prepareDirectory(directory);
+  const finalPath = join(directory, basename(file));
+  const temp = tempPathFor(finalPath);
+  const hash = createHash('sha256');
+  try {
+    await pipeline(
+      createReadStream(file, { highWaterMark: 1 << 20 }),
+      new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          hash.update(chunk);
+          callback(null, chunk);
+        },
+      }),
+      createWriteStream(temp, { flags: 'wx', mode: 0o600, highWaterMark: 1 << 20 }),
+    );
+    // fsync through a second descriptor: it flushes the file's data all the same.
+    const handle = await open(temp, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    const expected = hash.digest('hex');
+    const actual = await sha256Of(temp);
+    if (actual !== expected) throw new UserError(`The copy in ${directory} does not match the backup (checksum differs); it was removed`, { suggestion: 'Check the disk or mount behind that folder.' });
+    const { link } = await import('node:fs/promises');
+    await link(temp, finalPath).catch(async (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPERM' && error.code !== 'ENOTSUP' && error.code !== 'EOPNOTSUPP') throw error;
+      const { rename } = await import('node:fs/promises');
+      await rename(temp, finalPath);
+    });
+    await unlink(temp).catch(() => {});
+    return finalPath;
+  } catch (error) {
+    await unlink(temp).catch(() => {});
+    throw writeFailure(error, directory) ?? error;
+  }
+}
+
+export interface CreateBackupOptions extends BackupEnvironment {
+  /** --out; default BACKUP_DIR. */
+  directory?: string;
+  keep?: number;
+  keepDays?: number;
+  /** --copy-to; default BACKUP_COPY_TO (null: none). */
+  copyTo?: string | null;
+}
+
+export interface BackupResult {
+  file: string;
+  name: string;
+  directory: string;
+  kind: BackupKind;
+  size: number;
+  createdAt: string;
+  durationMs: number;
+  engine: string;
+  database: string;
+  tables: number;
+  rows: number;
+  sha256: string;
+  copy: string | null;
+  removed: string[];
+  warnings: string[];
+  manifest: BackupManifest;
+}
+
+interface BackupContext {
+  lock?: BackupLock;
+  written?: WrittenBackup;
+  copy: string | null;
+  removed: string[];
+}
+
+export async function createBackup(options: CreateBackupOptions): Promise<BackupResult> {
+  const values = options.config.values;
+  const directory = resolve(options.config.baseDir, options.directory ?? values.BACKUP_DIR);
+  const copyDir = options.copyTo === undefined ? (values.BACKUP_COPY_TO ?? null) : options.copyTo;
+  const copyTo = copyDir ? resolve(options.config.baseDir, copyDir) : null;
+  const rule: RetentionRule = { keep: options.keep ?? values.BACKUP_KEEP, keepDays: options.keepDays ?? values.BACKUP_KEEP_DAYS };
+  const warnings: string[] = [];
+  const env: BackupEnvironment = { ...options, warn: (message) => (warnings.push(message), options.warn?.(message)) };
+  const now = options.now ?? (() => new Date());
+  const target = databaseTargetFromConfig(options.config);
+  const steps: Array<TaskStep<BackupContext>> = [
+    {
+      title: `Lock ${directory}`,
+      task: async (ctx) => {
+        await prepareDirectory(directory);
+        ctx.lock = await acquireBackupLock(directory, 'backup');
+      },
+    },
+    {
+      title: `Dump ${describeTarget(target)}`,
+      task: async (ctx, report) => {
+        ctx.written = await writeBackupArchive(env, directory, 'backup', report);
+      },
+    },
+    {
+      title: `Copy to ${copyTo ?? '(no --copy-to)'} and check the copy`,
+      skip: () => (copyTo ? false : 'no copy directory'),
+      task: async (ctx) => {
+        ctx.copy = await copyVerified(ctx.written!.file, copyTo!);
+      },
+    },
+    {
+      title: `Keep the newest ${rule.keep}${rule.keepDays > 0 ? ` and none older than ${rule.keepDays} days` : ''}`,
+      task: async (ctx) => {
+        const site = values.SHOPDB_SITE_NAME;
+        for (const [folder, protect] of [[directory, ctx.written!.file], ...(ctx.copy ? [[copyTo!, ctx.copy]] : [])] as Array<[string, string]>) {
+          for (const file of await planRetention(folder, site, rule, protect, now())) {
+            await unlink(file);
+            ctx.removed.push(file);
+          }
+        }
+      },
+    },
+  ];
+  const ctx: BackupContext = { copy: null, removed: [] };
+  try {
+    await (options.runSteps ?? runStepsQuietly)(steps, ctx);
+  } finally {
+    await ctx.lock?.release();
+  }
+  const { file, size, manifest } = ctx.written!;
+  return {
+    file,
+    name: basename(file),
+    directory,
+    kind: manifest.kind,
+    size,
+    createdAt: manifest.createdAt,
+    durationMs: manifest.durationMs,
+    engine: manifest.database.engine,
+    database: describeTarget(target),
+    tables: Object.keys(manifest.tables).length,
+    rows: totalRows(manifest),
+    sha256: manifest.dump.sha256,
+    copy: ctx.copy,
+    removed: ctx.removed,
+    warnings,
+    manifest,
+  };
+}
+
+export async function fileSize(path: string): Promise<number> {
+  return (await stat(path)).size;
+}

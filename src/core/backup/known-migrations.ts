@@ -1,0 +1,44 @@
+// Would this shopdb understand the schema in a backup? Every migration head recorded in the
+// manifest must be a migration this shopdb ships (core) or can load (plugins); a head it does not
+// know was written by a newer shopdb, and restoring it would leave a schema nothing here can
+// migrate or roll back.
+
+import type { LoadedConfig } from '../config/index.js';
+import { DirectoryMigrationSource, siteMigrationSources, type MigrationSourceSpec } from '../migrations/sources.js';
+import type { MigrationHead } from './manifest.js';
+
+/**
+ * The migration sources this shopdb knows: the core, and every plugin in the site's catalog
+ * (bundled or installed as a package), whether or not the site has it installed.
+ * TODO(plugins): use `knownMigrationSources(config)` from src/core/plugins once the plugin
+ * framework exports it; this builds the same list from its catalog in the meantime.
+ */
+export async function defaultKnownMigrationSources(config: LoadedConfig): Promise<readonly MigrationSourceSpec[]> {
+  const sources = [...siteMigrationSources().list()];
+  const { catalogOptionsFromConfig, loadPluginCatalog, pluginMigrationSource } = await import('../plugins/catalog.js');
+  const catalog = await loadPluginCatalog(catalogOptionsFromConfig(config));
+  for (const plugin of catalog.plugins) {
+    const source = pluginMigrationSource(plugin);
+    if (source) sources.push(source);
+  }
+  return sources;
+}
+
+/** One line per head this shopdb does not know; empty when the backup is safe to restore. */
+export async function unknownMigrationHeads(heads: readonly MigrationHead[], sources: readonly MigrationSourceSpec[]): Promise<string[]> {
+  const problems: string[] = [];
+  for (const head of heads) {
+    if (head.head === null) continue;
+    const source = sources.find((candidate) => candidate.tableName === head.table);
+    if (!source) {
+      problems.push(`${head.source} (table ${head.table}): this shopdb has no migrations for it (head ${head.head})`);
+      continue;
+    }
+    const reader = new DirectoryMigrationSource(source.directory);
+    const names = (await reader.getMigrations()).map((migration) => reader.getMigrationName(migration));
+    if (!names.includes(head.head)) {
+      problems.push(`${head.source}: ${head.head} is newer than this shopdb knows (its latest is ${names.at(-1) ?? 'none'})`);
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,81 @@
+// The few SQL statements backup and restore run themselves (server version, migration heads,
+// installed plugins, row counts, dropping a schema's objects, scratch schemas), over one
+// connection: through knex when shopdb can reach the server, or through the client tool of the
+// compose runner when only the database container can.
+
+import type { Knex } from 'knex';
+import { openDatabase, type DatabaseLogger, type DatabaseTarget } from '../db/connect.js';
+import type { MysqlTools } from './mysql-tools.js';
+
+export type SqlRow = Record<string, string | null>;
+
+export interface SqlSession {
+  /** Rows as text (NULL as null), whatever the transport. */
+  rows(sql: string): Promise<SqlRow[]>;
+  run(sql: string): Promise<void>;
+  /** Several statements on the same connection, in order. */
+  runAll(statements: string[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const quoteId = (name: string) => `\`${name.replace(/`/g, '``')}\``;
+export const quoteText = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+type MysqlTarget = Extract<DatabaseTarget, { client: 'mysql' }>;
+
+/** One pooled connection (pool of 1, so session settings such as FOREIGN_KEY_CHECKS hold). */
+export async function knexSession(target: MysqlTarget, database: string | null, logger?: DatabaseLogger): Promise<SqlSession> {
+  const db: Knex = await openDatabase({ ...target, database: database ?? '', poolMax: 1 }, { logger });
+  const text = (value: unknown): string | null =>
+    value === null || value === undefined ? null : Buffer.isBuffer(value) ? value.toString('utf8') : value instanceof Date ? value.toISOString() : String(value);
+  return {
+    async rows(sql) {
+      const [rows] = (await db.raw(sql)) as [Array<Record<string, unknown>>];
+      return rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, text(v)])));
+    },
+    async run(sql) {
+      await db.raw(sql);
+    },
+    async runAll(statements) {
+      for (const sql of statements) await db.raw(sql);
+    },
+    close: () => db.destroy(),
+  };
+}
+
+/** Decodes one field of the client's --batch output. */
+function unescapeBatch(field: string): string | null {
+  if (field === 'NULL') return null;
+  return field.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c === 't' ? '\t' : c === '0' ? '\0' : c));
+}
+
+/** Statements through the client tool (`--batch`: tab-separated, first line the column names). */
+export function clientSession(tools: MysqlTools, database: string | null): SqlSession {
+  const execute = async (sql: string): Promise<string> => {
+    const child = await tools.client(['--batch', '--binary-mode', ...(database ? [`--database=${database}`] : []), '-e', sql], { stdin: 'ignore' });
+    let out = '';
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (chunk: string) => (out += chunk));
+    await child.done;
+    return out;
+  };
+  return {
+    async rows(sql) {
+      const lines = (await execute(sql)).split('\n').filter((line) => line.length > 0);
+      const [header, ...body] = lines;
+      if (!header) return [];
+      const names = header.split('\t');
+      return body.map((line) => {
+        const fields = line.split('\t');
+        return Object.fromEntries(names.map((name, k) => [name, unescapeBatch(fields[k] ?? 'NULL')]));
+      });
+    },
+    async run(sql) {
+      await execute(sql);
+    },
+    async runAll(statements) {
+      await execute(statements.join(';\n'));
+    },
+    async close() {},
+  };
+}

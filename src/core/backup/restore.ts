@@ -1,0 +1,201 @@
+// `shopdb restore`: everything that can refuse a backup is checked first, before the database is
+// touched — the archive's structure, its manifest, the checksum, the engine, migration heads this
+// shopdb does not know, and every statement of the dump. Then a safety backup of the current
+// database, the restore itself (only into the configured database), and `migrate`, so an older
+// backup comes up to the current schema. If anything fails after the database was touched, the
+// safety backup is put back and the error says so.
+
+import { basename, resolve } from 'node:path';
+import type { MigrationSourceRegistry } from '../migrations/sources.js';
+import { databaseTargetFromConfig, describeTarget } from '../db/connect.js';
+import { asShopdbError, UserError } from '../errors.js';
+import type { TaskStep } from '../tasks.js';
+import { ArchiveError } from './archive.js';
+import { driverContextOf, prepareDirectory, writeBackupArchive, type BackupEnvironment } from './create.js';
+import { backupDriverFor, type SiteDatabaseState } from './drivers.js';
+import { checksumProblems, openArchive, uncompressedDump, type OpenedArchive } from './inspect.js';
+import { defaultKnownMigrationSources, unknownMigrationHeads } from './known-migrations.js';
+import { acquireBackupLock, type BackupLock } from './lock.js';
+import type { BackupManifest } from './manifest.js';
+import { compareCounts } from './site-state.js';
+import { runStepsQuietly } from './steps.js';
+
+export interface RestorePlan {
+  file: string;
+  archive: OpenedArchive;
+  /** The configured database, password-free (mysql://user@host/db or sqlite:path). */
+  database: string;
+  current: SiteDatabaseState;
+}
+
+export interface PrepareRestoreOptions extends BackupEnvironment {
+  file: string;
+  /** Migration sources this shopdb knows (the manifest's heads must be among them). Default: core. */
+  knownSources?: Parameters<typeof unknownMigrationHeads>[1];
+}
+
+function refused(reason: string, details: string[] = [], suggestion = 'Use another backup; `shopdb backup list` shows which ones are valid.', cause?: unknown): ArchiveError {
+  return new ArchiveError(`Refusing to restore: ${reason}. Nothing was changed`, { details, suggestion, cause });
+}
+
+/** Every check that can refuse the backup; touches nothing. */
+export async function prepareRestore(options: PrepareRestoreOptions): Promise<RestorePlan> {
+  const file = resolve(options.file);
+  let archive: OpenedArchive;
+  try {
+    archive = await openArchive(file);
+  } catch (error) {
+    const failure = asShopdbError(error);
+    if (/There is no backup file|Cannot read the backup/.test(failure.message)) throw failure;
+    throw refused(failure.message.replace(/\.$/, ''), failure.details, undefined, error);
+  }
+  const checksum = await checksumProblems(archive);
+  if (checksum.length > 0) throw refused('the backup is damaged (its checksum does not match)', checksum);
+  const context = driverContextOf(options);
+  const { manifest } = archive;
+  if (manifest.database.engine !== context.target.client) {
+    throw refused(`the backup is of a ${manifest.database.engine} database and this site uses ${context.target.client}`, [], 'Restore it into a site of the same engine (DB_CLIENT), or use a backup of this one.');
+  }
+  const unknown = await unknownMigrationHeads(manifest.migrations, options.knownSources ?? (await defaultKnownMigrationSources(options.config)));
+  if (unknown.length > 0) {
+    throw refused('the backup was made by a newer shopdb (its migration heads are unknown here)', unknown, `Update shopdb to ${manifest.shopdb.version} or newer first, then restore.`);
+  }
+  const driver = await backupDriverFor(manifest.database.engine);
+  const tempDir = resolve(options.config.baseDir, options.config.values.BACKUP_DIR);
+  await prepareDirectory(tempDir);
+  let counts: Record<string, number>;
+  try {
+    counts = await driver.scan(context, uncompressedDump(archive.layout), tempDir);
+  } catch (error) {
+    const failure = asShopdbError(error);
+    throw refused(failure.message.replace(/\.$/, ''), failure.details, failure.suggestion, error);
+  }
+  const mismatch = compareCounts(manifest.tables, counts);
+  if (mismatch.length > 0) throw refused('the dump does not hold the rows its manifest lists', mismatch);
+  return { file, archive, database: describeTarget(context.target), current: await driver.inspect(context) };
+}
+
+export interface RestoreOptions extends BackupEnvironment {
+  /** Take a safety backup first (default true; update's rollback restores without one). */
+  safetyBackup?: boolean;
+  /** Run migrate afterwards (default true; update's rollback must not). */
+  migrate?: boolean;
+  /** Migration sources for the migrate step (tests pass fixtures). */
+  sources?: MigrationSourceRegistry;
+  /** The caller already holds the backup-directory lock (update). */
+  lockHeld?: boolean;
+}
+
+export interface RestoreResult {
+  file: string;
+  database: string;
+  safetyBackup: string | null;
+  tables: number;
+  rows: number;
+  migrationsApplied: string[];
+  durationMs: number;
+  backup: { site: string; kind: string; createdAt: string; shopdbVersion: string };
+}
+
+interface RestoreContext {
+  lock?: BackupLock;
+  safety: string | null;
+  /** The database has been changed (a failure now needs the safety backup put back). */
+  touched: boolean;
+  counts?: Record<string, number>;
+  applied: string[];
+}
+
+async function loadArchive(env: BackupEnvironment, archive: OpenedArchive, tempDir: string): Promise<Record<string, number>> {
+  const driver = await backupDriverFor(archive.manifest.database.engine);
+  return driver.load(driverContextOf(env), uncompressedDump(archive.layout), { kind: 'site' }, tempDir);
+}
+
+export async function restoreBackup(plan: RestorePlan, options: RestoreOptions): Promise<RestoreResult> {
+  const started = Date.now();
+  const directory = resolve(options.config.baseDir, options.config.values.BACKUP_DIR);
+  const manifest: BackupManifest = plan.archive.manifest;
+  const wantSafety = options.safetyBackup !== false && plan.current.exists && plan.current.tables > 0;
+  const steps: Array<TaskStep<RestoreContext>> = [
+    {
+      title: `Lock ${directory}`,
+      skip: () => (options.lockHeld ? 'held by the caller' : false),
+      task: async (ctx) => {
+        await prepareDirectory(directory);
+        ctx.lock = await acquireBackupLock(directory, 'restore');
+      },
+    },
+    {
+      title: `Safety backup of ${plan.database}`,
+      skip: () => (options.safetyBackup === false ? 'not requested' : wantSafety ? false : 'the database is empty'),
+      task: async (ctx, report) => {
+        ctx.safety = (await writeBackupArchive(options, directory, 'pre-restore', report)).file;
+      },
+    },
+    {
+      title: `Restore ${basename(plan.file)} into ${plan.database}`,
+      task: async (ctx) => {
+        ctx.touched = true;
+        ctx.counts = await loadArchive(options, plan.archive, directory);
+        const mismatch = compareCounts(manifest.tables, ctx.counts);
+        if (mismatch.length > 0) throw new UserError('The restored database does not hold the rows the backup lists', { details: mismatch });
+      },
+    },
+    {
+      title: 'Migrate to the current schema',
+      skip: () => (options.migrate === false ? 'not requested' : false),
+      task: async (ctx) => {
+        const { migrateSite } = await import('../migrations/site.js');
+        const result = await migrateSite({ config: options.config, sources: options.sources, logger: options.logger });
+        ctx.applied = result.sources.flatMap((source) => source.applied.map((name) => `${source.id}: ${name}`));
+      },
+    },
+  ];
+  const ctx: RestoreContext = { safety: null, touched: false, applied: [] };
+  try {
+    await (options.runSteps ?? runStepsQuietly)(steps, ctx);
+  } catch (error) {
+    if (!ctx.touched) throw error;
+    throw await putBack(options, ctx.safety, error, directory);
+  } finally {
+    await ctx.lock?.release();
+  }
+  return {
+    file: plan.file,
+    database: plan.database,
+    safetyBackup: ctx.safety,
+    tables: Object.keys(ctx.counts ?? {}).length,
+    rows: Object.values(ctx.counts ?? {}).reduce((a, b) => a + b, 0),
+    migrationsApplied: ctx.applied,
+    durationMs: Date.now() - started,
+    backup: { site: manifest.site, kind: manifest.kind, createdAt: manifest.createdAt, shopdbVersion: manifest.shopdb.version },
+  };
+}
+
+/** After a failed restore: the safety backup goes back in, and the error says what happened. */
+async function putBack(env: BackupEnvironment, safety: string | null, error: unknown, tempDir: string): Promise<UserError> {
+  const failure = asShopdbError(error);
+  const target = describeTarget(databaseTargetFromConfig(env.config));
+  if (!safety) {
+    return new UserError(`The restore failed: ${failure.message}. ${target} was empty before and may now hold part of the backup`, {
+      details: failure.details,
+      suggestion: failure.suggestion ?? 'Fix the cause and run the restore again.',
+      cause: error,
+    });
+  }
+  try {
+    const archive = await openArchive(safety);
+    await loadArchive(env, archive, tempDir);
+  } catch (putBackError) {
+    return new UserError(
+      `The restore failed (${failure.message}), and putting back the safety backup failed too (${asShopdbError(putBackError).message}). ${target} may be incomplete`,
+      { details: failure.details, suggestion: `Restore the safety backup by hand: shopdb restore ${safety} --yes`, cause: error },
+    );
+  }
+  return new UserError(`The restore failed: ${failure.message}. The database was put back as it was, from the safety backup ${basename(safety)}`, {
+    details: failure.details,
+    suggestion: failure.suggestion ?? 'Fix the cause and run the restore again.',
+    cause: error,
+  });
+}
+
