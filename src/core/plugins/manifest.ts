@@ -17,9 +17,9 @@ const PLUGIN_NAME_MAX = 32;
 /** A usable plugin name: the pattern, 2–32 characters, and not `shopdb…` (the core's own tables). */
 export function pluginNameProblem(name: string): string | undefined {
   if (!PLUGIN_NAME.test(name) || name.length < PLUGIN_NAME_MIN || name.length > PLUGIN_NAME_MAX) {
-    return `"${name}" must be lower-case words joined by hyphens, ${PLUGIN_NAME_MIN} to ${PLUGIN_NAME_MAX} characters`;
+    return `it must be lower-case words joined by hyphens, ${PLUGIN_NAME_MIN} to ${PLUGIN_NAME_MAX} characters`;
   }
-  if (name.startsWith('shopdb')) return `"${name}" may not start with "shopdb" (the prefix of shopdb's own tables)`;
+  if (name.startsWith('shopdb')) return 'it may not start with "shopdb" (the prefix of shopdb\'s own tables)';
   return undefined;
 }
 
@@ -138,7 +138,7 @@ export function manifestProblems(raw: unknown): ManifestProblem[] {
   const { name, version, description, core, dependsOn, migrations, seed, assetTypes, routes, hooks } = raw;
 
   if (typeof name !== 'string' || name === '') problem('name', 'is missing');
-  else if (pluginNameProblem(name)) problem('name', pluginNameProblem(name)!);
+  else if (pluginNameProblem(name)) problem('name', `"${name}": ${pluginNameProblem(name)!}`);
   if (typeof version !== 'string' || version === '') problem('version', 'is missing');
   else if (!validVersion(version)) problem('version', `"${version}" is not a semver version (like 1.2.0)`);
   if (typeof description !== 'string' || description.trim() === '') problem('description', 'is missing');

@@ -35,7 +35,7 @@ function templateFiles(dir: string, base = dir): string[] {
 export function scaffoldPlugin(options: ScaffoldOptions): ScaffoldResult {
   const { name } = options;
   const problem = pluginNameProblem(name);
-  if (problem) throw new UsageError(`${problem}; it is not a usable plugin name`, { suggestion: 'Use lower-case words joined by hyphens, e.g. tool-crib.' });
+  if (problem) throw new UsageError(`"${name}" is not a usable plugin name: ${problem}`, { suggestion: 'Use lower-case words joined by hyphens, e.g. tool-crib.' });
   const directory = join(options.parentDir, `shopdb-plugin-${name}`);
   if (existsSync(directory)) throw new ConflictError(`${directory} already exists`, { suggestion: 'Choose another name, or remove that folder first.' });
   const core = parseVersion(options.coreVersion);
