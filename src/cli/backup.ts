@@ -1,12 +1,13 @@
-// Terminal helpers shared by the backup, restore and update commands: how their steps are shown
-// (a listr2 task list on a terminal or with --verbose; nothing under cron, where the command's
-// one summary line is the whole output), and sizes and durations for people.
+// Terminal helpers shared by the backup, restore and update commands: how their steps are shown,
+// and sizes and durations for people. Steps are a listr2 task list (plain lines without a
+// terminal, nothing with --json), except for `backup` without a terminal: under cron its one
+// summary line is the whole output (--verbose brings the steps back).
 
 import { runStepsQuietly, type StepRunner } from '../core/backup/steps.js';
 import type { Ui } from './ui.js';
 
-export function stepRunnerFor(ui: Ui): StepRunner {
-  if (ui.json || !(ui.interactive || ui.verbose)) return runStepsQuietly;
+export function stepRunnerFor(ui: Ui, options: { quietWithoutTerminal?: boolean } = {}): StepRunner {
+  if (ui.json || (options.quietWithoutTerminal && !ui.interactive && !ui.verbose)) return runStepsQuietly;
   return (steps, ctx) => ui.tasks(steps, ctx);
 }
 

@@ -30,7 +30,7 @@ export default class Restore extends BaseCommand {
       import('../core/backup/inspect.js'),
       import('../cli/backup.js'),
     ]);
-    const env = { config, path: this.env.PATH ?? '', logger: this.dbLogger, warn: (m: string) => this.ui.warn(m) };
+    const env = { config, path: this.env.PATH ?? '', processEnv: this.env, logger: this.dbLogger, warn: (m: string) => this.ui.warn(m) };
     if (!this.ui.json) this.ui.info(`Checking ${args.file}…`);
     const plan = await prepareRestore({ ...env, file: args.file });
     if (!flags.yes) {

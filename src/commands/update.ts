@@ -19,7 +19,7 @@ export default class Update extends BaseCommand {
     const { flags } = await this.parse(Update);
     const config = this.loadSiteConfig(flags);
     const [{ planUpdate, runUpdate }, { stepRunnerFor, formatDuration }] = await Promise.all([import('../core/update/service.js'), import('../cli/backup.js')]);
-    const options = { config, path: this.env.PATH ?? '', logger: this.dbLogger, warn: (m: string) => this.ui.warn(m), waitSeconds: flags.wait, runSteps: stepRunnerFor(this.ui) };
+    const options = { config, path: this.env.PATH ?? '', processEnv: this.env, logger: this.dbLogger, warn: (m: string) => this.ui.warn(m), waitSeconds: flags.wait, runSteps: stepRunnerFor(this.ui) };
     if (flags['dry-run']) {
       const plan = await planUpdate(options);
       this.ui.result('Dry run: nothing is changed. `shopdb update` would:');

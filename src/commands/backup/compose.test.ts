@@ -7,12 +7,12 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDemoSite, exportTables, stubExecutable, usePasswordUser } from '../../../test/support/backup.js';
-import { runBin } from '../../../test/support/cli.js';
+import { binPath, runBin } from '../../../test/support/cli.js';
 import { mysqlAvailable, tempDir, type TestSite } from '../../../test/support/site.js';
 
 const suite = mysqlAvailable() ? describe : describe.skip;
 
-function standInDocker(user: string, password: string): { path: string; calls: string } {
+function standInDocker(user: string, password: string, apiEnvFile = '/nonexistent'): { path: string; calls: string } {
   const folder = tempDir('shopdb-docker-');
   const calls = join(folder, 'calls.log');
   const secret = join(folder, 'db_password');
@@ -21,9 +21,14 @@ function standInDocker(user: string, password: string): { path: string; calls: s
     'docker',
     `#!/bin/sh
 printf '%s\\n' "$*" | tr '\\n' ' ' >> ${calls}; echo >> ${calls}
+[ "$1" = info ] && { echo 27.0.0; exit 0; }
+[ "$1 $2" = "compose version" ] && { echo 2.29.0; exit 0; }
 while [ $# -gt 0 ] && [ "$1" != exec ]; do shift; done
 [ "$1" = exec ] || { echo "stand-in docker: not an exec" >&2; exit 2; }
-shift; [ "$1" = -T ] && shift; shift
+shift; [ "$1" = -T ] && shift
+service="$1"; shift
+# The api container: shopdb with the settings it has inside the stack.
+[ "$service" = api ] && { shift; exec ${binPath} "$@" --env-file ${apiEnvFile}; }
 unset MYSQL_PWD DB_PASSWORD
 MYSQL_USER=${user} MYSQL_PASSWORD_FILE=${secret} exec "$@"
 `,
@@ -73,5 +78,26 @@ suite('backups through the compose stack (stand-in docker)', () => {
       expect(call).not.toContain(user.password);
       expect(call).not.toContain('wrong-password');
     }
+  });
+
+  it('runs the migrations after a restore in the api container when the database port is not reachable from here', async () => {
+    site = await createDemoSite('mysql');
+    const user = await usePasswordUser(site);
+    drop = user.drop;
+    const good = readFileSync(site.envFile, 'utf8');
+    const apiEnv = join(site.dir, 'api.env');
+    writeFileSync(apiEnv, good, { mode: 0o600 });
+    writeFileSync(join(site.dir, 'docker-compose.yml'), 'services: {}\n');
+    const docker = standInDocker(user.user, user.password, apiEnv);
+    const env = { PATH: docker.path };
+    writeFileSync(site.envFile, `${good.replace(/^DB_PORT=.*$/m, 'DB_PORT=1')}BACKUP_DUMP_VIA=compose\n`);
+
+    const backup = await runBin(['backup', '--env-file', site.envFile, '--json'], { env });
+    const restore = await runBin(['restore', backup.json?.file ?? '', '--yes', '--env-file', site.envFile, '--json'], { env });
+
+    expect(backup.exitCode, backup.stderr).toBe(0);
+    expect(restore.exitCode, restore.stderr).toBe(0);
+    expect(restore.json.migrationsApplied).toEqual([]);
+    expect(readFileSync(docker.calls, 'utf8')).toMatch(new RegExp(`^compose --env-file ${site.envFile} exec -T api shopdb migrate --json $`, 'm'));
   });
 });

@@ -30,7 +30,7 @@ export default class Backup extends BaseCommand {
       path: this.env.PATH ?? '',
       logger: this.dbLogger,
       warn: (message) => this.ui.warn(message),
-      runSteps: stepRunnerFor(this.ui),
+      runSteps: stepRunnerFor(this.ui, { quietWithoutTerminal: true }),
       directory: flags.out,
       keep: flags.keep,
       keepDays: flags['keep-days'],

@@ -31,6 +31,8 @@ export interface BackupEnvironment {
   warn?: (message: string) => void;
   /** Renders the steps (listr2 in the CLI); quiet by default. */
   runSteps?: StepRunner;
+  /** The process environment (docker reads DOCKER_HOST, COMPOSE_FILE … from it); default: PATH only. */
+  processEnv?: Readonly<Record<string, string | undefined>>;
   now?: () => Date;
 }
 

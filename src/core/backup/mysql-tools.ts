@@ -136,19 +136,18 @@ interface FoundTool {
   version: string;
 }
 
-async function findTool(names: string[], path: string): Promise<FoundTool[]> {
-  const found: FoundTool[] = [];
+/** The first tool of the wanted flavour among `names` (asked with --version, in order), else the first found. */
+async function pickTool(names: string[], path: string, want: ToolFlavour): Promise<FoundTool | undefined> {
+  let fallback: FoundTool | undefined;
   for (const name of names) {
     const file = findOnPath(name, path);
     if (!file) continue;
     const version = await toolVersion(file);
-    found.push({ path: file, flavour: /mariadb/i.test(version) ? 'mariadb' : 'mysql', version });
+    const tool: FoundTool = { path: file, flavour: /mariadb/i.test(version) ? 'mariadb' : 'mysql', version };
+    if (tool.flavour === want) return tool;
+    fallback ??= tool;
   }
-  return found;
-}
-
-function pick(found: FoundTool[], want: ToolFlavour): FoundTool | undefined {
-  return found.find((tool) => tool.flavour === want) ?? found[0];
+  return fallback;
 }
 
 function shortVersion(version: string): string {
@@ -161,10 +160,10 @@ export const localToolRunner: MysqlToolRunner = {
   directConnection: true,
   async open(context) {
     const want: ToolFlavour = context.serverProduct === 'MySQL' ? 'mysql' : 'mariadb';
-    const dumpTools = await findTool(['mariadb-dump', 'mysqldump'], context.path);
-    const clients = await findTool(['mariadb', 'mysql'], context.path);
-    const dumpTool = pick(dumpTools, want);
-    const clientTool = pick(clients, want);
+    const [dumpTool, clientTool] = await Promise.all([
+      pickTool(want === 'mysql' ? ['mysqldump', 'mariadb-dump'] : ['mariadb-dump', 'mysqldump'], context.path, want),
+      pickTool(want === 'mysql' ? ['mysql', 'mariadb'] : ['mariadb', 'mysql'], context.path, want),
+    ]);
     if (!dumpTool || !clientTool) {
       throw new UserError(`The MySQL client tools are not installed (${!dumpTool ? 'mysqldump / mariadb-dump' : 'mysql / mariadb'} not on PATH)`, {
         suggestion:

@@ -8,7 +8,7 @@
 import { basename, resolve } from 'node:path';
 import type { MigrationSourceRegistry } from '../migrations/sources.js';
 import { databaseTargetFromConfig, describeTarget } from '../db/connect.js';
-import { asShopdbError, UserError } from '../errors.js';
+import { asShopdbError, DatabaseUnavailableError, UserError } from '../errors.js';
 import type { TaskStep } from '../tasks.js';
 import { ArchiveError } from './archive.js';
 import { driverContextOf, prepareDirectory, writeBackupArchive, type BackupEnvironment } from './create.js';
@@ -145,9 +145,7 @@ export async function restoreBackup(plan: RestorePlan, options: RestoreOptions):
       title: 'Migrate to the current schema',
       skip: () => (options.migrate === false ? 'not requested' : false),
       task: async (ctx) => {
-        const { migrateSite } = await import('../migrations/site.js');
-        const result = await migrateSite({ config: options.config, sources: options.sources, logger: options.logger });
-        ctx.applied = result.sources.flatMap((source) => source.applied.map((name) => `${source.id}: ${name}`));
+        ctx.applied = await migrateAfterRestore(options);
       },
     },
   ];
@@ -170,6 +168,26 @@ export async function restoreBackup(plan: RestorePlan, options: RestoreOptions):
     durationMs: Date.now() - started,
     backup: { site: manifest.site, kind: manifest.kind, createdAt: manifest.createdAt, shopdbVersion: manifest.shopdb.version },
   };
+}
+
+/**
+ * `migrate`, here; or, when the database lives in the compose stack and cannot be reached from
+ * here (its port is not published), inside the api container as `shopdb up` runs it (ADR-011).
+ */
+async function migrateAfterRestore(options: RestoreOptions): Promise<string[]> {
+  const { migrateSite } = await import('../migrations/site.js');
+  try {
+    const result = await migrateSite({ config: options.config, sources: options.sources, logger: options.logger });
+    return result.sources.flatMap((source) => source.applied.map((name) => `${source.id}: ${name}`));
+  } catch (error) {
+    if (options.config.values.BACKUP_DUMP_VIA !== 'compose' || !(error instanceof DatabaseUnavailableError)) throw error;
+  }
+  const [{ ComposeRunner }, { composeProjectOf, shopdbInStack, stackCommandError }] = await Promise.all([import('../deploy/compose.js'), import('../deploy/stack.js')]);
+  const runner = new ComposeRunner(composeProjectOf(options.config, options.processEnv ?? { PATH: options.path }));
+  const result = await shopdbInStack(runner, ['migrate']);
+  if (!result.ok) throw stackCommandError('shopdb migrate', result);
+  const sources = (result.json as { sources?: Array<{ id: string; applied: string[] }> } | undefined)?.sources ?? [];
+  return sources.flatMap((source) => source.applied.map((name) => `${source.id}: ${name}`));
 }
 
 /** After a failed restore: the safety backup goes back in, and the error says what happened. */

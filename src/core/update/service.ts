@@ -123,7 +123,7 @@ export function coreUpdateSteps(): UpdateStepList {
         const failed = report.checks.filter((check) => check.status === 'fail');
         if (failed.length > 0) {
           throw new UserError(`${failed.length} pre-flight check${failed.length === 1 ? '' : 's'} failed; nothing was changed`, {
-            details: failed.map((check) => `${check.title}: ${check.message.split('\n')[0]}${check.suggestion ? ` — ${check.suggestion}` : ''}`),
+            details: failed.map((check) => `${check.title}: ${check.message.split('\n').join(' ')}${check.suggestion ? ` — ${check.suggestion}` : ''}`),
             suggestion: 'Fix them (`shopdb doctor --tag update` shows the details), then run `shopdb update` again.',
           });
         }
