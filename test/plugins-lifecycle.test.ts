@@ -2,6 +2,7 @@
 // engines: migrate, install --all, seed --demo; every plugin's tables exist and hold demo data;
 // uninstall --purge of each (dependents first) leaves no table, history or state; reinstall works.
 
+import { existsSync } from 'node:fs';
 import type { Knex } from 'knex';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { listTables } from '../src/core/db/schema.js';
@@ -61,6 +62,8 @@ describeEachEngine('bundled plugins, install to purge', (engine) => {
       expect(refused.exitCode, `${name} holds demo data`).toBe(1);
       const purged = await shopdb('plugin', 'uninstall', name, '--purge', '--yes');
       expect(purged.exitCode, purged.stderr).toBe(0);
+      expect(purged.json.backup, 'a safety backup before the purge').toMatch(/-pre-uninstall\.shopdb\.tar$/);
+      expect(existsSync(purged.json.backup)).toBe(true);
       expect(await pluginTables(name), `nothing of ${name} remains`).toEqual([]);
       expect(await db('installed_plugins').where({ name }).first()).toBeUndefined();
       expect(await db('asset_types').where({ plugin: name }).first()).toBeUndefined();

@@ -370,3 +370,18 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
 export async function fileSize(path: string): Promise<number> {
   return (await stat(path)).size;
 }
+
+/**
+ * A safety backup before a destructive step (`plugin uninstall --purge`): BACKUP_DIR, under the
+ * backup lock, named `<site>-<time>-<kind>.shopdb.tar`. Returns the file.
+ */
+export async function takeSafetyBackup(env: BackupEnvironment, kind: 'pre-uninstall', report: (line: string) => void = () => {}): Promise<string> {
+  const directory = resolve(env.config.baseDir, env.config.values.BACKUP_DIR);
+  await prepareDirectory(directory);
+  const lock = await acquireBackupLock(directory, 'uninstall');
+  try {
+    return (await writeBackupArchive(env, directory, kind, report)).file;
+  } finally {
+    await lock.release();
+  }
+}

@@ -390,7 +390,7 @@ export async function disablePlugin(session: PluginSession, name: string): Promi
 
 export interface UninstallOptions {
   purge?: boolean;
-  /** Called before anything is removed when purging a plugin that holds data (the CLI takes a backup). */
+  /** Called before anything is removed when purging a plugin that holds data (the CLI asks, then takes a safety backup). */
   beforePurge?: (holdings: PluginHoldings) => Promise<void>;
 }
 
