@@ -153,7 +153,7 @@ describeEachEngine('a plugin npm package in node_modules beside the .env', (engi
     const purged = await s.shopdb('plugin', 'uninstall', 'gauges', '--purge', '--yes', '--json');
 
     expect(purged.exitCode, purged.stderr).toBe(0);
-    expect(purged.json).toEqual({ name: 'gauges', purged: true, removed: { tables: ['gauges_calibrations'], rows: 1, assets: 1, migrations: ['20260115A-create-gauges-calibrations'] } });
+    expect(purged.json).toEqual({ name: 'gauges', purged: true, removed: { tables: ['gauges_calibrations'], rows: 1, assets: 1, migrations: ['20260115A-create-gauges-calibrations'] }, backup: expect.stringMatching(/-pre-uninstall\.shopdb\.tar$/) });
     await expectNothingLeft(s.db);
     expect(await s.db('assets').where({ id: assetId })).toEqual([]);
     expect(await s.db('audit_log').whereIn('object_type', ['gauges.calibration', 'asset']).pluck('object_type')).toEqual(expect.arrayContaining(['gauges.calibration', 'asset']));

@@ -187,7 +187,7 @@ describe.each(['in-process', 'bin'] as const)('shopdb plugin … (%s)', (way) =>
     const base = await plugin('uninstall', 'deps-base');
 
     expect(purged.exitCode, purged.stderr).toBe(0);
-    expect(purged.json).toEqual({ name: 'deps-child', purged: true, removed: { tables: ['deps_child_items'], rows: 1, assets: 0, migrations: ['20260101A-create-deps-child-items'] } });
+    expect(purged.json).toEqual({ name: 'deps-child', purged: true, removed: { tables: ['deps_child_items'], rows: 1, assets: 0, migrations: ['20260101A-create-deps-child-items'] }, backup: expect.stringMatching(/-pre-uninstall\.shopdb\.tar$/) });
     expect(purged.stderr).toContain('deps-child uninstall hook ran');
     expect(base.exitCode, base.stderr).toBe(0);
     expect(base.stdout).toContain('Uninstalled plugin deps-base; 1 migrations rolled back.');
