@@ -98,4 +98,26 @@ describe('JSON output shapes', () => {
       update: shape(update.json),
     }).toMatchSnapshot();
   });
+
+  it('keeps the shapes of plugin list, info, install, enable, disable, upgrade and uninstall', async () => {
+    const env = ['--env-file', site.envFile, '--json'];
+    await runBin(['migrate', ...env]);
+    const install = await runBin(['plugin', 'install', 'equipment', ...env]);
+    const list = await runBin(['plugin', 'list', ...env]);
+    const info = await runBin(['plugin', 'info', 'equipment', ...env]);
+    const disable = await runBin(['plugin', 'disable', 'equipment', ...env]);
+    const enable = await runBin(['plugin', 'enable', 'equipment', ...env]);
+    const upgrade = await runBin(['plugin', 'upgrade', ...env]);
+    const uninstall = await runBin(['plugin', 'uninstall', 'equipment', ...env]);
+    for (const result of [install, list, info, disable, enable, upgrade, uninstall]) expect(result.exitCode, result.stderr).toBe(0);
+    expect({
+      pluginInstall: shape(install.json),
+      pluginList: shape(list.json),
+      pluginInfo: shape(info.json),
+      pluginDisable: shape(disable.json),
+      pluginEnable: shape(enable.json),
+      pluginUpgrade: shape(upgrade.json),
+      pluginUninstall: shape(uninstall.json),
+    }).toMatchSnapshot();
+  });
 });
