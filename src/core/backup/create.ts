@@ -4,7 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
-import { mkdir, open, readdir, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, unlink } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -52,16 +52,24 @@ export interface WrittenBackup {
 
 const GZIP_LEVEL = 6;
 
-/** Counts bytes and hashes them on the way through. */
+/** Counts bytes (reporting every 8 MiB) and hashes them on the way through. */
 class Meter extends Transform {
   bytes = 0;
+  private reported = 0;
   private readonly hash = createHash('sha256');
-  constructor(private readonly hashing: boolean) {
+  constructor(
+    private readonly hashing: boolean,
+    private readonly onProgress?: (bytes: number) => void,
+  ) {
     super({ highWaterMark: 1 << 20 });
   }
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.bytes += chunk.length;
     if (this.hashing) this.hash.update(chunk);
+    if (this.onProgress && this.bytes - this.reported > 8 * 1048576) {
+      this.reported = this.bytes;
+      this.onProgress(this.bytes);
+    }
     callback(null, chunk);
   }
   digest(): string {
@@ -118,21 +126,11 @@ export async function writeBackupArchive(env: BackupEnvironment, directory: stri
   let writer: ArchiveWriter | undefined;
   try {
     writer = await ArchiveWriter.create(finalPath, driver.dumpEntry, createdAt);
-    const raw = new Meter(false);
+    const raw = new Meter(false, (bytes) => report(`${Math.round(bytes / 1048576)} MiB dumped`));
     const stored = new Meter(true);
-    let lastReport = 0;
-    const progress = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        if (raw.bytes - lastReport > 8 * 1048576) {
-          lastReport = raw.bytes;
-          report(`${Math.round(raw.bytes / 1048576)} MiB dumped`);
-        }
-        callback(null, chunk);
-      },
-    });
     let pipeError: unknown;
     try {
-      await pipeline(session.stream, raw, progress, createGzip({ level: GZIP_LEVEL, chunkSize: 1 << 16 }), stored, writer.dumpStream());
+      await pipeline(session.stream, raw, createGzip({ level: GZIP_LEVEL, chunkSize: 1 << 16 }), stored, writer.dumpStream());
     } catch (error) {
       pipeError = error ?? new Error('the dump stream failed');
       session.abort();
@@ -365,10 +363,6 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
     warnings,
     manifest,
   };
-}
-
-export async function fileSize(path: string): Promise<number> {
-  return (await stat(path)).size;
 }
 
 /**

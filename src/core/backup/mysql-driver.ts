@@ -10,7 +10,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { UserError } from '../errors.js';
 import type { BackupDriver, DriverContext, LoadTarget } from './drivers.js';
-import { clientSession, knexSession, quoteId, quoteText, type SqlSession } from './mysql-session.js';
+import { clientSession, directSession, quoteId, quoteText, type SqlSession } from './mysql-session.js';
 import { MYSQL_TOOL_RUNNERS, type MysqlConnection, type MysqlTools } from './mysql-tools.js';
 import { readInstalledPlugins, readMigrationHeads } from './site-state.js';
 import { SqlDumpFilter } from './sql-scanner.js';
@@ -50,7 +50,7 @@ async function connect(context: DriverContext, database: string | null): Promise
   let tools: MysqlTools | undefined;
   try {
     if (runner.directConnection) {
-      session = await knexSession(target, database, context.logger);
+      session = await directSession(target, database);
       const [row] = await session.rows('SELECT VERSION() AS version');
       tools = await runner.open({ ...toolContext, serverProduct: /mariadb/i.test(row?.version ?? '') ? 'MariaDB' : 'MySQL' });
     } else {

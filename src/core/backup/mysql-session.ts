@@ -1,10 +1,9 @@
 // The few SQL statements backup and restore run themselves (server version, migration heads,
 // installed plugins, row counts, dropping a schema's objects, scratch schemas), over one
-// connection: through knex when shopdb can reach the server, or through the client tool of the
-// compose runner when only the database container can.
+// connection: mysql2 when shopdb can reach the server, or the client tool of the compose runner
+// when only the database container can.
 
-import type { Knex } from 'knex';
-import { openDatabase, type DatabaseLogger, type DatabaseTarget } from '../db/connect.js';
+import { translateConnectionError, type DatabaseTarget } from '../db/connect.js';
 import type { MysqlTools } from './mysql-tools.js';
 
 export type SqlRow = Record<string, string | null>;
@@ -23,23 +22,45 @@ export const quoteText = (value: string) => `'${value.replace(/\\/g, '\\\\').rep
 
 type MysqlTarget = Extract<DatabaseTarget, { client: 'mysql' }>;
 
-/** One pooled connection (pool of 1, so session settings such as FOREIGN_KEY_CHECKS hold). */
-export async function knexSession(target: MysqlTarget, database: string | null, logger?: DatabaseLogger): Promise<SqlSession> {
-  const db: Knex = await openDatabase({ ...target, database: database ?? '', poolMax: 1 }, { logger });
-  const text = (value: unknown): string | null =>
-    value === null || value === undefined ? null : Buffer.isBuffer(value) ? value.toString('utf8') : value instanceof Date ? value.toISOString() : String(value);
+/**
+ * One mysql2 connection (session settings such as FOREIGN_KEY_CHECKS hold across statements).
+ * mysql2 directly rather than knex: these few statements need no query builder, and a nightly
+ * backup starts faster without loading it.
+ */
+export async function directSession(target: MysqlTarget, database: string | null): Promise<SqlSession> {
+  const { default: mysql } = await import('mysql2/promise');
+  let connection: import('mysql2/promise').Connection;
+  try {
+    connection = await mysql.createConnection({
+      host: target.host,
+      port: target.port,
+      socketPath: target.socketPath,
+      user: target.user,
+      password: target.password,
+      database: database ?? undefined,
+      charset: 'utf8mb4',
+      connectTimeout: target.connectTimeoutMs,
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+      dateStrings: true,
+      multipleStatements: false,
+    });
+  } catch (error) {
+    throw translateConnectionError(error, { ...target, database: database ?? '' });
+  }
+  const text = (value: unknown): string | null => (value === null || value === undefined ? null : Buffer.isBuffer(value) ? value.toString('utf8') : String(value));
   return {
     async rows(sql) {
-      const [rows] = (await db.raw(sql)) as [Array<Record<string, unknown>>];
-      return rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, text(v)])));
+      const [rows] = await connection.query(sql);
+      return (rows as Array<Record<string, unknown>>).map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, text(v)])));
     },
     async run(sql) {
-      await db.raw(sql);
+      await connection.query(sql);
     },
     async runAll(statements) {
-      for (const sql of statements) await db.raw(sql);
+      for (const sql of statements) await connection.query(sql);
     },
-    close: () => db.destroy(),
+    close: () => connection.end(),
   };
 }
 

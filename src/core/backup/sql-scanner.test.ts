@@ -143,4 +143,28 @@ describe('SqlDumpScanner', () => {
     expect(() => scan(`CREATE TABLE t (${"a int, ".repeat(200)}b int);`, { maxHeldBytes: 512 })).toThrow(/longer than/);
     expect(() => scan(`CREATE TABLE t (${"a int, ".repeat(200)}b int);`, { maxHeldBytes: 512 }, 100)).toThrow(/longer than/);
   });
+
+  it('counts every row of random INSERTs, however the bytes are chunked', () => {
+    let seed = 12345;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const pieces = ["a", "\\'", "\\\\", ";", "),(", "\\n", "ö€", "--", "/*", "#", "''", "\\\"", "`", "x".repeat(50)];
+    const text = () => Array.from({ length: Math.floor(random() * 8) }, () => pieces[Math.floor(random() * pieces.length)]).join('');
+    let expected = 0;
+    const statements = ['CREATE TABLE `t` (`id` int, `s` text, `u` text) ENGINE=InnoDB;'];
+    for (let k = 0; k < 40; k++) {
+      const rows = 1 + Math.floor(random() * 30);
+      expected += rows;
+      statements.push(`INSERT INTO \`t\` VALUES ${Array.from({ length: rows }, (_, r) => `(${r},'${text()}',${random() < 0.3 ? 'NULL' : `'${text()}'`})`).join(random() < 0.5 ? ',' : ',\n')};`);
+    }
+    const dump = statements.join('\n') + '\n';
+    const whole = scan(dump);
+    expect(whole.summary.tables).toEqual({ t: expected });
+    expect(whole.output).toBe(dump);
+    for (let round = 0; round < 20; round++) {
+      const size = 1 + Math.floor(random() * 200);
+      const chunked = scan(dump, {}, size);
+      expect(chunked.summary.tables, `chunks of ${size}`).toEqual({ t: expected });
+      expect(chunked.output).toBe(dump);
+    }
+  });
 });

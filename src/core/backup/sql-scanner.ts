@@ -41,6 +41,10 @@ export const MARIADB_SANDBOX_LINE = '/*M!999999\\- enable the sandbox mode */';
 const SIGNIFICANT_IN_CODE = new Uint8Array(256);
 for (const c of "'\"`()/*-#\\\n") SIGNIFICANT_IN_CODE[c.charCodeAt(0)] = 1;
 
+/** Inside the rows of a checked INSERT, quotes and parentheses are handled inline; these need the general path. */
+const SIGNIFICANT_IN_ROWS = new Uint8Array(256);
+for (const c of '"`/*-#\\') SIGNIFICANT_IN_ROWS[c.charCodeAt(0)] = 1;
+
 const isSpace = (c: number) => c === SPACE || c === NEWLINE || c === 0x09 || c === 0x0d || c === 0x0b || c === 0x0c;
 const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
 
@@ -186,6 +190,13 @@ export class SqlDumpScanner {
       switch (this.state) {
         case State.Code: {
           const d0 = this.delimiter[0]!;
+          if (this.decided?.kind === 'insert') {
+            const next = this.scanRows(buf, i, n, d0);
+            if (next !== i) {
+              i = next;
+              continue;
+            }
+          }
           if (this.decided !== null) {
             // Inside a checked statement (the rows of an INSERT): skip digits, commas, NULLs in bulk.
             let j = i;
@@ -310,7 +321,12 @@ export class SqlDumpScanner {
           if (this.decided) {
             while (j < n) {
               const b = buf[j]!;
-              if (b === quote || b === BACKSLASH) break;
+              if (b === quote) break;
+              if (b === BACKSLASH) {
+                if (j + 1 >= n) break;
+                j += 2;
+                continue;
+              }
               j++;
             }
           } else {
@@ -379,6 +395,60 @@ export class SqlDumpScanner {
       endStatement(n);
     }
     return out;
+  }
+
+  /**
+   * The bulk of a dump: the rows of an INSERT already checked. One tight loop over code and
+   * single-quoted strings (escapes included) that counts rows; it stops at anything else (a
+   * delimiter, a comment, another quote) for the general path, or at the end of the buffer.
+   */
+  private scanRows(buf: Buffer, start: number, n: number, d0: number): number {
+    let i = start;
+    let depth = this.depth;
+    let rows = this.rows;
+    while (i < n) {
+      const c = buf[i]!;
+      if (c === QUOTE) {
+        let j = i + 1;
+        for (;;) {
+          if (j >= n) {
+            this.state = State.Single;
+            break;
+          }
+          const b = buf[j]!;
+          if (b === QUOTE) break;
+          if (b === BACKSLASH) {
+            if (j + 1 >= n) {
+              this.state = State.SingleEscape;
+              j = n;
+              break;
+            }
+            j += 2;
+            continue;
+          }
+          j++;
+        }
+        if (this.state !== State.Code) {
+          i = n;
+          break;
+        }
+        i = j + 1;
+        continue;
+      }
+      if (c === LPAREN) {
+        if (depth === 0) rows++;
+        depth++;
+      } else if (c === RPAREN) {
+        depth--;
+      } else if (c === d0 || SIGNIFICANT_IN_ROWS[c] === 1) {
+        break;
+      }
+      i++;
+    }
+    this.depth = depth;
+    this.rows = rows;
+    if (i > start) this.lineOnlySpace = false;
+    return i;
   }
 
   /** Only an INSERT is decided before its end (at its first row), so other heads need no early look. */
