@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import { archivesIn, createDemoSite, exportTables, packArchive, stubExecutable, unpackArchive, usePasswordUser } from '../../../test/support/backup.js';
+import { archivesIn, createDemoSite, dropSiteDatabase, exportTables, packArchive, stubExecutable, unpackArchive, usePasswordUser } from '../../../test/support/backup.js';
 import { binPath, runBin, runCommand } from '../../../test/support/cli.js';
 import { describeEachEngine, mysqlAvailable, tempDir, type TestSite } from '../../../test/support/site.js';
 import { createHash } from 'node:crypto';
@@ -233,6 +233,22 @@ describeEachEngine('restore of a hostile archive (valid checksum, forged content
     expect(existsSync('/tmp/shopdb-pwned')).toBe(false);
     expect(await exportTables(site)).toEqual(before);
     expect(archivesIn(join(site.dir, 'backups'))).toEqual([backup.json.name]);
+
+    // Into an empty database the dump is checked on its way to the client; a refusal empties it again.
+    await dropSiteDatabase(site);
+    const [name, , reason] = forged.at(-1)!;
+    const intoEmpty = await runBin(['restore', join(site.dir, name), '--yes', '--env-file', site.envFile, '--json']);
+    expect(intoEmpty.exitCode).toBe(1);
+    expect(intoEmpty.json.error.message).toMatch(/^Refusing to restore: /);
+    expect(intoEmpty.json.error.message).toMatch(reason);
+    expect(intoEmpty.json.error.message).toMatch(/was empty before and is empty again$/);
+    expect(existsSync('/tmp/shopdb-pwned')).toBe(false);
+    if (engine === 'mysql') {
+      const { adminQuery } = await import('../../../test/support/mysql.js');
+      expect(await adminQuery(site.server!, 'SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', [site.database])).toEqual([]);
+    } else {
+      expect(existsSync(site.config().values.DB_SQLITE_PATH)).toBe(false);
+    }
   });
 });
 

@@ -68,6 +68,8 @@ export interface BackupDriver {
   /** Replaces the target's contents with the dump; returns the row count of every table after. */
   load(context: DriverContext, input: Readable, target: LoadTarget, tempDir: string): Promise<Record<string, number>>;
   createScratch(context: DriverContext, tempDir: string): Promise<ScratchDatabase>;
+  /** Removes every table (and view, routine, event) of the site database: a restore into an empty one failed. */
+  clear(context: DriverContext): Promise<void>;
 }
 
 const drivers = new Map<BackupEngine, () => Promise<BackupDriver>>();

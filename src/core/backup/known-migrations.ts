@@ -4,6 +4,7 @@
 // migrate or roll back.
 
 import type { LoadedConfig } from '../config/index.js';
+import type { PluginCatalog } from '../plugins/catalog.js';
 import { DirectoryMigrationSource, siteMigrationSources, type MigrationSourceSpec } from '../migrations/sources.js';
 import type { MigrationHead } from './manifest.js';
 
@@ -15,13 +16,28 @@ import type { MigrationHead } from './manifest.js';
  */
 export async function defaultKnownMigrationSources(config: LoadedConfig): Promise<readonly MigrationSourceSpec[]> {
   const sources = [...siteMigrationSources().list()];
-  const { catalogOptionsFromConfig, loadPluginCatalog, pluginMigrationSource } = await import('../plugins/catalog.js');
-  const catalog = await loadPluginCatalog(catalogOptionsFromConfig(config));
+  const { pluginMigrationSource } = await import('../plugins/catalog.js');
+  const catalog = await siteCatalog(config);
   for (const plugin of catalog.plugins) {
     const source = pluginMigrationSource(plugin);
     if (source) sources.push(source);
   }
   return sources;
+}
+
+const catalogs = new Map<string, Promise<PluginCatalog>>();
+
+/** The site's plugin catalog, loaded once per process (restore needs it for its checks and for migrate). */
+export async function siteCatalog(config: LoadedConfig): Promise<PluginCatalog> {
+  const { catalogOptionsFromConfig, loadPluginCatalog } = await import('../plugins/catalog.js');
+  const options = catalogOptionsFromConfig(config);
+  const key = JSON.stringify(options);
+  let catalog = catalogs.get(key);
+  if (!catalog) {
+    catalog = loadPluginCatalog(options);
+    catalogs.set(key, catalog);
+  }
+  return catalog;
 }
 
 /** One line per head this shopdb does not know; empty when the backup is safe to restore. */

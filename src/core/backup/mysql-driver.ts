@@ -254,6 +254,16 @@ export const mysqlBackupDriver: BackupDriver = {
     }
   },
 
+  async clear(context) {
+    const target = mysqlTarget(context);
+    const connected = await connect(context, null);
+    try {
+      if (await databaseExists(connected.session, target.database)) await dropEverything(connected.session, target.database);
+    } finally {
+      await connected.close();
+    }
+  },
+
   async createScratch(context) {
     const target = mysqlTarget(context);
     const name = `${target.database.slice(0, 45)}_verify_${randomBytes(4).toString('hex')}`;

@@ -136,8 +136,20 @@ interface FoundTool {
   version: string;
 }
 
-/** The first tool of the wanted flavour among `names` (asked with --version, in order), else the first found. */
-async function pickTool(names: string[], path: string, want: ToolFlavour): Promise<FoundTool | undefined> {
+const picked = new Map<string, Promise<FoundTool | undefined>>();
+
+/** The first tool of the wanted flavour among `names` (asked with --version, in order), else the first found; once per process. */
+function pickTool(names: string[], path: string, want: ToolFlavour): Promise<FoundTool | undefined> {
+  const key = `${want}\0${names.join(',')}\0${path}`;
+  let found = picked.get(key);
+  if (!found) {
+    found = probeTools(names, path, want);
+    picked.set(key, found);
+  }
+  return found;
+}
+
+async function probeTools(names: string[], path: string, want: ToolFlavour): Promise<FoundTool | undefined> {
   let fallback: FoundTool | undefined;
   for (const name of names) {
     const file = findOnPath(name, path);

@@ -11,10 +11,11 @@ import { databaseTargetFromConfig, describeTarget } from '../db/connect.js';
 import { asShopdbError, DatabaseUnavailableError, UserError } from '../errors.js';
 import type { TaskStep } from '../tasks.js';
 import { ArchiveError } from './archive.js';
+import { DumpRejectedError } from './dump-policy.js';
 import { driverContextOf, prepareDirectory, writeBackupArchive, type BackupEnvironment } from './create.js';
 import { backupDriverFor, type SiteDatabaseState } from './drivers.js';
 import { checksumProblems, openArchive, uncompressedDump, type OpenedArchive } from './inspect.js';
-import { defaultKnownMigrationSources, unknownMigrationHeads } from './known-migrations.js';
+import { defaultKnownMigrationSources, siteCatalog, unknownMigrationHeads } from './known-migrations.js';
 import { acquireBackupLock, type BackupLock } from './lock.js';
 import type { BackupManifest } from './manifest.js';
 import { compareCounts } from './site-state.js';
@@ -63,16 +64,22 @@ export async function prepareRestore(options: PrepareRestoreOptions): Promise<Re
   const driver = await backupDriverFor(manifest.database.engine);
   const tempDir = resolve(options.config.baseDir, options.config.values.BACKUP_DIR);
   await prepareDirectory(tempDir);
-  let counts: Record<string, number>;
-  try {
-    counts = await driver.scan(context, uncompressedDump(archive.layout), tempDir);
-  } catch (error) {
-    const failure = asShopdbError(error);
-    throw refused(failure.message.replace(/\.$/, ''), failure.details, failure.suggestion, error);
+  const current = await driver.inspect(context);
+  // With data to lose, every statement is checked before anything is touched. An empty database
+  // has nothing to lose: the same checks run on the bytes on their way to the client, and a
+  // refusal there empties it again (restoreBackup) — one pass over a large dump instead of two.
+  if (current.tables > 0) {
+    let counts: Record<string, number>;
+    try {
+      counts = await driver.scan(context, uncompressedDump(archive.layout), tempDir);
+    } catch (error) {
+      const failure = asShopdbError(error);
+      throw refused(failure.message.replace(/\.$/, ''), failure.details, failure.suggestion, error);
+    }
+    const mismatch = compareCounts(manifest.tables, counts);
+    if (mismatch.length > 0) throw refused('the dump does not hold the rows its manifest lists', mismatch);
   }
-  const mismatch = compareCounts(manifest.tables, counts);
-  if (mismatch.length > 0) throw refused('the dump does not hold the rows its manifest lists', mismatch);
-  return { file, archive, database: describeTarget(context.target), current: await driver.inspect(context) };
+  return { file, archive, database: describeTarget(context.target), current };
 }
 
 export interface RestoreOptions extends BackupEnvironment {
@@ -154,7 +161,7 @@ export async function restoreBackup(plan: RestorePlan, options: RestoreOptions):
     await (options.runSteps ?? runStepsQuietly)(steps, ctx);
   } catch (error) {
     if (!ctx.touched) throw error;
-    throw await putBack(options, ctx.safety, error, directory);
+    throw await putBack(options, ctx.safety, error, directory, plan);
   } finally {
     await ctx.lock?.release();
   }
@@ -177,7 +184,8 @@ export async function restoreBackup(plan: RestorePlan, options: RestoreOptions):
 async function migrateAfterRestore(options: RestoreOptions): Promise<string[]> {
   const { migrateSite } = await import('../migrations/site.js');
   try {
-    const result = await migrateSite({ config: options.config, sources: options.sources, logger: options.logger });
+    const catalog = options.sources ? undefined : await siteCatalog(options.config);
+    const result = await migrateSite({ config: options.config, sources: options.sources, catalog, logger: options.logger });
     return result.sources.flatMap((source) => source.applied.map((name) => `${source.id}: ${name}`));
   } catch (error) {
     if (options.config.values.BACKUP_DUMP_VIA !== 'compose' || !(error instanceof DatabaseUnavailableError)) throw error;
@@ -190,30 +198,34 @@ async function migrateAfterRestore(options: RestoreOptions): Promise<string[]> {
   return sources.flatMap((source) => source.applied.map((name) => `${source.id}: ${name}`));
 }
 
-/** After a failed restore: the safety backup goes back in, and the error says what happened. */
-async function putBack(env: BackupEnvironment, safety: string | null, error: unknown, tempDir: string): Promise<UserError> {
+/** After a failed restore: the safety backup goes back in (or an empty database is emptied again), and the error says what happened. */
+async function putBack(env: BackupEnvironment, safety: string | null, error: unknown, tempDir: string, plan: RestorePlan): Promise<UserError> {
   const failure = asShopdbError(error);
   const target = describeTarget(databaseTargetFromConfig(env.config));
+  // A dump refused on its way to the client is a refusal like the ones before anything was touched.
+  const rejected = failure instanceof DumpRejectedError || failure instanceof ArchiveError;
+  const what = rejected ? `Refusing to restore: ${failure.message.replace(/\.$/, '')}` : `The restore failed: ${failure.message.replace(/\.$/, '')}`;
+  const make = (message: string, suggestion?: string) =>
+    rejected
+      ? new ArchiveError(message, { details: failure.details, suggestion: suggestion ?? failure.suggestion, cause: error })
+      : new UserError(message, { details: failure.details, suggestion: suggestion ?? failure.suggestion ?? 'Fix the cause and run the restore again.', cause: error });
   if (!safety) {
-    return new UserError(`The restore failed: ${failure.message}. ${target} was empty before and may now hold part of the backup`, {
-      details: failure.details,
-      suggestion: failure.suggestion ?? 'Fix the cause and run the restore again.',
-      cause: error,
-    });
+    if (plan.current.tables === 0) {
+      try {
+        const driver = await backupDriverFor(plan.archive.manifest.database.engine);
+        await driver.clear(driverContextOf(env));
+        return make(`${what}. ${target} was empty before and is empty again`);
+      } catch {
+        // fall through: say what may be left
+      }
+    }
+    return make(`${what}. ${target} may now hold part of the backup`, 'Fix the cause and run the restore again.');
   }
   try {
     const archive = await openArchive(safety);
     await loadArchive(env, archive, tempDir);
   } catch (putBackError) {
-    return new UserError(
-      `The restore failed (${failure.message}), and putting back the safety backup failed too (${asShopdbError(putBackError).message}). ${target} may be incomplete`,
-      { details: failure.details, suggestion: `Restore the safety backup by hand: shopdb restore ${safety} --yes`, cause: error },
-    );
+    return make(`${what}, and putting back the safety backup failed too (${asShopdbError(putBackError).message}). ${target} may be incomplete`, `Restore the safety backup by hand: shopdb restore ${safety} --yes`);
   }
-  return new UserError(`The restore failed: ${failure.message}. The database was put back as it was, from the safety backup ${basename(safety)}`, {
-    details: failure.details,
-    suggestion: failure.suggestion ?? 'Fix the cause and run the restore again.',
-    cause: error,
-  });
+  return make(`${what}. The database was put back as it was, from the safety backup ${basename(safety)}`);
 }
-

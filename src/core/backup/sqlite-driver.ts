@@ -174,6 +174,21 @@ export const sqliteBackupDriver: BackupDriver = {
     }
   },
 
+  async clear(context) {
+    const { filename } = sqliteTarget(context);
+    if (!existsSync(filename)) return;
+    const db = await openSqlite(filename, { fileMustExist: true });
+    try {
+      db.pragma('foreign_keys = OFF');
+      for (const row of db.prepare("SELECT type, name FROM sqlite_master WHERE type IN ('view', 'trigger') ").all() as Array<{ type: string; name: string }>) {
+        db.exec(`DROP ${row.type.toUpperCase()} IF EXISTS "${row.name.replace(/"/g, '""')}"`);
+      }
+      for (const table of userTables(db)) db.exec(`DROP TABLE IF EXISTS "${table.replace(/"/g, '""')}"`);
+    } finally {
+      db.close();
+    }
+  },
+
   async createScratch(_context, tempDir) {
     const path = tempPathFor(join(tempDir, 'verify-deep.sqlite'));
     return {
