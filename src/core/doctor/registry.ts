@@ -1,6 +1,6 @@
-// `shopdb doctor` is a registry of checks. Each check says when it matters (its tags); `serve`,
-// `update` and `backup` run the checks of their tag as a pre-flight, and plugins can register
-// their own checks into the same registry.
+// `shopdb doctor` is a registry of checks. Each check says when it matters (its tags); `update`
+// runs the checks of its tag as a pre-flight (`doctor --tag <tag>` runs any tag), and plugins
+// can register their own checks into the same registry.
 
 import type { Knex } from 'knex';
 import type { LoadedConfig } from '../config/index.js';
