@@ -11,8 +11,6 @@ import type { MigrationHead } from './manifest.js';
 /**
  * The migration sources this shopdb knows: the core, and every plugin in the site's catalog
  * (bundled or installed as a package), whether or not the site has it installed.
- * TODO(plugins): use `knownMigrationSources(config)` from src/core/plugins once the plugin
- * framework exports it; this builds the same list from its catalog in the meantime.
  */
 export async function defaultKnownMigrationSources(config: LoadedConfig): Promise<readonly MigrationSourceSpec[]> {
   const sources = [...siteMigrationSources().list()];
