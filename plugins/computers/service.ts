@@ -7,7 +7,7 @@
 import { isIP } from 'node:net';
 import type { Knex } from 'knex';
 import { addLink, listLinks, removeLink } from '../../src/core/inventory/assets.js';
-import { ConflictError, NotFoundError, ValidationError, decodeRow, encodeRow, formatUtcDatetime, isUniqueViolation, recordAudit, type Actor, type AssetView } from '../../src/sdk/index.js';
+import { ConflictError, NotFoundError, ValidationError, decodeRow, encodeRow, formatUtcDatetime, isUniqueViolation, joinAssetReferences, recordAudit, type Actor, type AssetView } from '../../src/sdk/index.js';
 
 export const COMPUTER_TYPE = 'computer';
 export const CONTROLS = 'controls';
@@ -149,13 +149,8 @@ export function normaliseMac(value: unknown): string | null {
 
 /** Live computer assets with their details (none yet: all null), place, model and status. */
 function hostsQuery(db: Db): Knex.QueryBuilder {
-  return db({ a: 'assets' })
-    .join({ t: 'asset_types' }, 't.id', 'a.type_id')
-    .join({ s: 'status_labels' }, 's.id', 'a.status_id')
+  return joinAssetReferences(db({ a: 'assets' }))
     .leftJoin({ h: 'computers_hosts' }, 'h.asset_id', 'a.id')
-    .leftJoin({ l: 'locations' }, 'l.id', 'a.location_id')
-    .leftJoin({ am: 'asset_models' }, 'am.id', 'a.model_id')
-    .leftJoin({ mf: 'manufacturers' }, 'mf.id', 'am.manufacturer_id')
     .where('t.key', COMPUTER_TYPE)
     .whereNull('a.deleted_at');
 }

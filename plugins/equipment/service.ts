@@ -5,7 +5,7 @@
 
 import { isIP } from 'node:net';
 import type { Knex } from 'knex';
-import { ConflictError, NotFoundError, ValidationError, decodeRow, encodeRow, formatUtcDatetime, isUniqueViolation, recordAudit, type Actor, type AssetView } from '../../src/sdk/index.js';
+import { ConflictError, NotFoundError, ValidationError, decodeRow, encodeRow, formatUtcDatetime, isUniqueViolation, joinAssetReferences, recordAudit, type Actor, type AssetView } from '../../src/sdk/index.js';
 
 export const EQUIPMENT_TYPE = 'equipment';
 export const CONTROLLER_MAKES = ['Fanuc', 'Siemens', 'Heidenhain', 'Okuma', 'Mazak', 'Haas', 'Fagor', 'Mitsubishi', 'Other'] as const;
@@ -151,13 +151,8 @@ function isCalendarDate(value: unknown): value is string {
 
 /** Live equipment assets with their details (none yet: all null), place, model and status. */
 function machinesQuery(db: Db): Knex.QueryBuilder {
-  return db({ a: 'assets' })
-    .join({ t: 'asset_types' }, 't.id', 'a.type_id')
-    .join({ s: 'status_labels' }, 's.id', 'a.status_id')
+  return joinAssetReferences(db({ a: 'assets' }))
     .leftJoin({ m: 'equipment_machines' }, 'm.asset_id', 'a.id')
-    .leftJoin({ l: 'locations' }, 'l.id', 'a.location_id')
-    .leftJoin({ am: 'asset_models' }, 'am.id', 'a.model_id')
-    .leftJoin({ mf: 'manufacturers' }, 'mf.id', 'am.manufacturer_id')
     .where('t.key', EQUIPMENT_TYPE)
     .whereNull('a.deleted_at');
 }

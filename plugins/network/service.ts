@@ -6,7 +6,7 @@
 import { isIP } from 'node:net';
 import type { Knex } from 'knex';
 import { isSqlite } from '../../src/core/db/connect.js';
-import { ConflictError, decodeRow, encodeRow, formatUtcDatetime, isUniqueViolation, NotFoundError, recordAudit, ValidationError, type Actor } from '../../src/sdk/index.js';
+import { ConflictError, decodeRow, encodeRow, formatUtcDatetime, isUniqueViolation, joinAssetReferences, NotFoundError, recordAudit, ValidationError, type Actor } from '../../src/sdk/index.js';
 
 type Db = Knex | Knex.Transaction;
 type Row = Record<string, unknown>;
@@ -92,13 +92,7 @@ const PORT_CODEC = { is_uplink: 'boolean' } as const;
 // ── assets ─────────────────────────────────────────────────────────────────────────────────
 
 function assetRows(db: Db): Knex.QueryBuilder {
-  return db({ a: 'assets' })
-    .join({ t: 'asset_types' }, 't.id', 'a.type_id')
-    .join({ s: 'status_labels' }, 's.id', 'a.status_id')
-    .leftJoin({ l: 'locations' }, 'l.id', 'a.location_id')
-    .leftJoin({ m: 'asset_models' }, 'm.id', 'a.model_id')
-    .leftJoin({ mf: 'manufacturers' }, 'mf.id', 'm.manufacturer_id')
-    .whereNull('a.deleted_at');
+  return joinAssetReferences(db({ a: 'assets' })).whereNull('a.deleted_at');
 }
 
 const ASSET_COLUMNS = [
@@ -109,7 +103,7 @@ const ASSET_COLUMNS = [
   'a.status_id',
   'a.location_id',
   'a.model_id',
-  { type_key: 't.key', type_label: 't.label', status_name: 's.name', location_code: 'l.code', location_name: 'l.name', model_name: 'm.name', manufacturer_name: 'mf.name' },
+  { type_key: 't.key', type_label: 't.label', status_name: 's.name', location_code: 'l.code', location_name: 'l.name', model_name: 'am.name', manufacturer_name: 'mf.name' },
 ] as const;
 
 function summaryOf(row: Row): AssetSummary {

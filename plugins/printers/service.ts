@@ -4,7 +4,7 @@
 
 import { isIP } from 'node:net';
 import type { Knex } from 'knex';
-import { ConflictError, decodeRow, encodeRow, formatUtcDatetime, isUniqueViolation, NotFoundError, recordAudit, ValidationError, type Actor } from '../../src/sdk/index.js';
+import { ConflictError, decodeRow, encodeRow, formatUtcDatetime, isUniqueViolation, joinAssetReferences, NotFoundError, recordAudit, ValidationError, type Actor } from '../../src/sdk/index.js';
 
 type Db = Knex | Knex.Transaction;
 type Row = Record<string, unknown>;
@@ -77,12 +77,7 @@ const CONSUMABLE_CODEC = { updated_at: 'date' } as const;
 
 /** Live printer assets `a` with their maker, model, status and location, and their details `d`. */
 function printerRows(db: Db): Knex.QueryBuilder {
-  return db({ a: 'assets' })
-    .join({ t: 'asset_types' }, 't.id', 'a.type_id')
-    .join({ s: 'status_labels' }, 's.id', 'a.status_id')
-    .leftJoin({ l: 'locations' }, 'l.id', 'a.location_id')
-    .leftJoin({ m: 'asset_models' }, 'm.id', 'a.model_id')
-    .leftJoin({ mf: 'manufacturers' }, 'mf.id', 'm.manufacturer_id')
+  return joinAssetReferences(db({ a: 'assets' }))
     .leftJoin({ d: 'printers_devices' }, 'd.asset_id', 'a.id')
     .where('t.key', PRINTER_TYPE)
     .whereNull('a.deleted_at');
@@ -96,7 +91,7 @@ const PRINTER_COLUMNS = [
   'a.status_id',
   'a.location_id',
   'a.model_id',
-  { status_name: 's.name', location_code: 'l.code', location_name: 'l.name', model_name: 'm.name', manufacturer_name: 'mf.name' },
+  { status_name: 's.name', location_code: 'l.code', location_name: 'l.name', model_name: 'am.name', manufacturer_name: 'mf.name' },
   { ip_address: 'd.ip_address', queue_name: 'd.queue_name', driver: 'd.driver', colour: 'd.colour', duplex: 'd.duplex' },
 ] as const;
 

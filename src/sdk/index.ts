@@ -13,7 +13,7 @@ export { createTable, datetime, timestamps, nowDefault } from '../core/db/schema
 export { decodeRow, encodeRow, formatUtcDatetime } from '../core/db/values.js';
 export { isUniqueViolation } from '../core/db/constraint-errors.js';
 export { recordAudit } from '../core/audit/log.js';
-export { addLink, createAsset, getAsset, listLinks, removeLink, updateAsset, type AssetWriteOptions } from '../core/inventory/assets.js';
+export { addLink, createAsset, getAsset, joinAssetReferences, listLinks, removeLink, updateAsset, type AssetWriteOptions } from '../core/inventory/assets.js';
 export { assetModels, manufacturers, statusLabels } from '../core/inventory/reference.js';
 export { ConflictError, ForbiddenError, NotFoundError, UserError, ValidationError } from '../core/errors.js';
 

@@ -101,21 +101,28 @@ export interface AssetQuery {
 
 const ASSET_CODEC = { created_at: 'date', updated_at: 'date', deleted_at: 'date', custom_data: 'json' } as const;
 
-/** Adds the type, status, location, model and maker of each asset `a` in `q`, and selects them. */
-function withDetails(q: Knex.QueryBuilder): Knex.QueryBuilder {
+/**
+ * Joins what each asset `a` in `q` points at: its type `t` and status `s`, and where present its
+ * location `l`, model `am` and the model's maker `mf`. Plugins build their lists on it too.
+ */
+export function joinAssetReferences(q: Knex.QueryBuilder): Knex.QueryBuilder {
   return q
     .join({ t: 'asset_types' }, 't.id', 'a.type_id')
     .join({ s: 'status_labels' }, 's.id', 'a.status_id')
     .leftJoin({ l: 'locations' }, 'l.id', 'a.location_id')
-    .leftJoin({ m: 'asset_models' }, 'm.id', 'a.model_id')
-    .leftJoin({ mf: 'manufacturers' }, 'mf.id', 'm.manufacturer_id')
-    .select(
-      'a.*',
-      { type_key: 't.key', type_label: 't.label' },
-      { status_name: 's.name', status_color: 's.color', status_kind: 's.kind' },
-      { location_code: 'l.code', location_name: 'l.name' },
-      { model_name: 'm.name', manufacturer_id: 'mf.id', manufacturer_name: 'mf.name' },
-    );
+    .leftJoin({ am: 'asset_models' }, 'am.id', 'a.model_id')
+    .leftJoin({ mf: 'manufacturers' }, 'mf.id', 'am.manufacturer_id');
+}
+
+/** Adds the type, status, location, model and maker of each asset `a` in `q`, and selects them. */
+function withDetails(q: Knex.QueryBuilder): Knex.QueryBuilder {
+  return joinAssetReferences(q).select(
+    'a.*',
+    { type_key: 't.key', type_label: 't.label' },
+    { status_name: 's.name', status_color: 's.color', status_kind: 's.kind' },
+    { location_code: 'l.code', location_name: 'l.name' },
+    { model_name: 'am.name', manufacturer_id: 'mf.id', manufacturer_name: 'mf.name' },
+  );
 }
 
 function selectAssets(db: Knex | Knex.Transaction): Knex.QueryBuilder {
