@@ -6,6 +6,7 @@
 
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import { textKey } from '../src/core/db/text-keys.js';
 import { formatUtcDatetime } from '../src/core/db/values.js';
 
 /** The status the bench filters by, and the share of assets in it. */
@@ -127,7 +128,7 @@ export interface LoadedSite {
 
 async function insertLocations(db: Knex): Promise<number[]> {
   const insert = async (parent: { id: number; path: string } | null, kind: string, code: string, name: string) => {
-    const [id] = (await db('locations').insert({ parent_id: parent?.id ?? null, kind, code, name, path: '/' })) as number[];
+    const [id] = (await db('locations').insert({ parent_id: parent?.id ?? null, kind, code, code_key: textKey(code), name, path: '/' })) as number[];
     const path = `${parent?.path ?? '/'}${Number(id)}/`;
     await db('locations').where({ id }).update({ path });
     return { id: Number(id), path };
@@ -148,12 +149,12 @@ async function insertLocations(db: Knex): Promise<number[]> {
 async function insertModels(db: Knex): Promise<Map<ModelSpec, number>> {
   const makers = new Map<string, number>();
   for (const maker of new Set(MODELS.map((m) => m.maker))) {
-    const [id] = (await db('manufacturers').insert({ name: maker })) as number[];
+    const [id] = (await db('manufacturers').insert({ name: maker, name_key: textKey(maker) })) as number[];
     makers.set(maker, Number(id));
   }
   const ids = new Map<ModelSpec, number>();
   for (const model of MODELS) {
-    const [id] = (await db('asset_models').insert({ manufacturer_id: makers.get(model.maker), name: model.name, category: model.label })) as number[];
+    const [id] = (await db('asset_models').insert({ manufacturer_id: makers.get(model.maker), name: model.name, name_key: textKey(model.name), category: model.label })) as number[];
     ids.set(model, Number(id));
   }
   return ids;
@@ -205,6 +206,7 @@ function assetRow(random: () => number, n: number, ref: ReferenceIds, models: Ma
   return {
     uuid: randomUUID(),
     asset_tag: tag,
+    asset_tag_key: textKey(tag),
     name,
     hostname,
     serial: model && random() < 0.9 ? `${model.serialPrefix}-${String(created.getUTCFullYear()).slice(2)}-${serialTail(random)}` : null,

@@ -2,6 +2,8 @@
 // The container's HEALTHCHECK: asks the API's readiness endpoint (database reachable, schema
 // current) on the port `shopdb serve` listens on, and exits 0 only on 200. The image is slim
 // (no curl), so Node does it. What it prints is what `docker inspect` shows as the probe's output.
+// An anonymous probe is not told why the site is not ready (that names the database host): the
+// api container's log says it (`shopdb logs api`).
 
 const port = process.env.HTTP_PORT || '8080';
 const url = `http://127.0.0.1:${port}/api/ready`;

@@ -46,6 +46,27 @@ const EXPECTED: Record<string, Record<string, TableExpectation>> = {
     audit_log: { columns: ['id', 'at', 'user_id', 'username', 'action', 'object_type', 'object_id', 'before', 'after', 'request_id'], primaryKey: ['id'] },
     installed_plugins: { columns: ['name', 'version', 'enabled', 'installed_at', 'updated_at'], primaryKey: ['name'] },
   },
+  '20261202A-create-write-locks': {
+    write_locks: { columns: ['lock_key', 'version', 'created_at'], primaryKey: ['lock_key'] },
+  },
+  '20261202B-create-sessions': {
+    sessions: { columns: ['id', 'sid_hash', 'user_id', 'created_at', 'expires_at', 'last_seen_at', 'revoked_at', 'revoked_reason', 'ip', 'user_agent'], primaryKey: ['id'] },
+  },
+  '20261202C-create-login-throttle': {
+    login_throttle: { columns: ['bucket', 'hits', 'window_ends_at'], primaryKey: ['bucket'] },
+  },
+};
+
+/** Columns a migration adds to tables that already exist, by table. */
+const EXPECTED_COLUMNS: Record<string, Record<string, string[]>> = {
+  '20261202D-unique-text-keys': {
+    assets: ['asset_tag_key'],
+    locations: ['code_key'],
+    manufacturers: ['name_key'],
+    asset_models: ['name_key'],
+    status_labels: ['name_key'],
+    users: ['username_key'],
+  },
 };
 
 /** Indexes a migration adds to tables that already exist, by engine, table and index name. */
@@ -56,6 +77,20 @@ const EXPECTED_INDEXES: Record<string, Record<'sqlite' | 'mysql', Record<string,
     mysql: {},
   },
 };
+
+/** The unique indexes 20261202D puts on the key columns (both engines), and the raw unique indexes it removes. */
+const TEXT_KEY_INDEXES: Record<string, { added: string[]; removed: string[] }> = {
+  assets: { added: ['assets_asset_tag_key_unique', 'assets_asset_tag_index'], removed: ['assets_asset_tag_unique'] },
+  locations: { added: ['locations_code_key_unique'], removed: ['locations_code_unique'] },
+  manufacturers: { added: ['manufacturers_name_key_unique'], removed: ['manufacturers_name_unique'] },
+  asset_models: { added: ['asset_models_manufacturer_id_name_key_unique'], removed: ['asset_models_manufacturer_id_name_unique'] },
+  status_labels: { added: ['status_labels_name_key_unique'], removed: ['status_labels_name_unique'] },
+  users: { added: ['users_username_key_unique'], removed: ['users_username_unique'] },
+};
+for (const engine of ['sqlite', 'mysql'] as const) {
+  EXPECTED_INDEXES['20261202D-unique-text-keys'] ??= { sqlite: {}, mysql: {} };
+  for (const [table, { added }] of Object.entries(TEXT_KEY_INDEXES)) EXPECTED_INDEXES['20261202D-unique-text-keys'][engine][table] = added;
+}
 
 const source = coreMigrationSource();
 const KNEX_TABLES = [source.tableName, `${source.tableName}_lock`];
@@ -123,8 +158,15 @@ async function expectSchema(db: Knex, expected: Record<string, TableExpectation>
 }
 
 it('has an expectation for every core migration', async () => {
-  expect([...new Set([...Object.keys(EXPECTED), ...Object.keys(EXPECTED_INDEXES)])].sort()).toEqual(await coreMigrationNames());
+  expect([...new Set([...Object.keys(EXPECTED), ...Object.keys(EXPECTED_INDEXES), ...Object.keys(EXPECTED_COLUMNS)])].sort()).toEqual(await coreMigrationNames());
 });
+
+/** Each added column is there (`present`) or gone. */
+async function expectColumns(db: Knex, migration: string, present: boolean): Promise<void> {
+  for (const [table, columns] of Object.entries(EXPECTED_COLUMNS[migration] ?? {})) {
+    for (const column of columns) expect(await db.schema.hasColumn(table, column), `${table}.${column} after ${migration} ${present ? 'up' : 'down'}`).toBe(present);
+  }
+}
 
 describeEachEngine('core migrations', (engine) => {
   let site: TestSite;
@@ -149,15 +191,24 @@ describeEachEngine('core migrations', (engine) => {
       expect(up).toEqual([name]);
       await expectSchema(db, expected);
       await expectIndexes(db, name, true);
+      await expectColumns(db, name, true);
 
       const [, down] = (await db.migrate.down(config)) as [number, string[]];
       expect(down).toEqual([name]);
       for (const table of Object.keys(expected)) expect(await db.schema.hasTable(table), `${table} after ${name} down`).toBe(false);
       await expectIndexes(db, name, false);
+      await expectColumns(db, name, false);
+      if (name === '20261202D-unique-text-keys') {
+        for (const [table, { removed }] of Object.entries(TEXT_KEY_INDEXES)) expect(await indexNames(db, table), `${table} after ${name} down`).toEqual(expect.arrayContaining(removed));
+      }
 
       await db.migrate.up(config);
       await expectSchema(db, expected);
       await expectIndexes(db, name, true);
+      await expectColumns(db, name, true);
+      if (name === '20261202D-unique-text-keys') {
+        for (const [table, { removed }] of Object.entries(TEXT_KEY_INDEXES)) for (const index of removed) expect(await indexNames(db, table), table).not.toContain(index);
+      }
     }
   });
 

@@ -65,7 +65,7 @@ describeEachEngine('computers plugin: migration', (engine) => {
     expect(installed).toEqual(TABLES);
     expect(hostColumns).toEqual(['asset_id', 'os_name', 'os_version', 'domain_joined', 'domain_name', 'last_seen_at', 'warranty_end', 'created_at', 'updated_at'].sort());
     expect(hostColumns).not.toContain('hostname');
-    expect(interfaceColumns).toEqual(['id', 'asset_id', 'name', 'ip', 'mac', 'vlan', 'created_at', 'updated_at'].sort());
+    expect(interfaceColumns).toEqual(['id', 'asset_id', 'name', 'name_key', 'ip', 'mac', 'vlan', 'created_at', 'updated_at'].sort());
     expect(rows).toEqual([0, 0]);
     expect(type).toEqual({ label: 'Computer', plugin: 'computers' });
     expect(afterDown).toEqual([]);

@@ -7,7 +7,7 @@
 import { isIP } from 'node:net';
 import type { Knex } from 'knex';
 import { addLink, listLinks, removeLink } from '../../src/core/inventory/assets.js';
-import { ConflictError, NotFoundError, ValidationError, decodeRow, encodeRow, formatUtcDatetime, isUniqueViolation, joinAssetReferences, recordAudit, type Actor, type AssetView } from '../../src/sdk/index.js';
+import { ConflictError, NotFoundError, ValidationError, decodeRow, encodeRow, formatUtcDatetime, isUniqueViolation, joinAssetReferences, recordAudit, type Actor, type AssetView, inTransaction, textKey } from '../../src/sdk/index.js';
 
 export const COMPUTER_TYPE = 'computer';
 export const CONTROLS = 'controls';
@@ -222,9 +222,12 @@ function checkText(problems: Record<string, string>, field: string, value: unkno
 
 const DOMAIN_NAME = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
 
+/** A PATCH merges into what is stored and checks the domain rule on the result: one at a time per computer (ADR-012). */
+export const hostLockKey = (assetId: number) => `computers.host:${assetId}`;
+
 /** Sets the details given (null clears one), the others stay. Leaving the domain clears its name. */
 export async function updateHost(db: Knex, actor: Actor, assetId: number, patch: HostPatch): Promise<HostView> {
-  return db.transaction(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const before = await loadHost(trx, assetId);
     const beforeDetails = detailsOfView(before);
     const given = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as HostPatch;
@@ -267,7 +270,7 @@ export async function updateHost(db: Knex, actor: Actor, assetId: number, patch:
     const view = await loadHost(trx, assetId);
     await recordAudit(trx, actor, { action: 'update', objectType: 'computers.host', objectId: assetId, before: beforeDetails, after: detailsOfView(view) });
     return view;
-  });
+  }, { serializeOn: [hostLockKey(assetId)] });
 }
 
 /** The afterAssetCreate hook: every computer asset gets its details row (all unset). */
@@ -324,7 +327,7 @@ export async function listInterfaces(db: Knex, assetId: number, query: { limit: 
 }
 
 export async function addInterface(db: Knex, actor: Actor, assetId: number, input: InterfaceInput): Promise<NetworkInterface> {
-  return db.transaction(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const host = await requireHost(trx, assetId);
     const problems: Record<string, string> = {};
     for (const key of Object.keys(input).filter((k) => !['name', 'mac', 'ip', 'vlan'].includes(k))) problems[key] = 'is not an interface field';
@@ -339,11 +342,11 @@ export async function addInterface(db: Knex, actor: Actor, assetId: number, inpu
 
     const holder = (await trx({ i: 'computers_interfaces' }).join({ a: 'assets' }, 'a.id', 'i.asset_id').where('i.mac', mac).first({ tag: 'a.asset_tag', name: 'i.name' })) as Row | undefined;
     if (holder) throw new ConflictError(`MAC address ${mac} is already registered, on ${holder.tag as string} (${holder.name as string})`, { suggestion: 'Delete that interface first if the card has moved.' });
-    if (await trx('computers_interfaces').where({ asset_id: assetId, name: input.name }).first('id')) {
+    if (await trx('computers_interfaces').where({ asset_id: assetId, name_key: textKey(input.name!) }).first('id')) {
       throw new ConflictError(`${host.assetTag} already has an interface named "${input.name}"`, { suggestion: 'Give each interface of a PC its own name (e.g. "Ethernet 2").' });
     }
     const [id] = await trx('computers_interfaces')
-      .insert({ asset_id: assetId, name: input.name, mac, ip: input.ip ?? null, vlan: input.vlan ?? null })
+      .insert({ asset_id: assetId, name: input.name, name_key: textKey(input.name!), mac, ip: input.ip ?? null, vlan: input.vlan ?? null })
       .catch((error: unknown) => {
         if (isUniqueViolation(error)) throw new ConflictError('That MAC address or interface name was registered at the same moment', { cause: error });
         throw error;
@@ -356,7 +359,7 @@ export async function addInterface(db: Knex, actor: Actor, assetId: number, inpu
 
 /** Removes an interface (of a live PC). */
 export async function deleteInterface(db: Knex, actor: Actor, id: number): Promise<void> {
-  await db.transaction(async (trx) => {
+  await inTransaction(db, async (trx) => {
     const row = (await trx({ i: 'computers_interfaces' }).join({ a: 'assets' }, 'a.id', 'i.asset_id').whereNull('a.deleted_at').where('i.id', id).first('i.*')) as Row | undefined;
     if (!row) throw new NotFoundError(`There is no network interface with id ${id}`);
     await trx('computers_interfaces').where({ id }).delete();
@@ -405,7 +408,7 @@ export async function removeControlled(db: Knex, actor: Actor, assetId: number, 
 
 /** The live asset an asset tag names. */
 export async function assetIdByTag(db: Knex, assetTag: string): Promise<number> {
-  const row = (await db('assets').where({ asset_tag: assetTag }).whereNull('deleted_at').first('id')) as { id: number } | undefined;
+  const row = (await db('assets').where({ asset_tag_key: textKey(assetTag) }).whereNull('deleted_at').first('id')) as { id: number } | undefined;
   if (!row) throw new NotFoundError(`There is no asset tagged ${assetTag}`);
   return Number(row.id);
 }

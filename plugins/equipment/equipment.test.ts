@@ -55,7 +55,7 @@ describeEachEngine('equipment plugin: migration', (engine) => {
 
     expect(installed).toEqual(TABLES);
     expect(machineColumns).toEqual(
-      ['asset_id', 'machine_number', 'builder', 'controller_make', 'controller_version', 'axes', 'spindles', 'dnc_ip', 'dnc_port', 'dnc_transfer_enabled', 'criticality', 'next_pm_due', 'created_at', 'updated_at'].sort(),
+      ['asset_id', 'machine_number', 'machine_number_key', 'builder', 'controller_make', 'controller_version', 'axes', 'spindles', 'dnc_ip', 'dnc_port', 'dnc_transfer_enabled', 'criticality', 'next_pm_due', 'created_at', 'updated_at'].sort(),
     );
     expect(maintenanceColumns).toEqual(['id', 'asset_id', 'type', 'started_at', 'completed_at', 'vendor', 'cost', 'under_warranty', 'notes', 'created_at', 'updated_at'].sort());
     expect(rows).toEqual([0, 0]);

@@ -5,7 +5,7 @@
 
 import { isIP } from 'node:net';
 import type { Knex } from 'knex';
-import { ConflictError, NotFoundError, ValidationError, decodeRow, encodeRow, formatUtcDatetime, isUniqueViolation, joinAssetReferences, recordAudit, type Actor, type AssetView } from '../../src/sdk/index.js';
+import { ConflictError, NotFoundError, ValidationError, decodeRow, encodeRow, formatUtcDatetime, isUniqueViolation, joinAssetReferences, recordAudit, type Actor, type AssetView, inTransaction, textKey, textKeyOrNull } from '../../src/sdk/index.js';
 
 export const EQUIPMENT_TYPE = 'equipment';
 export const CONTROLLER_MAKES = ['Fanuc', 'Siemens', 'Heidenhain', 'Okuma', 'Mazak', 'Haas', 'Fagor', 'Mitsubishi', 'Other'] as const;
@@ -277,7 +277,7 @@ function machineProblems(patch: MachinePatch, after: MachineDetails): Record<str
 async function machineNumberHolder(db: Db, machineNumber: string, assetId: number): Promise<string | null> {
   const row = (await db({ m: 'equipment_machines' })
     .join({ a: 'assets' }, 'a.id', 'm.asset_id')
-    .where('m.machine_number', machineNumber)
+    .where('m.machine_number_key', textKey(machineNumber))
     .whereNot('m.asset_id', assetId)
     .first({ tag: 'a.asset_tag', deleted: 'a.deleted_at' })) as Row | undefined;
   if (!row) return null;
@@ -291,10 +291,17 @@ function machineNumberTaken(machineNumber: string, holder: string | null, cause?
   });
 }
 
+/**
+ * A PATCH merges what is given into what is stored and checks the result: writes of one machine,
+ * and of one maintenance record, go one at a time on every replica (ADR-012).
+ */
+export const machineLockKey = (assetId: number) => `equipment.machine:${assetId}`;
+export const maintenanceLockKey = (id: number) => `equipment.maintenance:${id}`;
+
 /** Sets the details given (null clears one); those not given stay as they are. */
 export async function updateMachine(db: Knex, actor: Actor, assetId: number, patch: MachinePatch, options: TodayOption = {}): Promise<MachineView> {
   const today = options.today ?? localDate();
-  return db.transaction(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const before = await loadMachine(trx, assetId, today);
     const beforeDetails = detailsOfView(before);
     const given = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as MachinePatch;
@@ -309,6 +316,7 @@ export async function updateMachine(db: Knex, actor: Actor, assetId: number, pat
       MACHINE_CODEC,
       Object.fromEntries(Object.entries(given).map(([key, value]) => [DETAIL_COLUMNS[key as keyof MachineDetails], value])),
     );
+    if (given.machineNumber !== undefined) row.machine_number_key = textKeyOrNull(given.machineNumber);
     const write = async () => {
       const exists = await trx('equipment_machines').where({ asset_id: assetId }).first('asset_id');
       if (exists) await trx('equipment_machines').where({ asset_id: assetId }).update({ ...row, updated_at: formatUtcDatetime(new Date()) });
@@ -321,7 +329,7 @@ export async function updateMachine(db: Knex, actor: Actor, assetId: number, pat
     const after = await loadMachine(trx, assetId, today);
     await recordAudit(trx, actor, { action: 'update', objectType: 'equipment.machine', objectId: assetId, before: beforeDetails, after: detailsOfView(after) });
     return after;
-  });
+  }, { serializeOn: [machineLockKey(assetId)] });
 }
 
 /** The afterAssetCreate hook: every equipment asset gets its details row (all unset). */
@@ -410,7 +418,7 @@ export async function listMaintenance(db: Knex, assetId: number, query: { limit:
 }
 
 export async function addMaintenance(db: Knex, actor: Actor, assetId: number, input: MaintenanceInput): Promise<MaintenanceRecord> {
-  return db.transaction(async (trx) => {
+  return inTransaction(db, async (trx) => {
     await requireMachine(trx, assetId);
     const given = Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined)) as MaintenancePatch;
     const times = { startedAt: instant(given.startedAt), completedAt: given.completedAt == null ? null : instant(given.completedAt) };
@@ -427,7 +435,7 @@ export async function addMaintenance(db: Knex, actor: Actor, assetId: number, in
 
 /** Changes the fields given (e.g. `completedAt` to close the work); a record of a deleted machine is gone. */
 export async function updateMaintenance(db: Knex, actor: Actor, id: number, patch: MaintenancePatch): Promise<MaintenanceRecord> {
-  return db.transaction(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const row = (await trx({ w: 'equipment_maintenance' }).join({ a: 'assets' }, 'a.id', 'w.asset_id').whereNull('a.deleted_at').where('w.id', id).first('w.*')) as Row | undefined;
     if (!row) throw new NotFoundError(`There is no maintenance record with id ${id}`);
     const before = toMaintenance(row);
@@ -443,5 +451,5 @@ export async function updateMaintenance(db: Knex, actor: Actor, id: number, patc
     const after = toMaintenance((await trx('equipment_maintenance').where({ id }).first()) as Row);
     await recordAudit(trx, actor, { action: 'update', objectType: 'equipment.maintenance', objectId: id, before, after });
     return after;
-  });
+  }, { serializeOn: [maintenanceLockKey(id)] });
 }

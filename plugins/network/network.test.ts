@@ -333,7 +333,7 @@ describeEachEngine('network plugin: install, demo seed and migrations', (engine)
     expect(await prefixed(db)).toEqual(TABLES);
     expect(Object.keys(await db('network_devices').columnInfo()).sort()).toEqual(['asset_id', 'created_at', 'firmware_version', 'management_ip', 'role', 'updated_at']);
     expect(Object.keys(await db('network_vlans').columnInfo()).sort()).toEqual(['created_at', 'id', 'name', 'subnet', 'updated_at', 'vlan_id']);
-    expect(Object.keys(await db('network_ports').columnInfo()).sort()).toEqual(['asset_id', 'created_at', 'description', 'id', 'is_uplink', 'mode', 'name', 'updated_at', 'vlan']);
+    expect(Object.keys(await db('network_ports').columnInfo()).sort()).toEqual(['asset_id', 'created_at', 'description', 'id', 'is_uplink', 'mode', 'name', 'name_key', 'updated_at', 'vlan']);
     expect(Object.keys(await db('network_port_links').columnInfo()).sort()).toEqual(['asset_id', 'created_at', 'id', 'port_a_id', 'port_b_id', 'updated_at']);
     expect(await db('asset_types').where({ key: 'network-device' }).first('label', 'plugin')).toEqual({ label: 'Network device', plugin: 'network' });
     await seedSite(db, { demo: false, actor });

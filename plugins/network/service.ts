@@ -5,8 +5,7 @@
 
 import { isIP } from 'node:net';
 import type { Knex } from 'knex';
-import { isSqlite } from '../../src/core/db/connect.js';
-import { ConflictError, decodeRow, encodeRow, formatUtcDatetime, isUniqueViolation, joinAssetReferences, NotFoundError, recordAudit, ValidationError, type Actor } from '../../src/sdk/index.js';
+import { ConflictError, decodeRow, encodeRow, formatUtcDatetime, isUniqueViolation, joinAssetReferences, NotFoundError, recordAudit, ValidationError, type Actor, inTransaction, textKey } from '../../src/sdk/index.js';
 
 type Db = Knex | Knex.Transaction;
 type Row = Record<string, unknown>;
@@ -172,13 +171,20 @@ function throwIfProblems(message: string, problems: Record<string, string>): voi
   if (Object.keys(problems).length > 0) throw new ValidationError(message, problems);
 }
 
+/**
+ * One at a time, on every replica (ADR-012): the writes of a device's details, and every write
+ * that plugs or unplugs a port (a port may be in one link only, on either side of it).
+ */
+export const deviceLockKey = (assetId: number) => `network.device:${assetId}`;
+export const portLockKey = (portId: number) => `network.port:${portId}`;
+
 /** Replaces the details of a device (PUT: every field given; null clears). */
 export async function setDeviceDetails(db: Knex, actor: Actor, assetId: number, input: DeviceDetails): Promise<DeviceView> {
   const problems: Record<string, string> = {};
   if (input.managementIp !== null && isIP(input.managementIp) === 0) problems.managementIp = 'must be an IPv4 or IPv6 address';
   if (input.role !== null && !DEVICE_ROLES.includes(input.role)) problems.role = `must be one of ${DEVICE_ROLES.join(', ')}`;
   throwIfProblems('The device details are not valid', problems);
-  return db.transaction(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const before = await getDevice(trx, assetId);
     const row = { management_ip: input.managementIp, role: input.role, firmware_version: input.firmwareVersion, updated_at: formatUtcDatetime(new Date()) };
     const updated = await trx('network_devices').where({ asset_id: assetId }).update(row);
@@ -187,7 +193,7 @@ export async function setDeviceDetails(db: Knex, actor: Actor, assetId: number, 
     const brief = (view: DeviceView) => ({ assetTag: view.asset.assetTag, managementIp: view.managementIp, role: view.role, firmwareVersion: view.firmwareVersion });
     await recordAudit(trx, actor, { action: 'update', objectType: 'network.device', objectId: assetId, before: brief(before), after: brief(after) });
     return after;
-  });
+  }, { serializeOn: [deviceLockKey(assetId)] });
 }
 
 // ── VLANs ──────────────────────────────────────────────────────────────────────────────────
@@ -236,7 +242,7 @@ export async function createVlan(db: Knex, actor: Actor, input: VlanInput): Prom
   const subnetIssue = subnet === null ? undefined : subnetProblem(subnet);
   if (subnetIssue) problems.subnet = subnetIssue;
   throwIfProblems('The VLAN is not valid', problems);
-  return db.transaction(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const [id] = await trx('network_vlans')
       .insert({ vlan_id: input.vlanId, name: input.name.trim(), subnet })
       .catch((error) => {
@@ -342,7 +348,7 @@ async function checkPort(db: Db, deviceId: number, port: Required<PortInput>, ex
     else if (!(await db('network_vlans').where({ vlan_id: port.vlan }).first('id'))) problems.vlan = `VLAN ${port.vlan} does not exist; add it first (POST /vlans)`;
   }
   throwIfProblems('The port is not valid', problems);
-  const twin = db('network_ports').where({ asset_id: deviceId }).whereRaw('lower(name) = lower(?)', [port.name]);
+  const twin = db('network_ports').where({ asset_id: deviceId, name_key: textKey(port.name) });
   if (exceptId !== undefined) twin.whereNot('id', exceptId);
   if (await twin.first('id')) throw new ConflictError(`The device already has a port named ${port.name}`);
 }
@@ -355,12 +361,12 @@ function duplicatePort(name: string) {
 }
 
 export async function createPort(db: Knex, actor: Actor, assetId: number, input: PortInput): Promise<PortView> {
-  return db.transaction(async (trx) => {
+  return inTransaction(db, async (trx) => {
     await deviceRow(trx, assetId);
     const port = { name: input.name, description: input.description ?? null, vlan: input.vlan ?? null, mode: input.mode ?? 'access', isUplink: input.isUplink ?? false };
     await checkPort(trx, assetId, port);
     const [id] = await trx('network_ports')
-      .insert(encodeRow(PORT_CODEC, { asset_id: assetId, name: port.name, description: port.description, vlan: port.vlan, mode: port.mode, is_uplink: port.isUplink }))
+      .insert(encodeRow(PORT_CODEC, { asset_id: assetId, name: port.name, name_key: textKey(port.name), description: port.description, vlan: port.vlan, mode: port.mode, is_uplink: port.isUplink }))
       .catch(duplicatePort(port.name));
     const created = await loadPort(trx, Number(id));
     await recordAudit(trx, actor, { action: 'create', objectType: 'network.port', objectId: created.id, after: created });
@@ -369,7 +375,7 @@ export async function createPort(db: Knex, actor: Actor, assetId: number, input:
 }
 
 export async function updatePort(db: Knex, actor: Actor, portId: number, patch: PortPatch): Promise<PortView> {
-  return db.transaction(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const before = await loadPort(trx, portId);
     const merged = {
       name: patch.name ?? before.name,
@@ -381,23 +387,23 @@ export async function updatePort(db: Knex, actor: Actor, portId: number, patch: 
     await checkPort(trx, before.deviceId, merged, portId);
     await trx('network_ports')
       .where({ id: portId })
-      .update(encodeRow(PORT_CODEC, { name: merged.name, description: merged.description, vlan: merged.vlan, mode: merged.mode, is_uplink: merged.isUplink, updated_at: formatUtcDatetime(new Date()) }))
+      .update(encodeRow(PORT_CODEC, { name: merged.name, name_key: textKey(merged.name), description: merged.description, vlan: merged.vlan, mode: merged.mode, is_uplink: merged.isUplink, updated_at: formatUtcDatetime(new Date()) }))
       .catch(duplicatePort(merged.name));
     const after = await loadPort(trx, portId);
     await recordAudit(trx, actor, { action: 'update', objectType: 'network.port', objectId: portId, before, after });
     return (await withPeers(trx, [after]))[0]!;
-  });
+  }, { serializeOn: [portLockKey(portId)] });
 }
 
 /** Removes a port; its link goes with it (audited on its own). */
 export async function deletePort(db: Knex, actor: Actor, portId: number): Promise<void> {
-  await db.transaction(async (trx) => {
+  await inTransaction(db, async (trx) => {
     const before = await loadPort(trx, portId);
     const link = (await trx('network_port_links').where('port_a_id', portId).orWhere('port_b_id', portId).first()) as Row | undefined;
     if (link) await removeLinkRow(trx, actor, link);
     await trx('network_ports').where({ id: portId }).delete();
     await recordAudit(trx, actor, { action: 'delete', objectType: 'network.port', objectId: portId, before });
-  });
+  }, { serializeOn: [portLockKey(portId)] });
 }
 
 /** A port of a device by name: exact (ignoring case), else the one port whose name ends in "/<name>" ("12" finds Gi1/0/12). */
@@ -446,16 +452,20 @@ function linkRecord(row: Row) {
   return { id: Number(row.id), portId: Number(row.port_a_id), toPortId: row.port_b_id === null ? null : Number(row.port_b_id), toAssetId: row.asset_id === null ? null : Number(row.asset_id) };
 }
 
+/** The ports a new link would plug in. */
+function linkPorts(input: LinkInput): number[] {
+  return [input.portId, ...(input.toPortId === undefined ? [] : [input.toPortId])];
+}
+
 /** Plugs a port into another port, or into an end asset. Either port already plugged in is a 409. */
 export async function createLink(db: Knex, actor: Actor, input: LinkInput): Promise<Link> {
   const problems: Record<string, string> = {};
   if ((input.toPortId === undefined) === (input.toAssetId === undefined)) problems.toPortId = 'give either toPortId (another port) or toAssetId (an end device), not both or neither';
   else if (input.toPortId === input.portId) problems.toPortId = 'is the port itself';
   throwIfProblems('The link is not valid', problems);
-  return db.transaction(async (trx) => {
-    const ports = [input.portId, ...(input.toPortId === undefined ? [] : [input.toPortId])];
-    // Serialise links of the same ports: the unique indexes cover one column each (SQLite runs one writer at a time).
-    if (!isSqlite(db)) await trx('network_ports').whereIn('id', ports).forUpdate().select('id');
+  return inTransaction(db, async (trx) => {
+    // The unique indexes cover one column each; the port keys make "not on either side of another link" hold.
+    const ports = linkPorts(input);
     const port = await loadPort(trx, input.portId).catch(() => {
       throw new ValidationError('The port does not exist', { portId: `no port with id ${input.portId}` });
     });
@@ -482,7 +492,7 @@ export async function createLink(db: Knex, actor: Actor, input: LinkInput): Prom
     const created = (await trx('network_port_links').where({ id: Number(id) }).first()) as Row;
     await recordAudit(trx, actor, { action: 'create', objectType: 'network.link', objectId: Number(id), after: linkRecord(created) });
     return linkView(trx, Number(id));
-  });
+  }, { serializeOn: [...linkPorts(input).map(portLockKey)] });
 }
 
 async function removeLinkRow(trx: Db, actor: Actor, row: Row): Promise<void> {
@@ -491,7 +501,7 @@ async function removeLinkRow(trx: Db, actor: Actor, row: Row): Promise<void> {
 }
 
 export async function deleteLink(db: Knex, actor: Actor, linkId: number): Promise<void> {
-  await db.transaction(async (trx) => {
+  await inTransaction(db, async (trx) => {
     const row = (await trx('network_port_links').where({ id: linkId }).first()) as Row | undefined;
     if (!row) throw new NotFoundError(`There is no link with id ${linkId}`);
     await removeLinkRow(trx, actor, row);

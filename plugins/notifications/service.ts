@@ -4,7 +4,7 @@
 // is audited as 'notifications.notice'.
 
 import type { Knex } from 'knex';
-import { decodeRow, encodeRow, formatUtcDatetime, recordAudit, ConflictError, NotFoundError, ValidationError, type Actor } from '../../src/sdk/index.js';
+import { decodeRow, encodeRow, formatUtcDatetime, recordAudit, ConflictError, NotFoundError, ValidationError, type Actor, inTransaction } from '../../src/sdk/index.js';
 
 type Db = Knex | Knex.Transaction;
 type Row = Record<string, unknown>;
@@ -156,6 +156,9 @@ async function checkNotice(db: Db, notice: { startsAt: Date; endsAt: Date | null
   if (Object.keys(fields).length > 0) throw new ValidationError('The notice is not valid', fields);
 }
 
+/** A PATCH merges into what is stored and checks the result (an end after the start): one at a time per notice (ADR-012). */
+export const noticeLockKey = (id: number) => `notifications.notice:${id}`;
+
 export async function createNotice(db: Db, actor: Actor, input: NoticeInput): Promise<Notice> {
   const notice = {
     startsAt: input.startsAt === undefined ? new Date() : toDate(input.startsAt),
@@ -164,7 +167,7 @@ export async function createNotice(db: Db, actor: Actor, input: NoticeInput): Pr
     locationId: input.locationId ?? null,
     assetId: input.assetId ?? null,
   };
-  return db.transaction(async (trx) => {
+  return inTransaction(db, async (trx) => {
     await checkNotice(trx, notice);
     const row = encodeRow(CODEC, {
       title: input.title,
@@ -190,7 +193,7 @@ export async function createNotice(db: Db, actor: Actor, input: NoticeInput): Pr
  * patch sets it, so `{targetKind: 'site'}` alone turns a location notice into a site-wide one.
  */
 export async function updateNotice(db: Db, actor: Actor, id: number, patch: NoticePatch): Promise<Notice> {
-  return db.transaction(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const before = await load(trx, id);
     const targetKind = patch.targetKind ?? before.targetKind;
     const kindChanged = targetKind !== before.targetKind;
@@ -218,16 +221,16 @@ export async function updateNotice(db: Db, actor: Actor, id: number, patch: Noti
     const after = await load(trx, id);
     await recordAudit(trx, actor, { action: 'update', objectType: OBJECT_TYPE, objectId: id, before, after });
     return after;
-  });
+  }, { serializeOn: [noticeLockKey(id)] });
 }
 
 export async function deleteNotice(db: Db, actor: Actor, id: number): Promise<void> {
-  await db.transaction(async (trx) => {
+  await inTransaction(db, async (trx) => {
     const before = await load(trx, id);
     // Its dismissals go with it (ON DELETE CASCADE).
     await trx(TABLE).where({ id }).delete();
     await recordAudit(trx, actor, { action: 'delete', objectType: OBJECT_TYPE, objectId: id, before });
-  });
+  }, { serializeOn: [noticeLockKey(id)] });
 }
 
 export interface Dismissal {
@@ -240,7 +243,7 @@ export interface Dismissal {
 export async function dismissNotice(db: Db, actor: Actor, id: number): Promise<Dismissal> {
   if (actor.userId === null) throw new ValidationError('Only a user can dismiss a notice', { userId: 'is required' });
   const userId = actor.userId;
-  return db.transaction(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const notice = await load(trx, id);
     if (!notice.dismissable) throw new ConflictError(`Notice ${id} cannot be dismissed`, { suggestion: 'Critical instructions stay until they end; ask an editor to change or end the notice.' });
     const existing = (await trx(DISMISSALS).where({ notice_id: id, user_id: userId }).first()) as Row | undefined;
@@ -249,7 +252,7 @@ export async function dismissNotice(db: Db, actor: Actor, id: number): Promise<D
     await trx(DISMISSALS).insert(encodeRow({ dismissed_at: 'date' }, { notice_id: id, user_id: userId, dismissed_at: dismissedAt }));
     await recordAudit(trx, actor, { action: 'dismiss', objectType: OBJECT_TYPE, objectId: id, after: { noticeId: id, userId } });
     return { noticeId: id, userId, dismissedAt };
-  });
+  }, { serializeOn: [noticeLockKey(id)] });
 }
 
 /** The ids of a location path ("/1/4/9/"), the location itself last. */

@@ -289,7 +289,7 @@ describeEachEngine('printers plugin: install, demo seed and migrations', (engine
     expect((await listTables(db)).filter((t) => t.startsWith('printers_'))).toEqual(TABLES);
     expect(Object.keys(await db('printers_devices').columnInfo()).sort()).toEqual(['asset_id', 'colour', 'created_at', 'driver', 'duplex', 'ip_address', 'queue_name', 'updated_at']);
     expect(Object.keys(await db('printers_page_counts').columnInfo()).sort()).toEqual(['asset_id', 'colour_pages', 'created_at', 'id', 'meter_reset', 'recorded_at', 'total_pages', 'updated_at']);
-    expect(Object.keys(await db('printers_consumables').columnInfo()).sort()).toEqual(['asset_id', 'colour', 'id', 'kind', 'level_percent', 'part_number', 'updated_at']);
+    expect(Object.keys(await db('printers_consumables').columnInfo()).sort()).toEqual(['asset_id', 'colour', 'colour_key', 'id', 'kind', 'level_percent', 'part_number', 'updated_at']);
     expect(await db('asset_types').where({ key: 'printer' }).first('label', 'plugin')).toEqual({ label: 'Printer', plugin: 'printers' });
     expect((await pluginHoldings(db, 'printers', await bundledCatalog())).total).toBe(0);
     await seedSite(db, { demo: false, actor });

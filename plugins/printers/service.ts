@@ -4,7 +4,7 @@
 
 import { isIP } from 'node:net';
 import type { Knex } from 'knex';
-import { ConflictError, decodeRow, encodeRow, formatUtcDatetime, isUniqueViolation, joinAssetReferences, NotFoundError, recordAudit, ValidationError, type Actor } from '../../src/sdk/index.js';
+import { decodeRow, encodeRow, formatUtcDatetime, inTransaction, joinAssetReferences, textKey, NotFoundError, recordAudit, ValidationError, type Actor } from '../../src/sdk/index.js';
 
 type Db = Knex | Knex.Transaction;
 type Row = Record<string, unknown>;
@@ -68,6 +68,12 @@ export interface PageCountReading {
 export interface LowConsumable extends Consumable {
   printer: Pick<AssetSummary, 'id' | 'assetTag' | 'name' | 'location'>;
 }
+
+/**
+ * The writes of one printer go one at a time, on every replica (ADR-012): a page count must fit
+ * the readings before and after it, and a consumable's first reading creates its row.
+ */
+export const printerLockKey = (assetId: number) => `printers.printer:${assetId}`;
 
 const DEVICE_CODEC = { colour: 'boolean', duplex: 'boolean', updated_at: 'date' } as const;
 const READING_CODEC = { recorded_at: 'date', meter_reset: 'boolean' } as const;
@@ -194,7 +200,7 @@ export async function setPrinterDetails(db: Knex, actor: Actor, assetId: number,
   const problems: Record<string, string> = {};
   checkIp('ipAddress', input.ipAddress, problems);
   if (Object.keys(problems).length > 0) throw new ValidationError('The printer details are not valid', problems);
-  return db.transaction(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const before = await getPrinter(trx, assetId);
     const row = encodeRow(DEVICE_CODEC, {
       ip_address: input.ipAddress,
@@ -209,7 +215,7 @@ export async function setPrinterDetails(db: Knex, actor: Actor, assetId: number,
     const after = await getPrinter(trx, assetId);
     await recordAudit(trx, actor, { action: 'update', objectType: 'printers.device', objectId: assetId, before: detailsOfView(before), after: detailsOfView(after) });
     return after;
-  });
+   }, { serializeOn: [printerLockKey(assetId)] });
 }
 
 function detailsOfView(view: PrinterView): PrinterDetails & { assetTag: string } {
@@ -274,7 +280,7 @@ export async function recordPageCount(db: Knex, actor: Actor, assetId: number, i
   else if (recordedAt.getTime() > Date.now() + FUTURE_SLACK_MS) problems.recordedAt = 'is in the future';
   if (Object.keys(problems).length > 0) throw new ValidationError('The page count is not valid', problems);
 
-  return db.transaction(async (trx) => {
+  return inTransaction(db, async (trx) => {
     await printerRow(trx, assetId);
     const at = formatUtcDatetime(recordedAt);
     // A reading may be dated between two others (typed in late): it must fit both neighbours.
@@ -305,7 +311,7 @@ export async function recordPageCount(db: Knex, actor: Actor, assetId: number, i
     const created = withDelta(readingOf((await trx('printers_page_counts').where({ id: Number(id) }).first()) as Row), previous);
     await recordAudit(trx, actor, { action: 'create', objectType: 'printers.page_count', objectId: created.id, after: created });
     return created;
-  });
+   }, { serializeOn: [printerLockKey(assetId)] });
 }
 
 // ── consumables ────────────────────────────────────────────────────────────────────────────
@@ -328,16 +334,18 @@ export async function setConsumableLevel(db: Knex, actor: Actor, assetId: number
   if (!Number.isInteger(input.levelPercent) || input.levelPercent < 0 || input.levelPercent > 100) problems.levelPercent = 'must be a whole number from 0 to 100';
   if (Object.keys(problems).length > 0) throw new ValidationError('The consumable is not valid', problems);
   const colour = input.colour?.trim().toLowerCase() ?? '';
-  const key = { asset_id: assetId, kind: input.kind, colour };
+  // Found by its unique key, so "Cyan" and "cyan" (and "cyán") are one consumable on both engines.
+  const key = { asset_id: assetId, kind: input.kind, colour_key: textKey(colour) };
   const values: Row = { level_percent: input.levelPercent, updated_at: formatUtcDatetime(new Date()) };
   if (input.partNumber !== undefined) values.part_number = input.partNumber;
 
-  const write = () =>
-    db.transaction(async (trx) => {
+  return inTransaction(
+    db,
+    async (trx) => {
       await printerRow(trx, assetId);
       const existing = (await trx('printers_consumables').where(key).first()) as Row | undefined;
       if (existing) await trx('printers_consumables').where({ id: existing.id }).update(values);
-      else await trx('printers_consumables').insert({ ...key, ...values });
+      else await trx('printers_consumables').insert({ ...key, colour, ...values });
       const consumable = consumableOf((await trx('printers_consumables').where(key).first()) as Row);
       await recordAudit(trx, actor, {
         action: existing ? 'update' : 'create',
@@ -347,15 +355,10 @@ export async function setConsumableLevel(db: Knex, actor: Actor, assetId: number
         after: consumable,
       });
       return { consumable, created: !existing };
-    });
-  // Two first readings of the same consumable at once: the second finds the first's row.
-  return write().catch((error) => {
-    if (!isUniqueViolation(error)) throw error;
-    return write().catch((again) => {
-      if (isUniqueViolation(again)) throw new ConflictError('That consumable was changed at the same moment; try again', { cause: again });
-      throw again;
-    });
-  });
+    },
+    // Two first readings of the same consumable at once: the second finds the first's row.
+    { serializeOn: [printerLockKey(assetId)] },
+  );
 }
 
 /** Consumables at or below LOW_LEVEL_PERCENT on live printers, emptiest first. */

@@ -4,7 +4,7 @@
 // creates no users: they are real people). Matched by natural keys, never overwritten; outside
 // the demo it adds nothing.
 
-import type { PluginSeedContext } from '../../src/sdk/index.js';
+import { textKey, type PluginSeedContext } from '../../src/sdk/index.js';
 import { checkoutMedium, COMPUTER_TYPE, createInstallation, createLicence, createMedium, createTitle, type MediumInput, type TitleInput } from './service.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -69,7 +69,7 @@ export async function seed(ctx: PluginSeedContext): Promise<void> {
   for (const row of rows) computers.set(row.asset_tag, Number(row.id));
 
   for (const { licence, installedOn, ...title } of TITLES) {
-    const existing = (await db('software_titles').where({ name: title.name, version: title.version }).first('id')) as { id: number } | undefined;
+    const existing = (await db('software_titles').where({ name_key: textKey(title.name), version_key: textKey(title.version) }).first('id')) as { id: number } | undefined;
     const titleId = existing ? Number(existing.id) : (await createTitle(db, actor, title)).id;
     let licenceId = (await db('software_licences').where({ title_id: titleId }).orderBy('id').first('id')) as { id: number } | undefined;
     if (!licenceId) {
@@ -85,11 +85,11 @@ export async function seed(ctx: PluginSeedContext): Promise<void> {
   }
 
   for (const medium of MEDIA) {
-    if (!(await db('software_media').where({ label: medium.label }).first('id'))) await createMedium(db, actor, medium);
+    if (!(await db('software_media').where({ label_key: textKey(medium.label) }).first('id'))) await createMedium(db, actor, medium);
   }
 
   // Only a stick that has never been out, so a check-in on the demo site is not undone.
-  const stick = (await db('software_media').where({ label: OVERDUE_LABEL }).first('id')) as { id: number } | undefined;
+  const stick = (await db('software_media').where({ label_key: textKey(OVERDUE_LABEL) }).first('id')) as { id: number } | undefined;
   const user = (await db('users').where({ disabled: false }).orderBy('id').first('id')) as { id: number } | undefined;
   if (stick && user && !(await db('software_media_checkouts').where({ media_id: stick.id }).first('id'))) {
     const tenDaysAgo = new Date(now.getTime() - 10 * DAY_MS);

@@ -5,7 +5,7 @@
 // Every write is one transaction and audited as 'software.<thing>'.
 
 import type { Knex } from 'knex';
-import { decodeRow, encodeRow, formatUtcDatetime, isUniqueViolation, recordAudit, ConflictError, NotFoundError, ValidationError, type Actor, type AssetView } from '../../src/sdk/index.js';
+import { decodeRow, encodeRow, formatUtcDatetime, inTransaction, isUniqueViolation, recordAudit, textKey, ConflictError, NotFoundError, ValidationError, type Actor, type AssetView } from '../../src/sdk/index.js';
 
 type Db = Knex | Knex.Transaction;
 type Row = Record<string, unknown>;
@@ -30,14 +30,12 @@ function dayOf(now: Date, days = 0): string {
   return new Date(now.getTime() + days * 24 * 60 * 60 * 1000).toISOString().slice(0, 10);
 }
 
-function isSqlite(db: Db): boolean {
-  return (db.client as { config: { client: string } }).config.client === 'better-sqlite3';
-}
-
-/** SELECT … FOR UPDATE where the engine has it; SQLite serialises writers on its own. */
-function locked(db: Db, q: Knex.QueryBuilder): Knex.QueryBuilder {
-  return isSqlite(db) ? q : q.forUpdate();
-}
+/**
+ * Writes that count a licence's seats go one at a time per licence, and check-outs and
+ * check-ins one at a time per medium, on every replica (ADR-012).
+ */
+export const licenceLockKey = (id: number) => `software.licence:${id}`;
+export const mediumLockKey = (id: number) => `software.medium:${id}`;
 
 type Page<T> = { count: number; results: T[] };
 
@@ -91,8 +89,8 @@ function duplicateTitle(error: unknown): never {
 }
 
 export async function createTitle(db: Db, actor: Actor, input: TitleInput): Promise<SoftwareTitle> {
-  return db.transaction(async (trx) => {
-    const [id] = await trx('software_titles').insert({ name: input.name, vendor: input.vendor ?? null, version: input.version }).catch(duplicateTitle);
+  return inTransaction(db, async (trx) => {
+    const [id] = await trx('software_titles').insert({ name: input.name, name_key: textKey(input.name), vendor: input.vendor ?? null, version: input.version, version_key: textKey(input.version) }).catch(duplicateTitle);
     const created = await loadTitle(trx, Number(id));
     await recordAudit(trx, actor, { action: 'create', objectType: 'software.title', objectId: created.id, after: created });
     return created;
@@ -100,12 +98,12 @@ export async function createTitle(db: Db, actor: Actor, input: TitleInput): Prom
 }
 
 export async function updateTitle(db: Db, actor: Actor, id: number, patch: Partial<TitleInput>): Promise<SoftwareTitle> {
-  return db.transaction(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const before = await loadTitle(trx, id);
     const changes: Row = {};
-    if (patch.name !== undefined) changes.name = patch.name;
+    if (patch.name !== undefined) Object.assign(changes, { name: patch.name, name_key: textKey(patch.name) });
     if (patch.vendor !== undefined) changes.vendor = patch.vendor;
-    if (patch.version !== undefined) changes.version = patch.version;
+    if (patch.version !== undefined) Object.assign(changes, { version: patch.version, version_key: textKey(patch.version) });
     if (Object.keys(changes).length > 0) await trx('software_titles').where({ id }).update({ ...changes, updated_at: formatUtcDatetime(new Date()) }).catch(duplicateTitle);
     const after = await loadTitle(trx, id);
     await recordAudit(trx, actor, { action: 'update', objectType: 'software.title', objectId: id, before, after });
@@ -207,7 +205,7 @@ function withoutSecret(error: unknown): Error {
 }
 
 export async function createLicence(db: Db, actor: Actor, input: LicenceInput): Promise<Licence> {
-  return db.transaction(async (trx) => {
+  return inTransaction(db, async (trx) => {
     if (!(await trx('software_titles').where({ id: input.titleId }).first('id'))) {
       throw new ValidationError('The licence is not valid', { titleId: `no software title with id ${input.titleId}` });
     }
@@ -225,7 +223,7 @@ export async function createLicence(db: Db, actor: Actor, input: LicenceInput): 
 
 /** The stored key, for an admin: every reveal is in the audit log (without the key). */
 export async function revealLicenceKey(db: Db, actor: Actor, id: number): Promise<{ id: number; licenceKey: string | null }> {
-  return db.transaction(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const row = (await trx('software_licences').where({ id }).first('id', 'licence_key')) as Row | undefined;
     if (!row) throw new NotFoundError(`There is no licence with id ${id}`);
     const licenceKey = (row.licence_key as string | null) ?? null;
@@ -288,7 +286,7 @@ async function assetTypeOf(db: Db, assetId: number): Promise<string | undefined>
 
 /** Installs a title on a computer, taking a seat of the licence given (409 when it has none free). */
 export async function createInstallation(db: Db, actor: Actor, input: InstallationInput, now = new Date()): Promise<Installation> {
-  return db.transaction(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const fields: Record<string, string> = {};
     if (!(await trx('software_titles').where({ id: input.titleId }).first('id'))) fields.titleId = `no software title with id ${input.titleId}`;
     const type = await assetTypeOf(trx, input.assetId);
@@ -296,8 +294,7 @@ export async function createInstallation(db: Db, actor: Actor, input: Installati
     else if (type !== COMPUTER_TYPE) fields.assetId = `must be a computer (asset ${input.assetId} is of type ${type})`;
     let licence: Row | undefined;
     if (input.licenceId != null) {
-      // Locks the licence row, so two installations cannot both take its last seat.
-      licence = (await locked(trx, trx('software_licences').where({ id: input.licenceId }).select('id', 'title_id', 'seats')).first()) as Row | undefined;
+      licence = (await trx('software_licences').where({ id: input.licenceId }).first('id', 'title_id', 'seats')) as Row | undefined;
       if (!licence) fields.licenceId = `no licence with id ${input.licenceId}`;
       else if (fields.titleId === undefined && Number(licence.title_id) !== input.titleId) fields.licenceId = `is a licence of another title (title ${Number(licence.title_id)})`;
     }
@@ -320,11 +317,13 @@ export async function createInstallation(db: Db, actor: Actor, input: Installati
     const created = await loadInstallation(trx, Number(id));
     await recordAudit(trx, actor, { action: 'create', objectType: 'software.installation', objectId: created.id, after: created });
     return created;
-  });
+    // The licence's key is taken before anything is read: the seat count below sees every
+    // installation committed before this one, on any replica.
+  }, { serializeOn: input.licenceId == null ? [] : [licenceLockKey(input.licenceId)] });
 }
 
 export async function deleteInstallation(db: Db, actor: Actor, id: number): Promise<void> {
-  await db.transaction(async (trx) => {
+  await inTransaction(db, async (trx) => {
     const before = await loadInstallation(trx, id);
     await trx('software_installations').where({ id }).delete();
     await recordAudit(trx, actor, { action: 'delete', objectType: 'software.installation', objectId: id, before });
@@ -454,9 +453,9 @@ export async function listMedia(db: Knex, query: { limit: number; offset: number
 }
 
 export async function createMedium(db: Db, actor: Actor, input: MediumInput): Promise<Medium> {
-  return db.transaction(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const [id] = await trx('software_media')
-      .insert({ label: input.label, kind: input.kind, capacity: input.capacity ?? null, notes: input.notes ?? null })
+      .insert({ label: input.label, label_key: textKey(input.label), kind: input.kind, capacity: input.capacity ?? null, notes: input.notes ?? null })
       .catch((error: unknown) => {
         if (isUniqueViolation(error)) throw new ConflictError(`A medium labelled "${input.label}" already exists`, { cause: error });
         throw error;
@@ -469,7 +468,7 @@ export async function createMedium(db: Db, actor: Actor, input: MediumInput): Pr
 
 /** Hands a medium to a user until a day; 409 when it is already out. */
 export async function checkoutMedium(db: Db, actor: Actor, mediaId: number, input: CheckoutInput, now = new Date()): Promise<Checkout> {
-  return db.transaction(async (trx) => {
+  return inTransaction(db, async (trx) => {
     await loadMedium(trx, mediaId, now);
     const fields: Record<string, string> = {};
     const user = (await trx('users').where({ id: input.userId }).first('id', 'disabled')) as Row | undefined;
@@ -479,6 +478,7 @@ export async function checkoutMedium(db: Db, actor: Actor, mediaId: number, inpu
     if (Object.keys(fields).length > 0) throw new ValidationError('The checkout is not valid', fields);
 
     const alreadyOut = () => new ConflictError(`That medium is already checked out; check it in first`);
+    // The unique open_media_id says it too; this check just says it first, and nicely.
     if (await trx('software_media_checkouts').where({ open_media_id: mediaId }).first('id')) throw alreadyOut();
     const [id] = await trx('software_media_checkouts')
       .insert(encodeRow(CHECKOUT_CODEC, { media_id: mediaId, user_id: input.userId, checked_out_at: now, expected_back_on: input.expectedBackOn, open_media_id: mediaId }))
@@ -490,12 +490,12 @@ export async function checkoutMedium(db: Db, actor: Actor, mediaId: number, inpu
     const checkout = toCheckout((await selectCheckouts(trx).where('c.id', Number(id)).first()) as Row, now);
     await recordAudit(trx, actor, { action: 'checkout', objectType: 'software.medium', objectId: mediaId, after: checkout });
     return checkout;
-  });
+  }, { serializeOn: [mediumLockKey(mediaId)] });
 }
 
 /** Takes a medium back; 409 when it is not out. */
 export async function checkinMedium(db: Db, actor: Actor, mediaId: number, now = new Date()): Promise<Checkout> {
-  return db.transaction(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const medium = await loadMedium(trx, mediaId, now);
     if (!medium.checkout) throw new ConflictError(`Medium ${medium.label} is not checked out`);
     await trx('software_media_checkouts')
@@ -504,7 +504,7 @@ export async function checkinMedium(db: Db, actor: Actor, mediaId: number, now =
     const checkout = toCheckout((await selectCheckouts(trx).where('c.id', medium.checkout.id).first()) as Row, now);
     await recordAudit(trx, actor, { action: 'checkin', objectType: 'software.medium', objectId: mediaId, before: medium.checkout, after: checkout });
     return checkout;
-  });
+  }, { serializeOn: [mediumLockKey(mediaId)] });
 }
 
 /** Open checkouts whose expected day has passed, the longest overdue first. */

@@ -109,9 +109,9 @@ describeEachEngine('software plugin: migration', (engine) => {
     expect(columns).toEqual({
       software_installations: ['asset_id', 'created_at', 'id', 'installed_on', 'licence_id', 'title_id', 'updated_at'],
       software_licences: ['created_at', 'expires_on', 'id', 'licence_key', 'notes', 'seats', 'title_id', 'updated_at'],
-      software_media: ['capacity', 'created_at', 'id', 'kind', 'label', 'notes', 'updated_at'],
+      software_media: ['capacity', 'created_at', 'id', 'kind', 'label', 'label_key', 'notes', 'updated_at'],
       software_media_checkouts: ['checked_in_at', 'checked_out_at', 'created_at', 'expected_back_on', 'id', 'media_id', 'open_media_id', 'updated_at', 'user_id'],
-      software_titles: ['created_at', 'id', 'name', 'updated_at', 'vendor', 'version'],
+      software_titles: ['created_at', 'id', 'name', 'name_key', 'updated_at', 'vendor', 'version', 'version_key'],
     });
     expect(rows).toEqual([0, 0, 0, 0, 0]);
     expect(afterDown).toEqual([]);

@@ -1,14 +1,19 @@
 // Database suite (SQLite and MySQL): the app's infrastructure — probes, the one error shape,
 // request ids, CORS and security headers, logging, and the OpenAPI document — through `inject`.
 
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, createApiSite, expectError, login, makeUser, TEST_PASSWORD, type ApiSite } from '../../test/support/api.js';
 import { adminQuery, throwawayName } from '../../test/support/mysql.js';
-import { createSite, describeEachEngine, type TestSite } from '../../test/support/site.js';
+import { createSite, describeEachEngine, tempDir, type TestSite } from '../../test/support/site.js';
 import { migrateSite } from '../core/migrations/site.js';
 import { buildApp, trustProxyOption } from './app.js';
+import { LOGIN_LIMITS } from '../core/auth/login-throttle.js';
+import { ANONYMOUS_NOT_READY_REASON } from './routes/health.js';
+import { siteMigrationSources } from '../core/migrations/sources.js';
 
 /** Collects pino's JSON lines. */
 function logCapture(): { stream: Writable; lines: () => Array<Record<string, unknown>>; text: () => string } {
@@ -274,19 +279,46 @@ describeEachEngine('HTTP API readiness', (engine) => {
     for (const site of sites) await site.cleanup();
   });
 
-  it('answers 503 with the reason while migrations are pending', async () => {
+  it('answers 503 while migrations are pending, with the reason in the log and not in the answer to an anonymous caller', async () => {
     const site = await createSite(engine);
     sites.push(site);
     const db = await site.open();
-    const app = await buildApp({ config: site.config(), db, logger: false });
+    const logs = logCapture();
+    const app = await buildApp({ config: site.config(), db, logger: { stream: logs.stream, level: 'warn' } });
     apps.push(app);
 
     const response = await app.inject({ method: 'GET', url: '/api/ready' });
 
     expect(response.statusCode).toBe(503);
-    expect(response.json()).toEqual({ status: 'not-ready', reason: expect.stringMatching(/pending migration.*shopdb migrate/) });
+    expect(response.json()).toEqual({ status: 'not-ready', reason: ANONYMOUS_NOT_READY_REASON });
+    expect(logs.lines().find((line) => line.msg === 'not ready')).toMatchObject({ reason: expect.stringMatching(/pending migration.*shopdb migrate/) });
     await app.close();
     await db.destroy();
+  });
+
+  it('tells an admin who sends credentials why it is not ready; a viewer learns no more than anyone', async () => {
+    const api = await createApiSite(engine);
+    try {
+      const admin = await makeUser(api.db, 'admin');
+      const viewer = await makeUser(api.db, 'viewer');
+      // A plugin whose migration is not applied: the site is reachable but not current.
+      const pending = tempDir('shopdb-pending-');
+      writeFileSync(join(pending, '20990101A-later.js'), 'export async function up() {}\nexport async function down() {}\n');
+      const sources = siteMigrationSources().register({ id: 'plugin:later', label: 'plugin later', tableName: 'shopdb_plugin_later_migrations', directory: pending });
+      const app = await api.app({ migrationSources: sources });
+      const adminToken = (await login(app, admin.username)).json<{ token: string }>().token;
+      const viewerToken = (await login(app, viewer.username)).json<{ token: string }>().token;
+
+      const asAdmin = await app.inject({ method: 'GET', url: '/api/ready', headers: bearer(adminToken) });
+      const asViewer = await app.inject({ method: 'GET', url: '/api/ready', headers: bearer(viewerToken) });
+      const withBadToken = await app.inject({ method: 'GET', url: '/api/ready', headers: bearer('not.a.jwt') });
+
+      expect(asAdmin.statusCode).toBe(503);
+      expect(asAdmin.json()).toEqual({ status: 'not-ready', reason: 'database schema is not current (plugin later: 1 pending migration); run `shopdb migrate`' });
+      for (const other of [asViewer, withBadToken]) expect(other.json()).toEqual({ status: 'not-ready', reason: ANONYMOUS_NOT_READY_REASON });
+    } finally {
+      await api.cleanup();
+    }
   });
 
   it('keeps running while the database is unreachable, answers ready 503, and recovers', async () => {
@@ -311,7 +343,7 @@ describeEachEngine('HTTP API readiness', (engine) => {
     expect((await app.inject({ method: 'GET', url: '/api/health' })).statusCode).toBe(200);
     const notReady = await app.inject({ method: 'GET', url: '/api/ready' });
     expect(notReady.statusCode).toBe(503);
-    expect(notReady.json<{ reason: string }>().reason).toMatch(/^database unavailable: /);
+    expect(notReady.json<{ reason: string }>().reason).toBe(ANONYMOUS_NOT_READY_REASON);
     // and routes that need the database answer 503 in the error shape
     expectError(await app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'a', password: 'b' } }), 503, 'DATABASE_UNAVAILABLE');
 
@@ -361,13 +393,13 @@ describe('TRUST_PROXY', () => {
       // A new username each time, so only the per-IP limit can trip.
       const attempt = (forwardedFor: string, remoteAddress = '127.0.0.1') =>
         app.inject({ method: 'POST', url: '/api/auth/login', remoteAddress, headers: { 'x-forwarded-for': forwardedFor }, payload: { username: `nobody${++n}`, password: 'wrong' } });
-      for (let i = 0; i < 10; i++) expect((await attempt('198.51.100.7')).statusCode).toBe(401);
+      for (let i = 0; i < LOGIN_LIMITS.perIp.max; i++) expect((await attempt('198.51.100.7')).statusCode).toBe(401);
 
       // The per-IP limit follows the forwarded address behind the trusted proxy …
       expectError(await attempt('198.51.100.7'), 429, 'RATE_LIMITED');
       expect((await attempt('198.51.100.8')).statusCode).toBe(401);
       // … but an untrusted peer cannot pick its address with the header.
-      for (let i = 0; i < 10; i++) expect((await attempt(`192.0.2.${i}`, '10.1.1.1')).statusCode).toBe(401);
+      for (let i = 0; i < LOGIN_LIMITS.perIp.max; i++) expect((await attempt(`192.0.2.${i}`, '10.1.1.1')).statusCode).toBe(401);
       expectError(await attempt('192.0.2.200', '10.1.1.1'), 429, 'RATE_LIMITED');
     } finally {
       await api.cleanup();

@@ -1,11 +1,10 @@
 // The whole HTTP API as one Fastify app, built from plugins: errors, request ids, security
-// headers and CORS, the database, rate limiting, auth, OpenAPI, then the route modules. Tests
+// headers and CORS, the database, auth, OpenAPI, then the route modules. Tests
 // call `buildApp` and `inject`; `server.ts` adds the listener, timeouts and graceful shutdown.
 
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import rateLimit from '@fastify/rate-limit';
 import Fastify, { LogController, type FastifyError, type FastifyHttpOptions, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify';
 import type { Knex } from 'knex';
 import type { LoadedConfig } from '../core/config/index.js';
@@ -15,7 +14,7 @@ import { PluginRuntime } from '../core/plugins/runtime.js';
 import { packageRoot } from '../core/paths.js';
 import authPlugin, { authSettingsFromConfig } from './auth/plugin.js';
 import authRoutes from './auth/routes.js';
-import { HttpError, rateLimited, toErrorReply } from './errors.js';
+import { HttpError, toErrorReply } from './errors.js';
 import databasePlugin, { type RetryPolicy } from './plugins/database.js';
 import drainPlugin from './plugins/drain.js';
 import errorsPlugin from './plugins/errors.js';
@@ -30,6 +29,7 @@ import locationRoutes from './routes/inventory/locations.js';
 import referenceRoutes from './routes/inventory/reference.js';
 import { mountPluginRoutes } from './plugin-host.js';
 import pluginRoutes from './routes/plugins.js';
+import sessionRoutes from './routes/sessions.js';
 import tokenRoutes from './routes/tokens.js';
 import userRoutes from './routes/users.js';
 
@@ -43,6 +43,7 @@ export const ROUTE_MODULES: readonly FastifyPluginAsync[] = [
   authRoutes,
   userRoutes,
   tokenRoutes,
+  sessionRoutes,
   auditRoutes,
   assetRoutes,
   locationRoutes,
@@ -161,10 +162,6 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(requestIdPlugin);
   await app.register(securityPlugin, { corsOrigins: v.CORS_ORIGINS });
   await app.register(databasePlugin, { config, db: options.db, retry: options.databaseRetry });
-  await app.register(rateLimit, {
-    global: false,
-    errorResponseBuilder: (_request, context) => rateLimited(Math.max(1, Math.ceil(context.ttl / 1000))),
-  });
   await app.register(authPlugin, { settings: authSettingsFromConfig(config, app.log) });
   await app.register(openApiPlugin, { version: app.site.version, cookieName: v.COOKIE_NAME });
 

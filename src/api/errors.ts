@@ -4,7 +4,9 @@
 // whose details go to the log only).
 
 import type { FastifyError } from 'fastify';
-import { ConfigError, DatabaseUnavailableError, ShopdbError, UserError } from '../core/errors.js';
+import { isRetryableConflict } from '../core/db/transaction.js';
+import { STORABLE_DATES } from '../core/db/values.js';
+import { ConfigError, DatabaseBusyError, DatabaseUnavailableError, ShopdbError, UserError } from '../core/errors.js';
 
 export interface ErrorBody {
   error: {
@@ -126,6 +128,10 @@ function problemOf(error: AjvError): string {
       return 'is not allowed';
     case 'enum':
       return `must be one of ${(error.params.allowedValues as unknown[]).join(', ')}`;
+    case 'format':
+      if (error.params.format === 'date-time') return `must be a date-time with a zone (e.g. 2026-03-02T07:30:00Z) from ${STORABLE_DATES.text}`;
+      if (error.params.format === 'date') return 'must be a date (YYYY-MM-DD) from 1000-01-01 to 9999-12-31';
+      return error.message ?? 'is not valid';
     default:
       return error.message ?? 'is not valid';
   }
@@ -183,6 +189,12 @@ export function toErrorReply(error: unknown, requestId: string): ErrorReply {
     };
   }
 
+  if (error instanceof DatabaseBusyError || isRetryableConflict(error)) {
+    // The write collided with others (every retry of it, or a statement outside inTransaction);
+    // the database rolled it back, so sending the same request again is safe.
+    const message = error instanceof DatabaseBusyError ? error.message : 'The database is busy with other writes to the same records; nothing was changed';
+    return reply(503, body('DATABASE_BUSY', message), { 'retry-after': '1' });
+  }
   if (error instanceof ShopdbError) {
     const httpStatus = (error as { httpStatus?: unknown }).httpStatus;
     const fields = (error as { fields?: Record<string, string> }).fields ?? {};

@@ -44,6 +44,7 @@ export default class Restore extends BaseCommand {
     this.ui.result(`Restored ${result.file} into ${result.database}: ${result.tables} tables, ${result.rows} rows (${formatDuration(result.durationMs)}).`);
     this.ui.result(result.safetyBackup ? `Safety backup of the previous contents: ${result.safetyBackup}` : 'No safety backup: the database was empty.');
     this.ui.result(result.migrationsApplied.length > 0 ? `Migrated to the current schema: ${result.migrationsApplied.join(', ')}` : 'The schema was already current; no migration needed.');
+    if (result.sessionsEnded !== null) this.ui.result(`Ended ${result.sessionsEnded} login session${result.sessionsEnded === 1 ? '' : 's'} restored from the backup: everyone logs in again.`);
     return result;
   }
 }

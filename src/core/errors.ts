@@ -123,6 +123,17 @@ export class ValidationError extends UserError {
   }
 }
 
+/**
+ * A write kept colliding with concurrent writes (deadlocks, lock waits, a cluster's certification
+ * failures) after every retry. Nothing was written; the same request can simply be sent again.
+ * HTTP 503 with Retry-After.
+ */
+export class DatabaseBusyError extends UserError {
+  override readonly code: string = 'DATABASE_BUSY';
+  override readonly exitCode: ExitCodeValue = ExitCode.LOCKED;
+  readonly httpStatus = 503;
+}
+
 /** Not allowed for this user or token. HTTP 403. */
 export class ForbiddenError extends UserError {
   override readonly code: string = 'FORBIDDEN';

@@ -12,6 +12,8 @@ export type { Actor } from '../core/audit/log.js';
 export { createTable, datetime, timestamps, nowDefault } from '../core/db/schema.js';
 export { decodeRow, encodeRow, formatUtcDatetime } from '../core/db/values.js';
 export { isUniqueViolation } from '../core/db/constraint-errors.js';
+export { inTransaction, type TransactionOptions } from '../core/db/transaction.js';
+export { addTextKey, dropTextKey, textKey, textKeyOrNull, type UniqueTextColumn } from '../core/db/text-keys.js';
 export { recordAudit } from '../core/audit/log.js';
 export { addLink, createAsset, getAsset, joinAssetReferences, listLinks, removeLink, updateAsset, type AssetWriteOptions } from '../core/inventory/assets.js';
 export { assetModels, manufacturers, statusLabels } from '../core/inventory/reference.js';

@@ -8,7 +8,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { bearer, createApiSite, expectError, login, makeUser, TEST_JWT_SECRET, TEST_PASSWORD, tokenFor, type ApiSite } from '../../../test/support/api.js';
 import { createApiToken, revokeApiToken } from '../../core/auth/api-tokens.js';
 import { cliActor } from '../../core/audit/log.js';
-import { setUserDisabled } from '../../core/users/service.js';
+import { resetPassword, setUserDisabled, updateUserProfile } from '../../core/users/service.js';
+import { unlockUsername } from '../../core/auth/login-throttle.js';
 import { describeEachEngine } from '../../../test/support/site.js';
 import { LOGIN_LIMITS } from './routes.js';
 
@@ -35,7 +36,7 @@ describeEachEngine('HTTP API authentication', (engine) => {
     boss = await makeUser(api.db, 'admin');
   });
   afterAll(async () => api.cleanup());
-  // A fresh app per test: rate-limit counters must not leak between tests.
+  // A fresh app per test; the login counters live in the database, so each test uses addresses of its own.
   beforeEach(async () => {
     app = await api.app();
   });
@@ -106,40 +107,155 @@ describeEachEngine('HTTP API authentication', (engine) => {
     });
   });
 
-  describe('rate limits', () => {
-    it(`allows ${LOGIN_LIMITS.perIp.max} login attempts per minute from one IP, then 429 with retry-after`, async () => {
-      for (let i = 0; i < LOGIN_LIMITS.perIp.max; i++) {
-        expect((await login(app, `someone-${i}`, 'wrong-password')).statusCode).toBe(401);
-      }
+  describe('login limits (kept in the database)', () => {
+    const attempt = (target: FastifyInstance, remoteAddress: string, username: string, password = 'wrong-guess-of-a-password') =>
+      target.inject({ method: 'POST', url: '/api/auth/login', remoteAddress, payload: { username, password } });
 
-      const limited = await login(app, viewer.username);
+    it(`refuses an address after ${LOGIN_LIMITS.perIp.max} failed attempts, whatever the usernames, with retry-after; other addresses go on`, async () => {
+      for (let i = 0; i < LOGIN_LIMITS.perIp.max; i++) expect((await attempt(app, '10.9.0.1', `someone-${i}`)).statusCode).toBe(401);
+
+      const limited = await attempt(app, '10.9.0.1', viewer.username, TEST_PASSWORD);
 
       expectError(limited, 429, 'RATE_LIMITED');
-      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
-      // Another client address is not affected.
-      const elsewhere = await app.inject({ method: 'POST', url: '/api/auth/login', remoteAddress: '10.9.8.7', payload: { username: viewer.username, password: TEST_PASSWORD } });
-      expect(elsewhere.statusCode).toBe(200);
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(60);
+      expect((await attempt(app, '10.9.0.2', viewer.username, TEST_PASSWORD)).statusCode).toBe(200);
     });
 
-    it(`locks a username after ${LOGIN_LIMITS.perUsername.max} failed attempts, even with the right password`, async () => {
+    it(`locks a username from one address after ${LOGIN_LIMITS.perUserAndIp.max} failures, even with the right password, but not from another address`, async () => {
       const target = await makeUser(api.db, 'viewer');
-      for (let i = 0; i < LOGIN_LIMITS.perUsername.max; i++) {
-        const attempt = await app.inject({ method: 'POST', url: '/api/auth/login', remoteAddress: `10.0.0.${i + 1}`, payload: { username: target.username, password: 'guess' } });
-        expect(attempt.statusCode).toBe(401);
-      }
+      for (let i = 0; i < LOGIN_LIMITS.perUserAndIp.max; i++) expect((await attempt(app, '10.8.0.1', target.username)).statusCode).toBe(401);
 
-      const locked = await app.inject({ method: 'POST', url: '/api/auth/login', remoteAddress: '10.0.1.1', payload: { username: target.username.toUpperCase(), password: TEST_PASSWORD } });
+      const locked = await attempt(app, '10.8.0.1', target.username.toUpperCase(), TEST_PASSWORD);
+      const elsewhere = await attempt(app, '10.8.0.2', target.username, TEST_PASSWORD);
 
       expectError(locked, 429, 'RATE_LIMITED');
       expect(Number(locked.headers['retry-after'])).toBeGreaterThan(60);
-      expect((await login(app, viewer.username)).statusCode).toBe(200);
+      expect(elsewhere.statusCode).toBe(200);
     });
 
-    it('does not count successful logins against the username', async () => {
-      for (let i = 0; i < LOGIN_LIMITS.perUsername.max + 1; i++) {
-        const attempt = await app.inject({ method: 'POST', url: '/api/auth/login', remoteAddress: `10.1.0.${i + 1}`, payload: { username: editor.username, password: TEST_PASSWORD } });
-        expect(attempt.statusCode).toBe(200);
+    it(`locks a sprayed username for new addresses after ${LOGIN_LIMITS.perUser.max} failures, while its known address and the server's own host still log in`, async () => {
+      const target = await makeUser(api.db, 'admin');
+      // The admin has logged in from their workstation before.
+      expect((await attempt(app, '10.7.9.9', target.username, TEST_PASSWORD)).statusCode).toBe(200);
+      // A spray from many addresses, each staying under the per-address limits.
+      for (let i = 0; i < LOGIN_LIMITS.perUser.max; i++) expect((await attempt(app, `10.7.${Math.floor(i / 4)}.${(i % 4) + 1}`, target.username)).statusCode).toBe(401);
+
+      const stranger = await attempt(app, '10.7.200.1', target.username, TEST_PASSWORD);
+      const workstation = await attempt(app, '10.7.9.9', target.username, TEST_PASSWORD);
+      const serverHost = await attempt(app, '127.0.0.1', target.username, TEST_PASSWORD);
+
+      expectError(stranger, 429, 'RATE_LIMITED');
+      expect(workstation.statusCode).toBe(200);
+      expect(serverHost.statusCode).toBe(200);
+    });
+
+    it('does not count successful logins, and a success starts the address-and-username count over', async () => {
+      for (let i = 0; i < LOGIN_LIMITS.perIp.max + 2; i++) expect((await attempt(app, '10.6.0.1', editor.username, TEST_PASSWORD)).statusCode).toBe(200);
+      for (let round = 0; round < 3; round++) {
+        for (let i = 0; i < LOGIN_LIMITS.perUserAndIp.max - 1; i++) expect((await attempt(app, '10.6.0.2', editor.username)).statusCode).toBe(401);
+        expect((await attempt(app, '10.6.0.2', editor.username, TEST_PASSWORD)).statusCode).toBe(200);
       }
+    });
+
+    it('keeps a lockout across a restart and across servers, until `unlockUsername` clears it', async () => {
+      const target = await makeUser(api.db, 'viewer');
+      for (let i = 0; i < LOGIN_LIMITS.perUserAndIp.max; i++) expect((await attempt(app, '10.5.0.1', target.username)).statusCode).toBe(401);
+      await app.close();
+
+      const restarted = await api.app();
+      const other = await api.app();
+
+      expectError(await attempt(restarted, '10.5.0.1', target.username, TEST_PASSWORD), 429, 'RATE_LIMITED');
+      expectError(await attempt(other, '10.5.0.1', target.username, TEST_PASSWORD), 429, 'RATE_LIMITED');
+      expect(await unlockUsername(api.db, target.username.toUpperCase())).toBeGreaterThan(0);
+      expect((await attempt(other, '10.5.0.1', target.username, TEST_PASSWORD)).statusCode).toBe(200);
+    });
+
+    it(`checks at most ${LOGIN_LIMITS.perUserAndIp.max} passwords when ${LOGIN_LIMITS.perUserAndIp.max * 3} guesses arrive at once`, async () => {
+      const target = await makeUser(api.db, 'viewer');
+      const answers = await Promise.all(Array.from({ length: LOGIN_LIMITS.perUserAndIp.max * 3 }, () => attempt(app, '10.4.0.1', target.username)));
+
+      const statuses = answers.map((answer) => answer.statusCode).sort();
+      expect(statuses.filter((status) => status === 401)).toHaveLength(LOGIN_LIMITS.perUserAndIp.max);
+      expect(statuses.filter((status) => status === 429)).toHaveLength(LOGIN_LIMITS.perUserAndIp.max * 2);
+    });
+  });
+
+  describe('ending sessions', () => {
+    const me = (target: FastifyInstance, token: string) => target.inject({ method: 'GET', url: '/api/auth/me', headers: bearer(token) });
+
+    it('logout ends that session for the bearer JWT and the cookie alike, and no other session of the user', async () => {
+      const user = await makeUser(api.db, 'editor');
+      const first = await login(app, user.username);
+      const second = await tokenFor(app, user.username);
+      const token = first.json<{ token: string }>().token;
+
+      const out = await app.inject({ method: 'POST', url: '/api/auth/logout', headers: { cookie: cookieOf(first.headers['set-cookie']) } });
+
+      expect(out.statusCode).toBe(204);
+      expectError(await me(app, token), 401, 'UNAUTHORIZED');
+      expectError(await app.inject({ method: 'GET', url: '/api/auth/me', headers: { cookie: cookieOf(first.headers['set-cookie']) } }), 401);
+      expect((await me(app, second)).statusCode).toBe(200);
+    });
+
+    it('a password reset, a role change, a disable (even once enabled again) and logout-all each end every session of the user', async () => {
+      const user = await makeUser(api.db, 'editor');
+      const sessions = async () => [await tokenFor(app, user.username), await tokenFor(app, user.username)];
+      const allRefused = async (tokens: string[]) => {
+        for (const token of tokens) expectError(await me(app, token), 401);
+      };
+
+      let tokens = await sessions();
+      await resetPassword(api.db, admin, user.username, TEST_PASSWORD);
+      await allRefused(tokens);
+
+      tokens = await sessions();
+      await updateUserProfile(api.db, admin, user.username, { role: 'viewer' });
+      await allRefused(tokens);
+
+      tokens = await sessions();
+      await setUserDisabled(api.db, admin, user.username, true);
+      await setUserDisabled(api.db, admin, user.username, false);
+      await allRefused(tokens);
+
+      tokens = await sessions();
+      const bossToken = await tokenFor(app, boss.username);
+      const ended = await app.inject({ method: 'POST', url: `/api/users/${user.id}/logout-all`, headers: bearer(bossToken) });
+      expect(ended.json()).toEqual({ ended: 2 });
+      await allRefused(tokens);
+      // Changing only the display name ends nothing.
+      const kept = await tokenFor(app, user.username);
+      await updateUserProfile(api.db, admin, user.username, { displayName: 'Kept Session' });
+      expect((await me(app, kept)).statusCode).toBe(200);
+    });
+
+    it('an admin lists live sessions and ends one by id; a viewer may not', async () => {
+      const user = await makeUser(api.db, 'viewer');
+      const token = await tokenFor(app, user.username);
+      const bossToken = await tokenFor(app, boss.username);
+
+      const listed = await app.inject({ method: 'GET', url: `/api/sessions?user_id=${user.id}`, headers: bearer(bossToken) });
+      expect(listed.statusCode).toBe(200);
+      const [session] = listed.json<{ results: Array<{ id: number; status: string; username: string; ip: string }> }>().results;
+      expect(session).toMatchObject({ status: 'active', username: user.username, ip: '127.0.0.1' });
+      expect(listed.body).not.toContain(token);
+      expectError(await app.inject({ method: 'GET', url: '/api/sessions', headers: bearer(token) }), 403);
+
+      const end = await app.inject({ method: 'DELETE', url: `/api/sessions/${session!.id}`, headers: bearer(bossToken) });
+
+      expect(end.statusCode).toBe(204);
+      expectError(await me(app, token), 401);
+      const all = await app.inject({ method: 'GET', url: `/api/sessions?user_id=${user.id}&all=true`, headers: bearer(bossToken) });
+      expect(all.json<{ results: unknown[] }>().results).toEqual([expect.objectContaining({ id: session!.id, status: 'ended', endedReason: 'admin' })]);
+      expectError(await app.inject({ method: 'DELETE', url: '/api/sessions/987654', headers: bearer(bossToken) }), 404);
+    });
+
+    it('refuses a JWT signed with the right secret that names no session (as issued before sessions were kept)', async () => {
+      const legacy = jwt.sign({ role: 'editor', username: editor.username }, TEST_JWT_SECRET, { subject: String(editor.id), expiresIn: 600 });
+      const unknownSession = jwt.sign({ role: 'editor', username: editor.username }, TEST_JWT_SECRET, { subject: String(editor.id), expiresIn: 600, jwtid: 'AAAAAAAAAAAAAAAAAAAAAA' });
+
+      expectError(await me(app, legacy), 401);
+      expectError(await me(app, unknownSession), 401);
     });
   });
 

@@ -1,6 +1,7 @@
 // Who is calling: a session JWT (the HttpOnly cookie, or `Authorization: Bearer <jwt>` for
-// scripts) or an API token (`Authorization: Bearer shopdb_…`). Every request re-reads the user,
-// so disabling someone or changing their role takes effect at once, not when the JWT expires.
+// scripts) or an API token (`Authorization: Bearer shopdb_…`). Every request re-reads the session
+// row and its user in one query (src/core/auth/sessions.ts), so a logout, a password reset, a
+// disabled account or a role change takes effect on every replica at once, not when the JWT expires.
 
 import { randomBytes } from 'node:crypto';
 import cookie, { type CookieSerializeOptions } from '@fastify/cookie';
@@ -9,7 +10,7 @@ import fp from 'fastify-plugin';
 import { resolveApiToken, TOKEN_PREFIX } from '../../core/auth/api-tokens.js';
 import type { AuthenticatedUser, Principal } from '../../core/auth/types.js';
 import type { LoadedConfig } from '../../core/config/index.js';
-import { getUser } from '../../core/users/service.js';
+import { resolveSession } from '../../core/auth/sessions.js';
 import { forbidden, unauthorized } from '../errors.js';
 import { verifySession, type SessionSigner } from './jwt.js';
 
@@ -66,12 +67,25 @@ export class Authenticator {
     return fromCookie ? { value: fromCookie, from: 'cookie' } : null;
   }
 
-  private async sessionUser(request: FastifyRequest, token: string): Promise<AuthenticatedUser | null> {
+  private async session(request: FastifyRequest, token: string): Promise<{ user: AuthenticatedUser; sessionId: number } | null> {
     const claims = verifySession(token, this.settings.signer.secret);
     if (claims === null) return null;
-    const user = await getUser(request.db, claims.userId);
-    if (user === null || user.disabled) return null;
-    return { id: user.id, username: user.username, displayName: user.displayName, role: user.role, authSource: user.authSource };
+    const resolved = await resolveSession(request.db, claims.sid);
+    // The JWT and its row must agree on whose session it is.
+    if (resolved === null || resolved.user.id !== claims.userId) return null;
+    return resolved;
+  }
+
+  /** The session id a request's session JWT carries when its signature is good (for logout); null otherwise. */
+  sessionIdOf(request: FastifyRequest): string | null {
+    let credential: Credential | null;
+    try {
+      credential = this.credentialOf(request);
+    } catch {
+      return null;
+    }
+    if (credential === null || credential.value.startsWith(TOKEN_PREFIX)) return null;
+    return verifySession(credential.value, this.settings.signer.secret)?.sid ?? null;
   }
 
   /** A cookie rides along on cross-site requests; a write must come from our own pages or a trusted origin. */
@@ -100,10 +114,10 @@ export class Authenticator {
       const resolved = await resolveApiToken(request.db, credential.value);
       if (resolved) principal = { user: resolved.user, via: 'token', tokenScope: resolved.scope, tokenId: resolved.tokenId };
     } else {
-      const user = await this.sessionUser(request, credential.value);
-      if (user) principal = { user, via: 'session' };
+      const session = await this.session(request, credential.value);
+      if (session) principal = { user: session.user, via: 'session', sessionId: session.sessionId };
     }
-    if (principal === null) throw unauthorized('The session or token is not valid (expired, revoked, or the user is disabled); log in again');
+    if (principal === null) throw unauthorized('The session or token is not valid (expired, ended, revoked, or the user is disabled); log in again');
     if (credential.from === 'cookie') this.assertSameSite(request);
     request.principal = principal;
     return principal;

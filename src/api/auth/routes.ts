@@ -1,17 +1,17 @@
-// Login, logout and "who am I". Login is rate limited twice: per client IP (every attempt) and
-// per username (failed attempts only, so a user who types the password right is never locked
-// out by their own successes). A failed login says the same thing whatever went wrong.
+// Login, logout and "who am I". Login is limited in the database, so every replica counts the
+// same attempts (src/core/auth/login-throttle.ts): per client address, per username and address,
+// and per username from addresses it never logged in from. A failed login says the same thing
+// whatever went wrong. A login opens a session row; logout ends it on every replica.
 
 import type { FastifyInstance } from 'fastify';
 import { authenticate } from '../../core/auth/login.js';
+import { beginLoginAttempt, LOGIN_LIMITS, recordLoginOutcome } from '../../core/auth/login-throttle.js';
+import { createSession, endSessionBySid } from '../../core/auth/sessions.js';
 import { errorResponses, HttpError, rateLimited } from '../errors.js';
 import { principalOf, requireRole } from './guards.js';
 import { signSession } from './jwt.js';
 
-export const LOGIN_LIMITS = {
-  perIp: { max: 10, timeWindow: 60_000 },
-  perUsername: { max: 5, timeWindow: 15 * 60_000 },
-} as const;
+export { LOGIN_LIMITS };
 
 /** A user as login and /me show it (never a password hash). */
 export const authenticatedUserSchema = {
@@ -59,7 +59,7 @@ const loginSchema = {
 } as const;
 
 const logoutSchema = {
-  summary: 'Log out: clears the session cookie.',
+  summary: 'Log out: ends the session (on every server) and clears the session cookie.',
   tags: ['auth'],
   security: [],
   response: { 204: { type: 'null' }, ...errorResponses },
@@ -86,33 +86,30 @@ const FAILED_LOGIN = 'Wrong username or password';
 
 export default async function authRoutes(app: FastifyInstance): Promise<void> {
   const { signer, cookieName, cookie } = app.auth.settings;
-  const failedLogins = app.createRateLimit({
-    ...LOGIN_LIMITS.perUsername,
-    keyGenerator: (request) => `login-user:${(request.body as LoginBody).username.toLowerCase()}`,
+
+  app.post<{ Body: LoginBody }>('/auth/login', { schema: loginSchema }, async (request, reply) => {
+    const { username, password } = request.body;
+    const gate = await beginLoginAttempt(request.db, username, request.ip);
+    if (!gate.allowed) {
+      request.log.info({ username: username.slice(0, 64), limit: gate.limit }, 'login refused: too many attempts');
+      throw rateLimited(gate.retryAfterSeconds);
+    }
+    const user = await authenticate(request.db, username, password);
+    await recordLoginOutcome(request.db, username, request.ip, gate, user !== null);
+    if (user === null) {
+      request.log.info({ username: username.slice(0, 64) }, 'login failed');
+      throw new HttpError(401, 'INVALID_CREDENTIALS', FAILED_LOGIN);
+    }
+    const session = await createSession(request.db, user.id, signer.expiresInSeconds, { ip: request.ip, userAgent: request.headers['user-agent'] ?? null });
+    const signed = signSession(user, session.sid, signer, session.expiresAt);
+    reply.setCookie(cookieName, signed.token, { ...cookie, maxAge: signer.expiresInSeconds }).header('cache-control', 'no-store');
+    request.log.info({ userId: user.id, sessionId: session.id }, 'login');
+    return { user, token: signed.token, expiresAt: signed.expiresAt };
   });
 
-  app.post<{ Body: LoginBody }>(
-    '/auth/login',
-    { schema: loginSchema, config: { rateLimit: LOGIN_LIMITS.perIp } },
-    async (request, reply) => {
-      const { username, password } = request.body;
-      const failures = await failedLogins(request, { increment: false });
-      if (!failures.isAllowed && failures.remaining === 0) throw rateLimited(Math.max(1, failures.ttlInSeconds));
-
-      const user = await authenticate(request.db, username, password);
-      if (user === null) {
-        await failedLogins(request);
-        request.log.info({ username: username.slice(0, 64) }, 'login failed');
-        throw new HttpError(401, 'INVALID_CREDENTIALS', FAILED_LOGIN);
-      }
-      const session = signSession(user, signer);
-      reply.setCookie(cookieName, session.token, { ...cookie, maxAge: signer.expiresInSeconds }).header('cache-control', 'no-store');
-      request.log.info({ userId: user.id }, 'login');
-      return { user, token: session.token, expiresAt: session.expiresAt };
-    },
-  );
-
-  app.post('/auth/logout', { schema: logoutSchema }, async (_request, reply) => {
+  app.post('/auth/logout', { schema: logoutSchema }, async (request, reply) => {
+    const sid = app.auth.sessionIdOf(request);
+    if (sid !== null && (await endSessionBySid(request.db, sid))) request.log.info('logout');
     reply.clearCookie(cookieName, cookie);
     return reply.code(204).send();
   });

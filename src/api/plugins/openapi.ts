@@ -5,10 +5,35 @@
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { STORABLE_DATES } from '../../core/db/values.js';
 
 export interface OpenApiPluginOptions {
   version: string;
   cookieName: string;
+}
+
+const RANGE_NOTE = {
+  'date-time': `From ${STORABLE_DATES.text}.`,
+  date: 'From 1000-01-01 to 9999-12-31.',
+} as const;
+
+/**
+ * Every date-time and date in the document says the range the server accepts and stores (the
+ * formats are checked against it: src/api/plugins/validation.ts), so clients learn it from the
+ * document rather than from a 400.
+ */
+export function noteDateRanges(node: unknown): void {
+  if (Array.isArray(node)) {
+    for (const item of node) noteDateRanges(item);
+    return;
+  }
+  if (node === null || typeof node !== 'object') return;
+  const schema = node as Record<string, unknown>;
+  const note = schema.format === 'date-time' || schema.format === 'date' ? RANGE_NOTE[schema.format] : undefined;
+  if (note !== undefined && !(typeof schema.description === 'string' && schema.description.includes(note))) {
+    schema.description = typeof schema.description === 'string' ? `${schema.description} ${note}` : note;
+  }
+  for (const value of Object.values(schema)) noteDateRanges(value);
 }
 
 async function openApiPlugin(app: FastifyInstance, options: OpenApiPluginOptions): Promise<void> {
@@ -27,6 +52,11 @@ async function openApiPlugin(app: FastifyInstance, options: OpenApiPluginOptions
         },
       },
       security: [{ session: [] }, { bearer: [] }],
+    },
+    transformObject: (documents) => {
+      const document = 'openapiObject' in documents ? documents.openapiObject : documents.swaggerObject;
+      noteDateRanges(document);
+      return document;
     },
   });
 

@@ -1,9 +1,15 @@
 // Probes for load balancers and orchestrators. /api/health is liveness: the process answers,
-// nothing else is touched. /api/ready is readiness: the database is reachable and migrated.
+// nothing else is touched. /api/ready is readiness: the database is reachable and migrated. Why
+// it is not ready (which names the database host) goes to the log and to an admin who sends
+// credentials, never to an anonymous caller.
 
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { databaseTargetFromConfig } from '../../core/db/connect.js';
+import { atLeast } from '../../core/auth/types.js';
 import { ReadinessProbe } from '../readiness.js';
+
+/** What an anonymous caller of /api/ready learns when the server is not ready. */
+export const ANONYMOUS_NOT_READY_REASON = 'not ready; the reason is in the server log (and shown to an admin who sends credentials)';
 
 const healthSchema = {
   summary: 'Liveness: the server process is up (never touches the database).',
@@ -18,7 +24,7 @@ const healthSchema = {
 } as const;
 
 const readySchema = {
-  summary: 'Readiness: the database is reachable and its migrations are current.',
+  summary: 'Readiness: the database is reachable and its migrations are current. The reason it is not ready is shown to admins only.',
   tags: ['health'],
   response: {
     200: {
@@ -34,14 +40,34 @@ const readySchema = {
   },
 } as const;
 
+/** True when the request carries an admin's valid credentials; never throws (a probe sends none). */
+async function isAdmin(request: FastifyRequest): Promise<boolean> {
+  if (request.headers.authorization === undefined && request.headers.cookie === undefined) return false;
+  try {
+    return atLeast((await request.server.auth.authenticate(request)).user.role, 'admin');
+  } catch {
+    return false;
+  }
+}
+
 export default async function healthRoutes(app: FastifyInstance): Promise<void> {
   const probe = new ReadinessProbe(app.database, app.site.migrationSources, databaseTargetFromConfig(app.site.config));
 
   app.get('/health', { schema: healthSchema }, async () => ({ status: 'ok' as const, version: app.site.version }));
 
-  app.get('/ready', { schema: readySchema }, async (_request, reply) => {
+  let lastLoggedReason: string | null = null;
+  app.get('/ready', { schema: readySchema }, async (request, reply) => {
     const readiness = await probe.check();
-    if (readiness.ready) return { status: 'ready' as const };
-    return reply.code(503).header('retry-after', '5').send({ status: 'not-ready' as const, reason: readiness.reason });
+    if (readiness.ready) {
+      lastLoggedReason = null;
+      return { status: 'ready' as const };
+    }
+    // Probes come every few seconds: a reason is logged when it changes, not each time.
+    if (readiness.reason !== lastLoggedReason) {
+      request.log.warn({ reason: readiness.reason }, 'not ready');
+      lastLoggedReason = readiness.reason;
+    }
+    const admin = await isAdmin(request);
+    return reply.code(503).header('retry-after', '5').send({ status: 'not-ready' as const, reason: admin ? readiness.reason : ANONYMOUS_NOT_READY_REASON });
   });
 }

@@ -79,7 +79,7 @@ const schemas = {
     response: { 201: createdTokenSchema, ...errorResponses },
   },
   revoke: {
-    summary: 'Revoke an API token (admin).',
+    summary: 'Revoke an API token; revoking one that is already revoked changes nothing (admin).',
     tags,
     params: {
       type: 'object',
@@ -87,10 +87,7 @@ const schemas = {
       required: ['id'],
       properties: { id: { type: 'integer', minimum: 1, maximum: 2_147_483_647 } },
     },
-    response: {
-      200: { type: 'object', required: ['token', 'alreadyRevoked'], properties: { token: apiTokenSchema, alreadyRevoked: { type: 'boolean' } } },
-      ...errorResponses,
-    },
+    response: { 204: { type: 'null' }, ...errorResponses },
   },
 } as const;
 
@@ -112,7 +109,9 @@ export default async function tokenRoutes(app: FastifyInstance): Promise<void> {
     return reply.code(201).header('cache-control', 'no-store').send(created);
   });
 
-  app.delete<{ Params: { id: number } }>('/tokens/:id', { schema: schemas.revoke }, async (request) =>
-    revokeApiToken(request.db, actorOf(request), request.params.id),
-  );
+  // 204 like every other delete; GET /api/tokens shows the token's status afterwards.
+  app.delete<{ Params: { id: number } }>('/tokens/:id', { schema: schemas.revoke }, async (request, reply) => {
+    await revokeApiToken(request.db, actorOf(request), request.params.id);
+    return reply.code(204).send();
+  });
 }

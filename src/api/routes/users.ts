@@ -4,6 +4,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RoleName } from '../../core/auth/types.js';
 import { ConflictError, NotFoundError } from '../../core/errors.js';
+import { logoutEverywhere } from '../../core/auth/sessions.js';
 import { createUser, getUser, listUsers, resetPassword, setUserDisabled, updateUserProfile, type UserRecord } from '../../core/users/service.js';
 import { actorOf, principalOf, requireRole } from '../auth/guards.js';
 import { errorResponses } from '../errors.js';
@@ -76,7 +77,7 @@ const schemas = {
     response: { 201: userResult, ...errorResponses },
   },
   patch: {
-    summary: 'Change a user (admin): role, display name, email and/or a new password.',
+    summary: 'Change a user (admin): role, display name, email and/or a new password. A new role or password ends their sessions.',
     tags,
     params: idParams,
     body: {
@@ -92,8 +93,14 @@ const schemas = {
     },
     response: { 200: userResult, ...errorResponses },
   },
-  disable: { summary: 'Disable a user: they cannot log in and their API tokens stop working (admin).', tags, params: idParams, response: { 200: changedResult, ...errorResponses } },
-  enable: { summary: 'Enable a disabled user again (admin).', tags, params: idParams, response: { 200: changedResult, ...errorResponses } },
+  disable: { summary: 'Disable a user: they cannot log in, their sessions end and their API tokens stop working (admin).', tags, params: idParams, response: { 200: changedResult, ...errorResponses } },
+  enable: { summary: 'Enable a disabled user again; the sessions the disable ended stay ended (admin).', tags, params: idParams, response: { 200: changedResult, ...errorResponses } },
+  logoutAll: {
+    summary: 'End every login session of a user, on every server (admin). API tokens are not sessions: revoke those separately.',
+    tags,
+    params: idParams,
+    response: { 200: { type: 'object', required: ['ended'], properties: { ended: { type: 'integer', description: 'How many live sessions were ended.' } } }, ...errorResponses },
+  },
 } as const;
 
 async function userById(request: FastifyRequest, id: number): Promise<UserRecord> {
@@ -135,4 +142,9 @@ export default async function userRoutes(app: FastifyInstance): Promise<void> {
       return setUserDisabled(request.db, actorOf(request), target.username, action === 'disable');
     });
   }
+
+  app.post<{ Params: { id: number } }>('/users/:id/logout-all', { schema: schemas.logoutAll }, async (request) => {
+    const target = await userById(request, request.params.id);
+    return { ended: await logoutEverywhere(request.db, actorOf(request), target) };
+  });
 }

@@ -3,8 +3,8 @@ import { BaseCommand } from '../../cli/base-command.js';
 import type { SetDisabledResult } from '../../core/users/service.js';
 
 export default class UserDisable extends BaseCommand {
-  static override summary = 'Disable a user: they can no longer log in, and their API tokens stop working.';
-  static override description = 'Nothing is deleted: `shopdb user enable` restores the account and its tokens. To end a single token, use `shopdb user token revoke`.';
+  static override summary = 'Disable a user: they can no longer log in, their sessions end, and their API tokens stop working.';
+  static override description = 'Nothing is deleted: `shopdb user enable` restores the account and its tokens (not the ended sessions: they log in again). To end a single token, use `shopdb user token revoke`.';
   static override examples = ['<%= config.bin %> user disable bob'];
   static override enableJsonFlag = true;
   static override args = {

@@ -4,7 +4,7 @@ import type { SetDisabledResult } from '../../core/users/service.js';
 
 export default class UserEnable extends BaseCommand {
   static override summary = 'Enable a disabled user again, with their API tokens.';
-  static override description = 'Tokens revoked or expired while the user was disabled stay unusable.';
+  static override description = 'Tokens revoked or expired while the user was disabled stay unusable, and the sessions the disable ended stay ended: the user logs in again.';
   static override examples = ['<%= config.bin %> user enable bob'];
   static override enableJsonFlag = true;
   static override args = {

@@ -7,6 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { recordAudit, type Actor } from '../audit/log.js';
 import { decodeRow, encodeValue, type RowCodec } from '../db/values.js';
+import { inTransaction } from '../db/transaction.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { findUserRowById, toAuthenticatedUser } from '../users/rows.js';
 import type { AuthenticatedUser, RoleName } from './types.js';
@@ -131,7 +132,7 @@ export async function createApiToken(db: Knex, actor: Actor, input: CreateApiTok
   const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
   const prefix = token.slice(0, TOKEN_PREFIX_LENGTH);
 
-  return db.transaction(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const user = await findUserRowById(trx, input.userId);
     if (user === null) throw new NotFoundError(`No user with id ${input.userId}`);
     if (user.disabled) {
@@ -195,7 +196,7 @@ export interface RevokeResult {
 export async function revokeApiToken(db: Knex, actor: Actor, idOrPrefix: string | number): Promise<RevokeResult> {
   const key = String(idOrPrefix).trim();
   const now = new Date();
-  return db.transaction(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const query = trx('api_tokens as t').join('users as u', 'u.id', 't.user_id').select(INFO_COLUMNS);
     if (/^\d+$/.test(key)) query.where('t.id', Number(key));
     else if (TOKEN_PATTERN.test(key)) query.where('t.token_hash', hashApiToken(key));

@@ -67,8 +67,8 @@ describeEachEngine('login', (engine) => {
 
   it('returns null for a user without a password hash (a directory user) and for a corrupt hash', async () => {
     await db('users').insert([
-      { username: 'ldap-user', role: 'viewer', auth_source: 'ldap', password_hash: null },
-      { username: 'corrupt', role: 'viewer', auth_source: 'local', password_hash: 'scrypt$garbage' },
+      { username: 'ldap-user', username_key: 'ldap-user', role: 'viewer', auth_source: 'ldap', password_hash: null },
+      { username: 'corrupt', username_key: 'corrupt', role: 'viewer', auth_source: 'local', password_hash: 'scrypt$garbage' },
     ]);
 
     expect(await authenticate(db, 'ldap-user', PASSWORD)).toBeNull();

@@ -27,6 +27,8 @@ export interface Principal {
   /** API tokens only: a read token may not write, whatever the user's role. */
   tokenScope?: 'read' | 'write';
   tokenId?: number;
+  /** Sessions only: the `sessions` row. */
+  sessionId?: number;
 }
 
 /** One way of checking a username and password (local table, LDAP, …). */

@@ -100,6 +100,8 @@ export interface RestoreResult {
   tables: number;
   rows: number;
   migrationsApplied: string[];
+  /** Live login sessions the restore ended (null when the database could not be reached from here). */
+  sessionsEnded: number | null;
   durationMs: number;
   backup: { site: string; kind: string; createdAt: string; shopdbVersion: string };
 }
@@ -111,6 +113,7 @@ interface RestoreContext {
   touched: boolean;
   counts?: Record<string, number>;
   applied: string[];
+  sessionsEnded: number | null;
 }
 
 async function loadArchive(env: BackupEnvironment, archive: OpenedArchive, tempDir: string): Promise<Record<string, number>> {
@@ -155,8 +158,17 @@ export async function restoreBackup(plan: RestorePlan, options: RestoreOptions):
         ctx.applied = await migrateAfterRestore(options);
       },
     },
+    {
+      // A session ended after the backup was taken (a logout, a password reset) is live again in
+      // the restored rows: every session ends, and everyone logs in again.
+      title: 'End every login session (everyone logs in again)',
+      skip: () => (options.migrate === false ? 'not requested' : false),
+      task: async (ctx) => {
+        ctx.sessionsEnded = await endSessionsAfterRestore(options);
+      },
+    },
   ];
-  const ctx: RestoreContext = { safety: null, touched: false, applied: [] };
+  const ctx: RestoreContext = { safety: null, touched: false, applied: [], sessionsEnded: null };
   try {
     await (options.runSteps ?? runStepsQuietly)(steps, ctx);
   } catch (error) {
@@ -172,6 +184,7 @@ export async function restoreBackup(plan: RestorePlan, options: RestoreOptions):
     tables: Object.keys(ctx.counts ?? {}).length,
     rows: Object.values(ctx.counts ?? {}).reduce((a, b) => a + b, 0),
     migrationsApplied: ctx.applied,
+    sessionsEnded: ctx.sessionsEnded,
     durationMs: Date.now() - started,
     backup: { site: manifest.site, kind: manifest.kind, createdAt: manifest.createdAt, shopdbVersion: manifest.shopdb.version },
   };
@@ -196,6 +209,17 @@ async function migrateAfterRestore(options: RestoreOptions): Promise<string[]> {
   if (!result.ok) throw stackCommandError('shopdb migrate', result);
   const sources = (result.json as { sources?: Array<{ id: string; applied: string[] }> } | undefined)?.sources ?? [];
   return sources.flatMap((source) => source.applied.map((name) => `${source.id}: ${name}`));
+}
+
+/** Ends the restored live sessions; null when the database lives in the compose stack out of reach (its api container restarts anyway). */
+async function endSessionsAfterRestore(options: RestoreOptions): Promise<number | null> {
+  const [{ withDatabase }, { endAllSessions }] = await Promise.all([import('../db/connect.js'), import('../auth/sessions.js')]);
+  try {
+    return await withDatabase(databaseTargetFromConfig(options.config), { logger: options.logger }, (db) => endAllSessions(db, 'restore'));
+  } catch (error) {
+    if (options.config.values.BACKUP_DUMP_VIA === 'compose' && error instanceof DatabaseUnavailableError) return null;
+    throw error;
+  }
 }
 
 /** After a failed restore: the safety backup goes back in (or an empty database is emptied again), and the error says what happened. */

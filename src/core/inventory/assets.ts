@@ -7,6 +7,8 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { recordAudit, type Actor } from '../audit/log.js';
 import { isUniqueViolation } from '../db/constraint-errors.js';
+import { textKey } from '../db/text-keys.js';
+import { inTransaction } from '../db/transaction.js';
 import { decodeRow, encodeRow, formatUtcDatetime } from '../db/values.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { validateCustomData, type CustomFieldDefinition } from './custom-fields.js';
@@ -307,12 +309,19 @@ function columnsOf(input: AssetPatch): Row {
   };
   const row: Row = {};
   for (const [key, column] of Object.entries(map)) if (input[key as keyof AssetPatch] !== undefined) row[column] = input[key as keyof AssetPatch];
+  // The tag's unique key: "cnc-5001" and "CNC-5001" are one tag on both engines (ADR-013).
+  if (input.assetTag !== undefined) row.asset_tag_key = textKey(input.assetTag);
   return row;
 }
 
+/** Writes that read an asset and write it back (PATCH merges, delete) go one at a time per asset. */
+export const assetLockKey = (id: number) => `asset:${id}`;
+/** Every new part-of link checks the whole containment graph: they go one at a time (ADR-012). */
+export const PART_OF_LOCK_KEY = 'asset-links:part-of';
+
 export async function createAsset(db: Knex, actor: Actor, original: AssetInput, options: AssetWriteOptions = {}): Promise<AssetView> {
   const { events } = options;
-  return db.transaction(async (trx) => {
+  return inTransaction(db, async (trx) => {
     // Hooks may adjust what is written, never the caller's object.
     const input: AssetInput = structuredClone(original);
     await events?.beforeAssetCreate?.({ db: trx, actor, input });
@@ -331,7 +340,7 @@ export async function createAsset(db: Knex, actor: Actor, original: AssetInput, 
 
 export async function updateAsset(db: Knex, actor: Actor, id: number, original: AssetPatch, options: AssetWriteOptions = {}): Promise<AssetView> {
   const { events } = options;
-  return db.transaction(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const before = await load(trx, id);
     await assertVisible(trx, before, options.enabledPlugins);
     const patch: AssetPatch = structuredClone(original);
@@ -339,8 +348,15 @@ export async function updateAsset(db: Knex, actor: Actor, id: number, original: 
     await checkReferences(trx, patch);
     const changes: AssetPatch = { ...patch };
     if (patch.customData !== undefined) {
-      // PATCH semantics inside custom data too: given keys change, null removes, others stay.
-      changes.customData = validateCustomData(await typeById(trx, before.type.id), { ...before.customData, ...patch.customData });
+      // PATCH semantics inside custom data too: given keys change, null removes, others stay. What
+      // is judged is the data as it will be stored, against the type's fields as they are now.
+      const result: Record<string, unknown> = { ...before.customData };
+      for (const [key, value] of Object.entries(patch.customData)) {
+        if (value === null) delete result[key];
+        else result[key] = value;
+      }
+      const untouched = Object.keys(before.customData).filter((key) => !(key in patch.customData!));
+      changes.customData = validateCustomData(await typeById(trx, before.type.id), result, { untouched });
     }
     const row = encodeRow(ASSET_CODEC, columnsOf(changes));
     if (Object.keys(row).length > 0) await trx('assets').where({ id }).update({ ...row, updated_at: formatUtcDatetime(new Date()) }).catch(duplicateTag);
@@ -348,20 +364,20 @@ export async function updateAsset(db: Knex, actor: Actor, id: number, original: 
     await recordAudit(trx, actor, { action: 'update', objectType: 'asset', objectId: id, before, after });
     await events?.afterAssetUpdate?.({ db: trx, actor, before, after });
     return after;
-  });
+  }, { serializeOn: [assetLockKey(id)] });
 }
 
 /** Soft delete: the row stays (with its tag reserved) for history; it is gone from every read. */
 export async function deleteAsset(db: Knex, actor: Actor, id: number, options: AssetWriteOptions = {}): Promise<void> {
   const { events } = options;
-  await db.transaction(async (trx) => {
+  await inTransaction(db, async (trx) => {
     const before = await load(trx, id);
     await assertVisible(trx, before, options.enabledPlugins);
     await events?.beforeAssetDelete?.({ db: trx, actor, asset: before });
     await trx('assets').where({ id }).update({ deleted_at: formatUtcDatetime(new Date()) });
     await recordAudit(trx, actor, { action: 'delete', objectType: 'asset', objectId: id, before });
     await events?.afterAssetDelete?.({ db: trx, actor, asset: before });
-  });
+  }, { serializeOn: [assetLockKey(id)] });
 }
 
 /** An asset of a hidden type (its plugin is disabled) is as good as absent. */
@@ -429,7 +445,7 @@ export interface LinkInput {
 }
 
 export async function addLink(db: Knex, actor: Actor, sourceId: number, input: LinkInput): Promise<AssetLink> {
-  return db.transaction(async (trx) => {
+  return inTransaction(db, async (trx) => {
     await load(trx, sourceId);
     if (input.targetId === sourceId) throw new ValidationError('An asset cannot be linked to itself', { targetId: 'is the asset itself' });
     await load(trx, input.targetId).catch(() => {
@@ -447,11 +463,11 @@ export async function addLink(db: Knex, actor: Actor, sourceId: number, input: L
     const after = { id: Number(id), sourceId, targetId: input.targetId, linkType: input.linkType, note: input.note ?? null };
     await recordAudit(trx, actor, { action: 'create', objectType: 'asset_link', objectId: Number(id), after });
     return (await listLinks(trx as unknown as Knex, sourceId)).find((link) => link.id === Number(id))!;
-  });
+  }, { serializeOn: input.linkType === 'part-of' ? [PART_OF_LOCK_KEY] : [] });
 }
 
 export async function removeLink(db: Knex, actor: Actor, assetId: number, linkId: number): Promise<void> {
-  await db.transaction(async (trx) => {
+  await inTransaction(db, async (trx) => {
     const row = (await trx('asset_links')
       .where({ id: linkId })
       .where((w) => w.where('source_asset_id', assetId).orWhere('target_asset_id', assetId))

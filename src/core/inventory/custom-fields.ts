@@ -39,6 +39,12 @@ export function validateFieldDefinitions(fields: unknown): CustomFieldDefinition
   return fields as CustomFieldDefinition[];
 }
 
+/** A day that exists: 2026-02-30 does not (Date.parse would roll it over to March). */
+function isCalendarDay(value: string): boolean {
+  const date = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === value;
+}
+
 function checkValue(field: CustomFieldDefinition, value: unknown): string | undefined {
   switch (field.type) {
     case 'string':
@@ -50,7 +56,7 @@ function checkValue(field: CustomFieldDefinition, value: unknown): string | unde
     case 'boolean':
       return typeof value === 'boolean' ? undefined : 'must be true or false';
     case 'date':
-      return typeof value === 'string' && DATE.test(value) && !Number.isNaN(Date.parse(value)) ? undefined : 'must be a date (YYYY-MM-DD)';
+      return typeof value === 'string' && DATE.test(value) && value >= '1000-01-01' && isCalendarDay(value) ? undefined : 'must be a date (YYYY-MM-DD) from 1000-01-01 to 9999-12-31';
     case 'enum':
       return typeof value === 'string' && (field.choices ?? []).includes(value) ? undefined : `must be one of ${(field.choices ?? []).join(', ')}`;
     case 'ip':
@@ -58,23 +64,33 @@ function checkValue(field: CustomFieldDefinition, value: unknown): string | unde
   }
 }
 
+export interface CustomDataCheckOptions {
+  /** Keys the asset already had and this change does not mention (a PATCH): named as such when they are no longer fields. */
+  untouched?: readonly string[];
+}
+
 /**
- * Validates `data` against the definitions: unknown keys, wrong types and missing required
- * fields are all reported at once, keyed `customData.<key>`. Null values clear a field.
+ * Validates `data` — the custom data as it will be stored — against the definitions: unknown
+ * keys, wrong types and missing required fields are all reported at once, keyed
+ * `customData.<key>`. A null value means "no value" and is dropped, whether or not the key is
+ * still a field (that is how a field removed from the type is cleared off an asset).
  */
-export function validateCustomData(fields: readonly CustomFieldDefinition[], data: Record<string, unknown>): Record<string, unknown> {
+export function validateCustomData(fields: readonly CustomFieldDefinition[], data: Record<string, unknown>, options: CustomDataCheckOptions = {}): Record<string, unknown> {
   const problems: Record<string, string> = {};
   const byKey = new Map(fields.map((field) => [field.key, field]));
+  const untouched = new Set(options.untouched ?? []);
   const clean: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(data)) {
+    if (value === null) continue;
     const field = byKey.get(key);
     if (!field) {
-      problems[`customData.${key}`] = 'is not a field of this asset type';
+      problems[`customData.${key}`] = untouched.has(key)
+        ? 'is no longer a field of this asset type; set it to null to remove it from this asset'
+        : 'is not a field of this asset type';
       continue;
     }
-    if (value === null) continue;
     const problem = checkValue(field, value);
-    if (problem) problems[`customData.${key}`] = problem;
+    if (problem) problems[`customData.${key}`] = untouched.has(key) ? `${problem} (the value stored before the field changed; give a new one or null)` : problem;
     else clean[key] = value;
   }
   for (const field of fields) {

@@ -151,6 +151,7 @@ describeEachEngine('inventory', (engine) => {
       const rows = Array.from({ length: total }, (_, i) => ({
         uuid: randomUUID(),
         asset_tag: `BULK-${String(i).padStart(5, '0')}`,
+        asset_tag_key: `bulk-${String(i).padStart(5, '0')}`,
         name: `Bulk ${i}`,
         type_id: typeId,
         status_id: i % 2 === 0 ? status.inService : status.repair,

@@ -5,6 +5,8 @@
 import type { Knex } from 'knex';
 import { recordAudit, type Actor } from '../audit/log.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../db/constraint-errors.js';
+import { textKey } from '../db/text-keys.js';
+import { inTransaction } from '../db/transaction.js';
 import { decodeRow, formatUtcDatetime } from '../db/values.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 
@@ -86,33 +88,42 @@ export function pathPrefixPattern(path: string): string {
   return `${path}%`;
 }
 
+/**
+ * Every write of the tree goes one at a time: a move checks that the new parent is not inside the
+ * moved subtree, and a new child copies its parent's path; both read what a concurrent move
+ * could be changing (ADR-012).
+ */
+export const LOCATION_TREE_LOCK_KEY = 'locations:tree';
+const TREE = { serializeOn: [LOCATION_TREE_LOCK_KEY] };
+
 function uniqueCode(error: unknown): never {
   if (isUniqueViolation(error)) throw new ConflictError('A location with that code already exists', { cause: error });
   throw error;
 }
 
 export async function createLocation(db: Knex, actor: Actor, input: LocationInput): Promise<Location> {
-  return db.transaction(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const parent = input.parentId == null ? null : await load(trx, input.parentId).catch(() => {
       throw new ValidationError('The parent location does not exist', { parentId: `no location with id ${input.parentId}` });
     });
     const [id] = await trx('locations')
-      .insert({ parent_id: parent?.id ?? null, kind: input.kind, code: input.code, name: input.name, notes: input.notes ?? null, path: '/' })
+      .insert({ parent_id: parent?.id ?? null, kind: input.kind, code: input.code, code_key: textKey(input.code), name: input.name, notes: input.notes ?? null, path: '/' })
       .catch(uniqueCode);
     await trx('locations').where({ id }).update({ path: `${parent?.path ?? '/'}${Number(id)}/` });
     const created = await load(trx, Number(id));
     await recordAudit(trx, actor, { action: 'create', objectType: 'location', objectId: created.id, after: created });
     return created;
-  });
+  }, TREE);
 }
 
 export async function updateLocation(db: Knex, actor: Actor, id: number, patch: Partial<LocationInput>): Promise<Location> {
-  return db.transaction(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const before = await load(trx, id);
     const changes: Row = {};
     for (const [key, column] of [['kind', 'kind'], ['code', 'code'], ['name', 'name'], ['notes', 'notes']] as const) {
       if (patch[key] !== undefined) changes[column] = patch[key];
     }
+    if (patch.code !== undefined) changes.code_key = textKey(patch.code);
     if (patch.parentId !== undefined && patch.parentId !== before.parentId) {
       const parent = patch.parentId === null ? null : await load(trx, patch.parentId).catch(() => {
         throw new ValidationError('The parent location does not exist', { parentId: `no location with id ${patch.parentId}` });
@@ -135,16 +146,16 @@ export async function updateLocation(db: Knex, actor: Actor, id: number, patch: 
     const after = await load(trx, id);
     await recordAudit(trx, actor, { action: 'update', objectType: 'location', objectId: id, before, after });
     return after;
-  });
+  }, TREE);
 }
 
 export async function deleteLocation(db: Knex, actor: Actor, id: number): Promise<void> {
-  await db.transaction(async (trx) => {
+  await inTransaction(db, async (trx) => {
     const before = await load(trx, id);
     await trx('locations').where({ id }).delete().catch((error) => {
       if (isForeignKeyViolation(error)) throw new ConflictError('The location still has sub-locations or assets; move or delete them first', { cause: error });
       throw error;
     });
     await recordAudit(trx, actor, { action: 'delete', objectType: 'location', objectId: id, before });
-  });
+  }, TREE);
 }

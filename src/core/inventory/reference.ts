@@ -4,6 +4,8 @@
 import type { Knex } from 'knex';
 import { recordAudit, type Actor } from '../audit/log.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../db/constraint-errors.js';
+import { textKey } from '../db/text-keys.js';
+import { inTransaction } from '../db/transaction.js';
 import { decodeRow, encodeRow, formatUtcDatetime, type RowCodec } from '../db/values.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { validateFieldDefinitions, type CustomFieldDefinition } from './custom-fields.js';
@@ -52,7 +54,7 @@ export function referenceService<View, Input>(def: ReferenceDefinition<View, Inp
     get: load,
     async create(db, actor, input) {
       const row = encodeRow(def.codec, { ...def.defaults, ...(await def.toRow(input, db)) });
-      return db.transaction(async (trx) => {
+      return inTransaction(db, async (trx) => {
         const [id] = await trx(def.table).insert(row).catch(conflict);
         const view = await load(trx, Number(id));
         await recordAudit(trx, actor, { action: 'create', objectType: def.objectType, objectId: Number(id), after: view });
@@ -61,7 +63,7 @@ export function referenceService<View, Input>(def: ReferenceDefinition<View, Inp
     },
     async update(db, actor, id, patch) {
       const row = encodeRow(def.codec, await def.toRow(patch, db));
-      return db.transaction(async (trx) => {
+      return inTransaction(db, async (trx) => {
         const before = await load(trx, id);
         def.guardChange?.(before);
         if (Object.keys(row).length > 0) await trx(def.table).where({ id }).update({ ...row, updated_at: formatUtcDatetime(new Date()) }).catch(conflict);
@@ -71,7 +73,7 @@ export function referenceService<View, Input>(def: ReferenceDefinition<View, Inp
       });
     },
     async remove(db, actor, id) {
-      await db.transaction(async (trx) => {
+      await inTransaction(db, async (trx) => {
         const before = await load(trx, id);
         def.guardChange?.(before);
         await trx(def.table).where({ id }).delete().catch((error) => {
@@ -89,6 +91,11 @@ function pick(input: Record<string, unknown>, map: Record<string, string>): Row 
   const row: Row = {};
   for (const [key, column] of Object.entries(map)) if (input[key] !== undefined) row[column] = input[key];
   return row;
+}
+
+/** A name that is unique ignoring case and accents gets its key with it (ADR-013). */
+function withNameKey(row: Row): Row {
+  return typeof row.name === 'string' ? { ...row, name_key: textKey(row.name) } : row;
 }
 
 const TIMES: RowCodec = { created_at: 'date', updated_at: 'date' };
@@ -110,7 +117,7 @@ export const manufacturers = referenceService<Manufacturer, ManufacturerInput>({
   codec: TIMES,
   orderBy: 'name',
   toView: (row) => ({ id: Number(row.id), name: row.name as string, url: (row.url as string) ?? null, notes: (row.notes as string) ?? null, ...times(row) }),
-  toRow: (input) => pick(input, { name: 'name', url: 'url', notes: 'notes' }),
+  toRow: (input) => withNameKey(pick(input, { name: 'name', url: 'url', notes: 'notes' })),
 });
 
 export interface AssetModel {
@@ -146,7 +153,7 @@ export const assetModels = referenceService<AssetModel, AssetModelInput>({
     endOfLife: dateOnly(row.end_of_life),
     ...times(row),
   }),
-  toRow: (input) => pick(input, { manufacturerId: 'manufacturer_id', name: 'name', partNumber: 'part_number', category: 'category', endOfLife: 'end_of_life' }),
+  toRow: (input) => withNameKey(pick(input, { manufacturerId: 'manufacturer_id', name: 'name', partNumber: 'part_number', category: 'category', endOfLife: 'end_of_life' })),
 });
 
 export const STATUS_KINDS = ['deployable', 'pending', 'archived', 'broken'] as const;
@@ -166,7 +173,7 @@ export const statusLabels = referenceService<StatusLabel, StatusLabelInput>({
   codec: TIMES,
   orderBy: 'name',
   toView: (row) => ({ id: Number(row.id), name: row.name as string, color: row.color as string, kind: row.kind as StatusLabel['kind'], ...times(row) }),
-  toRow: (input) => pick(input, { name: 'name', color: 'color', kind: 'kind' }),
+  toRow: (input) => withNameKey(pick(input, { name: 'name', color: 'color', kind: 'kind' })),
 });
 
 export interface AssetType {

@@ -7,6 +7,7 @@
 import type { Knex } from 'knex';
 import type { Actor } from '../audit/log.js';
 import { createLocation, type LocationInput } from '../inventory/locations.js';
+import { textKey } from '../db/text-keys.js';
 import { assetModels, manufacturers } from '../inventory/reference.js';
 import type { SeedCounts } from './index.js';
 
@@ -35,7 +36,7 @@ export async function seedDemoSite(db: Knex, actor: Actor): Promise<SeedCounts> 
 
   const locationIds = new Map<string, number>();
   for (const location of LOCATIONS) {
-    const existing = (await db('locations').where({ code: location.code }).first('id')) as { id: number } | undefined;
+    const existing = (await db('locations').where({ code_key: textKey(location.code) }).first('id')) as { id: number } | undefined;
     tally(!existing);
     const { parent, ...input } = location;
     const id = existing?.id ?? (await createLocation(db, actor, { ...input, parentId: parent ? locationIds.get(parent) : null })).id;
@@ -44,14 +45,14 @@ export async function seedDemoSite(db: Knex, actor: Actor): Promise<SeedCounts> 
 
   const manufacturerIds = new Map<string, number>();
   for (const name of new Set(MODELS.map((m) => m.manufacturer))) {
-    const existing = (await db('manufacturers').where({ name }).first('id')) as { id: number } | undefined;
+    const existing = (await db('manufacturers').where({ name_key: textKey(name) }).first('id')) as { id: number } | undefined;
     tally(!existing);
     manufacturerIds.set(name, Number(existing?.id ?? (await manufacturers.create(db, actor, { name })).id));
   }
   const modelIds = new Map<string, number>();
   for (const model of MODELS) {
     const manufacturerId = manufacturerIds.get(model.manufacturer)!;
-    const existing = (await db('asset_models').where({ manufacturer_id: manufacturerId, name: model.name }).first('id')) as { id: number } | undefined;
+    const existing = (await db('asset_models').where({ manufacturer_id: manufacturerId, name_key: textKey(model.name) }).first('id')) as { id: number } | undefined;
     tally(!existing);
     const id = existing?.id ?? (await assetModels.create(db, actor, { manufacturerId, name: model.name, partNumber: model.partNumber, category: model.category })).id;
     modelIds.set(model.name, Number(id));

@@ -5,6 +5,7 @@
 
 import type { Knex } from 'knex';
 import type { Actor } from '../audit/log.js';
+import { textKey } from '../db/text-keys.js';
 import { encodeRow } from '../db/values.js';
 import { UserError } from '../errors.js';
 import { migrationStatus } from '../migrations/service.js';
@@ -46,10 +47,15 @@ export const CORE_STATUS_LABELS: Array<Pick<StatusLabel, 'name' | 'color' | 'kin
  */
 export const CORE_ASSET_TYPES: Array<{ key: string; label: string; fields: CustomFieldDefinition[] }> = [{ key: 'other', label: 'Other asset', fields: [] }];
 
-/** Inserts each row whose natural key is not there yet; never updates an existing one. */
-export async function insertMissing(db: Knex | Knex.Transaction, table: string, key: string, rows: Array<Record<string, unknown>>): Promise<SeedCounts> {
-  const present = new Set(((await db(table).whereIn(key, rows.map((row) => row[key] as string)).pluck(key)) as unknown[]).map(String));
-  const missing = rows.filter((row) => !present.has(String(row[key])));
+/**
+ * Inserts each row whose natural key is not there yet; never updates an existing one. With
+ * `textKeyColumn` the key is compared (and written) as its unique text key (ADR-013).
+ */
+export async function insertMissing(db: Knex | Knex.Transaction, table: string, key: string, rows: Array<Record<string, unknown>>, textKeyColumn?: string): Promise<SeedCounts> {
+  const keyed = textKeyColumn === undefined ? rows : rows.map((row) => ({ ...row, [textKeyColumn]: textKey(String(row[key])) }));
+  const column = textKeyColumn ?? key;
+  const present = new Set(((await db(table).whereIn(column, keyed.map((row) => row[column] as string)).pluck(column)) as unknown[]).map(String));
+  const missing = keyed.filter((row) => !present.has(String(row[column])));
   if (missing.length > 0) await db(table).insert(missing);
   return { created: missing.length, existing: rows.length - missing.length };
 }
@@ -76,7 +82,7 @@ export async function seedSite(db: Knex, options: SeedOptions): Promise<SeedResu
   }
   const reference = await db.transaction(async (trx) => ({
     roles: await seedRoles(trx),
-    statusLabels: await insertMissing(trx, 'status_labels', 'name', CORE_STATUS_LABELS),
+    statusLabels: await insertMissing(trx, 'status_labels', 'name', CORE_STATUS_LABELS, 'name_key'),
     assetTypes: await insertMissing(
       trx,
       'asset_types',

@@ -3,6 +3,7 @@
 // record that never carries the password hash.
 
 import type { Knex } from 'knex';
+import { textKey } from '../db/text-keys.js';
 import { decodeRow, type RowCodec } from '../db/values.js';
 import { UserError } from '../errors.js';
 import type { AuthenticatedUser, RoleName } from '../auth/types.js';
@@ -66,12 +67,11 @@ export function toAuthenticatedUser(row: Pick<UserRow, 'id' | 'username' | 'disp
 }
 
 /**
- * Usernames match case-insensitively everywhere: MySQL's utf8mb4_unicode_ci already does, SQLite
- * would not, and "Alice" and "alice" must not be two accounts on one engine and one on the other.
- * (Usernames are ASCII, so lower() means the same on both.)
+ * Usernames match case-insensitively everywhere, through their unique key (ADR-013): "Alice"
+ * and "alice" are one account on every engine.
  */
 export async function findUserRow(db: Knex | Knex.Transaction, username: string): Promise<UserRow | null> {
-  const raw = (await db('users').whereRaw('lower(username) = ?', [username.toLowerCase()]).first()) as Record<string, unknown> | undefined;
+  const raw = (await db('users').where('username_key', textKey(username)).first()) as Record<string, unknown> | undefined;
   return raw === undefined ? null : decodeUserRow(raw);
 }
 

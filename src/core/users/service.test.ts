@@ -138,7 +138,7 @@ describeEachEngine('user service', (engine) => {
 
   it('refuses to set a password for a directory (LDAP) user', async () => {
     await ensureRoles(db);
-    await db('users').insert({ username: 'erin', role: 'viewer', auth_source: 'ldap', password_hash: null });
+    await db('users').insert({ username: 'erin', username_key: 'erin', role: 'viewer', auth_source: 'ldap', password_hash: null });
 
     await expect(resetPassword(db, actor, 'erin', 'long enough password')).rejects.toThrow(/directory/);
   });

@@ -9,6 +9,9 @@ import { assertPasswordAcceptable, hashPassword } from '../auth/passwords.js';
 import { encodeValue } from '../db/values.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { isUniqueViolation } from '../db/constraint-errors.js';
+import { textKey } from '../db/text-keys.js';
+import { inTransaction } from '../db/transaction.js';
+import { endUserSessions } from '../auth/sessions.js';
 import { decodeUserRow, findUserRow, findUserRowById, toUserRecord, USERNAME_PATTERN, type UserRecord, type UserRow } from './rows.js';
 
 export { USERNAME_PATTERN, type UserRecord } from './rows.js';
@@ -100,7 +103,7 @@ export async function createUser(db: Knex, actor: Actor, input: CreateUserInput)
   const passwordHash = await hashPassword(input.password);
 
   try {
-    return await db.transaction(async (trx) => {
+    return await inTransaction(db, async (trx) => {
       await assertRoleExists(trx, input.role);
       const existing = await findUserRow(trx, input.username);
       if (existing !== null) {
@@ -116,12 +119,15 @@ export async function createUser(db: Knex, actor: Actor, input: CreateUserInput)
             ...(input.email !== undefined ? { email } : {}),
             updated_at: encodeValue('date', now()),
           });
+        // A new password ends every session the old one opened.
+        await endUserSessions(trx, existing.id, 'password-reset');
         const user = await reload(trx, existing.id);
         await recordAudit(trx, actor, { action: 'update', objectType: 'user', objectId: user.id, before, after: { ...user, passwordReset: true } });
         return { user, created: false };
       }
       const [id] = await trx('users').insert({
         username: input.username,
+        username_key: textKey(input.username),
         display_name: displayName,
         email,
         password_hash: passwordHash,
@@ -162,12 +168,16 @@ export interface SetDisabledResult {
   changed: boolean;
 }
 
-/** A disabled user cannot log in, and their API tokens stop working until they are enabled again. */
+/**
+ * A disabled user cannot log in, their sessions end (enabling them again does not bring those
+ * back), and their API tokens stop working until they are enabled again.
+ */
 export async function setUserDisabled(db: Knex, actor: Actor, username: string, disabled: boolean): Promise<SetDisabledResult> {
-  return db.transaction(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const row = await requireUserRow(trx, username);
     if (row.disabled === disabled) return { user: toUserRecord(row), changed: false };
     await trx('users').where('id', row.id).update({ disabled: encodeValue('boolean', disabled), updated_at: encodeValue('date', now()) });
+    if (disabled) await endUserSessions(trx, row.id, 'disabled');
     const user = await reload(trx, row.id);
     await recordAudit(trx, actor, {
       action: disabled ? 'disable' : 'enable',
@@ -191,10 +201,12 @@ function assertLocal(row: UserRow): void {
 export async function resetPassword(db: Knex, actor: Actor, username: string, password: string): Promise<UserRecord> {
   assertPasswordAcceptable(password);
   const passwordHash = await hashPassword(password);
-  return db.transaction(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const row = await requireUserRow(trx, username);
     assertLocal(row);
     await trx('users').where('id', row.id).update({ password_hash: passwordHash, updated_at: encodeValue('date', now()) });
+    // Whoever knew the old password is logged out everywhere.
+    await endUserSessions(trx, row.id, 'password-reset');
     const user = await reload(trx, row.id);
     await recordAudit(trx, actor, { action: 'password_reset', objectType: 'user', objectId: user.id, after: { passwordReset: true } });
     return user;
@@ -207,15 +219,16 @@ export interface UserProfilePatch {
   email?: string | null;
 }
 
-/** Changes role, display name or email; audited with the fields before and after. */
+/** Changes role, display name or email; audited with the fields before and after. A new role ends the user's sessions. */
 export async function updateUserProfile(db: Knex, actor: Actor, username: string, patch: UserProfilePatch): Promise<UserRecord> {
-  return db.transaction(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const row = await requireUserRow(trx, username);
     const before = toUserRecord(row);
     const next = { username: row.username, role: patch.role ?? before.role, displayName: patch.displayName === undefined ? before.displayName : patch.displayName, email: patch.email === undefined ? before.email : patch.email };
     assertValidUserProfile(next);
     if (patch.role !== undefined) await assertRoleExists(trx, patch.role);
     await trx('users').where('id', row.id).update({ role: next.role, display_name: next.displayName, email: next.email, updated_at: encodeValue('date', now()) });
+    if (next.role !== before.role) await endUserSessions(trx, row.id, 'role-change');
     const user = await reload(trx, row.id);
     const pick = (u: UserRecord) => ({ role: u.role, displayName: u.displayName, email: u.email });
     await recordAudit(trx, actor, { action: 'update', objectType: 'user', objectId: user.id, before: pick(before), after: pick(user) });

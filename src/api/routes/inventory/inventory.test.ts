@@ -182,7 +182,7 @@ describeEachEngine('inventory API', (engine) => {
 
   it('says when the asset count stopped at the cap, and still links the next page', async () => {
     const typeId = Number((await api.db('asset_types').where({ key: 'other' }).first('id')).id);
-    const rows = Array.from({ length: ASSET_COUNT_CAP + 100 }, (_, i) => ({ uuid: randomUUID(), asset_tag: `BULK-${String(i).padStart(5, '0')}`, name: `Bulk ${i}`, type_id: typeId, status_id: inService }));
+    const rows = Array.from({ length: ASSET_COUNT_CAP + 100 }, (_, i) => ({ uuid: randomUUID(), asset_tag: `BULK-${String(i).padStart(5, '0')}`, asset_tag_key: `bulk-${String(i).padStart(5, '0')}`, name: `Bulk ${i}`, type_id: typeId, status_id: inService }));
     for (let i = 0; i < rows.length; i += 200) await api.db('assets').insert(rows.slice(i, i + 200));
 
     const capped = await get('/api/assets?limit=50');

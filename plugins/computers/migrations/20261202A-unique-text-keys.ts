@@ -1,0 +1,22 @@
+// Interface names are unique per PC ignoring case and accents on both engines (ADR-013): a key
+// column holds textKey(name) and carries the unique index in place of the raw column's. MAC
+// addresses need none: they are stored normalised.
+
+import type { Knex } from 'knex';
+import { addTextKey, dropTextKey, type UniqueTextColumn } from '../../../src/sdk/index.js';
+
+const KEY: UniqueTextColumn = {
+  table: 'computers_interfaces',
+  column: 'name',
+  keyColumn: 'name_key',
+  scope: ['asset_id'],
+  replaces: { index: 'computers_interfaces_asset_id_name_unique', columns: ['asset_id', 'name'] },
+};
+
+export async function up(knex: Knex): Promise<void> {
+  await addTextKey(knex, KEY);
+}
+
+export async function down(knex: Knex): Promise<void> {
+  await dropTextKey(knex, KEY);
+}
