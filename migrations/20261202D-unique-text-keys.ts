@@ -6,7 +6,7 @@
 // changes until they are renamed.
 
 import type { Knex } from 'knex';
-import { addTextKey, dropTextKey, type UniqueTextColumn } from '../src/core/db/text-keys.js';
+import { addTextKey, assertNoTextKeyClashes, dropTextKey, type UniqueTextColumn } from '../src/core/db/text-keys.js';
 
 const KEYS: UniqueTextColumn[] = [
   { table: 'assets', column: 'asset_tag', keyColumn: 'asset_tag_key', replaces: { index: 'assets_asset_tag_unique', columns: ['asset_tag'] }, plainIndex: 'assets_asset_tag_index' },
@@ -18,6 +18,8 @@ const KEYS: UniqueTextColumn[] = [
 ];
 
 export async function up(knex: Knex): Promise<void> {
+  // Every clash is found and named before any table changes (MySQL cannot roll back DDL).
+  await assertNoTextKeyClashes(knex, KEYS);
   for (const spec of KEYS) await addTextKey(knex, spec);
 }
 

@@ -7,7 +7,7 @@
 import { isIP } from 'node:net';
 import type { Knex } from 'knex';
 import { addLink, listLinks, removeLink } from '../../src/core/inventory/assets.js';
-import { ConflictError, NotFoundError, ValidationError, decodeRow, encodeRow, formatUtcDatetime, isUniqueViolation, joinAssetReferences, recordAudit, type Actor, type AssetView, inTransaction, textKey } from '../../src/sdk/index.js';
+import { ConflictError, NotFoundError, ValidationError, decodeRow, encodeRow, formatUtcDatetime, isUniqueViolation, joinAssetReferences, recordAudit, type Actor, type AssetView, assetLockKey, inTransaction, textKey } from '../../src/sdk/index.js';
 
 export const COMPUTER_TYPE = 'computer';
 export const CONTROLS = 'controls';
@@ -222,10 +222,11 @@ function checkText(problems: Record<string, string>, field: string, value: unkno
 
 const DOMAIN_NAME = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
 
-/** A PATCH merges into what is stored and checks the domain rule on the result: one at a time per computer (ADR-012). */
-export const hostLockKey = (assetId: number) => `computers.host:${assetId}`;
-
-/** Sets the details given (null clears one), the others stay. Leaving the domain clears its name. */
+/**
+ * Sets the details given (null clears one), the others stay. Leaving the domain clears its name.
+ * A PATCH merges into what is stored and checks the domain rule on the result, so writes of one
+ * computer go one at a time, under its asset's key (ADR-012).
+ */
 export async function updateHost(db: Knex, actor: Actor, assetId: number, patch: HostPatch): Promise<HostView> {
   return inTransaction(db, async (trx) => {
     const before = await loadHost(trx, assetId);
@@ -270,7 +271,7 @@ export async function updateHost(db: Knex, actor: Actor, assetId: number, patch:
     const view = await loadHost(trx, assetId);
     await recordAudit(trx, actor, { action: 'update', objectType: 'computers.host', objectId: assetId, before: beforeDetails, after: detailsOfView(view) });
     return view;
-  }, { serializeOn: [hostLockKey(assetId)] });
+  }, { serializeOn: [assetLockKey(assetId)] });
 }
 
 /** The afterAssetCreate hook: every computer asset gets its details row (all unset). */
@@ -354,7 +355,8 @@ export async function addInterface(db: Knex, actor: Actor, assetId: number, inpu
     const created = toInterface((await trx('computers_interfaces').where({ id: Number(id) }).first()) as Row);
     await recordAudit(trx, actor, { action: 'create', objectType: 'computers.interface', objectId: created.id, after: created });
     return created;
-  });
+    // Not while the PC is being deleted (that releases its interfaces and their MAC addresses).
+  }, { serializeOn: [assetLockKey(assetId)] });
 }
 
 /** Removes an interface (of a live PC). */

@@ -5,7 +5,7 @@
 
 import { isIP } from 'node:net';
 import type { Knex } from 'knex';
-import { ConflictError, NotFoundError, ValidationError, decodeRow, encodeRow, formatUtcDatetime, isUniqueViolation, joinAssetReferences, recordAudit, type Actor, type AssetView, inTransaction, textKey, textKeyOrNull } from '../../src/sdk/index.js';
+import { ConflictError, NotFoundError, ValidationError, decodeRow, encodeRow, formatUtcDatetime, isUniqueViolation, joinAssetReferences, recordAudit, type Actor, type AssetView, assetLockKey, inTransaction, textKey, textKeyOrNull } from '../../src/sdk/index.js';
 
 export const EQUIPMENT_TYPE = 'equipment';
 export const CONTROLLER_MAKES = ['Fanuc', 'Siemens', 'Heidenhain', 'Okuma', 'Mazak', 'Haas', 'Fagor', 'Mitsubishi', 'Other'] as const;
@@ -292,10 +292,9 @@ function machineNumberTaken(machineNumber: string, holder: string | null, cause?
 }
 
 /**
- * A PATCH merges what is given into what is stored and checks the result: writes of one machine,
- * and of one maintenance record, go one at a time on every replica (ADR-012).
+ * A PATCH merges what is given into what is stored and checks the result: writes of one machine
+ * (its asset's key) and of one maintenance record go one at a time on every replica (ADR-012).
  */
-export const machineLockKey = (assetId: number) => `equipment.machine:${assetId}`;
 export const maintenanceLockKey = (id: number) => `equipment.maintenance:${id}`;
 
 /** Sets the details given (null clears one); those not given stay as they are. */
@@ -329,7 +328,7 @@ export async function updateMachine(db: Knex, actor: Actor, assetId: number, pat
     const after = await loadMachine(trx, assetId, today);
     await recordAudit(trx, actor, { action: 'update', objectType: 'equipment.machine', objectId: assetId, before: beforeDetails, after: detailsOfView(after) });
     return after;
-  }, { serializeOn: [machineLockKey(assetId)] });
+  }, { serializeOn: [assetLockKey(assetId)] });
 }
 
 /** The afterAssetCreate hook: every equipment asset gets its details row (all unset). */

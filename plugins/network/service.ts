@@ -5,7 +5,7 @@
 
 import { isIP } from 'node:net';
 import type { Knex } from 'knex';
-import { ConflictError, decodeRow, encodeRow, formatUtcDatetime, isUniqueViolation, joinAssetReferences, NotFoundError, recordAudit, ValidationError, type Actor, inTransaction, textKey } from '../../src/sdk/index.js';
+import { ConflictError, decodeRow, encodeRow, formatUtcDatetime, isUniqueViolation, joinAssetReferences, NotFoundError, recordAudit, ValidationError, type Actor, assetLockKey, inTransaction, textKey } from '../../src/sdk/index.js';
 
 type Db = Knex | Knex.Transaction;
 type Row = Record<string, unknown>;
@@ -172,10 +172,9 @@ function throwIfProblems(message: string, problems: Record<string, string>): voi
 }
 
 /**
- * One at a time, on every replica (ADR-012): the writes of a device's details, and every write
- * that plugs or unplugs a port (a port may be in one link only, on either side of it).
+ * One at a time, on every replica (ADR-012): every write that plugs or unplugs a port (a port may
+ * be in one link only, on either side of it). A device's details go under its asset's key.
  */
-export const deviceLockKey = (assetId: number) => `network.device:${assetId}`;
 export const portLockKey = (portId: number) => `network.port:${portId}`;
 
 /** Replaces the details of a device (PUT: every field given; null clears). */
@@ -193,7 +192,7 @@ export async function setDeviceDetails(db: Knex, actor: Actor, assetId: number, 
     const brief = (view: DeviceView) => ({ assetTag: view.asset.assetTag, managementIp: view.managementIp, role: view.role, firmwareVersion: view.firmwareVersion });
     await recordAudit(trx, actor, { action: 'update', objectType: 'network.device', objectId: assetId, before: brief(before), after: brief(after) });
     return after;
-  }, { serializeOn: [deviceLockKey(assetId)] });
+  }, { serializeOn: [assetLockKey(assetId)] });
 }
 
 // ── VLANs ──────────────────────────────────────────────────────────────────────────────────
@@ -463,6 +462,11 @@ export async function createLink(db: Knex, actor: Actor, input: LinkInput): Prom
   if ((input.toPortId === undefined) === (input.toAssetId === undefined)) problems.toPortId = 'give either toPortId (another port) or toAssetId (an end device), not both or neither';
   else if (input.toPortId === input.portId) problems.toPortId = 'is the port itself';
   throwIfProblems('The link is not valid', problems);
+  // Which devices the ports are on never changes: read before the transaction, so the keys can
+  // be taken before it reads anything. Deleting a device or an end asset unplugs its links, so
+  // a new link waits for (or on) that.
+  const devices = ((await db('network_ports').whereIn('id', linkPorts(input)).pluck('asset_id')) as Array<number | string>).map(Number);
+  const assets = [...devices, ...(input.toAssetId === undefined ? [] : [input.toAssetId])];
   return inTransaction(db, async (trx) => {
     // The unique indexes cover one column each; the port keys make "not on either side of another link" hold.
     const ports = linkPorts(input);
@@ -492,7 +496,7 @@ export async function createLink(db: Knex, actor: Actor, input: LinkInput): Prom
     const created = (await trx('network_port_links').where({ id: Number(id) }).first()) as Row;
     await recordAudit(trx, actor, { action: 'create', objectType: 'network.link', objectId: Number(id), after: linkRecord(created) });
     return linkView(trx, Number(id));
-  }, { serializeOn: [...linkPorts(input).map(portLockKey)] });
+  }, { serializeOn: [...linkPorts(input).map(portLockKey), ...assets.map(assetLockKey)] });
 }
 
 async function removeLinkRow(trx: Db, actor: Actor, row: Row): Promise<void> {

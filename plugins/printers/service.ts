@@ -4,7 +4,7 @@
 
 import { isIP } from 'node:net';
 import type { Knex } from 'knex';
-import { decodeRow, encodeRow, formatUtcDatetime, inTransaction, joinAssetReferences, textKey, NotFoundError, recordAudit, ValidationError, type Actor } from '../../src/sdk/index.js';
+import { assetLockKey, decodeRow, encodeRow, formatUtcDatetime, inTransaction, joinAssetReferences, textKey, NotFoundError, recordAudit, ValidationError, type Actor } from '../../src/sdk/index.js';
 
 type Db = Knex | Knex.Transaction;
 type Row = Record<string, unknown>;
@@ -68,12 +68,6 @@ export interface PageCountReading {
 export interface LowConsumable extends Consumable {
   printer: Pick<AssetSummary, 'id' | 'assetTag' | 'name' | 'location'>;
 }
-
-/**
- * The writes of one printer go one at a time, on every replica (ADR-012): a page count must fit
- * the readings before and after it, and a consumable's first reading creates its row.
- */
-export const printerLockKey = (assetId: number) => `printers.printer:${assetId}`;
 
 const DEVICE_CODEC = { colour: 'boolean', duplex: 'boolean', updated_at: 'date' } as const;
 const READING_CODEC = { recorded_at: 'date', meter_reset: 'boolean' } as const;
@@ -215,7 +209,7 @@ export async function setPrinterDetails(db: Knex, actor: Actor, assetId: number,
     const after = await getPrinter(trx, assetId);
     await recordAudit(trx, actor, { action: 'update', objectType: 'printers.device', objectId: assetId, before: detailsOfView(before), after: detailsOfView(after) });
     return after;
-   }, { serializeOn: [printerLockKey(assetId)] });
+   }, { serializeOn: [assetLockKey(assetId)] });
 }
 
 function detailsOfView(view: PrinterView): PrinterDetails & { assetTag: string } {
@@ -280,6 +274,7 @@ export async function recordPageCount(db: Knex, actor: Actor, assetId: number, i
   else if (recordedAt.getTime() > Date.now() + FUTURE_SLACK_MS) problems.recordedAt = 'is in the future';
   if (Object.keys(problems).length > 0) throw new ValidationError('The page count is not valid', problems);
 
+  // One printer's writes go one at a time (ADR-012): a reading must fit those before and after it.
   return inTransaction(db, async (trx) => {
     await printerRow(trx, assetId);
     const at = formatUtcDatetime(recordedAt);
@@ -311,7 +306,7 @@ export async function recordPageCount(db: Knex, actor: Actor, assetId: number, i
     const created = withDelta(readingOf((await trx('printers_page_counts').where({ id: Number(id) }).first()) as Row), previous);
     await recordAudit(trx, actor, { action: 'create', objectType: 'printers.page_count', objectId: created.id, after: created });
     return created;
-   }, { serializeOn: [printerLockKey(assetId)] });
+   }, { serializeOn: [assetLockKey(assetId)] });
 }
 
 // ── consumables ────────────────────────────────────────────────────────────────────────────
@@ -357,7 +352,7 @@ export async function setConsumableLevel(db: Knex, actor: Actor, assetId: number
       return { consumable, created: !existing };
     },
     // Two first readings of the same consumable at once: the second finds the first's row.
-    { serializeOn: [printerLockKey(assetId)] },
+    { serializeOn: [assetLockKey(assetId)] },
   );
 }
 

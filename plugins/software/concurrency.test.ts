@@ -47,6 +47,25 @@ describeOnMysql('software plugin under concurrent requests', () => {
     }
   });
 
+  it(`leaves no installation on a deleted computer when installs and deletes of ${RACERS / 2} computers race`, async () => {
+    for (let round = 0; round < ROUNDS; round++) {
+      const doomed: number[] = [];
+      for (let i = 0; i < RACERS / 2; i++) doomed.push(await createAssetVia(live, 'computer'));
+      const title = await live.call('POST', `${base}/titles`, { name: unique('MES'), version: '3' }, live.tokens.editor);
+      const licence = await live.call('POST', `${base}/licences`, { titleId: title.body.id, seats: RACERS }, live.tokens.editor);
+
+      const answers = await race(RACERS, (i) =>
+        i % 2 === 0
+          ? live.call('POST', `${base}/installations`, { titleId: title.body.id, assetId: doomed[i / 2], licenceId: licence.body.id }, live.tokens.editor)
+          : live.call('DELETE', `/api/assets/${doomed[(i - 1) / 2]}`, undefined, live.tokens.editor),
+      );
+
+      no5xx(answers);
+      const stranded = (await live.api.db({ i: 'software_installations' }).join({ a: 'assets' }, 'a.id', 'i.asset_id').whereNotNull('a.deleted_at').where('i.licence_id', licence.body.id).select('i.id')) as unknown[];
+      expect(stranded, `round ${round}: installations holding seats on deleted computers`).toHaveLength(0);
+    }
+  });
+
   it(`checks a medium out to one of ${RACERS} racing users, and in once`, async () => {
     const users = (await live.api.db('users').select('id').orderBy('id')) as Array<{ id: number }>;
     const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);

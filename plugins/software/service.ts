@@ -5,7 +5,7 @@
 // Every write is one transaction and audited as 'software.<thing>'.
 
 import type { Knex } from 'knex';
-import { decodeRow, encodeRow, formatUtcDatetime, inTransaction, isUniqueViolation, recordAudit, textKey, ConflictError, NotFoundError, ValidationError, type Actor, type AssetView } from '../../src/sdk/index.js';
+import { assetLockKey, decodeRow, encodeRow, formatUtcDatetime, inTransaction, isUniqueViolation, recordAudit, textKey, ConflictError, NotFoundError, ValidationError, type Actor, type AssetView } from '../../src/sdk/index.js';
 
 type Db = Knex | Knex.Transaction;
 type Row = Record<string, unknown>;
@@ -317,9 +317,10 @@ export async function createInstallation(db: Db, actor: Actor, input: Installati
     const created = await loadInstallation(trx, Number(id));
     await recordAudit(trx, actor, { action: 'create', objectType: 'software.installation', objectId: created.id, after: created });
     return created;
-    // The licence's key is taken before anything is read: the seat count below sees every
-    // installation committed before this one, on any replica.
-  }, { serializeOn: input.licenceId == null ? [] : [licenceLockKey(input.licenceId)] });
+    // The keys are taken before anything is read: the seat count above sees every installation
+    // committed before this one, on any replica, and the computer cannot be deleted (freeing its
+    // seats) between the check that it is live and the insert.
+  }, { serializeOn: [assetLockKey(input.assetId), ...(input.licenceId == null ? [] : [licenceLockKey(input.licenceId)])] });
 }
 
 export async function deleteInstallation(db: Db, actor: Actor, id: number): Promise<void> {

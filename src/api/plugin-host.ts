@@ -5,6 +5,8 @@
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { recordAudit } from '../core/audit/log.js';
+import { textKey } from '../core/db/text-keys.js';
+import { inTransaction } from '../core/db/transaction.js';
 import { ConflictError, ForbiddenError, NotFoundError, UserError, ValidationError } from '../core/errors.js';
 import type { AvailablePlugin } from '../core/plugins/catalog.js';
 import type { PluginManifest } from '../core/plugins/manifest.js';
@@ -22,6 +24,10 @@ export interface PluginRouteHost {
   requireRole: typeof requireRole;
   actorOf: typeof actorOf;
   recordAudit: typeof recordAudit;
+  /** A write in one transaction, serialised on keys and retried on deadlocks (ADR-012). */
+  inTransaction: typeof inTransaction;
+  /** The comparison key of a unique text value (ADR-013). */
+  textKey: typeof textKey;
   listQuerySchema: typeof listQuerySchema;
   page: typeof page;
   pageOf: typeof pageOf;
@@ -49,6 +55,8 @@ export function pluginRouteHost(plugin: AvailablePlugin): PluginRouteHost {
     requireRole,
     actorOf,
     recordAudit,
+    inTransaction,
+    textKey,
     listQuerySchema,
     page,
     pageOf,

@@ -13,9 +13,9 @@ export { createTable, datetime, timestamps, nowDefault } from '../core/db/schema
 export { decodeRow, encodeRow, formatUtcDatetime } from '../core/db/values.js';
 export { isUniqueViolation } from '../core/db/constraint-errors.js';
 export { inTransaction, type TransactionOptions } from '../core/db/transaction.js';
-export { addTextKey, dropTextKey, textKey, textKeyOrNull, type UniqueTextColumn } from '../core/db/text-keys.js';
+export { addTextKey, assertNoTextKeyClashes, dropTextKey, textKey, textKeyOrNull, type UniqueTextColumn } from '../core/db/text-keys.js';
 export { recordAudit } from '../core/audit/log.js';
-export { addLink, createAsset, getAsset, joinAssetReferences, listLinks, removeLink, updateAsset, type AssetWriteOptions } from '../core/inventory/assets.js';
+export { addLink, assetLockKey, createAsset, getAsset, joinAssetReferences, listLinks, removeLink, updateAsset, type AssetWriteOptions } from '../core/inventory/assets.js';
 export { assetModels, manufacturers, statusLabels } from '../core/inventory/reference.js';
 export { ConflictError, ForbiddenError, NotFoundError, UserError, ValidationError } from '../core/errors.js';
 

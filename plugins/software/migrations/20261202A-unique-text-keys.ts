@@ -2,7 +2,7 @@
 // (ADR-013): key columns hold textKey of each and carry the unique indexes.
 
 import type { Knex } from 'knex';
-import { addTextKey, dropTextKey, type UniqueTextColumn } from '../../../src/sdk/index.js';
+import { addTextKey, assertNoTextKeyClashes, dropTextKey, type UniqueTextColumn } from '../../../src/sdk/index.js';
 
 const KEYS: UniqueTextColumn[] = [
   // The version's key is part of the title's unique index, not unique on its own.
@@ -12,6 +12,7 @@ const KEYS: UniqueTextColumn[] = [
 ];
 
 export async function up(knex: Knex): Promise<void> {
+  await assertNoTextKeyClashes(knex, [KEYS[2]!]);
   for (const key of KEYS) await addTextKey(knex, key);
 }
 

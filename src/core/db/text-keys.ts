@@ -95,19 +95,27 @@ export class TextKeyClashError extends UserError {
 }
 
 /**
+ * Refuses, before a migration changes anything, when existing rows of any of `specs` clash under
+ * the rule (e.g. "cnc-5001" beside "CNC-5001" on SQLite), naming every group found.
+ */
+export async function assertNoTextKeyClashes(knex: Knex, specs: readonly UniqueTextColumn[]): Promise<void> {
+  const found: string[] = [];
+  for (const spec of specs) for (const group of await clashes(knex, spec)) found.push(`${spec.table}.${spec.column}: ${group}`);
+  if (found.length === 0) return;
+  throw new TextKeyClashError(`Some values that must be unique are the same ignoring case and accents (${found.length} group${found.length === 1 ? '' : 's'})`, {
+    details: found.slice(0, 20).concat(found.length > 20 ? [`… and ${found.length - 20} more`] : []),
+    suggestion: 'Rename all but one of each group (PATCH on the API), then run `shopdb migrate` again; nothing was changed.',
+  });
+}
+
+/**
  * Migration step: adds `spec.keyColumn`, fills it, makes it unique (in place of the raw column's
  * unique index), and makes sure every later row has it (NOT NULL on MySQL; a trigger on SQLite,
  * which cannot add that constraint to an existing column). Refuses before changing anything when
  * existing rows clash under the rule (e.g. "cnc-5001" beside "CNC-5001" on SQLite), naming them.
  */
 export async function addTextKey(knex: Knex, spec: UniqueTextColumn): Promise<void> {
-  const found = await clashes(knex, spec);
-  if (found.length > 0) {
-    throw new TextKeyClashError(`${spec.table}.${spec.column} holds values that are the same ignoring case and accents, which must be unique from now on`, {
-      details: found.slice(0, 20).map((group) => `${spec.table}.${spec.column}: ${group}`).concat(found.length > 20 ? [`… and ${found.length - 20} more`] : []),
-      suggestion: `Rename all but one of each group (e.g. with PATCH on the API, or \`shopdb\` on a copy), then run \`shopdb migrate\` again; nothing was changed.`,
-    });
-  }
+  await assertNoTextKeyClashes(knex, [spec]);
   const sqlite = isSqlite(knex);
   if (!(await knex.schema.hasColumn(spec.table, spec.keyColumn))) {
     await knex.schema.alterTable(spec.table, (table) => {
