@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSite, describeEachEngine, type TestSite } from '../../../test/support/site.js';
 import { isSqlite } from './connect.js';
 import { createTable, datetime, timestamps } from './schema.js';
-import { decodeRow, decodeValue, encodeRow, encodeValue, formatUtcDatetime, parseUtcDatetime, type RowCodec } from './values.js';
+import { DateOutOfRangeError, decodeRow, decodeValue, encodeRow, encodeValue, formatUtcDatetime, parseUtcDatetime, STORABLE_DATES, type RowCodec } from './values.js';
 
 interface Part {
   id: number;
@@ -76,6 +76,23 @@ describeEachEngine('values round-trip', (engine) => {
 
     expect(read.inspected_at).toBeInstanceOf(Date);
     expect(read.inspected_at!.toISOString()).toBe(iso);
+  });
+
+  it('reads back every accepted instant as the same instant: 400 random ones across 1000–9999 and the edges', async () => {
+    // A fixed seed: a failure names an instant that fails again on the next run.
+    let seed = 20261202;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const min = STORABLE_DATES.min.getTime();
+    const max = STORABLE_DATES.max.getTime();
+    const instants = [min, max, min + 1, max - 1, Date.UTC(1970, 0, 1), Date.parse('2000-02-29T12:00:00.500Z'), ...Array.from({ length: 400 }, () => min + Math.floor(random() * (max - min)))];
+    const ids: number[] = [];
+    for (let i = 0; i < instants.length; i += 100) {
+      for (const time of instants.slice(i, i + 100)) ids.push(Number((await db('parts').insert(encodeRow(codec, { inspected_at: new Date(time) })))[0]));
+    }
+
+    const rows = (await db('parts').whereIn('id', ids).orderBy('id').select('inspected_at')) as Array<Record<string, unknown>>;
+
+    expect(rows.map((row) => decodeRow<Part>(codec, row).inspected_at!.toISOString())).toEqual(instants.map((time) => new Date(time).toISOString()));
   });
 
   it('orders and filters dates by instant with encoded bounds', async () => {
@@ -160,6 +177,25 @@ describeEachEngine('values round-trip', (engine) => {
 describe('value codecs', () => {
   it('formats a date as a UTC DATETIME(3) literal, whatever the local time zone', () => {
     expect(formatUtcDatetime(new Date('2026-03-29T01:30:05.007+02:00'))).toBe('2026-03-28 23:30:05.007');
+  });
+
+  it('refuses to encode an instant outside 1000–9999 (or an invalid one) with a ValidationError, before any write', () => {
+    for (const date of [new Date('0999-12-31T23:59:59.999Z'), new Date('0001-01-01T00:00:00Z'), new Date(Date.UTC(10000, 0, 1)), new Date('nonsense')]) {
+      expect(() => formatUtcDatetime(date)).toThrow(DateOutOfRangeError);
+      expect(() => encodeValue('date', date)).toThrow(/outside the dates shopdb stores/);
+    }
+    expect(formatUtcDatetime(STORABLE_DATES.min)).toBe('1000-01-01 00:00:00.000');
+    expect(formatUtcDatetime(STORABLE_DATES.max)).toBe('9999-12-31 23:59:59.999');
+  });
+
+  it('reads what older rows may hold without failing: an unpadded year, a two-digit year, garbage as null', () => {
+    // Written before years were padded: "1-01-01" is year 1, not 2001 (Date.UTC would say 1901).
+    expect(parseUtcDatetime('1-01-01 00:00:00.000')!.toISOString()).toBe('0001-01-01T00:00:00.000Z');
+    expect(parseUtcDatetime('99-06-15 12:00:00')!.getUTCFullYear()).toBe(99);
+    expect(parseUtcDatetime('0000-00-00 00:00:00')).not.toBeNull();
+    expect(parseUtcDatetime('not a date')).toBeNull();
+    expect(parseUtcDatetime(new Date('nonsense'))).toBeNull();
+    expect(decodeValue('json', 'not json {')).toBe('not json {');
   });
 
   it('reads a DATETIME literal without a zone as UTC, and one with a zone as given', () => {

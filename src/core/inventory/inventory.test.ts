@@ -67,6 +67,41 @@ describeEachEngine('inventory', (engine) => {
       expect((await listAssets(db, { limit: 10, offset: 0 })).count).toBe(0);
     });
 
+    it('judges a custom-data PATCH by the data it leaves, after the type\'s fields changed: null removes any key, a stale key is named', async () => {
+      const type = await assetTypes.create(db, editor, {
+        key: `gauge-${engine}`,
+        label: 'Gauge',
+        fields: [
+          { key: 'range', label: 'Range', type: 'string' },
+          { key: 'interval', label: 'Interval (months)', type: 'integer' },
+        ],
+      });
+      const created = await createAsset(db, editor, { assetTag: 'GA-1', name: 'Bore gauge', type: type.key, statusId: status.inService, customData: { range: '6-10 mm', interval: 12 } });
+      // The site reworks the type: `interval` goes, `calibrated` comes, `range` becomes a number.
+      await assetTypes.update(db, editor, type.id, {
+        fields: [
+          { key: 'range', label: 'Range (mm)', type: 'number' },
+          { key: 'calibrated', label: 'Calibrated', type: 'date' },
+        ],
+      });
+
+      const stale = await updateAsset(db, editor, created.id, { customData: { calibrated: '2026-11-02' } }).catch((error: unknown) => error);
+      const cleared = await updateAsset(db, editor, created.id, { customData: { interval: null, range: 8.5, calibrated: '2026-11-02' } });
+      const removed = await updateAsset(db, editor, created.id, { customData: { range: null } });
+      const unrelated = await updateAsset(db, editor, created.id, { name: 'Bore gauge 6–10' });
+
+      expect(stale).toBeInstanceOf(ValidationError);
+      expect((stale as ValidationError).fields).toEqual({
+        'customData.interval': expect.stringMatching(/no longer a field of this asset type; set it to null/),
+        'customData.range': expect.stringMatching(/must be a number \(the value stored before the field changed/),
+      });
+      expect(cleared.customData).toEqual({ range: 8.5, calibrated: '2026-11-02' });
+      expect(removed.customData).toEqual({ calibrated: '2026-11-02' });
+      expect(unrelated.customData).toEqual({ calibrated: '2026-11-02' });
+      // A value for a key that is not a field is still refused.
+      await expect(updateAsset(db, editor, created.id, { customData: { colour: 'red' } })).rejects.toMatchObject({ fields: { 'customData.colour': 'is not a field of this asset type' } });
+    });
+
     it('keeps asset tags unique, also against soft-deleted assets', async () => {
       const first = await createAsset(db, editor, machine('CNC-2001'));
       await expect(createAsset(db, editor, machine('CNC-2001'))).rejects.toBeInstanceOf(ConflictError);
