@@ -104,7 +104,7 @@ describeEachEngine('a plugin npm package in node_modules beside the .env', (engi
     expect(installed.exitCode, installed.stderr).toBe(0);
     expect(installed.json.plugins).toEqual([{ name: 'gauges', version: '1.2.0', action: 'installed', migrations: ['20260115A-create-gauges-calibrations'] }]);
     s.app.plugins.invalidate(); // what the 2 s state cache does on its own (test/plugin-quickstart.test.ts waits for it)
-    await waitUntil(async () => (await statusOf(s.app, '/api/plugins/gauges/calibrations', auth)) === 200, 5_000, 'the gauges route');
+    await waitUntil(async () => (await statusOf(s.app, '/api/plugins/gauges/calibrations', auth)) === 200, 45_000, 'the gauges route');
     expect(await statusOf(s.app, '/api/plugins/gauges/calibrations', {})).toBe(401);
     const created = await s.app.inject({ method: 'POST', url: '/api/plugins/gauges/calibrations', headers: auth, payload: { gauge: 'G-7', calibratedOn: '2026-11-02', result: 'pass' } });
     expect(created.statusCode, created.body).toBe(201);
@@ -131,7 +131,7 @@ describeEachEngine('a plugin npm package in node_modules beside the .env', (engi
 
     expect(disabled.exitCode, disabled.stderr).toBe(0);
     s.app.plugins.invalidate();
-    await waitUntil(async () => (await statusOf(s.app, '/api/plugins/gauges/calibrations', auth)) === 404, 5_000, 'the disabled route to answer 404');
+    await waitUntil(async () => (await statusOf(s.app, '/api/plugins/gauges/calibrations', auth)) === 404, 45_000, 'the disabled route to answer 404');
     expect(await statusOf(s.app, `/api/assets/${assetId}`, auth)).toBe(404);
     expect((await s.app.inject({ method: 'GET', url: '/api/assets?type=gauge', headers: auth })).json().count).toBe(0);
     const [status] = (await s.db('status_labels').orderBy('id').limit(1)) as Array<{ id: number }>;
@@ -177,7 +177,7 @@ describe('a plugin npm package in a folder named by SHOPDB_PLUGIN_DIRS [sqlite]'
     expect(listed.json.plugins).toContainEqual(expect.objectContaining({ name: 'gauges', status: 'available', origin: 'package' }));
     expect(installed.exitCode, installed.stderr).toBe(0);
     s.app.plugins.invalidate();
-    await waitUntil(async () => (await statusOf(s.app, '/api/plugins/gauges/calibrations', auth)) === 200, 5_000, 'the gauges route');
+    await waitUntil(async () => (await statusOf(s.app, '/api/plugins/gauges/calibrations', auth)) === 200, 45_000, 'the gauges route');
     const removed = await s.shopdb('plugin', 'uninstall', 'gauges', '--json');
     expect(removed.exitCode, removed.stderr).toBe(0);
     expect(removed.json).toMatchObject({ name: 'gauges', purged: false });

@@ -350,7 +350,7 @@ describeEachEngine('HTTP API readiness', (engine) => {
     // Then once the database exists and is migrated, the retries find it
     await createDatabase(site);
     await migrateSite({ config: site.config() });
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + 60_000;
     let status = 503;
     while (status !== 200 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 100));

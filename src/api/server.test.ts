@@ -69,11 +69,11 @@ describeEachEngine('HTTP server', (engine) => {
 
     // Given a login whose body is still arriving
     const inFlight = await slowJsonPost(`${server.url}/api/auth/login`, { username, password: TEST_PASSWORD });
-    await waitUntil(() => logs.messages().includes('incoming request'), 10_000, 'the request to arrive');
+    await waitUntil(() => logs.messages().includes('incoming request'), 45_000, 'the request to arrive');
 
     // When the process is told to stop
     signals.emit('SIGTERM');
-    await waitUntil(() => logs.messages().some((message) => message.startsWith('shutting down')), 10_000, 'shutdown to start');
+    await waitUntil(() => logs.messages().some((message) => message.startsWith('shutting down')), 45_000, 'shutdown to start');
 
     // Then new connections are refused, the request in flight still gets its answer
     await expect(fetch(`${server.url}/api/health`)).rejects.toThrow();
@@ -93,7 +93,7 @@ describeEachEngine('HTTP server', (engine) => {
     const server = await startServer({ config: site.config(), logger: { stream: logs.stream, level: 'info' }, signals, timeouts: { shutdownGraceMs: 300 } });
     running.push(server);
     const stuck = await slowJsonPost(`${server.url}/api/auth/login`, { username, password: TEST_PASSWORD });
-    await waitUntil(() => logs.messages().includes('incoming request'), 10_000, 'the request to arrive');
+    await waitUntil(() => logs.messages().includes('incoming request'), 45_000, 'the request to arrive');
 
     signals.emit('SIGINT');
 

@@ -90,11 +90,11 @@ describe('shopdb serve', () => {
 
     // Given a login whose body is still arriving
     const inFlight = await slowJsonPost(`${server.url}/api/auth/login`, { username, password: TEST_PASSWORD });
-    await waitUntil(() => server.logs().some((line) => line.msg === 'incoming request' && (line.req as { url?: string })?.url === '/api/auth/login'), 15_000, 'the login to arrive');
+    await waitUntil(() => server.logs().some((line) => line.msg === 'incoming request' && (line.req as { url?: string })?.url === '/api/auth/login'), 45_000, 'the login to arrive');
 
     // When the process gets SIGTERM
     server.child.kill('SIGTERM');
-    await waitUntil(() => server.logs().some((line) => String(line.msg).startsWith('shutting down')), 15_000, 'shutdown to begin');
+    await waitUntil(() => server.logs().some((line) => String(line.msg).startsWith('shutting down')), 45_000, 'shutdown to begin');
     const answered = await inFlight.finish();
 
     // Then the request is answered, and the process exits 0 after closing
@@ -123,7 +123,7 @@ describe('shopdb serve', () => {
     expect(body.status).toBe('not-ready');
     // The reason names where the database is: the log has it, an anonymous caller does not.
     expect(body.reason).not.toContain('not-created-yet');
-    await waitUntil(() => server.logs().some((line) => line.msg === 'not ready' && String(line.reason).includes('No SQLite database at')), 15_000, 'the not-ready reason in the log');
+    await waitUntil(() => server.logs().some((line) => line.msg === 'not ready' && String(line.reason).includes('No SQLite database at')), 45_000, 'the not-ready reason in the log');
     expect(server.logs().some((line) => line.msg === 'database unavailable; retrying')).toBe(true);
     server.child.kill('SIGTERM');
     expect((await server.child).exitCode).toBe(0);

@@ -28,7 +28,7 @@ export class TerminalSession {
   }
 
   /** Waits until the screen shows `text` (or throws with the screen after `timeoutMs`). */
-  async waitFor(text: string | RegExp, timeoutMs = 15_000): Promise<string> {
+  async waitFor(text: string | RegExp, timeoutMs = 45_000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const screen = this.screen();

@@ -48,16 +48,22 @@ async function addFiller(site: TestSite, megabytes: number): Promise<void> {
  * A mariadb-dump that announces itself (its pid in `started`) and sleeps before running the real
  * one: a backup that stays in flight long enough to look at. --version answers at once.
  */
-function slowDumpTool(seconds: number): { path: string; started: string } {
+/**
+ * A dump tool that announces its pid and then holds until the test releases it (or two minutes
+ * pass), so "while the dump runs" is a condition the test controls, not a guess at the speed.
+ */
+function slowDumpTool(): { path: string; started: string; release: () => void } {
   const folder = tempDir('shopdb-slowdump-');
   const real = findOnPath('mariadb-dump', process.env.PATH ?? '') ?? findOnPath('mysqldump', process.env.PATH ?? '');
   const started = join(folder, 'started');
+  const released = join(folder, 'released');
   stubExecutable(
     'mariadb-dump',
-    `#!/bin/sh\ncase "$*" in *--version*) exec ${real} "$@";; esac\necho $$ > ${started}.tmp && mv ${started}.tmp ${started}\nsleep ${seconds}\nexec ${real} "$@"\n`,
+    `#!/bin/sh\ncase "$*" in *--version*) exec ${real} "$@";; esac\necho $$ > ${started}.tmp && mv ${started}.tmp ${started}\n` +
+      `n=0; while [ ! -e ${released} ] && [ $n -lt 1200 ]; do sleep 0.1; n=$((n+1)); done\nexec ${real} "$@"\n`,
     folder,
   );
-  return { path: `${folder}:${process.env.PATH}`, started };
+  return { path: `${folder}:${process.env.PATH}`, started, release: () => writeFileSync(released, '') };
 }
 
 function tempFilesIn(dir: string): string[] {
@@ -86,7 +92,7 @@ describeEachEngine('backup faults', (engine) => {
     let env: Record<string, string> = {};
     let inFlight: () => boolean;
     if (engine === 'mysql') {
-      const slow = slowDumpTool(2);
+      const slow = slowDumpTool();
       env = { PATH: slow.path };
       inFlight = () => existsSync(slow.started) && tempFilesIn(backups).length > 0;
       cleanups.push(() => {
@@ -153,11 +159,12 @@ describeEachEngine('backup faults', (engine) => {
 
     if (engine === 'mysql') {
       // Two real runs: the second starts while the first is dumping.
-      const slow = slowDumpTool(2);
+      const slow = slowDumpTool();
       const env = { HOME: '/tmp', LANG: 'C.UTF-8', PATH: slow.path };
       const first = execa(binPath, ['backup', '--env-file', site.envFile, '--json'], { env, extendEnv: false, reject: false });
       await waitFor('the first dump', () => existsSync(slow.started));
       const second = await execa(binPath, ['backup', '--env-file', site.envFile, '--json'], { env, extendEnv: false, reject: false });
+      slow.release();
       const done = await first;
       expect(second.exitCode).toBe(5);
       expect(JSON.parse(second.stdout).error.message).toContain(`pid ${first.pid}`);
@@ -266,15 +273,21 @@ mysqlSuite('MySQL password during a backup and a restore', () => {
     site = await createDemoSite('mysql');
     const user = await usePasswordUser(site);
     drop = user.drop;
-    const slow = slowDumpTool(2);
+    const slow = slowDumpTool();
     const env = { HOME: '/tmp', LANG: 'C.UTF-8', PATH: slow.path };
     const child = execa(binPath, ['backup', '--env-file', site.envFile, '--json'], { env, extendEnv: false, reject: false });
     await waitFor('the dump tool', () => existsSync(slow.started));
     const dumpPid = Number(readFileSync(slow.started, 'utf8'));
+    // The stand-in holds until released, so its /proc entry is there to read.
+    const environ = readFileSync(`/proc/${dumpPid}/environ`, 'utf8');
 
+    let finished = false;
+    void child.finally(() => (finished = true));
     const seen: string[] = [];
     const optionFiles: string[] = [];
-    for (let sample = 0; sample < 20; sample++) {
+    // Twenty samples while the stand-in holds, then on through the real tool until the backup ends.
+    for (let sample = 0; !finished; sample++) {
+      if (sample === 20) slow.release();
       for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
         let argv: string;
         try {
@@ -294,7 +307,6 @@ mysqlSuite('MySQL password during a backup and a restore', () => {
       if (psOutput.includes(user.password)) seen.push('ps');
       await sleep(50);
     }
-    const environ = readFileSync(`/proc/${dumpPid}/environ`, 'utf8');
     const result = await child;
 
     expect(result.exitCode, result.stderr).toBe(0);

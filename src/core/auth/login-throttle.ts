@@ -170,8 +170,8 @@ export async function lockStatus(db: Knex, username: string, now = new Date(), l
   let lockedForSeconds: number | null = null;
   const lockedAddresses: string[] = [];
   for (const row of rows) {
-    if (row.bucket === `user:${user}` && Number(row.hits) > limits.perUser.max) lockedForSeconds = secondsUntil(parseUtcDatetime(row.window_ends_at)!, now);
-    if (row.bucket.startsWith(pairPrefix) && Number(row.hits) > limits.perUserAndIp.max) lockedAddresses.push(row.bucket.slice(pairPrefix.length));
+    if (row.bucket === `user:${user}` && Number(row.hits) >= limits.perUser.max) lockedForSeconds = secondsUntil(parseUtcDatetime(row.window_ends_at)!, now);
+    if (row.bucket.startsWith(pairPrefix) && Number(row.hits) >= limits.perUserAndIp.max) lockedAddresses.push(row.bucket.slice(pairPrefix.length));
   }
   return { lockedForSeconds, lockedAddresses: lockedAddresses.sort() };
 }

@@ -174,6 +174,11 @@ export async function listSessions(db: Knex, query: SessionQuery = {}, now = new
     .orderBy('s.id', 'desc');
   if (query.userId !== undefined) q.where('s.user_id', query.userId);
   if (!query.includeEnded) q.whereNull('s.revoked_at').where('s.expires_at', '>', formatUtcDatetime(now));
+  else {
+    // What pruning would drop is left out even before a login has got round to dropping it.
+    const kept = formatUtcDatetime(new Date(now.getTime() - ENDED_SESSION_RETENTION_MS));
+    q.where('s.expires_at', '>=', kept).where((w) => w.whereNull('s.revoked_at').orWhere('s.revoked_at', '>=', kept));
+  }
   return ((await q) as Array<Record<string, unknown>>).map((row) => toInfo(row, now));
 }
 

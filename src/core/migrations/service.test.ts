@@ -222,13 +222,13 @@ describeEachEngine('migration service', (engine) => {
     const [one, two] = [await connect(), await connect()];
 
     const results = await Promise.all([
-      migrateLatest(one, [source], { waitSeconds: 10 }),
-      migrateLatest(two, [source], { waitSeconds: 10 }),
+      migrateLatest(one, [source], { waitSeconds: 300 }),
+      migrateLatest(two, [source], { waitSeconds: 300 }),
     ]);
 
     expect(results.flatMap(([result]) => result!.applied)).toEqual(['20260101A-create-slow-things']);
     expect(await history(one, source)).toEqual([{ name: '20260101A-create-slow-things', batch: 1 }]);
-  });
+  }, 360_000);
 
   it('records a failed migration for status, and clears it once a fixed file applies', async () => {
     const broken = fixtureSource('press', migrationFolder({
