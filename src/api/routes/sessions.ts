@@ -7,6 +7,7 @@ import { endSessionById, listSessions } from '../../core/auth/sessions.js';
 import { actorOf, requireRole } from '../auth/guards.js';
 import { errorResponses } from '../errors.js';
 import { listQuerySchema, pageOf, pageSchema, type PageQuery } from '../pagination.js';
+import { idParams, rowId } from '../schemas.js';
 
 const dateTime = { type: 'string', format: 'date-time' } as const;
 const dateTimeOrNull = { type: ['string', 'null'], format: 'date-time' } as const;
@@ -34,19 +35,12 @@ interface ListSessionsQuery extends PageQuery {
   all?: boolean;
 }
 
-const idParams = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['id'],
-  properties: { id: { type: 'integer', minimum: 1, maximum: 2_147_483_647 } },
-} as const;
-
 const tags = ['sessions'];
 const schemas = {
   list: {
     summary: 'List login sessions, newest first: the live ones, or with all=true also those ended or expired in the last 7 days (admin).',
     tags,
-    querystring: listQuerySchema({ user_id: { type: 'integer', minimum: 1, maximum: 2_147_483_647 }, all: { type: 'boolean', default: false } }),
+    querystring: listQuerySchema({ user_id: rowId, all: { type: 'boolean', default: false } }),
     response: { 200: pageSchema(sessionSchema), ...errorResponses },
   },
   end: {

@@ -6,6 +6,7 @@ import { createApiToken, expiryFromDuration, listApiTokens, revokeApiToken, type
 import { actorOf, principalOf, requireRole } from '../auth/guards.js';
 import { errorResponses } from '../errors.js';
 import { listQuerySchema, pageOf, pageSchema, type PageQuery } from '../pagination.js';
+import { idParams, rowId } from '../schemas.js';
 
 const dateTimeOrNull = { type: ['string', 'null'], format: 'date-time' } as const;
 const scope = { type: 'string', enum: ['read', 'write'] } as const;
@@ -59,7 +60,7 @@ const schemas = {
   list: {
     summary: 'List API tokens, with their status (admin).',
     tags,
-    querystring: listQuerySchema({ user_id: { type: 'integer', minimum: 1, maximum: 2_147_483_647 } }),
+    querystring: listQuerySchema({ user_id: rowId }),
     response: { 200: pageSchema(apiTokenSchema), ...errorResponses },
   },
   create: {
@@ -72,7 +73,7 @@ const schemas = {
       properties: {
         name: { type: 'string', minLength: 1, maxLength: 100 },
         scope,
-        userId: { type: 'integer', minimum: 1, maximum: 2_147_483_647 },
+        userId: rowId,
         expiresIn: { type: 'string', maxLength: 10, pattern: '^\\d{1,5}[hdwyHDWY]$', description: 'Lifetime: a number and h, d, w or y (e.g. 90d).' },
       },
     },
@@ -81,12 +82,7 @@ const schemas = {
   revoke: {
     summary: 'Revoke an API token; revoking one that is already revoked changes nothing (admin).',
     tags,
-    params: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['id'],
-      properties: { id: { type: 'integer', minimum: 1, maximum: 2_147_483_647 } },
-    },
+    params: idParams,
     response: { 204: { type: 'null' }, ...errorResponses },
   },
 } as const;

@@ -9,6 +9,7 @@ import { createUser, getUser, listUsers, resetPassword, setUserDisabled, updateU
 import { actorOf, principalOf, requireRole } from '../auth/guards.js';
 import { errorResponses } from '../errors.js';
 import { listQuerySchema, pageOf, pageSchema, type PageQuery } from '../pagination.js';
+import { idParams } from '../schemas.js';
 
 export const userSchema = {
   type: 'object',
@@ -25,13 +26,6 @@ export const userSchema = {
     createdAt: { type: 'string', format: 'date-time' },
     updatedAt: { type: 'string', format: 'date-time' },
   },
-} as const;
-
-const idParams = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['id'],
-  properties: { id: { type: 'integer', minimum: 1, maximum: 2_147_483_647 } },
 } as const;
 
 const password = { type: 'string', minLength: 1, maxLength: 1024, description: 'At least 12 characters.' } as const;

@@ -1,13 +1,14 @@
 // JSON schemas of the inventory resources: they validate requests (unknown fields are a 400),
 // shape responses, and become the OpenAPI document.
 
-const id = { type: 'integer', minimum: 1, maximum: 2_147_483_647 } as const;
+import { idParams, rowId as id } from '../../schemas.js';
+
+export { idParams };
+
 const nullableId = { type: ['integer', 'null'], minimum: 1, maximum: 2_147_483_647 } as const;
 const text = (maxLength: number) => ({ type: 'string', minLength: 1, maxLength }) as const;
 const nullableText = (maxLength: number) => ({ type: ['string', 'null'], maxLength }) as const;
 const timestamp = { type: 'string', format: 'date-time' } as const;
-
-export const idParams = { type: 'object', additionalProperties: false, required: ['id'], properties: { id } } as const;
 
 export const assetSchema = {
   type: 'object',
