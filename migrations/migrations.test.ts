@@ -55,6 +55,9 @@ const EXPECTED: Record<string, Record<string, TableExpectation>> = {
   '20261202C-create-login-throttle': {
     login_throttle: { columns: ['bucket', 'hits', 'window_ends_at'], primaryKey: ['bucket'] },
   },
+  '20261203A-create-schema-lock': {
+    schema_lock: { columns: ['id', 'holder', 'acquired_at'], primaryKey: ['id'] },
+  },
 };
 
 /** Columns a migration adds to tables that already exist, by table. */

@@ -5,85 +5,36 @@
 // nothing. Client addresses come from X-Forwarded-For, which the replicas trust from loopback
 // only (TRUST_PROXY=127.0.0.1), as from a proxy on the same host.
 
-import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { LOGIN_LIMITS } from '../src/core/auth/login-throttle.js';
-import { createApiSite, freePort, makeUser, TEST_PASSWORD, waitUntil, type ApiSite } from './support/api.js';
-import { binPath, runBin } from './support/cli.js';
+import { createApiSite, makeUser, TEST_PASSWORD, type ApiSite } from './support/api.js';
+import { runBin } from './support/cli.js';
 import { describeOnMysql } from './support/concurrency.js';
-
-interface Replica {
-  name: string;
-  url: string;
-  child: ResultPromise;
-  stderr: () => string;
-}
-
-interface Answer {
-  status: number;
-  body: any;
-}
+import { callReplica, startServeReplica, stopServeReplica, type ServeReplica } from './support/replicas.js';
 
 const WRONG_PASSWORD = 'not-the-password-at-all';
 
 describeOnMysql('two serve replicas on one database', () => {
   let api: ApiSite;
-  const replicas: Replica[] = [];
+  const replicas: ServeReplica[] = [];
   let addressCounter = 0;
   /** A fresh client address per test, so the per-address counters of one test never touch another. */
   const newAddress = () => `10.77.${Math.floor(++addressCounter / 250)}.${(addressCounter % 250) + 1}`;
 
-  async function startReplica(name: string, port?: number): Promise<Replica> {
-    const listenOn = port ?? (await freePort());
-    const child = execa(binPath, ['serve', '--env-file', api.site.envFile], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LANG: 'C.UTF-8', HTTP_PORT: String(listenOn) },
-      extendEnv: false,
-      stdin: 'ignore',
-      reject: false,
-    });
-    let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const replica = { name, url: `http://127.0.0.1:${listenOn}`, child, stderr: () => stderr };
-    await waitUntil(
-      async () => {
-        if (child.exitCode !== null) throw new Error(`replica ${name} exited (${child.exitCode}): ${stderr}`);
-        try {
-          return (await fetch(`${replica.url}/api/ready`)).ok;
-        } catch {
-          return false;
-        }
-      },
-      90_000,
-      `replica ${name} to be ready`,
-    );
-    return replica;
-  }
+  const startReplica = (name: string, port?: number) => startServeReplica(name, api.site.envFile, { port });
+  const stopReplica = stopServeReplica;
+  const call = callReplica;
 
-  async function stopReplica(replica: Replica): Promise<void> {
-    if (replica.child.exitCode === null) replica.child.kill('SIGTERM');
-    await replica.child;
-  }
-
-  async function call(replica: Replica, method: string, path: string, options: { body?: unknown; token?: string; from?: string } = {}): Promise<Answer> {
-    const headers: Record<string, string> = {};
-    if (options.body !== undefined) headers['content-type'] = 'application/json';
-    if (options.token) headers.authorization = `Bearer ${options.token}`;
-    if (options.from) headers['x-forwarded-for'] = options.from;
-    const response = await fetch(`${replica.url}${path}`, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
-    const text = await response.text();
-    return { status: response.status, body: text === '' ? null : JSON.parse(text) };
-  }
-
-  const loginAt = (replica: Replica, username: string, password: string, from: string) =>
+  const loginAt = (replica: ServeReplica, username: string, password: string, from: string) =>
     call(replica, 'POST', '/api/auth/login', { body: { username, password }, from });
 
-  async function tokenFrom(replica: Replica, username: string, password = TEST_PASSWORD): Promise<string> {
+  async function tokenFrom(replica: ServeReplica, username: string, password = TEST_PASSWORD): Promise<string> {
     const answer = await loginAt(replica, username, password, newAddress());
     expect(answer.status, JSON.stringify(answer.body)).toBe(200);
     return answer.body.token as string;
   }
 
-  const meStatus = async (replica: Replica, token: string) => (await call(replica, 'GET', '/api/auth/me', { token })).status;
+  const meStatus = async (replica: ServeReplica, token: string) => (await call(replica, 'GET', '/api/auth/me', { token })).status;
 
   /** The status each replica gives the token, e.g. `{ a: 200, b: 200 }`. */
   const statusOnEach = async (token: string) => ({ a: await meStatus(replicas[0]!, token), b: await meStatus(replicas[1]!, token) });
@@ -186,7 +137,7 @@ describeOnMysql('two serve replicas on one database', () => {
     const token = await tokenFrom(replicas[0]!, target.username);
     expect((await call(replicas[0]!, 'POST', '/api/auth/logout', { token })).status).toBe(204);
 
-    const port = Number(new URL(replicas[0]!.url).port);
+    const port = replicas[0]!.port;
     await stopReplica(replicas[0]!);
     replicas[0] = await startReplica('a (restarted)', port);
 

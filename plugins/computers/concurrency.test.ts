@@ -2,15 +2,15 @@
 // interface names stay unique per PC whatever their case (ADR-012).
 
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createAssetVia, describeOnMysql, no5xx, race, RACERS, ROUNDS, startLiveApi, statusCounts, type LiveApi } from '../../test/support/concurrency.js';
+import { createAssetVia, describeOnEachMysql, no5xx, race, RACERS, ROUNDS, startLiveApi, statusCounts, type LiveApi } from '../../test/support/concurrency.js';
 
 const base = '/api/plugins/computers';
 
-describeOnMysql('computers plugin under concurrent requests', () => {
+describeOnEachMysql('computers plugin under concurrent requests', (target) => {
   let live: LiveApi;
 
   beforeAll(async () => {
-    live = await startLiveApi(['computers']);
+    live = await startLiveApi(['computers'], target);
   });
   afterAll(async () => live.close());
 

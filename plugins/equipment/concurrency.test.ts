@@ -2,15 +2,15 @@
 // numbers stay unique whatever their case, and racing PATCHes of a machine all land (ADR-012).
 
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createAssetVia, describeOnMysql, no5xx, race, RACERS, ROUNDS, startLiveApi, statusCounts, unique, type LiveApi } from '../../test/support/concurrency.js';
+import { createAssetVia, describeOnEachMysql, no5xx, race, RACERS, ROUNDS, startLiveApi, statusCounts, unique, type LiveApi } from '../../test/support/concurrency.js';
 
 const base = '/api/plugins/equipment';
 
-describeOnMysql('equipment plugin under concurrent requests', () => {
+describeOnEachMysql('equipment plugin under concurrent requests', (target) => {
   let live: LiveApi;
 
   beforeAll(async () => {
-    live = await startLiveApi(['equipment']);
+    live = await startLiveApi(['equipment'], target);
   });
   afterAll(async () => live.close());
 

@@ -2,15 +2,15 @@
 // links race through the real HTTP server (ADR-012).
 
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createAssetVia, describeOnMysql, no5xx, race, RACERS, ROUNDS, startLiveApi, type LiveApi } from '../../test/support/concurrency.js';
+import { createAssetVia, describeOnEachMysql, no5xx, race, RACERS, ROUNDS, startLiveApi, type LiveApi } from '../../test/support/concurrency.js';
 
 const base = '/api/plugins/network';
 
-describeOnMysql('network plugin under concurrent requests', () => {
+describeOnEachMysql('network plugin under concurrent requests', (target) => {
   let live: LiveApi;
 
   beforeAll(async () => {
-    live = await startLiveApi(['network']);
+    live = await startLiveApi(['network'], target);
   });
   afterAll(async () => live.close());
 

@@ -5,7 +5,7 @@
 
 import { isIP } from 'node:net';
 import type { Knex } from 'knex';
-import { ConflictError, decodeRow, encodeRow, formatUtcDatetime, isUniqueViolation, joinAssetReferences, NotFoundError, recordAudit, ValidationError, type Actor, assetLockKey, inTransaction, textKey } from '../../src/sdk/index.js';
+import { ConflictError, decodeRow, encodeRow, formatUtcDatetime, isUniqueViolation, joinAssetReferences, NotFoundError, notFoundAs, recordAudit, ValidationError, type Actor, assetLockKey, inTransaction, textKey } from '../../src/sdk/index.js';
 
 type Db = Knex | Knex.Transaction;
 type Row = Record<string, unknown>;
@@ -470,13 +470,9 @@ export async function createLink(db: Knex, actor: Actor, input: LinkInput): Prom
   return inTransaction(db, async (trx) => {
     // The unique indexes cover one column each; the port keys make "not on either side of another link" hold.
     const ports = linkPorts(input);
-    const port = await loadPort(trx, input.portId).catch(() => {
-      throw new ValidationError('The port does not exist', { portId: `no port with id ${input.portId}` });
-    });
+    const port = await loadPort(trx, input.portId).catch(notFoundAs(() => new ValidationError('The port does not exist', { portId: `no port with id ${input.portId}` })));
     if (input.toPortId !== undefined) {
-      await loadPort(trx, input.toPortId).catch(() => {
-        throw new ValidationError('The other port does not exist', { toPortId: `no port with id ${input.toPortId}` });
-      });
+      await loadPort(trx, input.toPortId).catch(notFoundAs(() => new ValidationError('The other port does not exist', { toPortId: `no port with id ${input.toPortId}` })));
     } else {
       const asset = (await summaries(trx, [input.toAssetId!])).get(input.toAssetId!);
       if (!asset) throw new ValidationError('The end device does not exist', { toAssetId: `no asset with id ${input.toAssetId}` });

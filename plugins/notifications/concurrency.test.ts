@@ -2,15 +2,15 @@
 // recorded once, when requests race through the real HTTP server (ADR-012).
 
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeOnMysql, no5xx, race, RACERS, ROUNDS, startLiveApi, statusCounts, type LiveApi } from '../../test/support/concurrency.js';
+import { describeOnEachMysql, no5xx, race, RACERS, ROUNDS, startLiveApi, statusCounts, type LiveApi } from '../../test/support/concurrency.js';
 
 const base = '/api/plugins/notifications';
 
-describeOnMysql('notifications plugin under concurrent requests', () => {
+describeOnEachMysql('notifications plugin under concurrent requests', (target) => {
   let live: LiveApi;
 
   beforeAll(async () => {
-    live = await startLiveApi(['notifications']);
+    live = await startLiveApi(['notifications'], target);
   });
   afterAll(async () => live.close());
 

@@ -2,15 +2,15 @@
 // is one row, when readings race through the real HTTP server (ADR-012).
 
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createAssetVia, describeOnMysql, no5xx, race, RACERS, ROUNDS, startLiveApi, statusCounts, type LiveApi } from '../../test/support/concurrency.js';
+import { createAssetVia, describeOnEachMysql, no5xx, race, RACERS, ROUNDS, startLiveApi, statusCounts, type LiveApi } from '../../test/support/concurrency.js';
 
 const base = '/api/plugins/printers';
 
-describeOnMysql('printers plugin under concurrent requests', () => {
+describeOnEachMysql('printers plugin under concurrent requests', (target) => {
   let live: LiveApi;
 
   beforeAll(async () => {
-    live = await startLiveApi(['printers']);
+    live = await startLiveApi(['printers'], target);
   });
   afterAll(async () => live.close());
 

@@ -3,16 +3,16 @@
 // medium is out to one person at a time (ADR-012).
 
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createAssetVia, describeOnMysql, no5xx, race, RACERS, ROUNDS, startLiveApi, statusCounts, unique, type LiveApi } from '../../test/support/concurrency.js';
+import { createAssetVia, describeOnEachMysql, no5xx, race, RACERS, ROUNDS, startLiveApi, statusCounts, unique, type LiveApi } from '../../test/support/concurrency.js';
 
 const base = '/api/plugins/software';
 
-describeOnMysql('software plugin under concurrent requests', () => {
+describeOnEachMysql('software plugin under concurrent requests', (target) => {
   let live: LiveApi;
   let computers: number[];
 
   beforeAll(async () => {
-    live = await startLiveApi(['computers', 'software']);
+    live = await startLiveApi(['computers', 'software'], target);
     computers = [];
     for (let i = 0; i < RACERS; i++) computers.push(await createAssetVia(live, 'computer'));
   });

@@ -4,6 +4,7 @@
 // whose details go to the log only).
 
 import type { FastifyError } from 'fastify';
+import { clusterUnavailableReason } from '../core/db/cluster.js';
 import { isRetryableConflict } from '../core/db/transaction.js';
 import { STORABLE_DATES } from '../core/db/values.js';
 import { ConfigError, DatabaseBusyError, DatabaseUnavailableError, ShopdbError, UserError } from '../core/errors.js';
@@ -181,7 +182,7 @@ export function toErrorReply(error: unknown, requestId: string): ErrorReply {
     return reply(400, body('VALIDATION_FAILED', `The request is not valid: ${describeFields(fields)}`, fields));
   }
 
-  if (error instanceof DatabaseUnavailableError || isConnectionError(error)) {
+  if (error instanceof DatabaseUnavailableError || isConnectionError(error) || clusterUnavailableReason(error) !== null) {
     return {
       ...reply(503, body('DATABASE_UNAVAILABLE', 'The database is not available right now; try again shortly'), { 'retry-after': '5' }),
       // Worth a loud log line: operators need to see it, clients only need to retry.

@@ -5,6 +5,7 @@
 import type { Knex } from 'knex';
 import { migrationStatus } from '../core/migrations/service.js';
 import type { MigrationSourceRegistry } from '../core/migrations/sources.js';
+import { readClusterNodeState } from '../core/db/cluster.js';
 import { translateConnectionError, type DatabaseTarget } from '../core/db/connect.js';
 import type { DatabaseConnection } from './plugins/database.js';
 
@@ -27,7 +28,12 @@ export class ReadinessProbe {
     if (!this.database.connected) return { ready: false, reason: `database unavailable: ${this.database.reason}` };
     const db = this.database.get();
     try {
-      await db.raw('select 1');
+      // The ping: a cluster node that lost quorum still answers `select 1`, so ask it where it stands.
+      const node = await readClusterNodeState(db);
+      if (!node.ready) {
+        this.cached = null;
+        return { ready: false, reason: `database unavailable: ${node.reason}` };
+      }
     } catch (error) {
       this.cached = null;
       return { ready: false, reason: `database unavailable: ${translateConnectionError(error, this.target).message}` };

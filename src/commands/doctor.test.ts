@@ -25,8 +25,10 @@ describeEachEngine('shopdb doctor', (engine) => {
     expect(result.exitCode, result.stdout + result.stderr).toBe(0);
     expect(result.json.ok).toBe(true);
     const checks = byId(result.json.checks);
-    expect(Object.keys(checks)).toEqual(['node-version', 'config', 'database', 'migrations', 'plugins']);
+    expect(Object.keys(checks)).toEqual(['node-version', 'config', 'database', 'cluster', 'migrations', 'plugins']);
     expect(checks.database!.status).toBe('pass');
+    // This machine's MariaDB is a single server; SQLite never is a cluster.
+    expect(checks.cluster!.status).toBe('skip');
     expect(checks.migrations!.status).toBe('pass');
     expect(checks.plugins).toMatchObject({ status: 'pass', message: 'no plugin installed' });
     expect(checks.migrations!.message).toMatch(/^\d+ applied, none pending$/);
@@ -74,7 +76,8 @@ describe('shopdb doctor', () => {
     expect(result.exitCode, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toMatch(/ok {4}Migrations current: \d+ applied, none pending/);
     expect(result.stdout).toContain('skip  Backup tool (mysqldump / mariadb-dump): not needed');
-    expect(result.stdout).toMatch(/\d+ passed, \d+ warnings, 0 failed, 1 skipped\./);
+    expect(result.stdout).toContain('skip  Cluster node: SQLite is a single file, never a cluster');
+    expect(result.stdout).toMatch(/\d+ passed, \d+ warnings, 0 failed, 2 skipped\./);
   });
 
   it('fails the config check on a bad configuration and skips the checks that need it', async () => {
@@ -88,10 +91,10 @@ describe('shopdb doctor', () => {
     expect(checks.config!.message).toContain('DB_HOTS');
     expect(checks.config!.message).toContain('did you mean DB_HOST?');
     expect(checks['node-version']!.status).toBe('pass');
-    for (const id of ['database', 'migrations', 'dump-tool', 'backup-dir']) {
+    for (const id of ['database', 'cluster', 'migrations', 'dump-tool', 'backup-dir']) {
       expect(checks[id], id).toMatchObject({ status: 'skip', message: 'skipped: the configuration did not load' });
     }
-    expect(result.json.counts).toEqual({ pass: 1, warn: 0, fail: 1, skip: 5 });
+    expect(result.json.counts).toEqual({ pass: 1, warn: 0, fail: 1, skip: 6 });
   });
 
   it('fails the config check on a production configuration that is not safe', async () => {
@@ -116,7 +119,7 @@ describe('shopdb doctor', () => {
 
     expect(result.exitCode, result.stdout).toBe(0);
     expect(result.json.tags).toEqual(['backup']);
-    expect(result.json.checks.map((check: CheckReport) => check.id)).toEqual(['config', 'database', 'dump-tool', 'backup-dir']);
+    expect(result.json.checks.map((check: CheckReport) => check.id)).toEqual(['config', 'database', 'cluster', 'dump-tool', 'backup-dir']);
     for (const check of result.json.checks as CheckReport[]) expect(check.tags).toContain('backup');
   });
 
@@ -167,7 +170,7 @@ describe('shopdb doctor', () => {
     expect(Object.keys(result.json).sort()).toEqual(['checks', 'counts', 'ok', 'tags']);
     expect(result.json.tags).toBe('all');
     expect(Object.keys(result.json.counts).sort()).toEqual(['fail', 'pass', 'skip', 'warn']);
-    expect(result.json.checks.map((check: CheckReport) => check.id)).toEqual(['node-version', 'config', 'database', 'migrations', 'plugins', 'dump-tool', 'backup-dir']);
+    expect(result.json.checks.map((check: CheckReport) => check.id)).toEqual(['node-version', 'config', 'database', 'cluster', 'migrations', 'plugins', 'dump-tool', 'backup-dir']);
     for (const check of result.json.checks) {
       expect(check).toMatchObject({
         id: expect.any(String),
@@ -224,7 +227,7 @@ describe('the doctor registry', () => {
 
     const report = await runDoctor({ loadConfig: () => site!.config(), path: '', registry, tags: ['backup'] });
 
-    expect(report.checks.map((check) => check.id)).toEqual(['config', 'database', 'dump-tool', 'backup-dir', 'plugin-site-name']);
+    expect(report.checks.map((check) => check.id)).toEqual(['config', 'database', 'cluster', 'dump-tool', 'backup-dir', 'plugin-site-name']);
   });
 
   it('refuses to register two checks with the same id', () => {

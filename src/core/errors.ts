@@ -1,6 +1,8 @@
 // The one error hierarchy of shopdb. Core code throws these; only the CLI's base command
 // (and later the HTTP error handler) renders them. Each carries the exit code it maps to.
 
+import { clusterUnavailableReason } from './db/cluster.js';
+
 /** The documented exit codes (README "Exit codes"). Changing one is a breaking change. */
 export const ExitCode = {
   /** Everything worked. */
@@ -102,6 +104,17 @@ export class LockedError extends UserError {
 export class NotFoundError extends UserError {
   override readonly code: string = 'NOT_FOUND';
   readonly httpStatus = 404;
+}
+
+/**
+ * For `.catch` on a lookup of something a request refers to: a NotFoundError becomes
+ * `replacement()` (a reference to nothing is the caller's mistake); any other error, a deadlock
+ * to retry above all, goes on as it is.
+ */
+export function notFoundAs(replacement: () => Error): (error: unknown) => never {
+  return (error) => {
+    throw error instanceof NotFoundError ? replacement() : error;
+  };
 }
 
 /** The request clashes with existing data (a duplicate asset tag, a link cycle). HTTP 409. */
@@ -210,6 +223,13 @@ export class BugError extends ShopdbError {
 /** Wraps anything thrown into a ShopdbError so renderers handle one type. */
 export function asShopdbError(error: unknown): ShopdbError {
   if (error instanceof ShopdbError) return error;
+  const clusterReason = clusterUnavailableReason(error);
+  if (clusterReason !== null) {
+    return new DatabaseUnavailableError(`The database is unavailable: ${clusterReason}`, {
+      suggestion: 'Point DB_HOST at a node that is synced with its cluster (`shopdb doctor` shows the node\'s state), or wait until this one rejoins.',
+      cause: error,
+    });
+  }
   const message = error instanceof Error ? error.message : String(error);
   return new BugError(`Unexpected error: ${message}`, {
     suggestion: 'Run again with --verbose to see the stack trace, and report it to the shopdb maintainers.',

@@ -17,7 +17,7 @@ export { addTextKey, assertNoTextKeyClashes, dropTextKey, textKey, textKeyOrNull
 export { recordAudit } from '../core/audit/log.js';
 export { addLink, assetLockKey, createAsset, getAsset, joinAssetReferences, listLinks, removeLink, updateAsset, type AssetWriteOptions } from '../core/inventory/assets.js';
 export { assetModels, manufacturers, statusLabels } from '../core/inventory/reference.js';
-export { ConflictError, ForbiddenError, NotFoundError, UserError, ValidationError } from '../core/errors.js';
+export { ConflictError, ForbiddenError, NotFoundError, notFoundAs, UserError, ValidationError } from '../core/errors.js';
 
 /** Typed identity: `export default definePlugin({ … })` has tsc check the manifest and route types. */
 export function definePlugin<T extends ShopdbPlugin>(plugin: T): T {

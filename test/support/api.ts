@@ -10,7 +10,7 @@ import type { RoleName } from '../../src/core/auth/types.js';
 import type { LoadedConfig } from '../../src/core/config/index.js';
 import { migrateSite } from '../../src/core/migrations/site.js';
 import { createUser } from '../../src/core/users/service.js';
-import { createSite, type EngineName, type TestSite } from './site.js';
+import { createSite, type CreateSiteOptions, type EngineName, type TestSite } from './site.js';
 
 export const TEST_PASSWORD = 'correct-horse-battery-staple';
 export const TEST_JWT_SECRET = 'test-jwt-secret-0123456789abcdefghijklmnopqrstuvwxyz';
@@ -25,8 +25,8 @@ export interface ApiSite {
 }
 
 /** A migrated site with a JWT secret; `extra` adds .env lines. */
-export async function createApiSite(engine: EngineName, extra: Record<string, string> = {}): Promise<ApiSite> {
-  const site = await createSite(engine, { JWT_SECRET: TEST_JWT_SECRET, COOKIE_SECURE: 'false', LOG_LEVEL: 'silent', ...extra });
+export async function createApiSite(engine: EngineName, extra: Record<string, string> = {}, options: CreateSiteOptions = {}): Promise<ApiSite> {
+  const site = await createSite(engine, { JWT_SECRET: TEST_JWT_SECRET, COOKIE_SECURE: 'false', LOG_LEVEL: 'silent', ...extra }, options);
   await migrateSite({ config: site.config() });
   const db = await site.open();
   const apps: FastifyInstance[] = [];
@@ -81,18 +81,7 @@ export function expectError(response: LightMyRequestResponse | { statusCode: num
   return body.error;
 }
 
-/** A TCP port nothing listens on right now (HTTP_PORT cannot be 0). */
-export async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
+export { freePort } from './ports.js';
 
 export interface SlowRequest {
   /** Sends the rest of the body; resolves with the status and body of the response. */

@@ -1,16 +1,27 @@
 // The concurrency suites' harness: a migrated site on MySQL/MariaDB with the bundled plugins, the
 // real HTTP server listening on loopback, and helpers that fire many requests at once and repeat
-// the race. Each invariant test reads the database afterwards to check the rule held.
+// the race. Each invariant test reads the database afterwards to check the rule held. Each suite
+// runs on the single server and, when the run has a Galera cluster, again with two replicas on
+// two of its nodes taking the racing requests in turn.
 
 import type { FastifyInstance } from 'fastify';
+import type { Knex } from 'knex';
+import { join } from 'node:path';
 import { describe, inject } from 'vitest';
+import { buildApp } from '../../src/api/app.js';
+import { loadConfig } from '../../src/core/config/index.js';
+import { databaseTargetFromConfig, openDatabase } from '../../src/core/db/connect.js';
 import { bundledCatalog, installTestPlugins } from './plugins.js';
 import { createApiSite, makeUser, TEST_PASSWORD, type ApiSite } from './api.js';
+import { writeEnvFile } from './site.js';
 import type { RoleName } from '../../src/core/auth/types.js';
 
 /** How many requests race in each round, and how many rounds each test runs. */
 export const RACERS = 8;
 export const ROUNDS = 6;
+
+/** Where the racing requests go: one MySQL server, or two replicas on two nodes of a Galera cluster. */
+export type RaceTarget = 'mysql' | 'galera';
 
 /**
  * MySQL/MariaDB only: that is where a check-then-write breaks (REPEATABLE READ snapshots, many
@@ -20,6 +31,19 @@ export function describeOnMysql(title: string, body: () => void): void {
   const probe = inject('mysql');
   if (probe.available) describe(`${title} [mysql]`, body);
   else describe.skip(`${title} [mysql — skipped: ${probe.reason}]`, body);
+}
+
+/** On a 3-node Galera cluster (SHOPDB_TEST_GALERA=1); skipped with the reason otherwise. */
+export function describeOnGalera(title: string, body: () => void): void {
+  const probe = inject('galera');
+  if (probe.available) describe(`${title} [galera]`, body);
+  else describe.skip(`${title} [galera — skipped: ${probe.reason}]`, body);
+}
+
+/** The suite once on the single server and once across two replicas on a cluster. */
+export function describeOnEachMysql(title: string, body: (target: RaceTarget) => void): void {
+  describeOnMysql(title, () => body('mysql'));
+  describeOnGalera(`${title}, split across two replicas on two nodes`, () => body('galera'));
 }
 
 export interface HttpAnswer {
@@ -37,15 +61,30 @@ export interface LiveApi {
   close(): Promise<void>;
 }
 
-/** A site with `plugins` installed, served over real HTTP on 127.0.0.1 (pool large enough for the racers). */
-export async function startLiveApi(plugins: string[] = []): Promise<LiveApi> {
-  const api = await createApiSite('mysql', { DB_POOL_MAX: String(RACERS * 3) });
+/**
+ * A site with `plugins` installed, served over real HTTP on 127.0.0.1 (pool large enough for the
+ * racers). On 'galera' the site lives on the cluster's first node and a second replica serves it
+ * through the second node; `call` sends each request to the next replica in turn.
+ */
+export async function startLiveApi(plugins: string[] = [], target: RaceTarget = 'mysql'): Promise<LiveApi> {
+  const nodes = target === 'galera' ? galeraNodes() : undefined;
+  const api = await createApiSite('mysql', { DB_POOL_MAX: String(RACERS * 3) }, { mysqlServer: nodes?.[0] });
   if (plugins.length > 0) await installTestPlugins(api.db, plugins);
-  const app = await api.app({ pluginCatalog: await bundledCatalog() });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const catalog = await bundledCatalog();
+  const app = await api.app({ pluginCatalog: catalog });
+  const urls = [await listenOnLoopback(app)];
+  let second: { app: FastifyInstance; db: Knex } | undefined;
+  if (nodes) {
+    const envFile = join(api.site.dir, 'second-node.env');
+    writeEnvFile(envFile, { ...api.site.vars, DB_PORT: String(nodes[1]!.port) });
+    const config = loadConfig({ envFile, cwd: api.site.dir, env: {} });
+    const db = await openDatabase(databaseTargetFromConfig(config));
+    second = { db, app: await buildApp({ config, db, logger: false, pluginCatalog: catalog }) };
+    urls.push(await listenOnLoopback(second.app));
+  }
+  let turn = 0;
   const call = async (method: string, path: string, body?: unknown, token?: string): Promise<HttpAnswer> => {
+    const url = urls[turn++ % urls.length]!;
     const response = await fetch(`${url}${path}`, {
       method,
       headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}) },
@@ -70,13 +109,29 @@ export async function startLiveApi(plugins: string[] = []): Promise<LiveApi> {
   return {
     api,
     app,
-    url,
+    url: urls[0]!,
     tokens,
     call,
     async close() {
+      if (second) {
+        await second.app.close();
+        await second.db.destroy();
+      }
       await api.cleanup();
     },
   };
+}
+
+function galeraNodes() {
+  const probe = inject('galera');
+  if (!probe.available) throw new Error(`a Galera cluster was asked for but there is none: ${probe.reason}`);
+  return probe.nodes;
+}
+
+async function listenOnLoopback(app: FastifyInstance): Promise<string> {
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
 }
 
 /** Starts `count` calls in the same tick and waits for all of them. */

@@ -6,11 +6,16 @@ import { execSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { probeMysql, type MysqlProbe } from './mysql.js';
+import { galeraAvailability, startGaleraCluster, type GaleraCluster } from './galera.js';
+import { probeMysql, type MysqlProbe, type MysqlServer } from './mysql.js';
+
+/** The cluster the cluster suites share (started once per run when SHOPDB_TEST_GALERA=1). */
+export type GaleraProbe = { available: true; nodes: MysqlServer[] } | { available: false; reason: string };
 
 declare module 'vitest' {
   export interface ProvidedContext {
     mysql: MysqlProbe;
+    galera: GaleraProbe;
   }
 }
 
@@ -37,7 +42,7 @@ function ensureBuild(): void {
   }
 }
 
-export default async function setup(project: TestProject): Promise<void> {
+export default async function setup(project: TestProject): Promise<void | (() => Promise<void>)> {
   // SHOPDB_TEST_SKIP_BUILD=1: run in-process suites against a half-edited tree (bin/ tests may then fail).
   if (process.env.SHOPDB_TEST_SKIP_BUILD !== '1') ensureBuild();
   const probe = await probeMysql(process.env.SHOPDB_TEST_MYSQL_URL);
@@ -50,4 +55,16 @@ export default async function setup(project: TestProject): Promise<void> {
     process.stderr.write(`[shopdb tests] MySQL suites run against ${probe.server} (${probe.redactedUrl})\n`);
   }
   project.provide('mysql', probe);
+
+  const galera = galeraAvailability();
+  if (!galera.available) {
+    if (process.env.SHOPDB_TEST_GALERA === '1') throw new Error(`The cluster suites are required (SHOPDB_TEST_GALERA=1) but cannot run: ${galera.reason}`);
+    project.provide('galera', galera);
+    return;
+  }
+  const started = Date.now();
+  const cluster: GaleraCluster = await startGaleraCluster();
+  process.stderr.write(`[shopdb tests] a 3-node Galera cluster is up on ports ${cluster.nodes.map((node) => node.port).join(', ')} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+  project.provide('galera', { available: true, nodes: cluster.nodes.map((node) => node.server) });
+  return async () => cluster.stop();
 }

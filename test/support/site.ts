@@ -35,7 +35,12 @@ export function writeEnvFile(path: string, vars: Record<string, string>): void {
 }
 
 /** Creates a site. `extra` adds or overrides .env lines. */
-export async function createSite(engine: EngineName, extra: Record<string, string> = {}): Promise<TestSite> {
+export interface CreateSiteOptions {
+  /** MySQL: the server to make the throwaway database on (default: SHOPDB_TEST_MYSQL_URL's). */
+  mysqlServer?: MysqlServer;
+}
+
+export async function createSite(engine: EngineName, extra: Record<string, string> = {}, options: CreateSiteOptions = {}): Promise<TestSite> {
   const dir = tempDir();
   const envFile = join(dir, '.env');
   const vars: Record<string, string> = { SHOPDB_ENV: 'development', SHOPDB_SITE_NAME: 'test-site' };
@@ -43,8 +48,8 @@ export async function createSite(engine: EngineName, extra: Record<string, strin
   let server: MysqlServer | undefined;
   if (engine === 'mysql') {
     const url = inject('mysql').url;
-    if (!url) throw new Error('MySQL site requested but SHOPDB_TEST_MYSQL_URL is not set');
-    server = parseMysqlUrl(url);
+    if (!url && !options.mysqlServer) throw new Error('MySQL site requested but SHOPDB_TEST_MYSQL_URL is not set');
+    server = options.mysqlServer ?? parseMysqlUrl(url!);
     database = await createThrowawayDatabase(server);
     Object.assign(vars, { DB_CLIENT: 'mysql', DB_HOST: server.host, DB_PORT: String(server.port), DB_USER: server.user, DB_NAME: database });
     if (server.password) vars.DB_PASSWORD = server.password;

@@ -152,7 +152,7 @@ export async function writeBackupArchive(env: BackupEnvironment, directory: stri
       createdAt: createdAt.toISOString(),
       durationMs: Date.now() - started,
       shopdb: { version: shopdbVersion() },
-      database: { engine, product: facts.product, version: facts.version, name: facts.databaseName },
+      database: { engine, product: facts.product, version: facts.version, name: facts.databaseName, ...(facts.cluster ? { cluster: facts.cluster } : {}) },
       dump: {
         entry: driver.dumpEntry,
         tool: facts.tool,

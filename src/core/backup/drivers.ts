@@ -8,7 +8,7 @@ import type { Readable } from 'node:stream';
 import type { LoadedConfig } from '../config/index.js';
 import type { DatabaseLogger, DatabaseTarget } from '../db/connect.js';
 import type { DumpEntryName } from './archive.js';
-import type { BackupEngine, InstalledPluginRecord, MigrationHead } from './manifest.js';
+import type { BackupEngine, ClusterOrigin, InstalledPluginRecord, MigrationHead } from './manifest.js';
 
 export interface DriverContext {
   config: LoadedConfig;
@@ -25,6 +25,8 @@ export interface DumpFacts {
   product: string;
   version: string;
   databaseName: string;
+  /** The cluster node it was dumped from, when the server is one. */
+  cluster?: ClusterOrigin;
   tool: string;
   events: boolean;
   migrations: MigrationHead[];

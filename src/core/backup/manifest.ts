@@ -13,6 +13,15 @@ export type BackupKind = (typeof BACKUP_KINDS)[number];
 export type BackupEngine = 'mysql' | 'sqlite';
 
 /** The last applied migration of one history table (core, or one plugin). */
+/** The cluster node a dump was taken from. */
+export interface ClusterOrigin {
+  kind: 'galera';
+  /** wsrep_node_name. */
+  node: string;
+  /** Nodes in the cluster at the time. */
+  size: number;
+}
+
 export interface MigrationHead {
   /** shopdb_migrations, shopdb_plugin_<name>_migrations */
   table: string;
@@ -37,7 +46,8 @@ export interface BackupManifest {
   createdAt: string;
   durationMs: number;
   shopdb: { version: string };
-  database: { engine: BackupEngine; product: string; version: string; name: string };
+  /** `cluster`: the node the dump was taken from, when the server is a Galera node (absent otherwise). */
+  database: { engine: BackupEngine; product: string; version: string; name: string; cluster?: ClusterOrigin };
   dump: {
     entry: (typeof DUMP_ENTRIES)[number];
     /** The program that wrote it, e.g. "mariadb-dump 10.19 (MariaDB 10.11.19)" or "better-sqlite3 backup". */
@@ -88,6 +98,10 @@ export function parseManifest(text: string): BackupManifest {
   const db = isObject(m.database) ? m.database : {};
   need(db.engine === 'mysql' || db.engine === 'sqlite', 'database.engine', 'mysql | sqlite');
   need(isText(db.product, 40) && isText(db.version, 80) && isText(db.name, 500), 'database', 'product, version and name');
+  if (db.cluster !== undefined) {
+    const cluster = isObject(db.cluster) ? db.cluster : {};
+    need(cluster.kind === 'galera' && isText(cluster.node, 200) && isCount(cluster.size), 'database.cluster', '{ kind: "galera", node, size }');
+  }
   const dump = isObject(m.dump) ? m.dump : {};
   need((DUMP_ENTRIES as readonly unknown[]).includes(dump.entry), 'dump.entry', DUMP_ENTRIES.join(' | '));
   need(isText(dump.tool), 'dump.tool', 'text');

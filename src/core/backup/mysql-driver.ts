@@ -8,7 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { UserError } from '../errors.js';
+import { clusterNodeStateVia } from '../db/cluster.js';
+import { DatabaseUnavailableError, UserError } from '../errors.js';
 import type { BackupDriver, DriverContext, LoadTarget } from './drivers.js';
 import { clientSession, directSession, quoteId, quoteText, type SqlSession } from './mysql-session.js';
 import { MYSQL_TOOL_RUNNERS, type MysqlConnection, type MysqlTools } from './mysql-tools.js';
@@ -178,6 +179,14 @@ export const mysqlBackupDriver: BackupDriver = {
     const target = mysqlTarget(context);
     const connected = await connect(context, target.database);
     try {
+      // On a cluster, dump only from a synced node: one that lost quorum refuses the reads, and
+      // one still joining has not got everything yet.
+      const node = await clusterNodeStateVia((sql) => connected.session.rows(sql));
+      if (!node.ready) {
+        throw new DatabaseUnavailableError(`Not backing up from ${target.socketPath ?? `${target.host}:${target.port}`}: ${node.reason}`, {
+          suggestion: 'Back up from a node that is synced with its cluster (point DB_HOST at it, or wait until this one has rejoined); `shopdb doctor` shows the node\'s state.',
+        });
+      }
       const tables = await baseTables(connected.session, target.database);
       const plugins = await readInstalledPlugins((sql) => connected.session.rows(sql), tables);
       const migrations = await readMigrationHeads((sql) => connected.session.rows(sql), tables, plugins);
@@ -194,6 +203,7 @@ export const mysqlBackupDriver: BackupDriver = {
             product: connected.product,
             version: connected.version,
             databaseName: target.database,
+            cluster: node.galera ? { kind: 'galera', node: node.nodeName ?? 'unknown', size: node.clusterSize ?? 0 } : undefined,
             tool: connected.tools.dumpDescription,
             events,
             migrations,

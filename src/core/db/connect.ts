@@ -130,8 +130,18 @@ export async function openDatabase(target: DatabaseTarget, options: OpenDatabase
       pool: {
         min: 0,
         max: target.poolMax,
-        afterCreate(connection: { query(sql: string, cb: (error: Error | null) => void): void }, done: (error: Error | null, connection: unknown) => void) {
-          connection.query(`SET SESSION time_zone = '+00:00', SESSION sql_mode = '${MYSQL_SQL_MODE}'`, (error) => done(error, connection));
+        afterCreate(connection: MysqlCallbackConnection, done: (error: Error | null, connection: unknown) => void) {
+          connection.query(`SET SESSION time_zone = '+00:00', SESSION sql_mode = '${MYSQL_SQL_MODE}'`, (error) => {
+            if (error) return done(error, connection);
+            // On a Galera node a read waits until the node has applied what the cluster committed
+            // before it, so a logout or a password reset through one node holds at once through
+            // every other (ADR-014). MySQL has no wsrep_on: the probe fails and nothing is set.
+            connection.query("SHOW GLOBAL VARIABLES LIKE 'wsrep_on'", (probeError, rows) => {
+              const on = !probeError && Array.isArray(rows) && String((rows[0] as { Value?: unknown } | undefined)?.Value).toUpperCase() === 'ON';
+              if (!on) return done(null, connection);
+              connection.query('SET SESSION wsrep_sync_wait = 1', (setError) => done(setError, connection));
+            });
+          });
         },
       },
     });
@@ -169,6 +179,11 @@ export async function serverVersion(db: Knex): Promise<{ product: 'MySQL' | 'Mar
   const [rows] = (await db.raw('select version() as version')) as [Array<{ version: string }>];
   const full = rows[0]?.version ?? 'unknown';
   return { product: /mariadb/i.test(full) ? 'MariaDB' : 'MySQL', version: full.split('-')[0] ?? full };
+}
+
+/** The slice of a mysql2 callback connection that the pool's set-up uses. */
+interface MysqlCallbackConnection {
+  query(sql: string, cb: (error: Error | null, rows?: unknown) => void): void;
 }
 
 export function isSqlite(db: Knex): boolean {

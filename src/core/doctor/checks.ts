@@ -10,6 +10,8 @@ import { siteMigrationSources } from '../migrations/sources.js';
 import { catalogOptionsFromConfig, loadPluginCatalog } from '../plugins/catalog.js';
 import { installedPluginSources, listPlugins } from '../plugins/service.js';
 import { DoctorRegistry, type CheckOutcome, type DoctorCheck, type DoctorContext } from './registry.js';
+import { readClusterNodeState } from '../db/cluster.js';
+import { readSchemaLock } from '../migrations/schema-lock.js';
 
 const MIN_NODE = [20, 19] as const;
 const GIB = 1024 ** 3;
@@ -79,6 +81,32 @@ export const databaseCheck: DoctorCheck = {
   },
 };
 
+export const clusterCheck: DoctorCheck = {
+  id: 'cluster',
+  title: 'Cluster node',
+  tags: ['install', 'start', 'update', 'backup'],
+  async run(context) {
+    const skipped = skippedForConfig(context);
+    if (skipped) return skipped;
+    if (context.config!.values.DB_CLIENT === 'sqlite') return { status: 'skip', message: 'SQLite is a single file, never a cluster' };
+    const node = await readClusterNodeState(await context.database());
+    if (!node.galera) return { status: 'skip', message: 'a single server (not a Galera node)' };
+    const paused = node.flowControlPaused ?? 0;
+    const data = { node: node.nodeName, state: node.state, clusterStatus: node.clusterStatus, clusterSize: node.clusterSize, flowControlPaused: paused };
+    const summary = `${node.nodeName ?? 'this node'}: ${node.state ?? 'unknown'}, ${node.clusterStatus ?? 'unknown'} component of ${node.clusterSize ?? '?'} node(s), flow control paused ${(paused * 100).toFixed(1)}% of the time`;
+    if (!node.ready) {
+      return { status: 'fail', message: `${summary}: ${node.reason}`, suggestion: 'Point DB_HOST at a synced node, or wait until this one has rejoined; a cluster that lost quorum needs its nodes back (docs/SCALING.md).', data };
+    }
+    if ((node.clusterSize ?? 0) < 3) {
+      return { status: 'warn', message: `${summary}: fewer than 3 nodes, so losing one more stops writes`, suggestion: 'Bring the missing nodes back (docs/SCALING.md).', data };
+    }
+    if (paused > 0.1) {
+      return { status: 'warn', message: `${summary}: replication is often paused by flow control`, suggestion: 'A node applies writes too slowly: check its disk and load, or route writes to one node (docs/SCALING.md).', data };
+    }
+    return { status: 'pass', message: summary, data };
+  },
+};
+
 export const migrationsCheck: DoctorCheck = {
   id: 'migrations',
   title: 'Migrations current',
@@ -99,6 +127,8 @@ export const migrationsCheck: DoctorCheck = {
     if (failed.length > 0) {
       return { status: 'fail', message: `a migration failed: ${failed.join('; ')}`, suggestion: 'Run `shopdb migrate status` for the error, fix it, then `shopdb migrate`.' };
     }
+    const schemaLock = await readSchemaLock(db);
+    if (schemaLock) locked.push(`site schema lock: ${schemaLock.holder}`);
     if (locked.length > 0) {
       return { status: 'warn', message: `migration lock held (${locked.join(', ')})`, suggestion: 'A migrate is running, or one crashed: `shopdb migrate unlock` once none runs.' };
     }
@@ -200,6 +230,7 @@ export function coreDoctorRegistry(): DoctorRegistry {
     .register(nodeVersionCheck)
     .register(configCheck)
     .register(databaseCheck)
+    .register(clusterCheck)
     .register(migrationsCheck)
     .register(pluginsCheck)
     .register(dumpToolCheck)

@@ -10,7 +10,7 @@ import { isUniqueViolation } from '../db/constraint-errors.js';
 import { textKey } from '../db/text-keys.js';
 import { inTransaction } from '../db/transaction.js';
 import { decodeRow, encodeRow, formatUtcDatetime } from '../db/values.js';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { ConflictError, NotFoundError, notFoundAs, ValidationError } from '../errors.js';
 import { validateCustomData, type CustomFieldDefinition } from './custom-fields.js';
 import { pathPrefixPattern } from './locations.js';
 
@@ -448,9 +448,7 @@ export async function addLink(db: Knex, actor: Actor, sourceId: number, input: L
   return inTransaction(db, async (trx) => {
     await load(trx, sourceId);
     if (input.targetId === sourceId) throw new ValidationError('An asset cannot be linked to itself', { targetId: 'is the asset itself' });
-    await load(trx, input.targetId).catch(() => {
-      throw new ValidationError('The target asset does not exist', { targetId: `no asset with id ${input.targetId}` });
-    });
+    await load(trx, input.targetId).catch(notFoundAs(() => new ValidationError('The target asset does not exist', { targetId: `no asset with id ${input.targetId}` })));
     if (input.linkType === 'part-of' && (await partOfCycle(trx, sourceId, input.targetId))) {
       throw new ConflictError('That part-of link would make an asset part of itself');
     }

@@ -8,7 +8,7 @@ import { isForeignKeyViolation, isUniqueViolation } from '../db/constraint-error
 import { textKey } from '../db/text-keys.js';
 import { inTransaction } from '../db/transaction.js';
 import { decodeRow, formatUtcDatetime } from '../db/values.js';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { ConflictError, NotFoundError, notFoundAs, ValidationError } from '../errors.js';
 
 export const LOCATION_KINDS = ['site', 'building', 'area', 'bay', 'cell'] as const;
 export type LocationKind = (typeof LOCATION_KINDS)[number];
@@ -103,9 +103,7 @@ function uniqueCode(error: unknown): never {
 
 export async function createLocation(db: Knex, actor: Actor, input: LocationInput): Promise<Location> {
   return inTransaction(db, async (trx) => {
-    const parent = input.parentId == null ? null : await load(trx, input.parentId).catch(() => {
-      throw new ValidationError('The parent location does not exist', { parentId: `no location with id ${input.parentId}` });
-    });
+    const parent = input.parentId == null ? null : await load(trx, input.parentId).catch(notFoundAs(() => new ValidationError('The parent location does not exist', { parentId: `no location with id ${input.parentId}` })));
     const [id] = await trx('locations')
       .insert({ parent_id: parent?.id ?? null, kind: input.kind, code: input.code, code_key: textKey(input.code), name: input.name, notes: input.notes ?? null, path: '/' })
       .catch(uniqueCode);
@@ -125,9 +123,7 @@ export async function updateLocation(db: Knex, actor: Actor, id: number, patch: 
     }
     if (patch.code !== undefined) changes.code_key = textKey(patch.code);
     if (patch.parentId !== undefined && patch.parentId !== before.parentId) {
-      const parent = patch.parentId === null ? null : await load(trx, patch.parentId).catch(() => {
-        throw new ValidationError('The parent location does not exist', { parentId: `no location with id ${patch.parentId}` });
-      });
+      const parent = patch.parentId === null ? null : await load(trx, patch.parentId).catch(notFoundAs(() => new ValidationError('The parent location does not exist', { parentId: `no location with id ${patch.parentId}` })));
       if (parent && parent.path.startsWith(before.path)) {
         throw new ConflictError('A location cannot move under itself or one of its own children');
       }

@@ -18,6 +18,7 @@ import type { Knex } from 'knex';
 import { catalogOptionsFromConfig, loadPluginCatalog, type PluginCatalog } from '../plugins/catalog.js';
 import { installedPluginSources, migrateInstalledPlugins } from '../plugins/service.js';
 import { listInstalled } from '../plugins/state.js';
+import { releaseSchemaLock, withSchemaLock } from './schema-lock.js';
 
 export interface SiteMigrationOptions {
   config: LoadedConfig;
@@ -49,16 +50,19 @@ export interface MigrateResult {
 
 export async function migrateSite(options: SiteMigrationOptions & { waitSeconds?: number; onSource?: (source: MigrationSourceSpec) => void }): Promise<MigrateResult> {
   const target = databaseTargetFromConfig(options.config);
-  const results = await withDatabase(target, { create: true, logger: options.logger }, async (db) => {
-    const run = (sources: readonly MigrationSourceSpec[]) => migrateLatest(db, sources, { waitSeconds: options.waitSeconds, onSource: options.onSource });
-    if (options.sources) return run(options.sources.list());
-    // The core first: which plugins are installed is itself in the core schema. The catalog is
-    // loaded only when some plugin is installed (it imports every plugin's code).
-    const core = await run(siteMigrationSources().list());
-    if ((await listInstalled(db)).length === 0) return core;
-    const catalog = options.catalog ?? (await loadPluginCatalog(catalogOptionsFromConfig(options.config)));
-    return [...core, ...(await migrateInstalledPlugins(db, catalog, { waitSeconds: options.waitSeconds, onSource: options.onSource }))];
-  });
+  const results = await withDatabase(target, { create: true, logger: options.logger }, (db) =>
+    // One schema change at a time on the site (ADR-014): a plugin install elsewhere waits for this run.
+    withSchemaLock(db, 'migrate', { waitSeconds: options.waitSeconds }, async () => {
+      const run = (sources: readonly MigrationSourceSpec[]) => migrateLatest(db, sources, { waitSeconds: options.waitSeconds, onSource: options.onSource });
+      if (options.sources) return run(options.sources.list());
+      // The core first: which plugins are installed is itself in the core schema. The catalog is
+      // loaded only when some plugin is installed (it imports every plugin's code).
+      const core = await run(siteMigrationSources().list());
+      if ((await listInstalled(db)).length === 0) return core;
+      const catalog = options.catalog ?? (await loadPluginCatalog(catalogOptionsFromConfig(options.config)));
+      return [...core, ...(await migrateInstalledPlugins(db, catalog, { waitSeconds: options.waitSeconds, onSource: options.onSource }))];
+    }),
+  );
   return { database: describeTarget(target), sources: results, appliedCount: results.reduce((n, r) => n + r.applied.length, 0) };
 }
 
@@ -104,8 +108,14 @@ export async function rollbackSite(options: SiteMigrationOptions & { source: str
   return { database: describeTarget(target), sources: [result], appliedCount: result.applied.length };
 }
 
-export async function unlockSite(options: SiteMigrationOptions & { source: string }): Promise<{ database: string; source: string; wasLocked: boolean }> {
+export async function unlockSite(
+  options: SiteMigrationOptions & { source: string },
+): Promise<{ database: string; source: string; wasLocked: boolean; schemaLockHolder: string | null }> {
   const target = databaseTargetFromConfig(options.config);
-  const wasLocked = await withDatabase(target, { logger: options.logger }, async (db) => releaseMigrationLock(db, sourceById(await siteRegistry(db, options), options.source)));
-  return { database: describeTarget(target), source: options.source, wasLocked };
+  return withDatabase(target, { logger: options.logger }, async (db) => {
+    const wasLocked = await releaseMigrationLock(db, sourceById(await siteRegistry(db, options), options.source));
+    // A crash can also leave the site's schema lock (plugin install, migrate) behind.
+    const schemaLock = await releaseSchemaLock(db);
+    return { database: describeTarget(target), source: options.source, wasLocked: wasLocked || schemaLock !== null, schemaLockHolder: schemaLock?.holder ?? null };
+  });
 }

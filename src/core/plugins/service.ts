@@ -15,6 +15,10 @@ import { PluginRuntime } from './runtime.js';
 import { dependentsOf, findPlugin, pluginMigrationSource, usablePlugin, withDependencies, type AvailablePlugin, type PluginCatalog } from './catalog.js';
 import { tablePrefixOf, type PluginContext, type PluginLifecycleHooks } from './manifest.js';
 import { assertCoreMigrated, findInstalled, forgetInstalled, listInstalled, recordInstalled, recordVersion, setEnabled, type InstalledPlugin } from './state.js';
+import { withSchemaLock } from '../migrations/schema-lock.js';
+
+/** How long a plugin install, upgrade or uninstall waits for another run changing the schema. */
+const PLUGIN_SCHEMA_WAIT_SECONDS = 300;
 
 /** Everything a plugin operation needs: the site database, what is available, who acts. */
 export interface PluginSession {
@@ -245,6 +249,10 @@ async function migrateForInstall(session: PluginSession, plugin: AvailablePlugin
 /** `shopdb migrate`'s part for plugins: every installed plugin's pending migrations, in dependency order, each checked. */
 export async function migrateInstalledPlugins(db: Knex, catalog: PluginCatalog, options: MigrateOptions = {}): Promise<SourceMigrationResult[]> {
   if (!(await db.schema.hasTable('installed_plugins'))) return [];
+  return withSchemaLock(db, 'migrate (plugins)', { waitSeconds: options.waitSeconds }, () => migrateInstalledPluginsLocked(db, catalog, options));
+}
+
+async function migrateInstalledPluginsLocked(db: Knex, catalog: PluginCatalog, options: MigrateOptions): Promise<SourceMigrationResult[]> {
   const { plugins } = await installedPlugins(db, catalog);
   const results: SourceMigrationResult[] = [];
   for (const { plugin } of plugins) {
@@ -269,6 +277,11 @@ export interface InstallResult {
  */
 export async function installPlugins(session: PluginSession, request: { names: string[]; all?: boolean }): Promise<InstallResult[]> {
   await assertCoreMigrated(session.db);
+  const what = `plugin install ${request.all ? '--all' : request.names.join(' ')}`;
+  return withSchemaLock(session.db, what, { waitSeconds: PLUGIN_SCHEMA_WAIT_SECONDS }, () => installPluginsLocked(session, request));
+}
+
+async function installPluginsLocked(session: PluginSession, request: { names: string[]; all?: boolean }): Promise<InstallResult[]> {
   const names = request.all ? session.catalog.plugins.filter((p) => p.problems.length === 0).map((p) => p.manifest.name) : request.names;
   if (names.length === 0) {
     throw new UserError(request.all ? 'There are no usable plugins to install' : 'Name the plugins to install', {
@@ -401,6 +414,10 @@ export interface UninstallResult {
 }
 
 export async function uninstallPlugin(session: PluginSession, name: string, options: UninstallOptions = {}): Promise<UninstallResult> {
+  return withSchemaLock(session.db, `plugin uninstall ${name}`, { waitSeconds: PLUGIN_SCHEMA_WAIT_SECONDS }, () => uninstallPluginLocked(session, name, options));
+}
+
+async function uninstallPluginLocked(session: PluginSession, name: string, options: UninstallOptions): Promise<UninstallResult> {
   await requireInstalled(session, name);
   const plugin = session.catalog.plugins.find((p) => p.manifest.name === name);
   if (!plugin) {
@@ -452,6 +469,10 @@ export async function uninstallPlugin(session: PluginSession, name: string, opti
 /** Applies what newer plugin versions bring (migrations, asset types, seed); `names` defaults to every installed plugin. */
 export async function upgradePlugins(session: PluginSession, names?: string[]): Promise<InstallResult[]> {
   await assertCoreMigrated(session.db);
+  return withSchemaLock(session.db, `plugin upgrade ${names?.join(' ') ?? ''}`.trim(), { waitSeconds: PLUGIN_SCHEMA_WAIT_SECONDS }, () => upgradePluginsLocked(session, names));
+}
+
+async function upgradePluginsLocked(session: PluginSession, names?: string[]): Promise<InstallResult[]> {
   const installed = await listInstalled(session.db);
   const targets = names && names.length > 0 ? names : installed.map((s) => s.name);
   for (const name of targets) await requireInstalled(session, name);

@@ -3,13 +3,13 @@
 // under itself with every path matching its parent's, and PATCHes of custom data that all land.
 
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createAssetVia, describeOnMysql, inServiceStatusId, no5xx, race, RACERS, ROUNDS, startLiveApi, statusCounts, unique, type LiveApi } from '../../../../test/support/concurrency.js';
+import { createAssetVia, describeOnEachMysql, inServiceStatusId, no5xx, race, RACERS, ROUNDS, startLiveApi, statusCounts, unique, type LiveApi } from '../../../../test/support/concurrency.js';
 
-describeOnMysql('core inventory under concurrent requests', () => {
+describeOnEachMysql('core inventory under concurrent requests', (target) => {
   let live: LiveApi;
 
   beforeAll(async () => {
-    live = await startLiveApi();
+    live = await startLiveApi([], target);
     const type = await live.call(
       'POST',
       '/api/asset-types',
@@ -74,7 +74,7 @@ describeOnMysql('core inventory under concurrent requests', () => {
       const answers = await race(RACERS, (i) => live.call('PATCH', `/api/locations/${ids[i]}`, { parentId: ids[(i + 1) % RACERS] }, live.tokens.editor));
 
       no5xx(answers);
-      expect(statusCounts(answers), `round ${round}`).toEqual({ 200: RACERS - 1, 409: 1 });
+      expect(statusCounts(answers), `round ${round}: ${JSON.stringify(answers.filter((a) => a.status >= 400).map((a) => a.body))}`).toEqual({ 200: RACERS - 1, 409: 1 });
       const rows = (await live.api.db('locations').whereIn('id', ids).select('id', 'parent_id', 'path')) as Array<{ id: number; parent_id: number | null; path: string }>;
       const byId = new Map(rows.map((row) => [Number(row.id), row]));
       expect(hasCycle(rows.filter((r) => r.parent_id !== null).map((r) => [Number(r.id), Number(r.parent_id)]))).toBe(false);
