@@ -130,7 +130,12 @@ describeEachEngine('the unique-text migration over existing rows', (engine) => {
     try {
       const source = coreMigrationSource();
       await migrateLatest(db, [source]);
-      await db.migrate.down(knexMigratorConfig(source)); // back to before 20261202D
+      // Back to before 20261202D, undoing whatever came after it too.
+      for (;;) {
+        const [completed] = (await db.migrate.list(knexMigratorConfig(source))) as [Array<{ name: string }>, unknown];
+        if (!completed.some((migration) => migration.name.startsWith('20261202D'))) break;
+        await db.migrate.down(knexMigratorConfig(source));
+      }
       const type = (await db('asset_types').insert({ key: 'fixture', label: 'Fixture', fields: '[]' }))[0];
       const status = (await db('status_labels').insert({ name: 'In service', color: '#00aa00', kind: 'deployable' }))[0];
       await db('assets').insert([
