@@ -135,7 +135,7 @@ export async function openDatabase(target: DatabaseTarget, options: OpenDatabase
             if (error) return done(error, connection);
             // On a Galera node a read waits until the node has applied what the cluster committed
             // before it, so a logout or a password reset through one node holds at once through
-            // every other (ADR-014). MySQL has no wsrep_on: the probe fails and nothing is set.
+            // every other (ADR-014). MySQL has no wsrep_on: the probe finds nothing and sets nothing.
             connection.query("SHOW GLOBAL VARIABLES LIKE 'wsrep_on'", (probeError, rows) => {
               const on = !probeError && Array.isArray(rows) && String((rows[0] as { Value?: unknown } | undefined)?.Value).toUpperCase() === 'ON';
               if (!on) return done(null, connection);
