@@ -22,11 +22,9 @@ describeOnMysql('two serve replicas on one database', () => {
   const newAddress = () => `10.77.${Math.floor(++addressCounter / 250)}.${(addressCounter % 250) + 1}`;
 
   const startReplica = (name: string, port?: number) => startServeReplica(name, api.site.envFile, { port });
-  const stopReplica = stopServeReplica;
-  const call = callReplica;
 
   const loginAt = (replica: ServeReplica, username: string, password: string, from: string) =>
-    call(replica, 'POST', '/api/auth/login', { body: { username, password }, from });
+    callReplica(replica, 'POST', '/api/auth/login', { body: { username, password }, from });
 
   async function tokenFrom(replica: ServeReplica, username: string, password = TEST_PASSWORD): Promise<string> {
     const answer = await loginAt(replica, username, password, newAddress());
@@ -34,7 +32,7 @@ describeOnMysql('two serve replicas on one database', () => {
     return answer.body.token as string;
   }
 
-  const meStatus = async (replica: ServeReplica, token: string) => (await call(replica, 'GET', '/api/auth/me', { token })).status;
+  const meStatus = async (replica: ServeReplica, token: string) => (await callReplica(replica, 'GET', '/api/auth/me', { token })).status;
 
   /** The status each replica gives the token, e.g. `{ a: 200, b: 200 }`. */
   const statusOnEach = async (token: string) => ({ a: await meStatus(replicas[0]!, token), b: await meStatus(replicas[1]!, token) });
@@ -45,7 +43,7 @@ describeOnMysql('two serve replicas on one database', () => {
   }, 240_000);
 
   afterAll(async () => {
-    for (const replica of replicas) await stopReplica(replica);
+    for (const replica of replicas) await stopServeReplica(replica);
     await api?.cleanup();
   });
 
@@ -87,7 +85,7 @@ describeOnMysql('two serve replicas on one database', () => {
     const other = await tokenFrom(replicas[1]!, target.username);
     expect(await statusOnEach(token)).toEqual({ a: 200, b: 200 });
 
-    expect((await call(replicas[1]!, 'POST', '/api/auth/logout', { token })).status).toBe(204);
+    expect((await callReplica(replicas[1]!, 'POST', '/api/auth/logout', { token })).status).toBe(204);
 
     expect(await statusOnEach(token)).toEqual({ a: 401, b: 401 });
     // The user's other session is theirs to keep.
@@ -121,7 +119,7 @@ describeOnMysql('two serve replicas on one database', () => {
     for (const token of first) expect(await statusOnEach(token)).toEqual({ a: 401, b: 401 });
 
     const second = [await tokenFrom(replicas[0]!, target.username), await tokenFrom(replicas[1]!, target.username)];
-    const ended = await call(replicas[1]!, 'POST', `/api/users/${target.id}/logout-all`, { token: adminToken });
+    const ended = await callReplica(replicas[1]!, 'POST', `/api/users/${target.id}/logout-all`, { token: adminToken });
     expect(ended.status, JSON.stringify(ended.body)).toBe(200);
     expect(ended.body.ended).toBe(2);
     for (const token of second) expect(await statusOnEach(token)).toEqual({ a: 401, b: 401 });
@@ -135,10 +133,10 @@ describeOnMysql('two serve replicas on one database', () => {
       expect((await loginAt(replicas[i % 2]!, target.username, WRONG_PASSWORD, attacker)).status).toBe(401);
     }
     const token = await tokenFrom(replicas[0]!, target.username);
-    expect((await call(replicas[0]!, 'POST', '/api/auth/logout', { token })).status).toBe(204);
+    expect((await callReplica(replicas[0]!, 'POST', '/api/auth/logout', { token })).status).toBe(204);
 
     const port = replicas[0]!.port;
-    await stopReplica(replicas[0]!);
+    await stopServeReplica(replicas[0]!);
     replicas[0] = await startReplica('a (restarted)', port);
 
     expect((await loginAt(replicas[0]!, target.username, TEST_PASSWORD, attacker)).status).toBe(429);

@@ -9,13 +9,7 @@ import { DatabaseBusyError } from '../errors.js';
 import { migrateSite } from '../migrations/site.js';
 import { createTable } from './schema.js';
 import { inTransaction, isRetryableConflict } from './transaction.js';
-
-/** A promise and the function that settles it: a step one transaction waits on. */
-function gate(): { open: () => void; opened: Promise<void> } {
-  let open!: () => void;
-  const opened = new Promise<void>((resolve) => (open = resolve));
-  return { open, opened };
-}
+import { gate } from '../../../test/support/gate.js';
 
 describe('isRetryableConflict', () => {
   it('knows deadlocks, lock waits, MariaDB snapshot conflicts and SQLite busy, also wrapped; nothing else', () => {

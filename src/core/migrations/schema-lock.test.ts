@@ -11,13 +11,7 @@ import { describeEachEngine, type TestSite } from '../../../test/support/site.js
 import { createMigratedSite } from '../../../test/support/users.js';
 import { ExitCode, LockedError } from '../errors.js';
 import { readSchemaLock, releaseSchemaLock, withSchemaLock } from './schema-lock.js';
-
-/** Resolves when opened; lets a test hold a lock for exactly as long as it wants. */
-function gate(): { opened: Promise<void>; open(): void } {
-  let open!: () => void;
-  const opened = new Promise<void>((resolve) => (open = resolve));
-  return { opened, open };
-}
+import { gate } from '../../../test/support/gate.js';
 
 describeEachEngine('the site schema lock', (engine) => {
   let site: TestSite;
