@@ -27,6 +27,11 @@ const MARIADBD = '/usr/sbin/mariadbd';
 /** Whether the cluster suite runs here, and why not when it does not. */
 export function galeraAvailability(): { available: true } | { available: false; reason: string } {
   if (process.env.SHOPDB_TEST_GALERA !== '1') return { available: false, reason: 'set SHOPDB_TEST_GALERA=1 to start a 3-node Galera cluster (needs galera-4 and rsync; .ci/run does)' };
+  return galeraPrerequisites();
+}
+
+/** Whether this machine can start the cluster at all (the bench asks this without the opt-in). */
+export function galeraPrerequisites(): { available: true } | { available: false; reason: string } {
   const missing = [MARIADBD, GALERA_PROVIDER, '/usr/bin/rsync'].filter((path) => !existsSync(path));
   if (missing.length > 0) return { available: false, reason: `missing ${missing.join(', ')}: apt-get install mariadb-server galera-4 rsync` };
   if (userInfo().uid !== 0) return { available: false, reason: 'needs root (mariadbd runs as the mysql user, its data directories are chowned to it)' };
@@ -39,6 +44,8 @@ export interface GaleraNode {
   port: number;
   server: MysqlServer;
   running(): boolean;
+  /** The mariadbd process id while it runs (the bench reads its CPU time). */
+  pid(): number | undefined;
   /** Starts the node again (joining the others) and waits until it is synced. */
   start(): Promise<void>;
   /** SIGKILL: a crash or a pulled cable, no goodbye to the cluster. */
@@ -148,6 +155,7 @@ export async function startGaleraCluster(): Promise<GaleraCluster> {
       port: nodePorts.client,
       server,
       running: () => children.get(name)?.exitCode === null,
+      pid: () => (children.get(name)?.exitCode === null ? children.get(name)?.pid : undefined),
       async start() {
         await synced(launch([]));
       },
