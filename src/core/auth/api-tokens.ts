@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { recordAudit, type Actor } from '../audit/log.js';
 import { decodeRow, encodeValue, type RowCodec } from '../db/values.js';
-import { inTransaction } from '../db/transaction.js';
+import { inTransaction, writeUnlessContended } from '../db/transaction.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { findUserRowById, toAuthenticatedUser } from '../users/rows.js';
 import type { AuthenticatedUser, RoleName } from './types.js';
@@ -177,7 +177,7 @@ export async function resolveApiToken(db: Knex, token: string, now = new Date())
   }>(TOKEN_CODEC, raw);
   if (row.disabled || statusOf(row, now) !== 'active') return null;
   if (row.last_used_at === null || now.getTime() - row.last_used_at.getTime() >= LAST_USED_RESOLUTION_MS) {
-    await db('api_tokens').where('id', row.id).update({ last_used_at: encodeValue('date', now) });
+    await writeUnlessContended(() => db('api_tokens').where('id', row.id).update({ last_used_at: encodeValue('date', now) }));
   }
   return {
     user: toAuthenticatedUser({ id: row.user_id, username: row.username, display_name: row.display_name, role: row.role, auth_source: row.auth_source }),

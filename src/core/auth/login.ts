@@ -4,6 +4,7 @@
 // disabled), and take as long as a real check, so timing does not tell whether a user exists.
 
 import type { Knex } from 'knex';
+import { inTransaction } from '../db/transaction.js';
 import { encodeValue } from '../db/values.js';
 import { findUserRow, toAuthenticatedUser, USERNAME_PATTERN } from '../users/rows.js';
 import { DUMMY_PASSWORD_HASH, hashPassword, passwordNeedsRehash, verifyPassword } from './passwords.js';
@@ -21,7 +22,7 @@ export const localAuthProvider: AuthProvider = {
     const update: Record<string, unknown> = { last_login_at: encodeValue('date', new Date()) };
     // Hashes made with older, weaker parameters are upgraded while we have the password.
     if (passwordNeedsRehash(storedHash)) update.password_hash = await hashPassword(password);
-    await db('users').where('id', row.id).update(update);
+    await inTransaction(db, (trx) => trx('users').where('id', row.id).update(update));
     return toAuthenticatedUser(row);
   },
 };

@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { recordAudit, type Actor } from '../audit/log.js';
 import { decodeRow, encodeRow, formatUtcDatetime, type RowCodec } from '../db/values.js';
-import { inTransaction } from '../db/transaction.js';
+import { inTransaction, writeUnlessContended } from '../db/transaction.js';
 import { NotFoundError } from '../errors.js';
 import { toAuthenticatedUser } from '../users/rows.js';
 import type { AuthenticatedUser, RoleName } from './types.js';
@@ -50,17 +50,16 @@ export interface SessionOrigin {
 export async function createSession(db: Knex, userId: number, lifetimeSeconds: number, origin: SessionOrigin = {}, now = new Date()): Promise<NewSession> {
   const sid = newSessionId();
   const expiresAt = new Date(now.getTime() + Math.max(1, Math.floor(lifetimeSeconds)) * 1000);
-  const [id] = await db('sessions').insert(
-    encodeRow(SESSION_CODEC, {
-      sid_hash: hashSessionId(sid),
-      user_id: userId,
-      created_at: now,
-      expires_at: expiresAt,
-      last_seen_at: now,
-      ip: origin.ip?.slice(0, 45) ?? null,
-      user_agent: origin.userAgent?.slice(0, 255) ?? null,
-    }),
-  );
+  const row = encodeRow(SESSION_CODEC, {
+    sid_hash: hashSessionId(sid),
+    user_id: userId,
+    created_at: now,
+    expires_at: expiresAt,
+    last_seen_at: now,
+    ip: origin.ip?.slice(0, 45) ?? null,
+    user_agent: origin.userAgent?.slice(0, 255) ?? null,
+  });
+  const [id] = await inTransaction(db, (trx) => trx('sessions').insert(row));
   // About one login in fifty sweeps out the rows kept past their retention.
   if (Math.random() < 0.02) await pruneSessions(db, now);
   return { id: Number(id), sid, expiresAt };
@@ -89,7 +88,7 @@ export async function resolveSession(db: Knex, sid: string, now = new Date()): P
   }>({ ...SESSION_CODEC, disabled: 'boolean' }, raw);
   if (row.revoked_at !== null || row.expires_at.getTime() <= now.getTime() || row.disabled) return null;
   if (row.last_seen_at === null || now.getTime() - row.last_seen_at.getTime() >= LAST_SEEN_RESOLUTION_MS) {
-    await db('sessions').where('id', row.id).update(encodeRow(SESSION_CODEC, { last_seen_at: now }));
+    await writeUnlessContended(() => db('sessions').where('id', row.id).update(encodeRow(SESSION_CODEC, { last_seen_at: now })));
   }
   return {
     sessionId: Number(row.id),
@@ -99,10 +98,12 @@ export async function resolveSession(db: Knex, sid: string, now = new Date()): P
 
 /** Ends the session a JWT carries (logout). False when it had already ended or never existed. */
 export async function endSessionBySid(db: Knex, sid: string, reason: SessionEndReason = 'logout', now = new Date()): Promise<boolean> {
-  const ended = await db('sessions')
-    .where('sid_hash', hashSessionId(sid))
-    .whereNull('revoked_at')
-    .update(encodeRow(SESSION_CODEC, { revoked_at: now, revoked_reason: reason }));
+  const ended = await inTransaction(db, (trx) =>
+    trx('sessions')
+      .where('sid_hash', hashSessionId(sid))
+      .whereNull('revoked_at')
+      .update(encodeRow(SESSION_CODEC, { revoked_at: now, revoked_reason: reason })),
+  );
   return ended > 0;
 }
 
@@ -121,10 +122,12 @@ export async function endUserSessions(db: Db, userId: number, reason: SessionEnd
 /** Ends every live session of the site (after a restore). Returns how many. */
 export async function endAllSessions(db: Knex, reason: SessionEndReason, now = new Date()): Promise<number> {
   if (!(await db.schema.hasTable('sessions'))) return 0;
-  return db('sessions')
-    .whereNull('revoked_at')
-    .where('expires_at', '>', formatUtcDatetime(now))
-    .update(encodeRow(SESSION_CODEC, { revoked_at: now, revoked_reason: reason }));
+  return inTransaction(db, (trx) =>
+    trx('sessions')
+      .whereNull('revoked_at')
+      .where('expires_at', '>', formatUtcDatetime(now))
+      .update(encodeRow(SESSION_CODEC, { revoked_at: now, revoked_reason: reason })),
+  );
 }
 
 export interface SessionInfo {
@@ -207,5 +210,5 @@ export async function logoutEverywhere(db: Knex, actor: Actor, user: { id: numbe
 /** Drops rows that ended or expired more than ENDED_SESSION_RETENTION_MS ago. */
 export async function pruneSessions(db: Knex, now = new Date()): Promise<number> {
   const before = formatUtcDatetime(new Date(now.getTime() - ENDED_SESSION_RETENTION_MS));
-  return db('sessions').where('expires_at', '<', before).orWhere('revoked_at', '<', before).delete();
+  return inTransaction(db, (trx) => trx('sessions').where('expires_at', '<', before).orWhere('revoked_at', '<', before).delete());
 }

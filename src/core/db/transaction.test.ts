@@ -8,7 +8,7 @@ import { createSite, describeEachEngine, type TestSite } from '../../../test/sup
 import { DatabaseBusyError } from '../errors.js';
 import { migrateSite } from '../migrations/site.js';
 import { createTable } from './schema.js';
-import { inTransaction, isRetryableConflict } from './transaction.js';
+import { inTransaction, isRetryableConflict, writeUnlessContended } from './transaction.js';
 import { gate } from '../../../test/support/gate.js';
 
 describe('isRetryableConflict', () => {
@@ -88,6 +88,31 @@ describeEachEngine('inTransaction', (engine) => {
     expect(failed[0]!.reason).toMatchObject({ httpStatus: 503, cause: expect.objectContaining({ errno: 1213 }) });
     // The winner's two increments, nothing of the loser's.
     expect(await db('counters').orderBy('name').pluck('value')).toEqual(before.map((v: number) => v + 10));
+  });
+
+  if (engine === 'mysql') it('lets a bookkeeping write that lost to a concurrent writer go (writeUnlessContended), and throws anything else', async () => {
+    const holding = gate();
+    const release = gate();
+    // Another replica holds the row: its transaction has written it and not committed yet.
+    const holder = other.transaction(async (trx) => {
+      await trx('counters').where({ name: 'a' }).update({ value: 555 });
+      holding.open();
+      await release.opened;
+    });
+    await holding.opened;
+    try {
+      await db.transaction(async (trx) => {
+        await trx.raw('SET SESSION innodb_lock_wait_timeout = 1');
+        // Lock wait timeout (1205) after a second: let go, no throw.
+        await writeUnlessContended(() => trx('counters').where({ name: 'a' }).update({ value: 99 }));
+        await expect(writeUnlessContended(() => trx('counters').where({ name: 'a' }).update({ no_such_column: 1 }))).rejects.toThrow(/no_such_column/);
+        await trx.raw('SET SESSION innodb_lock_wait_timeout = DEFAULT');
+      });
+    } finally {
+      release.open();
+      await holder;
+    }
+    expect(((await db('counters').where({ name: 'a' }).first('value')) as { value: number }).value).toBe(555);
   });
 
   it('runs writers of the same key one after the other: the second reads what the first committed', async () => {

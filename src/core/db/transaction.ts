@@ -90,6 +90,19 @@ export async function takeWriteLocks(trx: Knex.Transaction, keys: readonly strin
 const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
+ * A bookkeeping write that may lose to a concurrent one without harm (a "last seen" stamp that
+ * another request is setting to the same moment): one attempt, and a collision is let go instead
+ * of failing the request it rides on. Anything else is still thrown.
+ */
+export async function writeUnlessContended(work: () => Promise<unknown>): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    if (!isRetryableConflict(error)) throw error;
+  }
+}
+
+/**
  * Runs `work` in a transaction, serialised on `serializeOn`, and runs it again from the start when
  * the database reports a transient collision. After the last attempt: DatabaseBusyError (503).
  *

@@ -5,6 +5,7 @@
 import type { Knex } from 'knex';
 import { eq, gt, lt } from './versions.js';
 import type { Actor } from '../audit/log.js';
+import { inTransaction } from '../db/transaction.js';
 import { encodeRow } from '../db/values.js';
 import { listTables } from '../db/schema.js';
 import { ConflictError, UserError } from '../errors.js';
@@ -308,7 +309,7 @@ async function installOne(session: PluginSession, plugin: AvailablePlugin): Prom
   session.log?.(`${state ? 'Updating' : 'Installing'} plugin ${name} ${version}`);
   const migrations = await migrateForInstall(session, plugin);
   try {
-    await session.db.transaction(async (trx) => {
+    await inTransaction(session.db, async (trx) => {
       await syncAssetTypes(trx, plugin);
       await runSeed(session, trx, plugin, false);
       if (!state) await runHook(session, trx, plugin, 'install');
@@ -373,7 +374,7 @@ export async function enablePlugin(session: PluginSession, name: string): Promis
       suggestion: `Enable ${off.join(', ')} first (\`shopdb plugin enable ${off[0]}\`), or install ${off.length > 1 ? 'them' : 'it'}.`,
     });
   }
-  await session.db.transaction(async (trx) => {
+  await inTransaction(session.db, async (trx) => {
     await runHook(session, trx, plugin, 'enable');
     await setEnabled(trx, name, true);
   });
@@ -394,7 +395,7 @@ export async function disablePlugin(session: PluginSession, name: string): Promi
     });
   }
   const plugin = session.catalog.plugins.find((p) => p.manifest.name === name);
-  await session.db.transaction(async (trx) => {
+  await inTransaction(session.db, async (trx) => {
     if (plugin) await runHook(session, trx, plugin, 'disable');
     await setEnabled(trx, name, false);
   });
@@ -445,7 +446,7 @@ async function uninstallPluginLocked(session: PluginSession, name: string, optio
   await runHook(session, session.db, plugin, 'uninstall');
   const source = pluginMigrationSource(plugin);
   const rolledBack = source ? (await migrateRollback(session.db, source, { all: true })).applied : [];
-  await session.db.transaction(async (trx) => {
+  await inTransaction(session.db, async (trx) => {
     const typeIds = trx('asset_types').select('id').where({ plugin: name });
     // Links and floor positions of these assets go with them (ON DELETE CASCADE); the audit log keeps its history.
     await trx('assets').whereIn('type_id', typeIds).delete();
@@ -490,7 +491,7 @@ async function upgradePluginsLocked(session: PluginSession, names?: string[]): P
       continue;
     }
     session.log?.(`Upgrading plugin ${state.name} ${state.version} → ${plugin.manifest.version}`);
-    await session.db.transaction(async (trx) => {
+    await inTransaction(session.db, async (trx) => {
       await syncAssetTypes(trx, plugin);
       await runSeed(session, trx, plugin, false);
       await recordVersion(trx, state.name, plugin.manifest.version);
@@ -533,7 +534,7 @@ export async function seedPlugins(session: PluginSession, demo: boolean): Promis
   const seeded: string[] = [];
   for (const plugin of seedOrder(enabled)) {
     if (!plugin.manifest.seed) continue;
-    await session.db.transaction((trx) => runSeed(session, trx, plugin, demo, assetOptions));
+    await inTransaction(session.db, (trx) => runSeed(session, trx, plugin, demo, assetOptions));
     seeded.push(plugin.manifest.name);
   }
   return seeded;

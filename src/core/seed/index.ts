@@ -6,6 +6,7 @@
 import type { Knex } from 'knex';
 import type { Actor } from '../audit/log.js';
 import { textKey } from '../db/text-keys.js';
+import { inTransaction } from '../db/transaction.js';
 import { encodeRow } from '../db/values.js';
 import { UserError } from '../errors.js';
 import { migrationStatus } from '../migrations/service.js';
@@ -80,7 +81,7 @@ export async function seedSite(db: Knex, options: SeedOptions): Promise<SeedResu
   if (!status.upToDate) {
     throw new UserError('The database schema is not up to date, so there is nothing to seed into yet', { suggestion: 'Run `shopdb migrate` first.' });
   }
-  const reference = await db.transaction(async (trx) => ({
+  const reference = await inTransaction(db, async (trx) => ({
     roles: await seedRoles(trx),
     statusLabels: await insertMissing(trx, 'status_labels', 'name', CORE_STATUS_LABELS, 'name_key'),
     assetTypes: await insertMissing(
