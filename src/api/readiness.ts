@@ -22,9 +22,13 @@ export class ReadinessProbe {
     private readonly target: DatabaseTarget,
     private readonly ttlMs = MIGRATION_CHECK_TTL_MS,
     private readonly now: () => number = Date.now,
+    /** The message of an interrupted restore beside this site's .env, if one stands (ADR-019). */
+    private readonly interruptedRestore: () => string | null = () => null,
   ) {}
 
   async check(): Promise<Readiness> {
+    const restore = this.interruptedRestore();
+    if (restore) return { ready: false, reason: restore };
     if (!this.database.connected) return { ready: false, reason: `database unavailable: ${this.database.reason}` };
     const db = this.database.get();
     try {

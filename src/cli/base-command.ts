@@ -4,6 +4,7 @@
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
 import { loadConfig, type LoadedConfig } from '../core/config/index.js';
 import type { DatabaseLogger } from '../core/db/connect.js';
+import { assertNoInterruptedRestore } from '../core/backup/restore-marker.js';
 import { asShopdbError, ShopdbError, UsageError } from '../core/errors.js';
 import { Ui } from './ui.js';
 
@@ -26,6 +27,13 @@ export abstract class BaseCommand extends Command {
   };
 
   protected ui!: Ui;
+
+  /**
+   * Whether the command may run while an interrupted restore's marker stands beside the .env
+   * (ADR-019). Off for everything that reads or changes the site data; on for the way back
+   * (`restore`), for `doctor` (which reports it) and for what only reads files or the stack.
+   */
+  static allowsInterruptedRestore = false;
 
   override async init(): Promise<void> {
     await super.init();
@@ -57,6 +65,7 @@ export abstract class BaseCommand extends Command {
       this.ui.info(`No ${config.envFile}: using defaults and the process environment (\`shopdb init\` creates a site .env).`);
     }
     this.ui.configWarnings(config.warnings);
+    if (!(this.constructor as typeof BaseCommand).allowsInterruptedRestore) assertNoInterruptedRestore(config);
     return config;
   }
 

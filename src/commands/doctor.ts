@@ -4,6 +4,7 @@ import { CHECK_TAGS, type CheckStatus, type DoctorReport } from '../core/doctor/
 import { ExitCode } from '../core/errors.js';
 
 export default class Doctor extends BaseCommand {
+  static override allowsInterruptedRestore = true;
   static override summary = 'Check that the site is ready: configuration, database, migrations, backup tools and space.';
   static override description = `Exit code 0 when every check passes (warnings allowed), ${ExitCode.FAILED} when any fails. --tag runs only the checks that matter at that moment: \`update\` runs its tag as a pre-flight; run \`--tag start\` before serving and \`--tag backup\` to check the backup tools and folder.`;
   static override examples = ['<%= config.bin %> doctor', '<%= config.bin %> doctor --tag backup --json'];

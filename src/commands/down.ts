@@ -4,6 +4,7 @@ import { CancelledError } from '../core/errors.js';
 import type { DownResult } from '../core/deploy/index.js';
 
 export default class Down extends BaseCommand {
+  static override allowsInterruptedRestore = true;
   static override summary = 'Stop the site\'s Docker stack and remove its containers; the data stays.';
   static override description =
     'Runs `docker compose down`. The database and backups volumes are kept unless --volumes is given, which deletes them — the whole database and every backup inside the stack. --volumes asks for confirmation on a terminal; elsewhere it needs --yes, or stops with exit code 2.';

@@ -4,6 +4,7 @@ import { UsageError } from '../core/errors.js';
 import type { LogsResult } from '../core/deploy/index.js';
 
 export default class Logs extends BaseCommand {
+  static override allowsInterruptedRestore = true;
   static override summary = 'Show the logs of the site\'s Docker stack, or of one service (db, api).';
   static override description =
     'Passes `docker compose logs` through. The api service writes JSON lines (LOG_LEVEL). With --json the lines are returned in one document, so --follow cannot be combined with it.';

@@ -30,7 +30,7 @@ suite(`shopdb restore on a terminal${tmux ? '' : ' — skipped: tmux is not inst
     session.close();
 
     expect(asked).toContain(`Backup: ${backup.json.name} (site test-site, backup,`);
-    expect(asked).toMatch(/Replace the \d+ tables of sqlite:.* with this backup\? A safety backup is taken first\./);
+    expect(asked).toMatch(/Replace the \d+ tables and \d+ rows of sqlite:.* with this backup\? A safety backup is taken first\./);
     expect(refused).toContain('Restore cancelled; nothing was changed');
     expect(refused).toContain('EXIT=130');
     expect(await exportTables(site)).toEqual(before);

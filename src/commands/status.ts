@@ -8,6 +8,7 @@ function age(seconds: number): string {
 }
 
 export default class Status extends BaseCommand {
+  static override allowsInterruptedRestore = true;
   static override summary = 'Show the site\'s Docker stack: services, health, images, migrations and the age of the last backup.';
   static override description =
     'Reads `docker compose ps` and asks shopdb inside the api container for the migration state and the newest backup. What cannot be known (the stack is down, an older image) is reported as unknown with the reason. Exit code 0 whenever docker answered; read `healthy` in --json output to decide.';

@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { databaseTargetFromConfig } from '../../core/db/connect.js';
 import { atLeast } from '../../core/auth/types.js';
+import { readRestoreMarker, RestoreInterruptedError } from '../../core/backup/restore-marker.js';
 import { ReadinessProbe } from '../readiness.js';
 
 /** What an anonymous caller of /api/ready learns when the server is not ready. */
@@ -51,7 +52,10 @@ async function isAdmin(request: FastifyRequest): Promise<boolean> {
 }
 
 export default async function healthRoutes(app: FastifyInstance): Promise<void> {
-  const probe = new ReadinessProbe(app.database, app.site.migrationSources, databaseTargetFromConfig(app.site.config));
+  const probe = new ReadinessProbe(app.database, app.site.migrationSources, databaseTargetFromConfig(app.site.config), undefined, undefined, () => {
+    const marker = readRestoreMarker(app.site.config);
+    return marker ? new RestoreInterruptedError(marker).message : null;
+  });
 
   app.get('/health', { schema: healthSchema }, async () => ({ status: 'ok' as const, version: app.site.version }));
 

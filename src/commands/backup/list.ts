@@ -3,6 +3,7 @@ import { BaseCommand } from '../../cli/base-command.js';
 import type { BackupListing } from '../../core/backup/inspect.js';
 
 export default class BackupList extends BaseCommand {
+  static override allowsInterruptedRestore = true;
   static override summary = 'List the backups in the backup directory, with date, size, shopdb version, migration heads and whether each checksum holds.';
   static override description =
     'Reads every *.shopdb.tar in the directory (default BACKUP_DIR) and recomputes the sha256 of each dump. A file that is not a usable backup is listed with the reason. Unfinished backups (hidden temporary files) are never listed.';

@@ -4,6 +4,7 @@ import type { VerifyReport } from '../../core/backup/inspect.js';
 import { ExitCode } from '../../core/errors.js';
 
 export default class BackupVerify extends BaseCommand {
+  static override allowsInterruptedRestore = true;
   static override summary = 'Check a backup: archive structure, manifest, checksum and every statement of the dump; --deep restores it into a scratch database.';
   static override description =
     'Without --deep nothing is written anywhere but a temporary file. --deep restores the backup into a temporary schema on the site\'s MySQL server (the database user needs CREATE/DROP on <DB_NAME>_verify_%; see docs/BACKUP.md) or into a temporary SQLite file, compares the rows of every table with the manifest, and drops the scratch database. Exit code 0 when everything matches, 1 on any mismatch.';

@@ -2,6 +2,7 @@ import { BaseCommand } from '../../cli/base-command.js';
 import { describeConfig, type ConfigEntry } from '../../core/config/index.js';
 
 export default class ConfigShow extends BaseCommand {
+  static override allowsInterruptedRestore = true;
   static override summary = 'Show the effective configuration and where each value comes from (secrets masked).';
   static override examples = ['<%= config.bin %> config show', '<%= config.bin %> config show --json'];
   static override enableJsonFlag = true;

@@ -2,6 +2,7 @@ import { BaseCommand } from '../../cli/base-command.js';
 import type { SiteMigrationStatus } from '../../core/migrations/site.js';
 
 export default class MigrateStatus extends BaseCommand {
+  static override allowsInterruptedRestore = true;
   static override summary = 'Show applied and pending migrations of every migration source.';
   static override description = 'Exit code 0 whether or not migrations are pending; read `upToDate` in --json output to decide.';
   static override examples = ['<%= config.bin %> migrate status', '<%= config.bin %> migrate status --json'];

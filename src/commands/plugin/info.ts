@@ -3,6 +3,7 @@ import { BaseCommand } from '../../cli/base-command.js';
 import type { PluginInfo } from '../../core/plugins/service.js';
 
 export default class PluginInfoCommand extends BaseCommand {
+  static override allowsInterruptedRestore = true;
   static override summary = 'Show one plugin: versions, state, dependencies, asset types, routes, migrations and the data it holds.';
   static override examples = ['<%= config.bin %> plugin info equipment', '<%= config.bin %> plugin info software --json'];
   static override enableJsonFlag = true;

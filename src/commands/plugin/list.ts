@@ -2,6 +2,7 @@ import { BaseCommand } from '../../cli/base-command.js';
 import type { PluginListing } from '../../core/plugins/service.js';
 
 export default class PluginList extends BaseCommand {
+  static override allowsInterruptedRestore = true;
   static override summary = 'List the plugins: available to this shopdb, installed on this site, enabled or not.';
   static override description =
     'Status is one of: available (not installed), enabled, disabled, upgradable (a newer version is here: `shopdb plugin upgrade`), missing (installed, but its files are gone), unusable (invalid, made for another shopdb, or a dependency problem — see its problems).';

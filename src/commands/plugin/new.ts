@@ -4,6 +4,7 @@ import { BaseCommand } from '../../cli/base-command.js';
 import type { ScaffoldResult } from '../../core/plugins/scaffold.js';
 
 export default class PluginNew extends BaseCommand {
+  static override allowsInterruptedRestore = true;
   static override summary = 'Scaffold a working plugin package: manifest, one migration, two routes, one test.';
   static override description =
     'Writes shopdb-plugin-<name>/ into local-plugins/ beside the .env (or --dir), where shopdb finds it: `shopdb plugin install <name>` next. docs/PLUGIN-QUICKSTART.md walks through it.';

@@ -18,6 +18,8 @@ export interface DriverContext {
   logger?: DatabaseLogger;
   /** Non-fatal remarks for the user (e.g. a dump tool of the other flavour). */
   warn(message: string): void;
+  /** A load stops (its client is killed) when this is aborted. */
+  signal?: AbortSignal;
 }
 
 /** What the manifest records about the database at the time of the dump. */
@@ -58,6 +60,8 @@ export interface ScratchDatabase {
 export interface SiteDatabaseState {
   exists: boolean;
   tables: number;
+  /** Rows in all its tables (what a restore replaces). */
+  rows: number;
 }
 
 export interface BackupDriver {

@@ -147,10 +147,12 @@ async function dropEverything(session: SqlSession, database: string): Promise<vo
 }
 
 /** Feeds a dump to the client: through the filter, with the database fixed and client commands off. */
-async function loadInto(tools: MysqlTools, input: Readable, database: string): Promise<void> {
+async function loadInto(tools: MysqlTools, input: Readable, database: string, signal?: AbortSignal): Promise<void> {
+  signal?.throwIfAborted();
   const client = await tools.client(['--binary-mode', `--database=${database}`, '--default-character-set=utf8mb4']);
   const filter = new SqlDumpFilter({ sandboxLine: tools.clientIsMariaDb ? 'keep' : 'strip' });
-  const feeding = pipeline(input, filter, client.stdin!);
+  // Asked to stop: the feed ends with an error and the client is killed before it runs more.
+  const feeding = pipeline(input, filter, client.stdin!, { signal });
   const [fed, ran] = await Promise.allSettled([feeding, client.done]);
   if (fed.status === 'rejected') {
     // The client must not run whatever partial statement reached it.
@@ -234,8 +236,9 @@ export const mysqlBackupDriver: BackupDriver = {
     const target = mysqlTarget(context);
     const connected = await connect(context, null);
     try {
-      if (!(await databaseExists(connected.session, target.database))) return { exists: false, tables: 0 };
-      return { exists: true, tables: (await baseTables(connected.session, target.database)).length };
+      if (!(await databaseExists(connected.session, target.database))) return { exists: false, tables: 0, rows: 0 };
+      const counts = await countRowsIn(connected.session, target.database);
+      return { exists: true, tables: Object.keys(counts).length, rows: Object.values(counts).reduce((a, b) => a + b, 0) };
     } finally {
       await connected.close();
     }
@@ -257,7 +260,7 @@ export const mysqlBackupDriver: BackupDriver = {
         }
         await dropEverything(connected.session, database);
       }
-      await loadInto(connected.tools, input, database);
+      await loadInto(connected.tools, input, database, context.signal);
       return await countRowsIn(connected.session, database);
     } finally {
       await connected.close();

@@ -90,6 +90,9 @@ async function spawnTool(file: string, args: string[], stdin: 'pipe' | 'ignore',
     maxBuffer: { stderr: 1024 * 1024 },
     reject: false,
     stripFinalNewline: true,
+    // Its own process group: a Ctrl-C at the terminal or an SSH hang-up reaches shopdb only,
+    // which decides what stops (a restore puts its safety backup back through a new client).
+    detached: true,
   });
   const done = child.then((result) => {
     if (result.exitCode === 0 && !result.isTerminated) return;

@@ -3,12 +3,16 @@
 // shopdb does not know, and every statement of the dump. Then a safety backup of the current
 // database, the restore itself (only into the configured database), and `migrate`, so an older
 // backup comes up to the current schema. If anything fails after the database was touched, the
-// safety backup is put back and the error says so.
+// safety backup is put back and the error says so — also when the run is interrupted (SIGINT,
+// SIGTERM, SIGHUP: `signal`). From the first change to the end a marker stands beside the .env
+// (restore-marker.ts), so a run killed outright leaves a site that refuses work and says how back.
 
 import { basename, resolve } from 'node:path';
 import type { MigrationSourceRegistry } from '../migrations/sources.js';
 import { databaseTargetFromConfig, describeTarget } from '../db/connect.js';
-import { asShopdbError, DatabaseUnavailableError, UserError } from '../errors.js';
+import type { LoadedConfig } from '../config/index.js';
+import { asShopdbError, CancelledError, DatabaseUnavailableError, UsageError, UserError } from '../errors.js';
+import { shopdbVersion } from '../plugins/catalog.js';
 import type { TaskStep } from '../tasks.js';
 import { ArchiveError } from './archive.js';
 import { DumpRejectedError } from './dump-policy.js';
@@ -18,6 +22,7 @@ import { checksumProblems, openArchive, uncompressedDump, type OpenedArchive } f
 import { defaultKnownMigrationSources, siteCatalog, unknownMigrationHeads } from './known-migrations.js';
 import { acquireBackupLock, type BackupLock } from './lock.js';
 import type { BackupManifest } from './manifest.js';
+import { clearRestoreMarker, readRestoreMarker, restoreAdvice, writeRestoreMarker, type RestoreMarker } from './restore-marker.js';
 import { compareCounts } from './site-state.js';
 import { runStepsQuietly } from './steps.js';
 
@@ -27,6 +32,22 @@ export interface RestorePlan {
   /** The configured database, password-free (mysql://user@host/db or sqlite:path). */
   database: string;
   current: SiteDatabaseState;
+  /** What the user should know before saying yes: another site, another shopdb version, an interrupted restore. */
+  differences: string[];
+}
+
+/** The backup to restore: the one named, or with `resume` the one the interrupted restore was restoring. */
+export function resumeTarget(config: LoadedConfig, options: { file?: string; resume?: boolean }): string {
+  const marker = readRestoreMarker(config);
+  if (options.resume) {
+    if (!marker) throw new UsageError(`Nothing to resume: no interrupted restore is recorded beside ${config.envFile}`, { suggestion: 'Name the backup to restore: shopdb restore <file>.' });
+    if (options.file && resolve(options.file) !== marker.file) {
+      throw new UsageError(`--resume restores ${marker.file}, the backup the interrupted restore was restoring, not ${options.file}`, { suggestion: 'Drop --resume to restore another backup instead.' });
+    }
+    return marker.file;
+  }
+  if (!options.file) throw new UsageError('Name the backup to restore', { suggestion: 'shopdb restore <file> (`shopdb backup list` shows them), or --resume to finish an interrupted restore.' });
+  return options.file;
 }
 
 export interface PrepareRestoreOptions extends BackupEnvironment {
@@ -79,7 +100,19 @@ export async function prepareRestore(options: PrepareRestoreOptions): Promise<Re
     const mismatch = compareCounts(manifest.tables, counts);
     if (mismatch.length > 0) throw refused('the dump does not hold the rows its manifest lists', mismatch);
   }
-  return { file, archive, database: describeTarget(context.target), current };
+  const differences: string[] = [];
+  const siteName = options.config.values.SHOPDB_SITE_NAME;
+  if (manifest.site !== siteName) differences.push(`This backup is of the site "${manifest.site}"; this site is "${siteName}".`);
+  if (manifest.shopdb.version !== shopdbVersion()) {
+    differences.push(`This backup was made by shopdb ${manifest.shopdb.version}; this is shopdb ${shopdbVersion()} (the restore migrates it to this version's schema).`);
+  }
+  const marker = readRestoreMarker(options.config);
+  if (marker) {
+    differences.push(
+      `Finishing the restore of ${marker.file} interrupted at ${marker.startedAt}: no new safety backup is taken; the way back stays ${marker.safetyBackup ?? 'an empty database'}.`,
+    );
+  }
+  return { file, archive, database: describeTarget(context.target), current, differences };
 }
 
 export interface RestoreOptions extends BackupEnvironment {
@@ -91,6 +124,8 @@ export interface RestoreOptions extends BackupEnvironment {
   sources?: MigrationSourceRegistry;
   /** The caller already holds the backup-directory lock (update). */
   lockHeld?: boolean;
+  /** Aborted on SIGINT/SIGTERM/SIGHUP: the restore stops and puts the safety backup back. */
+  signal?: AbortSignal;
 }
 
 export interface RestoreResult {
@@ -109,6 +144,8 @@ export interface RestoreResult {
 interface RestoreContext {
   lock?: BackupLock;
   safety: string | null;
+  /** A restore that was interrupted before this one: its safety backup is the state to go back to. */
+  earlier: RestoreMarker | null;
   /** The database has been changed (a failure now needs the safety backup put back). */
   touched: boolean;
   counts?: Record<string, number>;
@@ -116,16 +153,34 @@ interface RestoreContext {
   sessionsEnded: number | null;
 }
 
-async function loadArchive(env: BackupEnvironment, archive: OpenedArchive, tempDir: string): Promise<Record<string, number>> {
+async function loadArchive(env: BackupEnvironment, archive: OpenedArchive, tempDir: string, signal?: AbortSignal): Promise<Record<string, number>> {
   const driver = await backupDriverFor(archive.manifest.database.engine);
-  return driver.load(driverContextOf(env), uncompressedDump(archive.layout), { kind: 'site' }, tempDir);
+  return driver.load({ ...driverContextOf(env), signal }, uncompressedDump(archive.layout), { kind: 'site' }, tempDir);
+}
+
+/** Thrown between steps (and by an aborted load) once the run was asked to stop. */
+class Interrupted extends Error {
+  constructor(readonly signalName: string) {
+    super(`interrupted by ${signalName}`);
+  }
+}
+
+function stopIfAsked(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new Interrupted(String(signal.reason ?? 'a signal'));
 }
 
 export async function restoreBackup(plan: RestorePlan, options: RestoreOptions): Promise<RestoreResult> {
   const started = Date.now();
   const directory = resolve(options.config.baseDir, options.config.values.BACKUP_DIR);
   const manifest: BackupManifest = plan.archive.manifest;
-  const wantSafety = options.safetyBackup !== false && plan.current.exists && plan.current.tables > 0;
+  // A standing marker: the database holds part of an interrupted restore. Its safety backup is
+  // still the way back, and a new one would only save the half-restored state.
+  const earlier = readRestoreMarker(options.config);
+  const wantSafety = options.safetyBackup !== false && earlier === null && plan.current.exists && plan.current.tables > 0;
+  const check = (ctx: RestoreContext) => {
+    stopIfAsked(options.signal);
+    return ctx;
+  };
   const steps: Array<TaskStep<RestoreContext>> = [
     {
       title: `Lock ${directory}`,
@@ -137,16 +192,34 @@ export async function restoreBackup(plan: RestorePlan, options: RestoreOptions):
     },
     {
       title: `Safety backup of ${plan.database}`,
-      skip: () => (options.safetyBackup === false ? 'not requested' : wantSafety ? false : 'the database is empty'),
+      skip: () =>
+        options.safetyBackup === false
+          ? 'not requested'
+          : earlier
+            ? `an interrupted restore is being finished; the backup of before is ${earlier.safetyBackup ?? 'none (the database was empty)'}`
+            : wantSafety
+              ? false
+              : 'the database is empty',
       task: async (ctx, report) => {
+        check(ctx);
         ctx.safety = (await writeBackupArchive(options, directory, 'pre-restore', report)).file;
       },
     },
     {
       title: `Restore ${basename(plan.file)} into ${plan.database}`,
       task: async (ctx) => {
+        check(ctx);
+        // Durable before the first change: a kill -9 from here on leaves this behind.
+        writeRestoreMarker(options.config, {
+          file: plan.file,
+          safetyBackup: earlier ? earlier.safetyBackup : ctx.safety,
+          startedAt: (options.now?.() ?? new Date()).toISOString(),
+          database: plan.database,
+          pid: process.pid,
+        });
         ctx.touched = true;
-        ctx.counts = await loadArchive(options, plan.archive, directory);
+        ctx.counts = await loadArchive(options, plan.archive, directory, options.signal);
+        check(ctx);
         const mismatch = compareCounts(manifest.tables, ctx.counts);
         if (mismatch.length > 0) throw new UserError('The restored database does not hold the rows the backup lists', { details: mismatch });
       },
@@ -155,7 +228,9 @@ export async function restoreBackup(plan: RestorePlan, options: RestoreOptions):
       title: 'Migrate to the current schema',
       skip: () => (options.migrate === false ? 'not requested' : false),
       task: async (ctx) => {
+        check(ctx);
         ctx.applied = await migrateAfterRestore(options);
+        check(ctx);
       },
     },
     {
@@ -168,19 +243,31 @@ export async function restoreBackup(plan: RestorePlan, options: RestoreOptions):
       },
     },
   ];
-  const ctx: RestoreContext = { safety: null, touched: false, applied: [], sessionsEnded: null };
+  const ctx: RestoreContext = { safety: null, earlier, touched: false, applied: [], sessionsEnded: null };
   try {
     await (options.runSteps ?? runStepsQuietly)(steps, ctx);
+    clearRestoreMarker(options.config);
   } catch (error) {
-    if (!ctx.touched) throw error;
-    throw await putBack(options, ctx.safety, error, directory, plan);
+    const interrupted = options.signal?.aborted ? String(options.signal.reason ?? 'a signal') : null;
+    if (!ctx.touched) {
+      if (interrupted) {
+        throw new CancelledError(`Restore interrupted by ${interrupted} before the database was touched; nothing was changed`, { cause: error, suggestion: earlier ? restoreAdvice(earlier) : undefined });
+      }
+      throw error;
+    }
+    const before = earlier ? earlier.safetyBackup : ctx.safety;
+    const wasEmpty = earlier ? earlier.safetyBackup === null : plan.current.tables === 0;
+    const outcome = await putBack(options, before, wasEmpty, error, directory, interrupted);
+    if (outcome.whole) clearRestoreMarker(options.config);
+    throw outcome.error;
   } finally {
     await ctx.lock?.release();
   }
   return {
     file: plan.file,
     database: plan.database,
-    safetyBackup: ctx.safety,
+    // Finishing an interrupted restore: the backup of before is still that restore's.
+    safetyBackup: earlier ? earlier.safetyBackup : ctx.safety,
     tables: Object.keys(ctx.counts ?? {}).length,
     rows: Object.values(ctx.counts ?? {}).reduce((a, b) => a + b, 0),
     migrationsApplied: ctx.applied,
@@ -222,34 +309,53 @@ async function endSessionsAfterRestore(options: RestoreOptions): Promise<number 
   }
 }
 
-/** After a failed restore: the safety backup goes back in (or an empty database is emptied again), and the error says what happened. */
-async function putBack(env: BackupEnvironment, safety: string | null, error: unknown, tempDir: string, plan: RestorePlan): Promise<UserError> {
+/**
+ * After a failed or interrupted restore: the safety backup goes back in (or a database that was
+ * empty is emptied again), and the error says what happened. `whole`: the database is as it was.
+ * Not interruptible itself: stopping half-way through the way back would leave nothing to stand on.
+ */
+async function putBack(
+  env: BackupEnvironment,
+  safety: string | null,
+  wasEmpty: boolean,
+  error: unknown,
+  tempDir: string,
+  interrupted: string | null,
+): Promise<{ error: UserError; whole: boolean }> {
   const failure = asShopdbError(error);
   const target = describeTarget(databaseTargetFromConfig(env.config));
   // A dump refused on its way to the client is a refusal like the ones before anything was touched.
-  const rejected = failure instanceof DumpRejectedError || failure instanceof ArchiveError;
-  const what = rejected ? `Refusing to restore: ${failure.message.replace(/\.$/, '')}` : `The restore failed: ${failure.message.replace(/\.$/, '')}`;
+  const rejected = !interrupted && (failure instanceof DumpRejectedError || failure instanceof ArchiveError);
+  const what = interrupted
+    ? `Restore interrupted by ${interrupted}`
+    : rejected
+      ? `Refusing to restore: ${failure.message.replace(/\.$/, '')}`
+      : `The restore failed: ${failure.message.replace(/\.$/, '')}`;
   const make = (message: string, suggestion?: string) =>
-    rejected
-      ? new ArchiveError(message, { details: failure.details, suggestion: suggestion ?? failure.suggestion, cause: error })
-      : new UserError(message, { details: failure.details, suggestion: suggestion ?? failure.suggestion ?? 'Fix the cause and run the restore again.', cause: error });
+    interrupted
+      ? new CancelledError(message, { suggestion, cause: error })
+      : rejected
+        ? new ArchiveError(message, { details: failure.details, suggestion: suggestion ?? failure.suggestion, cause: error })
+        : new UserError(message, { details: failure.details, suggestion: suggestion ?? failure.suggestion ?? 'Fix the cause and run the restore again.', cause: error });
   if (!safety) {
-    if (plan.current.tables === 0) {
+    if (wasEmpty) {
       try {
-        const driver = await backupDriverFor(plan.archive.manifest.database.engine);
-        await driver.clear(driverContextOf(env));
-        return make(`${what}. ${target} was empty before and is empty again`);
+        await (await backupDriverFor(databaseTargetFromConfig(env.config).client)).clear(driverContextOf(env));
+        return { error: make(`${what}. ${target} was empty before and is empty again`), whole: true };
       } catch {
         // fall through: say what may be left
       }
     }
-    return make(`${what}. ${target} may now hold part of the backup`, 'Fix the cause and run the restore again.');
+    return { error: make(`${what}. ${target} may now hold part of the backup`, 'Fix the cause and run the restore again.'), whole: false };
   }
   try {
     const archive = await openArchive(safety);
     await loadArchive(env, archive, tempDir);
   } catch (putBackError) {
-    return make(`${what}, and putting back the safety backup failed too (${asShopdbError(putBackError).message}). ${target} may be incomplete`, `Restore the safety backup by hand: shopdb restore ${safety} --yes`);
+    return {
+      error: make(`${what}, and putting back the safety backup failed too (${asShopdbError(putBackError).message}). ${target} may be incomplete`, `Restore the safety backup by hand: shopdb restore ${safety} --yes`),
+      whole: false,
+    };
   }
-  return make(`${what}. The database was put back as it was, from the safety backup ${basename(safety)}`);
+  return { error: make(`${what}. The database was put back as it was, from the safety backup ${basename(safety)}`), whole: true };
 }

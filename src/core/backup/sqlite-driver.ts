@@ -139,10 +139,11 @@ export const sqliteBackupDriver: BackupDriver = {
 
   async inspect(context) {
     const { filename } = sqliteTarget(context);
-    if (!existsSync(filename)) return { exists: false, tables: 0 };
+    if (!existsSync(filename)) return { exists: false, tables: 0, rows: 0 };
     const db = await openSqlite(filename, { fileMustExist: true });
     try {
-      return { exists: true, tables: userTables(db).length };
+      const counts = await countRows(queryOf(db), userTables(db));
+      return { exists: true, tables: Object.keys(counts).length, rows: Object.values(counts).reduce((a, b) => a + b, 0) };
     } finally {
       db.close();
     }

@@ -12,6 +12,7 @@ import { installedPluginSources, listPlugins } from '../plugins/service.js';
 import { DoctorRegistry, type CheckOutcome, type DoctorCheck, type DoctorContext } from './registry.js';
 import { readClusterNodeState } from '../db/cluster.js';
 import { readSchemaLock } from '../migrations/schema-lock.js';
+import { interruptedRestoreCheck } from './restore-check.js';
 
 const MIN_NODE = [20, 19] as const;
 const GIB = 1024 ** 3;
@@ -229,6 +230,7 @@ export function coreDoctorRegistry(): DoctorRegistry {
   return new DoctorRegistry()
     .register(nodeVersionCheck)
     .register(configCheck)
+    .register(interruptedRestoreCheck)
     .register(databaseCheck)
     .register(clusterCheck)
     .register(migrationsCheck)

@@ -6,7 +6,7 @@
 // `UpdateStepList.insertAfter` and `UpdateOptions.extendSteps`.
 
 import { resolve } from 'node:path';
-import { asShopdbError, UserError } from '../errors.js';
+import { asShopdbError, CancelledError, UserError } from '../errors.js';
 import type { TaskStep } from '../tasks.js';
 import { prepareDirectory, writeBackupArchive, type BackupEnvironment } from '../backup/create.js';
 import { acquireBackupLock, type BackupLock } from '../backup/lock.js';
@@ -78,6 +78,8 @@ export interface UpdateOptions extends BackupEnvironment {
   extendSteps?: (steps: UpdateStepList) => void;
   /** Doctor registry for the pre-flight (default: the core checks). */
   doctorRegistry?: DoctorRegistry;
+  /** Aborted on SIGINT/SIGTERM/SIGHUP: the update stops before its next step and rolls back like a failure. */
+  signal?: AbortSignal;
 }
 
 const UPDATE_TAG: CheckTag = 'update';
@@ -223,18 +225,27 @@ export async function runUpdate(options: UpdateOptions): Promise<UpdateResult> {
   const tasks: Array<TaskStep<UpdateContext>> = steps.map((step) => ({
     title: step.title,
     task: async (context, report) => {
+      stopIfAsked(options.signal);
       const lines: string[] = [];
       details.set(step.id, lines);
       await step.run(context, (line) => (lines.push(line), report(line)));
       context.done.push(step.id);
+      stopIfAsked(options.signal);
     },
   }));
   try {
     await runSteps(tasks, ctx);
   } catch (error) {
     try {
-      if (ctx.backup === null) throw error;
-      throw await rollBack(ctx, steps, error);
+      const interrupted = options.signal?.aborted ? String(options.signal.reason ?? 'a signal') : null;
+      if (ctx.backup === null) {
+        if (interrupted) throw new CancelledError(`Update interrupted by ${interrupted} before the pre-update backup; nothing was changed`, { cause: error });
+        throw error;
+      }
+      const rolledBack = await rollBack(ctx, steps, error);
+      // Interrupted: the same account of what was put back, with the exit code of an interruption.
+      if (interrupted) throw new CancelledError(rolledBack.message, { details: rolledBack.details, suggestion: 'Run `shopdb update` again when you are ready.', cause: error });
+      throw rolledBack;
     } finally {
       await ctx.lock?.release();
     }
@@ -248,6 +259,10 @@ export async function runUpdate(options: UpdateOptions): Promise<UpdateResult> {
     backup: ctx.backup,
     durationMs: Date.now() - started,
   };
+}
+
+function stopIfAsked(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new UserError(`interrupted by ${String(signal.reason ?? 'a signal')}`);
 }
 
 /** Restores the pre-update backup, then undoes the finished steps newest first; returns the error to show. */
@@ -266,7 +281,8 @@ async function rollBack(ctx: UpdateContext, steps: readonly UpdateStep[], cause:
         // The backup was just taken by this shopdb: every source the site or the test passes is known.
         const knownSources = [...(await defaultKnownMigrationSources(options.config)), ...(options.sources?.list() ?? [])];
         const plan = await prepareRestore({ ...options, file: backup, knownSources });
-        await restoreBackup(plan, { ...options, runSteps: undefined, safetyBackup: false, migrate: false, lockHeld: true });
+        // Not interruptible: the way back must run to its end.
+        await restoreBackup(plan, { ...options, signal: undefined, runSteps: undefined, safetyBackup: false, migrate: false, lockHeld: true });
       },
     },
     ...steps
