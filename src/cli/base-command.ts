@@ -4,7 +4,7 @@
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
 import { loadConfig, type LoadedConfig } from '../core/config/index.js';
 import type { DatabaseLogger } from '../core/db/connect.js';
-import { assertNoInterruptedRestore } from '../core/backup/restore-marker.js';
+import { assertNoInterruptedRestore, FINISHING_RESTORE_ENV } from '../core/backup/restore-marker.js';
 import { asShopdbError, ShopdbError, UsageError } from '../core/errors.js';
 import { Ui } from './ui.js';
 
@@ -65,7 +65,8 @@ export abstract class BaseCommand extends Command {
       this.ui.info(`No ${config.envFile}: using defaults and the process environment (\`shopdb init\` creates a site .env).`);
     }
     this.ui.configWarnings(config.warnings);
-    if (!(this.constructor as typeof BaseCommand).allowsInterruptedRestore) assertNoInterruptedRestore(config);
+    const finishingRestore = this.env[FINISHING_RESTORE_ENV] === '1';
+    if (!(this.constructor as typeof BaseCommand).allowsInterruptedRestore && !finishingRestore) assertNoInterruptedRestore(config);
     return config;
   }
 

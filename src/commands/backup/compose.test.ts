@@ -26,6 +26,7 @@ printf '%s\\n' "$*" | tr '\\n' ' ' >> ${calls}; echo >> ${calls}
 while [ $# -gt 0 ] && [ "$1" != exec ]; do shift; done
 [ "$1" = exec ] || { echo "stand-in docker: not an exec" >&2; exit 2; }
 shift; [ "$1" = -T ] && shift
+while [ "$1" = -e ]; do export "$2"; shift 2; done
 service="$1"; shift
 # The api container: shopdb with the settings it has inside the stack.
 [ "$service" = api ] && { shift; exec ${binPath} "$@" --env-file ${apiEnvFile}; }

@@ -13,6 +13,12 @@ import { syncDirectory, writeFileAtomic } from '../fs/atomic.js';
 
 export const RESTORE_MARKER_FILE = '.shopdb-restore-in-progress.json';
 
+/**
+ * Set by a restore on the `shopdb migrate` it runs in the api container: that migrate is part of
+ * the restore, so the marker (which the container may see through a mounted site folder) does not stop it.
+ */
+export const FINISHING_RESTORE_ENV = 'SHOPDB_FINISHING_RESTORE';
+
 export interface RestoreMarker {
   /** The backup being restored (absolute). */
   file: string;

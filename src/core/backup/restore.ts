@@ -22,7 +22,7 @@ import { checksumProblems, openArchive, uncompressedDump, type OpenedArchive } f
 import { defaultKnownMigrationSources, siteCatalog, unknownMigrationHeads } from './known-migrations.js';
 import { acquireBackupLock, type BackupLock } from './lock.js';
 import type { BackupManifest } from './manifest.js';
-import { clearRestoreMarker, readRestoreMarker, restoreAdvice, writeRestoreMarker, type RestoreMarker } from './restore-marker.js';
+import { clearRestoreMarker, FINISHING_RESTORE_ENV, readRestoreMarker, restoreAdvice, writeRestoreMarker, type RestoreMarker } from './restore-marker.js';
 import { compareCounts } from './site-state.js';
 import { runStepsQuietly } from './steps.js';
 
@@ -292,7 +292,7 @@ async function migrateAfterRestore(options: RestoreOptions): Promise<string[]> {
   }
   const [{ ComposeRunner }, { composeProjectOf, shopdbInStack, stackCommandError }] = await Promise.all([import('../deploy/compose.js'), import('../deploy/stack.js')]);
   const runner = new ComposeRunner(composeProjectOf(options.config, options.processEnv ?? { PATH: options.path }));
-  const result = await shopdbInStack(runner, ['migrate']);
+  const result = await shopdbInStack(runner, ['migrate'], { env: { [FINISHING_RESTORE_ENV]: '1' } });
   if (!result.ok) throw stackCommandError('shopdb migrate', result);
   const sources = (result.json as { sources?: Array<{ id: string; applied: string[] }> } | undefined)?.sources ?? [];
   return sources.flatMap((source) => source.applied.map((name) => `${source.id}: ${name}`));

@@ -154,8 +154,9 @@ export interface StackCommandResult {
 }
 
 /** `docker compose exec -T api shopdb <argv> --json`: shopdb inside the stack, on its database. */
-export async function shopdbInStack(runner: ComposeRunner, argv: string[], options: { timeoutMs?: number } = {}): Promise<StackCommandResult> {
-  const result = await runner.composeAllowFailure(['exec', '-T', API_SERVICE, 'shopdb', ...argv, '--json'], options);
+export async function shopdbInStack(runner: ComposeRunner, argv: string[], options: { timeoutMs?: number; env?: Record<string, string> } = {}): Promise<StackCommandResult> {
+  const env = Object.entries(options.env ?? {}).flatMap(([name, value]) => ['-e', `${name}=${value}`]);
+  const result = await runner.composeAllowFailure(['exec', '-T', ...env, API_SERVICE, 'shopdb', ...argv, '--json'], { timeoutMs: options.timeoutMs });
   let json: unknown;
   try {
     json = JSON.parse(result.stdout);
