@@ -7,14 +7,12 @@
 const PLACEHOLDER_PATTERNS: readonly RegExp[] = [
   /<[^<>]*>/, // <generate-with-openssl>, <your-secret>
   /\$\{[^}]*\}|\{\{[^}]*\}\}/, // ${JWT_SECRET}, {{ secret }}: a template that was never filled in
-  /\b(change|replace|update|insert|fill|put) ?(me|this|it|in)\b/,
+  /\b(change|replace|update|insert) ?(me|this)\b/,
   /\byour (own )?((jwt|api|signing|secret|random) )?(secret|key|password|token|value)\b/,
   /\b(secret|key|password|token|value) (goes )?here\b/,
   /\bplaceholder\b|\blorem ipsum\b|\bopenssl rand\b|\bnot ?a ?secret\b/,
   /x{4,}|…/, // xxxx and "…" mark something left out
 ];
-
-const MAX_JUDGED_LENGTH = 256;
 
 /** Exact values people leave in from examples (after the same normalisation). */
 const PLACEHOLDER_VALUES = new Set(['changeme', 'secret', 'password', 'default', 'example', 'test', 'todo', 'xxx', 'shopdb', 'tbd', 'none', 'null']);
@@ -27,6 +25,9 @@ export function looksLikePlaceholder(value: string): boolean {
   const text = normalise(value);
   return PLACEHOLDER_VALUES.has(text) || PLACEHOLDER_VALUES.has(text.replace(/ /g, '')) || PLACEHOLDER_PATTERNS.some((pattern) => pattern.test(text));
 }
+
+/** Only this many characters are judged; see estimatedSecretBits. */
+const MAX_JUDGED_LENGTH = 256;
 
 /** Shannon entropy, in bits per symbol, of the symbols' frequencies in `symbols`. */
 function bitsPerSymbol(symbols: readonly (string | number)[]): number {
