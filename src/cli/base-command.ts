@@ -2,7 +2,7 @@
 // the Ui, loading the site configuration, and the only place errors are rendered.
 
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
-import { loadConfig, type LoadedConfig } from '../core/config/index.js';
+import { inspectConfig, loadedOrThrow, type ConfigInspection, type LoadedConfig } from '../core/config/index.js';
 import type { DatabaseLogger } from '../core/db/connect.js';
 import { assertNoInterruptedRestore, FINISHING_RESTORE_ENV } from '../core/backup/restore-marker.js';
 import { asShopdbError, ShopdbError, UsageError } from '../core/errors.js';
@@ -59,15 +59,21 @@ export abstract class BaseCommand extends Command {
 
   /** Loads the site configuration and prints its warnings to stderr. */
   protected loadSiteConfig(flags: { 'env-file'?: string }): LoadedConfig {
-    const envFile = this.envFileOf(flags);
-    const config = loadConfig({ envFile: envFile.path, cwd: this.cwd, env: this.env, requireEnvFile: envFile.explicit });
-    if (!config.envFileFound) {
-      this.ui.info(`No ${config.envFile}: using defaults and the process environment (\`shopdb init\` creates a site .env).`);
-    }
-    this.ui.configWarnings(config.warnings);
+    const config = loadedOrThrow(this.inspectSiteConfig(flags));
     const finishingRestore = this.env[FINISHING_RESTORE_ENV] === '1';
     if (!(this.constructor as typeof BaseCommand).allowsInterruptedRestore && !finishingRestore) assertNoInterruptedRestore(config);
     return config;
+  }
+
+  /** Reads the site configuration without refusing it (for the commands that list every problem); prints its warnings. */
+  protected inspectSiteConfig(flags: { 'env-file'?: string }): ConfigInspection {
+    const envFile = this.envFileOf(flags);
+    const inspection = inspectConfig({ envFile: envFile.path, cwd: this.cwd, env: this.env, requireEnvFile: envFile.explicit });
+    if (!inspection.config.envFileFound) {
+      this.ui.info(`No ${inspection.config.envFile}: using defaults and the process environment (\`shopdb init\` creates a site .env).`);
+    }
+    this.ui.configWarnings(inspection.config.warnings);
+    return inspection;
   }
 
   /** Routes knex's warnings and debug lines to stderr (debug only with --verbose). */

@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { runBin, runCommand } from '../../test/support/cli.js';
 import { createSite, describeEachEngine, mysqlAvailable, type TestSite } from '../../test/support/site.js';
@@ -109,6 +110,23 @@ describe('shopdb doctor', () => {
     expect(config.message).toContain('2 problems in production mode');
     expect(config.message).toContain('JWT_SECRET: still has a placeholder value');
     expect(config.message).toContain('CORS_ORIGINS: allows every origin (*)');
+  });
+
+  it('lists the production rules in the same failure as an unknown name and a line without "="', async () => {
+    site = await createSite('sqlite', { SHOPDB_ENV: 'production', JWT_SECRET: 'a'.repeat(36), CORS_ORIGINS: '*', DB_HOTS: 'db01' });
+    appendFileSync(site.envFile, 'BACKUP_KEEP\n');
+
+    const inProcess = await runCommand(Doctor, ['--env-file', site.envFile, '--json']);
+    const bin = await runBin(['doctor', '--env-file', site.envFile]);
+
+    expect(inProcess.exitCode).toBe(1);
+    const lines = byId(inProcess.json.checks).config!.message.split('\n');
+    expect(lines[0]).toBe('4 problems in production mode (2 stop the configuration loading):');
+    expect(lines.slice(1).map((line: string) => line.split(':')[0])).toEqual(['BACKUP_KEEP (line 7)', 'DB_HOTS', 'JWT_SECRET', 'CORS_ORIGINS']);
+    expect(bin.exitCode).toBe(1);
+    expect(bin.stdout).toContain('JWT_SECRET: is too predictable');
+    expect(bin.stdout).toContain('CORS_ORIGINS: allows every origin (*)');
+    expect(bin.stdout).toContain('BACKUP_KEEP (line 7): has no "="');
   });
 
   it('runs only the backup checks with --tag backup', async () => {

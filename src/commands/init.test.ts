@@ -161,6 +161,40 @@ describe('shopdb init', () => {
       expect(existsSync(envFile)).toBe(false);
     });
 
+    it('CORS_ORIGINS=* in production, through the binary, naming the flag', async () => {
+      const result = await runBin(['init', '--yes', '--cors-origins', '*', '--json'], { cwd: dir });
+
+      expect(result.exitCode).toBe(2);
+      expect(result.json.error).toMatchObject({ code: 'CONFIG_INVALID', message: 'The .env that init would write is not valid in production mode; nothing was written or created' });
+      expect(result.json.error.details).toEqual(['CORS_ORIGINS: allows every origin (*) — list the exact origins, e.g. https://shopdb.plant.example (--cors-origins)']);
+      expect(result.json.error.suggestion).toContain('--mode development');
+      expect(readdirSync(dir)).toEqual([]);
+    });
+
+    it('CORS_ORIGINS=* in production with --force: the existing .env stays byte-identical and is not moved aside', async () => {
+      const good = '# the good one\nSHOPDB_ENV=development\nJWT_SECRET=old-secret-that-someone-relies-on-123456\n';
+      writeFileSync(envFile, good, { mode: 0o600 });
+
+      const inProcess = await runCommand(Init, ['--yes', '--force', '--env-file', envFile, '--cors-origins', '*']);
+      const bin = await runBin(['init', '--yes', '--force', '--cors-origins', 'https://shopdb.plant.example,*'], { cwd: dir });
+
+      for (const result of [inProcess, bin]) {
+        expect(result.exitCode).toBe(2);
+        expect(result.stderr).toContain('CORS_ORIGINS: allows every origin (*)');
+        expect(result.stderr).toContain('nothing was written or created');
+      }
+      expect(readFileSync(envFile, 'utf8')).toBe(good);
+      expect(modeOf(envFile)).toBe(0o600);
+      expect(readdirSync(dir)).toEqual(['.env']);
+    });
+
+    it('accepts CORS_ORIGINS=* in development mode, where the rule does not apply', async () => {
+      const result = await runBin(['init', '--yes', '--mode', 'development', '--cors-origins', '*'], { cwd: dir });
+
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(readEnv(envFile)).toMatchObject({ SHOPDB_ENV: 'development', CORS_ORIGINS: '*' });
+    });
+
     it('a piped MySQL password that production would refuse', async () => {
       const result = await runBin(['init', '--yes', '--db', 'mysql', '--db-password-stdin'], { cwd: dir, input: 'short\n' });
 
@@ -204,6 +238,7 @@ describe('shopdb init', () => {
       generatedSecrets: ['JWT_SECRET'],
       databaseCreated: false,
       userCreated: false,
+      userReused: false,
       nextSteps: expect.arrayContaining([expect.stringContaining('shopdb migrate')]),
     });
     expect(result.stdout + result.stderr).not.toContain(readEnv(envFile).JWT_SECRET);
@@ -274,6 +309,61 @@ describe.skipIf(!mysqlAvailable())('shopdb init --create-database [mysql]', () =
     expect(Number(tables!.n)).toBeGreaterThan(0);
   });
 
+  const userCount = async (): Promise<number> =>
+    Number((await adminQuery<Array<{ n: number }>>(server, 'SELECT COUNT(*) AS n FROM mysql.user WHERE User = ?', [user]))[0]!.n);
+  const databaseCount = async (): Promise<number> =>
+    Number((await adminQuery<Array<{ n: number }>>(server, 'SELECT COUNT(*) AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [database]))[0]!.n);
+
+  it('refuses CORS_ORIGINS=* in production before creating the user or the database', async () => {
+    const result = await runBin([...createArgs(), '--cors-origins', '*'], { cwd: dir, env: adminEnv() });
+
+    expect(result.exitCode).toBe(2);
+    expect(result.json.error.details).toEqual([expect.stringMatching(/^CORS_ORIGINS: allows every origin/)]);
+    expect(await userCount()).toBe(0);
+    expect(await databaseCount()).toBe(0);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  describe('a user left behind by an earlier run that never wrote its .env', () => {
+    const LEFT_BEHIND_PASSWORD = 'lost-password-nobody-knows-1';
+    beforeEach(async () => {
+      await adminQuery(server, 'CREATE USER ?@? IDENTIFIED BY ?', [user, '%', LEFT_BEHIND_PASSWORD]);
+    });
+
+    it('is refused without --reuse-user: no database created, no .env written (exit 2)', async () => {
+      const result = await runBin(createArgs(), { cwd: dir, env: adminEnv() });
+
+      expect(result.exitCode).toBe(2);
+      expect(result.json.error.suggestion).toContain('--reuse-user');
+      expect(await databaseCount()).toBe(0);
+      expect(readdirSync(dir)).toEqual([]);
+    });
+
+    it('is kept with --reuse-user: a new generated password that works, the site privileges, and the database', async () => {
+      const result = await runBin([...createArgs(), '--reuse-user'], { cwd: dir, env: adminEnv() });
+
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(result.json).toMatchObject({ databaseCreated: true, userCreated: false, userReused: true });
+      expect(result.stderr).toContain('Kept the existing MySQL user');
+      const written = readEnv(envFile);
+      expect(written.DB_PASSWORD).not.toBe(LEFT_BEHIND_PASSWORD);
+      expect(result.stdout + result.stderr).not.toContain(written.DB_PASSWORD);
+      expect(await userCount()).toBe(1);
+      const granted = await adminQuery<Array<{ privilege: string }>>(server, 'SELECT PRIVILEGE_TYPE AS privilege FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = ? AND TABLE_SCHEMA = ?', [`'${user}'@'%'`, database]);
+      expect(granted.map((row) => row.privilege).sort()).toEqual([...SITE_USER_PRIVILEGES].sort());
+      const migrate = await runBin(['migrate', '--env-file', envFile], { cwd: dir });
+      expect(migrate.exitCode, migrate.stderr).toBe(0);
+    });
+
+    it('is only reused on request: --reuse-user needs --create-database (exit 2)', async () => {
+      const result = await runBin(['init', '--yes', '--db', 'mysql', '--reuse-user'], { cwd: dir });
+
+      expect(result.exitCode).toBe(2);
+      expect(result.stderr).toContain('--create-database');
+      expect(readdirSync(dir)).toEqual([]);
+    });
+  });
+
   it('refuses clearly when the user already exists, and writes nothing', async () => {
     const first = await runBin(createArgs(), { cwd: dir, env: adminEnv() });
     expect(first.exitCode, first.stderr).toBe(0);
@@ -282,8 +372,9 @@ describe.skipIf(!mysqlAvailable())('shopdb init --create-database [mysql]', () =
       const second = await runBin(createArgs(), { cwd: secondDir, env: adminEnv() });
 
       expect(second.exitCode).toBe(2);
-      expect(second.json.error.message).toBe(`The MySQL user '${user}'@'%' already exists`);
+      expect(second.json.error.message).toBe(`The MySQL user '${user}'@'%' already exists; nothing was created`);
       expect(second.json.error.suggestion).toContain('--db-user');
+      expect(second.json.error.suggestion).toContain('--reuse-user');
       expect(existsSync(join(secondDir, '.env'))).toBe(false);
     } finally {
       rmSync(secondDir, { recursive: true, force: true });

@@ -4,7 +4,7 @@ import { BaseCommand } from '../cli/base-command.js';
 import { readSecretFromStdin } from '../cli/stdin.js';
 import { specOf } from '../core/config/schema.js';
 import { UsageError } from '../core/errors.js';
-import { assertInitTarget, initQuestions, questionApplies, validateAnswer, type InitAnswers, type InitResult } from '../core/init/service.js';
+import { assertInitAnswers, assertInitTarget, initQuestions, questionApplies, validateAnswer, type InitAnswers, type InitResult } from '../core/init/service.js';
 
 // One flag per init question, straight from the config schema.
 const questionFlags = Object.fromEntries(
@@ -39,6 +39,9 @@ export default class Init extends BaseCommand {
       summary: 'Read the administrator password from stdin (or set SHOPDB_MYSQL_ADMIN_PASSWORD; none given means no password).',
       exclusive: ['db-password-stdin'],
     }),
+    'reuse-user': Flags.boolean({
+      summary: 'With --create-database: if DB_USER exists, keep it, give it a new generated password and grant it the database.',
+    }),
     'db-user-host': Flags.string({ summary: "Host part of the created MySQL account ('%' = any host).", default: '%' }),
     'db-password': Flags.string({ hidden: true }),
   };
@@ -50,19 +53,25 @@ export default class Init extends BaseCommand {
         suggestion: 'Pipe it in with --db-password-stdin, or set DB_PASSWORD in the environment.',
       });
     }
+    if (flags['reuse-user'] && !flags['create-database']) {
+      throw new UsageError('--reuse-user only applies with --create-database', {
+        suggestion: 'Add --create-database (and the administrator credentials), or leave out --reuse-user and give the password of the existing user with --db-password-stdin.',
+      });
+    }
     const envFile = this.envFileOf(flags).path;
     const target = isAbsolute(envFile) ? envFile : resolve(this.cwd, envFile);
     assertInitTarget(target, flags.force);
 
     const answers = await this.collectAnswers(flags as unknown as Record<string, string | undefined>, flags.yes);
+    assertInitAnswers(target, answers);
     const mysql = answers.DB_CLIENT === 'mysql';
     let dbPassword: string | undefined;
-    let createDatabase: { adminUser: string; adminPassword: string; userHost: string } | undefined;
+    let createDatabase: { adminUser: string; adminPassword: string; userHost: string; reuseUser: boolean } | undefined;
     if (mysql && flags['create-database']) {
       const adminPassword = flags['mysql-admin-password-stdin']
         ? await readSecretFromStdin('the MySQL administrator password')
         : (this.env.SHOPDB_MYSQL_ADMIN_PASSWORD ?? (this.ui.interactive && !flags.yes ? await this.ui.askSecret(`Password of MySQL user ${flags['mysql-admin-user']} (used once, not saved)`) : ''));
-      createDatabase = { adminUser: flags['mysql-admin-user'], adminPassword, userHost: flags['db-user-host'] };
+      createDatabase = { adminUser: flags['mysql-admin-user'], adminPassword, userHost: flags['db-user-host'], reuseUser: flags['reuse-user'] };
     } else if (mysql) {
       dbPassword = flags['db-password-stdin'] ? await readSecretFromStdin('the database password') : this.env.DB_PASSWORD;
       if (dbPassword === undefined) {
@@ -76,6 +85,7 @@ export default class Init extends BaseCommand {
 
     if (result.previousEnvFile) this.ui.info(`Kept the previous file as ${result.previousEnvFile}`);
     if (result.databaseCreated || result.userCreated) this.ui.info(`Created MySQL ${[result.databaseCreated && 'database', result.userCreated && 'user'].filter(Boolean).join(' and ')}.`);
+    if (result.userReused) this.ui.info('Kept the existing MySQL user, with a new generated password and the site privileges.');
     this.ui.result(`Wrote ${result.envFile} (mode 0600, ${result.mode} mode, ${result.client}); generated ${result.generatedSecrets.join(', ')}.`);
     this.ui.result('');
     this.ui.result('Next steps:');

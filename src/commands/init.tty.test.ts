@@ -49,6 +49,17 @@ suite(`shopdb init on a terminal${tmux ? '' : ' — skipped: tmux is not install
     expect(readFileSync(join(dir, '.env'), 'utf8')).toMatch(/^HTTP_PORT=8088$/m);
   });
 
+  it('refuses answers production would refuse before asking for any password', async () => {
+    dir = tempDir();
+    session = new TerminalSession(`node ${binPath} init --yes --db mysql --cors-origins '*'`, dir);
+
+    const screen = await session.waitFor('EXIT=');
+
+    expect(screen).toContain('EXIT=2');
+    expect(screen).toContain('CORS_ORIGINS: allows every origin');
+    expect(screen).not.toContain('Password of MySQL user');
+  });
+
   it('hides a MySQL password typed at the prompt and cancels cleanly on Ctrl-C', async () => {
     dir = tempDir();
     session = new TerminalSession(`node ${binPath} init --yes --db mysql`, dir);

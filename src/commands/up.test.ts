@@ -84,7 +84,7 @@ describe('shopdb up', () => {
     expect(result.exitCode).toBe(1);
     expect(result.json.error.code).toBe('COMPOSE_MISSING');
     expect(result.json.error.suggestion).toMatch(/docker-compose 1\.x was found.*docker-compose-plugin/);
-    expect(docker.commandLines()).toEqual(['compose version --short']);
+    expect(docker.commandLines()).toEqual(['compose version --short', 'compose version']);
   });
 
   it('says the daemon is not reachable and how to start it (exit 1)', async () => {

@@ -61,6 +61,9 @@ const answer = (a = {}) => {
   process.exit(a.exitCode ?? 0);
 };
 const fail = (stderr, exitCode = 1) => answer({ stderr, exitCode });
+// What docker 28.2 prints without the plugin (checked against the real binary): it reads
+// --short as its own flag first, so only a call without flags says compose is unknown.
+if (argv[0] === 'compose' && scenario.compose === 'missing' && argv.slice(1).some((a) => a.startsWith('-'))) fail("unknown flag: " + argv.slice(1).find((a) => a.startsWith('-')) + "\n\nUsage:  docker [OPTIONS] COMMAND [ARG...]\n\nRun 'docker --help' for more information\n", 125);
 if (argv[0] === 'compose' && scenario.compose === 'missing') fail("docker: unknown command: docker compose\n\nRun 'docker --help' for more information\n");
 if (argv[0] === 'compose' && argv[1] === 'version') answer({ stdout: '2.39.1\n' });
 if (scenario.daemon === 'down') fail('Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n');

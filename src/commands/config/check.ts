@@ -1,5 +1,5 @@
 import { BaseCommand } from '../../cli/base-command.js';
-import { assertConfigUsable } from '../../core/config/index.js';
+import { checkedConfig } from '../../core/config/index.js';
 
 export default class ConfigCheck extends BaseCommand {
   static override allowsInterruptedRestore = true;
@@ -10,8 +10,7 @@ export default class ConfigCheck extends BaseCommand {
 
   async run(): Promise<{ valid: true; mode: string; envFile: string | null }> {
     const { flags } = await this.parse(ConfigCheck);
-    const config = this.loadSiteConfig(flags);
-    assertConfigUsable(config);
+    const config = checkedConfig(this.inspectSiteConfig(flags));
     this.ui.result(`The configuration is valid for ${config.values.SHOPDB_ENV} mode.`);
     return { valid: true, mode: config.values.SHOPDB_ENV, envFile: config.envFileFound ? config.envFile : null };
   }

@@ -68,6 +68,54 @@ describe('shopdb config check', () => {
     expect(result.stderr).toContain('did you mean DB_HOST?');
   });
 
+  it('lists the production rules together with unknown names and unreadable lines, through the binary', async () => {
+    writeFileSync(envFile, ['SHOPDB_ENV=production', `JWT_SECRET=${'secret'.repeat(6)}`, 'CORS_ORIGINS=*', 'DB_HOTS=db01', 'LOG_LEVEL', 'HTTP_PORT=8080'].join('\n') + '\n', { mode: 0o600 });
+
+    const result = await runBin(['config', 'check', '--env-file', envFile, '--json']);
+
+    expect(result.exitCode).toBe(2);
+    expect(result.json.error).toMatchObject({ code: 'CONFIG_INVALID', message: `The configuration has 4 problems (production mode, ${envFile})` });
+    expect(result.json.error.details).toEqual([
+      `LOG_LEVEL (line 5): has no "=" (in ${envFile}) — write LOG_LEVEL=<value>, or start the line with # to make it a comment`,
+      `DB_HOTS: is not a shopdb variable (${envFile}, line 4) — did you mean DB_HOST? Rename it`,
+      'JWT_SECRET: is too predictable (repeated characters or words, or a run such as abcd or 1234) — replace it with a generated value (openssl rand -base64 48, or `shopdb init --force`)',
+      'CORS_ORIGINS: allows every origin (*) — list the exact origins, e.g. https://shopdb.plant.example',
+    ]);
+    expect(result.stdout + result.stderr).not.toContain('secretsecret');
+  });
+
+  it('does not glue a line without "=" to the next name (node\'s parseEnv would read "JUNK\\nHTTP_PORT")', async () => {
+    writeFileSync(envFile, `SHOPDB_ENV=development\nJWT_SECRET=${STRONG_SECRET}\nJUNK\nHTTP_PORT=9000\n`, { mode: 0o600 });
+
+    const result = await runCommand(ConfigCheck, ['--env-file', envFile]);
+
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain('JUNK (line 3): has no "="');
+    expect(result.stderr).toContain('The configuration has 1 problem (development mode');
+  });
+
+  it('refuses a production JWT_SECRET that is one letter repeated (exit 2)', async () => {
+    writeEnvFile(envFile, { SHOPDB_ENV: 'production', JWT_SECRET: 'a'.repeat(36) });
+
+    const result = await runCommand(ConfigCheck, ['--env-file', envFile, '--json']);
+
+    expect(result.exitCode).toBe(2);
+    expect(result.json.error.details).toEqual([expect.stringMatching(/^JWT_SECRET: is too predictable/)]);
+  });
+
+  it('warns about a name set twice with both line numbers, and still passes', async () => {
+    writeFileSync(envFile, `SHOPDB_ENV=production\nJWT_SECRET=${STRONG_SECRET}\nHTTP_PORT=8080\nHTTP_PORT=9000\n`, { mode: 0o600 });
+
+    const inProcess = await runCommand(ConfigCheck, ['--env-file', envFile, '--json']);
+    const bin = await runBin(['config', 'check', '--env-file', envFile]);
+
+    expect(inProcess.exitCode, inProcess.stderr).toBe(0);
+    expect(inProcess.stderr).toContain(`HTTP_PORT is set on line 3 and again on line 4 (in ${envFile}); line 4 wins`);
+    expect(bin.exitCode, bin.stderr).toBe(0);
+    expect(bin.stderr).toContain('HTTP_PORT is set on line 3 and again on line 4');
+    expect(bin.stdout).toContain('valid for production mode');
+  });
+
   it('exits 2 when the named --env-file does not exist', async () => {
     const result = await runCommand(ConfigCheck, ['--env-file', join(dir, 'missing.env')]);
 

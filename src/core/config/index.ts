@@ -4,3 +4,5 @@ export * from './load.js';
 export * from './production.js';
 export * from './render.js';
 export { parseBoolean, parseDuration, parseList, closestName } from './parse.js';
+export { parseEnvFile, type ParsedEnvFile, type EnvFileEntry } from './env-file.js';
+export { estimatedSecretBits, looksLikePlaceholder } from './secret-strength.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/support/site.js';
 import { ConfigError } from '../errors.js';
-import { loadConfig, type LoadedConfig } from './load.js';
+import { ConfigLoadError, inspectConfig, loadConfig, type LoadedConfig } from './load.js';
 
 const STRONG_SECRET = 'q7WmZ2vN8xL4pR6tY1uB3cD5eF9gH0jK-strong';
 
@@ -202,6 +202,39 @@ describe('loadConfig', () => {
     expect(error.message).toBe(`The configuration has 6 problems (${join(dir, '.env')})`);
     expect(error.details).toHaveLength(6);
     expect(error.problems.find((p) => p.variable === 'HTTP_PORT')!.fix).toBe('set a whole number from 1 to 65535');
+  });
+
+  it('hands back what did load with the error, each bad value at its default, for the checks that list everything', () => {
+    writeDotEnv(['HTTP_PORT=not-a-port', 'LOG_LEVEL=debug', 'CORS_ORIGINS=*', 'DB_HOTS=db01']);
+
+    const error = loadError();
+
+    expect(error).toBeInstanceOf(ConfigLoadError);
+    const { partial } = error as ConfigLoadError;
+    expect(partial.values.HTTP_PORT).toBe(8080);
+    expect(partial.values.LOG_LEVEL).toBe('debug');
+    expect(partial.values.CORS_ORIGINS).toEqual(['*']);
+    expect(error.problems.map((p) => p.variable)).toEqual(['DB_HOTS', 'HTTP_PORT']);
+  });
+
+  it('names the line of an unknown variable and of a line without "="', () => {
+    writeDotEnv(['LOG_LEVEL=debug', 'DB_HOTS=db01', 'SHOPDB_SITE_NAME']);
+
+    const { problems } = inspectConfig({ envFile: join(dir, '.env'), cwd, env: {} });
+
+    expect(problems.map((p) => `${p.variable}: ${p.problem}`)).toEqual([
+      `SHOPDB_SITE_NAME (line 3): has no "=" (in ${join(dir, '.env')})`,
+      `DB_HOTS: is not a shopdb variable (${join(dir, '.env')}, line 2)`,
+    ]);
+  });
+
+  it('carries a duplicate name as a warning with both lines, not an error', () => {
+    writeDotEnv(['LOG_LEVEL=debug', 'HTTP_PORT=9000', 'LOG_LEVEL=warn']);
+
+    const config = load();
+
+    expect(config.values.LOG_LEVEL).toBe('warn');
+    expect(config.warnings).toContainEqual(expect.objectContaining({ variable: 'LOG_LEVEL', problem: expect.stringContaining('is set on line 1 and again on line 3') }));
   });
 
   it('never puts a secret value into an error', () => {

@@ -1,11 +1,12 @@
 // Loads a site's configuration: the .env file, then the process environment over it (the
 // docker compose convention), then `NAME_FILE` secrets, then defaults. Every problem is
-// collected and reported at once.
+// collected and reported at once; `inspectConfig` also hands back the configuration as far as it
+// loaded, so `config check` and `doctor` can judge the production rules in the same breath.
 
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parseEnv } from 'node:util';
 import { ConfigError, type ConfigProblem } from '../errors.js';
+import { parseEnvFile } from './env-file.js';
 import { closestName, parseValue } from './parse.js';
 import { CONFIG_VAR_NAMES, configSchema, specOf, type ConfigValues, type ConfigVarName, type VarCondition } from './schema.js';
 
@@ -31,6 +32,8 @@ export interface LoadConfigOptions {
   env: Readonly<Record<string, string | undefined>>;
   /** Fail when the .env file does not exist (an explicit --env-file). */
   requireEnvFile?: boolean;
+  /** The .env's content when it is not on disk yet: `init` judges what it is about to write. */
+  envFileText?: string;
 }
 
 const KNOWN_NAMES: readonly string[] = CONFIG_VAR_NAMES;
@@ -42,7 +45,28 @@ const KNOWN_PREFIXES = [...new Set(CONFIG_VAR_NAMES.map((name) => name.split('_'
 const TEST_PREFIX = 'SHOPDB_TEST_';
 const TEST_VARIABLES = ['SHOPDB_REQUIRE_MYSQL'];
 
-function readEnvFile(path: string): Record<string, string> | undefined {
+/**
+ * The configuration did not load. `partial` is what did load, with each bad value replaced by its
+ * default, for the checks that list every problem at once; nothing should run on it.
+ */
+export class ConfigLoadError extends ConfigError {
+  constructor(
+    message: string,
+    problems: ConfigProblem[],
+    readonly partial: LoadedConfig,
+    options: ConstructorParameters<typeof ConfigError>[2] = {},
+  ) {
+    super(message, problems, options);
+  }
+}
+
+/** What `inspectConfig` found: the configuration as far as it loaded, and what stops it loading. */
+export interface ConfigInspection {
+  config: LoadedConfig;
+  problems: ConfigProblem[];
+}
+
+function readEnvFile(path: string): ReturnType<typeof parseEnvFile> | undefined {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -53,7 +77,7 @@ function readEnvFile(path: string): Record<string, string> | undefined {
       cause: error,
     });
   }
-  return parseEnv(text) as Record<string, string>;
+  return parseEnvFile(text, path);
 }
 
 function suggestionFor(name: string, candidates: readonly string[]): string {
@@ -69,12 +93,36 @@ export function conditionHolds(condition: VarCondition, raw: (name: string) => s
   return (value || fallback.toLowerCase()) === condition.is;
 }
 
+/** Loads the configuration or throws one ConfigLoadError listing every problem. */
 export function loadConfig(options: LoadConfigOptions): LoadedConfig {
+  return loadedOrThrow(inspectConfig(options));
+}
+
+/** The configuration of an inspection that found nothing wrong; otherwise a ConfigLoadError. */
+export function loadedOrThrow({ config, problems }: ConfigInspection): LoadedConfig {
+  if (problems.length > 0) {
+    const where = config.envFileFound ? config.envFile : 'the environment';
+    throw new ConfigLoadError(
+      `The configuration has ${problems.length} problem${problems.length === 1 ? '' : 's'}${config.envFileFound ? ` (${config.envFile})` : ''}`,
+      problems,
+      config,
+      { suggestion: `Fix ${problems.length === 1 ? 'it' : 'each one'} in ${where} and run the command again.` },
+    );
+  }
+  return config;
+}
+
+/**
+ * Reads everything and reports every problem without throwing for them (only for a missing
+ * required file or an unreadable one). A value with a problem takes its default in `config`.
+ */
+export function inspectConfig(options: LoadConfigOptions): ConfigInspection {
   const envFile = isAbsolute(options.envFile) ? options.envFile : resolve(options.cwd, options.envFile);
   const baseDir = dirname(envFile);
-  const fileValues = readEnvFile(envFile);
-  const errors: ConfigProblem[] = [];
-  const warnings: ConfigProblem[] = [];
+  const parsedFile = options.envFileText !== undefined ? parseEnvFile(options.envFileText, envFile) : readEnvFile(envFile);
+  const fileValues = parsedFile ? Object.fromEntries([...parsedFile.entries].map(([name, entry]) => [name, entry.value])) : undefined;
+  const errors: ConfigProblem[] = [...(parsedFile?.problems ?? [])];
+  const warnings: ConfigProblem[] = [...(parsedFile?.warnings ?? [])];
 
   if (!fileValues && options.requireEnvFile) {
     throw new ConfigError(`No configuration file at ${envFile}`, [], {
@@ -92,7 +140,8 @@ export function loadConfig(options: LoadConfigOptions): LoadedConfig {
       continue;
     }
     if (name.endsWith(FILE_SUFFIX) && SECRET_NAMES.includes(name.slice(0, -FILE_SUFFIX.length) as ConfigVarName)) continue;
-    errors.push({ variable: name, problem: `is not a shopdb variable (in ${envFile})`, fix: suggestionFor(name, KNOWN_NAMES) });
+    const line = parsedFile?.entries.get(name)?.line;
+    errors.push({ variable: name, problem: `is not a shopdb variable (${envFile}${line ? `, line ${line}` : ''})`, fix: suggestionFor(name, KNOWN_NAMES) });
   }
   // In the process environment only our own prefix is ours to judge; warn, do not fail.
   for (const name of Object.keys(options.env)) {
@@ -120,6 +169,7 @@ export function loadConfig(options: LoadConfigOptions): LoadedConfig {
       const fileRef = lookup(name + FILE_SUFFIX);
       if (fileRef && found) {
         errors.push({ variable: name, problem: `is set both directly and through ${name}${FILE_SUFFIX}`, fix: `keep only one of ${name} and ${name}${FILE_SUFFIX}` });
+        sources[name] = 'unset';
         continue;
       }
       if (fileRef) {
@@ -128,6 +178,7 @@ export function loadConfig(options: LoadConfigOptions): LoadedConfig {
           found = { raw: readFileSync(secretPath, 'utf8').replace(/\r?\n$/, ''), source: 'secret-file' };
         } catch (error) {
           errors.push({ variable: name + FILE_SUFFIX, problem: `cannot read ${secretPath} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, fix: 'point it at a readable file that holds only the secret' });
+          sources[name] = 'unset';
           continue;
         }
       }
@@ -144,27 +195,22 @@ export function loadConfig(options: LoadConfigOptions): LoadedConfig {
       // Never echo a secret back in an error message.
       const problem = spec.type === 'secret' ? 'is not valid' : parsed.problem;
       errors.push({ variable: name, problem, fix: parsed.fix });
+      const fallback = spec.default === undefined ? undefined : parseValue(spec.default, spec);
+      values[name] = fallback?.ok ? (spec.type === 'path' ? resolvePath(baseDir, fallback.value as string) : fallback.value) : undefined;
       continue;
     }
     values[name] = spec.type === 'path' ? resolvePath(baseDir, parsed.value as string) : parsed.value;
   }
 
-  if (errors.length > 0) {
-    throw new ConfigError(
-      `The configuration has ${errors.length} problem${errors.length === 1 ? '' : 's'}${fileValues ? ` (${envFile})` : ''}`,
-      errors,
-      { suggestion: `Fix ${errors.length === 1 ? 'it' : 'each one'} in ${fileValues ? envFile : 'the environment'} and run the command again.` },
-    );
-  }
-
-  if (fileValues && SECRET_NAMES.some((name) => fileValues[name])) {
+  if (fileValues && options.envFileText === undefined && SECRET_NAMES.some((name) => fileValues[name])) {
     const mode = statSync(envFile).mode & 0o777;
     if ((mode & 0o077) !== 0) {
       warnings.push({ variable: envFile, problem: `holds secrets but is readable by others (mode ${mode.toString(8)})`, fix: `run: chmod 600 ${envFile}` });
     }
   }
 
-  return { values: values as ConfigValues, envFile, envFileFound: fileValues !== undefined, baseDir, sources, warnings };
+  const config: LoadedConfig = { values: values as ConfigValues, envFile, envFileFound: fileValues !== undefined, baseDir, sources, warnings };
+  return { config, problems: errors };
 }
 
 function envOnly(env: LoadConfigOptions['env'], name: string): { raw: string; source: ValueSource } | undefined {

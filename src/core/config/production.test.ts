@@ -1,10 +1,13 @@
+import { randomBytes, randomUUID } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/support/site.js';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { loadConfig, type LoadedConfig } from './load.js';
-import { assertConfigUsable, configProblems, describeConfig, productionProblems } from './production.js';
+import { generateSecret } from '../init/service.js';
+import { allConfigProblems, assertConfigUsable, checkedConfig, configProblems, describeConfig, productionProblems, secretWeakness } from './production.js';
+import { inspectConfig } from './load.js';
 
 const STRONG_SECRET = 'q7WmZ2vN8xL4pR6tY1uB3cD5eF9gH0jK-strong';
 const STRONG_PASSWORD = 'Vx3-kP9q-Lm2w-Rt7z';
@@ -67,7 +70,65 @@ describe('production rules', () => {
     expect(productionProblems(production({ JWT_SECRET: 'k'.repeat(31) }))).toEqual([
       { variable: 'JWT_SECRET', problem: 'is shorter than 32 characters', fix: 'use at least 32 random characters (openssl rand -base64 48)' },
     ]);
-    expect(productionProblems(production({ JWT_SECRET: 'k'.repeat(32) }))).toEqual([]);
+    expect(productionProblems(production({ JWT_SECRET: randomBytes(16).toString('hex') }))).toEqual([]);
+  });
+
+  describe('a JWT_SECRET that is long enough but weak', () => {
+    const tooPredictable = {
+      variable: 'JWT_SECRET',
+      problem: 'is too predictable (repeated characters or words, or a run such as abcd or 1234)',
+      fix: 'replace it with a generated value (openssl rand -base64 48, or `shopdb init --force`)',
+    };
+
+    it.each([
+      ['one letter repeated', 'a'.repeat(36)],
+      ['a repeated word', 'secret'.repeat(6)],
+      ['a repeated phrase with a tail', 'Password123Password123Password123!!'],
+      ['an alphabet run', 'abcdefghijklmnopqrstuvwxyz0123456789'],
+      ['counting', '1234567890'.repeat(4)],
+      ['two letters taking turns', 'ab'.repeat(20)],
+    ])('is refused: %s', (_what, value) => {
+      expect(productionProblems(production({ JWT_SECRET: value }))).toEqual([tooPredictable]);
+    });
+
+    it.each([
+      ['your-secret-here…', 'your-secret-here-for-signing-the-tokens-ok'],
+      ['<generate-…>', '<generate-with-openssl-rand-base64-48>'],
+      ['a template variable', '${JWT_SECRET_FROM_THE_VAULT_PLEASE_1234}'],
+      ['"replace this"', 'replace-this-with-a-long-random-string-now'],
+      ['xxxx', 'xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx'],
+    ])('is refused as a placeholder: %s', (_what, value) => {
+      expect(productionProblems(production({ JWT_SECRET: value }))).toEqual([
+        { variable: 'JWT_SECRET', problem: 'still has a placeholder value', fix: 'replace it with a strong random value (openssl rand -base64 48)' },
+      ]);
+    });
+
+    it('does not reveal the value or its score', () => {
+      const problems = productionProblems(production({ JWT_SECRET: 'secret'.repeat(6) }));
+
+      expect(JSON.stringify(problems)).not.toContain('secretsecret');
+      expect(JSON.stringify(problems)).not.toMatch(/\d+(\.\d+)? bits/);
+    });
+  });
+
+  it.each([
+    ['openssl rand -hex 16 (128 bits, the shortest accepted form)', () => randomBytes(16).toString('hex')],
+    ['openssl rand -base64 24', () => randomBytes(24).toString('base64')],
+    ['what shopdb init generates', () => generateSecret()],
+    ['a UUID', () => randomUUID()],
+  ])('accept every generated JWT_SECRET: %s (500 tries)', (_what, generate) => {
+    for (let i = 0; i < 500; i++) {
+      const value = generate();
+      expect(secretWeakness('JWT_SECRET', value), value).toBeUndefined();
+    }
+  });
+
+  it('accept a long passphrase a person made up', () => {
+    expect(productionProblems(production({ JWT_SECRET: 'correct-horse-battery-staple-plant-7' }))).toEqual([]);
+  });
+
+  it('judge the strength of JWT_SECRET only: a database password is a password some DBA chose', () => {
+    expect(productionProblems(production({ DB_CLIENT: 'mysql', DB_PASSWORD: 'a'.repeat(16) }))).toEqual([]);
   });
 
   it('refuse CORS_ORIGINS=*, alone or in a list', () => {
@@ -184,6 +245,28 @@ describe('production rules', () => {
     const config = site({ JWT_SECRET: 'change-me' }, { SHOPDB_ENV: 'development' });
 
     expect(configProblems(config)).toEqual([]);
+  });
+});
+
+describe('allConfigProblems and checkedConfig', () => {
+  it('list the production rules together with unknown names and bad values', () => {
+    const envFile = join(dir, '.env');
+    writeFileSync(envFile, 'SHOPDB_ENV=production\nJWT_SECRET=change-me\nCORS_ORIGINS=*\nDB_HOTS=db01\nHTTP_PORT=99999\nCOOKIE_SECURE=false\n', { mode: 0o600 });
+    const inspection = inspectConfig({ envFile, cwd: dir, env: {} });
+
+    const problems = allConfigProblems(inspection);
+
+    expect(problems.map((p) => p.variable)).toEqual(['DB_HOTS', 'HTTP_PORT', 'JWT_SECRET', 'CORS_ORIGINS', 'COOKIE_SECURE']);
+    expect(() => checkedConfig(inspection)).toThrow(/^The configuration has 5 problems \(production mode, /);
+  });
+
+  it('name a variable once: a bad value is not also judged by the rules on its default', () => {
+    const envFile = join(dir, '.env');
+    writeFileSync(envFile, `SHOPDB_ENV=production\nJWT_SECRET=${STRONG_SECRET}\nDB_CLIENT=mysql\nDB_PASSWORD_FILE=missing-file\n`, { mode: 0o600 });
+
+    const problems = allConfigProblems(inspectConfig({ envFile, cwd: dir, env: {} }));
+
+    expect(problems.map((p) => p.variable)).toEqual(['DB_PASSWORD_FILE']);
   });
 });
 

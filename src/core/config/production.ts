@@ -2,39 +2,34 @@
 // when SHOPDB_ENV=production. Every problem is reported at once, each naming its variable.
 
 import { ConfigError, type ConfigProblem } from '../errors.js';
-import { conditionHolds, type LoadedConfig } from './load.js';
+import { conditionHolds, type ConfigInspection, type LoadedConfig } from './load.js';
 import { CONFIG_VAR_NAMES, specOf, type ConfigVarName } from './schema.js';
+import { estimatedSecretBits, looksLikePlaceholder } from './secret-strength.js';
 
-/** Values people leave in from examples. Compared case-insensitively. */
-const PLACEHOLDER_SECRETS = new Set([
-  'change-me',
-  'changeme',
-  'change_me',
-  'replace-me',
-  'secret',
-  'password',
-  'default',
-  'example',
-  'test',
-  'todo',
-  'xxx',
-  'shopdb',
-]);
-
+/** A template leftover (secret-strength.ts), or the value .env.example shows for it. */
 export function isPlaceholderSecret(value: string, example?: string): boolean {
-  const lowered = value.trim().toLowerCase();
-  return PLACEHOLDER_SECRETS.has(lowered) || lowered.startsWith('change-me') || (example !== undefined && value === example);
+  return looksLikePlaceholder(value) || (example !== undefined && value === example);
 }
 
-/** Why production would refuse this value of a secret (placeholder, too short), if it would. */
+const GENERATE_HINT = 'openssl rand -base64 48';
+
+/** Why production would refuse this value of a secret (placeholder, too short, too predictable), if it would. */
 export function secretWeakness(name: ConfigVarName, value: string): ConfigProblem | undefined {
   const spec = specOf(name);
   if (value === '') return { variable: name, problem: 'is empty', fix: `set ${name} or ${name}_FILE` };
   if (isPlaceholderSecret(value, spec.example)) {
-    return { variable: name, problem: 'still has a placeholder value', fix: 'replace it with a strong random value (openssl rand -base64 48)' };
+    return { variable: name, problem: 'still has a placeholder value', fix: `replace it with a strong random value (${GENERATE_HINT})` };
   }
   if (spec.minLength !== undefined && value.length < spec.minLength) {
-    return { variable: name, problem: `is shorter than ${spec.minLength} characters`, fix: `use at least ${spec.minLength} random characters (openssl rand -base64 48)` };
+    return { variable: name, problem: `is shorter than ${spec.minLength} characters`, fix: `use at least ${spec.minLength} random characters (${GENERATE_HINT})` };
+  }
+  if (spec.minStrengthBits !== undefined && estimatedSecretBits(value) < spec.minStrengthBits) {
+    // The estimate itself is not shown: it would tell an attacker how close a guess is.
+    return {
+      variable: name,
+      problem: 'is too predictable (repeated characters or words, or a run such as abcd or 1234)',
+      fix: `replace it with a generated value (${GENERATE_HINT}, or \`shopdb init --force\`)`,
+    };
   }
   return undefined;
 }
@@ -98,6 +93,33 @@ export function assertConfigUsable(config: LoadedConfig): void {
     `The configuration is not safe to run in ${config.values.SHOPDB_ENV} mode: ${problems.length} problem${problems.length === 1 ? '' : 's'}`,
     problems,
     { suggestion: `Fix them in ${where}. \`shopdb init --force\` writes a fresh .env with generated secrets (keeping a backup of the old one).` },
+  );
+}
+
+/**
+ * Every problem at once, for `config check` and `doctor`: what stops the configuration loading,
+ * then the rules of its mode for the variables that did load (a variable already named is not
+ * named twice).
+ */
+export function allConfigProblems(inspection: ConfigInspection): ConfigProblem[] {
+  const named = new Set(inspection.problems.map((p) => p.variable.replace(/ \(line \d+\)$/, '').replace(/_FILE$/, '')));
+  const rules = configProblems(inspection.config).filter((p) => !named.has(p.variable));
+  return [...inspection.problems, ...rules];
+}
+
+/** `config check`: the configuration when it loads and meets the rules of its mode; otherwise one ConfigError listing everything. */
+export function checkedConfig(inspection: ConfigInspection): LoadedConfig {
+  if (inspection.problems.length === 0) {
+    assertConfigUsable(inspection.config);
+    return inspection.config;
+  }
+  const problems = allConfigProblems(inspection);
+  const { config } = inspection;
+  const where = config.envFileFound ? config.envFile : 'the environment';
+  throw new ConfigError(
+    `The configuration has ${problems.length} problem${problems.length === 1 ? '' : 's'} (${config.values.SHOPDB_ENV} mode, ${where})`,
+    problems,
+    { suggestion: `Fix ${problems.length === 1 ? 'it' : 'each one'} in ${where} and run the command again.` },
   );
 }
 

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/support/site.js';
 import { UsageError } from '../errors.js';
 import { packageRoot } from '../paths.js';
+import { parseEnvFile } from './env-file.js';
 import { loadConfig } from './load.js';
 import { configProblems } from './production.js';
 import { formatEnvValue, renderConfigDocs, renderEnvFile, renderExampleEnv } from './render.js';
@@ -85,6 +86,7 @@ describe('generated files', () => {
 
 describe('formatEnvValue', () => {
   const roundTrip = (value: string): string | undefined => parseEnv(`VALUE=${formatEnvValue('VALUE', value)}\n`).VALUE;
+  const ownRoundTrip = (value: string): string | undefined => parseEnvFile(`VALUE=${formatEnvValue('VALUE', value)}\n`, '.env').entries.get('VALUE')?.value;
 
   it.each([
     ['plain', 'shopdb_plant3'],
@@ -104,8 +106,9 @@ describe('formatEnvValue', () => {
     ['a backtick', 'a`b'],
     ['an equals sign', 'a=b=c'],
     ['non-ASCII', 'Fräsmaschine Ünïcode'],
-  ])('round-trips %s through node parseEnv', (_what, value) => {
+  ])('round-trips %s through node parseEnv and through shopdb\'s own .env parser', (_what, value) => {
     expect(roundTrip(value)).toBe(value);
+    expect(ownRoundTrip(value)).toBe(value);
   });
 
   it.each([
@@ -130,6 +133,9 @@ describe('renderEnvFile (site style)', () => {
     const text = renderEnvFile({ style: 'site', header: ['written by a test'], values });
 
     expect(parseEnv(text)).toEqual(values);
+    const own = parseEnvFile(text, '.env');
+    expect(Object.fromEntries([...own.entries].map(([name, entry]) => [name, entry.value]))).toEqual(values);
+    expect([...own.problems, ...own.warnings]).toEqual([]);
     expect(text.startsWith('# written by a test\n')).toBe(true);
     expect(text).toContain('# HTTP_PORT=8080');
   });

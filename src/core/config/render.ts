@@ -6,7 +6,7 @@ import { CONFIG_VAR_NAMES, GROUP_TITLES, specOf, type ConfigVarName, type VarGro
 
 const BARE_VALUE = /^[A-Za-z0-9_./:@,+=-]*$/;
 
-/** Quotes a value so that node's parseEnv (and docker compose) read it back unchanged. */
+/** Quotes a value so that shopdb's .env parser, node's parseEnv and docker compose all read it back unchanged. */
 export function formatEnvValue(name: string, value: string): string {
   if (BARE_VALUE.test(value)) return value;
   if (!value.includes("'") && !value.includes('\n')) return `'${value}'`;
@@ -101,9 +101,18 @@ export function renderConfigDocs(): string {
     'of a file holding it; setting both is an error. A variable in the `.env` that shopdb does not',
     'know is an error that names the closest known one, so a typo never silently falls back to a default.',
     '',
+    'The file is `NAME=value` lines: an optional `export ` in front, `#` comments, values in `\'…\'`,',
+    '`"…"` or `` `…` `` (which may span lines; in `"…"` a `\\n` is a line break), and after a bare value a `#`',
+    'following a space starts a comment. A line that is not `NAME=value` is an error naming its line',
+    'number; a name set twice is a warning naming both lines (the last one wins, as in docker compose).',
+    '',
     'With `SHOPDB_ENV=production` (the default), `shopdb serve`, `shopdb doctor` and',
-    '`shopdb config check` also refuse missing, placeholder or short secrets, `CORS_ORIGINS=*` and',
-    '`COOKIE_SECURE=false`, listing every problem at once.',
+    '`shopdb config check` also refuse missing, placeholder or short secrets, a `JWT_SECRET` that is',
+    'too predictable (one character or word repeated, a run such as `abcd…` or `1234…`; see',
+    'docs/adr/ADR-017-secret-strength.md), `CORS_ORIGINS=*` and `COOKIE_SECURE=false`. `config check`',
+    'and `doctor` list every problem at once: unreadable lines, unknown names, bad values and the',
+    'production rules together. `shopdb init` judges the file it would write by the same rules before it',
+    'writes it, moves an old one aside or creates anything on the MySQL server.',
   ];
   const groups = new Map<VarGroup, ConfigVarName[]>();
   for (const name of CONFIG_VAR_NAMES) {

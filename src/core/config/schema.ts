@@ -55,6 +55,11 @@ export interface VarSpec {
   protocols?: readonly string[];
   /** Secrets: never printed, never in argv or --json; may also come from NAME_FILE. */
   minLength?: number;
+  /**
+   * Secrets only shopdb reads (nobody types them into another system): production also refuses
+   * one whose estimated strength is below this many bits (see secret-strength.ts, ADR-017).
+   */
+  minStrengthBits?: number;
   /** Production refuses to start without it (optionally only when a condition holds). */
   requiredInProduction?: true | VarCondition;
   /** Value shown in .env.example when there is no default (placeholders for secrets). */
@@ -170,10 +175,11 @@ export const configSchema = {
     type: 'secret',
     group: 'auth',
     minLength: 32,
+    minStrengthBits: 64,
     requiredInProduction: true,
     example: 'change-me',
     generate: true,
-    description: 'Key that signs login tokens (HS256); at least 32 characters. `shopdb init` generates one.',
+    description: 'Key that signs login tokens (HS256); at least 32 random characters (no repeated letters, words or runs). `shopdb init` generates one.',
   },
   JWT_EXPIRES_IN: {
     type: 'duration',

@@ -20,11 +20,18 @@ export interface CreateSiteDatabaseOptions {
   /** Host part of the account, e.g. '%' or 'localhost' or '10.1.2.%'. */
   userHost: string;
   userPassword: string;
+  /**
+   * When the user exists already: keep the account, set `userPassword` on it and grant it the
+   * database (a re-run after an init that created the user but never wrote its .env).
+   * Otherwise an existing user is refused before anything is created.
+   */
+  reuseUser?: boolean;
 }
 
 export interface CreatedSiteDatabase {
   databaseCreated: boolean;
   userCreated: boolean;
+  userReused: boolean;
 }
 
 async function scalar(db: Knex, sql: string, bindings: readonly Knex.RawBinding[]): Promise<number> {
@@ -56,15 +63,18 @@ export async function createSiteDatabase(options: CreateSiteDatabaseOptions): Pr
   try {
     const databaseExists = (await scalar(db, 'SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [options.database])) > 0;
     const userExists = (await scalar(db, 'SELECT COUNT(*) FROM mysql.user WHERE User = ? AND Host = ?', [options.user, options.userHost])) > 0;
-    if (userExists) {
-      throw new UsageError(`The MySQL user '${options.user}'@'${options.userHost}' already exists`, {
-        suggestion: `Choose another --db-user, or leave out --create-database and give that user's password (DB_PASSWORD or --db-password-stdin).`,
+    if (userExists && !options.reuseUser) {
+      throw new UsageError(`The MySQL user '${options.user}'@'${options.userHost}' already exists; nothing was created`, {
+        suggestion:
+          `Pass --reuse-user to keep that account, give it a new generated password and grant it ${options.database} (anything else logging in as it must then use the new password); ` +
+          `or choose another --db-user; or leave out --create-database and give that user's password (DB_PASSWORD or --db-password-stdin).`,
       });
     }
     await db.raw('CREATE DATABASE IF NOT EXISTS ?? CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci', [options.database]);
-    await db.raw('CREATE USER ?@? IDENTIFIED BY ?', [options.user, options.userHost, options.userPassword]);
+    if (userExists) await db.raw('ALTER USER ?@? IDENTIFIED BY ?', [options.user, options.userHost, options.userPassword]);
+    else await db.raw('CREATE USER ?@? IDENTIFIED BY ?', [options.user, options.userHost, options.userPassword]);
     await db.raw(`GRANT ${SITE_USER_PRIVILEGES.join(', ')} ON ??.* TO ?@?`, [options.database, options.user, options.userHost]);
-    return { databaseCreated: !databaseExists, userCreated: true };
+    return { databaseCreated: !databaseExists, userCreated: !userExists, userReused: userExists };
   } finally {
     await db.destroy();
   }

@@ -52,12 +52,26 @@ export class ComposeRunner {
   async preflight(): Promise<DockerVersions> {
     if (this.versions) return this.versions;
     this.assertComposeFile();
-    const compose = await this.raw(['compose', 'version', '--short']);
-    if (compose.exitCode !== 0) throw this.composeMissing(compose);
+    const compose = await this.composeVersion();
     const server = await this.raw(['info', '--format', '{{.ServerVersion}}']);
     if (server.exitCode !== 0 || !server.stdout.trim()) throw daemonProblem(server);
-    this.versions = { compose: compose.stdout.trim().replace(/^v/, ''), server: server.stdout.trim() };
+    this.versions = { compose, server: server.stdout.trim() };
     return this.versions;
+  }
+
+  /**
+   * The compose plugin's version. Without the plugin, docker parses `compose version --short`
+   * itself and stops at the flag it does not know (docker 28: "unknown flag: --short", exit 125)
+   * before it ever says compose is missing; so that answer is asked again without the flag.
+   */
+  private async composeVersion(): Promise<string> {
+    const short = await this.raw(['compose', 'version', '--short']);
+    if (short.exitCode === 0) return short.stdout.trim().replace(/^v/, '');
+    if (!composeNotACommand(short) && !/unknown flag/i.test(`${short.stderr}\n${short.stdout}`)) throw this.composeMissing(short, 'docker compose version --short');
+    const plain = await this.raw(['compose', 'version']);
+    const version = /v?(\d+\.\d+\.\d+\S*)/.exec(plain.stdout);
+    if (plain.exitCode === 0 && version) return version[1]!;
+    throw this.composeMissing(plain, 'docker compose version');
   }
 
   /** `docker compose <args>` in the project folder; a failure becomes a typed error. */
@@ -133,9 +147,9 @@ export class ComposeRunner {
     });
   }
 
-  private composeMissing(result: ComposeRunResult): ShopdbErrorLike {
+  private composeMissing(result: ComposeRunResult, command: string): ShopdbErrorLike {
     const text = `${result.stderr}\n${result.stdout}`;
-    if (/not a docker command|unknown command|unknown shorthand|no such command/i.test(text)) {
+    if (composeNotACommand(result)) {
       const legacy = this.legacyComposeOnPath();
       return new DockerUnavailableError('COMPOSE_MISSING', 'The docker compose plugin is not installed (`docker compose` is not a docker command here)', {
         suggestion: legacy
@@ -144,7 +158,7 @@ export class ComposeRunner {
         details: firstLines(text),
       });
     }
-    return new ExternalError('`docker compose version` failed', 'docker compose version --short', result.exitCode, result.stderr, {
+    return new ExternalError('`docker compose version` failed', command, result.exitCode, result.stderr, {
       suggestion: 'Run `docker compose version` to see why, fix it, and run the command again.',
     });
   }
@@ -158,6 +172,11 @@ export class ComposeRunner {
 }
 
 type ShopdbErrorLike = DockerUnavailableError | ExternalError;
+
+/** docker 28: "unknown command: docker compose"; docker 20–27: "'compose' is not a docker command". */
+function composeNotACommand(result: ComposeRunResult): boolean {
+  return /not a docker command|unknown command|no such command/i.test(`${result.stderr}\n${result.stdout}`);
+}
 
 function firstLines(text: string, count = 3): string[] {
   return text

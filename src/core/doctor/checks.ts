@@ -2,7 +2,7 @@
 
 import { accessSync, constants, mkdirSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { configProblems } from '../config/index.js';
+import { allConfigProblems, configProblems, ConfigLoadError } from '../config/index.js';
 import { describeTarget, databaseTargetFromConfig, serverVersion } from '../db/connect.js';
 import { cliActor } from '../audit/log.js';
 import { migrationStatus } from '../migrations/service.js';
@@ -42,6 +42,18 @@ export const configCheck: DoctorCheck = {
   async run(context) {
     if (!context.config) {
       const error = context.configError;
+      if (error instanceof ConfigLoadError) {
+        // The production rules too, so one run of doctor shows everything to fix.
+        const problems = allConfigProblems({ config: error.partial, problems: error.problems });
+        return {
+          status: 'fail',
+          message: [
+            `${problems.length} problem${problems.length === 1 ? '' : 's'} in ${error.partial.values.SHOPDB_ENV} mode (${error.problems.length} stop the configuration loading):`,
+            ...problems.map((p) => `${p.variable}: ${p.problem} — ${p.fix}`),
+          ].join('\n'),
+          suggestion: error.suggestion,
+        };
+      }
       return { status: 'fail', message: [error?.message ?? 'The configuration did not load', ...(error?.details ?? [])].join('\n'), suggestion: error?.suggestion };
     }
     const mode = context.config.values.SHOPDB_ENV;

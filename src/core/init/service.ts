@@ -1,15 +1,17 @@
 // `shopdb init`: writes a site's .env from the schema, with generated secrets, mode 0600, never
 // over an existing file without `force` (and then keeping the old one). With MySQL
 // administrator credentials it can also create the database and a least-privilege user.
+// The whole file is rendered and judged by the rules of its mode first: a refusal leaves the old
+// .env, the database server and the disk exactly as they were.
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
-import { conditionHolds, configProblems, loadConfig, secretWeakness, parseDuration, renderEnvFile, type ConfigVarName } from '../config/index.js';
+import { allConfigProblems, conditionHolds, inspectConfig, parseDuration, renderEnvFile, type ConfigVarName } from '../config/index.js';
 import { parseValue } from '../config/parse.js';
 import { CONFIG_VAR_NAMES, specOf } from '../config/schema.js';
 import { createSiteDatabase } from '../db/mysql-admin.js';
-import { BugError, ConfigError, UsageError, type ConfigProblem } from '../errors.js';
+import { ConfigError, UsageError, type ConfigProblem } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 
 export type InitAnswers = Partial<Record<ConfigVarName, string>>;
@@ -22,8 +24,11 @@ export interface InitOptions {
   answers: InitAnswers;
   /** MySQL only: the password of an existing DB_USER. Generated when creating the database. */
   dbPassword?: string;
-  /** MySQL only: create the database and user with these administrator credentials. */
-  createDatabase?: { adminUser: string; adminPassword: string; userHost: string };
+  /**
+   * MySQL only: create the database and user with these administrator credentials. `reuseUser`:
+   * an existing DB_USER is kept, given a new generated password and granted the database.
+   */
+  createDatabase?: { adminUser: string; adminPassword: string; userHost: string; reuseUser?: boolean };
   now?: Date;
 }
 
@@ -37,6 +42,8 @@ export interface InitResult {
   generatedSecrets: string[];
   databaseCreated: boolean;
   userCreated: boolean;
+  /** --reuse-user found the user there already and gave it the new password. */
+  userReused: boolean;
   nextSteps: string[];
 }
 
@@ -83,11 +90,21 @@ function freeBackupPath(envFile: string, now: Date): string {
   return candidate;
 }
 
-export async function initSite(options: InitOptions): Promise<InitResult> {
-  assertInitTarget(options.envFile, options.force);
-  const now = options.now ?? new Date();
+/** The file init would write, and what it generated for it. */
+interface PlannedSiteEnv {
+  client: 'sqlite' | 'mysql';
+  mode: string;
+  values: InitAnswers;
+  content: string;
+  generatedSecrets: string[];
+}
 
-  // Every answer is validated before anything is created or written.
+/**
+ * Validates the answers, generates the secrets and renders the .env, then judges that text by
+ * the rules of its mode exactly as `config check` will judge the file: a refusal comes before
+ * the old .env is moved and before anything is created on the MySQL server.
+ */
+function planSiteEnv(options: Pick<InitOptions, 'envFile' | 'answers' | 'dbPassword' | 'createDatabase' | 'now'>): PlannedSiteEnv {
   const problems: ConfigProblem[] = [];
   const values: InitAnswers = {};
   for (const name of initQuestions()) {
@@ -97,40 +114,18 @@ export async function initSite(options: InitOptions): Promise<InitResult> {
     if (verdict === true) values[name] = raw;
     else problems.push({ variable: name, problem: verdict, fix: `pass a valid --${specOf(name).init!.flag}` });
   }
+  if (problems.length > 0) throw new ConfigError('Some answers are not valid; nothing was written', problems);
   const client = (values.DB_CLIENT ?? specOf('DB_CLIENT').default) as 'sqlite' | 'mysql';
   const mode = values.SHOPDB_ENV ?? specOf('SHOPDB_ENV').default!;
-  if (client === 'mysql' && !options.createDatabase && options.dbPassword !== undefined && mode === 'production') {
-    // Refuse now what production would refuse later, before anything is written.
-    const weakness = secretWeakness('DB_PASSWORD', options.dbPassword);
-    if (weakness) problems.push({ ...weakness, fix: `${weakness.fix}; or pass --mode development` });
-  }
-  if (problems.length > 0) throw new ConfigError('Some answers are not valid; nothing was written', problems);
 
   const generatedSecrets: string[] = ['JWT_SECRET'];
   values.JWT_SECRET = generateSecret();
-  let databaseCreated = false;
-  let userCreated = false;
-
   if (client === 'mysql') {
     values.MYSQL_ROOT_PASSWORD = generateSecret(24);
     generatedSecrets.push('MYSQL_ROOT_PASSWORD');
     if (options.createDatabase) {
       values.DB_PASSWORD = generateSecret(24);
       generatedSecrets.push('DB_PASSWORD');
-      const created = await createSiteDatabase({
-        server: {
-          host: values.DB_HOST ?? specOf('DB_HOST').default!,
-          port: Number(values.DB_PORT ?? specOf('DB_PORT').default),
-          connectTimeoutMs: (parseDuration(specOf('DB_CONNECT_TIMEOUT').default!) ?? 10) * 1000,
-        },
-        admin: { user: options.createDatabase.adminUser, password: options.createDatabase.adminPassword },
-        database: values.DB_NAME ?? specOf('DB_NAME').default!,
-        user: values.DB_USER ?? specOf('DB_USER').default!,
-        userHost: options.createDatabase.userHost,
-        userPassword: values.DB_PASSWORD,
-      });
-      databaseCreated = created.databaseCreated;
-      userCreated = created.userCreated;
     } else if (options.dbPassword !== undefined) {
       values.DB_PASSWORD = options.dbPassword;
     }
@@ -139,12 +134,48 @@ export async function initSite(options: InitOptions): Promise<InitResult> {
   const content = renderEnvFile({
     style: 'site',
     header: [
-      `shopdb site configuration, written by \`shopdb init\` on ${now.toISOString()}.`,
+      `shopdb site configuration, written by \`shopdb init\` on ${(options.now ?? new Date()).toISOString()}.`,
       'Holds secrets: keep it mode 0600 and out of version control. Commented lines show defaults.',
       'Every variable is described in docs/CONFIGURATION.md.',
     ],
     values,
   });
+  assertWouldBeValid(options.envFile, content, mode, values.DB_PASSWORD === undefined);
+  return { client, mode, values, content, generatedSecrets };
+}
+
+/**
+ * Refuses answers that init would refuse anyway, before anyone is asked for a password: the
+ * command calls it as soon as the answers are in. The database password is judged later.
+ */
+export function assertInitAnswers(envFile: string, answers: InitAnswers): void {
+  planSiteEnv({ envFile, answers });
+}
+
+export async function initSite(options: InitOptions): Promise<InitResult> {
+  assertInitTarget(options.envFile, options.force);
+  const now = options.now ?? new Date();
+  const { client, mode, values, content, generatedSecrets } = planSiteEnv({ ...options, now });
+
+  let databaseCreated = false;
+  let userCreated = false;
+  let userReused = false;
+  if (client === 'mysql' && options.createDatabase) {
+    const created = await createSiteDatabase({
+      server: {
+        host: values.DB_HOST ?? specOf('DB_HOST').default!,
+        port: Number(values.DB_PORT ?? specOf('DB_PORT').default),
+        connectTimeoutMs: (parseDuration(specOf('DB_CONNECT_TIMEOUT').default!) ?? 10) * 1000,
+      },
+      admin: { user: options.createDatabase.adminUser, password: options.createDatabase.adminPassword },
+      database: values.DB_NAME ?? specOf('DB_NAME').default!,
+      user: values.DB_USER ?? specOf('DB_USER').default!,
+      userHost: options.createDatabase.userHost,
+      userPassword: values.DB_PASSWORD!,
+      reuseUser: options.createDatabase.reuseUser ?? false,
+    });
+    ({ databaseCreated, userCreated, userReused } = created);
+  }
 
   mkdirSync(dirname(options.envFile), { recursive: true });
   let previousEnvFile: string | null = null;
@@ -155,16 +186,27 @@ export async function initSite(options: InitOptions): Promise<InitResult> {
   }
   writeFileAtomic(options.envFile, content, { mode: 0o600 });
 
-  // The file we wrote must load cleanly in its own mode; anything else is our bug.
-  const written = loadConfig({ envFile: options.envFile, cwd: dirname(options.envFile), env: {} });
-  const leftover = configProblems(written).filter((p) => !(p.variable === 'DB_PASSWORD' && values.DB_PASSWORD === undefined));
-  if (leftover.length > 0) throw new BugError(`init wrote a configuration that does not validate: ${leftover.map((p) => p.variable).join(', ')}`);
-
   const nextSteps = [
     ...(client === 'mysql' && values.DB_PASSWORD === undefined ? [`Set DB_PASSWORD in ${options.envFile} (or DB_PASSWORD_FILE)`] : []),
     'shopdb migrate            # create the database schema',
     'shopdb migrate status     # see what is applied',
     'shopdb doctor             # check the site is ready',
   ];
-  return { envFile: options.envFile, previousEnvFile, client, mode, generatedSecrets, databaseCreated, userCreated, nextSteps };
+  return { envFile: options.envFile, previousEnvFile, client, mode, generatedSecrets, databaseCreated, userCreated, userReused, nextSteps };
+}
+
+/** Throws one ConfigError naming every problem of `content`, each with the flag that sets it. */
+function assertWouldBeValid(envFile: string, content: string, mode: string, passwordLeftToUser: boolean): void {
+  const inspection = inspectConfig({ envFile, cwd: dirname(envFile), env: {}, envFileText: content });
+  const problems = allConfigProblems(inspection)
+    // Without a password to write, next steps tell the user to set it; that is not a refusal.
+    .filter((p) => !(passwordLeftToUser && p.variable === 'DB_PASSWORD'))
+    .map((p) => {
+      const flag = (specOf(p.variable as ConfigVarName) as { init?: { flag: string } } | undefined)?.init?.flag;
+      return flag ? { ...p, fix: `${p.fix} (--${flag})` } : p;
+    });
+  if (problems.length === 0) return;
+  throw new ConfigError(`The .env that init would write is not valid in ${mode} mode; nothing was written or created`, problems, {
+    suggestion: `Change the flags named above${mode === 'production' ? ', or pass --mode development for a test site' : ''}. An existing ${envFile} was left as it is.`,
+  });
 }
