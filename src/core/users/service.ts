@@ -77,25 +77,24 @@ export class LastEnabledAdminError extends ConflictError {
  * ENABLED_ADMINS_LOCK_KEY. True when it is the last one and `force` lets the change go ahead.
  */
 async function leavesNoEnabledAdmin(trx: Knex.Transaction, row: UserRow, change: 'disable' | 'demote', force: boolean): Promise<boolean> {
-  const [{ count }] = (await trx('users')
-    .where({ role: 'admin', disabled: encodeValue('boolean', false) })
-    .whereNot('id', row.id)
-    .count({ count: '*' })) as Array<{ count: number | string }>;
-  if (Number(count) > 0) return false;
+  if ((await countOtherEnabledAdmins(trx, row.id)) > 0) return false;
   if (!force) throw new LastEnabledAdminError(row.username, change);
   return true;
 }
 
 const isEnabledAdmin = (row: Pick<UserRow, 'role' | 'disabled'>) => row.role === 'admin' && !row.disabled;
 
+async function countOtherEnabledAdmins(db: Knex | Knex.Transaction, userId: number): Promise<number> {
+  const [{ count }] = (await db('users').where({ role: 'admin', disabled: encodeValue('boolean', false) }).whereNot('id', userId).count({ count: '*' })) as Array<{ count: number | string }>;
+  return Number(count);
+}
+
 /**
  * Whether `user` is the only enabled admin: an early answer, without the lock, so the CLI can
  * refuse before it asks for a password. The write itself checks again under the lock.
  */
 export async function isLastEnabledAdmin(db: Knex, user: UserRecord): Promise<boolean> {
-  if (!isEnabledAdmin(user)) return false;
-  const [{ count }] = (await db('users').where({ role: 'admin', disabled: encodeValue('boolean', false) }).whereNot('id', user.id).count({ count: '*' })) as Array<{ count: number | string }>;
-  return Number(count) === 0;
+  return isEnabledAdmin(user) && (await countOtherEnabledAdmins(db, user.id)) === 0;
 }
 
 /** The user already exists (and `update` was not asked for). */
