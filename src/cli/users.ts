@@ -43,7 +43,7 @@ const PROMPT_ATTEMPTS = 3;
 
 /** --generate, --password-stdin, or a hidden prompt asked twice; refuses --password and, without a terminal, a prompt. */
 export async function obtainNewPassword(ui: Ui, flags: NewPasswordFlags, username: string): Promise<NewPassword> {
-  const { assertPasswordAcceptable, generatePassword, MIN_PASSWORD_LENGTH } = await import('../core/auth/passwords.js');
+  const { assertPasswordAcceptable, generatePassword, MIN_PASSWORD_LENGTH, WEAK_PASSWORD_SUGGESTION } = await import('../core/auth/passwords.js');
   refuseArgvPassword(flags);
   if (flags.generate) {
     const password = generatePassword();
@@ -51,14 +51,14 @@ export async function obtainNewPassword(ui: Ui, flags: NewPasswordFlags, usernam
   }
   if (flags['password-stdin']) {
     const password = await readSecretFromStdin(`the password for ${username}`);
-    assertPasswordAcceptable(password);
+    await assertPasswordAcceptable(password, { username });
     return { password, generated: null };
   }
   ui.requireInteractive(`A password for ${username}`, '--password-stdin (and pipe the password in) or --generate');
   for (let attempt = 1; attempt <= PROMPT_ATTEMPTS; attempt++) {
     const password = await ui.askSecret(`Password for ${username} (at least ${MIN_PASSWORD_LENGTH} characters)`);
     try {
-      assertPasswordAcceptable(password);
+      await assertPasswordAcceptable(password, { username });
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
       ui.warn(error.message);
@@ -68,7 +68,7 @@ export async function obtainNewPassword(ui: Ui, flags: NewPasswordFlags, usernam
     ui.warn('The two passwords differ.');
   }
   throw new UsageError(`No password set after ${PROMPT_ATTEMPTS} attempts; nothing was changed`, {
-    suggestion: `Use at least ${MIN_PASSWORD_LENGTH} characters and type the same password twice, or pass --generate.`,
+    suggestion: `Use at least ${MIN_PASSWORD_LENGTH} characters that are not a common password or built on the username, and type the same password twice. ${WEAK_PASSWORD_SUGGESTION}`,
   });
 }
 
@@ -108,6 +108,8 @@ export interface CreateUserOptions {
   displayName?: string;
   email?: string;
   update: boolean;
+  /** With `update`: demote the last enabled admin anyway. */
+  force?: boolean;
   passwordFlags: NewPasswordFlags;
 }
 
@@ -117,11 +119,13 @@ export interface CreateUserCommandResult {
   created: boolean;
   /** Only with --generate: the new password, shown this once. */
   generatedPassword: string | null;
+  /** True when --update --force demoted the last enabled admin. */
+  leavesNoEnabledAdmin: boolean;
 }
 
 /** `admin create` and `user create`: checks what it can before asking for a password, then creates (or with --update resets) the user. */
 export async function createUserFromCli(ctx: CliContext, options: CreateUserOptions): Promise<CreateUserCommandResult> {
-  const { assertValidUserProfile, createUser, getUser, UserExistsError } = await import('../core/users/service.js');
+  const { assertValidUserProfile, createUser, getUser, isLastEnabledAdmin, LastEnabledAdminError, UserExistsError } = await import('../core/users/service.js');
   assertValidUserProfile(options);
   refuseArgvPassword(options.passwordFlags);
   const actor = await currentCliActor(ctx.env);
@@ -130,11 +134,14 @@ export async function createUserFromCli(ctx: CliContext, options: CreateUserOpti
   return withUsersDatabase(ctx.config, ctx.logger, async (db) => {
     const existing = await getUser(db, options.username);
     if (existing !== null && !options.update) throw existsHint(existing.username);
+    if (existing !== null && options.role !== 'admin' && !options.force && (await isLastEnabledAdmin(db, existing))) {
+      throw new LastEnabledAdminError(existing.username, 'demote');
+    }
     const { password, generated } = await obtainNewPassword(ctx.ui, options.passwordFlags, options.username);
     try {
-      const { username, role, displayName, email, update } = options;
-      const { user, created } = await createUser(db, actor, { username, role, displayName, email, update, password });
-      return { user, created, generatedPassword: generated };
+      const { username, role, displayName, email, update, force } = options;
+      const { user, created, leavesNoEnabledAdmin } = await createUser(db, actor, { username, role, displayName, email, update, force, password });
+      return { user, created, generatedPassword: generated, leavesNoEnabledAdmin };
     } catch (error) {
       throw error instanceof UserExistsError ? existsHint(error.username) : error;
     }
@@ -144,6 +151,15 @@ export async function createUserFromCli(ctx: CliContext, options: CreateUserOpti
 export function renderCreatedUser(ui: Ui, result: CreateUserCommandResult): void {
   ui.result(`${result.created ? 'Created' : 'Updated (new password and role)'} user ${describeUser(result.user)}.`);
   if (result.generatedPassword !== null) showGeneratedPassword(ui, result.user.username, result.generatedPassword);
+  if (result.leavesNoEnabledAdmin) warnNoEnabledAdmin(ui, result.user.username);
+}
+
+/** What a forced change left behind, and the way back (admin create needs no login). */
+export function warnNoEnabledAdmin(ui: Ui, username: string): void {
+  ui.warn(
+    `${username} was the last enabled admin: this site now has no enabled admin, so nobody can manage users, API tokens or settings through the API. ` +
+      'Create one with `shopdb admin create <name>` (or `shopdb user enable <name>`), on this server.',
+  );
 }
 
 export function showGeneratedPassword(ui: Ui, username: string, password: string): void {

@@ -32,6 +32,20 @@ export interface RunOptions {
 
 /** In-process: runs a command class with stdout/stderr captured. */
 export async function runCommand(command: typeof Command, argv: string[], options: RunOptions = {}): Promise<CommandOutput> {
+  // Command.run's `this` type demands a concrete class; every shopdb command is one.
+  return runInProcess(() => (command as unknown as { run(argv: string[], opts: string): Promise<unknown> }).run(argv, packageRoot), options);
+}
+
+/**
+ * In-process, by command line, through oclif's own dispatch with every plugin of package.json
+ * loaded: for commands shopdb gets from a plugin (`autocomplete`), which have no class to import.
+ */
+export async function runCommandLine(argv: string[], options: RunOptions = {}): Promise<CommandOutput> {
+  const { run } = await import('@oclif/core');
+  return runInProcess(() => run(argv, packageRoot), options);
+}
+
+async function runInProcess(invoke: () => Promise<unknown>, options: RunOptions): Promise<CommandOutput> {
   const saved: Record<string, string | undefined> = {};
   for (const [key, value] of Object.entries(options.env ?? {})) {
     saved[key] = process.env[key];
@@ -48,8 +62,7 @@ export async function runCommand(command: typeof Command, argv: string[], option
   process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += chunk.toString()), true)) as typeof process.stderr.write;
   let exitCode = 0;
   try {
-    // Command.run's `this` type demands a concrete class; every shopdb command is one.
-    await (command as unknown as { run(argv: string[], opts: string): Promise<unknown> }).run(argv, packageRoot);
+    await invoke();
     exitCode = Number(process.exitCode ?? 0);
   } catch (error) {
     if (error instanceof Errors.ExitError) exitCode = error.oclif.exit ?? 1;

@@ -63,6 +63,17 @@ describeEachEngine('HTTP API users', (engine) => {
       expect(Object.keys(error.fields)).toEqual(['password']);
     });
 
+    it('refuses a common password, and one built on the username, with 400; no user is created', async () => {
+      const common = await app.inject({ method: 'POST', url: '/api/users', headers, payload: { username: 'weakling', password: 'Password1234!', role: 'viewer' } });
+      const ownName = await app.inject({ method: 'POST', url: '/api/users', headers, payload: { username: 'weakling', password: 'weakling-2026', role: 'viewer' } });
+
+      const commonError = expectError(common, 400, 'VALIDATION_FAILED');
+      expect(commonError.message).toContain('too easy to guess');
+      expect(commonError.fields).toEqual({ password: 'must not be a common password or a simple pattern' });
+      expect(expectError(ownName, 400, 'VALIDATION_FAILED').fields).toEqual({ password: 'must not be built on the username' });
+      expect(await api.db('users').where('username', 'weakling').first()).toBeUndefined();
+    });
+
     it.each([
       ['an unknown role', { username: 'x1', password: TEST_PASSWORD, role: 'superuser' }, 'role'],
       ['an unknown field', { username: 'x2', password: TEST_PASSWORD, role: 'viewer', isAdmin: true }, 'isAdmin'],
@@ -121,6 +132,16 @@ describeEachEngine('HTTP API users', (engine) => {
       expect(response.json()).toMatchObject({ user: { id: user.id } });
       expect((await login(app, user.username, newPassword)).statusCode).toBe(200);
       expectError(await login(app, user.username, TEST_PASSWORD), 401);
+    });
+
+    it('refuses a weak new password (PATCH) with 400 and changes nothing else in the same request', async () => {
+      const user = await makeUser(api.db, 'viewer');
+
+      const response = await app.inject({ method: 'PATCH', url: `/api/users/${user.id}`, headers, payload: { password: 'qwertyuiop1234', role: 'editor', displayName: 'Not Applied' } });
+
+      expectError(response, 400, 'VALIDATION_FAILED');
+      expect(await api.db('users').where('id', user.id).first('role', 'display_name')).toEqual({ role: 'viewer', display_name: null });
+      expect((await login(app, user.username)).statusCode).toBe(200);
     });
 
     it('changes role, display name and email (PATCH), audited; an admin cannot change their own role', async () => {

@@ -4,6 +4,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RoleName } from '../../core/auth/types.js';
 import { ConflictError, NotFoundError } from '../../core/errors.js';
+import { assertPasswordAcceptable } from '../../core/auth/passwords.js';
 import { logoutEverywhere } from '../../core/auth/sessions.js';
 import { createUser, getUser, listUsers, resetPassword, setUserDisabled, updateUserProfile, type UserRecord } from '../../core/users/service.js';
 import { actorOf, principalOf, requireRole } from '../auth/guards.js';
@@ -28,7 +29,7 @@ export const userSchema = {
   },
 } as const;
 
-const password = { type: 'string', minLength: 1, maxLength: 1024, description: 'At least 12 characters.' } as const;
+const password = { type: 'string', minLength: 1, maxLength: 1024, description: 'At least 12 characters, not a common password and not built on the username (400 otherwise).' } as const;
 const role = { type: 'string', enum: ['admin', 'editor', 'viewer'] } as const;
 
 interface CreateUserBody {
@@ -121,6 +122,8 @@ export default async function userRoutes(app: FastifyInstance): Promise<void> {
     if (profile.role !== undefined && profile.role !== target.role && target.id === principalOf(request).user.id) {
       throw new ConflictError('You cannot change your own role', { suggestion: 'Ask another admin to do it.' });
     }
+    // A refused password must leave the profile unchanged too: check it before either write.
+    if (newPassword !== undefined) await assertPasswordAcceptable(newPassword, { username: target.username });
     let user = target;
     if (Object.keys(profile).length > 0) user = await updateUserProfile(request.db, actorOf(request), target.username, profile);
     if (newPassword !== undefined) user = await resetPassword(request.db, actorOf(request), target.username, newPassword);

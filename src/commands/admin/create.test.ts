@@ -95,6 +95,28 @@ describeEachEngine('shopdb admin create', (engine) => {
     expect(await users()).toEqual([]);
   });
 
+  it('refuses a common piped password, and one built on the username, with exit 2 naming the rule and the fix (bin)', async () => {
+    const common = await runBin(['admin', 'create', 'alice', '--password-stdin', ...env], { input: 'Password1234!\n' });
+    const ownName = await runBin(['admin', 'create', 'alice', '--password-stdin', ...env], { input: 'alice.admin.2026\n' });
+
+    expect(common.exitCode).toBe(2);
+    expect(common.stderr).toContain('The password is too easy to guess: it is a common password');
+    expect(common.stderr).toContain('--generate');
+    expect(common.stderr).not.toContain('Password1234!');
+    expect(ownName.exitCode).toBe(2);
+    expect(ownName.stderr).toContain('contains the username');
+    expect(ownName.stderr).not.toContain('alice.admin.2026');
+    expect(await users()).toEqual([]);
+  });
+
+  it('refuses a weak password in --json mode with the rule in the error (bin)', async () => {
+    const result = await runBin(['admin', 'create', 'alice', '--password-stdin', ...env, '--json'], { input: 'qwertyuiop1234' });
+
+    expect(result.exitCode).toBe(2);
+    expect(result.json.error).toMatchObject({ code: 'VALIDATION_FAILED', details: ['password: must not be a common password or a simple pattern'] });
+    expect(await users()).toEqual([]);
+  });
+
   it('stops on an existing user with exit 1 suggesting --update; --update resets the password (in-process)', async () => {
     const first = await runCommand(AdminCreate, ['alice', '--generate', ...env, '--json']);
 

@@ -5,7 +5,7 @@ import { newPasswordFlags, type CreateUserCommandResult } from '../../cli/users.
 export default class AdminCreate extends BaseCommand {
   static override summary = 'Create an administrator (or reset one with --update).';
   static override description =
-    'Creates a local user with the admin role. The password is asked twice on a terminal; scripts pipe it in with --password-stdin or pass --generate, which prints a strong password once. A password in argv (--password) is refused: every user can read argv in `ps`. Works on a migrated site before any seeding: the built-in roles are created when the roles table is empty.';
+    'Creates a local user with the admin role. The password must not be a common one or built on the username. It is asked twice on a terminal; scripts pipe it in with --password-stdin or pass --generate, which prints a strong password once. A password in argv (--password) is refused: every user can read argv in `ps`. Works on a migrated site before any seeding: the built-in roles are created when the roles table is empty.';
   static override examples = [
     '<%= config.bin %> admin create alice',
     '<%= config.bin %> admin create alice --generate --json',

@@ -6,7 +6,7 @@ import { ROLES, type RoleName } from '../../core/auth/types.js';
 export default class UserCreate extends BaseCommand {
   static override summary = 'Create a user with a role (or reset one with --update).';
   static override description =
-    'Roles: viewer reads, editor also changes inventory, admin also manages users and tokens. The password is asked twice on a terminal; scripts pipe it in with --password-stdin or pass --generate, which prints a strong password once. A password in argv (--password) is refused.';
+    'Roles: viewer reads, editor also changes inventory, admin also manages users and tokens. The password must not be a common one or built on the username. It is asked twice on a terminal; scripts pipe it in with --password-stdin or pass --generate, which prints a strong password once. A password in argv (--password) is refused.';
   static override examples = [
     '<%= config.bin %> user create bob --role editor',
     '<%= config.bin %> user create kiosk-3 --role viewer --generate --json',
@@ -22,6 +22,7 @@ export default class UserCreate extends BaseCommand {
     'display-name': Flags.string({ summary: 'Full name shown in the web interface.' }),
     email: Flags.string({ summary: 'E-mail address.' }),
     update: Flags.boolean({ summary: 'If the user exists, reset their password and role instead of failing.' }),
+    force: Flags.boolean({ summary: 'With --update: demote the last enabled admin anyway, leaving the site with no enabled admin.', dependsOn: ['update'] }),
     ...newPasswordFlags,
   };
 
@@ -31,7 +32,7 @@ export default class UserCreate extends BaseCommand {
     const { createUserFromCli, renderCreatedUser } = await import('../../cli/users.js');
     const result = await createUserFromCli(
       { ui: this.ui, config, logger: this.dbLogger, env: this.env },
-      { username: args.username, role: flags.role as RoleName, displayName: flags['display-name'], email: flags.email, update: flags.update, passwordFlags: flags },
+      { username: args.username, role: flags.role as RoleName, displayName: flags['display-name'], email: flags.email, update: flags.update, force: flags.force, passwordFlags: flags },
     );
     renderCreatedUser(this.ui, result);
     return result;

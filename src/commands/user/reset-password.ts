@@ -6,7 +6,7 @@ import type { UserRecord } from '../../core/users/rows.js';
 export default class UserResetPassword extends BaseCommand {
   static override summary = 'Set a new password for a user.';
   static override description =
-    'Asked twice on a terminal; scripts pipe it in with --password-stdin or pass --generate, which prints a strong password once. A password in argv (--password) is refused. Every login session of the user ends, on every server; their API tokens keep working: revoke them separately if the account was compromised.';
+    'The password must not be a common one or built on the username. Asked twice on a terminal; scripts pipe it in with --password-stdin or pass --generate, which prints a strong password once. A password in argv (--password) is refused. Every login session of the user ends, on every server; their API tokens keep working: revoke them separately if the account was compromised.';
   static override examples = [
     '<%= config.bin %> user reset-password bob',
     '<%= config.bin %> user reset-password bob --generate',

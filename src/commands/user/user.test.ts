@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBin, runCommand } from '../../../test/support/cli.js';
 import { describeEachEngine, type TestSite } from '../../../test/support/site.js';
 import { createMigratedSite, expectNoSecrets } from '../../../test/support/users.js';
@@ -154,6 +154,78 @@ describeEachEngine('shopdb user', (engine) => {
     expect(unknown.exitCode).toBe(1);
     expect(unknown.stderr).toContain('No user named "ghost"');
     expect(unknown.stdout).toBe('');
+  });
+
+  it('refuses weak passwords on create and reset-password with exit 2, changing nothing (bin)', async () => {
+    const created = await runCommand(UserCreate, ['weak-reset', '--role', 'viewer', '--generate', ...env, '--json']);
+
+    const create = await runBin(['user', 'create', 'weak-new', '--role', 'viewer', '--password-stdin', ...env], { input: 'iloveyou1234' });
+    const ownName = await runBin(['user', 'create', 'weak-new', '--role', 'viewer', '--password-stdin', ...env], { input: 'weak-new-weak-new' });
+    const reset = await runBin(['user', 'reset-password', 'weak-reset', '--password-stdin', ...env, '--json'], { input: 'P@ssw0rd2026' });
+
+    expect(create.exitCode).toBe(2);
+    expect(create.stderr).toContain('too easy to guess');
+    expect(ownName.exitCode).toBe(2);
+    expect(ownName.stderr).toContain('contains the username');
+    expect(reset.exitCode).toBe(2);
+    expect(reset.json.error).toMatchObject({ code: 'VALIDATION_FAILED', message: 'The password is too easy to guess: it is a common password with small changes' });
+    expect(create.stderr + ownName.stderr + reset.stdout + reset.stderr).not.toMatch(/iloveyou1234|P@ssw0rd2026/);
+    expect(await withDb((db) => db('users').where('username', 'weak-new').first())).toBeUndefined();
+    expect(await login('weak-reset', created.json.generatedPassword)).not.toBeNull();
+  });
+
+  describe('the last enabled admin', () => {
+    const enabledAdmins = () => withDb(async (db) => ((await db('users').where({ role: 'admin' }).select('username', 'disabled')) as Array<{ username: string; disabled: unknown }>).filter((u) => !Number(u.disabled)).map((u) => u.username));
+    const auditCount = () => withDb(async (db) => Number(((await db('audit_log').count({ n: '*' })) as Array<{ n: number | string }>)[0]!.n));
+
+    it('is not disabled or demoted without --force: exit 1, the fix named, nothing changed (bin and in-process)', async () => {
+      await runCommand(UserCreate, ['chief', '--role', 'admin', '--generate', ...env]);
+      expect(await enabledAdmins()).toEqual(['chief']);
+      const audited = await auditCount();
+
+      const disable = await runBin(['user', 'disable', 'chief', ...env]);
+      const disableJson = await runCommand(UserDisable, ['chief', ...env, '--json']);
+      // No password flag and no terminal: the refusal must come before any password is asked for.
+      const demote = await runBin(['user', 'create', 'chief', '--role', 'viewer', '--update', ...env]);
+      const demoteJson = await runCommand(UserCreate, ['chief', '--role', 'editor', '--update', '--generate', ...env, '--json']);
+
+      expect(disable.exitCode).toBe(1);
+      expect(disable.stdout).toBe('');
+      expect(disable.stderr).toContain('"chief" is the last enabled admin: disabling them would leave this site with no admin; nothing was changed');
+      expect(disable.stderr).toContain('shopdb admin create');
+      expect(disable.stderr).toContain('--force');
+      expect(disableJson.exitCode).toBe(1);
+      expect(disableJson.json.error).toMatchObject({ code: 'LAST_ENABLED_ADMIN', exitCode: 1 });
+      expect(demote.exitCode).toBe(1);
+      expect(demote.stderr).toContain('demoting them would leave this site with no admin');
+      expect(demote.stderr).not.toContain('terminal');
+      expect(demoteJson.exitCode).toBe(1);
+      expect(demoteJson.json.error.code).toBe('LAST_ENABLED_ADMIN');
+      expect(demoteJson.stdout).not.toContain('generatedPassword');
+      expect(await enabledAdmins()).toEqual(['chief']);
+      expect(await auditCount()).toBe(audited);
+    });
+
+    it('goes with --force, which says what it leaves; --force needs --update on create (bin and in-process)', async () => {
+      await runCommand(UserCreate, ['boss-2', '--role', 'admin', '--generate', ...env]);
+      for (const other of await enabledAdmins()) if (other !== 'boss-2') await runCommand(UserDisable, [other, '--force', ...env]);
+
+      const forceWithoutUpdate = await runBin(['user', 'create', 'boss-2', '--role', 'viewer', '--force', '--generate', ...env]);
+      const disabled = await runBin(['user', 'disable', 'boss-2', '--force', ...env]);
+      await runCommand(UserEnable, ['boss-2', ...env]);
+      const demoted = await runCommand(UserCreate, ['boss-2', '--role', 'viewer', '--update', '--force', '--generate', ...env, '--json']);
+
+      expect(forceWithoutUpdate.exitCode).toBe(2);
+      expect(forceWithoutUpdate.stderr).toContain('--update');
+      expect(disabled.exitCode, disabled.stderr).toBe(0);
+      expect(disabled.stdout).toBe('Disabled user boss-2.');
+      expect(disabled.stderr).toContain('boss-2 was the last enabled admin: this site now has no enabled admin');
+      expect(disabled.stderr).toContain('shopdb admin create');
+      expect(demoted.exitCode, demoted.stderr).toBe(0);
+      expect(demoted.json).toMatchObject({ created: false, leavesNoEnabledAdmin: true, user: { role: 'viewer' } });
+      expect(demoted.stderr).toContain('no enabled admin');
+      expect(await enabledAdmins()).toEqual([]);
+    });
   });
 
   it('audits create, disable, enable and reset by the CLI user, with no password or hash', async () => {

@@ -80,35 +80,81 @@ describe('hashPassword / verifyPassword', () => {
 });
 
 describe('generatePassword', () => {
-  it('makes long, unambiguous, different passwords that pass the rules', () => {
+  it('makes long, unambiguous, different passwords that pass the rules', async () => {
     const passwords = Array.from({ length: 50 }, () => generatePassword());
 
     for (const password of passwords) {
       expect(password.length).toBeGreaterThanOrEqual(20);
       expect(password).toMatch(/^[A-HJ-NP-Za-km-z2-9]+$/);
-      expect(() => assertPasswordAcceptable(password)).not.toThrow();
+      await expect(assertPasswordAcceptable(password, { username: 'ed' })).resolves.toBeUndefined();
     }
     expect(new Set(passwords).size).toBe(passwords.length);
   });
 });
 
-describe('assertPasswordAcceptable', () => {
-  it(`refuses fewer than ${MIN_PASSWORD_LENGTH} characters with a usage error naming the minimum`, () => {
-    let error: unknown;
-    try {
-      assertPasswordAcceptable('short-pw-11');
-    } catch (caught) {
-      error = caught;
-    }
+/** The ValidationError a refused password gives (fails the test when it is accepted). */
+async function refusal(password: string, username = 'alice'): Promise<ValidationError> {
+  const error = await assertPasswordAcceptable(password, { username }).then(
+    () => null,
+    (caught: unknown) => caught,
+  );
+  expect(error, `"${password}" for ${username} should be refused`).toBeInstanceOf(ValidationError);
+  return error as ValidationError;
+}
 
-    expect(error).toBeInstanceOf(ValidationError);
-    expect((error as ValidationError).exitCode).toBe(ExitCode.USAGE);
-    expect((error as ValidationError).message).toContain(String(MIN_PASSWORD_LENGTH));
-    expect((error as ValidationError).fields.password).toContain(String(MIN_PASSWORD_LENGTH));
+describe('assertPasswordAcceptable', () => {
+  it(`refuses fewer than ${MIN_PASSWORD_LENGTH} characters with a usage error naming the minimum`, async () => {
+    const error = await refusal('short-pw-11');
+
+    expect(error.exitCode).toBe(ExitCode.USAGE);
+    expect(error.message).toContain(String(MIN_PASSWORD_LENGTH));
+    expect(error.fields.password).toContain(String(MIN_PASSWORD_LENGTH));
   });
 
-  it('accepts exactly the minimum, counting characters rather than UTF-16 units', () => {
-    expect(() => assertPasswordAcceptable('x'.repeat(MIN_PASSWORD_LENGTH))).not.toThrow();
-    expect(() => assertPasswordAcceptable('🔧'.repeat(MIN_PASSWORD_LENGTH - 1))).toThrow(ValidationError);
+  it('accepts exactly the minimum, counting characters rather than UTF-16 units', async () => {
+    await expect(assertPasswordAcceptable('mill four ok', { username: 'alice' })).resolves.toBeUndefined();
+    expect((await refusal('🔧'.repeat(MIN_PASSWORD_LENGTH - 1))).message).toContain('too short');
+  });
+
+  it('accepts passphrases and random passwords', async () => {
+    for (const password of ['correct horse battery staple', 'night shift passphrase', 'Grüße vom Hallenboden', 'Vx3-kP9q-Lm2w-Rt7z', 'bobcat on the hangar roof']) {
+      await expect(assertPasswordAcceptable(password, { username: 'bob' }), password).resolves.toBeUndefined();
+    }
+  });
+
+  it('refuses common passwords, also with capitals, l33t or digits added, naming the rule and the fix', async () => {
+    for (const password of ['password1234', 'Password1234!', 'P@ssw0rd2026', 'qwertyuiop[]', '1q2w3e4r5t6y', 'iloveyou1234', 'pasword12345']) {
+      const error = await refusal(password);
+      expect(error.message, password).toMatch(/^The password is too easy to guess: it is (one of the most common passwords|a common password)/);
+      expect(error.fields.password).toBe('must not be a common password or a simple pattern');
+      expect(error.exitCode).toBe(ExitCode.USAGE);
+      expect(error.suggestion).toContain('--generate');
+    }
+  });
+
+  it('refuses repeats, sequences and keyboard rows', async () => {
+    expect((await refusal('x'.repeat(MIN_PASSWORD_LENGTH))).message).toContain('repeats');
+    expect((await refusal('abcdefghijklm')).message).toContain('sequence');
+    expect((await refusal('zxcvbnm,./;l')).message).toContain('keyboard');
+  });
+
+  it('refuses a password built on the username, in any case or reversed; the username counts for nothing', async () => {
+    const cases: Array<[string, string, RegExp]> = [
+      ['alice', 'alice-admin-2026', /without it only 11 characters are left/],
+      ['alice', 'ALICEALICEALICE', /contains the username/],
+      ['alice', 'ecila-shop-floor', /without it only 11 characters are left/],
+      ['j.smith', 'JSmith2026!!', /without it only 6 characters are left/],
+      ['hangar7', 'hangar7hangar7!', /contains the username/],
+    ];
+    for (const [username, password, reason] of cases) {
+      const error = await refusal(password, username);
+      expect(error.message, password).toMatch(reason);
+      expect(error.fields.password).toBe('must not be built on the username');
+    }
+  });
+
+  it('accepts a strong password that happens to contain the username, and ignores 1- and 2-letter usernames', async () => {
+    await expect(assertPasswordAcceptable('bobcat on the hangar roof', { username: 'bob' })).resolves.toBeUndefined();
+    await expect(assertPasswordAcceptable('typed at the terminal', { username: 'ed' })).resolves.toBeUndefined();
   });
 });

@@ -1,6 +1,6 @@
 // Local passwords: hashed with scrypt (memory-hard, in node:crypto, no native add-on) and stored
 // self-describing as `scrypt$N$r$p$<salt b64>$<hash b64>`, so the cost can be raised later
-// without breaking the hashes already stored.
+// without breaking the hashes already stored; and the rules a new one must pass (ADR-018).
 
 import { randomBytes, randomInt, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { ValidationError } from '../errors.js';
@@ -111,7 +111,7 @@ export function generatePassword(length = GENERATED_LENGTH): string {
 }
 
 /** Length rules, counted in characters (not UTF-16 units), so "ü" or an emoji counts once. */
-export function assertPasswordAcceptable(password: string): void {
+export function assertPasswordLength(password: string): void {
   const length = [...password.normalize('NFC')].length;
   if (length < MIN_PASSWORD_LENGTH) {
     throw new ValidationError(`The password is too short: at least ${MIN_PASSWORD_LENGTH} characters are required`, {
@@ -124,3 +124,27 @@ export function assertPasswordAcceptable(password: string): void {
     });
   }
 }
+
+export interface NewPasswordContext {
+  /** Whose password it is: a password built on the username is refused. */
+  username: string;
+}
+
+/**
+ * Every rule a new password must pass, as every path that sets one (CLI, API, seeds) checks it:
+ * the length, then the username and the common-password list (ADR-018). A ValidationError
+ * (exit 2, HTTP 400) says which rule failed; nothing has been written yet.
+ */
+export async function assertPasswordAcceptable(password: string, context: NewPasswordContext): Promise<void> {
+  assertPasswordLength(password);
+  // Loaded here, not at the top: the list is large and login never needs it.
+  const { findPasswordWeakness } = await import('./password-strength.js');
+  const weakness = findPasswordWeakness(password.normalize('NFC'), context.username, MIN_PASSWORD_LENGTH);
+  if (weakness === null) return;
+  throw new ValidationError(`The password is too easy to guess: ${weakness.reason}`, {
+    password: weakness.kind === 'username' ? 'must not be built on the username' : 'must not be a common password or a simple pattern',
+  }, { suggestion: WEAK_PASSWORD_SUGGESTION });
+}
+
+export const WEAK_PASSWORD_SUGGESTION =
+  'Choose another: four or more unrelated words make a strong passphrase that is easy to type; or let shopdb make a random one (`--generate`).';

@@ -1,13 +1,23 @@
 // Database suite (SQLite and MySQL): local user accounts and their audit trail.
 
 import type { Knex } from 'knex';
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSite, describeEachEngine, type TestSite } from '../../../test/support/site.js';
 import { cliActor, listAudit } from '../audit/log.js';
 import { verifyPassword } from '../auth/passwords.js';
 import { ConflictError, ExitCode, NotFoundError, ValidationError } from '../errors.js';
 import { migrateSite } from '../migrations/site.js';
-import { createUser, ensureRoles, getUser, listUsers, resetPassword, setUserDisabled, UserExistsError } from './service.js';
+import {
+  createUser,
+  ensureRoles,
+  getUser,
+  LastEnabledAdminError,
+  listUsers,
+  resetPassword,
+  setUserDisabled,
+  updateUserProfile,
+  UserExistsError,
+} from './service.js';
 
 const actor = cliActor('site-it');
 const PASSWORD = 'first shift password';
@@ -85,6 +95,80 @@ describeEachEngine('user service', (engine) => {
     await expect(createUser(db, actor, { username: 'bob', role: 'viewer', password: 'too-short' })).rejects.toThrow(/at least 12/);
 
     expect(await listUsers(db)).toEqual([]);
+  });
+
+  it('refuses a common password or one built on the username before writing anything', async () => {
+    await expect(createUser(db, actor, { username: 'bob', role: 'viewer', password: 'Password1234!' })).rejects.toThrow(/too easy to guess: it is a common password/);
+    await expect(createUser(db, actor, { username: 'bob', role: 'viewer', password: 'bob-bob-2026' })).rejects.toThrow(/contains the username/);
+    expect(await listUsers(db)).toEqual([]);
+
+    await createUser(db, actor, { username: 'bob', role: 'viewer', password: PASSWORD });
+    const hash = await storedHash(db, 'bob');
+    const reset = resetPassword(db, actor, 'bob', 'qwertyuiop1234');
+    await expect(reset).rejects.toBeInstanceOf(ValidationError);
+    await expect(reset).rejects.toMatchObject({ exitCode: ExitCode.USAGE, fields: { password: 'must not be a common password or a simple pattern' } });
+    expect(await storedHash(db, 'bob')).toBe(hash);
+  });
+
+  describe('the last enabled admin', () => {
+    const state = async () => (await listUsers(db)).map((u) => `${u.username}:${u.role}:${u.disabled ? 'off' : 'on'}`);
+
+    it('cannot be disabled or demoted, by any path; nothing is written or audited', async () => {
+      await createUser(db, actor, { username: 'root-admin', role: 'admin', password: PASSWORD });
+      await createUser(db, actor, { username: 'old-admin', role: 'admin', password: PASSWORD });
+      await setUserDisabled(db, actor, 'old-admin', true);
+      const before = await state();
+      const auditRows = (await db('audit_log').count({ n: '*' }))[0]!.n;
+
+      const attempts = [
+        setUserDisabled(db, actor, 'ROOT-ADMIN', true),
+        updateUserProfile(db, actor, 'root-admin', { role: 'editor' }),
+        createUser(db, actor, { username: 'root-admin', role: 'viewer', password: 'second shift password', update: true }),
+      ];
+
+      for (const attempt of attempts) {
+        await expect(attempt).rejects.toBeInstanceOf(LastEnabledAdminError);
+        await expect(attempt).rejects.toMatchObject({ code: 'LAST_ENABLED_ADMIN', exitCode: ExitCode.FAILED, httpStatus: 409 });
+        await expect(attempt).rejects.toThrow(/"root-admin" is the last enabled admin/);
+      }
+      await expect(attempts[0]).rejects.toMatchObject({ suggestion: expect.stringContaining('--force') });
+      expect(await state()).toEqual(before);
+      expect((await db('audit_log').count({ n: '*' }))[0]!.n).toEqual(auditRows);
+      expect(await verifyPassword(PASSWORD, await storedHash(db, 'root-admin'))).toBe(true);
+    });
+
+    it('can go when another admin is enabled; other changes to the last one stay allowed', async () => {
+      await createUser(db, actor, { username: 'ann', role: 'admin', password: PASSWORD });
+      await createUser(db, actor, { username: 'ben', role: 'admin', password: PASSWORD });
+
+      const disabled = await setUserDisabled(db, actor, 'ann', true);
+      const renamed = await updateUserProfile(db, actor, 'ben', { displayName: 'Ben B.', role: 'admin' });
+      const reset = await createUser(db, actor, { username: 'ben', role: 'admin', password: 'second shift password', update: true });
+
+      expect(disabled).toMatchObject({ changed: true, leavesNoEnabledAdmin: false });
+      expect(renamed).toMatchObject({ role: 'admin', displayName: 'Ben B.' });
+      expect(reset).toMatchObject({ created: false, leavesNoEnabledAdmin: false });
+      await expect(updateUserProfile(db, actor, 'ann', { role: 'viewer' })).resolves.toMatchObject({ role: 'viewer', disabled: true });
+      await expect(setUserDisabled(db, actor, 'ben', true)).rejects.toBeInstanceOf(LastEnabledAdminError);
+    });
+
+    it('goes with force, which says so and audits it', async () => {
+      const { user } = await createUser(db, actor, { username: 'solo', role: 'admin', password: PASSWORD });
+
+      const forced = await setUserDisabled(db, actor, 'solo', true, { force: true });
+      await setUserDisabled(db, actor, 'solo', false);
+      const demoted = await createUser(db, actor, { username: 'solo', role: 'editor', password: 'second shift password', update: true, force: true });
+
+      expect(forced).toMatchObject({ changed: true, leavesNoEnabledAdmin: true, user: { disabled: true } });
+      expect(demoted).toMatchObject({ leavesNoEnabledAdmin: true, user: { role: 'editor' } });
+      const entries = await auditFor(db, 'user', user.id);
+      expect(entries.map((e) => [e.action, (e.after as Record<string, unknown>).leftNoEnabledAdmin])).toEqual([
+        ['create', undefined],
+        ['disable', true],
+        ['enable', undefined],
+        ['update', true],
+      ]);
+    });
   });
 
   it('refuses a duplicate, in any letter case, unless asked to update, which resets password and role', async () => {

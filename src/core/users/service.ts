@@ -1,6 +1,8 @@
 // Local user accounts: create (or reset with `update`), list, look up, disable/enable and reset a
 // password. Every write runs in one transaction with its audit entry; passwords are hashed before
 // the transaction opens (scrypt takes ~150 ms) and never reach the audit log or a return value.
+// A write that can take away an enabled admin (a disable, a role change) serialises on one key and
+// refuses to remove the last one unless forced, so a site is never locked out by accident.
 
 import type { Knex } from 'knex';
 import { recordAudit, type Actor } from '../audit/log.js';
@@ -38,12 +40,61 @@ export interface CreateUserInput {
   password: string;
   /** When the user exists: reset their password and role (and name/email when given) instead of failing. */
   update?: boolean;
+  /** With `update`: demote the last enabled admin anyway (see LastEnabledAdminError). */
+  force?: boolean;
 }
 
 export interface CreateUserResult {
   user: UserRecord;
   /** False when an existing user was updated. */
   created: boolean;
+  /** True when a forced update demoted the last enabled admin: the site has none now. */
+  leavesNoEnabledAdmin: boolean;
+}
+
+/**
+ * Every write that can take away an enabled admin serialises on this key (ADR-012), so two
+ * concurrent disables of the last two admins cannot both see "one other admin is left".
+ */
+export const ENABLED_ADMINS_LOCK_KEY = 'users:admins';
+
+/** The change would leave the site with no enabled admin: nobody could manage users, tokens or settings. */
+export class LastEnabledAdminError extends ConflictError {
+  override readonly code: string = 'LAST_ENABLED_ADMIN';
+  constructor(
+    readonly username: string,
+    change: 'disable' | 'demote',
+  ) {
+    super(`"${username}" is the last enabled admin: ${change === 'disable' ? 'disabling' : 'demoting'} them would leave this site with no admin; nothing was changed`, {
+      suggestion:
+        'Make another user admin first (`shopdb admin create <name>`, or `shopdb user enable <name>` for a disabled admin), then try again. To do it anyway, pass --force.',
+    });
+  }
+}
+
+/**
+ * Called before a change that takes `row` out of the enabled admins, in a transaction holding
+ * ENABLED_ADMINS_LOCK_KEY. True when it is the last one and `force` lets the change go ahead.
+ */
+async function leavesNoEnabledAdmin(trx: Knex.Transaction, row: UserRow, change: 'disable' | 'demote', force: boolean): Promise<boolean> {
+  if ((await countOtherEnabledAdmins(trx, row.id)) > 0) return false;
+  if (!force) throw new LastEnabledAdminError(row.username, change);
+  return true;
+}
+
+const isEnabledAdmin = (row: Pick<UserRow, 'role' | 'disabled'>) => row.role === 'admin' && !row.disabled;
+
+async function countOtherEnabledAdmins(db: Knex | Knex.Transaction, userId: number): Promise<number> {
+  const [{ count }] = (await db('users').where({ role: 'admin', disabled: encodeValue('boolean', false) }).whereNot('id', userId).count({ count: '*' })) as Array<{ count: number | string }>;
+  return Number(count);
+}
+
+/**
+ * Whether `user` is the only enabled admin: an early answer, without the lock, so the CLI can
+ * refuse before it asks for a password. The write itself checks again under the lock.
+ */
+export async function isLastEnabledAdmin(db: Knex, user: UserRecord): Promise<boolean> {
+  return isEnabledAdmin(user) && (await countOtherEnabledAdmins(db, user.id)) === 0;
 }
 
 /** The user already exists (and `update` was not asked for). */
@@ -99,8 +150,9 @@ export async function createUser(db: Knex, actor: Actor, input: CreateUserInput)
   const displayName = input.displayName ?? null;
   const email = input.email ?? null;
   assertValidUserProfile(input);
-  assertPasswordAcceptable(input.password);
+  await assertPasswordAcceptable(input.password, { username: input.username });
   const passwordHash = await hashPassword(input.password);
+  const mayDemote = input.update === true && input.role !== 'admin';
 
   try {
     return await inTransaction(db, async (trx) => {
@@ -110,6 +162,7 @@ export async function createUser(db: Knex, actor: Actor, input: CreateUserInput)
         if (!input.update) throw new UserExistsError(existing.username);
         assertLocal(existing);
         const before = toUserRecord(existing);
+        const noAdminLeft = mayDemote && isEnabledAdmin(existing) && (await leavesNoEnabledAdmin(trx, existing, 'demote', input.force === true));
         await trx('users')
           .where('id', existing.id)
           .update({
@@ -122,8 +175,14 @@ export async function createUser(db: Knex, actor: Actor, input: CreateUserInput)
         // A new password ends every session the old one opened.
         await endUserSessions(trx, existing.id, 'password-reset');
         const user = await reload(trx, existing.id);
-        await recordAudit(trx, actor, { action: 'update', objectType: 'user', objectId: user.id, before, after: { ...user, passwordReset: true } });
-        return { user, created: false };
+        await recordAudit(trx, actor, {
+          action: 'update',
+          objectType: 'user',
+          objectId: user.id,
+          before,
+          after: { ...user, passwordReset: true, ...(noAdminLeft ? { leftNoEnabledAdmin: true } : {}) },
+        });
+        return { user, created: false, leavesNoEnabledAdmin: noAdminLeft };
       }
       const [id] = await trx('users').insert({
         username: input.username,
@@ -137,8 +196,8 @@ export async function createUser(db: Knex, actor: Actor, input: CreateUserInput)
       });
       const user = await reload(trx, Number(id));
       await recordAudit(trx, actor, { action: 'create', objectType: 'user', objectId: user.id, after: user });
-      return { user, created: true };
-    });
+      return { user, created: true, leavesNoEnabledAdmin: false };
+    }, { serializeOn: mayDemote ? [ENABLED_ADMINS_LOCK_KEY] : [] });
   } catch (error) {
     // Another run created the same username between our check and our insert.
     if (isUniqueViolation(error)) throw new UserExistsError(input.username);
@@ -166,16 +225,25 @@ export interface SetDisabledResult {
   user: UserRecord;
   /** False when the user already was in that state (then nothing is written or audited). */
   changed: boolean;
+  /** True when a forced disable took the last enabled admin: the site has none now. */
+  leavesNoEnabledAdmin: boolean;
+}
+
+export interface SetDisabledOptions {
+  /** Disable the last enabled admin anyway (see LastEnabledAdminError). */
+  force?: boolean;
 }
 
 /**
  * A disabled user cannot log in, their sessions end (enabling them again does not bring those
- * back), and their API tokens stop working until they are enabled again.
+ * back), and their API tokens stop working until they are enabled again. The last enabled admin
+ * is disabled only with `force`.
  */
-export async function setUserDisabled(db: Knex, actor: Actor, username: string, disabled: boolean): Promise<SetDisabledResult> {
+export async function setUserDisabled(db: Knex, actor: Actor, username: string, disabled: boolean, options: SetDisabledOptions = {}): Promise<SetDisabledResult> {
   return inTransaction(db, async (trx) => {
     const row = await requireUserRow(trx, username);
-    if (row.disabled === disabled) return { user: toUserRecord(row), changed: false };
+    if (row.disabled === disabled) return { user: toUserRecord(row), changed: false, leavesNoEnabledAdmin: false };
+    const noAdminLeft = disabled && isEnabledAdmin(row) && (await leavesNoEnabledAdmin(trx, row, 'disable', options.force === true));
     await trx('users').where('id', row.id).update({ disabled: encodeValue('boolean', disabled), updated_at: encodeValue('date', now()) });
     if (disabled) await endUserSessions(trx, row.id, 'disabled');
     const user = await reload(trx, row.id);
@@ -184,10 +252,10 @@ export async function setUserDisabled(db: Knex, actor: Actor, username: string, 
       objectType: 'user',
       objectId: user.id,
       before: { disabled: row.disabled },
-      after: { disabled },
+      after: { disabled, ...(noAdminLeft ? { leftNoEnabledAdmin: true } : {}) },
     });
-    return { user, changed: true };
-  });
+    return { user, changed: true, leavesNoEnabledAdmin: noAdminLeft };
+  }, { serializeOn: disabled ? [ENABLED_ADMINS_LOCK_KEY] : [] });
 }
 
 function assertLocal(row: UserRow): void {
@@ -199,7 +267,7 @@ function assertLocal(row: UserRow): void {
 }
 
 export async function resetPassword(db: Knex, actor: Actor, username: string, password: string): Promise<UserRecord> {
-  assertPasswordAcceptable(password);
+  await assertPasswordAcceptable(password, { username });
   const passwordHash = await hashPassword(password);
   return inTransaction(db, async (trx) => {
     const row = await requireUserRow(trx, username);
@@ -219,19 +287,24 @@ export interface UserProfilePatch {
   email?: string | null;
 }
 
-/** Changes role, display name or email; audited with the fields before and after. A new role ends the user's sessions. */
+/**
+ * Changes role, display name or email; audited with the fields before and after. A new role ends
+ * the user's sessions. The last enabled admin cannot be demoted here (the API has no --force).
+ */
 export async function updateUserProfile(db: Knex, actor: Actor, username: string, patch: UserProfilePatch): Promise<UserRecord> {
+  const mayDemote = patch.role !== undefined && patch.role !== 'admin';
   return inTransaction(db, async (trx) => {
     const row = await requireUserRow(trx, username);
     const before = toUserRecord(row);
     const next = { username: row.username, role: patch.role ?? before.role, displayName: patch.displayName === undefined ? before.displayName : patch.displayName, email: patch.email === undefined ? before.email : patch.email };
     assertValidUserProfile(next);
     if (patch.role !== undefined) await assertRoleExists(trx, patch.role);
+    if (mayDemote && isEnabledAdmin(row)) await leavesNoEnabledAdmin(trx, row, 'demote', false);
     await trx('users').where('id', row.id).update({ role: next.role, display_name: next.displayName, email: next.email, updated_at: encodeValue('date', now()) });
     if (next.role !== before.role) await endUserSessions(trx, row.id, 'role-change');
     const user = await reload(trx, row.id);
     const pick = (u: UserRecord) => ({ role: u.role, displayName: u.displayName, email: u.email });
     await recordAudit(trx, actor, { action: 'update', objectType: 'user', objectId: user.id, before: pick(before), after: pick(user) });
     return user;
-  });
+  }, { serializeOn: mayDemote ? [ENABLED_ADMINS_LOCK_KEY] : [] });
 }
