@@ -161,7 +161,8 @@ async function checkPlan(
       suggestion: `Keep it, or roll back with its data: \`${rerunCommand(options)}\` (asks first and takes a safety backup). Nothing was changed.`,
     });
   }
-  return { tables, modelled: true, dropsOf: new Map(simulated.downs.map((down) => [down.migration, down.dropped])) };
+  // Only tables the site has: a table missing already is not one a failed down() dropped.
+  return { tables, modelled: true, dropsOf: new Map(simulated.downs.map((down) => [down.migration, down.dropped.filter((table) => existing.has(table))])) };
 }
 
 /** What a down() that failed on the site left: said exactly, with the way back. */
@@ -179,7 +180,7 @@ async function stoppedHalfWay(db: Knex, source: MigrationSourceSpec, failed: str
         : `${failed} is still recorded as applied, and the tables its down() drops are all still there.`;
   const back = backup
     ? `To get back to the site as it was before this rollback: \`shopdb restore ${backup} --yes\`.`
-    : 'No safety backup was taken (--no-backup): restore your latest backup with `shopdb restore <file> --yes`,';
+    : 'No safety backup was taken (--no-backup): to get back, restore your latest backup (`shopdb restore <file> --yes`).';
   return new UserError(`Rolling back ${source.label} stopped at ${failed}: ${message}`, {
     details: [done.length > 0 ? `Rolled back completely, no longer recorded: ${done.join(', ')}` : 'No migration was rolled back completely.', state],
     suggestion: `${back} Or fix the cause and run the rollback again. \`shopdb doctor\` shows where the records and the schema disagree.`,
@@ -196,10 +197,10 @@ async function runDowns(db: Knex, source: MigrationSourceSpec, migrations: strin
         name,
         // knex deletes the record after the migration's transaction; inside it, the record goes
         // with the schema change on SQLite, and right after the last DDL on MySQL.
-        afterEach: async (trx: Knex) => {
+        afterEach: async (trx) => {
           await trx(source.tableName).where({ name }).delete();
         },
-      } as Knex.MigratorConfig);
+      });
     } catch (error) {
       if (isLockError(error)) throw lockedError(source, 0);
       throw await stoppedHalfWay(db, source, name, error, done, dropsOf ? (dropsOf.get(name) ?? []) : undefined, backup);
