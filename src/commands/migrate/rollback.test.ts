@@ -199,6 +199,29 @@ describeEachEngine('shopdb migrate rollback', (engine) => {
     expect(await schemaAndRecords()).toEqual(before);
   });
 
+  it('a plugin the schema model cannot replay: doctor warns (exit 0), the rollback needs --purge (bin)', async () => {
+    site = await createSite(engine, { SHOPDB_PLUGIN_DIRS: join(FIXTURES, 'plugins-unportable') });
+    await migrateSite({ config: site.config() });
+    await withDb((db) => db.schema.createTable('unportable_notes', (table) => table.increments('id')));
+    expect((await runCommand(PluginInstall, ['unportable', '--env-file', site.envFile])).exitCode).toBe(0);
+    const before = await schemaAndRecords();
+
+    const doctor = await runBin(['doctor', '--tag', 'start', '--json', '--env-file', site.envFile]);
+    const refused = await bin('--source', 'plugin:unportable', '--yes');
+
+    expect(doctor.exitCode, doctor.stdout).toBe(0);
+    expect(doctor.json.checks.find((c: { id: string }) => c.id === 'schema')).toMatchObject({ status: 'warn', message: expect.stringMatching(/^could not check plugin:unportable from 20260101A-add-notes-author on/) });
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toMatch(/^Error: Cannot tell what rolling back plugin unportable drops: migration 20260101A-add-notes-author \(plugin:unportable\) does not replay on the schema model/m);
+    expect(refused.stderr).toContain('`shopdb migrate rollback --source plugin:unportable --purge`');
+    expect(await schemaAndRecords()).toEqual(before);
+
+    const purged = await bin('--source', 'plugin:unportable', '--purge', '--yes', '--no-backup', '--json');
+    expect(purged.exitCode, purged.stderr).toBe(0);
+    expect(purged.json).toMatchObject({ sources: [{ id: 'plugin:unportable', applied: ['20260101A-add-notes-author'] }], droppedTables: [], backup: null });
+    expect(Object.keys(await withDb((db) => db('unportable_notes').columnInfo()))).toEqual(['id']);
+  });
+
   it('a down() failing half-way: names the migration, what it left and the restore that brings the site back; doctor fails (bin)', async () => {
     site = await createSite(engine, { SHOPDB_PLUGIN_DIRS: join(FIXTURES, 'plugins-halfway') });
     await migrateSite({ config: site.config() });
