@@ -100,11 +100,18 @@ describeEachEngine('shopdb migrate rollback', (engine) => {
     expect(tables).not.toContain('schema_lock');
     expect(tables).not.toContain('login_throttle');
     expect(tables).toContain('sessions');
+    const pending = await runBin(['doctor', '--tag', 'start', '--json', '--env-file', site.envFile]);
+    expect(pending.exitCode).toBe(1);
+    expect(pending.json.checks.find((c: { id: string }) => c.id === 'migrations')).toMatchObject({ status: 'fail', message: '3 migrations pending' });
+    expect(pending.json.checks.find((c: { id: string }) => c.id === 'schema')).toMatchObject({ status: 'pass' });
 
     const human = await bin('--step', '1', '--yes', '--no-backup');
     expect(human.exitCode, human.stderr).toBe(0);
     expect(human.stdout).toBe(`shopdb core: rolled back 1\n  - ${names.at(-4)}`);
     expect(backupFiles()).toHaveLength(1);
+    expect((await runBin(['migrate', '--env-file', site.envFile])).exitCode).toBe(0);
+    const healthy = await runBin(['doctor', '--tag', 'start', '--env-file', site.envFile]);
+    expect(healthy.exitCode, healthy.stdout).toBe(0);
   });
 
   it('refuses to roll back the core while plugins are installed, naming them and the uninstall commands (bin)', async () => {
