@@ -26,13 +26,15 @@ describeEachEngine('shopdb doctor', (engine) => {
     expect(result.exitCode, result.stdout + result.stderr).toBe(0);
     expect(result.json.ok).toBe(true);
     const checks = byId(result.json.checks);
-    expect(Object.keys(checks)).toEqual(['node-version', 'config', 'database', 'cluster', 'migrations', 'plugins']);
+    expect(Object.keys(checks)).toEqual(['node-version', 'config', 'database', 'cluster', 'migrations', 'schema', 'plugins']);
     expect(checks.database!.status).toBe('pass');
     // This machine's MariaDB is a single server; SQLite never is a cluster.
     expect(checks.cluster!.status).toBe('skip');
     expect(checks.migrations!.status).toBe('pass');
     expect(checks.plugins).toMatchObject({ status: 'pass', message: 'no plugin installed' });
     expect(checks.migrations!.message).toMatch(/^\d+ applied, none pending$/);
+    expect(checks.schema!.status).toBe('pass');
+    expect(checks.schema!.message).toMatch(/^the \d+ tables of \d+ applied migrations are there$/);
   });
 
   it('fails the plugins check when an installed plugin is not available, naming it (exit 1)', async () => {
@@ -65,6 +67,44 @@ describeEachEngine('shopdb doctor', (engine) => {
     expect(migrations.suggestion).toContain('shopdb migrate');
     expect(byId(result.json.checks).database!.status).toBe('pass');
   });
+
+  it('fails when a table of an applied migration is missing, naming the table and its migration (bin)', async () => {
+    site = await createSite(engine);
+    expect((await runCommand(Migrate, ['--env-file', site.envFile])).exitCode).toBe(0);
+    const db = await site.open();
+    await db.schema.dropTable('login_throttle');
+    await db.destroy();
+
+    const human = await runBin(['doctor', '--tag', 'start', '--env-file', site.envFile]);
+    const json = await runBin(['doctor', '--tag', 'start', '--json', '--env-file', site.envFile]);
+
+    expect(human.exitCode).toBe(1);
+    expect(human.stdout).toContain('FAIL  Schema matches the migration records: recorded as applied, but their tables are missing: login_throttle (core 20261202C-create-login-throttle)');
+    expect(json.exitCode).toBe(1);
+    expect(byId(json.json.checks).schema).toMatchObject({
+      status: 'fail',
+      data: { missing: [{ table: 'login_throttle', source: 'core', migration: '20261202C-create-login-throttle' }] },
+    });
+    expect(byId(json.json.checks).migrations!.status).toBe('pass');
+  });
+
+  it('fails, not only warns, while a migration lock or the schema lock is held (bin)', async () => {
+    site = await createSite(engine);
+    expect((await runCommand(Migrate, ['--env-file', site.envFile])).exitCode).toBe(0);
+    const db = await site.open();
+    await db('shopdb_migrations_lock').update({ is_locked: 1 });
+    await db('schema_lock').insert({ id: 1, holder: 'other-host pid 7: plugin install printers', acquired_at: '2026-12-03 10:00:00.000' });
+    await db.destroy();
+
+    const result = await runBin(['doctor', '--tag', 'start', '--json', '--env-file', site.envFile]);
+
+    expect(result.exitCode).toBe(1);
+    expect(byId(result.json.checks).migrations).toMatchObject({
+      status: 'fail',
+      message: 'migration lock held (core, site schema lock: other-host pid 7: plugin install printers)',
+      suggestion: expect.stringContaining('shopdb migrate unlock'),
+    });
+  });
 });
 
 describe('shopdb doctor', () => {
@@ -92,10 +132,10 @@ describe('shopdb doctor', () => {
     expect(checks.config!.message).toContain('DB_HOTS');
     expect(checks.config!.message).toContain('did you mean DB_HOST?');
     expect(checks['node-version']!.status).toBe('pass');
-    for (const id of ['database', 'cluster', 'migrations', 'dump-tool', 'backup-dir']) {
+    for (const id of ['database', 'cluster', 'migrations', 'schema', 'dump-tool', 'backup-dir']) {
       expect(checks[id], id).toMatchObject({ status: 'skip', message: 'skipped: the configuration did not load' });
     }
-    expect(result.json.counts).toEqual({ pass: 1, warn: 0, fail: 1, skip: 6 });
+    expect(result.json.counts).toEqual({ pass: 1, warn: 0, fail: 1, skip: 7 });
   });
 
   it('fails the config check on a production configuration that is not safe', async () => {
@@ -188,7 +228,7 @@ describe('shopdb doctor', () => {
     expect(Object.keys(result.json).sort()).toEqual(['checks', 'counts', 'ok', 'tags']);
     expect(result.json.tags).toBe('all');
     expect(Object.keys(result.json.counts).sort()).toEqual(['fail', 'pass', 'skip', 'warn']);
-    expect(result.json.checks.map((check: CheckReport) => check.id)).toEqual(['node-version', 'config', 'database', 'cluster', 'migrations', 'plugins', 'dump-tool', 'backup-dir']);
+    expect(result.json.checks.map((check: CheckReport) => check.id)).toEqual(['node-version', 'config', 'database', 'cluster', 'migrations', 'schema', 'plugins', 'dump-tool', 'backup-dir']);
     for (const check of result.json.checks) {
       expect(check).toMatchObject({
         id: expect.any(String),

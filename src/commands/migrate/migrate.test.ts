@@ -36,7 +36,7 @@ describeEachEngine('shopdb migrate', (engine) => {
     const second = await runCommand(Migrate, ['--env-file', site.envFile, '--json']);
     expect(second.json.appliedCount).toBe(0);
 
-    const rollback = await runCommand(MigrateRollback, ['--env-file', site.envFile, '--json']);
+    const rollback = await runCommand(MigrateRollback, ['--env-file', site.envFile, '--yes', '--no-backup', '--json']);
     expect(rollback.exitCode).toBe(0);
     expect(rollback.json.appliedCount).toBe(first.json.appliedCount);
 
@@ -97,7 +97,7 @@ describeEachEngine('shopdb migrate', (engine) => {
     const names = await coreMigrationNames();
     await runCommand(Migrate, ['--env-file', site.envFile]);
 
-    const step = await runCommand(MigrateRollback, ['--env-file', site.envFile, '--step', '1', '--json']);
+    const step = await runCommand(MigrateRollback, ['--env-file', site.envFile, '--step', '1', '--yes', '--no-backup', '--json']);
     const afterStep = await runCommand(MigrateStatus, ['--env-file', site.envFile, '--json']);
 
     expect(step.exitCode, step.stderr).toBe(0);
@@ -105,9 +105,9 @@ describeEachEngine('shopdb migrate', (engine) => {
     expect(afterStep.json.sources[0].pending).toEqual([names.at(-1)]);
 
     await runCommand(Migrate, ['--env-file', site.envFile]);
-    const all = await runCommand(MigrateRollback, ['--env-file', site.envFile, '--all', '--json']);
+    const all = await runCommand(MigrateRollback, ['--env-file', site.envFile, '--all', '--yes', '--no-backup', '--json']);
     const afterAll = await runCommand(MigrateStatus, ['--env-file', site.envFile, '--json']);
-    const nothing = await runCommand(MigrateRollback, ['--env-file', site.envFile, '--all']);
+    const nothing = await runCommand(MigrateRollback, ['--env-file', site.envFile, '--all', '--yes', '--no-backup']);
 
     expect(all.exitCode, all.stderr).toBe(0);
     expect(all.json.sources[0].applied).toEqual([...names].reverse());

@@ -3,7 +3,7 @@ import { BaseCommand } from '../../cli/base-command.js';
 
 export default class MigrateUnlock extends BaseCommand {
   static override summary = 'Release a migration lock (and the site\'s schema lock) left behind by a crashed run.';
-  static override description = 'Only run this when no `shopdb migrate`, `shopdb update` or `shopdb plugin install|upgrade|uninstall` is running: the locks are what stop two runs changing the schema at once.';
+  static override description = 'Only run this when no `shopdb migrate`, `shopdb migrate rollback`, `shopdb update` or `shopdb plugin install|upgrade|uninstall` is running: the locks are what stop two runs changing the schema at once.';
   static override examples = ['<%= config.bin %> migrate unlock'];
   static override enableJsonFlag = true;
   static override flags = {

@@ -366,13 +366,13 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
 }
 
 /**
- * A safety backup before a destructive step (`plugin uninstall --purge`): BACKUP_DIR, under the
- * backup lock, named `<site>-<time>-<kind>.shopdb.tar`. Returns the file.
+ * A safety backup before a destructive step (`plugin uninstall --purge`, `migrate rollback`):
+ * BACKUP_DIR, under the backup lock, named `<site>-<time>-<kind>.shopdb.tar`. Returns the file.
  */
-export async function takeSafetyBackup(env: BackupEnvironment, kind: 'pre-uninstall', report: (line: string) => void = () => {}): Promise<string> {
+export async function takeSafetyBackup(env: BackupEnvironment, kind: 'pre-uninstall' | 'pre-rollback', report: (line: string) => void = () => {}): Promise<string> {
   const directory = resolve(env.config.baseDir, env.config.values.BACKUP_DIR);
   await prepareDirectory(directory);
-  const lock = await acquireBackupLock(directory, 'uninstall');
+  const lock = await acquireBackupLock(directory, kind === 'pre-rollback' ? 'rollback' : 'uninstall');
   try {
     return (await writeBackupArchive(env, directory, kind, report)).file;
   } finally {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { LockedError, UserError } from '../errors.js';
 
 export const LOCK_FILE = '.shopdb-backup.lock';
-export type LockedOperation = 'backup' | 'restore' | 'update' | 'verify' | 'uninstall';
+export type LockedOperation = 'backup' | 'restore' | 'update' | 'verify' | 'uninstall' | 'rollback';
 
 interface LockOwner {
   pid: number;

@@ -7,7 +7,7 @@ import { ArchiveError, DUMP_ENTRIES } from './archive.js';
 export const MANIFEST_FORMAT = 'shopdb-backup';
 export const MANIFEST_VERSION = 1;
 
-export const BACKUP_KINDS = ['backup', 'pre-restore', 'pre-update', 'pre-uninstall'] as const;
+export const BACKUP_KINDS = ['backup', 'pre-restore', 'pre-update', 'pre-uninstall', 'pre-rollback'] as const;
 export type BackupKind = (typeof BACKUP_KINDS)[number];
 
 export type BackupEngine = 'mysql' | 'sqlite';

@@ -1,11 +1,11 @@
 // Backup file names: `<site>-<YYYYMMDD>T<HHMMSS>Z[-<kind>].shopdb.tar`, UTC, so that a plain
 // `ls` sorts a site's backups by time and names the site; safety backups say what they are
-// (`-pre-restore`, `-pre-update`, `-pre-uninstall`).
+// (`-pre-restore`, `-pre-update`, `-pre-uninstall`, `-pre-rollback`).
 
 import type { BackupKind } from './manifest.js';
 
 export const BACKUP_SUFFIX = '.shopdb.tar';
-const NAME = /^(?<site>[A-Za-z0-9][A-Za-z0-9_-]*?)-(?<date>\d{8})T(?<time>\d{6})Z(?:-(?<kind>pre-restore|pre-update|pre-uninstall))?\.shopdb\.tar$/;
+const NAME = /^(?<site>[A-Za-z0-9][A-Za-z0-9_-]*?)-(?<date>\d{8})T(?<time>\d{6})Z(?:-(?<kind>pre-restore|pre-update|pre-uninstall|pre-rollback))?\.shopdb\.tar$/;
 
 const pad = (n: number, width = 2) => String(n).padStart(width, '0');
 

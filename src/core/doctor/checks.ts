@@ -13,6 +13,7 @@ import { DoctorRegistry, type CheckOutcome, type DoctorCheck, type DoctorContext
 import { readClusterNodeState } from '../db/cluster.js';
 import { readSchemaLock } from '../migrations/schema-lock.js';
 import { interruptedRestoreCheck } from './restore-check.js';
+import { schemaMatchesRecordsCheck } from './schema-check.js';
 
 const MIN_NODE = [20, 19] as const;
 const GIB = 1024 ** 3;
@@ -137,16 +138,15 @@ export const migrationsCheck: DoctorCheck = {
     if (unknown.length > 0) {
       return { status: 'fail', message: `the database has migrations this shopdb does not know: ${unknown.join(', ')}`, suggestion: 'Update shopdb to the version that migrated it.' };
     }
-    if (failed.length > 0) {
-      return { status: 'fail', message: `a migration failed: ${failed.join('; ')}`, suggestion: 'Run `shopdb migrate status` for the error, fix it, then `shopdb migrate`.' };
-    }
     const schemaLock = await readSchemaLock(db);
     if (schemaLock) locked.push(`site schema lock: ${schemaLock.holder}`);
-    if (locked.length > 0) {
-      return { status: 'warn', message: `migration lock held (${locked.join(', ')})`, suggestion: 'A migrate is running, or one crashed: `shopdb migrate unlock` once none runs.' };
-    }
-    if (pending > 0) {
-      return { status: 'fail', message: `${pending} migration${pending === 1 ? '' : 's'} pending`, suggestion: 'Run `shopdb migrate`.' };
+    // Each of these stops the site from being trusted; all are named, not only the first.
+    const problems: Array<{ message: string; suggestion: string }> = [];
+    if (failed.length > 0) problems.push({ message: `a migration failed: ${failed.join('; ')}`, suggestion: 'Run `shopdb migrate status` for the error, fix it, then `shopdb migrate`.' });
+    if (locked.length > 0) problems.push({ message: `migration lock held (${locked.join(', ')})`, suggestion: 'A migrate is running, or one crashed: `shopdb migrate unlock` once none runs.' });
+    if (pending > 0) problems.push({ message: `${pending} migration${pending === 1 ? '' : 's'} pending`, suggestion: 'Run `shopdb migrate`.' });
+    if (problems.length > 0) {
+      return { status: 'fail', message: problems.map((p) => p.message).join('; '), suggestion: problems.map((p) => p.suggestion).join(' ') };
     }
     return { status: 'pass', message: `${status.sources.reduce((n, s) => n + s.applied.length, 0)} applied, none pending` };
   },
@@ -246,6 +246,7 @@ export function coreDoctorRegistry(): DoctorRegistry {
     .register(databaseCheck)
     .register(clusterCheck)
     .register(migrationsCheck)
+    .register(schemaMatchesRecordsCheck)
     .register(pluginsCheck)
     .register(dumpToolCheck)
     .register(backupDirCheck);

@@ -12,7 +12,8 @@ import { isRetryableConflict } from '../db/transaction.js';
 import { formatUtcDatetime, parseUtcDatetime } from '../db/values.js';
 import { LockedError } from '../errors.js';
 
-const TABLE = 'schema_lock';
+export const SCHEMA_LOCK_TABLE = 'schema_lock';
+const TABLE = SCHEMA_LOCK_TABLE;
 const ROW_ID = 1;
 const POLL_MS = 250;
 
@@ -103,6 +104,7 @@ export async function withSchemaLock<T>(db: Knex, what: string, options: SchemaL
     return await work();
   } finally {
     heldHere.set(db, 0);
-    await db(TABLE).where({ id: ROW_ID, holder }).delete();
+    // Rolling back the core's schema_lock migration drops the table, and the lock with it.
+    if (await db.schema.hasTable(TABLE)) await db(TABLE).where({ id: ROW_ID, holder }).delete();
   }
 }

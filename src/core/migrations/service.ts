@@ -56,7 +56,7 @@ export interface MigrateOptions {
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const LOCK_POLL_MS = 250;
 
-function isLockError(error: unknown): boolean {
+export function isLockError(error: unknown): boolean {
   return error instanceof Error && (error.name === 'MigrationLocked' || /already locked/i.test(error.message));
 }
 
@@ -66,14 +66,14 @@ function missingFilesFrom(error: unknown): string | undefined {
   return match?.[1]?.trim();
 }
 
-function lockedError(source: MigrationSourceSpec, waited: number): LockedError {
+export function lockedError(source: MigrationSourceSpec, waited: number): LockedError {
   return new LockedError(`Another migration run holds the lock of ${source.label} (table ${source.tableName}_lock)${waited > 0 ? ` — waited ${waited}s` : ''}`, {
     suggestion:
       'Wait for the other `shopdb migrate` (or `shopdb update`) to finish and run again. If none is running — a crash left the lock behind — release it with `shopdb migrate unlock`.',
   });
 }
 
-function unknownMigrationsError(source: MigrationSourceSpec, files: string): UserError {
+export function unknownMigrationsError(source: MigrationSourceSpec, files: string): UserError {
   return new UserError(`The database has ${source.label} migrations this shopdb does not know: ${files}`, {
     suggestion: 'It was migrated by a newer shopdb. Update shopdb to that version (or restore a backup taken with this one).',
   });
@@ -99,7 +99,7 @@ async function firstPending(db: Knex, source: MigrationSourceSpec): Promise<stri
   return pending[0]?.name;
 }
 
-async function recordFailure(db: Knex, source: MigrationSourceSpec, error: unknown, running: string | undefined): Promise<void> {
+export async function recordFailure(db: Knex, source: MigrationSourceSpec, error: unknown, running: string | undefined): Promise<void> {
   try {
     // knex runs a whole batch in one transaction where the engine allows it (SQLite), so after a
     // failure the first pending migration is not necessarily the one that failed.

@@ -7,7 +7,6 @@ import { databaseTargetFromConfig, describeTarget, withDatabase, type DatabaseLo
 import { UsageError } from '../errors.js';
 import {
   migrateLatest,
-  migrateRollback,
   migrationStatus,
   releaseMigrationLock,
   type MigrationStatus,
@@ -35,7 +34,7 @@ async function pluginSources(db: Knex, options: SiteMigrationOptions): Promise<M
   return installedPluginSources(db, catalog);
 }
 
-async function siteRegistry(db: Knex, options: SiteMigrationOptions): Promise<MigrationSourceRegistry> {
+export async function siteRegistry(db: Knex, options: SiteMigrationOptions): Promise<MigrationSourceRegistry> {
   if (options.sources) return options.sources;
   const registry = siteMigrationSources();
   for (const source of await pluginSources(db, options)) registry.register(source);
@@ -90,7 +89,7 @@ export async function siteMigrationStatus(options: SiteMigrationOptions): Promis
   return { database: describeTarget(target), databaseExists: true, ...status };
 }
 
-function sourceById(registry: MigrationSourceRegistry, id: string): MigrationSourceSpec {
+export function sourceById(registry: MigrationSourceRegistry, id: string): MigrationSourceSpec {
   const source = registry.get(id);
   if (!source) {
     throw new UsageError(`There is no migration source "${id}"`, {
@@ -98,14 +97,6 @@ function sourceById(registry: MigrationSourceRegistry, id: string): MigrationSou
     });
   }
   return source;
-}
-
-export async function rollbackSite(options: SiteMigrationOptions & { source: string; step?: number; all?: boolean }): Promise<MigrateResult> {
-  const target = databaseTargetFromConfig(options.config);
-  const result = await withDatabase(target, { logger: options.logger }, async (db) =>
-    migrateRollback(db, sourceById(await siteRegistry(db, options), options.source), { step: options.step, all: options.all }),
-  );
-  return { database: describeTarget(target), sources: [result], appliedCount: result.applied.length };
 }
 
 export async function unlockSite(

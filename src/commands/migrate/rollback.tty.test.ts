@@ -1,0 +1,55 @@
+// `shopdb migrate rollback` on a real terminal (tmux): it shows what it will undo and drop and
+// asks; "no" changes nothing (exit 130), "yes" takes the safety backup and rolls back.
+
+import { existsSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { exportTables } from '../../../test/support/backup.js';
+import { binPath } from '../../../test/support/cli.js';
+import { createSite, type TestSite } from '../../../test/support/site.js';
+import { TerminalSession, tmuxAvailable } from '../../../test/support/tty.js';
+import { migrateSite } from '../../core/migrations/site.js';
+
+const tmux = tmuxAvailable();
+const suite = tmux ? describe : describe.skip;
+
+suite(`shopdb migrate rollback on a terminal${tmux ? '' : ' — skipped: tmux is not installed'}`, () => {
+  let session: TerminalSession | undefined;
+  let site: TestSite | undefined;
+  afterEach(async () => {
+    session?.close();
+    await site?.cleanup();
+  });
+
+  it('lists the migrations and tables and asks; "no" changes nothing (exit 130), "yes" backs up and rolls back', async () => {
+    site = await createSite('sqlite');
+    await migrateSite({ config: site.config() });
+    const before = await exportTables(site);
+    const command = `node -- ${binPath} migrate rollback --step 2 --env-file ${site.envFile}`;
+
+    session = new TerminalSession(command, site.dir);
+    await session.waitFor('Roll back 2 migrations of shopdb core?');
+    const asked = session.screen();
+    session.send('n', 'Enter');
+    const refused = await session.waitFor('EXIT=');
+    session.close();
+
+    expect(asked).toMatch(/Rolling back shopdb core on sqlite:.*, newest first:/);
+    expect(asked).toContain('  - 20261203A-create-schema-lock');
+    expect(asked).toContain('  - 20261202D-unique-text-keys');
+    expect(asked).toContain('Tables dropped: schema_lock (0 rows)');
+    expect(asked).toContain('A safety backup is taken first.');
+    expect(refused).toContain('Rollback cancelled; nothing was changed');
+    expect(refused).toContain('EXIT=130');
+    expect(await exportTables(site)).toEqual(before);
+
+    session = new TerminalSession(command, site.dir);
+    await session.waitFor('Roll back 2 migrations of shopdb core?');
+    session.send('y', 'Enter');
+    const done = await session.waitFor('EXIT=', 30_000);
+    expect(done).toContain('EXIT=0');
+    expect(done).toContain('shopdb core: rolled back 2');
+    const backup = /Safety backup written: (\S+-pre-rollback\.shopdb\.tar)/.exec(done)?.[1];
+    expect(backup && existsSync(backup)).toBe(true);
+    expect(Object.keys(await exportTables(site))).not.toContain('schema_lock');
+  });
+});
