@@ -18,6 +18,8 @@ export interface DriverContext {
   logger?: DatabaseLogger;
   /** Non-fatal remarks for the user (e.g. a dump tool of the other flavour). */
   warn(message: string): void;
+  /** Aborted when shopdb is asked to stop (SIGINT/SIGTERM): stop child processes, let cleanup run. */
+  signal?: AbortSignal;
 }
 
 /** What the manifest records about the database at the time of the dump. */
