@@ -1,7 +1,7 @@
-// Nothing left behind (issue 12 §3): SIGTERM, SIGINT and kill -9 sent to a real `shopdb backup` and
-// `shopdb backup verify --deep` on MariaDB at a moment the test has seen (the dump tool running
-// with the option file open, the scratch schema created), then what is left — and what the next
-// run and `shopdb doctor` remove.
+// Nothing left behind (issue 12 §3): SIGTERM, SIGINT and kill -9 sent to a real `shopdb backup`,
+// `shopdb backup verify --deep` and `shopdb restore` on MariaDB at a moment the test has seen (the
+// tool running with the option file open, the scratch schema created), then what is left — and
+// what the next run and `shopdb doctor` remove.
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, utimesSync, writeFileSync } from 'node:fs';
@@ -255,4 +255,30 @@ suite('nothing left behind on MariaDB', () => {
     expect([...check.data.removed].sort()).toEqual([...again].sort());
     expect(readdirSync(tmp).sort()).toEqual([liveRun, oldInUse].map((p) => p.split('/').pop()).sort());
   });
+});
+
+suite('restore stopped on MariaDB', () => {
+  let site: TestSite;
+  afterEach(async () => site?.cleanup());
+
+  it('kill -9 and SIGTERM while restore loads leave no option file with the password (what they leave of the data is restore’s own recovery)', async () => {
+    site = await createSite('mysql');
+    await migrateSite({ config: site.config() });
+    const backup = await runBin(['backup', '--env-file', site.envFile, '--json']);
+    expect(backup.exitCode, backup.stderr).toBe(0);
+    for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
+      const tool = holdingTool('mariadb', `--database=${site.database}`);
+      const tmp = tempDir('shopdb-tmp-');
+      const child = shopdb(['restore', backup.json.file, '--yes', '--env-file', site.envFile], { PATH: tool.path, TMPDIR: tmp });
+      await waitFor('the client loading the dump', () => existsSync(tool.started));
+      const clientPid = Number(readFileSync(tool.started, 'utf8'));
+      expect(readlinkSync(`/proc/${clientPid}/fd/3`)).toMatch(/client\.cnf \(deleted\)$/);
+
+      child.kill(signal);
+      await child;
+      if (alive(clientPid)) process.kill(clientPid, 'SIGKILL');
+
+      expect(readdirSync(tmp), signal).toEqual([]);
+    }
+  }, 120_000);
 });
