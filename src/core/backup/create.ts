@@ -260,7 +260,7 @@ export async function planRetention(directory: string, site: string, rule: Reten
 
 /** No byte moved for this long while copying: the copy target stopped answering. */
 const COPY_STALL_MS = 120_000;
-/** fsync of a large copy on a slow mount may take a while; longer than this, it hangs. */
+/** fsync (and reading back) of a large copy on a slow mount may take a while; longer than this, it hangs. */
 const COPY_SYNC_TIMEOUT_MS = 15 * 60_000;
 
 /**
@@ -307,7 +307,7 @@ export async function copyVerified(file: string, directory: string, signal?: Abo
       await handle.close().catch(() => {});
     }
     const expected = hash.digest('hex');
-    const actual = await sha256Of(temp);
+    const actual = await withDeadline(sha256Of(temp), `Reading the copy in ${directory} back`, COPY_SYNC_TIMEOUT_MS);
     if (actual !== expected) throw new UserError(`The copy in ${directory} does not match the backup (checksum differs); it was removed`, { suggestion: 'Check the disk or mount behind that folder.' });
     await withDeadline(link(temp, finalPath), `Naming the copy in ${directory}`).catch(async (error: NodeJS.ErrnoException) => {
       if (error.code !== 'EPERM' && error.code !== 'ENOTSUP' && error.code !== 'EOPNOTSUPP') throw error;
