@@ -93,7 +93,7 @@ suite('nothing left behind on MariaDB', () => {
     for (const schema of await scratchSchemas(site)) await adminQuery(site.server!, `DROP DATABASE \`${schema}\``);
   });
 
-  for (const [signal, exitCode] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+  for (const [signal, exitCode] of [['SIGTERM', 143], ['SIGINT', 130], ['SIGHUP', 129]] as const) {
     it(`${signal} during a backup stops the dump and leaves no option file, temporary file or lock (exit ${exitCode}); the next run works`, async () => {
       const tool = holdingTool('mariadb-dump', '--single-transaction');
       const tmp = tempDir('shopdb-tmp-');
