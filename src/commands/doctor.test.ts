@@ -118,7 +118,7 @@ describe('shopdb doctor', () => {
     expect(result.stdout).toMatch(/ok {4}Migrations current: \d+ applied, none pending/);
     expect(result.stdout).toContain('skip  Backup tool (mysqldump / mariadb-dump): not needed');
     expect(result.stdout).toContain('skip  Cluster node: SQLite is a single file, never a cluster');
-    expect(result.stdout).toMatch(/\d+ passed, \d+ warnings, 0 failed, 2 skipped\./);
+    expect(result.stdout).toMatch(/\d+ passed, \d+ warnings, 0 failed, 5 skipped\./);
   });
 
   it('fails the config check on a bad configuration and skips the checks that need it', async () => {
@@ -132,10 +132,10 @@ describe('shopdb doctor', () => {
     expect(checks.config!.message).toContain('DB_HOTS');
     expect(checks.config!.message).toContain('did you mean DB_HOST?');
     expect(checks['node-version']!.status).toBe('pass');
-    for (const id of ['database', 'cluster', 'migrations', 'schema', 'dump-tool', 'backup-dir']) {
+    for (const id of ['restore', 'database', 'cluster', 'migrations', 'schema', 'dump-tool', 'backup-dir', 'backup-copy-dir', 'backup-option-files', 'backup-scratch-schemas']) {
       expect(checks[id], id).toMatchObject({ status: 'skip', message: 'skipped: the configuration did not load' });
     }
-    expect(result.json.counts).toEqual({ pass: 1, warn: 0, fail: 1, skip: 7 });
+    expect(result.json.counts).toEqual({ pass: 1, warn: 0, fail: 1, skip: 11 });
   });
 
   it('fails the config check on a production configuration that is not safe', async () => {
@@ -177,7 +177,7 @@ describe('shopdb doctor', () => {
 
     expect(result.exitCode, result.stdout).toBe(0);
     expect(result.json.tags).toEqual(['backup']);
-    expect(result.json.checks.map((check: CheckReport) => check.id)).toEqual(['config', 'database', 'cluster', 'dump-tool', 'backup-dir']);
+    expect(result.json.checks.map((check: CheckReport) => check.id)).toEqual(['config', 'restore', 'database', 'cluster', 'dump-tool', 'backup-dir', 'backup-copy-dir', 'backup-option-files', 'backup-scratch-schemas']);
     for (const check of result.json.checks as CheckReport[]) expect(check.tags).toContain('backup');
   });
 
@@ -228,7 +228,7 @@ describe('shopdb doctor', () => {
     expect(Object.keys(result.json).sort()).toEqual(['checks', 'counts', 'ok', 'tags']);
     expect(result.json.tags).toBe('all');
     expect(Object.keys(result.json.counts).sort()).toEqual(['fail', 'pass', 'skip', 'warn']);
-    expect(result.json.checks.map((check: CheckReport) => check.id)).toEqual(['node-version', 'config', 'database', 'cluster', 'migrations', 'schema', 'plugins', 'dump-tool', 'backup-dir']);
+    expect(result.json.checks.map((check: CheckReport) => check.id)).toEqual(['node-version', 'config', 'restore', 'database', 'cluster', 'migrations', 'schema', 'plugins', 'dump-tool', 'backup-dir', 'backup-copy-dir', 'backup-option-files', 'backup-scratch-schemas']);
     for (const check of result.json.checks) {
       expect(check).toMatchObject({
         id: expect.any(String),
@@ -285,7 +285,7 @@ describe('the doctor registry', () => {
 
     const report = await runDoctor({ loadConfig: () => site!.config(), path: '', registry, tags: ['backup'] });
 
-    expect(report.checks.map((check) => check.id)).toEqual(['config', 'database', 'cluster', 'dump-tool', 'backup-dir', 'plugin-site-name']);
+    expect(report.checks.map((check) => check.id)).toEqual(['config', 'restore', 'database', 'cluster', 'dump-tool', 'backup-dir', 'backup-copy-dir', 'backup-option-files', 'backup-scratch-schemas', 'plugin-site-name']);
   });
 
   it('refuses to register two checks with the same id', () => {

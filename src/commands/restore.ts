@@ -30,11 +30,11 @@ export default class Restore extends BaseCommand {
   async run(): Promise<RestoreResult> {
     const { args, flags } = await this.parse(Restore);
     const config = this.loadSiteConfig(flags);
-    const [{ prepareRestore, restoreBackup, resumeTarget }, { describeBackup }, { stepRunnerFor, formatDuration }, { runInterruptibly }] = await Promise.all([
+    const [{ prepareRestore, restoreBackup, resumeTarget }, { describeBackup }, { stepRunnerFor, formatDuration }, { whileHandlingSignals }] = await Promise.all([
       import('../core/backup/restore.js'),
       import('../core/backup/inspect.js'),
       import('../cli/backup.js'),
-      import('../cli/interrupt.js'),
+      import('../cli/signals.js'),
     ]);
     const file = resumeTarget(config, { file: args.file, resume: flags.resume });
     if (!flags.yes) this.ui.requireInteractive('Confirmation to replace the database', '--yes');
@@ -50,7 +50,10 @@ export default class Restore extends BaseCommand {
         throw new CancelledError('Restore cancelled; nothing was changed');
       }
     }
-    const result = await runInterruptibly(this.ui, 'the database is put back as it was', (signal) => restoreBackup(plan, { ...env, signal, runSteps: stepRunnerFor(this.ui) }));
+    const result = await whileHandlingSignals((signal) => restoreBackup(plan, { ...env, signal, runSteps: stepRunnerFor(this.ui) }), {
+      ui: this.ui,
+      protecting: 'whatever the restore changed is put back as it was',
+    });
     this.ui.result(`Restored ${result.file} into ${result.database}: ${result.tables} tables, ${result.rows} rows (${formatDuration(result.durationMs)}).`);
     this.ui.result(result.safetyBackup ? `Safety backup of the previous contents: ${result.safetyBackup}` : 'No safety backup: the database was empty.');
     this.ui.result(result.migrationsApplied.length > 0 ? `Migrated to the current schema: ${result.migrationsApplied.join(', ')}` : 'The schema was already current; no migration needed.');

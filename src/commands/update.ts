@@ -5,7 +5,7 @@ import type { UpdateResult } from '../core/update/service.js';
 export default class Update extends BaseCommand {
   static override summary = 'Update the site: pre-flight checks, a pre-update backup, migrations, readiness; any failure restores the backup.';
   static override description = [
-    'Run it after installing the new shopdb version. Steps: the doctor checks tagged "update"; a backup (<site>-<time>-pre-update.shopdb.tar); the migrations of core and plugins; a wait until the database is reachable with every migration applied. If a step after the backup fails, the pre-update backup is restored and the command says so and exits 1 (130 when it was stopped by SIGINT, SIGTERM or SIGHUP, which it handles the same way, at the end of the step under way); the shopdb code itself is not rolled back outside the compose stack.',
+    'Run it after installing the new shopdb version. Steps: the doctor checks tagged "update"; a backup (<site>-<time>-pre-update.shopdb.tar); the migrations of core and plugins; a wait until the database is reachable with every migration applied. If a step after the backup fails, the pre-update backup is restored and the command says so and exits 1 (130, 143 or 129 when it was stopped by SIGINT, SIGTERM or SIGHUP, which it handles the same way, at the end of the step under way); the shopdb code itself is not rolled back outside the compose stack.',
     '--dry-run lists the steps and the pending migrations and changes nothing.',
   ].join('\n\n');
   static override examples = ['<%= config.bin %> update --dry-run', '<%= config.bin %> update', '<%= config.bin %> update --env-file /srv/shopdb/.env --json'];
@@ -29,8 +29,11 @@ export default class Update extends BaseCommand {
       });
       return plan;
     }
-    const { runInterruptibly } = await import('../cli/interrupt.js');
-    const result = await runInterruptibly(this.ui, 'what the update changed is put back from the pre-update backup', (signal) => runUpdate({ ...options, signal }));
+    const { whileHandlingSignals } = await import('../cli/signals.js');
+    const result = await whileHandlingSignals((signal) => runUpdate({ ...options, signal }), {
+      ui: this.ui,
+      protecting: 'whatever the update changed is put back from the pre-update backup',
+    });
     this.ui.result(
       `Updated in ${formatDuration(result.durationMs)}: ${result.applied.length === 0 ? 'no migration was pending' : `applied ${result.applied.join(', ')}`}. Pre-update backup: ${result.backup}`,
     );

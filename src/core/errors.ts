@@ -15,8 +15,12 @@ export const ExitCode = {
   DATABASE_UNAVAILABLE: 3,
   /** Another shopdb run holds the lock (migrations, later backups). Try again later. */
   LOCKED: 5,
-  /** Interrupted by the user (Ctrl-C at a prompt). */
+  /** Stopped by SIGHUP (the terminal went away); what was started was cleaned up. */
+  HANGUP: 129,
+  /** Interrupted by the user (Ctrl-C, at a prompt or while working); what was started was cleaned up. */
   INTERRUPTED: 130,
+  /** Stopped by SIGTERM (systemd, `kill`, `docker stop`); what was started was cleaned up. */
+  TERMINATED: 143,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -157,6 +161,25 @@ export class ForbiddenError extends UserError {
 export class CancelledError extends UserError {
   override readonly code: string = 'CANCELLED';
   override readonly exitCode: ExitCodeValue = ExitCode.INTERRUPTED;
+}
+
+/** A signal stopped the run (SIGINT, SIGTERM, SIGHUP); exits 128 + the signal's number, like a shell. */
+export class InterruptedError extends UserError {
+  override readonly code: string = 'INTERRUPTED';
+  override readonly exitCode: ExitCodeValue;
+  readonly signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP';
+
+  constructor(signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP', message: string, options: ShopdbErrorOptions = {}) {
+    super(message, options);
+    this.signal = signal;
+    this.exitCode = signal === 'SIGINT' ? ExitCode.INTERRUPTED : signal === 'SIGTERM' ? ExitCode.TERMINATED : ExitCode.HANGUP;
+  }
+}
+
+/** The signal that stopped a run, when its AbortSignal was aborted by one (see src/cli/signals.ts). */
+export function stopSignalOf(signal: AbortSignal | undefined): InterruptedError['signal'] | null {
+  if (!signal?.aborted) return null;
+  return signal.reason instanceof InterruptedError ? signal.reason.signal : 'SIGINT';
 }
 
 /** A child process (mysqldump, docker, …) failed. stderr is shown under --verbose only. */

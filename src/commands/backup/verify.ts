@@ -23,9 +23,11 @@ export default class BackupVerify extends BaseCommand {
   async run(): Promise<VerifyReport> {
     const { args, flags } = await this.parse(BackupVerify);
     const config = this.loadSiteConfig(flags);
-    const { verifyBackup, describeBackup } = await import('../../core/backup/inspect.js');
+    const [{ verifyBackup, describeBackup }, { whileHandlingSignals }] = await Promise.all([import('../../core/backup/inspect.js'), import('../../cli/signals.js')]);
     if (!this.ui.json) this.ui.info(`Checking ${args.file}${flags.deep ? ' (restoring it into a scratch database)' : ''}…`);
-    const report = await verifyBackup({ config, path: this.env.PATH ?? '', logger: this.dbLogger, warn: (m) => this.ui.warn(m), file: args.file, deep: flags.deep });
+    const report = await whileHandlingSignals((signal) =>
+      verifyBackup({ config, path: this.env.PATH ?? '', logger: this.dbLogger, warn: (m) => this.ui.warn(m), file: args.file, deep: flags.deep, signal }),
+    );
     const { chalk } = this.ui;
     if (report.ok) {
       this.ui.result(`${chalk.green('ok')}  ${describeBackup(report.manifest!, report.file)}`);

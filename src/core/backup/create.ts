@@ -1,10 +1,12 @@
 // `shopdb backup`: dump the site database into one archive (compressed in Node, checksummed,
 // written to a hidden temporary file, fsynced and linked to its final name), copy it offsite and
 // check the copy, then apply retention. Also the safety backups that restore and update take.
+// Folders the user named are checked before the lock is taken, with every file operation on
+// them bounded in time (src/core/fs/guarded.ts), so a bad or hung path never holds the lock.
 
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
-import { mkdir, open, readdir, unlink } from 'node:fs/promises';
+import { link, open, readdir, rename, unlink } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -12,6 +14,7 @@ import { createGzip } from 'node:zlib';
 import type { LoadedConfig } from '../config/index.js';
 import { databaseTargetFromConfig, describeTarget, type DatabaseLogger } from '../db/connect.js';
 import { ExternalError, UserError } from '../errors.js';
+import { ensureUsableDirectory, withDeadline } from '../fs/guarded.js';
 import { packageRoot } from '../paths.js';
 import type { TaskStep } from '../tasks.js';
 import { ArchiveWriter, sha256Of, TEMP_FILE, tempPathFor } from './archive.js';
@@ -34,10 +37,12 @@ export interface BackupEnvironment {
   /** The process environment (docker reads DOCKER_HOST, COMPOSE_FILE … from it); default: PATH only. */
   processEnv?: Readonly<Record<string, string | undefined>>;
   now?: () => Date;
+  /** Aborted when the run must stop (SIGINT/SIGTERM in the CLI): children stop, cleanup runs, the reason is thrown. */
+  signal?: AbortSignal;
 }
 
 export function driverContextOf(env: BackupEnvironment): DriverContext {
-  return { config: env.config, target: databaseTargetFromConfig(env.config), path: env.path, logger: env.logger, warn: env.warn ?? (() => {}) };
+  return { config: env.config, target: databaseTargetFromConfig(env.config), path: env.path, logger: env.logger, warn: env.warn ?? (() => {}), signal: env.signal };
 }
 
 export function shopdbVersion(): string {
@@ -91,16 +96,16 @@ export function writeFailure(error: unknown, directory: string): UserError | und
   });
 }
 
-/** Makes the folder (0700) and removes temporary files left by runs that died (kill -9, power cut). */
-export async function prepareDirectory(directory: string): Promise<void> {
-  try {
-    await mkdir(directory, { recursive: true, mode: 0o700 });
-  } catch (error) {
-    throw writeFailure(error, directory) ?? error;
-  }
-  for (const entry of await readdir(directory)) {
+/**
+ * Makes the folder (0700) if needed, proves a file can be written there (within deadlines: a hung
+ * mount fails instead of hanging), and removes temporary files left by runs that died (kill -9,
+ * power cut). `setting` names where the path came from, for the error.
+ */
+export async function prepareDirectory(directory: string, setting = 'BACKUP_DIR'): Promise<void> {
+  await ensureUsableDirectory(directory, { setting });
+  for (const entry of await withDeadline(readdir(directory), `Listing ${directory}`)) {
     const match = TEMP_FILE.exec(entry);
-    if (match && !pidAlive(Number(match[1]))) await unlink(join(directory, entry)).catch(() => {});
+    if (match && !pidAlive(Number(match[1]))) await withDeadline(unlink(join(directory, entry)), `Removing ${entry}`).catch(() => {});
   }
 }
 
@@ -130,7 +135,7 @@ export async function writeBackupArchive(env: BackupEnvironment, directory: stri
     const stored = new Meter(true);
     let pipeError: unknown;
     try {
-      await pipeline(session.stream, raw, createGzip({ level: GZIP_LEVEL, chunkSize: 1 << 16 }), stored, writer.dumpStream());
+      await pipeline(session.stream, raw, createGzip({ level: GZIP_LEVEL, chunkSize: 1 << 16 }), stored, writer.dumpStream(), env.signal ? { signal: env.signal } : {});
     } catch (error) {
       pipeError = error ?? new Error('the dump stream failed');
       session.abort();
@@ -142,6 +147,7 @@ export async function writeBackupArchive(env: BackupEnvironment, directory: stri
     } catch (error) {
       dumpError = error;
     }
+    env.signal?.throwIfAborted();
     if (pipeError !== undefined) throw writeFailure(pipeError, directory) ?? dumpFailure(pipeError, dumpError);
     if (dumpError !== undefined || !facts) throw dumpError;
     const manifest: BackupManifest = {
@@ -194,68 +200,128 @@ function dumpFailure(pipeError: unknown, dumpError: unknown): unknown {
 }
 
 export interface RetentionRule {
+  /** How many good backups of each kind to keep. */
   keep: number;
   /** 0: no age limit. */
   keepDays: number;
 }
 
+export interface RetentionPlan {
+  remove: string[];
+  /** Backups kept but not counted among the kept ones, because they are not usable. */
+  damaged: Array<{ file: string; problem: string }>;
+}
+
+/** Why `file` is not a usable backup (structure, manifest, checksum), or null. */
+async function backupProblem(file: string): Promise<string | null> {
+  const { openArchive, checksumProblems } = await import('./inspect.js');
+  try {
+    const problems = await checksumProblems(await openArchive(file));
+    return problems[0] ?? null;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
 /**
- * The site's backups in `directory` to remove: beyond the `keep` newest, or older than `keepDays`.
- * `protect` (the backup just written, the newest good one) is never removed.
+ * The site's backups in `directory` to remove (ADR-016). Each kind is counted on its own —
+ * nightly backups, and each kind of safety backup (pre-update, pre-restore, pre-uninstall), so
+ * nightly runs never push out the backup an update or restore would go back to. Per kind: the
+ * newest `keep` *good* ones stay; a damaged one is not counted, stays while it is newer than
+ * the last good one kept (for `backup list` to show), and goes after that; anything older than
+ * `keepDays` goes. `protect` (the backup just written and checked) stays and counts as good.
  */
-export async function planRetention(directory: string, site: string, rule: RetentionRule, protect: string, now: Date): Promise<string[]> {
-  const ours = (await readdir(directory))
+export async function planRetention(directory: string, site: string, rule: RetentionRule, protect: string, now: Date): Promise<RetentionPlan> {
+  const ours = (await withDeadline(readdir(directory), `Listing ${directory}`))
     .map((name) => ({ name, parsed: parseBackupFileName(name) }))
     .filter((entry) => entry.parsed?.site === site)
     .sort((a, b) => b.name.localeCompare(a.name));
-  const doomed: string[] = [];
-  ours.forEach((entry, index) => {
-    if (entry.name === basename(protect)) return;
-    const tooMany = index >= rule.keep;
+  const plan: RetentionPlan = { remove: [], damaged: [] };
+  const good = new Map<BackupKind, number>();
+  for (const entry of ours) {
+    const file = join(directory, entry.name);
+    const kind = entry.parsed!.kind;
+    const kept = good.get(kind) ?? 0;
+    if (entry.name === basename(protect)) {
+      good.set(kind, kept + 1);
+      continue;
+    }
     const tooOld = rule.keepDays > 0 && now.getTime() - entry.parsed!.time.getTime() > rule.keepDays * 86_400_000;
-    if (tooMany || tooOld) doomed.push(join(directory, entry.name));
-  });
-  return doomed;
+    if (tooOld || kept >= rule.keep) {
+      plan.remove.push(file);
+      continue;
+    }
+    const problem = await backupProblem(file);
+    if (problem === null) good.set(kind, kept + 1);
+    else plan.damaged.push({ file, problem });
+  }
+  return plan;
 }
 
-/** Copies `file` into `directory` (temp, fsync, link) and proves the copy by its checksum. */
-export async function copyVerified(file: string, directory: string): Promise<string> {
-  await prepareDirectory(directory);
+/** No byte moved for this long while copying: the copy target stopped answering. */
+const COPY_STALL_MS = 120_000;
+/** fsync (and reading back) of a large copy on a slow mount may take a while; longer than this, it hangs. */
+const COPY_SYNC_TIMEOUT_MS = 15 * 60_000;
+
+/**
+ * Copies `file` into `directory` (temp, fsync, link) and proves the copy by its checksum. Bounded
+ * in time: the copy fails when no byte moves for COPY_STALL_MS, each metadata operation after
+ * the deadline of src/core/fs/guarded.ts (an offsite mount that stopped answering).
+ */
+export async function copyVerified(file: string, directory: string, signal?: AbortSignal, setting = '--copy-to'): Promise<string> {
+  await prepareDirectory(directory, setting);
   const finalPath = join(directory, basename(file));
   const temp = tempPathFor(finalPath);
   const hash = createHash('sha256');
+  const stalled = new AbortController();
+  let lastProgress = Date.now();
+  const watchdog = setInterval(() => {
+    if (Date.now() - lastProgress > COPY_STALL_MS) {
+      stalled.abort(
+        new UserError(`Copying to ${directory} stalled: nothing was written for ${COPY_STALL_MS / 1000} s`, {
+          suggestion: 'Check the mount behind that folder (`mount`, `df`); the backup itself was written.',
+        }),
+      );
+    }
+  }, 1000);
+  watchdog.unref();
   try {
     await pipeline(
       createReadStream(file, { highWaterMark: 1 << 20 }),
       new Transform({
         transform(chunk: Buffer, _encoding, callback) {
+          lastProgress = Date.now();
           hash.update(chunk);
           callback(null, chunk);
         },
       }),
       createWriteStream(temp, { flags: 'wx', mode: 0o600, highWaterMark: 1 << 20 }),
+      { signal: signal ? AbortSignal.any([signal, stalled.signal]) : stalled.signal },
     );
+    clearInterval(watchdog);
     // fsync through a second descriptor: it flushes the file's data all the same.
-    const handle = await open(temp, 'r');
+    const handle = await withDeadline(open(temp, 'r'), `Opening the copy in ${directory}`);
     try {
-      await handle.sync();
+      await withDeadline(handle.sync(), `Syncing the copy in ${directory}`, COPY_SYNC_TIMEOUT_MS);
     } finally {
-      await handle.close();
+      await handle.close().catch(() => {});
     }
     const expected = hash.digest('hex');
-    const actual = await sha256Of(temp);
+    const actual = await withDeadline(sha256Of(temp), `Reading the copy in ${directory} back`, COPY_SYNC_TIMEOUT_MS);
     if (actual !== expected) throw new UserError(`The copy in ${directory} does not match the backup (checksum differs); it was removed`, { suggestion: 'Check the disk or mount behind that folder.' });
-    const { link } = await import('node:fs/promises');
-    await link(temp, finalPath).catch(async (error: NodeJS.ErrnoException) => {
+    await withDeadline(link(temp, finalPath), `Naming the copy in ${directory}`).catch(async (error: NodeJS.ErrnoException) => {
       if (error.code !== 'EPERM' && error.code !== 'ENOTSUP' && error.code !== 'EOPNOTSUPP') throw error;
-      const { rename } = await import('node:fs/promises');
-      await rename(temp, finalPath);
+      await withDeadline(rename(temp, finalPath), `Naming the copy in ${directory}`);
     });
-    await unlink(temp).catch(() => {});
+    await withDeadline(unlink(temp), `Removing the temporary copy in ${directory}`).catch(() => {});
     return finalPath;
   } catch (error) {
-    await unlink(temp).catch(() => {});
-    throw writeFailure(error, directory) ?? error;
+    // The run's own stop (SIGINT/SIGTERM) and a stall say more than the stream's AbortError.
+    const reason = signal?.aborted ? signal.reason : stalled.signal.aborted ? stalled.signal.reason : error;
+    await withDeadline(unlink(temp), `Removing the unfinished copy in ${directory}`).catch(() => {});
+    throw writeFailure(reason, directory) ?? reason;
+  } finally {
+    clearInterval(watchdog);
   }
 }
 
@@ -304,11 +370,17 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
   const env: BackupEnvironment = { ...options, warn: (message) => (warnings.push(message), options.warn?.(message)) };
   const now = options.now ?? (() => new Date());
   const target = databaseTargetFromConfig(options.config);
+  const outSetting = options.directory === undefined ? 'BACKUP_DIR' : '--out';
+  const copySetting = options.copyTo === undefined ? 'BACKUP_COPY_TO' : '--copy-to';
+  const signal = options.signal;
   const steps: Array<TaskStep<BackupContext>> = [
     {
-      title: `Lock ${directory}`,
+      title: `Check ${directory}${copyTo ? ` and ${copyTo}` : ''}, then lock ${directory}`,
       task: async (ctx) => {
-        await prepareDirectory(directory);
+        // Both folders first: a path that cannot work must fail before the lock, never while holding it.
+        await prepareDirectory(directory, outSetting);
+        if (copyTo) await ensureUsableDirectory(copyTo, { setting: copySetting });
+        signal?.throwIfAborted();
         ctx.lock = await acquireBackupLock(directory, 'backup');
       },
     },
@@ -322,16 +394,20 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
       title: `Copy to ${copyTo ?? '(no --copy-to)'} and check the copy`,
       skip: () => (copyTo ? false : 'no copy directory'),
       task: async (ctx) => {
-        ctx.copy = await copyVerified(ctx.written!.file, copyTo!);
+        signal?.throwIfAborted();
+        ctx.copy = await copyVerified(ctx.written!.file, copyTo!, signal, copySetting);
       },
     },
     {
-      title: `Keep the newest ${rule.keep}${rule.keepDays > 0 ? ` and none older than ${rule.keepDays} days` : ''}`,
+      title: `Keep the newest ${rule.keep} good ones of each kind${rule.keepDays > 0 ? `, none older than ${rule.keepDays} days` : ''}`,
       task: async (ctx) => {
+        signal?.throwIfAborted();
         const site = values.SHOPDB_SITE_NAME;
         for (const [folder, protect] of [[directory, ctx.written!.file], ...(ctx.copy ? [[copyTo!, ctx.copy]] : [])] as Array<[string, string]>) {
-          for (const file of await planRetention(folder, site, rule, protect, now())) {
-            await unlink(file);
+          const plan = await planRetention(folder, site, rule, protect, now());
+          for (const { file, problem } of plan.damaged) env.warn!(`${file} is damaged (${problem}); it is not counted among the ${rule.keep} kept`);
+          for (const file of plan.remove) {
+            await withDeadline(unlink(file), `Removing ${file}`);
             ctx.removed.push(file);
           }
         }

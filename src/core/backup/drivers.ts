@@ -18,7 +18,7 @@ export interface DriverContext {
   logger?: DatabaseLogger;
   /** Non-fatal remarks for the user (e.g. a dump tool of the other flavour). */
   warn(message: string): void;
-  /** A load stops (its client is killed) when this is aborted. */
+  /** Aborted when shopdb is asked to stop (SIGINT/SIGTERM/SIGHUP): a load kills its client, child processes stop, cleanup runs. */
   signal?: AbortSignal;
 }
 

@@ -145,10 +145,12 @@ export async function verifyBackup(options: VerifyOptions): Promise<VerifyReport
     report.dumpTables = await driver.scan(context, uncompressedDump(opened.layout), tempDir);
     report.problems.push(...compareCounts(opened.manifest.tables, report.dumpTables).map((p) => `dump: ${p}`));
   } catch (error) {
+    options.signal?.throwIfAborted();
     const failure = asShopdbError(error);
     report.problems.push(`the dump cannot be read: ${failure.message}`);
     return report;
   }
+  options.signal?.throwIfAborted();
   if (options.deep && report.problems.length === 0) {
     if (opened.manifest.database.engine !== context.target.client) {
       throw new UserError(`--deep restores into a scratch database on this site's server, but the backup is ${opened.manifest.database.engine} and the site is ${context.target.client}`, {
@@ -161,11 +163,15 @@ export async function verifyBackup(options: VerifyOptions): Promise<VerifyReport
       report.deep = { database: scratch.description, tables };
       report.problems.push(...compareCounts(opened.manifest.tables, tables).map((p) => `restored: ${p}`));
     } catch (error) {
-      const failure = asShopdbError(error);
-      report.problems.push(`restoring into ${scratch.description} failed: ${failure.message}`);
+      // Stopped by SIGINT/SIGTERM: that is the answer, not a verify failure (the scratch schema goes all the same).
+      if (!options.signal?.aborted) {
+        const failure = asShopdbError(error);
+        report.problems.push(`restoring into ${scratch.description} failed: ${failure.message}`);
+      }
     } finally {
       await scratch.drop();
     }
+    options.signal?.throwIfAborted();
   }
   report.ok = report.problems.length === 0;
   return report;

@@ -27,7 +27,7 @@ export interface BackupLock {
   release(): Promise<void>;
 }
 
-function processStartOf(pid: number): string | null {
+export function processStartOf(pid: number): string | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Field 22, counted after the command name, which is in parentheses and may contain spaces.

@@ -5,12 +5,12 @@
 // client, which runs with --binary-mode so no client command is honoured, and with the target
 // database fixed by --database).
 
-import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { clusterNodeStateVia } from '../db/cluster.js';
 import { DatabaseUnavailableError, UserError } from '../errors.js';
 import type { BackupDriver, DriverContext, LoadTarget } from './drivers.js';
+import { scratchPrefix, scratchSchemaName, sweepScratchSchemas } from './leftovers.js';
 import { clientSession, directSession, quoteId, quoteText, type SqlSession } from './mysql-session.js';
 import { MYSQL_TOOL_RUNNERS, type MysqlConnection, type MysqlTools } from './mysql-tools.js';
 import { readInstalledPlugins, readMigrationHeads } from './site-state.js';
@@ -46,6 +46,7 @@ async function connect(context: DriverContext, database: string | null): Promise
     envFile: context.config.envFileFound ? context.config.envFile : undefined,
     composeFile: context.config.values.COMPOSE_FILE || undefined,
     composeService: context.config.values.BACKUP_COMPOSE_SERVICE,
+    signal: context.signal,
   };
   let session: SqlSession | undefined;
   let tools: MysqlTools | undefined;
@@ -162,11 +163,19 @@ async function loadInto(tools: MysqlTools, input: Readable, database: string, si
   if (ran.status === 'rejected') throw ran.reason;
 }
 
+/** Drops scratch schemas of `verify --deep` runs that died (kill -9, power cut): each is a full copy of the site. */
+async function dropDeadScratchSchemas(context: DriverContext, session: SqlSession, database: string): Promise<void> {
+  const sweep = await sweepScratchSchemas((sql) => session.rows(sql), (sql) => session.run(sql), database).catch(() => null);
+  if (sweep && sweep.dropped.length > 0) {
+    context.warn(`Dropped ${sweep.dropped.length === 1 ? 'a scratch schema' : `${sweep.dropped.length} scratch schemas`} left by an interrupted \`backup verify --deep\`: ${sweep.dropped.join(', ')}`);
+  }
+}
+
 function privilegeHint(error: unknown, what: string, database: string): never {
   const message = error instanceof Error ? error.message : String(error);
   if (/denied/i.test(message)) {
     throw new UserError(`The database user may not ${what}`, {
-      suggestion: `Grant it, e.g. as root: GRANT ALL ON \`${database.replace(/_/g, '\\_')}\\_verify\\_%\`.* TO '<DB_USER>'@'%'; (a scratch schema for \`backup verify --deep\`), or run without --deep.`,
+      suggestion: `Grant it, e.g. as root: GRANT ALL ON \`${scratchPrefix(database).replace(/_/g, '\\_')}%\`.* TO '<DB_USER>'@'%'; (a scratch schema for \`backup verify --deep\`), or run without --deep.`,
       cause: error,
     });
   }
@@ -193,6 +202,7 @@ export const mysqlBackupDriver: BackupDriver = {
       const plugins = await readInstalledPlugins((sql) => connected.session.rows(sql), tables);
       const migrations = await readMigrationHeads((sql) => connected.session.rows(sql), tables, plugins);
       const events = await canDumpEvents(connected.session);
+      await dropDeadScratchSchemas(context, connected.session, target.database);
       const child = await connected.tools.dump(dumpArguments(connected.tools, target.database, events));
       const filter = new SqlDumpFilter({ sandboxLine: 'keep' });
       child.stdout!.pipe(filter);
@@ -222,13 +232,18 @@ export const mysqlBackupDriver: BackupDriver = {
     }
   },
 
-  async scan(_context, input) {
+  async scan(context, input) {
     const filter = new SqlDumpFilter({ sandboxLine: 'strip' });
-    await pipeline(input, filter, async function* (source) {
-      for await (const _ of source) {
-        // Only the check and the counts matter here.
-      }
-    });
+    await pipeline(
+      input,
+      filter,
+      async function* (source) {
+        for await (const _ of source) {
+          // Only the check and the counts matter here.
+        }
+      },
+      context.signal ? { signal: context.signal } : {},
+    );
     return filter.summary().tables;
   },
 
@@ -279,9 +294,11 @@ export const mysqlBackupDriver: BackupDriver = {
 
   async createScratch(context) {
     const target = mysqlTarget(context);
-    const name = `${target.database.slice(0, 45)}_verify_${randomBytes(4).toString('hex')}`;
+    // The name records this host, pid and process start, so a later run can tell whether it still goes.
+    const name = scratchSchemaName(target.database);
     const connected = await connect(context, null);
     try {
+      await dropDeadScratchSchemas(context, connected.session, target.database);
       await connected.session.run(`CREATE DATABASE ${quoteId(name)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`).catch((error: unknown) =>
         privilegeHint(error, `create the scratch schema ${name}`, target.database),
       );
@@ -292,7 +309,8 @@ export const mysqlBackupDriver: BackupDriver = {
       target: { kind: 'scratch', name },
       description: `the temporary schema ${name}`,
       async drop() {
-        const again = await connect(context, null);
+        // Also after SIGINT/SIGTERM: this connection must not be cancelled with the run.
+        const again = await connect({ ...context, signal: undefined }, null);
         try {
           await again.session.run(`DROP DATABASE IF EXISTS ${quoteId(name)}`);
         } finally {

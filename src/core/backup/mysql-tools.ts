@@ -3,18 +3,21 @@
 // interface (ADR-010):
 //   local   — the tools on this machine's PATH, picked to match the server's flavour (MariaDB's
 //             mariadb-dump for MariaDB, Oracle's mysqldump for MySQL); connection settings and
-//             the password in a temporary 0600 option file given as the first argument.
+//             the password in a 0600 option file that is unlinked before any tool starts: each
+//             tool inherits a descriptor of it as fd 3 and reads `--defaults-extra-file=/dev/fd/3`
+//             (first argument), so no kill -9 or crash can leave the password on disk (ADR-016).
 //   compose — the tools inside the database container of the compose stack (`docker compose
 //             exec -T <service>`), which match its server by construction; the password comes
 //             from that container's own environment (MYSQL_PASSWORD / MARIADB_PASSWORD or their
 //             _FILE forms) and goes into an option file inside the container. Never in argv.
 
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, rm, rmdir, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { findOnPath } from '../doctor/checks.js';
 import { ExternalError, UserError } from '../errors.js';
+import { OPTION_FOLDER_PREFIX, ownerTag, sweepOptionFolders } from './leftovers.js';
 
 export type ToolFlavour = 'mariadb' | 'mysql';
 
@@ -63,6 +66,8 @@ export interface MysqlToolContext {
   /** COMPOSE_FILE of the site (e.g. docker-compose.secrets.yml), if set. */
   composeFile?: string;
   composeService: string;
+  /** Aborting it stops every running tool (SIGINT/SIGTERM of shopdb); `done` then rejects with its reason. */
+  signal?: AbortSignal;
 }
 
 export interface MysqlToolRunner {
@@ -76,16 +81,20 @@ interface SpawnPlace {
   cwd?: string;
   /** Added to the inherited environment (COMPOSE_FILE for compose). */
   env?: Record<string, string>;
+  /** Given to the tool as its fd 3 (the option file). */
+  optionFd?: number;
+  signal?: AbortSignal;
 }
 
 async function spawnTool(file: string, args: string[], stdin: 'pipe' | 'ignore', label: string, place: SpawnPlace = {}): Promise<ToolProcess> {
   const { execa } = await import('execa');
+  place.signal?.throwIfAborted();
   const child = execa(file, args, {
     cwd: place.cwd,
     env: place.env,
-    stdin,
-    stdout: 'pipe',
-    stderr: 'pipe',
+    // execa's types allow only 3–9 as a descriptor to pass on; Node passes any open one.
+    stdio: [stdin, 'pipe', 'pipe', ...(place.optionFd === undefined ? [] : [place.optionFd as 3])],
+    cancelSignal: place.signal,
     buffer: { stdout: false, stderr: true },
     maxBuffer: { stderr: 1024 * 1024 },
     reject: false,
@@ -95,6 +104,7 @@ async function spawnTool(file: string, args: string[], stdin: 'pipe' | 'ignore',
     detached: true,
   });
   const done = child.then((result) => {
+    if (place.signal?.aborted) throw place.signal.reason;
     if (result.exitCode === 0 && !result.isTerminated) return;
     const stderr = typeof result.stderr === 'string' ? result.stderr : '';
     const firstLine = stderr.split('\n').find((line) => line.trim()) ?? (result.isTerminated ? `stopped by ${result.signal}` : `exit code ${result.exitCode}`);
@@ -131,6 +141,28 @@ export function optionFileText(connection: MysqlConnection): string {
   else lines.push(`host=${optionValue(connection.host)}`, `port=${connection.port}`, 'protocol=TCP');
   lines.push('default-character-set=utf8mb4');
   return lines.join('\n') + '\n';
+}
+
+/**
+ * Writes the option file in a private 0700 folder named after this process (so a sweep can tell
+ * whose it is), opens it, and removes file and folder at once: from then on only the open
+ * descriptor holds the text, and the kernel frees it when the last process holding it ends. The
+ * tools open /dev/fd/3 anew, each from the start. Also removes folders left by dead runs.
+ */
+async function openUnlinkedOptionFile(tmp: string, text: string): Promise<FileHandle> {
+  await sweepOptionFolders(tmp);
+  const folder = await mkdtemp(join(tmp, `${OPTION_FOLDER_PREFIX}${ownerTag()}-`));
+  const path = join(folder, 'client.cnf');
+  try {
+    await writeFile(path, text, { mode: 0o600, flag: 'wx' });
+    const handle = await open(path, 'r');
+    await unlink(path);
+    await rmdir(folder);
+    return handle;
+  } catch (error) {
+    await rm(folder, { recursive: true, force: true });
+    throw error;
+  }
 }
 
 interface FoundTool {
@@ -193,21 +225,19 @@ export const localToolRunner: MysqlToolRunner = {
         `The server is ${context.serverProduct ?? 'unknown'} but only ${dumpTool.flavour === 'mariadb' ? "MariaDB's" : "MySQL's"} dump tool was found (${dumpTool.path}); install the matching client tools for reliable backups.`,
       );
     }
-    // The option file lives in a private folder of its own and is removed by dispose().
-    const folder = await mkdtemp(join(tmpdir(), 'shopdb-mysql-'));
-    const optionFile = join(folder, 'client.cnf');
-    await writeFile(optionFile, optionFileText(context.connection), { mode: 0o600, flag: 'wx' });
-    const first = `--defaults-extra-file=${optionFile}`;
+    const optionFile = await openUnlinkedOptionFile(tmpdir(), optionFileText(context.connection));
+    const first = '--defaults-extra-file=/dev/fd/3';
+    const place: SpawnPlace = { optionFd: optionFile.fd, signal: context.signal };
     const dumpName = dumpTool.path.split('/').pop()!;
     return {
       dumpDescription: `${dumpName} ${shortVersion(dumpTool.version)} (${dumpTool.flavour === 'mariadb' ? 'MariaDB' : 'MySQL'} client tools)`,
       dumpFlavour: dumpTool.flavour,
       clientIsMariaDb: clientTool.flavour === 'mariadb',
       warnings,
-      dump: (args) => spawnTool(dumpTool.path, [first, ...args], 'ignore', dumpName),
-      client: (args, options) => spawnTool(clientTool.path, [first, ...args], options?.stdin ?? 'pipe', clientTool.path.split('/').pop()!),
+      dump: (args) => spawnTool(dumpTool.path, [first, ...args], 'ignore', dumpName, place),
+      client: (args, options) => spawnTool(clientTool.path, [first, ...args], options?.stdin ?? 'pipe', clientTool.path.split('/').pop()!, place),
       async dispose() {
-        await rm(folder, { recursive: true, force: true });
+        await optionFile.close();
       },
     };
   },
@@ -255,7 +285,7 @@ export const composeToolRunner: MysqlToolRunner = {
     }
     // As `shopdb up` runs compose (src/core/deploy): in the folder of the site .env, with it as --env-file.
     const compose = ['compose', ...(context.envFile ? ['--env-file', context.envFile] : [])];
-    const place: SpawnPlace = { cwd: context.baseDir, env: context.composeFile ? { COMPOSE_FILE: context.composeFile } : undefined };
+    const place: SpawnPlace = { cwd: context.baseDir, env: context.composeFile ? { COMPOSE_FILE: context.composeFile } : undefined, signal: context.signal };
     const inContainer = (mode: string, args: string[]) => [...compose, 'exec', '-T', context.composeService, 'sh', '-c', CONTAINER_SCRIPT, 'shopdb', mode, ...args];
     const { execa } = await import('execa');
     const probe = await execa(docker, inContainer('version', []), { reject: false, cwd: place.cwd, env: place.env, timeout: 60_000 });

@@ -11,7 +11,7 @@ import { basename, resolve } from 'node:path';
 import type { MigrationSourceRegistry } from '../migrations/sources.js';
 import { databaseTargetFromConfig, describeTarget } from '../db/connect.js';
 import type { LoadedConfig } from '../config/index.js';
-import { asShopdbError, CancelledError, DatabaseUnavailableError, UsageError, UserError } from '../errors.js';
+import { asShopdbError, DatabaseUnavailableError, InterruptedError, stopSignalOf, UsageError, UserError } from '../errors.js';
 import { shopdbVersion } from '../plugins/catalog.js';
 import type { TaskStep } from '../tasks.js';
 import { ArchiveError } from './archive.js';
@@ -158,15 +158,9 @@ async function loadArchive(env: BackupEnvironment, archive: OpenedArchive, tempD
   return driver.load({ ...driverContextOf(env), signal }, uncompressedDump(archive.layout), { kind: 'site' }, tempDir);
 }
 
-/** Thrown between steps (and by an aborted load) once the run was asked to stop. */
-class Interrupted extends Error {
-  constructor(readonly signalName: string) {
-    super(`interrupted by ${signalName}`);
-  }
-}
-
+/** Between steps: once the run was asked to stop, the step about to start does not. */
 function stopIfAsked(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new Interrupted(String(signal.reason ?? 'a signal'));
+  signal?.throwIfAborted();
 }
 
 export async function restoreBackup(plan: RestorePlan, options: RestoreOptions): Promise<RestoreResult> {
@@ -248,10 +242,10 @@ export async function restoreBackup(plan: RestorePlan, options: RestoreOptions):
     await (options.runSteps ?? runStepsQuietly)(steps, ctx);
     clearRestoreMarker(options.config);
   } catch (error) {
-    const interrupted = options.signal?.aborted ? String(options.signal.reason ?? 'a signal') : null;
+    const interrupted = stopSignalOf(options.signal);
     if (!ctx.touched) {
       if (interrupted) {
-        throw new CancelledError(`Restore interrupted by ${interrupted} before the database was touched; nothing was changed`, { cause: error, suggestion: earlier ? restoreAdvice(earlier) : undefined });
+        throw new InterruptedError(interrupted, `Restore interrupted by ${interrupted} before the database was touched; nothing was changed`, { cause: error, suggestion: earlier ? restoreAdvice(earlier) : undefined });
       }
       throw error;
     }
@@ -320,7 +314,7 @@ async function putBack(
   wasEmpty: boolean,
   error: unknown,
   tempDir: string,
-  interrupted: string | null,
+  interrupted: InterruptedError['signal'] | null,
 ): Promise<{ error: UserError; whole: boolean }> {
   const failure = asShopdbError(error);
   const target = describeTarget(databaseTargetFromConfig(env.config));
@@ -333,7 +327,7 @@ async function putBack(
       : `The restore failed: ${failure.message.replace(/\.$/, '')}`;
   const make = (message: string, suggestion?: string) =>
     interrupted
-      ? new CancelledError(message, { suggestion, cause: error })
+      ? new InterruptedError(interrupted, message, { suggestion, cause: error })
       : rejected
         ? new ArchiveError(message, { details: failure.details, suggestion: suggestion ?? failure.suggestion, cause: error })
         : new UserError(message, { details: failure.details, suggestion: suggestion ?? failure.suggestion ?? 'Fix the cause and run the restore again.', cause: error });

@@ -271,7 +271,7 @@ export const configSchema = {
     default: '14',
     min: 1,
     max: 10000,
-    description: 'How many backups to keep; older ones are removed after a successful backup.',
+    description: 'How many good backups of each kind to keep (nightly, and as many of each safety kind: pre-update, pre-restore, pre-uninstall); older ones are removed after a successful backup, damaged ones are not counted.',
   },
   BACKUP_KEEP_DAYS: {
     type: 'int',

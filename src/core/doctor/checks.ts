@@ -1,7 +1,7 @@
 // The core doctor checks. Each is small and independent; the order here is the order shown.
 
-import { accessSync, constants, mkdirSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { accessSync, constants, statfsSync } from 'node:fs';
+import { delimiter, join, resolve } from 'node:path';
 import { allConfigProblems, configProblems, ConfigLoadError } from '../config/index.js';
 import { describeTarget, databaseTargetFromConfig, serverVersion } from '../db/connect.js';
 import { cliActor } from '../audit/log.js';
@@ -14,6 +14,8 @@ import { readClusterNodeState } from '../db/cluster.js';
 import { readSchemaLock } from '../migrations/schema-lock.js';
 import { interruptedRestoreCheck } from './restore-check.js';
 import { schemaMatchesRecordsCheck } from './schema-check.js';
+import { ensureUsableDirectory } from '../fs/guarded.js';
+import { backupCopyDirCheck, optionFileLeftoversCheck, scratchSchemaLeftoversCheck } from './backup-checks.js';
 
 const MIN_NODE = [20, 19] as const;
 const GIB = 1024 ** 3;
@@ -218,14 +220,13 @@ export const backupDirCheck: DoctorCheck = {
   async run(context) {
     const skipped = skippedForConfig(context);
     if (skipped) return skipped;
-    const dir = context.config!.values.BACKUP_DIR;
+    // Relative to the .env, as `shopdb backup` resolves it; created and probed within deadlines (never Node's recursive mkdir, which spins on /proc paths).
+    const dir = resolve(context.config!.baseDir, context.config!.values.BACKUP_DIR);
     try {
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-      const probe = join(dir, `.shopdb-doctor-${process.pid}`);
-      writeFileSync(probe, 'probe', { mode: 0o600 });
-      unlinkSync(probe);
+      await ensureUsableDirectory(dir, { setting: 'BACKUP_DIR' });
     } catch (error) {
-      return { status: 'fail', message: `${dir} is not writable (${(error as NodeJS.ErrnoException).code ?? 'error'})`, suggestion: `Create it and give this user write access (chown/chmod), or set BACKUP_DIR.` };
+      const cause = (error as { cause?: NodeJS.ErrnoException }).cause;
+      return { status: 'fail', message: `${dir} is not writable (${cause?.code ?? (error as Error).message})`, suggestion: `Create it and give this user write access (chown/chmod), or set BACKUP_DIR.` };
     }
     const stats = statfsSync(dir);
     const free = stats.bavail * stats.bsize;
@@ -249,5 +250,8 @@ export function coreDoctorRegistry(): DoctorRegistry {
     .register(schemaMatchesRecordsCheck)
     .register(pluginsCheck)
     .register(dumpToolCheck)
-    .register(backupDirCheck);
+    .register(backupDirCheck)
+    .register(backupCopyDirCheck)
+    .register(optionFileLeftoversCheck)
+    .register(scratchSchemaLeftoversCheck);
 }

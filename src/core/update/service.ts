@@ -6,7 +6,7 @@
 // `UpdateStepList.insertAfter` and `UpdateOptions.extendSteps`.
 
 import { resolve } from 'node:path';
-import { asShopdbError, CancelledError, UserError } from '../errors.js';
+import { asShopdbError, InterruptedError, stopSignalOf, UserError } from '../errors.js';
 import type { TaskStep } from '../tasks.js';
 import { prepareDirectory, writeBackupArchive, type BackupEnvironment } from '../backup/create.js';
 import { acquireBackupLock, type BackupLock } from '../backup/lock.js';
@@ -237,14 +237,14 @@ export async function runUpdate(options: UpdateOptions): Promise<UpdateResult> {
     await runSteps(tasks, ctx);
   } catch (error) {
     try {
-      const interrupted = options.signal?.aborted ? String(options.signal.reason ?? 'a signal') : null;
+      const interrupted = stopSignalOf(options.signal);
       if (ctx.backup === null) {
-        if (interrupted) throw new CancelledError(`Update interrupted by ${interrupted} before the pre-update backup; nothing was changed`, { cause: error });
+        if (interrupted) throw new InterruptedError(interrupted, `Update interrupted by ${interrupted} before the pre-update backup; nothing was changed`, { cause: error });
         throw error;
       }
       const rolledBack = await rollBack(ctx, steps, error);
       // Interrupted: the same account of what was put back, with the exit code of an interruption.
-      if (interrupted) throw new CancelledError(rolledBack.message, { details: rolledBack.details, suggestion: 'Run `shopdb update` again when you are ready.', cause: error });
+      if (interrupted) throw new InterruptedError(interrupted, rolledBack.message, { details: rolledBack.details, suggestion: 'Run `shopdb update` again when you are ready.', cause: error });
       throw rolledBack;
     } finally {
       await ctx.lock?.release();
@@ -262,7 +262,7 @@ export async function runUpdate(options: UpdateOptions): Promise<UpdateResult> {
 }
 
 function stopIfAsked(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new UserError(`interrupted by ${String(signal.reason ?? 'a signal')}`);
+  signal?.throwIfAborted();
 }
 
 /** Restores the pre-update backup, then undoes the finished steps newest first; returns the error to show. */
