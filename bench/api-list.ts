@@ -23,12 +23,12 @@
 // Exit codes: 0 measured (whether or not the goal is met); 1 failed; 2 usage; 130 interrupted.
 
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import autocannon, { type Instance, type Result } from 'autocannon';
+import autocannon, { type Result } from 'autocannon';
 import type { Knex } from 'knex';
 import mysql from 'mysql2/promise';
 import { cliActor } from '../src/core/audit/log.js';
@@ -44,6 +44,7 @@ import { createUser } from '../src/core/users/service.js';
 import { parseMysqlUrl, throwawayName, type MysqlServer } from '../test/support/mysql.js';
 import { DEFAULT_SEARCH, FILTER_STATUS, loadSite } from './api-list-data.js';
 import type { CapturedStatement, ServerMessage, StartMessage } from './api-list-servers.js';
+import { BenchRun, Cancelled, integerOption, log, thousands, UsageProblem } from './harness.js';
 
 const GOAL = 0.7;
 const self = fileURLToPath(import.meta.url);
@@ -60,23 +61,9 @@ interface Options {
   json: boolean;
 }
 
-class UsageProblem extends Error {}
-class Cancelled extends Error {}
 
-const log = (message: string) => process.stderr.write(`${message}\n`);
-const thousands = (n: number) => Math.round(n).toLocaleString('en-US');
 /** Requests per second: whole numbers, except below 10 where a decimal still says something. */
 const rate = (n: number) => (n < 10 ? n.toFixed(1) : thousands(n));
-
-/** The usage text is the comment at the top of this file. */
-function usage(): string {
-  const header = readFileSync(self, 'utf8').split('\n');
-  const from = header.findIndex((line) => line.startsWith('// Usage:'));
-  return header
-    .slice(from, header.findIndex((line) => !line.startsWith('//')))
-    .map((line) => line.replace(/^\/\/ ?/, ''))
-    .join('\n');
-}
 
 function parseOptions(argv: string[]): Options | null {
   const { values } = parseArgs({
@@ -94,17 +81,13 @@ function parseOptions(argv: string[]): Options | null {
     },
   });
   if (values.help) return null;
-  const integer = (name: string, text: string, min: number) => {
-    if (!/^\d+$/.test(text) || Number(text) < min) throw new UsageProblem(`--${name} must be an integer of at least ${min} (got "${text}")`);
-    return Number(text);
-  };
   if (values.search.length === 0 || values.search.length > 200) throw new UsageProblem('--search must be 1 to 200 characters');
   return {
-    rows: integer('rows', values.rows, 1),
-    duration: integer('duration', values.duration, 1),
-    warmup: integer('warmup', values.warmup, 0),
-    connections: integer('connections', values.connections, 1),
-    rounds: integer('rounds', values.rounds, 1),
+    rows: integerOption('rows', values.rows, 1),
+    duration: integerOption('duration', values.duration, 1),
+    warmup: integerOption('warmup', values.warmup, 0),
+    connections: integerOption('connections', values.connections, 1),
+    rounds: integerOption('rounds', values.rounds, 1),
     search: values.search,
     keep: values.keep,
     json: values.json,
@@ -113,34 +96,8 @@ function parseOptions(argv: string[]): Options | null {
 
 // ── interruption and cleanup ───────────────────────────────────────────────────────────────
 
-let cancelled = false;
-let running: Instance | null = null;
-const cleanups: Array<{ what: string; run: () => Promise<void> }> = [];
-
-function checkpoint(): void {
-  if (cancelled) throw new Cancelled('interrupted');
-}
-
-function onSignal(signal: NodeJS.Signals): void {
-  if (cancelled) {
-    log(`${signal} again: stopping without cleaning up${cleanups.length ? ` (left: ${cleanups.map((c) => c.what).join(', ')})` : ''}.`);
-    process.exit(130);
-  }
-  cancelled = true;
-  log(`${signal}: stopping and cleaning up (press Ctrl-C again to leave everything as it is).`);
-  running?.stop();
-}
-
-async function runCleanups(): Promise<void> {
-  for (const cleanup of cleanups.splice(0).reverse()) {
-    try {
-      await cleanup.run();
-    } catch (error) {
-      log(`Could not ${cleanup.what}: ${(error as Error).message}`);
-      process.exitCode = 1;
-    }
-  }
-}
+const bench = new BenchRun();
+const checkpoint = () => bench.checkpoint();
 
 // ── database ───────────────────────────────────────────────────────────────────────────────
 
@@ -176,17 +133,14 @@ async function explain(connection: mysql.Connection, statement: CapturedStatemen
 
 async function startServers(message: StartMessage): Promise<{ child: ChildProcess; shopdb: string; minimal: string }> {
   const child = fork(join(root, 'bench', 'api-list-servers.ts'), [], { cwd: root, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  cleanups.push({
-    what: 'stop the servers',
-    run: async () => {
+  bench.cleanup('stop the servers', async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       if (child.connected) child.send({ type: 'stop' });
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exited;
       clearTimeout(timer);
-    },
-  });
+    });
   const reply = await new Promise<ServerMessage>((resolve, reject) => {
     child.once('message', (m) => resolve(m as ServerMessage));
     child.once('exit', (code) => reject(new Error(`the server process exited (${code}) before it was ready`)));
@@ -199,12 +153,14 @@ async function startServers(message: StartMessage): Promise<{ child: ChildProces
 function cannon(options: Options, url: string, headers: Record<string, string>, duration: number): Promise<Result> {
   checkpoint();
   return new Promise((resolve, reject) => {
-    running = autocannon({ url, connections: options.connections, duration, headers, pipelining: 1, timeout: 30 }, (error, result) => {
-      running = null;
+    let stopped = () => {};
+    const instance = autocannon({ url, connections: options.connections, duration, headers, pipelining: 1, timeout: 30 }, (error, result) => {
+      stopped();
       if (error) reject(error);
-      else if (cancelled) reject(new Cancelled('interrupted'));
+      else if (bench.cancelled) reject(new Cancelled('interrupted'));
       else resolve(result);
     });
+    stopped = bench.onStop(() => instance.stop());
   });
 }
 
@@ -350,9 +306,7 @@ async function run(options: Options): Promise<void> {
   await admin.query(`CREATE DATABASE \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
   await admin.end();
   log(`Database ${database} on ${server.host}:${server.port} (${version}).`);
-  cleanups.push({
-    what: `drop the database ${database}`,
-    run: async () => {
+  bench.cleanup(`drop the database ${database}`, async () => {
       if (options.keep) {
         log(`Kept the database ${database} (--keep); drop it with: DROP DATABASE \`${database}\``);
         return;
@@ -361,11 +315,10 @@ async function run(options: Options): Promise<void> {
       await connection.query(`DROP DATABASE IF EXISTS \`${database}\``);
       await connection.end();
       log(`Dropped ${database}.`);
-    },
-  });
+    });
 
   const dir = mkdtempSync(join(tmpdir(), 'shopdb-bench-'));
-  cleanups.push({ what: `remove ${dir}`, run: async () => rmSync(dir, { recursive: true, force: true }) });
+  bench.cleanup(`remove ${dir}`, async () => rmSync(dir, { recursive: true, force: true }));
   const envFile = join(dir, '.env');
   const env: Record<string, string> = {
     SHOPDB_ENV: 'development',
@@ -386,7 +339,7 @@ async function run(options: Options): Promise<void> {
   log('Migrating and seeding…');
   await migrateSite({ config });
   const db = await openDatabase(databaseTargetFromConfig(config));
-  cleanups.push({ what: 'close the bench connection', run: () => db.destroy() });
+  bench.cleanup('close the bench connection', () => db.destroy());
   const actor = cliActor('bench');
   await seedSite(db, { demo: false, actor });
   // The asset types the bench spreads its rows over come from the bundled plugins.
@@ -398,7 +351,7 @@ async function run(options: Options): Promise<void> {
   let lastReport = 0;
   const site = await loadSite(db, {
     rows: options.rows,
-    cancelled: () => cancelled,
+    cancelled: () => bench.cancelled,
     onProgress: (inserted) => {
       if (Date.now() - lastReport > 2000 || inserted === options.rows) {
         lastReport = Date.now();
@@ -428,7 +381,7 @@ async function run(options: Options): Promise<void> {
     for (const statement of statements) explained.push({ ...statement, explain: await explain(explainer, statement) });
     captured.push({ ...c, statements: explained });
   }
-  cleanups.push({ what: 'close the EXPLAIN connection', run: () => explainer.end() });
+  bench.cleanup('close the EXPLAIN connection', () => explainer.end());
   const idle = () => settle(explainer, database);
 
   const servers = await startServers({
@@ -476,33 +429,4 @@ async function run(options: Options): Promise<void> {
   }
 }
 
-async function main(): Promise<void> {
-  let options: Options | null;
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (error) {
-    log(`api-list: ${(error as Error).message}\n\n${usage()}`);
-    process.exitCode = 2;
-    return;
-  }
-  if (options === null) {
-    process.stdout.write(`${usage()}\n`);
-    return;
-  }
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
-    await run(options);
-  } catch (error) {
-    if (error instanceof Cancelled || cancelled) {
-      process.exitCode = 130;
-    } else {
-      log(`api-list failed: ${(error as Error).stack ?? String(error)}`);
-      process.exitCode = 1;
-    }
-  } finally {
-    await runCleanups();
-  }
-}
-
-await main();
+await bench.main('api-list', self, parseOptions, run);

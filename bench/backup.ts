@@ -20,7 +20,7 @@
 // its user must be allowed to create databases.
 // Exit codes: 0 measured (whether or not the goal is met); 1 failed; 2 usage; 130 interrupted.
 
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +37,7 @@ import { seedSite } from '../src/core/seed/index.js';
 import { localToolRunner, optionFileText } from '../src/core/backup/mysql-tools.js';
 import { parseMysqlUrl, throwawayName, type MysqlServer } from '../test/support/mysql.js';
 import { TABLE_GENERATORS } from './backup-data.js';
+import { BenchRun, integerOption, log, thousands } from './harness.js';
 
 const GOAL = 1.1;
 const self = fileURLToPath(import.meta.url);
@@ -50,22 +51,8 @@ interface Options {
   json: boolean;
 }
 
-class UsageProblem extends Error {}
-class Cancelled extends Error {}
-
-const log = (message: string): void => void process.stderr.write(`${message}\n`);
-const thousands = (n: number) => Math.round(n).toLocaleString('en-US');
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
-
-function usage(): string {
-  const lines = readFileSync(self, 'utf8').split('\n');
-  const from = lines.findIndex((line) => line.startsWith('// Usage:'));
-  return lines
-    .slice(from, lines.findIndex((line, i) => i > from && !line.startsWith('//')))
-    .map((line) => line.replace(/^\/\/ ?/, ''))
-    .join('\n');
-}
 
 function parseOptions(argv: string[]): Options | null {
   const { values } = parseArgs({
@@ -79,24 +66,11 @@ function parseOptions(argv: string[]): Options | null {
     },
   });
   if (values.help) return null;
-  const integer = (name: string, text: string, min: number) => {
-    if (!/^\d+$/.test(text) || Number(text) < min) throw new UsageProblem(`--${name} must be an integer of at least ${min} (got "${text}")`);
-    return Number(text);
-  };
-  return { rows: integer('rows', values.rows, 100), rounds: integer('rounds', values.rounds, 1), keep: values.keep, json: values.json };
+  return { rows: integerOption('rows', values.rows, 100), rounds: integerOption('rounds', values.rounds, 1), keep: values.keep, json: values.json };
 }
 
-let cancelled = false;
-const cleanups: Array<{ what: string; run: () => Promise<void> }> = [];
-const checkpoint = () => {
-  if (cancelled) throw new Cancelled('interrupted');
-};
-
-function onSignal(signal: NodeJS.Signals): void {
-  if (cancelled) process.exit(130);
-  cancelled = true;
-  log(`${signal}: stopping after the current step and cleaning up (Ctrl-C again leaves everything as it is).`);
-}
+const bench = new BenchRun();
+const checkpoint = () => bench.checkpoint();
 
 const serverUrl = () => process.env.SHOPDB_BENCH_MYSQL_URL || process.env.SHOPDB_TEST_MYSQL_URL || 'mysql://root@127.0.0.1:3306';
 
@@ -152,15 +126,12 @@ async function run(options: Options): Promise<void> {
   const database = throwawayName('shopdb_bench');
   await emptyDatabase(server, database);
   log(`Database ${database} on ${server.host}:${server.port} (${version}).`);
-  cleanups.push({
-    what: `drop the database ${database}`,
-    run: async () => {
+  bench.cleanup(`drop the database ${database}`, async () => {
       if (options.keep) return log(`Kept the database ${database} (--keep).`);
       await admin(server, `DROP DATABASE IF EXISTS \`${database}\``);
-    },
-  });
+    });
   const dir = mkdtempSync(join(tmpdir(), 'shopdb-bench-backup-'));
-  cleanups.push({ what: `remove ${dir}`, run: async () => (options.keep ? log(`Kept ${dir} (--keep).`) : rmSync(dir, { recursive: true, force: true })) });
+  bench.cleanup(`remove ${dir}`, async () => (options.keep ? log(`Kept ${dir} (--keep).`) : rmSync(dir, { recursive: true, force: true })));
   const envFile = join(dir, '.env');
   const vars: Record<string, string> = {
     SHOPDB_ENV: 'development',
@@ -190,7 +161,7 @@ async function run(options: Options): Promise<void> {
       db,
       assets: 0,
       batchSize: 1000,
-      cancelled: () => cancelled,
+      cancelled: () => bench.cancelled,
       onProgress: (table: string, inserted: number, total: number) => {
         if (Date.now() - lastReport > 5000 || inserted === total) {
           lastReport = Date.now();
@@ -287,39 +258,4 @@ async function run(options: Options): Promise<void> {
   );
 }
 
-async function main(): Promise<void> {
-  let options: Options | null;
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (error) {
-    log(`backup bench: ${(error as Error).message}\n\n${usage()}`);
-    process.exitCode = 2;
-    return;
-  }
-  if (options === null) {
-    process.stdout.write(`${usage()}\n`);
-    return;
-  }
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
-    await run(options);
-  } catch (error) {
-    if (error instanceof Cancelled || cancelled) process.exitCode = 130;
-    else {
-      log(`backup bench failed: ${(error as Error).stack ?? String(error)}`);
-      process.exitCode = 1;
-    }
-  } finally {
-    for (const cleanup of cleanups.splice(0).reverse()) {
-      try {
-        await cleanup.run();
-      } catch (error) {
-        log(`Could not ${cleanup.what}: ${(error as Error).message}`);
-        process.exitCode = 1;
-      }
-    }
-  }
-}
-
-await main();
+await bench.main('backup bench', self, parseOptions, run);

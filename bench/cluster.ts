@@ -34,7 +34,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import autocannon, { type Instance, type Result } from 'autocannon';
+import autocannon, { type Result } from 'autocannon';
 import { execa, type ResultPromise } from 'execa';
 import { cliActor } from '../src/core/audit/log.js';
 import { createApiToken } from '../src/core/auth/api-tokens.js';
@@ -49,6 +49,7 @@ import { galeraPrerequisites, startGaleraCluster, type GaleraCluster } from '../
 import { adminQuery } from '../test/support/mysql.js';
 import { freePort } from '../test/support/ports.js';
 import { FILTER_STATUS, loadSite } from './api-list-data.js';
+import { BenchRun, Cancelled, integerOption, log, thousands, UsageProblem } from './harness.js';
 
 const READ_GOAL = 1.6;
 const HOT_ASSETS = 5;
@@ -66,20 +67,8 @@ interface Options {
   json: boolean;
 }
 
-class UsageProblem extends Error {}
-class Cancelled extends Error {}
-
-const log = (message: string) => process.stderr.write(`${message}\n`);
-const thousands = (n: number) => Math.round(n).toLocaleString('en-US');
-
-function usage(): string {
-  const header = readFileSync(self, 'utf8').split('\n');
-  const from = header.findIndex((line) => line.startsWith('// Usage:'));
-  return header
-    .slice(from, header.findIndex((line, i) => i > from && !line.startsWith('//   ')))
-    .map((line) => line.replace(/^\/\/ ?/, ''))
-    .join('\n');
-}
+const bench = new BenchRun();
+const checkpoint = () => bench.checkpoint();
 
 function parseOptions(argv: string[]): Options | null {
   const { values } = parseArgs({
@@ -96,50 +85,15 @@ function parseOptions(argv: string[]): Options | null {
     },
   });
   if (values.help) return null;
-  const integer = (name: string, text: string, min: number) => {
-    if (!/^\d+$/.test(text) || Number(text) < min) throw new UsageProblem(`--${name} must be an integer of at least ${min} (got "${text}")`);
-    return Number(text);
-  };
   return {
-    rows: integer('rows', values.rows, 1),
-    duration: integer('duration', values.duration, 1),
-    rounds: integer('rounds', values.rounds, 1),
-    warmup: integer('warmup', values.warmup, 0),
-    connections: integer('connections', values.connections, 2),
-    writes: integer('writes', values.writes, 1),
+    rows: integerOption('rows', values.rows, 1),
+    duration: integerOption('duration', values.duration, 1),
+    rounds: integerOption('rounds', values.rounds, 1),
+    warmup: integerOption('warmup', values.warmup, 0),
+    connections: integerOption('connections', values.connections, 2),
+    writes: integerOption('writes', values.writes, 1),
     json: values.json,
   };
-}
-
-// ── interruption and cleanup ───────────────────────────────────────────────────────────────
-
-let cancelled = false;
-const running = new Set<Instance>();
-const cleanups: Array<{ what: string; run: () => Promise<void> }> = [];
-
-function checkpoint(): void {
-  if (cancelled) throw new Cancelled('interrupted');
-}
-
-function onSignal(signal: NodeJS.Signals): void {
-  if (cancelled) {
-    log(`${signal} again: stopping without cleaning up${cleanups.length ? ` (left: ${cleanups.map((c) => c.what).join(', ')})` : ''}.`);
-    process.exit(130);
-  }
-  cancelled = true;
-  log(`${signal}: stopping and cleaning up (press Ctrl-C again to leave everything as it is).`);
-  for (const instance of running) instance.stop();
-}
-
-async function runCleanups(): Promise<void> {
-  for (const cleanup of cleanups.splice(0).reverse()) {
-    try {
-      await cleanup.run();
-    } catch (error) {
-      log(`Could not ${cleanup.what}: ${(error as Error).message}`);
-      process.exitCode = 1;
-    }
-  }
 }
 
 // ── replicas ───────────────────────────────────────────────────────────────────────────────
@@ -161,14 +115,11 @@ async function startReplica(name: string, envFile: string): Promise<Replica> {
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const replica: Replica = { name, url: `http://127.0.0.1:${port}`, child };
-  cleanups.push({
-    what: `stop the replica ${name}`,
-    run: async () => {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-      await child;
-      clearTimeout(timer);
-    },
+  bench.cleanup(`stop the replica ${name}`, async () => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    await child;
+    clearTimeout(timer);
   });
   const deadline = Date.now() + 90_000;
   for (;;) {
@@ -242,13 +193,14 @@ interface Run {
 function cannon(url: string, headers: Record<string, string>, connections: number, duration: number): Promise<Result> {
   checkpoint();
   return new Promise((resolve, reject) => {
+    let stopped = () => {};
     const instance = autocannon({ url, connections, duration, headers, pipelining: 1, timeout: 30 }, (error, result) => {
-      running.delete(instance);
+      stopped();
       if (error) reject(error);
-      else if (cancelled) reject(new Cancelled('interrupted'));
+      else if (bench.cancelled) reject(new Cancelled('interrupted'));
       else resolve(result);
     });
-    running.add(instance);
+    stopped = bench.onStop(() => instance.stop());
   });
 }
 
@@ -422,7 +374,7 @@ async function run(options: Options): Promise<void> {
   log('Starting a 3-node Galera cluster on loopback…');
   const clusterStarted = Date.now();
   const cluster: GaleraCluster = await startGaleraCluster();
-  cleanups.push({ what: 'stop the cluster', run: () => cluster.stop() });
+  bench.cleanup('stop the cluster', () => cluster.stop());
   const [node1, node2] = cluster.nodes;
   log(`  synced in ${((Date.now() - clusterStarted) / 1000).toFixed(1)} s (ports ${cluster.nodes.map((n) => n.port).join(', ')}).`);
   checkpoint();
@@ -430,7 +382,7 @@ async function run(options: Options): Promise<void> {
   const database = 'shopdb_bench_cluster';
   await adminQuery(node1!.server, `CREATE DATABASE \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
   const dir = mkdtempSync(join(tmpdir(), 'shopdb-bench-cluster-'));
-  cleanups.push({ what: `remove ${dir}`, run: async () => rmSync(dir, { recursive: true, force: true }) });
+  bench.cleanup(`remove ${dir}`, async () => rmSync(dir, { recursive: true, force: true }));
   const env = (port: number): string =>
     Object.entries({
       SHOPDB_ENV: 'development',
@@ -454,14 +406,14 @@ async function run(options: Options): Promise<void> {
   const config = loadConfig({ envFile: envFiles[0]!, cwd: dir, env: {} });
   await migrateSite({ config });
   const db = await openDatabase(databaseTargetFromConfig(config));
-  cleanups.push({ what: 'close the bench connection', run: () => db.destroy() });
+  bench.cleanup('close the bench connection', () => db.destroy());
   const actor = cliActor('bench');
   await seedSite(db, { demo: false, actor });
   const catalog = await loadPluginCatalog({ coreVersion: shopdbVersion(), packageDirs: [] });
   await installPlugins({ db, catalog, actor }, { names: catalog.plugins.filter((entry) => entry.problems.length === 0).map((entry) => entry.manifest.name) });
   checkpoint();
   const loadStarted = Date.now();
-  const site = await loadSite(db, { rows: options.rows, cancelled: () => cancelled });
+  const site = await loadSite(db, { rows: options.rows, cancelled: () => bench.cancelled });
   await db.raw('ANALYZE TABLE assets, locations, asset_models, manufacturers, status_labels, asset_types');
   log(`  ${thousands(site.rows)} assets in ${((Date.now() - loadStarted) / 1000).toFixed(1)} s.`);
 
@@ -545,36 +497,4 @@ async function run(options: Options): Promise<void> {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-async function main(): Promise<void> {
-  let options: Options | null;
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (error) {
-    log(`cluster: ${(error as Error).message}\n\n${usage()}`);
-    process.exitCode = 2;
-    return;
-  }
-  if (options === null) {
-    process.stdout.write(`${usage()}\n`);
-    return;
-  }
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
-    await run(options);
-  } catch (error) {
-    if (error instanceof Cancelled || cancelled) {
-      process.exitCode = 130;
-    } else if (error instanceof UsageProblem) {
-      log(`cluster: ${error.message}`);
-      process.exitCode = 2;
-    } else {
-      log(`cluster bench failed: ${(error as Error).stack ?? String(error)}`);
-      process.exitCode = 1;
-    }
-  } finally {
-    await runCleanups();
-  }
-}
-
-await main();
+await bench.main('cluster bench', self, parseOptions, run);

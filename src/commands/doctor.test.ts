@@ -26,7 +26,7 @@ describeEachEngine('shopdb doctor', (engine) => {
     expect(result.exitCode, result.stdout + result.stderr).toBe(0);
     expect(result.json.ok).toBe(true);
     const checks = byId(result.json.checks);
-    expect(Object.keys(checks)).toEqual(['node-version', 'config', 'database', 'cluster', 'migrations', 'schema', 'plugins']);
+    expect(Object.keys(checks)).toEqual(['node-version', 'config', 'restore', 'database', 'cluster', 'migrations', 'schema', 'plugins']);
     expect(checks.database!.status).toBe('pass');
     // This machine's MariaDB is a single server; SQLite never is a cluster.
     expect(checks.cluster!.status).toBe('skip');

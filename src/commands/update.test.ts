@@ -6,9 +6,9 @@ import { archivesIn, createDemoSite, exportTables } from '../../test/support/bac
 import { runBin, runCommand } from '../../test/support/cli.js';
 import { createSite, describeEachEngine, type TestSite } from '../../test/support/site.js';
 import { DoctorRegistry } from '../core/doctor/registry.js';
+import { migrateRollback } from '../core/migrations/service.js';
 import { coreMigrationSource, DirectoryMigrationSource, pluginMigrationTable, siteMigrationSources } from '../core/migrations/sources.js';
 import { runUpdate, type UpdateStep } from '../core/update/service.js';
-import MigrateRollback from './migrate/rollback.js';
 import MigrateStatus from './migrate/status.js';
 import Update from './update.js';
 
@@ -66,7 +66,13 @@ describeEachEngine('shopdb update', (engine) => {
   it('takes a pre-update backup, applies the pending migrations and checks readiness (bin)', async () => {
     site = await createDemoSite(engine);
     const names = await coreMigrationNames();
-    await runCommand(MigrateRollback, ['--step', '1', '--env-file', site.envFile]);
+    // Under the command's guards (plugins are installed): the migration runner itself.
+    const db = await site.open();
+    try {
+      await migrateRollback(db, coreMigrationSource(), { step: 1 });
+    } finally {
+      await db.destroy();
+    }
     const result = await runBin(['update', '--env-file', site.envFile, '--json']);
 
     expect(result.exitCode, result.stderr).toBe(0);
