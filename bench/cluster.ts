@@ -22,6 +22,9 @@
 //   --warmup S        unmeasured seconds per configuration before the first run (default 3)
 //   --connections N   client connections in all, split over the replicas (default 16)
 //   --writes N        requests in the write mix (default 600)
+//   --pin-hosts       each replica with its node on a CPU of its own (replica a + node 1 on CPU 0,
+//                     replica b + nodes 2 and 3 on CPU 1), as if each pair ran on its own host: on
+//                     a small machine the unpinned figures only show that its cores are all used
 //   --json            print the results as JSON on stdout instead of the table
 //
 // Needs root (the nodes run as the mysql user), mariadb-server, galera-4 and rsync, and a build
@@ -64,6 +67,7 @@ interface Options {
   warmup: number;
   connections: number;
   writes: number;
+  pinHosts: boolean;
   json: boolean;
 }
 
@@ -80,6 +84,7 @@ function parseOptions(argv: string[]): Options | null {
       warmup: { type: 'string', default: '3' },
       connections: { type: 'string', default: '16' },
       writes: { type: 'string', default: '600' },
+      'pin-hosts': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -92,6 +97,7 @@ function parseOptions(argv: string[]): Options | null {
     warmup: integerOption('warmup', values.warmup, 0),
     connections: integerOption('connections', values.connections, 2),
     writes: integerOption('writes', values.writes, 1),
+    pinHosts: values['pin-hosts'],
     json: values.json,
   };
 }
@@ -425,6 +431,17 @@ async function run(options: Options): Promise<void> {
 
   log('Starting two `shopdb serve` replicas (node 1, node 2)…');
   const replicas = [await startReplica('a (node 1)', envFiles[0]!), await startReplica('b (node 2)', envFiles[1]!)];
+  if (options.pinHosts) {
+    if (availableParallelism() < 2) throw new UsageProblem('--pin-hosts needs at least 2 CPUs');
+    // -a: every thread of the process (mariadbd's and Node's workers too).
+    const pin = (cpu: number, pid: number | undefined) => pid && execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
+    pin(0, replicas[0]!.child.pid);
+    pin(0, node1!.pid());
+    pin(1, replicas[1]!.child.pid);
+    pin(1, node2!.pid());
+    pin(1, cluster.nodes[2]!.pid());
+    log('  pinned: replica a + node 1 on CPU 0; replica b + nodes 2, 3 on CPU 1 (the load generator floats).');
+  }
   cpuProbes.push(
     ...replicas.map((replica) => ({ name: `replica ${replica.name.slice(0, 1)}`, pid: () => replica.child.pid })),
     ...cluster.nodes.map((node) => ({ name: node.name, pid: () => node.pid() })),
@@ -461,6 +478,7 @@ async function run(options: Options): Promise<void> {
     cpus: availableParallelism(),
     loadAverageBefore: loadBefore,
     connections: options.connections,
+    pinnedHosts: options.pinHosts,
   };
   if (options.json) {
     process.stdout.write(`${JSON.stringify({ ...context, readGoal: READ_GOAL, reads: { ...reads, ratio }, writes, failover: failed }, null, 2)}\n`);
@@ -468,7 +486,7 @@ async function run(options: Options): Promise<void> {
   }
   const lines = [
     `${context.cluster}; ${thousands(options.rows)} assets; ${options.connections} client connections in all; ${options.rounds} × ${options.duration} s per configuration after ${options.warmup} s warm-up`,
-    `load average before the run ${loadBefore.toFixed(2)}, on ${context.cpus} CPUs (the nodes, the replicas and the load generator share them)`,
+    `load average before the run ${loadBefore.toFixed(2)}, on ${context.cpus} CPUs (${options.pinHosts ? 'pinned: replica a + node 1 on CPU 0, replica b + nodes 2 and 3 on CPU 1, the load generator floats' : 'the nodes, the replicas and the load generator share them'})`,
     '',
     table([
       ['reads', 'requests/s', 'p50 ms', 'p99 ms', 'failed', 'per round (req/s)'],
