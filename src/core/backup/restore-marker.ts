@@ -22,8 +22,10 @@ export const FINISHING_RESTORE_ENV = 'SHOPDB_FINISHING_RESTORE';
 export interface RestoreMarker {
   /** The backup being restored (absolute). */
   file: string;
-  /** The backup of what was there before (absolute), or null when the database was empty. */
+  /** The backup of what was there before (absolute), or null when none was taken. */
   safetyBackup: string | null;
+  /** The database held no table before the restore (then the way back is to empty it). */
+  wasEmpty: boolean;
   /** ISO time the database was first touched. */
   startedAt: string;
   /** The database, password-free (mysql://user@host/db or sqlite:path). */
@@ -41,10 +43,17 @@ export function readRestoreMarker(config: LoadedConfig): RestoreMarker | null {
   try {
     const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<RestoreMarker>;
     if (typeof parsed.file !== 'string' || typeof parsed.startedAt !== 'string') throw new Error('fields missing');
-    return { file: parsed.file, safetyBackup: parsed.safetyBackup ?? null, startedAt: parsed.startedAt, database: String(parsed.database ?? ''), pid: Number(parsed.pid ?? 0) };
+    return {
+      file: parsed.file,
+      safetyBackup: parsed.safetyBackup ?? null,
+      wasEmpty: parsed.wasEmpty === true,
+      startedAt: parsed.startedAt,
+      database: String(parsed.database ?? ''),
+      pid: Number(parsed.pid ?? 0),
+    };
   } catch {
     // A marker we cannot read still means a restore did not finish: refuse all the same.
-    return { file: '(unreadable marker)', safetyBackup: null, startedAt: 'an unknown time', database: '', pid: 0 };
+    return { file: '(unreadable marker)', safetyBackup: null, wasEmpty: false, startedAt: 'an unknown time', database: '', pid: 0 };
   }
 }
 
@@ -67,7 +76,9 @@ export function clearRestoreMarker(config: LoadedConfig): void {
 export function restoreAdvice(marker: RestoreMarker): string {
   const back = marker.safetyBackup
     ? `or go back to what was there before: \`shopdb restore ${marker.safetyBackup} --yes\``
-    : 'the database was empty before it';
+    : marker.wasEmpty
+      ? 'the database was empty before it'
+      : 'or restore another backup (no backup of what was there before was taken)';
   return `Finish it: \`shopdb restore --resume --yes\` (restores ${marker.file} again), ${back}.`;
 }
 

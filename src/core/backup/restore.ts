@@ -207,6 +207,7 @@ export async function restoreBackup(plan: RestorePlan, options: RestoreOptions):
         writeRestoreMarker(options.config, {
           file: plan.file,
           safetyBackup: earlier ? earlier.safetyBackup : ctx.safety,
+          wasEmpty: earlier ? earlier.wasEmpty : plan.current.tables === 0,
           startedAt: (options.now?.() ?? new Date()).toISOString(),
           database: plan.database,
           pid: process.pid,
@@ -250,7 +251,7 @@ export async function restoreBackup(plan: RestorePlan, options: RestoreOptions):
       throw error;
     }
     const before = earlier ? earlier.safetyBackup : ctx.safety;
-    const wasEmpty = earlier ? earlier.safetyBackup === null : plan.current.tables === 0;
+    const wasEmpty = earlier ? earlier.wasEmpty : plan.current.tables === 0;
     const outcome = await putBack(options, before, wasEmpty, error, directory, interrupted);
     if (outcome.whole) clearRestoreMarker(options.config);
     throw outcome.error;
