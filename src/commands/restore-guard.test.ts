@@ -6,6 +6,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { bearer, createApiSite, login, makeUser, type ApiSite } from '../../test/support/api.js';
+import { packArchive, unpackArchive } from '../../test/support/backup.js';
 import { runBin, runCommand } from '../../test/support/cli.js';
 import { describeEachEngine } from '../../test/support/site.js';
 import { clearRestoreMarker, restoreMarkerPath, writeRestoreMarker } from '../core/backup/restore-marker.js';
@@ -84,7 +85,7 @@ describeEachEngine('an interrupted restore refuses work', (engine) => {
     expect(existsSync(restoreMarkerPath(api.config()))).toBe(false);
   });
 
-  it('says before it restores that the backup is of another site (the terminal prompt also counts the rows it replaces: restore.tty.test.ts)', async () => {
+  it('says before it restores that the backup is of another site or another shopdb version (the terminal prompt also counts the rows it replaces: restore.tty.test.ts)', async () => {
     const backup = await runBin(['backup', '--env-file', api.site.envFile, '--json']);
     expect(backup.exitCode, backup.stderr).toBe(0);
     const env = readFileSync(api.site.envFile, 'utf8').replace(/^SHOPDB_SITE_NAME=.*$/m, 'SHOPDB_SITE_NAME=plant-9');
@@ -96,5 +97,14 @@ describeEachEngine('an interrupted restore refuses work', (engine) => {
     expect(restore.exitCode, restore.stderr).toBe(0);
     expect(restore.stderr).toContain('This backup is of the site "test-site"; this site is "plant-9".');
     expect(existsSync(restoreMarkerPath(api.config()))).toBe(false);
+
+    // The same backup as an older shopdb would have written it (its migrations are all known here).
+    const { dumpName, dump, manifest } = unpackArchive(backup.json.file);
+    const older = `${api.site.dir}/older.shopdb.tar`;
+    packArchive(older, dumpName, dump, { ...manifest, shopdb: { ...manifest.shopdb, version: '0.0.9' } });
+    const fromOlder = await runBin(['restore', older, '--yes', '--env-file', api.site.envFile]);
+    expect(fromOlder.exitCode, fromOlder.stderr).toBe(0);
+    expect(fromOlder.stderr).toMatch(/This backup was made by shopdb 0\.0\.9; this is shopdb \d+\.\d+\.\d+ \(the restore migrates it to this version's schema\)\./);
+    expect(fromOlder.stderr).not.toContain('This backup is of the site');
   });
 });
