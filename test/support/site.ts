@@ -40,6 +40,16 @@ export interface CreateSiteOptions {
   mysqlServer?: MysqlServer;
 }
 
+/** Runs `work` on a fresh connection pool to the site's database, closed afterwards. */
+export async function withSiteDb<T>(site: TestSite, work: (db: Knex) => Promise<T>): Promise<T> {
+  const db = await site.open();
+  try {
+    return await work(db);
+  } finally {
+    await db.destroy();
+  }
+}
+
 export async function createSite(engine: EngineName, extra: Record<string, string> = {}, options: CreateSiteOptions = {}): Promise<TestSite> {
   const dir = tempDir();
   const envFile = join(dir, '.env');

@@ -10,7 +10,8 @@ import { afterEach, expect, it } from 'vitest';
 import { exportTables } from '../../../test/support/backup.js';
 import { runBin, runCommand } from '../../../test/support/cli.js';
 import { installTestPlugins } from '../../../test/support/plugins.js';
-import { createSite, describeEachEngine, type TestSite } from '../../../test/support/site.js';
+import { createSite, describeEachEngine, withSiteDb, type TestSite } from '../../../test/support/site.js';
+import type { Knex } from 'knex';
 import { isSqlite } from '../../core/db/connect.js';
 import { listTables } from '../../core/db/schema.js';
 import { textKey } from '../../core/db/text-keys.js';
@@ -31,14 +32,7 @@ describeEachEngine('shopdb migrate rollback', (engine) => {
   let site: TestSite;
   afterEach(async () => site?.cleanup());
 
-  const withDb = async <T>(work: (db: Awaited<ReturnType<TestSite['open']>>) => Promise<T>): Promise<T> => {
-    const db = await site.open();
-    try {
-      return await work(db);
-    } finally {
-      await db.destroy();
-    }
-  };
+  const withDb = <T>(work: (db: Knex) => Promise<T>) => withSiteDb(site, work);
   /** Every table's definition (with its indexes) and rows, migration records included. */
   const schemaAndRecords = async () => {
     const definitions = await withDb(async (db) => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBin, runCommand } from '../../../test/support/cli.js';
-import { describeEachEngine, type TestSite } from '../../../test/support/site.js';
+import type { Knex } from 'knex';
+import { describeEachEngine, withSiteDb, type TestSite } from '../../../test/support/site.js';
 import { createMigratedSite, expectNoSecrets } from '../../../test/support/users.js';
 import { listAudit } from '../../core/audit/log.js';
 import { authenticate } from '../../core/auth/login.js';
@@ -20,14 +21,7 @@ describeEachEngine('shopdb user', (engine) => {
   });
   afterAll(async () => site?.cleanup());
 
-  const withDb = async <T>(work: (db: Awaited<ReturnType<TestSite['open']>>) => Promise<T>): Promise<T> => {
-    const db = await site.open();
-    try {
-      return await work(db);
-    } finally {
-      await db.destroy();
-    }
-  };
+  const withDb = <T>(work: (db: Knex) => Promise<T>) => withSiteDb(site, work);
   const login = (username: string, password: string) => withDb((db) => authenticate(db, username, password));
 
   it('creates a user with the given role, name and email (in-process, --generate)', async () => {
