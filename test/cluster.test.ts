@@ -12,7 +12,7 @@ import { runBin } from './support/cli.js';
 import { describeOnGalera } from './support/concurrency.js';
 import { adminQuery, throwawayName, type MysqlServer } from './support/mysql.js';
 import { callReplica, startServeReplica, stopServeReplica, type ReplicaAnswer, type ServeReplica } from './support/replicas.js';
-import { createSite, writeEnvFile } from './support/site.js';
+import { createSite, withSiteDb, writeEnvFile } from './support/site.js';
 
 const CONCURRENT = 20;
 
@@ -146,35 +146,32 @@ describeOnGalera('two serve replicas on two nodes of a Galera cluster', () => {
     }
   }, 600_000);
 
-  it('runs the migrations once when `update` is started on two hosts at once, through two nodes', async () => {
-    const site = await createSite('mysql', { JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'warn' }, { mysqlServer: nodes[0] });
-    try {
-      await migrateSite({ config: site.config() });
-      const db = await site.open();
+  it('runs the migrations once when `update` is started on two hosts at once, through two nodes, 5 rounds', async () => {
+    for (let round = 0; round < 5; round++) {
+      const site = await createSite('mysql', { JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'warn' }, { mysqlServer: nodes[0] });
       try {
-        await migrateRollback(db, coreMigrationSource(), { step: 1 });
+        await migrateSite({ config: site.config() });
+        await withSiteDb(site, (db) => migrateRollback(db, coreMigrationSource(), { step: 1 }));
+        // Two hosts: each its own .env (its own node) and its own backup directory.
+        const envFiles = [0, 1].map((n) => {
+          const file = `${site.dir}/host-${n}.env`;
+          writeEnvFile(file, { ...site.vars, DB_PORT: String(nodes[n]!.port), BACKUP_DIR: `${site.dir}/backups-${n}` });
+          return file;
+        });
+
+        const runs = await Promise.all(envFiles.map((file) => runBin(['update', '--env-file', file, '--json'])));
+
+        for (const run of runs) expect(run.exitCode, `round ${round}: ${run.stdout}${run.stderr}`).toBe(0);
+        expect(runs.flatMap((run) => run.json.applied as string[]), `round ${round}`).toHaveLength(1);
+        const records = await adminQuery<Array<{ name: string; n: number }>>(nodes[2]!, `SELECT name, COUNT(*) AS n FROM \`${site.database}\`.shopdb_migrations GROUP BY name HAVING COUNT(*) > 1`);
+        expect(records).toEqual([]);
+        const status = await runBin(['migrate', 'status', '--env-file', envFiles[1]!, '--json']);
+        expect(status.json.upToDate).toBe(true);
       } finally {
-        await db.destroy();
+        await site.cleanup();
       }
-      // Two hosts: each its own .env (its own node) and its own backup directory.
-      const envFiles = [0, 1].map((n) => {
-        const file = `${site.dir}/host-${n}.env`;
-        writeEnvFile(file, { ...site.vars, DB_PORT: String(nodes[n]!.port), BACKUP_DIR: `${site.dir}/backups-${n}` });
-        return file;
-      });
-
-      const runs = await Promise.all(envFiles.map((file) => runBin(['update', '--env-file', file, '--json'])));
-
-      for (const run of runs) expect(run.exitCode, `${run.stdout}${run.stderr}`).toBe(0);
-      expect(runs.flatMap((run) => run.json.applied as string[])).toHaveLength(1);
-      const records = await adminQuery<Array<{ name: string; n: number }>>(nodes[2]!, `SELECT name, COUNT(*) AS n FROM \`${site.database}\`.shopdb_migrations GROUP BY name HAVING COUNT(*) > 1`);
-      expect(records).toEqual([]);
-      const status = await runBin(['migrate', 'status', '--env-file', envFiles[1]!, '--json']);
-      expect(status.json.upToDate).toBe(true);
-    } finally {
-      await site.cleanup();
     }
-  }, 300_000);
+  }, 600_000);
 
   it('backs up from one node and restores through another with identical CHECKSUM TABLE results', async () => {
     const checksums = async (server: MysqlServer) => {

@@ -4,6 +4,7 @@
 
 import type { Knex } from 'knex';
 import { createTable, datetime, nowDefault } from '../db/schema.js';
+import { isRetryableConflict } from '../db/transaction.js';
 import { decodeValue, formatUtcDatetime } from '../db/values.js';
 import { LockedError, UserError } from '../errors.js';
 import { knexMigratorConfig, type MigrationSourceSpec } from './sources.js';
@@ -160,6 +161,9 @@ async function prepareHistoryTables(db: Knex, source: MigrationSourceSpec, sleep
 }
 
 /** Applies every pending migration of every source, in order. A second run is a no-op. */
+/** Attempts again after a conflict in the runner's bookkeeping (never once a migration has started). */
+const BOOKKEEPING_CONFLICT_RETRIES = 5;
+
 export async function migrateLatest(db: Knex, sources: readonly MigrationSourceSpec[], options: MigrateOptions = {}): Promise<SourceMigrationResult[]> {
   const sleep = options.sleep ?? defaultSleep;
   const results: SourceMigrationResult[] = [];
@@ -167,6 +171,7 @@ export async function migrateLatest(db: Knex, sources: readonly MigrationSourceS
     options.onSource?.(source);
     const started = Date.now();
     await prepareHistoryTables(db, source, sleep);
+    let conflicts = 0;
     for (;;) {
       const tracked = trackingMigratorConfig(source);
       try {
@@ -182,6 +187,14 @@ export async function migrateLatest(db: Knex, sources: readonly MigrationSourceS
             continue;
           }
           throw lockedError(source, waited);
+        }
+        // A cluster's certification abort (or a deadlock) in the runner's own bookkeeping, before
+        // any migration started (measured on Galera: its `select max(batch)` aborted by a write
+        // replicated from another node): nothing was applied, so the run can simply start again.
+        if (isRetryableConflict(error) && tracked.running() === undefined && conflicts < BOOKKEEPING_CONFLICT_RETRIES) {
+          conflicts++;
+          await sleep(Math.random() * 200 * conflicts);
+          continue;
         }
         const missing = missingFilesFrom(error);
         if (missing) throw unknownMigrationsError(source, missing);
