@@ -13,21 +13,31 @@ export type Readiness = { ready: true } | { ready: false; reason: string };
 
 export const MIGRATION_CHECK_TTL_MS = 5_000;
 
+export interface ReadinessOptions {
+  /** How long the migration check's answer is kept (default MIGRATION_CHECK_TTL_MS). */
+  ttlMs?: number;
+  now?: () => number;
+  /** The message of an interrupted restore beside this site's .env, if one stands (ADR-019). */
+  interruptedRestore?: () => string | null;
+}
+
 export class ReadinessProbe {
   private cached: { at: number; result: Readiness } | null = null;
+  private readonly ttlMs: number;
+  private readonly now: () => number;
 
   constructor(
     private readonly database: DatabaseConnection,
     private readonly sources: MigrationSourceRegistry,
     private readonly target: DatabaseTarget,
-    private readonly ttlMs = MIGRATION_CHECK_TTL_MS,
-    private readonly now: () => number = Date.now,
-    /** The message of an interrupted restore beside this site's .env, if one stands (ADR-019). */
-    private readonly interruptedRestore: () => string | null = () => null,
-  ) {}
+    private readonly options: ReadinessOptions = {},
+  ) {
+    this.ttlMs = options.ttlMs ?? MIGRATION_CHECK_TTL_MS;
+    this.now = options.now ?? Date.now;
+  }
 
   async check(): Promise<Readiness> {
-    const restore = this.interruptedRestore();
+    const restore = this.options.interruptedRestore?.();
     if (restore) return { ready: false, reason: restore };
     if (!this.database.connected) return { ready: false, reason: `database unavailable: ${this.database.reason}` };
     const db = this.database.get();

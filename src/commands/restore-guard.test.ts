@@ -18,7 +18,7 @@ import Seed from './seed.js';
 
 describeEachEngine('an interrupted restore refuses work', (engine) => {
   let api: ApiSite;
-  const marker = { file: '/srv/shopdb/backups/plant7-20261201T020000Z.shopdb.tar', safetyBackup: '/srv/shopdb/backups/plant7-20261203T101500Z-pre-restore.shopdb.tar', wasEmpty: false, startedAt: '2026-12-03T10:15:07.000Z', database: 'the site', pid: 999_999_999 };
+  const marker = { file: '/srv/shopdb/backups/plant7-20261201T020000Z.shopdb.tar', safetyBackup: '/srv/shopdb/backups/plant7-20261203T101500Z-pre-restore.shopdb.tar', wasEmpty: false, startedAt: '2026-12-03T10:15:07.000Z', database: 'the site', pid: 999_999_999, host: 'shopdb-test', processStart: null };
 
   beforeAll(async () => {
     api = await createApiSite(engine);

@@ -52,9 +52,11 @@ async function isAdmin(request: FastifyRequest): Promise<boolean> {
 }
 
 export default async function healthRoutes(app: FastifyInstance): Promise<void> {
-  const probe = new ReadinessProbe(app.database, app.site.migrationSources, databaseTargetFromConfig(app.site.config), undefined, undefined, () => {
-    const marker = readRestoreMarker(app.site.config);
-    return marker ? new RestoreInterruptedError(marker).message : null;
+  const probe = new ReadinessProbe(app.database, app.site.migrationSources, databaseTargetFromConfig(app.site.config), {
+    interruptedRestore: () => {
+      const marker = readRestoreMarker(app.site.config);
+      return marker ? new RestoreInterruptedError(marker).message : null;
+    },
   });
 
   app.get('/health', { schema: healthSchema }, async () => ({ status: 'ok' as const, version: app.site.version }));

@@ -38,7 +38,7 @@ export function processStartOf(pid: number): string | null {
 }
 
 /** Is the process that wrote `owner` still running? Unknown hosts count as running. */
-export function ownerAlive(owner: LockOwner): boolean {
+export function ownerAlive(owner: Pick<LockOwner, 'pid' | 'host' | 'processStart'>): boolean {
   if (owner.host !== hostname()) return true;
   try {
     process.kill(owner.pid, 0);

@@ -6,10 +6,12 @@
 // every table of the database first.
 
 import { existsSync, readFileSync, unlinkSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { LoadedConfig } from '../config/index.js';
 import { UserError } from '../errors.js';
 import { syncDirectory, writeFileAtomic } from '../fs/atomic.js';
+import { ownerAlive, processStartOf } from './lock.js';
 
 export const RESTORE_MARKER_FILE = '.shopdb-restore-in-progress.json';
 
@@ -30,7 +32,10 @@ export interface RestoreMarker {
   startedAt: string;
   /** The database, password-free (mysql://user@host/db or sqlite:path). */
   database: string;
+  /** The restoring process, as a backup lock names its owner (a reused pid is not taken for it). */
   pid: number;
+  host: string;
+  processStart: string | null;
 }
 
 export function restoreMarkerPath(config: LoadedConfig): string {
@@ -50,10 +55,12 @@ export function readRestoreMarker(config: LoadedConfig): RestoreMarker | null {
       startedAt: parsed.startedAt,
       database: String(parsed.database ?? ''),
       pid: Number(parsed.pid ?? 0),
+      host: String(parsed.host ?? ''),
+      processStart: parsed.processStart ?? null,
     };
   } catch {
     // A marker we cannot read still means a restore did not finish: refuse all the same.
-    return { file: '(unreadable marker)', safetyBackup: null, wasEmpty: false, startedAt: 'an unknown time', database: '', pid: 0 };
+    return { file: '(unreadable marker)', safetyBackup: null, wasEmpty: false, startedAt: 'an unknown time', database: '', pid: 0, host: '', processStart: null };
   }
 }
 
@@ -88,29 +95,28 @@ export class RestoreInterruptedError extends UserError {
   readonly httpStatus = 503;
 
   constructor(readonly marker: RestoreMarker) {
+    const running = restoreRunning(marker);
     super(
-      processAlive(marker.pid)
+      running
         ? `A restore of ${marker.file} is running (pid ${marker.pid}, since ${marker.startedAt}): the database holds only part of it until it ends`
         : `The restore of ${marker.file} was interrupted at ${marker.startedAt}: the database may hold only part of it`,
-      { suggestion: processAlive(marker.pid) ? 'Wait for that restore to finish, then run this again.' : restoreAdvice(marker) },
+      { suggestion: running ? 'Wait for that restore to finish, then run this again.' : restoreAdvice(marker) },
     );
   }
 }
 
-/** Whether the process that wrote the marker still runs (on this host: the marker is beside the .env). */
-function processAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  // After a reboot the pid may belong to something else: on Linux, it must be a shopdb restore.
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('restore');
-  } catch {
-    return !existsSync('/proc/self');
-  }
+/**
+ * Whether the restore that wrote the marker still runs. Only one on this host can be known to;
+ * a marker from elsewhere (a copied site folder) is an interrupted restore, with its way back.
+ */
+function restoreRunning(marker: RestoreMarker): boolean {
+  if (marker.pid <= 0 || marker.pid === process.pid || marker.host !== hostname()) return false;
+  return ownerAlive(marker);
+}
+
+/** The restoring process's entries for its marker. */
+export function restoreOwner(): Pick<RestoreMarker, 'pid' | 'host' | 'processStart'> {
+  return { pid: process.pid, host: hostname(), processStart: processStartOf(process.pid) };
 }
 
 /** Throws RestoreInterruptedError while a marker stands beside the site's .env. */

@@ -22,7 +22,7 @@ import { checksumProblems, openArchive, uncompressedDump, type OpenedArchive } f
 import { defaultKnownMigrationSources, siteCatalog, unknownMigrationHeads } from './known-migrations.js';
 import { acquireBackupLock, type BackupLock } from './lock.js';
 import type { BackupManifest } from './manifest.js';
-import { clearRestoreMarker, FINISHING_RESTORE_ENV, readRestoreMarker, restoreAdvice, writeRestoreMarker, type RestoreMarker } from './restore-marker.js';
+import { clearRestoreMarker, FINISHING_RESTORE_ENV, readRestoreMarker, restoreAdvice, restoreOwner, writeRestoreMarker, type RestoreMarker } from './restore-marker.js';
 import { compareCounts } from './site-state.js';
 import { runStepsQuietly } from './steps.js';
 
@@ -158,11 +158,6 @@ async function loadArchive(env: BackupEnvironment, archive: OpenedArchive, tempD
   return driver.load({ ...driverContextOf(env), signal }, uncompressedDump(archive.layout), { kind: 'site' }, tempDir);
 }
 
-/** Between steps: once the run was asked to stop, the step about to start does not. */
-function stopIfAsked(signal: AbortSignal | undefined): void {
-  signal?.throwIfAborted();
-}
-
 export async function restoreBackup(plan: RestorePlan, options: RestoreOptions): Promise<RestoreResult> {
   const started = Date.now();
   const directory = resolve(options.config.baseDir, options.config.values.BACKUP_DIR);
@@ -171,10 +166,8 @@ export async function restoreBackup(plan: RestorePlan, options: RestoreOptions):
   // still the way back, and a new one would only save the half-restored state.
   const earlier = readRestoreMarker(options.config);
   const wantSafety = options.safetyBackup !== false && earlier === null && plan.current.exists && plan.current.tables > 0;
-  const check = (ctx: RestoreContext) => {
-    stopIfAsked(options.signal);
-    return ctx;
-  };
+  // Between steps: once the run was asked to stop, the next step does not start.
+  const stopIfAsked = () => options.signal?.throwIfAborted();
   const steps: Array<TaskStep<RestoreContext>> = [
     {
       title: `Lock ${directory}`,
@@ -195,14 +188,14 @@ export async function restoreBackup(plan: RestorePlan, options: RestoreOptions):
               ? false
               : 'the database is empty',
       task: async (ctx, report) => {
-        check(ctx);
+        stopIfAsked();
         ctx.safety = (await writeBackupArchive(options, directory, 'pre-restore', report)).file;
       },
     },
     {
       title: `Restore ${basename(plan.file)} into ${plan.database}`,
       task: async (ctx) => {
-        check(ctx);
+        stopIfAsked();
         // Durable before the first change: a kill -9 from here on leaves this behind.
         writeRestoreMarker(options.config, {
           file: plan.file,
@@ -210,11 +203,11 @@ export async function restoreBackup(plan: RestorePlan, options: RestoreOptions):
           wasEmpty: earlier ? earlier.wasEmpty : plan.current.tables === 0,
           startedAt: (options.now?.() ?? new Date()).toISOString(),
           database: plan.database,
-          pid: process.pid,
+          ...restoreOwner(),
         });
         ctx.touched = true;
         ctx.counts = await loadArchive(options, plan.archive, directory, options.signal);
-        check(ctx);
+        stopIfAsked();
         const mismatch = compareCounts(manifest.tables, ctx.counts);
         if (mismatch.length > 0) throw new UserError('The restored database does not hold the rows the backup lists', { details: mismatch });
       },
@@ -223,9 +216,9 @@ export async function restoreBackup(plan: RestorePlan, options: RestoreOptions):
       title: 'Migrate to the current schema',
       skip: () => (options.migrate === false ? 'not requested' : false),
       task: async (ctx) => {
-        check(ctx);
+        stopIfAsked();
         ctx.applied = await migrateAfterRestore(options);
-        check(ctx);
+        stopIfAsked();
       },
     },
     {

@@ -225,12 +225,13 @@ export async function runUpdate(options: UpdateOptions): Promise<UpdateResult> {
   const tasks: Array<TaskStep<UpdateContext>> = steps.map((step) => ({
     title: step.title,
     task: async (context, report) => {
-      stopIfAsked(options.signal);
+      // Between steps: once the run was asked to stop, the next step does not start.
+      options.signal?.throwIfAborted();
       const lines: string[] = [];
       details.set(step.id, lines);
       await step.run(context, (line) => (lines.push(line), report(line)));
       context.done.push(step.id);
-      stopIfAsked(options.signal);
+      options.signal?.throwIfAborted();
     },
   }));
   try {
@@ -259,10 +260,6 @@ export async function runUpdate(options: UpdateOptions): Promise<UpdateResult> {
     backup: ctx.backup,
     durationMs: Date.now() - started,
   };
-}
-
-function stopIfAsked(signal: AbortSignal | undefined): void {
-  signal?.throwIfAborted();
 }
 
 /** Restores the pre-update backup, then undoes the finished steps newest first; returns the error to show. */
