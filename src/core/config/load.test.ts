@@ -177,8 +177,8 @@ describe('loadConfig', () => {
       expect(config.warnings[0]!.fix).toContain('did you mean SHOPDB_SITE_NAME?');
     });
 
-    it('ignores SHOPDB_TEST_* and variables of other programs in the process environment', () => {
-      const config = load({ SHOPDB_TEST_MYSQL_URL: 'mysql://root@db/test', DB_HOTS: 'x', PATH: '/usr/bin', HOME: '/root' });
+    it('ignores SHOPDB_TEST_*, the variable a restore sets on its migrate, and variables of other programs in the process environment', () => {
+      const config = load({ SHOPDB_TEST_MYSQL_URL: 'mysql://root@db/test', SHOPDB_FINISHING_RESTORE: '1', DB_HOTS: 'x', PATH: '/usr/bin', HOME: '/root' });
 
       expect(config.warnings).toEqual([]);
     });

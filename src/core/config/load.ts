@@ -44,6 +44,8 @@ const KNOWN_PREFIXES = [...new Set(CONFIG_VAR_NAMES.map((name) => name.split('_'
 /** Variables the test suite reads; they are not site configuration. */
 const TEST_PREFIX = 'SHOPDB_TEST_';
 const TEST_VARIABLES = ['SHOPDB_REQUIRE_MYSQL'];
+/** Set by shopdb itself on a shopdb it runs (a restore's migrate in the api container: restore-marker.ts); not site configuration. */
+const INTERNAL_VARIABLES = ['SHOPDB_FINISHING_RESTORE'];
 
 /**
  * The configuration did not load. `partial` is what did load, with each bad value replaced by its
@@ -145,7 +147,7 @@ export function inspectConfig(options: LoadConfigOptions): ConfigInspection {
   }
   // In the process environment only our own prefix is ours to judge; warn, do not fail.
   for (const name of Object.keys(options.env)) {
-    if (!name.startsWith('SHOPDB_') || name.startsWith(TEST_PREFIX) || TEST_VARIABLES.includes(name) || KNOWN_NAMES.includes(name)) continue;
+    if (!name.startsWith('SHOPDB_') || name.startsWith(TEST_PREFIX) || TEST_VARIABLES.includes(name) || INTERNAL_VARIABLES.includes(name) || KNOWN_NAMES.includes(name)) continue;
     if (name.endsWith(FILE_SUFFIX) && SECRET_NAMES.includes(name.slice(0, -FILE_SUFFIX.length) as ConfigVarName)) continue;
     warnings.push({ variable: name, problem: 'is set in the environment but shopdb does not read it', fix: suggestionFor(name, KNOWN_NAMES) });
   }
