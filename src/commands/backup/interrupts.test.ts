@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, utimesS
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { waitUntil } from '../../../test/support/api.js';
 import { archivesIn, stubExecutable } from '../../../test/support/backup.js';
 import { binPath, runBin } from '../../../test/support/cli.js';
 import { adminQuery } from '../../../test/support/mysql.js';
@@ -18,15 +19,9 @@ import { findOnPath } from '../../core/doctor/checks.js';
 import { migrateSite } from '../../core/migrations/site.js';
 
 const suite = mysqlAvailable() ? describe : describe.skip;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function waitFor(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
+/** test/support's waitUntil with this suite's generous default deadline and the subject first. */
+const waitFor = (what: string, predicate: () => boolean | Promise<boolean>, timeoutMs = 60_000) => waitUntil(predicate, timeoutMs, what);
 
 function alive(pid: number): boolean {
   try {
