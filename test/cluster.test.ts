@@ -146,8 +146,8 @@ describeOnGalera('two serve replicas on two nodes of a Galera cluster', () => {
     }
   }, 600_000);
 
-  it('runs the migrations once when `update` is started on two hosts at once, through two nodes, 5 rounds', async () => {
-    for (let round = 0; round < 5; round++) {
+  it('runs the migrations once when `update` is started on two hosts at once, through two nodes, 10 rounds', async () => {
+    for (let round = 0; round < 10; round++) {
       const site = await createSite('mysql', { JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'warn' }, { mysqlServer: nodes[0] });
       try {
         await migrateSite({ config: site.config() });

@@ -119,11 +119,28 @@ async function clearFailure(db: Knex, source: MigrationSourceSpec): Promise<void
   if (await db.schema.hasTable(FAILURES_TABLE)) await db(FAILURES_TABLE).where({ source_id: source.id }).delete();
 }
 
-/** knex's config for `source`, remembering which migration's up() or down() ran last. */
-function trackingMigratorConfig(source: MigrationSourceSpec): { config: Knex.MigratorConfig; running: () => string | undefined } {
+const READ_ONLY_STATEMENT = /^\s*(select|show|pragma|with|explain|describe)\b/i;
+
+/**
+ * knex's config for `source`, remembering which migration's up() or down() ran last and how many
+ * statements that could change something the up()s and down()s completed.
+ */
+function trackingMigratorConfig(source: MigrationSourceSpec): { config: Knex.MigratorConfig; running: () => string | undefined; changes: () => number } {
   const config = knexMigratorConfig(source);
   const inner = config.migrationSource as Knex.MigrationSource<unknown>;
   let running: string | undefined;
+  let changes = 0;
+  const counted = (run: (knex: Knex) => PromiseLike<unknown>) => async (knex: Knex) => {
+    const count = (_response: unknown, query: { sql?: string }) => {
+      if (!READ_ONLY_STATEMENT.test(query?.sql ?? '')) changes++;
+    };
+    knex.on('query-response', count);
+    try {
+      return await run(knex);
+    } finally {
+      knex.off('query-response', count);
+    }
+  };
   const migrationSource: Knex.MigrationSource<unknown> = {
     getMigrations: (loadExtensions) => inner.getMigrations(loadExtensions),
     getMigrationName: (migration) => inner.getMigrationName(migration),
@@ -132,12 +149,12 @@ function trackingMigratorConfig(source: MigrationSourceSpec): { config: Knex.Mig
       const name = inner.getMigrationName(migration);
       return {
         ...module,
-        up: (knex: Knex) => ((running = name), module.up(knex)),
-        down: module.down && ((knex: Knex) => ((running = name), module.down!(knex))),
+        up: counted((knex) => ((running = name), module.up(knex))),
+        down: module.down && counted((knex) => ((running = name), module.down!(knex))),
       };
     },
   };
-  return { config: { ...config, migrationSource }, running: () => running };
+  return { config: { ...config, migrationSource }, running: () => running, changes: () => changes };
 }
 
 /**
@@ -160,9 +177,10 @@ async function prepareHistoryTables(db: Knex, source: MigrationSourceSpec, sleep
   if (rows.length > 1) await db(lockTable).where('index', '>', rows[0]!.index).delete();
 }
 
-/** Applies every pending migration of every source, in order. A second run is a no-op. */
-/** Attempts again after a conflict in the runner's bookkeeping (never once a migration has started). */
+/** Attempts again after a conflict that came before any migration changed anything. */
 const BOOKKEEPING_CONFLICT_RETRIES = 5;
+
+/** Applies every pending migration of every source, in order. A second run is a no-op. */
 
 export async function migrateLatest(db: Knex, sources: readonly MigrationSourceSpec[], options: MigrateOptions = {}): Promise<SourceMigrationResult[]> {
   const sleep = options.sleep ?? defaultSleep;
@@ -188,10 +206,13 @@ export async function migrateLatest(db: Knex, sources: readonly MigrationSourceS
           }
           throw lockedError(source, waited);
         }
-        // A cluster's certification abort (or a deadlock) in the runner's own bookkeeping, before
-        // any migration started (measured on Galera: its `select max(batch)` aborted by a write
-        // replicated from another node): nothing was applied, so the run can simply start again.
-        if (isRetryableConflict(error) && tracked.running() === undefined && conflicts < BOOKKEEPING_CONFLICT_RETRIES) {
+        // A cluster's certification abort (or a deadlock) before any migration changed anything,
+        // so nothing was applied and the run can simply start again. Measured on Galera: knex's
+        // `select max(batch)` aborted by a write replicated from another node; and knex takes its
+        // lock (an UPDATE) inside the batch's transaction, which on MySQL only the first DDL's
+        // implicit commit commits: when another host took the lock first, that commit fails
+        // certification and the DDL never runs ("implicit commit failed" in the node's log).
+        if (isRetryableConflict(error) && tracked.changes() === 0 && conflicts < BOOKKEEPING_CONFLICT_RETRIES) {
           conflicts++;
           await sleep(Math.random() * 200 * conflicts);
           continue;
