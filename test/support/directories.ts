@@ -14,7 +14,7 @@
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -56,7 +56,10 @@ export interface TestDirectory {
    */
   addUsers(count: number, prefix: string, options?: { password?: string; memberOf?: string }): Promise<void>;
   addGroup(name: string): Promise<string>;
-  /** The member may be a user or a group (nesting). */
+  /**
+   * The member may be a user or a group (nesting). memberOf lists direct groups only, on both:
+   * nested ones take AD's in-chain matching rule (1.2.840.113556.1.4.1941), or a walk on OpenLDAP.
+   */
   addMember(groupDn: string, memberDn: string): Promise<void>;
   removeMember(groupDn: string, memberDn: string): Promise<void>;
   setPassword(name: string, password: string): Promise<void>;
@@ -121,8 +124,7 @@ function openLdapMissing(): string | null {
       ['/usr/sbin/slapd', '/usr/sbin/slapadd', ...LDAP_TOOLS, ...['back_mdb', 'memberof', 'refint'].map((module) => `/usr/lib/ldap/${module}.so`)],
       'apt-get install slapd ldap-utils',
     ) ??
-    missingFiles(['/usr/bin/openssl', '/usr/bin/setpriv'], 'apt-get install openssl util-linux') ??
-    null
+    missingFiles(['/usr/bin/openssl', '/usr/bin/setpriv'], 'apt-get install openssl util-linux')
   );
 }
 
@@ -156,14 +158,33 @@ function installBackstop(): void {
   if (backstopInstalled) return;
   backstopInstalled = true;
   process.on('exit', () => {
-    for (const daemon of liveDaemons) killGroup(daemon, 'SIGKILL');
+    for (const daemon of liveDaemons) killGroup(daemon);
     for (const folder of liveFolders) rmSync(folder, { recursive: true, force: true });
   });
 }
 
-function killGroup(daemon: Daemon, signal: NodeJS.Signals): void {
+/**
+ * A folder for one directory instance, named with its owner's pid so that the next start can
+ * remove what a killed test process (kill -9: no 'exit' hook runs) left behind.
+ */
+function instanceFolder(prefix: string): string {
+  for (const name of readdirSync(tmpdir())) {
+    const owner = /^shopdb-(?:openldap|samba)-(\d+)-/.exec(name);
+    if (owner && !processAlive(Number(owner[1]))) rmSync(join(tmpdir(), name), { recursive: true, force: true });
+  }
+  const folder = mkdtempSync(join(tmpdir(), `${prefix}${process.pid}-`));
+  liveFolders.add(folder);
+  return folder;
+}
+
+function removeInstanceFolder(folder: string): void {
+  rmSync(folder, { recursive: true, force: true });
+  liveFolders.delete(folder);
+}
+
+function killGroup(daemon: Daemon): void {
   try {
-    process.kill(-daemon.child.pid!, signal);
+    process.kill(-daemon.child.pid!, 'SIGKILL');
   } catch {
     // Already gone.
   }
@@ -184,7 +205,7 @@ function startDaemon(command: string, args: string[], logFile: string): Daemon {
 
 async function killDaemon(daemon: Daemon): Promise<void> {
   if (daemon.child.exitCode !== null || daemon.child.signalCode !== null) return;
-  killGroup(daemon, 'SIGKILL');
+  killGroup(daemon);
   await daemon.exited;
 }
 
@@ -340,8 +361,7 @@ function sshaHash(password: string): string {
 }
 
 export async function startOpenLdap(options: StartDirectoryOptions = {}): Promise<TestDirectory> {
-  const root = mkdtempSync(join(tmpdir(), 'shopdb-openldap-'));
-  liveFolders.add(root);
+  const root = instanceFolder('shopdb-openldap-');
   const logFile = join(root, 'slapd.log');
   const usersDn = `ou=people,${OPENLDAP_BASE_DN}`;
   const groupsDn = `ou=groups,${OPENLDAP_BASE_DN}`;
@@ -464,14 +484,12 @@ export async function startOpenLdap(options: StartDirectoryOptions = {}): Promis
       start,
       async cleanup() {
         await stop();
-        rmSync(root, { recursive: true, force: true });
-        liveFolders.delete(root);
+        removeInstanceFolder(root);
       },
     };
   } catch (error) {
     if (slapd) await killDaemon(slapd);
-    rmSync(root, { recursive: true, force: true });
-    liveFolders.delete(root);
+    removeInstanceFolder(root);
     throw error;
   }
 }
@@ -639,8 +657,7 @@ const NAMESPACE_SCRIPT = [
 
 export async function startSambaAd(options: StartDirectoryOptions = {}): Promise<TestDirectory> {
   const tarball = await provisionedDomain();
-  const root = mkdtempSync(join(tmpdir(), 'shopdb-samba-'));
-  liveFolders.add(root);
+  const root = instanceFolder('shopdb-samba-');
   const logFile = join(root, 'samba.log');
   const daemons: Daemon[] = [];
   const stop = async () => {
@@ -749,14 +766,12 @@ export async function startSambaAd(options: StartDirectoryOptions = {}): Promise
       start,
       async cleanup() {
         await stop();
-        rmSync(root, { recursive: true, force: true });
-        liveFolders.delete(root);
+        removeInstanceFolder(root);
       },
     };
   } catch (error) {
     await stop();
-    rmSync(root, { recursive: true, force: true });
-    liveFolders.delete(root);
+    removeInstanceFolder(root);
     throw error;
   }
 }
