@@ -237,6 +237,23 @@ async function twoFreePorts(): Promise<[number, number]> {
   return [first, second];
 }
 
+/**
+ * The first start, on two free ports; on two others when one was taken between freePort()
+ * closing it and the server binding it (the kernel hands the same range to outgoing connections).
+ */
+async function startOnFreePorts(usePorts: (ldapPort: number, ldapsPort: number) => void, start: () => Promise<void>, logFiles: string[]): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    usePorts(...(await twoFreePorts()));
+    for (const logFile of logFiles) writeFileSync(logFile, '');
+    try {
+      return await start();
+    } catch (error) {
+      const portTaken = logFiles.some((logFile) => logTail(logFile).includes('Address already in use'));
+      if (!portTaken || attempt === 3) throw error;
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Certificates
 
@@ -305,12 +322,13 @@ interface ToolResult {
   stderr: string;
 }
 
-async function ldapTool(tool: 'ldapsearch' | 'ldapadd' | 'ldapmodify' | 'ldapdelete', session: LdapSession, args: string[], input?: string): Promise<ToolResult> {
+async function ldapTool(tool: 'ldapsearch' | 'ldapadd' | 'ldapmodify' | 'ldapdelete', session: LdapSession, args: string[], input?: string, timeoutMs = 300_000): Promise<ToolResult> {
   const result = await execa(tool, ['-x', '-H', session.url, '-D', session.bindDn, '-y', session.passwordFile, '-o', 'nettimeout=10', ...args], {
     input,
     reject: false,
-    timeout: 300_000,
-    env: { LDAPTLS_CACERT: session.caFile, LDAPTLS_REQCERT: 'demand' },
+    timeout: timeoutMs,
+    // LDAPTIMEOUT: no answer to one operation in 60 s is an error, not a hang.
+    env: { LDAPTLS_CACERT: session.caFile, LDAPTLS_REQCERT: 'demand', LDAPTIMEOUT: '60' },
   });
   return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
 }
@@ -327,7 +345,8 @@ async function ldapDelete(session: LdapSession, dn: string): Promise<void> {
 
 /** True once a base search as the session's account succeeds. */
 async function answers(session: LdapSession, baseDn: string): Promise<boolean> {
-  const result = await ldapTool('ldapsearch', session, ['-b', baseDn, '-s', 'base', '-LLL', '1.1']);
+  // Short: whatever holds the port may accept and never answer.
+  const result = await ldapTool('ldapsearch', session, ['-b', baseDn, '-s', 'base', '-LLL', '1.1'], undefined, 5_000);
   return result.exitCode === 0;
 }
 
@@ -369,7 +388,6 @@ export async function startOpenLdap(options: StartDirectoryOptions = {}): Promis
   const bindDn = `cn=${SERVICE_ACCOUNT},ou=services,${OPENLDAP_BASE_DN}`;
   let slapd: Daemon | undefined;
   try {
-    const [ldapPort, ldapsPort] = await twoFreePorts();
     const certificates = await makeCertificates(join(root, 'tls'), options.serverCertDays ?? 365);
     const configDir = join(root, 'slapd.d');
     mkdirSync(configDir);
@@ -398,30 +416,46 @@ export async function startOpenLdap(options: StartDirectoryOptions = {}): Promis
     writeFileSync(join(root, 'base.ldif'), base);
     await slapadd(['-n1', '-F', configDir, '-l', join(root, 'base.ldif')]);
 
-    const ldapUrl = `ldap://127.0.0.1:${ldapPort}`;
-    const ldapsUrl = `ldaps://127.0.0.1:${ldapsPort}`;
-    const admin: LdapSession = { url: ldapsUrl, bindDn: adminDn, passwordFile: writeSecret(join(root, 'admin.secret'), ADMIN_PASSWORD), caFile: certificates.caFile };
-    const service: LdapSession = { url: ldapUrl, bindDn, passwordFile: writeSecret(join(root, 'service.secret'), SERVICE_PASSWORD), caFile: certificates.caFile };
+    // The URLs are settled by the first start (see startOnFreePorts).
+    let ldapUrl = '';
+    let ldapsUrl = '';
+    const admin: LdapSession = { url: '', bindDn: adminDn, passwordFile: writeSecret(join(root, 'admin.secret'), ADMIN_PASSWORD), caFile: certificates.caFile };
+    const service: LdapSession = { url: '', bindDn, passwordFile: writeSecret(join(root, 'service.secret'), SERVICE_PASSWORD), caFile: certificates.caFile };
     const userDn = (name: string) => `uid=${escapeDnValue(name)},${usersDn}`;
 
-    const start = async () => {
-      if (running(slapd)) return;
-      // -d keeps slapd in the foreground, so it stays our child and dies with us.
-      const daemon = startDaemon('/usr/sbin/slapd', ['-d', '0', '-F', configDir, '-h', `${ldapUrl}/ ${ldapsUrl}/`], logFile);
-      slapd = daemon;
-      await waitUntil(
-        async () => {
-          if (!running(daemon)) throw new Error(`slapd exited (${daemon.child.exitCode ?? daemon.child.signalCode}); its log ends:\n${logTail(logFile)}`);
-          return answers(service, OPENLDAP_BASE_DN);
-        },
-        'slapd to answer',
-        logFile,
-      );
-    };
     const stop = async () => {
       if (slapd) await killDaemon(slapd);
     };
-    await start();
+    const start = async () => {
+      if (running(slapd)) return;
+      // -d keeps slapd in the foreground, so it stays our child and dies with us; at 'stats' it
+      // logs each operation, and why it could not listen.
+      const daemon = startDaemon('/usr/sbin/slapd', ['-d', 'stats', '-F', configDir, '-h', `${ldapUrl}/ ${ldapsUrl}/`], logFile);
+      slapd = daemon;
+      try {
+        await waitUntil(
+          async () => {
+            if (!running(daemon)) throw new Error(`slapd exited (${daemon.child.exitCode ?? daemon.child.signalCode}); its log ends:\n${logTail(logFile)}`);
+            return answers(service, OPENLDAP_BASE_DN);
+          },
+          'slapd to answer',
+          logFile,
+        );
+      } catch (error) {
+        await stop();
+        throw error;
+      }
+    };
+    await startOnFreePorts(
+      (ldapPort, ldapsPort) => {
+        ldapUrl = `ldap://127.0.0.1:${ldapPort}`;
+        ldapsUrl = `ldaps://127.0.0.1:${ldapsPort}`;
+        admin.url = ldapsUrl;
+        service.url = ldapUrl;
+      },
+      start,
+      [logFile],
+    );
 
     const personRecord = (name: string, password: string | undefined, extra: { displayName?: string; mail?: string } = {}) =>
       ldifRecord([
@@ -664,7 +698,6 @@ export async function startSambaAd(options: StartDirectoryOptions = {}): Promise
     await Promise.all(daemons.splice(0).map(killDaemon));
   };
   try {
-    const [ldapPort, ldapsPort] = await twoFreePorts();
     const dc = join(root, 'dc');
     mkdirSync(dc);
     const untar = await execa('tar', ['-C', dc, '-xf', tarball], { reject: false });
@@ -675,30 +708,48 @@ export async function startSambaAd(options: StartDirectoryOptions = {}): Promise
     const ldapsSocket = join(root, 'ldaps.sock');
     if (ldapsSocket.length > 100) throw new Error(`The temp folder's path is too long for a Unix socket: ${ldapsSocket}`);
 
-    const ldapUrl = `ldap://127.0.0.1:${ldapPort}`;
-    const ldapsUrl = `ldaps://127.0.0.1:${ldapsPort}`;
-    const admin: LdapSession = { url: ldapsUrl, bindDn: AD_ADMIN_DN, passwordFile: writeSecret(join(root, 'admin.secret'), ADMIN_PASSWORD), caFile: certificates.caFile };
-    const service: LdapSession = { url: ldapsUrl, bindDn: AD_SERVICE_DN, passwordFile: writeSecret(join(root, 'service.secret'), SERVICE_PASSWORD), caFile: certificates.caFile };
+    const relayLog = join(root, 'relay.log');
+    // The ports and URLs are settled by the first start (see startOnFreePorts).
+    let ports: [number, number] = [0, 0];
+    let ldapUrl = '';
+    let ldapsUrl = '';
+    const admin: LdapSession = { url: '', bindDn: AD_ADMIN_DN, passwordFile: writeSecret(join(root, 'admin.secret'), ADMIN_PASSWORD), caFile: certificates.caFile };
+    const service: LdapSession = { url: '', bindDn: AD_SERVICE_DN, passwordFile: writeSecret(join(root, 'service.secret'), SERVICE_PASSWORD), caFile: certificates.caFile };
     const userDn = (name: string) => `CN=${escapeDnValue(name)},${AD_USERS_DN}`;
 
     const start = async () => {
       if (daemons.length > 0) return;
       const samba = startDaemon('unshare', ['-n', '--', 'sh', '-c', NAMESPACE_SCRIPT, 'sh', ldapSocket, ldapsSocket, configFile], logFile);
       daemons.push(samba);
-      for (const [port, socket] of [[ldapPort, ldapSocket], [ldapsPort, ldapsSocket]] as const) {
-        daemons.push(startDaemon('socat', [`TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr`, `UNIX-CONNECT:${socket}`], join(root, 'relay.log')));
+      for (const [port, socket] of [[ports[0], ldapSocket], [ports[1], ldapsSocket]] as const) {
+        daemons.push(startDaemon('socat', [`TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr`, `UNIX-CONNECT:${socket}`], relayLog));
       }
-      await waitUntil(
-        async () => {
-          const dead = daemons.find((daemon) => !running(daemon));
-          if (dead) throw new Error(`${dead === samba ? 'samba' : 'a socat relay'} exited (${dead.child.exitCode ?? dead.child.signalCode}); the log ends:\n${logTail(dead === samba ? logFile : join(root, 'relay.log'))}`);
-          return answers(service, AD_BASE_DN);
-        },
-        'the Samba domain controller to answer',
-        logFile,
-      );
+      try {
+        await waitUntil(
+          async () => {
+            const dead = daemons.find((daemon) => !running(daemon));
+            if (dead) throw new Error(`${dead === samba ? 'samba' : 'a socat relay'} exited (${dead.child.exitCode ?? dead.child.signalCode}); the log ends:\n${logTail(dead === samba ? logFile : relayLog)}`);
+            return answers(service, AD_BASE_DN);
+          },
+          'the Samba domain controller to answer',
+          logFile,
+        );
+      } catch (error) {
+        await stop();
+        throw error;
+      }
     };
-    await start();
+    await startOnFreePorts(
+      (ldapPort, ldapsPort) => {
+        ports = [ldapPort, ldapsPort];
+        ldapUrl = `ldap://127.0.0.1:${ldapPort}`;
+        ldapsUrl = `ldaps://127.0.0.1:${ldapsPort}`;
+        admin.url = ldapsUrl;
+        service.url = ldapsUrl;
+      },
+      start,
+      [relayLog],
+    );
 
     const unicodePwd = (password: string) => ldifLine('unicodePwd', Buffer.from(`"${password}"`, 'utf16le'));
     const userRecord = (name: string, password: string | undefined, extra: { displayName?: string; mail?: string } = {}) =>
