@@ -65,6 +65,13 @@ async function search(directory: TestDirectory, options: SearchOptions = {}): Pr
   return { exitCode: result.exitCode ?? -1, stderr: String(result.stderr), entries: parseLdif(String(result.stdout)) };
 }
 
+async function addAsServiceAccount(directory: TestDirectory, ldif: string): Promise<{ exitCode: number; stderr: string }> {
+  const passwordFile = join(secrets, `password-${++secretCount}`);
+  writeFileSync(passwordFile, directory.bindPassword, { mode: 0o600 });
+  const result = await execa('ldapadd', ['-x', '-H', directory.ldapsUrl, '-D', directory.bindDn, '-y', passwordFile], { input: ldif, reject: false, env: { LDAPTLS_CACERT: directory.caFile } });
+  return { exitCode: result.exitCode ?? -1, stderr: String(result.stderr) };
+}
+
 /** What openssl makes of the server certificate when it trusts only caFile (and checks the IP). */
 async function verifyCertificate(url: string, caFile: string): Promise<string> {
   const port = new URL(url).port;
@@ -116,6 +123,12 @@ for (const kind of ['openldap', 'ad'] as const) {
       expect(answer.entries[0]!.mail).toEqual(['ada@shop.test']);
     });
 
+    it('gives the service account no right to change the directory (insufficientAccessRights, 50)', async () => {
+      const attempt = await addAsServiceAccount(directory, `dn: cn=intruder,${directory.groupsDn}\nobjectClass: ${kind === 'ad' ? 'group' : 'organizationalRole'}\ncn: intruder\n`);
+
+      expect(attempt.exitCode, attempt.stderr).toBe(50);
+    });
+
     it('binds as the user with the right password and refuses a wrong one with invalidCredentials (49)', async () => {
       const right = await search(directory, { bindDn: adaDn, password: 'Ada-Pass-1', base: adaDn, scope: 'base' });
       const wrong = await search(directory, { bindDn: adaDn, password: 'not-her-password', base: adaDn, scope: 'base' });
@@ -139,17 +152,17 @@ for (const kind of ['openldap', 'ad'] as const) {
       expect((await search(directory, { bindDn: dn, password: 'New-Pass-2', base: dn, scope: 'base' })).exitCode).toBe(49);
     });
 
-    it.runIf(kind === 'ad')('refuses a disabled account (AD: data 533)', async () => {
-      const dn = await directory.addUser('lovelace-disabled', 'Some-Pass-1');
-      await directory.disableUser('lovelace-disabled');
+    it(kind === 'ad' ? 'refuses a bind to an account disabled by disableUser (data 533)' : 'says disableUser is not supported (OpenLDAP has no such flag)', async () => {
+      const dn = await directory.addUser('hopper', 'Some-Pass-1');
 
-      const answer = await search(directory, { bindDn: dn, password: 'Some-Pass-1', base: dn, scope: 'base' });
-      expect(answer.exitCode).toBe(49);
-      expect(answer.stderr).toContain('data 533');
-    });
-
-    it.runIf(kind === 'openldap')('says disableUser is not supported (OpenLDAP has no such flag)', async () => {
-      await expect(directory.disableUser('ada')).rejects.toThrow(/not supported/);
+      if (kind === 'ad') {
+        await directory.disableUser('hopper');
+        const answer = await search(directory, { bindDn: dn, password: 'Some-Pass-1', base: dn, scope: 'base' });
+        expect(answer.exitCode).toBe(49);
+        expect(answer.stderr).toContain('data 533');
+      } else {
+        await expect(directory.disableUser('hopper')).rejects.toThrow(/not supported/);
+      }
     });
 
     it('nests groups: user in A, A in B', async () => {
