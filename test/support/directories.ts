@@ -34,7 +34,7 @@ export interface TestDirectory {
   /** PEM of another CA, one that did not sign it. */
   wrongCaFile: string;
   baseDn: string;
-  /** Where addUser puts users. */
+  /** Where addUser puts users. On AD, CN=Users also holds Administrator, Guest, krbtgt, the service account and built-in groups. */
   usersDn: string;
   /** Where addGroup puts groups. */
   groupsDn: string;
@@ -47,6 +47,11 @@ export interface TestDirectory {
   serverCertNotAfter: Date;
   /** Server output, for a failing test to print. */
   logFile: string;
+  /**
+   * OpenLDAP: uid=name under usersDn, an inetOrgPerson with uid, cn (the display name, else the
+   * name), sn and userPassword ({SSHA}). AD: CN=name under usersDn, an enabled user with
+   * sAMAccountName=name and userPrincipalName=name@shop.test. Returns the DN.
+   */
   addUser(name: string, password: string, options?: { displayName?: string; mail?: string }): Promise<string>;
   /**
    * `count` users named prefix0001, prefix0002, … (zero-padded to the width of count), over one
@@ -658,8 +663,9 @@ async function provisionedDomain(): Promise<string> {
 }
 
 async function provisionInto(cache: string, tarball: string): Promise<void> {
+  // Under the lock: whatever else is here was left by a provisioner that died.
+  for (const name of readdirSync(cache)) if (name !== 'provision.lock') rmSync(join(cache, name), { recursive: true, force: true });
   const work = join(cache, `work-${process.pid}`);
-  rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   const started = Date.now();
   try {
