@@ -86,7 +86,9 @@ export async function connectTo(settings: DirectorySettings, url: string, option
     timeout: settings.operationTimeoutMs,
     connectTimeout: settings.connectTimeoutMs,
     strictDN: false,
-    tlsOptions,
+    // Only for ldaps://: ldapts opens TLS at once on any URL that has tlsOptions, which would
+    // break StartTLS and plain LDAP alike.
+    tlsOptions: url.startsWith('ldaps:') ? tlsOptions : undefined,
     createSecureConnection: ((...args: Parameters<typeof tlsConnect>) => {
       socket = tlsConnect(...args);
       return socket;

@@ -13,6 +13,8 @@ import { firstMatchingRule, type DirectorySettings, type RoleRule } from './sett
 export type RefusalCode = 'account-state' | 'no-granting-group' | 'not-in-required-group' | 'unusable-username';
 
 export interface Verdict {
+  /** A state that stops a login; only 'disabled' is lasting (a lockout ends, a password gets changed). */
+  accountState: 'disabled' | 'locked' | 'password-expired' | null;
   groups: GroupMembership;
   rule: RoleRule | null;
   requiredGroupMet: boolean;
@@ -35,5 +37,7 @@ export async function judgeEntry(client: Client, settings: DirectorySettings, us
   } else if (blocked !== null) refusal = { code: 'account-state', reason: blocked };
   else if (!requiredGroupMet) refusal = { code: 'not-in-required-group', reason: `not in the required group ${settings.requiredGroup}` };
   else if (rule === null) refusal = { code: 'no-granting-group', reason: NO_GRANTING_GROUP };
-  return { groups, rule, requiredGroupMet, role: refusal === null ? rule!.role : null, refusal };
+  const flags = user.flags;
+  const accountState = flags?.disabled ? 'disabled' : flags?.lockedOut ? 'locked' : flags?.passwordExpired ? 'password-expired' : null;
+  return { accountState, groups, rule, requiredGroupMet, role: refusal === null ? rule!.role : null, refusal };
 }

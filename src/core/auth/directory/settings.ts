@@ -100,3 +100,14 @@ export function firstMatchingRule(rules: readonly RoleRule[], groupDns: Iterable
 export function loginBudgetMs(settings: DirectorySettings): number {
   return settings.urls.length * (settings.connectTimeoutMs + settings.operationTimeoutMs);
 }
+
+/** For the `ldap` commands: the settings, or a ConfigError saying directory login is off. */
+export function requireDirectorySettings(config: LoadedConfig): DirectorySettings {
+  const settings = directorySettingsFromConfig(config);
+  if (settings === null) {
+    throw new ConfigError('Directory login is not enabled', [{ variable: 'LDAP_ENABLED', problem: 'is false', fix: 'set LDAP_ENABLED=true and the other LDAP_* variables (see .env.example)' }], {
+      suggestion: `Configure it in ${config.envFileFound ? config.envFile : 'the site .env'}.`,
+    });
+  }
+  return settings;
+}

@@ -23,7 +23,7 @@ export interface SyncLine {
   dn: string | null;
   action: SyncAction;
   role: RoleName | null;
-  /** Why it is skipped or disabled, or which fields change; null otherwise. */
+  /** Why it is skipped or disabled, which fields change, or a note (locked out, password expired); null otherwise. */
   reason: string | null;
 }
 
@@ -67,18 +67,23 @@ export async function syncDirectoryUsers(db: Knex, settings: DirectorySettings, 
       const user = toDirectoryUser(settings, entry);
       const row = user.username === null ? undefined : byName.get(user.username.toLowerCase());
       if (user.username !== null) seen.add(user.username.toLowerCase());
-      const verdict = await judgeEntry(connection.client, settings, user);
+      const judged = await judgeEntry(connection.client, settings, user);
+      // A lockout or an expired password stops a login, not the account: sync keeps such users
+      // (the role they would get is known) and says so; a login refuses them all the same.
+      const transient = judged.refusal?.code === 'account-state' && judged.accountState !== 'disabled' && judged.rule !== null && judged.requiredGroupMet;
+      const verdict = transient ? { ...judged, refusal: null, role: judged.rule!.role } : judged;
+      const note = transient ? judged.refusal!.reason : null;
       const line: SyncLine = { username: user.username, dn: user.dn, action: 'skip', role: verdict.role, reason: null };
       if (verdict.refusal?.code === 'unusable-username') line.reason = verdict.refusal.reason;
       else if (row !== undefined && row.auth_source === 'local') line.reason = 'a local account has this username (local accounts never sign in through the directory)';
       else if (verdict.refusal !== null) {
         if (row !== undefined && !row.disabled) Object.assign(line, { action: 'disable', reason: verdict.refusal.reason });
         else line.reason = verdict.refusal.reason;
-      } else if (row === undefined) line.action = 'create';
+      } else if (row === undefined) Object.assign(line, { action: 'create', reason: note });
       else if (row.disabled && ldapRefusalOf(row) === null) line.reason = 'disabled in shopdb by an admin (`shopdb user enable` lets them in again)';
       else {
         const changes = profileChanges(row, { role: verdict.role!, displayName: user.displayName, mail: user.mail, dn: user.dn });
-        Object.assign(line, changes.length > 0 ? { action: 'update', reason: changes.join(', ') } : { action: 'unchanged' });
+        Object.assign(line, changes.length > 0 ? { action: 'update', reason: [...changes, ...(note ? [note] : [])].join(', ') } : { action: 'unchanged', reason: note });
       }
       lines.push(line);
       if (options.dryRun) continue;
