@@ -5,12 +5,12 @@
 // failed step says how to fix it. Passwords are used, never reported.
 
 import { connect as tcpConnect } from 'node:net';
-import { InvalidCredentialsError, NoSuchObjectError } from 'ldapts';
+import { InvalidCredentialsError, NoSuchObjectError, type Client } from 'ldapts';
 import type { RoleName } from '../types.js';
-import { blockingAccountState, decodeBindFailure, type AccountFlags } from './account-state.js';
+import { adDurationMs, blockingAccountState, decodeAccountControl, decodeBindFailure, fileTimeToDate, type AccountFlags } from './account-state.js';
 import { connectTo, describeDirectoryError, type TlsDetails } from './client.js';
 import { judgeEntry } from './evaluate.js';
-import { searchUser, type GroupQuery } from './lookup.js';
+import { firstValue, searchUser, type GroupQuery } from './lookup.js';
 import type { DirectorySettings } from './settings.js';
 
 export type StepName = 'connect' | 'tls' | 'service-bind' | 'user-base' | 'group-base' | 'search' | 'groups' | 'rule' | 'account' | 'user-bind';
@@ -55,7 +55,7 @@ export interface DirectoryTestOptions {
   now?: Date;
 }
 
-const CERT_WARNING_DAYS = 30;
+export const CERT_WARNING_DAYS = 30;
 
 function tcpReachable(url: string, timeoutMs: number): Promise<string | null> {
   const parsed = new URL(url);
@@ -87,7 +87,7 @@ async function inspectTls(settings: DirectorySettings, url: string): Promise<{ d
   }
 }
 
-function daysUntil(date: Date, now: Date): number {
+export function daysUntil(date: Date, now: Date): number {
   return Math.floor((date.getTime() - now.getTime()) / 86_400_000);
 }
 
@@ -120,8 +120,9 @@ export async function testServer(settings: DirectorySettings, url: string, optio
       fail('tls', `${summary}; NOT verified: ${tls.verifyError}`, settings.caFile ? `LDAP_CA_FILE (${settings.caFile}) does not verify this certificate: point it at the CA that signed it, and check that the URL's host is in the certificate` : "set LDAP_CA_FILE to the PEM file of the CA that signed the server's certificate");
       return done();
     }
-    if (tls.validTo && daysUntil(tls.validTo, now) < CERT_WARNING_DAYS) fail('tls', `${summary}; expires in ${daysUntil(tls.validTo, now)} days`, 'renew the server certificate before it expires');
-    else pass('tls', `${summary}; verified`);
+    const days = tls.validTo ? daysUntil(tls.validTo, now) : null;
+    // A certificate about to expire still works: `doctor` warns about it (directory-check.ts).
+    pass('tls', `${summary}; verified${days !== null && days < CERT_WARNING_DAYS ? `; expires in ${days} days: renew it` : ''}`);
   }
 
   let connection;
@@ -199,4 +200,30 @@ export async function testDirectory(settings: DirectorySettings, options: Direct
   const servers: TestedServer[] = [];
   for (const url of settings.urls) servers.push(await testServer(settings, url, options));
   return { ok: servers.every((s) => s.ok), servers };
+}
+
+export interface ServicePasswordExpiry {
+  /** When the service account's password expires; null when it never does or the directory does not say (OpenLDAP). */
+  expiresAt: Date | null;
+  reason: string;
+}
+
+/**
+ * AD only: pwdLastSet of the service account plus the domain's maxPwdAge, unless the account's
+ * password never expires. Read on a connection bound as the service account.
+ */
+export async function servicePasswordExpiry(client: Client, settings: DirectorySettings): Promise<ServicePasswordExpiry> {
+  const { searchEntries: [account] } = await client.search(settings.bindDn, { scope: 'base', filter: '(objectClass=*)', attributes: ['pwdLastSet', 'userAccountControl'] });
+  const lastSet = account ? firstValue(account, 'pwdLastSet') : null;
+  if (account === undefined || lastSet === null) return { expiresAt: null, reason: 'the directory keeps no password age (not Active Directory)' };
+  if (decodeAccountControl(firstValue(account, 'userAccountControl'))?.passwordNeverExpires) return { expiresAt: null, reason: 'the password is set never to expire' };
+  const { searchEntries: [root] } = await client.search('', { scope: 'base', filter: '(objectClass=*)', attributes: ['defaultNamingContext'] });
+  const domainDn = root ? firstValue(root, 'defaultNamingContext') : null;
+  if (domainDn === null) return { expiresAt: null, reason: 'the domain (defaultNamingContext) is not readable' };
+  const { searchEntries: [domain] } = await client.search(domainDn, { scope: 'base', filter: '(objectClass=*)', attributes: ['maxPwdAge'] });
+  const maxAge = adDurationMs(domain ? (firstValue(domain, 'maxPwdAge') ?? undefined) : undefined);
+  const setAt = fileTimeToDate(lastSet);
+  if (maxAge === null) return { expiresAt: null, reason: 'the domain lets passwords live forever (maxPwdAge)' };
+  if (setAt === null) return { expiresAt: new Date(0), reason: 'the password must be changed (pwdLastSet is 0)' };
+  return { expiresAt: new Date(setAt.getTime() + maxAge), reason: `set ${setAt.toISOString().slice(0, 10)}, domain maxPwdAge ${Math.round(maxAge / 86_400_000)} days` };
 }
