@@ -10,6 +10,8 @@ import type { TestDirectory } from '../../../test/support/directories.js';
 import { addDirectoryUser, buildWorld, describeEachDirectory, directoryEnv, startDirectory, type DirectoryWorld } from '../../../test/support/directory-login.js';
 import { createSite, type TestSite, writeEnvFile } from '../../../test/support/site.js';
 import { migrateSite } from '../../core/migrations/site.js';
+import { createSession } from '../../core/auth/sessions.js';
+import LdapRecheck from './recheck.js';
 import LdapSync from './sync.js';
 import LdapTest from './test.js';
 
@@ -164,5 +166,26 @@ describeEachDirectory('shopdb ldap test and ldap sync', (kind) => {
       expect(crew.filter((u: { action: string; role: string }) => u.action !== 'create' || u.role !== 'viewer')).toEqual([]);
       expect(result.json.search.entries).toBeGreaterThan(1100);
     }, 300_000);
+  });
+
+  describe('ldap recheck', () => {
+    it('shuts out a signed-in user removed from their granting group, on demand (bin)', async () => {
+      const dn = await addDirectoryUser(directory, 'annie', PASSWORD, [world.editorsGroup]);
+      await runCommand(LdapSync, ['--env-file', site.envFile]);
+      const db = await site.open();
+      try {
+        const { id } = await db('users').where('username', 'annie').first();
+        await createSession(db, Number(id), 3600);
+        await directory.removeMember(world.editorsGroup, dn);
+
+        const result = await runBin(['ldap', 'recheck', '--json', '--env-file', site.envFile]);
+
+        expect(result.exitCode, result.stderr).toBe(0);
+        expect(result.json.users).toContainEqual({ username: 'annie', outcome: 'shut-out', detail: 'not in any group that grants access to shopdb' });
+        expect(await db('sessions').where('user_id', id).whereNull('revoked_at').count({ n: '*' })).toEqual([{ n: 0 }]);
+      } finally {
+        await db.destroy();
+      }
+    });
   });
 });

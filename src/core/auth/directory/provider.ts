@@ -27,21 +27,25 @@ type Answer =
   | { outcome: 'refused'; why: string; user?: DirectoryUser; verdict?: Verdict; subCode?: string | null };
 
 /** Everything about one attempt except the password, for the server log. */
-function describeAttempts(attempts: ServerAttempt[]): string {
+function describeAttempts(attempts: readonly ServerAttempt[]): string {
   return attempts.map((a) => `${a.url}: ${a.failure.message} — ${a.failure.fix}`).join('; ');
 }
 
-export function unavailable(attempts: ServerAttempt[]): DirectoryUnavailableError {
-  return new DirectoryUnavailableError('The directory (LDAP / Active Directory) cannot be reached right now, so directory accounts cannot log in', {
-    suggestion: 'Try again in a few minutes; local accounts still work. Site IT: `shopdb ldap test` shows what fails.',
-    details: attempts.map((a) => `${a.url}: ${a.failure.message}`),
-  });
+export function unavailable(attempts: readonly ServerAttempt[]): DirectoryUnavailableError {
+  return new DirectoryUnavailableError(
+    'The directory (LDAP / Active Directory) cannot be reached right now, so directory accounts cannot log in',
+    {
+      suggestion: 'Try again in a few minutes; local accounts still work. Site IT: `shopdb ldap test` shows what fails.',
+      details: attempts.map((a) => `${a.url}: ${a.failure.message}`),
+    },
+    attempts,
+  );
 }
 
 async function askDirectory(settings: DirectorySettings, username: string, password: string): Promise<Answer> {
   return withinBudget(loginBudgetMs(settings), 'the login', async (tracker) => {
     const opened = await openServiceConnection(settings, { onOpen: tracker.opened });
-    if (opened.connection === null) throw Object.assign(unavailable(opened.attempts), { attempts: opened.attempts });
+    if (opened.connection === null) throw unavailable(opened.attempts);
     const { client, url } = opened.connection;
     try {
       const search = await searchUser(client, settings, username);
@@ -86,8 +90,7 @@ export function directoryAuthProvider(settings: DirectorySettings): AuthProvider
         answer = await askDirectory(settings, username, password);
       } catch (error) {
         if (error instanceof DirectoryUnavailableError) {
-          const attempts = (error as { attempts?: ServerAttempt[] }).attempts;
-          log?.warn({ username: logName, reason: attempts ? describeAttempts(attempts) : error.message }, 'directory login failed: directory unavailable');
+          log?.warn({ username: logName, reason: error.attempts.length > 0 ? describeAttempts(error.attempts) : error.message }, 'directory login failed: directory unavailable');
         }
         throw error;
       }
