@@ -116,6 +116,16 @@ describeEachDirectory('directory login through the API', (kind) => {
         expect(typeof audit.after === 'string' ? JSON.parse(audit.after) : audit.after).toMatchObject({ username: `grounded-${engine}`, reason: expect.stringContaining('disabled') });
       });
 
+      it('logs in over StartTLS on the plain port too', async () => {
+        const startTls = await createApiSite(engine, directoryEnv(directory, world, { LDAP_URL: directory.ldapUrl, LDAP_TLS: 'starttls' }));
+        try {
+          const response = await login(await startTls.app(), 'wilbur', PASSWORD);
+          expect(response.statusCode, response.body).toBe(200);
+        } finally {
+          await startTls.cleanup();
+        }
+      });
+
       it('keeps working through the next server when the first does not answer (failover)', async () => {
         const silent = await startSilentPort();
         try {

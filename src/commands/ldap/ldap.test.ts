@@ -64,6 +64,19 @@ describeEachDirectory('shopdb ldap test and ldap sync', (kind) => {
       expect(result.stdout).toMatch(kind === 'ad' ? /user-bind: .*wrong password \(AD data 52e\)/ : /user-bind: .*refused: wrong password/);
     });
 
+    it.runIf(kind === 'ad')("decodes a disabled AD account: its userAccountControl flag and the bind's sub-code 533", async () => {
+      await addDirectoryUser(directory, 'margaret', PASSWORD, [world.viewersGroup]);
+      await directory.disableUser('margaret');
+
+      const result = await runBin(['ldap', 'test', 'margaret', '--password-stdin', '--json', '--env-file', site.envFile], { input: PASSWORD });
+
+      expect(result.exitCode).toBe(1);
+      const server = result.json.servers[0];
+      expect(server.user.flags).toMatchObject({ disabled: true });
+      expect(server.steps.find((s: { step: string }) => s.step === 'account')).toMatchObject({ ok: false, message: expect.stringContaining('disabled in the directory (userAccountControl 0x2)') });
+      expect(server.user.bind).toEqual({ ok: false, subCode: '533', reason: 'the account is disabled' });
+    });
+
     it('explains a base DN that does not exist (noSuchObject, 0x20)', async () => {
       const result = await runCommand(LdapTest, ['--json', '--env-file', variant('bad-base', { LDAP_BASE_DN: `ou=nowhere,${directory.baseDn}` })]);
 
