@@ -58,6 +58,9 @@ const EXPECTED: Record<string, Record<string, TableExpectation>> = {
   '20261203A-create-schema-lock': {
     schema_lock: { columns: ['id', 'holder', 'acquired_at'], primaryKey: ['id'] },
   },
+  '20261203B-directory-login': {
+    scheduled_rounds: { columns: ['name', 'next_run_at', 'claimed_by', 'last_started_at', 'last_finished_at', 'last_outcome'], primaryKey: ['name'] },
+  },
 };
 
 /** Columns a migration adds to tables that already exist, by table. */
@@ -69,6 +72,9 @@ const EXPECTED_COLUMNS: Record<string, Record<string, string[]>> = {
     asset_models: ['name_key'],
     status_labels: ['name_key'],
     users: ['username_key'],
+  },
+  '20261203B-directory-login': {
+    users: ['ldap_dn', 'ldap_checked_at', 'ldap_refusal'],
   },
 };
 

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../src/core/paths.js';
 import { runBin } from './support/cli.js';
+import { directorySkipReason, type TestDirectory } from './support/directories.js';
+import { addDirectoryUser, buildWorld, directoryEnv, startDirectory } from './support/directory-login.js';
 import { createSite, type TestSite } from './support/site.js';
 
 interface ManifestCommand {
@@ -119,5 +121,30 @@ describe('JSON output shapes', () => {
       pluginUpgrade: shape(upgrade.json),
       pluginUninstall: shape(uninstall.json),
     }).toMatchSnapshot();
+  });
+});
+
+const openLdapSkip = directorySkipReason('openldap');
+(openLdapSkip === null ? describe : describe.skip)(`JSON output shapes of the ldap commands${openLdapSkip === null ? '' : ` [skipped: ${openLdapSkip}]`}`, () => {
+  let directory: TestDirectory;
+  let site: TestSite;
+  beforeAll(async () => {
+    directory = await startDirectory('openldap');
+    const world = await buildWorld(directory);
+    await addDirectoryUser(directory, 'hedy', 'Dir-Pass-4711', [world.nestedGroup]);
+    site = await createSite('sqlite', directoryEnv(directory, world));
+    await runBin(['migrate', '--env-file', site.envFile, '--json']);
+  }, 120_000);
+  afterAll(async () => {
+    await site?.cleanup();
+    await directory?.cleanup();
+  });
+
+  it('keeps the shapes of ldap test and ldap sync', async () => {
+    const env = ['--env-file', site.envFile, '--json'];
+    const test = await runBin(['ldap', 'test', 'hedy', '--password-stdin', ...env], { input: 'Dir-Pass-4711' });
+    const sync = await runBin(['ldap', 'sync', '--dry-run', ...env]);
+    for (const result of [test, sync]) expect(result.exitCode, result.stderr).toBe(0);
+    expect({ ldapTest: shape(test.json), ldapSync: shape(sync.json) }).toMatchSnapshot();
   });
 });

@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import Fastify, { LogController, type FastifyError, type FastifyHttpOptions, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify';
 import type { Knex } from 'knex';
+import { directorySettingsFromConfig } from '../core/auth/directory/settings.js';
 import type { LoadedConfig } from '../core/config/index.js';
 import { siteMigrationSources, type MigrationSourceRegistry } from '../core/migrations/sources.js';
 import { catalogOptionsFromConfig, loadPluginCatalog, type PluginCatalog } from '../core/plugins/catalog.js';
@@ -16,6 +17,7 @@ import authPlugin, { authSettingsFromConfig } from './auth/plugin.js';
 import authRoutes from './auth/routes.js';
 import { HttpError, toErrorReply } from './errors.js';
 import databasePlugin, { type RetryPolicy } from './plugins/database.js';
+import directoryRecheckPlugin from './plugins/directory-recheck.js';
 import drainPlugin from './plugins/drain.js';
 import errorsPlugin from './plugins/errors.js';
 import openApiPlugin from './plugins/openapi.js';
@@ -163,6 +165,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(securityPlugin, { corsOrigins: v.CORS_ORIGINS });
   await app.register(databasePlugin, { config, db: options.db, retry: options.databaseRetry });
   await app.register(authPlugin, { settings: authSettingsFromConfig(config, app.log) });
+  await app.register(directoryRecheckPlugin, { settings: directorySettingsFromConfig(config) });
   await app.register(openApiPlugin, { version: app.site.version, cookieName: v.COOKIE_NAME });
 
   for (const routes of ROUTE_MODULES) await app.register(routes, { prefix: '/api' });

@@ -12,7 +12,7 @@ import { buildApp, type BuildAppOptions } from './app.js';
 export const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
 export interface ServerTimeouts {
-  /** Whole request, headers and body (slow-loris bodies). */
+  /** Whole request, headers and body (slow-loris bodies); HTTP_REQUEST_TIMEOUT. */
   requestMs: number;
   headersMs: number;
   /** Above a typical load balancer's 60 s idle timeout, so the balancer closes first. */
@@ -63,10 +63,10 @@ function listenError(error: unknown, host: string, port: number): unknown {
 
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const { config, signals = process } = options;
-  const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  const timeouts = { ...DEFAULT_TIMEOUTS, requestMs: config.values.HTTP_REQUEST_TIMEOUT * 1000, ...options.timeouts };
   const app = await buildApp({ ...options, logger: options.logger ?? true });
   app.server.requestTimeout = timeouts.requestMs;
-  app.server.headersTimeout = timeouts.headersMs;
+  app.server.headersTimeout = Math.min(timeouts.headersMs, timeouts.requestMs);
   app.server.keepAliveTimeout = timeouts.keepAliveMs;
 
   const host = config.values.HTTP_HOST;

@@ -4,7 +4,7 @@
 // whatever went wrong. A login opens a session row; logout ends it on every replica.
 
 import type { FastifyInstance } from 'fastify';
-import { authenticate } from '../../core/auth/login.js';
+import { authenticate, loginProviders } from '../../core/auth/login.js';
 import { beginLoginAttempt, LOGIN_LIMITS, recordLoginOutcome } from '../../core/auth/login-throttle.js';
 import { createSession, endSessionBySid } from '../../core/auth/sessions.js';
 import { errorResponses, HttpError, rateLimited } from '../errors.js';
@@ -86,6 +86,7 @@ const FAILED_LOGIN = 'Wrong username or password';
 
 export default async function authRoutes(app: FastifyInstance): Promise<void> {
   const { signer, cookieName, cookie } = app.auth.settings;
+  const providers = loginProviders(app.site.config);
 
   app.post<{ Body: LoginBody }>('/auth/login', { schema: loginSchema }, async (request, reply) => {
     const { username, password } = request.body;
@@ -94,7 +95,14 @@ export default async function authRoutes(app: FastifyInstance): Promise<void> {
       request.log.info({ username: username.slice(0, 64), limit: gate.limit }, 'login refused: too many attempts');
       throw rateLimited(gate.retryAfterSeconds);
     }
-    const user = await authenticate(request.db, username, password);
+    let user: Awaited<ReturnType<typeof authenticate>>;
+    try {
+      user = await authenticate(request.db, username, password, providers, { log: request.log, requestId: request.id });
+    } catch (error) {
+      // The directory was down or refused the user with a reason: the attempt still counts.
+      await recordLoginOutcome(request.db, username, request.ip, gate, false);
+      throw error;
+    }
     await recordLoginOutcome(request.db, username, request.ip, gate, user !== null);
     if (user === null) {
       request.log.info({ username: username.slice(0, 64) }, 'login failed');

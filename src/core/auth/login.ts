@@ -1,14 +1,17 @@
 // Username + password login. `authenticate` asks each AuthProvider in turn and takes the first
-// user one accepts; today that is only the local table, and LDAP / Active Directory will be one
-// more provider in the list. Failures say nothing about why (no such user, wrong password,
-// disabled), and take as long as a real check, so timing does not tell whether a user exists.
+// user one accepts: the local table, then LDAP / Active Directory when LDAP_ENABLED. Failures say
+// nothing about why (no such user, wrong password, disabled), and take as long as a real check,
+// so timing does not tell whether a user exists.
 
 import type { Knex } from 'knex';
 import { inTransaction } from '../db/transaction.js';
 import { encodeValue } from '../db/values.js';
 import { findUserRow, toAuthenticatedUser, USERNAME_PATTERN } from '../users/rows.js';
 import { DUMMY_PASSWORD_HASH, hashPassword, passwordNeedsRehash, verifyPassword } from './passwords.js';
-import type { AuthenticatedUser, AuthProvider } from './types.js';
+import type { LoadedConfig } from '../config/index.js';
+import { directoryAuthProvider } from './directory/provider.js';
+import { directorySettingsFromConfig } from './directory/settings.js';
+import type { AuthenticatedUser, AuthProvider, LoginContext } from './types.js';
 
 export const localAuthProvider: AuthProvider = {
   name: 'local',
@@ -33,10 +36,17 @@ export async function authenticate(
   username: string,
   password: string,
   providers: readonly AuthProvider[] = [localAuthProvider],
+  context: LoginContext = {},
 ): Promise<AuthenticatedUser | null> {
   for (const provider of providers) {
-    const user = await provider.authenticate(db, username, password);
+    const user = await provider.authenticate(db, username, password, context);
     if (user !== null) return user;
   }
   return null;
+}
+
+/** The providers a site's configuration asks for: always the local table first (the break-glass admin), then the directory. */
+export function loginProviders(config: LoadedConfig): AuthProvider[] {
+  const directory = directorySettingsFromConfig(config);
+  return directory === null ? [localAuthProvider] : [localAuthProvider, directoryAuthProvider(directory)];
 }

@@ -1,5 +1,5 @@
 // The shapes shared by login, API tokens, the CLI user commands and the HTTP API. Local
-// passwords are one AuthProvider; LDAP / Active Directory (a later issue) will be another.
+// passwords are one AuthProvider; LDAP / Active Directory (src/core/auth/directory) is another.
 
 import type { Knex } from 'knex';
 
@@ -31,9 +31,25 @@ export interface Principal {
   sessionId?: number;
 }
 
+/** Where a provider tells the admin why a login failed (pino's shape; never given a password). */
+export interface LoginLog {
+  info(details: Record<string, unknown>, message: string): void;
+  warn(details: Record<string, unknown>, message: string): void;
+}
+
+export interface LoginContext {
+  log?: LoginLog;
+  /** The API request, for the audit log. */
+  requestId?: string | null;
+}
+
 /** One way of checking a username and password (local table, LDAP, …). */
 export interface AuthProvider {
   readonly name: 'local' | 'ldap';
-  /** The user when the password is right and the account enabled; null otherwise (never throws for a wrong password). */
-  authenticate(db: Knex, username: string, password: string): Promise<AuthenticatedUser | null>;
+  /**
+   * The user when the password is right and the account enabled; null otherwise (never throws for
+   * a wrong password). May throw a UserError with an httpStatus when the check itself cannot be
+   * made (the directory is down: 503) or the user must be told something they can act on (403).
+   */
+  authenticate(db: Knex, username: string, password: string, context?: LoginContext): Promise<AuthenticatedUser | null>;
 }

@@ -133,8 +133,13 @@ describe('parseValue', () => {
 
   describe('url', () => {
     it('accepts the declared protocols', () => {
-      expect(accepted('LDAP_URL', 'ldaps://dc01.plant.example:636')).toBe('ldaps://dc01.plant.example:636');
-      expect(accepted('LDAP_URL', 'ldap://dc01')).toBe('ldap://dc01');
+      expect(accepted('LDAP_URL', 'ldaps://dc01.plant.example:636')).toEqual(['ldaps://dc01.plant.example:636']);
+      expect(accepted('LDAP_URL', 'ldap://dc01')).toEqual(['ldap://dc01']);
+    });
+
+    it('takes several comma-separated directory URLs, in order (failover)', () => {
+      expect(accepted('LDAP_URL', 'ldaps://dc01:636, ldaps://dc02:636')).toEqual(['ldaps://dc01:636', 'ldaps://dc02:636']);
+      expect(rejected('LDAP_URL', 'ldaps://dc01:636,https://dc02').problem).toBe('"https://dc02" has protocol https:');
     });
 
     it('rejects another protocol and names the accepted ones', () => {
@@ -198,6 +203,18 @@ describe('parseValue', () => {
         fix: 'use one of: admin, editor, viewer',
       });
       expect(rejected('LDAP_GROUP_ROLE_MAP', '{"CN=Admins":1}').problem).toContain('unknown role 1');
+    });
+
+    it('keeps commas and equals signs inside a DN, escaped ones too, and the order the rules are written in', () => {
+      const raw = '{"CN=Shop\\\\, Hangar 2,OU=Groups,DC=plant":"editor","CN=A=B,DC=plant":"admin"}';
+      expect(Object.entries(accepted('LDAP_GROUP_ROLE_MAP', raw) as object)).toEqual([['CN=Shop\\, Hangar 2,OU=Groups,DC=plant', 'editor'], ['CN=A=B,DC=plant', 'admin']]);
+    });
+
+    it('rejects a group that is not a DN, naming the fix', () => {
+      expect(rejected('LDAP_GROUP_ROLE_MAP', '{"ShopDB-Admins":"admin"}')).toEqual({
+        problem: 'key "ShopDB-Admins" is not a group DN',
+        fix: 'write each group as its full DN, e.g. "CN=ShopDB-Admins,OU=Groups,DC=plant,DC=example"',
+      });
     });
   });
 

@@ -94,16 +94,16 @@ export function parseValue(raw: string, spec: VarSpec): ParseResult {
         ? bad(`"${raw}" is not a duration`, 'set a number with a unit, e.g. 30s, 15m, 8h or 1d')
         : ok(value);
     }
-    case 'url': {
-      try {
-        const url = new URL(raw.trim());
-        if (spec.protocols && !spec.protocols.includes(url.protocol)) {
-          return bad(`"${raw}" has protocol ${url.protocol}`, `use a URL starting with ${spec.protocols.join(' or ')}//`);
-        }
-        return ok(url.toString());
-      } catch {
-        return bad(`"${raw}" is not a URL`, `set a full URL such as ${spec.example ?? 'https://host.example'}`);
+    case 'url':
+      return parseUrl(raw, spec);
+    case 'url-list': {
+      const urls: string[] = [];
+      for (const entry of parseList(raw)) {
+        const parsed = parseUrl(entry, spec);
+        if (!parsed.ok) return parsed;
+        urls.push(parsed.value as string);
       }
+      return urls.length > 0 ? ok(urls) : bad('holds no URL', `set one or more comma-separated URLs such as ${spec.example ?? 'ldaps://host.example'}`);
     }
     case 'list':
       return ok(parseList(raw));
@@ -129,6 +129,10 @@ export function parseValue(raw: string, spec: VarSpec): ParseResult {
         return bad('is not a JSON object', `write a JSON object such as ${spec.example ?? '{}'}`);
       }
       for (const [group, role] of Object.entries(parsed)) {
+        // A group is named by its DN; a bare name ("ShopDB-Admins") would never match.
+        if (!/^[^=,]+=[^=]/.test(group.trim())) {
+          return bad(`key "${group}" is not a group DN`, 'write each group as its full DN, e.g. "CN=ShopDB-Admins,OU=Groups,DC=plant,DC=example"');
+        }
         if (!(ROLE_NAMES as readonly unknown[]).includes(role)) {
           return bad(`group "${group}" maps to unknown role ${JSON.stringify(role)}`, `use one of: ${ROLE_NAMES.join(', ')}`);
         }
@@ -145,6 +149,18 @@ export function parseValue(raw: string, spec: VarSpec): ParseResult {
         ? ok(entries)
         : bad(`"${wrong ?? raw}" is not an IP address or CIDR range`, 'set false, true, a hop count, or IPs/CIDRs such as 10.0.0.0/8');
     }
+  }
+}
+
+function parseUrl(raw: string, spec: VarSpec): ParseResult {
+  try {
+    const url = new URL(raw.trim());
+    if (spec.protocols && !spec.protocols.includes(url.protocol)) {
+      return bad(`"${raw}" has protocol ${url.protocol}`, `use a URL starting with ${spec.protocols.join(' or ')}//`);
+    }
+    return ok(url.toString());
+  } catch {
+    return bad(`"${raw}" is not a URL`, `set a full URL such as ${spec.example?.split(',')[0] ?? 'https://host.example'}`);
   }
 }
 

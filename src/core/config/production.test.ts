@@ -171,7 +171,7 @@ describe('production rules', () => {
     it('requires the server, the bind account and the base DN once LDAP_ENABLED=true', () => {
       const problems = productionProblems(production({ LDAP_ENABLED: 'yes' }));
 
-      expect(variables(problems)).toEqual(['LDAP_BASE_DN', 'LDAP_BIND_DN', 'LDAP_BIND_PASSWORD', 'LDAP_URL']);
+      expect(variables(problems)).toEqual(['LDAP_BASE_DN', 'LDAP_BIND_DN', 'LDAP_BIND_PASSWORD', 'LDAP_GROUP_ROLE_MAP', 'LDAP_URL']);
       expect(problems.find((p) => p.variable === 'LDAP_BIND_PASSWORD')!.fix).toBe('set LDAP_BIND_PASSWORD or LDAP_BIND_PASSWORD_FILE');
     });
 
@@ -182,9 +182,47 @@ describe('production rules', () => {
         LDAP_BIND_DN: "'CN=svc-shopdb,OU=Service Accounts,DC=plant,DC=example'",
         LDAP_BIND_PASSWORD: STRONG_PASSWORD,
         LDAP_BASE_DN: 'OU=Users,DC=plant,DC=example',
+        LDAP_GROUP_ROLE_MAP: `'{"CN=ShopDB-Users,OU=Groups,DC=plant,DC=example":"viewer"}'`,
       });
 
       expect(productionProblems(config)).toEqual([]);
+    });
+
+    it('refuses LDAP_TLS=none unless LDAP_ALLOW_PLAINTEXT=true says a lab means it', () => {
+      const ldap = {
+        LDAP_ENABLED: 'true',
+        LDAP_URL: 'ldap://dc01.plant.example:389',
+        LDAP_TLS: 'none',
+        LDAP_BIND_DN: "'CN=svc-shopdb,OU=Service Accounts,DC=plant,DC=example'",
+        LDAP_BIND_PASSWORD: STRONG_PASSWORD,
+        LDAP_BASE_DN: 'OU=Users,DC=plant,DC=example',
+        LDAP_GROUP_ROLE_MAP: `'{"CN=ShopDB-Users,OU=Groups,DC=plant,DC=example":"viewer"}'`,
+      };
+
+      const refused = productionProblems(production(ldap));
+      expect(variables(refused)).toEqual(['LDAP_TLS']);
+      expect(refused[0]!.fix).toContain('LDAP_TLS=ldaps');
+      expect(productionProblems(production({ ...ldap, LDAP_ALLOW_PLAINTEXT: 'true' }))).toEqual([]);
+      expect(configProblems(site({ SHOPDB_ENV: 'development', ...ldap }))).toEqual([]);
+    });
+  });
+
+  describe('directory settings that only work together (every mode)', () => {
+    const ldap = { SHOPDB_ENV: 'development', LDAP_ENABLED: 'true', LDAP_BIND_DN: 'cn=svc', LDAP_BASE_DN: 'dc=x' };
+
+    it('wants ldaps:// URLs for LDAP_TLS=ldaps and ldap:// ones for starttls', () => {
+      const mixed = configProblems(site({ ...ldap, LDAP_URL: 'ldaps://a.example,ldap://b.example' }));
+      expect(variables(mixed)).toEqual(['LDAP_URL']);
+      expect(mixed[0]!.problem).toContain('ldap://b.example does not fit LDAP_TLS=ldaps');
+      expect(variables(configProblems(site({ ...ldap, LDAP_TLS: 'starttls', LDAP_URL: 'ldaps://a.example' })))).toEqual(['LDAP_URL']);
+      expect(configProblems(site({ ...ldap, LDAP_TLS: 'starttls', LDAP_URL: 'ldap://a.example,ldap://b.example' }))).toEqual([]);
+    });
+
+    it('keeps every server\'s timeouts together below HTTP_REQUEST_TIMEOUT', () => {
+      const slow = configProblems(site({ ...ldap, LDAP_URL: 'ldaps://a.example,ldaps://b.example,ldaps://c.example', LDAP_CONNECT_TIMEOUT: '5s', LDAP_TIMEOUT: '5s' }));
+      expect(variables(slow)).toEqual(['LDAP_TIMEOUT']);
+      expect(slow[0]!.problem).toBe('3 server(s) × (LDAP_CONNECT_TIMEOUT + LDAP_TIMEOUT) is 30 s, not below HTTP_REQUEST_TIMEOUT (30 s)');
+      expect(configProblems(site({ ...ldap, LDAP_URL: 'ldaps://a.example,ldaps://b.example,ldaps://c.example', LDAP_CONNECT_TIMEOUT: '5s', LDAP_TIMEOUT: '5s', HTTP_REQUEST_TIMEOUT: '45s' }))).toEqual([]);
     });
   });
 
@@ -213,7 +251,7 @@ describe('production rules', () => {
     expect(thrown).toBeInstanceOf(ConfigError);
     const error = thrown as ConfigError;
     expect(error.exitCode).toBe(2);
-    expect(error.message).toBe('The configuration is not safe to run in production mode: 8 problems');
+    expect(error.message).toBe('The configuration is not safe to run in production mode: 9 problems');
     expect(variables(error.problems)).toEqual([
       'COOKIE_SECURE',
       'CORS_ORIGINS',
@@ -222,9 +260,10 @@ describe('production rules', () => {
       'LDAP_BASE_DN',
       'LDAP_BIND_DN',
       'LDAP_BIND_PASSWORD',
+      'LDAP_GROUP_ROLE_MAP',
       'LDAP_URL',
     ]);
-    expect(error.details).toHaveLength(8);
+    expect(error.details).toHaveLength(9);
     expect(error.suggestion).toContain(join(dir, '.env'));
   });
 

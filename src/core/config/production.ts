@@ -65,6 +65,44 @@ export function productionProblems(config: LoadedConfig): ConfigProblem[] {
   if (!config.values.COOKIE_SECURE) {
     problems.push({ variable: 'COOKIE_SECURE', problem: 'is false, so the session cookie would travel over plain HTTP', fix: 'set COOKIE_SECURE=true and serve shopdb behind HTTPS' });
   }
+  if (config.values.LDAP_ENABLED && Object.keys(config.values.LDAP_GROUP_ROLE_MAP).length === 0) {
+    problems.push({ variable: 'LDAP_GROUP_ROLE_MAP', problem: 'grants no role to any group, so no directory user could log in', fix: 'map at least one group DN to a role, e.g. {"CN=ShopDB-Users,OU=Groups,DC=plant,DC=example":"viewer"}' });
+  }
+  if (config.values.LDAP_ENABLED && config.values.LDAP_TLS === 'none' && !config.values.LDAP_ALLOW_PLAINTEXT) {
+    problems.push({
+      variable: 'LDAP_TLS',
+      problem: 'is none, so directory passwords would cross the network unencrypted',
+      fix: 'set LDAP_TLS=ldaps (ldaps:// URLs) or LDAP_TLS=starttls; only a lab sets LDAP_ALLOW_PLAINTEXT=true',
+    });
+  }
+  return problems;
+}
+
+/** The directory settings that only make sense together (see src/core/auth/directory/settings.ts). */
+function directoryProblems(config: LoadedConfig): ConfigProblem[] {
+  const v = config.values;
+  if (!v.LDAP_ENABLED) return [];
+  const problems: ConfigProblem[] = [];
+  const urls = v.LDAP_URL ?? [];
+  const wantedScheme = v.LDAP_TLS === 'ldaps' ? 'ldaps:' : 'ldap:';
+  const mismatched = urls.filter((url) => !url.startsWith(wantedScheme));
+  if (mismatched.length > 0) {
+    problems.push({
+      variable: 'LDAP_URL',
+      problem: `${mismatched.join(', ')} does not fit LDAP_TLS=${v.LDAP_TLS} (which needs ${wantedScheme}// URLs)`,
+      fix: v.LDAP_TLS === 'ldaps' ? 'use ldaps://host:636 URLs, or set LDAP_TLS=starttls for ldap:// ones' : 'use ldap://host:389 URLs, or set LDAP_TLS=ldaps for ldaps:// ones',
+    });
+  }
+  // The whole directory part of a login must end before the HTTP server gives up on the request:
+  // otherwise a hung directory turns into a dropped connection (a 502 at the proxy), not a 503.
+  const worstCaseSeconds = Math.max(1, urls.length) * (v.LDAP_CONNECT_TIMEOUT + v.LDAP_TIMEOUT);
+  if (worstCaseSeconds >= v.HTTP_REQUEST_TIMEOUT) {
+    problems.push({
+      variable: 'LDAP_TIMEOUT',
+      problem: `${Math.max(1, urls.length)} server(s) × (LDAP_CONNECT_TIMEOUT + LDAP_TIMEOUT) is ${worstCaseSeconds} s, not below HTTP_REQUEST_TIMEOUT (${v.HTTP_REQUEST_TIMEOUT} s)`,
+      fix: 'shorten LDAP_CONNECT_TIMEOUT or LDAP_TIMEOUT (e.g. 3s and 5s), list fewer servers, or raise HTTP_REQUEST_TIMEOUT',
+    });
+  }
   return problems;
 }
 
@@ -74,6 +112,7 @@ export function consistencyProblems(config: LoadedConfig): ConfigProblem[] {
   if (config.values.COOKIE_SAMESITE === 'none' && !config.values.COOKIE_SECURE) {
     problems.push({ variable: 'COOKIE_SAMESITE', problem: 'is none while COOKIE_SECURE is false (browsers drop such cookies)', fix: 'set COOKIE_SECURE=true or COOKIE_SAMESITE=lax' });
   }
+  problems.push(...directoryProblems(config));
   return problems;
 }
 

@@ -10,6 +10,7 @@ export type VarType =
   | 'boolean'
   | 'enum'
   | 'url'
+  | 'url-list'
   | 'list'
   | 'origins'
   | 'duration'
@@ -51,7 +52,7 @@ export interface VarSpec {
   max?: number;
   /** For string: the value must match this (anchored) pattern; `hint` says what is allowed. */
   pattern?: { regex: RegExp; hint: string };
-  /** For url: accepted protocols such as 'ldaps:'. */
+  /** For url and url-list: accepted protocols such as 'ldaps:'. */
   protocols?: readonly string[];
   /** Secrets: never printed, never in argv or --json; may also come from NAME_FILE. */
   minLength?: number;
@@ -77,6 +78,7 @@ export const ROLE_NAMES = ['admin', 'editor', 'viewer'] as const;
 
 const mysql: VarCondition = { variable: 'DB_CLIENT', is: 'mysql' };
 const ldapEnabled: VarCondition = { variable: 'LDAP_ENABLED', is: 'true' };
+const attributeName = { regex: /^[A-Za-z][A-Za-z0-9-]{0,63}$/, hint: 'an LDAP attribute name (letters, digits and -)' };
 
 export const configSchema = {
   // ── site ────────────────────────────────────────────────────────────────────────────
@@ -239,6 +241,12 @@ export const configSchema = {
     default: 'false',
     description: 'Trust X-Forwarded-* from a reverse proxy: false, true, a hop count, or comma-separated IPs/CIDRs.',
   },
+  HTTP_REQUEST_TIMEOUT: {
+    type: 'duration',
+    group: 'http',
+    default: '30s',
+    description: 'Longest time a request may take, body included, before the server gives up on it.',
+  },
   HTTP_BODY_LIMIT: {
     type: 'int',
     group: 'http',
@@ -307,15 +315,34 @@ export const configSchema = {
     type: 'boolean',
     group: 'ldap',
     default: 'false',
-    description: 'Let users log in with their LDAP / Active Directory account.',
+    description: 'Let users log in with their LDAP / Active Directory account. Local accounts (the break-glass admin) keep working whatever the directory does.',
   },
   LDAP_URL: {
-    type: 'url',
+    type: 'url-list',
     group: 'ldap',
     protocols: ['ldap:', 'ldaps:'],
     requiredInProduction: ldapEnabled,
-    example: 'ldaps://dc01.plant.example:636',
-    description: 'Directory server URL (ldaps:// recommended).',
+    example: 'ldaps://dc01.plant.example:636,ldaps://dc02.plant.example:636',
+    description: 'Directory server URL, or several comma-separated: each is tried in turn while the ones before it do not answer.',
+  },
+  LDAP_TLS: {
+    type: 'enum',
+    group: 'ldap',
+    choices: ['ldaps', 'starttls', 'none'],
+    default: 'ldaps',
+    description: 'ldaps (ldaps:// URLs), starttls (ldap:// URLs upgraded before the bind) or none (plain text: refused in production unless LDAP_ALLOW_PLAINTEXT=true).',
+  },
+  LDAP_ALLOW_PLAINTEXT: {
+    type: 'boolean',
+    group: 'ldap',
+    default: 'false',
+    description: 'Let production run with LDAP_TLS=none, sending directory passwords unencrypted (a lab only).',
+  },
+  LDAP_CA_FILE: {
+    type: 'path',
+    group: 'ldap',
+    example: '/etc/shopdb/directory-ca.pem',
+    description: "PEM file of the CA that signed the directory servers' certificates; empty: the system's CAs.",
   },
   LDAP_BIND_DN: {
     type: 'string',
@@ -336,20 +363,79 @@ export const configSchema = {
     group: 'ldap',
     requiredInProduction: ldapEnabled,
     example: 'OU=Users,DC=plant,DC=example',
-    description: 'Where user searches start.',
+    description: 'Where user searches start (the whole subtree below it).',
   },
   LDAP_USER_FILTER: {
     type: 'string',
     group: 'ldap',
     default: '(&(objectClass=user)(sAMAccountName={username}))',
-    description: 'Search filter for the user; {username} is replaced by the escaped login name.',
+    pattern: { regex: /^\(.*\{username\}.*\)$/, hint: 'a filter in parentheses holding {username}, e.g. (&(objectClass=user)(|(sAMAccountName={username})(userPrincipalName={username}))) for AD or (&(objectClass=inetOrgPerson)(uid={username})) for OpenLDAP' },
+    description: 'Search filter for the user; {username} is replaced by the login name, escaped (so * ( ) \\ match only themselves).',
+  },
+  LDAP_USERNAME_ATTRIBUTE: {
+    type: 'string',
+    group: 'ldap',
+    default: 'sAMAccountName',
+    pattern: attributeName,
+    description: 'Attribute whose value becomes the shopdb username (sAMAccountName for AD, uid for OpenLDAP).',
+  },
+  LDAP_DISPLAY_NAME_ATTRIBUTE: {
+    type: 'string',
+    group: 'ldap',
+    default: 'displayName',
+    pattern: attributeName,
+    description: "Attribute copied into the user's display name at every login.",
+  },
+  LDAP_MAIL_ATTRIBUTE: {
+    type: 'string',
+    group: 'ldap',
+    default: 'mail',
+    pattern: attributeName,
+    description: "Attribute copied into the user's email at every login.",
+  },
+  LDAP_GROUP_BASE_DN: {
+    type: 'string',
+    group: 'ldap',
+    example: 'OU=Groups,DC=plant,DC=example',
+    description: 'Where group searches start (nested groups); empty: LDAP_BASE_DN.',
   },
   LDAP_GROUP_ROLE_MAP: {
     type: 'role-map',
     group: 'ldap',
     default: '{}',
-    example: '{"CN=ShopDB-Admins,OU=Groups,DC=plant,DC=example":"admin"}',
-    description: 'JSON object mapping a group DN to a role (admin, editor, viewer).',
+    example: '{"CN=ShopDB-Admins,OU=Groups,DC=plant,DC=example":"admin","CN=ShopDB-Users,OU=Groups,DC=plant,DC=example":"viewer"}',
+    description: "JSON object of group DN to role (admin, editor, viewer), checked in the order written: the user gets the role of the first group they are in (directly or through nested groups). Single-quote it in .env.",
+  },
+  LDAP_REQUIRED_GROUP: {
+    type: 'string',
+    group: 'ldap',
+    example: 'CN=ShopDB-Access,OU=Groups,DC=plant,DC=example',
+    description: 'Optional group DN every directory user must also be in (directly or nested) to log in.',
+  },
+  LDAP_NESTED_GROUPS: {
+    type: 'enum',
+    group: 'ldap',
+    choices: ['in-chain', 'member-of', 'group-search', 'off'],
+    default: 'in-chain',
+    description: "How groups inside groups are found: in-chain (Active Directory's member:1.2.840.113556.1.4.1941: rule), member-of (OpenLDAP memberOf overlay, followed upwards), group-search (searches for groups whose member is the user or a group found so far), off (direct groups only).",
+  },
+  LDAP_CONNECT_TIMEOUT: {
+    type: 'duration',
+    group: 'ldap',
+    default: '3s',
+    description: 'How long to wait for a directory server to accept a connection (and its TLS handshake) before trying the next.',
+  },
+  LDAP_TIMEOUT: {
+    type: 'duration',
+    group: 'ldap',
+    default: '5s',
+    description: 'How long one directory operation (bind, search) may take. Servers × (LDAP_CONNECT_TIMEOUT + LDAP_TIMEOUT) must stay below HTTP_REQUEST_TIMEOUT.',
+  },
+  LDAP_RECHECK_INTERVAL: {
+    type: 'duration',
+    group: 'ldap',
+    default: '15m',
+    description: 'How often `shopdb serve` re-checks signed-in directory users: one disabled or removed from every granting group loses their sessions and API tokens within this time.',
   },
 
   // ── zabbix ──────────────────────────────────────────────────────────────────────────
@@ -468,7 +554,7 @@ type ParsedType<S> = S extends { type: 'enum'; choices: readonly (infer C)[] }
     ? number
     : S extends { type: 'boolean' }
       ? boolean
-      : S extends { type: 'list' | 'origins' }
+      : S extends { type: 'list' | 'origins' | 'url-list' }
         ? string[]
         : S extends { type: 'role-map' }
           ? Record<string, (typeof ROLE_NAMES)[number]>

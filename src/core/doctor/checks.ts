@@ -1,5 +1,6 @@
 // The core doctor checks. Each is small and independent; the order here is the order shown.
 
+import { directoryCheck } from './directory-check.js';
 import { accessSync, constants, statfsSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { allConfigProblems, configProblems, ConfigLoadError } from '../config/index.js';
@@ -249,6 +250,7 @@ export function coreDoctorRegistry(): DoctorRegistry {
     .register(migrationsCheck)
     .register(schemaMatchesRecordsCheck)
     .register(pluginsCheck)
+    .register(directoryCheck)
     .register(dumpToolCheck)
     .register(backupDirCheck)
     .register(backupCopyDirCheck)
