@@ -219,6 +219,70 @@ describe('shopdb init', () => {
     expect(check.exitCode, check.stderr).toBe(0);
   });
 
+  describe('directory login (--ldap true)', () => {
+    const ROLE_MAP = '{"CN=ShopDB Admins,OU=Groups,DC=plant,DC=example":"admin","CN=Hangar 2\\\\, all staff,OU=Groups,DC=plant,DC=example":"viewer"}';
+    const ldapFlags = [
+      '--ldap', 'true',
+      '--ldap-url', 'ldaps://dc01.plant.example:636,ldaps://dc02.plant.example:636',
+      '--ldap-bind-dn', 'CN=svc-shopdb,OU=Service Accounts,DC=plant,DC=example',
+      '--ldap-base-dn', 'OU=Staff,DC=plant,DC=example',
+      '--ldap-group-role-map', ROLE_MAP,
+    ];
+
+    it('writes the directory settings and the service password from LDAP_BIND_PASSWORD, which `config check` accepts in production (in-process)', async () => {
+      const result = await runCommand(Init, ['--yes', '--env-file', envFile, ...ldapFlags], { env: { LDAP_BIND_PASSWORD: PIPED_PASSWORD } });
+
+      expect(result.exitCode, result.stderr).toBe(0);
+      const written = readEnv(envFile);
+      expect(written).toMatchObject({
+        LDAP_ENABLED: 'true',
+        LDAP_URL: 'ldaps://dc01.plant.example:636,ldaps://dc02.plant.example:636',
+        LDAP_BIND_DN: 'CN=svc-shopdb,OU=Service Accounts,DC=plant,DC=example',
+        LDAP_BIND_PASSWORD: PIPED_PASSWORD,
+      });
+      expect(JSON.parse(written.LDAP_GROUP_ROLE_MAP!)).toEqual(JSON.parse(ROLE_MAP));
+      expect(modeOf(envFile)).toBe(0o600);
+      expect(result.stdout + result.stderr).not.toContain(PIPED_PASSWORD);
+      expect(result.stdout).toContain('shopdb ldap test');
+      const check = await runCommand(ConfigCheck, ['--env-file', envFile, '--json']);
+      expect(check.exitCode, check.stdout + check.stderr).toBe(0);
+    });
+
+    it('reads the service password from stdin and prints no secret (through bin/run.js)', async () => {
+      const result = await runBin(['init', '--yes', '--json', ...ldapFlags, '--ldap-bind-password-stdin'], { cwd: dir, input: `${PIPED_PASSWORD}\n` });
+
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(readEnv(envFile).LDAP_BIND_PASSWORD).toBe(PIPED_PASSWORD);
+      expect(result.stdout + result.stderr).not.toContain(PIPED_PASSWORD);
+      expect((await runBin(['config', 'check'], { cwd: dir })).exitCode).toBe(0);
+    });
+
+    it('without the password writes the rest and says to set LDAP_BIND_PASSWORD (through bin/run.js)', async () => {
+      const result = await runBin(['init', '--yes', ...ldapFlags], { cwd: dir });
+
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(readEnv(envFile).LDAP_BIND_PASSWORD).toBeUndefined();
+      expect(result.stdout).toContain('Set LDAP_BIND_PASSWORD in');
+    });
+
+    it('refuses production answers without a server or any rule, naming their flags, and writes nothing (through bin/run.js)', async () => {
+      const result = await runBin(['init', '--yes', '--ldap', 'true', '--ldap-bind-dn', 'CN=svc,DC=plant', '--ldap-base-dn', 'DC=plant'], { cwd: dir });
+
+      expect(result.exitCode).toBe(2);
+      expect(result.stderr).toContain('--ldap-url');
+      expect(result.stderr).toContain('--ldap-group-role-map');
+      expect(existsSync(envFile)).toBe(false);
+    });
+
+    it('refuses --ldap-bind-password-stdin without --ldap true (exit 2)', async () => {
+      const result = await runCommand(Init, ['--yes', '--env-file', envFile, '--ldap-bind-password-stdin']);
+
+      expect(result.exitCode).toBe(2);
+      expect(result.stderr).toContain('--ldap true');
+      expect(existsSync(envFile)).toBe(false);
+    });
+  });
+
   it('accepts a short piped password in development mode', async () => {
     const result = await runBin(['init', '--yes', '--mode', 'development', '--db', 'mysql', '--db-password-stdin'], { cwd: dir, input: 'devpass' });
 

@@ -2,18 +2,24 @@ import { Flags } from '@oclif/core';
 import { isAbsolute, resolve } from 'node:path';
 import { BaseCommand } from '../cli/base-command.js';
 import { readSecretFromStdin } from '../cli/stdin.js';
-import { specOf } from '../core/config/schema.js';
+import { specOf, type ConfigVarName } from '../core/config/schema.js';
 import { UsageError } from '../core/errors.js';
 import { assertInitAnswers, assertInitTarget, initQuestions, questionApplies, validateAnswer, type InitAnswers, type InitResult } from '../core/init/service.js';
+
+/** The answers a question offers: its schema choices, or false/true for a yes-or-no setting. */
+function choicesOf(name: ConfigVarName): readonly string[] | undefined {
+  const spec = specOf(name);
+  return spec.choices ?? (spec.type === 'boolean' ? ['false', 'true'] : undefined);
+}
 
 // One flag per init question, straight from the config schema.
 const questionFlags = Object.fromEntries(
   initQuestions().map((name) => {
-    const spec = specOf(name);
-    const flag = spec.choices
-      ? Flags.string({ summary: `${spec.init!.message} (${name}).`, options: [...spec.choices] })
-      : Flags.string({ summary: `${spec.init!.message} (${name}).` });
-    return [spec.init!.flag, flag];
+    const choices = choicesOf(name);
+    const flag = choices
+      ? Flags.string({ summary: `${specOf(name).init!.message} (${name}).`, options: [...choices] })
+      : Flags.string({ summary: `${specOf(name).init!.message} (${name}).` });
+    return [specOf(name).init!.flag, flag];
   }),
 );
 
@@ -26,18 +32,20 @@ export default class Init extends BaseCommand {
     '<%= config.bin %> init --yes',
     '<%= config.bin %> init --yes --db mysql --db-host db01 --db-name shopdb --create-database --mysql-admin-user root',
     'printf %s "$PW" | <%= config.bin %> init --yes --db mysql --db-password-stdin',
+    `printf %s "$BIND_PW" | <%= config.bin %> init --yes --ldap true --ldap-url ldaps://dc01.plant.example:636 --ldap-bind-dn 'CN=svc-shopdb,OU=Service Accounts,DC=plant,DC=example' --ldap-base-dn 'OU=Staff,DC=plant,DC=example' --ldap-group-role-map '{"CN=ShopDB Admins,OU=Groups,DC=plant,DC=example":"admin"}' --ldap-bind-password-stdin`,
   ];
   static override enableJsonFlag = true;
   static override flags = {
     ...questionFlags,
     yes: Flags.boolean({ char: 'y', summary: 'Do not ask: take the flags given and defaults for the rest.' }),
     force: Flags.boolean({ summary: 'Replace an existing .env (the old one is kept as .env.bak-<time>).' }),
-    'db-password-stdin': Flags.boolean({ summary: 'Read the password of an existing MySQL DB_USER from stdin.' }),
+    'db-password-stdin': Flags.boolean({ summary: 'Read the password of an existing MySQL DB_USER from stdin.', exclusive: ['ldap-bind-password-stdin'] }),
+    'ldap-bind-password-stdin': Flags.boolean({ summary: 'With --ldap true: read the password of the directory service account (LDAP_BIND_PASSWORD) from stdin.' }),
     'create-database': Flags.boolean({ summary: 'Create the MySQL database and user (needs administrator credentials).' }),
     'mysql-admin-user': Flags.string({ summary: 'MySQL administrator for --create-database.', default: 'root' }),
     'mysql-admin-password-stdin': Flags.boolean({
       summary: 'Read the administrator password from stdin (or set SHOPDB_MYSQL_ADMIN_PASSWORD; none given means no password).',
-      exclusive: ['db-password-stdin'],
+      exclusive: ['db-password-stdin', 'ldap-bind-password-stdin'],
     }),
     'reuse-user': Flags.boolean({
       summary: 'With --create-database: if DB_USER exists, keep it, give it a new generated password and grant it the database.',
@@ -80,8 +88,18 @@ export default class Init extends BaseCommand {
       }
     }
 
+    let ldapBindPassword: string | undefined;
+    if (answers.LDAP_ENABLED === 'true') {
+      ldapBindPassword = flags['ldap-bind-password-stdin']
+        ? await readSecretFromStdin('the directory service account password')
+        : (this.env.LDAP_BIND_PASSWORD ?? (this.ui.interactive && !flags.yes ? await this.ui.askSecret(`Password of ${answers.LDAP_BIND_DN ?? 'the service account'} (empty: set LDAP_BIND_PASSWORD later)`) : undefined));
+      if (ldapBindPassword === '') ldapBindPassword = undefined;
+    } else if (flags['ldap-bind-password-stdin']) {
+      throw new UsageError('--ldap-bind-password-stdin only applies with --ldap true', { suggestion: 'Add --ldap true and the other --ldap-* answers, or leave out --ldap-bind-password-stdin.' });
+    }
+
     const { initSite } = await import('../core/init/service.js');
-    const result = await initSite({ envFile: target, force: flags.force, answers, dbPassword, createDatabase });
+    const result = await initSite({ envFile: target, force: flags.force, answers, dbPassword, ldapBindPassword, createDatabase });
 
     if (result.previousEnvFile) this.ui.info(`Kept the previous file as ${result.previousEnvFile}`);
     if (result.databaseCreated || result.userCreated) this.ui.info(`Created MySQL ${[result.databaseCreated && 'database', result.userCreated && 'user'].filter(Boolean).join(' and ')}.`);
@@ -106,8 +124,9 @@ export default class Init extends BaseCommand {
       const given = flags[spec.init!.flag];
       if (given !== undefined) answers[name] = given;
       else if (!yes) {
-        answers[name] = spec.choices
-          ? await this.ui.askChoice(spec.init!.message, spec.choices, spec.default ?? spec.choices[0]!)
+        const choices = choicesOf(name);
+        answers[name] = choices
+          ? await this.ui.askChoice(spec.init!.message, choices, spec.default ?? choices[0]!)
           : await this.ui.askText(spec.init!.message, spec.default ?? '', (value) => validateAnswer(name, value));
       }
     }

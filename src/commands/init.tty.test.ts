@@ -30,17 +30,58 @@ suite(`shopdb init on a terminal${tmux ? '' : ' — skipped: tmux is not install
       await session.waitFor(question);
       session.send('Enter');
     }
+    await session.waitFor('Let users log in with their directory account');
+    session.send('Enter');
     const screen = await session.waitFor('EXIT=');
     expect(screen).toContain('EXIT=0');
     const env = readFileSync(join(dir, '.env'), 'utf8');
     expect(env).toMatch(/^SHOPDB_ENV=development$/m);
     expect(env).toMatch(/^SHOPDB_SITE_NAME=plant-7$/m);
+    expect(env).toMatch(/^LDAP_ENABLED=false$/m);
     expect(statSync(join(dir, '.env')).mode & 0o777).toBe(0o600);
+  });
+
+  it('asks for the directory settings once directory login is chosen, and the service password hidden', async () => {
+    dir = tempDir();
+    session = new TerminalSession(`node ${binPath} init --mode development --site-name x --db sqlite --sqlite-path ./db.sqlite --http-port 8080 --cors-origins '' --backup-dir ./b`, dir);
+    await session.waitFor('Let users log in with their directory account');
+    session.send('Down', 'Enter');
+    const answers: Array<[string, string | null]> = [
+      ['Directory server URL', 'ldaps://dc01.plant.example:636'],
+      ['Directory encryption', null],
+      ['CA file', null],
+      ['Service account DN', 'CN=svc-shopdb,OU=Service Accounts,DC=plant,DC=example'],
+      ['Where user searches start', 'OU=Staff,DC=plant,DC=example'],
+      ['User search filter', null],
+      ['Attribute holding the login name', null],
+      ['Group DN → role rules', '{"CN=ShopDB Admins,OU=Groups,DC=plant,DC=example":"admin"}'],
+      ['How nested groups are found', null],
+    ];
+    for (const [question, answer] of answers) {
+      await session.waitFor(question);
+      if (answer !== null) {
+        session.send('C-u');
+        session.send('-l', answer);
+      }
+      session.send('Enter');
+    }
+    await session.waitFor('Password of CN=svc-shopdb');
+    session.send('-l', 'bind-pa55word-typed');
+    expect(session.screen()).not.toContain('bind-pa55word-typed');
+    session.send('Enter');
+    const screen = await session.waitFor('EXIT=');
+    expect(screen).toContain('EXIT=0');
+    expect(screen).toContain('shopdb ldap test');
+    const env = readFileSync(join(dir, '.env'), 'utf8');
+    expect(env).toMatch(/^LDAP_ENABLED=true$/m);
+    expect(env).toMatch(/^LDAP_URL=ldaps:\/\/dc01\.plant\.example:636$/m);
+    expect(env).toMatch(/^LDAP_BIND_PASSWORD=bind-pa55word-typed$/m);
+    expect(env).toContain('CN=ShopDB Admins,OU=Groups,DC=plant,DC=example');
   });
 
   it('rejects an invalid answer at the prompt and asks again', async () => {
     dir = tempDir();
-    session = new TerminalSession(`node ${binPath} init --mode development --site-name x --db sqlite --sqlite-path ./db.sqlite --cors-origins '' --backup-dir ./b`, dir);
+    session = new TerminalSession(`node ${binPath} init --mode development --site-name x --db sqlite --sqlite-path ./db.sqlite --cors-origins '' --backup-dir ./b --ldap false`, dir);
     await session.waitFor('HTTP port');
     session.send('C-u', '99999', 'Enter');
     await session.waitFor('out of range');

@@ -316,6 +316,7 @@ export const configSchema = {
     group: 'ldap',
     default: 'false',
     description: 'Let users log in with their LDAP / Active Directory account. Local accounts (the break-glass admin) keep working whatever the directory does.',
+    init: { message: 'Let users log in with their directory account (LDAP / Active Directory)', flag: 'ldap' },
   },
   LDAP_URL: {
     type: 'url-list',
@@ -324,6 +325,7 @@ export const configSchema = {
     requiredInProduction: ldapEnabled,
     example: 'ldaps://dc01.plant.example:636,ldaps://dc02.plant.example:636',
     description: 'Directory server URL, or several comma-separated: each is tried in turn while the ones before it do not answer.',
+    init: { message: 'Directory server URL(s), comma-separated, tried in order', flag: 'ldap-url', when: ldapEnabled },
   },
   LDAP_TLS: {
     type: 'enum',
@@ -331,6 +333,7 @@ export const configSchema = {
     choices: ['ldaps', 'starttls', 'none'],
     default: 'ldaps',
     description: 'ldaps (ldaps:// URLs), starttls (ldap:// URLs upgraded before the bind) or none (plain text: refused in production unless LDAP_ALLOW_PLAINTEXT=true).',
+    init: { message: 'Directory encryption', flag: 'ldap-tls', when: ldapEnabled },
   },
   LDAP_ALLOW_PLAINTEXT: {
     type: 'boolean',
@@ -343,6 +346,7 @@ export const configSchema = {
     group: 'ldap',
     example: '/etc/shopdb/directory-ca.pem',
     description: "PEM file of the CA that signed the directory servers' certificates; empty: the system's CAs.",
+    init: { message: "CA file (PEM) that signed the directory servers' certificates (empty: the system's CAs)", flag: 'ldap-ca-file', when: ldapEnabled },
   },
   LDAP_BIND_DN: {
     type: 'string',
@@ -350,6 +354,7 @@ export const configSchema = {
     requiredInProduction: ldapEnabled,
     example: 'CN=svc-shopdb,OU=Service Accounts,DC=plant,DC=example',
     description: 'Service account that searches the directory for the user logging in.',
+    init: { message: 'Service account DN that searches the directory', flag: 'ldap-bind-dn', when: ldapEnabled },
   },
   LDAP_BIND_PASSWORD: {
     type: 'secret',
@@ -364,6 +369,7 @@ export const configSchema = {
     requiredInProduction: ldapEnabled,
     example: 'OU=Users,DC=plant,DC=example',
     description: 'Where user searches start (the whole subtree below it).',
+    init: { message: 'Where user searches start (base DN)', flag: 'ldap-base-dn', when: ldapEnabled },
   },
   LDAP_USER_FILTER: {
     type: 'string',
@@ -371,6 +377,7 @@ export const configSchema = {
     default: '(&(objectClass=user)(sAMAccountName={username}))',
     pattern: { regex: /^\(.*\{username\}.*\)$/, hint: 'a filter in parentheses holding {username}, e.g. (&(objectClass=user)(|(sAMAccountName={username})(userPrincipalName={username}))) for AD or (&(objectClass=inetOrgPerson)(uid={username})) for OpenLDAP' },
     description: 'Search filter for the user; {username} is replaced by the login name, escaped (so * ( ) \\ match only themselves).',
+    init: { message: 'User search filter ({username} is the login name)', flag: 'ldap-user-filter', when: ldapEnabled },
   },
   LDAP_USERNAME_ATTRIBUTE: {
     type: 'string',
@@ -378,6 +385,7 @@ export const configSchema = {
     default: 'sAMAccountName',
     pattern: attributeName,
     description: 'Attribute whose value becomes the shopdb username (sAMAccountName for AD, uid for OpenLDAP).',
+    init: { message: 'Attribute holding the login name (sAMAccountName for AD, uid for OpenLDAP)', flag: 'ldap-username-attribute', when: ldapEnabled },
   },
   LDAP_DISPLAY_NAME_ATTRIBUTE: {
     type: 'string',
@@ -405,6 +413,7 @@ export const configSchema = {
     default: '{}',
     example: '{"CN=ShopDB-Admins,OU=Groups,DC=plant,DC=example":"admin","CN=ShopDB-Users,OU=Groups,DC=plant,DC=example":"viewer"}',
     description: "JSON object of group DN to role (admin, editor, viewer), checked in the order written: the user gets the role of the first group they are in (directly or through nested groups). Single-quote it in .env.",
+    init: { message: 'Group DN → role rules as a JSON object, first match wins', flag: 'ldap-group-role-map', when: ldapEnabled },
   },
   LDAP_REQUIRED_GROUP: {
     type: 'string',
@@ -418,6 +427,7 @@ export const configSchema = {
     choices: ['in-chain', 'member-of', 'group-search', 'off'],
     default: 'in-chain',
     description: "How groups inside groups are found: in-chain (Active Directory's member:1.2.840.113556.1.4.1941: rule), member-of (OpenLDAP memberOf overlay, followed upwards), group-search (searches for groups whose member is the user or a group found so far), off (direct groups only).",
+    init: { message: 'How nested groups are found', flag: 'ldap-nested-groups', when: ldapEnabled },
   },
   LDAP_CONNECT_TIMEOUT: {
     type: 'duration',

@@ -24,6 +24,8 @@ export interface InitOptions {
   answers: InitAnswers;
   /** MySQL only: the password of an existing DB_USER. Generated when creating the database. */
   dbPassword?: string;
+  /** With LDAP_ENABLED=true: the directory service account's password (LDAP_BIND_PASSWORD). */
+  ldapBindPassword?: string;
   /**
    * MySQL only: create the database and user with these administrator credentials. `reuseUser`:
    * an existing DB_USER is kept, given a new generated password and granted the database.
@@ -104,7 +106,7 @@ interface PlannedSiteEnv {
  * the rules of its mode exactly as `config check` will judge the file: a refusal comes before
  * the old .env is moved and before anything is created on the MySQL server.
  */
-function planSiteEnv(options: Pick<InitOptions, 'envFile' | 'answers' | 'dbPassword' | 'createDatabase' | 'now'>): PlannedSiteEnv {
+function planSiteEnv(options: Pick<InitOptions, 'envFile' | 'answers' | 'dbPassword' | 'ldapBindPassword' | 'createDatabase' | 'now'>): PlannedSiteEnv {
   const problems: ConfigProblem[] = [];
   const values: InitAnswers = {};
   for (const name of initQuestions()) {
@@ -131,6 +133,9 @@ function planSiteEnv(options: Pick<InitOptions, 'envFile' | 'answers' | 'dbPassw
     }
   }
 
+  const ldap = values.LDAP_ENABLED === 'true';
+  if (ldap && options.ldapBindPassword !== undefined) values.LDAP_BIND_PASSWORD = options.ldapBindPassword;
+
   const content = renderEnvFile({
     style: 'site',
     header: [
@@ -140,7 +145,11 @@ function planSiteEnv(options: Pick<InitOptions, 'envFile' | 'answers' | 'dbPassw
     ],
     values,
   });
-  assertWouldBeValid(options.envFile, content, mode, values.DB_PASSWORD === undefined);
+  const leftToUser = [
+    ...(values.DB_PASSWORD === undefined ? ['DB_PASSWORD'] : []),
+    ...(ldap && values.LDAP_BIND_PASSWORD === undefined ? ['LDAP_BIND_PASSWORD'] : []),
+  ];
+  assertWouldBeValid(options.envFile, content, mode, leftToUser);
   return { client, mode, values, content, generatedSecrets };
 }
 
@@ -188,19 +197,21 @@ export async function initSite(options: InitOptions): Promise<InitResult> {
 
   const nextSteps = [
     ...(client === 'mysql' && values.DB_PASSWORD === undefined ? [`Set DB_PASSWORD in ${options.envFile} (or DB_PASSWORD_FILE)`] : []),
+    ...(values.LDAP_ENABLED === 'true' && values.LDAP_BIND_PASSWORD === undefined ? [`Set LDAP_BIND_PASSWORD in ${options.envFile} (or LDAP_BIND_PASSWORD_FILE)`] : []),
     'shopdb migrate            # create the database schema',
     'shopdb migrate status     # see what is applied',
     'shopdb doctor             # check the site is ready',
+    ...(values.LDAP_ENABLED === 'true' ? ['shopdb ldap test NAME    # check the directory login, step by step'] : []),
   ];
   return { envFile: options.envFile, previousEnvFile, client, mode, generatedSecrets, databaseCreated, userCreated, userReused, nextSteps };
 }
 
 /** Throws one ConfigError naming every problem of `content`, each with the flag that sets it. */
-function assertWouldBeValid(envFile: string, content: string, mode: string, passwordLeftToUser: boolean): void {
+function assertWouldBeValid(envFile: string, content: string, mode: string, passwordsLeftToUser: readonly string[]): void {
   const inspection = inspectConfig({ envFile, cwd: dirname(envFile), env: {}, envFileText: content });
   const problems = allConfigProblems(inspection)
     // Without a password to write, next steps tell the user to set it; that is not a refusal.
-    .filter((p) => !(passwordLeftToUser && p.variable === 'DB_PASSWORD'))
+    .filter((p) => !passwordsLeftToUser.includes(p.variable))
     .map((p) => {
       const flag = (specOf(p.variable as ConfigVarName) as { init?: { flag: string } } | undefined)?.init?.flag;
       return flag ? { ...p, fix: `${p.fix} (--${flag})` } : p;
