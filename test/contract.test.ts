@@ -125,7 +125,7 @@ describe('JSON output shapes', () => {
     }).toMatchSnapshot();
   });
 
-  it('keeps the shapes of fleet add, list, status and remove', async () => {
+  it('keeps the shapes of fleet add, list, status, report and remove', async () => {
     const api = await createApiSite('sqlite', { SHOPDB_SITE_NAME: 'plant-1' });
     try {
       const user = await makeUser(api.db, 'viewer');
@@ -138,10 +138,11 @@ describe('JSON output shapes', () => {
       await runBin(['fleet', 'add', 'plant-2', `http://127.0.0.1:${await freePort()}`, '--token-stdin', ...env], { input: token });
       const list = await runBin(['fleet', 'list', ...env]);
       const status = await runBin(['fleet', 'status', '--timeout', '3', ...env]);
+      const report = await runBin(['fleet', 'report', '--timeout', '3', ...env]);
       const remove = await runBin(['fleet', 'remove', 'plant-2', ...env]);
-      for (const result of [add, list, remove]) expect(result.exitCode, result.stderr).toBe(0);
+      for (const result of [add, list, report, remove]) expect(result.exitCode, result.stderr).toBe(0);
       expect(status.exitCode).toBe(1);
-      expect({ fleetAdd: shape(add.json), fleetList: shape(list.json), fleetStatus: shape(status.json), fleetRemove: shape(remove.json) }).toMatchSnapshot();
+      expect({ fleetAdd: shape(add.json), fleetList: shape(list.json), fleetStatus: shape(status.json), fleetReport: shape(report.json), fleetRemove: shape(remove.json) }).toMatchSnapshot();
     } finally {
       await api.cleanup();
     }

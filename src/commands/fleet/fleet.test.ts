@@ -19,6 +19,9 @@ import FleetList from './list.js';
 import FleetRemove from './remove.js';
 import FleetStatus from './status.js';
 import FleetAdd from './add.js';
+import FleetReport from './report.js';
+import { buildFleetReport, fleetReportCsv } from '../../core/fleet/report.js';
+import { readFileSync } from 'node:fs';
 
 const admin = cliActor('test');
 
@@ -157,5 +160,32 @@ describe('shopdb fleet', () => {
     expect((status.json as FleetStatusReport).sites[0]).toMatchObject({ name: 'plant-a', status: 'ok' });
     expect(removed.exitCode).toBe(0);
     for (const output of [added, listed, status, removed]) expect(output.stdout + output.stderr).not.toContain(healthy.token);
+  });
+
+  it('report writes one CSV row per site (a failing one without figures) and a total row, and a JSON report of the same', async () => {
+    const fleet = central();
+    await addFleetSite({ fleetFile: fleet.fleetFile, name: 'plant-a', url: healthy.url, token: healthy.token });
+    await addFleetSite({ fleetFile: fleet.fleetFile, name: 'stopped', url: refusedUrl, token: healthy.token });
+    const out = join(fleet.fleetFile, '..', 'fleet.csv');
+
+    const csv = await runCommand(FleetReport, ['--env-file', fleet.envFile, '--format', 'csv', '--out', out, '--timeout', '2']);
+    const json = await runCommand(FleetReport, ['--env-file', fleet.envFile, '--format', 'json', '--timeout', '2']);
+
+    expect(csv.exitCode, csv.stderr).toBe(0);
+    expect(csv.stderr).toContain('stopped: refused');
+    const lines = readFileSync(out, 'utf8').trimEnd().split('\n');
+    expect(lines[0]).toBe('site,status,failure,fetched_at,shopdb_version,core_schema,backup_age_s,assets');
+    expect(lines[1]).toMatch(new RegExp(`^plant-a,ok,,[^,]+,${healthy.app.site.version.replace(/\./g, '\\.')},\\d{8}[A-Z]-[^,]+,,0$`));
+    expect(lines[2]).toBe('stopped,refused,refused,,,,,');
+    expect(lines[3]).toMatch(/^TOTAL,1\/2 fresh,,[^,]+,,,,0$/);
+    expect(JSON.parse(json.stdout)).toMatchObject({ sites: [{ site: 'plant-a', status: 'ok' }, { site: 'stopped', status: 'refused', assets: null }], totals: { sites: 2 } });
+  });
+
+  it('report CSV quotes what needs quoting and turns a formula a site might send into text', () => {
+    const status = { generatedAt: '2026-12-03T00:00:00.000Z', totals: { sites: 1, byStatus: { ok: 1 }, assets: 0, assetsByType: [], headlines: [] }, sites: [{ name: 'p', status: 'ok', failure: null, fetchedAt: null, shopdbVersion: '=HYPERLINK("x")', coreSchema: 'a,b', backupAgeSeconds: null, assets: 0, summary: null }] };
+
+    const csv = fleetReportCsv(buildFleetReport(status as unknown as FleetStatusReport));
+
+    expect(csv.split('\n')[1]).toBe(`p,ok,,,"'=HYPERLINK(""x"")","a,b",,0`);
   });
 });
