@@ -2,6 +2,7 @@
 // time) within one deadline, keeps each good summary in the last-known store, and accounts for
 // every site — fresh, stale (shown from the store, with why the pull failed), or failing.
 
+import { setMaxListeners } from 'node:events';
 import { ExitCode, UsageError, type ExitCodeValue } from '../errors.js';
 import { CORE_SOURCE_ID, DirectoryMigrationSource, pluginMigrationTable, type MigrationSourceSpec } from '../migrations/sources.js';
 import { SUMMARY_FORMAT, type SiteSummary } from '../summary/site-summary.js';
@@ -195,6 +196,8 @@ export async function fleetStatus(options: FleetStatusOptions): Promise<FleetSta
   // One deadline for the whole run: a site that never answers costs this much and no more.
   const deadline = AbortSignal.timeout(timeoutMs);
   const signal = options.signal ? AbortSignal.any([deadline, options.signal]) : deadline;
+  // Every request in flight listens on it: as many listeners as sites pulled at once, by design.
+  setMaxListeners(Math.max(10, concurrency + 1), signal);
   const store = await LastKnownStore.open(lastKnownStorePath(options.fleetFile));
   try {
     const known = await store.all();
