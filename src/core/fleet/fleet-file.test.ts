@@ -59,4 +59,13 @@ describe('fleet file', () => {
     writeFileSync(join(dir, 'open.json'), JSON.stringify({ format: 'shopdb-fleet', version: 1, sites: [] }), { mode: 0o644 });
     expect((await readFleetFile(join(dir, 'open.json'))).warnings[0]).toContain('chmod 600');
   });
+
+  it('says which setting to fix when the fleet file\'s folder is missing', async () => {
+    const fleetFile = join(tempDir('shopdb-fleet-'), 'no-such-folder', 'fleet.json');
+
+    const error = await addFleetSite({ fleetFile, name: 'plant-2', url: 'http://127.0.0.1:1', token: TOKEN }).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems[0]!.variable).toBe('FLEET_FILE');
+  });
 });

@@ -99,7 +99,11 @@ export async function readFleetFile(fleetFile: string): Promise<FleetSites> {
 export async function writeFleetFile(fleetFile: string, sites: readonly FleetSite[]): Promise<void> {
   const content: FleetFileContent = { format: FLEET_FILE_FORMAT, version: FLEET_FILE_VERSION, sites: [...sites] };
   const temp = join(dirname(fleetFile), `.${basename(fleetFile)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const handle = await open(temp, 'wx', 0o600);
+  const handle = await open(temp, 'wx', 0o600).catch((error: NodeJS.ErrnoException) => {
+    throw new ConfigError(`Cannot write the fleet file in ${dirname(fleetFile)}: ${error.code ?? error.message}`, [
+      { variable: 'FLEET_FILE', problem: `its folder ${dirname(fleetFile)} is missing or not writable`, fix: 'create the folder, or point FLEET_FILE at a writable place' },
+    ]);
+  });
   try {
     await handle.writeFile(`${JSON.stringify(content, null, 2)}\n`, 'utf8');
     await handle.sync();
