@@ -2,6 +2,7 @@
 // they refuse, and how a damaged file is reported (a configuration error naming FLEET_FILE).
 
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/support/site.js';
@@ -67,5 +68,17 @@ describe('fleet file', () => {
 
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).problems[0]!.variable).toBe('FLEET_FILE');
+  });
+
+  it('keeps every site when several adds run at once, and takes over the lock of a writer that died', async () => {
+    const dir = tempDir('shopdb-fleet-');
+    const fleetFile = join(dir, 'fleet.json');
+    writeFileSync(`${fleetFile}.lock`, JSON.stringify({ pid: 2 ** 22 + 7, host: hostname(), processStart: null }));
+    writeFileSync(join(dir, `.fleet.json.${2 ** 22 + 7}.0123abcd.tmp`), 'half a fleet file, with a token');
+
+    await Promise.all(Array.from({ length: 8 }, (_, i) => addFleetSite({ fleetFile, name: `plant-${i}`, url: `http://127.0.0.1:${1000 + i}`, token: TOKEN })));
+
+    expect((await readFleetFile(fleetFile)).sites.map((s) => s.name).sort()).toEqual(Array.from({ length: 8 }, (_, i) => `plant-${i}`));
+    expect(readdirSync(dir)).toEqual(['fleet.json']);
   });
 });

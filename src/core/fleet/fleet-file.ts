@@ -4,11 +4,13 @@
 // renames it over the old one, so a crash at any moment leaves the old file or the new, whole.
 
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { TOKEN_PATTERN, TOKEN_PREFIX_LENGTH } from '../auth/api-tokens.js';
 import type { LoadedConfig } from '../config/index.js';
-import { ConfigError, ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { ownerAlive, pidAlive, processStartOf } from '../backup/lock.js';
+import { ConfigError, ConflictError, LockedError, NotFoundError, ValidationError } from '../errors.js';
 
 export const FLEET_FILE_FORMAT = 'shopdb-fleet';
 export const FLEET_FILE_VERSION = 1;
@@ -95,14 +97,69 @@ export async function readFleetFile(fleetFile: string): Promise<FleetSites> {
   return { sites: parsed.sites.map((site, index) => checkSite(site, index, fleetFile)), warnings };
 }
 
+function unwritableFolder(fleetFile: string, error: NodeJS.ErrnoException): ConfigError {
+  return new ConfigError(`Cannot write the fleet file in ${dirname(fleetFile)}: ${error.code ?? error.message}`, [
+    { variable: 'FLEET_FILE', problem: `its folder ${dirname(fleetFile)} is missing or not writable`, fix: 'create the folder, or point FLEET_FILE at a writable place' },
+  ]);
+}
+
+const TEMP_NAME = /^\.(.+)\.(\d+)\.[0-9a-f]{8}\.tmp$/;
+
+/** Temp files of writers that died (kill -9 between create and rename): they may hold tokens. */
+async function sweepDeadTemps(fleetFile: string): Promise<void> {
+  for (const name of await readdir(dirname(fleetFile)).catch(() => [] as string[])) {
+    const match = TEMP_NAME.exec(name);
+    if (match?.[1] === basename(fleetFile) && !pidAlive(Number(match[2]))) await unlink(join(dirname(fleetFile), name)).catch(() => {});
+  }
+}
+
+/** How long `fleet add` / `fleet remove` wait for another one to finish. */
+const LOCK_WAIT_MS = 5_000;
+
+/**
+ * One change of the fleet file at a time (read, change, write): two `fleet add` at once would
+ * otherwise each write the list it read, and one site would be lost. A lock file beside it names
+ * its owner; a dead owner's lock is taken over, as a backup lock is (ADR-016).
+ */
+async function withFleetFileLock<T>(fleetFile: string, work: () => Promise<T>): Promise<T> {
+  const lockFile = `${fleetFile}.lock`;
+  const owner = JSON.stringify({ pid: process.pid, host: hostname(), processStart: processStartOf(process.pid), startedAt: new Date().toISOString() });
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      const handle = await open(lockFile, 'wx', 0o600);
+      await handle.writeFile(owner, 'utf8');
+      await handle.close();
+      break;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'EACCES' || code === 'EROFS') throw unwritableFolder(fleetFile, error as NodeJS.ErrnoException);
+      if (code !== 'EEXIST') throw error;
+      const holder = await readFile(lockFile, 'utf8').then((text) => JSON.parse(text) as { pid: number; host: string; processStart: string | null }, () => null);
+      if (holder !== null && !ownerAlive(holder)) {
+        await unlink(lockFile).catch(() => {});
+        continue;
+      }
+      if (Date.now() > deadline) {
+        throw new LockedError(`Another shopdb is changing ${fleetFile}${holder ? ` (pid ${holder.pid} on ${holder.host})` : ''}`, { suggestion: `Try again when it is done; if no shopdb runs, remove ${lockFile}.` });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    await unlink(lockFile).catch(() => {});
+  }
+}
+
 /** Temp file (0600 from creation), fsync, rename over the old one, fsync the folder. */
 export async function writeFleetFile(fleetFile: string, sites: readonly FleetSite[]): Promise<void> {
   const content: FleetFileContent = { format: FLEET_FILE_FORMAT, version: FLEET_FILE_VERSION, sites: [...sites] };
+  await sweepDeadTemps(fleetFile);
   const temp = join(dirname(fleetFile), `.${basename(fleetFile)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   const handle = await open(temp, 'wx', 0o600).catch((error: NodeJS.ErrnoException) => {
-    throw new ConfigError(`Cannot write the fleet file in ${dirname(fleetFile)}: ${error.code ?? error.message}`, [
-      { variable: 'FLEET_FILE', problem: `its folder ${dirname(fleetFile)} is missing or not writable`, fix: 'create the folder, or point FLEET_FILE at a writable place' },
-    ]);
+    throw unwritableFolder(fleetFile, error);
   });
   try {
     await handle.writeFile(`${JSON.stringify(content, null, 2)}\n`, 'utf8');
@@ -162,21 +219,26 @@ export async function addFleetSite(input: AddFleetSiteInput): Promise<FleetSiteL
   const token = input.token.trim();
   if (!TOKEN_PATTERN.test(token)) fields.token = 'is not a shopdb API token (shopdb_ and 43 characters); create one on the site with `shopdb user token create <user> --name … --scope summary:read`';
   if (Object.keys(fields).length > 0) throw new ValidationError(`Cannot add the site: ${Object.keys(fields).join(', ')}`, fields);
-  const { sites } = await readFleetFile(input.fleetFile);
-  if (sites.some((site) => site.name === input.name)) {
-    throw new ConflictError(`The fleet already has a site named "${input.name}"`, { suggestion: `Remove it first (\`shopdb fleet remove ${input.name}\`), then add it again.` });
-  }
   const site: FleetSite = { name: input.name, url: new URL(input.url).origin, token, addedAt: (input.now ?? new Date()).toISOString() };
-  await writeFleetFile(input.fleetFile, [...sites, site]);
+  await withFleetFileLock(input.fleetFile, async () => {
+    const { sites } = await readFleetFile(input.fleetFile);
+    if (sites.some((known) => known.name === input.name)) {
+      throw new ConflictError(`The fleet already has a site named "${input.name}"`, { suggestion: `Remove it first (\`shopdb fleet remove ${input.name}\`), then add it again.` });
+    }
+    await writeFleetFile(input.fleetFile, [...sites, site]);
+  });
   return listingOf(site);
 }
 
 /** Takes the site out of the fleet file, then its last-known summary out of the store. */
 export async function removeFleetSite(fleetFile: string, name: string): Promise<FleetSiteListing> {
-  const { sites } = await readFleetFile(fleetFile);
-  const site = sites.find((candidate) => candidate.name === name);
-  if (!site) throw new NotFoundError(`The fleet has no site named "${name}"`, { suggestion: '`shopdb fleet list` shows the sites.' });
-  await writeFleetFile(fleetFile, sites.filter((candidate) => candidate !== site));
+  const site = await withFleetFileLock(fleetFile, async () => {
+    const { sites } = await readFleetFile(fleetFile);
+    const found = sites.find((candidate) => candidate.name === name);
+    if (!found) throw new NotFoundError(`The fleet has no site named "${name}"`, { suggestion: '`shopdb fleet list` shows the sites.' });
+    await writeFleetFile(fleetFile, sites.filter((candidate) => candidate !== found));
+    return found;
+  });
   const storeFile = lastKnownStorePath(fleetFile);
   if (await stat(storeFile).then(() => true, () => false)) {
     const { LastKnownStore } = await import('./last-known-store.js');
