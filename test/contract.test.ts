@@ -5,10 +5,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../src/core/paths.js';
+import type { AddressInfo } from 'node:net';
+import { cliActor } from '../src/core/audit/log.js';
+import { createApiToken } from '../src/core/auth/api-tokens.js';
+import { createApiSite, freePort, makeUser } from './support/api.js';
 import { runBin } from './support/cli.js';
 import { directorySkipReason, type TestDirectory } from './support/directories.js';
 import { addDirectoryUser, buildWorld, directoryEnv, startDirectory } from './support/directory-login.js';
-import { createSite, type TestSite } from './support/site.js';
+import { createSite, tempDir, writeEnvFile, type TestSite } from './support/site.js';
 
 interface ManifestCommand {
   id: string;
@@ -121,6 +125,29 @@ describe('JSON output shapes', () => {
       pluginUpgrade: shape(upgrade.json),
       pluginUninstall: shape(uninstall.json),
     }).toMatchSnapshot();
+  });
+
+  it('keeps the shapes of fleet add, list, status, report and remove', async () => {
+    const api = await createApiSite('sqlite', { SHOPDB_SITE_NAME: 'plant-1' });
+    try {
+      const user = await makeUser(api.db, 'viewer');
+      const { token } = await createApiToken(api.db, cliActor('test'), { userId: user.id, name: 'fleet', scope: 'summary:read' });
+      const app = await api.app();
+      await app.listen({ host: '127.0.0.1', port: 0 });
+      const env = ['--env-file', join(tempDir('shopdb-central-'), '.env'), '--json'];
+      writeEnvFile(env[1]!, { SHOPDB_SITE_NAME: 'central' });
+      const add = await runBin(['fleet', 'add', 'plant-1', `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, '--token-stdin', ...env], { input: token });
+      await runBin(['fleet', 'add', 'plant-2', `http://127.0.0.1:${await freePort()}`, '--token-stdin', ...env], { input: token });
+      const list = await runBin(['fleet', 'list', ...env]);
+      const status = await runBin(['fleet', 'status', '--timeout', '3', ...env]);
+      const report = await runBin(['fleet', 'report', '--timeout', '3', ...env]);
+      const remove = await runBin(['fleet', 'remove', 'plant-2', ...env]);
+      for (const result of [add, list, report, remove]) expect(result.exitCode, result.stderr).toBe(0);
+      expect(status.exitCode).toBe(1);
+      expect({ fleetAdd: shape(add.json), fleetList: shape(list.json), fleetStatus: shape(status.json), fleetReport: shape(report.json), fleetRemove: shape(remove.json) }).toMatchSnapshot();
+    } finally {
+      await api.cleanup();
+    }
   });
 });
 

@@ -5,6 +5,7 @@
 import { definePlugin } from '../../src/sdk/index.js';
 import { routes } from './routes.js';
 import { seed } from './seed.js';
+import { summary } from './summary.js';
 import { createMachineRow, EQUIPMENT_TYPE } from './service.js';
 
 export default definePlugin({
@@ -15,6 +16,7 @@ export default definePlugin({
   migrations: './migrations',
   assetTypes: [{ key: EQUIPMENT_TYPE, label: 'Shop equipment', fields: [], detailTable: 'equipment_machines' }],
   seed,
+  summary,
   routes,
   hooks: {
     afterAssetCreate: ({ db, actor, asset }) => createMachineRow(db, actor, asset),

@@ -4,6 +4,7 @@
 import { definePlugin } from '../../src/sdk/index.js';
 import { routes } from './routes.js';
 import { seed } from './seed.js';
+import { summary } from './summary.js';
 
 export default definePlugin({
   name: 'notifications',
@@ -14,5 +15,6 @@ export default definePlugin({
   seedAfter: ['equipment'],
   migrations: './migrations',
   seed,
+  summary,
   routes,
 });

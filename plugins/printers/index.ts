@@ -4,6 +4,7 @@
 import { definePlugin } from '../../src/sdk/index.js';
 import { routes } from './routes.js';
 import { seed } from './seed.js';
+import { summary } from './summary.js';
 import { insertDefaultDetails, PRINTER_TYPE } from './service.js';
 
 export default definePlugin({
@@ -14,6 +15,7 @@ export default definePlugin({
   migrations: './migrations',
   assetTypes: [{ key: PRINTER_TYPE, label: 'Printer', fields: [], detailTable: 'printers_devices' }],
   seed,
+  summary,
   routes,
   hooks: {
     // Every printer has its detail row, also one created through the core POST /api/assets.

@@ -4,6 +4,7 @@
 import { definePlugin } from '../../src/sdk/index.js';
 import { routes } from './routes.js';
 import { seed } from './seed.js';
+import { summary } from './summary.js';
 import { releaseInstallations } from './service.js';
 
 export default definePlugin({
@@ -14,6 +15,7 @@ export default definePlugin({
   dependsOn: ['computers'],
   migrations: './migrations',
   seed,
+  summary,
   routes,
   hooks: {
     // A deleted computer runs nothing any more: its installations go and free their seats.

@@ -32,6 +32,7 @@ import referenceRoutes from './routes/inventory/reference.js';
 import { mountPluginRoutes } from './plugin-host.js';
 import pluginRoutes from './routes/plugins.js';
 import sessionRoutes from './routes/sessions.js';
+import summaryRoutes from './routes/summary.js';
 import tokenRoutes from './routes/tokens.js';
 import userRoutes from './routes/users.js';
 
@@ -51,6 +52,7 @@ export const ROUTE_MODULES: readonly FastifyPluginAsync[] = [
   locationRoutes,
   referenceRoutes,
   pluginRoutes,
+  summaryRoutes,
 ];
 
 export interface BuildAppOptions {

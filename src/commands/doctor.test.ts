@@ -37,6 +37,33 @@ describeEachEngine('shopdb doctor', (engine) => {
     expect(checks.schema!.message).toMatch(/^the \d+ tables of \d+ applied migrations are there$/);
   });
 
+  it('shows when each live summary:read token was last used, and skips when there is none', async () => {
+    site = await createSite(engine);
+    expect((await runCommand(Migrate, ['--env-file', site.envFile])).exitCode).toBe(0);
+    const before = byId((await runCommand(Doctor, ['--env-file', site.envFile, '--json'])).json.checks);
+    const db = await site.open();
+    try {
+      const { createApiToken, resolveApiToken } = await import('../core/auth/api-tokens.js');
+      const { createUser } = await import('../core/users/service.js');
+      const { cliActor } = await import('../core/audit/log.js');
+      const { user } = await createUser(db, cliActor('test'), { username: 'central', role: 'viewer', password: 'correct-horse-battery-staple' });
+      const polled = await createApiToken(db, cliActor('test'), { userId: user.id, name: 'corporate', scope: 'summary:read' });
+      await createApiToken(db, cliActor('test'), { userId: user.id, name: 'spare', scope: 'summary:read' });
+      await createApiToken(db, cliActor('test'), { userId: user.id, name: 'script', scope: 'read' });
+      await resolveApiToken(db, polled.token);
+    } finally {
+      await db.destroy();
+    }
+
+    const result = await runCommand(Doctor, ['--env-file', site.envFile, '--json']);
+
+    expect(before['summary-tokens']).toMatchObject({ status: 'skip' });
+    const check = byId(result.json.checks)['summary-tokens']!;
+    expect(check.status).toBe('pass');
+    expect(check.message).toMatch(/^2 live\n.*corporate \(central\): last used 0 min ago\n.*spare \(central\): never used$/);
+    expect((check.data as { tokens: Array<{ name: string; lastUsedAt: string | null }> }).tokens.map((t) => [t.name, t.lastUsedAt === null])).toEqual([['corporate', false], ['spare', true]]);
+  });
+
   it('fails the plugins check when an installed plugin is not available, naming it (exit 1)', async () => {
     site = await createSite(engine);
     expect((await runCommand(Migrate, ['--env-file', site.envFile])).exitCode).toBe(0);
@@ -118,7 +145,7 @@ describe('shopdb doctor', () => {
     expect(result.stdout).toMatch(/ok {4}Migrations current: \d+ applied, none pending/);
     expect(result.stdout).toContain('skip  Backup tool (mysqldump / mariadb-dump): not needed');
     expect(result.stdout).toContain('skip  Cluster node: SQLite is a single file, never a cluster');
-    expect(result.stdout).toMatch(/\d+ passed, \d+ warnings, 0 failed, 5 skipped\./);
+    expect(result.stdout).toMatch(/\d+ passed, \d+ warnings, 0 failed, 6 skipped\./);
   });
 
   it('fails the config check on a bad configuration and skips the checks that need it', async () => {
@@ -132,10 +159,10 @@ describe('shopdb doctor', () => {
     expect(checks.config!.message).toContain('DB_HOTS');
     expect(checks.config!.message).toContain('did you mean DB_HOST?');
     expect(checks['node-version']!.status).toBe('pass');
-    for (const id of ['restore', 'database', 'cluster', 'migrations', 'schema', 'directory', 'dump-tool', 'backup-dir', 'backup-copy-dir', 'backup-option-files', 'backup-scratch-schemas']) {
+    for (const id of ['restore', 'database', 'cluster', 'migrations', 'schema', 'directory', 'summary-tokens', 'dump-tool', 'backup-dir', 'backup-copy-dir', 'backup-option-files', 'backup-scratch-schemas']) {
       expect(checks[id], id).toMatchObject({ status: 'skip', message: 'skipped: the configuration did not load' });
     }
-    expect(result.json.counts).toEqual({ pass: 1, warn: 0, fail: 1, skip: 12 });
+    expect(result.json.counts).toEqual({ pass: 1, warn: 0, fail: 1, skip: 13 });
   });
 
   it('fails the config check on a production configuration that is not safe', async () => {
@@ -228,7 +255,7 @@ describe('shopdb doctor', () => {
     expect(Object.keys(result.json).sort()).toEqual(['checks', 'counts', 'ok', 'tags']);
     expect(result.json.tags).toBe('all');
     expect(Object.keys(result.json.counts).sort()).toEqual(['fail', 'pass', 'skip', 'warn']);
-    expect(result.json.checks.map((check: CheckReport) => check.id)).toEqual(['node-version', 'config', 'restore', 'database', 'cluster', 'migrations', 'schema', 'plugins', 'directory', 'dump-tool', 'backup-dir', 'backup-copy-dir', 'backup-option-files', 'backup-scratch-schemas']);
+    expect(result.json.checks.map((check: CheckReport) => check.id)).toEqual(['node-version', 'config', 'restore', 'database', 'cluster', 'migrations', 'schema', 'plugins', 'directory', 'summary-tokens', 'dump-tool', 'backup-dir', 'backup-copy-dir', 'backup-option-files', 'backup-scratch-schemas']);
     for (const check of result.json.checks) {
       expect(check).toMatchObject({
         id: expect.any(String),

@@ -7,11 +7,11 @@ import { randomBytes } from 'node:crypto';
 import cookie, { type CookieSerializeOptions } from '@fastify/cookie';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { resolveApiToken, TOKEN_PREFIX } from '../../core/auth/api-tokens.js';
+import { resolveApiToken, SUMMARY_SCOPE, TOKEN_PREFIX } from '../../core/auth/api-tokens.js';
 import type { AuthenticatedUser, Principal } from '../../core/auth/types.js';
 import type { LoadedConfig } from '../../core/config/index.js';
 import { resolveSession } from '../../core/auth/sessions.js';
-import { forbidden, unauthorized } from '../errors.js';
+import { forbidden, HttpError, unauthorized } from '../errors.js';
 import { verifySession, type SessionSigner } from './jwt.js';
 
 /** Methods that change nothing: read tokens and cross-site cookie requests may use only these. */
@@ -118,13 +118,44 @@ export class Authenticator {
       if (session) principal = { user: session.user, via: 'session', sessionId: session.sessionId };
     }
     if (principal === null) throw unauthorized('The session or token is not valid (expired, ended, revoked, or the user is disabled); log in again');
+    if (principal.tokenScope === SUMMARY_SCOPE && !opensToSummaryTokens(request)) throw summaryOnly();
     if (credential.from === 'cookie') this.assertSameSite(request);
     request.principal = principal;
     return principal;
   }
 }
 
+const SUMMARY_ONLY_CODE = 'SUMMARY_ONLY_TOKEN';
+
+function summaryOnly(): HttpError {
+  return forbidden('This API token may read GET /api/summary only', SUMMARY_ONLY_CODE);
+}
+
+/** Routes declare `config: { summaryToken: true }` to let a summary:read token in (only /api/summary does). */
+function opensToSummaryTokens(request: FastifyRequest): boolean {
+  return request.routeOptions.config?.summaryToken === true;
+}
+
+/**
+ * Routes that need no login never authenticate, so a summary:read token would pass through them
+ * unchallenged; this hook refuses it on every route but the summary. Any other token problem is
+ * left to the route (a public route ignores credentials, a guarded one answers 401 itself).
+ */
+async function refuseSummaryTokensElsewhere(request: FastifyRequest): Promise<void> {
+  const header = request.headers.authorization;
+  if (header === undefined || !/^Bearer +shopdb_/i.test(header) || opensToSummaryTokens(request)) return;
+  try {
+    await request.server.auth.authenticate(request);
+  } catch (error) {
+    if (error instanceof HttpError && error.code === SUMMARY_ONLY_CODE) throw error;
+  }
+}
+
 declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** true: a summary:read token may call this route; only /api/summary sets it. */
+    summaryToken?: boolean;
+  }
   interface FastifyInstance {
     auth: Authenticator;
   }
@@ -138,6 +169,7 @@ async function authPlugin(app: FastifyInstance, options: { settings: AuthSetting
   await app.register(cookie);
   app.decorate('auth', new Authenticator(options.settings));
   app.decorateRequest('principal', null);
+  app.addHook('onRequest', refuseSummaryTokensElsewhere);
 }
 
 export default fp(authPlugin, { name: 'shopdb-auth', dependencies: ['shopdb-database'] });

@@ -75,7 +75,7 @@ const meSchema = {
       properties: {
         user: authenticatedUserSchema,
         via: { type: 'string', enum: ['session', 'token'] },
-        tokenScope: { type: ['string', 'null'], enum: ['read', 'write', null] },
+        tokenScope: { type: ['string', 'null'], enum: ['read', 'write', 'summary:read', null] },
       },
     },
     ...errorResponses,

@@ -2,14 +2,14 @@
 // nowhere else, ever), and revoke. Through src/core/auth/api-tokens.ts, audited per request.
 
 import type { FastifyInstance } from 'fastify';
-import { createApiToken, expiryFromDuration, listApiTokens, revokeApiToken, type TokenScope } from '../../core/auth/api-tokens.js';
+import { createApiToken, expiryFromDuration, listApiTokens, revokeApiToken, TOKEN_SCOPES, type TokenScope } from '../../core/auth/api-tokens.js';
 import { actorOf, principalOf, requireRole } from '../auth/guards.js';
 import { errorResponses } from '../errors.js';
 import { listQuerySchema, pageOf, pageSchema, type PageQuery } from '../pagination.js';
 import { idParams, rowId } from '../schemas.js';
 
 const dateTimeOrNull = { type: ['string', 'null'], format: 'date-time' } as const;
-const scope = { type: 'string', enum: ['read', 'write'] } as const;
+const scope = { type: 'string', enum: TOKEN_SCOPES, description: 'read: GET only; write: what the role allows; summary:read: GET /api/summary only.' } as const;
 
 export const apiTokenSchema = {
   type: 'object',

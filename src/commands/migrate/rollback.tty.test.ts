@@ -24,16 +24,17 @@ suite(`shopdb migrate rollback on a terminal${tmux ? '' : ' — skipped: tmux is
     site = await createSite('sqlite');
     await migrateSite({ config: site.config() });
     const before = await exportTables(site);
-    const command = `node -- ${binPath} migrate rollback --step 2 --env-file ${site.envFile}`;
+    const command = `node -- ${binPath} migrate rollback --step 3 --env-file ${site.envFile}`;
 
     session = new TerminalSession(command, site.dir);
-    await session.waitFor('Roll back 2 migrations of shopdb core?');
+    await session.waitFor('Roll back 3 migrations of shopdb core?');
     const asked = session.screen();
     session.send('n', 'Enter');
     const refused = await session.waitFor('EXIT=');
     session.close();
 
     expect(asked).toMatch(/Rolling back shopdb core on sqlite:.*, newest first:/);
+    expect(asked).toContain('  - 20261203S-api-token-summary-scope');
     expect(asked).toContain('  - 20261203A-create-schema-lock');
     expect(asked).toContain('  - 20261202D-unique-text-keys');
     expect(asked).toContain('Tables dropped: schema_lock (0 rows)');
@@ -43,11 +44,11 @@ suite(`shopdb migrate rollback on a terminal${tmux ? '' : ' — skipped: tmux is
     expect(await exportTables(site)).toEqual(before);
 
     session = new TerminalSession(command, site.dir);
-    await session.waitFor('Roll back 2 migrations of shopdb core?');
+    await session.waitFor('Roll back 3 migrations of shopdb core?');
     session.send('y', 'Enter');
     const done = await session.waitFor('EXIT=', 30_000);
     expect(done).toContain('EXIT=0');
-    expect(done).toContain('shopdb core: rolled back 2');
+    expect(done).toContain('shopdb core: rolled back 3');
     const backup = /Safety backup written: (\S+-pre-rollback\.shopdb\.tar)/.exec(done)?.[1];
     expect(backup && existsSync(backup)).toBe(true);
     expect(Object.keys(await exportTables(site))).not.toContain('schema_lock');

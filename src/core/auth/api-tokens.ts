@@ -16,7 +16,11 @@ export const TOKEN_PREFIX = 'shopdb_';
 export const TOKEN_PATTERN = /^shopdb_[A-Za-z0-9_-]{43}$/;
 /** How many leading characters are kept in clear: `shopdb_` plus 5 random ones. */
 export const TOKEN_PREFIX_LENGTH = 12;
-export const TOKEN_SCOPES = ['read', 'write'] as const;
+/**
+ * read: GET only; write: what the user's role allows; summary:read: `GET /api/summary` and
+ * nothing else, for a fleet's central instance (ADR-021).
+ */
+export const TOKEN_SCOPES = ['read', 'write', 'summary:read'] as const;
 export type TokenScope = (typeof TOKEN_SCOPES)[number];
 
 /** last_used_at is written at most once a minute per token, so a busy script does not turn every read into a write. */
@@ -61,6 +65,9 @@ export interface ResolvedApiToken {
   tokenId: number;
   scope: TokenScope;
 }
+
+/** The scope that may read the site summary only. */
+export const SUMMARY_SCOPE = 'summary:read' satisfies TokenScope;
 
 export function hashApiToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');

@@ -24,8 +24,8 @@ export interface AuthenticatedUser {
 export interface Principal {
   user: AuthenticatedUser;
   via: 'session' | 'token';
-  /** API tokens only: a read token may not write, whatever the user's role. */
-  tokenScope?: 'read' | 'write';
+  /** API tokens only: a read token may not write, whatever the user's role; a summary:read token reads /api/summary only. */
+  tokenScope?: 'read' | 'write' | 'summary:read';
   tokenId?: number;
   /** Sessions only: the `sessions` row. */
   sessionId?: number;

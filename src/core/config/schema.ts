@@ -98,6 +98,12 @@ export const configSchema = {
     description: 'Short name of this site (letters, digits, - and _); names backup files.',
     init: { message: 'Site name (used in backup file names)', flag: 'site-name' },
   },
+  FLEET_FILE: {
+    type: 'path',
+    group: 'site',
+    default: './fleet.json',
+    description: 'A central instance only: the sites `shopdb fleet` pulls, with their tokens (0600); the last-known summaries sit beside it.',
+  },
 
   // ── database ────────────────────────────────────────────────────────────────────────
   DB_CLIENT: {

@@ -17,6 +17,7 @@ import { interruptedRestoreCheck } from './restore-check.js';
 import { schemaMatchesRecordsCheck } from './schema-check.js';
 import { ensureUsableDirectory } from '../fs/guarded.js';
 import { backupCopyDirCheck, optionFileLeftoversCheck, scratchSchemaLeftoversCheck } from './backup-checks.js';
+import { summaryTokensCheck } from './summary-token-check.js';
 
 const MIN_NODE = [20, 19] as const;
 const GIB = 1024 ** 3;
@@ -251,6 +252,7 @@ export function coreDoctorRegistry(): DoctorRegistry {
     .register(schemaMatchesRecordsCheck)
     .register(pluginsCheck)
     .register(directoryCheck)
+    .register(summaryTokensCheck)
     .register(dumpToolCheck)
     .register(backupDirCheck)
     .register(backupCopyDirCheck)

@@ -69,6 +69,24 @@ export interface PluginLifecycleHooks {
 
 export type PluginHooks = PluginLifecycleHooks & AssetEventHooks;
 
+/** What a plugin's summary hook receives: a plain read, outside any transaction. */
+export interface PluginSummaryContext {
+  db: Knex;
+  plugin: { name: string; version: string };
+  now: Date;
+}
+
+/**
+ * One headline figure of a plugin in the site summary (`GET /api/summary`), such as "machines
+ * with overdue PM". A count, never a row: the summary leaves the site for a fleet's central view.
+ */
+export interface PluginHeadline {
+  /** Stable, lower-case with hyphens: what a central report keys its column on. */
+  key: string;
+  label: string;
+  value: number;
+}
+
 export const LIFECYCLE_HOOKS = ['install', 'uninstall', 'enable', 'disable'] as const;
 export const ASSET_EVENT_HOOKS = ['beforeAssetCreate', 'afterAssetCreate', 'beforeAssetUpdate', 'afterAssetUpdate', 'beforeAssetDelete', 'afterAssetDelete'] as const;
 
@@ -97,6 +115,8 @@ export interface PluginManifest {
   assetTypes?: PluginAssetType[];
   routes?: (app: never, host: never) => Promise<void>;
   hooks?: PluginHooks;
+  /** The plugin's headline figures for the site summary; a few cheap aggregate queries. */
+  summary?: (ctx: PluginSummaryContext) => Promise<PluginHeadline[]> | PluginHeadline[];
 }
 
 export interface ManifestProblem {
@@ -153,6 +173,7 @@ export function manifestProblems(raw: unknown): ManifestProblem[] {
   if (migrations !== undefined && (typeof migrations !== 'string' || migrations === '')) problem('migrations', 'must be a folder path relative to the plugin module');
   if (seed !== undefined && typeof seed !== 'function') problem('seed', 'must be a function');
   if (routes !== undefined && typeof routes !== 'function') problem('routes', 'must be a function (a Fastify plugin)');
+  if (raw.summary !== undefined && typeof raw.summary !== 'function') problem('summary', 'must be a function returning the headline figures');
 
   if (hooks !== undefined) {
     if (!isObject(hooks)) problem('hooks', 'must be an object of functions');
