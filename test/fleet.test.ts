@@ -32,6 +32,12 @@ const HEALTHY: Array<{ plugins: string[]; demo: boolean }> = [
   { plugins: ['printers', 'notifications'], demo: true },
   { plugins: ['software', 'computers'], demo: false },
   { plugins: ['--all'], demo: true },
+  { plugins: ['network'], demo: true },
+  { plugins: ['equipment', 'printers'], demo: false },
+  { plugins: ['notifications'], demo: false },
+  { plugins: ['computers'], demo: true },
+  { plugins: ['network', 'notifications'], demo: true },
+  { plugins: ['equipment', 'network', 'printers'], demo: true },
 ];
 const TIMEOUT_S = 4;
 
