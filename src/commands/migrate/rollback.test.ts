@@ -66,7 +66,7 @@ describeEachEngine('shopdb migrate rollback', (engine) => {
     const json = await runCommand(MigrateRollback, ['--env-file', site.envFile, '--json']);
 
     expect(human.exitCode).toBe(2);
-    expect(human.stderr).toMatch(/^Error: Confirmation to roll back 10 shopdb core migrations is needed, and there is no terminal to ask on$/m);
+    expect(human.stderr).toMatch(/^Error: Confirmation to roll back 11 shopdb core migrations is needed, and there is no terminal to ask on$/m);
     expect(human.stderr).toMatch(/^Fix: Pass --yes\.$/m);
     expect(json.exitCode).toBe(2);
     expect(json.json.error).toMatchObject({ code: 'USAGE', suggestion: 'Pass --yes.' });
@@ -79,29 +79,30 @@ describeEachEngine('shopdb migrate rollback', (engine) => {
     const names = await coreMigrationNames();
     await migrateSite({ config: site.config() });
 
-    const result = await bin('--step', '4', '--yes', '--json');
+    const result = await bin('--step', '5', '--yes', '--json');
 
     expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.json.sources[0].applied).toEqual(names.slice(-4).reverse());
+    expect(result.json.sources[0].applied).toEqual(names.slice(-5).reverse());
     expect(result.json.droppedTables).toEqual([
       { table: 'login_throttle', rows: 0 },
+      { table: 'scheduled_rounds', rows: 0 },
       { table: 'schema_lock', rows: 0 },
     ]);
     expect(result.json.backup).toMatch(/-pre-rollback\.shopdb\.tar$/);
     expect(existsSync(result.json.backup)).toBe(true);
-    expect(await historyOf('shopdb_migrations')).toEqual(names.slice(0, -4));
+    expect(await historyOf('shopdb_migrations')).toEqual(names.slice(0, -5));
     const tables = await withDb((db) => listTables(db));
     expect(tables).not.toContain('schema_lock');
     expect(tables).not.toContain('login_throttle');
     expect(tables).toContain('sessions');
     const pending = await runBin(['doctor', '--tag', 'start', '--json', '--env-file', site.envFile]);
     expect(pending.exitCode).toBe(1);
-    expect(pending.json.checks.find((c: { id: string }) => c.id === 'migrations')).toMatchObject({ status: 'fail', message: '4 migrations pending' });
+    expect(pending.json.checks.find((c: { id: string }) => c.id === 'migrations')).toMatchObject({ status: 'fail', message: '5 migrations pending' });
     expect(pending.json.checks.find((c: { id: string }) => c.id === 'schema')).toMatchObject({ status: 'pass' });
 
     const human = await bin('--step', '1', '--yes', '--no-backup');
     expect(human.exitCode, human.stderr).toBe(0);
-    expect(human.stdout).toBe(`shopdb core: rolled back 1\n  - ${names.at(-5)}`);
+    expect(human.stdout).toBe(`shopdb core: rolled back 1\n  - ${names.at(-6)}`);
     expect(backupFiles()).toHaveLength(1);
     expect((await runBin(['migrate', '--env-file', site.envFile])).exitCode).toBe(0);
     const healthy = await runBin(['doctor', '--tag', 'start', '--env-file', site.envFile]);
