@@ -21,7 +21,7 @@ import FleetStatus from './status.js';
 import FleetAdd from './add.js';
 import FleetReport from './report.js';
 import { buildFleetReport, fleetReportCsv } from '../../core/fleet/report.js';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 
 const admin = cliActor('test');
 
@@ -179,6 +179,41 @@ describe('shopdb fleet', () => {
     expect(lines[2]).toBe('stopped,refused,refused,,,,,');
     expect(lines[3]).toMatch(/^TOTAL,1\/2 fresh,,[^,]+,,,,0$/);
     expect(JSON.parse(json.stdout)).toMatchObject({ sites: [{ site: 'plant-a', status: 'ok' }, { site: 'stopped', status: 'refused', assets: null }], totals: { sites: 2 } });
+  });
+
+  it('report --format html prints the page, or writes it with --out as the CSV is written (same mode, no temp file left); through bin/run.js too', async () => {
+    const fleet = central();
+    await addFleetSite({ fleetFile: fleet.fleetFile, name: 'plant-a', url: healthy.url, token: healthy.token });
+    await addFleetSite({ fleetFile: fleet.fleetFile, name: 'stopped', url: refusedUrl, token: healthy.token });
+    const dir = join(fleet.fleetFile, '..');
+    const args = ['--env-file', fleet.envFile, '--timeout', '2'];
+
+    const page = await runCommand(FleetReport, [...args, '--format', 'html']);
+    const toFile = await runCommand(FleetReport, [...args, '--format', 'html', '--out', join(dir, 'fleet.html')]);
+    await runCommand(FleetReport, [...args, '--format', 'csv', '--out', join(dir, 'fleet.csv')]);
+    const bin = await runBin(['fleet', 'report', ...args, '--format', 'html']);
+    const binJson = await runBin(['fleet', 'report', ...args, '--format', 'html', '--out', join(dir, 'bin.html'), '--json']);
+
+    expect(page.exitCode, page.stderr).toBe(0);
+    expect(page.stdout).toMatch(/^<!doctype html>\n[\s\S]*<\/html>\n?$/);
+    expect(page.stdout).toContain('<th scope="row">plant-a</th>');
+    expect(page.stdout).toContain('no figures (refused)');
+    expect(page.stderr).toContain('stopped: refused');
+    expect(toFile.exitCode, toFile.stderr).toBe(0);
+    expect(toFile.stdout).toBe('');
+    expect(toFile.stderr).toContain(`Wrote the html report of 2 sites to ${join(dir, 'fleet.html')}.`);
+    const written = readFileSync(join(dir, 'fleet.html'), 'utf8');
+    expect(written).toMatch(/^<!doctype html>/);
+    expect(written).toContain('<svg ');
+    expect(statSync(join(dir, 'fleet.html')).mode & 0o777).toBe(statSync(join(dir, 'fleet.csv')).mode & 0o777);
+    expect(readdirSync(dir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+    expect(bin.exitCode, bin.stderr).toBe(0);
+    expect(bin.stdout).toMatch(/^<!doctype html>[\s\S]*<th scope="row">stopped<\/th>[\s\S]*<\/html>$/);
+    expect(binJson.exitCode, binJson.stderr).toBe(0);
+    expect(binJson.json).toMatchObject({ format: 'html', out: join(dir, 'bin.html'), report: { totals: { sites: 2 } } });
+    expect(binJson.json.text).toBeUndefined();
+    expect(readFileSync(join(dir, 'bin.html'), 'utf8')).toContain('Content-Security-Policy');
+    for (const output of [page, toFile, bin, binJson]) expect(output.stdout + output.stderr).not.toContain(healthy.token);
   });
 
   it('report CSV quotes what needs quoting and turns a formula a site might send into text', () => {

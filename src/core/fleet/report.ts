@@ -1,15 +1,16 @@
 // `shopdb fleet report`: the fleet's totals and one row per site, for a monthly report, as CSV
 // (one column per asset type and per plugin headline found anywhere in the fleet, then a total
-// row) or JSON. It pulls like `fleet status`, so a site that does not answer is reported from its
+// row), JSON, or one self-contained HTML page with a chart (report-html.ts). It pulls like `fleet status`, so a site that does not answer is reported from its
 // last good summary and marked stale, with the time that summary was pulled.
 
 import { randomBytes } from 'node:crypto';
 import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from '../errors.js';
+import { fleetReportHtml } from './report-html.js';
 import { fleetStatus, type FleetStatusOptions, type FleetStatusReport, type SiteStatus } from './status.js';
 
-export const REPORT_FORMATS = ['csv', 'json'] as const;
+export const REPORT_FORMATS = ['csv', 'json', 'html'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
 export interface FleetReportRow {
@@ -88,8 +89,14 @@ export function fleetReportCsv(report: FleetReport): string {
   return `${lines.map((line) => line.map(cell).join(',')).join('\n')}\n`;
 }
 
+const RENDERERS: Record<ReportFormat, (report: FleetReport) => string> = {
+  csv: fleetReportCsv,
+  json: (report) => `${JSON.stringify(report, null, 2)}\n`,
+  html: fleetReportHtml,
+};
+
 export function renderFleetReport(report: FleetReport, format: ReportFormat): string {
-  return format === 'csv' ? fleetReportCsv(report) : `${JSON.stringify(report, null, 2)}\n`;
+  return RENDERERS[format](report);
 }
 
 /** Writes the report beside its final name and renames it, so a reader never sees half a report. */
