@@ -109,11 +109,40 @@ export async function prepareDirectory(directory: string, setting = 'BACKUP_DIR'
   }
 }
 
+/** Attempts of a dump that a concurrent schema change aborted; the waits between them, in ms. */
+const DUMP_CONFLICT_WAITS_MS = [500, 1000, 2000, 4000, 8000];
+
+/**
+ * A dump the server aborted because the schema changed under it, not because anything is wrong:
+ * a DDL from another cluster node kills the dump's transaction (Galera: 1213), or a table was
+ * altered after the dump's snapshot began (1412). Nothing was written; the dump can start again.
+ */
+function isDumpConflict(error: unknown): boolean {
+  return error instanceof ExternalError && /\((1213|1412)\)/.test(error.stderr);
+}
+
 /**
  * Dumps the site database into `directory` as one archive. The caller holds the lock. On any
- * failure the temporary file is removed and nothing else is left behind.
+ * failure the temporary file is removed and nothing else is left behind. A dump aborted by a
+ * concurrent schema change (a plugin install or an update run from another host) starts again.
  */
 export async function writeBackupArchive(env: BackupEnvironment, directory: string, kind: BackupKind, report: (line: string) => void = () => {}): Promise<WrittenBackup> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await writeBackupArchiveOnce(env, directory, kind, report);
+    } catch (error) {
+      const wait = DUMP_CONFLICT_WAITS_MS[attempt];
+      if (!isDumpConflict(error) || wait === undefined) throw error;
+      report(`the dump was aborted by a schema change running elsewhere (${(error as ExternalError).stderr.trim().split('\n')[0]}); starting it again in ${wait / 1000} s`);
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(resolve, wait);
+        env.signal?.addEventListener('abort', () => (clearTimeout(timer), reject(env.signal!.reason)), { once: true });
+      });
+    }
+  }
+}
+
+async function writeBackupArchiveOnce(env: BackupEnvironment, directory: string, kind: BackupKind, report: (line: string) => void): Promise<WrittenBackup> {
   const now = env.now ?? (() => new Date());
   const context = driverContextOf(env);
   const engine = context.target.client;

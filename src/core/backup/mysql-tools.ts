@@ -112,6 +112,9 @@ async function spawnTool(file: string, args: string[], stdin: 'pipe' | 'ignore',
       suggestion: 'Run with --verbose for its full output; `shopdb doctor --tag backup` checks the database and the tools.',
     });
   });
+  // Awaited once its output has been read; a tool failing before that must not be an unhandled
+  // rejection (which ends the process) — the awaiting caller still gets the error.
+  done.catch(() => undefined);
   return {
     stdin: child.stdin,
     stdout: child.stdout,
