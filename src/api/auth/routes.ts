@@ -5,7 +5,8 @@
 
 import type { FastifyInstance } from 'fastify';
 import { authenticate, loginProviders } from '../../core/auth/login.js';
-import { beginLoginAttempt, LOGIN_LIMITS, recordLoginOutcome } from '../../core/auth/login-throttle.js';
+import { beginLoginAttempt, LOGIN_LIMITS, recordLoginOutcome, withdrawLoginAttempt } from '../../core/auth/login-throttle.js';
+import { DirectoryUnavailableError } from '../../core/auth/directory/errors.js';
 import { createSession, endSessionBySid } from '../../core/auth/sessions.js';
 import { errorResponses, HttpError, rateLimited } from '../errors.js';
 import { principalOf, requireRole } from './guards.js';
@@ -99,8 +100,10 @@ export default async function authRoutes(app: FastifyInstance): Promise<void> {
     try {
       user = await authenticate(request.db, username, password, providers, { log: request.log, requestId: request.id });
     } catch (error) {
-      // The directory was down or refused the user with a reason: the attempt still counts.
-      await recordLoginOutcome(request.db, username, request.ip, gate, false);
+      // A directory that did not answer checked no password: the attempt is given back. One that
+      // refused the user with a reason (no granting group) did check it: that attempt counts.
+      if (error instanceof DirectoryUnavailableError) await withdrawLoginAttempt(request.db, username, request.ip, gate);
+      else await recordLoginOutcome(request.db, username, request.ip, gate, false);
       throw error;
     }
     await recordLoginOutcome(request.db, username, request.ip, gate, user !== null);

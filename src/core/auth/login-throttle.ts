@@ -139,6 +139,19 @@ export async function recordLoginOutcome(db: Knex, username: string, ip: string,
 }
 
 /**
+ * An attempt whose password nobody could check (the directory did not answer): it gives back
+ * every place it took, so users retrying through an outage are not locked out when it ends.
+ */
+export async function withdrawLoginAttempt(db: Knex, username: string, ip: string, gate: Extract<LoginGate, { allowed: true }>): Promise<void> {
+  const names = buckets(username, ip);
+  await inTransaction(db, async (trx) => {
+    await trx(TABLE).where({ bucket: names.pair }).where('hits', '>', 0).decrement('hits', 1);
+    await trx(TABLE).where({ bucket: names.ip }).where('hits', '>', 0).decrement('hits', 1);
+    if (!gate.trustedAddress) await trx(TABLE).where({ bucket: names.user }).where('hits', '>', 0).decrement('hits', 1);
+  });
+}
+
+/**
  * `shopdb user unlock NAME`: clears the failed-attempt counters of a username (from every
  * address). The per-address counters and the known addresses stay. Returns how many counters
  * were cleared.
