@@ -35,9 +35,9 @@ suite(`shopdb migrate rollback on a terminal${tmux ? '' : ' — skipped: tmux is
 
     expect(asked).toMatch(/Rolling back shopdb core on sqlite:.*, newest first:/);
     expect(asked).toContain('  - 20261203S-api-token-summary-scope');
+    expect(asked).toContain('  - 20261203B-directory-login');
     expect(asked).toContain('  - 20261203A-create-schema-lock');
-    expect(asked).toContain('  - 20261202D-unique-text-keys');
-    expect(asked).toContain('Tables dropped: schema_lock (0 rows)');
+    expect(asked).toContain('Tables dropped: scheduled_rounds (0 rows), schema_lock (0 rows)');
     expect(asked).toContain('A safety backup is taken first.');
     expect(refused).toContain('Rollback cancelled; nothing was changed');
     expect(refused).toContain('EXIT=130');
