@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, createApiSite, expectError, login, makeUser, type ApiSite } from '../../../test/support/api.js';
 import { startSilentPort, type TestDirectory } from '../../../test/support/directories.js';
-import { addDirectoryUser, buildWorld, describeEachDirectory, directoryEnv, startDirectory, type DirectoryWorld } from '../../../test/support/directory-login.js';
+import { addDirectoryUser, buildWorld, describeEachDirectory, directoryEnv, itOnlyOn, startDirectory, type DirectoryWorld } from '../../../test/support/directory-login.js';
 import { mysqlAvailable, type EngineName } from '../../../test/support/site.js';
 
 const PASSWORD = 'Dir-Pass-4711';
@@ -105,7 +105,7 @@ describeEachDirectory('directory login through the API', (kind) => {
         expect(refused[0]?.reason).toMatch(/no entry matches .*\\2a\\29\\28/);
       });
 
-      it.runIf(kind === 'ad')('refuses an account disabled in AD with the neutral answer, and the audit log says why', async () => {
+      itOnlyOn(kind, 'ad')('refuses an account disabled in AD with the neutral answer, and the audit log says why', async () => {
         await addDirectoryUser(directory, `grounded-${engine}`, PASSWORD, [world.viewersGroup]);
         await directory.disableUser(`grounded-${engine}`);
 

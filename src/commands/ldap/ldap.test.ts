@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBin, runCommand } from '../../../test/support/cli.js';
 import type { TestDirectory } from '../../../test/support/directories.js';
-import { addDirectoryUser, buildWorld, describeEachDirectory, directoryEnv, startDirectory, type DirectoryWorld } from '../../../test/support/directory-login.js';
+import { addDirectoryUser, buildWorld, describeEachDirectory, directoryEnv, itOnlyOn, startDirectory, type DirectoryWorld } from '../../../test/support/directory-login.js';
 import { createSite, type TestSite, writeEnvFile } from '../../../test/support/site.js';
 import { migrateSite } from '../../core/migrations/site.js';
 import { createSession } from '../../core/auth/sessions.js';
@@ -64,7 +64,7 @@ describeEachDirectory('shopdb ldap test and ldap sync', (kind) => {
       expect(result.stdout).toMatch(kind === 'ad' ? /user-bind: .*wrong password \(AD data 52e\)/ : /user-bind: .*refused: wrong password/);
     });
 
-    it.runIf(kind === 'ad')("decodes a disabled AD account: its userAccountControl flag and the bind's sub-code 533", async () => {
+    itOnlyOn(kind, 'ad')("decodes a disabled AD account: its userAccountControl flag and the bind's sub-code 533", async () => {
       await addDirectoryUser(directory, 'margaret', PASSWORD, [world.viewersGroup]);
       await directory.disableUser('margaret');
 
@@ -105,7 +105,7 @@ describeEachDirectory('shopdb ldap test and ldap sync', (kind) => {
       expect(result.stdout + result.stderr).not.toContain('Wrong-Service-Pass-9');
     });
 
-    it.runIf(kind === 'ad')('explains strong auth required (8) over plain LDAP: use StartTLS or LDAPS', async () => {
+    itOnlyOn(kind, 'ad')('explains strong auth required (8) over plain LDAP: use StartTLS or LDAPS', async () => {
       const result = await runCommand(LdapTest, ['--json', '--env-file', variant('plain', { LDAP_URL: directory.ldapUrl, LDAP_TLS: 'none' })]);
 
       expect(result.exitCode).toBe(1);
@@ -168,7 +168,7 @@ describeEachDirectory('shopdb ldap test and ldap sync', (kind) => {
       }
     }, 60_000);
 
-    it.runIf(kind === 'ad')('pages past 1000 entries: --dry-run lists all of 1100 users', async () => {
+    itOnlyOn(kind, 'ad')('pages past 1000 entries: --dry-run lists all of 1100 users', async () => {
       await directory.addUsers(1100, 'crew', { memberOf: world.viewersGroup });
 
       const result = await runCommand(LdapSync, ['--dry-run', '--json', '--env-file', site.envFile]);
