@@ -181,7 +181,6 @@ async function prepareHistoryTables(db: Knex, source: MigrationSourceSpec, sleep
 const BOOKKEEPING_CONFLICT_RETRIES = 5;
 
 /** Applies every pending migration of every source, in order. A second run is a no-op. */
-
 export async function migrateLatest(db: Knex, sources: readonly MigrationSourceSpec[], options: MigrateOptions = {}): Promise<SourceMigrationResult[]> {
   const sleep = options.sleep ?? defaultSleep;
   const results: SourceMigrationResult[] = [];
