@@ -116,6 +116,40 @@ async function sweepDeadTemps(fleetFile: string): Promise<void> {
 /** How long `fleet add` / `fleet remove` wait for another one to finish. */
 const LOCK_WAIT_MS = 5_000;
 
+function parseLockOwner(text: string | null): { pid: number; host: string; processStart: string | null } | null {
+  try {
+    return text === null ? null : (JSON.parse(text) as { pid: number; host: string; processStart: string | null });
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Removes a dead owner's lock, one taker at a time, and only while it is still the lock that was
+ * judged dead: two waiters that both saw it could otherwise each remove it, the second removing
+ * the first one's new, live lock — and both would write. False when another taker is at it.
+ */
+async function removeDeadLock(lockFile: string, deadText: string): Promise<boolean> {
+  const guard = `${lockFile}.takeover`;
+  let handle;
+  try {
+    handle = await open(guard, 'wx', 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    // A taker holds the guard for milliseconds; one that died there leaves it: clear old ones.
+    const age = await stat(guard).then((info) => Date.now() - info.mtimeMs, () => 0);
+    if (age > 10_000) await unlink(guard).catch(() => {});
+    return false;
+  }
+  try {
+    if ((await readFile(lockFile, 'utf8').catch(() => null)) === deadText) await unlink(lockFile).catch(() => {});
+    return true;
+  } finally {
+    await handle.close();
+    await unlink(guard).catch(() => {});
+  }
+}
+
 /**
  * One change of the fleet file at a time (read, change, write): two `fleet add` at once would
  * otherwise each write the list it read, and one site would be lost. A lock file beside it names
@@ -135,9 +169,10 @@ async function withFleetFileLock<T>(fleetFile: string, work: () => Promise<T>): 
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'EACCES' || code === 'EROFS') throw unwritableFolder(fleetFile, error as NodeJS.ErrnoException);
       if (code !== 'EEXIST') throw error;
-      const holder = await readFile(lockFile, 'utf8').then((text) => JSON.parse(text) as { pid: number; host: string; processStart: string | null }, () => null);
-      if (holder !== null && !ownerAlive(holder)) {
-        await unlink(lockFile).catch(() => {});
+      const text = await readFile(lockFile, 'utf8').catch(() => null);
+      const holder = parseLockOwner(text);
+      if (text !== null && holder !== null && !ownerAlive(holder)) {
+        if (!(await removeDeadLock(lockFile, text))) await new Promise((resolve) => setTimeout(resolve, 10));
         continue;
       }
       if (Date.now() > deadline) {
