@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --import tsx --
+#!/usr/bin/env -S node --conditions=shopdb-source --import tsx --
 // Development entry point: runs the TypeScript sources directly (no build step).
 import { execute } from '@oclif/core';
 

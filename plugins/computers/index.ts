@@ -3,7 +3,7 @@
 // interfaces, and routes under /api/plugins/computers for the machines each PC drives — kept as
 // the core's `controls` links, so it needs no other plugin.
 
-import { definePlugin } from '../../src/sdk/index.js';
+import { definePlugin } from 'shopdb/sdk';
 import { routes } from './routes.js';
 import { seed } from './seed.js';
 import { COMPUTER_TYPE, createHostRow, releaseInterfaces } from './service.js';

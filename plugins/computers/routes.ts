@@ -3,7 +3,7 @@
 // machine? Viewers read; editors write. Each handler is one call into service.ts.
 
 import type { FastifyInstance } from 'fastify';
-import type { PluginRouteHost } from '../../src/sdk/index.js';
+import type { PluginRouteHost } from 'shopdb/sdk';
 import {
   addControlled,
   addInterface,

@@ -5,8 +5,8 @@
 // tag is already there is left as it is; only a missing `controls` link is added.
 
 import type { Knex } from 'knex';
-import { addLink, createAsset, type AssetWriteOptions } from '../../src/core/inventory/assets.js';
-import { UserError, type Actor, type PluginSeedContext } from '../../src/sdk/index.js';
+import { addLink, createAsset, type AssetWriteOptions } from 'shopdb/sdk';
+import { UserError, type Actor, type PluginSeedContext } from 'shopdb/sdk';
 import { addInterface, CONTROLS, updateHost, type HostPatch } from './service.js';
 
 interface DemoPc {

@@ -6,8 +6,8 @@
 
 import { isIP } from 'node:net';
 import type { Knex } from 'knex';
-import { addLink, listLinks, removeLink } from '../../src/core/inventory/assets.js';
-import { ConflictError, NotFoundError, ValidationError, decodeRow, encodeRow, formatUtcDatetime, isUniqueViolation, joinAssetReferences, recordAudit, type Actor, type AssetView, assetLockKey, inTransaction, textKey } from '../../src/sdk/index.js';
+import { addLink, listLinks, removeLink } from 'shopdb/sdk';
+import { ConflictError, NotFoundError, ValidationError, decodeRow, encodeRow, formatUtcDatetime, isUniqueViolation, joinAssetReferences, recordAudit, type Actor, type AssetView, assetLockKey, inTransaction, textKey } from 'shopdb/sdk';
 
 export const COMPUTER_TYPE = 'computer';
 export const CONTROLS = 'controls';

@@ -2,7 +2,7 @@
 // asset type with its detail table (machine number, controller, axes, DNC settings,
 // criticality, next PM), the maintenance history, and the routes under /api/plugins/equipment.
 
-import { definePlugin } from '../../src/sdk/index.js';
+import { definePlugin } from 'shopdb/sdk';
 import { routes } from './routes.js';
 import { seed } from './seed.js';
 import { summary } from './summary.js';

@@ -3,7 +3,7 @@
 // service.ts; the schemas validate and document (OpenAPI).
 
 import type { FastifyInstance } from 'fastify';
-import type { PluginRouteHost } from '../../src/sdk/index.js';
+import type { PluginRouteHost } from 'shopdb/sdk';
 import {
   addMaintenance,
   CONTROLLER_MAKES,

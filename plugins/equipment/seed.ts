@@ -4,8 +4,8 @@
 // preventive maintenance. A machine whose asset tag is already there is left exactly as it is.
 
 import type { Knex } from 'knex';
-import { createAsset, type AssetWriteOptions } from '../../src/core/inventory/assets.js';
-import { UserError, type Actor, type PluginSeedContext } from '../../src/sdk/index.js';
+import { createAsset, type AssetWriteOptions } from 'shopdb/sdk';
+import { UserError, type Actor, type PluginSeedContext } from 'shopdb/sdk';
 import { addMaintenance, localDate, updateMachine, type MachinePatch, type MaintenanceInput } from './service.js';
 
 interface DemoMachine {

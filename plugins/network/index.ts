@@ -2,7 +2,7 @@
 // cameras, firewalls, routers) with management IP, role and firmware; VLANs; ports; and what each
 // port is plugged into — another port or an end device such as a CNC or a PC.
 
-import { definePlugin } from '../../src/sdk/index.js';
+import { definePlugin } from 'shopdb/sdk';
 import { routes } from './routes.js';
 import { seed } from './seed.js';
 import { insertDefaultDetails, NETWORK_DEVICE_TYPE, unplugDeletedAsset } from './service.js';

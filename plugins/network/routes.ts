@@ -3,7 +3,7 @@
 // uplinks of a device. Viewers read, editors write; each handler is one call into service.ts.
 
 import type { FastifyInstance } from 'fastify';
-import type { PluginRouteHost } from '../../src/sdk/index.js';
+import type { PluginRouteHost } from 'shopdb/sdk';
 import {
   createLink,
   createPort,

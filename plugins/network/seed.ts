@@ -6,9 +6,9 @@
 // overwritten. Outside the demo it adds nothing.
 
 import type { Knex } from 'knex';
-import { createAsset } from '../../src/core/inventory/assets.js';
-import { assetModels, manufacturers } from '../../src/core/inventory/reference.js';
-import type { PluginSeedContext } from '../../src/sdk/index.js';
+import { createAsset } from 'shopdb/sdk';
+import { assetModels, manufacturers } from 'shopdb/sdk';
+import type { PluginSeedContext } from 'shopdb/sdk';
 import { createLink, createPort, createVlan, NETWORK_DEVICE_TYPE, type DeviceDetails, type PortInput, type VlanInput } from './service.js';
 
 const MODELS = [

@@ -5,7 +5,7 @@
 
 import { isIP } from 'node:net';
 import type { Knex } from 'knex';
-import { ConflictError, decodeRow, encodeRow, formatUtcDatetime, isUniqueViolation, joinAssetReferences, NotFoundError, notFoundAs, recordAudit, ValidationError, type Actor, assetLockKey, inTransaction, textKey } from '../../src/sdk/index.js';
+import { ConflictError, decodeRow, encodeRow, formatUtcDatetime, isUniqueViolation, joinAssetReferences, NotFoundError, notFoundAs, recordAudit, ValidationError, type Actor, assetLockKey, inTransaction, textKey } from 'shopdb/sdk';
 
 type Db = Knex | Knex.Transaction;
 type Row = Record<string, unknown>;

@@ -1,7 +1,7 @@
 // Shop-floor notices (docs/plugins/notifications.md): messages for the whole site, a location and
 // everything under it, or one asset, shown while they are active, most urgent first.
 
-import { definePlugin } from '../../src/sdk/index.js';
+import { definePlugin } from 'shopdb/sdk';
 import { routes } from './routes.js';
 import { seed } from './seed.js';
 import { summary } from './summary.js';

@@ -2,7 +2,7 @@
 // one on machine CNC-4013 when another plugin's demo made it, and one that has already ended.
 // Matched by title and never overwritten; outside the demo it adds nothing.
 
-import type { PluginSeedContext } from '../../src/sdk/index.js';
+import type { PluginSeedContext } from 'shopdb/sdk';
 import { createNotice, type NoticeInput } from './service.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;

@@ -4,7 +4,7 @@
 // is audited as 'notifications.notice'.
 
 import type { Knex } from 'knex';
-import { decodeRow, encodeRow, formatUtcDatetime, recordAudit, ConflictError, NotFoundError, ValidationError, type Actor, inTransaction } from '../../src/sdk/index.js';
+import { decodeRow, encodeRow, formatUtcDatetime, recordAudit, ConflictError, NotFoundError, ValidationError, type Actor, inTransaction } from 'shopdb/sdk';
 
 type Db = Knex | Knex.Transaction;
 type Row = Record<string, unknown>;

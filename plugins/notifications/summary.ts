@@ -1,6 +1,6 @@
 // The notifications plugin's headline figures for the site summary (GET /api/summary).
 
-import type { PluginHeadline, PluginSummaryContext } from '../../src/sdk/index.js';
+import type { PluginHeadline, PluginSummaryContext } from 'shopdb/sdk';
 import { listNotices } from './service.js';
 
 export async function summary({ db, now }: PluginSummaryContext): Promise<PluginHeadline[]> {

@@ -1,7 +1,7 @@
 // Network printers (docs/plugins/printers.md): the `printer` asset type with its details (address,
 // queue, driver, colour, duplex), page-counter readings, and consumable levels with the low ones.
 
-import { definePlugin } from '../../src/sdk/index.js';
+import { definePlugin } from 'shopdb/sdk';
 import { routes } from './routes.js';
 import { seed } from './seed.js';
 import { summary } from './summary.js';

@@ -3,7 +3,7 @@
 // call into service.ts. The schemas validate (bodies strictly) and document the routes.
 
 import type { FastifyInstance } from 'fastify';
-import type { PluginRouteHost } from '../../src/sdk/index.js';
+import type { PluginRouteHost } from 'shopdb/sdk';
 import {
   CONSUMABLE_KINDS,
   getPrinter,

@@ -5,8 +5,8 @@
 // it adds nothing.
 
 import type { Knex } from 'knex';
-import { createAsset } from '../../src/core/inventory/assets.js';
-import { encodeRow, formatUtcDatetime, type PluginSeedContext } from '../../src/sdk/index.js';
+import { createAsset } from 'shopdb/sdk';
+import { encodeRow, formatUtcDatetime, type PluginSeedContext } from 'shopdb/sdk';
 import { PRINTER_TYPE, recordPageCount, setConsumableLevel, type ConsumableInput, type PrinterDetails } from './service.js';
 
 interface DemoPrinter {

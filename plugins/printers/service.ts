@@ -4,7 +4,7 @@
 
 import { isIP } from 'node:net';
 import type { Knex } from 'knex';
-import { assetLockKey, decodeRow, encodeRow, formatUtcDatetime, inTransaction, joinAssetReferences, textKey, NotFoundError, recordAudit, ValidationError, type Actor } from '../../src/sdk/index.js';
+import { assetLockKey, decodeRow, encodeRow, formatUtcDatetime, inTransaction, joinAssetReferences, textKey, NotFoundError, recordAudit, ValidationError, type Actor } from 'shopdb/sdk';
 
 type Db = Knex | Knex.Transaction;
 type Row = Record<string, unknown>;

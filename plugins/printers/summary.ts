@@ -1,6 +1,6 @@
 // The printers plugin's headline figure for the site summary (GET /api/summary).
 
-import type { PluginHeadline, PluginSummaryContext } from '../../src/sdk/index.js';
+import type { PluginHeadline, PluginSummaryContext } from 'shopdb/sdk';
 import { listPrinters, LOW_LEVEL_PERCENT } from './service.js';
 
 export async function summary({ db }: PluginSummaryContext): Promise<PluginHeadline[]> {

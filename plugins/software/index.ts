@@ -1,7 +1,7 @@
 // Software titles and licences, installations on computers, and removable media checkout
 // (docs/plugins/software.md). Installations are on assets of the computers plugin's type.
 
-import { definePlugin } from '../../src/sdk/index.js';
+import { definePlugin } from 'shopdb/sdk';
 import { routes } from './routes.js';
 import { seed } from './seed.js';
 import { summary } from './summary.js';

@@ -4,7 +4,7 @@
 // the licence body and the /key response, so no other response can carry it.
 
 import type { FastifyInstance } from 'fastify';
-import type { PluginRouteHost } from '../../src/sdk/index.js';
+import type { PluginRouteHost } from 'shopdb/sdk';
 import {
   checkinMedium,
   checkoutMedium,

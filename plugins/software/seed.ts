@@ -4,7 +4,7 @@
 // creates no users: they are real people). Matched by natural keys, never overwritten; outside
 // the demo it adds nothing.
 
-import { textKey, type PluginSeedContext } from '../../src/sdk/index.js';
+import { textKey, type PluginSeedContext } from 'shopdb/sdk';
 import { checkoutMedium, COMPUTER_TYPE, createInstallation, createLicence, createMedium, createTitle, type MediumInput, type TitleInput } from './service.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;

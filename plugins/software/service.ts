@@ -5,7 +5,7 @@
 // Every write is one transaction and audited as 'software.<thing>'.
 
 import type { Knex } from 'knex';
-import { assetLockKey, decodeRow, encodeRow, formatUtcDatetime, inTransaction, isUniqueViolation, recordAudit, textKey, ConflictError, NotFoundError, ValidationError, type Actor, type AssetView } from '../../src/sdk/index.js';
+import { assetLockKey, decodeRow, encodeRow, formatUtcDatetime, inTransaction, isUniqueViolation, recordAudit, textKey, ConflictError, NotFoundError, ValidationError, type Actor, type AssetView } from 'shopdb/sdk';
 
 type Db = Knex | Knex.Transaction;
 type Row = Record<string, unknown>;

@@ -1,7 +1,7 @@
 // The software plugin's headline figures for the site summary (GET /api/summary): licences with
 // more installations than seats, licences past their expiry, and media checkouts overdue.
 
-import type { PluginHeadline, PluginSummaryContext } from '../../src/sdk/index.js';
+import type { PluginHeadline, PluginSummaryContext } from 'shopdb/sdk';
 import { overdueCheckouts } from './service.js';
 
 const count = (rows: Array<Record<string, unknown>>) => Number(rows[0]?.count ?? 0);

@@ -3,7 +3,7 @@
 // Which machines a PC drives is not here: it is the core's asset_links (`controls`).
 
 import type { Knex } from 'knex';
-import { createTable, datetime, timestamps } from '../../../src/sdk/index.js';
+import { createTable, datetime, timestamps } from 'shopdb/sdk';
 
 export async function up(knex: Knex): Promise<void> {
   await createTable(knex, 'computers_hosts', (table) => {

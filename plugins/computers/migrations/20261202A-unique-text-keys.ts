@@ -3,7 +3,7 @@
 // addresses need none: they are stored normalised.
 
 import type { Knex } from 'knex';
-import { addTextKey, dropTextKey, type UniqueTextColumn } from '../../../src/sdk/index.js';
+import { addTextKey, dropTextKey, type UniqueTextColumn } from 'shopdb/sdk';
 
 const KEY: UniqueTextColumn = {
   table: 'computers_interfaces',

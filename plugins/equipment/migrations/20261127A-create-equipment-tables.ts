@@ -2,7 +2,7 @@
 // assets, gone with it), and the maintenance history of each machine.
 
 import type { Knex } from 'knex';
-import { createTable, datetime, timestamps } from '../../../src/sdk/index.js';
+import { createTable, datetime, timestamps } from 'shopdb/sdk';
 
 export async function up(knex: Knex): Promise<void> {
   await createTable(knex, 'equipment_machines', (table) => {

@@ -2,7 +2,7 @@
 // textKey(machine_number) and carries the unique index in place of the raw column's.
 
 import type { Knex } from 'knex';
-import { addTextKey, dropTextKey, type UniqueTextColumn } from '../../../src/sdk/index.js';
+import { addTextKey, dropTextKey, type UniqueTextColumn } from 'shopdb/sdk';
 
 const KEY: UniqueTextColumn = {
   table: 'equipment_machines',

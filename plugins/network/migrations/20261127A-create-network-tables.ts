@@ -3,7 +3,7 @@
 // such as a CNC or a PC.
 
 import type { Knex } from 'knex';
-import { createTable, timestamps } from '../../../src/sdk/index.js';
+import { createTable, timestamps } from 'shopdb/sdk';
 
 export async function up(knex: Knex): Promise<void> {
   await createTable(knex, 'network_devices', (table) => {

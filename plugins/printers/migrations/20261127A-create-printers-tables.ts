@@ -2,7 +2,7 @@
 // from it over time, and the levels of its consumables (toner, drum, fuser, waste box).
 
 import type { Knex } from 'knex';
-import { createTable, datetime, timestamps } from '../../../src/sdk/index.js';
+import { createTable, datetime, timestamps } from 'shopdb/sdk';
 
 export async function up(knex: Knex): Promise<void> {
   await createTable(knex, 'printers_devices', (table) => {

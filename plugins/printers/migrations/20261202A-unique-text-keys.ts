@@ -2,7 +2,7 @@
 // on both engines (ADR-013): a key column holds textKey(colour) and carries the unique index.
 
 import type { Knex } from 'knex';
-import { addTextKey, dropTextKey, type UniqueTextColumn } from '../../../src/sdk/index.js';
+import { addTextKey, dropTextKey, type UniqueTextColumn } from 'shopdb/sdk';
 
 const KEY: UniqueTextColumn = {
   table: 'printers_consumables',

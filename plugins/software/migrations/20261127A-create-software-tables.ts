@@ -3,7 +3,7 @@
 // their checkouts.
 
 import type { Knex } from 'knex';
-import { createTable, datetime, timestamps } from '../../../src/sdk/index.js';
+import { createTable, datetime, timestamps } from 'shopdb/sdk';
 
 export async function up(knex: Knex): Promise<void> {
   await createTable(knex, 'software_titles', (table) => {

@@ -2,7 +2,7 @@
 // (ADR-013): key columns hold textKey of each and carry the unique indexes.
 
 import type { Knex } from 'knex';
-import { addTextKey, assertNoTextKeyClashes, dropTextKey, type UniqueTextColumn } from '../../../src/sdk/index.js';
+import { addTextKey, assertNoTextKeyClashes, dropTextKey, type UniqueTextColumn } from 'shopdb/sdk';
 
 const KEYS: UniqueTextColumn[] = [
   // The version's key is part of the title's unique index, not unique on its own.

@@ -57,6 +57,20 @@ describe('shopdb migrate make', () => {
     expect(readFileSync(first.json.path, 'utf8')).toBe(firstContent);
   });
 
+  it('has a bundled plugin\'s migration import the schema helpers from the SDK, never from src/', async () => {
+    const pluginDir = join(packageRoot, 'plugins', `zz-make-test-${process.pid}`, 'migrations');
+    try {
+      const result = await runCommand(MigrateMake, ['create-gauges', '--dir', pluginDir, '--json']);
+
+      expect(result.exitCode, result.stderr).toBe(0);
+      const content = readFileSync(result.json.path, 'utf8');
+      expect(content).toContain("from 'shopdb/sdk'");
+      expect(content).not.toContain('src/');
+    } finally {
+      rmSync(join(pluginDir, '..'), { recursive: true, force: true });
+    }
+  });
+
   it('resolves a relative --dir against the working directory', async () => {
     const result = await runCommand(MigrateMake, ['create-gauges', '--dir', 'plugin-migrations', '--json'], { cwd: root });
 

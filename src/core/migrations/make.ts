@@ -2,7 +2,7 @@
 // every migration is (YYYYMMDD + a letter + a kebab-case name) so they sort in order.
 
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 
@@ -51,9 +51,18 @@ export function makeMigration(options: MakeMigrationOptions): MadeMigration {
   const template = readFileSync(join(options.templatesDir, 'migration.ts.tpl'), 'utf8');
   // A new plugin's migrations folder does not exist yet.
   mkdirSync(options.directory, { recursive: true });
-  // The schema helpers are imported relative to the new file, so it works in any folder of the
-  // package (core migrations/, a plugin's migrations/), compiled or not.
-  const helpers = relative(options.directory, join(options.packageRoot, 'src', 'core', 'db', 'schema.js')).split(sep).join('/');
-  writeFileAtomic(path, template.replaceAll('{{name}}', name).replaceAll('{{schemaHelpers}}', helpers.startsWith('.') ? helpers : `./${helpers}`));
+  writeFileAtomic(path, template.replaceAll('{{name}}', name).replaceAll('{{schemaHelpers}}', schemaHelpersImport(options.directory, options.packageRoot)));
   return { name, path };
+}
+
+/**
+ * Where a new migration imports the schema helpers from: a bundled plugin's migrations speak to
+ * shopdb only through the SDK (the lint boundary), core migrations import the core's helpers
+ * relative to the new file, so that works compiled or not.
+ */
+function schemaHelpersImport(directory: string, packageRoot: string): string {
+  const fromPlugins = relative(join(packageRoot, 'plugins'), directory);
+  if (fromPlugins !== '' && !fromPlugins.startsWith('..') && !isAbsolute(fromPlugins)) return 'shopdb/sdk';
+  const helpers = relative(directory, join(packageRoot, 'src', 'core', 'db', 'schema.js')).split(sep).join('/');
+  return helpers.startsWith('.') ? helpers : `./${helpers}`;
 }

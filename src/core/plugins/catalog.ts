@@ -11,6 +11,7 @@ import type { LoadedConfig } from '../config/index.js';
 import { NotFoundError, UserError } from '../errors.js';
 import { pluginMigrationTable, type MigrationSourceSpec } from '../migrations/sources.js';
 import { packageRoot, runningCompiled } from '../paths.js';
+import { registerSdkResolution } from './sdk-resolution.js';
 import { LOCAL_PLUGINS_DIR } from './scaffold.js';
 import { manifestProblems, PluginManifestError, type PluginManifest } from './manifest.js';
 
@@ -129,6 +130,7 @@ function findPackages(nodeModules: string): PluginOrigin[] {
 }
 
 async function importManifest(origin: PluginOrigin): Promise<unknown> {
+  if (origin.kind === 'package') registerSdkResolution();
   const module = (await import(pathToFileURL(origin.entry).href)) as { default?: unknown; plugin?: unknown };
   return module.default ?? module.plugin;
 }
