@@ -323,7 +323,7 @@ describeEachEngine('HTTP API readiness', (engine) => {
 
   it('keeps running while the database is unreachable, answers ready 503, and recovers', async () => {
     // Given a database that does not exist yet (a SQLite file, or a MySQL database, not created)
-    let extra: Record<string, string> = {};
+    let extra: Record<string, string>;
     let createDatabase = async (_site: TestSite) => {};
     if (engine === 'sqlite') {
       extra = { DB_SQLITE_PATH: './later/shopdb.sqlite' };

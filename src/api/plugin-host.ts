@@ -78,6 +78,8 @@ export interface PluginRouteConfig {
 }
 
 declare module 'fastify' {
+  // Declaration merging: Fastify's route config gains shopdb's keys (an empty body is the point).
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
   interface FastifyContextConfig extends PluginRouteConfig {}
 }
 

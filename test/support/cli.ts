@@ -60,7 +60,7 @@ async function runInProcess(invoke: () => Promise<unknown>, options: RunOptions)
   const realErr = process.stderr.write.bind(process.stderr);
   process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += chunk.toString()), true)) as typeof process.stdout.write;
   process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += chunk.toString()), true)) as typeof process.stderr.write;
-  let exitCode = 0;
+  let exitCode: number;
   try {
     await invoke();
     exitCode = Number(process.exitCode ?? 0);

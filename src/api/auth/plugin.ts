@@ -92,7 +92,7 @@ export class Authenticator {
   private assertSameSite(request: FastifyRequest): void {
     const origin = request.headers.origin;
     if (SAFE_METHODS.has(request.method) || origin === undefined || this.settings.trustedOrigins.has(origin)) return;
-    let sameHost = false;
+    let sameHost: boolean;
     try {
       const from = new URL(origin);
       // Normalised through the origin's scheme, so "host:80" and "host" compare equal for http.

@@ -2,7 +2,6 @@
 // `shopdb ldap sync`, in-process and through bin/run.js. `ldap test` walks every step and explains
 // each failure with its fix; `ldap sync` pages past AD's 1000 entries and lists every user.
 
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBin, runCommand } from '../../../test/support/cli.js';
@@ -11,7 +10,6 @@ import { addDirectoryUser, buildWorld, describeEachDirectory, directoryEnv, itOn
 import { createSite, type TestSite, writeEnvFile } from '../../../test/support/site.js';
 import { migrateSite } from '../../core/migrations/site.js';
 import { createSession } from '../../core/auth/sessions.js';
-import LdapRecheck from './recheck.js';
 import LdapSync from './sync.js';
 import LdapTest from './test.js';
 

@@ -39,8 +39,6 @@ export interface LoadConfigOptions {
 const KNOWN_NAMES: readonly string[] = CONFIG_VAR_NAMES;
 const SECRET_NAMES = CONFIG_VAR_NAMES.filter((name) => specOf(name).type === 'secret');
 const FILE_SUFFIX = '_FILE';
-/** Prefixes that mark a variable as meant for shopdb, so an unknown one is probably a typo. */
-const KNOWN_PREFIXES = [...new Set(CONFIG_VAR_NAMES.map((name) => name.split('_')[0] + '_'))];
 /** Variables the test suite reads; they are not site configuration. */
 const TEST_PREFIX = 'SHOPDB_TEST_';
 const TEST_VARIABLES = ['SHOPDB_REQUIRE_MYSQL'];

@@ -54,7 +54,7 @@ export async function syncDirectoryUsers(db: Knex, settings: DirectorySettings, 
   const { connection } = opened;
   const filter = everyUserFilter(settings.userFilter);
   const lines: SyncLine[] = [];
-  let entryCount = 0;
+  let entryCount: number;
   try {
     const { searchEntries } = await connection.client.search(settings.userBaseDn, { scope: 'sub', filter, attributes: userAttributes(settings), paged: { pageSize: 500 } });
     entryCount = searchEntries.length;
