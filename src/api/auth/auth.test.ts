@@ -229,7 +229,7 @@ describeEachEngine('HTTP API authentication', (engine) => {
       expect((await me(app, kept)).statusCode).toBe(200);
     });
 
-    it('an admin lists live sessions and ends one by id; a viewer may not', async () => {
+    it("an admin lists live sessions and ends one by id; a viewer sees only their own", async () => {
       const user = await makeUser(api.db, 'viewer');
       const token = await tokenFor(app, user.username);
       const bossToken = await tokenFor(app, boss.username);
@@ -239,7 +239,9 @@ describeEachEngine('HTTP API authentication', (engine) => {
       const [session] = listed.json<{ results: Array<{ id: number; status: string; username: string; ip: string }> }>().results;
       expect(session).toMatchObject({ status: 'active', username: user.username, ip: '127.0.0.1' });
       expect(listed.body).not.toContain(token);
-      expectError(await app.inject({ method: 'GET', url: '/api/sessions', headers: bearer(token) }), 403);
+      const own = await app.inject({ method: 'GET', url: '/api/sessions', headers: bearer(token) });
+      expect(own.json<{ results: Array<{ userId: number }> }>().results.map((s) => s.userId)).toEqual([user.id]);
+      expectError(await app.inject({ method: 'GET', url: `/api/sessions?user_id=${boss.id}`, headers: bearer(token) }), 403);
 
       const end = await app.inject({ method: 'DELETE', url: `/api/sessions/${session!.id}`, headers: bearer(bossToken) });
 
@@ -369,13 +371,13 @@ describeEachEngine('HTTP API authentication', (engine) => {
       expectError(await app.inject({ ...newUser('made-by-viewer'), headers: bearer(token) }), 403, 'FORBIDDEN');
     });
 
-    it('an editor cannot manage users, tokens or read the audit log', async () => {
+    it("an editor cannot manage users, other users' tokens or read the audit log", async () => {
       const token = await tokenFor(app, editor.username);
 
       expectError(await app.inject({ ...newUser('made-by-editor'), headers: bearer(token) }), 403, 'FORBIDDEN');
       expectError(await app.inject({ method: 'GET', url: '/api/users', headers: bearer(token) }), 403, 'FORBIDDEN');
       expectError(await app.inject({ method: 'POST', url: `/api/users/${viewer.id}/disable`, headers: bearer(token) }), 403, 'FORBIDDEN');
-      expectError(await app.inject({ method: 'GET', url: '/api/tokens', headers: bearer(token) }), 403, 'FORBIDDEN');
+      expectError(await app.inject({ method: 'GET', url: `/api/tokens?user_id=${viewer.id}`, headers: bearer(token) }), 403, 'FORBIDDEN');
       expectError(await app.inject({ method: 'GET', url: '/api/audit', headers: bearer(token) }), 403, 'FORBIDDEN');
     });
 

@@ -34,3 +34,14 @@ export function actorOf(request: FastifyRequest): Actor {
   const { user } = principalOf(request);
   return { userId: user.id, username: user.username, requestId: request.id };
 }
+
+/**
+ * Whose records a list shows: an admin's filter as asked, anyone else's own. Asking for another
+ * user's is a 403 rather than a silently different list.
+ */
+export function ownScope(request: FastifyRequest, userId: number | undefined): number | undefined {
+  const { user } = principalOf(request);
+  if (user.role === 'admin') return userId;
+  if (userId !== undefined && userId !== user.id) throw forbidden("Only an admin lists other users' records; leave out user_id to list your own");
+  return user.id;
+}

@@ -9,7 +9,9 @@ import { beginLoginAttempt, LOGIN_LIMITS, recordLoginOutcome, withdrawLoginAttem
 import { DirectoryUnavailableError } from '../../core/auth/directory/errors.js';
 import { createSession, endSessionBySid } from '../../core/auth/sessions.js';
 import { errorResponses, HttpError, rateLimited } from '../errors.js';
-import { principalOf, requireRole } from './guards.js';
+import { ForbiddenError } from '../../core/errors.js';
+import { changeOwnPassword, PasswordAttemptsExceededError } from '../../core/users/own-password.js';
+import { actorOf, principalOf, requireRole } from './guards.js';
 import { signSession } from './jwt.js';
 
 export { LOGIN_LIMITS };
@@ -65,6 +67,26 @@ const logoutSchema = {
   security: [],
   response: { 204: { type: 'null' }, ...errorResponses },
 } as const;
+
+const passwordSchema = {
+  summary: 'Change your own password (local accounts): the current one is required; your other sessions end, this one goes on.',
+  tags: ['auth'],
+  body: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['currentPassword', 'newPassword'],
+    properties: {
+      currentPassword: { type: 'string', minLength: 1, maxLength: 1024 },
+      newPassword: { type: 'string', minLength: 1, maxLength: 1024 },
+    },
+  },
+  response: { 204: { type: 'null' }, ...errorResponses },
+} as const;
+
+interface PasswordBody {
+  currentPassword: string;
+  newPassword: string;
+}
 
 const meSchema = {
   summary: 'The caller: the user, and whether they came with a session or an API token.',
@@ -122,6 +144,27 @@ export default async function authRoutes(app: FastifyInstance): Promise<void> {
     const sid = app.auth.sessionIdOf(request);
     if (sid !== null && (await endSessionBySid(request.db, sid))) request.log.info('logout');
     reply.clearCookie(cookieName, cookie);
+    return reply.code(204).send();
+  });
+
+  app.post<{ Body: PasswordBody }>('/auth/password', { schema: passwordSchema, onRequest: requireRole('viewer') }, async (request, reply) => {
+    const principal = principalOf(request);
+    if (principal.via !== 'session') {
+      throw new ForbiddenError('An API token cannot change a password', { suggestion: 'Sign in with your password and change it with that session.' });
+    }
+    try {
+      await changeOwnPassword(request.db, actorOf(request), {
+        userId: principal.user.id,
+        currentPassword: request.body.currentPassword,
+        newPassword: request.body.newPassword,
+        keepSessionId: principal.sessionId,
+        ip: request.ip,
+      });
+    } catch (error) {
+      if (error instanceof PasswordAttemptsExceededError) throw rateLimited(error.retryAfterSeconds);
+      throw error;
+    }
+    request.log.info({ userId: principal.user.id }, 'password changed');
     return reply.code(204).send();
   });
 

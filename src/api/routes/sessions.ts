@@ -1,10 +1,11 @@
-// Login sessions, for admins: list them (who, since when, from where, last seen) and end one.
+// Login sessions: list them (who, since when, from where, last seen) and end one. Admins see
+// everyone's; every other signed-in user their own.
 // Ending all of a user's sessions is POST /api/users/:id/logout-all. Through
 // src/core/auth/sessions.ts; every end is audited.
 
 import type { FastifyInstance } from 'fastify';
 import { endSessionById, listSessions } from '../../core/auth/sessions.js';
-import { actorOf, requireRole } from '../auth/guards.js';
+import { actorOf, ownScope, principalOf, requireRole } from '../auth/guards.js';
 import { errorResponses } from '../errors.js';
 import { listQuerySchema, pageOf, pageSchema, type PageQuery } from '../pagination.js';
 import { idParams, rowId } from '../schemas.js';
@@ -38,13 +39,13 @@ interface ListSessionsQuery extends PageQuery {
 const tags = ['sessions'];
 const schemas = {
   list: {
-    summary: 'List login sessions, newest first: the live ones, or with all=true also those ended or expired in the last 7 days (admin).',
+    summary: 'List login sessions, newest first: the live ones, or with all=true also those ended or expired in the last 7 days (an admin everyone\'s, others their own).',
     tags,
     querystring: listQuerySchema({ user_id: rowId, all: { type: 'boolean', default: false } }),
     response: { 200: pageSchema(sessionSchema), ...errorResponses },
   },
   end: {
-    summary: 'End a login session: its token stops working on every server at once (admin).',
+    summary: 'End a login session: its token stops working on every server at once (an admin any, others their own).',
     tags,
     params: idParams,
     response: { 204: { type: 'null' }, ...errorResponses },
@@ -52,14 +53,15 @@ const schemas = {
 } as const;
 
 export default async function sessionRoutes(app: FastifyInstance): Promise<void> {
-  app.addHook('onRequest', requireRole('admin'));
+  app.addHook('onRequest', requireRole('viewer'));
 
   app.get<{ Querystring: ListSessionsQuery }>('/sessions', { schema: schemas.list }, async (request) =>
-    pageOf(request, request.query, await listSessions(request.db, { userId: request.query.user_id, includeEnded: request.query.all === true })),
+    pageOf(request, request.query, await listSessions(request.db, { userId: ownScope(request, request.query.user_id), includeEnded: request.query.all === true })),
   );
 
   app.delete<{ Params: { id: number } }>('/sessions/:id', { schema: schemas.end }, async (request, reply) => {
-    await endSessionById(request.db, actorOf(request), request.params.id);
+    const { user } = principalOf(request);
+    await endSessionById(request.db, actorOf(request), request.params.id, new Date(), user.role === 'admin' ? {} : { ownerId: user.id });
     return reply.code(204).send();
   });
 }

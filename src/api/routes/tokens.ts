@@ -1,9 +1,10 @@
-// API tokens, for admins: list (never a secret), create (the token is in this one response and
-// nowhere else, ever), and revoke. Through src/core/auth/api-tokens.ts, audited per request.
+// API tokens: list (never a secret), create (the token is in this one response and nowhere else,
+// ever), and revoke. Admins see and manage everyone's; every other signed-in user their own,
+// within their role (assertMayCreateToken). Through src/core/auth/api-tokens.ts, audited.
 
 import type { FastifyInstance } from 'fastify';
-import { createApiToken, expiryFromDuration, listApiTokens, revokeApiToken, TOKEN_SCOPES, type TokenScope } from '../../core/auth/api-tokens.js';
-import { actorOf, principalOf, requireRole } from '../auth/guards.js';
+import { assertMayCreateToken, createApiToken, expiryFromDuration, listApiTokens, revokeApiToken, TOKEN_SCOPES, type TokenScope } from '../../core/auth/api-tokens.js';
+import { actorOf, ownScope, principalOf, requireRole } from '../auth/guards.js';
 import { errorResponses } from '../errors.js';
 import { listQuerySchema, pageOf, pageSchema, type PageQuery } from '../pagination.js';
 import { idParams, rowId } from '../schemas.js';
@@ -58,13 +59,13 @@ interface CreateTokenBody {
 const tags = ['tokens'];
 const schemas = {
   list: {
-    summary: 'List API tokens, with their status (admin).',
+    summary: 'List API tokens, with their status: everyone\'s for an admin, your own otherwise.',
     tags,
     querystring: listQuerySchema({ user_id: rowId }),
     response: { 200: pageSchema(apiTokenSchema), ...errorResponses },
   },
   create: {
-    summary: 'Create an API token; the response carries the token, once (admin).',
+    summary: 'Create an API token; the response carries the token, once. Yours within your role (a viewer\'s reads only); for another user or summary:read, admins only. Needs a password session, not a token.',
     tags,
     body: {
       type: 'object',
@@ -80,7 +81,7 @@ const schemas = {
     response: { 201: createdTokenSchema, ...errorResponses },
   },
   revoke: {
-    summary: 'Revoke an API token; revoking one that is already revoked changes nothing (admin).',
+    summary: 'Revoke an API token (an admin any, others their own); revoking one that is already revoked changes nothing.',
     tags,
     params: idParams,
     response: { 204: { type: 'null' }, ...errorResponses },
@@ -88,26 +89,26 @@ const schemas = {
 } as const;
 
 export default async function tokenRoutes(app: FastifyInstance): Promise<void> {
-  app.addHook('onRequest', requireRole('admin'));
+  app.addHook('onRequest', requireRole('viewer'));
 
   app.get<{ Querystring: ListTokensQuery }>('/tokens', { schema: schemas.list }, async (request) =>
-    pageOf(request, request.query, await listApiTokens(request.db, request.query.user_id)),
+    pageOf(request, request.query, await listApiTokens(request.db, ownScope(request, request.query.user_id))),
   );
 
   app.post<{ Body: CreateTokenBody }>('/tokens', { schema: schemas.create }, async (request, reply) => {
     const { name, scope, userId, expiresIn } = request.body;
-    const created = await createApiToken(request.db, actorOf(request), {
-      userId: userId ?? principalOf(request).user.id,
-      name,
-      scope,
-      expiresAt: expiresIn === undefined ? null : expiryFromDuration(expiresIn),
-    });
+    const principal = principalOf(request);
+    const input = { userId: userId ?? principal.user.id, name, scope, expiresAt: expiresIn === undefined ? null : expiryFromDuration(expiresIn) };
+    assertMayCreateToken({ userId: principal.user.id, role: principal.user.role, via: principal.via }, input);
+    const created = await createApiToken(request.db, actorOf(request), input);
     return reply.code(201).header('cache-control', 'no-store').send(created);
   });
 
   // 204 like every other delete; GET /api/tokens shows the token's status afterwards.
   app.delete<{ Params: { id: number } }>('/tokens/:id', { schema: schemas.revoke }, async (request, reply) => {
-    await revokeApiToken(request.db, actorOf(request), request.params.id);
+    const { user } = principalOf(request);
+    await revokeApiToken(request.db, actorOf(request), request.params.id, user.role === 'admin' ? {} : { ownerId: user.id });
     return reply.code(204).send();
   });
 }
+

@@ -8,9 +8,9 @@ import type { Knex } from 'knex';
 import { recordAudit, type Actor } from '../audit/log.js';
 import { decodeRow, encodeValue, type RowCodec } from '../db/values.js';
 import { inTransaction, writeUnlessContended } from '../db/transaction.js';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
 import { findUserRowById, toAuthenticatedUser } from '../users/rows.js';
-import type { AuthenticatedUser, RoleName } from './types.js';
+import { atLeast, type AuthenticatedUser, type RoleName } from './types.js';
 
 export const TOKEN_PREFIX = 'shopdb_';
 export const TOKEN_PATTERN = /^shopdb_[A-Za-z0-9_-]{43}$/;
@@ -199,8 +199,43 @@ export interface RevokeResult {
   alreadyRevoked: boolean;
 }
 
+/** Who asks to create a token, for `assertMayCreateToken`. */
+export interface TokenRequester {
+  userId: number;
+  role: RoleName;
+  /** How the requester signed in: a token may not make tokens. */
+  via: 'session' | 'token' | 'cli';
+}
+
+/**
+ * Self-service limits on tokens: anyone signed in with a password makes tokens for themself, and a
+ * token never does more than its user may (it acts with the user's role: a viewer's token reads
+ * only). Only an admin makes a token for someone else or a `summary:read` token, the fleet's
+ * site-wide credential. A token cannot mint tokens, so a leaked one cannot outlive its revocation.
+ */
+export function assertMayCreateToken(requester: TokenRequester, input: Pick<CreateApiTokenInput, 'userId' | 'scope'>): void {
+  if (requester.via === 'token') {
+    throw new ForbiddenError('An API token cannot create API tokens', { suggestion: 'Sign in with your password (POST /api/auth/login) and create it with that session.' });
+  }
+  if (requester.role === 'admin') return;
+  if (input.userId !== requester.userId) {
+    throw new ForbiddenError('Only an admin creates API tokens for other users', { suggestion: 'Leave out userId to create a token of your own.' });
+  }
+  if (input.scope === SUMMARY_SCOPE) {
+    throw new ForbiddenError('Only an admin creates summary:read tokens: they are the site\'s credential for the fleet roll-up', { suggestion: 'Ask an admin, or create a read token for yourself.' });
+  }
+  if (input.scope === 'write' && !atLeast(requester.role, 'editor')) {
+    throw new ForbiddenError(`A ${requester.role}'s token can only read: a token does what its user may do`, { suggestion: 'Create it with scope read.' });
+  }
+}
+
+export interface RevokeOptions {
+  /** Only this user's token may be revoked (self-service); another user's is "not found". */
+  ownerId?: number;
+}
+
 /** By id (digits), by the 12-character prefix `shopdb_xxxxx`, or by the whole token if someone pastes it. */
-export async function revokeApiToken(db: Knex, actor: Actor, idOrPrefix: string | number): Promise<RevokeResult> {
+export async function revokeApiToken(db: Knex, actor: Actor, idOrPrefix: string | number, options: RevokeOptions = {}): Promise<RevokeResult> {
   const key = String(idOrPrefix).trim();
   const now = new Date();
   return inTransaction(db, async (trx) => {
@@ -208,6 +243,7 @@ export async function revokeApiToken(db: Knex, actor: Actor, idOrPrefix: string 
     if (/^\d+$/.test(key)) query.where('t.id', Number(key));
     else if (TOKEN_PATTERN.test(key)) query.where('t.token_hash', hashApiToken(key));
     else query.where('t.token_prefix', key);
+    if (options.ownerId !== undefined) query.where('t.user_id', options.ownerId);
     const matches = (await query) as Array<Record<string, unknown>>;
     if (matches.length === 0) {
       throw new NotFoundError(`No API token with id or prefix "${key}"`, { suggestion: 'List the tokens (`shopdb user token list`) to find its id or prefix.' });

@@ -111,9 +111,12 @@ export async function endSessionBySid(db: Knex, sid: string, reason: SessionEndR
  * Ends every live session of a user, inside the caller's transaction when given one (so a
  * password reset and the end of the sessions it invalidates commit together). Returns how many.
  */
-export async function endUserSessions(db: Db, userId: number, reason: SessionEndReason, now = new Date()): Promise<number> {
+export async function endUserSessions(db: Db, userId: number, reason: SessionEndReason, now = new Date(), exceptSessionId?: number): Promise<number> {
   return db('sessions')
     .where('user_id', userId)
+    .modify((q) => {
+      if (exceptSessionId !== undefined) q.whereNot('id', exceptSessionId);
+    })
     .whereNull('revoked_at')
     .where('expires_at', '>', formatUtcDatetime(now))
     .update(encodeRow(SESSION_CODEC, { revoked_at: now, revoked_reason: reason }));
@@ -185,16 +188,22 @@ export async function listSessions(db: Knex, query: SessionQuery = {}, now = new
   return ((await q) as Array<Record<string, unknown>>).map((row) => toInfo(row, now));
 }
 
-/** An admin ends one session by its id; audited. A session that had already ended is left as it was. */
-export async function endSessionById(db: Knex, actor: Actor, id: number, now = new Date()): Promise<{ session: SessionInfo; alreadyEnded: boolean }> {
+/**
+ * Ends one session by its id; audited. A session that had already ended is left as it was. With
+ * `ownerId` (a user ending their own), another user's session is "not found".
+ */
+export async function endSessionById(db: Knex, actor: Actor, id: number, now = new Date(), options: { ownerId?: number } = {}): Promise<{ session: SessionInfo; alreadyEnded: boolean }> {
   return inTransaction(db, async (trx) => {
-    const raw = (await trx({ s: 'sessions' }).join({ u: 'users' }, 'u.id', 's.user_id').where('s.id', id).first('s.*', 'u.username')) as Record<string, unknown> | undefined;
+    const query = trx({ s: 'sessions' }).join({ u: 'users' }, 'u.id', 's.user_id').where('s.id', id);
+    if (options.ownerId !== undefined) query.where('s.user_id', options.ownerId);
+    const raw = (await query.first('s.*', 'u.username')) as Record<string, unknown> | undefined;
     if (raw === undefined) throw new NotFoundError(`There is no session with id ${id}`, { suggestion: 'List the sessions (GET /api/sessions, `shopdb user sessions`) to find its id.' });
     const before = toInfo(raw, now);
     if (before.status !== 'active') return { session: before, alreadyEnded: true };
-    await trx('sessions').where('id', id).update(encodeRow(SESSION_CODEC, { revoked_at: now, revoked_reason: 'admin' }));
-    await recordAudit(trx, actor, { action: 'end', objectType: 'session', objectId: id, after: { userId: before.userId, username: before.username, reason: 'admin' } });
-    return { session: { ...before, status: 'ended', endedAt: now, endedReason: 'admin' }, alreadyEnded: false };
+    const reason: SessionEndReason = options.ownerId !== undefined ? 'logout' : 'admin';
+    await trx('sessions').where('id', id).update(encodeRow(SESSION_CODEC, { revoked_at: now, revoked_reason: reason }));
+    await recordAudit(trx, actor, { action: 'end', objectType: 'session', objectId: id, after: { userId: before.userId, username: before.username, reason } });
+    return { session: { ...before, status: 'ended', endedAt: now, endedReason: reason }, alreadyEnded: false };
   });
 }
 

@@ -258,7 +258,7 @@ export async function setUserDisabled(db: Knex, actor: Actor, username: string, 
   }, { serializeOn: disabled ? [ENABLED_ADMINS_LOCK_KEY] : [] });
 }
 
-function assertLocal(row: UserRow): void {
+export function assertLocal(row: UserRow): void {
   if (row.auth_source !== 'local') {
     throw new ConflictError(`"${row.username}" signs in through the directory (${row.auth_source}); shopdb keeps no password for them`, {
       suggestion: 'Change the password in the directory instead.',
