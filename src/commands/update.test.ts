@@ -1,10 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { archivesIn, createDemoSite, exportTables } from '../../test/support/backup.js';
 import { runBin, runCommand } from '../../test/support/cli.js';
-import { createSite, describeEachEngine, type TestSite } from '../../test/support/site.js';
+import { createSite, describeEachEngine, withSiteDb, type TestSite } from '../../test/support/site.js';
 import { DoctorRegistry } from '../core/doctor/registry.js';
 import { migrateRollback } from '../core/migrations/service.js';
 import { coreMigrationSource, DirectoryMigrationSource, pluginMigrationTable, siteMigrationSources } from '../core/migrations/sources.js';
@@ -83,6 +83,35 @@ describeEachEngine('shopdb update', (engine) => {
     const again = await runBin(['update', '--env-file', site.envFile]);
     expect(again.exitCode, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/^Updated in .*: no migration was pending\. Pre-update backup: /);
+  });
+
+  it('two updates started at once: the second waits for the whole first one, backs up the finished schema and applies nothing', async () => {
+    site = await createDemoSite(engine);
+    const names = await coreMigrationNames();
+    const db = await site.open();
+    try {
+      await migrateRollback(db, coreMigrationSource(), { step: 1 });
+    } finally {
+      await db.destroy();
+    }
+    // Two hosts' worth of runs: the same database, each its own backup folder.
+    const envFiles = [0, 1].map((n) => {
+      const file = join(site.dir, `host-${n}.env`);
+      writeFileSync(file, `${readFileSync(site.envFile, 'utf8')}\nBACKUP_DIR=${join(site.dir, `backups-${n}`)}\n`, { mode: 0o600 });
+      return file;
+    });
+
+    const runs = await Promise.all(envFiles.map((file) => runBin(['update', '--env-file', file, '--json'])));
+
+    for (const run of runs) expect(run.exitCode, run.stderr).toBe(0);
+    expect(runs.flatMap((run) => run.json.applied as string[])).toEqual([`core: ${names.at(-1)}`]);
+    // The schema lock each backup was taken under is not carried into the site a restore makes.
+    const restored = await runBin(['restore', runs[0]!.json.backup, '--yes', '--env-file', site.envFile, '--json']);
+    expect(restored.exitCode, restored.stderr).toBe(0);
+    const lockRows = await withSiteDb(site, (db) => db('schema_lock').select('holder'));
+    expect(lockRows).toEqual([]);
+    const migrate = await runBin(['migrate', '--wait', '0', '--env-file', site.envFile, '--json']);
+    expect(migrate.exitCode, migrate.stderr).toBe(0);
   });
 
   it('a failing migration puts the pre-update backup back and says so plainly', async () => {

@@ -210,6 +210,7 @@ export async function restoreBackup(plan: RestorePlan, options: RestoreOptions):
         stopIfAsked();
         const mismatch = compareCounts(manifest.tables, ctx.counts);
         if (mismatch.length > 0) throw new UserError('The restored database does not hold the rows the backup lists', { details: mismatch });
+        await clearSchemaLockAfterRestore(options);
       },
     },
     {
@@ -287,6 +288,20 @@ async function migrateAfterRestore(options: RestoreOptions): Promise<string[]> {
 }
 
 /** Ends the restored live sessions; null when the database lives in the compose stack out of reach (its api container restarts anyway). */
+/**
+ * A backup taken while a migrate or an update ran holds that run's schema lock row; in the
+ * restored site nobody holds it, and left there it would make the next migrate wait for a ghost.
+ */
+async function clearSchemaLockAfterRestore(options: RestoreOptions): Promise<void> {
+  const [{ withDatabase }, { clearRestoredSchemaLock }] = await Promise.all([import('../db/connect.js'), import('../migrations/schema-lock.js')]);
+  try {
+    await withDatabase(databaseTargetFromConfig(options.config), { logger: options.logger }, (db) => clearRestoredSchemaLock(db));
+  } catch (error) {
+    if (options.config.values.BACKUP_DUMP_VIA === 'compose' && error instanceof DatabaseUnavailableError) return;
+    throw error;
+  }
+}
+
 async function endSessionsAfterRestore(options: RestoreOptions): Promise<number | null> {
   const [{ withDatabase }, { endAllSessions }] = await Promise.all([import('../db/connect.js'), import('../auth/sessions.js')]);
   try {

@@ -25,6 +25,11 @@ export interface SchemaLockHolder {
 export interface SchemaLockOptions {
   /** How long to wait for another run's lock, in seconds (0: do not wait). */
   waitSeconds?: number;
+  /**
+   * The caller already holds the lock through another pool of this process (`update` holds it
+   * from its backup to the end, and its migrate step opens a pool of its own): run without it.
+   */
+  alreadyHeld?: boolean;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -64,7 +69,7 @@ function deadHereAfterCrash(holder: string): boolean {
  */
 export async function withSchemaLock<T>(db: Knex, what: string, options: SchemaLockOptions, work: () => Promise<T>): Promise<T> {
   const depth = heldHere.get(db) ?? 0;
-  if (depth > 0 || !(await db.schema.hasTable(TABLE))) {
+  if (depth > 0 || options.alreadyHeld === true || !(await db.schema.hasTable(TABLE))) {
     heldHere.set(db, depth + 1);
     try {
       return await work();
@@ -72,6 +77,24 @@ export async function withSchemaLock<T>(db: Knex, what: string, options: SchemaL
       heldHere.set(db, depth);
     }
   }
+  const release = await acquireSchemaLock(db, what, options);
+  heldHere.set(db, 1);
+  try {
+    return await work();
+  } finally {
+    heldHere.set(db, 0);
+    await release();
+  }
+}
+
+/**
+ * Takes the site's schema lock and returns its release, for a run that holds it across steps
+ * (`update`: from before its backup to its end, so a second host's update waits for all of it and
+ * then backs up a finished schema instead of one being changed under its dump). A site whose core
+ * schema predates the lock gets a release that does nothing.
+ */
+export async function acquireSchemaLock(db: Knex, what: string, options: SchemaLockOptions = {}): Promise<() => Promise<void>> {
+  if (!(await db.schema.hasTable(TABLE))) return async () => {};
   const holder = `${hostname()} pid ${process.pid}: ${what}`.slice(0, 255);
   const sleep = options.sleep ?? defaultSleep;
   const started = Date.now();
@@ -99,12 +122,16 @@ export async function withSchemaLock<T>(db: Knex, what: string, options: SchemaL
       });
     }
   }
-  heldHere.set(db, 1);
-  try {
-    return await work();
-  } finally {
-    heldHere.set(db, 0);
+  return async () => {
     // Rolling back the core's schema_lock migration drops the table, and the lock with it.
     if (await db.schema.hasTable(TABLE)) await db(TABLE).where({ id: ROW_ID, holder }).delete();
-  }
+  };
+}
+
+/**
+ * After a restore has loaded its dump: a lock row in it was taken by a run at the time of the
+ * backup (a migrate or update elsewhere), which holds nothing in the restored site.
+ */
+export async function clearRestoredSchemaLock(db: Knex): Promise<void> {
+  if (await db.schema.hasTable(TABLE)) await db(TABLE).delete();
 }

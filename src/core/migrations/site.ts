@@ -47,11 +47,13 @@ export interface MigrateResult {
   appliedCount: number;
 }
 
-export async function migrateSite(options: SiteMigrationOptions & { waitSeconds?: number; onSource?: (source: MigrationSourceSpec) => void }): Promise<MigrateResult> {
+export async function migrateSite(
+  options: SiteMigrationOptions & { waitSeconds?: number; onSource?: (source: MigrationSourceSpec) => void; schemaLockHeld?: boolean },
+): Promise<MigrateResult> {
   const target = databaseTargetFromConfig(options.config);
   const results = await withDatabase(target, { create: true, logger: options.logger }, (db) =>
     // One schema change at a time on the site (ADR-014): a plugin install elsewhere waits for this run.
-    withSchemaLock(db, 'migrate', { waitSeconds: options.waitSeconds }, async () => {
+    withSchemaLock(db, 'migrate', { waitSeconds: options.waitSeconds, alreadyHeld: options.schemaLockHeld }, async () => {
       const run = (sources: readonly MigrationSourceSpec[]) => migrateLatest(db, sources, { waitSeconds: options.waitSeconds, onSource: options.onSource });
       if (options.sources) return run(options.sources.list());
       // The core first: which plugins are installed is itself in the core schema. The catalog is

@@ -20,6 +20,12 @@ export interface UpdateContext {
   options: UpdateOptions;
   /** The backup-directory lock, held from the backup to the end (a nightly backup waits its turn). */
   lock?: BackupLock;
+  /**
+   * The site's schema lock, held from before the backup to the end: an update started on another
+   * host at the same time waits for this one (then finds nothing to apply), instead of dumping a
+   * schema this one is changing.
+   */
+  schemaLock?: { release(): Promise<void> };
   /** The pre-update backup, once taken: from here on a failure rolls back. */
   backup: string | null;
   applied: string[];
@@ -88,6 +94,40 @@ function backupDirectory(options: UpdateOptions): string {
   return resolve(options.config.baseDir, options.config.values.BACKUP_DIR);
 }
 
+/** A lock that cannot be released (the database went away) is reported, not thrown over the outcome. */
+async function releaseSchemaLockOf(ctx: UpdateContext): Promise<void> {
+  await ctx.schemaLock?.release().catch((error: unknown) => {
+    ctx.options.warn?.(`The site's schema lock could not be released (${asShopdbError(error).message}); if a later migrate waits for it, run \`shopdb migrate unlock\`.`);
+  });
+  ctx.schemaLock = undefined;
+}
+
+/** Opens a pool of its own for the lock (the steps open and close theirs) and keeps it until release. */
+async function holdSchemaLock(options: UpdateOptions, report: (line: string) => void): Promise<{ release(): Promise<void> }> {
+  const [{ databaseTargetFromConfig, openDatabase }, { acquireSchemaLock, readSchemaLock }] = await Promise.all([
+    import('../db/connect.js'),
+    import('../migrations/schema-lock.js'),
+  ]);
+  const db = await openDatabase(databaseTargetFromConfig(options.config), { logger: options.logger });
+  try {
+    const other = await readSchemaLock(db);
+    if (other) report(`waiting for another run to finish changing the schema (${other.holder})`);
+    const release = await acquireSchemaLock(db, 'update', { waitSeconds: options.waitSeconds });
+    return {
+      async release() {
+        try {
+          await release();
+        } finally {
+          await db.destroy();
+        }
+      },
+    };
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+}
+
 async function pendingMigrations(options: UpdateOptions): Promise<Array<{ source: string; name: string }>> {
   const { siteMigrationStatus } = await import('../migrations/site.js');
   const status = await siteMigrationStatus({ config: options.config, sources: options.sources, logger: options.logger });
@@ -139,6 +179,7 @@ export function coreUpdateSteps(): UpdateStepList {
         const directory = backupDirectory(ctx.options);
         await prepareDirectory(directory);
         ctx.lock = await acquireBackupLock(directory, 'update');
+        ctx.schemaLock = await holdSchemaLock(ctx.options, report);
         ctx.backup = (await writeBackupArchive(ctx.options, directory, 'pre-update', report)).file;
       },
     })
@@ -157,6 +198,7 @@ export function coreUpdateSteps(): UpdateStepList {
           logger: ctx.options.logger,
           waitSeconds: ctx.options.waitSeconds,
           onSource: (source) => report(`migrating ${source.label}`),
+          schemaLockHeld: ctx.schemaLock !== undefined,
         });
         ctx.applied = result.sources.flatMap((source) => source.applied.map((name) => `${source.id}: ${name}`));
       },
@@ -248,9 +290,11 @@ export async function runUpdate(options: UpdateOptions): Promise<UpdateResult> {
       if (interrupted) throw new InterruptedError(interrupted, rolledBack.message, { details: rolledBack.details, suggestion: 'Run `shopdb update` again when you are ready.', cause: error });
       throw rolledBack;
     } finally {
+      await releaseSchemaLockOf(ctx);
       await ctx.lock?.release();
     }
   }
+  await releaseSchemaLockOf(ctx);
   await ctx.lock?.release();
   return {
     dryRun: false,
