@@ -1,10 +1,13 @@
 import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/support/site.js';
 import { pack } from 'tar-stream';
 import { ArchiveError, ArchiveWriter, dumpEntryStream, entryHeaderBlock, readArchiveLayout, sha256Of } from './archive.js';
+import { uncompressedDump } from './inspect.js';
 import { acquireBackupLock, LOCK_FILE } from './lock.js';
 import { parseManifest } from './manifest.js';
 import { backupFileName, parseBackupFileName } from './names.js';
@@ -49,6 +52,21 @@ describe('backup archive', () => {
     expect(layout.fileSize).toBe(10240);
     expect(layout.dump).toMatchObject({ name: 'database.sqlite.gz', size: 700 });
     expect(layout.manifest.text).toBe('{}');
+  });
+
+  it('fails the dump stream, not hangs, when the archive changed or was cut after it was checked', async () => {
+    const dir = tempDir();
+    const content = randomBytes(200_000);
+    const file = await writeArchive(dir, gzipSync(content));
+    const layout = await readArchiveLayout(file);
+    const bytes = readFileSync(file);
+
+    writeFileSync(file, bytes.subarray(0, 2000));
+    await expect(uncompressedDump(layout).toArray()).rejects.toThrow(/truncated: the first entry is cut off/);
+    writeFileSync(file, Buffer.alloc(4096));
+    await expect(dumpEntryStream(layout).toArray()).rejects.toThrow(/changed while it was being read/);
+    writeFileSync(file, bytes);
+    expect(Buffer.concat(await uncompressedDump(layout).toArray())).toEqual(content);
   });
 
   it('never overwrites an existing backup: the name moves on', async () => {

@@ -35,9 +35,12 @@ export async function checksumProblems(opened: OpenedArchive): Promise<string[]>
   return actual === manifest.dump.sha256 ? [] : [`the dump's sha256 is ${actual}, the manifest says ${manifest.dump.sha256}`];
 }
 
-/** The dump, decompressed; a damaged gzip stream fails it. */
+/** The dump, decompressed; a damaged gzip stream, or an archive that fails on this second read, fails it. */
 export function uncompressedDump(layout: ArchiveLayout): Readable {
-  return dumpEntryStream(layout).pipe(createGunzip({ chunkSize: 1 << 16 }));
+  const gunzip = createGunzip({ chunkSize: 1 << 16 });
+  return dumpEntryStream(layout)
+    .on('error', (error) => gunzip.destroy(error))
+    .pipe(gunzip);
 }
 
 export interface ListedBackup {
