@@ -34,7 +34,7 @@ import { migrateSite } from '../src/core/migrations/site.js';
 import { loadPluginCatalog, shopdbVersion } from '../src/core/plugins/catalog.js';
 import { installPlugins } from '../src/core/plugins/service.js';
 import { seedSite } from '../src/core/seed/index.js';
-import { localToolRunner, optionFileText } from '../src/core/backup/mysql-tools.js';
+import { localToolRunner, optionFileText } from '../src/core/backup/mysql/tools.js';
 import { parseMysqlUrl, throwawayName, type MysqlServer } from '../test/support/mysql.js';
 import { TABLE_GENERATORS } from './backup-data.js';
 import { BenchRun, integerOption, log, thousands } from './harness.js';

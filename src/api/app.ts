@@ -2,9 +2,7 @@
 // headers and CORS, the database, auth, OpenAPI, then the route modules. Tests
 // call `buildApp` and `inject`; `server.ts` adds the listener, timeouts and graceful shutdown.
 
-import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { join } from 'node:path';
 import Fastify, { LogController, type FastifyError, type FastifyHttpOptions, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify';
 import type { Knex } from 'knex';
 import { directorySettingsFromConfig } from '../core/auth/directory/settings.js';
@@ -12,7 +10,7 @@ import type { LoadedConfig } from '../core/config/index.js';
 import { siteMigrationSources, type MigrationSourceRegistry } from '../core/migrations/sources.js';
 import { catalogOptionsFromConfig, loadPluginCatalog, type PluginCatalog } from '../core/plugins/catalog.js';
 import { PluginRuntime } from '../core/plugins/runtime.js';
-import { packageRoot } from '../core/paths.js';
+import { shopdbVersion } from '../core/paths.js';
 import authPlugin, { authSettingsFromConfig } from './auth/plugin.js';
 import authRoutes from './auth/routes.js';
 import { HttpError, toErrorReply } from './errors.js';
@@ -93,10 +91,6 @@ export function trustProxyOption(value: boolean | number | string[]): boolean | 
   return (_address, hop) => hop < value;
 }
 
-function packageVersion(): string {
-  return (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
-}
-
 /**
  * pino settings: JSON lines on stderr (stdout is for command results), the request id on every
  * request line, and nothing from headers or bodies — so no Authorization, Cookie or password.
@@ -151,7 +145,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     app.log.warn('TRUST_PROXY is a hop count, which lets a client that reaches the server directly forge its address; prefer the proxy IPs/CIDRs');
   }
 
-  app.decorate('site', { config, version: options.version ?? packageVersion(), migrationSources: options.migrationSources ?? siteMigrationSources() });
+  app.decorate('site', { config, version: options.version ?? shopdbVersion(), migrationSources: options.migrationSources ?? siteMigrationSources() });
   const catalog = options.pluginCatalog ?? (await loadPluginCatalog(catalogOptionsFromConfig(config)));
   // A plugin that cannot be used is reported and left out; it never stops the server.
   for (const invalid of catalog.invalid) app.log.warn({ plugin: invalid.name }, invalid.error.message);

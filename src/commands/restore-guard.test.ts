@@ -99,9 +99,9 @@ describeEachEngine('an interrupted restore refuses work', (engine) => {
     expect(existsSync(restoreMarkerPath(api.config()))).toBe(false);
 
     // The same backup as an older shopdb would have written it (its migrations are all known here).
-    const { dumpName, dump, manifest } = unpackArchive(backup.json.file);
+    const { dumpName, dump, manifest } = await unpackArchive(backup.json.file);
     const older = `${api.site.dir}/older.shopdb.tar`;
-    packArchive(older, dumpName, dump, { ...manifest, shopdb: { ...manifest.shopdb, version: '0.0.9' } });
+    await packArchive(older, dumpName, dump, { ...manifest, shopdb: { ...manifest.shopdb, version: '0.0.9' } });
     const fromOlder = await runBin(['restore', older, '--yes', '--env-file', api.site.envFile]);
     expect(fromOlder.exitCode, fromOlder.stderr).toBe(0);
     expect(fromOlder.stderr).toMatch(/This backup was made by shopdb 0\.0\.9; this is shopdb \d+\.\d+\.\d+ \(the restore migrates it to this version's schema\)\./);

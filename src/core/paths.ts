@@ -1,7 +1,7 @@
 // Where shopdb's own files live, whether it runs from the TypeScript sources (tests, bin/dev.js)
 // or from the compiled dist/ (bin/run.js, the Docker image).
 
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -30,3 +30,11 @@ export const coreMigrationsDir = runningCompiled ? join(packageRoot, 'dist', 'mi
 export const coreMigrationsSourceDir = join(packageRoot, 'migrations');
 
 export const templatesDir = join(packageRoot, 'templates');
+
+let version: string | undefined;
+
+/** This shopdb's version, from its package.json (read once). */
+export function shopdbVersion(): string {
+  version ??= (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+  return version;
+}

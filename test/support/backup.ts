@@ -3,10 +3,10 @@
 // users with a password, stand-in executables on PATH, and archive surgery (damaging a byte,
 // rewriting the manifest) to build refused backups.
 
-import { appendFileSync, chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, createReadStream, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Knex } from 'knex';
-import { tarHeader } from '../../src/core/backup/archive.js';
+import { extract, pack } from 'tar-stream';
 import { migrateSite } from '../../src/core/migrations/site.js';
 import PluginInstall from '../../src/commands/plugin/install.js';
 import Seed from '../../src/commands/seed.js';
@@ -107,28 +107,29 @@ export function archivesIn(directory: string): string[] {
   }
 }
 
-/** The two entries of a shopdb archive, as stored. */
-export function unpackArchive(file: string): { dumpName: string; dump: Buffer; manifest: Record<string, any> } {
-  const bytes = readFileSync(file);
-  const size = (offset: number) => parseInt(bytes.toString('latin1', offset + 124, offset + 136).replace(/\0.*$/s, '').trim(), 8);
-  const dumpName = bytes.toString('utf8', 0, 100).replace(/\0.*$/s, '');
-  const dumpSize = size(0);
-  const manifestAt = 512 + Math.ceil(dumpSize / 512) * 512;
-  const manifestSize = size(manifestAt);
-  return {
-    dumpName,
-    dump: bytes.subarray(512, 512 + dumpSize),
-    manifest: JSON.parse(bytes.toString('utf8', manifestAt + 512, manifestAt + 512 + manifestSize)) as Record<string, any>,
-  };
+/** The two entries of a shopdb archive, as stored (read with tar-stream, not with the code under test). */
+export async function unpackArchive(file: string): Promise<{ dumpName: string; dump: Buffer; manifest: Record<string, any> }> {
+  const parser = extract();
+  createReadStream(file).pipe(parser);
+  const entries: Array<{ name: string; body: Buffer }> = [];
+  for await (const entry of parser) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of entry) chunks.push(chunk as Buffer);
+    entries.push({ name: entry.header.name, body: Buffer.concat(chunks) });
+  }
+  const [dump, manifest] = entries;
+  if (!dump || manifest?.name !== 'manifest.json') throw new Error(`${file} is not a dump entry followed by manifest.json`);
+  return { dumpName: dump.name, dump: dump.body, manifest: JSON.parse(manifest.body.toString('utf8')) as Record<string, any> };
 }
 
-/** Writes an archive from parts (to forge refused backups: a changed manifest, a hostile dump). */
-export function packArchive(file: string, dumpName: string, dump: Buffer, manifest: unknown, options: { withManifest?: boolean } = {}): void {
-  const pad = (n: number) => Buffer.alloc(Math.ceil(n / 512) * 512 - n);
-  const body = Buffer.from(JSON.stringify(manifest, null, 2));
-  const now = new Date();
-  const parts = [tarHeader(dumpName, dump.length, now), dump, pad(dump.length)];
-  if (options.withManifest !== false) parts.push(tarHeader('manifest.json', body.length, now), body, pad(body.length));
-  parts.push(Buffer.alloc(1024));
-  writeFileSync(file, Buffer.concat(parts), { mode: 0o600 });
+/** Writes an archive from parts with tar-stream (to forge refused backups: a changed manifest, a hostile dump). */
+export async function packArchive(file: string, dumpName: string, dump: Buffer, manifest: unknown, options: { withManifest?: boolean } = {}): Promise<void> {
+  const archive = pack();
+  const entry = { mode: 0o600, uname: 'shopdb', gname: 'shopdb', mtime: new Date() };
+  archive.entry({ ...entry, name: dumpName }, dump);
+  if (options.withManifest !== false) archive.entry({ ...entry, name: 'manifest.json' }, Buffer.from(JSON.stringify(manifest, null, 2)));
+  archive.finalize();
+  const chunks: Buffer[] = [];
+  for await (const chunk of archive) chunks.push(chunk as Buffer);
+  writeFileSync(file, Buffer.concat(chunks), { mode: 0o600 });
 }

@@ -46,7 +46,7 @@ describeEachEngine('shopdb backup and restore', (engine) => {
     expect(name).toMatch(NAME);
     expect(statSync(join(dir, name!)).mode & 0o777).toBe(0o600);
     expect(readdirSync(dir).filter((f) => f.startsWith('.') && !f.endsWith('.lock'))).toEqual([]);
-    const { dumpName, manifest } = unpackArchive(join(dir, name!));
+    const { dumpName, manifest } = await unpackArchive(join(dir, name!));
     expect(dumpName).toBe(engine === 'mysql' ? 'dump.sql.gz' : 'database.sqlite.gz');
     expect(manifest).toMatchObject({
       format: 'shopdb-backup',

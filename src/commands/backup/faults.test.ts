@@ -177,13 +177,13 @@ describeEachEngine('backup faults', (engine) => {
     site = await createDemoSite(engine);
     const backup = await runCommand(Backup, ['--env-file', site.envFile, '--json']);
     const before = await exportTables(site);
-    const { dumpName, dump, manifest } = unpackArchive(backup.json.file);
+    const { dumpName, dump, manifest } = await unpackArchive(backup.json.file);
     const noManifest = join(site.dir, 'no-manifest.shopdb.tar');
-    packArchive(noManifest, dumpName, dump, manifest, { withManifest: false });
+    await packArchive(noManifest, dumpName, dump, manifest, { withManifest: false });
     const future = join(site.dir, 'future.shopdb.tar');
     const core = manifest.migrations.find((m: { source: string }) => m.source === 'core');
     core.head = '29991231A-from-the-future';
-    packArchive(future, dumpName, dump, manifest);
+    await packArchive(future, dumpName, dump, manifest);
 
     const missing = await runCommand(Restore, [noManifest, '--yes', '--env-file', site.envFile]);
     const newer = await runBin(['restore', future, '--yes', '--env-file', site.envFile, '--json']);
@@ -198,9 +198,9 @@ describeEachEngine('backup faults', (engine) => {
   });
 });
 
-function forge(file: string, dumpName: string, dump: Buffer, manifest: Record<string, any>, tables: Record<string, number>): void {
+async function forge(file: string, dumpName: string, dump: Buffer, manifest: Record<string, any>, tables: Record<string, number>): Promise<void> {
   const stored = gzipSync(dump);
-  packArchive(file, dumpName, stored, {
+  await packArchive(file, dumpName, stored, {
     ...manifest,
     tables,
     dump: { ...manifest.dump, bytes: stored.length, uncompressedBytes: dump.length, sha256: createHash('sha256').update(stored).digest('hex') },
@@ -215,7 +215,7 @@ describeEachEngine('restore of a hostile archive (valid checksum, forged content
     site = await createDemoSite(engine);
     const backup = await runCommand(Backup, ['--env-file', site.envFile, '--json']);
     const before = await exportTables(site);
-    const { dumpName, manifest } = unpackArchive(backup.json.file);
+    const { dumpName, manifest } = await unpackArchive(backup.json.file);
     const forged: Array<[string, Buffer, RegExp]> =
       engine === 'mysql'
         ? [
@@ -227,7 +227,7 @@ describeEachEngine('restore of a hostile archive (valid checksum, forged content
         : [['not-sqlite.shopdb.tar', Buffer.from('this is not a database file'.repeat(100)), /not .*SQLite|not a database/i]];
     for (const [name, dump, reason] of forged) {
       const file = join(site.dir, name);
-      forge(file, dumpName, dump, manifest, { t: 0 });
+      await forge(file, dumpName, dump, manifest, { t: 0 });
       const verify = await runBin(['backup', 'verify', file, '--env-file', site.envFile, '--json']);
       const restore = await runCommand(Restore, [file, '--yes', '--env-file', site.envFile, '--json']);
       expect(verify.exitCode, name).toBe(1);

@@ -13,7 +13,7 @@ import { archivesIn, stubExecutable } from '../../../test/support/backup.js';
 import { binPath, runBin } from '../../../test/support/cli.js';
 import { adminQuery } from '../../../test/support/mysql.js';
 import { createSite, mysqlAvailable, tempDir, type TestSite } from '../../../test/support/site.js';
-import { scratchPrefix } from '../../core/backup/leftovers.js';
+import { scratchPrefix } from '../../core/backup/mysql/leftovers.js';
 import { processStartOf } from '../../core/backup/lock.js';
 import { findOnPath } from '../../core/doctor/checks.js';
 import { migrateSite } from '../../core/migrations/site.js';

@@ -41,7 +41,7 @@ export default class FleetStatus extends BaseCommand {
       import('../../core/fleet/status.js'),
       import('../../core/fleet/fleet-file.js'),
       import('../../core/backup/known-migrations.js'),
-      import('../../core/plugins/catalog.js'),
+      import('../../core/paths.js'),
       import('../../cli/signals.js'),
       import('../../cli/users.js'),
     ]);

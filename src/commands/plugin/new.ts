@@ -22,7 +22,7 @@ export default class PluginNew extends BaseCommand {
     const { args, flags } = await this.parse(PluginNew);
     const config = this.loadSiteConfig(flags);
     const { scaffoldPlugin, LOCAL_PLUGINS_DIR } = await import('../../core/plugins/scaffold.js');
-    const { shopdbVersion } = await import('../../core/plugins/catalog.js');
+    const { shopdbVersion } = await import('../../core/paths.js');
     const { templatesDir } = await import('../../core/paths.js');
     const result = scaffoldPlugin({
       name: args.name,

@@ -1,9 +1,13 @@
 import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/support/site.js';
-import { ArchiveError, ArchiveWriter, readArchiveLayout, readManifestText, sha256Of, tarHeader } from './archive.js';
+import { pack } from 'tar-stream';
+import { ArchiveError, ArchiveWriter, dumpEntryStream, entryHeaderBlock, readArchiveLayout, sha256Of } from './archive.js';
+import { uncompressedDump } from './inspect.js';
 import { acquireBackupLock, LOCK_FILE } from './lock.js';
 import { parseManifest } from './manifest.js';
 import { backupFileName, parseBackupFileName } from './names.js';
@@ -29,9 +33,40 @@ describe('backup archive', () => {
     execFileSync('tar', ['-xf', file, '-C', out]);
     expect(readFileSync(join(out, 'dump.sql.gz'))).toEqual(dump);
     const layout = await readArchiveLayout(file);
-    expect(layout.dump).toEqual({ name: 'dump.sql.gz', offset: 512, size: 1000 });
-    expect(await readManifestText(layout)).toBe('{"x":1}\n');
-    expect(await sha256Of(file, 512, 1000)).toBe(execFileSync('sha256sum', [join(out, 'dump.sql.gz')], { encoding: 'utf8' }).split(' ')[0]);
+    expect(layout.dump).toEqual({ name: 'dump.sql.gz', size: 1000, sha256: execFileSync('sha256sum', [join(out, 'dump.sql.gz')], { encoding: 'utf8' }).split(' ')[0] });
+    expect(layout.manifest).toEqual({ size: 8, text: '{"x":1}\n' });
+    expect(Buffer.concat(await dumpEntryStream(layout).toArray())).toEqual(dump);
+    expect(await sha256Of(file)).toBe(execFileSync('sha256sum', [file], { encoding: 'utf8' }).split(' ')[0]);
+  });
+
+  it('reads an archive as GNU tar writes it (padded to 10 KiB records)', async () => {
+    const dir = tempDir();
+    const src = join(dir, 'src');
+    mkdirSync(src);
+    writeFileSync(join(src, 'database.sqlite.gz'), Buffer.alloc(700, 3));
+    writeFileSync(join(src, 'manifest.json'), '{}');
+    const file = join(dir, 'gnu.shopdb.tar');
+    execFileSync('tar', ['--format=ustar', '-cf', file, '-C', src, 'database.sqlite.gz', 'manifest.json']);
+
+    const layout = await readArchiveLayout(file);
+    expect(layout.fileSize).toBe(10240);
+    expect(layout.dump).toMatchObject({ name: 'database.sqlite.gz', size: 700 });
+    expect(layout.manifest.text).toBe('{}');
+  });
+
+  it('fails the dump stream, not hangs, when the archive changed or was cut after it was checked', async () => {
+    const dir = tempDir();
+    const content = randomBytes(200_000);
+    const file = await writeArchive(dir, gzipSync(content));
+    const layout = await readArchiveLayout(file);
+    const bytes = readFileSync(file);
+
+    writeFileSync(file, bytes.subarray(0, 2000));
+    await expect(uncompressedDump(layout).toArray()).rejects.toThrow(/truncated: the first entry is cut off/);
+    writeFileSync(file, Buffer.alloc(4096));
+    await expect(dumpEntryStream(layout).toArray()).rejects.toThrow(/changed while it was being read/);
+    writeFileSync(file, bytes);
+    expect(Buffer.concat(await uncompressedDump(layout).toArray())).toEqual(content);
   });
 
   it('never overwrites an existing backup: the name moves on', async () => {
@@ -42,8 +77,8 @@ describe('backup archive', () => {
     expect(second).toBe(join(dir, 'a-1.shopdb.tar'));
   });
 
-  it('writes sizes beyond 8 GiB in base-256, as GNU tar does', () => {
-    const header = tarHeader('dump.sql.gz', 9 * 1024 ** 3, new Date(0));
+  it('writes sizes beyond 8 GiB in base-256, as GNU tar does', async () => {
+    const header = await entryHeaderBlock('dump.sql.gz', 9 * 1024 ** 3, new Date(0));
     expect(header[124]).toBe(0x80);
     expect(header.readBigUInt64BE(128)).toBe(9n * 1024n ** 3n);
   });
@@ -63,6 +98,38 @@ describe('backup archive', () => {
     await expect(readArchiveLayout(foreign)).rejects.toThrow(ArchiveError);
     await expect(readArchiveLayout(empty)).rejects.toThrow(/truncated/);
     await expect(readArchiveLayout(join(dir, 'none.tar'))).rejects.toThrow(/There is no backup file/);
+    await expect(readArchiveLayout(join(dir, 'end-cut.tar'))).rejects.toThrow(/There is no backup file/);
+    writeFileSync(join(dir, 'end-cut.tar'), bytes.subarray(0, bytes.length - 1024));
+    await expect(readArchiveLayout(join(dir, 'end-cut.tar'))).rejects.toThrow(/end of the archive is cut off/);
+    const header = Buffer.from(bytes);
+    header[0] = 'x'.charCodeAt(0);
+    writeFileSync(join(dir, 'header.tar'), header);
+    await expect(readArchiveLayout(join(dir, 'header.tar'))).rejects.toThrow(/is not a shopdb archive, or is damaged: the first entry is not a valid tar header/);
+  });
+
+  it('refuses entries that are not ours: other names, other types, a third entry, an oversized manifest', async () => {
+    const dir = tempDir();
+    const forge = async (name: string, entries: Array<{ name: string; body?: Buffer; type?: 'file' | 'directory' | 'symlink'; linkname?: string }>) => {
+      const archive = pack();
+      for (const { body, ...header } of entries) archive.entry({ ...header, ...(body ? {} : { size: 0 }) }, body ?? Buffer.alloc(0));
+      archive.finalize();
+      const file = join(dir, name);
+      const chunks: Buffer[] = [];
+      for await (const chunk of archive) chunks.push(chunk);
+      writeFileSync(file, Buffer.concat(chunks));
+      return readArchiveLayout(file);
+    };
+    const dump = { name: 'dump.sql.gz', body: Buffer.from('dump') };
+    const manifest = { name: 'manifest.json', body: Buffer.from('{}') };
+
+    await expect(forge('ok.tar', [dump, manifest])).resolves.toMatchObject({ manifest: { text: '{}' } });
+    await expect(forge('name.tar', [{ ...dump, name: '../dump.sql.gz' }, manifest])).rejects.toThrow(/first entry is "..\/dump.sql.gz", not a shopdb dump/);
+    await expect(forge('second.tar', [dump, { ...manifest, name: 'x.json' }])).rejects.toThrow(/has no manifest \(second entry is "x.json"\)/);
+    await expect(forge('only-dump.tar', [dump])).rejects.toThrow(/manifest is missing/);
+    await expect(forge('third.tar', [dump, manifest, { name: 'extra', body: Buffer.from('x') }])).rejects.toThrow(/unexpected data after the manifest/);
+    await expect(forge('dir.tar', [{ name: 'dump.sql.gz', type: 'directory' }, manifest])).rejects.toThrow(/is a directory entry, not a file/);
+    await expect(forge('link.tar', [dump, { name: 'manifest.json', type: 'symlink', linkname: '/etc/passwd' }])).rejects.toThrow(/is a symlink entry, not a file/);
+    await expect(forge('big.tar', [dump, { ...manifest, body: Buffer.alloc(5 * 1024 * 1024, 0x20) }])).rejects.toThrow(/implausibly large/);
   });
 
   it('checks every manifest field and names the bad ones', () => {

@@ -1,18 +1,22 @@
-// The backup file: a plain POSIX tar (ustar) holding two entries, the gzip-compressed dump first
-// and manifest.json second, so one file is one backup and `tar -xf` opens it without shopdb
-// (ADR-010). It is written to a hidden temporary file in the target folder — the dump streamed
-// into it behind a placeholder header that is filled in at the end — fsynced, then linked to its
-// final name, which is never overwritten.
+// The backup file: a POSIX tar (ustar) holding two entries, the gzip-compressed dump first and
+// manifest.json second, so one file is one backup and `tar -xf` opens it without shopdb
+// (ADR-010). tar-stream encodes and parses the tar; this module owns the layout and what a backup
+// may be. Writing: a hidden temporary file in the target folder — the dump streamed into it behind
+// a placeholder header that is filled in at the end, once its size is known — fsynced, then
+// linked to its final name, which is never overwritten. Reading: one pass through tar-stream's
+// parser checks the structure, hashes the dump and reads the manifest; a restore streams the dump
+// through the parser again.
 
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { close, createReadStream, createWriteStream, fsync, open as openFd, write, type WriteStream } from 'node:fs';
 import { open, link, rename, unlink, stat, type FileHandle } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import { basename, dirname, join } from 'node:path';
-import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
+import { extract as tarExtract, pack as tarPack, type Entry, type Headers } from 'tar-stream';
 import { syncDirectory } from '../fs/atomic.js';
-import { UserError } from '../errors.js';
+import { BugError, UserError } from '../errors.js';
 
 const BLOCK = 512;
 export const MANIFEST_ENTRY = 'manifest.json';
@@ -22,6 +26,7 @@ export type DumpEntryName = (typeof DUMP_ENTRIES)[number];
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 /** Hidden temporary files: `.<final name>.tmp-<pid>-<random>`; `backup list` never shows them. */
 export const TEMP_FILE = /^\..+\.tmp-(\d+)-[0-9a-f]+$/;
+const READ_CHUNK = 1 << 20;
 
 export class ArchiveError extends UserError {
   override readonly code: string = 'BACKUP_INVALID';
@@ -29,86 +34,84 @@ export class ArchiveError extends UserError {
 
 const padded = (size: number) => Math.ceil(size / BLOCK) * BLOCK;
 
-function writeOctal(header: Buffer, value: number, offset: number, length: number): void {
-  header.write(value.toString(8).padStart(length - 1, '0') + '\0', offset, length, 'latin1');
+/** How every entry of ours is stored: a regular file, mode 0600, owned by "shopdb". */
+function entryHeader(name: string, size: number, mtime: Date): Headers {
+  return { name, size, mtime, type: 'file', mode: 0o600, uid: 0, gid: 0, uname: 'shopdb', gname: 'shopdb' };
 }
 
-/** An entry's size: octal up to 8 GiB, GNU base-256 beyond (GNU and bsd tar read both). */
-function writeSize(header: Buffer, size: number, offset: number): void {
-  if (size < 8 ** 11) return writeOctal(header, size, offset, 12);
-  header[offset] = 0x80;
-  let rest = BigInt(size);
-  for (let k = offset + 11; k > offset; k--) {
-    header[k] = Number(rest & 0xffn);
-    rest >>= 8n;
+/**
+ * The 512-byte header tar-stream writes for an entry of `size` bytes (sizes of 8 GiB and more in
+ * GNU base-256, which GNU and bsd tar read). Only the header: the dump it describes is already in
+ * the file, so the entry is opened, its header taken, and the pack thrown away.
+ */
+export async function entryHeaderBlock(name: string, size: number, mtime: Date): Promise<Buffer> {
+  const pack = tarPack();
+  pack.entry(entryHeader(name, size, mtime)).on('error', () => {});
+  try {
+    for await (const chunk of pack) {
+      if (chunk.length !== BLOCK) throw new BugError(`tar-stream wrote a ${chunk.length}-byte header for ${name}`);
+      return chunk;
+    }
+    throw new BugError(`tar-stream wrote no header for ${name}`);
+  } finally {
+    pack.destroy();
   }
 }
 
-function readSize(header: Buffer, offset: number): number {
-  if ((header[offset]! & 0x80) !== 0) {
-    let value = 0n;
-    for (let k = offset + 1; k < offset + 12; k++) value = (value << 8n) | BigInt(header[k]!);
-    return Number(value);
-  }
-  const text = header.toString('latin1', offset, offset + 12).replace(/\0.*$/s, '').trim();
-  return /^[0-7]+$/.test(text) ? parseInt(text, 8) : NaN;
+/** The manifest entry and the end-of-archive blocks, as tar-stream packs them. */
+async function manifestAndEnd(manifest: Buffer, mtime: Date): Promise<Buffer> {
+  const pack = tarPack();
+  pack.entry(entryHeader(MANIFEST_ENTRY, manifest.length, mtime), manifest);
+  pack.finalize();
+  const chunks: Buffer[] = [];
+  for await (const chunk of pack) chunks.push(chunk);
+  return Buffer.concat(chunks);
 }
 
-function checksum(header: Buffer): number {
-  let sum = 0;
-  for (let k = 0; k < BLOCK; k++) sum += k >= 148 && k < 156 ? 0x20 : header[k]!;
-  return sum;
-}
-
-export function tarHeader(name: string, size: number, mtime: Date): Buffer {
-  const header = Buffer.alloc(BLOCK);
-  header.write(name, 0, 100, 'utf8');
-  writeOctal(header, 0o600, 100, 8);
-  writeOctal(header, 0, 108, 8);
-  writeOctal(header, 0, 116, 8);
-  writeSize(header, size, 124);
-  writeOctal(header, Math.floor(mtime.getTime() / 1000), 136, 12);
-  header[156] = 0x30; // regular file
-  header.write('ustar\0', 257, 6, 'latin1');
-  header.write('00', 263, 2, 'latin1');
-  header.write('shopdb', 265, 32, 'latin1');
-  header.write('shopdb', 297, 32, 'latin1');
-  header.write(checksum(header).toString(8).padStart(6, '0') + '\0 ', 148, 8, 'latin1');
-  return header;
-}
-
-interface EntryHeader {
-  name: string;
-  size: number;
-}
-
-function parseHeader(header: Buffer, what: string): EntryHeader {
-  if (header.length < BLOCK) throw new ArchiveError(`The backup is truncated: ${what} is cut off`);
-  const stored = parseInt(header.toString('latin1', 148, 156).replace(/\0.*$/s, '').trim(), 8);
-  if (header.toString('latin1', 257, 262) !== 'ustar' || stored !== checksum(header)) {
-    throw new ArchiveError(`The backup is not a shopdb archive, or is damaged: ${what} is not a valid tar header`);
-  }
-  const name = header.toString('utf8', 0, 100).replace(/\0.*$/s, '');
-  const size = readSize(header, 124);
-  if (!Number.isFinite(size) || size < 0) throw new ArchiveError(`The backup is damaged: ${what} has no valid size`);
-  return { name, size };
-}
-
-/** Where the two entries of an archive lie. */
+/** What a backup file holds, as found by reading it once. */
 export interface ArchiveLayout {
   path: string;
   fileSize: number;
-  dump: { name: DumpEntryName; offset: number; size: number };
-  manifest: { offset: number; size: number };
+  /** The stored (compressed) dump entry: its name, size and sha256 (hex). */
+  dump: { name: DumpEntryName; size: number; sha256: string };
+  manifest: { size: number; text: string };
 }
 
-async function readAt(handle: FileHandle, position: number, length: number): Promise<Buffer> {
-  const buffer = Buffer.alloc(length);
-  const { bytesRead } = await handle.read(buffer, 0, length, position);
-  return buffer.subarray(0, bytesRead);
+/** The entries of a tar file, parsed by tar-stream as the file is read. */
+function entriesOf(path: string, handle?: FileHandle): { entries: AsyncIterator<Entry>; close(): void } {
+  const source = handle ? handle.createReadStream({ highWaterMark: READ_CHUNK }) : createReadStream(path, { highWaterMark: READ_CHUNK });
+  const parser = tarExtract();
+  source.on('error', (error) => parser.destroy(error));
+  source.pipe(parser);
+  return { entries: parser[Symbol.asyncIterator](), close: () => source.destroy() };
 }
 
-/** Checks the tar structure (two entries, in order, complete) without reading the dump. */
+/** Which part of the archive a failure is in, for messages: the n-th entry being read. */
+const PART = ['the first entry', 'the manifest entry', 'the end of the archive'] as const;
+
+/** tar-stream's failures, and our own checks of one header, in the words of a backup. */
+function parseFailure(error: unknown, part: string): unknown {
+  if (error instanceof ArchiveError) return error;
+  const code = (error as NodeJS.ErrnoException).code;
+  if (typeof code === 'string') return new ArchiveError(`Cannot read the backup (${code})`, { suggestion: 'Check the file and its disk.', cause: error });
+  const message = error instanceof Error ? error.message : String(error);
+  if (/Unexpected end of data/i.test(message)) return new ArchiveError(`The backup is truncated: ${part} is cut off`, { cause: error });
+  if (/Invalid tar header/i.test(message)) return new ArchiveError(`The backup is not a shopdb archive, or is damaged: ${part} is not a valid tar header`, { cause: error });
+  return new ArchiveError(`The backup cannot be read as a tar archive: ${message}`, { cause: error });
+}
+
+function checkEntry(header: Headers, part: string): number {
+  const size = header.size;
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw new ArchiveError(`The backup is damaged: ${part} has no valid size`);
+  if (header.type !== 'file') throw new ArchiveError(`The backup is damaged: ${part} ("${header.name}") is a ${header.type ?? 'non-file'} entry, not a file`);
+  return size;
+}
+
+/**
+ * Checks the tar structure — exactly a dump entry and then the manifest, regular files of valid
+ * size, complete, nothing after them — hashing the dump on the way and reading the manifest
+ * (never more than MAX_MANIFEST_BYTES of it).
+ */
 export async function readArchiveLayout(path: string): Promise<ArchiveLayout> {
   let handle: FileHandle;
   try {
@@ -120,53 +123,85 @@ export async function readArchiveLayout(path: string): Promise<ArchiveLayout> {
       cause: error,
     });
   }
+  let fileSize: number;
   try {
-    const fileSize = (await handle.stat()).size;
-    const dump = parseHeader(await readAt(handle, 0, BLOCK), 'the first entry');
-    if (!(DUMP_ENTRIES as readonly string[]).includes(dump.name)) {
-      throw new ArchiveError(`The backup's first entry is "${dump.name}", not a shopdb dump`);
+    fileSize = (await handle.stat()).size;
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+  const { entries, close: closeFile } = entriesOf(path, handle);
+  let index = 0;
+  let dump: ArchiveLayout['dump'] | undefined;
+  let manifest: ArchiveLayout['manifest'] | undefined;
+  try {
+    for (;;) {
+      const next = await entries.next();
+      if (next.done) break;
+      const entry = next.value;
+      const part = PART[Math.min(index, 2)];
+      if (index >= 2) throw new ArchiveError(`The backup has unexpected data after the manifest (an entry "${entry.header.name}")`);
+      const size = checkEntry(entry.header, part);
+      if (index === 0) {
+        const name = entry.header.name;
+        if (!(DUMP_ENTRIES as readonly string[]).includes(name)) throw new ArchiveError(`The backup's first entry is "${name}", not a shopdb dump`);
+        const hash = createHash('sha256');
+        for await (const chunk of entry) hash.update(chunk as Buffer);
+        dump = { name: name as DumpEntryName, size, sha256: hash.digest('hex') };
+      } else {
+        if (entry.header.name !== MANIFEST_ENTRY) throw new ArchiveError(`The backup has no manifest (second entry is "${entry.header.name}")`);
+        if (size > MAX_MANIFEST_BYTES) throw new ArchiveError('The backup manifest is implausibly large');
+        const chunks: Buffer[] = [];
+        for await (const chunk of entry) chunks.push(chunk as Buffer);
+        manifest = { size, text: Buffer.concat(chunks).toString('utf8') };
+      }
+      index++;
     }
-    const manifestHeaderAt = BLOCK + padded(dump.size);
-    if (manifestHeaderAt + BLOCK > fileSize) throw new ArchiveError('The backup is truncated: the dump is cut off and the manifest is missing');
-    const manifest = parseHeader(await readAt(handle, manifestHeaderAt, BLOCK), 'the manifest entry');
-    if (manifest.name !== MANIFEST_ENTRY) throw new ArchiveError(`The backup has no manifest (second entry is "${manifest.name}")`);
-    if (manifest.size > MAX_MANIFEST_BYTES) throw new ArchiveError('The backup manifest is implausibly large');
-    const end = manifestHeaderAt + BLOCK + padded(manifest.size);
-    if (end + 2 * BLOCK > fileSize) throw new ArchiveError('The backup is truncated: the manifest or the end of the archive is cut off');
-    const trailer = await readAt(handle, end, 2 * BLOCK);
-    if (trailer.some((byte) => byte !== 0)) throw new ArchiveError('The backup has unexpected data after the manifest');
-    return {
-      path,
-      fileSize,
-      dump: { name: dump.name as DumpEntryName, offset: BLOCK, size: dump.size },
-      manifest: { offset: manifestHeaderAt + BLOCK, size: manifest.size },
-    };
+  } catch (error) {
+    throw parseFailure(error, PART[Math.min(index, 2)]);
   } finally {
-    await handle.close();
+    await entries.return?.();
+    closeFile();
   }
+  if (!dump) throw new ArchiveError('The backup is truncated or empty: it holds no dump');
+  if (!manifest) throw new ArchiveError('The backup is truncated: the dump is cut off and the manifest is missing');
+  // tar-stream ends quietly where the file does; the two zero blocks that close a tar must be there.
+  const end = BLOCK + padded(dump.size) + BLOCK + padded(manifest.size);
+  if (end + 2 * BLOCK > fileSize) throw new ArchiveError('The backup is truncated: the manifest or the end of the archive is cut off');
+  return { path, fileSize, dump, manifest };
 }
 
-export async function readManifestText(layout: ArchiveLayout): Promise<string> {
-  const handle = await open(layout.path, 'r');
-  try {
-    return (await readAt(handle, layout.manifest.offset, layout.manifest.size)).toString('utf8');
-  } finally {
-    await handle.close();
-  }
-}
-
-/** sha256 (hex) of `size` bytes of `path` from `offset` (a dump entry, or a whole file with offset 0). */
-export async function sha256Of(path: string, offset = 0, size?: number): Promise<string> {
+/** sha256 (hex) of a whole file. */
+export async function sha256Of(path: string): Promise<string> {
   const hash = createHash('sha256');
-  const end = size === undefined ? undefined : offset + size - 1;
-  if (size === 0) return hash.digest('hex');
-  await pipeline(createReadStream(path, { start: offset, end, highWaterMark: 1 << 20 }), hash);
+  await pipeline(createReadStream(path, { highWaterMark: READ_CHUNK }), hash);
   return hash.digest('hex');
 }
 
-/** The compressed dump entry as a stream. */
-export function dumpEntryStream(layout: ArchiveLayout) {
-  return createReadStream(layout.path, { start: layout.dump.offset, end: layout.dump.offset + layout.dump.size - 1, highWaterMark: 1 << 20 });
+/**
+ * The compressed dump entry as a stream, read through tar-stream again. An archive that no longer
+ * starts with the entry `readArchiveLayout` found (replaced since) fails the stream.
+ */
+export function dumpEntryStream(layout: ArchiveLayout): Readable {
+  return Readable.from(dumpChunks(layout), { objectMode: false, highWaterMark: READ_CHUNK });
+}
+
+async function* dumpChunks(layout: ArchiveLayout): AsyncGenerator<Buffer> {
+  const { entries, close: closeFile } = entriesOf(layout.path);
+  try {
+    const first = await entries.next().catch((error: unknown) => Promise.reject(parseFailure(error, PART[0])));
+    if (first.done || first.value.header.name !== layout.dump.name || first.value.header.size !== layout.dump.size) {
+      throw new ArchiveError(`The backup ${layout.path} changed while it was being read`);
+    }
+    try {
+      for await (const chunk of first.value) yield chunk as Buffer;
+    } catch (error) {
+      throw parseFailure(error, PART[0]);
+    }
+  } finally {
+    await entries.return?.();
+    closeFile();
+  }
 }
 
 /** A temporary file name beside `finalPath`, hidden and carrying our pid (stale ones are cleaned up). */
@@ -198,6 +233,7 @@ export class ArchiveWriter {
     const fd = await openAsync(tempPath, 'wx', 0o600);
     const writer = new ArchiveWriter(tempPath, fd, dumpEntry, createdAt);
     try {
+      // The dump's header, until its size is known.
       await writeFully(fd, Buffer.alloc(BLOCK), 0);
     } catch (error) {
       await writer.discard();
@@ -208,28 +244,24 @@ export class ArchiveWriter {
 
   /** Where the compressed dump goes; the stream does not close the file. */
   dumpStream(): WriteStream {
-    return createWriteStream('', { fd: this.fd!, start: BLOCK, autoClose: false, highWaterMark: 1 << 20 });
+    return createWriteStream('', { fd: this.fd!, start: BLOCK, autoClose: false, highWaterMark: READ_CHUNK });
   }
 
   /** Pads the dump, writes the manifest, the end-of-archive blocks and the dump's header; fsyncs. */
   async finish(dumpSize: number, manifest: string): Promise<number> {
     const fd = this.fd!;
     const body = Buffer.from(manifest, 'utf8');
+    if (body.length > MAX_MANIFEST_BYTES) throw new BugError(`The manifest is ${body.length} bytes, more than a backup may hold`);
     const position = BLOCK + dumpSize;
-    const tail = Buffer.concat([
-      Buffer.alloc(padded(dumpSize) - dumpSize),
-      tarHeader(MANIFEST_ENTRY, body.length, this.createdAt),
-      body,
-      Buffer.alloc(padded(body.length) - body.length),
-      Buffer.alloc(2 * BLOCK),
-    ]);
+    const tail = Buffer.concat([Buffer.alloc(padded(dumpSize) - dumpSize), await manifestAndEnd(body, this.createdAt)]);
     await writeFully(fd, tail, position);
-    await writeFully(fd, tarHeader(this.dumpEntry, dumpSize, this.createdAt), 0);
+    await writeFully(fd, await entryHeaderBlock(this.dumpEntry, dumpSize, this.createdAt), 0);
     await fsyncAsync(fd);
     this.fd = null;
     await closeAsync(fd);
     return position + tail.length;
   }
+
 
   /**
    * Gives the archive its final name without ever replacing a file: link(2) fails on an existing

@@ -5,7 +5,7 @@
 // them bounded in time (src/core/fs/guarded.ts), so a bad or hung path never holds the lock.
 
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { link, open, readdir, rename, unlink } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
@@ -15,7 +15,7 @@ import type { LoadedConfig } from '../config/index.js';
 import { databaseTargetFromConfig, describeTarget, type DatabaseLogger } from '../db/connect.js';
 import { ExternalError, UserError } from '../errors.js';
 import { ensureUsableDirectory, withDeadline } from '../fs/guarded.js';
-import { packageRoot } from '../paths.js';
+import { shopdbVersion } from '../paths.js';
 import type { TaskStep } from '../tasks.js';
 import { ArchiveWriter, sha256Of, TEMP_FILE, tempPathFor } from './archive.js';
 import { DumpRejectedError } from './dump-policy.js';
@@ -43,10 +43,6 @@ export interface BackupEnvironment {
 
 export function driverContextOf(env: BackupEnvironment): DriverContext {
   return { config: env.config, target: databaseTargetFromConfig(env.config), path: env.path, logger: env.logger, warn: env.warn ?? (() => {}), signal: env.signal };
-}
-
-export function shopdbVersion(): string {
-  return (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 export interface WrittenBackup {

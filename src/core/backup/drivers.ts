@@ -1,8 +1,9 @@
 // Backup drivers: one per database engine, registered by engine name, each implementing the same
 // small interface — produce a dump as a stream with the facts for its manifest, check a dump
 // without loading it, load one into the site database or into a scratch database, count rows.
-// The archive, compression, checksums, locking and retention around them are engine-agnostic
-// (service.ts).
+// The archive, compression, checksums, locking and retention around them are engine-agnostic:
+// archive.ts (the tar), create.ts (writing, compression, retention, copies), inspect.ts (list and
+// verify), restore.ts and lock.ts. The drivers are sqlite-driver.ts and mysql/driver.ts.
 
 import type { Readable } from 'node:stream';
 import type { LoadedConfig } from '../config/index.js';
@@ -85,7 +86,7 @@ export function registerBackupDriver(engine: BackupEngine, load: () => Promise<B
 }
 
 registerBackupDriver('sqlite', async () => (await import('./sqlite-driver.js')).sqliteBackupDriver);
-registerBackupDriver('mysql', async () => (await import('./mysql-driver.js')).mysqlBackupDriver);
+registerBackupDriver('mysql', async () => (await import('./mysql/driver.js')).mysqlBackupDriver);
 
 export async function backupDriverFor(engine: BackupEngine): Promise<BackupDriver> {
   const load = drivers.get(engine);

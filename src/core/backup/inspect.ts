@@ -7,7 +7,7 @@ import { basename, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { asShopdbError, UserError } from '../errors.js';
-import { ArchiveError, dumpEntryStream, readArchiveLayout, readManifestText, sha256Of, type ArchiveLayout } from './archive.js';
+import { ArchiveError, dumpEntryStream, readArchiveLayout, type ArchiveLayout } from './archive.js';
 import { driverContextOf, type BackupEnvironment } from './create.js';
 import { backupDriverFor } from './drivers.js';
 import { parseManifest, totalRows, type BackupManifest, type MigrationHead } from './manifest.js';
@@ -19,10 +19,10 @@ export interface OpenedArchive {
   manifest: BackupManifest;
 }
 
-/** Structure and manifest; throws ArchiveError. Does not read the dump. */
+/** Structure and manifest, hashing the dump on the way; throws ArchiveError. */
 export async function openArchive(file: string): Promise<OpenedArchive> {
   const layout = await readArchiveLayout(file);
-  const manifest = parseManifest(await readManifestText(layout));
+  const manifest = parseManifest(layout.manifest.text);
   if (manifest.dump.entry !== layout.dump.name) throw new ArchiveError(`The manifest names ${manifest.dump.entry} but the archive holds ${layout.dump.name}`);
   return { layout, manifest };
 }
@@ -31,13 +31,16 @@ export async function openArchive(file: string): Promise<OpenedArchive> {
 export async function checksumProblems(opened: OpenedArchive): Promise<string[]> {
   const { layout, manifest } = opened;
   if (layout.dump.size !== manifest.dump.bytes) return [`the dump is ${layout.dump.size} bytes, the manifest says ${manifest.dump.bytes}`];
-  const actual = await sha256Of(layout.path, layout.dump.offset, layout.dump.size);
+  const actual = layout.dump.sha256;
   return actual === manifest.dump.sha256 ? [] : [`the dump's sha256 is ${actual}, the manifest says ${manifest.dump.sha256}`];
 }
 
-/** The dump, decompressed; a damaged gzip stream fails it. */
+/** The dump, decompressed; a damaged gzip stream, or an archive that fails on this second read, fails it. */
 export function uncompressedDump(layout: ArchiveLayout): Readable {
-  return dumpEntryStream(layout).pipe(createGunzip({ chunkSize: 1 << 16 }));
+  const gunzip = createGunzip({ chunkSize: 1 << 16 });
+  return dumpEntryStream(layout)
+    .on('error', (error) => gunzip.destroy(error))
+    .pipe(gunzip);
 }
 
 export interface ListedBackup {

@@ -12,7 +12,7 @@ import type { MigrationSourceRegistry } from '../migrations/sources.js';
 import { databaseTargetFromConfig, describeTarget } from '../db/connect.js';
 import type { LoadedConfig } from '../config/index.js';
 import { asShopdbError, DatabaseUnavailableError, InterruptedError, stopSignalOf, UsageError, UserError } from '../errors.js';
-import { shopdbVersion } from '../plugins/catalog.js';
+import { shopdbVersion } from '../paths.js';
 import type { TaskStep } from '../tasks.js';
 import { ArchiveError } from './archive.js';
 import { DumpRejectedError } from './dump-policy.js';

@@ -5,9 +5,14 @@
 
 import { MIGRATION_HISTORY_TABLE, pluginMigrationTable } from '../migrations/sources.js';
 import type { InstalledPluginRecord, MigrationHead } from './manifest.js';
-import { quoteId, type SqlRow } from './mysql-session.js';
+
+/** A row as text (NULL as null), whatever the engine or transport. */
+export type SqlRow = Record<string, string | null>;
 
 export type Query = (sql: string) => Promise<SqlRow[]> | SqlRow[];
+
+/** An identifier in backticks, which both MySQL and SQLite accept. */
+export const quoteId = (name: string) => `\`${name.replace(/`/g, '``')}\``;
 
 export const INSTALLED_PLUGINS_TABLE = 'installed_plugins';
 

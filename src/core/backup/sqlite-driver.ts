@@ -13,7 +13,7 @@ import { DatabaseUnavailableError } from '../errors.js';
 import { tempPathFor, ArchiveError } from './archive.js';
 import type { BackupDriver, DriverContext, DumpFacts } from './drivers.js';
 import { countRows, readInstalledPlugins, readMigrationHeads, type Query } from './site-state.js';
-import type { SqlRow } from './mysql-session.js';
+import type { SqlRow } from './site-state.js';
 
 type SqliteTarget = { client: 'sqlite'; filename: string };
 

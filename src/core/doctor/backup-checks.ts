@@ -7,8 +7,8 @@
 import { statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
-import { findStaleOptionFolders, sweepOptionFolders, sweepScratchSchemas, describeScratchSchema, findScratchSchemas } from '../backup/leftovers.js';
-import type { SqlRow } from '../backup/mysql-session.js';
+import { findStaleOptionFolders, sweepOptionFolders, sweepScratchSchemas, describeScratchSchema, findScratchSchemas } from '../backup/mysql/leftovers.js';
+import type { SqlRow } from '../backup/site-state.js';
 import { asShopdbError } from '../errors.js';
 import { ensureUsableDirectory, withDeadline } from '../fs/guarded.js';
 import type { CheckOutcome, DoctorCheck, DoctorContext } from './registry.js';

@@ -10,7 +10,7 @@ import { satisfies } from './versions.js';
 import type { LoadedConfig } from '../config/index.js';
 import { NotFoundError, UserError } from '../errors.js';
 import { pluginMigrationTable, type MigrationSourceSpec } from '../migrations/sources.js';
-import { packageRoot, runningCompiled } from '../paths.js';
+import { packageRoot, runningCompiled, shopdbVersion } from '../paths.js';
 import { registerSdkResolution } from './sdk-resolution.js';
 import { LOCAL_PLUGINS_DIR } from './scaffold.js';
 import { manifestProblems, PluginManifestError, type PluginManifest } from './manifest.js';
@@ -55,9 +55,8 @@ export interface CatalogOptions {
 
 export const bundledPluginsDir = runningCompiled ? join(packageRoot, 'dist', 'plugins') : join(packageRoot, 'plugins');
 
-export function shopdbVersion(): string {
-  return (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
-}
+/** The core version plugins are checked against (re-exported for the benches and tests that build catalogs). */
+export { shopdbVersion };
 
 /**
  * Where a site's plugin packages may live: shopdb's own node_modules, node_modules and

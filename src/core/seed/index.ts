@@ -15,7 +15,8 @@ import { ROLES } from '../auth/types.js';
 import { ensureRoles } from '../users/service.js';
 import type { CustomFieldDefinition } from '../inventory/custom-fields.js';
 import type { StatusLabel } from '../inventory/reference.js';
-import { loadPluginCatalog, shopdbVersion, type PluginCatalog } from '../plugins/catalog.js';
+import { shopdbVersion } from '../paths.js';
+import { loadPluginCatalog, type PluginCatalog } from '../plugins/catalog.js';
 import { seedPlugins } from '../plugins/service.js';
 import { seedDemoSite } from './demo.js';
 

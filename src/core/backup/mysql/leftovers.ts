@@ -13,8 +13,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { lstat, readdir, rmdir, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { processStartOf } from './lock.js';
-import { quoteId, quoteText, type SqlRow } from './mysql-session.js';
+import { processStartOf } from '../lock.js';
+import { quoteId, type SqlRow } from '../site-state.js';
+import { quoteText } from './session.js';
 
 type Query = (sql: string) => Promise<SqlRow[]>;
 type Run = (sql: string) => Promise<void>;

@@ -1,5 +1,5 @@
 // MySQL / MariaDB backups: the server's own dump tool (mysqldump or mariadb-dump, through a
-// runner from mysql-tools.ts) with a consistent snapshot, and the matching client to restore.
+// runner from tools.ts) with a consistent snapshot, and the matching client to restore.
 // The dump passes through SqlDumpFilter on the way out (row counts for the manifest, and a proof
 // that restore will accept it) and on the way back in (only allowed statements reach the
 // client, which runs with --binary-mode so no client command is honoured, and with the target
@@ -7,14 +7,14 @@
 
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { clusterNodeStateVia } from '../db/cluster.js';
-import { DatabaseUnavailableError, UserError } from '../errors.js';
-import type { BackupDriver, DriverContext, LoadTarget } from './drivers.js';
+import { clusterNodeStateVia } from '../../db/cluster.js';
+import { DatabaseUnavailableError, UserError } from '../../errors.js';
+import type { BackupDriver, DriverContext, LoadTarget } from '../drivers.js';
 import { scratchPrefix, scratchSchemaName, sweepScratchSchemas } from './leftovers.js';
-import { clientSession, directSession, quoteId, quoteText, type SqlSession } from './mysql-session.js';
-import { MYSQL_TOOL_RUNNERS, type MysqlConnection, type MysqlTools } from './mysql-tools.js';
-import { readInstalledPlugins, readMigrationHeads } from './site-state.js';
-import { SqlDumpFilter } from './sql-scanner.js';
+import { clientSession, directSession, quoteText, type SqlSession } from './session.js';
+import { MYSQL_TOOL_RUNNERS, type MysqlConnection, type MysqlTools } from './tools.js';
+import { quoteId, readInstalledPlugins, readMigrationHeads } from '../site-state.js';
+import { SqlDumpFilter } from '../sql-scanner.js';
 
 type MysqlTarget = { client: 'mysql'; host: string; port: number; socketPath?: string; database: string; user: string; password?: string; poolMax: number; connectTimeoutMs: number };
 

@@ -3,10 +3,10 @@
 // connection: mysql2 when shopdb can reach the server, or the client tool of the compose runner
 // when only the database container can.
 
-import { translateConnectionError, type DatabaseTarget } from '../db/connect.js';
-import type { MysqlTools } from './mysql-tools.js';
+import { translateConnectionError, type DatabaseTarget } from '../../db/connect.js';
+import type { MysqlTools } from './tools.js';
 
-export type SqlRow = Record<string, string | null>;
+import type { SqlRow } from '../site-state.js';
 
 export interface SqlSession {
   /** Rows as text (NULL as null), whatever the transport. */
@@ -17,7 +17,6 @@ export interface SqlSession {
   close(): Promise<void>;
 }
 
-export const quoteId = (name: string) => `\`${name.replace(/`/g, '``')}\``;
 export const quoteText = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 type MysqlTarget = Extract<DatabaseTarget, { client: 'mysql' }>;

@@ -15,8 +15,8 @@ import { mkdtemp, open, rm, rmdir, unlink, writeFile, type FileHandle } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { findOnPath } from '../doctor/checks.js';
-import { ExternalError, UserError } from '../errors.js';
+import { findOnPath } from '../../doctor/checks.js';
+import { ExternalError, UserError } from '../../errors.js';
 import { OPTION_FOLDER_PREFIX, ownerTag, sweepOptionFolders } from './leftovers.js';
 
 export type ToolFlavour = 'mariadb' | 'mysql';
