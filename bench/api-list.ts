@@ -22,7 +22,7 @@
 // its user must be allowed to create databases. All traffic stays on 127.0.0.1.
 // Exit codes: 0 measured (whether or not the goal is met); 1 failed; 2 usage; 130 interrupted.
 
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -106,15 +106,7 @@ async function explain(connection: mysql.Connection, statement: CapturedStatemen
 // ── servers and load ───────────────────────────────────────────────────────────────────────
 
 async function startServers(message: StartMessage): Promise<{ child: ChildProcess; shopdb: string; minimal: string }> {
-  const child = fork(join(root, 'bench', 'api-list-servers.ts'), [], { cwd: root, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  bench.cleanup('stop the servers', async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      if (child.connected) child.send({ type: 'stop' });
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    });
+  const child = bench.forkHelper('the servers', join(root, 'bench', 'api-list-servers.ts'), root);
   const reply = await new Promise<ServerMessage>((resolve, reject) => {
     child.once('message', (m) => resolve(m as ServerMessage));
     child.once('exit', (code) => reject(new Error(`the server process exited (${code}) before it was ready`)));

@@ -13,7 +13,6 @@
 //   site's work shares this machine's cores and the pull measures those), --rounds 3. Prints each round and the median ratio; --json prints the numbers as JSON.
 // Exit codes: 0 measured (goal met or not: the numbers say), 1 failed, 2 usage, 130 interrupted.
 
-import { fork, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,15 +84,7 @@ async function templateSite(dir: string): Promise<{ envFile: string; token: stri
 }
 
 async function startHost(envFiles: string[], latencyMs: number): Promise<string[]> {
-  const child: ChildProcess = fork(join(packageRoot, 'bench', 'fleet-sites.ts'), [], { cwd: packageRoot, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  bench.cleanup('stop a process serving sites', async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    if (child.connected) child.send({ type: 'stop' });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  });
+  const child = bench.forkHelper('a process serving sites', join(packageRoot, 'bench', 'fleet-sites.ts'), packageRoot);
   const reply = await new Promise<SitesMessage>((resolve, reject) => {
     child.once('message', (m) => resolve(m as SitesMessage));
     child.once('exit', (code) => reject(new Error(`a site process exited (${code}) before it was ready`)));

@@ -5,6 +5,7 @@
 // signal leaves everything as it is and says what was left. Exit codes: 0 measured, 1 failed,
 // 2 usage, 130 interrupted.
 
+import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -203,6 +204,23 @@ export class BenchRun {
       await installPlugins({ db, catalog, actor }, { names: options.plugins });
     }
     return { server, version, database, dir, envFile, config, db };
+  }
+
+  /**
+   * A TypeScript helper process (through tsx, with an IPC channel) that the run's cleanups stop:
+   * a `{ type: 'stop' }` message, then SIGKILL if it has not exited 10 s later.
+   */
+  forkHelper(what: string, script: string, cwd: string): ChildProcess {
+    const child = fork(script, [], { cwd, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.cleanup(`stop ${what}`, async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      if (child.connected) child.send({ type: 'stop' });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    });
+    return child;
   }
 
   /** Parses the arguments (null: --help), runs, cleans up, and sets the exit code. */
