@@ -52,6 +52,7 @@ for (const { name, kind } of PLUGINS) {
     const dependencies = installs.filter((n) => n !== name);
     let tables: string[];
     let dependencyTables: string[];
+    let coreTables: string[];
 
     it('has a manifest the catalog can use: a valid name, a core range this shopdb meets, its migrations folder', () => {
       expect(plugin.problems).toEqual([]);
@@ -61,12 +62,12 @@ for (const { name, kind } of PLUGINS) {
     });
 
     it('installs after what it depends on, making only tables of their prefixes, empty, and its asset types', async () => {
-      const before = await schemaTables(s.db);
+      coreTables = await schemaTables(s.db);
 
       const results = await installTestPlugins(s.db, [name], catalog);
 
       expect(results.map((r) => [r.name, r.action])).toEqual(installs.map((n) => [n, 'installed']));
-      const made = (await schemaTables(s.db)).filter((table) => !before.includes(table));
+      const made = (await schemaTables(s.db)).filter((table) => !coreTables.includes(table));
       const prefixes = installs.map(tablePrefixOf);
       expect(made.filter((table) => !prefixes.some((prefix) => table.startsWith(prefix))), 'tables outside the plugins\' prefixes').toEqual([]);
       tables = await listPluginTables(s.db, name);
@@ -90,10 +91,12 @@ for (const { name, kind } of PLUGINS) {
 
       await migrateRollback(s.db, source, { all: true });
       const afterDown = await listPluginTables(s.db, name);
+      const everyTableAfterDown = await schemaTables(s.db);
       const dependenciesAfterDown = (await Promise.all(dependencies.map((d) => listPluginTables(s.db, d)))).flat();
       await migrateLatest(s.db, [source]);
 
       expect(afterDown).toEqual([]);
+      expect(everyTableAfterDown.sort(), 'its down migrations leave the schema as it was before its install').toEqual([...coreTables, ...dependencyTables].sort());
       expect(dependenciesAfterDown).toEqual(dependencyTables);
       expect(await listPluginTables(s.db, name)).toEqual(tables);
     });
