@@ -22,29 +22,21 @@
 // its user must be allowed to create databases. All traffic stays on 127.0.0.1.
 // Exit codes: 0 measured (whether or not the goal is met); 1 failed; 2 usage; 130 interrupted.
 
-import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import type { ChildProcess } from 'node:child_process';
+import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import autocannon, { type Result } from 'autocannon';
 import type { Knex } from 'knex';
 import mysql from 'mysql2/promise';
 import { cliActor } from '../src/core/audit/log.js';
 import { createApiToken } from '../src/core/auth/api-tokens.js';
-import { loadConfig } from '../src/core/config/index.js';
-import { databaseTargetFromConfig, openDatabase } from '../src/core/db/connect.js';
 import { listAssets, type AssetQuery } from '../src/core/inventory/assets.js';
-import { migrateSite } from '../src/core/migrations/site.js';
-import { seedSite } from '../src/core/seed/index.js';
-import { loadPluginCatalog, shopdbVersion } from '../src/core/plugins/catalog.js';
-import { installPlugins } from '../src/core/plugins/service.js';
 import { createUser } from '../src/core/users/service.js';
-import { parseMysqlUrl, throwawayName, type MysqlServer } from '../test/support/mysql.js';
+import type { MysqlServer } from '../test/support/mysql.js';
 import { DEFAULT_SEARCH, FILTER_STATUS, loadSite } from './api-list-data.js';
 import type { CapturedStatement, ServerMessage, StartMessage } from './api-list-servers.js';
-import { BenchRun, Cancelled, integerOption, log, thousands, UsageProblem } from './harness.js';
+import { BenchRun, benchServer, Cancelled, log, parseBenchOptions, thousands, UsageProblem } from './harness.js';
 
 const GOAL = 0.7;
 const self = fileURLToPath(import.meta.url);
@@ -66,32 +58,18 @@ interface Options {
 const rate = (n: number) => (n < 10 ? n.toFixed(1) : thousands(n));
 
 function parseOptions(argv: string[]): Options | null {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      rows: { type: 'string', default: '100000' },
-      duration: { type: 'string', default: '10' },
-      warmup: { type: 'string', default: '2' },
-      connections: { type: 'string', default: '10' },
-      rounds: { type: 'string', default: '2' },
-      search: { type: 'string', default: DEFAULT_SEARCH },
-      keep: { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
+  const options = parseBenchOptions(argv, {
+    rows: { integer: 100_000, min: 1 },
+    duration: { integer: 10, min: 1 },
+    warmup: { integer: 2, min: 0 },
+    connections: { integer: 10, min: 1 },
+    rounds: { integer: 2, min: 1 },
+    search: { text: DEFAULT_SEARCH },
+    keep: { flag: true },
+    json: { flag: true },
   });
-  if (values.help) return null;
-  if (values.search.length === 0 || values.search.length > 200) throw new UsageProblem('--search must be 1 to 200 characters');
-  return {
-    rows: integerOption('rows', values.rows, 1),
-    duration: integerOption('duration', values.duration, 1),
-    warmup: integerOption('warmup', values.warmup, 0),
-    connections: integerOption('connections', values.connections, 1),
-    rounds: integerOption('rounds', values.rounds, 1),
-    search: values.search,
-    keep: values.keep,
-    json: values.json,
-  };
+  if (options && (options.search.length === 0 || options.search.length > 200)) throw new UsageProblem('--search must be 1 to 200 characters');
+  return options;
 }
 
 // ── interruption and cleanup ───────────────────────────────────────────────────────────────
@@ -100,10 +78,6 @@ const bench = new BenchRun();
 const checkpoint = () => bench.checkpoint();
 
 // ── database ───────────────────────────────────────────────────────────────────────────────
-
-function serverUrl(): string {
-  return process.env.SHOPDB_BENCH_MYSQL_URL || process.env.SHOPDB_TEST_MYSQL_URL || 'mysql://root@127.0.0.1:3306';
-}
 
 async function adminConnection(server: MysqlServer, database?: string): Promise<mysql.Connection> {
   return mysql.createConnection({ ...server, database, connectTimeout: 5000, supportBigNumbers: true });
@@ -132,15 +106,7 @@ async function explain(connection: mysql.Connection, statement: CapturedStatemen
 // ── servers and load ───────────────────────────────────────────────────────────────────────
 
 async function startServers(message: StartMessage): Promise<{ child: ChildProcess; shopdb: string; minimal: string }> {
-  const child = fork(join(root, 'bench', 'api-list-servers.ts'), [], { cwd: root, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  bench.cleanup('stop the servers', async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      if (child.connected) child.send({ type: 'stop' });
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    });
+  const child = bench.forkHelper('the servers', join(root, 'bench', 'api-list-servers.ts'), root);
   const reply = await new Promise<ServerMessage>((resolve, reject) => {
     child.once('message', (m) => resolve(m as ServerMessage));
     child.once('exit', (code) => reject(new Error(`the server process exited (${code}) before it was ready`)));
@@ -299,52 +265,17 @@ function report(context: { server: string; rows: number; options: Options; load:
 async function run(options: Options): Promise<void> {
   // Other work on the machine moves the absolute numbers (less so the ratio): say how busy it was.
   const loadBefore = loadavg()[0]!;
-  const server = parseMysqlUrl(serverUrl());
-  const admin = await adminConnection(server);
-  const [[{ version }]] = (await admin.query('select version() as version')) as unknown as [[{ version: string }]];
-  const database = throwawayName('shopdb_bench');
-  await admin.query(`CREATE DATABASE \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
-  await admin.end();
-  log(`Database ${database} on ${server.host}:${server.port} (${version}).`);
-  bench.cleanup(`drop the database ${database}`, async () => {
-      if (options.keep) {
-        log(`Kept the database ${database} (--keep); drop it with: DROP DATABASE \`${database}\``);
-        return;
-      }
-      const connection = await adminConnection(server);
-      await connection.query(`DROP DATABASE IF EXISTS \`${database}\``);
-      await connection.end();
-      log(`Dropped ${database}.`);
-    });
-
-  const dir = mkdtempSync(join(tmpdir(), 'shopdb-bench-'));
-  bench.cleanup(`remove ${dir}`, async () => rmSync(dir, { recursive: true, force: true }));
-  const envFile = join(dir, '.env');
-  const env: Record<string, string> = {
-    SHOPDB_ENV: 'development',
-    SHOPDB_SITE_NAME: 'bench',
-    DB_CLIENT: 'mysql',
-    DB_HOST: server.host,
-    DB_PORT: String(server.port),
-    DB_USER: server.user,
-    DB_NAME: database,
-    JWT_SECRET: 'bench-jwt-secret-0123456789abcdefghijklmnopqrstuvwxyz',
-    COOKIE_SECURE: 'false',
-    LOG_LEVEL: 'silent',
-  };
-  if (server.password) env.DB_PASSWORD = server.password;
-  writeFileSync(envFile, Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 });
-  const config = loadConfig({ envFile, cwd: dir, env: {} });
-
+  const server = benchServer();
   log('Migrating and seeding…');
-  await migrateSite({ config });
-  const db = await openDatabase(databaseTargetFromConfig(config));
-  bench.cleanup('close the bench connection', () => db.destroy());
-  const actor = cliActor('bench');
-  await seedSite(db, { demo: false, actor });
   // The asset types the bench spreads its rows over come from the bundled plugins.
-  const catalog = await loadPluginCatalog({ coreVersion: shopdbVersion(), packageDirs: [] });
-  await installPlugins({ db, catalog, actor }, { names: ['equipment', 'computers', 'printers', 'network'] });
+  const { version, database, dir, envFile, config, db } = await bench.site(server, {
+    prefix: 'shopdb-bench-',
+    keep: options.keep,
+    keepDir: false,
+    env: { JWT_SECRET: 'bench-jwt-secret-0123456789abcdefghijklmnopqrstuvwxyz', COOKIE_SECURE: 'false', LOG_LEVEL: 'silent' },
+    plugins: ['equipment', 'computers', 'printers', 'network'],
+  });
+  const actor = cliActor('bench');
   checkpoint();
 
   const started = Date.now();

@@ -20,24 +20,15 @@
 // its user must be allowed to create databases.
 // Exit codes: 0 measured (whether or not the goal is met); 1 failed; 2 usage; 130 interrupted.
 
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { execa } from 'execa';
-import mysql from 'mysql2/promise';
-import { cliActor } from '../src/core/audit/log.js';
-import { loadConfig } from '../src/core/config/index.js';
-import { databaseTargetFromConfig, openDatabase } from '../src/core/db/connect.js';
-import { migrateSite } from '../src/core/migrations/site.js';
-import { loadPluginCatalog, shopdbVersion } from '../src/core/plugins/catalog.js';
-import { installPlugins } from '../src/core/plugins/service.js';
-import { seedSite } from '../src/core/seed/index.js';
 import { localToolRunner, optionFileText } from '../src/core/backup/mysql/tools.js';
-import { parseMysqlUrl, throwawayName, type MysqlServer } from '../test/support/mysql.js';
+import type { MysqlServer } from '../test/support/mysql.js';
 import { TABLE_GENERATORS } from './backup-data.js';
-import { BenchRun, integerOption, log, thousands } from './harness.js';
+import { adminQuery, BenchRun, benchServer, log, parseBenchOptions, thousands } from './harness.js';
 
 const GOAL = 1.1;
 const self = fileURLToPath(import.meta.url);
@@ -54,35 +45,13 @@ interface Options {
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
 
-function parseOptions(argv: string[]): Options | null {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      rows: { type: 'string', default: '1000000' },
-      rounds: { type: 'string', default: '2' },
-      keep: { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (values.help) return null;
-  return { rows: integerOption('rows', values.rows, 100), rounds: integerOption('rounds', values.rounds, 1), keep: values.keep, json: values.json };
-}
+const parseOptions = (argv: string[]): Options | null =>
+  parseBenchOptions(argv, { rows: { integer: 1_000_000, min: 100 }, rounds: { integer: 2, min: 1 }, keep: { flag: true }, json: { flag: true } });
 
 const bench = new BenchRun();
 const checkpoint = () => bench.checkpoint();
 
-const serverUrl = () => process.env.SHOPDB_BENCH_MYSQL_URL || process.env.SHOPDB_TEST_MYSQL_URL || 'mysql://root@127.0.0.1:3306';
-
-async function admin(server: MysqlServer, sql: string): Promise<unknown> {
-  const connection = await mysql.createConnection({ ...server, multipleStatements: false });
-  try {
-    const [rows] = await connection.query(sql);
-    return rows;
-  } finally {
-    await connection.end();
-  }
-}
+const admin = (server: MysqlServer, sql: string) => adminQuery(server, sql);
 
 async function emptyDatabase(server: MysqlServer, database: string): Promise<void> {
   await admin(server, `DROP DATABASE IF EXISTS \`${database}\``);
@@ -121,40 +90,15 @@ const median = (values: number[]) => {
 
 async function run(options: Options): Promise<void> {
   const loadBefore = loadavg()[0]!;
-  const server = parseMysqlUrl(serverUrl());
-  const [{ version }] = (await admin(server, 'select version() as version')) as [{ version: string }];
-  const database = throwawayName('shopdb_bench');
-  await emptyDatabase(server, database);
-  log(`Database ${database} on ${server.host}:${server.port} (${version}).`);
-  bench.cleanup(`drop the database ${database}`, async () => {
-      if (options.keep) return log(`Kept the database ${database} (--keep).`);
-      await admin(server, `DROP DATABASE IF EXISTS \`${database}\``);
-    });
-  const dir = mkdtempSync(join(tmpdir(), 'shopdb-bench-backup-'));
-  bench.cleanup(`remove ${dir}`, async () => (options.keep ? log(`Kept ${dir} (--keep).`) : rmSync(dir, { recursive: true, force: true })));
-  const envFile = join(dir, '.env');
-  const vars: Record<string, string> = {
-    SHOPDB_ENV: 'development',
-    SHOPDB_SITE_NAME: 'bench',
-    DB_CLIENT: 'mysql',
-    DB_HOST: server.host,
-    DB_PORT: String(server.port),
-    DB_USER: server.user,
-    DB_NAME: database,
-    BACKUP_DIR: join(dir, 'backups'),
-    BACKUP_KEEP: '100',
-  };
-  writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${v}`).join('\n') + (server.password ? `\nDB_PASSWORD='${server.password}'\n` : '\n'), { mode: 0o600 });
-  const config = loadConfig({ envFile, cwd: dir, env: {} });
-
+  const server = benchServer();
   log('Migrating, installing plugins, loading rows…');
-  await migrateSite({ config });
-  const db = await openDatabase(databaseTargetFromConfig(config));
+  const { version, database, dir, envFile, db } = await bench.site(server, {
+    prefix: 'shopdb-bench-backup-',
+    keep: options.keep,
+    env: { BACKUP_DIR: './backups', BACKUP_KEEP: '100' },
+    plugins: ['equipment', 'computers', 'printers', 'network'],
+  });
   try {
-    const actor = cliActor('bench');
-    await seedSite(db, { demo: false, actor });
-    const catalog = await loadPluginCatalog({ coreVersion: shopdbVersion(), packageDirs: [] });
-    await installPlugins({ db, catalog, actor }, { names: ['equipment', 'computers', 'printers', 'network'] });
     const started = Date.now();
     let lastReport = 0;
     const context = {

@@ -36,7 +36,6 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import autocannon, { type Result } from 'autocannon';
 import { execa, type ResultPromise } from 'execa';
 import { cliActor } from '../src/core/audit/log.js';
@@ -52,7 +51,7 @@ import { galeraPrerequisites, startGaleraCluster, type GaleraCluster } from '../
 import { adminQuery } from '../test/support/mysql.js';
 import { freePort } from '../test/support/ports.js';
 import { FILTER_STATUS, loadSite } from './api-list-data.js';
-import { BenchRun, Cancelled, integerOption, log, thousands, UsageProblem } from './harness.js';
+import { BenchRun, Cancelled, log, parseBenchOptions, thousands, UsageProblem } from './harness.js';
 
 const READ_GOAL = 1.6;
 const HOT_ASSETS = 5;
@@ -74,33 +73,17 @@ interface Options {
 const bench = new BenchRun();
 const checkpoint = () => bench.checkpoint();
 
-function parseOptions(argv: string[]): Options | null {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      rows: { type: 'string', default: '20000' },
-      duration: { type: 'string', default: '10' },
-      rounds: { type: 'string', default: '3' },
-      warmup: { type: 'string', default: '3' },
-      connections: { type: 'string', default: '16' },
-      writes: { type: 'string', default: '600' },
-      'pin-hosts': { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
+const parseOptions = (argv: string[]): Options | null =>
+  parseBenchOptions(argv, {
+    rows: { integer: 20_000, min: 1 },
+    duration: { integer: 10, min: 1 },
+    rounds: { integer: 3, min: 1 },
+    warmup: { integer: 3, min: 0 },
+    connections: { integer: 16, min: 2 },
+    writes: { integer: 600, min: 1 },
+    pinHosts: { flag: true },
+    json: { flag: true },
   });
-  if (values.help) return null;
-  return {
-    rows: integerOption('rows', values.rows, 1),
-    duration: integerOption('duration', values.duration, 1),
-    rounds: integerOption('rounds', values.rounds, 1),
-    warmup: integerOption('warmup', values.warmup, 0),
-    connections: integerOption('connections', values.connections, 2),
-    writes: integerOption('writes', values.writes, 1),
-    pinHosts: values['pin-hosts'],
-    json: values.json,
-  };
-}
 
 // ── replicas ───────────────────────────────────────────────────────────────────────────────
 

@@ -13,11 +13,9 @@
 //   site's work shares this machine's cores and the pull measures those), --rounds 3. Prints each round and the median ratio; --json prints the numbers as JSON.
 // Exit codes: 0 measured (goal met or not: the numbers say), 1 failed, 2 usage, 130 interrupted.
 
-import { fork, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { cliActor } from '../src/core/audit/log.js';
 import { createApiToken } from '../src/core/auth/api-tokens.js';
 import { loadConfig } from '../src/core/config/index.js';
@@ -31,7 +29,7 @@ import { installPlugins } from '../src/core/plugins/service.js';
 import { seedSite } from '../src/core/seed/index.js';
 import { createUser } from '../src/core/users/service.js';
 import { defaultKnownMigrationSources } from '../src/core/backup/known-migrations.js';
-import { BenchRun, integerOption, log } from './harness.js';
+import { BenchRun, log, parseBenchOptions } from './harness.js';
 import type { SitesMessage, SitesStartMessage } from './fleet-sites.js';
 
 interface Options {
@@ -56,27 +54,17 @@ const actor = cliActor('bench');
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 function parse(argv: string[]): Options | null {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      sites: { type: 'string', default: '50' },
-      hosts: { type: 'string', default: '2' },
-      concurrency: { type: 'string', default: '64' },
-      latency: { type: 'string', default: '200' },
-      rounds: { type: 'string', default: '3' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
+  const options = parseBenchOptions(argv, {
+    sites: { integer: 50, min: 1 },
+    hosts: { integer: 2, min: 1 },
+    concurrency: { integer: 64, min: 1 },
+    latency: { integer: 200, min: 0 },
+    rounds: { integer: 3, min: 1 },
+    json: { flag: true },
   });
-  if (values.help) return null;
-  return {
-    sites: integerOption('sites', values.sites, 1),
-    hosts: integerOption('hosts', values.hosts, 1),
-    concurrency: integerOption('concurrency', values.concurrency, 1),
-    latencyMs: integerOption('latency', values.latency, 0),
-    rounds: integerOption('rounds', values.rounds, 1),
-    json: values.json,
-  };
+  if (!options) return null;
+  const { latency, ...rest } = options;
+  return { ...rest, latencyMs: latency };
 }
 
 /** One demo site with every plugin and a summary token; its file is copied for the others. */
@@ -96,15 +84,7 @@ async function templateSite(dir: string): Promise<{ envFile: string; token: stri
 }
 
 async function startHost(envFiles: string[], latencyMs: number): Promise<string[]> {
-  const child: ChildProcess = fork(join(packageRoot, 'bench', 'fleet-sites.ts'), [], { cwd: packageRoot, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  bench.cleanup('stop a process serving sites', async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    if (child.connected) child.send({ type: 'stop' });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  });
+  const child = bench.forkHelper('a process serving sites', join(packageRoot, 'bench', 'fleet-sites.ts'), packageRoot);
   const reply = await new Promise<SitesMessage>((resolve, reject) => {
     child.once('message', (m) => resolve(m as SitesMessage));
     child.once('exit', (code) => reject(new Error(`a site process exited (${code}) before it was ready`)));

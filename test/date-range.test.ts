@@ -3,29 +3,17 @@
 // naming the field — before anything is written — and says the range in the OpenAPI document; a
 // row that holds an odd date from before never takes a whole list down.
 
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { bearer, createApiSite, expectError, login, makeUser, type ApiSite } from './support/api.js';
-import { bundledCatalog, installTestPlugins } from './support/plugins.js';
+import { expect, it } from 'vitest';
+import { expectError } from './support/api.js';
+import { useMigratedSite } from './support/migrated-site.js';
 import { describeEachEngine } from './support/site.js';
 
 describeEachEngine('dates across their whole range', (engine) => {
-  let api: ApiSite;
-  let app: FastifyInstance;
-  let headers: Record<string, string>;
+  const s = useMigratedSite(engine, { plugins: ['notifications', 'software', 'equipment'], users: { admin: true }, app: true });
   const notices = '/api/plugins/notifications/notices';
-  const count = async (table: string) => Number(((await api.db(table).count({ n: '*' })) as Array<{ n: number | string }>)[0]!.n);
+  const count = async (table: string) => Number(((await s.db(table).count({ n: '*' })) as Array<{ n: number | string }>)[0]!.n);
 
-  beforeAll(async () => {
-    api = await createApiSite(engine);
-    await installTestPlugins(api.db, ['notifications', 'software', 'equipment']);
-    app = await api.app({ pluginCatalog: await bundledCatalog() });
-    const editor = await makeUser(api.db, 'admin');
-    headers = bearer((await login(app, editor.username)).json<{ token: string }>().token);
-  });
-  afterAll(async () => api.cleanup());
-
-  const notice = (fields: Record<string, unknown>) => app.inject({ method: 'POST', url: notices, headers, payload: { title: 'Range', severity: 'info', targetKind: 'site', ...fields } });
+  const notice = (fields: Record<string, unknown>) => s.app.inject({ method: 'POST', url: notices, headers: s.as.admin, payload: { title: 'Range', severity: 'info', targetKind: 'site', ...fields } });
 
   it.each([
     ['the first instant', '1000-01-01T00:00:00.000Z'],
@@ -36,7 +24,7 @@ describeEachEngine('dates across their whole range', (engine) => {
     const created = await notice({ startsAt });
 
     expect(created.statusCode, created.body).toBe(201);
-    const read = await app.inject({ method: 'GET', url: `${notices}/${created.json<{ id: number }>().id}`, headers });
+    const read = await s.app.inject({ method: 'GET', url: `${notices}/${created.json<{ id: number }>().id}`, headers: s.as.admin });
     expect(read.json<{ startsAt: string }>().startsAt).toBe(new Date(startsAt).toISOString());
   });
 
@@ -56,23 +44,23 @@ describeEachEngine('dates across their whole range', (engine) => {
   });
 
   it('holds dates (YYYY-MM-DD) to years 1000–9999 too, in plugin and custom fields', async () => {
-    const title = await app.inject({ method: 'POST', url: '/api/plugins/software/titles', headers, payload: { name: 'Range CAD', version: '1' } });
-    const licence = (expiresOn: string) => app.inject({ method: 'POST', url: '/api/plugins/software/licences', headers, payload: { titleId: title.json<{ id: number }>().id, seats: 1, expiresOn } });
+    const title = await s.app.inject({ method: 'POST', url: '/api/plugins/software/titles', headers: s.as.admin, payload: { name: 'Range CAD', version: '1' } });
+    const licence = (expiresOn: string) => s.app.inject({ method: 'POST', url: '/api/plugins/software/licences', headers: s.as.admin, payload: { titleId: title.json<{ id: number }>().id, seats: 1, expiresOn } });
     expect((await licence('1000-01-01')).statusCode).toBe(201);
     expect(expectError(await licence('0999-12-31'), 400).fields).toEqual({ expiresOn: expect.stringContaining('1000-01-01 to 9999-12-31') });
 
-    const type = await app.inject({ method: 'POST', url: '/api/asset-types', headers, payload: { key: 'gauge', label: 'Gauge', fields: [{ key: 'calibrated', label: 'Calibrated', type: 'date' }] } });
+    const type = await s.app.inject({ method: 'POST', url: '/api/asset-types', headers: s.as.admin, payload: { key: 'gauge', label: 'Gauge', fields: [{ key: 'calibrated', label: 'Calibrated', type: 'date' }] } });
     expect(type.statusCode, type.body).toBe(201);
-    const status = await app.inject({ method: 'POST', url: '/api/status-labels', headers, payload: { name: 'In service', color: '#00aa00', kind: 'deployable' } });
+    const status = await s.app.inject({ method: 'POST', url: '/api/status-labels', headers: s.as.admin, payload: { name: 'In service', color: '#00aa00', kind: 'deployable' } });
     const asset = (calibrated: string) =>
-      app.inject({ method: 'POST', url: '/api/assets', headers, payload: { assetTag: `G-${calibrated}`, name: 'Gauge', type: 'gauge', statusId: status.json<{ id: number }>().id, customData: { calibrated } } });
+      s.app.inject({ method: 'POST', url: '/api/assets', headers: s.as.admin, payload: { assetTag: `G-${calibrated}`, name: 'Gauge', type: 'gauge', statusId: status.json<{ id: number }>().id, customData: { calibrated } } });
     expect((await asset('2026-06-30')).statusCode).toBe(201);
     expect(expectError(await asset('0042-06-30'), 400).fields).toEqual({ 'customData.calibrated': expect.stringContaining('from 1000-01-01') });
     expect(expectError(await asset('2026-02-30'), 400).fields).toHaveProperty(['customData.calibrated']);
   });
 
   it('says the range in the OpenAPI document, on every date-time and date', async () => {
-    const document = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json<unknown>();
+    const document = (await s.app.inject({ method: 'GET', url: '/api/openapi.json' })).json<unknown>();
     const nodes: Array<Record<string, unknown>> = [];
     const walk = (node: unknown) => {
       if (Array.isArray(node)) node.forEach(walk);
@@ -91,10 +79,10 @@ describeEachEngine('dates across their whole range', (engine) => {
   it('lists notices although one row holds a date written before the range was enforced', async () => {
     // What an older shopdb could store: SQLite kept the year unpadded, MariaDB kept year 1.
     const odd = engine === 'sqlite' ? '1-01-01 00:00:00.000' : '0001-01-01 00:00:00.000';
-    await api.db('notifications_notices').insert({ title: 'Old row', severity: 'critical', target_kind: 'site', starts_at: odd, dismissable: 1 });
+    await s.db('notifications_notices').insert({ title: 'Old row', severity: 'critical', target_kind: 'site', starts_at: odd, dismissable: 1 });
 
-    const list = await app.inject({ method: 'GET', url: `${notices}?limit=1000`, headers });
-    const active = await app.inject({ method: 'GET', url: `/api/plugins/notifications/active?location=${await anyLocation()}`, headers });
+    const list = await s.app.inject({ method: 'GET', url: `${notices}?limit=1000`, headers: s.as.admin });
+    const active = await s.app.inject({ method: 'GET', url: `/api/plugins/notifications/active?location=${await anyLocation()}`, headers: s.as.admin });
 
     expect(list.statusCode, list.body).toBe(200);
     const old = list.json<{ results: Array<{ title: string; startsAt: string }> }>().results.find((n) => n.title === 'Old row');
@@ -104,7 +92,7 @@ describeEachEngine('dates across their whole range', (engine) => {
   });
 
   async function anyLocation(): Promise<number> {
-    const created = await app.inject({ method: 'POST', url: '/api/locations', headers, payload: { kind: 'site', code: `S-${Date.now()}`, name: 'Site' } });
+    const created = await s.app.inject({ method: 'POST', url: '/api/locations', headers: s.as.admin, payload: { kind: 'site', code: `S-${Date.now()}`, name: 'Site' } });
     return created.json<{ id: number }>().id;
   }
 });

@@ -4,11 +4,10 @@
 // consumable colours) clash when they are the same ignoring case, accents and trailing spaces —
 // through the API, with the same answer on each engine — and lookups find them in any case.
 
-import type { FastifyInstance } from 'fastify';
 import type { Knex } from 'knex';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, createApiSite, login, makeUser, type ApiSite } from './support/api.js';
-import { bundledCatalog, installTestPlugins } from './support/plugins.js';
+import { describe, expect, it } from 'vitest';
+import { login, makeUser } from './support/api.js';
+import { useMigratedSite } from './support/migrated-site.js';
 import { createSite, describeEachEngine } from './support/site.js';
 import { textKey } from '../src/core/db/text-keys.js';
 import { findUserRow } from '../src/core/users/rows.js';
@@ -39,19 +38,8 @@ describe('textKey', () => {
 });
 
 describeEachEngine('one unique-text rule', (engine) => {
-  let api: ApiSite;
-  let app: FastifyInstance;
-  let headers: Record<string, string>;
-  const post = (url: string, payload: Record<string, unknown>) => app.inject({ method: 'POST', url, headers, payload });
-
-  beforeAll(async () => {
-    api = await createApiSite(engine);
-    await installTestPlugins(api.db, ['equipment', 'computers', 'network', 'printers', 'software']);
-    app = await api.app({ pluginCatalog: await bundledCatalog() });
-    const admin = await makeUser(api.db, 'admin');
-    headers = bearer((await login(app, admin.username)).json<{ token: string }>().token);
-  });
-  afterAll(async () => api.cleanup());
+  const s = useMigratedSite(engine, { plugins: ['equipment', 'computers', 'network', 'printers', 'software'], users: { admin: true }, app: true });
+  const post = (url: string, payload: Record<string, unknown>) => s.app.inject({ method: 'POST', url, headers: s.as.admin, payload });
 
   /** Creates the first, then expects the second to be refused as the same. */
   async function expectClash(url: string, first: Record<string, unknown>, second: Record<string, unknown>): Promise<void> {
@@ -65,9 +53,9 @@ describeEachEngine('one unique-text rule', (engine) => {
   let typeKey: string;
   it('refuses a status label, a maker and a model that differ only in case or accents', async () => {
     await expectClash('/api/status-labels', { name: 'In Service', color: '#00aa00', kind: 'deployable' }, { name: 'IN SERVICE ', color: '#00aa00', kind: 'deployable' });
-    statusId = (await api.db('status_labels').first('id')).id;
+    statusId = (await s.db('status_labels').first('id')).id;
     await expectClash('/api/manufacturers', { name: 'Société Générale d’Usinage' }, { name: 'SOCIETE GENERALE D’USINAGE' });
-    const maker = (await api.db('manufacturers').first('id')).id;
+    const maker = (await s.db('manufacturers').first('id')).id;
     await expectClash('/api/models', { manufacturerId: maker, name: 'Mill-Ø5' }, { manufacturerId: maker, name: 'mill-ø5' });
     // The same model name under another maker is another model.
     const other = await post('/api/manufacturers', { name: 'Hermle' });
@@ -82,27 +70,27 @@ describeEachEngine('one unique-text rule', (engine) => {
     await expectClash('/api/locations', { kind: 'cell', code: 'B7-CELL-1', name: 'Cell 1' }, { kind: 'cell', code: 'b7-cell-1', name: 'Cell one' });
     // A rename onto another's tag in another case is refused too.
     const second = await post('/api/assets', { assetTag: 'CNC-5002', name: 'DMU 50', type: typeKey, statusId });
-    const renamed = await app.inject({ method: 'PATCH', url: `/api/assets/${second.json<{ id: number }>().id}`, headers, payload: { assetTag: 'Cnc-5001' } });
+    const renamed = await s.app.inject({ method: 'PATCH', url: `/api/assets/${second.json<{ id: number }>().id}`, headers: s.as.admin, payload: { assetTag: 'Cnc-5001' } });
     expect(renamed.statusCode, renamed.body).toBe(409);
     // Renaming an asset to another case of its own tag is allowed, and the key follows.
-    const own = await app.inject({ method: 'PATCH', url: `/api/assets/${second.json<{ id: number }>().id}`, headers, payload: { assetTag: 'cnc-5002' } });
+    const own = await s.app.inject({ method: 'PATCH', url: `/api/assets/${second.json<{ id: number }>().id}`, headers: s.as.admin, payload: { assetTag: 'cnc-5002' } });
     expect(own.statusCode, own.body).toBe(200);
-    expect(await api.db('assets').where({ asset_tag_key: 'cnc-5002' }).select('asset_tag')).toEqual([{ asset_tag: 'cnc-5002' }]);
+    expect(await s.db('assets').where({ asset_tag_key: 'cnc-5002' }).select('asset_tag')).toEqual([{ asset_tag: 'cnc-5002' }]);
   });
 
   it('has one account per username whatever its case, at login and in lookups', async () => {
-    const user = await makeUser(api.db, 'viewer', 'Alice.Martin');
-    await expect(makeUser(api.db, 'viewer', 'alice.martin')).rejects.toThrow(/already exists/);
-    expect((await findUserRow(api.db, 'ALICE.MARTIN'))?.id).toBe(user.id);
-    expect((await login(app, 'aLiCe.mArTiN')).statusCode).toBe(200);
+    const user = await makeUser(s.db, 'viewer', 'Alice.Martin');
+    await expect(makeUser(s.db, 'viewer', 'alice.martin')).rejects.toThrow(/already exists/);
+    expect((await findUserRow(s.db, 'ALICE.MARTIN'))?.id).toBe(user.id);
+    expect((await login(s.app, 'aLiCe.mArTiN')).statusCode).toBe(200);
   });
 
   it("refuses the plugins' unique names that differ only in case or accents", async () => {
     const asset = async (type: string, tag: string) => (await post('/api/assets', { assetTag: tag, name: tag, type, statusId })).json<{ id: number }>().id;
     const machineA = await asset('equipment', 'M-1');
     const machineB = await asset('equipment', 'M-2');
-    expect((await app.inject({ method: 'PUT', url: `/api/plugins/equipment/machines/${machineA}`, headers, payload: { machineNumber: 'MC-07' } })).statusCode).toBe(200);
-    expect((await app.inject({ method: 'PUT', url: `/api/plugins/equipment/machines/${machineB}`, headers, payload: { machineNumber: 'mc-07' } })).statusCode).toBe(409);
+    expect((await s.app.inject({ method: 'PUT', url: `/api/plugins/equipment/machines/${machineA}`, headers: s.as.admin, payload: { machineNumber: 'MC-07' } })).statusCode).toBe(200);
+    expect((await s.app.inject({ method: 'PUT', url: `/api/plugins/equipment/machines/${machineB}`, headers: s.as.admin, payload: { machineNumber: 'mc-07' } })).statusCode).toBe(409);
 
     const pc = await asset('computer', 'PC-1');
     await expectClash(`/api/plugins/computers/hosts/${pc}/interfaces`, { name: 'Ethernet Wärme', mac: '02:00:00:00:00:01' }, { name: 'ETHERNET WARME', mac: '02:00:00:00:00:02' });
@@ -114,11 +102,11 @@ describeEachEngine('one unique-text rule', (engine) => {
     await expectClash('/api/plugins/software/media', { label: 'USB-A1', kind: 'usb' }, { label: 'usb-a1', kind: 'usb' });
 
     const printer = await asset('printer', 'PR-1');
-    const put = (colour: string) => app.inject({ method: 'PUT', url: `/api/plugins/printers/printers/${printer}/consumables`, headers, payload: { kind: 'toner', colour, levelPercent: 40 } });
+    const put = (colour: string) => s.app.inject({ method: 'PUT', url: `/api/plugins/printers/printers/${printer}/consumables`, headers: s.as.admin, payload: { kind: 'toner', colour, levelPercent: 40 } });
     expect((await put('Cyan')).statusCode).toBe(201);
     // The same consumable, whatever the case: updated, not added.
     expect((await put('CYAN')).statusCode).toBe(200);
-    expect(await api.db('printers_consumables').where({ asset_id: printer }).select('id')).toHaveLength(1);
+    expect(await s.db('printers_consumables').where({ asset_id: printer }).select('id')).toHaveLength(1);
   });
 });
 

@@ -1,105 +1,47 @@
-// Database suite (SQLite and MySQL): the equipment plugin — its migration up and down, the
+// Database suite (SQLite and MySQL): the equipment plugin — its tables' columns, the
 // detail row every equipment asset gets, machine details and maintenance through the service and
 // the routes (roles, validation, conflicts, audit, the plugin gate), and its share of the demo site.
 
-import type { FastifyInstance } from 'fastify';
 import type { Knex } from 'knex';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { bearer, createApiSite, expectError, makeUser, tokenFor, type ApiSite } from '../../test/support/api.js';
-import { bundledCatalog, installTestPlugins, pluginSession } from '../../test/support/plugins.js';
-import { createSite, describeEachEngine, type TestSite } from '../../test/support/site.js';
-import { cliActor, listAudit } from '../../src/core/audit/log.js';
-import { listTables } from '../../src/core/db/schema.js';
-import { ValidationError } from '../../src/core/errors.js';
-import { migrateLatest, migrateRollback } from '../../src/core/migrations/service.js';
-import { migrateSite } from '../../src/core/migrations/site.js';
-import { findPlugin, pluginMigrationSource } from '../../src/core/plugins/catalog.js';
-import { disablePlugin, enablePlugin, uninstallPlugin } from '../../src/core/plugins/service.js';
-import { seedSite } from '../../src/core/seed/index.js';
+import { expect, it } from 'vitest';
+import { ValidationError } from 'shopdb/sdk';
+import { expectError } from '../../test/support/api.js';
+import { listAudit, TEST_ACTOR as cli } from '../../test/support/core-access.js';
+import { useMigratedSite } from '../../test/support/migrated-site.js';
+import { listPluginTables } from '../../test/support/plugins.js';
+import { describeEachEngine } from '../../test/support/site.js';
 import { getMachine, listMachines, listOverdue, localDate, updateMachine, type MachineView } from './service.js';
 
-const cli = cliActor('test');
-const TABLES = ['equipment_machines', 'equipment_maintenance'];
 const BASE = '/api/plugins/equipment';
 
 async function rowCount(db: Knex, table: string, where: Record<string, unknown> = {}): Promise<number> {
   return Number(((await db(table).where(where).count({ n: '*' })) as Array<{ n: number | string }>)[0]!.n);
 }
 
-describeEachEngine('equipment plugin: migration', (engine) => {
-  let site: TestSite;
-  let db: Knex;
-  beforeAll(async () => {
-    site = await createSite(engine);
-    await migrateSite({ config: site.config() });
-    db = await site.open();
-  });
-  afterAll(async () => {
-    await db.destroy();
-    await site.cleanup();
-  });
-
-  it('creates its tables empty on install, drops them all on rollback, and uninstalls cleanly while it holds nothing', async () => {
-    const source = pluginMigrationSource(findPlugin(await bundledCatalog(), 'equipment'))!;
-
-    await installTestPlugins(db, ['equipment']);
-    const installed = (await listTables(db)).filter((t) => t.startsWith('equipment_'));
-    const machineColumns = Object.keys(await db('equipment_machines').columnInfo()).sort();
-    const maintenanceColumns = Object.keys(await db('equipment_maintenance').columnInfo()).sort();
-    const rows = [await rowCount(db, 'equipment_machines'), await rowCount(db, 'equipment_maintenance')];
-    const type = await db('asset_types').where({ key: 'equipment' }).first('label', 'plugin');
-    await migrateRollback(db, source, { all: true });
-    const afterDown = (await listTables(db)).filter((t) => t.startsWith('equipment_'));
-    await migrateLatest(db, [source]);
-    const uninstalled = await uninstallPlugin(await pluginSession(db), 'equipment');
-
-    expect(installed).toEqual(TABLES);
-    expect(machineColumns).toEqual(
-      ['asset_id', 'machine_number', 'machine_number_key', 'builder', 'controller_make', 'controller_version', 'axes', 'spindles', 'dnc_ip', 'dnc_port', 'dnc_transfer_enabled', 'criticality', 'next_pm_due', 'created_at', 'updated_at'].sort(),
-    );
-    expect(maintenanceColumns).toEqual(['id', 'asset_id', 'type', 'started_at', 'completed_at', 'vendor', 'cost', 'under_warranty', 'notes', 'created_at', 'updated_at'].sort());
-    expect(rows).toEqual([0, 0]);
-    expect(type).toEqual({ label: 'Shop equipment', plugin: 'equipment' });
-    expect(afterDown).toEqual([]);
-    expect(uninstalled.purged).toBe(false);
-    expect((await listTables(db)).filter((t) => t.startsWith('equipment_'))).toEqual([]);
-    expect(await db('asset_types').where({ key: 'equipment' }).first()).toBeUndefined();
-  });
-});
-
 describeEachEngine('equipment plugin: machines and maintenance', (engine) => {
-  let api: ApiSite;
-  let app: FastifyInstance;
-  let as: { viewer: Record<string, string>; editor: Record<string, string> };
-  let editorId: number;
-  let statusId: number;
+  const s = useMigratedSite(engine, { seed: 'base', plugins: ['equipment'], users: { viewer: true, editor: true }, app: true });
   let tagCounter = 0;
 
-  beforeAll(async () => {
-    api = await createApiSite(engine);
-    await seedSite(api.db, { demo: false, actor: cli });
-    await installTestPlugins(api.db, ['equipment']);
-    app = await api.app({ pluginCatalog: await bundledCatalog() });
-    const viewer = await makeUser(api.db, 'viewer');
-    const editor = await makeUser(api.db, 'editor');
-    editorId = editor.id;
-    as = { viewer: bearer(await tokenFor(app, viewer.username)), editor: bearer(await tokenFor(app, editor.username)) };
-    statusId = Number((await api.db('status_labels').where({ name: 'In service' }).first('id')).id);
-  });
-  afterAll(async () => api.cleanup());
-
-  const get = (url: string, headers = as.viewer) => app.inject({ method: 'GET', url, headers });
-  const put = (url: string, payload: unknown, headers = as.editor) => app.inject({ method: 'PUT', url, headers, payload: payload as object });
-  const post = (url: string, payload: unknown, headers = as.editor) => app.inject({ method: 'POST', url, headers, payload: payload as object });
-  const patch = (url: string, payload: unknown, headers = as.editor) => app.inject({ method: 'PATCH', url, headers, payload: payload as object });
+  const get = (url: string, headers = s.as.viewer) => s.app.inject({ method: 'GET', url, headers });
+  const put = (url: string, payload: unknown, headers = s.as.editor) => s.app.inject({ method: 'PUT', url, headers, payload: payload as object });
+  const post = (url: string, payload: unknown, headers = s.as.editor) => s.app.inject({ method: 'POST', url, headers, payload: payload as object });
+  const patch = (url: string, payload: unknown, headers = s.as.editor) => s.app.inject({ method: 'PATCH', url, headers, payload: payload as object });
 
   /** An asset created through the core API, so the enabled plugins' hooks run as they do in production. */
   async function newAsset(type = 'equipment', prefix = 'T-CNC'): Promise<{ id: number; assetTag: string }> {
     const assetTag = `${prefix}-${String(++tagCounter).padStart(3, '0')}`;
-    const response = await post('/api/assets', { assetTag, name: `Machine ${assetTag}`, type, statusId });
+    const response = await post('/api/assets', { assetTag, name: `Machine ${assetTag}`, type, statusId: s.inService });
     expect(response.statusCode, response.body).toBe(201);
     return { id: response.json().id, assetTag };
   }
+
+  it('keeps machine details and maintenance records in these columns', async () => {
+    expect(await listPluginTables(s.db, 'equipment')).toEqual(['equipment_machines', 'equipment_maintenance']);
+    expect(Object.keys(await s.db('equipment_machines').columnInfo()).sort()).toEqual(
+      ['asset_id', 'machine_number', 'machine_number_key', 'builder', 'controller_make', 'controller_version', 'axes', 'spindles', 'dnc_ip', 'dnc_port', 'dnc_transfer_enabled', 'criticality', 'next_pm_due', 'created_at', 'updated_at'].sort(),
+    );
+    expect(Object.keys(await s.db('equipment_maintenance').columnInfo()).sort()).toEqual(['id', 'asset_id', 'type', 'started_at', 'completed_at', 'vendor', 'cost', 'under_warranty', 'notes', 'created_at', 'updated_at'].sort());
+  });
 
   it('gives every equipment asset created through the core API a details row, unset until edited, and no other type one', async () => {
     const machine = await newAsset();
@@ -121,8 +63,8 @@ describeEachEngine('equipment plugin: machines and maintenance', (engine) => {
       nextPmDue: null,
       pmOverdue: false,
     });
-    expect(await rowCount(api.db, 'equipment_machines', { asset_id: machine.id })).toBe(1);
-    expect(await rowCount(api.db, 'equipment_machines', { asset_id: other.id })).toBe(0);
+    expect(await rowCount(s.db, 'equipment_machines', { asset_id: machine.id })).toBe(1);
+    expect(await rowCount(s.db, 'equipment_machines', { asset_id: other.id })).toBe(0);
     expectError(notMachine, 404, 'NOT_FOUND');
   });
 
@@ -141,7 +83,7 @@ describeEachEngine('equipment plugin: machines and maintenance', (engine) => {
       criticality: 'high',
       nextPmDue: '2999-03-31',
     });
-    const second = await app.inject({ method: 'PUT', url: `${BASE}/machines/${machine.id}`, headers: { ...as.editor, 'x-request-id': 'req-eq-2' }, payload: { criticality: 'low', controllerVersion: null } });
+    const second = await s.app.inject({ method: 'PUT', url: `${BASE}/machines/${machine.id}`, headers: { ...s.as.editor, 'x-request-id': 'req-eq-2' }, payload: { criticality: 'low', controllerVersion: null } });
     const read = await get(`${BASE}/machines/${machine.id}`);
 
     expect(first.statusCode, first.body).toBe(200);
@@ -160,10 +102,10 @@ describeEachEngine('equipment plugin: machines and maintenance', (engine) => {
       nextPmDue: '2999-03-31',
       pmOverdue: false,
     });
-    const audit = await listAudit(api.db, { objectType: 'equipment.machine', objectId: String(machine.id), limit: 10, offset: 0 });
+    const audit = await listAudit(s.db, { objectType: 'equipment.machine', objectId: String(machine.id), limit: 10, offset: 0 });
     expect(audit.results.map((entry) => entry.action)).toEqual(['update', 'update', 'create']);
     expect(audit.results[0]).toMatchObject({
-      userId: editorId,
+      userId: s.user.editor.id,
       requestId: 'req-eq-2',
       before: expect.objectContaining({ criticality: 'high', controllerVersion: 'SINUMERIK ONE' }),
       after: expect.objectContaining({ criticality: 'low', controllerVersion: null, machineNumber: '0417' }),
@@ -190,7 +132,7 @@ describeEachEngine('equipment plugin: machines and maintenance', (engine) => {
     const ip = expectError(await put(url, { dncIp: '10.7.300.1' }), 400, 'VALIDATION_FAILED');
     const transfer = expectError(await put(url, { dncTransferEnabled: true, dncIp: '10.7.12.1' }), 400, 'VALIDATION_FAILED');
     const empty = expectError(await put(url, {}), 400, 'VALIDATION_FAILED');
-    const service = await updateMachine(api.db, cli, machine.id, { machineNumber: ' 12', spindles: 99, criticality: 'urgent' as never }).catch((error: unknown) => error);
+    const service = await updateMachine(s.db, cli, machine.id, { machineNumber: ' 12', spindles: 99, criticality: 'urgent' as never }).catch((error: unknown) => error);
 
     expect(Object.keys(schema.fields).sort()).toEqual(['axes', 'colour', 'controllerMake', 'nextPmDue']);
     expect(schema.fields.controllerMake).toContain('Mitsubishi');
@@ -240,12 +182,12 @@ describeEachEngine('equipment plugin: machines and maintenance', (engine) => {
 
   it('takes "today" from the caller: a due date is overdue only once today is past it', async () => {
     const machine = await newAsset();
-    await updateMachine(api.db, cli, machine.id, { nextPmDue: '2030-05-10' });
+    await updateMachine(s.db, cli, machine.id, { nextPmDue: '2030-05-10' });
 
-    const onTheDay = await getMachine(api.db, machine.id, { today: '2030-05-10' });
-    const dayAfter = await getMachine(api.db, machine.id, { today: '2030-05-11' });
-    const listed = await listOverdue(api.db, { limit: 1000, offset: 0, today: '2030-05-11' });
-    const filtered = await listMachines(api.db, { limit: 1000, offset: 0, overdue: true, today: '2030-05-10' });
+    const onTheDay = await getMachine(s.db, machine.id, { today: '2030-05-10' });
+    const dayAfter = await getMachine(s.db, machine.id, { today: '2030-05-11' });
+    const listed = await listOverdue(s.db, { limit: 1000, offset: 0, today: '2030-05-11' });
+    const filtered = await listMachines(s.db, { limit: 1000, offset: 0, overdue: true, today: '2030-05-10' });
 
     expect(onTheDay.pmOverdue).toBe(false);
     expect(dayAfter.pmOverdue).toBe(true);
@@ -259,7 +201,7 @@ describeEachEngine('equipment plugin: machines and maintenance', (engine) => {
     const url = `${BASE}/machines/${machine.id}/maintenance`;
 
     const older = await post(url, { type: 'calibration', startedAt: '2026-01-10T07:00:00Z', completedAt: '2026-01-10T15:30:00.250Z', vendor: 'Renishaw', cost: 980.5, underWarranty: false, notes: 'Ballbar test' });
-    const open = await app.inject({ method: 'POST', url, headers: { ...as.editor, 'x-request-id': 'req-mt-1' }, payload: { type: 'corrective', startedAt: '2026-03-02T06:15:00Z', cost: 1234.56, notes: 'Spindle alarm 2110' } });
+    const open = await s.app.inject({ method: 'POST', url, headers: { ...s.as.editor, 'x-request-id': 'req-mt-1' }, payload: { type: 'corrective', startedAt: '2026-03-02T06:15:00Z', cost: 1234.56, notes: 'Spindle alarm 2110' } });
     const completed = await patch(`${BASE}/maintenance/${open.json().id}`, { completedAt: '2026-03-03T11:00:00Z', underWarranty: true });
     const listed = await get(url);
 
@@ -271,9 +213,9 @@ describeEachEngine('equipment plugin: machines and maintenance', (engine) => {
     expect(listed.json().count).toBe(2);
     expect(listed.json().results.map((r: { type: string }) => r.type)).toEqual(['corrective', 'calibration']);
     expect(listed.json().results[1]).toMatchObject({ completedAt: '2026-01-10T15:30:00.250Z', cost: 980.5, vendor: 'Renishaw', notes: 'Ballbar test' });
-    const audit = await listAudit(api.db, { objectType: 'equipment.maintenance', objectId: String(open.json().id), limit: 10, offset: 0 });
+    const audit = await listAudit(s.db, { objectType: 'equipment.maintenance', objectId: String(open.json().id), limit: 10, offset: 0 });
     expect(audit.results.map((entry) => entry.action)).toEqual(['update', 'create']);
-    expect(audit.results[1]).toMatchObject({ userId: editorId, requestId: 'req-mt-1' });
+    expect(audit.results[1]).toMatchObject({ userId: s.user.editor.id, requestId: 'req-mt-1' });
     expect(audit.results[0]).toMatchObject({ before: expect.objectContaining({ completedAt: null }), after: expect.objectContaining({ completedAt: '2026-03-03T11:00:00.000Z' }) });
   });
 
@@ -303,30 +245,30 @@ describeEachEngine('equipment plugin: machines and maintenance', (engine) => {
     await put(`${BASE}/machines/${machine.id}`, { machineNumber: '7777' });
     const record = (await post(`${BASE}/machines/${machine.id}/maintenance`, { type: 'inspection', startedAt: '2026-04-01T08:00:00Z' })).json();
 
-    expect((await app.inject({ method: 'DELETE', url: `/api/assets/${machine.id}`, headers: as.editor })).statusCode).toBe(204);
+    expect((await s.app.inject({ method: 'DELETE', url: `/api/assets/${machine.id}`, headers: s.as.editor })).statusCode).toBe(204);
     expectError(await get(`${BASE}/machines/${machine.id}`), 404);
     expectError(await patch(`${BASE}/maintenance/${record.id}`, { notes: 'late note' }), 404);
     const other = await newAsset();
     expect(expectError(await put(`${BASE}/machines/${other.id}`, { machineNumber: '7777' }), 409).message).toContain('(deleted)');
 
-    await api.db('assets').where({ id: machine.id }).delete();
-    expect(await rowCount(api.db, 'equipment_machines', { asset_id: machine.id })).toBe(0);
-    expect(await rowCount(api.db, 'equipment_maintenance', { asset_id: machine.id })).toBe(0);
+    await s.db('assets').where({ id: machine.id }).delete();
+    expect(await rowCount(s.db, 'equipment_machines', { asset_id: machine.id })).toBe(0);
+    expect(await rowCount(s.db, 'equipment_maintenance', { asset_id: machine.id })).toBe(0);
   });
 
   it('lets viewers read and only editors write; nobody without a token', async () => {
     const machine = await newAsset();
 
-    expect((await get(`${BASE}/machines/${machine.id}`, as.viewer)).statusCode).toBe(200);
-    expectError(await app.inject({ method: 'GET', url: `${BASE}/machines` }), 401);
-    expectError(await app.inject({ method: 'GET', url: `${BASE}/overdue` }), 401);
-    expectError(await put(`${BASE}/machines/${machine.id}`, { criticality: 'high' }, as.viewer), 403);
-    expectError(await post(`${BASE}/machines/${machine.id}/maintenance`, { type: 'inspection', startedAt: '2026-04-01T08:00:00Z' }, as.viewer), 403);
-    expectError(await patch(`${BASE}/maintenance/1`, { notes: 'x' }, as.viewer), 403);
+    expect((await get(`${BASE}/machines/${machine.id}`, s.as.viewer)).statusCode).toBe(200);
+    expectError(await s.app.inject({ method: 'GET', url: `${BASE}/machines` }), 401);
+    expectError(await s.app.inject({ method: 'GET', url: `${BASE}/overdue` }), 401);
+    expectError(await put(`${BASE}/machines/${machine.id}`, { criticality: 'high' }, s.as.viewer), 403);
+    expectError(await post(`${BASE}/machines/${machine.id}/maintenance`, { type: 'inspection', startedAt: '2026-04-01T08:00:00Z' }, s.as.viewer), 403);
+    expectError(await patch(`${BASE}/maintenance/1`, { notes: 'x' }, s.as.viewer), 403);
   });
 
   it('documents its routes in the OpenAPI document, from the schemas that validate them', async () => {
-    const paths = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json().paths;
+    const paths = (await s.app.inject({ method: 'GET', url: '/api/openapi.json' })).json().paths;
 
     expect(Object.keys(paths).filter((path) => path.startsWith(BASE)).sort()).toEqual(
       [`${BASE}/machines`, `${BASE}/machines/{assetId}`, `${BASE}/machines/{assetId}/maintenance`, `${BASE}/maintenance/{id}`, `${BASE}/overdue`].sort(),
@@ -337,14 +279,11 @@ describeEachEngine('equipment plugin: machines and maintenance', (engine) => {
 
   it('is gone (404) while the plugin is disabled, and back once enabled', async () => {
     const machine = await newAsset();
-    const session = await pluginSession(api.db);
 
-    await disablePlugin(session, 'equipment');
-    app.plugins.invalidate();
+    await s.setPluginEnabled('equipment', false);
     const whileDisabled = [await get(`${BASE}/machines`), await get(`${BASE}/machines/${machine.id}`), await put(`${BASE}/machines/${machine.id}`, { criticality: 'high' })];
-    const createWhileDisabled = await post('/api/assets', { assetTag: 'T-HIDDEN-1', name: 'Hidden', type: 'equipment', statusId });
-    await enablePlugin(session, 'equipment');
-    app.plugins.invalidate();
+    const createWhileDisabled = await post('/api/assets', { assetTag: 'T-HIDDEN-1', name: 'Hidden', type: 'equipment', statusId: s.inService });
+    await s.setPluginEnabled('equipment', true);
 
     for (const response of whileDisabled) expectError(response, 404, 'NOT_FOUND');
     expectError(createWhileDisabled, 400, 'VALIDATION_FAILED');
@@ -353,26 +292,16 @@ describeEachEngine('equipment plugin: machines and maintenance', (engine) => {
 });
 
 describeEachEngine('equipment plugin: demo seed', (engine) => {
-  let site: TestSite;
-  let db: Knex;
-  beforeAll(async () => {
-    site = await createSite(engine);
-    await migrateSite({ config: site.config() });
-    db = await site.open();
-    await installTestPlugins(db, ['equipment']);
-  });
-  afterAll(async () => {
-    await db.destroy();
-    await site.cleanup();
-  });
+  const s = useMigratedSite(engine, { plugins: ['equipment'] });
 
   it('adds exactly the four demo machines with details and history, one overdue for PM, and changes nothing when run again', async () => {
-    await seedSite(db, { demo: true, actor: cli });
+    const { db } = s;
+    await s.seed('demo');
     const machines = (await listMachines(db, { limit: 100, offset: 0 })).results;
     const maintenance = await rowCount(db, 'equipment_maintenance');
     const audited = (await listAudit(db, { objectType: 'equipment.maintenance', limit: 100, offset: 0 })).count;
     const overdue = (await listOverdue(db, { limit: 100, offset: 0 })).results;
-    await seedSite(db, { demo: true, actor: cli });
+    await s.seed('demo');
 
     expect(machines.map((m) => [m.assetTag, m.name, m.serial, m.model?.name, m.location?.code, m.status.name])).toEqual([
       ['CMM-0101', 'Contura CMM', 'ZC-0918-334', 'CONTURA', 'P7-B2-CMM', 'In service'],
@@ -398,19 +327,5 @@ describeEachEngine('equipment plugin: demo seed', (engine) => {
     expect(await rowCount(db, 'assets', { type_id: (await db('asset_types').where({ key: 'equipment' }).first('id')).id })).toBe(4);
     expect(await rowCount(db, 'equipment_machines')).toBe(4);
     expect(await rowCount(db, 'equipment_maintenance')).toBe(maintenance);
-  });
-
-  it('adds no rows to its tables outside the demo', async () => {
-    const fresh = await createSite(engine);
-    await migrateSite({ config: fresh.config() });
-    const freshDb = await fresh.open();
-    try {
-      await installTestPlugins(freshDb, ['equipment']);
-      await seedSite(freshDb, { demo: false, actor: cli });
-      expect([await rowCount(freshDb, 'equipment_machines'), await rowCount(freshDb, 'equipment_maintenance'), await rowCount(freshDb, 'assets')]).toEqual([0, 0, 0]);
-    } finally {
-      await freshDb.destroy();
-      await fresh.cleanup();
-    }
   });
 });

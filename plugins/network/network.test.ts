@@ -1,51 +1,31 @@
-import type { FastifyInstance } from 'fastify';
 import type { Knex } from 'knex';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, createApiSite, expectError, makeUser, tokenFor, type ApiSite } from '../../test/support/api.js';
-import { bundledCatalog, installTestPlugins, pluginSession } from '../../test/support/plugins.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ConflictError, createAsset, NotFoundError, ValidationError, type Actor } from 'shopdb/sdk';
+import { bearer, expectError, makeUser, tokenFor } from '../../test/support/api.js';
+import { listAudit } from '../../test/support/core-access.js';
+import { useMigratedSite } from '../../test/support/migrated-site.js';
+import { listPluginTables } from '../../test/support/plugins.js';
 import { describeEachEngine } from '../../test/support/site.js';
-import { listAudit, type Actor } from '../../src/core/audit/log.js';
-import { listTables } from '../../src/core/db/schema.js';
-import { ConflictError, NotFoundError, ValidationError } from '../../src/core/errors.js';
-import { createAsset } from '../../src/core/inventory/assets.js';
-import { migrateLatest, migrateRollback } from '../../src/core/migrations/service.js';
-import { findPlugin, pluginMigrationSource } from '../../src/core/plugins/catalog.js';
-import { disablePlugin, enablePlugin, pluginHoldings } from '../../src/core/plugins/service.js';
-import { seedSite } from '../../src/core/seed/index.js';
 import { createLink, createPort, createVlan, portPeer, subnetProblem, updatePort } from './service.js';
 
 const actor: Actor = { userId: null, username: 'cli:test', requestId: null };
 const TABLES = ['network_devices', 'network_port_links', 'network_ports', 'network_vlans'];
-const prefixed = async (db: Knex) => (await listTables(db)).filter((t) => t.startsWith('network_'));
+const prefixed = (db: Knex) => listPluginTables(db, 'network');
 
 describeEachEngine('network plugin', (engine) => {
-  let api: ApiSite;
-  let db: Knex;
-  let app: FastifyInstance;
-  let as: { viewer: Record<string, string>; editor: Record<string, string> };
-  let inService: number;
+  const s = useMigratedSite(engine, { seed: 'base', plugins: ['network'], users: { viewer: true, editor: true }, app: true });
 
   beforeAll(async () => {
-    api = await createApiSite(engine);
-    db = api.db;
-    await seedSite(db, { demo: false, actor });
-    await installTestPlugins(db, ['network']);
-    app = await api.app();
-    const viewer = await makeUser(db, 'viewer');
-    const editor = await makeUser(db, 'editor');
-    as = { viewer: bearer(await tokenFor(app, viewer.username)), editor: bearer(await tokenFor(app, editor.username)) };
-    inService = Number((await db('status_labels').where({ name: 'In service' }).first('id')).id);
-    for (const vlan of [10, 20, 30]) await createVlan(db, actor, { vlanId: vlan, name: `vlan ${vlan}` });
+    for (const vlan of [10, 20, 30]) await createVlan(s.db, actor, { vlanId: vlan, name: `vlan ${vlan}` });
   });
-  afterAll(async () => api.cleanup());
 
   const url = (path: string) => `/api/plugins/network${path}`;
-  const get = (path: string, headers = as.viewer) => app.inject({ method: 'GET', url: url(path), headers });
-  const send = (method: 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, payload?: unknown, headers = as.editor) =>
-    app.inject({ method, url: url(path), headers, ...(payload === undefined ? {} : { payload: payload as object }) });
+  const get = (path: string, headers = s.as.viewer) => s.app.inject({ method: 'GET', url: url(path), headers });
+  const send = (method: 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, payload?: unknown, headers = s.as.editor) =>
+    s.app.inject({ method, url: url(path), headers, ...(payload === undefined ? {} : { payload: payload as object }) });
   let tagCounter = 0;
   const newAsset = async (type: string, name = 'Test asset'): Promise<number> => {
-    const response = await app.inject({ method: 'POST', url: '/api/assets', headers: as.editor, payload: { assetTag: `T-${type}-${++tagCounter}`, name, type, statusId: inService } });
+    const response = await s.app.inject({ method: 'POST', url: '/api/assets', headers: s.as.editor, payload: { assetTag: `T-${type}-${++tagCounter}`, name, type, statusId: s.inService } });
     expect(response.statusCode, response.body).toBe(201);
     return response.json<{ id: number }>().id;
   };
@@ -59,7 +39,7 @@ describeEachEngine('network plugin', (engine) => {
   describe('devices', () => {
     it('gives a device created through the core API a detail row; an editor replaces the details, audited', async () => {
       const id = await newDevice();
-      expect(await db('network_devices').where({ asset_id: id }).first()).toBeDefined();
+      expect(await s.db('network_devices').where({ asset_id: id }).first()).toBeDefined();
       expect((await get(`/devices/${id}`)).json()).toMatchObject({ asset: { id, type: { key: 'network-device' } }, managementIp: null, role: null, firmwareVersion: null });
 
       const put = await send('PUT', `/devices/${id}`, { managementIp: '10.7.0.50', role: 'switch', firmwareVersion: 'IOS XE 17.9.4a' });
@@ -67,7 +47,7 @@ describeEachEngine('network plugin', (engine) => {
       expect(put.statusCode, put.body).toBe(200);
       expect(put.json()).toMatchObject({ managementIp: '10.7.0.50', role: 'switch', firmwareVersion: 'IOS XE 17.9.4a' });
       expect((await get(`/devices/${id}`)).json()).toEqual(put.json());
-      const audit = await listAudit(db, { objectType: 'network.device', objectId: String(id), limit: 10, offset: 0 });
+      const audit = await listAudit(s.db, { objectType: 'network.device', objectId: String(id), limit: 10, offset: 0 });
       expect(audit.results).toMatchObject([{ action: 'update', before: { role: null }, after: { role: 'switch', managementIp: '10.7.0.50' } }]);
     });
 
@@ -79,8 +59,8 @@ describeEachEngine('network plugin', (engine) => {
       expect(expectError(await send('PUT', `/devices/${id}`, { ...body, managementIp: 'sw-core' }), 400, 'VALIDATION_FAILED').fields).toEqual({ managementIp: 'must be an IPv4 or IPv6 address' });
       expectError(await send('PUT', `/devices/${id}`, { ...body, role: 'hub' }), 400);
       expectError(await send('PUT', `/devices/${id}`, { role: 'switch' }), 400);
-      expectError(await send('PUT', `/devices/${id}`, body, as.viewer), 403);
-      expectError(await app.inject({ method: 'GET', url: url('/devices') }), 401);
+      expectError(await send('PUT', `/devices/${id}`, body, s.as.viewer), 403);
+      expectError(await s.app.inject({ method: 'GET', url: url('/devices') }), 401);
       expectError(await get(`/devices/${other}`), 404, 'NOT_FOUND');
       expectError(await send('PUT', `/devices/${other}`, body), 404);
       expectError(await get(`/devices/${other}/ports`), 404);
@@ -111,9 +91,9 @@ describeEachEngine('network plugin', (engine) => {
       expectError(await send('POST', '/vlans', { vlanId: 4095, name: 'too big' }), 400);
       expectError(await send('POST', '/vlans', { vlanId: 0, name: 'too small' }), 400);
       expect(expectError(await send('POST', '/vlans', { vlanId: 98, name: 'x', subnet: '10.7.0.5/24' }), 400).fields.subnet).toContain('10.7.0.0/24');
-      expectError(await send('POST', '/vlans', { vlanId: 98, name: 'x' }, as.viewer), 403);
+      expectError(await send('POST', '/vlans', { vlanId: 98, name: 'x' }, s.as.viewer), 403);
       expect((await get('/vlans')).json().results.map((v: { vlanId: number }) => v.vlanId)).toEqual([10, 20, 30, 99]);
-      expect((await listAudit(db, { objectType: 'network.vlan', objectId: String(created.json().id), limit: 5, offset: 0 })).results).toMatchObject([{ action: 'create', after: { vlanId: 99 } }]);
+      expect((await listAudit(s.db, { objectType: 'network.vlan', objectId: String(created.json().id), limit: 5, offset: 0 })).results).toMatchObject([{ action: 'create', after: { vlanId: 99 } }]);
     });
 
     it('checks subnets', () => {
@@ -147,8 +127,8 @@ describeEachEngine('network plugin', (engine) => {
       expect(expectError(await send('POST', `/devices/${sw}/ports`, { name: 'Gi1/0/1', vlan: 20, mode: 'trunk' }), 400).fields).toHaveProperty('vlan');
       expectError(await send('POST', `/devices/${sw}/ports`, { name: '../etc' }), 400);
       expectError(await send('POST', `/devices/${sw}/ports`, { name: 'Gi1/0/1', speed: '1G' }), 400);
-      expectError(await send('POST', `/devices/${sw}/ports`, { name: 'Gi1/0/1' }, as.viewer), 403);
-      expect(await db('network_ports').where({ asset_id: sw }).first()).toBeUndefined();
+      expectError(await send('POST', `/devices/${sw}/ports`, { name: 'Gi1/0/1' }, s.as.viewer), 403);
+      expect(await s.db('network_ports').where({ asset_id: sw }).first()).toBeUndefined();
     });
 
     it('changes only what a PATCH gives, checked as a whole, audited; DELETE removes the port and its link', async () => {
@@ -156,7 +136,7 @@ describeEachEngine('network plugin', (engine) => {
       const other = await newDevice();
       const port = await newPort(sw, { name: 'Gi1/0/5', vlan: 10, description: 'Desk' });
       const far = await newPort(other, { name: 'Gi1/0/1' });
-      const link = await createLink(db, actor, { portId: port, toPortId: far });
+      const link = await createLink(s.db, actor, { portId: port, toPortId: far });
 
       const patched = await send('PATCH', `/ports/${port}`, { vlan: 30 });
       const trunkWithVlan = await send('PATCH', `/ports/${port}`, { mode: 'trunk' });
@@ -166,13 +146,13 @@ describeEachEngine('network plugin', (engine) => {
       expectError(trunkWithVlan, 400);
       expect(trunk.json()).toMatchObject({ mode: 'trunk', vlan: null, isUplink: true });
       expectError(await send('PATCH', `/ports/${port}`, {}), 400);
-      const audit = await listAudit(db, { objectType: 'network.port', objectId: String(port), limit: 10, offset: 0 });
+      const audit = await listAudit(s.db, { objectType: 'network.port', objectId: String(port), limit: 10, offset: 0 });
       expect(audit.results.map((e) => e.action)).toEqual(['update', 'update', 'create']);
 
       expect((await send('DELETE', `/ports/${port}`)).statusCode).toBe(204);
       expectError(await send('PATCH', `/ports/${port}`, { vlan: null }), 404);
-      expect(await db('network_port_links').where({ id: link.id }).first()).toBeUndefined();
-      expect((await listAudit(db, { objectType: 'network.link', objectId: String(link.id), limit: 10, offset: 0 })).results.map((e) => e.action)).toEqual(['delete', 'create']);
+      expect(await s.db('network_port_links').where({ id: link.id }).first()).toBeUndefined();
+      expect((await listAudit(s.db, { objectType: 'network.link', objectId: String(link.id), limit: 10, offset: 0 })).results.map((e) => e.action)).toEqual(['delete', 'create']);
       expect((await get(`/devices/${other}/ports`)).json().results[0]).toMatchObject({ linkId: null, peer: null });
       expectError(await send('DELETE', `/ports/${port}`), 404);
     });
@@ -200,7 +180,7 @@ describeEachEngine('network plugin', (engine) => {
       expect(nothing.json()).toMatchObject({ port: { id: port12 }, linkId: null, peer: null });
       expect(uplinks.json()).toMatchObject({ count: 1, results: [{ name: 'Gi1/0/48', peer: { port: { name: 'Gi1/0/23' }, asset: { id: core } } }] });
       expectError(await get(`/devices/${access}/ports/Gi9/peer`), 404);
-      expect((await listAudit(db, { objectType: 'network.link', objectId: String(linked.json().id), limit: 5, offset: 0 })).results).toMatchObject([{ action: 'create', after: { portId: uplink, toPortId: down, toAssetId: null } }]);
+      expect((await listAudit(s.db, { objectType: 'network.link', objectId: String(linked.json().id), limit: 5, offset: 0 })).results).toMatchObject([{ action: 'create', after: { portId: uplink, toPortId: down, toAssetId: null } }]);
     });
 
     it('plugs a port into an end device, such as a CNC', async () => {
@@ -215,7 +195,7 @@ describeEachEngine('network plugin', (engine) => {
       expect(peer.json()).toMatchObject({ peer: { kind: 'asset', port: null, asset: { id: cnc, name: 'DMU 65 #1', type: { key: 'other' } } } });
       expectError(await send('POST', '/links', { portId: port, toAssetId: await newAsset('other') }), 409);
       expect((await send('DELETE', `/links/${linked.json().id}`)).statusCode).toBe(204);
-      expect((await portPeer(db, sw, 'Gi1/0/12')).peer).toBeNull();
+      expect((await portPeer(s.db, sw, 'Gi1/0/12')).peer).toBeNull();
       expectError(await send('DELETE', `/links/${linked.json().id}`), 404);
     });
 
@@ -223,14 +203,14 @@ describeEachEngine('network plugin', (engine) => {
       const sw = await newDevice();
       const [a, b, c] = [await newPort(sw, { name: 'p1' }), await newPort(sw, { name: 'p2' }), await newPort(sw, { name: 'p3' })];
       const end = await newAsset('other');
-      await createLink(db, actor, { portId: a, toPortId: b });
+      await createLink(s.db, actor, { portId: a, toPortId: b });
 
       // b is the far end of a link; as the near end of another it is still taken.
       expectError(await send('POST', '/links', { portId: b, toPortId: c }), 409);
       expectError(await send('POST', '/links', { portId: c, toPortId: a }), 409);
       expectError(await send('POST', '/links', { portId: c, toPortId: b }), 409);
-      await expect(createLink(db, actor, { portId: b, toAssetId: end })).rejects.toBeInstanceOf(ConflictError);
-      expect(await db('network_port_links').whereIn('port_a_id', [a, b, c]).orWhereIn('port_b_id', [a, b, c]).count({ n: '*' }).then((r) => Number(r[0]!.n))).toBe(1);
+      await expect(createLink(s.db, actor, { portId: b, toAssetId: end })).rejects.toBeInstanceOf(ConflictError);
+      expect(await s.db('network_port_links').whereIn('port_a_id', [a, b, c]).orWhereIn('port_b_id', [a, b, c]).count({ n: '*' }).then((r) => Number(r[0]!.n))).toBe(1);
     });
 
     it('refuses both or neither target, a port to itself or to its own device, unknown ports and assets', async () => {
@@ -245,9 +225,9 @@ describeEachEngine('network plugin', (engine) => {
       expect(expectError(await send('POST', '/links', { portId: 999999, toAssetId: end }), 400).fields).toHaveProperty('portId');
       expect(expectError(await send('POST', '/links', { portId: port, toPortId: 999999 }), 400).fields).toHaveProperty('toPortId');
       expect(expectError(await send('POST', '/links', { portId: port, toAssetId: 999999 }), 400).fields).toHaveProperty('toAssetId');
-      expectError(await send('POST', '/links', { portId: port, toAssetId: end }, as.viewer), 403);
-      await expect(createLink(db, actor, { portId: port })).rejects.toBeInstanceOf(ValidationError);
-      expect(await db('network_port_links').where({ port_a_id: port }).first()).toBeUndefined();
+      expectError(await send('POST', '/links', { portId: port, toAssetId: end }, s.as.viewer), 403);
+      await expect(createLink(s.db, actor, { portId: port })).rejects.toBeInstanceOf(ValidationError);
+      expect(await s.db('network_port_links').where({ port_a_id: port }).first()).toBeUndefined();
     });
 
     it('asks for the full port name when the short one fits several', async () => {
@@ -257,7 +237,7 @@ describeEachEngine('network plugin', (engine) => {
 
       expect(expectError(await get(`/devices/${sw}/ports/12/peer`), 400).fields.portName).toContain('Gi1/0/12, Gi2/0/12');
       expect((await get(`/devices/${sw}/ports/${encodeURIComponent('gi2/0/12')}/peer`)).json().port.name).toBe('Gi2/0/12');
-      await expect(portPeer(db, sw, 'Gi3/0/12')).rejects.toBeInstanceOf(NotFoundError);
+      await expect(portPeer(s.db, sw, 'Gi3/0/12')).rejects.toBeInstanceOf(NotFoundError);
     });
 
     it('unplugs what pointed at a deleted asset: an end device, or the ports of a device', async () => {
@@ -267,136 +247,110 @@ describeEachEngine('network plugin', (engine) => {
       const toPc = await newPort(sw, { name: 'Gi1/0/13' });
       const toOther = await newPort(sw, { name: 'Gi1/0/48' });
       const otherPort = await newPort(other, { name: 'Gi1/0/1' });
-      await createLink(db, actor, { portId: toPc, toAssetId: pc });
-      await createLink(db, actor, { portId: otherPort, toPortId: toOther });
+      await createLink(s.db, actor, { portId: toPc, toAssetId: pc });
+      await createLink(s.db, actor, { portId: otherPort, toPortId: toOther });
 
-      await app.inject({ method: 'DELETE', url: `/api/assets/${pc}`, headers: as.editor });
-      await app.inject({ method: 'DELETE', url: `/api/assets/${other}`, headers: as.editor });
+      await s.app.inject({ method: 'DELETE', url: `/api/assets/${pc}`, headers: s.as.editor });
+      await s.app.inject({ method: 'DELETE', url: `/api/assets/${other}`, headers: s.as.editor });
 
       const ports = (await get(`/devices/${sw}/ports`)).json().results;
       expect(ports.map((p: { linkId: number | null }) => p.linkId)).toEqual([null, null]);
-      expect(await db('network_port_links').whereIn('port_a_id', [toPc, otherPort]).first()).toBeUndefined();
+      expect(await s.db('network_port_links').whereIn('port_a_id', [toPc, otherPort]).first()).toBeUndefined();
       expectError(await send('PATCH', `/ports/${otherPort}`, { description: 'x' }), 404);
-      const freed = await createLink(db, actor, { portId: toOther, toAssetId: await newAsset('other') });
+      const freed = await createLink(s.db, actor, { portId: toOther, toAssetId: await newAsset('other') });
       expect(freed.peer.kind).toBe('asset');
     });
   });
 
   it('changes a port through the service with the same rules', async () => {
     const sw = await newDevice();
-    const port = await createPort(db, actor, sw, { name: 'Gi1/0/7', vlan: 10 });
-    await createPort(db, actor, sw, { name: 'Gi1/0/8' });
+    const port = await createPort(s.db, actor, sw, { name: 'Gi1/0/7', vlan: 10 });
+    await createPort(s.db, actor, sw, { name: 'Gi1/0/8' });
 
-    await expect(updatePort(db, actor, port.id, { name: 'GI1/0/8' })).rejects.toBeInstanceOf(ConflictError);
-    await expect(updatePort(db, actor, port.id, { vlan: 4000 })).rejects.toBeInstanceOf(ValidationError);
-    expect(await updatePort(db, actor, port.id, { name: 'Gi1/0/9', description: 'Moved' })).toMatchObject({ name: 'Gi1/0/9', description: 'Moved', vlan: 10 });
+    await expect(updatePort(s.db, actor, port.id, { name: 'GI1/0/8' })).rejects.toBeInstanceOf(ConflictError);
+    await expect(updatePort(s.db, actor, port.id, { vlan: 4000 })).rejects.toBeInstanceOf(ValidationError);
+    expect(await updatePort(s.db, actor, port.id, { name: 'Gi1/0/9', description: 'Moved' })).toMatchObject({ name: 'Gi1/0/9', description: 'Moved', vlan: 10 });
   });
 
   it('is gone (404) while disabled, and its hooks do not run', async () => {
-    const session = await pluginSession(db);
     const sw = await newDevice();
     const end = await newAsset('other');
     const port = await newPort(sw, { name: 'Gi1/0/1' });
-    await createLink(db, actor, { portId: port, toAssetId: end });
-    await disablePlugin(session, 'network');
-    app.plugins.invalidate();
+    await createLink(s.db, actor, { portId: port, toAssetId: end });
+    await s.setPluginEnabled('network', false);
     try {
       expectError(await get('/devices'), 404, 'NOT_FOUND');
       expectError(await get(`/devices/${sw}/ports/1/peer`), 404);
       expectError(await send('POST', '/vlans', { vlanId: 500, name: 'x' }), 404);
-      expectError(await app.inject({ method: 'POST', url: '/api/assets', headers: as.editor, payload: { assetTag: 'NET-OFF-1', name: 'x', type: 'network-device', statusId: inService } }), 400);
-      expect((await app.inject({ method: 'DELETE', url: `/api/assets/${end}`, headers: as.editor })).statusCode).toBe(204);
-      expect(await db('network_port_links').where({ port_a_id: port }).first()).toBeDefined();
+      expectError(await s.app.inject({ method: 'POST', url: '/api/assets', headers: s.as.editor, payload: { assetTag: 'NET-OFF-1', name: 'x', type: 'network-device', statusId: s.inService } }), 400);
+      expect((await s.app.inject({ method: 'DELETE', url: `/api/assets/${end}`, headers: s.as.editor })).statusCode).toBe(204);
+      expect(await s.db('network_port_links').where({ port_a_id: port }).first()).toBeDefined();
     } finally {
-      await enablePlugin(session, 'network');
-      app.plugins.invalidate();
+      await s.setPluginEnabled('network', true);
     }
     // The far end is gone: the port reads as free even though the hook could not unplug it.
     expect((await get(`/devices/${sw}/ports/1/peer`)).json()).toMatchObject({ peer: null });
   });
 });
 
-describeEachEngine('network plugin: install, demo seed and migrations', (engine) => {
-  let api: ApiSite;
-  let db: Knex;
+describeEachEngine('network plugin: its tables and the demo seed', (engine) => {
+  const s = useMigratedSite(engine, { seed: 'base', plugins: ['network'] });
 
-  beforeAll(async () => {
-    api = await createApiSite(engine);
-    db = api.db;
-    await seedSite(db, { demo: false, actor });
-  });
-  afterAll(async () => api.cleanup());
-
-  it('installs its tables and asset type, holding no data until the demo seed', async () => {
-    await installTestPlugins(db, ['network']);
-
-    expect(await prefixed(db)).toEqual(TABLES);
-    expect(Object.keys(await db('network_devices').columnInfo()).sort()).toEqual(['asset_id', 'created_at', 'firmware_version', 'management_ip', 'role', 'updated_at']);
-    expect(Object.keys(await db('network_vlans').columnInfo()).sort()).toEqual(['created_at', 'id', 'name', 'subnet', 'updated_at', 'vlan_id']);
-    expect(Object.keys(await db('network_ports').columnInfo()).sort()).toEqual(['asset_id', 'created_at', 'description', 'id', 'is_uplink', 'mode', 'name', 'name_key', 'updated_at', 'vlan']);
-    expect(Object.keys(await db('network_port_links').columnInfo()).sort()).toEqual(['asset_id', 'created_at', 'id', 'port_a_id', 'port_b_id', 'updated_at']);
-    expect(await db('asset_types').where({ key: 'network-device' }).first('label', 'plugin')).toEqual({ label: 'Network device', plugin: 'network' });
-    await seedSite(db, { demo: false, actor });
-    expect((await pluginHoldings(db, 'network', await bundledCatalog())).total).toBe(0);
+  it('installs its tables with these columns', async () => {
+    expect(await prefixed(s.db)).toEqual(TABLES);
+    expect(Object.keys(await s.db('network_devices').columnInfo()).sort()).toEqual(['asset_id', 'created_at', 'firmware_version', 'management_ip', 'role', 'updated_at']);
+    expect(Object.keys(await s.db('network_vlans').columnInfo()).sort()).toEqual(['created_at', 'id', 'name', 'subnet', 'updated_at', 'vlan_id']);
+    expect(Object.keys(await s.db('network_ports').columnInfo()).sort()).toEqual(['asset_id', 'created_at', 'description', 'id', 'is_uplink', 'mode', 'name', 'name_key', 'updated_at', 'vlan']);
+    expect(Object.keys(await s.db('network_port_links').columnInfo()).sort()).toEqual(['asset_id', 'created_at', 'id', 'port_a_id', 'port_b_id', 'updated_at']);
   });
 
   it('refuses a link row with both ends or none at the database too', async () => {
-    const sw = await createAsset(db, actor, { assetTag: 'CHK-1', name: 'x', type: 'network-device', statusId: Number((await db('status_labels').first('id')).id) });
-    await db('network_devices').insert({ asset_id: sw.id });
-    const a = await createPort(db, actor, sw.id, { name: 'p1' });
-    const b = await createPort(db, actor, sw.id, { name: 'p2' });
+    const sw = await createAsset(s.db, actor, { assetTag: 'CHK-1', name: 'x', type: 'network-device', statusId: Number((await s.db('status_labels').first('id')).id) });
+    await s.db('network_devices').insert({ asset_id: sw.id });
+    const a = await createPort(s.db, actor, sw.id, { name: 'p1' });
+    const b = await createPort(s.db, actor, sw.id, { name: 'p2' });
 
-    await expect(db('network_port_links').insert({ port_a_id: a.id, port_b_id: null, asset_id: null })).rejects.toThrow();
-    await expect(db('network_port_links').insert({ port_a_id: a.id, port_b_id: b.id, asset_id: sw.id })).rejects.toThrow();
-    await db('assets').where({ id: sw.id }).delete();
-    expect(await db('network_ports').where({ asset_id: sw.id }).first()).toBeUndefined();
-    expect(await db('network_devices').where({ asset_id: sw.id }).first()).toBeUndefined();
+    await expect(s.db('network_port_links').insert({ port_a_id: a.id, port_b_id: null, asset_id: null })).rejects.toThrow();
+    await expect(s.db('network_port_links').insert({ port_a_id: a.id, port_b_id: b.id, asset_id: sw.id })).rejects.toThrow();
+    await s.db('assets').where({ id: sw.id }).delete();
+    expect(await s.db('network_ports').where({ asset_id: sw.id }).first()).toBeUndefined();
+    expect(await s.db('network_devices').where({ asset_id: sw.id }).first()).toBeUndefined();
   });
 
   it('adds the demo network, links end devices once they exist, and changes nothing on a second run', async () => {
-    await seedSite(db, { demo: true, actor });
+    await s.seed('demo');
     const snapshot = async () => ({
-      devices: await db('assets').join('asset_types', 'asset_types.id', 'assets.type_id').where('asset_types.key', 'network-device').whereNull('deleted_at').orderBy('asset_tag').pluck('asset_tag'),
-      vlans: (await db('network_vlans').orderBy('vlan_id').pluck('vlan_id')).map(Number),
-      ports: Number((await db('network_ports').count({ n: '*' }))[0]!.n),
-      links: Number((await db('network_port_links').count({ n: '*' }))[0]!.n),
-      audit: Number((await db('audit_log').count({ n: '*' }))[0]!.n),
+      devices: await s.db('assets').join('asset_types', 'asset_types.id', 'assets.type_id').where('asset_types.key', 'network-device').whereNull('deleted_at').orderBy('asset_tag').pluck('asset_tag'),
+      vlans: (await s.db('network_vlans').orderBy('vlan_id').pluck('vlan_id')).map(Number),
+      ports: Number((await s.db('network_ports').count({ n: '*' }))[0]!.n),
+      links: Number((await s.db('network_port_links').count({ n: '*' }))[0]!.n),
+      audit: Number((await s.db('audit_log').count({ n: '*' }))[0]!.n),
     });
     const first = await snapshot();
     expect(first.devices).toEqual(['NET-AP-B1-01', 'NET-CAM-B1-01', 'NET-FW-01', 'NET-SW-B1', 'NET-SW-B2', 'NET-SW-CORE']);
     expect(first.vlans).toEqual([10, 20, 30, 40, 99]);
     expect(first.links).toBe(5);
-    expect(await db('asset_models').where({ name: 'Catalyst 9300-24T' }).first('id')).toBeDefined();
+    expect(await s.db('asset_models').where({ name: 'Catalyst 9300-24T' }).first('id')).toBeDefined();
 
-    const status = Number((await db('status_labels').where({ name: 'In service' }).first('id')).id);
-    const cnc = await createAsset(db, actor, { assetTag: 'CNC-4012', name: 'DMU 65 #1', type: 'other', statusId: status });
-    await createAsset(db, actor, { assetTag: 'PC-4012', name: 'DNC PC for 4012', type: 'other', statusId: status });
-    await seedSite(db, { demo: true, actor });
+    const status = Number((await s.db('status_labels').where({ name: 'In service' }).first('id')).id);
+    const cnc = await createAsset(s.db, actor, { assetTag: 'CNC-4012', name: 'DMU 65 #1', type: 'other', statusId: status });
+    await createAsset(s.db, actor, { assetTag: 'PC-4012', name: 'DNC PC for 4012', type: 'other', statusId: status });
+    await s.seed('demo');
     const second = await snapshot();
-    await seedSite(db, { demo: true, actor });
+    await s.seed('demo');
 
     expect(second).toMatchObject({ devices: first.devices, vlans: first.vlans, ports: first.ports, links: 7 });
     expect(await snapshot()).toEqual(second);
 
-    const app = await api.app();
-    const viewer = await makeUser(db, 'viewer');
+    const app = await s.api.app();
+    const viewer = await makeUser(s.db, 'viewer');
     const headers = bearer(await tokenFor(app, viewer.username));
-    const switchB1 = Number((await db('assets').where({ asset_tag: 'NET-SW-B1' }).first('id')).id);
+    const switchB1 = Number((await s.db('assets').where({ asset_tag: 'NET-SW-B1' }).first('id')).id);
     const peer = await app.inject({ method: 'GET', url: `/api/plugins/network/devices/${switchB1}/ports/12/peer`, headers });
     const uplinks = await app.inject({ method: 'GET', url: `/api/plugins/network/devices/${switchB1}/uplinks`, headers });
     const device = await app.inject({ method: 'GET', url: `/api/plugins/network/devices/${switchB1}`, headers });
     expect(peer.json()).toMatchObject({ port: { name: 'Gi1/0/12', vlan: 20 }, peer: { kind: 'asset', asset: { id: cnc.id, assetTag: 'CNC-4012' } } });
     expect(uplinks.json().results).toMatchObject([{ name: 'Gi1/0/48', peer: { port: { name: 'Gi1/0/23' }, asset: { assetTag: 'NET-SW-CORE' } } }]);
     expect(device.json()).toMatchObject({ asset: { hostname: 'sw-b1', status: { name: 'In service' }, location: { code: 'P7-B1-BAY1' }, model: { manufacturer: 'Cisco' } }, role: 'switch', managementIp: '10.7.0.11' });
-  });
-
-  it('rolls its migrations back leaving no table of its own, and up again', async () => {
-    const source = pluginMigrationSource(findPlugin(await bundledCatalog(), 'network'))!;
-
-    await migrateRollback(db, source, { all: true });
-    expect(await prefixed(db)).toEqual([]);
-
-    await migrateLatest(db, [source]);
-    expect(await prefixed(db)).toEqual(TABLES);
   });
 });

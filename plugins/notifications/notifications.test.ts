@@ -1,28 +1,18 @@
-// Database suite (SQLite and MySQL): the notifications plugin — its migration up and down, the
+// Database suite (SQLite and MySQL): the notifications plugin — its tables' columns, the
 // notice service (validation, targets, what is active where, dismissals, audit), its routes
 // through the real app (roles, errors, the plugin gate) and its share of the demo site.
 
-import type { FastifyInstance } from 'fastify';
 import type { Knex } from 'knex';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, createApiSite, expectError, makeUser, tokenFor, type ApiSite } from '../../test/support/api.js';
-import { bundledCatalog, installTestPlugins, pluginSession } from '../../test/support/plugins.js';
-import { createSite, describeEachEngine, type TestSite } from '../../test/support/site.js';
-import { cliActor, listAudit, type Actor } from '../../src/core/audit/log.js';
-import { listTables } from '../../src/core/db/schema.js';
-import { ConflictError, NotFoundError, ValidationError } from '../../src/core/errors.js';
-import { createAsset } from '../../src/core/inventory/assets.js';
-import { createLocation } from '../../src/core/inventory/locations.js';
-import { migrateLatest, migrateRollback } from '../../src/core/migrations/service.js';
-import { migrateSite } from '../../src/core/migrations/site.js';
-import { findPlugin, pluginMigrationSource } from '../../src/core/plugins/catalog.js';
-import { disablePlugin, enablePlugin } from '../../src/core/plugins/service.js';
-import { seedSite } from '../../src/core/seed/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ConflictError, createAsset, NotFoundError, ValidationError, type Actor } from 'shopdb/sdk';
+import { expectError } from '../../test/support/api.js';
+import { createLocation, listAudit, TEST_ACTOR as cli } from '../../test/support/core-access.js';
+import { useMigratedSite } from '../../test/support/migrated-site.js';
+import { listPluginTables } from '../../test/support/plugins.js';
+import { describeEachEngine } from '../../test/support/site.js';
 import { activeNotices, createNotice, deleteNotice, dismissNotice, listNotices, updateNotice, type NoticeInput } from './service.js';
 
-const cli = cliActor('test');
 const HOUR = 60 * 60 * 1000;
-const TABLES = ['notifications_dismissals', 'notifications_notices'];
 
 async function rowCount(db: Knex, table: string): Promise<number> {
   return Number(((await db(table).count({ n: '*' })) as Array<{ n: number | string }>)[0]!.n);
@@ -32,71 +22,25 @@ async function columnsOf(db: Knex, table: string): Promise<string[]> {
   return Object.keys(await db(table).columnInfo()).sort();
 }
 
-describeEachEngine('notifications plugin: migration', (engine) => {
-  let site: TestSite;
-  let db: Knex;
-  beforeAll(async () => {
-    site = await createSite(engine);
-    await migrateSite({ config: site.config() });
-    db = await site.open();
-  });
-  afterAll(async () => {
-    await db.destroy();
-    await site.cleanup();
-  });
-
-  it('creates its tables on install, holds no rows, and drops every table on rollback', async () => {
-    const source = pluginMigrationSource(findPlugin(await bundledCatalog(), 'notifications'))!;
-
-    await installTestPlugins(db, ['notifications']);
-    const installed = (await listTables(db)).filter((t) => t.startsWith('notifications_'));
-    const columns = { notices: await columnsOf(db, 'notifications_notices'), dismissals: await columnsOf(db, 'notifications_dismissals') };
-    const rows = [await rowCount(db, 'notifications_notices'), await rowCount(db, 'notifications_dismissals')];
-    await migrateRollback(db, source, { all: true });
-    const afterDown = (await listTables(db)).filter((t) => t.startsWith('notifications_'));
-    await migrateLatest(db, [source]);
-
-    expect(installed).toEqual(TABLES);
-    expect(columns.notices).toEqual(
-      ['id', 'title', 'body', 'severity', 'starts_at', 'ends_at', 'target_kind', 'location_id', 'asset_id', 'dismissable', 'created_by', 'created_at', 'updated_at'].sort(),
-    );
-    expect(columns.dismissals).toEqual(['dismissed_at', 'notice_id', 'user_id']);
-    expect(rows).toEqual([0, 0]);
-    expect(afterDown).toEqual([]);
-    expect((await listTables(db)).filter((t) => t.startsWith('notifications_'))).toEqual(TABLES);
-  });
-});
-
 describeEachEngine('notifications plugin: service', (engine) => {
-  let site: TestSite;
+  const s = useMigratedSite(engine, { seed: 'base', plugins: ['notifications'], users: { editor: true, viewer: true } });
   let db: Knex;
   let editor: Actor;
   let other: Actor;
   let where: { plant: number; building: number; bay: number; otherBay: number; machine: number; farMachine: number };
 
   beforeAll(async () => {
-    site = await createSite(engine);
-    await migrateSite({ config: site.config() });
-    db = await site.open();
-    await seedSite(db, { demo: false, actor: cli });
-    await installTestPlugins(db, ['notifications']);
-    const a = await makeUser(db, 'editor');
-    const b = await makeUser(db, 'viewer');
-    editor = { userId: a.id, username: a.username, requestId: 'req-1' };
-    other = { userId: b.id, username: b.username, requestId: 'req-2' };
+    db = s.db;
+    editor = { userId: s.user.editor.id, username: s.user.editor.username, requestId: 'req-1' };
+    other = { userId: s.user.viewer.id, username: s.user.viewer.username, requestId: 'req-2' };
 
     const plant = await createLocation(db, cli, { kind: 'site', code: 'T1', name: 'Test plant' });
     const building = await createLocation(db, cli, { kind: 'building', code: 'T1-B1', name: 'Building', parentId: plant.id });
     const bay = await createLocation(db, cli, { kind: 'bay', code: 'T1-B1-BAY1', name: 'Bay 1', parentId: building.id });
     const otherBay = await createLocation(db, cli, { kind: 'bay', code: 'T1-B1-BAY2', name: 'Bay 2', parentId: building.id });
-    const statusId = Number((await db('status_labels').where({ name: 'In service' }).first('id')).id);
-    const machine = await createAsset(db, cli, { assetTag: 'T-CNC-1', name: 'Mill', type: 'other', statusId, locationId: bay.id });
-    const farMachine = await createAsset(db, cli, { assetTag: 'T-CNC-2', name: 'Lathe', type: 'other', statusId, locationId: otherBay.id });
+    const machine = await createAsset(db, cli, { assetTag: 'T-CNC-1', name: 'Mill', type: 'other', statusId: s.inService, locationId: bay.id });
+    const farMachine = await createAsset(db, cli, { assetTag: 'T-CNC-2', name: 'Lathe', type: 'other', statusId: s.inService, locationId: otherBay.id });
     where = { plant: plant.id, building: building.id, bay: bay.id, otherBay: otherBay.id, machine: machine.id, farMachine: farMachine.id };
-  });
-  afterAll(async () => {
-    await db.destroy();
-    await site.cleanup();
   });
 
   const notice = (title: string, extra: Partial<NoticeInput> = {}): NoticeInput => ({ title, severity: 'info', targetKind: 'site', ...extra });
@@ -108,6 +52,14 @@ describeEachEngine('notifications plugin: service', (engine) => {
     expect(error).toBeInstanceOf(ValidationError);
     return (error as ValidationError).fields;
   };
+
+  it('keeps notices and dismissals in these columns', async () => {
+    expect(await listPluginTables(db, 'notifications')).toEqual(['notifications_dismissals', 'notifications_notices']);
+    expect(await columnsOf(db, 'notifications_notices')).toEqual(
+      ['id', 'title', 'body', 'severity', 'starts_at', 'ends_at', 'target_kind', 'location_id', 'asset_id', 'dismissable', 'created_by', 'created_at', 'updated_at'].sort(),
+    );
+    expect(await columnsOf(db, 'notifications_dismissals')).toEqual(['dismissed_at', 'notice_id', 'user_id']);
+  });
 
   it('creates a notice, reads it back the same on both engines, and audits it', async () => {
     const startsAt = new Date('2026-03-01T06:00:00.125Z');
@@ -256,45 +208,33 @@ describeEachEngine('notifications plugin: service', (engine) => {
 });
 
 describeEachEngine('notifications plugin: API', (engine) => {
-  let api: ApiSite;
-  let app: FastifyInstance;
-  let as: { viewer: Record<string, string>; editor: Record<string, string> };
-  let editorId: number;
+  const s = useMigratedSite(engine, { seed: 'demo', plugins: ['notifications'], users: { viewer: true, editor: true }, app: true });
   let bay1: number;
   const base = '/api/plugins/notifications';
 
   beforeAll(async () => {
-    api = await createApiSite(engine);
-    await seedSite(api.db, { demo: true, actor: cli });
-    await installTestPlugins(api.db, ['notifications']);
-    app = await api.app();
-    const viewer = await makeUser(api.db, 'viewer');
-    const editor = await makeUser(api.db, 'editor');
-    editorId = editor.id;
-    as = { viewer: bearer(await tokenFor(app, viewer.username)), editor: bearer(await tokenFor(app, editor.username)) };
-    bay1 = Number((await api.db('locations').where({ code: 'P7-B1-BAY1' }).first('id')).id);
+    bay1 = Number((await s.db('locations').where({ code: 'P7-B1-BAY1' }).first('id')).id);
   });
-  afterAll(async () => api.cleanup());
 
-  const post = (url: string, payload?: object, headers = as.editor) => app.inject({ method: 'POST', url: `${base}${url}`, headers, ...(payload ? { payload } : {}) });
-  const get = (url: string, headers = as.viewer) => app.inject({ method: 'GET', url: `${base}${url}`, headers });
+  const post = (url: string, payload?: object, headers = s.as.editor) => s.app.inject({ method: 'POST', url: `${base}${url}`, headers, ...(payload ? { payload } : {}) });
+  const get = (url: string, headers = s.as.viewer) => s.app.inject({ method: 'GET', url: `${base}${url}`, headers });
   const hourAgo = () => new Date(Date.now() - HOUR).toISOString();
 
   it('lets an editor create, read, patch and delete a notice, auditing with the request id', async () => {
-    const created = await app.inject({
+    const created = await s.app.inject({
       method: 'POST',
       url: `${base}/notices`,
-      headers: { ...as.editor, 'x-request-id': 'req-notice-1' },
+      headers: { ...s.as.editor, 'x-request-id': 'req-notice-1' },
       payload: { title: 'Bay 1 floor cleaning', severity: 'info', targetKind: 'location', locationId: bay1, startsAt: hourAgo() },
     });
     expect(created.statusCode, created.body).toBe(201);
     const body = created.json();
-    expect(body).toMatchObject({ title: 'Bay 1 floor cleaning', status: 'active', dismissable: true, createdBy: editorId, location: { id: bay1, code: 'P7-B1-BAY1' }, endsAt: null });
+    expect(body).toMatchObject({ title: 'Bay 1 floor cleaning', status: 'active', dismissable: true, createdBy: s.user.editor.id, location: { id: bay1, code: 'P7-B1-BAY1' }, endsAt: null });
 
     const read = await get(`/notices/${body.id}`);
-    const patched = await app.inject({ method: 'PATCH', url: `${base}/notices/${body.id}`, headers: as.editor, payload: { severity: 'warning', endsAt: new Date(Date.now() + HOUR).toISOString() } });
+    const patched = await s.app.inject({ method: 'PATCH', url: `${base}/notices/${body.id}`, headers: s.as.editor, payload: { severity: 'warning', endsAt: new Date(Date.now() + HOUR).toISOString() } });
     const listed = await get('/notices?active=true&severity=warning');
-    const deleted = await app.inject({ method: 'DELETE', url: `${base}/notices/${body.id}`, headers: as.editor });
+    const deleted = await s.app.inject({ method: 'DELETE', url: `${base}/notices/${body.id}`, headers: s.as.editor });
 
     expect(read.json()).toEqual(body);
     expect(patched.statusCode, patched.body).toBe(200);
@@ -303,16 +243,16 @@ describeEachEngine('notifications plugin: API', (engine) => {
     expect(listed.json().results.map((n: { id: number }) => n.id)).toEqual([body.id]);
     expect(deleted.statusCode).toBe(204);
     expectError(await get(`/notices/${body.id}`), 404, 'NOT_FOUND');
-    const audit = await listAudit(api.db, { objectType: 'notifications.notice', objectId: String(body.id), limit: 5, offset: 0 });
+    const audit = await listAudit(s.db, { objectType: 'notifications.notice', objectId: String(body.id), limit: 5, offset: 0 });
     expect(audit.results.map((e) => e.action)).toEqual(['delete', 'update', 'create']);
-    expect(audit.results[2]).toMatchObject({ userId: editorId, requestId: 'req-notice-1' });
+    expect(audit.results[2]).toMatchObject({ userId: s.user.editor.id, requestId: 'req-notice-1' });
   });
 
   it('answers 401 without a login and 403 to a viewer who writes', async () => {
     const payload = { title: 'x', severity: 'info', targetKind: 'site' };
-    expectError(await app.inject({ method: 'GET', url: `${base}/notices` }), 401);
-    expectError(await app.inject({ method: 'GET', url: `${base}/active?location=${bay1}` }), 401);
-    expectError(await post('/notices', payload, as.viewer), 403);
+    expectError(await s.app.inject({ method: 'GET', url: `${base}/notices` }), 401);
+    expectError(await s.app.inject({ method: 'GET', url: `${base}/active?location=${bay1}` }), 401);
+    expectError(await post('/notices', payload, s.as.viewer), 403);
     expect((await get('/notices')).statusCode).toBe(200);
   });
 
@@ -334,14 +274,14 @@ describeEachEngine('notifications plugin: API', (engine) => {
   });
 
   it('shows a screen the notices active for its location, and lets a user dismiss one for themselves (409 if not dismissable)', async () => {
-    const b1 = Number((await api.db('locations').where({ code: 'P7-B1' }).first('id')).id);
+    const b1 = Number((await s.db('locations').where({ code: 'P7-B1' }).first('id')).id);
     const onBuilding = (await post('/notices', { title: 'Building 1: hearing protection', severity: 'warning', targetKind: 'location', locationId: b1, startsAt: hourAgo() })).json();
     const pinned = (await post('/notices', { title: 'Bay 1: gas leak drill', severity: 'critical', targetKind: 'location', locationId: bay1, startsAt: hourAgo(), dismissable: false })).json();
 
-    const before = await get(`/active?location=${bay1}`, as.editor);
+    const before = await get(`/active?location=${bay1}`, s.as.editor);
     const dismissed = await post(`/notices/${onBuilding.id}/dismiss`);
-    const after = await get(`/active?location=${bay1}`, as.editor);
-    const forViewer = await get(`/active?location=${bay1}`, as.viewer);
+    const after = await get(`/active?location=${bay1}`, s.as.editor);
+    const forViewer = await get(`/active?location=${bay1}`, s.as.viewer);
     const refused = await post(`/notices/${pinned.id}/dismiss`);
 
     expect(before.statusCode, before.body).toBe(200);
@@ -349,7 +289,7 @@ describeEachEngine('notifications plugin: API', (engine) => {
     expect(ids(before)).toEqual(expect.arrayContaining([onBuilding.id, pinned.id]));
     expect(before.json().results[0].severity).toBe('critical');
     expect(dismissed.statusCode, dismissed.body).toBe(200);
-    expect(dismissed.json()).toMatchObject({ noticeId: onBuilding.id, userId: editorId });
+    expect(dismissed.json()).toMatchObject({ noticeId: onBuilding.id, userId: s.user.editor.id });
     expect(ids(after)).not.toContain(onBuilding.id);
     expect(ids(forViewer)).toContain(onBuilding.id);
     expectError(refused, 409, 'CONFLICT');
@@ -357,7 +297,7 @@ describeEachEngine('notifications plugin: API', (engine) => {
   });
 
   it('documents its routes in the OpenAPI document', async () => {
-    const doc = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{ paths: Record<string, unknown> }>();
+    const doc = (await s.app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{ paths: Record<string, unknown> }>();
 
     expect(Object.keys(doc.paths).filter((p) => p.startsWith(base)).sort()).toEqual([`${base}/active`, `${base}/notices`, `${base}/notices/{id}`, `${base}/notices/{id}/dismiss`]);
   });
@@ -365,57 +305,43 @@ describeEachEngine('notifications plugin: API', (engine) => {
   it('lets a viewer dismiss a notice for themselves, but not write notices', async () => {
     const notice = (await post('/notices', { title: 'Forklift training', severity: 'info', targetKind: 'site', dismissable: true })).json() as { id: number };
 
-    const dismissed = await post(`/notices/${notice.id}/dismiss`, undefined, as.viewer);
-    const anonymous = await app.inject({ method: 'POST', url: `${base}/notices/${notice.id}/dismiss` });
+    const dismissed = await post(`/notices/${notice.id}/dismiss`, undefined, s.as.viewer);
+    const anonymous = await s.app.inject({ method: 'POST', url: `${base}/notices/${notice.id}/dismiss` });
 
     expect(dismissed.statusCode, dismissed.body).toBe(200);
     expectError(anonymous, 401);
-    expectError(await app.inject({ method: 'PATCH', url: `${base}/notices/${notice.id}`, headers: as.viewer, payload: { title: 'x' } }), 403);
+    expectError(await s.app.inject({ method: 'PATCH', url: `${base}/notices/${notice.id}`, headers: s.as.viewer, payload: { title: 'x' } }), 403);
   });
 
   it('answers 404 on every route while the plugin is disabled', async () => {
-    const session = await pluginSession(api.db);
-    await disablePlugin(session, 'notifications');
-    app.plugins.invalidate();
+    await s.setPluginEnabled('notifications', false);
     try {
       expectError(await get('/notices'), 404, 'NOT_FOUND');
       expectError(await get(`/active?location=${bay1}`), 404, 'NOT_FOUND');
       expectError(await post('/notices', { title: 'x', severity: 'info', targetKind: 'site' }), 404, 'NOT_FOUND');
     } finally {
-      await enablePlugin(session, 'notifications');
-      app.plugins.invalidate();
+      await s.setPluginEnabled('notifications', true);
     }
     expect((await get('/notices')).statusCode).toBe(200);
   });
 });
 
 describeEachEngine('notifications plugin: demo seed', (engine) => {
-  let site: TestSite;
-  let db: Knex;
-  beforeAll(async () => {
-    site = await createSite(engine);
-    await migrateSite({ config: site.config() });
-    db = await site.open();
-  });
-  afterAll(async () => {
-    await db.destroy();
-    await site.cleanup();
-  });
+  const s = useMigratedSite(engine, { seed: 'base', plugins: ['notifications'] });
 
   it('adds its notices to the demo site once, the asset notice only when CNC-4013 exists', async () => {
-    await seedSite(db, { demo: false, actor: cli });
-    await installTestPlugins(db, ['notifications']);
+    const { db } = s;
     const afterInstall = await rowCount(db, 'notifications_notices');
 
-    const first = await seedSite(db, { demo: true, actor: cli });
+    const first = await s.seed('demo');
     const withoutMachine = (await db('notifications_notices').orderBy('id').select('title', 'severity', 'target_kind')) as Array<Record<string, unknown>>;
     const statusId = Number((await db('status_labels').where({ name: 'In service' }).first('id')).id);
     const bay1 = Number((await db('locations').where({ code: 'P7-B1-BAY1' }).first('id')).id);
     if (!(await db('assets').where({ asset_tag: 'CNC-4013' }).first('id'))) {
       await createAsset(db, cli, { assetTag: 'CNC-4013', name: 'Hermle C 42 #1', type: 'other', statusId, locationId: bay1 });
     }
-    await seedSite(db, { demo: true, actor: cli });
-    await seedSite(db, { demo: true, actor: cli });
+    await s.seed('demo');
+    await s.seed('demo');
     const all = await listNotices(db, { limit: 100, offset: 0 });
     const bayScreen = await activeNotices(db, { locationId: bay1 }, null);
 

@@ -1,48 +1,24 @@
-import type { FastifyInstance } from 'fastify';
-import type { Knex } from 'knex';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, createApiSite, expectError, makeUser, tokenFor, type ApiSite } from '../../test/support/api.js';
-import { bundledCatalog, installTestPlugins, pluginSession } from '../../test/support/plugins.js';
+import { describe, expect, it } from 'vitest';
+import { createAsset, NotFoundError, ValidationError, type Actor } from 'shopdb/sdk';
+import { bearer, expectError, makeUser, tokenFor } from '../../test/support/api.js';
+import { listAudit } from '../../test/support/core-access.js';
+import { useMigratedSite } from '../../test/support/migrated-site.js';
+import { listPluginTables } from '../../test/support/plugins.js';
 import { describeEachEngine } from '../../test/support/site.js';
-import { cliActor, listAudit, type Actor } from '../../src/core/audit/log.js';
-import { listTables } from '../../src/core/db/schema.js';
-import { NotFoundError, ValidationError } from '../../src/core/errors.js';
-import { createAsset } from '../../src/core/inventory/assets.js';
-import { migrateLatest, migrateRollback } from '../../src/core/migrations/service.js';
-import { findPlugin, pluginMigrationSource } from '../../src/core/plugins/catalog.js';
-import { disablePlugin, enablePlugin, pluginHoldings } from '../../src/core/plugins/service.js';
-import { seedSite } from '../../src/core/seed/index.js';
 import { getPrinter, listLowConsumables, listPageCounts, recordPageCount, setConsumableLevel, setPrinterDetails } from './service.js';
 
 const actor: Actor = { userId: null, username: 'cli:test', requestId: null };
 const TABLES = ['printers_consumables', 'printers_devices', 'printers_page_counts'];
 
 describeEachEngine('printers plugin', (engine) => {
-  let api: ApiSite;
-  let db: Knex;
-  let app: FastifyInstance;
-  let as: { viewer: Record<string, string>; editor: Record<string, string> };
-  let inService: number;
-
-  beforeAll(async () => {
-    api = await createApiSite(engine);
-    db = api.db;
-    await seedSite(db, { demo: false, actor });
-    await installTestPlugins(db, ['printers']);
-    app = await api.app();
-    const viewer = await makeUser(db, 'viewer');
-    const editor = await makeUser(db, 'editor');
-    as = { viewer: bearer(await tokenFor(app, viewer.username)), editor: bearer(await tokenFor(app, editor.username)) };
-    inService = Number((await db('status_labels').where({ name: 'In service' }).first('id')).id);
-  });
-  afterAll(async () => api.cleanup());
+  const s = useMigratedSite(engine, { seed: 'base', plugins: ['printers'], users: { viewer: true, editor: true }, app: true });
 
   const url = (path: string) => `/api/plugins/printers${path}`;
-  const get = (path: string, headers = as.viewer) => app.inject({ method: 'GET', url: url(path), headers });
-  const send = (method: 'POST' | 'PUT', path: string, payload: unknown, headers = as.editor) => app.inject({ method, url: url(path), headers, payload: payload as object });
+  const get = (path: string, headers = s.as.viewer) => s.app.inject({ method: 'GET', url: url(path), headers });
+  const send = (method: 'POST' | 'PUT', path: string, payload: unknown, headers = s.as.editor) => s.app.inject({ method, url: url(path), headers, payload: payload as object });
   let tagCounter = 0;
   const newPrinter = async (name = 'Test printer'): Promise<number> => {
-    const response = await app.inject({ method: 'POST', url: '/api/assets', headers: as.editor, payload: { assetTag: `PRN-T-${++tagCounter}`, name, type: 'printer', statusId: inService } });
+    const response = await s.app.inject({ method: 'POST', url: '/api/assets', headers: s.as.editor, payload: { assetTag: `PRN-T-${++tagCounter}`, name, type: 'printer', statusId: s.inService } });
     expect(response.statusCode, response.body).toBe(201);
     return response.json<{ id: number }>().id;
   };
@@ -56,7 +32,7 @@ describeEachEngine('printers plugin', (engine) => {
 
       expect(response.statusCode, response.body).toBe(200);
       expect(response.json()).toMatchObject({ asset: { id, assetTag: `PRN-T-${tagCounter}`, status: { name: 'In service' } }, ipAddress: null, queueName: null, driver: null, colour: false, duplex: false, consumables: [] });
-      expect(await db('printers_devices').where({ asset_id: id }).first()).toBeDefined();
+      expect(await s.db('printers_devices').where({ asset_id: id }).first()).toBeDefined();
     });
 
     it('lets an editor replace the details, validated and audited, and reads them back identically', async () => {
@@ -67,7 +43,7 @@ describeEachEngine('printers plugin', (engine) => {
       expect(put.statusCode, put.body).toBe(200);
       expect(put.json()).toMatchObject(details);
       expect((await get(`/printers/${id}`)).json()).toEqual(put.json());
-      const audit = await listAudit(db, { objectType: 'printers.device', objectId: String(id), limit: 10, offset: 0 });
+      const audit = await listAudit(s.db, { objectType: 'printers.device', objectId: String(id), limit: 10, offset: 0 });
       expect(audit.results).toHaveLength(1);
       expect(audit.results[0]).toMatchObject({ action: 'update', before: { ipAddress: null, colour: false }, after: { ipAddress: '10.7.20.50', colour: true } });
 
@@ -81,9 +57,9 @@ describeEachEngine('printers plugin', (engine) => {
       const badIp = expectError(await send('PUT', `/printers/${id}`, { ...details, ipAddress: '10.7.20.300' }), 400, 'VALIDATION_FAILED');
       const unknown = expectError(await send('PUT', `/printers/${id}`, { ...details, toner: 'black' }), 400);
       const missing = expectError(await send('PUT', `/printers/${id}`, { ipAddress: '10.7.20.51' }), 400);
-      expectError(await send('PUT', `/printers/${id}`, details, as.viewer), 403);
-      expectError(await app.inject({ method: 'PUT', url: url(`/printers/${id}`), payload: details }), 401);
-      expectError(await app.inject({ method: 'GET', url: url('/printers') }), 401);
+      expectError(await send('PUT', `/printers/${id}`, details, s.as.viewer), 403);
+      expectError(await s.app.inject({ method: 'PUT', url: url(`/printers/${id}`), payload: details }), 401);
+      expectError(await s.app.inject({ method: 'GET', url: url('/printers') }), 401);
 
       expect(badIp.fields).toEqual({ ipAddress: 'must be an IPv4 or IPv6 address' });
       expect(Object.keys(unknown.fields).join()).toContain('toner');
@@ -92,17 +68,17 @@ describeEachEngine('printers plugin', (engine) => {
     });
 
     it('answers 404 for an asset that is not a printer, or is deleted', async () => {
-      const other = await createAsset(db, actor, { assetTag: `OTHER-${++tagCounter}`, name: 'A bench', type: 'other', statusId: inService });
+      const other = await createAsset(s.db, actor, { assetTag: `OTHER-${++tagCounter}`, name: 'A bench', type: 'other', statusId: s.inService });
       const gone = await newPrinter();
-      await app.inject({ method: 'DELETE', url: `/api/assets/${gone}`, headers: as.editor });
+      await s.app.inject({ method: 'DELETE', url: `/api/assets/${gone}`, headers: s.as.editor });
 
       expectError(await get(`/printers/${other.id}`), 404, 'NOT_FOUND');
       expectError(await send('PUT', `/printers/${other.id}`, details), 404);
       expectError(await get(`/printers/${gone}`), 404);
       expectError(await get('/printers/999999'), 404);
-      await expect(getPrinter(db, other.id)).rejects.toBeInstanceOf(NotFoundError);
-      await expect(setPrinterDetails(db, actor, other.id, details)).rejects.toBeInstanceOf(NotFoundError);
-      expect(await db('printers_devices').where({ asset_id: other.id }).first()).toBeUndefined();
+      await expect(getPrinter(s.db, other.id)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(setPrinterDetails(s.db, actor, other.id, details)).rejects.toBeInstanceOf(NotFoundError);
+      expect(await s.db('printers_devices').where({ asset_id: other.id }).first()).toBeUndefined();
     });
   });
 
@@ -134,7 +110,7 @@ describeEachEngine('printers plugin', (engine) => {
 
     it('refuses a reading lower than the one before, unless the meter was replaced', async () => {
       const id = await newPrinter();
-      await recordPageCount(db, actor, id, { totalPages: 5000, recordedAt: '2026-10-01T08:00:00Z' });
+      await recordPageCount(s.db, actor, id, { totalPages: 5000, recordedAt: '2026-10-01T08:00:00Z' });
 
       const lower = expectError(await send('POST', `/printers/${id}/page-counts`, { totalPages: 4999, recordedAt: '2026-10-02T08:00:00Z' }), 400, 'VALIDATION_FAILED');
       const reset = await send('POST', `/printers/${id}/page-counts`, { totalPages: 120, recordedAt: '2026-10-03T08:00:00Z', reset: true });
@@ -144,21 +120,21 @@ describeEachEngine('printers plugin', (engine) => {
       expect(reset.statusCode, reset.body).toBe(201);
       expect(reset.json()).toMatchObject({ reset: true, totalPages: 120, pagesSincePrevious: 120 });
       expect(after.json()).toMatchObject({ reset: false, pagesSincePrevious: 180 });
-      expect((await listPageCounts(db, id, { limit: 10, offset: 0 })).results.map((r) => r.totalPages)).toEqual([300, 120, 5000]);
+      expect((await listPageCounts(s.db, id, { limit: 10, offset: 0 })).results.map((r) => r.totalPages)).toEqual([300, 120, 5000]);
     });
 
     it('fits a late reading between its neighbours, and refuses one that would make the next go down', async () => {
       const id = await newPrinter();
-      await recordPageCount(db, actor, id, { totalPages: 1000, recordedAt: '2026-09-01T08:00:00Z' });
-      await recordPageCount(db, actor, id, { totalPages: 2000, recordedAt: '2026-11-01T08:00:00Z' });
+      await recordPageCount(s.db, actor, id, { totalPages: 1000, recordedAt: '2026-09-01T08:00:00Z' });
+      await recordPageCount(s.db, actor, id, { totalPages: 2000, recordedAt: '2026-11-01T08:00:00Z' });
 
-      const tooHigh = recordPageCount(db, actor, id, { totalPages: 2500, recordedAt: '2026-10-01T08:00:00Z' });
+      const tooHigh = recordPageCount(s.db, actor, id, { totalPages: 2500, recordedAt: '2026-10-01T08:00:00Z' });
       await expect(tooHigh).rejects.toBeInstanceOf(ValidationError);
       await expect(tooHigh).rejects.toMatchObject({ fields: { totalPages: expect.stringContaining('next reading') } });
-      const between = await recordPageCount(db, actor, id, { totalPages: 1500, recordedAt: '2026-10-01T08:00:00Z' });
+      const between = await recordPageCount(s.db, actor, id, { totalPages: 1500, recordedAt: '2026-10-01T08:00:00Z' });
 
       expect(between.pagesSincePrevious).toBe(500);
-      expect((await listPageCounts(db, id, { limit: 10, offset: 0 })).results.map((r) => r.pagesSincePrevious)).toEqual([500, 500, null]);
+      expect((await listPageCounts(s.db, id, { limit: 10, offset: 0 })).results.map((r) => r.pagesSincePrevious)).toEqual([500, 500, null]);
     });
 
     it('refuses colour pages above the total, a reading from the future, and bad bodies; audits what it records', async () => {
@@ -169,14 +145,14 @@ describeEachEngine('printers plugin', (engine) => {
       expect(expectError(await send('POST', `/printers/${id}/page-counts`, { totalPages: 10, recordedAt: future }), 400).fields).toHaveProperty('recordedAt');
       expectError(await send('POST', `/printers/${id}/page-counts`, { totalPages: -1 }), 400);
       expectError(await send('POST', `/printers/${id}/page-counts`, { totalPages: '10' }), 400);
-      expectError(await send('POST', `/printers/${id}/page-counts`, { totalPages: 10 }, as.viewer), 403);
+      expectError(await send('POST', `/printers/${id}/page-counts`, { totalPages: 10 }, s.as.viewer), 403);
       expectError(await send('POST', '/printers/999999/page-counts', { totalPages: 10 }), 404);
-      expect(await db('printers_page_counts').where({ asset_id: id }).first()).toBeUndefined();
+      expect(await s.db('printers_page_counts').where({ asset_id: id }).first()).toBeUndefined();
 
       const created = await send('POST', `/printers/${id}/page-counts`, { totalPages: 10 });
       expect(created.statusCode, created.body).toBe(201);
       expect(Date.now() - Date.parse(created.json().recordedAt)).toBeLessThan(60_000);
-      const audit = await listAudit(db, { objectType: 'printers.page_count', objectId: String(created.json().id), limit: 10, offset: 0 });
+      const audit = await listAudit(s.db, { objectType: 'printers.page_count', objectId: String(created.json().id), limit: 10, offset: 0 });
       expect(audit.results).toMatchObject([{ action: 'create', after: { assetId: id, totalPages: 10 } }]);
     });
   });
@@ -199,7 +175,7 @@ describeEachEngine('printers plugin', (engine) => {
         ['fuser', null, 85],
         ['toner', 'black', 40],
       ]);
-      const audit = await listAudit(db, { objectType: 'printers.consumable', objectId: String(created.json().id), limit: 10, offset: 0 });
+      const audit = await listAudit(s.db, { objectType: 'printers.consumable', objectId: String(created.json().id), limit: 10, offset: 0 });
       expect(audit.results.map((e) => e.action)).toEqual(['update', 'create']);
       expect(audit.results[0]).toMatchObject({ before: { levelPercent: 80 }, after: { levelPercent: 40 } });
     });
@@ -209,19 +185,19 @@ describeEachEngine('printers plugin', (engine) => {
 
       expect(expectError(await send('PUT', `/printers/${id}/consumables`, { kind: 'toner', levelPercent: 101 }), 400).fields).toHaveProperty(['levelPercent']);
       expectError(await send('PUT', `/printers/${id}/consumables`, { kind: 'ink', levelPercent: 50 }), 400);
-      expectError(await send('PUT', `/printers/${id}/consumables`, { kind: 'toner', levelPercent: 50 }, as.viewer), 403);
-      await expect(setConsumableLevel(db, actor, id, { kind: 'toner', levelPercent: -1 })).rejects.toBeInstanceOf(ValidationError);
-      await expect(setConsumableLevel(db, actor, id, { kind: 'ink' as 'toner', levelPercent: 5 })).rejects.toMatchObject({ fields: { kind: expect.any(String) } });
-      expect(await db('printers_consumables').where({ asset_id: id }).first()).toBeUndefined();
+      expectError(await send('PUT', `/printers/${id}/consumables`, { kind: 'toner', levelPercent: 50 }, s.as.viewer), 403);
+      await expect(setConsumableLevel(s.db, actor, id, { kind: 'toner', levelPercent: -1 })).rejects.toBeInstanceOf(ValidationError);
+      await expect(setConsumableLevel(s.db, actor, id, { kind: 'ink' as 'toner', levelPercent: 5 })).rejects.toMatchObject({ fields: { kind: expect.any(String) } });
+      expect(await s.db('printers_consumables').where({ asset_id: id }).first()).toBeUndefined();
     });
 
     it('lists the low consumables and filters printers by them', async () => {
-      await db('printers_consumables').delete();
+      await s.db('printers_consumables').delete();
       const low = await newPrinter('Low printer');
       const fine = await newPrinter('Fine printer');
-      await setConsumableLevel(db, actor, low, { kind: 'toner', colour: 'black', levelPercent: 15 });
-      await setConsumableLevel(db, actor, low, { kind: 'drum', levelPercent: 60 });
-      await setConsumableLevel(db, actor, fine, { kind: 'toner', colour: 'black', levelPercent: 16 });
+      await setConsumableLevel(s.db, actor, low, { kind: 'toner', colour: 'black', levelPercent: 15 });
+      await setConsumableLevel(s.db, actor, low, { kind: 'drum', levelPercent: 60 });
+      await setConsumableLevel(s.db, actor, fine, { kind: 'toner', colour: 'black', levelPercent: 16 });
 
       const lowList = await get('/low-consumables');
       const lowPrinters = await get('/printers?low=true&limit=1000');
@@ -234,7 +210,7 @@ describeEachEngine('printers plugin', (engine) => {
       expect(okPrinters.json().results.map((p: { asset: { id: number } }) => p.asset.id)).toContain(fine);
       expect(okPrinters.json().results.map((p: { asset: { id: number } }) => p.asset.id)).not.toContain(low);
       expect(all.json().count).toBe(lowPrinters.json().count + okPrinters.json().count);
-      expect((await listLowConsumables(db, { limit: 10, offset: 0 })).results.map((c) => c.assetId)).toEqual([low]);
+      expect((await listLowConsumables(s.db, { limit: 10, offset: 0 })).results.map((c) => c.assetId)).toEqual([low]);
       expectError(await get('/printers?low=maybe'), 400);
     });
   });
@@ -245,7 +221,7 @@ describeEachEngine('printers plugin', (engine) => {
 
     expect(first.statusCode, first.body).toBe(200);
     expect(Object.keys(first.json())).toEqual(['count', 'next', 'previous', 'results']);
-    const live = await db('assets').join('asset_types', 'asset_types.id', 'assets.type_id').where('asset_types.key', 'printer').whereNull('deleted_at').count({ n: '*' });
+    const live = await s.db('assets').join('asset_types', 'asset_types.id', 'assets.type_id').where('asset_types.key', 'printer').whereNull('deleted_at').count({ n: '*' });
     expect(first.json().count).toBe(Number(live[0]!.n));
     expect(first.json().count).toBeGreaterThan(4);
     const tags = [...first.json().results, ...second.json().results].map((p: { asset: { assetTag: string } }) => p.asset.assetTag);
@@ -254,65 +230,48 @@ describeEachEngine('printers plugin', (engine) => {
   });
 
   it('is gone (404) while disabled, and its hook does not run', async () => {
-    const session = await pluginSession(db);
     const id = await newPrinter();
-    await disablePlugin(session, 'printers');
-    app.plugins.invalidate();
+    await s.setPluginEnabled('printers', false);
     try {
       expectError(await get('/printers'), 404, 'NOT_FOUND');
       expectError(await get(`/printers/${id}`), 404);
       expectError(await send('PUT', `/printers/${id}/consumables`, { kind: 'toner', levelPercent: 50 }), 404);
-      const hidden = await app.inject({ method: 'POST', url: '/api/assets', headers: as.editor, payload: { assetTag: 'PRN-OFF-1', name: 'x', type: 'printer', statusId: inService } });
+      const hidden = await s.app.inject({ method: 'POST', url: '/api/assets', headers: s.as.editor, payload: { assetTag: 'PRN-OFF-1', name: 'x', type: 'printer', statusId: s.inService } });
       expectError(hidden, 400);
     } finally {
-      await enablePlugin(session, 'printers');
-      app.plugins.invalidate();
+      await s.setPluginEnabled('printers', true);
     }
     expect((await get(`/printers/${id}`)).statusCode).toBe(200);
   });
 });
 
-describeEachEngine('printers plugin: install, demo seed and migrations', (engine) => {
-  let api: ApiSite;
-  let db: Knex;
+describeEachEngine('printers plugin: its tables and the demo seed', (engine) => {
+  const s = useMigratedSite(engine, { seed: 'base', plugins: ['printers'] });
 
-  beforeAll(async () => {
-    api = await createApiSite(engine);
-    db = api.db;
-    await seedSite(db, { demo: false, actor });
-  });
-  afterAll(async () => api.cleanup());
-
-  it('installs its tables and asset type, holding no data until the demo seed', async () => {
-    await installTestPlugins(db, ['printers']);
-
-    expect((await listTables(db)).filter((t) => t.startsWith('printers_'))).toEqual(TABLES);
-    expect(Object.keys(await db('printers_devices').columnInfo()).sort()).toEqual(['asset_id', 'colour', 'created_at', 'driver', 'duplex', 'ip_address', 'queue_name', 'updated_at']);
-    expect(Object.keys(await db('printers_page_counts').columnInfo()).sort()).toEqual(['asset_id', 'colour_pages', 'created_at', 'id', 'meter_reset', 'recorded_at', 'total_pages', 'updated_at']);
-    expect(Object.keys(await db('printers_consumables').columnInfo()).sort()).toEqual(['asset_id', 'colour', 'colour_key', 'id', 'kind', 'level_percent', 'part_number', 'updated_at']);
-    expect(await db('asset_types').where({ key: 'printer' }).first('label', 'plugin')).toEqual({ label: 'Printer', plugin: 'printers' });
-    expect((await pluginHoldings(db, 'printers', await bundledCatalog())).total).toBe(0);
-    await seedSite(db, { demo: false, actor });
-    expect((await pluginHoldings(db, 'printers', await bundledCatalog())).total).toBe(0);
+  it('installs its tables with these columns', async () => {
+    expect(await listPluginTables(s.db, 'printers')).toEqual(TABLES);
+    expect(Object.keys(await s.db('printers_devices').columnInfo()).sort()).toEqual(['asset_id', 'colour', 'created_at', 'driver', 'duplex', 'ip_address', 'queue_name', 'updated_at']);
+    expect(Object.keys(await s.db('printers_page_counts').columnInfo()).sort()).toEqual(['asset_id', 'colour_pages', 'created_at', 'id', 'meter_reset', 'recorded_at', 'total_pages', 'updated_at']);
+    expect(Object.keys(await s.db('printers_consumables').columnInfo()).sort()).toEqual(['asset_id', 'colour', 'colour_key', 'id', 'kind', 'level_percent', 'part_number', 'updated_at']);
   });
 
   it('adds exactly the two demo printers with readings and consumables, one low; a second run changes nothing', async () => {
-    await seedSite(db, { demo: true, actor });
+    await s.seed('demo');
     const snapshot = async () => ({
-      assets: await db('assets').join('asset_types', 'asset_types.id', 'assets.type_id').where('asset_types.key', 'printer').orderBy('asset_tag').pluck('asset_tag'),
-      readings: Number((await db('printers_page_counts').count({ n: '*' }))[0]!.n),
-      consumables: Number((await db('printers_consumables').count({ n: '*' }))[0]!.n),
-      audit: Number((await db('audit_log').count({ n: '*' }))[0]!.n),
+      assets: await s.db('assets').join('asset_types', 'asset_types.id', 'assets.type_id').where('asset_types.key', 'printer').orderBy('asset_tag').pluck('asset_tag'),
+      readings: Number((await s.db('printers_page_counts').count({ n: '*' }))[0]!.n),
+      consumables: Number((await s.db('printers_consumables').count({ n: '*' }))[0]!.n),
+      audit: Number((await s.db('audit_log').count({ n: '*' }))[0]!.n),
     });
     const first = await snapshot();
 
-    await seedSite(db, { demo: true, actor });
+    await s.seed('demo');
 
     expect(await snapshot()).toEqual(first);
     expect(first.assets).toEqual(['PRN-B1-01', 'PRN-B2-01']);
     expect(first.readings).toBeGreaterThanOrEqual(3);
-    const app = await api.app();
-    const admin = await makeUser(db, 'viewer');
+    const app = await s.api.app();
+    const admin = await makeUser(s.db, 'viewer');
     const headers = bearer(await tokenFor(app, admin.username));
     const printers = (await app.inject({ method: 'GET', url: '/api/plugins/printers/printers', headers })).json();
     expect(printers.results).toMatchObject([
@@ -331,15 +290,5 @@ describeEachEngine('printers plugin: install, demo seed and migrations', (engine
     expect(low.results.map((c: { printer: { assetTag: string } }) => c.printer.assetTag)).toEqual(['PRN-B2-01']);
     const readings = (await app.inject({ method: 'GET', url: `/api/plugins/printers/printers/${printers.results[0].asset.id}/page-counts`, headers })).json();
     expect(readings.results[0].pagesSincePrevious).toBeGreaterThan(0);
-  });
-
-  it('rolls its migrations back leaving no table of its own, and up again', async () => {
-    const source = pluginMigrationSource(findPlugin(await bundledCatalog(), 'printers'))!;
-
-    await migrateRollback(db, source, { all: true });
-    expect((await listTables(db)).filter((t) => t.startsWith('printers_'))).toEqual([]);
-
-    await migrateLatest(db, [source]);
-    expect((await listTables(db)).filter((t) => t.startsWith('printers_'))).toEqual(TABLES);
   });
 });

@@ -1,26 +1,18 @@
-// Database suite (SQLite and MySQL): the software plugin — its migration up and down, titles,
+// Database suite (SQLite and MySQL): the software plugin — its tables' columns, titles,
 // licences whose key never leaves except through the admin-only reveal (not in bodies, the audit
 // log or the server log), installations on computers counted against seats, media checkout, its
 // routes through the real app (roles, errors, the plugin gate, the asset-delete hook) and its
 // share of the demo site.
 
 import { Writable } from 'node:stream';
-import type { FastifyInstance } from 'fastify';
 import type { Knex } from 'knex';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, createApiSite, expectError, makeUser, tokenFor, type ApiSite } from '../../test/support/api.js';
-import { bundledCatalog, installTestPlugins, pluginSession } from '../../test/support/plugins.js';
-import { createSite, describeEachEngine, type TestSite } from '../../test/support/site.js';
-import { cliActor, listAudit, type Actor } from '../../src/core/audit/log.js';
-import { listTables } from '../../src/core/db/schema.js';
-import { ConflictError, NotFoundError, ValidationError } from '../../src/core/errors.js';
-import { createAsset } from '../../src/core/inventory/assets.js';
-import { migrateLatest, migrateRollback } from '../../src/core/migrations/service.js';
-import { migrateSite } from '../../src/core/migrations/site.js';
-import { findPlugin, pluginMigrationSource } from '../../src/core/plugins/catalog.js';
-import { disablePlugin, enablePlugin } from '../../src/core/plugins/service.js';
-import { seedSite } from '../../src/core/seed/index.js';
-import { setUserDisabled } from '../../src/core/users/service.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ConflictError, createAsset, NotFoundError, ValidationError, type Actor } from 'shopdb/sdk';
+import { expectError, makeUser } from '../../test/support/api.js';
+import { listAudit, setUserDisabled, TEST_ACTOR as cli } from '../../test/support/core-access.js';
+import { useMigratedSite } from '../../test/support/migrated-site.js';
+import { listPluginTables } from '../../test/support/plugins.js';
+import { describeEachEngine } from '../../test/support/site.js';
 import {
   checkinMedium,
   checkoutMedium,
@@ -40,7 +32,6 @@ import {
   updateTitle,
 } from './service.js';
 
-const cli = cliActor('test');
 const DAY = 24 * 60 * 60 * 1000;
 const TABLES = ['software_installations', 'software_licences', 'software_media', 'software_media_checkouts', 'software_titles'];
 const BASE = '/api/plugins/software';
@@ -78,50 +69,8 @@ function logCapture(): { stream: Writable; text: () => string } {
   return { stream, text: () => text };
 }
 
-describeEachEngine('software plugin: migration', (engine) => {
-  let site: TestSite;
-  let db: Knex;
-  beforeAll(async () => {
-    site = await createSite(engine);
-    await migrateSite({ config: site.config() });
-    db = await site.open();
-  });
-  afterAll(async () => {
-    await db.destroy();
-    await site.cleanup();
-  });
-
-  it('installs after computers, creates its tables empty, and drops every one of them on rollback', async () => {
-    const source = pluginMigrationSource(findPlugin(await bundledCatalog(), 'software'))!;
-
-    const results = await installTestPlugins(db, ['software']);
-    const installed = (await listTables(db)).filter((t) => t.startsWith('software_'));
-    const columns: Record<string, string[]> = {};
-    for (const table of TABLES) columns[table] = Object.keys(await db(table).columnInfo()).sort();
-    const rows = await Promise.all(TABLES.map((t) => rowCount(db, t)));
-    await migrateRollback(db, source, { all: true });
-    const afterDown = (await listTables(db)).filter((t) => t.startsWith('software_'));
-    const computersKept = (await listTables(db)).filter((t) => t.startsWith('computers_'));
-    await migrateLatest(db, [source]);
-
-    expect(results.map((r) => [r.name, r.action])).toEqual([['computers', 'installed'], ['software', 'installed']]);
-    expect(installed).toEqual(TABLES);
-    expect(columns).toEqual({
-      software_installations: ['asset_id', 'created_at', 'id', 'installed_on', 'licence_id', 'title_id', 'updated_at'],
-      software_licences: ['created_at', 'expires_on', 'id', 'licence_key', 'notes', 'seats', 'title_id', 'updated_at'],
-      software_media: ['capacity', 'created_at', 'id', 'kind', 'label', 'label_key', 'notes', 'updated_at'],
-      software_media_checkouts: ['checked_in_at', 'checked_out_at', 'created_at', 'expected_back_on', 'id', 'media_id', 'open_media_id', 'updated_at', 'user_id'],
-      software_titles: ['created_at', 'id', 'name', 'name_key', 'updated_at', 'vendor', 'version', 'version_key'],
-    });
-    expect(rows).toEqual([0, 0, 0, 0, 0]);
-    expect(afterDown).toEqual([]);
-    expect(computersKept.length).toBeGreaterThan(0);
-    expect((await listTables(db)).filter((t) => t.startsWith('software_'))).toEqual(TABLES);
-  });
-});
-
 describeEachEngine('software plugin: service', (engine) => {
-  let site: TestSite;
+  const s = useMigratedSite(engine, { seed: 'base', plugins: ['software'], users: { editor: true, admin: true, viewer: true } });
   let db: Knex;
   let editor: Actor;
   let admin: Actor;
@@ -130,24 +79,28 @@ describeEachEngine('software plugin: service', (engine) => {
   let printerLike: number;
 
   beforeAll(async () => {
-    site = await createSite(engine);
-    await migrateSite({ config: site.config() });
-    db = await site.open();
-    await seedSite(db, { demo: false, actor: cli });
-    await installTestPlugins(db, ['software']);
-    const e = await makeUser(db, 'editor');
-    const a = await makeUser(db, 'admin');
-    userId = (await makeUser(db, 'viewer')).id;
-    editor = { userId: e.id, username: e.username, requestId: 'req-e' };
-    admin = { userId: a.id, username: a.username, requestId: 'req-a' };
-    const statusId = Number((await db('status_labels').where({ name: 'In service' }).first('id')).id);
+    db = s.db;
+    userId = s.user.viewer.id;
+    editor = { userId: s.user.editor.id, username: s.user.editor.username, requestId: 'req-e' };
+    admin = { userId: s.user.admin.id, username: s.user.admin.username, requestId: 'req-a' };
+    const statusId = s.inService;
     pcs = [];
     for (const tag of ['T-PC-1', 'T-PC-2', 'T-PC-3']) pcs.push((await createAsset(db, cli, { assetTag: tag, name: `PC ${tag}`, hostname: tag.toLowerCase(), type: 'computer', statusId })).id);
     printerLike = (await createAsset(db, cli, { assetTag: 'T-OTHER-1', name: 'Label printer', type: 'other', statusId })).id;
   });
-  afterAll(async () => {
-    await db.destroy();
-    await site.cleanup();
+
+  it('keeps titles, licences, installations, media and checkouts in these columns', async () => {
+    expect(await listPluginTables(db, 'software')).toEqual(TABLES);
+    const columns: Record<string, string[]> = {};
+    for (const table of TABLES) columns[table] = Object.keys(await db(table).columnInfo()).sort();
+
+    expect(columns).toEqual({
+      software_installations: ['asset_id', 'created_at', 'id', 'installed_on', 'licence_id', 'title_id', 'updated_at'],
+      software_licences: ['created_at', 'expires_on', 'id', 'licence_key', 'notes', 'seats', 'title_id', 'updated_at'],
+      software_media: ['capacity', 'created_at', 'id', 'kind', 'label', 'label_key', 'notes', 'updated_at'],
+      software_media_checkouts: ['checked_in_at', 'checked_out_at', 'created_at', 'expected_back_on', 'id', 'media_id', 'open_media_id', 'updated_at', 'user_id'],
+      software_titles: ['created_at', 'id', 'name', 'name_key', 'updated_at', 'vendor', 'version', 'version_key'],
+    });
   });
 
   describe('titles', () => {
@@ -335,34 +288,13 @@ describeEachEngine('software plugin: service', (engine) => {
 
 describeEachEngine('software plugin: API', (engine) => {
   const KEY = 'LIC-9f2c-SUPER-SECRET-7781';
-  let api: ApiSite;
-  let app: FastifyInstance;
-  let logs: ReturnType<typeof logCapture>;
-  let as: { viewer: Record<string, string>; editor: Record<string, string>; admin: Record<string, string> };
-  let adminId: number;
-  let viewerId: number;
-  let statusId: number;
+  const logs = logCapture();
+  const s = useMigratedSite(engine, { seed: 'base', plugins: ['software'], users: { viewer: true, editor: true, admin: true }, app: { logger: { stream: logs.stream, level: 'trace' } } });
 
-  beforeAll(async () => {
-    api = await createApiSite(engine);
-    await seedSite(api.db, { demo: false, actor: cli });
-    await installTestPlugins(api.db, ['software']);
-    logs = logCapture();
-    app = await api.app({ logger: { stream: logs.stream, level: 'trace' } });
-    const viewer = await makeUser(api.db, 'viewer');
-    const editor = await makeUser(api.db, 'editor');
-    const admin = await makeUser(api.db, 'admin');
-    adminId = admin.id;
-    viewerId = viewer.id;
-    as = { viewer: bearer(await tokenFor(app, viewer.username)), editor: bearer(await tokenFor(app, editor.username)), admin: bearer(await tokenFor(app, admin.username)) };
-    statusId = Number((await api.db('status_labels').where({ name: 'In service' }).first('id')).id);
-  });
-  afterAll(async () => api.cleanup());
-
-  const get = (url: string, headers = as.viewer) => app.inject({ method: 'GET', url: `${BASE}${url}`, headers });
-  const post = (url: string, payload?: object, headers = as.editor) => app.inject({ method: 'POST', url: `${BASE}${url}`, headers, ...(payload ? { payload } : {}) });
+  const get = (url: string, headers = s.as.viewer) => s.app.inject({ method: 'GET', url: `${BASE}${url}`, headers });
+  const post = (url: string, payload?: object, headers = s.as.editor) => s.app.inject({ method: 'POST', url: `${BASE}${url}`, headers, ...(payload ? { payload } : {}) });
   const computer = async (tag: string) =>
-    (await app.inject({ method: 'POST', url: '/api/assets', headers: as.editor, payload: { assetTag: tag, name: `PC ${tag}`, type: 'computer', statusId } })).json<{ id: number }>().id;
+    (await s.app.inject({ method: 'POST', url: '/api/assets', headers: s.as.editor, payload: { assetTag: tag, name: `PC ${tag}`, type: 'computer', statusId: s.inService } })).json<{ id: number }>().id;
 
   it('keeps the licence key out of every body but the admin reveal, out of the audit log and out of the server log', async () => {
     const title = (await post('/titles', { name: 'CATIA', vendor: 'Dassault', version: 'V5-6R2024' })).json();
@@ -374,16 +306,16 @@ describeEachEngine('software plugin: API', (engine) => {
       (await get('/licences')).body,
       (await get('/licences?expiring=30')).body,
       (await get(`/licences/${id}`)).body,
-      (await get(`/licences/${id}`, as.admin)).body,
-      (await get(`/licences?title=${title.id}`, as.admin)).body,
+      (await get(`/licences/${id}`, s.as.admin)).body,
+      (await get(`/licences?title=${title.id}`, s.as.admin)).body,
     ];
     // Refused writes that carry the key: a bad body, and a database failure (whose SQL knex puts in the error).
     const rejected = await post('/licences', { titleId: title.id, licenceKey: KEY, seats: 0, colour: 'red' });
-    await api.db.schema.renameTable('software_licences', 'software_licences_away');
+    await s.db.schema.renameTable('software_licences', 'software_licences_away');
     const broken = await post('/licences', { titleId: title.id, licenceKey: KEY, seats: 1 });
-    await api.db.schema.renameTable('software_licences_away', 'software_licences');
-    const revealed = await get(`/licences/${id}/key`, as.admin);
-    const audit = await listAudit(api.db, { objectType: 'software.licence', limit: 50, offset: 0 });
+    await s.db.schema.renameTable('software_licences_away', 'software_licences');
+    const revealed = await get(`/licences/${id}/key`, s.as.admin);
+    const audit = await listAudit(s.db, { objectType: 'software.licence', limit: 50, offset: 0 });
 
     expect(created.json()).toMatchObject({ hasKey: true, seats: 3, seatsUsed: 0, title: { id: title.id } });
     for (const body of bodies) {
@@ -397,7 +329,7 @@ describeEachEngine('software plugin: API', (engine) => {
     expect(revealed.json()).toEqual({ id, licenceKey: KEY });
     expect(revealed.headers['cache-control']).toBe('no-store');
     expect(audit.results.map((e) => e.action)).toEqual(['reveal', 'create']);
-    expect(audit.results[0]).toMatchObject({ userId: adminId, objectId: String(id) });
+    expect(audit.results[0]).toMatchObject({ userId: s.user.admin.id, objectId: String(id) });
     expect(JSON.stringify(audit)).not.toContain(KEY);
     expect(logs.text()).not.toContain(KEY);
     // The log did record the requests and the database failure: only the key is missing.
@@ -409,18 +341,18 @@ describeEachEngine('software plugin: API', (engine) => {
     const title = (await post('/titles', { name: 'PowerMill', vendor: 'Autodesk', version: '2025' })).json();
     const { id } = (await post('/licences', { titleId: title.id, licenceKey: 'PM-KEY-1', seats: 1 })).json();
 
-    expectError(await get(`/licences/${id}/key`, as.viewer), 403, 'FORBIDDEN');
-    expectError(await get(`/licences/${id}/key`, as.editor), 403, 'FORBIDDEN');
-    expectError(await app.inject({ method: 'GET', url: `${BASE}/licences/${id}/key` }), 401);
-    expectError(await get('/licences/999999/key', as.admin), 404);
-    const audit = await listAudit(api.db, { objectType: 'software.licence', objectId: String(id), limit: 5, offset: 0 });
+    expectError(await get(`/licences/${id}/key`, s.as.viewer), 403, 'FORBIDDEN');
+    expectError(await get(`/licences/${id}/key`, s.as.editor), 403, 'FORBIDDEN');
+    expectError(await s.app.inject({ method: 'GET', url: `${BASE}/licences/${id}/key` }), 401);
+    expectError(await get('/licences/999999/key', s.as.admin), 404);
+    const audit = await listAudit(s.db, { objectType: 'software.licence', objectId: String(id), limit: 5, offset: 0 });
     expect(audit.results.map((e) => e.action)).toEqual(['create']);
   });
 
   it('keeps viewers from writing and anonymous callers out', async () => {
-    expectError(await post('/titles', { name: 'x', version: '1' }, as.viewer), 403);
-    expectError(await post('/media', { label: 'USB-X', kind: 'usb' }, as.viewer), 403);
-    expectError(await app.inject({ method: 'GET', url: `${BASE}/titles` }), 401);
+    expectError(await post('/titles', { name: 'x', version: '1' }, s.as.viewer), 403);
+    expectError(await post('/media', { label: 'USB-X', kind: 'usb' }, s.as.viewer), 403);
+    expectError(await s.app.inject({ method: 'GET', url: `${BASE}/titles` }), 401);
     expect((await get('/titles')).statusCode).toBe(200);
   });
 
@@ -428,7 +360,7 @@ describeEachEngine('software plugin: API', (engine) => {
     const title = (await post('/titles', { name: 'Esprit', vendor: 'Hexagon', version: '2024' })).json();
     const pcA = await computer('API-PC-1');
     const pcB = await computer('API-PC-2');
-    const other = (await app.inject({ method: 'POST', url: '/api/assets', headers: as.editor, payload: { assetTag: 'API-OTHER-1', name: 'Scale', type: 'other', statusId } })).json().id;
+    const other = (await s.app.inject({ method: 'POST', url: '/api/assets', headers: s.as.editor, payload: { assetTag: 'API-OTHER-1', name: 'Scale', type: 'other', statusId: s.inService } })).json().id;
     const licence = (await post('/licences', { titleId: title.id, seats: 1 })).json();
 
     const notComputer = expectError(await post('/installations', { titleId: title.id, assetId: other }), 400, 'VALIDATION_FAILED');
@@ -458,7 +390,7 @@ describeEachEngine('software plugin: API', (engine) => {
 
     const software = await get(`/computers/${pc}/software`);
     const computers = await get(`/titles/${title.id}/installations`);
-    const deleted = await app.inject({ method: 'DELETE', url: `/api/assets/${pc}`, headers: as.editor });
+    const deleted = await s.app.inject({ method: 'DELETE', url: `/api/assets/${pc}`, headers: s.as.editor });
     const afterDelete = await get(`/licences/${licence.id}`);
     const onSpare = await post('/installations', { titleId: title.id, assetId: spare, licenceId: licence.id });
 
@@ -469,19 +401,19 @@ describeEachEngine('software plugin: API', (engine) => {
     expect(afterDelete.json().seatsUsed).toBe(0);
     expect(onSpare.statusCode, onSpare.body).toBe(201);
     expectError(await get(`/computers/${pc}/software`), 404);
-    const removed = await app.inject({ method: 'DELETE', url: `${BASE}/installations/${onSpare.json().id}`, headers: as.editor });
+    const removed = await s.app.inject({ method: 'DELETE', url: `${BASE}/installations/${onSpare.json().id}`, headers: s.as.editor });
     expect(removed.statusCode).toBe(204);
-    expectError(await app.inject({ method: 'DELETE', url: `${BASE}/installations/${onSpare.json().id}`, headers: as.editor }), 404);
+    expectError(await s.app.inject({ method: 'DELETE', url: `${BASE}/installations/${onSpare.json().id}`, headers: s.as.editor }), 404);
   });
 
   it('checks media out and in, lists who has what, and the overdue ones', async () => {
     const created = await post('/media', { label: 'USB-API-01', kind: 'usb', capacity: '32 GB', notes: 'Bay 1' });
     const id = created.json().id;
-    const out = await post(`/media/${id}/checkout`, { userId: viewerId, expectedBackOn: dayFromNow(2) });
-    const twice = await post(`/media/${id}/checkout`, { userId: viewerId, expectedBackOn: dayFromNow(2) });
-    const past = await post(`/media/${id}/checkout`, { userId: viewerId, expectedBackOn: dayFromNow(-2) });
+    const out = await post(`/media/${id}/checkout`, { userId: s.user.viewer.id, expectedBackOn: dayFromNow(2) });
+    const twice = await post(`/media/${id}/checkout`, { userId: s.user.viewer.id, expectedBackOn: dayFromNow(2) });
+    const past = await post(`/media/${id}/checkout`, { userId: s.user.viewer.id, expectedBackOn: dayFromNow(-2) });
     const listed = await get('/media?kind=usb');
-    await api.db('software_media_checkouts').where({ id: out.json().id }).update({ expected_back_on: dayFromNow(-1) });
+    await s.db('software_media_checkouts').where({ id: out.json().id }).update({ expected_back_on: dayFromNow(-1) });
     const overdue = await get('/media/overdue');
     const back = await post(`/media/${id}/checkin`);
     const backAgain = await post(`/media/${id}/checkin`);
@@ -489,10 +421,10 @@ describeEachEngine('software plugin: API', (engine) => {
     expect(created.statusCode, created.body).toBe(201);
     expect(created.json()).toMatchObject({ label: 'USB-API-01', kind: 'usb', capacity: '32 GB', checkout: null });
     expect(out.statusCode, out.body).toBe(201);
-    expect(out.json()).toMatchObject({ user: { id: viewerId }, checkedInAt: null, overdue: false });
+    expect(out.json()).toMatchObject({ user: { id: s.user.viewer.id }, checkedInAt: null, overdue: false });
     expectError(twice, 409, 'CONFLICT');
     expect(expectError(past, 400).fields).toEqual({ expectedBackOn: 'must be today or later' });
-    expect(listed.json().results.find((m: { id: number }) => m.id === id).checkout).toMatchObject({ id: out.json().id, user: { id: viewerId } });
+    expect(listed.json().results.find((m: { id: number }) => m.id === id).checkout).toMatchObject({ id: out.json().id, user: { id: s.user.viewer.id } });
     expect(overdue.json().results).toEqual([expect.objectContaining({ id: out.json().id, overdue: true, media: expect.objectContaining({ label: 'USB-API-01' }) })]);
     expect(back.statusCode, back.body).toBe(200);
     expect(back.json().checkedInAt).not.toBeNull();
@@ -503,7 +435,7 @@ describeEachEngine('software plugin: API', (engine) => {
   });
 
   it('documents its routes in the OpenAPI document, with no key in any response but /key', async () => {
-    const doc = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{ paths: Record<string, Record<string, { responses: Record<string, unknown> }>> }>();
+    const doc = (await s.app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{ paths: Record<string, Record<string, { responses: Record<string, unknown> }>> }>();
     const paths = Object.keys(doc.paths).filter((p) => p.startsWith(BASE));
 
     expect(paths).toEqual(expect.arrayContaining([`${BASE}/titles`, `${BASE}/licences/{id}`, `${BASE}/licences/{id}/key`, `${BASE}/computers/{assetId}/software`, `${BASE}/media/overdue`, `${BASE}/media/{id}/checkout`]));
@@ -512,45 +444,31 @@ describeEachEngine('software plugin: API', (engine) => {
   });
 
   it('answers 404 on every route while the plugin is disabled', async () => {
-    const session = await pluginSession(api.db);
-    await disablePlugin(session, 'software');
-    app.plugins.invalidate();
+    await s.setPluginEnabled('software', false);
     try {
       expectError(await get('/titles'), 404, 'NOT_FOUND');
-      expectError(await get('/licences/1/key', as.admin), 404, 'NOT_FOUND');
+      expectError(await get('/licences/1/key', s.as.admin), 404, 'NOT_FOUND');
       expectError(await post('/media', { label: 'USB-OFF', kind: 'usb' }), 404, 'NOT_FOUND');
     } finally {
-      await enablePlugin(session, 'software');
-      app.plugins.invalidate();
+      await s.setPluginEnabled('software', true);
     }
     expect((await get('/titles')).statusCode).toBe(200);
   });
 });
 
 describeEachEngine('software plugin: demo seed', (engine) => {
-  let site: TestSite;
-  let db: Knex;
-  beforeAll(async () => {
-    site = await createSite(engine);
-    await migrateSite({ config: site.config() });
-    db = await site.open();
-  });
-  afterAll(async () => {
-    await db.destroy();
-    await site.cleanup();
-  });
+  const s = useMigratedSite(engine, { seed: 'base', plugins: ['software'] });
 
   it('adds titles, licences, installations on the demo PCs and media once; the overdue checkout only when a user exists', async () => {
-    await seedSite(db, { demo: false, actor: cli });
-    await installTestPlugins(db, ['software']);
+    const { db } = s;
     const afterInstall = await Promise.all(TABLES.map((t) => rowCount(db, t)));
 
-    const first = await seedSite(db, { demo: true, actor: cli });
+    const first = await s.seed('demo');
     const withoutUser = await rowCount(db, 'software_media_checkouts');
     const user = await makeUser(db, 'viewer');
-    await seedSite(db, { demo: true, actor: cli });
+    await s.seed('demo');
     const counts = await Promise.all(TABLES.map((t) => rowCount(db, t)));
-    await seedSite(db, { demo: true, actor: cli });
+    await s.seed('demo');
 
     expect(afterInstall).toEqual([0, 0, 0, 0, 0]);
     expect(first.plugins).toEqual(expect.arrayContaining(['computers', 'software']));

@@ -11,8 +11,9 @@ import { describe, inject } from 'vitest';
 import { buildApp } from '../../src/api/app.js';
 import { loadConfig } from '../../src/core/config/index.js';
 import { databaseTargetFromConfig, openDatabase } from '../../src/core/db/connect.js';
-import { bundledCatalog, installTestPlugins } from './plugins.js';
-import { createApiSite, makeUser, TEST_PASSWORD, type ApiSite } from './api.js';
+import { bundledCatalog } from './plugins.js';
+import { makeUser, TEST_PASSWORD, type ApiSite } from './api.js';
+import { createMigratedTestSite } from './migrated-site.js';
 import { writeEnvFile } from './site.js';
 import type { RoleName } from '../../src/core/auth/types.js';
 
@@ -68,10 +69,9 @@ export interface LiveApi {
  */
 export async function startLiveApi(plugins: string[] = [], target: RaceTarget = 'mysql'): Promise<LiveApi> {
   const nodes = target === 'galera' ? galeraNodes() : undefined;
-  const api = await createApiSite('mysql', { DB_POOL_MAX: String(RACERS * 3) }, { mysqlServer: nodes?.[0] });
-  if (plugins.length > 0) await installTestPlugins(api.db, plugins);
+  const site = await createMigratedTestSite('mysql', { env: { DB_POOL_MAX: String(RACERS * 3) }, mysqlServer: nodes?.[0], plugins, app: true });
+  const { api, app } = site;
   const catalog = await bundledCatalog();
-  const app = await api.app({ pluginCatalog: catalog });
   const urls = [await listenOnLoopback(app)];
   let second: { app: FastifyInstance; db: Knex } | undefined;
   if (nodes) {
@@ -117,7 +117,7 @@ export async function startLiveApi(plugins: string[] = [], target: RaceTarget = 
         await second.app.close();
         await second.db.destroy();
       }
-      await api.cleanup();
+      await site.cleanup();
     },
   };
 }

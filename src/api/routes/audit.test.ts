@@ -1,9 +1,9 @@
 // Database suite (SQLite and MySQL): /api/audit for admins — filters, pages, and hostile query
 // strings that must end in a 400 or an empty page, never a server error.
 
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, createApiSite, expectError, makeUser, tokenFor, type ApiSite } from '../../../test/support/api.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { expectError } from '../../../test/support/api.js';
+import { useMigratedSite } from '../../../test/support/migrated-site.js';
 import { describeEachEngine } from '../../../test/support/site.js';
 import { recordAudit } from '../../core/audit/log.js';
 
@@ -15,25 +15,17 @@ interface AuditPage {
 }
 
 describeEachEngine('HTTP API audit log', (engine) => {
-  let api: ApiSite;
-  let app: FastifyInstance;
-  let headers: Record<string, string>;
-  let boss: { id: number; username: string };
+  const s = useMigratedSite(engine, { users: { admin: true }, app: true });
 
   beforeAll(async () => {
-    api = await createApiSite(engine);
-    app = await api.app();
-    boss = await makeUser(api.db, 'admin');
-    headers = bearer(await tokenFor(app, boss.username));
-    const actor = { userId: boss.id, username: boss.username, requestId: 'seed' };
+    const actor = { userId: s.user.admin.id, username: s.user.admin.username, requestId: 'seed' };
     for (let i = 1; i <= 7; i++) {
-      await recordAudit(api.db, actor, { action: 'update', objectType: 'asset', objectId: i % 2 === 0 ? 'A-2' : 'A-1', before: { n: i - 1 }, after: { n: i } });
+      await recordAudit(s.db, actor, { action: 'update', objectType: 'asset', objectId: i % 2 === 0 ? 'A-2' : 'A-1', before: { n: i - 1 }, after: { n: i } });
     }
-    await recordAudit(api.db, { userId: null, username: 'cli:root', requestId: null }, { action: 'create', objectType: 'location', objectId: 'HALL-1', after: { code: 'HALL-1' } });
+    await recordAudit(s.db, { userId: null, username: 'cli:root', requestId: null }, { action: 'create', objectType: 'location', objectId: 'HALL-1', after: { code: 'HALL-1' } });
   });
-  afterAll(async () => api.cleanup());
 
-  const get = async (query: string) => app.inject({ method: 'GET', url: `/api/audit${query}`, headers });
+  const get = async (query: string) => s.app.inject({ method: 'GET', url: `/api/audit${query}`, headers: s.as.admin });
 
   it('lists entries newest first with the default page size', async () => {
     const response = await get('');
@@ -47,7 +39,7 @@ describeEachEngine('HTTP API audit log', (engine) => {
   });
 
   it('filters by object type, object id and user', async () => {
-    const page = (await get(`?object_type=asset&object_id=A-2&user_id=${boss.id}`)).json<AuditPage>();
+    const page = (await get(`?object_type=asset&object_id=A-2&user_id=${s.user.admin.id}`)).json<AuditPage>();
 
     expect(page.count).toBe(3);
     expect(page.results.map((entry) => (entry.after as { n: number }).n)).toEqual([6, 4, 2]);

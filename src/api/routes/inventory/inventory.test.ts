@@ -1,36 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { bearer, createApiSite, expectError, makeUser, tokenFor, type ApiSite } from '../../../../test/support/api.js';
+import { beforeAll, expect, it } from 'vitest';
+import { bearer, expectError } from '../../../../test/support/api.js';
 import { seedTestInventory } from '../../../../test/support/inventory.js';
+import { useMigratedSite } from '../../../../test/support/migrated-site.js';
 import { describeEachEngine } from '../../../../test/support/site.js';
 import { cliActor, listAudit } from '../../../core/audit/log.js';
 import { createApiToken } from '../../../core/auth/api-tokens.js';
 import { ASSET_COUNT_CAP } from '../../../core/inventory/assets.js';
-import { seedSite } from '../../../core/seed/index.js';
 
 describeEachEngine('inventory API', (engine) => {
-  let api: ApiSite;
-  let app: FastifyInstance;
-  let as: { viewer: Record<string, string>; editor: Record<string, string>; readToken: Record<string, string> };
-  let editorId: number;
-  let inService: number;
+  const s = useMigratedSite(engine, { seed: 'base', users: { viewer: true, editor: true }, app: true });
+  let readToken: Record<string, string>;
 
   beforeAll(async () => {
-    api = await createApiSite(engine);
-    await seedSite(api.db, { demo: false, actor: cliActor('test') });
-    await seedTestInventory(api.db, cliActor('test'));
-    app = await api.app();
-    const viewer = await makeUser(api.db, 'viewer');
-    const editor = await makeUser(api.db, 'editor');
-    editorId = editor.id;
-    const read = await createApiToken(api.db, cliActor('test'), { userId: editor.id, name: 'dashboards', scope: 'read' });
-    as = { viewer: bearer(await tokenFor(app, viewer.username)), editor: bearer(await tokenFor(app, editor.username)), readToken: bearer(read.token) };
-    inService = Number((await api.db('status_labels').where({ name: 'In service' }).first('id')).id);
+    await seedTestInventory(s.db, cliActor('test'));
+    readToken = bearer((await createApiToken(s.db, cliActor('test'), { userId: s.user.editor.id, name: 'dashboards', scope: 'read' })).token);
   });
-  afterAll(async () => api.cleanup());
 
-  const get = (url: string, headers = as.viewer) => app.inject({ method: 'GET', url, headers });
+  const get = (url: string, headers = s.as.viewer) => s.app.inject({ method: 'GET', url, headers });
 
   it('lists assets in pages of {count, next, previous, results}, with filters and search', async () => {
     const first = await get('/api/assets?limit=3&ordering=assetTag');
@@ -50,42 +37,42 @@ describeEachEngine('inventory API', (engine) => {
   });
 
   it('lets an editor create, patch and delete an asset, auditing before/after with the request id', async () => {
-    const created = await app.inject({
+    const created = await s.app.inject({
       method: 'POST',
       url: '/api/assets',
-      headers: { ...as.editor, 'x-request-id': 'req-patch-1' },
-      payload: { assetTag: 'CNC-4100', name: 'New lathe', type: 'equipment', statusId: inService, customData: { machine_number: '4100', controller: 'Okuma' } },
+      headers: { ...s.as.editor, 'x-request-id': 'req-patch-1' },
+      payload: { assetTag: 'CNC-4100', name: 'New lathe', type: 'equipment', statusId: s.inService, customData: { machine_number: '4100', controller: 'Okuma' } },
     });
     expect(created.statusCode, created.body).toBe(201);
     const id = created.json().id;
 
-    const patched = await app.inject({ method: 'PATCH', url: `/api/assets/${id}`, headers: { ...as.editor, 'x-request-id': 'req-patch-2' }, payload: { name: 'Okuma lathe', customData: { criticality: 'high' } } });
+    const patched = await s.app.inject({ method: 'PATCH', url: `/api/assets/${id}`, headers: { ...s.as.editor, 'x-request-id': 'req-patch-2' }, payload: { name: 'Okuma lathe', customData: { criticality: 'high' } } });
     expect(patched.statusCode, patched.body).toBe(200);
     expect(patched.json()).toMatchObject({ name: 'Okuma lathe', customData: { machine_number: '4100', controller: 'Okuma', criticality: 'high' } });
 
-    const audit = await listAudit(api.db, { objectType: 'asset', objectId: String(id), limit: 10, offset: 0 });
-    expect(audit.results[0]).toMatchObject({ action: 'update', userId: editorId, requestId: 'req-patch-2', before: expect.objectContaining({ name: 'New lathe' }), after: expect.objectContaining({ name: 'Okuma lathe' }) });
+    const audit = await listAudit(s.db, { objectType: 'asset', objectId: String(id), limit: 10, offset: 0 });
+    expect(audit.results[0]).toMatchObject({ action: 'update', userId: s.user.editor.id, requestId: 'req-patch-2', before: expect.objectContaining({ name: 'New lathe' }), after: expect.objectContaining({ name: 'Okuma lathe' }) });
 
-    const deleted = await app.inject({ method: 'DELETE', url: `/api/assets/${id}`, headers: as.editor });
+    const deleted = await s.app.inject({ method: 'DELETE', url: `/api/assets/${id}`, headers: s.as.editor });
     expect(deleted.statusCode).toBe(204);
     expectError(await get(`/api/assets/${id}`), 404, 'NOT_FOUND');
   });
 
   it('keeps viewers and read-only tokens from writing', async () => {
-    const payload = { assetTag: 'X-1', name: 'x', type: 'other', statusId: inService };
-    expectError(await app.inject({ method: 'POST', url: '/api/assets', headers: as.viewer, payload }), 403);
-    expectError(await app.inject({ method: 'POST', url: '/api/assets', headers: as.readToken, payload }), 403, 'READ_ONLY_TOKEN');
-    expectError(await app.inject({ method: 'POST', url: '/api/manufacturers', headers: as.viewer, payload: { name: 'Nope' } }), 403);
-    expect((await get('/api/assets', as.readToken)).statusCode).toBe(200);
-    expectError(await app.inject({ method: 'GET', url: '/api/assets' }), 401);
+    const payload = { assetTag: 'X-1', name: 'x', type: 'other', statusId: s.inService };
+    expectError(await s.app.inject({ method: 'POST', url: '/api/assets', headers: s.as.viewer, payload }), 403);
+    expectError(await s.app.inject({ method: 'POST', url: '/api/assets', headers: readToken, payload }), 403, 'READ_ONLY_TOKEN');
+    expectError(await s.app.inject({ method: 'POST', url: '/api/manufacturers', headers: s.as.viewer, payload: { name: 'Nope' } }), 403);
+    expect((await get('/api/assets', readToken)).statusCode).toBe(200);
+    expectError(await s.app.inject({ method: 'GET', url: '/api/assets' }), 401);
   });
 
   it('answers bad input with 400 naming the field, duplicates with 409', async () => {
-    const post = (payload: unknown) => app.inject({ method: 'POST', url: '/api/assets', headers: as.editor, payload: payload as object });
-    const unknownField = expectError(await post({ assetTag: 'Y-1', name: 'y', type: 'other', statusId: inService, colour: 'red' }), 400, 'VALIDATION_FAILED');
+    const post = (payload: unknown) => s.app.inject({ method: 'POST', url: '/api/assets', headers: s.as.editor, payload: payload as object });
+    const unknownField = expectError(await post({ assetTag: 'Y-1', name: 'y', type: 'other', statusId: s.inService, colour: 'red' }), 400, 'VALIDATION_FAILED');
     const wrongType = expectError(await post({ assetTag: 'Y-1', name: 'y', type: 'other', statusId: 'one' }), 400, 'VALIDATION_FAILED');
-    const badCustom = expectError(await post({ assetTag: 'Y-2', name: 'y', type: 'computer', statusId: inService, customData: { ip: '999.1.1.1' } }), 400);
-    const duplicate = expectError(await post({ assetTag: 'CNC-4012', name: 'again', type: 'equipment', statusId: inService }), 409, 'CONFLICT');
+    const badCustom = expectError(await post({ assetTag: 'Y-2', name: 'y', type: 'computer', statusId: s.inService, customData: { ip: '999.1.1.1' } }), 400);
+    const duplicate = expectError(await post({ assetTag: 'CNC-4012', name: 'again', type: 'equipment', statusId: s.inService }), 409, 'CONFLICT');
 
     expect(Object.keys(unknownField.fields).join()).toContain('colour');
     expect(Object.keys(wrongType.fields).join()).toContain('statusId');
@@ -105,7 +92,7 @@ describeEachEngine('inventory API', (engine) => {
       expectError(await get(`/api/assets?${query}`), 400);
     }
     expect((await get('/api/assets?search=%25')).json().count).toBe(0);
-    expect(Number((await api.db('assets').count({ n: '*' }))[0]!.n)).toBeGreaterThan(0);
+    expect(Number((await s.db('assets').count({ n: '*' }))[0]!.n)).toBeGreaterThan(0);
   });
 
   it('links a PC to a machine and refuses a part-of cycle with 409', async () => {
@@ -115,10 +102,10 @@ describeEachEngine('inventory API', (engine) => {
     const links = await get(`/api/assets/${cnc}/links`);
     expect(links.json().results).toEqual([expect.objectContaining({ linkType: 'controls', direction: 'incoming', other: expect.objectContaining({ id: pc }) })]);
 
-    const partOf = await app.inject({ method: 'POST', url: `/api/assets/${pc}/links`, headers: as.editor, payload: { targetId: cnc, linkType: 'part-of' } });
+    const partOf = await s.app.inject({ method: 'POST', url: `/api/assets/${pc}/links`, headers: s.as.editor, payload: { targetId: cnc, linkType: 'part-of' } });
     expect(partOf.statusCode, partOf.body).toBe(201);
-    expectError(await app.inject({ method: 'POST', url: `/api/assets/${cnc}/links`, headers: as.editor, payload: { targetId: pc, linkType: 'part-of' } }), 409);
-    const removed = await app.inject({ method: 'DELETE', url: `/api/assets/${pc}/links/${partOf.json().id}`, headers: as.editor });
+    expectError(await s.app.inject({ method: 'POST', url: `/api/assets/${cnc}/links`, headers: s.as.editor, payload: { targetId: pc, linkType: 'part-of' } }), 409);
+    const removed = await s.app.inject({ method: 'DELETE', url: `/api/assets/${pc}/links/${partOf.json().id}`, headers: s.as.editor });
     expect(removed.statusCode).toBe(204);
   });
 
@@ -136,7 +123,7 @@ describeEachEngine('inventory API', (engine) => {
     expect(manufacturers.json().results.map((m: { name: string }) => m.name)).toContain('DMG MORI');
     expect(types.json().results.find((t: { key: string }) => t.key === 'equipment').fields.map((f: { key: string }) => f.key)).toContain('controller');
     const usedModel = (await get('/api/models')).json().results[0].id;
-    expectError(await app.inject({ method: 'DELETE', url: `/api/models/${usedModel}`, headers: as.editor }), 409);
+    expectError(await s.app.inject({ method: 'DELETE', url: `/api/models/${usedModel}`, headers: s.as.editor }), 409);
   });
 
   it('creates, reads, changes and deletes every reference resource and a location (editor), audited', async () => {
@@ -149,47 +136,47 @@ describeEachEngine('inventory API', (engine) => {
     const makerId = (await get('/api/manufacturers')).json().results[0].id;
     cases.push(['/api/models', { manufacturerId: makerId, name: 'Model X', endOfLife: '2030-06-30' }, { partNumber: 'MX-1' }]);
     for (const [path, create, patch] of cases) {
-      const created = await app.inject({ method: 'POST', url: path, headers: as.editor, payload: create });
+      const created = await s.app.inject({ method: 'POST', url: path, headers: s.as.editor, payload: create });
       expect(created.statusCode, `${path}: ${created.body}`).toBe(201);
       const id = created.json().id;
       expect((await get(`${path}/${id}`)).json()).toMatchObject(create);
-      const changed = await app.inject({ method: 'PATCH', url: `${path}/${id}`, headers: as.editor, payload: patch });
+      const changed = await s.app.inject({ method: 'PATCH', url: `${path}/${id}`, headers: s.as.editor, payload: patch });
       expect(changed.statusCode, `${path}: ${changed.body}`).toBe(200);
       expect(changed.json()).toMatchObject(patch);
-      expectError(await app.inject({ method: 'PATCH', url: `${path}/${id}`, headers: as.editor, payload: { bogus: 1 } }), 400, 'VALIDATION_FAILED');
-      expect((await app.inject({ method: 'DELETE', url: `${path}/${id}`, headers: as.editor })).statusCode).toBe(204);
+      expectError(await s.app.inject({ method: 'PATCH', url: `${path}/${id}`, headers: s.as.editor, payload: { bogus: 1 } }), 400, 'VALIDATION_FAILED');
+      expect((await s.app.inject({ method: 'DELETE', url: `${path}/${id}`, headers: s.as.editor })).statusCode).toBe(204);
       expectError(await get(`${path}/${id}`), 404);
-      const objectType = (await listAudit(api.db, { limit: 1, offset: 0 })).results[0]!;
-      expect(objectType).toMatchObject({ action: 'delete', objectId: String(id), userId: editorId });
+      const objectType = (await listAudit(s.db, { limit: 1, offset: 0 })).results[0]!;
+      expect(objectType).toMatchObject({ action: 'delete', objectId: String(id), userId: s.user.editor.id });
     }
   });
 
   it('moves a location under another and refuses a loop with 409', async () => {
-    const post = (payload: object) => app.inject({ method: 'POST', url: '/api/locations', headers: as.editor, payload });
+    const post = (payload: object) => s.app.inject({ method: 'POST', url: '/api/locations', headers: s.as.editor, payload });
     const hall = (await post({ kind: 'building', code: 'HALL', name: 'Hall' })).json();
     const bay = (await post({ kind: 'bay', code: 'HALL-1', name: 'Bay', parentId: hall.id })).json();
 
-    expectError(await app.inject({ method: 'PATCH', url: `/api/locations/${hall.id}`, headers: as.editor, payload: { parentId: bay.id } }), 409);
-    expectError(await app.inject({ method: 'DELETE', url: `/api/locations/${hall.id}`, headers: as.editor }), 409);
+    expectError(await s.app.inject({ method: 'PATCH', url: `/api/locations/${hall.id}`, headers: s.as.editor, payload: { parentId: bay.id } }), 409);
+    expectError(await s.app.inject({ method: 'DELETE', url: `/api/locations/${hall.id}`, headers: s.as.editor }), 409);
     const flat = (await get('/api/locations?flat=true')).json().results.map((l: { code: string }) => l.code);
     expect(flat).toEqual(expect.arrayContaining(['HALL', 'HALL-1']));
   });
 
   it('documents the inventory routes in the OpenAPI document', async () => {
-    const paths = Object.keys((await app.inject({ method: 'GET', url: '/api/openapi.json' })).json().paths);
+    const paths = Object.keys((await s.app.inject({ method: 'GET', url: '/api/openapi.json' })).json().paths);
     expect(paths).toEqual(expect.arrayContaining(['/api/assets', '/api/assets/{id}', '/api/assets/{id}/links', '/api/locations', '/api/manufacturers', '/api/models', '/api/status-labels', '/api/asset-types']));
   });
 
   it('says when the asset count stopped at the cap, and still links the next page', async () => {
-    const typeId = Number((await api.db('asset_types').where({ key: 'other' }).first('id')).id);
-    const rows = Array.from({ length: ASSET_COUNT_CAP + 100 }, (_, i) => ({ uuid: randomUUID(), asset_tag: `BULK-${String(i).padStart(5, '0')}`, asset_tag_key: `bulk-${String(i).padStart(5, '0')}`, name: `Bulk ${i}`, type_id: typeId, status_id: inService }));
-    for (let i = 0; i < rows.length; i += 200) await api.db('assets').insert(rows.slice(i, i + 200));
+    const typeId = Number((await s.db('asset_types').where({ key: 'other' }).first('id')).id);
+    const rows = Array.from({ length: ASSET_COUNT_CAP + 100 }, (_, i) => ({ uuid: randomUUID(), asset_tag: `BULK-${String(i).padStart(5, '0')}`, asset_tag_key: `bulk-${String(i).padStart(5, '0')}`, name: `Bulk ${i}`, type_id: typeId, status_id: s.inService }));
+    for (let i = 0; i < rows.length; i += 200) await s.db('assets').insert(rows.slice(i, i + 200));
 
     const capped = await get('/api/assets?limit=50');
     const deep = await get(`/api/assets?limit=50&offset=${ASSET_COUNT_CAP}`);
     const few = await get('/api/assets?search=bulk-0000');
-    const documented = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json().paths['/api/assets'].get.responses['200'];
-    await api.db('assets').where('asset_tag', 'like', 'BULK-%').delete();
+    const documented = (await s.app.inject({ method: 'GET', url: '/api/openapi.json' })).json().paths['/api/assets'].get.responses['200'];
+    await s.db('assets').where('asset_tag', 'like', 'BULK-%').delete();
 
     expect(capped.json()).toMatchObject({ count: ASSET_COUNT_CAP, countCapped: true, next: '/api/assets?limit=50&offset=50', previous: null });
     expect(deep.json()).toMatchObject({ count: ASSET_COUNT_CAP + 50, countCapped: true, next: `/api/assets?limit=50&offset=${ASSET_COUNT_CAP + 50}` });
