@@ -5,9 +5,8 @@
 
 import { isIP } from 'node:net';
 import type { Knex } from 'knex';
-import { ConflictError, decodeRow, encodeRow, formatUtcDatetime, isUniqueViolation, joinAssetReferences, NotFoundError, notFoundAs, recordAudit, ValidationError, type Actor, assetLockKey, inTransaction, textKey } from 'shopdb/sdk';
+import { ConflictError, decodeRow, defineDetailTable, encodeRow, formatUtcDatetime, isUniqueViolation, joinAssetReferences, NotFoundError, notFoundAs, recordAudit, ValidationError, type Actor, assetLockKey, inTransaction, textKey, type Db } from 'shopdb/sdk';
 
-type Db = Knex | Knex.Transaction;
 type Row = Record<string, unknown>;
 
 export const NETWORK_DEVICE_TYPE = 'network-device';
@@ -129,21 +128,15 @@ function deviceRows(db: Db): Knex.QueryBuilder {
   return assetRows(db).leftJoin({ d: 'network_devices' }, 'd.asset_id', 'a.id').where('t.key', NETWORK_DEVICE_TYPE);
 }
 
-const DEVICE_COLUMNS = [...ASSET_COLUMNS, { management_ip: 'd.management_ip', role: 'd.role', firmware_version: 'd.firmware_version' }] as const;
+const DEVICE_COLUMNS = [...ASSET_COLUMNS] as const;
 
-/** A device without a detail row yet (made while the plugin was off) reads as the defaults. */
 function deviceOf(row: Row): DeviceView {
-  return {
-    asset: summaryOf(row),
-    managementIp: (row.management_ip as string | null) ?? null,
-    role: (row.role as DeviceRole | null) ?? null,
-    firmwareVersion: (row.firmware_version as string | null) ?? null,
-  };
+  return { asset: summaryOf(row), ...DEVICE_DETAILS.read(row) };
 }
 
 /** The live network device, or a 404 (also for an asset of another type). */
 async function deviceRow(db: Db, assetId: number): Promise<Row> {
-  const row = (await deviceRows(db).where('a.id', assetId).first(...DEVICE_COLUMNS)) as Row | undefined;
+  const row = (await deviceRows(db).where('a.id', assetId).first(...DEVICE_COLUMNS, DEVICE_DETAILS.select('d'))) as Row | undefined;
   if (!row) throw new NotFoundError(`There is no network device with asset id ${assetId}`);
   return row;
 }
@@ -154,17 +147,12 @@ export async function listDevices(db: Knex, query: { limit: number; offset: numb
   const matching = deviceRows(db);
   if (query.role !== undefined) matching.where('d.role', query.role);
   const [{ count }] = (await matching.clone().count({ count: '*' })) as Array<{ count: number | string }>;
-  const rows = (await matching.select(...DEVICE_COLUMNS).orderBy('a.asset_tag').orderBy('a.id').limit(query.limit).offset(query.offset)) as Row[];
+  const rows = (await matching.select(...DEVICE_COLUMNS, DEVICE_DETAILS.select('d')).orderBy('a.asset_tag').orderBy('a.id').limit(query.limit).offset(query.offset)) as Row[];
   return { count: Number(count), results: rows.map(deviceOf) };
 }
 
 export async function getDevice(db: Db, assetId: number): Promise<DeviceView> {
   return deviceOf(await deviceRow(db, assetId));
-}
-
-/** The detail row a new network device asset starts with (the afterAssetCreate hook). */
-export async function insertDefaultDetails(db: Db, assetId: number): Promise<void> {
-  await db('network_devices').insert({ asset_id: assetId });
 }
 
 function throwIfProblems(message: string, problems: Record<string, string>): void {
@@ -177,22 +165,28 @@ function throwIfProblems(message: string, problems: Record<string, string>): voi
  */
 export const portLockKey = (portId: number) => `network.port:${portId}`;
 
+/** The details of each network device asset; the core gives every new one its row. A device without one yet (made while the plugin was off) reads as the defaults. */
+export const DEVICE_DETAILS = defineDetailTable<DeviceDetails>({
+  table: 'network_devices',
+  columns: {
+    managementIp: { column: 'management_ip' },
+    role: { column: 'role' },
+    firmwareVersion: { column: 'firmware_version' },
+  },
+  objectType: 'network.device',
+  noun: 'device detail',
+  invalidMessage: 'The device details are not valid',
+  validate({ given }) {
+    const problems: Record<string, string> = {};
+    if (given.managementIp != null && isIP(given.managementIp) === 0) problems.managementIp = 'must be an IPv4 or IPv6 address';
+    if (given.role != null && !DEVICE_ROLES.includes(given.role)) problems.role = `must be one of ${DEVICE_ROLES.join(', ')}`;
+    return problems;
+  },
+});
+
 /** Replaces the details of a device (PUT: every field given; null clears). */
 export async function setDeviceDetails(db: Knex, actor: Actor, assetId: number, input: DeviceDetails): Promise<DeviceView> {
-  const problems: Record<string, string> = {};
-  if (input.managementIp !== null && isIP(input.managementIp) === 0) problems.managementIp = 'must be an IPv4 or IPv6 address';
-  if (input.role !== null && !DEVICE_ROLES.includes(input.role)) problems.role = `must be one of ${DEVICE_ROLES.join(', ')}`;
-  throwIfProblems('The device details are not valid', problems);
-  return inTransaction(db, async (trx) => {
-    const before = await getDevice(trx, assetId);
-    const row = { management_ip: input.managementIp, role: input.role, firmware_version: input.firmwareVersion, updated_at: formatUtcDatetime(new Date()) };
-    const updated = await trx('network_devices').where({ asset_id: assetId }).update(row);
-    if (updated === 0) await trx('network_devices').insert({ asset_id: assetId, ...row });
-    const after = await getDevice(trx, assetId);
-    const brief = (view: DeviceView) => ({ assetTag: view.asset.assetTag, managementIp: view.managementIp, role: view.role, firmwareVersion: view.firmwareVersion });
-    await recordAudit(trx, actor, { action: 'update', objectType: 'network.device', objectId: assetId, before: brief(before), after: brief(after) });
-    return after;
-  }, { serializeOn: [assetLockKey(assetId)] });
+  return DEVICE_DETAILS.save(db, actor, assetId, input, { replace: true, load: (trx) => getDevice(trx, assetId), auditExtra: (view) => ({ assetTag: view.asset.assetTag }) });
 }
 
 // ── VLANs ──────────────────────────────────────────────────────────────────────────────────

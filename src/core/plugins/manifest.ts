@@ -8,6 +8,7 @@ import type { Actor } from '../audit/log.js';
 import { UserError, type ShopdbErrorOptions } from '../errors.js';
 import { validateFieldDefinitions, type CustomFieldDefinition } from '../inventory/custom-fields.js';
 import type { AssetEventHooks, AssetWriteOptions } from '../inventory/assets.js';
+import { detailTableName, type DetailTableSpec } from './detail-table.js';
 
 /** Lower-case words joined by hyphens; tables use it with `_` for `-`. */
 export const PLUGIN_NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
@@ -28,8 +29,13 @@ export interface PluginAssetType {
   key: string;
   label: string;
   fields: CustomFieldDefinition[];
-  /** A table of the plugin keyed by `asset_id` (one row per asset of this type). */
-  detailTable?: string;
+  /**
+   * A table of the plugin keyed by `asset_id` (one row per asset of this type). Declared with
+   * `defineDetailTable` (its columns, their API names and kinds, the plugin's rules), the core
+   * gives every new asset of the type its row and the plugin reads and writes it through the
+   * same declaration; a plain table name only names it.
+   */
+  detailTable?: string | DetailTableSpec<any, any>;
 }
 
 /** What every lifecycle hook and the seed receive. */
@@ -201,11 +207,33 @@ export function manifestProblems(raw: unknown): ManifestProblem[] {
           const fields = (error as { fields?: Record<string, string> }).fields ?? {};
           for (const [field, message] of Object.entries(fields)) problem(`${where}.${field}`, message);
         }
-        if (type.detailTable !== undefined && (typeof type.detailTable !== 'string' || (prefix && !type.detailTable.startsWith(prefix)))) {
-          problem(`${where}.detailTable`, `must be a table of the plugin (named ${prefix ?? '<name>_'}…)`);
+        if (type.detailTable !== undefined) {
+          const table = isObject(type.detailTable) || typeof type.detailTable === 'string' ? detailTableName(type.detailTable as string | { table: string }) : undefined;
+          if (typeof table !== 'string' || (prefix && !table.startsWith(prefix))) problem(`${where}.detailTable`, `must be a table of the plugin (named ${prefix ?? '<name>_'}…)`);
+          else if (isObject(type.detailTable)) detailTableProblems(type.detailTable).forEach((message) => problem(`${where}.detailTable`, message));
         }
       });
     }
+  }
+  return problems;
+}
+
+const DETAIL_KINDS = new Set(['text', 'integer', 'boolean', 'datetime', 'date']);
+
+/** What is wrong with a declared detail table (its name is checked by the caller). */
+function detailTableProblems(spec: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  const columns = spec.columns;
+  if (!isObject(columns) || Object.keys(columns).length === 0) problems.push('needs columns: each detail by its API name, with its column');
+  else {
+    for (const [key, column] of Object.entries(columns)) {
+      if (!isObject(column) || typeof column.column !== 'string' || !/^[a-z][a-z0-9_]{0,63}$/.test(column.column)) problems.push(`columns.${key} needs a column name (lower-case, like "os_name")`);
+      else if (column.kind !== undefined && !DETAIL_KINDS.has(column.kind as string)) problems.push(`columns.${key}.kind must be one of ${[...DETAIL_KINDS].join(', ')}`);
+    }
+  }
+  if (typeof spec.objectType !== 'string' || spec.objectType === '') problems.push('needs objectType (what its audit entries are about, like "computers.host")');
+  for (const name of ['merge', 'validate', 'derivedColumns', 'writeError']) {
+    if (spec[name] !== undefined && typeof spec[name] !== 'function') problems.push(`${name} must be a function`);
   }
   return problems;
 }

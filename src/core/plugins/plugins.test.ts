@@ -32,6 +32,19 @@ describe('plugin manifests', () => {
     const problems = manifestProblems({ name: 'tool-crib', version: '1.0.0', description: 'x', core: '*', assetTypes: [{ key: 'tool', label: 'Tool', fields: [], detailTable: 'tools' }] });
     expect(problems).toEqual([{ field: 'assetTypes[0].detailTable', message: expect.stringContaining('tool_crib_') }]);
   });
+
+  it('names what a declared detail table lacks: its prefix, columns, their kinds and its audit type', () => {
+    const manifest = (detailTable: unknown) => ({ name: 'tool-crib', version: '1.0.0', description: 'x', core: '*', assetTypes: [{ key: 'tool', label: 'Tool', fields: [], detailTable }] });
+
+    expect(manifestProblems(manifest({ table: 'tools', columns: { size: { column: 'size' } }, objectType: 'tool-crib.tool' }))).toEqual([{ field: 'assetTypes[0].detailTable', message: expect.stringContaining('tool_crib_') }]);
+    expect(manifestProblems(manifest({ table: 'tool_crib_tools', columns: { size: { column: 'Size' }, bought: { column: 'bought', kind: 'day' } }, validate: 'yes' })).map((p) => p.message)).toEqual([
+      expect.stringContaining('columns.size needs a column name'),
+      expect.stringContaining('columns.bought.kind must be one of'),
+      expect.stringContaining('needs objectType'),
+      'validate must be a function',
+    ]);
+    expect(manifestProblems(manifest({ table: 'tool_crib_tools', columns: { size: { column: 'size', kind: 'integer' } }, objectType: 'tool-crib.tool' }))).toEqual([]);
+  });
 });
 
 describe('the plugin catalog', () => {

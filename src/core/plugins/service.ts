@@ -15,6 +15,7 @@ import type { AssetWriteOptions } from '../inventory/assets.js';
 import { PluginRuntime } from './runtime.js';
 import { dependentsOf, findPlugin, pluginMigrationSource, usablePlugin, withDependencies, type AvailablePlugin, type PluginCatalog } from './catalog.js';
 import { tablePrefixOf, type PluginContext, type PluginLifecycleHooks } from './manifest.js';
+import { detailTableName } from './detail-table.js';
 import { assertCoreMigrated, findInstalled, forgetInstalled, listInstalled, recordInstalled, recordVersion, setEnabled, type InstalledPlugin } from './state.js';
 import { withSchemaLock } from '../migrations/schema-lock.js';
 
@@ -194,7 +195,7 @@ export async function pluginInfo(session: PluginSession, name: string): Promise<
   const migrations = source && state ? (await migrationStatus(session.db, [source])).sources[0]! : null;
   return {
     ...listing!,
-    assetTypes: (plugin?.manifest.assetTypes ?? []).map((t) => ({ key: t.key, label: t.label, detailTable: t.detailTable ?? null })),
+    assetTypes: (plugin?.manifest.assetTypes ?? []).map((t) => ({ key: t.key, label: t.label, detailTable: detailTableName(t.detailTable) ?? null })),
     routePrefix: plugin?.manifest.routes ? `${PLUGIN_ROUTE_PREFIX}/${name}` : null,
     migrations,
     holdings: state ? await pluginHoldings(session.db, name, session.catalog) : null,
