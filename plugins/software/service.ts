@@ -5,9 +5,8 @@
 // Every write is one transaction and audited as 'software.<thing>'.
 
 import type { Knex } from 'knex';
-import { assetLockKey, decodeRow, encodeRow, formatUtcDatetime, inTransaction, isUniqueViolation, recordAudit, textKey, ConflictError, NotFoundError, ValidationError, type Actor, type AssetView } from 'shopdb/sdk';
+import { assetLockKey, decodeRow, encodeRow, formatUtcDatetime, inTransaction, isUniqueViolation, recordAudit, textKey, ConflictError, NotFoundError, ValidationError, type Actor, type AssetView, type Db } from 'shopdb/sdk';
 
-type Db = Knex | Knex.Transaction;
 type Row = Record<string, unknown>;
 
 /** The asset type of the computers plugin: software is installed on these only. */

@@ -8,7 +8,7 @@ import type { Knex } from 'knex';
 import { recordAudit, type Actor } from '../audit/log.js';
 import { isUniqueViolation } from '../db/constraint-errors.js';
 import { textKey } from '../db/text-keys.js';
-import { inTransaction } from '../db/transaction.js';
+import { inTransaction, type Db } from '../db/transaction.js';
 import { decodeRow, encodeRow, formatUtcDatetime } from '../db/values.js';
 import { ConflictError, NotFoundError, notFoundAs, ValidationError } from '../errors.js';
 import { validateCustomData, type CustomFieldDefinition } from './custom-fields.js';
@@ -48,8 +48,6 @@ export interface AssetInput {
 }
 
 export type AssetPatch = Partial<Omit<AssetInput, 'type'>>;
-
-type Db = Knex | Knex.Transaction;
 
 /**
  * Asset events, as plugins see them (docs/PLUGIN-HOOKS.md). Each runs inside the write's
