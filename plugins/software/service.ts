@@ -192,6 +192,17 @@ export async function listLicences(db: Knex, query: LicenceQuery, now = new Date
 }
 
 /**
+ * Licences someone should look at: past their expiry with installations still counted on them,
+ * and those with more installations than seats (a licence renewed with fewer seats, an import).
+ */
+export async function licencesNeedingAttention(db: Db, now = new Date()): Promise<{ expired: Licence[]; overAllocated: Licence[] }> {
+  const used = '(select count(*) from software_installations i where i.licence_id = l.id)';
+  const expired = (await selectLicences(db).where('l.expires_on', '<', dayOf(now)).whereRaw(`${used} > 0`).orderBy('l.expires_on').orderBy('l.id')) as Row[];
+  const overAllocated = (await selectLicences(db).whereRaw(`${used} > l.seats`).orderBy('l.id')) as Row[];
+  return { expired: expired.map(toLicence), overAllocated: overAllocated.map(toLicence) };
+}
+
+/**
  * knex puts the SQL of a failed statement, values included, into the error's message, and the
  * driver may keep a copy of it: an error from a statement that carried a key must not travel on
  * (to the server log) like that. Keeps the codes, so constraint and connection errors are still

@@ -240,7 +240,7 @@ export const backupDirCheck: DoctorCheck = {
   },
 };
 
-/** The registry with every core check. Plugins add theirs with `register`. */
+/** The registry with every core check; runDoctor adds those of the enabled plugins (./plugin-checks.ts). */
 export function coreDoctorRegistry(): DoctorRegistry {
   return new DoctorRegistry()
     .register(nodeVersionCheck)

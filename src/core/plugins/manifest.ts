@@ -8,6 +8,7 @@ import type { Actor } from '../audit/log.js';
 import { UserError, type ShopdbErrorOptions } from '../errors.js';
 import { validateFieldDefinitions, type CustomFieldDefinition } from '../inventory/custom-fields.js';
 import type { AssetEventHooks, AssetWriteOptions } from '../inventory/assets.js';
+import { CHECK_TAGS, type CheckOutcome, type CheckTag } from '../doctor/registry.js';
 import { detailTableName, type DetailTableSpec } from './detail-table.js';
 
 /** Lower-case words joined by hyphens; tables use it with `_` for `-`. */
@@ -93,6 +94,26 @@ export interface PluginHeadline {
   value: number;
 }
 
+/** What a plugin's doctor check receives: a plain read of the site, outside any transaction. */
+export interface PluginDoctorContext {
+  db: Knex;
+  plugin: { name: string; version: string };
+  now: Date;
+}
+
+/**
+ * A check of the plugin's own data that `shopdb doctor` runs while the plugin is enabled, shown
+ * under the plugin's name (`<plugin>.<id>`, "<plugin>: <title>"). Never a secret in its outcome.
+ */
+export interface PluginDoctorCheck {
+  /** Lower-case with hyphens, unique in the plugin. */
+  id: string;
+  title: string;
+  /** When it matters, as the core's checks (`update` runs its tag as a pre-flight); none: only a plain `shopdb doctor`. */
+  tags?: CheckTag[];
+  run: (ctx: PluginDoctorContext) => Promise<CheckOutcome> | CheckOutcome;
+}
+
 export const LIFECYCLE_HOOKS = ['install', 'uninstall', 'enable', 'disable'] as const;
 export const ASSET_EVENT_HOOKS = ['beforeAssetCreate', 'afterAssetCreate', 'beforeAssetUpdate', 'afterAssetUpdate', 'beforeAssetDelete', 'afterAssetDelete'] as const;
 
@@ -123,6 +144,8 @@ export interface PluginManifest {
   hooks?: PluginHooks;
   /** The plugin's headline figures for the site summary; a few cheap aggregate queries. */
   summary?: (ctx: PluginSummaryContext) => Promise<PluginHeadline[]> | PluginHeadline[];
+  /** Checks of the plugin's data for `shopdb doctor`. */
+  doctor?: PluginDoctorCheck[];
 }
 
 export interface ManifestProblem {
@@ -180,6 +203,25 @@ export function manifestProblems(raw: unknown): ManifestProblem[] {
   if (seed !== undefined && typeof seed !== 'function') problem('seed', 'must be a function');
   if (routes !== undefined && typeof routes !== 'function') problem('routes', 'must be a function (a Fastify plugin)');
   if (raw.summary !== undefined && typeof raw.summary !== 'function') problem('summary', 'must be a function returning the headline figures');
+
+  if (raw.doctor !== undefined) {
+    if (!Array.isArray(raw.doctor)) problem('doctor', 'must be a list of checks');
+    else {
+      const ids = new Set<string>();
+      raw.doctor.forEach((check: unknown, index) => {
+        const where = `doctor[${index}]`;
+        if (!isObject(check)) return problem(where, 'must be an object');
+        if (typeof check.id !== 'string' || !PLUGIN_NAME.test(check.id)) problem(`${where}.id`, 'must be lower-case words joined by hyphens');
+        else if (ids.has(check.id)) problem(`${where}.id`, `"${check.id}" is used twice`);
+        else ids.add(check.id);
+        if (typeof check.title !== 'string' || check.title === '') problem(`${where}.title`, 'is missing');
+        if (typeof check.run !== 'function') problem(`${where}.run`, 'must be a function returning the outcome');
+        if (check.tags !== undefined && (!Array.isArray(check.tags) || check.tags.some((tag) => !(CHECK_TAGS as readonly unknown[]).includes(tag)))) {
+          problem(`${where}.tags`, `must be a list of ${CHECK_TAGS.join(', ')}`);
+        }
+      });
+    }
+  }
 
   if (hooks !== undefined) {
     if (!isObject(hooks)) problem('hooks', 'must be an object of functions');

@@ -45,6 +45,15 @@ describe('plugin manifests', () => {
     ]);
     expect(manifestProblems(manifest({ table: 'tool_crib_tools', columns: { size: { column: 'size', kind: 'integer' } }, objectType: 'tool-crib.tool' }))).toEqual([]);
   });
+  it('names what is wrong with a doctor check: its id, title, run and tags', () => {
+    const problems = manifestProblems({
+      name: 'tool-crib', version: '1.0.0', description: 'x', core: '*',
+      doctor: [{ id: 'calibration', title: 'Gauges calibrated', run: () => ({ status: 'pass', message: 'ok' }), tags: ['update'] }, { id: 'calibration', title: '', tags: ['later'] }, 'x'],
+    });
+
+    expect(problems.map((p) => p.field)).toEqual(['doctor[1].id', 'doctor[1].title', 'doctor[1].run', 'doctor[1].tags', 'doctor[2]']);
+    expect(manifestProblems({ name: 'tool-crib', version: '1.0.0', description: 'x', core: '*', doctor: {} })).toEqual([{ field: 'doctor', message: 'must be a list of checks' }]);
+  });
 });
 
 describe('the plugin catalog', () => {
