@@ -12,7 +12,7 @@ import { createSite, describeEachEngine, type TestSite } from '../../test/suppor
 import { cliActor, listAudit } from '../../src/core/audit/log.js';
 import { listTables } from '../../src/core/db/schema.js';
 import { ValidationError } from '../../src/core/errors.js';
-import { addLink } from '../../src/core/inventory/assets.js';
+import { addLink } from '../../src/core/inventory/links.js';
 import { migrateLatest, migrateRollback } from '../../src/core/migrations/service.js';
 import { migrateSite } from '../../src/core/migrations/site.js';
 import { findPlugin, pluginMigrationSource } from '../../src/core/plugins/catalog.js';

@@ -17,7 +17,8 @@ export { inTransaction, type Db, type TransactionOptions } from '../core/db/tran
 export { addTextKey, assertNoTextKeyClashes, dropTextKey, textKey, textKeyOrNull, type UniqueTextColumn } from '../core/db/text-keys.js';
 export { recordAudit } from '../core/audit/log.js';
 export { defineDetailTable, type DetailChange, type DetailColumn, type DetailColumnKind, type DetailTable, type DetailTableSpec, type SaveDetailsOptions } from '../core/plugins/detail-table.js';
-export { addLink, assetLockKey, createAsset, getAsset, joinAssetReferences, listLinks, removeLink, updateAsset, type AssetWriteOptions } from '../core/inventory/assets.js';
+export { assetLockKey, createAsset, getAsset, joinAssetReferences, updateAsset, type AssetWriteOptions } from '../core/inventory/assets.js';
+export { addLink, listLinks, removeLink } from '../core/inventory/links.js';
 export { assetModels, manufacturers, statusLabels } from '../core/inventory/reference.js';
 export { ConflictError, ForbiddenError, NotFoundError, notFoundAs, UserError, ValidationError } from '../core/errors.js';
 
