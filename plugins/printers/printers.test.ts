@@ -10,7 +10,8 @@ import { NotFoundError, ValidationError } from '../../src/core/errors.js';
 import { createAsset } from '../../src/core/inventory/assets.js';
 import { migrateLatest, migrateRollback } from '../../src/core/migrations/service.js';
 import { findPlugin, pluginMigrationSource } from '../../src/core/plugins/catalog.js';
-import { disablePlugin, enablePlugin, pluginHoldings } from '../../src/core/plugins/service.js';
+import { disablePlugin, enablePlugin } from '../../src/core/plugins/service.js';
+import { pluginHoldings } from '../../src/core/plugins/listing.js';
 import { seedSite } from '../../src/core/seed/index.js';
 import { getPrinter, listLowConsumables, listPageCounts, recordPageCount, setConsumableLevel, setPrinterDetails } from './service.js';
 

@@ -12,7 +12,8 @@ import { seedSite } from '../seed/index.js';
 import { loadPluginCatalog, withDependencies, type PluginCatalog } from './catalog.js';
 import { manifestProblems, PluginManifestError } from './manifest.js';
 import { PluginRuntime } from './runtime.js';
-import { disablePlugin, enablePlugin, installPlugins, listPlugins, pluginHoldings, uninstallPlugin, upgradePlugins, type PluginSession } from './service.js';
+import { listPlugins, pluginHoldings } from './listing.js';
+import { disablePlugin, enablePlugin, installPlugins, uninstallPlugin, upgradePlugins, type PluginSession } from './service.js';
 import { listInstalled } from './state.js';
 
 const fixtures = join(packageRoot, 'test', 'fixtures', 'plugins-core');
