@@ -6,7 +6,7 @@
 import { definePlugin } from 'shopdb/sdk';
 import { routes } from './routes.js';
 import { seed } from './seed.js';
-import { COMPUTER_TYPE, createHostRow, releaseInterfaces } from './service.js';
+import { COMPUTER_TYPE, HOSTS, releaseInterfaces } from './service.js';
 
 export default definePlugin({
   name: 'computers',
@@ -16,11 +16,10 @@ export default definePlugin({
   // Its demo links each PC to the machine it drives, so the machines must be there first.
   seedAfter: ['equipment'],
   migrations: './migrations',
-  assetTypes: [{ key: COMPUTER_TYPE, label: 'Computer', fields: [], detailTable: 'computers_hosts' }],
+  assetTypes: [{ key: COMPUTER_TYPE, label: 'Computer', fields: [], detailTable: HOSTS }],
   seed,
   routes,
   hooks: {
-    afterAssetCreate: ({ db, actor, asset }) => createHostRow(db, actor, asset),
     afterAssetDelete: ({ db, actor, asset }) => releaseInterfaces(db, actor, asset),
   },
 });

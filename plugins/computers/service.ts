@@ -7,12 +7,11 @@
 import { isIP } from 'node:net';
 import type { Knex } from 'knex';
 import { addLink, listLinks, removeLink } from 'shopdb/sdk';
-import { ConflictError, NotFoundError, ValidationError, decodeRow, encodeRow, formatUtcDatetime, isUniqueViolation, joinAssetReferences, recordAudit, type Actor, type AssetView, assetLockKey, inTransaction, textKey } from 'shopdb/sdk';
+import { ConflictError, NotFoundError, ValidationError, decodeRow, defineDetailTable, isUniqueViolation, joinAssetReferences, recordAudit, type Actor, type AssetView, assetLockKey, inTransaction, textKey, type Db, type DetailChange } from 'shopdb/sdk';
 
 export const COMPUTER_TYPE = 'computer';
 export const CONTROLS = 'controls';
 
-type Db = Knex | Knex.Transaction;
 type Row = Record<string, unknown>;
 
 /** The structured details of a PC: what GET returns and PUT sets. */
@@ -89,26 +88,8 @@ export interface Controller {
   host: HostView;
 }
 
-const HOST_COLUMNS: Record<keyof HostDetails, string> = {
-  os: 'os_name',
-  osVersion: 'os_version',
-  domainJoined: 'domain_joined',
-  domainName: 'domain_name',
-  lastSeenAt: 'last_seen_at',
-  warrantyEnd: 'warranty_end',
-};
-
-const EMPTY_DETAILS: HostDetails = { os: null, osVersion: null, domainJoined: false, domainName: null, lastSeenAt: null, warrantyEnd: null };
-const HOST_CODEC = { domain_joined: 'boolean', last_seen_at: 'date' } as const;
 const INTERFACE_CODEC = { created_at: 'date', updated_at: 'date' } as const;
 export const MAX_VLAN = 4094;
-
-/** A DATE column as YYYY-MM-DD: mysql2 gives a Date (UTC midnight, the pool runs in UTC), SQLite our text. */
-function dateOnly(value: unknown): string | null {
-  if (value === null || value === undefined) return null;
-  if (value instanceof Date) return value.toISOString().slice(0, 10);
-  return String(value).slice(0, 10);
-}
 
 function isCalendarDate(value: unknown): value is string {
   if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
@@ -161,20 +142,8 @@ function selectHosts(q: Knex.QueryBuilder): Knex.QueryBuilder {
     { status_id: 's.id', status_name: 's.name' },
     { location_id: 'l.id', location_code: 'l.code', location_name: 'l.name' },
     { model_id: 'am.id', model_name: 'am.name', manufacturer_name: 'mf.name' },
-    Object.fromEntries(Object.values(HOST_COLUMNS).map((column) => [column, `h.${column}`])),
+    HOSTS.select('h'),
   );
-}
-
-function detailsOf(raw: Row): HostDetails {
-  const row = decodeRow<Row>(HOST_CODEC, raw);
-  return {
-    os: (row.os_name as string) ?? null,
-    osVersion: (row.os_version as string) ?? null,
-    domainJoined: (row.domain_joined as boolean | null) ?? false,
-    domainName: (row.domain_name as string) ?? null,
-    lastSeenAt: (row.last_seen_at as Date | null) ?? null,
-    warrantyEnd: dateOnly(row.warranty_end),
-  };
 }
 
 function toHostView(row: Row): HostView {
@@ -187,7 +156,7 @@ function toHostView(row: Row): HostView {
     model: row.model_id === null ? null : { id: Number(row.model_id), name: row.model_name as string, manufacturer: row.manufacturer_name as string },
     status: { id: Number(row.status_id), name: row.status_name as string },
     location: row.location_id === null ? null : { id: Number(row.location_id), code: row.location_code as string, name: row.location_name as string },
-    ...detailsOf(row),
+    ...HOSTS.read(row),
   };
 }
 
@@ -210,10 +179,6 @@ export async function getHost(db: Knex, assetId: number): Promise<HostView> {
   return loadHost(db, assetId);
 }
 
-function detailsOfView(view: HostView): HostDetails {
-  return Object.fromEntries(Object.keys(HOST_COLUMNS).map((key) => [key, view[key as keyof HostDetails]])) as unknown as HostDetails;
-}
-
 function checkText(problems: Record<string, string>, field: string, value: unknown, maxLength: number): void {
   if (value === null || value === undefined) return;
   if (typeof value !== 'string' || value.trim() === '') problems[field] = 'must be non-empty text or null';
@@ -222,64 +187,61 @@ function checkText(problems: Record<string, string>, field: string, value: unkno
 
 const DOMAIN_NAME = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
 
+/** The rules of a host details change; the domain rule is checked on the details it leaves. */
+function hostProblems({ given, after }: DetailChange<HostDetails, HostPatch>): Record<string, string> {
+  const problems: Record<string, string> = {};
+  checkText(problems, 'os', given.os, 100);
+  checkText(problems, 'osVersion', given.osVersion, 64);
+  if (given.domainJoined !== undefined && typeof given.domainJoined !== 'boolean') problems.domainJoined = 'must be true or false';
+  if (given.domainName !== undefined && given.domainName !== null && (typeof given.domainName !== 'string' || given.domainName.length > 191 || !DOMAIN_NAME.test(given.domainName))) {
+    problems.domainName = 'must be a domain name like p7.example.com (letters, digits, hyphens and dots), or null';
+  }
+  if (given.lastSeenAt !== undefined && given.lastSeenAt !== null && after.lastSeenAt === null) problems.lastSeenAt = 'must be a date-time (ISO 8601), or null';
+  if (given.warrantyEnd !== undefined && given.warrantyEnd !== null && !isCalendarDate(given.warrantyEnd)) problems.warrantyEnd = 'must be a date (YYYY-MM-DD), or null';
+  if (Object.keys(problems).length === 0 && Object.keys(given).every((key) => key in HOSTS.columns)) {
+    if (after.domainJoined && after.domainName === null) problems.domainName = 'is required while domainJoined is true';
+    if (!after.domainJoined && after.domainName !== null) problems.domainName = 'must be null unless domainJoined is true';
+  }
+  return problems;
+}
+
+/** The host details of each computer asset: the core gives every new one its row (audited) and writes them. */
+export const HOSTS = defineDetailTable<HostDetails, HostPatch>({
+  table: 'computers_hosts',
+  columns: {
+    os: { column: 'os_name' },
+    osVersion: { column: 'os_version' },
+    domainJoined: { column: 'domain_joined', kind: 'boolean' },
+    domainName: { column: 'domain_name' },
+    lastSeenAt: { column: 'last_seen_at', kind: 'datetime' },
+    warrantyEnd: { column: 'warranty_end', kind: 'date' },
+  },
+  objectType: 'computers.host',
+  auditCreate: true,
+  noun: 'host detail',
+  invalidMessage: 'Some host details are not valid',
+  merge(before, given) {
+    const domainJoined = given.domainJoined ?? before.domainJoined;
+    return {
+      os: given.os !== undefined ? given.os : before.os,
+      osVersion: given.osVersion !== undefined ? given.osVersion : before.osVersion,
+      domainJoined,
+      // Leaving the domain forgets its name unless the same change names one (which is refused).
+      domainName: given.domainName !== undefined ? given.domainName : domainJoined ? before.domainName : null,
+      lastSeenAt: given.lastSeenAt === undefined ? before.lastSeenAt : given.lastSeenAt === null ? null : instant(given.lastSeenAt),
+      warrantyEnd: given.warrantyEnd !== undefined ? given.warrantyEnd : before.warrantyEnd,
+    };
+  },
+  validate: hostProblems,
+});
+
 /**
  * Sets the details given (null clears one), the others stay. Leaving the domain clears its name.
  * A PATCH merges into what is stored and checks the domain rule on the result, so writes of one
  * computer go one at a time, under its asset's key (ADR-012).
  */
 export async function updateHost(db: Knex, actor: Actor, assetId: number, patch: HostPatch): Promise<HostView> {
-  return inTransaction(db, async (trx) => {
-    const before = await loadHost(trx, assetId);
-    const beforeDetails = detailsOfView(before);
-    const given = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as HostPatch;
-
-    const problems: Record<string, string> = {};
-    for (const key of Object.keys(given).filter((k) => !(k in HOST_COLUMNS))) problems[key] = 'is not a host detail';
-    checkText(problems, 'os', given.os, 100);
-    checkText(problems, 'osVersion', given.osVersion, 64);
-    if (given.domainJoined !== undefined && typeof given.domainJoined !== 'boolean') problems.domainJoined = 'must be true or false';
-    if (given.domainName !== undefined && given.domainName !== null && (typeof given.domainName !== 'string' || given.domainName.length > 191 || !DOMAIN_NAME.test(given.domainName))) {
-      problems.domainName = 'must be a domain name like p7.example.com (letters, digits, hyphens and dots), or null';
-    }
-    const lastSeenAt = given.lastSeenAt === undefined ? beforeDetails.lastSeenAt : given.lastSeenAt === null ? null : instant(given.lastSeenAt);
-    if (given.lastSeenAt !== undefined && given.lastSeenAt !== null && lastSeenAt === null) problems.lastSeenAt = 'must be a date-time (ISO 8601), or null';
-    if (given.warrantyEnd !== undefined && given.warrantyEnd !== null && !isCalendarDate(given.warrantyEnd)) problems.warrantyEnd = 'must be a date (YYYY-MM-DD), or null';
-
-    const domainJoined = given.domainJoined ?? beforeDetails.domainJoined;
-    // Leaving the domain forgets its name unless the same change names one (which is refused below).
-    const domainName = given.domainName !== undefined ? given.domainName : domainJoined ? beforeDetails.domainName : null;
-    if (Object.keys(problems).length === 0) {
-      if (domainJoined && domainName === null) problems.domainName = 'is required while domainJoined is true';
-      if (!domainJoined && domainName !== null) problems.domainName = 'must be null unless domainJoined is true';
-    }
-    if (Object.keys(problems).length > 0) throw new ValidationError('Some host details are not valid', problems);
-
-    const after: HostDetails = {
-      os: given.os !== undefined ? given.os : beforeDetails.os,
-      osVersion: given.osVersion !== undefined ? given.osVersion : beforeDetails.osVersion,
-      domainJoined,
-      domainName,
-      lastSeenAt,
-      warrantyEnd: given.warrantyEnd !== undefined ? given.warrantyEnd : beforeDetails.warrantyEnd,
-    };
-    const row = encodeRow(HOST_CODEC, Object.fromEntries(Object.entries(after).map(([key, value]) => [HOST_COLUMNS[key as keyof HostDetails], value])));
-    if (await trx('computers_hosts').where({ asset_id: assetId }).first('asset_id')) {
-      await trx('computers_hosts').where({ asset_id: assetId }).update({ ...row, updated_at: formatUtcDatetime(new Date()) });
-    } else {
-      await trx('computers_hosts').insert({ ...row, asset_id: assetId });
-    }
-    const view = await loadHost(trx, assetId);
-    await recordAudit(trx, actor, { action: 'update', objectType: 'computers.host', objectId: assetId, before: beforeDetails, after: detailsOfView(view) });
-    return view;
-  }, { serializeOn: [assetLockKey(assetId)] });
-}
-
-/** The afterAssetCreate hook: every computer asset gets its details row (all unset). */
-export async function createHostRow(db: Db, actor: Actor, asset: AssetView): Promise<void> {
-  if (asset.type.key !== COMPUTER_TYPE) return;
-  if (await db('computers_hosts').where({ asset_id: asset.id }).first('asset_id')) return;
-  await db('computers_hosts').insert({ asset_id: asset.id });
-  await recordAudit(db, actor, { action: 'create', objectType: 'computers.host', objectId: asset.id, after: EMPTY_DETAILS });
+  return HOSTS.save(db, actor, assetId, patch, { load: (trx) => loadHost(trx, assetId) });
 }
 
 /**

@@ -5,7 +5,7 @@
 
 import { isIP } from 'node:net';
 import type { Knex } from 'knex';
-import { ConflictError, NotFoundError, ValidationError, decodeRow, encodeRow, formatUtcDatetime, isUniqueViolation, joinAssetReferences, recordAudit, type Actor, type AssetView, assetLockKey, inTransaction, textKey, textKeyOrNull } from 'shopdb/sdk';
+import { ConflictError, NotFoundError, ValidationError, decodeRow, defineDetailTable, encodeRow, formatUtcDatetime, joinAssetReferences, isUniqueViolation, recordAudit, type Actor, inTransaction, textKey, textKeyOrNull, type Db } from 'shopdb/sdk';
 
 export const EQUIPMENT_TYPE = 'equipment';
 export const CONTROLLER_MAKES = ['Fanuc', 'Siemens', 'Heidenhain', 'Okuma', 'Mazak', 'Haas', 'Fagor', 'Mitsubishi', 'Other'] as const;
@@ -20,7 +20,6 @@ export type ControllerMake = (typeof CONTROLLER_MAKES)[number];
 export type Criticality = (typeof CRITICALITIES)[number];
 export type MaintenanceType = (typeof MAINTENANCE_TYPES)[number];
 
-type Db = Knex | Knex.Transaction;
 type Row = Record<string, unknown>;
 
 /** The structured details of a machine: what GET returns and PUT sets. */
@@ -96,35 +95,6 @@ export interface MachineQuery extends TodayOption {
   overdue?: boolean;
 }
 
-const EMPTY_DETAILS: MachineDetails = {
-  machineNumber: null,
-  builder: null,
-  controllerMake: null,
-  controllerVersion: null,
-  axes: null,
-  spindles: null,
-  dncIp: null,
-  dncPort: null,
-  dncTransferEnabled: false,
-  criticality: null,
-  nextPmDue: null,
-};
-
-const DETAIL_COLUMNS: Record<keyof MachineDetails, string> = {
-  machineNumber: 'machine_number',
-  builder: 'builder',
-  controllerMake: 'controller_make',
-  controllerVersion: 'controller_version',
-  axes: 'axes',
-  spindles: 'spindles',
-  dncIp: 'dnc_ip',
-  dncPort: 'dnc_port',
-  dncTransferEnabled: 'dnc_transfer_enabled',
-  criticality: 'criticality',
-  nextPmDue: 'next_pm_due',
-};
-
-const MACHINE_CODEC = { dnc_transfer_enabled: 'boolean' } as const;
 const MAINTENANCE_CODEC = { started_at: 'date', completed_at: 'date', under_warranty: 'boolean', created_at: 'date', updated_at: 'date' } as const;
 
 const pad = (n: number) => String(n).padStart(2, '0');
@@ -132,13 +102,6 @@ const pad = (n: number) => String(n).padStart(2, '0');
 /** The local calendar date of `now`, as YYYY-MM-DD. */
 export function localDate(now = new Date()): string {
   return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
-}
-
-/** A DATE column as YYYY-MM-DD: mysql2 gives a Date (UTC midnight, the pool runs in UTC), SQLite our text. */
-function dateOnly(value: unknown): string | null {
-  if (value === null || value === undefined) return null;
-  if (value instanceof Date) return value.toISOString().slice(0, 10);
-  return String(value).slice(0, 10);
 }
 
 function isCalendarDate(value: unknown): value is string {
@@ -163,30 +126,12 @@ function selectMachines(q: Knex.QueryBuilder): Knex.QueryBuilder {
     { status_id: 's.id', status_name: 's.name' },
     { location_id: 'l.id', location_code: 'l.code', location_name: 'l.name' },
     { model_id: 'am.id', model_name: 'am.name', manufacturer_name: 'mf.name' },
-    Object.fromEntries(Object.values(DETAIL_COLUMNS).map((column) => [column, `m.${column}`])),
+    MACHINES.select('m'),
   );
 }
 
-function detailsOf(raw: Row): MachineDetails {
-  const row = decodeRow<Row>(MACHINE_CODEC, raw);
-  const int = (value: unknown) => (value === null || value === undefined ? null : Number(value));
-  return {
-    machineNumber: (row.machine_number as string) ?? null,
-    builder: (row.builder as string) ?? null,
-    controllerMake: (row.controller_make as ControllerMake) ?? null,
-    controllerVersion: (row.controller_version as string) ?? null,
-    axes: int(row.axes),
-    spindles: int(row.spindles),
-    dncIp: (row.dnc_ip as string) ?? null,
-    dncPort: int(row.dnc_port),
-    dncTransferEnabled: (row.dnc_transfer_enabled as boolean | null) ?? false,
-    criticality: (row.criticality as Criticality) ?? null,
-    nextPmDue: dateOnly(row.next_pm_due),
-  };
-}
-
 function toMachineView(row: Row, today: string): MachineView {
-  const details = detailsOf(row);
+  const details = MACHINES.read(row);
   return {
     assetId: Number(row.asset_id),
     assetTag: row.asset_tag as string,
@@ -231,10 +176,6 @@ export async function getMachine(db: Knex, assetId: number, options: TodayOption
   return loadMachine(db, assetId, options.today ?? localDate());
 }
 
-function detailsOfView(view: MachineView): MachineDetails {
-  return Object.fromEntries(Object.keys(DETAIL_COLUMNS).map((key) => [key, view[key as keyof MachineDetails]])) as unknown as MachineDetails;
-}
-
 const MACHINE_NUMBER = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,31}$/;
 
 function checkText(problems: Record<string, string>, field: string, value: unknown, maxLength: number): void {
@@ -251,8 +192,6 @@ function checkInteger(problems: Record<string, string>, field: string, value: un
 /** Every problem of a details change, with the details it would leave (for the rules across fields). */
 function machineProblems(patch: MachinePatch, after: MachineDetails): Record<string, string> {
   const problems: Record<string, string> = {};
-  const unknown = Object.keys(patch).filter((key) => !(key in DETAIL_COLUMNS));
-  for (const key of unknown) problems[key] = 'is not a machine detail';
   if (patch.machineNumber !== undefined && patch.machineNumber !== null && (typeof patch.machineNumber !== 'string' || !MACHINE_NUMBER.test(patch.machineNumber))) {
     problems.machineNumber = 'must be 1–32 letters, digits, dots, slashes or hyphens (starting with a letter or digit), or null';
   }
@@ -268,7 +207,8 @@ function machineProblems(patch: MachinePatch, after: MachineDetails): Record<str
   if (patch.dncTransferEnabled !== undefined && typeof patch.dncTransferEnabled !== 'boolean') problems.dncTransferEnabled = 'must be true or false';
   if (patch.criticality !== undefined && patch.criticality !== null && !CRITICALITIES.includes(patch.criticality)) problems.criticality = `must be one of ${CRITICALITIES.join(', ')}, or null`;
   if (patch.nextPmDue !== undefined && patch.nextPmDue !== null && !isCalendarDate(patch.nextPmDue)) problems.nextPmDue = 'must be a date (YYYY-MM-DD), or null';
-  if (Object.keys(problems).length === 0 && after.dncTransferEnabled && (after.dncIp === null || after.dncPort === null)) {
+  const known = Object.keys(patch).every((key) => key in MACHINES.columns);
+  if (Object.keys(problems).length === 0 && known && after.dncTransferEnabled && (after.dncIp === null || after.dncPort === null)) {
     problems.dncTransferEnabled = 'needs dncIp and dncPort: a DNC transfer has to know where to send programs';
   }
   return problems;
@@ -291,6 +231,38 @@ function machineNumberTaken(machineNumber: string, holder: string | null, cause?
   });
 }
 
+/** The machine details of each equipment asset: the core gives every new one its row (audited) and writes them. */
+export const MACHINES = defineDetailTable<MachineDetails>({
+  table: 'equipment_machines',
+  columns: {
+    machineNumber: { column: 'machine_number' },
+    builder: { column: 'builder' },
+    controllerMake: { column: 'controller_make' },
+    controllerVersion: { column: 'controller_version' },
+    axes: { column: 'axes', kind: 'integer' },
+    spindles: { column: 'spindles', kind: 'integer' },
+    dncIp: { column: 'dnc_ip' },
+    dncPort: { column: 'dnc_port', kind: 'integer' },
+    dncTransferEnabled: { column: 'dnc_transfer_enabled', kind: 'boolean' },
+    criticality: { column: 'criticality' },
+    nextPmDue: { column: 'next_pm_due', kind: 'date' },
+  },
+  objectType: 'equipment.machine',
+  auditCreate: true,
+  noun: 'machine detail',
+  invalidMessage: 'Some machine details are not valid',
+  async validate({ assetId, given, after }, db) {
+    const problems = machineProblems(given, after);
+    if (Object.keys(problems).length === 0 && given.machineNumber && Object.keys(given).every((key) => key in MACHINES.columns)) {
+      const holder = await machineNumberHolder(db, given.machineNumber, assetId);
+      if (holder) throw machineNumberTaken(given.machineNumber, holder);
+    }
+    return problems;
+  },
+  derivedColumns: (given) => (given.machineNumber !== undefined ? { machine_number_key: textKeyOrNull(given.machineNumber) } : {}),
+  writeError: (error, { given }) => (isUniqueViolation(error) && given.machineNumber ? machineNumberTaken(given.machineNumber, null, error) : error),
+});
+
 /**
  * A PATCH merges what is given into what is stored and checks the result: writes of one machine
  * (its asset's key) and of one maintenance record go one at a time on every replica (ADR-012).
@@ -300,43 +272,7 @@ export const maintenanceLockKey = (id: number) => `equipment.maintenance:${id}`;
 /** Sets the details given (null clears one); those not given stay as they are. */
 export async function updateMachine(db: Knex, actor: Actor, assetId: number, patch: MachinePatch, options: TodayOption = {}): Promise<MachineView> {
   const today = options.today ?? localDate();
-  return inTransaction(db, async (trx) => {
-    const before = await loadMachine(trx, assetId, today);
-    const beforeDetails = detailsOfView(before);
-    const given = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as MachinePatch;
-    const afterDetails: MachineDetails = { ...beforeDetails, ...given };
-    const problems = machineProblems(given, afterDetails);
-    if (Object.keys(problems).length > 0) throw new ValidationError('Some machine details are not valid', problems);
-    if (given.machineNumber) {
-      const holder = await machineNumberHolder(trx, given.machineNumber, assetId);
-      if (holder) throw machineNumberTaken(given.machineNumber, holder);
-    }
-    const row = encodeRow(
-      MACHINE_CODEC,
-      Object.fromEntries(Object.entries(given).map(([key, value]) => [DETAIL_COLUMNS[key as keyof MachineDetails], value])),
-    );
-    if (given.machineNumber !== undefined) row.machine_number_key = textKeyOrNull(given.machineNumber);
-    const write = async () => {
-      const exists = await trx('equipment_machines').where({ asset_id: assetId }).first('asset_id');
-      if (exists) await trx('equipment_machines').where({ asset_id: assetId }).update({ ...row, updated_at: formatUtcDatetime(new Date()) });
-      else await trx('equipment_machines').insert({ ...row, asset_id: assetId });
-    };
-    await write().catch((error: unknown) => {
-      if (isUniqueViolation(error) && given.machineNumber) throw machineNumberTaken(given.machineNumber, null, error);
-      throw error;
-    });
-    const after = await loadMachine(trx, assetId, today);
-    await recordAudit(trx, actor, { action: 'update', objectType: 'equipment.machine', objectId: assetId, before: beforeDetails, after: detailsOfView(after) });
-    return after;
-  }, { serializeOn: [assetLockKey(assetId)] });
-}
-
-/** The afterAssetCreate hook: every equipment asset gets its details row (all unset). */
-export async function createMachineRow(db: Db, actor: Actor, asset: AssetView): Promise<void> {
-  if (asset.type.key !== EQUIPMENT_TYPE) return;
-  if (await db('equipment_machines').where({ asset_id: asset.id }).first('asset_id')) return;
-  await db('equipment_machines').insert({ asset_id: asset.id });
-  await recordAudit(db, actor, { action: 'create', objectType: 'equipment.machine', objectId: asset.id, after: EMPTY_DETAILS });
+  return MACHINES.save(db, actor, assetId, patch, { load: (trx) => loadMachine(trx, assetId, today) });
 }
 
 // ── maintenance ────────────────────────────────────────────────────────────────────────────

@@ -5,7 +5,7 @@
 import { definePlugin } from 'shopdb/sdk';
 import { routes } from './routes.js';
 import { seed } from './seed.js';
-import { insertDefaultDetails, NETWORK_DEVICE_TYPE, unplugDeletedAsset } from './service.js';
+import { DEVICE_DETAILS, NETWORK_DEVICE_TYPE, unplugDeletedAsset } from './service.js';
 
 export default definePlugin({
   name: 'network',
@@ -15,14 +15,10 @@ export default definePlugin({
   // Its demo plugs machines, PCs and printers into switch ports.
   seedAfter: ['equipment', 'computers', 'printers'],
   migrations: './migrations',
-  assetTypes: [{ key: NETWORK_DEVICE_TYPE, label: 'Network device', fields: [], detailTable: 'network_devices' }],
+  assetTypes: [{ key: NETWORK_DEVICE_TYPE, label: 'Network device', fields: [], detailTable: DEVICE_DETAILS }],
   seed,
   routes,
   hooks: {
-    // Every network device has its detail row, also one created through the core POST /api/assets.
-    async afterAssetCreate({ db, asset }) {
-      if (asset.type.key === NETWORK_DEVICE_TYPE) await insertDefaultDetails(db, asset.id);
-    },
     // A deleted asset is unplugged (any type: a CNC can be the end of a link), so the ports it used are free.
     async afterAssetDelete({ db, actor, asset }) {
       await unplugDeletedAsset(db, actor, asset.id);

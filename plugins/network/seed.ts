@@ -8,8 +8,8 @@
 import type { Knex } from 'knex';
 import { createAsset } from 'shopdb/sdk';
 import { assetModels, manufacturers } from 'shopdb/sdk';
-import type { PluginSeedContext } from 'shopdb/sdk';
-import { createLink, createPort, createVlan, NETWORK_DEVICE_TYPE, type DeviceDetails, type PortInput, type VlanInput } from './service.js';
+import type { Db, PluginSeedContext } from 'shopdb/sdk';
+import { createLink, createPort, createVlan, DEVICE_DETAILS, NETWORK_DEVICE_TYPE, type DeviceDetails, type PortInput, type VlanInput } from './service.js';
 
 const MODELS = [
   { manufacturer: 'Cisco', name: 'Catalyst 9300-24T', category: 'Network switch' },
@@ -127,7 +127,6 @@ const LINKS: Array<{ from: [string, string]; toPort?: [string, string]; toAsset?
   { from: ['NET-SW-B2', 'Gi1/0/10'], toAsset: 'PRN-B2-01' },
 ];
 
-type Db = Knex | Knex.Transaction;
 
 async function idOf(db: Db, table: string, where: Record<string, unknown>): Promise<number | null> {
   const row = (await db(table).where(where).first('id')) as { id: number } | undefined;
@@ -178,7 +177,9 @@ export async function seed(ctx: PluginSeedContext): Promise<void> {
       ctx.log(`network: demo device ${device.assetTag}`);
     }
     deviceIds.set(device.assetTag, assetId);
-    await seedDetails(db, assetId, device.details, !existing);
+    // A device this seed made gets the demo details (over the defaults the core wrote); one that was
+    // already there only gets a detail row if it had none.
+    await DEVICE_DETAILS.store(db, assetId, device.details, { ifMissing: Boolean(existing) });
     for (const port of device.ports) if ((await idOf(db, 'network_ports', { asset_id: assetId, name: port.name })) === null) await createPort(db, actor, assetId, port);
   }
 
@@ -196,13 +197,3 @@ export async function seed(ctx: PluginSeedContext): Promise<void> {
   }
 }
 
-/**
- * A device this seed made gets the demo details (over the defaults an asset hook may have
- * written); one that was already there only gets a detail row if it had none.
- */
-async function seedDetails(db: Knex, assetId: number, details: DeviceDetails, created: boolean): Promise<void> {
-  const row = { management_ip: details.managementIp, role: details.role, firmware_version: details.firmwareVersion };
-  const present = await db('network_devices').where({ asset_id: assetId }).first('asset_id');
-  if (!present) await db('network_devices').insert({ asset_id: assetId, ...row });
-  else if (created) await db('network_devices').where({ asset_id: assetId }).update(row);
-}

@@ -4,9 +4,8 @@
 // is audited as 'notifications.notice'.
 
 import type { Knex } from 'knex';
-import { decodeRow, encodeRow, formatUtcDatetime, recordAudit, ConflictError, NotFoundError, ValidationError, type Actor, inTransaction } from 'shopdb/sdk';
+import { decodeRow, encodeRow, formatUtcDatetime, recordAudit, ConflictError, NotFoundError, ValidationError, type Actor, inTransaction, type Db } from 'shopdb/sdk';
 
-type Db = Knex | Knex.Transaction;
 type Row = Record<string, unknown>;
 
 export const SEVERITIES = ['info', 'warning', 'critical'] as const;

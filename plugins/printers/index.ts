@@ -5,7 +5,7 @@ import { definePlugin } from 'shopdb/sdk';
 import { routes } from './routes.js';
 import { seed } from './seed.js';
 import { summary } from './summary.js';
-import { insertDefaultDetails, PRINTER_TYPE } from './service.js';
+import { DEVICES, PRINTER_TYPE } from './service.js';
 
 export default definePlugin({
   name: 'printers',
@@ -13,14 +13,8 @@ export default definePlugin({
   description: 'Network printers: address, queue and driver, page-counter readings, and toner and other consumable levels',
   core: '^0.1.0',
   migrations: './migrations',
-  assetTypes: [{ key: PRINTER_TYPE, label: 'Printer', fields: [], detailTable: 'printers_devices' }],
+  assetTypes: [{ key: PRINTER_TYPE, label: 'Printer', fields: [], detailTable: DEVICES }],
   seed,
   summary,
   routes,
-  hooks: {
-    // Every printer has its detail row, also one created through the core POST /api/assets.
-    async afterAssetCreate({ db, asset }) {
-      if (asset.type.key === PRINTER_TYPE) await insertDefaultDetails(db, asset.id);
-    },
-  },
 });

@@ -6,8 +6,8 @@
 
 import type { Knex } from 'knex';
 import { createAsset } from 'shopdb/sdk';
-import { encodeRow, formatUtcDatetime, type PluginSeedContext } from 'shopdb/sdk';
-import { PRINTER_TYPE, recordPageCount, setConsumableLevel, type ConsumableInput, type PrinterDetails } from './service.js';
+import { formatUtcDatetime, type PluginSeedContext } from 'shopdb/sdk';
+import { DEVICES, PRINTER_TYPE, recordPageCount, setConsumableLevel, type ConsumableInput, type PrinterDetails } from './service.js';
 
 interface DemoPrinter {
   assetTag: string;
@@ -88,7 +88,9 @@ export async function seed(ctx: PluginSeedContext): Promise<void> {
       assetId = asset.id;
       ctx.log(`printers: demo printer ${printer.assetTag}`);
     }
-    await seedDetails(db, assetId, printer.details, !existing);
+    // A printer this seed made gets the demo details (over the defaults the core wrote); one that was
+    // already there only gets a detail row if it had none.
+    await DEVICES.store(db, assetId, printer.details, { ifMissing: Boolean(existing) });
 
     for (const reading of printer.readings) {
       const at = new Date(reading.recordedAt);
@@ -102,13 +104,3 @@ export async function seed(ctx: PluginSeedContext): Promise<void> {
   }
 }
 
-/**
- * A printer this seed made gets the demo details (over the defaults an asset hook may have
- * written); one that was already there only gets a detail row if it had none.
- */
-async function seedDetails(db: Knex, assetId: number, details: PrinterDetails, created: boolean): Promise<void> {
-  const row = encodeRow({ colour: 'boolean', duplex: 'boolean' }, { ip_address: details.ipAddress, queue_name: details.queueName, driver: details.driver, colour: details.colour, duplex: details.duplex });
-  const present = await db('printers_devices').where({ asset_id: assetId }).first('asset_id');
-  if (!present) await db('printers_devices').insert({ asset_id: assetId, ...row });
-  else if (created) await db('printers_devices').where({ asset_id: assetId }).update(row);
-}

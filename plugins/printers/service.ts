@@ -4,9 +4,8 @@
 
 import { isIP } from 'node:net';
 import type { Knex } from 'knex';
-import { assetLockKey, decodeRow, encodeRow, formatUtcDatetime, inTransaction, joinAssetReferences, textKey, NotFoundError, recordAudit, ValidationError, type Actor } from 'shopdb/sdk';
+import { assetLockKey, decodeRow, defineDetailTable, encodeRow, formatUtcDatetime, inTransaction, joinAssetReferences, textKey, NotFoundError, recordAudit, ValidationError, type Actor, type Db } from 'shopdb/sdk';
 
-type Db = Knex | Knex.Transaction;
 type Row = Record<string, unknown>;
 
 export const PRINTER_TYPE = 'printer';
@@ -69,7 +68,6 @@ export interface LowConsumable extends Consumable {
   printer: Pick<AssetSummary, 'id' | 'assetTag' | 'name' | 'location'>;
 }
 
-const DEVICE_CODEC = { colour: 'boolean', duplex: 'boolean', updated_at: 'date' } as const;
 const READING_CODEC = { recorded_at: 'date', meter_reset: 'boolean' } as const;
 const CONSUMABLE_CODEC = { updated_at: 'date' } as const;
 
@@ -92,7 +90,6 @@ const PRINTER_COLUMNS = [
   'a.location_id',
   'a.model_id',
   { status_name: 's.name', location_code: 'l.code', location_name: 'l.name', model_name: 'am.name', manufacturer_name: 'mf.name' },
-  { ip_address: 'd.ip_address', queue_name: 'd.queue_name', driver: 'd.driver', colour: 'd.colour', duplex: 'd.duplex' },
 ] as const;
 
 function summaryOf(row: Row): AssetSummary {
@@ -104,18 +101,6 @@ function summaryOf(row: Row): AssetSummary {
     status: { id: Number(row.status_id), name: row.status_name as string },
     location: row.location_id === null ? null : { id: Number(row.location_id), code: row.location_code as string, name: row.location_name as string },
     model: row.model_id === null ? null : { id: Number(row.model_id), name: row.model_name as string, manufacturer: row.manufacturer_name as string },
-  };
-}
-
-/** A printer without a detail row yet (made while the plugin was off) reads as the defaults. */
-function detailsOf(raw: Row): PrinterDetails {
-  const row = decodeRow<Row>(DEVICE_CODEC, raw);
-  return {
-    ipAddress: (row.ip_address as string | null) ?? null,
-    queueName: (row.queue_name as string | null) ?? null,
-    driver: (row.driver as string | null) ?? null,
-    colour: (row.colour as boolean | null) ?? false,
-    duplex: (row.duplex as boolean | null) ?? false,
   };
 }
 
@@ -144,7 +129,7 @@ async function consumablesOf(db: Db, assetIds: number[]): Promise<Map<number, Co
 
 /** The live printer asset, or a 404 (also for an asset of another type). */
 async function printerRow(db: Db, assetId: number): Promise<Row> {
-  const row = (await printerRows(db).where('a.id', assetId).first(...PRINTER_COLUMNS)) as Row | undefined;
+  const row = (await printerRows(db).where('a.id', assetId).first(...PRINTER_COLUMNS, DEVICES.select('d'))) as Row | undefined;
   if (!row) throw new NotFoundError(`There is no printer with asset id ${assetId}`);
   return row;
 }
@@ -164,56 +149,49 @@ export async function listPrinters(db: Knex, query: PrinterQuery): Promise<{ cou
     else matching.whereNotExists(low);
   }
   const [{ count }] = (await matching.clone().count({ count: '*' })) as Array<{ count: number | string }>;
-  const rows = (await matching.select(...PRINTER_COLUMNS).orderBy('a.asset_tag').orderBy('a.id').limit(query.limit).offset(query.offset)) as Row[];
+  const rows = (await matching.select(...PRINTER_COLUMNS, DEVICES.select('d')).orderBy('a.asset_tag').orderBy('a.id').limit(query.limit).offset(query.offset)) as Row[];
   const consumables = await consumablesOf(db, rows.map((row) => Number(row.id)));
   return {
     count: Number(count),
-    results: rows.map((row) => ({ asset: summaryOf(row), ...detailsOf(row), consumables: consumables.get(Number(row.id))! })),
+    results: rows.map((row) => ({ asset: summaryOf(row), ...DEVICES.read(row), consumables: consumables.get(Number(row.id))! })),
   };
 }
 
 export async function getPrinter(db: Db, assetId: number): Promise<PrinterView> {
   const row = await printerRow(db, assetId);
   const consumables = await consumablesOf(db, [assetId]);
-  return { asset: summaryOf(row), ...detailsOf(row), consumables: consumables.get(assetId)! };
+  return { asset: summaryOf(row), ...DEVICES.read(row), consumables: consumables.get(assetId)! };
 }
 
 // ── details ────────────────────────────────────────────────────────────────────────────────
-
-/** The detail row a new printer asset starts with (the afterAssetCreate hook). */
-export async function insertDefaultDetails(db: Db, assetId: number): Promise<void> {
-  await db('printers_devices').insert({ asset_id: assetId });
-}
 
 function checkIp(field: string, value: string | null | undefined, problems: Record<string, string>): void {
   if (value !== null && value !== undefined && isIP(value) === 0) problems[field] = 'must be an IPv4 or IPv6 address';
 }
 
+/** The details of each printer asset; the core gives every new one its row. A printer without one yet (made while the plugin was off) reads as the defaults. */
+export const DEVICES = defineDetailTable<PrinterDetails>({
+  table: 'printers_devices',
+  columns: {
+    ipAddress: { column: 'ip_address' },
+    queueName: { column: 'queue_name' },
+    driver: { column: 'driver' },
+    colour: { column: 'colour', kind: 'boolean' },
+    duplex: { column: 'duplex', kind: 'boolean' },
+  },
+  objectType: 'printers.device',
+  noun: 'printer detail',
+  invalidMessage: 'The printer details are not valid',
+  validate({ given }) {
+    const problems: Record<string, string> = {};
+    checkIp('ipAddress', given.ipAddress, problems);
+    return problems;
+  },
+});
+
 /** Replaces the details of a printer (PUT: every field given; null clears). */
 export async function setPrinterDetails(db: Knex, actor: Actor, assetId: number, input: PrinterDetails): Promise<PrinterView> {
-  const problems: Record<string, string> = {};
-  checkIp('ipAddress', input.ipAddress, problems);
-  if (Object.keys(problems).length > 0) throw new ValidationError('The printer details are not valid', problems);
-  return inTransaction(db, async (trx) => {
-    const before = await getPrinter(trx, assetId);
-    const row = encodeRow(DEVICE_CODEC, {
-      ip_address: input.ipAddress,
-      queue_name: input.queueName,
-      driver: input.driver,
-      colour: input.colour,
-      duplex: input.duplex,
-      updated_at: new Date(),
-    });
-    const updated = await trx('printers_devices').where({ asset_id: assetId }).update(row);
-    if (updated === 0) await trx('printers_devices').insert({ asset_id: assetId, ...row });
-    const after = await getPrinter(trx, assetId);
-    await recordAudit(trx, actor, { action: 'update', objectType: 'printers.device', objectId: assetId, before: detailsOfView(before), after: detailsOfView(after) });
-    return after;
-   }, { serializeOn: [assetLockKey(assetId)] });
-}
-
-function detailsOfView(view: PrinterView): PrinterDetails & { assetTag: string } {
-  return { assetTag: view.asset.assetTag, ipAddress: view.ipAddress, queueName: view.queueName, driver: view.driver, colour: view.colour, duplex: view.duplex };
+  return DEVICES.save(db, actor, assetId, input, { replace: true, load: (trx) => getPrinter(trx, assetId), auditExtra: (view) => ({ assetTag: view.asset.assetTag }) });
 }
 
 // ── page counts ────────────────────────────────────────────────────────────────────────────

@@ -5,6 +5,7 @@ import { definePlugin } from 'shopdb/sdk';
 import { routes } from './routes.js';
 import { seed } from './seed.js';
 import { summary } from './summary.js';
+import { licencesCheck } from './doctor.js';
 import { releaseInstallations } from './service.js';
 
 export default definePlugin({
@@ -16,6 +17,7 @@ export default definePlugin({
   migrations: './migrations',
   seed,
   summary,
+  doctor: [licencesCheck],
   routes,
   hooks: {
     // A deleted computer runs nothing any more: its installations go and free their seats.

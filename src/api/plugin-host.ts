@@ -10,7 +10,7 @@ import { inTransaction } from '../core/db/transaction.js';
 import { ConflictError, ForbiddenError, NotFoundError, UserError, ValidationError } from '../core/errors.js';
 import type { AvailablePlugin } from '../core/plugins/catalog.js';
 import type { PluginManifest } from '../core/plugins/manifest.js';
-import { PLUGIN_ROUTE_PREFIX } from '../core/plugins/service.js';
+import { PLUGIN_ROUTE_PREFIX } from '../core/plugins/listing.js';
 import type { RoleName } from '../core/auth/types.js';
 import { actorOf, requireRole } from './auth/guards.js';
 import { SAFE_METHODS } from './auth/plugin.js';

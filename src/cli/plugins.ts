@@ -4,7 +4,8 @@
 import { userInfo } from 'node:os';
 import type { LoadedConfig } from '../core/config/index.js';
 import type { DatabaseLogger } from '../core/db/connect.js';
-import type { PluginListing, PluginSession } from '../core/plugins/service.js';
+import type { PluginListing } from '../core/plugins/listing.js';
+import type { PluginSession } from '../core/plugins/session.js';
 import type { Ui } from './ui.js';
 
 export async function withPluginSession<T>(config: LoadedConfig, logger: DatabaseLogger, ui: Ui, work: (session: PluginSession) => Promise<T>): Promise<T> {

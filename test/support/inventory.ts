@@ -4,7 +4,8 @@
 
 import type { Knex } from 'knex';
 import type { Actor } from '../../src/core/audit/log.js';
-import { addLink, createAsset, type AssetInput } from '../../src/core/inventory/assets.js';
+import { createAsset, type AssetInput } from '../../src/core/inventory/assets.js';
+import { addLink } from '../../src/core/inventory/links.js';
 import type { CustomFieldDefinition } from '../../src/core/inventory/custom-fields.js';
 import { assetTypes } from '../../src/core/inventory/reference.js';
 import { seedDemoSite } from '../../src/core/seed/demo.js';

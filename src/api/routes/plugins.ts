@@ -3,7 +3,7 @@
 
 import type { FastifyInstance } from 'fastify';
 import { listInstalled } from '../../core/plugins/state.js';
-import { PLUGIN_ROUTE_PREFIX } from '../../core/plugins/service.js';
+import { PLUGIN_ROUTE_PREFIX } from '../../core/plugins/listing.js';
 import { requireRole } from '../auth/guards.js';
 import { errorResponses } from '../errors.js';
 

@@ -1,6 +1,6 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
-import type { PluginInfo } from '../../core/plugins/service.js';
+import type { PluginInfo } from '../../core/plugins/listing.js';
 
 export default class PluginInfoCommand extends BaseCommand {
   static override allowsInterruptedRestore = true;
@@ -15,7 +15,7 @@ export default class PluginInfoCommand extends BaseCommand {
     const { args, flags } = await this.parse(PluginInfoCommand);
     const config = this.loadSiteConfig(flags);
     const { withPluginSession, describeListing } = await import('../../cli/plugins.js');
-    const { pluginInfo } = await import('../../core/plugins/service.js');
+    const { pluginInfo } = await import('../../core/plugins/listing.js');
     const info = await withPluginSession(config, this.dbLogger, this.ui, (session) => pluginInfo(session, args.name));
     this.ui.result(describeListing(info));
     for (const problem of info.problems) this.ui.result(`  ! ${problem}`);

@@ -1,5 +1,5 @@
 import { BaseCommand } from '../../cli/base-command.js';
-import type { PluginListing } from '../../core/plugins/service.js';
+import type { PluginListing } from '../../core/plugins/listing.js';
 
 export default class PluginList extends BaseCommand {
   static override allowsInterruptedRestore = true;
@@ -13,7 +13,7 @@ export default class PluginList extends BaseCommand {
     const { flags } = await this.parse(PluginList);
     const config = this.loadSiteConfig(flags);
     const { withPluginSession, describeListing } = await import('../../cli/plugins.js');
-    const { listPlugins } = await import('../../core/plugins/service.js');
+    const { listPlugins } = await import('../../core/plugins/listing.js');
     const plugins = await withPluginSession(config, this.dbLogger, this.ui, listPlugins);
     this.ui.result(`${'NAME'.padEnd(16)} ${'VERSION'.padEnd(16)} ${'STATUS'.padEnd(11)} DESCRIPTION`);
     for (const plugin of plugins) {

@@ -1,7 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { CancelledError } from '../../core/errors.js';
-import type { PluginHoldings, UninstallResult } from '../../core/plugins/service.js';
+import type { UninstallResult } from '../../core/plugins/service.js';
+import type { PluginHoldings } from '../../core/plugins/listing.js';
 
 export default class PluginUninstall extends BaseCommand {
   static override summary = 'Uninstall a plugin: roll back its migrations and remove its asset types and state.';

@@ -8,12 +8,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { recordAudit, type Actor } from '../audit/log.js';
 import { decodeRow, encodeRow, formatUtcDatetime, type RowCodec } from '../db/values.js';
-import { inTransaction, writeUnlessContended } from '../db/transaction.js';
+import { inTransaction, writeUnlessContended, type Db } from '../db/transaction.js';
 import { NotFoundError } from '../errors.js';
 import { toAuthenticatedUser } from '../users/rows.js';
 import type { AuthenticatedUser, RoleName } from './types.js';
-
-type Db = Knex | Knex.Transaction;
 
 export const SESSION_END_REASONS = ['logout', 'logout-all', 'password-reset', 'role-change', 'disabled', 'admin', 'restore'] as const;
 export type SessionEndReason = (typeof SESSION_END_REASONS)[number];

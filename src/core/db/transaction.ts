@@ -12,7 +12,8 @@
 import type { Knex } from 'knex';
 import { DatabaseBusyError } from '../errors.js';
 
-type Db = Knex | Knex.Transaction;
+/** A connection pool or a transaction: what a read or a write inside a larger one runs on. */
+export type Db = Knex | Knex.Transaction;
 
 /** The table of serialisation keys (one row per key ever taken; the row is only a meeting point). */
 export const WRITE_LOCKS_TABLE = 'write_locks';

@@ -9,7 +9,8 @@ import { cliActor } from '../audit/log.js';
 import { migrationStatus } from '../migrations/service.js';
 import { siteMigrationSources } from '../migrations/sources.js';
 import { catalogOptionsFromConfig, loadPluginCatalog } from '../plugins/catalog.js';
-import { installedPluginSources, listPlugins } from '../plugins/service.js';
+import { installedPluginSources } from '../plugins/service.js';
+import { listPlugins } from '../plugins/listing.js';
 import { DoctorRegistry, type CheckOutcome, type DoctorCheck, type DoctorContext } from './registry.js';
 import { readClusterNodeState } from '../db/cluster.js';
 import { readSchemaLock } from '../migrations/schema-lock.js';
@@ -240,7 +241,7 @@ export const backupDirCheck: DoctorCheck = {
   },
 };
 
-/** The registry with every core check. Plugins add theirs with `register`. */
+/** The registry with every core check; runDoctor adds those of the enabled plugins (./plugin-checks.ts). */
 export function coreDoctorRegistry(): DoctorRegistry {
   return new DoctorRegistry()
     .register(nodeVersionCheck)

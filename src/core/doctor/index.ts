@@ -6,6 +6,7 @@ import type { LoadedConfig } from '../config/index.js';
 import { databaseTargetFromConfig, openDatabase, type DatabaseLogger } from '../db/connect.js';
 import { asShopdbError, type ShopdbError } from '../errors.js';
 import { coreDoctorRegistry } from './checks.js';
+import { pluginDoctorChecks } from './plugin-checks.js';
 import { runChecks, type CheckTag, type DoctorRegistry, type DoctorReport } from './registry.js';
 
 export * from './registry.js';
@@ -17,6 +18,7 @@ export interface RunDoctorOptions {
   tags?: readonly CheckTag[];
   path: string;
   logger?: DatabaseLogger;
+  /** The checks to run; default: the core's and those of the site's enabled plugins. */
   registry?: DoctorRegistry;
 }
 
@@ -39,8 +41,8 @@ export async function runDoctor(options: RunDoctorOptions): Promise<DoctorReport
       return opened;
     },
   };
-  const registry = options.registry ?? coreDoctorRegistry();
   try {
+    const registry = options.registry ?? (await pluginDoctorChecks(context)).reduce((all, check) => all.register(check), coreDoctorRegistry());
     return await runChecks(registry.select(options.tags), context, options.tags);
   } finally {
     if (opened) await opened.then((db) => db.destroy()).catch(() => {});

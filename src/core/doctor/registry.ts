@@ -1,6 +1,6 @@
 // `shopdb doctor` is a registry of checks. Each check says when it matters (its tags); `update`
-// runs the checks of its tag as a pre-flight (`doctor --tag <tag>` runs any tag), and plugins
-// can register their own checks into the same registry.
+// runs the checks of its tag as a pre-flight (`doctor --tag <tag>` runs any tag), and the site's
+// enabled plugins add theirs (the manifest's `doctor`, registered by ./plugin-checks.ts).
 
 import type { Knex } from 'knex';
 import type { LoadedConfig } from '../config/index.js';

@@ -1,16 +1,16 @@
 // Assets: the one shared table every plugin extends (ADR-001). Listing with filters, prefix
 // search, ordering and pages, shaped to stay fast on a large site (ADR-007); create / PATCH /
-// soft delete with custom fields validated against the asset type; links between assets
-// (`part-of` may not form a cycle). Every write is audited.
+// soft delete with custom fields validated against the asset type. Every write is audited.
+// Links between assets are in ./links.ts.
 
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { recordAudit, type Actor } from '../audit/log.js';
 import { isUniqueViolation } from '../db/constraint-errors.js';
 import { textKey } from '../db/text-keys.js';
-import { inTransaction } from '../db/transaction.js';
+import { inTransaction, type Db } from '../db/transaction.js';
 import { decodeRow, encodeRow, formatUtcDatetime } from '../db/values.js';
-import { ConflictError, NotFoundError, notFoundAs, ValidationError } from '../errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { validateCustomData, type CustomFieldDefinition } from './custom-fields.js';
 import { pathPrefixPattern } from './locations.js';
 
@@ -48,8 +48,6 @@ export interface AssetInput {
 }
 
 export type AssetPatch = Partial<Omit<AssetInput, 'type'>>;
-
-type Db = Knex | Knex.Transaction;
 
 /**
  * Asset events, as plugins see them (docs/PLUGIN-HOOKS.md). Each runs inside the write's
@@ -240,7 +238,8 @@ export async function listAssets(db: Knex, query: AssetQuery): Promise<AssetPage
   return total > bound ? { count: bound, countCapped: true, results: rows.map(toView) } : { count: total, countCapped: false, results: rows.map(toView) };
 }
 
-async function load(db: Knex | Knex.Transaction, id: number): Promise<AssetView> {
+/** One live asset of any type (visible or not); a 404 when there is none. For the inventory's own modules. */
+export async function loadAsset(db: Db, id: number): Promise<AssetView> {
   const row = (await selectAssets(db).where('a.id', id).first()) as Row | undefined;
   if (!row) throw new NotFoundError(`There is no asset with id ${id}`);
   return toView(row);
@@ -248,7 +247,7 @@ async function load(db: Knex | Knex.Transaction, id: number): Promise<AssetView>
 
 /** One live asset; one of a hidden type (its plugin is disabled) is as good as absent. */
 export async function getAsset(db: Knex, id: number, enabledPlugins?: readonly string[]): Promise<AssetView> {
-  const asset = await load(db, id);
+  const asset = await loadAsset(db, id);
   await assertVisible(db, asset, enabledPlugins);
   return asset;
 }
@@ -316,8 +315,6 @@ function columnsOf(input: AssetPatch): Row {
 
 /** Writes that read an asset and write it back (PATCH merges, delete) go one at a time per asset. */
 export const assetLockKey = (id: number) => `asset:${id}`;
-/** Every new part-of link checks the whole containment graph: they go one at a time (ADR-012). */
-export const PART_OF_LOCK_KEY = 'asset-links:part-of';
 
 export async function createAsset(db: Knex, actor: Actor, original: AssetInput, options: AssetWriteOptions = {}): Promise<AssetView> {
   const { events } = options;
@@ -331,7 +328,7 @@ export async function createAsset(db: Knex, actor: Actor, original: AssetInput, 
     const { type: _key, ...rest } = input;
     const row = encodeRow(ASSET_CODEC, { ...columnsOf(rest), custom_data: customData, type_id: type.id, uuid: randomUUID() });
     const [id] = await trx('assets').insert(row).catch(duplicateTag);
-    const created = await load(trx, Number(id));
+    const created = await loadAsset(trx, Number(id));
     await recordAudit(trx, actor, { action: 'create', objectType: 'asset', objectId: created.id, after: created });
     await events?.afterAssetCreate?.({ db: trx, actor, asset: created });
     return created;
@@ -341,7 +338,7 @@ export async function createAsset(db: Knex, actor: Actor, original: AssetInput, 
 export async function updateAsset(db: Knex, actor: Actor, id: number, original: AssetPatch, options: AssetWriteOptions = {}): Promise<AssetView> {
   const { events } = options;
   return inTransaction(db, async (trx) => {
-    const before = await load(trx, id);
+    const before = await loadAsset(trx, id);
     await assertVisible(trx, before, options.enabledPlugins);
     const patch: AssetPatch = structuredClone(original);
     await events?.beforeAssetUpdate?.({ db: trx, actor, before, patch });
@@ -360,7 +357,7 @@ export async function updateAsset(db: Knex, actor: Actor, id: number, original: 
     }
     const row = encodeRow(ASSET_CODEC, columnsOf(changes));
     if (Object.keys(row).length > 0) await trx('assets').where({ id }).update({ ...row, updated_at: formatUtcDatetime(new Date()) }).catch(duplicateTag);
-    const after = await load(trx, id);
+    const after = await loadAsset(trx, id);
     await recordAudit(trx, actor, { action: 'update', objectType: 'asset', objectId: id, before, after });
     await events?.afterAssetUpdate?.({ db: trx, actor, before, after });
     return after;
@@ -371,7 +368,7 @@ export async function updateAsset(db: Knex, actor: Actor, id: number, original: 
 export async function deleteAsset(db: Knex, actor: Actor, id: number, options: AssetWriteOptions = {}): Promise<void> {
   const { events } = options;
   await inTransaction(db, async (trx) => {
-    const before = await load(trx, id);
+    const before = await loadAsset(trx, id);
     await assertVisible(trx, before, options.enabledPlugins);
     await events?.beforeAssetDelete?.({ db: trx, actor, asset: before });
     await trx('assets').where({ id }).update({ deleted_at: formatUtcDatetime(new Date()) });
@@ -385,94 +382,4 @@ async function assertVisible(db: Db, asset: AssetView, enabledPlugins: readonly 
   if (enabledPlugins === undefined) return;
   const type = (await db('asset_types').where({ id: asset.type.id }).first('plugin')) as Row | undefined;
   if (typeHidden(type?.plugin, enabledPlugins)) throw new NotFoundError(`There is no asset with id ${asset.id}`);
-}
-
-// ── links ──────────────────────────────────────────────────────────────────────────────────
-
-export const LINK_TYPES = ['controls', 'connected-to', 'part-of', 'powered-by', 'monitors'] as const;
-export type LinkType = (typeof LINK_TYPES)[number];
-
-export interface AssetLink {
-  id: number;
-  linkType: LinkType;
-  note: string | null;
-  /** Seen from the asset asked about: 'outgoing' when it is the source. */
-  direction: 'outgoing' | 'incoming';
-  other: { id: number; assetTag: string; name: string };
-}
-
-export async function listLinks(db: Knex, assetId: number): Promise<AssetLink[]> {
-  await load(db, assetId);
-  const rows = (await db({ k: 'asset_links' })
-    .join({ src: 'assets' }, 'src.id', 'k.source_asset_id')
-    .join({ dst: 'assets' }, 'dst.id', 'k.target_asset_id')
-    .whereNull('src.deleted_at')
-    .whereNull('dst.deleted_at')
-    .where((w) => w.where('k.source_asset_id', assetId).orWhere('k.target_asset_id', assetId))
-    .select('k.id', 'k.link_type', 'k.note', 'k.source_asset_id', { src_tag: 'src.asset_tag', src_name: 'src.name', dst_id: 'dst.id', dst_tag: 'dst.asset_tag', dst_name: 'dst.name' })
-    .orderBy('k.id')) as Row[];
-  return rows.map((row) => {
-    const outgoing = Number(row.source_asset_id) === assetId;
-    return {
-      id: Number(row.id),
-      linkType: row.link_type as LinkType,
-      note: (row.note as string) ?? null,
-      direction: outgoing ? 'outgoing' : 'incoming',
-      other: outgoing
-        ? { id: Number(row.dst_id), assetTag: row.dst_tag as string, name: row.dst_name as string }
-        : { id: Number(row.source_asset_id), assetTag: row.src_tag as string, name: row.src_name as string },
-    };
-  });
-}
-
-/** Would "source part-of target" close a loop? True when source already contains target. */
-async function partOfCycle(db: Knex | Knex.Transaction, sourceId: number, targetId: number): Promise<boolean> {
-  const seen = new Set<number>([targetId]);
-  let frontier = [targetId];
-  while (frontier.length > 0) {
-    if (frontier.includes(sourceId)) return true;
-    const parents = (await db('asset_links').whereIn('source_asset_id', frontier).where('link_type', 'part-of').pluck('target_asset_id')) as number[];
-    frontier = parents.map(Number).filter((id) => !seen.has(id));
-    for (const id of frontier) seen.add(id);
-  }
-  return false;
-}
-
-export interface LinkInput {
-  targetId: number;
-  linkType: LinkType;
-  note?: string | null;
-}
-
-export async function addLink(db: Knex, actor: Actor, sourceId: number, input: LinkInput): Promise<AssetLink> {
-  return inTransaction(db, async (trx) => {
-    await load(trx, sourceId);
-    if (input.targetId === sourceId) throw new ValidationError('An asset cannot be linked to itself', { targetId: 'is the asset itself' });
-    await load(trx, input.targetId).catch(notFoundAs(() => new ValidationError('The target asset does not exist', { targetId: `no asset with id ${input.targetId}` })));
-    if (input.linkType === 'part-of' && (await partOfCycle(trx, sourceId, input.targetId))) {
-      throw new ConflictError('That part-of link would make an asset part of itself');
-    }
-    const [id] = await trx('asset_links')
-      .insert({ source_asset_id: sourceId, target_asset_id: input.targetId, link_type: input.linkType, note: input.note ?? null })
-      .catch((error) => {
-        if (isUniqueViolation(error)) throw new ConflictError('These assets already have a link of that type', { cause: error });
-        throw error;
-      });
-    const after = { id: Number(id), sourceId, targetId: input.targetId, linkType: input.linkType, note: input.note ?? null };
-    await recordAudit(trx, actor, { action: 'create', objectType: 'asset_link', objectId: Number(id), after });
-    return (await listLinks(trx as unknown as Knex, sourceId)).find((link) => link.id === Number(id))!;
-  }, { serializeOn: input.linkType === 'part-of' ? [PART_OF_LOCK_KEY] : [] });
-}
-
-export async function removeLink(db: Knex, actor: Actor, assetId: number, linkId: number): Promise<void> {
-  await inTransaction(db, async (trx) => {
-    const row = (await trx('asset_links')
-      .where({ id: linkId })
-      .where((w) => w.where('source_asset_id', assetId).orWhere('target_asset_id', assetId))
-      .first()) as Row | undefined;
-    if (!row) throw new NotFoundError(`Asset ${assetId} has no link with id ${linkId}`);
-    await trx('asset_links').where({ id: linkId }).delete();
-    const before = { id: linkId, sourceId: Number(row.source_asset_id), targetId: Number(row.target_asset_id), linkType: row.link_type, note: row.note ?? null };
-    await recordAudit(trx, actor, { action: 'delete', objectType: 'asset_link', objectId: linkId, before });
-  });
 }

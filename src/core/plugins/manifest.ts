@@ -8,6 +8,8 @@ import type { Actor } from '../audit/log.js';
 import { UserError, type ShopdbErrorOptions } from '../errors.js';
 import { validateFieldDefinitions, type CustomFieldDefinition } from '../inventory/custom-fields.js';
 import type { AssetEventHooks, AssetWriteOptions } from '../inventory/assets.js';
+import { CHECK_TAGS, type CheckOutcome, type CheckTag } from '../doctor/registry.js';
+import { detailTableName, type DetailTableSpec } from './detail-table.js';
 
 /** Lower-case words joined by hyphens; tables use it with `_` for `-`. */
 export const PLUGIN_NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
@@ -28,8 +30,13 @@ export interface PluginAssetType {
   key: string;
   label: string;
   fields: CustomFieldDefinition[];
-  /** A table of the plugin keyed by `asset_id` (one row per asset of this type). */
-  detailTable?: string;
+  /**
+   * A table of the plugin keyed by `asset_id` (one row per asset of this type). Declared with
+   * `defineDetailTable` (its columns, their API names and kinds, the plugin's rules), the core
+   * gives every new asset of the type its row and the plugin reads and writes it through the
+   * same declaration; a plain table name only names it.
+   */
+  detailTable?: string | DetailTableSpec<any, any>;
 }
 
 /** What every lifecycle hook and the seed receive. */
@@ -87,6 +94,26 @@ export interface PluginHeadline {
   value: number;
 }
 
+/** What a plugin's doctor check receives: a plain read of the site, outside any transaction. */
+export interface PluginDoctorContext {
+  db: Knex;
+  plugin: { name: string; version: string };
+  now: Date;
+}
+
+/**
+ * A check of the plugin's own data that `shopdb doctor` runs while the plugin is enabled, shown
+ * under the plugin's name (`<plugin>.<id>`, "<plugin>: <title>"). Never a secret in its outcome.
+ */
+export interface PluginDoctorCheck {
+  /** Lower-case with hyphens, unique in the plugin. */
+  id: string;
+  title: string;
+  /** When it matters, as the core's checks (`update` runs its tag as a pre-flight); none: only a plain `shopdb doctor`. */
+  tags?: CheckTag[];
+  run: (ctx: PluginDoctorContext) => Promise<CheckOutcome> | CheckOutcome;
+}
+
 export const LIFECYCLE_HOOKS = ['install', 'uninstall', 'enable', 'disable'] as const;
 export const ASSET_EVENT_HOOKS = ['beforeAssetCreate', 'afterAssetCreate', 'beforeAssetUpdate', 'afterAssetUpdate', 'beforeAssetDelete', 'afterAssetDelete'] as const;
 
@@ -117,6 +144,8 @@ export interface PluginManifest {
   hooks?: PluginHooks;
   /** The plugin's headline figures for the site summary; a few cheap aggregate queries. */
   summary?: (ctx: PluginSummaryContext) => Promise<PluginHeadline[]> | PluginHeadline[];
+  /** Checks of the plugin's data for `shopdb doctor`. */
+  doctor?: PluginDoctorCheck[];
 }
 
 export interface ManifestProblem {
@@ -175,6 +204,25 @@ export function manifestProblems(raw: unknown): ManifestProblem[] {
   if (routes !== undefined && typeof routes !== 'function') problem('routes', 'must be a function (a Fastify plugin)');
   if (raw.summary !== undefined && typeof raw.summary !== 'function') problem('summary', 'must be a function returning the headline figures');
 
+  if (raw.doctor !== undefined) {
+    if (!Array.isArray(raw.doctor)) problem('doctor', 'must be a list of checks');
+    else {
+      const ids = new Set<string>();
+      raw.doctor.forEach((check: unknown, index) => {
+        const where = `doctor[${index}]`;
+        if (!isObject(check)) return problem(where, 'must be an object');
+        if (typeof check.id !== 'string' || !PLUGIN_NAME.test(check.id)) problem(`${where}.id`, 'must be lower-case words joined by hyphens');
+        else if (ids.has(check.id)) problem(`${where}.id`, `"${check.id}" is used twice`);
+        else ids.add(check.id);
+        if (typeof check.title !== 'string' || check.title === '') problem(`${where}.title`, 'is missing');
+        if (typeof check.run !== 'function') problem(`${where}.run`, 'must be a function returning the outcome');
+        if (check.tags !== undefined && (!Array.isArray(check.tags) || check.tags.some((tag) => !(CHECK_TAGS as readonly unknown[]).includes(tag)))) {
+          problem(`${where}.tags`, `must be a list of ${CHECK_TAGS.join(', ')}`);
+        }
+      });
+    }
+  }
+
   if (hooks !== undefined) {
     if (!isObject(hooks)) problem('hooks', 'must be an object of functions');
     else {
@@ -201,11 +249,33 @@ export function manifestProblems(raw: unknown): ManifestProblem[] {
           const fields = (error as { fields?: Record<string, string> }).fields ?? {};
           for (const [field, message] of Object.entries(fields)) problem(`${where}.${field}`, message);
         }
-        if (type.detailTable !== undefined && (typeof type.detailTable !== 'string' || (prefix && !type.detailTable.startsWith(prefix)))) {
-          problem(`${where}.detailTable`, `must be a table of the plugin (named ${prefix ?? '<name>_'}…)`);
+        if (type.detailTable !== undefined) {
+          const table = isObject(type.detailTable) || typeof type.detailTable === 'string' ? detailTableName(type.detailTable as string | { table: string }) : undefined;
+          if (typeof table !== 'string' || (prefix && !table.startsWith(prefix))) problem(`${where}.detailTable`, `must be a table of the plugin (named ${prefix ?? '<name>_'}…)`);
+          else if (isObject(type.detailTable)) detailTableProblems(type.detailTable).forEach((message) => problem(`${where}.detailTable`, message));
         }
       });
     }
+  }
+  return problems;
+}
+
+const DETAIL_KINDS = new Set(['text', 'integer', 'boolean', 'datetime', 'date']);
+
+/** What is wrong with a declared detail table (its name is checked by the caller). */
+function detailTableProblems(spec: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  const columns = spec.columns;
+  if (!isObject(columns) || Object.keys(columns).length === 0) problems.push('needs columns: each detail by its API name, with its column');
+  else {
+    for (const [key, column] of Object.entries(columns)) {
+      if (!isObject(column) || typeof column.column !== 'string' || !/^[a-z][a-z0-9_]{0,63}$/.test(column.column)) problems.push(`columns.${key} needs a column name (lower-case, like "os_name")`);
+      else if (column.kind !== undefined && !DETAIL_KINDS.has(column.kind as string)) problems.push(`columns.${key}.kind must be one of ${[...DETAIL_KINDS].join(', ')}`);
+    }
+  }
+  if (typeof spec.objectType !== 'string' || spec.objectType === '') problems.push('needs objectType (what its audit entries are about, like "computers.host")');
+  for (const name of ['merge', 'validate', 'derivedColumns', 'writeError']) {
+    if (spec[name] !== undefined && typeof spec[name] !== 'function') problems.push(`${name} must be a function`);
   }
   return problems;
 }

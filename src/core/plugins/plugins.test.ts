@@ -12,7 +12,8 @@ import { seedSite } from '../seed/index.js';
 import { loadPluginCatalog, withDependencies, type PluginCatalog } from './catalog.js';
 import { manifestProblems, PluginManifestError } from './manifest.js';
 import { PluginRuntime } from './runtime.js';
-import { disablePlugin, enablePlugin, installPlugins, listPlugins, pluginHoldings, uninstallPlugin, upgradePlugins, type PluginSession } from './service.js';
+import { listPlugins, pluginHoldings } from './listing.js';
+import { disablePlugin, enablePlugin, installPlugins, uninstallPlugin, upgradePlugins, type PluginSession } from './service.js';
 import { listInstalled } from './state.js';
 
 const fixtures = join(packageRoot, 'test', 'fixtures', 'plugins-core');
@@ -31,6 +32,28 @@ describe('plugin manifests', () => {
   it('keeps a detail table inside the plugin\'s own prefix', () => {
     const problems = manifestProblems({ name: 'tool-crib', version: '1.0.0', description: 'x', core: '*', assetTypes: [{ key: 'tool', label: 'Tool', fields: [], detailTable: 'tools' }] });
     expect(problems).toEqual([{ field: 'assetTypes[0].detailTable', message: expect.stringContaining('tool_crib_') }]);
+  });
+
+  it('names what a declared detail table lacks: its prefix, columns, their kinds and its audit type', () => {
+    const manifest = (detailTable: unknown) => ({ name: 'tool-crib', version: '1.0.0', description: 'x', core: '*', assetTypes: [{ key: 'tool', label: 'Tool', fields: [], detailTable }] });
+
+    expect(manifestProblems(manifest({ table: 'tools', columns: { size: { column: 'size' } }, objectType: 'tool-crib.tool' }))).toEqual([{ field: 'assetTypes[0].detailTable', message: expect.stringContaining('tool_crib_') }]);
+    expect(manifestProblems(manifest({ table: 'tool_crib_tools', columns: { size: { column: 'Size' }, bought: { column: 'bought', kind: 'day' } }, validate: 'yes' })).map((p) => p.message)).toEqual([
+      expect.stringContaining('columns.size needs a column name'),
+      expect.stringContaining('columns.bought.kind must be one of'),
+      expect.stringContaining('needs objectType'),
+      'validate must be a function',
+    ]);
+    expect(manifestProblems(manifest({ table: 'tool_crib_tools', columns: { size: { column: 'size', kind: 'integer' } }, objectType: 'tool-crib.tool' }))).toEqual([]);
+  });
+  it('names what is wrong with a doctor check: its id, title, run and tags', () => {
+    const problems = manifestProblems({
+      name: 'tool-crib', version: '1.0.0', description: 'x', core: '*',
+      doctor: [{ id: 'calibration', title: 'Gauges calibrated', run: () => ({ status: 'pass', message: 'ok' }), tags: ['update'] }, { id: 'calibration', title: '', tags: ['later'] }, 'x'],
+    });
+
+    expect(problems.map((p) => p.field)).toEqual(['doctor[1].id', 'doctor[1].title', 'doctor[1].run', 'doctor[1].tags', 'doctor[2]']);
+    expect(manifestProblems({ name: 'tool-crib', version: '1.0.0', description: 'x', core: '*', doctor: {} })).toEqual([{ field: 'doctor', message: 'must be a list of checks' }]);
   });
 });
 

@@ -6,6 +6,7 @@
 import type { Knex } from 'knex';
 import type { AssetEventHooks, AssetWriteOptions } from '../inventory/assets.js';
 import { withDependencies, type AvailablePlugin, type PluginCatalog } from './catalog.js';
+import { defineDetailTable } from './detail-table.js';
 import { ASSET_EVENT_HOOKS } from './manifest.js';
 import { listInstalled } from './state.js';
 
@@ -58,12 +59,16 @@ export class PluginRuntime {
     return value;
   }
 
-  /** One dispatcher over the asset hooks of the enabled plugins, called in dependency order. */
+  /**
+   * One dispatcher over the asset hooks of the enabled plugins, called in dependency order. A
+   * plugin's declared detail tables come first in its afterAssetCreate: the new asset has its row
+   * before the plugin's own hook runs.
+   */
   assetEvents(enabled: ReadonlySet<string>): AssetEventHooks {
-    const active = this.ordered.filter((p) => enabled.has(p.manifest.name) && p.manifest.hooks);
+    const active = this.ordered.filter((p) => enabled.has(p.manifest.name));
     const dispatcher: AssetEventHooks = {};
     for (const hook of ASSET_EVENT_HOOKS) {
-      const handlers = active.map((p) => p.manifest.hooks![hook]).filter((fn) => typeof fn === 'function') as Array<(event: never) => Promise<void> | void>;
+      const handlers = active.flatMap((p) => [...(hook === 'afterAssetCreate' ? detailRowCreators(p) : []), p.manifest.hooks?.[hook]]).filter((fn) => typeof fn === 'function') as Array<(event: never) => Promise<void> | void>;
       if (handlers.length === 0) continue;
       (dispatcher as Record<string, unknown>)[hook] = async (event: never) => {
         for (const handler of handlers) await handler(event);
@@ -77,4 +82,13 @@ export class PluginRuntime {
     const state = await this.state(db);
     return { enabledPlugins: state.enabledList, events: this.assetEvents(state.enabled) };
   }
+}
+
+/** The afterAssetCreate handlers that give a new asset of a plugin's type its declared detail row. */
+function detailRowCreators(plugin: AvailablePlugin): Array<NonNullable<AssetEventHooks['afterAssetCreate']>> {
+  return (plugin.manifest.assetTypes ?? []).flatMap((type) => {
+    if (typeof type.detailTable !== 'object') return [];
+    const table = defineDetailTable(type.detailTable);
+    return [({ db, actor, asset }) => (asset.type.key === type.key ? table.createRow(db, actor, asset.id) : undefined)];
+  });
 }

@@ -2,6 +2,7 @@
 // `installed_plugins` table of the site's own database (ADR-003).
 
 import type { Knex } from 'knex';
+import type { Db } from '../db/transaction.js';
 import { decodeRow, formatUtcDatetime } from '../db/values.js';
 import { UserError } from '../errors.js';
 
@@ -14,8 +15,6 @@ export interface InstalledPlugin {
   installedAt: Date;
   updatedAt: Date;
 }
-
-type Db = Knex | Knex.Transaction;
 
 const CODEC = { enabled: 'boolean', installed_at: 'date', updated_at: 'date' } as const;
 

@@ -3,7 +3,8 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { installTestPlugins } from '../../../test/support/plugins.js';
 import { createSite, describeEachEngine, type TestSite } from '../../../test/support/site.js';
 import { cliActor } from '../audit/log.js';
-import { listAssets, listLinks } from '../inventory/assets.js';
+import { listAssets } from '../inventory/assets.js';
+import { listLinks } from '../inventory/links.js';
 import { migrateSite } from '../migrations/site.js';
 import { CORE_ASSET_TYPES, CORE_STATUS_LABELS, seedSite } from './index.js';
 

@@ -1,24 +1,10 @@
 // /api/assets: list (filters, free-text search, ordering, pages), get, create, PATCH, soft
 // delete, and the links of an asset. Viewers read; editors write. Handlers stay thin: one
-// call into src/core/inventory/assets.ts each.
+// call into src/core/inventory/assets.ts (or links.ts) each.
 
 import type { FastifyInstance } from 'fastify';
-import {
-  addLink,
-  ASSET_COUNT_CAP,
-  ASSET_ORDERINGS,
-  createAsset,
-  deleteAsset,
-  getAsset,
-  LINK_TYPES,
-  listAssets,
-  listLinks,
-  removeLink,
-  updateAsset,
-  type AssetInput,
-  type AssetPatch,
-  type LinkInput,
-} from '../../../core/inventory/assets.js';
+import { ASSET_COUNT_CAP, ASSET_ORDERINGS, createAsset, deleteAsset, getAsset, listAssets, updateAsset, type AssetInput, type AssetPatch } from '../../../core/inventory/assets.js';
+import { addLink, LINK_TYPES, listLinks, removeLink, type LinkInput } from '../../../core/inventory/links.js';
 import { actorOf, requireRole } from '../../auth/guards.js';
 import { errorResponses } from '../../errors.js';
 import { listQuerySchema, page, pageSchema, type PageQuery } from '../../pagination.js';
