@@ -8,15 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBin, runCommand } from '../../test/support/cli.js';
 import { installTestPlugins } from '../../test/support/plugins.js';
 import { createSite, describeEachEngine, type TestSite } from '../../test/support/site.js';
-import Doctor from '../../src/commands/doctor.js';
-import { cliActor } from '../../src/core/audit/log.js';
-import type { CheckReport } from '../../src/core/doctor/registry.js';
-import { createAsset } from '../../src/core/inventory/assets.js';
-import { migrateSite } from '../../src/core/migrations/site.js';
-import { seedSite } from '../../src/core/seed/index.js';
+import { createAsset } from 'shopdb/sdk';
+import { DoctorCommand as Doctor, migrateSite, seedSite, TEST_ACTOR, type CheckReport } from '../../test/support/core-access.js';
 import { createInstallation, createLicence, createTitle, deleteInstallation } from './service.js';
 
-const cli = cliActor('test');
+const cli = TEST_ACTOR;
 const KEY = 'DOCTOR-KEY-7F3Q-SECRET';
 const byId = (checks: CheckReport[]): Record<string, CheckReport> => Object.fromEntries(checks.map((check) => [check.id, check]));
 

@@ -10,3 +10,7 @@ export { setUserDisabled } from '../../src/core/users/service.js';
 
 /** The actor of set-up writes, as `shopdb` run by OS user "test" would record them. */
 export const TEST_ACTOR = cliActor('test');
+export { migrateSite } from '../../src/core/migrations/site.js';
+export { seedSite } from '../../src/core/seed/index.js';
+export type { CheckReport } from '../../src/core/doctor/registry.js';
+export { default as DoctorCommand } from '../../src/commands/doctor.js';

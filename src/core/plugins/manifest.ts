@@ -36,6 +36,7 @@ export interface PluginAssetType {
    * gives every new asset of the type its row and the plugin reads and writes it through the
    * same declaration; a plain table name only names it.
    */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a manifest holds a detail table of any row shape
   detailTable?: string | DetailTableSpec<any, any>;
 }
 

@@ -1,7 +1,6 @@
 // Which plugins a site has installed, at which version, and whether they are enabled: the
 // `installed_plugins` table of the site's own database (ADR-003).
 
-import type { Knex } from 'knex';
 import type { Db } from '../db/transaction.js';
 import { decodeRow, formatUtcDatetime } from '../db/values.js';
 import { UserError } from '../errors.js';
