@@ -18,6 +18,9 @@ export default definePlugin({
   assetTypes: [{ key: NETWORK_DEVICE_TYPE, label: 'Network device', fields: [], detailTable: 'network_devices' }],
   seed,
   routes,
+  // The management IPs of network devices, for matching them to Zabbix hosts (`shopdb zabbix match`).
+  monitoringAddresses: async ({ db }) =>
+    (await db('network_devices').whereNotNull('management_ip').select('asset_id', 'management_ip')).map((row: { asset_id: number; management_ip: string }) => ({ assetId: Number(row.asset_id), ip: row.management_ip })),
   hooks: {
     // Every network device has its detail row, also one created through the core POST /api/assets.
     async afterAssetCreate({ db, asset }) {

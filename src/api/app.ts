@@ -12,6 +12,9 @@ import type { LoadedConfig } from '../core/config/index.js';
 import { siteMigrationSources, type MigrationSourceRegistry } from '../core/migrations/sources.js';
 import { catalogOptionsFromConfig, loadPluginCatalog, type PluginCatalog } from '../core/plugins/catalog.js';
 import { PluginRuntime } from '../core/plugins/runtime.js';
+import { Monitoring } from '../core/monitoring/service.js';
+import type { ZabbixClientOptions } from '../core/monitoring/zabbix/client.js';
+import { zabbixSettingsFromConfig } from '../core/monitoring/zabbix/settings.js';
 import { packageRoot } from '../core/paths.js';
 import authPlugin, { authSettingsFromConfig } from './auth/plugin.js';
 import authRoutes from './auth/routes.js';
@@ -32,6 +35,7 @@ import referenceRoutes from './routes/inventory/reference.js';
 import { mountPluginRoutes } from './plugin-host.js';
 import pluginRoutes from './routes/plugins.js';
 import sessionRoutes from './routes/sessions.js';
+import monitoringRoutes from './routes/monitoring.js';
 import summaryRoutes from './routes/summary.js';
 import tokenRoutes from './routes/tokens.js';
 import userRoutes from './routes/users.js';
@@ -53,6 +57,7 @@ export const ROUTE_MODULES: readonly FastifyPluginAsync[] = [
   referenceRoutes,
   pluginRoutes,
   summaryRoutes,
+  monitoringRoutes,
 ];
 
 export interface BuildAppOptions {
@@ -68,6 +73,8 @@ export interface BuildAppOptions {
   version?: string;
   /** The plugins this server can mount; defaults to the bundled ones and the site's plugin packages. */
   pluginCatalog?: PluginCatalog;
+  /** Zabbix client options (tests count the calls); the settings come from the config. */
+  monitoringOptions?: ZabbixClientOptions;
 }
 
 /** What every route module may read: the site's configuration and identity. */
@@ -81,6 +88,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     site: SiteContext;
     plugins: PluginRuntime;
+    /** Zabbix monitoring of this process (its breaker and session); null without ZABBIX_URL. */
+    monitoring: Monitoring | null;
   }
 }
 
@@ -157,6 +166,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   for (const invalid of catalog.invalid) app.log.warn({ plugin: invalid.name }, invalid.error.message);
   for (const plugin of catalog.plugins.filter((p) => p.problems.length > 0)) app.log.warn({ plugin: plugin.manifest.name }, `plugin ${plugin.manifest.name} is left out: ${plugin.problems.join('; ')}`);
   app.decorate('plugins', new PluginRuntime(catalog));
+  const zabbix = zabbixSettingsFromConfig(config);
+  app.decorate('monitoring', zabbix === null ? null : new Monitoring(zabbix, { warn: (message) => app.log.warn(message), ...options.monitoringOptions }));
   app.setValidatorCompiler(createValidatorCompiler());
   // JSON only: a text/plain body is how a cross-site HTML form would post without a preflight.
   app.removeContentTypeParser('text/plain');

@@ -87,6 +87,18 @@ export interface PluginHeadline {
   value: number;
 }
 
+/** What a plugin's monitoringAddresses hook receives: a plain read, outside any transaction. */
+export interface PluginMonitoringContext {
+  db: Knex;
+  plugin: { name: string; version: string };
+}
+
+/** One IP address the inventory knows for an asset (an interface, a management address). */
+export interface PluginMonitoringAddress {
+  assetId: number;
+  ip: string;
+}
+
 export const LIFECYCLE_HOOKS = ['install', 'uninstall', 'enable', 'disable'] as const;
 export const ASSET_EVENT_HOOKS = ['beforeAssetCreate', 'afterAssetCreate', 'beforeAssetUpdate', 'afterAssetUpdate', 'beforeAssetDelete', 'afterAssetDelete'] as const;
 
@@ -117,6 +129,11 @@ export interface PluginManifest {
   hooks?: PluginHooks;
   /** The plugin's headline figures for the site summary; a few cheap aggregate queries. */
   summary?: (ctx: PluginSummaryContext) => Promise<PluginHeadline[]> | PluginHeadline[];
+  /**
+   * The IP addresses the plugin knows for assets, for matching them to monitoring hosts
+   * (`shopdb zabbix match`): one cheap query over the plugin's own tables.
+   */
+  monitoringAddresses?: (ctx: PluginMonitoringContext) => Promise<PluginMonitoringAddress[]> | PluginMonitoringAddress[];
 }
 
 export interface ManifestProblem {
@@ -174,6 +191,7 @@ export function manifestProblems(raw: unknown): ManifestProblem[] {
   if (seed !== undefined && typeof seed !== 'function') problem('seed', 'must be a function');
   if (routes !== undefined && typeof routes !== 'function') problem('routes', 'must be a function (a Fastify plugin)');
   if (raw.summary !== undefined && typeof raw.summary !== 'function') problem('summary', 'must be a function returning the headline figures');
+  if (raw.monitoringAddresses !== undefined && typeof raw.monitoringAddresses !== 'function') problem('monitoringAddresses', 'must be a function returning the IP addresses of assets');
 
   if (hooks !== undefined) {
     if (!isObject(hooks)) problem('hooks', 'must be an object of functions');
