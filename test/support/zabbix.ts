@@ -340,7 +340,8 @@ export async function startZabbix(): Promise<TestZabbix> {
       const n = ++tokens;
       const { usrgrpids } = await call<{ usrgrpids: string[] }>('usergroup.create', {
         name: `shopdb-readers-${n}`,
-        hostgroup_rights: hostgroupIds.map((id) => ({ id, permission: 2 })),
+        // 6.0's name; 6.2 renamed it hostgroup_rights.
+        rights: hostgroupIds.map((id) => ({ id, permission: 2 })),
       });
       const [role] = await call<Array<{ roleid: string }>>('role.get', { filter: { name: 'User role' }, output: ['roleid'] });
       const { userids } = await call<{ userids: string[] }>('user.create', {
