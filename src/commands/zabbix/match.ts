@@ -19,7 +19,7 @@ export default class ZabbixMatch extends BaseCommand {
     const { withMonitoring } = await import('../../cli/zabbix.js');
     const { matchAssets } = await import('../../core/monitoring/match.js');
     const report = await withMonitoring(config, this.dbLogger, this.ui, (session, monitoring) =>
-      matchAssets({ db: session.db, monitoring, plugins: session.catalog.plugins, actor: session.actor, apply: flags.apply }),
+      matchAssets({ db: session.db, monitoring, plugins: session.catalog.plugins, actor: session.actor, apply: flags.apply === true }),
     );
     for (const p of report.proposals) this.ui.result(`${report.applied ? 'pinned ' : 'propose'}  ${p.assetTag.padEnd(16)} → ${p.host} (hostid ${p.hostid}) by ${p.how} ${p.on}`);
     for (const issue of report.issues) this.ui.result(`${issue.kind.padEnd(16)}  ${issue.assetTag.padEnd(16)}   ${issue.reason}`);
