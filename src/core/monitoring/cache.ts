@@ -17,7 +17,16 @@ export interface CacheEntry<T> {
 const TABLE = 'monitoring_cache';
 
 export async function readCache<T>(db: Knex, key: CacheKey): Promise<CacheEntry<T>> {
-  const row = (await db(TABLE).where('cache_key', key).first()) as Record<string, unknown> | undefined;
+  return entryOf<T>((await db(TABLE).where('cache_key', key).first()) as Record<string, unknown> | undefined);
+}
+
+/** Both entries in one statement (the list page's warm path). */
+export async function readCaches(db: Knex): Promise<{ hosts: CacheEntry<unknown>; problems: CacheEntry<unknown> }> {
+  const rows = (await db(TABLE).whereIn('cache_key', ['hosts', 'problems'])) as Array<Record<string, unknown>>;
+  return { hosts: entryOf(rows.find((r) => r.cache_key === 'hosts')), problems: entryOf(rows.find((r) => r.cache_key === 'problems')) };
+}
+
+function entryOf<T>(row: Record<string, unknown> | undefined): CacheEntry<T> {
   if (!row) return { body: null, fetchedAt: null, lastError: null, lastErrorAt: null };
   return {
     body: typeof row.body === 'string' ? (JSON.parse(row.body) as T) : null,

@@ -9,7 +9,7 @@
 import type { Knex } from 'knex';
 import { parseUtcDatetime } from '../db/values.js';
 import { asShopdbError } from '../errors.js';
-import { readCache, writeCache, writeCacheError, type CacheEntry } from './cache.js';
+import { readCache, readCaches, writeCache, writeCacheError, type CacheEntry } from './cache.js';
 import { ZabbixClient, type ZabbixClientOptions } from './zabbix/client.js';
 import type { ZabbixSettings } from './zabbix/settings.js';
 
@@ -144,8 +144,8 @@ export class Monitoring {
   }
 
   /** The cached host map; when it is older than its TTL, a refresh starts in the background. */
-  async cachedHosts(db: Knex): Promise<CacheEntry<ZabbixHost[]>> {
-    const entry = await readCache<ZabbixHost[]>(db, 'hosts');
+  async cachedHosts(db: Knex, read?: CacheEntry<ZabbixHost[]>): Promise<CacheEntry<ZabbixHost[]>> {
+    const entry = read ?? (await readCache<ZabbixHost[]>(db, 'hosts'));
     const age = entry.fetchedAt ? this.now() - entry.fetchedAt.getTime() : Infinity;
     const failedRecently = entry.lastErrorAt !== null && this.now() - entry.lastErrorAt.getTime() < this.settings.problemTtlMs;
     if (age > this.settings.hostMapTtlMs && !failedRecently && !this.client.breakerOpen) void this.refreshHosts(db).catch(() => {});
@@ -187,9 +187,9 @@ export class Monitoring {
    * TTL and covers the pins, else asked from Zabbix (one call shared by concurrent callers). On a
    * failure the last known problems come back with the error.
    */
-  async problems(db: Knex): Promise<{ entry: CacheEntry<ProblemsBody>; error: string | null }> {
+  async problems(db: Knex, read?: CacheEntry<ProblemsBody>): Promise<{ entry: CacheEntry<ProblemsBody>; error: string | null }> {
     const pinned = ((await db('monitoring_pins').distinct('hostid')) as Array<{ hostid: string }>).map((r) => String(r.hostid)).sort();
-    const entry = await readCache<ProblemsBody>(db, 'problems');
+    const entry = read ?? (await readCache<ProblemsBody>(db, 'problems'));
     const fresh = entry.fetchedAt !== null && this.now() - entry.fetchedAt.getTime() < this.settings.problemTtlMs;
     const covers = entry.body !== null && pinned.every((id) => entry.body!.hostids.includes(id));
     if (fresh && covers) return { entry, error: null };
@@ -218,8 +218,11 @@ export class Monitoring {
   async statusFor(db: Knex, assetIds: readonly number[]): Promise<Map<number, MonitoringStatus>> {
     const result = new Map<number, MonitoringStatus>();
     if (assetIds.length === 0) return result;
-    const pins = await pinsFor(db, assetIds);
-    const [hosts, { entry, error }] = await Promise.all([this.cachedHosts(db), pins.size > 0 ? this.problems(db) : Promise.resolve({ entry: null, error: null })]);
+    const [pins, cached] = await Promise.all([pinsFor(db, assetIds), readCaches(db)]);
+    const [hosts, { entry, error }] = await Promise.all([
+      this.cachedHosts(db, cached.hosts as CacheEntry<ZabbixHost[]>),
+      pins.size > 0 ? this.problems(db, cached.problems as CacheEntry<ProblemsBody>) : Promise.resolve({ entry: null, error: null }),
+    ]);
     const hostById = new Map((hosts.body ?? []).map((h) => [h.hostid, h]));
     const byHost = new Map<string, OpenProblem[]>();
     for (const problem of entry?.body?.problems ?? []) byHost.set(problem.hostid, [...(byHost.get(problem.hostid) ?? []), problem]);
