@@ -16,6 +16,7 @@ import { createAsset } from '../../core/inventory/assets.js';
 import { statusLabels } from '../../core/inventory/reference.js';
 import { migrateSite } from '../../core/migrations/site.js';
 import { HEADER_FIX } from '../../core/monitoring/zabbix/diagnose.js';
+import Doctor from '../doctor.js';
 import ZabbixMatch from './match.js';
 import ZabbixStatus from './status.js';
 import ZabbixTest from './test.js';
@@ -132,6 +133,15 @@ suite('shopdb zabbix', (engine) => {
     expect(failed.json.steps[0]).toMatchObject({ step: 'reach', ok: false, message: expect.stringContaining('TLS'), fix: expect.stringContaining('ZABBIX_CA_FILE') });
     const verified = await runCommand(ZabbixTest, ['--json', '--env-file', variant('tls-ca', { ZABBIX_URL: tls.url, ZABBIX_CA_FILE: tls.caFile })]);
     expect(verified.json).toMatchObject({ ok: true, tls: true });
+  });
+
+  it('doctor runs the cheap part: passes on a working setup, warns (never fails) on a wrong token', async () => {
+    const good = await runCommand(Doctor, ['--json', '--tag', 'start', '--env-file', site.envFile]);
+    const check = (output: typeof good) => output.json.checks.find((c: { id: string }) => c.id === 'zabbix');
+    expect(check(good)).toMatchObject({ status: 'pass', message: expect.stringContaining('can read 2 hosts') });
+    const bad = await runCommand(Doctor, ['--json', '--tag', 'start', '--env-file', variant('doctor-wrong-token', { ZABBIX_API_TOKEN: 'e'.repeat(64) })]);
+    expect(check(bad)).toMatchObject({ status: 'warn', message: expect.stringContaining('auth:') });
+    expect(bad.stdout).not.toContain('e'.repeat(64));
   });
 
   it('every command says how to turn monitoring on when ZABBIX_URL is empty', async () => {
