@@ -58,6 +58,10 @@ const EXPECTED: Record<string, Record<string, TableExpectation>> = {
   '20261203A-create-schema-lock': {
     schema_lock: { columns: ['id', 'holder', 'acquired_at'], primaryKey: ['id'] },
   },
+  '20261204A-create-monitoring': {
+    monitoring_pins: { columns: ['asset_id', 'hostid', 'host', 'matched_how', 'matched_at', 'matched_by'], primaryKey: ['asset_id'] },
+    monitoring_cache: { columns: ['cache_key', 'body', 'fetched_at', 'last_error', 'last_error_at'], primaryKey: ['cache_key'] },
+  },
   '20261203B-directory-login': {
     scheduled_rounds: { columns: ['name', 'next_run_at', 'claimed_by', 'last_started_at', 'last_finished_at', 'last_outcome'], primaryKey: ['name'] },
   },

@@ -19,6 +19,9 @@ export default definePlugin({
   assetTypes: [{ key: COMPUTER_TYPE, label: 'Computer', fields: [], detailTable: HOSTS }],
   seed,
   routes,
+  // The interface addresses of PCs, for matching them to Zabbix hosts (`shopdb zabbix match`).
+  monitoringAddresses: async ({ db }) =>
+    (await db('computers_interfaces').whereNotNull('ip').select('asset_id', 'ip')).map((row: { asset_id: number; ip: string }) => ({ assetId: Number(row.asset_id), ip: row.ip })),
   hooks: {
     afterAssetDelete: ({ db, actor, asset }) => releaseInterfaces(db, actor, asset),
   },

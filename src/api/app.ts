@@ -11,6 +11,9 @@ import { siteMigrationSources, type MigrationSourceRegistry } from '../core/migr
 import { catalogOptionsFromConfig, loadPluginCatalog, type PluginCatalog } from '../core/plugins/catalog.js';
 import { PluginRuntime } from '../core/plugins/runtime.js';
 import { shopdbVersion } from '../core/paths.js';
+import { Monitoring } from '../core/monitoring/service.js';
+import type { ZabbixClientOptions } from '../core/monitoring/zabbix/client.js';
+import { zabbixSettingsFromConfig } from '../core/monitoring/zabbix/settings.js';
 import authPlugin, { authSettingsFromConfig } from './auth/plugin.js';
 import authRoutes from './auth/routes.js';
 import { HttpError, toErrorReply } from './errors.js';
@@ -30,6 +33,7 @@ import referenceRoutes from './routes/inventory/reference.js';
 import { mountPluginRoutes } from './plugin-host.js';
 import pluginRoutes from './routes/plugins.js';
 import sessionRoutes from './routes/sessions.js';
+import monitoringRoutes from './routes/monitoring.js';
 import summaryRoutes from './routes/summary.js';
 import tokenRoutes from './routes/tokens.js';
 import userRoutes from './routes/users.js';
@@ -51,6 +55,7 @@ export const ROUTE_MODULES: readonly FastifyPluginAsync[] = [
   referenceRoutes,
   pluginRoutes,
   summaryRoutes,
+  monitoringRoutes,
 ];
 
 export interface BuildAppOptions {
@@ -66,6 +71,8 @@ export interface BuildAppOptions {
   version?: string;
   /** The plugins this server can mount; defaults to the bundled ones and the site's plugin packages. */
   pluginCatalog?: PluginCatalog;
+  /** Zabbix client options (tests count the calls); the settings come from the config. */
+  monitoringOptions?: ZabbixClientOptions;
 }
 
 /** What every route module may read: the site's configuration and identity. */
@@ -79,6 +86,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     site: SiteContext;
     plugins: PluginRuntime;
+    /** Zabbix monitoring of this process (its breaker and session); null without ZABBIX_URL. */
+    monitoring: Monitoring | null;
   }
 }
 
@@ -151,6 +160,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   for (const invalid of catalog.invalid) app.log.warn({ plugin: invalid.name }, invalid.error.message);
   for (const plugin of catalog.plugins.filter((p) => p.problems.length > 0)) app.log.warn({ plugin: plugin.manifest.name }, `plugin ${plugin.manifest.name} is left out: ${plugin.problems.join('; ')}`);
   app.decorate('plugins', new PluginRuntime(catalog));
+  const zabbix = zabbixSettingsFromConfig(config);
+  app.decorate('monitoring', zabbix === null ? null : new Monitoring(zabbix, { warn: (message) => app.log.warn(message), ...options.monitoringOptions }));
   app.setValidatorCompiler(createValidatorCompiler());
   // JSON only: a text/plain body is how a cross-site HTML form would post without a preflight.
   app.removeContentTypeParser('text/plain');

@@ -26,7 +26,7 @@ describeEachEngine('shopdb doctor', (engine) => {
     expect(result.exitCode, result.stdout + result.stderr).toBe(0);
     expect(result.json.ok).toBe(true);
     const checks = byId(result.json.checks);
-    expect(Object.keys(checks)).toEqual(['node-version', 'config', 'restore', 'database', 'cluster', 'migrations', 'schema', 'plugins', 'directory']);
+    expect(Object.keys(checks)).toEqual(['node-version', 'config', 'restore', 'database', 'cluster', 'migrations', 'schema', 'plugins', 'directory', 'zabbix']);
     expect(checks.database!.status).toBe('pass');
     // This machine's MariaDB is a single server; SQLite never is a cluster.
     expect(checks.cluster!.status).toBe('skip');
@@ -159,10 +159,10 @@ describe('shopdb doctor', () => {
     expect(checks.config!.message).toContain('DB_HOTS');
     expect(checks.config!.message).toContain('did you mean DB_HOST?');
     expect(checks['node-version']!.status).toBe('pass');
-    for (const id of ['restore', 'database', 'cluster', 'migrations', 'schema', 'directory', 'summary-tokens', 'dump-tool', 'backup-dir', 'backup-copy-dir', 'backup-option-files', 'backup-scratch-schemas']) {
+    for (const id of ['restore', 'database', 'cluster', 'migrations', 'schema', 'directory', 'zabbix', 'summary-tokens', 'dump-tool', 'backup-dir', 'backup-copy-dir', 'backup-option-files', 'backup-scratch-schemas']) {
       expect(checks[id], id).toMatchObject({ status: 'skip', message: 'skipped: the configuration did not load' });
     }
-    expect(result.json.counts).toEqual({ pass: 1, warn: 0, fail: 1, skip: 13 });
+    expect(result.json.counts).toEqual({ pass: 1, warn: 0, fail: 1, skip: 14 });
   });
 
   it('fails the config check on a production configuration that is not safe', async () => {
@@ -255,7 +255,7 @@ describe('shopdb doctor', () => {
     expect(Object.keys(result.json).sort()).toEqual(['checks', 'counts', 'ok', 'tags']);
     expect(result.json.tags).toBe('all');
     expect(Object.keys(result.json.counts).sort()).toEqual(['fail', 'pass', 'skip', 'warn']);
-    expect(result.json.checks.map((check: CheckReport) => check.id)).toEqual(['node-version', 'config', 'restore', 'database', 'cluster', 'migrations', 'schema', 'plugins', 'directory', 'summary-tokens', 'dump-tool', 'backup-dir', 'backup-copy-dir', 'backup-option-files', 'backup-scratch-schemas']);
+    expect(result.json.checks.map((check: CheckReport) => check.id)).toEqual(['node-version', 'config', 'restore', 'database', 'cluster', 'migrations', 'schema', 'plugins', 'directory', 'zabbix', 'summary-tokens', 'dump-tool', 'backup-dir', 'backup-copy-dir', 'backup-option-files', 'backup-scratch-schemas']);
     for (const check of result.json.checks) {
       expect(check).toMatchObject({
         id: expect.any(String),

@@ -90,9 +90,8 @@ export function parseValue(raw: string, spec: VarSpec): ParseResult {
     }
     case 'duration': {
       const value = parseDuration(raw);
-      return value === undefined || value <= 0
-        ? bad(`"${raw}" is not a duration`, 'set a number with a unit, e.g. 30s, 15m, 8h or 1d')
-        : ok(value);
+      if (value === undefined || value <= 0) return bad(`"${raw}" is not a duration`, 'set a number with a unit, e.g. 30s, 15m, 8h or 1d');
+      return spec.max !== undefined && value > spec.max ? bad(`"${raw}" is longer than ${spec.max}s`, `set at most ${spec.max}s`) : ok(value);
     }
     case 'url':
       return parseUrl(raw, spec);

@@ -47,7 +47,7 @@ export interface VarSpec {
   default?: string;
   /** For enums. */
   choices?: readonly string[];
-  /** For int/port. */
+  /** For int/port; max also for duration (seconds). */
   min?: number;
   max?: number;
   /** For string: the value must match this (anchored) pattern; `hint` says what is allowed. */
@@ -468,6 +468,51 @@ export const configSchema = {
     requiredInProduction: { variable: 'ZABBIX_URL', is: 'set' },
     example: 'change-me',
     description: 'Zabbix API token (read-only user). Or ZABBIX_API_TOKEN_FILE.',
+  },
+  ZABBIX_USER: {
+    type: 'string',
+    group: 'zabbix',
+    example: 'svc-shopdb',
+    description: 'Instead of a token (Zabbix before 5.4): a read-only Zabbix user whose session shopdb opens and renews.',
+  },
+  ZABBIX_PASSWORD: {
+    type: 'secret',
+    group: 'zabbix',
+    example: 'change-me',
+    description: 'Password of ZABBIX_USER. Or ZABBIX_PASSWORD_FILE.',
+  },
+  ZABBIX_CA_FILE: {
+    type: 'path',
+    group: 'zabbix',
+    example: '/etc/shopdb/zabbix-ca.pem',
+    description: "PEM file of the CA that signed the Zabbix web server's certificate; empty: the system's CAs.",
+  },
+  ZABBIX_CONNECT_TIMEOUT: {
+    type: 'duration',
+    group: 'zabbix',
+    default: '1s',
+    max: 30,
+    description: 'How long to wait for the Zabbix web server to accept a connection (and its TLS handshake).',
+  },
+  ZABBIX_TIMEOUT: {
+    type: 'duration',
+    group: 'zabbix',
+    default: '3s',
+    max: 30,
+    description: 'How long one Zabbix API call may take in all. A Zabbix slower than this shows monitoring as unknown; the inventory answers anyway.',
+  },
+  ZABBIX_HOST_MAP_TTL: {
+    type: 'duration',
+    group: 'zabbix',
+    default: '6h',
+    description: "How long the list of Zabbix hosts (names, IPs, enabled) is kept before it is refreshed in the background; `shopdb zabbix match` always refreshes it.",
+  },
+  ZABBIX_PROBLEM_TTL: {
+    type: 'duration',
+    group: 'zabbix',
+    default: '30s',
+    max: 60,
+    description: 'How long open problems are kept before they are asked again; at most 60s. A new problem shows on its asset within this time.',
   },
 
   // ── plugins ─────────────────────────────────────────────────────────────────────────

@@ -19,6 +19,7 @@ import { schemaMatchesRecordsCheck } from './schema-check.js';
 import { ensureUsableDirectory } from '../fs/guarded.js';
 import { backupCopyDirCheck, optionFileLeftoversCheck, scratchSchemaLeftoversCheck } from './backup-checks.js';
 import { summaryTokensCheck } from './summary-token-check.js';
+import { zabbixCheck } from './zabbix-check.js';
 
 const MIN_NODE = [20, 19] as const;
 const GIB = 1024 ** 3;
@@ -253,6 +254,7 @@ export function coreDoctorRegistry(): DoctorRegistry {
     .register(schemaMatchesRecordsCheck)
     .register(pluginsCheck)
     .register(directoryCheck)
+    .register(zabbixCheck)
     .register(summaryTokensCheck)
     .register(dumpToolCheck)
     .register(backupDirCheck)

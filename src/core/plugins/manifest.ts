@@ -115,6 +115,18 @@ export interface PluginDoctorCheck {
   run: (ctx: PluginDoctorContext) => Promise<CheckOutcome> | CheckOutcome;
 }
 
+/** What a plugin's monitoringAddresses hook receives: a plain read, outside any transaction. */
+export interface PluginMonitoringContext {
+  db: Knex;
+  plugin: { name: string; version: string };
+}
+
+/** One IP address the inventory knows for an asset (an interface, a management address). */
+export interface PluginMonitoringAddress {
+  assetId: number;
+  ip: string;
+}
+
 export const LIFECYCLE_HOOKS = ['install', 'uninstall', 'enable', 'disable'] as const;
 export const ASSET_EVENT_HOOKS = ['beforeAssetCreate', 'afterAssetCreate', 'beforeAssetUpdate', 'afterAssetUpdate', 'beforeAssetDelete', 'afterAssetDelete'] as const;
 
@@ -147,6 +159,11 @@ export interface PluginManifest {
   summary?: (ctx: PluginSummaryContext) => Promise<PluginHeadline[]> | PluginHeadline[];
   /** Checks of the plugin's data for `shopdb doctor`. */
   doctor?: PluginDoctorCheck[];
+  /**
+   * The IP addresses the plugin knows for assets, for matching them to monitoring hosts
+   * (`shopdb zabbix match`): one cheap query over the plugin's own tables.
+   */
+  monitoringAddresses?: (ctx: PluginMonitoringContext) => Promise<PluginMonitoringAddress[]> | PluginMonitoringAddress[];
 }
 
 export interface ManifestProblem {
@@ -204,6 +221,7 @@ export function manifestProblems(raw: unknown): ManifestProblem[] {
   if (seed !== undefined && typeof seed !== 'function') problem('seed', 'must be a function');
   if (routes !== undefined && typeof routes !== 'function') problem('routes', 'must be a function (a Fastify plugin)');
   if (raw.summary !== undefined && typeof raw.summary !== 'function') problem('summary', 'must be a function returning the headline figures');
+  if (raw.monitoringAddresses !== undefined && typeof raw.monitoringAddresses !== 'function') problem('monitoringAddresses', 'must be a function returning the IP addresses of assets');
 
   if (raw.doctor !== undefined) {
     if (!Array.isArray(raw.doctor)) problem('doctor', 'must be a list of checks');

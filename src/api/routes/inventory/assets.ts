@@ -8,6 +8,8 @@ import { addLink, LINK_TYPES, listLinks, removeLink, type LinkInput } from '../.
 import { actorOf, requireRole } from '../../auth/guards.js';
 import { errorResponses } from '../../errors.js';
 import { listQuerySchema, page, pageSchema, type PageQuery } from '../../pagination.js';
+import { statusesFor } from '../../../core/monitoring/service.js';
+import { monitoringStatusSchema } from '../monitoring-schemas.js';
 import { assetCreateBody, assetPatchBody, assetSchema, idParams, linkSchema } from './schemas.js';
 
 const tags = ['assets'];
@@ -21,7 +23,11 @@ interface AssetListQuery extends PageQuery {
   manufacturer?: number;
   search?: string;
   ordering?: string;
+  include?: 'monitoring';
 }
+
+/** A listed asset: with include=monitoring, also its Zabbix status. */
+const listedAssetSchema = { ...assetSchema, properties: { ...assetSchema.properties, monitoring: monitoringStatusSchema } } as const;
 
 const listQuery = listQuerySchema({
   type: { type: 'string', minLength: 1, maxLength: 64, description: 'Asset type key, e.g. equipment.' },
@@ -31,6 +37,7 @@ const listQuery = listQuerySchema({
   manufacturer: { ...filterId, description: 'Manufacturer id.' },
   search: { type: 'string', minLength: 1, maxLength: 200, description: 'Text the asset tag, name, serial or hostname starts with (case-insensitive).' },
   ordering: { type: 'string', enum: ASSET_ORDERINGS.flatMap((key) => [key, `-${key}`]), description: 'Sort field; a leading - sorts descending.' },
+  include: { type: 'string', enum: ['monitoring'], description: "monitoring: each asset's Zabbix status too (from the shared cache; at most one problem refresh for the whole page)." },
 });
 
 const linkParams = {
@@ -57,7 +64,7 @@ export default async function assetRoutes(app: FastifyInstance): Promise<void> {
         description: `The count stops at ${ASSET_COUNT_CAP.toLocaleString('en-US')} matches (or at the end of the requested page, if further); then countCapped is true.`,
         tags,
         querystring: listQuery,
-        response: { 200: pageSchema(assetSchema, { cappedCount: true }), ...errorResponses },
+        response: { 200: pageSchema(listedAssetSchema, { cappedCount: true }), ...errorResponses },
       },
     },
     async (request) => {
@@ -74,7 +81,9 @@ export default async function assetRoutes(app: FastifyInstance): Promise<void> {
         ordering: q.ordering,
         enabledPlugins: (await app.plugins.state(request.db)).enabledList,
       });
-      return page(request, q, result);
+      if (q.include !== 'monitoring') return page(request, q, result);
+      const statuses = await statusesFor(app.monitoring, request.db, result.results.map((asset) => asset.id));
+      return page(request, q, { ...result, results: result.results.map((asset) => ({ ...asset, monitoring: statuses.get(asset.id) })) });
     },
   );
 
