@@ -58,6 +58,10 @@ const EXPECTED: Record<string, Record<string, TableExpectation>> = {
   '20261203A-create-schema-lock': {
     schema_lock: { columns: ['id', 'holder', 'acquired_at'], primaryKey: ['id'] },
   },
+  '20261204A-create-imports': {
+    imports: { columns: ['id', 'status', 'file_name', 'file_sha256', 'format', 'source', 'plan_fingerprint', 'username', 'counts', 'started_at', 'finished_at'], primaryKey: ['id'] },
+    import_legacy_ids: { columns: ['source', 'legacy_id', 'asset_id', 'import_id'], primaryKey: ['source', 'legacy_id'] },
+  },
   '20261203B-directory-login': {
     scheduled_rounds: { columns: ['name', 'next_run_at', 'claimed_by', 'last_started_at', 'last_finished_at', 'last_outcome'], primaryKey: ['name'] },
   },

@@ -110,7 +110,7 @@ const EMPTY_DETAILS: MachineDetails = {
   nextPmDue: null,
 };
 
-const DETAIL_COLUMNS: Record<keyof MachineDetails, string> = {
+export const DETAIL_COLUMNS: Record<keyof MachineDetails, string> = {
   machineNumber: 'machine_number',
   builder: 'builder',
   controllerMake: 'controller_make',
@@ -124,7 +124,7 @@ const DETAIL_COLUMNS: Record<keyof MachineDetails, string> = {
   nextPmDue: 'next_pm_due',
 };
 
-const MACHINE_CODEC = { dnc_transfer_enabled: 'boolean' } as const;
+export const MACHINE_CODEC = { dnc_transfer_enabled: 'boolean' } as const;
 const MAINTENANCE_CODEC = { started_at: 'date', completed_at: 'date', under_warranty: 'boolean', created_at: 'date', updated_at: 'date' } as const;
 
 const pad = (n: number) => String(n).padStart(2, '0');
@@ -167,7 +167,7 @@ function selectMachines(q: Knex.QueryBuilder): Knex.QueryBuilder {
   );
 }
 
-function detailsOf(raw: Row): MachineDetails {
+export function detailsOf(raw: Row): MachineDetails {
   const row = decodeRow<Row>(MACHINE_CODEC, raw);
   const int = (value: unknown) => (value === null || value === undefined ? null : Number(value));
   return {
@@ -249,7 +249,7 @@ function checkInteger(problems: Record<string, string>, field: string, value: un
 }
 
 /** Every problem of a details change, with the details it would leave (for the rules across fields). */
-function machineProblems(patch: MachinePatch, after: MachineDetails): Record<string, string> {
+export function machineProblems(patch: MachinePatch, after: MachineDetails): Record<string, string> {
   const problems: Record<string, string> = {};
   const unknown = Object.keys(patch).filter((key) => !(key in DETAIL_COLUMNS));
   for (const key of unknown) problems[key] = 'is not a machine detail';

@@ -5,7 +5,7 @@
 import type { ShopdbPlugin } from '../api/plugin-host.js';
 
 export type { PluginRouteHost, PluginRoutes, ShopdbPlugin } from '../api/plugin-host.js';
-export type { PluginAssetType, PluginContext, PluginSeedContext, PluginHooks, PluginHeadline, PluginSummaryContext } from '../core/plugins/manifest.js';
+export type { PluginAssetType, PluginDetailColumn, PluginDetailColumns, PluginDetailWrite, DetailColumnType, PluginContext, PluginSeedContext, PluginHooks, PluginHeadline, PluginSummaryContext } from '../core/plugins/manifest.js';
 export type { AssetEventHooks, AssetView, AssetInput, AssetPatch } from '../core/inventory/assets.js';
 export type { CustomFieldDefinition } from '../core/inventory/custom-fields.js';
 export type { Actor } from '../core/audit/log.js';

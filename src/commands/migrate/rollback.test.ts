@@ -66,7 +66,7 @@ describeEachEngine('shopdb migrate rollback', (engine) => {
     const json = await runCommand(MigrateRollback, ['--env-file', site.envFile, '--json']);
 
     expect(human.exitCode).toBe(2);
-    expect(human.stderr).toMatch(/^Error: Confirmation to roll back 11 shopdb core migrations is needed, and there is no terminal to ask on$/m);
+    expect(human.stderr).toMatch(/^Error: Confirmation to roll back 12 shopdb core migrations is needed, and there is no terminal to ask on$/m);
     expect(human.stderr).toMatch(/^Fix: Pass --yes\.$/m);
     expect(json.exitCode).toBe(2);
     expect(json.json.error).toMatchObject({ code: 'USAGE', suggestion: 'Pass --yes.' });
@@ -84,7 +84,8 @@ describeEachEngine('shopdb migrate rollback', (engine) => {
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.json.sources[0].applied).toEqual(names.slice(-5).reverse());
     expect(result.json.droppedTables).toEqual([
-      { table: 'login_throttle', rows: 0 },
+      { table: 'import_legacy_ids', rows: 0 },
+      { table: 'imports', rows: 0 },
       { table: 'scheduled_rounds', rows: 0 },
       { table: 'schema_lock', rows: 0 },
     ]);
@@ -93,7 +94,8 @@ describeEachEngine('shopdb migrate rollback', (engine) => {
     expect(await historyOf('shopdb_migrations')).toEqual(names.slice(0, -5));
     const tables = await withDb((db) => listTables(db));
     expect(tables).not.toContain('schema_lock');
-    expect(tables).not.toContain('login_throttle');
+    expect(tables).not.toContain('imports');
+    expect(tables).toContain('login_throttle');
     expect(tables).toContain('sessions');
     const pending = await runBin(['doctor', '--tag', 'start', '--json', '--env-file', site.envFile]);
     expect(pending.exitCode).toBe(1);

@@ -34,10 +34,10 @@ suite(`shopdb migrate rollback on a terminal${tmux ? '' : ' — skipped: tmux is
     session.close();
 
     expect(asked).toMatch(/Rolling back shopdb core on sqlite:.*, newest first:/);
+    expect(asked).toContain('  - 20261204A-create-imports');
     expect(asked).toContain('  - 20261203S-api-token-summary-scope');
     expect(asked).toContain('  - 20261203B-directory-login');
-    expect(asked).toContain('  - 20261203A-create-schema-lock');
-    expect(asked).toContain('Tables dropped: scheduled_rounds (0 rows), schema_lock (0 rows)');
+    expect(asked).toContain('Tables dropped: import_legacy_ids (0 rows), imports (0 rows), scheduled_rounds (0 rows)');
     expect(asked).toContain('A safety backup is taken first.');
     expect(refused).toContain('Rollback cancelled; nothing was changed');
     expect(refused).toContain('EXIT=130');
