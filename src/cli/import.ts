@@ -37,6 +37,6 @@ export async function renderImportReport(ui: Ui, work: (progress: Progress) => P
   }
   for (const [kind, names] of Object.entries(p.referencesToCreate)) if (names.length > 0) ui.result(`  ${r.mode === 'dry-run' ? 'to create' : 'created'}: ${names.length} ${kind} (${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''})`);
   for (const [reason, count] of Object.entries(r.excluded)) ui.result(`  excluded by the filter: ${count} ${reason}`);
-  if (r.mode === 'dry-run') ui.info(`Apply this plan: shopdb import assets ${what.file} --apply --plan ${r.importId}`);
+  if (r.mode === 'dry-run') ui.info(`Apply this plan: the same command with --apply --plan ${r.importId} (in place of --dry-run)`);
   return r;
 }

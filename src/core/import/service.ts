@@ -703,10 +703,12 @@ function checkHeaderShape(columns: readonly string[], sink: ProblemSink): void {
 const isoNow = () => formatUtcDatetime(new Date());
 
 /** Checks a file (and, with `apply`, writes it). Throws ImportInvalidError listing every problem; nothing is written then. */
-export async function importAssets(db: Knex, options: ImportOptions): Promise<ImportReport> {
+export async function importAssets(db: Knex, given: ImportOptions): Promise<ImportReport> {
+  const importId = randomUUID();
+  // The import id is the request id of every audit entry the import writes.
+  const options: ImportOptions = { ...given, actor: { ...given.actor, requestId: importId } };
   const enabled = options.plugins.map((p) => p.name);
   const run = new ImportRun(options, await loadReferenceData(db, enabled));
-  const importId = randomUUID();
   const sink = new ProblemSink();
   const checked = await pass(db, run, sink);
   const record = {
