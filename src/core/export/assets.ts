@@ -24,6 +24,11 @@ export interface ExportFilters {
   manufacturer?: string;
   /** Text the tag, name, serial or hostname starts with. */
   search?: string;
+  /** The API's id filters (GET /api/assets/export takes the list's). */
+  statusId?: number;
+  locationId?: number;
+  modelId?: number;
+  manufacturerId?: number;
 }
 
 export interface ExportOptions {
@@ -52,6 +57,7 @@ export async function* exportAssets(db: Knex, options: ExportOptions, counted: {
   const pageSize = options.pageSize ?? 1000;
   let locationPath: string | null | undefined;
   if (options.filters.location !== undefined) locationPath = ((await db('locations').where('code_key', textKey(options.filters.location)).first('path')) as Row | undefined)?.path as string | undefined ?? null;
+  else if (options.filters.locationId !== undefined) locationPath = ((await db('locations').where('id', options.filters.locationId).first('path')) as Row | undefined)?.path as string | undefined ?? null;
   let after = 0;
   for (;;) {
     const q = db('assets').whereNull('deleted_at').whereIn('type_id', visibleTypeIds.length > 0 ? visibleTypeIds : [-1]).where('id', '>', after).orderBy('id').limit(pageSize)
@@ -59,6 +65,9 @@ export async function* exportAssets(db: Knex, options: ExportOptions, counted: {
     const f = options.filters;
     if (f.type !== undefined) q.where('type_id', refs.types.get(f.type)?.id ?? -1);
     if (f.status !== undefined) q.where('status_id', refs.statuses.get(textKey(f.status))?.id ?? -1);
+    if (f.statusId !== undefined) q.where('status_id', f.statusId);
+    if (f.modelId !== undefined) q.where('model_id', f.modelId);
+    if (f.manufacturerId !== undefined) q.whereIn('model_id', db('asset_models').select('id').where('manufacturer_id', f.manufacturerId));
     if (f.manufacturer !== undefined) q.whereIn('model_id', db('asset_models').select('id').where('manufacturer_id', refs.manufacturers.get(textKey(f.manufacturer))?.id ?? -1));
     if (locationPath === null) q.whereRaw('1 = 0');
     else if (locationPath !== undefined) q.whereIn('location_id', db('locations').select('id').where('path', 'like', pathPrefixPattern(locationPath)));
