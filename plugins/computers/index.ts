@@ -7,6 +7,7 @@ import { definePlugin } from '../../src/sdk/index.js';
 import { routes } from './routes.js';
 import { seed } from './seed.js';
 import { COMPUTER_TYPE, createHostRow, releaseInterfaces } from './service.js';
+import { hostColumns } from './import.js';
 
 export default definePlugin({
   name: 'computers',
@@ -16,7 +17,7 @@ export default definePlugin({
   // Its demo links each PC to the machine it drives, so the machines must be there first.
   seedAfter: ['equipment'],
   migrations: './migrations',
-  assetTypes: [{ key: COMPUTER_TYPE, label: 'Computer', fields: [], detailTable: 'computers_hosts' }],
+  assetTypes: [{ key: COMPUTER_TYPE, label: 'Computer', fields: [], detailTable: 'computers_hosts', detailColumns: hostColumns }],
   seed,
   routes,
   hooks: {

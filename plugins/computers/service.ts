@@ -99,7 +99,7 @@ const HOST_COLUMNS: Record<keyof HostDetails, string> = {
 };
 
 const EMPTY_DETAILS: HostDetails = { os: null, osVersion: null, domainJoined: false, domainName: null, lastSeenAt: null, warrantyEnd: null };
-const HOST_CODEC = { domain_joined: 'boolean', last_seen_at: 'date' } as const;
+export const HOST_CODEC = { domain_joined: 'boolean', last_seen_at: 'date' } as const;
 const INTERFACE_CODEC = { created_at: 'date', updated_at: 'date' } as const;
 export const MAX_VLAN = 4094;
 
@@ -165,7 +165,7 @@ function selectHosts(q: Knex.QueryBuilder): Knex.QueryBuilder {
   );
 }
 
-function detailsOf(raw: Row): HostDetails {
+export function detailsOf(raw: Row): HostDetails {
   const row = decodeRow<Row>(HOST_CODEC, raw);
   return {
     os: (row.os_name as string) ?? null,
@@ -220,7 +220,7 @@ function checkText(problems: Record<string, string>, field: string, value: unkno
   else if (value.length > maxLength) problems[field] = `must be at most ${maxLength} characters`;
 }
 
-const DOMAIN_NAME = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
+export const DOMAIN_NAME = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
 
 /**
  * Sets the details given (null clears one), the others stay. Leaving the domain clears its name.

@@ -26,7 +26,7 @@ Empty cells: an empty cell leaves the field as it is; with --empty clears it cle
     separator: Flags.string({ summary: 'The CSV separator (default: detected from the header line).', options: ['comma', 'semicolon', 'tab'] }),
     source: Flags.string({ summary: 'A legacy migration: the name of the legacy system (its record ids are kept per source). Needs --map.' }),
     map: Flags.string({ summary: 'A legacy migration: the YAML map (renamed columns, mapped values, the filter). Needs --source.' }),
-    'batch-size': Flags.integer({ summary: 'Rows per transaction when applying (default 500).', min: 1, max: 10_000, hidden: true }),
+    'batch-size': Flags.integer({ summary: 'Rows per transaction when applying (default 1000).', min: 1, max: 10_000, hidden: true }),
   };
 
   async run(): Promise<ImportReport> {

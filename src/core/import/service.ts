@@ -34,13 +34,14 @@ import {
 } from './columns.js';
 import { applyLegacyMap, type LegacyMap } from './legacy.js';
 import { ImportInvalidError, ImportProblemError, MAX_PROBLEMS_KEPT, closest, didYouMean, type ImportProblem } from './problems.js';
+import { TagSet } from './tag-set.js';
 import { readRecords, type FileRecord, type ImportFormat, type ReadState, type Separator } from './reader.js';
 
 type Row = Record<string, unknown>;
 
 export const CREATABLE_REFERENCES = ['locations', 'models', 'manufacturers'] as const;
 export type CreatableReference = (typeof CREATABLE_REFERENCES)[number];
-export const DEFAULT_BATCH_SIZE = 500;
+export const DEFAULT_BATCH_SIZE = 1000;
 
 export interface ImportOptions {
   /** Opens the file from its start (it is read twice with --apply). */
@@ -174,6 +175,18 @@ class ImportRun {
     this.hooks = creationHooks(options.plugins);
   }
 
+  private readonly keys = new Map<string, string>();
+  /** textKey of a reference name, memoised: the same few names come back on every row. */
+  refKey(text: string): string {
+    let key = this.keys.get(text);
+    if (key === undefined) {
+      if (this.keys.size > 10_000) this.keys.clear();
+      key = textKey(text);
+      this.keys.set(text, key);
+    }
+    return key;
+  }
+
   knownColumns(): string[] {
     return [...CORE_COLUMN_NAMES, ...[...this.customKeys].map((k) => `custom.${k}`), ...this.detailByColumn.keys()];
   }
@@ -239,15 +252,15 @@ class ImportRun {
     const status = this.cell(v.status);
     if (status === null) add('status', 'CANNOT_CLEAR', 'The status cannot be cleared');
     else if (status !== undefined) {
-      if (!this.refs.statuses.has(textKey(status))) add('status', 'UNKNOWN_STATUS', `There is no status "${status}"`, suggestionFrom(status, [...this.refs.statuses.values()].map((s) => s.name), 'shopdb seed adds the standard ones'));
+      if (!this.refs.statuses.has(this.refKey(status))) add('status', 'UNKNOWN_STATUS', `There is no status "${status}"`, suggestionFrom(status, [...this.refs.statuses.values()].map((s) => s.name), 'shopdb seed adds the standard ones'));
       else row.status = status;
     }
     const location = this.cell(v.location);
     if (location === null) row.location = null;
     else if (location !== undefined) {
-      if (this.refs.locations.has(textKey(location))) row.location = location;
+      if (this.refs.locations.has(this.refKey(location))) row.location = location;
       else if (this.options.createMissing.includes('locations')) {
-        this.toCreate.locations.set(textKey(location), location);
+        this.toCreate.locations.set(this.refKey(location), location);
         row.location = location;
       } else {
         const near = closest(location, [...this.refs.locations.values()].map((l) => l.code));
@@ -260,14 +273,14 @@ class ImportRun {
     else if (model !== undefined) {
       if (manufacturer === undefined || manufacturer === null) add('model', 'MODEL_NEEDS_MANUFACTURER', `The model "${model}" has no manufacturer on its row`, 'A model is named with its manufacturer: fill the manufacturer column too.');
       else {
-        const maker = this.refs.manufacturers.get(textKey(manufacturer));
-        const makerKnown = maker !== undefined || this.toCreate.manufacturers.has(textKey(manufacturer));
+        const maker = this.refs.manufacturers.get(this.refKey(manufacturer));
+        const makerKnown = maker !== undefined || this.toCreate.manufacturers.has(this.refKey(manufacturer));
         if (!makerKnown && !this.options.createMissing.includes('manufacturers')) {
           add('manufacturer', 'UNKNOWN_MANUFACTURER', `There is no manufacturer "${manufacturer}"`, suggestionFrom(manufacturer, [...this.refs.manufacturers.values()].map((m) => m.name), 'pass --create-missing manufacturers to create it'));
         } else {
-          if (!makerKnown) this.toCreate.manufacturers.set(textKey(manufacturer), manufacturer);
-          const known = maker !== undefined && this.refs.models.has(`${maker.id}|${textKey(model)}`);
-          const key = `${textKey(manufacturer)}|${textKey(model)}`;
+          if (!makerKnown) this.toCreate.manufacturers.set(this.refKey(manufacturer), manufacturer);
+          const known = maker !== undefined && this.refs.models.has(`${maker.id}|${this.refKey(model)}`);
+          const key = `${this.refKey(manufacturer)}|${this.refKey(model)}`;
           if (!known && !this.toCreate.models.has(key) && !this.options.createMissing.includes('models')) {
             const names = maker ? [...this.refs.models.values()].filter((m) => m.manufacturerId === maker.id).map((m) => m.name) : [];
             add('model', 'UNKNOWN_MODEL', `${manufacturer} has no model "${model}"`, suggestionFrom(model, names, 'pass --create-missing models to create it'));
@@ -442,9 +455,9 @@ async function planBatch(db: Knex | Knex.Transaction, run: ImportRun, rows: read
       continue;
     }
     // The asset's own columns.
-    const locationId = row.location === undefined ? undefined : row.location === null ? null : (run.refs.locations.get(textKey(row.location))?.id ?? -1);
-    const maker = row.manufacturer === undefined ? undefined : run.refs.manufacturers.get(textKey(row.manufacturer));
-    const modelId = row.model === undefined ? undefined : row.model === null ? null : maker ? (run.refs.models.get(`${maker.id}|${textKey(row.model)}`)?.id ?? -1) : -1;
+    const locationId = row.location === undefined ? undefined : row.location === null ? null : (run.refs.locations.get(run.refKey(row.location))?.id ?? -1);
+    const maker = row.manufacturer === undefined ? undefined : run.refs.manufacturers.get(run.refKey(row.manufacturer));
+    const modelId = row.model === undefined ? undefined : row.model === null ? null : maker ? (run.refs.models.get(`${maker.id}|${run.refKey(row.model)}`)?.id ?? -1) : -1;
     const columns: Row = {};
     const changed: string[] = [];
     const set = (column: string, label: string, value: unknown, current: unknown) => {
@@ -458,7 +471,7 @@ async function planBatch(db: Knex | Knex.Transaction, run: ImportRun, rows: read
     set('serial', 'serial', row.core.serial, found?.serial);
     set('hostname', 'hostname', row.core.hostname, found?.hostname);
     set('notes', 'notes', row.core.notes, found?.notes);
-    set('status_id', 'status', row.status === undefined ? undefined : run.refs.statuses.get(textKey(row.status))!.id, found?.statusId);
+    set('status_id', 'status', row.status === undefined ? undefined : run.refs.statuses.get(run.refKey(row.status))!.id, found?.statusId);
     set('location_id', 'location', locationId, found?.locationId);
     set('model_id', 'model', modelId, found?.modelId);
     if (customData !== undefined && (!found || !sameValue(sortKeys(customData), sortKeys(found.customData)))) {
@@ -528,7 +541,7 @@ async function applyBatch(trx: Knex.Transaction, run: ImportRun, planned: readon
         custom_data: p.columns.custom_data ?? {},
       }),
     );
-    for (let i = 0; i < rows.length; i += 250) await trx('assets').insert(rows.slice(i, i + 250));
+    for (let i = 0; i < rows.length; i += 500) await trx('assets').insert(rows.slice(i, i + 500));
     const ids = new Map(((await trx('assets').whereIn('asset_tag_key', creates.map((p) => p.row.tagKey)).select('id', 'asset_tag_key')) as Row[]).map((r) => [r.asset_tag_key as string, Number(r.id)]));
     for (const p of creates) {
       p.existing = { id: ids.get(p.row.tagKey)! } as Existing;
@@ -597,7 +610,7 @@ async function pass(db: Knex, run: ImportRun, sink: ProblemSink, apply?: { impor
   const excluded: Record<string, number> = {};
   const fingerprint = createHash('sha256');
   const seenColumns = new Set<string>();
-  const firstLineOfTag = new Map<string, number>();
+  const firstLineOfTag = new TagSet();
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   let batch: ParsedRow[] = [];
   let headerChecked = false;
@@ -658,12 +671,11 @@ async function pass(db: Knex, run: ImportRun, sink: ProblemSink, apply?: { impor
       }
       const tag = run.cell(values.asset_tag);
       if (typeof tag === 'string' && tag.trim() !== '') {
-        const first = firstLineOfTag.get(textKey(tag));
+        const first = firstLineOfTag.seen(textKey(tag), record.line);
         if (first !== undefined) {
           sink.add({ line: record.line, column: 'asset_tag', code: 'DUPLICATE_TAG', message: `The tag ${tag} is also on line ${first}`, suggestion: 'A file names each asset once (tags are the same ignoring case and accents).' });
           continue;
         }
-        firstLineOfTag.set(textKey(tag), record.line);
       }
       const row = run.parse({ line: record.line, values }, sink);
       if (!row) continue;
