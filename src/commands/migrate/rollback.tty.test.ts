@@ -51,6 +51,9 @@ suite(`shopdb migrate rollback on a terminal${tmux ? '' : ' — skipped: tmux is
     expect(done).toContain('shopdb core: rolled back 3');
     const backup = /Safety backup written: (\S+-pre-rollback\.shopdb\.tar)/.exec(done)?.[1];
     expect(backup && existsSync(backup)).toBe(true);
-    expect(Object.keys(await exportTables(site))).not.toContain('schema_lock');
+    const tables = Object.keys(await exportTables(site));
+    expect(tables).not.toContain('imports');
+    expect(tables).not.toContain('scheduled_rounds');
+    expect(tables).toContain('schema_lock');
   });
 });

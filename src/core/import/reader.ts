@@ -242,6 +242,7 @@ async function* csvRecords(text: AsyncGenerator<string>, options: ReaderOptions,
   const resume = () => {
     if (!paused || finished) return;
     paused = false;
+    source.resume();
     parserRef?.resume();
   };
   source.on('error', (error) => rows.fail(error));
@@ -254,6 +255,9 @@ async function* csvRecords(text: AsyncGenerator<string>, options: ReaderOptions,
       parserRef = parser;
       if (rows.push({ cells: result.data as string[], errors: result.errors.map((e: { code: string; message: string }) => ({ code: e.code, message: e.message })) }) && !paused) {
         paused = true;
+        // The parser's pause() stops parsing, not reading: papaparse keeps queueing the stream's
+        // chunks meanwhile (the whole file, behind a slow database). Pause the stream as well.
+        source.pause();
         parser.pause();
       }
     },
