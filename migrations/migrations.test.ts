@@ -62,6 +62,10 @@ const EXPECTED: Record<string, Record<string, TableExpectation>> = {
     monitoring_pins: { columns: ['asset_id', 'hostid', 'host', 'matched_how', 'matched_at', 'matched_by'], primaryKey: ['asset_id'] },
     monitoring_cache: { columns: ['cache_key', 'body', 'fetched_at', 'last_error', 'last_error_at'], primaryKey: ['cache_key'] },
   },
+  '20261204B-create-imports': {
+    imports: { columns: ['id', 'status', 'file_name', 'file_sha256', 'format', 'source', 'plan_fingerprint', 'username', 'counts', 'started_at', 'finished_at'], primaryKey: ['id'] },
+    import_legacy_ids: { columns: ['source', 'legacy_id', 'asset_id', 'import_id'], primaryKey: ['source', 'legacy_id'] },
+  },
   '20261203B-directory-login': {
     scheduled_rounds: { columns: ['name', 'next_run_at', 'claimed_by', 'last_started_at', 'last_finished_at', 'last_outcome'], primaryKey: ['name'] },
   },

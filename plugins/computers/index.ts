@@ -7,6 +7,7 @@ import { definePlugin } from 'shopdb/sdk';
 import { routes } from './routes.js';
 import { seed } from './seed.js';
 import { COMPUTER_TYPE, HOSTS, releaseInterfaces } from './service.js';
+import { hostColumns } from './import.js';
 
 export default definePlugin({
   name: 'computers',
@@ -16,7 +17,7 @@ export default definePlugin({
   // Its demo links each PC to the machine it drives, so the machines must be there first.
   seedAfter: ['equipment'],
   migrations: './migrations',
-  assetTypes: [{ key: COMPUTER_TYPE, label: 'Computer', fields: [], detailTable: HOSTS }],
+  assetTypes: [{ key: COMPUTER_TYPE, label: 'Computer', fields: [], detailTable: HOSTS, detailColumns: hostColumns }],
   seed,
   routes,
   // The interface addresses of PCs, for matching them to Zabbix hosts (`shopdb zabbix match`).

@@ -185,7 +185,7 @@ function checkText(problems: Record<string, string>, field: string, value: unkno
   else if (value.length > maxLength) problems[field] = `must be at most ${maxLength} characters`;
 }
 
-const DOMAIN_NAME = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
+export const DOMAIN_NAME = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
 
 /** The rules of a host details change; the domain rule is checked on the details it leaves. */
 function hostProblems({ given, after }: DetailChange<HostDetails, HostPatch>): Record<string, string> {

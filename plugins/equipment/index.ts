@@ -7,6 +7,7 @@ import { routes } from './routes.js';
 import { seed } from './seed.js';
 import { summary } from './summary.js';
 import { EQUIPMENT_TYPE, MACHINES } from './service.js';
+import { machineColumns } from './import.js';
 
 export default definePlugin({
   name: 'equipment',
@@ -14,7 +15,7 @@ export default definePlugin({
   description: 'CNC machines and other shop equipment: machine numbers, controllers, DNC settings, criticality, preventive maintenance and maintenance history.',
   core: '^0.1.0',
   migrations: './migrations',
-  assetTypes: [{ key: EQUIPMENT_TYPE, label: 'Shop equipment', fields: [], detailTable: MACHINES }],
+  assetTypes: [{ key: EQUIPMENT_TYPE, label: 'Shop equipment', fields: [], detailTable: MACHINES, detailColumns: machineColumns }],
   seed,
   summary,
   routes,

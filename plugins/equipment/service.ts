@@ -190,7 +190,7 @@ function checkInteger(problems: Record<string, string>, field: string, value: un
 }
 
 /** Every problem of a details change, with the details it would leave (for the rules across fields). */
-function machineProblems(patch: MachinePatch, after: MachineDetails): Record<string, string> {
+export function machineProblems(patch: MachinePatch, after: MachineDetails): Record<string, string> {
   const problems: Record<string, string> = {};
   if (patch.machineNumber !== undefined && patch.machineNumber !== null && (typeof patch.machineNumber !== 'string' || !MACHINE_NUMBER.test(patch.machineNumber))) {
     problems.machineNumber = 'must be 1–32 letters, digits, dots, slashes or hyphens (starting with a letter or digit), or null';

@@ -5,7 +5,7 @@
 import type { ShopdbPlugin } from '../api/plugin-host.js';
 
 export type { PluginRouteHost, PluginRoutes, ShopdbPlugin } from '../api/plugin-host.js';
-export type { PluginAssetType, PluginContext, PluginSeedContext, PluginHooks, PluginHeadline, PluginSummaryContext, PluginDoctorCheck, PluginDoctorContext, PluginMonitoringContext, PluginMonitoringAddress } from '../core/plugins/manifest.js';
+export type { PluginAssetType, PluginContext, PluginSeedContext, PluginHooks, PluginHeadline, PluginSummaryContext, PluginDoctorCheck, PluginDoctorContext, PluginMonitoringContext, PluginMonitoringAddress, PluginDetailColumn, PluginDetailColumns, PluginDetailWrite, DetailColumnType } from '../core/plugins/manifest.js';
 export type { CheckOutcome, CheckTag } from '../core/doctor/registry.js';
 export type { AssetEventHooks, AssetView, AssetInput, AssetPatch } from '../core/inventory/assets.js';
 export type { CustomFieldDefinition } from '../core/inventory/custom-fields.js';

@@ -84,6 +84,8 @@ describeEachEngine('shopdb migrate rollback', (engine) => {
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.json.sources[0].applied).toEqual(names.slice(-5).reverse());
     expect(result.json.droppedTables).toEqual([
+      { table: 'import_legacy_ids', rows: 0 },
+      { table: 'imports', rows: 0 },
       { table: 'monitoring_cache', rows: 0 },
       { table: 'monitoring_pins', rows: 0 },
       { table: 'scheduled_rounds', rows: 0 },
@@ -95,7 +97,9 @@ describeEachEngine('shopdb migrate rollback', (engine) => {
     const tables = await withDb((db) => listTables(db));
     expect(tables).not.toContain('schema_lock');
     expect(tables).not.toContain('monitoring_pins');
+    expect(tables).not.toContain('imports');
     expect(tables).toContain('login_throttle');
+    expect(tables).toContain('sessions');
     const pending = await runBin(['doctor', '--tag', 'start', '--json', '--env-file', site.envFile]);
     expect(pending.exitCode).toBe(1);
     expect(pending.json.checks.find((c: { id: string }) => c.id === 'migrations')).toMatchObject({ status: 'fail', message: '5 migrations pending' });

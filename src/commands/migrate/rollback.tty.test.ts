@@ -34,10 +34,10 @@ suite(`shopdb migrate rollback on a terminal${tmux ? '' : ' — skipped: tmux is
     session.close();
 
     expect(asked).toMatch(/Rolling back shopdb core on sqlite:.*, newest first:/);
+    expect(asked).toContain('  - 20261204B-create-imports');
     expect(asked).toContain('  - 20261204A-create-monitoring');
     expect(asked).toContain('  - 20261203S-api-token-summary-scope');
-    expect(asked).toContain('  - 20261203B-directory-login');
-    expect(asked).toContain('Tables dropped: monitoring_cache (0 rows), monitoring_pins (0 rows), scheduled_rounds (0 rows)');
+    expect(asked).toContain('Tables dropped: import_legacy_ids (0 rows), imports (0 rows), monitoring_cache (0 rows), monitoring_pins (0 rows)');
     expect(asked).toContain('A safety backup is taken first.');
     expect(refused).toContain('Rollback cancelled; nothing was changed');
     expect(refused).toContain('EXIT=130');
@@ -51,6 +51,9 @@ suite(`shopdb migrate rollback on a terminal${tmux ? '' : ' — skipped: tmux is
     expect(done).toContain('shopdb core: rolled back 3');
     const backup = /Safety backup written: (\S+-pre-rollback\.shopdb\.tar)/.exec(done)?.[1];
     expect(backup && existsSync(backup)).toBe(true);
-    expect(Object.keys(await exportTables(site))).not.toContain('monitoring_pins');
+    const tables = Object.keys(await exportTables(site));
+    expect(tables).not.toContain('imports');
+    expect(tables).not.toContain('monitoring_pins');
+    expect(tables).toContain('scheduled_rounds');
   });
 });

@@ -67,6 +67,25 @@ export async function recordAudit(db: Knex | Knex.Transaction, actor: Actor, ent
   );
 }
 
+/** Many entries in one statement per 500 (an import's batch): the same rows recordAudit writes, one `at` for all. */
+export async function recordAuditMany(db: Knex | Knex.Transaction, actor: Actor, entries: readonly AuditEntryInput[]): Promise<void> {
+  const at = new Date();
+  const rows = entries.map((entry) =>
+    encodeRow(AUDIT_CODEC, {
+      at,
+      user_id: actor.userId,
+      username: actor.username,
+      action: entry.action,
+      object_type: entry.objectType,
+      object_id: entry.objectId === null ? null : String(entry.objectId),
+      before: entry.before === undefined ? null : redact(entry.before),
+      after: entry.after === undefined ? null : redact(entry.after),
+      request_id: actor.requestId,
+    }),
+  );
+  for (let i = 0; i < rows.length; i += 500) await db('audit_log').insert(rows.slice(i, i + 500));
+}
+
 export interface AuditQuery {
   objectType?: string;
   objectId?: string;

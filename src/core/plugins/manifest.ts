@@ -38,6 +38,52 @@ export interface PluginAssetType {
    */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a manifest holds a detail table of any row shape
   detailTable?: string | DetailTableSpec<any, any>;
+  /**
+   * The detail fields `shopdb import` and `shopdb export` carry for this type, as columns
+   * `<plugin>.<field>` (docs/IMPORT.md is generated from these). A plugin that declares them gets
+   * import and export of its details with no other code.
+   */
+  detailColumns?: PluginDetailColumns;
+}
+
+/** The kinds of value an import column holds; the core parses and checks each kind the same way. */
+export const DETAIL_COLUMN_TYPES = ['text', 'integer', 'boolean', 'date', 'enum', 'ip'] as const;
+export type DetailColumnType = (typeof DETAIL_COLUMN_TYPES)[number];
+
+/** One detail field as an import/export column. */
+export interface PluginDetailColumn {
+  /** snake_case: the column is `<plugin>.<field>`. */
+  field: string;
+  type: DetailColumnType;
+  description: string;
+  /** text: the longest value. */
+  maxLength?: number;
+  /** integer: the bounds, inclusive. */
+  min?: number;
+  max?: number;
+  /** enum: the values allowed. */
+  choices?: readonly string[];
+}
+
+/** What an import hands a plugin to write: values parsed and checked, null to clear; absent fields stay. */
+export interface PluginDetailWrite {
+  assetId: number;
+  /** True for an asset this import has just created. */
+  created: boolean;
+  values: Record<string, unknown>;
+}
+
+export interface PluginDetailColumns {
+  columns: PluginDetailColumn[];
+  /**
+   * The plugin's own rules across fields, given every detail value the asset will have (those of
+   * the file over those stored): field → problem. Values have already passed their column's type.
+   */
+  check?: (values: Record<string, unknown>) => Record<string, string>;
+  /** The stored values of these assets (every declared field; null when unset), keyed by asset id. */
+  read: (db: Knex | Knex.Transaction, assetIds: readonly number[]) => Promise<Map<number, Record<string, unknown>>>;
+  /** Writes many assets' values at once, inside the import's batch transaction. */
+  write: (db: Knex.Transaction, rows: readonly PluginDetailWrite[]) => Promise<void>;
 }
 
 /** What every lifecycle hook and the seed receive. */
@@ -267,6 +313,19 @@ export function manifestProblems(raw: unknown): ManifestProblem[] {
         } catch (error) {
           const fields = (error as { fields?: Record<string, string> }).fields ?? {};
           for (const [field, message] of Object.entries(fields)) problem(`${where}.${field}`, message);
+        }
+        if (type.detailColumns !== undefined) {
+          const spec = type.detailColumns as Partial<PluginDetailColumns> | null;
+          if (!isObject(spec) || !Array.isArray(spec.columns) || typeof spec.read !== 'function' || typeof spec.write !== 'function') {
+            problem(`${where}.detailColumns`, 'must be { columns: [...], read(db, ids), write(db, rows) }');
+          } else {
+            spec.columns.forEach((column: Partial<PluginDetailColumn>, i) => {
+              if (!isObject(column) || typeof column.field !== 'string' || !/^[a-z][a-z0-9_]{0,63}$/.test(column.field)) problem(`${where}.detailColumns.columns[${i}].field`, 'must be snake_case');
+              else if (!DETAIL_COLUMN_TYPES.includes(column.type as DetailColumnType)) problem(`${where}.detailColumns.columns[${i}].type`, `must be one of ${DETAIL_COLUMN_TYPES.join(', ')}`);
+              else if (column.type === 'enum' && (!Array.isArray(column.choices) || column.choices.length === 0)) problem(`${where}.detailColumns.columns[${i}].choices`, 'an enum needs choices');
+            });
+            if (spec.check !== undefined && typeof spec.check !== 'function') problem(`${where}.detailColumns.check`, 'must be a function');
+          }
         }
         if (type.detailTable !== undefined) {
           const table = isObject(type.detailTable) || typeof type.detailTable === 'string' ? detailTableName(type.detailTable as string | { table: string }) : undefined;

@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ASSET_COUNT_CAP, ASSET_ORDERINGS, createAsset, deleteAsset, getAsset, listAssets, updateAsset, type AssetInput, type AssetPatch } from '../../../core/inventory/assets.js';
 import { addLink, LINK_TYPES, listLinks, removeLink, type LinkInput } from '../../../core/inventory/links.js';
+import { exportAssets, EXPORT_FORMATS } from '../../../core/export/assets.js';
 import { actorOf, requireRole } from '../../auth/guards.js';
 import { errorResponses } from '../../errors.js';
 import { listQuerySchema, page, pageSchema, type PageQuery } from '../../pagination.js';
@@ -84,6 +85,45 @@ export default async function assetRoutes(app: FastifyInstance): Promise<void> {
       if (q.include !== 'monitoring') return page(request, q, result);
       const statuses = await statusesFor(app.monitoring, request.db, result.results.map((asset) => asset.id));
       return page(request, q, { ...result, results: result.results.map((asset) => ({ ...asset, monitoring: statuses.get(asset.id) })) });
+    },
+  );
+
+  app.get<{ Querystring: Omit<AssetListQuery, 'ordering' | 'limit' | 'offset'> & { format: 'csv' | 'jsonl' } }>(
+    '/assets/export',
+    {
+      onRequest: requireRole('viewer'),
+      schema: {
+        summary: 'Export assets as CSV or JSON Lines (streamed), in the dialect `shopdb import assets` reads back.',
+        description: 'The list\'s filters; every matching live asset, in id order, with custom fields (custom.<key>) and each enabled plugin\'s detail columns (<plugin>.<field>). CSV cells that a spreadsheet would run as a formula get a leading \' (import removes it). Columns: docs/IMPORT.md.',
+        tags,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            format: { type: 'string', enum: [...EXPORT_FORMATS], default: 'csv', description: 'csv (with a header line) or jsonl (one object a line).' },
+            type: listQuery.properties.type,
+            status: listQuery.properties.status,
+            location: listQuery.properties.location,
+            model: listQuery.properties.model,
+            manufacturer: listQuery.properties.manufacturer,
+            search: listQuery.properties.search,
+          },
+        },
+        produces: ['text/csv', 'application/x-ndjson'],
+        response: { 200: { description: 'The export, streamed.', type: 'string' }, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const q = request.query;
+      const { Readable } = await import('node:stream');
+      const enabled = (await app.plugins.state(request.db)).enabled;
+      const plugins = app.plugins.ordered.filter((p) => enabled.has(p.manifest.name)).map((p) => ({ name: p.manifest.name, manifest: p.manifest }));
+      const filters = { type: q.type, statusId: q.status, locationId: q.location, modelId: q.model, manufacturerId: q.manufacturer, search: q.search };
+      const body = Readable.from(exportAssets(request.db, { format: q.format, filters, plugins }));
+      return reply
+        .type(q.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
+        .header('content-disposition', `attachment; filename="assets.${q.format}"`)
+        .send(body);
     },
   );
 
