@@ -73,5 +73,5 @@ describeEachEngine('bundled plugins, install to purge', (engine) => {
     const reinstalled = await shopdb('plugin', 'install', '--all');
     expect(reinstalled.exitCode, reinstalled.stderr).toBe(0);
     expect(reinstalled.json.plugins.map((p: { action: string }) => p.action)).toEqual(names.map(() => 'installed'));
-  });
+  }, 300_000);
 });

@@ -77,5 +77,5 @@ describeOnEachMysql('the last enabled admin under concurrent requests', (target)
       expect(Object.keys(statusCounts(answers)).every((status) => ['200', '401', '409'].includes(status)), JSON.stringify(statusCounts(answers))).toBe(true);
       expect(statusCounts(answers)[200], `round ${round}`).toBe(RACERS - 1);
     }
-  });
+  }, 300_000);
 });

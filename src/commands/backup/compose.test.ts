@@ -79,7 +79,7 @@ suite('backups through the compose stack (stand-in docker)', () => {
       expect(call).not.toContain(user.password);
       expect(call).not.toContain('wrong-password');
     }
-  });
+  }, 300_000);
 
   it('runs the migrations after a restore in the api container when the database port is not reachable from here', async () => {
     site = await createDemoSite('mysql');
@@ -100,5 +100,5 @@ suite('backups through the compose stack (stand-in docker)', () => {
     expect(restore.exitCode, restore.stderr).toBe(0);
     expect(restore.json.migrationsApplied).toEqual([]);
     expect(readFileSync(docker.calls, 'utf8')).toMatch(new RegExp(`^compose --env-file ${site.envFile} exec -T -e SHOPDB_FINISHING_RESTORE=1 api shopdb migrate --json $`, 'm'));
-  });
+  }, 300_000);
 });
