@@ -9,7 +9,16 @@ const climbingInto = (...folders) => `^(\\.\\./)+(${folders.join('|')})(/|$)`;
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'node_modules/**', 'oclif.manifest.json', 'test/fixtures/**', 'templates/**', 'local-plugins/**', 'data/**', 'backups/**'],
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'oclif.manifest.json',
+      'test/fixtures/**',
+      'templates/**',
+      'local-plugins/**',
+      'data/**',
+      'backups/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -17,7 +26,28 @@ export default tseslint.config(
     languageOptions: {
       ecmaVersion: 2023,
       sourceType: 'module',
-      globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', setImmediate: 'readonly', fetch: 'readonly', AbortController: 'readonly', AbortSignal: 'readonly', TextEncoder: 'readonly', TextDecoder: 'readonly', structuredClone: 'readonly', performance: 'readonly', queueMicrotask: 'readonly', Headers: 'readonly', Response: 'readonly', Request: 'readonly' },
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        Buffer: 'readonly',
+        URL: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        setImmediate: 'readonly',
+        fetch: 'readonly',
+        AbortController: 'readonly',
+        AbortSignal: 'readonly',
+        TextEncoder: 'readonly',
+        TextDecoder: 'readonly',
+        structuredClone: 'readonly',
+        performance: 'readonly',
+        queueMicrotask: 'readonly',
+        Headers: 'readonly',
+        Response: 'readonly',
+        Request: 'readonly',
+      },
     },
     rules: {
       // Terminal output is matched and stripped of its escape codes on purpose.
@@ -36,12 +66,26 @@ export default tseslint.config(
         'error',
         {
           paths: [
-            { name: 'fastify', message: 'src/core holds the logic and knows no HTTP framework: put Fastify code in src/api and call the core from there.' },
+            {
+              name: 'fastify',
+              message: 'src/core holds the logic and knows no HTTP framework: put Fastify code in src/api and call the core from there.',
+            },
           ],
           patterns: [
-            { regex: '^@oclif/', message: 'src/core is called from tests, the API and the CLI alike: no oclif in it. Put flags and output in src/commands, which call the core.' },
-            { regex: '^@fastify/', message: 'src/core holds the logic and knows no HTTP framework: put Fastify code in src/api and call the core from there.' },
-            { regex: climbingInto('commands', 'cli', 'api'), message: 'src/core must not import src/commands, src/cli or src/api: they are the faces over the core, and the core is what they call. Move what you need into src/core.' },
+            {
+              regex: '^@oclif/',
+              message:
+                'src/core is called from tests, the API and the CLI alike: no oclif in it. Put flags and output in src/commands, which call the core.',
+            },
+            {
+              regex: '^@fastify/',
+              message: 'src/core holds the logic and knows no HTTP framework: put Fastify code in src/api and call the core from there.',
+            },
+            {
+              regex: climbingInto('commands', 'cli', 'api'),
+              message:
+                'src/core must not import src/commands, src/cli or src/api: they are the faces over the core, and the core is what they call. Move what you need into src/core.',
+            },
           ],
         },
       ],
@@ -55,7 +99,11 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { regex: climbingInto('commands', 'cli'), message: 'src/api must not import src/commands or src/cli: the HTTP face and the CLI both call src/core. Move the shared code into src/core.' },
+            {
+              regex: climbingInto('commands', 'cli'),
+              message:
+                'src/api must not import src/commands or src/cli: the HTTP face and the CLI both call src/core. Move the shared code into src/core.',
+            },
             { regex: '^@oclif/', message: 'src/api is the HTTP face: no oclif in it.' },
           ],
         },
@@ -69,7 +117,11 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { regex: climbingInto('src'), message: "Plugins speak to shopdb only through the SDK: import from 'shopdb/sdk' (docs/PLUGIN-HOOKS.md lists what it offers), never from src/." },
+            {
+              regex: climbingInto('src'),
+              message:
+                "Plugins speak to shopdb only through the SDK: import from 'shopdb/sdk' (docs/PLUGIN-HOOKS.md lists what it offers), never from src/.",
+            },
             { regex: '^shopdb/(?!sdk$)', message: "Plugins speak to shopdb only through the SDK: 'shopdb/sdk' is the one door." },
           ],
         },

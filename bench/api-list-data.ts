@@ -73,7 +73,15 @@ const MODELS: ModelSpec[] = [
   { maker: 'Okuma', name: 'LB3000 EX II', type: 'equipment', label: 'Okuma LB3000', serialPrefix: 'OKL3', weight: 4 },
   { maker: 'Haas', name: 'VF-2SS', type: 'equipment', label: 'Haas VF-2', serialPrefix: 'HVF2', weight: 6 },
   { maker: 'Haas', name: 'ST-20Y', type: 'equipment', label: 'Haas ST-20', serialPrefix: 'HST2', weight: 4 },
-  { maker: 'GF Machining Solutions', name: 'CUT P 550', type: 'equipment', label: 'Wire EDM CUT P', serialPrefix: 'GFC5', weight: 2, tagPrefix: 'EDM' },
+  {
+    maker: 'GF Machining Solutions',
+    name: 'CUT P 550',
+    type: 'equipment',
+    label: 'Wire EDM CUT P',
+    serialPrefix: 'GFC5',
+    weight: 2,
+    tagPrefix: 'EDM',
+  },
   { maker: 'Studer', name: 'S33', type: 'equipment', label: 'Studer S33 grinder', serialPrefix: 'ST33', weight: 2, tagPrefix: 'GRD' },
   { maker: 'Zeiss', name: 'CONTURA', type: 'equipment', label: 'Zeiss Contura', serialPrefix: 'ZC09', weight: 2, tagPrefix: 'QC' },
   { maker: 'Hexagon', name: 'Global S', type: 'equipment', label: 'Hexagon Global S', serialPrefix: 'HXGS', weight: 1, tagPrefix: 'QC' },
@@ -101,8 +109,23 @@ const COMPUTER_ROLES = [
   ['cmm', 'CMM workstation', 1],
 ] as const;
 
-const NETWORK_HOSTS: Record<string, string> = { Switch: 'sw', 'Access point': 'ap', 'Industrial switch': 'isw', Camera: 'cam', Firewall: 'fw' };
-const OTHER_ASSETS = ['Tool presetter', 'Torque wrench', 'Forklift charger', 'Parts washer', 'Heat-treat oven', 'Balancing machine', 'Compressor', 'Chip conveyor'];
+const NETWORK_HOSTS: Record<string, string> = {
+  Switch: 'sw',
+  'Access point': 'ap',
+  'Industrial switch': 'isw',
+  Camera: 'cam',
+  Firewall: 'fw',
+};
+const OTHER_ASSETS = [
+  'Tool presetter',
+  'Torque wrench',
+  'Forklift charger',
+  'Parts washer',
+  'Heat-treat oven',
+  'Balancing machine',
+  'Compressor',
+  'Chip conveyor',
+];
 const CONTROLLERS = ['Fanuc', 'Siemens', 'Heidenhain', 'Okuma', 'Mazak', 'Haas', 'Fagor', 'Other'];
 const NOTES = [
   'Spindle rebuilt last year; watch the coolant pressure.',
@@ -128,7 +151,14 @@ export interface LoadedSite {
 
 async function insertLocations(db: Knex): Promise<number[]> {
   const insert = async (parent: { id: number; path: string } | null, kind: string, code: string, name: string) => {
-    const [id] = (await db('locations').insert({ parent_id: parent?.id ?? null, kind, code, code_key: textKey(code), name, path: '/' })) as number[];
+    const [id] = (await db('locations').insert({
+      parent_id: parent?.id ?? null,
+      kind,
+      code,
+      code_key: textKey(code),
+      name,
+      path: '/',
+    })) as number[];
     const path = `${parent?.path ?? '/'}${Number(id)}/`;
     await db('locations').where({ id }).update({ path });
     return { id: Number(id), path };
@@ -154,7 +184,12 @@ async function insertModels(db: Knex): Promise<Map<ModelSpec, number>> {
   }
   const ids = new Map<ModelSpec, number>();
   for (const model of MODELS) {
-    const [id] = (await db('asset_models').insert({ manufacturer_id: makers.get(model.maker), name: model.name, name_key: textKey(model.name), category: model.label })) as number[];
+    const [id] = (await db('asset_models').insert({
+      manufacturer_id: makers.get(model.maker),
+      name: model.name,
+      name_key: textKey(model.name),
+      category: model.label,
+    })) as number[];
     ids.set(model, Number(id));
   }
   return ids;
@@ -162,8 +197,20 @@ async function insertModels(db: Knex): Promise<Map<ModelSpec, number>> {
 
 /** One asset row: what it is decides its tag, name, hostname, serial and custom data. */
 function assetRow(random: () => number, n: number, ref: ReferenceIds, models: Map<ModelSpec, number>, locations: number[]): Row {
-  const type = weighted(random, [['equipment', 30], ['computer', 35], ['printer', 10], ['network', 15], ['other', 10]] as const);
-  const model = type === 'other' ? null : weighted(random, MODELS.filter((m) => m.type === type).map((m) => [m, m.weight] as const));
+  const type = weighted(random, [
+    ['equipment', 30],
+    ['computer', 35],
+    ['printer', 10],
+    ['network', 15],
+    ['other', 10],
+  ] as const);
+  const model =
+    type === 'other'
+      ? null
+      : weighted(
+          random,
+          MODELS.filter((m) => m.type === type).map((m) => [m, m.weight] as const),
+        );
   let tag: string;
   let name: string;
   let hostname: string | null = null;
@@ -174,10 +221,21 @@ function assetRow(random: () => number, n: number, ref: ReferenceIds, models: Ma
       tag = `${model!.tagPrefix ?? 'CNC'}-${pad(n)}`;
       name = `${model!.label} #${1 + (n % 97)}`;
       if (random() < 0.3) hostname = `cnc-${pad(n)}`;
-      customData = { machine_number: pad(n), controller: pick(random, CONTROLLERS), criticality: weighted(random, [['low', 2], ['medium', 5], ['high', 3]] as const) };
+      customData = {
+        machine_number: pad(n),
+        controller: pick(random, CONTROLLERS),
+        criticality: weighted(random, [
+          ['low', 2],
+          ['medium', 5],
+          ['high', 3],
+        ] as const),
+      };
       break;
     case 'computer': {
-      const [prefix, label] = weighted(random, COMPUTER_ROLES.map(([p, l, w]) => [[p, l] as const, w] as const));
+      const [prefix, label] = weighted(
+        random,
+        COMPUTER_ROLES.map(([p, l, w]) => [[p, l] as const, w] as const),
+      );
       tag = `PC-${pad(n)}`;
       name = `${label} ${1 + (n % 499)}`;
       hostname = `${prefix}-${pad(n)}`;
@@ -200,7 +258,13 @@ function assetRow(random: () => number, n: number, ref: ReferenceIds, models: Ma
       tag = `AST-${pad(n)}`;
       name = `${pick(random, OTHER_ASSETS)} ${1 + (n % 89)}`;
   }
-  const status = weighted(random, [['In service', 50], [FILTER_STATUS, 25], ['Pending install', 7], ['Down for repair', 6], ['Retired', 12]] as const);
+  const status = weighted(random, [
+    ['In service', 50],
+    [FILTER_STATUS, 25],
+    ['Pending install', 7],
+    ['Down for repair', 6],
+    ['Retired', 12],
+  ] as const);
   const created = new Date(Date.UTC(2018, 0, 1) + Math.floor(random() * 8 * 365 * 86_400_000));
   const updated = new Date(created.getTime() + Math.floor(random() * 180 * 86_400_000));
   return {
@@ -236,7 +300,8 @@ export async function loadSite(
   // The network plugin's type is `network-device`.
   if (types.has('network-device')) types.set('network', types.get('network-device')!);
   for (const key of ['equipment', 'computer', 'printer', 'network', 'other']) {
-    if (!types.has(key)) throw new Error(`asset type ${key} is missing: install the equipment, computers, printers and network plugins first`);
+    if (!types.has(key))
+      throw new Error(`asset type ${key} is missing: install the equipment, computers, printers and network plugins first`);
   }
   const ref: ReferenceIds = { statuses, types };
   const locations = await insertLocations(db);
@@ -258,5 +323,11 @@ export async function loadSite(
     await db('assets').insert(batch);
     options.onProgress?.(Math.min(start + batchSize - 1, options.rows));
   }
-  return { rows: options.rows, locations: locations.length + 1 + 4, models: models.size, filterStatusId: statuses.get(FILTER_STATUS)!, liveByStatus };
+  return {
+    rows: options.rows,
+    locations: locations.length + 1 + 4,
+    models: models.size,
+    filterStatusId: statuses.get(FILTER_STATUS)!,
+    liveByStatus,
+  };
 }

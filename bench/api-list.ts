@@ -53,7 +53,6 @@ interface Options {
   json: boolean;
 }
 
-
 /** Requests per second: whole numbers, except below 10 where a decimal still says something. */
 const rate = (n: number) => (n < 10 ? n.toFixed(1) : thousands(n));
 
@@ -68,7 +67,8 @@ function parseOptions(argv: string[]): Options | null {
     keep: { flag: true },
     json: { flag: true },
   });
-  if (options && (options.search.length === 0 || options.search.length > 200)) throw new UsageProblem('--search must be 1 to 200 characters');
+  if (options && (options.search.length === 0 || options.search.length > 200))
+    throw new UsageProblem('--search must be 1 to 200 characters');
   return options;
 }
 
@@ -86,7 +86,8 @@ async function adminConnection(server: MysqlServer, database?: string): Promise<
 /** Every statement `run` sends through `db`, with its bindings, in order. */
 async function captureStatements(db: Knex, run: () => Promise<unknown>): Promise<CapturedStatement[]> {
   const statements: CapturedStatement[] = [];
-  const listener = (query: { sql: string; bindings?: unknown[] }) => statements.push({ sql: query.sql, bindings: [...(query.bindings ?? [])] });
+  const listener = (query: { sql: string; bindings?: unknown[] }) =>
+    statements.push({ sql: query.sql, bindings: [...(query.bindings ?? [])] });
   db.on('query', listener);
   try {
     await run();
@@ -120,12 +121,15 @@ function cannon(options: Options, url: string, headers: Record<string, string>, 
   checkpoint();
   return new Promise((resolve, reject) => {
     let stopped = () => {};
-    const instance = autocannon({ url, connections: options.connections, duration, headers, pipelining: 1, timeout: 30 }, (error, result) => {
-      stopped();
-      if (error) reject(error);
-      else if (bench.cancelled) reject(new Cancelled('interrupted'));
-      else resolve(result);
-    });
+    const instance = autocannon(
+      { url, connections: options.connections, duration, headers, pipelining: 1, timeout: 30 },
+      (error, result) => {
+        stopped();
+        if (error) reject(error);
+        else if (bench.cancelled) reject(new Cancelled('interrupted'));
+        else resolve(result);
+      },
+    );
     stopped = bench.onStop(() => instance.stop());
   });
 }
@@ -165,11 +169,21 @@ async function settle(connection: mysql.Connection, database: string): Promise<v
   }
 }
 
-async function runOnce(options: Options, idle: () => Promise<void>, label: string, url: string, headers: Record<string, string>, seconds: number): Promise<Run> {
+async function runOnce(
+  options: Options,
+  idle: () => Promise<void>,
+  label: string,
+  url: string,
+  headers: Record<string, string>,
+  seconds: number,
+): Promise<Run> {
   const result = await cannon(options, url, headers, seconds);
   await idle();
   const failed = result.non2xx + result.errors + result.timeouts;
-  if (failed > 0) throw new Error(`${label}: ${result.non2xx} non-2xx responses, ${result.errors} errors, ${result.timeouts} timeouts out of ${result.requests.sent} requests`);
+  if (failed > 0)
+    throw new Error(
+      `${label}: ${result.non2xx} non-2xx responses, ${result.errors} errors, ${result.timeouts} timeouts out of ${result.requests.sent} requests`,
+    );
   return { completed: result['2xx'], seconds: result.duration, p50: result.latency.p50, p99: result.latency.p99 };
 }
 
@@ -186,7 +200,8 @@ async function measurePair(
   const order = ['shopdb', 'minimal'] as const;
   const runs: Record<(typeof order)[number], Run[]> = { shopdb: [], minimal: [] };
   if (options.warmup > 0) {
-    for (const server of order) await runOnce(options, idle, `${server} ${name} warm-up`, targets[server].url, targets[server].headers, options.warmup);
+    for (const server of order)
+      await runOnce(options, idle, `${server} ${name} warm-up`, targets[server].url, targets[server].headers, options.warmup);
   }
   for (let round = 0; round < options.rounds; round++) {
     for (const server of round % 2 === 0 ? order : [...order].reverse()) {
@@ -225,11 +240,20 @@ interface CaseResult {
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
   const numeric = (cell: string) => /^[\d,. ]+[×+]?$/.test(cell);
-  return rows.map((row) => row.map((cell, i) => (numeric(cell) && i > 0 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((row) =>
+      row
+        .map((cell, i) => (numeric(cell) && i > 0 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 function explainTable(rows: ExplainRow[]): string {
-  const columns = ['id', 'select_type', 'table', 'type', 'key', 'key_len', 'ref', 'rows', 'filtered', 'Extra'].filter((c) => rows.some((r) => c in r));
+  const columns = ['id', 'select_type', 'table', 'type', 'key', 'key_len', 'ref', 'rows', 'filtered', 'Extra'].filter((c) =>
+    rows.some((r) => c in r),
+  );
   return table([columns, ...rows.map((r) => columns.map((c) => (r[c] === null || r[c] === undefined ? '' : String(r[c]))))]);
 }
 
@@ -245,12 +269,34 @@ function report(context: { server: string; rows: number; options: Options; load:
     const matching = `${thousands(c.matching)}${c.countCapped ? '+' : ''}`;
     const ratio = c.ratio === null ? 'n/a' : `${c.ratio.toFixed(2)}×`;
     const perRound = (m: Measurement) => m.rounds.map(rate).join(', ');
-    rows.push([c.name, matching, 'shopdb', rate(c.shopdb.requestsPerSecond), String(c.shopdb.p50), String(c.shopdb.p99), ratio, perRound(c.shopdb)]);
-    rows.push(['', '', 'minimal', rate(c.minimal.requestsPerSecond), String(c.minimal.p50), String(c.minimal.p99), '', perRound(c.minimal)]);
+    rows.push([
+      c.name,
+      matching,
+      'shopdb',
+      rate(c.shopdb.requestsPerSecond),
+      String(c.shopdb.p50),
+      String(c.shopdb.p99),
+      ratio,
+      perRound(c.shopdb),
+    ]);
+    rows.push([
+      '',
+      '',
+      'minimal',
+      rate(c.minimal.requestsPerSecond),
+      String(c.minimal.p50),
+      String(c.minimal.p99),
+      '',
+      perRound(c.minimal),
+    ]);
   }
   lines.push(table(rows), '');
   const missed = cases.filter((c) => c.ratio === null || c.ratio < GOAL);
-  lines.push(missed.length === 0 ? `Goal met: shopdb ≥ ${GOAL}× the minimal route in every case.` : `Goal missed (≥ ${GOAL}×) for: ${missed.map((c) => c.name).join(', ')}.`);
+  lines.push(
+    missed.length === 0
+      ? `Goal met: shopdb ≥ ${GOAL}× the minimal route in every case.`
+      : `Goal missed (≥ ${GOAL}×) for: ${missed.map((c) => c.name).join(', ')}.`,
+  );
   for (const c of cases) {
     lines.push('', `── ${c.name}: ${c.query}`);
     c.statements.forEach((s, i) => {
@@ -292,17 +338,33 @@ async function run(options: Options): Promise<void> {
   });
   // Fresh statistics, as a site that has lived with its data would have.
   await db.raw('ANALYZE TABLE assets, locations, asset_models, manufacturers, status_labels, asset_types');
-  log(`Loaded ${thousands(site.rows)} assets, ${site.locations} locations and ${site.models} models in ${((Date.now() - started) / 1000).toFixed(1)} s (${thousands(site.liveByStatus[FILTER_STATUS] ?? 0)} live assets in "${FILTER_STATUS}").`);
+  log(
+    `Loaded ${thousands(site.rows)} assets, ${site.locations} locations and ${site.models} models in ${((Date.now() - started) / 1000).toFixed(1)} s (${thousands(site.liveByStatus[FILTER_STATUS] ?? 0)} live assets in "${FILTER_STATUS}").`,
+  );
   checkpoint();
 
-  const { user } = await createUser(db, actor, { username: 'bench-viewer', role: 'viewer', password: `bench-${Math.random().toString(36).slice(2)}-pw-0123456789` });
+  const { user } = await createUser(db, actor, {
+    username: 'bench-viewer',
+    role: 'viewer',
+    password: `bench-${Math.random().toString(36).slice(2)}-pw-0123456789`,
+  });
   const { token } = await createApiToken(db, actor, { userId: user.id, name: 'bench', scope: 'read' });
   const headers = { authorization: `Bearer ${token}` };
 
   // What the route passes to listAssets for each querystring (src/api/routes/inventory/assets.ts).
   const cases: Array<{ name: string; parameter: string; value: string; query: AssetQuery }> = [
-    { name: `status=${FILTER_STATUS}`, parameter: 'status', value: String(site.filterStatusId), query: { limit: 50, offset: 0, statusId: site.filterStatusId } },
-    { name: `search=${options.search}`, parameter: 'search', value: options.search, query: { limit: 50, offset: 0, search: options.search } },
+    {
+      name: `status=${FILTER_STATUS}`,
+      parameter: 'status',
+      value: String(site.filterStatusId),
+      query: { limit: 50, offset: 0, statusId: site.filterStatusId },
+    },
+    {
+      name: `search=${options.search}`,
+      parameter: 'search',
+      value: options.search,
+      query: { limit: 50, offset: 0, search: options.search },
+    },
   ];
   const explainer = await adminConnection(server, database);
   const captured = [];
@@ -319,8 +381,19 @@ async function run(options: Options): Promise<void> {
     type: 'start',
     envFile,
     dir,
-    mysql: { host: server.host, port: server.port, user: server.user, password: server.password, database, poolMax: config.values.DB_POOL_MAX },
-    cases: captured.map((c) => ({ parameter: c.parameter, value: c.value, statements: c.statements.map(({ sql, bindings }) => ({ sql, bindings })) })),
+    mysql: {
+      host: server.host,
+      port: server.port,
+      user: server.user,
+      password: server.password,
+      database,
+      poolMax: config.values.DB_POOL_MAX,
+    },
+    cases: captured.map((c) => ({
+      parameter: c.parameter,
+      value: c.value,
+      statements: c.statements.map(({ sql, bindings }) => ({ sql, bindings })),
+    })),
   });
 
   const results: CaseResult[] = [];

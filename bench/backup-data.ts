@@ -27,7 +27,12 @@ export interface TableGenerator {
 const LINK_TYPES = ['controls', 'connected-to', 'part-of', 'drives'];
 const ACTIONS = ['create', 'update', 'update', 'update', 'delete'];
 
-async function insertInBatches(context: GeneratorContext, table: string, rows: number, row: (n: number) => Record<string, unknown>): Promise<void> {
+async function insertInBatches(
+  context: GeneratorContext,
+  table: string,
+  rows: number,
+  row: (n: number) => Record<string, unknown>,
+): Promise<void> {
   for (let start = 0; start < rows; start += context.batchSize) {
     if (context.cancelled()) throw new Error('cancelled');
     const batch: Array<Record<string, unknown>> = [];
@@ -44,7 +49,12 @@ export const TABLE_GENERATORS: TableGenerator[] = [
     table: 'assets',
     share: 0.5,
     async fill(context, rows) {
-      await loadSite(context.db, { rows, batchSize: context.batchSize, cancelled: context.cancelled, onProgress: (n) => context.onProgress('assets', n, rows) });
+      await loadSite(context.db, {
+        rows,
+        batchSize: context.batchSize,
+        cancelled: context.cancelled,
+        onProgress: (n) => context.onProgress('assets', n, rows),
+      });
       context.assets = rows;
     },
   },
@@ -84,7 +94,14 @@ export const TABLE_GENERATORS: TableGenerator[] = [
           object_type: 'asset',
           object_id: String(id),
           before: action === 'create' ? null : JSON.stringify({ status_id: 1 + (r % 5), location_id: 1 + (r % 120) }),
-          after: action === 'delete' ? null : JSON.stringify({ status_id: 1 + ((r + 1) % 5), location_id: 1 + ((r + 3) % 120), notes: r % 4 === 0 ? 'moved during relayout' : null }),
+          after:
+            action === 'delete'
+              ? null
+              : JSON.stringify({
+                  status_id: 1 + ((r + 1) % 5),
+                  location_id: 1 + ((r + 3) % 120),
+                  notes: r % 4 === 0 ? 'moved during relayout' : null,
+                }),
           request_id: randomBytes(8).toString('hex'),
         };
       });

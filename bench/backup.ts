@@ -46,7 +46,12 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
 
 const parseOptions = (argv: string[]): Options | null =>
-  parseBenchOptions(argv, { rows: { integer: 1_000_000, min: 100 }, rounds: { integer: 2, min: 1 }, keep: { flag: true }, json: { flag: true } });
+  parseBenchOptions(argv, {
+    rows: { integer: 1_000_000, min: 100 },
+    rounds: { integer: 2, min: 1 },
+    keep: { flag: true },
+    json: { flag: true },
+  });
 
 const bench = new BenchRun();
 const checkpoint = () => bench.checkpoint();
@@ -70,7 +75,15 @@ async function rowCounts(server: MysqlServer, database: string, tables: string[]
 async function timed(label: string, file: string, args: string[], options: { env?: Record<string, string> } = {}): Promise<number> {
   checkpoint();
   const started = performance.now();
-  const result = await execa(file, args, { reject: false, env: options.env, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', buffer: true, maxBuffer: 64 * 1024 * 1024 });
+  const result = await execa(file, args, {
+    reject: false,
+    env: options.env,
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+    buffer: true,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   const elapsed = performance.now() - started;
   if (result.exitCode !== 0) throw new Error(`${label} failed (exit ${result.exitCode}): ${String(result.stderr).slice(0, 2000)}`);
   log(`  ${label}: ${seconds(elapsed)}`);
@@ -120,12 +133,25 @@ async function run(options: Options): Promise<void> {
   }
   const tables = TABLE_GENERATORS.map((g) => g.table);
   const expected = await rowCounts(server, database, tables);
-  const [{ total }] = (await admin(server, `SELECT COUNT(*) AS total FROM information_schema.TABLES WHERE TABLE_SCHEMA = '${database}'`)) as [{ total: number }];
-  log(`Rows: ${Object.entries(expected).map(([t, n]) => `${t} ${thousands(n)}`).join(', ')} (${total} tables in all).`);
+  const [{ total }] = (await admin(
+    server,
+    `SELECT COUNT(*) AS total FROM information_schema.TABLES WHERE TABLE_SCHEMA = '${database}'`,
+  )) as [{ total: number }];
+  log(
+    `Rows: ${Object.entries(expected)
+      .map(([t, n]) => `${t} ${thousands(n)}`)
+      .join(', ')} (${total} tables in all).`,
+  );
 
   // The baseline uses the dump tool, client and flags shopdb picks for this server, so the
   // difference is shopdb's own work (manifest, checks, archive, start-up).
-  const tools = await localToolRunner.open({ connection: { ...server, database }, serverProduct: /mariadb/i.test(version) ? 'MariaDB' : 'MySQL', path: process.env.PATH ?? '', baseDir: dir, composeService: 'db' });
+  const tools = await localToolRunner.open({
+    connection: { ...server, database },
+    serverProduct: /mariadb/i.test(version) ? 'MariaDB' : 'MySQL',
+    path: process.env.PATH ?? '',
+    baseDir: dir,
+    composeService: 'db',
+  });
   await tools.dispose();
   const dumpTool = tools.dumpFlavour === 'mariadb' ? 'mariadb-dump' : 'mysqldump';
   const client = tools.clientIsMariaDb ? 'mariadb' : 'mysql';
@@ -168,7 +194,8 @@ async function run(options: Options): Promise<void> {
     for (const step of shopdbFirst ? runRestores.reverse() : runRestores) {
       await step();
       const counts = await rowCounts(server, database, tables);
-      if (JSON.stringify(counts) !== JSON.stringify(expected)) throw new Error(`restored row counts differ: ${JSON.stringify(counts)} vs ${JSON.stringify(expected)}`);
+      if (JSON.stringify(counts) !== JSON.stringify(expected))
+        throw new Error(`restored row counts differ: ${JSON.stringify(counts)} vs ${JSON.stringify(expected)}`);
     }
   }
   const sizes = { baseline: statSync(baselineFile).size, shopdb: statSync(archive).size };
@@ -178,8 +205,16 @@ async function run(options: Options): Promise<void> {
     cpus: availableParallelism(),
     load: { before: loadBefore, after: loadavg()[0]! },
     goal: GOAL,
-    backup: { ...backup, median: { baseline: median(backup.baseline), shopdb: median(backup.shopdb) }, ratio: median(backup.shopdb) / median(backup.baseline) },
-    restore: { ...restore, median: { baseline: median(restore.baseline), shopdb: median(restore.shopdb) }, ratio: median(restore.shopdb) / median(restore.baseline) },
+    backup: {
+      ...backup,
+      median: { baseline: median(backup.baseline), shopdb: median(backup.shopdb) },
+      ratio: median(backup.shopdb) / median(backup.baseline),
+    },
+    restore: {
+      ...restore,
+      median: { baseline: median(restore.baseline), shopdb: median(restore.shopdb) },
+      ratio: median(restore.shopdb) / median(restore.baseline),
+    },
     sizes,
   };
   if (options.json) {
@@ -190,7 +225,9 @@ async function run(options: Options): Promise<void> {
     `${name.padEnd(8)} ${m.baseline.map(seconds).join(' / ').padEnd(22)} ${m.shopdb.map(seconds).join(' / ').padEnd(22)} ${m.ratio.toFixed(2)}×  ${m.ratio <= GOAL ? 'ok' : `over the ${GOAL}× goal`}`;
   process.stdout.write(
     [
-      `Server ${result.server}; ${thousands(Object.values(expected).reduce((a, b) => a + b, 0))} rows (${Object.entries(expected).map(([t, n]) => `${t} ${thousands(n)}`).join(', ')}); ${result.cpus} CPUs; load ${loadBefore.toFixed(1)} → ${result.load.after.toFixed(1)}.`,
+      `Server ${result.server}; ${thousands(Object.values(expected).reduce((a, b) => a + b, 0))} rows (${Object.entries(expected)
+        .map(([t, n]) => `${t} ${thousands(n)}`)
+        .join(', ')}); ${result.cpus} CPUs; load ${loadBefore.toFixed(1)} → ${result.load.after.toFixed(1)}.`,
       `Baseline: ${dumpTool} ${flags} | gzip; gunzip | ${client}.`,
       '',
       `${''.padEnd(8)} ${'baseline (rounds)'.padEnd(22)} ${'shopdb (rounds)'.padEnd(22)} ratio of medians`,

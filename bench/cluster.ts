@@ -221,7 +221,11 @@ interface ReadMeasurement {
   cores: Record<string, number>;
 }
 
-async function measureReads(options: Options, configurations: Record<'one' | 'two', string[]>, headers: Record<string, string>): Promise<Record<'one' | 'two', ReadMeasurement>> {
+async function measureReads(
+  options: Options,
+  configurations: Record<'one' | 'two', string[]>,
+  headers: Record<string, string>,
+): Promise<Record<'one' | 'two', ReadMeasurement>> {
   const order = ['one', 'two'] as const;
   const runs: Record<'one' | 'two', Run[]> = { one: [], two: [] };
   if (options.warmup > 0) for (const name of order) await loadAtOnce(configurations[name], headers, options.connections, options.warmup);
@@ -238,7 +242,12 @@ async function measureReads(options: Options, configurations: Record<'one' | 'tw
     p99: Math.max(...list.map((r) => r.p99)),
     failed: list.reduce((n, r) => n + r.failed, 0),
     rounds: list.map((r) => Math.round(r.completed / r.seconds)),
-    cores: Object.fromEntries(Object.keys(list[0]!.cores).map((name) => [name, Math.round((list.reduce((n, r) => n + r.cores[name]!, 0) / list.length) * 100) / 100])),
+    cores: Object.fromEntries(
+      Object.keys(list[0]!.cores).map((name) => [
+        name,
+        Math.round((list.reduce((n, r) => n + r.cores[name]!, 0) / list.length) * 100) / 100,
+      ]),
+    ),
   });
   return { one: summary(runs.one), two: summary(runs.two) };
 }
@@ -253,7 +262,12 @@ interface WriteMix {
   checks: string[];
 }
 
-async function writeMix(options: Options, replicas: Replica[], token: string, ids: { hot: number[]; statusId: number; typeKey: string }): Promise<WriteMix> {
+async function writeMix(
+  options: Options,
+  replicas: Replica[],
+  token: string,
+  ids: { hot: number[]; statusId: number; typeKey: string },
+): Promise<WriteMix> {
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   const byKind: Record<string, Record<string, number>> = {};
   const errors: string[] = [];
@@ -269,16 +283,25 @@ async function writeMix(options: Options, replicas: Replica[], token: string, id
       lastName.get(id)!.add(name);
       request = { method: 'PATCH', path: `/api/assets/${id}`, body: { name, notes: `bench edit ${i}` } };
     } else if (kind === 'create') {
-      request = { method: 'POST', path: '/api/assets', body: { assetTag: `BENCH-W-${i}`, name: `Bench write ${i}`, type: ids.typeKey, statusId: ids.statusId } };
+      request = {
+        method: 'POST',
+        path: '/api/assets',
+        body: { assetTag: `BENCH-W-${i}`, name: `Bench write ${i}`, type: ids.typeKey, statusId: ids.statusId },
+      };
     } else {
       request = { method: 'GET', path: `/api/assets/${ids.hot[i % ids.hot.length]}` };
     }
     let outcome: string;
     try {
-      const response = await fetch(`${replica.url}${request.path}`, { method: request.method, headers, body: request.body === undefined ? undefined : JSON.stringify(request.body) });
+      const response = await fetch(`${replica.url}${request.path}`, {
+        method: request.method,
+        headers,
+        body: request.body === undefined ? undefined : JSON.stringify(request.body),
+      });
       const text = await response.text();
       outcome = String(response.status);
-      if (response.status >= 300) errors.push(`${request.method} ${request.path} via ${replica.name}: ${response.status} ${text.slice(0, 200)}`);
+      if (response.status >= 300)
+        errors.push(`${request.method} ${request.path} via ${replica.name}: ${response.status} ${text.slice(0, 200)}`);
     } catch (error) {
       outcome = 'failed';
       errors.push(`${request.method} ${request.path} via ${replica.name}: ${(error as Error).message}`);
@@ -316,7 +339,10 @@ async function failover(cluster: GaleraCluster, replicas: Replica[], headers: Re
   const node2 = cluster.nodes[1]!;
   const probe = async (replica: Replica) => {
     const started = performance.now();
-    const status = await fetch(`${replica.url}/api/ready`).then((r) => r.status, () => 0);
+    const status = await fetch(`${replica.url}/api/ready`).then(
+      (r) => r.status,
+      () => 0,
+    );
     return { status, ms: performance.now() - started };
   };
   const killed = performance.now();
@@ -326,12 +352,18 @@ async function failover(cluster: GaleraCluster, replicas: Replica[], headers: Re
     checkpoint();
     first = await probe(b);
     if (first.status === 503) break;
-    if (performance.now() - killed > 60_000) throw new Error(`replica b still answered ${first.status} to /api/ready 60 s after its node was killed`);
+    if (performance.now() - killed > 60_000)
+      throw new Error(`replica b still answered ${first.status} to /api/ready 60 s after its node was killed`);
   }
   const outOfRotationMs = performance.now() - killed;
   const otherReplica: Record<string, number> = {};
   for (let i = 0; i < 50; i++) {
-    const status = String(await fetch(a.url + path, { headers }).then((r) => r.status, () => 'failed'));
+    const status = String(
+      await fetch(a.url + path, { headers }).then(
+        (r) => r.status,
+        () => 'failed',
+      ),
+    );
     otherReplica[status] = (otherReplica[status] ?? 0) + 1;
   }
   const restarted = performance.now();
@@ -349,7 +381,14 @@ async function failover(cluster: GaleraCluster, replicas: Replica[], headers: Re
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
-  return rows.map((row) => row.map((cell, i) => (i > 0 && /^[\d,.]+×?$/.test(cell) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((row) =>
+      row
+        .map((cell, i) => (i > 0 && /^[\d,.]+×?$/.test(cell) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 // ── the run ────────────────────────────────────────────────────────────────────────────────
@@ -358,7 +397,8 @@ async function run(options: Options): Promise<void> {
   const loadBefore = loadavg()[0]!;
   const prerequisites = galeraPrerequisites();
   if (!prerequisites.available) throw new UsageProblem(prerequisites.reason);
-  if (!existsSync(join(root, 'oclif.manifest.json'))) throw new UsageProblem('no build to run the replicas from: run `npm run build` first');
+  if (!existsSync(join(root, 'oclif.manifest.json')))
+    throw new UsageProblem('no build to run the replicas from: run `npm run build` first');
 
   log('Starting a 3-node Galera cluster on loopback…');
   const clusterStarted = Date.now();
@@ -399,17 +439,26 @@ async function run(options: Options): Promise<void> {
   const actor = cliActor('bench');
   await seedSite(db, { demo: false, actor });
   const catalog = await loadPluginCatalog({ coreVersion: shopdbVersion(), packageDirs: [] });
-  await installPlugins({ db, catalog, actor }, { names: catalog.plugins.filter((entry) => entry.problems.length === 0).map((entry) => entry.manifest.name) });
+  await installPlugins(
+    { db, catalog, actor },
+    { names: catalog.plugins.filter((entry) => entry.problems.length === 0).map((entry) => entry.manifest.name) },
+  );
   checkpoint();
   const loadStarted = Date.now();
   const site = await loadSite(db, { rows: options.rows, cancelled: () => bench.cancelled });
   await db.raw('ANALYZE TABLE assets, locations, asset_models, manufacturers, status_labels, asset_types');
   log(`  ${thousands(site.rows)} assets in ${((Date.now() - loadStarted) / 1000).toFixed(1)} s.`);
 
-  const { user } = await createUser(db, actor, { username: 'bench-editor', role: 'editor', password: `bench-${Math.random().toString(36).slice(2)}-pw-0123456789` });
+  const { user } = await createUser(db, actor, {
+    username: 'bench-editor',
+    role: 'editor',
+    password: `bench-${Math.random().toString(36).slice(2)}-pw-0123456789`,
+  });
   const { token } = await createApiToken(db, actor, { userId: user.id, name: 'bench', scope: 'write' });
   const headers = { authorization: `Bearer ${token}` };
-  const hot = ((await db('assets').whereNull('deleted_at').orderBy('id').limit(HOT_ASSETS).select('id')) as Array<{ id: number }>).map((r) => Number(r.id));
+  const hot = ((await db('assets').whereNull('deleted_at').orderBy('id').limit(HOT_ASSETS).select('id')) as Array<{ id: number }>).map(
+    (r) => Number(r.id),
+  );
   const typeKey = 'other';
 
   log('Starting two `shopdb serve` replicas (node 1, node 2)…');
@@ -417,7 +466,8 @@ async function run(options: Options): Promise<void> {
   if (options.pinHosts) {
     if (availableParallelism() < 2) throw new UsageProblem('--pin-hosts needs at least 2 CPUs');
     // -a: every thread of the process (mariadbd's and Node's workers too).
-    const pin = (cpu: number, pid: number | undefined) => pid && execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
+    const pin = (cpu: number, pid: number | undefined) =>
+      pid && execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
     pin(0, replicas[0]!.child.pid);
     pin(0, node1!.pid());
     pin(1, replicas[1]!.child.pid);
@@ -440,17 +490,24 @@ async function run(options: Options): Promise<void> {
   const reads = await measureReads(options, { one: [replicas[0]!.url + path], two: replicas.map((r) => r.url + path) }, headers);
   const ratio = reads.two.requestsPerSecond / reads.one.requestsPerSecond;
 
-  log(`Writes: ${options.writes} requests (40 % PATCH of ${HOT_ASSETS} hot assets, 30 % create, 30 % read), ${options.connections} at a time across both replicas…`);
+  log(
+    `Writes: ${options.writes} requests (40 % PATCH of ${HOT_ASSETS} hot assets, 30 % create, 30 % read), ${options.connections} at a time across both replicas…`,
+  );
   const writes = await writeMix(options, replicas, token, { hot, statusId: site.filterStatusId, typeKey });
   // The database agrees with the answers: every create is there once, every hot asset carries a submitted name.
   const created = (await db('assets').where('asset_tag', 'like', 'BENCH-W-%').count({ n: '*' })) as Array<{ n: number }>;
   const createdAnswers = writes.byKind.create?.['201'] ?? 0;
   writes.checks.push(`${Number(created[0]!.n)} created assets in the database for ${createdAnswers} answers 201`);
-  if (Number(created[0]!.n) !== createdAnswers) writes.errors.push(`created assets in the database (${created[0]!.n}) differ from answers 201 (${createdAnswers})`);
-  const audited = (await db('audit_log').where({ object_type: 'asset', action: 'update' }).whereIn('object_id', hot.map(String)).count({ n: '*' })) as Array<{ n: number }>;
+  if (Number(created[0]!.n) !== createdAnswers)
+    writes.errors.push(`created assets in the database (${created[0]!.n}) differ from answers 201 (${createdAnswers})`);
+  const audited = (await db('audit_log')
+    .where({ object_type: 'asset', action: 'update' })
+    .whereIn('object_id', hot.map(String))
+    .count({ n: '*' })) as Array<{ n: number }>;
   const patchAnswers = writes.byKind.patch?.['200'] ?? 0;
   writes.checks.push(`${Number(audited[0]!.n)} audit entries for ${patchAnswers} answers 200 to PATCH`);
-  if (Number(audited[0]!.n) !== patchAnswers) writes.errors.push(`audit entries for the hot assets (${audited[0]!.n}) differ from answers 200 to PATCH (${patchAnswers})`);
+  if (Number(audited[0]!.n) !== patchAnswers)
+    writes.errors.push(`audit entries for the hot assets (${audited[0]!.n}) differ from answers 200 to PATCH (${patchAnswers})`);
 
   log('Failover: kill node 2, watch replica b leave the rotation and replica a go on, start node 2 again…');
   const failed = await failover(cluster, replicas, headers, path);
@@ -464,7 +521,9 @@ async function run(options: Options): Promise<void> {
     pinnedHosts: options.pinHosts,
   };
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ ...context, readGoal: READ_GOAL, reads: { ...reads, ratio }, writes, failover: failed }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ ...context, readGoal: READ_GOAL, reads: { ...reads, ratio }, writes, failover: failed }, null, 2)}\n`,
+    );
     return;
   }
   const lines = [
@@ -473,8 +532,22 @@ async function run(options: Options): Promise<void> {
     '',
     table([
       ['reads', 'requests/s', 'p50 ms', 'p99 ms', 'failed', 'per round (req/s)'],
-      ['one replica (node 1)', thousands(reads.one.requestsPerSecond), String(reads.one.p50), String(reads.one.p99), String(reads.one.failed), reads.one.rounds.map(thousands).join(', ')],
-      ['two replicas (nodes 1, 2)', thousands(reads.two.requestsPerSecond), String(reads.two.p50), String(reads.two.p99), String(reads.two.failed), reads.two.rounds.map(thousands).join(', ')],
+      [
+        'one replica (node 1)',
+        thousands(reads.one.requestsPerSecond),
+        String(reads.one.p50),
+        String(reads.one.p99),
+        String(reads.one.failed),
+        reads.one.rounds.map(thousands).join(', '),
+      ],
+      [
+        'two replicas (nodes 1, 2)',
+        thousands(reads.two.requestsPerSecond),
+        String(reads.two.p50),
+        String(reads.two.p99),
+        String(reads.two.failed),
+        reads.two.rounds.map(thousands).join(', '),
+      ],
     ]),
     '',
     'cores used (mean over the rounds; the machine figure includes everything else running on it):',
@@ -487,12 +560,24 @@ async function run(options: Options): Promise<void> {
     `two / one: ${ratio.toFixed(2)}× — ${ratio >= READ_GOAL ? `goal met (≥ ${READ_GOAL}×)` : `goal missed (≥ ${READ_GOAL}×)`}`,
     '',
     `write mix: ${writes.requests} requests in ${writes.seconds.toFixed(1)} s (${thousands(writes.requests / writes.seconds)} requests/s)`,
-    ...Object.entries(writes.byKind).map(([kind, counts]) => `  ${kind}: ${Object.entries(counts).map(([status, n]) => `${n} × ${status}`).join(', ')}`),
+    ...Object.entries(writes.byKind).map(
+      ([kind, counts]) =>
+        `  ${kind}: ${Object.entries(counts)
+          .map(([status, n]) => `${n} × ${status}`)
+          .join(', ')}`,
+    ),
     ...writes.checks.map((check) => `  ${check}`),
-    writes.errors.length === 0 ? 'write mix: 0 errors — goal met' : `write mix: ${writes.errors.length} errors — goal missed; first ones:\n${writes.errors.slice(0, 5).map((e) => `  ${e}`).join('\n')}`,
+    writes.errors.length === 0
+      ? 'write mix: 0 errors — goal met'
+      : `write mix: ${writes.errors.length} errors — goal missed; first ones:\n${writes.errors
+          .slice(0, 5)
+          .map((e) => `  ${e}`)
+          .join('\n')}`,
     '',
     `failover: replica b answered /api/ready 503 ${Math.round(failed.outOfRotationMs)} ms after its node was killed (that probe took ${Math.round(failed.probeAnswerMs)} ms) — ${failed.outOfRotationMs <= 2000 ? 'goal met (≤ 2 s)' : 'goal missed (≤ 2 s)'}`,
-    `  replica a meanwhile: ${Object.entries(failed.otherReplica).map(([status, n]) => `${n} × ${status}`).join(', ')}`,
+    `  replica a meanwhile: ${Object.entries(failed.otherReplica)
+      .map(([status, n]) => `${n} × ${status}`)
+      .join(', ')}`,
     `  back in rotation ${(failed.backInRotationMs / 1000).toFixed(1)} s after node 2 was started again (its state transfer included), without restarting serve`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -70,7 +70,10 @@ const report = listCommandFiles(commandsDir).map((file) => {
   const { packages, files } = staticPackages(file);
   const heavy = [...packages.keys()].filter((name) => HEAVY.includes(name));
   return {
-    command: relative(commandsDir, file).replace(/\.js$/, '').replace(/\/index$/, '').replaceAll('/', ' '),
+    command: relative(commandsDir, file)
+      .replace(/\.js$/, '')
+      .replace(/\/index$/, '')
+      .replaceAll('/', ' '),
     modules: files,
     packages: [...packages.keys()].sort(),
     heavy: heavy.map((name) => ({ name, importedBy: packages.get(name) })),

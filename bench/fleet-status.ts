@@ -70,7 +70,16 @@ function parse(argv: string[]): Options | null {
 /** One demo site with every plugin and a summary token; its file is copied for the others. */
 async function templateSite(dir: string): Promise<{ envFile: string; token: string }> {
   const envFile = join(dir, 'template.env');
-  writeFileSync(envFile, ['SHOPDB_ENV=development', 'SHOPDB_SITE_NAME=template', 'DB_CLIENT=sqlite', 'DB_SQLITE_PATH=./template.sqlite', 'LOG_LEVEL=silent'].join('\n') + '\n');
+  writeFileSync(
+    envFile,
+    [
+      'SHOPDB_ENV=development',
+      'SHOPDB_SITE_NAME=template',
+      'DB_CLIENT=sqlite',
+      'DB_SQLITE_PATH=./template.sqlite',
+      'LOG_LEVEL=silent',
+    ].join('\n') + '\n',
+  );
   const config = loadConfig({ envFile, cwd: dir, env: {} });
   await migrateSite({ config });
   const catalog = await loadPluginCatalog(catalogOptionsFromConfig(config));
@@ -108,13 +117,28 @@ async function run(options: Options): Promise<void> {
   const envFiles = names.map((name) => {
     copyFileSync(join(dir, 'template.sqlite'), join(dir, `${name}.sqlite`));
     const envFile = join(dir, `${name}.env`);
-    writeFileSync(envFile, ['SHOPDB_ENV=development', `SHOPDB_SITE_NAME=${name}`, 'DB_CLIENT=sqlite', `DB_SQLITE_PATH=./${name}.sqlite`, 'LOG_LEVEL=silent'].join('\n') + '\n');
+    writeFileSync(
+      envFile,
+      [
+        'SHOPDB_ENV=development',
+        `SHOPDB_SITE_NAME=${name}`,
+        'DB_CLIENT=sqlite',
+        `DB_SQLITE_PATH=./${name}.sqlite`,
+        'LOG_LEVEL=silent',
+      ].join('\n') + '\n',
+    );
     return envFile;
   });
   bench.checkpoint();
   log(`Serving them from ${options.hosts} processes, each answer ${options.latencyMs} ms late (a WAN round trip)…`);
   const perHost = Math.ceil(envFiles.length / options.hosts);
-  const urls = (await Promise.all(Array.from({ length: options.hosts }, (_, h) => envFiles.slice(h * perHost, (h + 1) * perHost)).filter((part) => part.length > 0).map((part) => startHost(part, options.latencyMs)))).flat();
+  const urls = (
+    await Promise.all(
+      Array.from({ length: options.hosts }, (_, h) => envFiles.slice(h * perHost, (h + 1) * perHost))
+        .filter((part) => part.length > 0)
+        .map((part) => startHost(part, options.latencyMs)),
+    )
+  ).flat();
 
   const fleetFile = join(dir, 'fleet.json');
   const singleFiles: string[] = [];
@@ -151,12 +175,20 @@ async function run(options: Options): Promise<void> {
     const fleetMs = await pull(fleetFile);
     const slowest = Math.max(...singles);
     rounds.push({ slowestSingleMs: slowest, medianSingleMs: median(singles), fleetMs, ratio: fleetMs / slowest, coldFleetMs });
-    log(`round ${round}: slowest single site ${slowest} ms (median ${median(singles)} ms), all ${options.sites} at once ${fleetMs} ms → ${(fleetMs / slowest).toFixed(2)}×; cold caches: ${coldFleetMs} ms`);
+    log(
+      `round ${round}: slowest single site ${slowest} ms (median ${median(singles)} ms), all ${options.sites} at once ${fleetMs} ms → ${(fleetMs / slowest).toFixed(2)}×; cold caches: ${coldFleetMs} ms`,
+    );
   }
   const ratio = median(rounds.map((r) => r.ratio));
   const verdict = ratio <= 1.5 ? 'goal met' : 'goal NOT met';
-  if (options.json) process.stdout.write(`${JSON.stringify({ sites: options.sites, hosts: options.hosts, concurrency: options.concurrency, latencyMs: options.latencyMs, rounds, medianRatio: ratio, goal: 1.5 }, null, 2)}\n`);
-  else process.stdout.write(`fleet status over ${options.sites} loopback sites (+${options.latencyMs} ms each) at concurrency ${options.concurrency}: median ${ratio.toFixed(2)}× the slowest single site (goal ≤ 1.5×: ${verdict})\n`);
+  if (options.json)
+    process.stdout.write(
+      `${JSON.stringify({ sites: options.sites, hosts: options.hosts, concurrency: options.concurrency, latencyMs: options.latencyMs, rounds, medianRatio: ratio, goal: 1.5 }, null, 2)}\n`,
+    );
+  else
+    process.stdout.write(
+      `fleet status over ${options.sites} loopback sites (+${options.latencyMs} ms each) at concurrency ${options.concurrency}: median ${ratio.toFixed(2)}× the slowest single site (goal ≤ 1.5×: ${verdict})\n`,
+    );
 }
 
 void bench.main('bench:fleet', new URL(import.meta.url).pathname, parse, run);

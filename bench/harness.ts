@@ -32,7 +32,10 @@ export function usageOf(file: string): string {
   const lines = readFileSync(file, 'utf8').split('\n');
   const from = lines.findIndex((line) => line.startsWith('// Usage:'));
   return lines
-    .slice(from, lines.findIndex((line, i) => i > from && !line.startsWith('//')))
+    .slice(
+      from,
+      lines.findIndex((line, i) => i > from && !line.startsWith('//')),
+    )
     .map((line) => line.replace(/^\/\/ ?/, ''))
     .join('\n');
 }
@@ -54,9 +57,14 @@ export type BenchOptions<T extends Record<string, OptionSpec>> = { [K in keyof T
  */
 export function parseBenchOptions<T extends Record<string, OptionSpec>>(argv: string[], specs: T): BenchOptions<T> | null {
   const flagOf = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-  const options: Record<string, { type: 'string' | 'boolean'; default: string | boolean; short?: string }> = { help: { type: 'boolean', short: 'h', default: false } };
+  const options: Record<string, { type: 'string' | 'boolean'; default: string | boolean; short?: string }> = {
+    help: { type: 'boolean', short: 'h', default: false },
+  };
   for (const [key, spec] of Object.entries(specs)) {
-    options[flagOf(key)] = 'flag' in spec ? { type: 'boolean', default: false } : { type: 'string', default: String('integer' in spec ? spec.integer : spec.text) };
+    options[flagOf(key)] =
+      'flag' in spec
+        ? { type: 'boolean', default: false }
+        : { type: 'string', default: String('integer' in spec ? spec.integer : spec.text) };
   }
   let values: Record<string, string | boolean | undefined>;
   try {
@@ -146,7 +154,9 @@ export class BenchRun {
 
   private readonly onSignal = (signal: NodeJS.Signals): void => {
     if (this.cancelled) {
-      log(`${signal} again: stopping without cleaning up${this.cleanups.length ? ` (left: ${this.cleanups.map((c) => c.what).join(', ')})` : ''}.`);
+      log(
+        `${signal} again: stopping without cleaning up${this.cleanups.length ? ` (left: ${this.cleanups.map((c) => c.what).join(', ')})` : ''}.`,
+      );
       process.exit(130);
     }
     this.cancelledBy = signal;
@@ -180,7 +190,9 @@ export class BenchRun {
       log(`Dropped ${database}.`);
     });
     const dir = mkdtempSync(join(tmpdir(), options.prefix));
-    this.cleanup(`remove ${dir}`, async () => (options.keep && options.keepDir !== false ? log(`Kept ${dir} (--keep).`) : rmSync(dir, { recursive: true, force: true })));
+    this.cleanup(`remove ${dir}`, async () =>
+      options.keep && options.keepDir !== false ? log(`Kept ${dir} (--keep).`) : rmSync(dir, { recursive: true, force: true }),
+    );
     const envFile = join(dir, '.env');
     writeBenchEnv(envFile, {
       SHOPDB_ENV: 'development',

@@ -59,7 +59,13 @@ async function round(vars: Record<string, string>): Promise<Round> {
   const dir = mkdtempSync(join(tmpdir(), 'shopdb-bench-'));
   try {
     const envFile = join(dir, '.env');
-    writeFileSync(envFile, Object.entries({ SHOPDB_SITE_NAME: 'bench', ...vars }).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 });
+    writeFileSync(
+      envFile,
+      Object.entries({ SHOPDB_SITE_NAME: 'bench', ...vars })
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n') + '\n',
+      { mode: 0o600 },
+    );
     const startup = await timed(['config', 'show'], envFile);
     const migrate = await timed(['migrate'], envFile);
     const install = await timed(['plugin', 'install', '--all'], envFile);
@@ -88,12 +94,20 @@ async function inProcess(vars: Record<string, string>): Promise<number> {
       site.DB_NAME = name;
     }
     const envFile = join(dir, '.env');
-    writeFileSync(envFile, Object.entries({ SHOPDB_SITE_NAME: 'bench', ...site }).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 });
+    writeFileSync(
+      envFile,
+      Object.entries({ SHOPDB_SITE_NAME: 'bench', ...site })
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n') + '\n',
+      { mode: 0o600 },
+    );
     const config = loadConfig({ envFile, cwd: dir, env: {} });
     const started = performance.now();
     await migrateSite({ config });
     const catalog = await loadPluginCatalog(catalogOptionsFromConfig(config));
-    await withDatabase(databaseTargetFromConfig(config), {}, (db) => installPlugins({ db, catalog, actor: cliActor('bench') }, { names: [], all: true }));
+    await withDatabase(databaseTargetFromConfig(config), {}, (db) =>
+      installPlugins({ db, catalog, actor: cliActor('bench') }, { names: [], all: true }),
+    );
     return performance.now() - started;
   } finally {
     if (name) await adminConnection!.query(`DROP DATABASE IF EXISTS \`${name}\``);
@@ -129,7 +143,13 @@ async function main(): Promise<void> {
 
   let admin: mysql.Connection | undefined;
   try {
-    admin = await mysql.createConnection({ host: serverUrl.hostname, port: Number(serverUrl.port || 3306), user: decodeURIComponent(serverUrl.username), password: decodeURIComponent(serverUrl.password), connectTimeout: 3000 });
+    admin = await mysql.createConnection({
+      host: serverUrl.hostname,
+      port: Number(serverUrl.port || 3306),
+      user: decodeURIComponent(serverUrl.username),
+      password: decodeURIComponent(serverUrl.password),
+      connectTimeout: 3000,
+    });
   } catch (error) {
     results.mysql = `skipped: ${serverUrl.host} did not answer (${(error as Error).message})`;
   }
@@ -159,10 +179,14 @@ async function main(): Promise<void> {
     const label = engine === 'mysql' ? `${engine} (${results.server as string})` : engine;
     process.stdout.write(`${label}: migrate + plugin install --all (${runs[0]!.plugins} plugins), ${runs.length} rounds\n`);
     runs.forEach((r, i) =>
-      process.stdout.write(`  round ${i + 1}: migrate ${r.migrateMs.toFixed(0)} ms + install ${r.installMs.toFixed(0)} ms = ${r.totalMs.toFixed(0)} ms   (config show ${r.startupMs.toFixed(0)} ms; in-process ${r.inProcessMs.toFixed(0)} ms)\n`),
+      process.stdout.write(
+        `  round ${i + 1}: migrate ${r.migrateMs.toFixed(0)} ms + install ${r.installMs.toFixed(0)} ms = ${r.totalMs.toFixed(0)} ms   (config show ${r.startupMs.toFixed(0)} ms; in-process ${r.inProcessMs.toFixed(0)} ms)\n`,
+      ),
     );
     const total = median(runs.map((r) => r.totalMs));
-    process.stdout.write(`  median start-up (config show): ${median(runs.map((r) => r.startupMs)).toFixed(0)} ms; median in-process work: ${median(runs.map((r) => r.inProcessMs)).toFixed(0)} ms\n`);
+    process.stdout.write(
+      `  median start-up (config show): ${median(runs.map((r) => r.startupMs)).toFixed(0)} ms; median in-process work: ${median(runs.map((r) => r.inProcessMs)).toFixed(0)} ms\n`,
+    );
     process.stdout.write(
       `  median: migrate ${median(runs.map((r) => r.migrateMs)).toFixed(0)} ms, install ${median(runs.map((r) => r.installMs)).toFixed(0)} ms, total ${total.toFixed(0)} ms — goal < ${goals[engine]} ms: ${total < goals[engine]! ? 'met' : 'NOT met'}\n`,
     );

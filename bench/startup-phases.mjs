@@ -23,7 +23,9 @@ if (process.argv[2] === '--child') {
   await oclif.run(process.argv.slice(3), config);
   await oclif.flush();
   const done = performance.now();
-  process.stderr.write(`${JSON.stringify({ boot, import: imported - boot, config: configured - imported, run: done - configured, total: done })}\n`);
+  process.stderr.write(
+    `${JSON.stringify({ boot, import: imported - boot, config: configured - imported, run: done - configured, total: done })}\n`,
+  );
 } else {
   const runsIndex = process.argv.indexOf('--runs');
   const runs = runsIndex === -1 ? 15 : Number(process.argv[runsIndex + 1]);

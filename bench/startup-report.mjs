@@ -47,21 +47,34 @@ const load = options.loadBefore ?? loadavg()[0];
 const busy = load > availableParallelism() * 0.5;
 
 if (options.json) {
-  const out = { baseline: baselineName, node: process.version, loadAverage: load, maxRatio: maxRatio ?? null, ok: overLimit.length === 0, commands: rows };
+  const out = {
+    baseline: baselineName,
+    node: process.version,
+    loadAverage: load,
+    maxRatio: maxRatio ?? null,
+    ok: overLimit.length === 0,
+    commands: rows,
+  };
   process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
 } else {
   const f = (value) => (value === null ? '     -' : value.toFixed(1).padStart(6));
   const width = Math.max(...rows.map((r) => r.command.length));
   console.log(`${'command'.padEnd(width)}  median    mean     ±σ     min    cpu  ratio`);
   for (const r of rows) {
-    console.log(`${r.command.padEnd(width)}  ${f(r.medianMs)}  ${f(r.meanMs)}  ${f(r.stddevMs)}  ${f(r.minMs)}  ${f(r.cpuMs)}  ${r.ratio.toFixed(1).padStart(4)}x`);
+    console.log(
+      `${r.command.padEnd(width)}  ${f(r.medianMs)}  ${f(r.meanMs)}  ${f(r.stddevMs)}  ${f(r.minMs)}  ${f(r.cpuMs)}  ${r.ratio.toFixed(1).padStart(4)}x`,
+    );
   }
   console.log(`(milliseconds, ${baseline.times.length} runs each; cpu = user + system; ratio = median / median of "${baselineName}")`);
-  if (busy) console.log(`Note: load average ${load.toFixed(2)} on ${availableParallelism()} CPUs: other work is running, figures are noisy.`);
+  if (busy)
+    console.log(`Note: load average ${load.toFixed(2)} on ${availableParallelism()} CPUs: other work is running, figures are noisy.`);
   console.log('');
   for (const r of checked) {
-    console.log(`${r.command}: ${r.medianMs.toFixed(1)} ms, ${baselineName}: ${ms(baseline.median).toFixed(1)} ms, ratio ${r.ratio.toFixed(1)}x`);
+    console.log(
+      `${r.command}: ${r.medianMs.toFixed(1)} ms, ${baselineName}: ${ms(baseline.median).toFixed(1)} ms, ratio ${r.ratio.toFixed(1)}x`,
+    );
   }
-  for (const r of overLimit) console.error(`ABOVE GOAL: ${r.command} is ${r.ratio.toFixed(1)}x ${baselineName} (goal: at most ${maxRatio}x)`);
+  for (const r of overLimit)
+    console.error(`ABOVE GOAL: ${r.command} is ${r.ratio.toFixed(1)}x ${baselineName} (goal: at most ${maxRatio}x)`);
 }
 process.exitCode = overLimit.length === 0 ? 0 : 1;

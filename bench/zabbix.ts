@@ -40,7 +40,17 @@ interface Options {
 }
 
 function parse(argv: string[]): Options | null {
-  const { values } = parseArgs({ args: argv, options: { duration: { type: 'string' }, rounds: { type: 'string' }, connections: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } }, strict: true });
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      duration: { type: 'string' },
+      rounds: { type: 'string' },
+      connections: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
+    strict: true,
+  });
   if (values.help) return null;
   return {
     duration: values.duration ? integerOption('--duration', values.duration, 1) : 5,
@@ -53,12 +63,15 @@ function parse(argv: string[]): Options | null {
 function measure(run: BenchRun, url: string, headers: Record<string, string>, options: Options): Promise<Result> {
   return new Promise((resolve, reject) => {
     let stopped = () => {};
-    const instance = autocannon({ url, headers, duration: options.duration, connections: options.connections, pipelining: 1, timeout: 30 }, (error, result) => {
-      stopped();
-      if (error) reject(error);
-      else if (run.cancelled) reject(new Cancelled('interrupted'));
-      else resolve(result);
-    });
+    const instance = autocannon(
+      { url, headers, duration: options.duration, connections: options.connections, pipelining: 1, timeout: 30 },
+      (error, result) => {
+        stopped();
+        if (error) reject(error);
+        else if (run.cancelled) reject(new Cancelled('interrupted'));
+        else resolve(result);
+      },
+    );
     stopped = run.onStop(() => instance.stop());
   });
 }
@@ -79,7 +92,13 @@ async function bench(run: BenchRun, options: Options): Promise<void> {
     ZABBIX_PROBLEM_TTL: '60s',
     ZABBIX_HOST_MAP_TTL: '1h',
   };
-  writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 });
+  writeFileSync(
+    envFile,
+    Object.entries(vars)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n') + '\n',
+    { mode: 0o600 },
+  );
   const config = loadConfig({ envFile, cwd: dir, env: {} });
   await migrateSite({ config });
   const db = await openDatabase(databaseTargetFromConfig(config), { create: true });
@@ -88,8 +107,22 @@ async function bench(run: BenchRun, options: Options): Promise<void> {
   await createTestAssetTypes(db, actor);
   const status = (await statusLabels.create(db, actor, { name: 'In service', color: '#22aa22', kind: 'deployable' })).id;
   for (let i = 0; i < 200; i++) {
-    const asset = await createAsset(db, actor, { assetTag: `M-${String(i).padStart(4, '0')}`, name: `machine ${i}`, type: 'equipment', hostname: `m-${i}`, statusId: status });
-    if (i < 50) await db('monitoring_pins').insert({ asset_id: asset.id, hostid: String(20_000 + i), host: `m-${i}`, matched_how: 'hostname', matched_at: formatUtcDatetime(new Date()), matched_by: 'cli:bench' });
+    const asset = await createAsset(db, actor, {
+      assetTag: `M-${String(i).padStart(4, '0')}`,
+      name: `machine ${i}`,
+      type: 'equipment',
+      hostname: `m-${i}`,
+      statusId: status,
+    });
+    if (i < 50)
+      await db('monitoring_pins').insert({
+        asset_id: asset.id,
+        hostid: String(20_000 + i),
+        host: `m-${i}`,
+        matched_how: 'hostname',
+        matched_at: formatUtcDatetime(new Date()),
+        matched_by: 'cli:bench',
+      });
   }
   const { user } = await createUser(db, actor, { username: 'bench', role: 'viewer', password: 'correct-horse-battery-staple' });
   const { token } = await createApiToken(db, actor, { userId: user.id, name: 'bench', scope: 'read' });
@@ -105,7 +138,8 @@ async function bench(run: BenchRun, options: Options): Promise<void> {
     // Warm (unmeasured): fills the shared cache if it has aged out.
     const warm = await fetch(cases.monitoring, { headers });
     const page = (await warm.json()) as { results: Array<{ monitoring: { state: string } }> };
-    if (page.results.filter((a) => a.monitoring.state === 'ok').length !== 50) throw new Error(`the warm-up page is not 50 ok assets: ${JSON.stringify(page.results.map((a) => a.monitoring.state))}`);
+    if (page.results.filter((a) => a.monitoring.state === 'ok').length !== 50)
+      throw new Error(`the warm-up page is not 50 ok assets: ${JSON.stringify(page.results.map((a) => a.monitoring.state))}`);
     for (const name of (round % 2 === 0 ? ['without', 'monitoring'] : ['monitoring', 'without']) as Array<keyof typeof cases>) {
       run.checkpoint();
       const before = standIn.requests.length;
@@ -128,10 +162,18 @@ async function bench(run: BenchRun, options: Options): Promise<void> {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     return;
   }
-  process.stdout.write(`GET /api/assets?limit=50 (50 pinned, warm caches, ${options.connections} connections, ${options.rounds} × ${options.duration} s each)\n`);
-  process.stdout.write(`  without monitoring      ${thousands(without.requestsPerSecond)} req/s  p50 ${without.p50Ms} ms  p99 ${without.p99Ms} ms\n`);
-  process.stdout.write(`  include=monitoring      ${thousands(monitoring.requestsPerSecond)} req/s  p50 ${monitoring.p50Ms} ms  p99 ${monitoring.p99Ms} ms\n`);
-  process.stdout.write(`  ratio ${ratio.toFixed(2)}× (goal ≥ ${GOAL}×: ${report.met ? 'met' : 'NOT met'}); Zabbix calls while measuring: ${zabbixCallsMeasured}; errors: ${without.errors + monitoring.errors}\n`);
+  process.stdout.write(
+    `GET /api/assets?limit=50 (50 pinned, warm caches, ${options.connections} connections, ${options.rounds} × ${options.duration} s each)\n`,
+  );
+  process.stdout.write(
+    `  without monitoring      ${thousands(without.requestsPerSecond)} req/s  p50 ${without.p50Ms} ms  p99 ${without.p99Ms} ms\n`,
+  );
+  process.stdout.write(
+    `  include=monitoring      ${thousands(monitoring.requestsPerSecond)} req/s  p50 ${monitoring.p50Ms} ms  p99 ${monitoring.p99Ms} ms\n`,
+  );
+  process.stdout.write(
+    `  ratio ${ratio.toFixed(2)}× (goal ≥ ${GOAL}×: ${report.met ? 'met' : 'NOT met'}); Zabbix calls while measuring: ${zabbixCallsMeasured}; errors: ${without.errors + monitoring.errors}\n`,
+  );
 }
 
 const run = new BenchRun();

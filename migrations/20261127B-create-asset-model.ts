@@ -107,7 +107,16 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
-  for (const name of ['asset_links', 'asset_positions', 'assets', 'asset_types', 'status_labels', 'asset_models', 'manufacturers', 'locations']) {
+  for (const name of [
+    'asset_links',
+    'asset_positions',
+    'assets',
+    'asset_types',
+    'status_labels',
+    'asset_models',
+    'manufacturers',
+    'locations',
+  ]) {
     await knex.schema.dropTable(name);
   }
 }

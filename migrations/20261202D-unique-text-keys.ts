@@ -9,10 +9,22 @@ import type { Knex } from 'knex';
 import { addTextKey, assertNoTextKeyClashes, dropTextKey, type UniqueTextColumn } from '../src/core/db/text-keys.js';
 
 const KEYS: UniqueTextColumn[] = [
-  { table: 'assets', column: 'asset_tag', keyColumn: 'asset_tag_key', replaces: { index: 'assets_asset_tag_unique', columns: ['asset_tag'] }, plainIndex: 'assets_asset_tag_index' },
+  {
+    table: 'assets',
+    column: 'asset_tag',
+    keyColumn: 'asset_tag_key',
+    replaces: { index: 'assets_asset_tag_unique', columns: ['asset_tag'] },
+    plainIndex: 'assets_asset_tag_index',
+  },
   { table: 'locations', column: 'code', keyColumn: 'code_key', replaces: { index: 'locations_code_unique', columns: ['code'] } },
   { table: 'manufacturers', column: 'name', keyColumn: 'name_key', replaces: { index: 'manufacturers_name_unique', columns: ['name'] } },
-  { table: 'asset_models', column: 'name', keyColumn: 'name_key', scope: ['manufacturer_id'], replaces: { index: 'asset_models_manufacturer_id_name_unique', columns: ['manufacturer_id', 'name'] } },
+  {
+    table: 'asset_models',
+    column: 'name',
+    keyColumn: 'name_key',
+    scope: ['manufacturer_id'],
+    replaces: { index: 'asset_models_manufacturer_id_name_unique', columns: ['manufacturer_id', 'name'] },
+  },
   { table: 'status_labels', column: 'name', keyColumn: 'name_key', replaces: { index: 'status_labels_name_unique', columns: ['name'] } },
   { table: 'users', column: 'username', keyColumn: 'username_key', replaces: { index: 'users_username_unique', columns: ['username'] } },
 ];

@@ -23,34 +23,97 @@ const EXPECTED: Record<string, Record<string, TableExpectation>> = {
   '20261127B-create-asset-model': {
     locations: { columns: ['id', 'parent_id', 'kind', 'code', 'name', 'path', 'notes', 'created_at', 'updated_at'], primaryKey: ['id'] },
     manufacturers: { columns: ['id', 'name', 'url', 'notes', 'created_at', 'updated_at'], primaryKey: ['id'] },
-    asset_models: { columns: ['id', 'manufacturer_id', 'name', 'part_number', 'category', 'end_of_life', 'created_at', 'updated_at'], primaryKey: ['id'] },
+    asset_models: {
+      columns: ['id', 'manufacturer_id', 'name', 'part_number', 'category', 'end_of_life', 'created_at', 'updated_at'],
+      primaryKey: ['id'],
+    },
     status_labels: { columns: ['id', 'name', 'color', 'kind', 'created_at', 'updated_at'], primaryKey: ['id'] },
     asset_types: { columns: ['id', 'key', 'label', 'plugin', 'fields', 'created_at', 'updated_at'], primaryKey: ['id'] },
     assets: {
-      columns: ['id', 'uuid', 'asset_tag', 'name', 'hostname', 'serial', 'type_id', 'model_id', 'status_id', 'location_id', 'notes', 'custom_data', 'created_at', 'updated_at', 'deleted_at'],
+      columns: [
+        'id',
+        'uuid',
+        'asset_tag',
+        'name',
+        'hostname',
+        'serial',
+        'type_id',
+        'model_id',
+        'status_id',
+        'location_id',
+        'notes',
+        'custom_data',
+        'created_at',
+        'updated_at',
+        'deleted_at',
+      ],
       primaryKey: ['id'],
     },
     asset_positions: { columns: ['asset_id', 'location_id', 'x', 'y', 'created_at', 'updated_at'], primaryKey: ['asset_id'] },
-    asset_links: { columns: ['id', 'source_asset_id', 'target_asset_id', 'link_type', 'note', 'created_at', 'updated_at'], primaryKey: ['id'] },
+    asset_links: {
+      columns: ['id', 'source_asset_id', 'target_asset_id', 'link_type', 'note', 'created_at', 'updated_at'],
+      primaryKey: ['id'],
+    },
   },
   '20261127C-create-users-and-audit': {
     roles: { columns: ['name', 'description', 'rank'], primaryKey: ['name'] },
     users: {
-      columns: ['id', 'username', 'display_name', 'email', 'password_hash', 'role', 'auth_source', 'disabled', 'last_login_at', 'created_at', 'updated_at'],
+      columns: [
+        'id',
+        'username',
+        'display_name',
+        'email',
+        'password_hash',
+        'role',
+        'auth_source',
+        'disabled',
+        'last_login_at',
+        'created_at',
+        'updated_at',
+      ],
       primaryKey: ['id'],
     },
     api_tokens: {
-      columns: ['id', 'user_id', 'name', 'token_prefix', 'token_hash', 'scope', 'expires_at', 'last_used_at', 'revoked_at', 'created_at', 'updated_at'],
+      columns: [
+        'id',
+        'user_id',
+        'name',
+        'token_prefix',
+        'token_hash',
+        'scope',
+        'expires_at',
+        'last_used_at',
+        'revoked_at',
+        'created_at',
+        'updated_at',
+      ],
       primaryKey: ['id'],
     },
-    audit_log: { columns: ['id', 'at', 'user_id', 'username', 'action', 'object_type', 'object_id', 'before', 'after', 'request_id'], primaryKey: ['id'] },
+    audit_log: {
+      columns: ['id', 'at', 'user_id', 'username', 'action', 'object_type', 'object_id', 'before', 'after', 'request_id'],
+      primaryKey: ['id'],
+    },
     installed_plugins: { columns: ['name', 'version', 'enabled', 'installed_at', 'updated_at'], primaryKey: ['name'] },
   },
   '20261202A-create-write-locks': {
     write_locks: { columns: ['lock_key', 'version', 'created_at'], primaryKey: ['lock_key'] },
   },
   '20261202B-create-sessions': {
-    sessions: { columns: ['id', 'sid_hash', 'user_id', 'created_at', 'expires_at', 'last_seen_at', 'revoked_at', 'revoked_reason', 'ip', 'user_agent'], primaryKey: ['id'] },
+    sessions: {
+      columns: [
+        'id',
+        'sid_hash',
+        'user_id',
+        'created_at',
+        'expires_at',
+        'last_seen_at',
+        'revoked_at',
+        'revoked_reason',
+        'ip',
+        'user_agent',
+      ],
+      primaryKey: ['id'],
+    },
   },
   '20261202C-create-login-throttle': {
     login_throttle: { columns: ['bucket', 'hits', 'window_ends_at'], primaryKey: ['bucket'] },
@@ -63,11 +126,29 @@ const EXPECTED: Record<string, Record<string, TableExpectation>> = {
     monitoring_cache: { columns: ['cache_key', 'body', 'fetched_at', 'last_error', 'last_error_at'], primaryKey: ['cache_key'] },
   },
   '20261204B-create-imports': {
-    imports: { columns: ['id', 'status', 'file_name', 'file_sha256', 'format', 'source', 'plan_fingerprint', 'username', 'counts', 'started_at', 'finished_at'], primaryKey: ['id'] },
+    imports: {
+      columns: [
+        'id',
+        'status',
+        'file_name',
+        'file_sha256',
+        'format',
+        'source',
+        'plan_fingerprint',
+        'username',
+        'counts',
+        'started_at',
+        'finished_at',
+      ],
+      primaryKey: ['id'],
+    },
     import_legacy_ids: { columns: ['source', 'legacy_id', 'asset_id', 'import_id'], primaryKey: ['source', 'legacy_id'] },
   },
   '20261203B-directory-login': {
-    scheduled_rounds: { columns: ['name', 'next_run_at', 'claimed_by', 'last_started_at', 'last_finished_at', 'last_outcome'], primaryKey: ['name'] },
+    scheduled_rounds: {
+      columns: ['name', 'next_run_at', 'claimed_by', 'last_started_at', 'last_finished_at', 'last_outcome'],
+      primaryKey: ['name'],
+    },
   },
 };
 
@@ -92,7 +173,9 @@ const EXPECTED_COLUMNS: Record<string, Record<string, string[]>> = {
 const EXPECTED_INDEXES: Record<string, Record<'sqlite' | 'mysql', Record<string, string[]>>> = {
   // MySQL's column indexes of 20261127B already serve a case-insensitive prefix LIKE (ADR-007).
   '20261127D-asset-search-indexes': {
-    sqlite: { assets: ['assets_asset_tag_nocase_index', 'assets_name_nocase_index', 'assets_serial_nocase_index', 'assets_hostname_nocase_index'] },
+    sqlite: {
+      assets: ['assets_asset_tag_nocase_index', 'assets_name_nocase_index', 'assets_serial_nocase_index', 'assets_hostname_nocase_index'],
+    },
     mysql: {},
   },
 };
@@ -121,17 +204,24 @@ async function coreMigrationNames(): Promise<string[]> {
 
 async function tables(db: Knex): Promise<string[]> {
   if (isSqlite(db)) {
-    const rows = (await db.raw("select name from sqlite_master where type = 'table' and name not like 'sqlite_%'")) as Array<{ name: string }>;
+    const rows = (await db.raw("select name from sqlite_master where type = 'table' and name not like 'sqlite_%'")) as Array<{
+      name: string;
+    }>;
     return rows.map((row) => row.name).sort();
   }
-  const [rows] = (await db.raw('select TABLE_NAME as name from information_schema.TABLES where TABLE_SCHEMA = database()')) as [Array<{ name: string }>];
+  const [rows] = (await db.raw('select TABLE_NAME as name from information_schema.TABLES where TABLE_SCHEMA = database()')) as [
+    Array<{ name: string }>,
+  ];
   return rows.map((row) => row.name).sort();
 }
 
 async function primaryKey(db: Knex, table: string): Promise<string[]> {
   if (isSqlite(db)) {
     const rows = (await db.raw(`pragma table_info(${JSON.stringify(table)})`)) as Array<{ name: string; pk: number }>;
-    return rows.filter((row) => row.pk > 0).sort((a, b) => a.pk - b.pk).map((row) => row.name);
+    return rows
+      .filter((row) => row.pk > 0)
+      .sort((a, b) => a.pk - b.pk)
+      .map((row) => row.name);
   }
   const [rows] = (await db.raw(
     "select COLUMN_NAME as name from information_schema.KEY_COLUMN_USAGE where TABLE_SCHEMA = database() and TABLE_NAME = ? and CONSTRAINT_NAME = 'PRIMARY' order by ORDINAL_POSITION",
@@ -145,9 +235,10 @@ async function indexNames(db: Knex, table: string): Promise<string[]> {
     const rows = (await db.raw(`pragma index_list(${JSON.stringify(table)})`)) as Array<{ name: string }>;
     return rows.map((row) => row.name);
   }
-  const [rows] = (await db.raw('select distinct INDEX_NAME as name from information_schema.STATISTICS where TABLE_SCHEMA = database() and TABLE_NAME = ?', [table])) as [
-    Array<{ name: string }>,
-  ];
+  const [rows] = (await db.raw(
+    'select distinct INDEX_NAME as name from information_schema.STATISTICS where TABLE_SCHEMA = database() and TABLE_NAME = ?',
+    [table],
+  )) as [Array<{ name: string }>];
   return rows.map((row) => row.name);
 }
 
@@ -177,13 +268,16 @@ async function expectSchema(db: Knex, expected: Record<string, TableExpectation>
 }
 
 it('has an expectation for every core migration', async () => {
-  expect([...new Set([...Object.keys(EXPECTED), ...Object.keys(EXPECTED_INDEXES), ...Object.keys(EXPECTED_COLUMNS)])].sort()).toEqual(await coreMigrationNames());
+  expect([...new Set([...Object.keys(EXPECTED), ...Object.keys(EXPECTED_INDEXES), ...Object.keys(EXPECTED_COLUMNS)])].sort()).toEqual(
+    await coreMigrationNames(),
+  );
 });
 
 /** Each added column is there (`present`) or gone. */
 async function expectColumns(db: Knex, migration: string, present: boolean): Promise<void> {
   for (const [table, columns] of Object.entries(EXPECTED_COLUMNS[migration] ?? {})) {
-    for (const column of columns) expect(await db.schema.hasColumn(table, column), `${table}.${column} after ${migration} ${present ? 'up' : 'down'}`).toBe(present);
+    for (const column of columns)
+      expect(await db.schema.hasColumn(table, column), `${table}.${column} after ${migration} ${present ? 'up' : 'down'}`).toBe(present);
   }
 }
 
@@ -218,7 +312,8 @@ describeEachEngine('core migrations', (engine) => {
       await expectIndexes(db, name, false);
       await expectColumns(db, name, false);
       if (name === '20261202D-unique-text-keys') {
-        for (const [table, { removed }] of Object.entries(TEXT_KEY_INDEXES)) expect(await indexNames(db, table), `${table} after ${name} down`).toEqual(expect.arrayContaining(removed));
+        for (const [table, { removed }] of Object.entries(TEXT_KEY_INDEXES))
+          expect(await indexNames(db, table), `${table} after ${name} down`).toEqual(expect.arrayContaining(removed));
       }
 
       await db.migrate.up(config);
@@ -226,7 +321,8 @@ describeEachEngine('core migrations', (engine) => {
       await expectIndexes(db, name, true);
       await expectColumns(db, name, true);
       if (name === '20261202D-unique-text-keys') {
-        for (const [table, { removed }] of Object.entries(TEXT_KEY_INDEXES)) for (const index of removed) expect(await indexNames(db, table), table).not.toContain(index);
+        for (const [table, { removed }] of Object.entries(TEXT_KEY_INDEXES))
+          for (const index of removed) expect(await indexNames(db, table), table).not.toContain(index);
       }
     }
   });

@@ -14,7 +14,10 @@ const bundled = await loadPluginCatalog({ coreVersion: shopdbVersion(), packageD
 const outputs: Array<[string, string]> = [
   ['.env.example', renderExampleEnv()],
   ['docs/CONFIGURATION.md', renderConfigDocs()],
-  ['docs/IMPORT.md', renderImportDocs(bundled.plugins.filter((p) => p.problems.length === 0).map((p) => ({ name: p.manifest.name, manifest: p.manifest })))],
+  [
+    'docs/IMPORT.md',
+    renderImportDocs(bundled.plugins.filter((p) => p.problems.length === 0).map((p) => ({ name: p.manifest.name, manifest: p.manifest }))),
+  ],
 ];
 for (const [file, content] of outputs) {
   writeFileSync(join(packageRoot, file), content);

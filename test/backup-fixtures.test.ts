@@ -38,7 +38,8 @@ describeEachEngine('archives written before tar-stream', (engine) => {
     expect(restore.exitCode, restore.stderr).toBe(0);
     expect(restore.json).toMatchObject({ file, safetyBackup: null });
     const counts = rowCounts(await exportTables(site));
-    for (const [table, rows] of Object.entries(verify.json.manifest.tables as Record<string, number>)) expect(counts[table], table).toBe(rows);
+    for (const [table, rows] of Object.entries(verify.json.manifest.tables as Record<string, number>))
+      expect(counts[table], table).toBe(rows);
     expect(counts.assets).toBeGreaterThan(0);
   });
 

@@ -35,9 +35,15 @@ describeWithCluster(galera.available ? `${title} [galera]` : `${title} [galera â
     b = await startServeReplica('b (node 2)', secondEnvFile);
     const admin = await makeUser(api.db, 'admin');
     token = (await callReplica(a, 'POST', '/api/auth/login', { body: { username: admin.username, password: TEST_PASSWORD } })).body.token;
-    const status = await callReplica(a, 'POST', '/api/status-labels', { body: { name: 'In service', color: '#00aa00', kind: 'deployable' }, token });
+    const status = await callReplica(a, 'POST', '/api/status-labels', {
+      body: { name: 'In service', color: '#00aa00', kind: 'deployable' },
+      token,
+    });
     await callReplica(a, 'POST', '/api/asset-types', { body: { key: 'fixture', label: 'Fixture', fields: [] }, token });
-    const asset = await callReplica(a, 'POST', '/api/assets', { body: { assetTag: 'CNC-1', name: 'Mill', type: 'fixture', statusId: status.body.id }, token });
+    const asset = await callReplica(a, 'POST', '/api/assets', {
+      body: { assetTag: 'CNC-1', name: 'Mill', type: 'fixture', statusId: status.body.id },
+      token,
+    });
     expect(asset.status, JSON.stringify(asset.body)).toBe(201);
     assetId = asset.body.id;
   }, 300_000);
@@ -81,7 +87,11 @@ describeWithCluster(galera.available ? `${title} [galera]` : `${title} [galera â
 
     // Node 1 alone is a minority of the last primary component: it notices within Galera's
     // inactivity timeout and stops taking work.
-    await waitUntil(async () => (await cluster.status(cluster.nodes[0]!, 'wsrep_cluster_status')) !== 'Primary', 120_000, 'node 1 to lose the primary component');
+    await waitUntil(
+      async () => (await cluster.status(cluster.nodes[0]!, 'wsrep_cluster_status')) !== 'Primary',
+      120_000,
+      'node 1 to lose the primary component',
+    );
     const probe = await callReplica(a, 'GET', '/api/ready', { token });
     expect(probe.status).toBe(503);
     // The admin's token cannot be checked on such a node, so the reason is the anonymous one;

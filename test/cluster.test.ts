@@ -41,7 +41,9 @@ describeOnGalera('two serve replicas on two nodes of a Galera cluster', () => {
     api = await createApiSite('mysql', { LOG_LEVEL: 'warn', DB_POOL_MAX: '30' }, { mysqlServer: nodes[0] });
     const login = async (role: 'editor' | 'admin') => {
       const user = await makeUser(api.db, role);
-      const answer = await callReplica(replicas[0]!, 'POST', '/api/auth/login', { body: { username: user.username, password: TEST_PASSWORD } });
+      const answer = await callReplica(replicas[0]!, 'POST', '/api/auth/login', {
+        body: { username: user.username, password: TEST_PASSWORD },
+      });
       expect(answer.status, JSON.stringify(answer.body)).toBe(200);
       return answer.body.token as string;
     };
@@ -50,10 +52,16 @@ describeOnGalera('two serve replicas on two nodes of a Galera cluster', () => {
     replicas.push(await startServeReplica('a (node 1)', api.site.envFile), await startServeReplica('b (node 2)', secondEnvFile));
     editor = await login('editor');
     admin = await login('admin');
-    const status = await callReplica(replicas[1]!, 'POST', '/api/status-labels', { body: { name: 'In service', color: '#00aa00', kind: 'deployable' }, token: admin });
+    const status = await callReplica(replicas[1]!, 'POST', '/api/status-labels', {
+      body: { name: 'In service', color: '#00aa00', kind: 'deployable' },
+      token: admin,
+    });
     expect(status.status, JSON.stringify(status.body)).toBe(201);
     statusId = status.body.id;
-    const type = await callReplica(replicas[0]!, 'POST', '/api/asset-types', { body: { key: 'fixture', label: 'Fixture', fields: [{ key: 'size', label: 'Size', type: 'integer' }] }, token: admin });
+    const type = await callReplica(replicas[0]!, 'POST', '/api/asset-types', {
+      body: { key: 'fixture', label: 'Fixture', fields: [{ key: 'size', label: 'Size', type: 'integer' }] },
+      token: admin,
+    });
     expect(type.status, JSON.stringify(type.body)).toBe(201);
   }, 240_000);
 
@@ -63,11 +71,16 @@ describeOnGalera('two serve replicas on two nodes of a Galera cluster', () => {
   });
 
   it(`takes ${CONCURRENT} concurrent PATCHes of one asset split across the replicas: no 5xx, the last one applied is what stands, one audit entry per change`, async () => {
-    const created = await callReplica(replicas[0]!, 'POST', '/api/assets', { body: { assetTag: 'CNC-PATCH-1', name: 'Mill', type: 'fixture', statusId }, token: editor });
+    const created = await callReplica(replicas[0]!, 'POST', '/api/assets', {
+      body: { assetTag: 'CNC-PATCH-1', name: 'Mill', type: 'fixture', statusId },
+      token: editor,
+    });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const id = created.body.id as number;
 
-    const answers = await onEach(CONCURRENT, (replica, i) => callReplica(replica, 'PATCH', `/api/assets/${id}`, { body: { name: `Mill ${i}`, customData: { size: i } }, token: editor }));
+    const answers = await onEach(CONCURRENT, (replica, i) =>
+      callReplica(replica, 'PATCH', `/api/assets/${id}`, { body: { name: `Mill ${i}`, customData: { size: i } }, token: editor }),
+    );
 
     expect(JSON.stringify(fiveHundreds(answers))).toBe('[]');
     expect(statuses(answers)).toEqual({ 200: CONCURRENT });
@@ -75,8 +88,13 @@ describeOnGalera('two serve replicas on two nodes of a Galera cluster', () => {
     const submitted = Array.from({ length: CONCURRENT }, (_, i) => `Mill ${i}`);
     expect(submitted).toContain(row.name);
     // Name and custom data come from the same request: no write was half-applied over another.
-    expect(typeof row.custom_data === 'string' ? JSON.parse(row.custom_data) : row.custom_data).toEqual({ size: Number(row.name.split(' ')[1]) });
-    const audited = (await api.db('audit_log').where({ object_type: 'asset', object_id: String(id), action: 'update' }).count({ n: '*' })) as Array<{ n: number }>;
+    expect(typeof row.custom_data === 'string' ? JSON.parse(row.custom_data) : row.custom_data).toEqual({
+      size: Number(row.name.split(' ')[1]),
+    });
+    const audited = (await api
+      .db('audit_log')
+      .where({ object_type: 'asset', object_id: String(id), action: 'update' })
+      .count({ n: '*' })) as Array<{ n: number }>;
     expect(Number(audited[0]!.n)).toBe(CONCURRENT);
     // Read through the other node, the same final state.
     const other = await callReplica(replicas[1]!, 'GET', `/api/assets/${id}`, { token: editor });
@@ -84,7 +102,12 @@ describeOnGalera('two serve replicas on two nodes of a Galera cluster', () => {
   });
 
   it(`takes ${CONCURRENT} concurrent creates split across the replicas: no 5xx; ids need not be consecutive (Galera's auto-increment step)`, async () => {
-    const answers = await onEach(CONCURRENT, (replica, i) => callReplica(replica, 'POST', '/api/assets', { body: { assetTag: `CNC-NEW-${i}`, name: `Lathe ${i}`, type: 'fixture', statusId }, token: editor }));
+    const answers = await onEach(CONCURRENT, (replica, i) =>
+      callReplica(replica, 'POST', '/api/assets', {
+        body: { assetTag: `CNC-NEW-${i}`, name: `Lathe ${i}`, type: 'fixture', statusId },
+        token: editor,
+      }),
+    );
 
     expect(JSON.stringify(fiveHundreds(answers))).toBe('[]');
     expect(statuses(answers)).toEqual({ 201: CONCURRENT });
@@ -94,7 +117,12 @@ describeOnGalera('two serve replicas on two nodes of a Galera cluster', () => {
   });
 
   it(`creates one asset when ${CONCURRENT} creates of one tag race across the replicas; the rest are 409`, async () => {
-    const answers = await onEach(CONCURRENT, (replica, i) => callReplica(replica, 'POST', '/api/assets', { body: { assetTag: i % 2 ? 'cnc-same' : 'CNC-SAME', name: `Press ${i}`, type: 'fixture', statusId }, token: editor }));
+    const answers = await onEach(CONCURRENT, (replica, i) =>
+      callReplica(replica, 'POST', '/api/assets', {
+        body: { assetTag: i % 2 ? 'cnc-same' : 'CNC-SAME', name: `Press ${i}`, type: 'fixture', statusId },
+        token: editor,
+      }),
+    );
 
     expect(JSON.stringify(fiveHundreds(answers))).toBe('[]');
     expect(statuses(answers)).toEqual({ 201: 1, 409: CONCURRENT - 1 });
@@ -102,7 +130,9 @@ describeOnGalera('two serve replicas on two nodes of a Galera cluster', () => {
 
   it('ends a session on both replicas when it logs out through one node, at the very next request', async () => {
     const user = await makeUser(api.db, 'viewer');
-    const login = await callReplica(replicas[0]!, 'POST', '/api/auth/login', { body: { username: user.username, password: TEST_PASSWORD } });
+    const login = await callReplica(replicas[0]!, 'POST', '/api/auth/login', {
+      body: { username: user.username, password: TEST_PASSWORD },
+    });
     const token = login.body.token as string;
     expect((await callReplica(replicas[1]!, 'GET', '/api/auth/me', { token })).status).toBe(200);
 
@@ -117,7 +147,10 @@ describeOnGalera('two serve replicas on two nodes of a Galera cluster', () => {
     const doctor = await runBin(['doctor', '--env-file', secondEnvFile, '--json']);
 
     const cluster = doctor.json.checks.find((check: { id: string }) => check.id === 'cluster');
-    expect(cluster, doctor.stdout).toMatchObject({ status: 'pass', data: { node: 'node2', state: 'Synced', clusterStatus: 'Primary', clusterSize: 3 } });
+    expect(cluster, doctor.stdout).toMatchObject({
+      status: 'pass',
+      data: { node: 'node2', state: 'Synced', clusterStatus: 'Primary', clusterSize: 3 },
+    });
     expect(cluster.message).toMatch(/^node2: Synced, Primary component of 3 node\(s\), flow control paused \d+\.\d% of the time$/);
   });
 
@@ -136,8 +169,13 @@ describeOnGalera('two serve replicas on two nodes of a Galera cluster', () => {
         const runs = await Promise.all(envFiles.map((file) => runBin(['plugin', 'install', '--all', '--env-file', file, '--json'])));
 
         for (const run of runs) expect([0, 5], `round ${round}: ${run.stdout}${run.stderr}`).toContain(run.exitCode);
-        const actions = runs.filter((run) => run.exitCode === 0).map((run) => new Set(run.json.plugins.map((p: { action: string }) => p.action)));
-        expect(actions.filter((set) => set.has('installed')), `round ${round}`).toHaveLength(1);
+        const actions = runs
+          .filter((run) => run.exitCode === 0)
+          .map((run) => new Set(run.json.plugins.map((p: { action: string }) => p.action)));
+        expect(
+          actions.filter((set) => set.has('installed')),
+          `round ${round}`,
+        ).toHaveLength(1);
         const installed = await adminQuery<Array<{ n: number }>>(nodes[2]!, `SELECT COUNT(*) AS n FROM \`${name}\`.installed_plugins`);
         expect(Number(installed[0]!.n)).toBe(runs.find((run) => run.exitCode === 0)!.json.plugins.length);
       } finally {
@@ -162,8 +200,14 @@ describeOnGalera('two serve replicas on two nodes of a Galera cluster', () => {
         const runs = await Promise.all(envFiles.map((file) => runBin(['update', '--env-file', file, '--json'])));
 
         for (const run of runs) expect(run.exitCode, `round ${round}: ${run.stdout}${run.stderr}`).toBe(0);
-        expect(runs.flatMap((run) => run.json.applied as string[]), `round ${round}`).toHaveLength(1);
-        const records = await adminQuery<Array<{ name: string; n: number }>>(nodes[2]!, `SELECT name, COUNT(*) AS n FROM \`${site.database}\`.shopdb_migrations GROUP BY name HAVING COUNT(*) > 1`);
+        expect(
+          runs.flatMap((run) => run.json.applied as string[]),
+          `round ${round}`,
+        ).toHaveLength(1);
+        const records = await adminQuery<Array<{ name: string; n: number }>>(
+          nodes[2]!,
+          `SELECT name, COUNT(*) AS n FROM \`${site.database}\`.shopdb_migrations GROUP BY name HAVING COUNT(*) > 1`,
+        );
         expect(records).toEqual([]);
         const status = await runBin(['migrate', 'status', '--env-file', envFiles[1]!, '--json']);
         expect(status.json.upToDate).toBe(true);
@@ -175,8 +219,17 @@ describeOnGalera('two serve replicas on two nodes of a Galera cluster', () => {
 
   it('backs up from one node and restores through another with identical CHECKSUM TABLE results', async () => {
     const checksums = async (server: MysqlServer) => {
-      const tables = (await adminQuery<Array<{ t: string }>>(server, 'SELECT table_name AS t FROM information_schema.tables WHERE table_schema = ? AND table_type = ? ORDER BY table_name', [api.site.database, 'BASE TABLE'])).map((row) => row.t);
-      const rows = await adminQuery<Array<{ Table: string; Checksum: number }>>(server, `CHECKSUM TABLE ${tables.map((t) => `\`${api.site.database}\`.\`${t}\``).join(', ')}`);
+      const tables = (
+        await adminQuery<Array<{ t: string }>>(
+          server,
+          'SELECT table_name AS t FROM information_schema.tables WHERE table_schema = ? AND table_type = ? ORDER BY table_name',
+          [api.site.database, 'BASE TABLE'],
+        )
+      ).map((row) => row.t);
+      const rows = await adminQuery<Array<{ Table: string; Checksum: number }>>(
+        server,
+        `CHECKSUM TABLE ${tables.map((t) => `\`${api.site.database}\`.\`${t}\``).join(', ')}`,
+      );
       return Object.fromEntries(rows.map((row) => [row.Table, row.Checksum]));
     };
     // Nothing writes to the site while the two are compared (the replicas stay idle).
@@ -191,7 +244,8 @@ describeOnGalera('two serve replicas on two nodes of a Galera cluster', () => {
     const afterOnNode2 = await checksums(nodes[1]!);
     const afterOnNode3 = await checksums(nodes[2]!);
     // Sessions end on a restore (their rows change); every other table is as it was.
-    const withoutSessions = (sums: Record<string, number>) => Object.fromEntries(Object.entries(sums).filter(([table]) => !table.endsWith('.sessions')));
+    const withoutSessions = (sums: Record<string, number>) =>
+      Object.fromEntries(Object.entries(sums).filter(([table]) => !table.endsWith('.sessions')));
     expect(withoutSessions(afterOnNode2)).toEqual(withoutSessions(before));
     expect(afterOnNode3).toEqual(afterOnNode2);
   }, 180_000);

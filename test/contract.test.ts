@@ -23,7 +23,9 @@ interface ManifestCommand {
   args: Record<string, unknown>;
 }
 
-const manifest = JSON.parse(readFileSync(join(packageRoot, 'oclif.manifest.json'), 'utf8')) as { commands: Record<string, ManifestCommand> };
+const manifest = JSON.parse(readFileSync(join(packageRoot, 'oclif.manifest.json'), 'utf8')) as {
+  commands: Record<string, ManifestCommand>;
+};
 const commands = Object.values(manifest.commands).sort((a, b) => a.id.localeCompare(b.id));
 
 /** Replaces values by their types, keeping keys: the shape a script depends on. */
@@ -41,7 +43,10 @@ describe('CLI contract', () => {
       args: Object.keys(command.args),
       flags: Object.entries(command.flags)
         .filter(([, flag]) => !flag.hidden)
-        .map(([name, flag]) => `${name}${flag.char ? ` (-${flag.char})` : ''}: ${flag.type}${flag.options ? ` [${flag.options.join('|')}]` : ''}`)
+        .map(
+          ([name, flag]) =>
+            `${name}${flag.char ? ` (-${flag.char})` : ''}: ${flag.type}${flag.options ? ` [${flag.options.join('|')}]` : ''}`,
+        )
         .sort(),
     }));
     expect(surface).toMatchSnapshot();
@@ -57,7 +62,8 @@ describe('CLI contract', () => {
 
   it('documents every command in the README', () => {
     const readme = readFileSync(join(packageRoot, 'README.md'), 'utf8');
-    for (const command of commands) expect(readme, `README lacks shopdb ${command.id}`).toContain(`## \`shopdb ${command.id.replace(/:/g, ' ')}`);
+    for (const command of commands)
+      expect(readme, `README lacks shopdb ${command.id}`).toContain(`## \`shopdb ${command.id.replace(/:/g, ' ')}`);
   });
 });
 
@@ -136,7 +142,10 @@ describe('JSON output shapes', () => {
       await app.listen({ host: '127.0.0.1', port: 0 });
       const env = ['--env-file', join(tempDir('shopdb-central-'), '.env'), '--json'];
       writeEnvFile(env[1]!, { SHOPDB_SITE_NAME: 'central' });
-      const add = await runBin(['fleet', 'add', 'plant-1', `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, '--token-stdin', ...env], { input: token });
+      const add = await runBin(
+        ['fleet', 'add', 'plant-1', `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, '--token-stdin', ...env],
+        { input: token },
+      );
       await runBin(['fleet', 'add', 'plant-2', `http://127.0.0.1:${await freePort()}`, '--token-stdin', ...env], { input: token });
       const list = await runBin(['fleet', 'list', ...env]);
       const status = await runBin(['fleet', 'status', '--timeout', '3', ...env]);
@@ -144,7 +153,13 @@ describe('JSON output shapes', () => {
       const remove = await runBin(['fleet', 'remove', 'plant-2', ...env]);
       for (const result of [add, list, report, remove]) expect(result.exitCode, result.stderr).toBe(0);
       expect(status.exitCode).toBe(1);
-      expect({ fleetAdd: shape(add.json), fleetList: shape(list.json), fleetStatus: shape(status.json), fleetReport: shape(report.json), fleetRemove: shape(remove.json) }).toMatchSnapshot();
+      expect({
+        fleetAdd: shape(add.json),
+        fleetList: shape(list.json),
+        fleetStatus: shape(status.json),
+        fleetReport: shape(report.json),
+        fleetRemove: shape(remove.json),
+      }).toMatchSnapshot();
     } finally {
       await api.cleanup();
     }
@@ -152,26 +167,29 @@ describe('JSON output shapes', () => {
 });
 
 const openLdapSkip = directorySkipReason('openldap');
-(openLdapSkip === null ? describe : describe.skip)(`JSON output shapes of the ldap commands${openLdapSkip === null ? '' : ` [skipped: ${openLdapSkip}]`}`, () => {
-  let directory: TestDirectory;
-  let site: TestSite;
-  beforeAll(async () => {
-    directory = await startDirectory('openldap');
-    const world = await buildWorld(directory);
-    await addDirectoryUser(directory, 'hedy', 'Dir-Pass-4711', [world.nestedGroup]);
-    site = await createSite('sqlite', directoryEnv(directory, world));
-    await runBin(['migrate', '--env-file', site.envFile, '--json']);
-  }, 120_000);
-  afterAll(async () => {
-    await site?.cleanup();
-    await directory?.cleanup();
-  });
+(openLdapSkip === null ? describe : describe.skip)(
+  `JSON output shapes of the ldap commands${openLdapSkip === null ? '' : ` [skipped: ${openLdapSkip}]`}`,
+  () => {
+    let directory: TestDirectory;
+    let site: TestSite;
+    beforeAll(async () => {
+      directory = await startDirectory('openldap');
+      const world = await buildWorld(directory);
+      await addDirectoryUser(directory, 'hedy', 'Dir-Pass-4711', [world.nestedGroup]);
+      site = await createSite('sqlite', directoryEnv(directory, world));
+      await runBin(['migrate', '--env-file', site.envFile, '--json']);
+    }, 120_000);
+    afterAll(async () => {
+      await site?.cleanup();
+      await directory?.cleanup();
+    });
 
-  it('keeps the shapes of ldap test and ldap sync', async () => {
-    const env = ['--env-file', site.envFile, '--json'];
-    const test = await runBin(['ldap', 'test', 'hedy', '--password-stdin', ...env], { input: 'Dir-Pass-4711' });
-    const sync = await runBin(['ldap', 'sync', '--dry-run', ...env]);
-    for (const result of [test, sync]) expect(result.exitCode, result.stderr).toBe(0);
-    expect({ ldapTest: shape(test.json), ldapSync: shape(sync.json) }).toMatchSnapshot();
-  });
-});
+    it('keeps the shapes of ldap test and ldap sync', async () => {
+      const env = ['--env-file', site.envFile, '--json'];
+      const test = await runBin(['ldap', 'test', 'hedy', '--password-stdin', ...env], { input: 'Dir-Pass-4711' });
+      const sync = await runBin(['ldap', 'sync', '--dry-run', ...env]);
+      for (const result of [test, sync]) expect(result.exitCode, result.stderr).toBe(0);
+      expect({ ldapTest: shape(test.json), ldapSync: shape(sync.json) }).toMatchSnapshot();
+    });
+  },
+);

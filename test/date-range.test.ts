@@ -13,7 +13,13 @@ describeEachEngine('dates across their whole range', (engine) => {
   const notices = '/api/plugins/notifications/notices';
   const count = async (table: string) => Number(((await s.db(table).count({ n: '*' })) as Array<{ n: number | string }>)[0]!.n);
 
-  const notice = (fields: Record<string, unknown>) => s.app.inject({ method: 'POST', url: notices, headers: s.as.admin, payload: { title: 'Range', severity: 'info', targetKind: 'site', ...fields } });
+  const notice = (fields: Record<string, unknown>) =>
+    s.app.inject({
+      method: 'POST',
+      url: notices,
+      headers: s.as.admin,
+      payload: { title: 'Range', severity: 'info', targetKind: 'site', ...fields },
+    });
 
   it.each([
     ['the first instant', '1000-01-01T00:00:00.000Z'],
@@ -44,18 +50,54 @@ describeEachEngine('dates across their whole range', (engine) => {
   });
 
   it('holds dates (YYYY-MM-DD) to years 1000–9999 too, in plugin and custom fields', async () => {
-    const title = await s.app.inject({ method: 'POST', url: '/api/plugins/software/titles', headers: s.as.admin, payload: { name: 'Range CAD', version: '1' } });
-    const licence = (expiresOn: string) => s.app.inject({ method: 'POST', url: '/api/plugins/software/licences', headers: s.as.admin, payload: { titleId: title.json<{ id: number }>().id, seats: 1, expiresOn } });
+    const title = await s.app.inject({
+      method: 'POST',
+      url: '/api/plugins/software/titles',
+      headers: s.as.admin,
+      payload: { name: 'Range CAD', version: '1' },
+    });
+    const licence = (expiresOn: string) =>
+      s.app.inject({
+        method: 'POST',
+        url: '/api/plugins/software/licences',
+        headers: s.as.admin,
+        payload: { titleId: title.json<{ id: number }>().id, seats: 1, expiresOn },
+      });
     expect((await licence('1000-01-01')).statusCode).toBe(201);
-    expect(expectError(await licence('0999-12-31'), 400).fields).toEqual({ expiresOn: expect.stringContaining('1000-01-01 to 9999-12-31') });
+    expect(expectError(await licence('0999-12-31'), 400).fields).toEqual({
+      expiresOn: expect.stringContaining('1000-01-01 to 9999-12-31'),
+    });
 
-    const type = await s.app.inject({ method: 'POST', url: '/api/asset-types', headers: s.as.admin, payload: { key: 'gauge', label: 'Gauge', fields: [{ key: 'calibrated', label: 'Calibrated', type: 'date' }] } });
+    const type = await s.app.inject({
+      method: 'POST',
+      url: '/api/asset-types',
+      headers: s.as.admin,
+      payload: { key: 'gauge', label: 'Gauge', fields: [{ key: 'calibrated', label: 'Calibrated', type: 'date' }] },
+    });
     expect(type.statusCode, type.body).toBe(201);
-    const status = await s.app.inject({ method: 'POST', url: '/api/status-labels', headers: s.as.admin, payload: { name: 'In service', color: '#00aa00', kind: 'deployable' } });
+    const status = await s.app.inject({
+      method: 'POST',
+      url: '/api/status-labels',
+      headers: s.as.admin,
+      payload: { name: 'In service', color: '#00aa00', kind: 'deployable' },
+    });
     const asset = (calibrated: string) =>
-      s.app.inject({ method: 'POST', url: '/api/assets', headers: s.as.admin, payload: { assetTag: `G-${calibrated}`, name: 'Gauge', type: 'gauge', statusId: status.json<{ id: number }>().id, customData: { calibrated } } });
+      s.app.inject({
+        method: 'POST',
+        url: '/api/assets',
+        headers: s.as.admin,
+        payload: {
+          assetTag: `G-${calibrated}`,
+          name: 'Gauge',
+          type: 'gauge',
+          statusId: status.json<{ id: number }>().id,
+          customData: { calibrated },
+        },
+      });
     expect((await asset('2026-06-30')).statusCode).toBe(201);
-    expect(expectError(await asset('0042-06-30'), 400).fields).toEqual({ 'customData.calibrated': expect.stringContaining('from 1000-01-01') });
+    expect(expectError(await asset('0042-06-30'), 400).fields).toEqual({
+      'customData.calibrated': expect.stringContaining('from 1000-01-01'),
+    });
     expect(expectError(await asset('2026-02-30'), 400).fields).toHaveProperty(['customData.calibrated']);
   });
 
@@ -73,16 +115,25 @@ describeEachEngine('dates across their whole range', (engine) => {
     walk(document);
 
     expect(nodes.length).toBeGreaterThan(20);
-    for (const node of nodes) expect(String(node.description)).toMatch(node.format === 'date' ? /From 1000-01-01 to 9999-12-31\./ : /From 1000-01-01T00:00:00Z to 9999-12-31T23:59:59\.999Z \(UTC\)\./);
+    for (const node of nodes)
+      expect(String(node.description)).toMatch(
+        node.format === 'date' ? /From 1000-01-01 to 9999-12-31\./ : /From 1000-01-01T00:00:00Z to 9999-12-31T23:59:59\.999Z \(UTC\)\./,
+      );
   });
 
   it('lists notices although one row holds a date written before the range was enforced', async () => {
     // What an older shopdb could store: SQLite kept the year unpadded, MariaDB kept year 1.
     const odd = engine === 'sqlite' ? '1-01-01 00:00:00.000' : '0001-01-01 00:00:00.000';
-    await s.db('notifications_notices').insert({ title: 'Old row', severity: 'critical', target_kind: 'site', starts_at: odd, dismissable: 1 });
+    await s
+      .db('notifications_notices')
+      .insert({ title: 'Old row', severity: 'critical', target_kind: 'site', starts_at: odd, dismissable: 1 });
 
     const list = await s.app.inject({ method: 'GET', url: `${notices}?limit=1000`, headers: s.as.admin });
-    const active = await s.app.inject({ method: 'GET', url: `/api/plugins/notifications/active?location=${await anyLocation()}`, headers: s.as.admin });
+    const active = await s.app.inject({
+      method: 'GET',
+      url: `/api/plugins/notifications/active?location=${await anyLocation()}`,
+      headers: s.as.admin,
+    });
 
     expect(list.statusCode, list.body).toBe(200);
     const old = list.json<{ results: Array<{ title: string; startsAt: string }> }>().results.find((n) => n.title === 'Old row');
@@ -92,7 +143,12 @@ describeEachEngine('dates across their whole range', (engine) => {
   });
 
   async function anyLocation(): Promise<number> {
-    const created = await s.app.inject({ method: 'POST', url: '/api/locations', headers: s.as.admin, payload: { kind: 'site', code: `S-${Date.now()}`, name: 'Site' } });
+    const created = await s.app.inject({
+      method: 'POST',
+      url: '/api/locations',
+      headers: s.as.admin,
+      payload: { kind: 'site', code: `S-${Date.now()}`, name: 'Site' },
+    });
     return created.json<{ id: number }>().id;
   }
 });

@@ -21,7 +21,11 @@ import { CONFIG_VAR_NAMES, specOf } from '../src/core/config/schema.js';
 const COMPOSE_FILES = ['docker-compose.yml', 'docker-compose.secrets.yml'] as const;
 const read = (file: string): string => readFileSync(join(packageRoot, file), 'utf8');
 /** The file without its comment lines (which mention variables in prose). */
-const withoutComments = (text: string): string => text.split('\n').filter((line) => !line.trim().startsWith('#')).join('\n');
+const withoutComments = (text: string): string =>
+  text
+    .split('\n')
+    .filter((line) => !line.trim().startsWith('#'))
+    .join('\n');
 
 /** `${VAR:?message}` in a compose file: the variables it refuses to start without. */
 export function requiredVariables(text: string): Map<string, string> {
@@ -38,7 +42,10 @@ function dockerComposeV1(): { available: boolean; reason: string } {
     const version = execFileSync('docker-compose', ['version', '--short'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
     return { available: true, reason: version };
   } catch (error) {
-    return { available: false, reason: `docker-compose is not installed (${(error as NodeJS.ErrnoException).code ?? 'failed'}); apt-get install --no-install-recommends docker-compose` };
+    return {
+      available: false,
+      reason: `docker-compose is not installed (${(error as NodeJS.ErrnoException).code ?? 'failed'}); apt-get install --no-install-recommends docker-compose`,
+    };
   }
 }
 
@@ -46,89 +53,109 @@ const compose = dockerComposeV1();
 const required = process.env.SHOPDB_REQUIRE_MYSQL === '1' || process.env.CI === 'true';
 const describeCompose = compose.available ? describe : required ? describe : describe.skip;
 
-describeCompose(`docker-compose.yml, validated by docker-compose${compose.available ? ` ${compose.reason}` : ` — skipped: ${compose.reason}`}`, () => {
-  let dir: string;
-  /** A .env as `shopdb init --db mysql --db-password-stdin` writes it. */
-  let siteEnv: Record<string, string>;
+describeCompose(
+  `docker-compose.yml, validated by docker-compose${compose.available ? ` ${compose.reason}` : ` — skipped: ${compose.reason}`}`,
+  () => {
+    let dir: string;
+    /** A .env as `shopdb init --db mysql --db-password-stdin` writes it. */
+    let siteEnv: Record<string, string>;
 
-  beforeAll(async () => {
-    if (!compose.available) throw new Error(`docker-compose is required in CI (SHOPDB_REQUIRE_MYSQL=1 / CI=true): ${compose.reason}`);
-    dir = tempDir('shopdb-compose-');
-    for (const file of COMPOSE_FILES) copyFileSync(join(packageRoot, file), join(dir, file));
-    await initSite({ envFile: join(dir, 'site.env'), force: false, answers: { DB_CLIENT: 'mysql' }, dbPassword: 'generated-db-password-0123' });
-    siteEnv = parseEnv(readFileSync(join(dir, 'site.env'), 'utf8')) as Record<string, string>;
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    beforeAll(async () => {
+      if (!compose.available) throw new Error(`docker-compose is required in CI (SHOPDB_REQUIRE_MYSQL=1 / CI=true): ${compose.reason}`);
+      dir = tempDir('shopdb-compose-');
+      for (const file of COMPOSE_FILES) copyFileSync(join(packageRoot, file), join(dir, file));
+      await initSite({
+        envFile: join(dir, 'site.env'),
+        force: false,
+        answers: { DB_CLIENT: 'mysql' },
+        dbPassword: 'generated-db-password-0123',
+      });
+      siteEnv = parseEnv(readFileSync(join(dir, 'site.env'), 'utf8')) as Record<string, string>;
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  const config = (file: string, env: Record<string, string>) => {
-    writeFileSync(join(dir, '.env'), Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
-    return execa('docker-compose', ['-f', file, 'config'], { cwd: dir, env: { PATH: process.env.PATH ?? '' }, extendEnv: false, reject: false });
-  };
-  const withoutPassword = (): Record<string, string> => {
-    const { DB_PASSWORD: _password, ...rest } = siteEnv;
-    return { ...rest, DB_PASSWORD_FILE: './db_password' };
-  };
-
-  it('accepts the .env that `shopdb init --db mysql` writes', async () => {
-    const result = await config('docker-compose.yml', siteEnv);
-
-    expect(result.exitCode, result.stderr).toBe(0);
-    const resolved = parseYaml(result.stdout);
-    expect(resolved.services.api.environment).toMatchObject({ DB_HOST: 'db', DB_CLIENT: 'mysql', JWT_SECRET: siteEnv.JWT_SECRET });
-    expect(resolved.services.db.environment.MYSQL_PASSWORD).toBe('generated-db-password-0123');
-  });
-
-  it('accepts the secrets-file variant with DB_PASSWORD_FILE instead of DB_PASSWORD', async () => {
-    writeFileSync(join(dir, 'db_password'), 'from-a-file-0123456\n');
-
-    const result = await config('docker-compose.secrets.yml', withoutPassword());
-
-    expect(result.exitCode, result.stderr).toBe(0);
-    const resolved = parseYaml(result.stdout);
-    expect(resolved.secrets.db_password.file).toBe(join(dir, 'db_password'));
-    expect(resolved.services.api.environment.DB_PASSWORD_FILE).toBe('/run/secrets/db_password');
-    expect(resolved.services.api.environment.DB_PASSWORD).toBeUndefined();
-  });
-
-  it('keeps the two files alike but for the database password', async () => {
-    writeFileSync(join(dir, 'db_password'), 'from-a-file-0123456\n');
-    const base = parseYaml((await config('docker-compose.yml', siteEnv)).stdout);
-    const secrets = parseYaml((await config('docker-compose.secrets.yml', withoutPassword())).stdout);
-
-    delete base.services.db.environment.MYSQL_PASSWORD;
-    delete base.services.api.environment.DB_PASSWORD;
-    delete secrets.services.db.environment.MYSQL_PASSWORD_FILE;
-    delete secrets.services.api.environment.DB_PASSWORD_FILE;
-    delete secrets.services.api.environment.DB_PASSWORD_FILE;
-    for (const service of ['db', 'api']) delete secrets.services[service].secrets;
-    delete secrets.secrets;
-
-    expect(secrets).toEqual(base);
-  });
-
-  for (const file of COMPOSE_FILES) {
-    const variables = [...requiredVariables(read(file))];
-
-    it(`${file} requires ${variables.map(([name]) => name).join(', ')}`, () => {
-      expect(variables.map(([name]) => name).sort()).toEqual(
-        file === 'docker-compose.yml' ? ['DB_PASSWORD', 'JWT_SECRET', 'MYSQL_ROOT_PASSWORD'] : ['DB_PASSWORD_FILE', 'JWT_SECRET', 'MYSQL_ROOT_PASSWORD'],
+    const config = (file: string, env: Record<string, string>) => {
+      writeFileSync(
+        join(dir, '.env'),
+        Object.entries(env)
+          .map(([k, v]) => `${k}=${v}`)
+          .join('\n') + '\n',
       );
+      return execa('docker-compose', ['-f', file, 'config'], {
+        cwd: dir,
+        env: { PATH: process.env.PATH ?? '' },
+        extendEnv: false,
+        reject: false,
+      });
+    };
+    const withoutPassword = (): Record<string, string> => {
+      const { DB_PASSWORD: _password, ...rest } = siteEnv;
+      return { ...rest, DB_PASSWORD_FILE: './db_password' };
+    };
+
+    it('accepts the .env that `shopdb init --db mysql` writes', async () => {
+      const result = await config('docker-compose.yml', siteEnv);
+
+      expect(result.exitCode, result.stderr).toBe(0);
+      const resolved = parseYaml(result.stdout);
+      expect(resolved.services.api.environment).toMatchObject({ DB_HOST: 'db', DB_CLIENT: 'mysql', JWT_SECRET: siteEnv.JWT_SECRET });
+      expect(resolved.services.db.environment.MYSQL_PASSWORD).toBe('generated-db-password-0123');
     });
 
-    for (const [name, message] of variables) {
-      it(`${file} refuses to start without ${name}, saying: ${message}`, async () => {
-        const env = file === 'docker-compose.yml' ? { ...siteEnv } : withoutPassword();
-        delete env[name];
+    it('accepts the secrets-file variant with DB_PASSWORD_FILE instead of DB_PASSWORD', async () => {
+      writeFileSync(join(dir, 'db_password'), 'from-a-file-0123456\n');
 
-        const result = await config(file, env);
+      const result = await config('docker-compose.secrets.yml', withoutPassword());
 
-        expect(result.exitCode).not.toBe(0);
-        expect(result.stderr).toContain(message);
-        expect(message).toMatch(new RegExp(`^set ${name} in \\.env - `));
+      expect(result.exitCode, result.stderr).toBe(0);
+      const resolved = parseYaml(result.stdout);
+      expect(resolved.secrets.db_password.file).toBe(join(dir, 'db_password'));
+      expect(resolved.services.api.environment.DB_PASSWORD_FILE).toBe('/run/secrets/db_password');
+      expect(resolved.services.api.environment.DB_PASSWORD).toBeUndefined();
+    });
+
+    it('keeps the two files alike but for the database password', async () => {
+      writeFileSync(join(dir, 'db_password'), 'from-a-file-0123456\n');
+      const base = parseYaml((await config('docker-compose.yml', siteEnv)).stdout);
+      const secrets = parseYaml((await config('docker-compose.secrets.yml', withoutPassword())).stdout);
+
+      delete base.services.db.environment.MYSQL_PASSWORD;
+      delete base.services.api.environment.DB_PASSWORD;
+      delete secrets.services.db.environment.MYSQL_PASSWORD_FILE;
+      delete secrets.services.api.environment.DB_PASSWORD_FILE;
+      delete secrets.services.api.environment.DB_PASSWORD_FILE;
+      for (const service of ['db', 'api']) delete secrets.services[service].secrets;
+      delete secrets.secrets;
+
+      expect(secrets).toEqual(base);
+    });
+
+    for (const file of COMPOSE_FILES) {
+      const variables = [...requiredVariables(read(file))];
+
+      it(`${file} requires ${variables.map(([name]) => name).join(', ')}`, () => {
+        expect(variables.map(([name]) => name).sort()).toEqual(
+          file === 'docker-compose.yml'
+            ? ['DB_PASSWORD', 'JWT_SECRET', 'MYSQL_ROOT_PASSWORD']
+            : ['DB_PASSWORD_FILE', 'JWT_SECRET', 'MYSQL_ROOT_PASSWORD'],
+        );
       });
+
+      for (const [name, message] of variables) {
+        it(`${file} refuses to start without ${name}, saying: ${message}`, async () => {
+          const env = file === 'docker-compose.yml' ? { ...siteEnv } : withoutPassword();
+          delete env[name];
+
+          const result = await config(file, env);
+
+          expect(result.exitCode).not.toBe(0);
+          expect(result.stderr).toContain(message);
+          expect(message).toMatch(new RegExp(`^set ${name} in \\.env - `));
+        });
+      }
     }
-  }
-});
+  },
+);
 
 describe('docker-compose.yml, as written', () => {
   const file = parseYaml(read('docker-compose.yml'));
@@ -171,7 +198,11 @@ describe('docker-compose.yml, as written', () => {
 
 /** Dockerfile instructions (continuations joined, comments dropped), with the stage each is in. */
 function dockerfileInstructions(text: string): Array<{ stage: string; keyword: string; args: string }> {
-  const joined = text.replace(/\\\n/g, ' ').split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('#'));
+  const joined = text
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'));
   const out: Array<{ stage: string; keyword: string; args: string }> = [];
   let stage = '';
   for (const line of joined) {
@@ -191,7 +222,9 @@ describe('Dockerfile', () => {
   const inFinal = instructions.filter((i) => i.stage === final);
 
   it('lints clean with dockerfile-utils', async () => {
-    const result = await execa(join(packageRoot, 'node_modules', '.bin', 'dockerfile-utils'), ['lint', join(packageRoot, 'Dockerfile')], { reject: false });
+    const result = await execa(join(packageRoot, 'node_modules', '.bin', 'dockerfile-utils'), ['lint', join(packageRoot, 'Dockerfile')], {
+      reject: false,
+    });
 
     expect(result.stdout + result.stderr).toBe('');
     expect(result.exitCode).toBe(0);
@@ -231,7 +264,9 @@ describe('Dockerfile', () => {
 
   it('bakes in no secret: no secret-looking ENV or ARG, no .env copied', () => {
     const secretNames = CONFIG_VAR_NAMES.filter((name) => specOf(name).type === 'secret');
-    const declared = instructions.filter((i) => i.keyword === 'ENV' || i.keyword === 'ARG').flatMap((i) => [...i.args.matchAll(/(\w+)=/g)].map((m) => m[1]!));
+    const declared = instructions
+      .filter((i) => i.keyword === 'ENV' || i.keyword === 'ARG')
+      .flatMap((i) => [...i.args.matchAll(/(\w+)=/g)].map((m) => m[1]!));
 
     expect(declared.filter((name) => secretNames.includes(name as never) || /PASSWORD|SECRET|TOKEN|_KEY$/.test(name))).toEqual([]);
     expect(instructions.filter((i) => (i.keyword === 'COPY' || i.keyword === 'ADD') && /\.env\b/.test(i.args))).toEqual([]);
@@ -247,7 +282,9 @@ describe('Dockerfile', () => {
     expect(modules).toHaveLength(1);
     expect(sourceInstalls.length).toBeGreaterThan(0);
     expect(sourceInstalls.every((i) => i.args.includes('--omit=dev'))).toBe(true);
-    expect(instructions.filter((i) => i.stage === source && i.keyword === 'COPY').map((i) => i.args)).toEqual(['package.json package-lock.json ./']);
+    expect(instructions.filter((i) => i.stage === source && i.keyword === 'COPY').map((i) => i.args)).toEqual([
+      'package.json package-lock.json ./',
+    ]);
   });
 
   it('carries the MySQL client tools that `shopdb backup` runs', () => {
@@ -256,7 +293,10 @@ describe('Dockerfile', () => {
 });
 
 describe('.dockerignore', () => {
-  const patterns = read('.dockerignore').split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('#'));
+  const patterns = read('.dockerignore')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'));
 
   it('keeps site configuration, secrets, data, backups, builds and history out of the build context', () => {
     expect(patterns).toEqual(expect.arrayContaining(['.env', '.env.*', 'secrets', 'backups', 'data', 'node_modules', 'dist', '.git']));
@@ -279,7 +319,11 @@ describe('the image health check (docker/healthcheck.mjs)', () => {
       stdin: 'ignore',
       reject: false,
     });
-    await waitUntil(async () => (await fetch(`http://127.0.0.1:${port}/api/health`).catch(() => null))?.ok ?? false, 30_000, 'shopdb serve');
+    await waitUntil(
+      async () => (await fetch(`http://127.0.0.1:${port}/api/health`).catch(() => null))?.ok ?? false,
+      30_000,
+      'shopdb serve',
+    );
   });
   afterAll(async () => {
     server?.kill('SIGTERM');
@@ -288,7 +332,11 @@ describe('the image health check (docker/healthcheck.mjs)', () => {
   });
 
   const probe = (probePort: number) =>
-    execa('node', [join(packageRoot, 'docker', 'healthcheck.mjs')], { env: { PATH: process.env.PATH ?? '', HTTP_PORT: String(probePort) }, extendEnv: false, reject: false });
+    execa('node', [join(packageRoot, 'docker', 'healthcheck.mjs')], {
+      env: { PATH: process.env.PATH ?? '', HTTP_PORT: String(probePort) },
+      extendEnv: false,
+      reject: false,
+    });
 
   it('fails while migrations are pending, pointing at the log for why; passes once the schema is current', async () => {
     const before = await probe(port);

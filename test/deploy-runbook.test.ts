@@ -32,14 +32,20 @@ export function runbookLines(markdown: string): string[] {
   );
 }
 
-const commandIds = Object.keys((JSON.parse(readFileSync(join(packageRoot, 'oclif.manifest.json'), 'utf8')) as { commands: Record<string, unknown> }).commands);
+const commandIds = Object.keys(
+  (JSON.parse(readFileSync(join(packageRoot, 'oclif.manifest.json'), 'utf8')) as { commands: Record<string, unknown> }).commands,
+);
 
 /** The shopdb command a line runs (`backup verify`), or null when this build has none of its words. */
 function shopdbCommand(line: string): { words: string; exists: boolean } | null {
   const match = /(?:^|\|\s*)shopdb\s+(.*)$/.exec(IN_STACK.exec(line)?.[1] ?? line);
   if (!match) return null;
-  const words = match[1]!.split(/\s+/).filter((word) => /^[a-z][a-z-]*$/.test(word)).slice(0, 3);
-  for (let n = words.length; n > 0; n--) if (commandIds.includes(words.slice(0, n).join(':'))) return { words: words.slice(0, n).join(' '), exists: true };
+  const words = match[1]!
+    .split(/\s+/)
+    .filter((word) => /^[a-z][a-z-]*$/.test(word))
+    .slice(0, 3);
+  for (let n = words.length; n > 0; n--)
+    if (commandIds.includes(words.slice(0, n).join(':'))) return { words: words.slice(0, n).join(' '), exists: true };
   return { words: words.slice(0, 2).join(' '), exists: false };
 }
 
@@ -90,13 +96,21 @@ describeWithMysql(`docs/DEPLOY.md runbook, step by step${probe.available ? '' : 
       for (const host of ['%', 'localhost', '127.0.0.1']) await adminQuery(server, `DROP USER IF EXISTS '${scratch.user}'@'${host}'`);
       await adminQuery(server, `DROP DATABASE IF EXISTS \`${scratch.database}\``);
       // `backup verify --deep` and `restore` may leave scratch schemas named after the database.
-      const leftovers = await adminQuery<Array<{ name: string }>>(server, 'SELECT schema_name AS name FROM information_schema.schemata WHERE schema_name LIKE ?', [`${scratch.database}\\_%`]);
+      const leftovers = await adminQuery<Array<{ name: string }>>(
+        server,
+        'SELECT schema_name AS name FROM information_schema.schemata WHERE schema_name LIKE ?',
+        [`${scratch.database}\\_%`],
+      );
       for (const { name } of leftovers) await adminQuery(server, `DROP DATABASE IF EXISTS \`${name}\``);
     }
     rmSync(siteDir, { recursive: true, force: true });
   });
 
-  const hostEnv = (): Record<string, string> => ({ PATH: `${shimDir}:${process.env.PATH ?? ''}`, HOME: process.env.HOME ?? '/tmp', LANG: 'C.UTF-8' });
+  const hostEnv = (): Record<string, string> => ({
+    PATH: `${shimDir}:${process.env.PATH ?? ''}`,
+    HOME: process.env.HOME ?? '/tmp',
+    LANG: 'C.UTF-8',
+  });
 
   const siteVars = (): Record<string, string> => parseEnv(readFileSync(join(siteDir, '.env'), 'utf8')) as Record<string, string>;
 
@@ -116,7 +130,12 @@ describeWithMysql(`docs/DEPLOY.md runbook, step by step${probe.available ? '' : 
   function containerEnv(): Record<string, string> {
     const vars = siteVars();
     const compose = parseYaml(readFileSync(join(packageRoot, 'docker-compose.yml'), 'utf8'));
-    const pinned = Object.fromEntries(Object.entries(compose.services.api.environment as Record<string, string>).map(([key, value]) => [key, interpolate(String(value), vars)]));
+    const pinned = Object.fromEntries(
+      Object.entries(compose.services.api.environment as Record<string, string>).map(([key, value]) => [
+        key,
+        interpolate(String(value), vars),
+      ]),
+    );
     expect(pinned.DB_HOST).toBe('db');
     expect(pinned.BACKUP_DIR).toBe(CONTAINER_BACKUPS);
     return {
@@ -152,10 +171,19 @@ describeWithMysql(`docs/DEPLOY.md runbook, step by step${probe.available ? '' : 
       if (inStack) {
         if (!stackStarted) await startStackDatabase();
         env = containerEnv();
-        script = inStack[1]!.replaceAll('<newest backup>', line.includes('<newest backup>') ? newestBackup() : '').replaceAll(CONTAINER_BACKUPS, backupsDir);
+        script = inStack[1]!
+          .replaceAll('<newest backup>', line.includes('<newest backup>') ? newestBackup() : '')
+          .replaceAll(CONTAINER_BACKUPS, backupsDir);
       }
 
-      const result = await execa('sh', ['-c', script], { cwd: siteDir, env, extendEnv: false, reject: false, stdin: 'ignore', timeout: 120_000 });
+      const result = await execa('sh', ['-c', script], {
+        cwd: siteDir,
+        env,
+        extendEnv: false,
+        reject: false,
+        stdin: 'ignore',
+        timeout: 120_000,
+      });
 
       expect(result.exitCode, `${script}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`).toBe(0);
     });

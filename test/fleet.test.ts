@@ -82,7 +82,11 @@ describe('fleet status over real serve processes', () => {
 
   beforeAll(async () => {
     // Two at a time: the machine is shared, and each start migrates, installs and seeds.
-    const specs = [...HEALTHY.map((spec, i) => ({ name: `plant-${i + 1}`, ...spec })), { name: 'plant-newer', plugins: ['equipment'], demo: true }, { name: 'plant-stopped', plugins: [], demo: false }];
+    const specs = [
+      ...HEALTHY.map((spec, i) => ({ name: `plant-${i + 1}`, ...spec })),
+      { name: 'plant-newer', plugins: ['equipment'], demo: true },
+      { name: 'plant-stopped', plugins: [], demo: false },
+    ];
     const started: Site[] = [];
     for (let i = 0; i < specs.length; i += 2) {
       started.push(...(await Promise.all(specs.slice(i, i + 2).map((spec) => startSite(spec.name, spec.plugins, spec.demo)))));
@@ -177,7 +181,12 @@ describe('fleet status over real serve processes', () => {
     };
 
     // The healthy sites answer at once and are saved; the silent one holds the run open.
-    const child = execa(binPath, ['fleet', 'status', '--json', '--timeout', '60', '--env-file', fleet.envFile], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' }, extendEnv: false, reject: false, stdin: 'ignore' });
+    const child = execa(binPath, ['fleet', 'status', '--json', '--timeout', '60', '--env-file', fleet.envFile], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' },
+      extendEnv: false,
+      reject: false,
+      stdin: 'ignore',
+    });
     await waitUntil(() => savedSites() === healthy.length, 30_000, 'the healthy sites to be saved');
     child.kill('SIGKILL');
     const killed = await child;
@@ -187,7 +196,10 @@ describe('fleet status over real serve processes', () => {
     const store = new Database(storeFile, { fileMustExist: true });
     try {
       expect(store.pragma('integrity_check', { simple: true })).toBe('ok');
-      const rows = store.prepare('select site, summary from last_known_summaries order by site').all() as Array<{ site: string; summary: string }>;
+      const rows = store.prepare('select site, summary from last_known_summaries order by site').all() as Array<{
+        site: string;
+        summary: string;
+      }>;
       expect(rows.map((row) => row.site)).toEqual(healthy.map((site) => site.name).sort());
       for (const row of rows) expect(JSON.parse(row.summary)).toMatchObject({ format: 1, site: row.site });
     } finally {

@@ -12,7 +12,14 @@ import { expect, it } from 'vitest';
 import { listTables } from '../src/core/db/schema.js';
 import { MIGRATION_HISTORY_TABLE } from '../src/core/migrations/sources.js';
 import { migrateLatest, migrateRollback } from '../src/core/migrations/service.js';
-import { findPlugin, loadPluginCatalog, pluginMigrationSource, shopdbVersion, withDependencies, type PluginCatalog } from '../src/core/plugins/catalog.js';
+import {
+  findPlugin,
+  loadPluginCatalog,
+  pluginMigrationSource,
+  shopdbVersion,
+  withDependencies,
+  type PluginCatalog,
+} from '../src/core/plugins/catalog.js';
 import { pluginNameProblem, tablePrefixOf } from '../src/core/plugins/manifest.js';
 import { PLUGIN_ROUTE_PREFIX, pluginHoldings } from '../src/core/plugins/listing.js';
 import { uninstallPlugin } from '../src/core/plugins/service.js';
@@ -32,7 +39,11 @@ const PLUGINS = catalog.plugins.map((p) => ({ name: p.manifest.name, kind: p.ori
 
 it('finds every bundled plugin and every fixture package, none of them invalid', () => {
   expect(catalog.invalid.map((p) => `${p.name}: ${p.error.message}`)).toEqual([]);
-  expect(PLUGINS.filter((p) => p.kind === 'bundled').map((p) => p.name).sort()).toEqual(readdirSync(join(packageRoot, 'plugins')).sort());
+  expect(
+    PLUGINS.filter((p) => p.kind === 'bundled')
+      .map((p) => p.name)
+      .sort(),
+  ).toEqual(readdirSync(join(packageRoot, 'plugins')).sort());
   expect(PLUGINS.filter((p) => p.kind === 'package').length).toBe(FIXTURE_PACKAGE_DIRS.length);
 });
 
@@ -70,19 +81,24 @@ for (const { name, kind } of PLUGINS) {
       expect(results.map((r) => [r.name, r.action])).toEqual(installs.map((n) => [n, 'installed']));
       const made = (await schemaTables(s.db)).filter((table) => !coreTables.includes(table));
       const prefixes = installs.map(tablePrefixOf);
-      expect(made.filter((table) => !prefixes.some((prefix) => table.startsWith(prefix))), 'tables outside the plugins\' prefixes').toEqual([]);
+      expect(
+        made.filter((table) => !prefixes.some((prefix) => table.startsWith(prefix))),
+        "tables outside the plugins' prefixes",
+      ).toEqual([]);
       tables = await listPluginTables(s.db, name);
       dependencyTables = (await Promise.all(dependencies.map((d) => listPluginTables(s.db, d)))).flat();
       if (plugin.manifest.migrations) expect(tables.length, 'its migrations make tables').toBeGreaterThan(0);
       for (const table of made) expect(await rowCount(s.db, table), `rows in ${table}`).toBe(0);
-      for (const type of plugin.manifest.assetTypes ?? []) expect(await s.db('asset_types').where({ key: type.key }).first('label', 'plugin')).toEqual({ label: type.label, plugin: name });
+      for (const type of plugin.manifest.assetTypes ?? [])
+        expect(await s.db('asset_types').where({ key: type.key }).first('label', 'plugin')).toEqual({ label: type.label, plugin: name });
     });
 
     it('seeds nothing outside the demo, however often the seed runs', async () => {
       await s.seed('base');
       await s.seed('base');
 
-      for (const installed of installs) expect((await pluginHoldings(s.db, installed, catalog)).total, `${installed} holds nothing`).toBe(0);
+      for (const installed of installs)
+        expect((await pluginHoldings(s.db, installed, catalog)).total, `${installed} holds nothing`).toBe(0);
       expect(await rowCount(s.db, 'assets')).toBe(0);
     });
 
@@ -97,7 +113,9 @@ for (const { name, kind } of PLUGINS) {
       await migrateLatest(s.db, [source]);
 
       expect(afterDown).toEqual([]);
-      expect(everyTableAfterDown.sort(), 'its down migrations leave the schema as it was before its install').toEqual([...coreTables, ...dependencyTables].sort());
+      expect(everyTableAfterDown.sort(), 'its down migrations leave the schema as it was before its install').toEqual(
+        [...coreTables, ...dependencyTables].sort(),
+      );
       expect(dependenciesAfterDown).toEqual(dependencyTables);
       expect(await listPluginTables(s.db, name)).toEqual(tables);
     });
@@ -105,7 +123,9 @@ for (const { name, kind } of PLUGINS) {
     it('mounts its routes under its own prefix and documents them in the OpenAPI document', async () => {
       const app = await s.api.app({ pluginCatalog: catalog });
 
-      const paths = Object.keys((await app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{ paths: Record<string, unknown> }>().paths);
+      const paths = Object.keys(
+        (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{ paths: Record<string, unknown> }>().paths,
+      );
 
       expect(paths.some((path) => path.startsWith(`${PLUGIN_ROUTE_PREFIX}/${name}/`))).toBe(Boolean(plugin.manifest.routes));
     });
@@ -125,7 +145,8 @@ for (const { name, kind } of PLUGINS) {
       await installTestPlugins(s.db, [name], catalog);
       const snapshot = async () => {
         const counts: Record<string, number> = {};
-        for (const table of [...(await listPluginTables(s.db, name)), ...dependencyTables, 'assets', 'asset_links', 'audit_log']) counts[table] = await rowCount(s.db, table);
+        for (const table of [...(await listPluginTables(s.db, name)), ...dependencyTables, 'assets', 'asset_links', 'audit_log'])
+          counts[table] = await rowCount(s.db, table);
         return counts;
       };
 

@@ -33,16 +33,18 @@ describe('a plugin package that imports shopdb/sdk, outside the source tree [sql
     await site?.cleanup();
   });
 
-  it('installs through bin/run.js: its migration ran the SDK\'s createTable', async () => {
+  it("installs through bin/run.js: its migration ran the SDK's createTable", async () => {
     const installed = await runBin(['plugin', 'install', 'torque', '--json', '--env-file', site.envFile]);
 
     expect(installed.exitCode, installed.stderr).toBe(0);
-    expect(installed.json.plugins).toEqual([{ name: 'torque', version: '0.3.0', action: 'installed', migrations: ['20260201A-create-torque-wrenches'] }]);
+    expect(installed.json.plugins).toEqual([
+      { name: 'torque', version: '0.3.0', action: 'installed', migrations: ['20260201A-create-torque-wrenches'] },
+    ]);
     const columns = await withSiteDb(site, async (db) => Object.keys(await db('torque_wrenches').columnInfo()).sort());
     expect(columns).toEqual(['created_at', 'id', 'label', 'newton_metres', 'updated_at']);
   });
 
-  it('serves its routes; the SDK\'s NotFoundError and ValidationError answer 404 and 400, not 500', async () => {
+  it("serves its routes; the SDK's NotFoundError and ValidationError answer 404 and 400, not 500", async () => {
     const editor = await withSiteDb(site, (db) => makeUser(db, 'editor'));
     serve = await startServeReplica('torque', site.envFile);
     const session = await callReplica(serve, 'POST', '/api/auth/login', { body: { username: editor.username, password: TEST_PASSWORD } });

@@ -38,7 +38,11 @@ async function gaugesSite(engine: EngineName, packagesDir: string, extra: Record
   await migrateSite({ config: site.config() });
   const db = await site.open();
   // No bundled plugins (a folder that does not exist): the site has only its packages.
-  const catalog = await loadPluginCatalog({ coreVersion: shopdbVersion(), bundledDir: '/nonexistent/shopdb-test-no-bundled-plugins', packageDirs: pluginPackageDirs(site.config()) });
+  const catalog = await loadPluginCatalog({
+    coreVersion: shopdbVersion(),
+    bundledDir: '/nonexistent/shopdb-test-no-bundled-plugins',
+    packageDirs: pluginPackageDirs(site.config()),
+  });
   // The server starts before the plugin is installed, as on a running site.
   const app = await buildApp({ config: site.config(), db, logger: false, pluginCatalog: catalog });
   return {
@@ -102,25 +106,42 @@ describeEachEngine('a plugin npm package in node_modules beside the .env', (engi
     const installed = await s.shopdb('plugin', 'install', 'gauges', '--json');
 
     expect(installed.exitCode, installed.stderr).toBe(0);
-    expect(installed.json.plugins).toEqual([{ name: 'gauges', version: '1.2.0', action: 'installed', migrations: ['20260115A-create-gauges-calibrations'] }]);
+    expect(installed.json.plugins).toEqual([
+      { name: 'gauges', version: '1.2.0', action: 'installed', migrations: ['20260115A-create-gauges-calibrations'] },
+    ]);
     s.app.plugins.invalidate(); // what the 2 s state cache does on its own (test/plugin-quickstart.test.ts waits for it)
     await waitUntil(async () => (await statusOf(s.app, '/api/plugins/gauges/calibrations', auth)) === 200, 45_000, 'the gauges route');
     expect(await statusOf(s.app, '/api/plugins/gauges/calibrations', {})).toBe(401);
-    const created = await s.app.inject({ method: 'POST', url: '/api/plugins/gauges/calibrations', headers: auth, payload: { gauge: 'G-7', calibratedOn: '2026-11-02', result: 'pass' } });
+    const created = await s.app.inject({
+      method: 'POST',
+      url: '/api/plugins/gauges/calibrations',
+      headers: auth,
+      payload: { gauge: 'G-7', calibratedOn: '2026-11-02', result: 'pass' },
+    });
     expect(created.statusCode, created.body).toBe(201);
     const listed = await s.app.inject({ method: 'GET', url: '/api/plugins/gauges/calibrations', headers: auth });
     expect(listed.json()).toEqual({ results: [{ id: created.json().id, gauge: 'G-7', calibratedOn: '2026-11-02', result: 'pass' }] });
     const plugins = await s.app.inject({ method: 'GET', url: '/api/plugins', headers: auth });
-    expect(plugins.json().results).toContainEqual(expect.objectContaining({ name: 'gauges', enabled: true, assetTypes: ['gauge'], routes: '/api/plugins/gauges' }));
+    expect(plugins.json().results).toContainEqual(
+      expect.objectContaining({ name: 'gauges', enabled: true, assetTypes: ['gauge'], routes: '/api/plugins/gauges' }),
+    );
   });
 
   it('takes assets of its type through POST /api/assets, through its beforeAssetCreate hook', async () => {
     const [status] = (await s.db('status_labels').orderBy('id').limit(1)) as Array<{ id: number }>;
 
-    const response = await s.app.inject({ method: 'POST', url: '/api/assets', headers: auth, payload: { assetTag: 'G-7', name: 'Bore gauge 50-160', type: 'gauge', statusId: status!.id, customData: { range: '50-160 mm' } } });
+    const response = await s.app.inject({
+      method: 'POST',
+      url: '/api/assets',
+      headers: auth,
+      payload: { assetTag: 'G-7', name: 'Bore gauge 50-160', type: 'gauge', statusId: status!.id, customData: { range: '50-160 mm' } },
+    });
 
     expect(response.statusCode, response.body).toBe(201);
-    expect(response.json()).toMatchObject({ type: { key: 'gauge', label: 'Gauge' }, customData: { range: '50-160 mm', interval_days: 365 } });
+    expect(response.json()).toMatchObject({
+      type: { key: 'gauge', label: 'Gauge' },
+      customData: { range: '50-160 mm', interval_days: 365 },
+    });
     const types = await s.app.inject({ method: 'GET', url: '/api/asset-types', headers: auth });
     expect(types.json().results).toContainEqual(expect.objectContaining({ key: 'gauge', plugin: 'gauges' }));
     assetId = response.json().id;
@@ -131,11 +152,20 @@ describeEachEngine('a plugin npm package in node_modules beside the .env', (engi
 
     expect(disabled.exitCode, disabled.stderr).toBe(0);
     s.app.plugins.invalidate();
-    await waitUntil(async () => (await statusOf(s.app, '/api/plugins/gauges/calibrations', auth)) === 404, 45_000, 'the disabled route to answer 404');
+    await waitUntil(
+      async () => (await statusOf(s.app, '/api/plugins/gauges/calibrations', auth)) === 404,
+      45_000,
+      'the disabled route to answer 404',
+    );
     expect(await statusOf(s.app, `/api/assets/${assetId}`, auth)).toBe(404);
     expect((await s.app.inject({ method: 'GET', url: '/api/assets?type=gauge', headers: auth })).json().count).toBe(0);
     const [status] = (await s.db('status_labels').orderBy('id').limit(1)) as Array<{ id: number }>;
-    const refused = await s.app.inject({ method: 'POST', url: '/api/assets', headers: auth, payload: { assetTag: 'G-8', name: 'Another gauge', type: 'gauge', statusId: status!.id } });
+    const refused = await s.app.inject({
+      method: 'POST',
+      url: '/api/assets',
+      headers: auth,
+      payload: { assetTag: 'G-8', name: 'Another gauge', type: 'gauge', statusId: status!.id },
+    });
     expect(refused.statusCode, refused.body).toBe(400);
     expect(refused.json().error.fields).toEqual({ type: 'unknown asset type' });
     const types = await s.app.inject({ method: 'GET', url: '/api/asset-types', headers: auth });
@@ -153,10 +183,17 @@ describeEachEngine('a plugin npm package in node_modules beside the .env', (engi
     const purged = await s.shopdb('plugin', 'uninstall', 'gauges', '--purge', '--yes', '--json');
 
     expect(purged.exitCode, purged.stderr).toBe(0);
-    expect(purged.json).toEqual({ name: 'gauges', purged: true, removed: { tables: ['gauges_calibrations'], rows: 1, assets: 1, migrations: ['20260115A-create-gauges-calibrations'] }, backup: expect.stringMatching(/-pre-uninstall\.shopdb\.tar$/) });
+    expect(purged.json).toEqual({
+      name: 'gauges',
+      purged: true,
+      removed: { tables: ['gauges_calibrations'], rows: 1, assets: 1, migrations: ['20260115A-create-gauges-calibrations'] },
+      backup: expect.stringMatching(/-pre-uninstall\.shopdb\.tar$/),
+    });
     await expectNothingLeft(s.db);
     expect(await s.db('assets').where({ id: assetId })).toEqual([]);
-    expect(await s.db('audit_log').whereIn('object_type', ['gauges.calibration', 'asset']).pluck('object_type')).toEqual(expect.arrayContaining(['gauges.calibration', 'asset']));
+    expect(await s.db('audit_log').whereIn('object_type', ['gauges.calibration', 'asset']).pluck('object_type')).toEqual(
+      expect.arrayContaining(['gauges.calibration', 'asset']),
+    );
   });
 });
 

@@ -46,7 +46,8 @@ function shellWords(line: string): string[] {
       word += ch;
       inWord = true;
     }
-    if (ch === '$' || ch === '`') throw new Error(`A shopdb line of the quickstart uses shell expansion, which this test does not run: ${line}`);
+    if (ch === '$' || ch === '`')
+      throw new Error(`A shopdb line of the quickstart uses shell expansion, which this test does not run: ${line}`);
   }
   if (quote) throw new Error(`Unclosed quote in: ${line}`);
   if (inWord) words.push(word);
@@ -128,9 +129,11 @@ describe('docs/PLUGIN-QUICKSTART.md, followed literally', () => {
           reject: false,
         });
         server.stderr?.on('data', (chunk: Buffer) => (serverLog += chunk.toString()));
-        await waitUntil(async () => (await fetch(`${url}/api/health`).catch(() => undefined))?.ok === true, 30_000, where).catch((error: Error) => {
-          throw new Error(`${error.message}\n${serverLog}`);
-        });
+        await waitUntil(async () => (await fetch(`${url}/api/health`).catch(() => undefined))?.ok === true, 30_000, where).catch(
+          (error: Error) => {
+            throw new Error(`${error.message}\n${serverLog}`);
+          },
+        );
         continue;
       }
       if (step.kind === 'shell') {
@@ -167,7 +170,8 @@ describe('docs/PLUGIN-QUICKSTART.md, followed literally', () => {
 
     // After `uninstall --purge --yes`: the running server stops answering for the plugin…
     await waitUntil(
-      async () => (await fetch(`${url}/api/plugins/tool-crib/items`, { headers: { authorization: `Bearer ${vars.TOKEN}` } })).status === 404,
+      async () =>
+        (await fetch(`${url}/api/plugins/tool-crib/items`, { headers: { authorization: `Bearer ${vars.TOKEN}` } })).status === 404,
       6_000,
       'the purged plugin route to answer 404',
     );

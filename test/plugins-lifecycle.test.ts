@@ -17,12 +17,16 @@ describeEachEngine('bundled plugins, install to purge', (engine) => {
   let db: Knex;
   let names: string[];
   const shopdb = (...argv: string[]) => runBin([...argv, '--env-file', site.envFile, '--json']);
-  const pluginTables = async (name: string) => (await listTables(db)).filter((t) => t.startsWith(tablePrefixOf(name)) || t.startsWith(`shopdb_plugin_${name.replace(/-/g, '_')}_`));
+  const pluginTables = async (name: string) =>
+    (await listTables(db)).filter((t) => t.startsWith(tablePrefixOf(name)) || t.startsWith(`shopdb_plugin_${name.replace(/-/g, '_')}_`));
 
   beforeAll(async () => {
     site = await createSite(engine);
     const catalog = await bundledCatalog();
-    names = withDependencies(catalog, catalog.plugins.filter((p) => p.problems.length === 0).map((p) => p.manifest.name)).map((p) => p.manifest.name);
+    names = withDependencies(
+      catalog,
+      catalog.plugins.filter((p) => p.problems.length === 0).map((p) => p.manifest.name),
+    ).map((p) => p.manifest.name);
     expect(names).toEqual(expect.arrayContaining(['equipment', 'computers', 'printers', 'network', 'notifications', 'software']));
     expect(names.indexOf('computers')).toBeLessThan(names.indexOf('software'));
   });
@@ -40,7 +44,9 @@ describeEachEngine('bundled plugins, install to purge', (engine) => {
 
     expect(migrated.exitCode, migrated.stderr).toBe(0);
     expect(installed.exitCode, installed.stderr).toBe(0);
-    expect(installed.json.plugins.map((p: { name: string; action: string }) => [p.name, p.action])).toEqual(names.map((name) => [name, 'installed']));
+    expect(installed.json.plugins.map((p: { name: string; action: string }) => [p.name, p.action])).toEqual(
+      names.map((name) => [name, 'installed']),
+    );
     expect(seeded.exitCode, seeded.stderr).toBe(0);
     expect([...seeded.json.plugins].sort()).toEqual([...names].sort());
     expect(again.json.plugins.every((p: { action: string }) => p.action === 'unchanged')).toBe(true);

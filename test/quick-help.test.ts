@@ -8,12 +8,18 @@ import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../src/core/paths.js';
 import { binPath, runBin } from './support/cli.js';
 
-const help = JSON.parse(readFileSync(join(packageRoot, 'dist', 'help.json'), 'utf8')) as { userAgent: string; texts: Record<string, string> };
+const help = JSON.parse(readFileSync(join(packageRoot, 'dist', 'help.json'), 'utf8')) as {
+  userAgent: string;
+  texts: Record<string, string>;
+};
 const manifest = JSON.parse(readFileSync(join(packageRoot, 'oclif.manifest.json'), 'utf8')) as { commands: Record<string, unknown> };
 
 async function oclifItself(args: string[]): Promise<string> {
   const script = `import { execute } from '@oclif/core'; await execute({ dir: process.argv[1], args: JSON.parse(process.argv[2]) });`;
-  const result = await execa(process.execPath, ['--input-type=module', '-e', script, `file://${binPath}`, JSON.stringify(args)], { cwd: packageRoot, env: { NO_COLOR: '1' } });
+  const result = await execa(process.execPath, ['--input-type=module', '-e', script, `file://${binPath}`, JSON.stringify(args)], {
+    cwd: packageRoot,
+    env: { NO_COLOR: '1' },
+  });
   return result.stdout;
 }
 
@@ -22,7 +28,7 @@ describe('quick answers of bin/run.js', () => {
     expect(Object.keys(help.texts)).toEqual(expect.arrayContaining(['', ...Object.keys(manifest.commands)]));
   });
 
-  it.each(['', 'migrate', 'migrate:status', 'init', 'config:check'])('prints oclif\'s own help for %j', async (id) => {
+  it.each(['', 'migrate', 'migrate:status', 'init', 'config:check'])("prints oclif's own help for %j", async (id) => {
     const args = [...(id ? id.split(':') : []), ...(id ? ['--help'] : [])];
     const [quick, reference] = await Promise.all([runBin(args), oclifItself([...args.filter((a) => a !== '--help'), '--help'])]);
 
@@ -33,7 +39,9 @@ describe('quick answers of bin/run.js', () => {
   it('prints the version line of the running Node', async () => {
     const result = await runBin(['--version']);
 
-    expect(result.stdout).toBe(`shopdb/${JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')).version} ${process.platform}-${process.arch} node-${process.version}`);
+    expect(result.stdout).toBe(
+      `shopdb/${JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')).version} ${process.platform}-${process.arch} node-${process.version}`,
+    );
   });
 
   it('leaves anything else to oclif (flags before --help, unknown commands)', async () => {

@@ -71,7 +71,9 @@ describeOnMysql('two serve replicas on one database', () => {
     const attacker = newAddress();
 
     const answers = await Promise.all(
-      Array.from({ length: LOGIN_LIMITS.perUserAndIp.max * 4 }, (_, i) => loginAt(replicas[i % 2]!, target.username, WRONG_PASSWORD, attacker)),
+      Array.from({ length: LOGIN_LIMITS.perUserAndIp.max * 4 }, (_, i) =>
+        loginAt(replicas[i % 2]!, target.username, WRONG_PASSWORD, attacker),
+      ),
     );
 
     const statuses = answers.map((answer) => answer.status);
@@ -97,7 +99,9 @@ describeOnMysql('two serve replicas on one database', () => {
     const tokens = [await tokenFrom(replicas[0]!, target.username), await tokenFrom(replicas[1]!, target.username)];
     const newPassword = 'a-brand-new-shop-floor-password';
 
-    const reset = await runBin(['user', 'reset-password', target.username, '--password-stdin', '--env-file', api.site.envFile], { input: newPassword });
+    const reset = await runBin(['user', 'reset-password', target.username, '--password-stdin', '--env-file', api.site.envFile], {
+      input: newPassword,
+    });
 
     expect(reset.exitCode, reset.stderr).toBe(0);
     for (const token of tokens) expect(await statusOnEach(token)).toEqual({ a: 401, b: 401 });

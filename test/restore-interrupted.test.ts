@@ -54,7 +54,9 @@ describeEachEngine('an interrupted restore (bin)', (engine) => {
   const tableCount = async () => {
     const db = await site.open();
     try {
-      const [rows] = (await db.raw('SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()')) as [Array<{ n: number }>];
+      const [rows] = (await db.raw('SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()')) as [
+        Array<{ n: number }>,
+      ];
       return Number(rows[0]!.n);
     } finally {
       await db.destroy();
@@ -74,7 +76,8 @@ describeEachEngine('an interrupted restore (bin)', (engine) => {
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     await waitUntil(
       async () => {
-        if (child.exitCode !== null) throw new Error(`the restore ended (${child.exitCode}) before the signal: ${String((await child).stderr)}`);
+        if (child.exitCode !== null)
+          throw new Error(`the restore ended (${child.exitCode}) before the signal: ${String((await child).stderr)}`);
         if (!existsSync(marker())) return false;
         // MySQL: the live tables were dropped and are coming back from the dump.
         return engine === 'sqlite' || (await tableCount()) < tablesBefore;
@@ -123,7 +126,11 @@ describeEachEngine('an interrupted restore (bin)', (engine) => {
       // 128 + the signal's number, as a shell reports it.
       expect(result.exitCode, String(result.stderr)).toBe({ SIGINT: 130, SIGTERM: 143, SIGHUP: 129 }[signal]);
       expect(String(result.stderr)).toMatch(new RegExp(`${signal}: stopping at the next safe point`));
-      expect(String(result.stderr)).toMatch(new RegExp(`Restore interrupted by ${signal}\\. The database was put back as it was, from the safety backup \\S+-pre-restore\\.shopdb\\.tar`));
+      expect(String(result.stderr)).toMatch(
+        new RegExp(
+          `Restore interrupted by ${signal}\\. The database was put back as it was, from the safety backup \\S+-pre-restore\\.shopdb\\.tar`,
+        ),
+      );
       expect(await fingerprint()).toEqual(before);
       expect(existsSync(marker())).toBe(false);
       expect((await runBin(['migrate', 'status', '--env-file', site.envFile, '--json'])).json.upToDate).toBe(true);
@@ -159,7 +166,11 @@ describeEachEngine('an interrupted restore (bin)', (engine) => {
       reject: false,
     });
     // The pre-update backup is being written: its lock stands in the backup directory.
-    await waitUntil(() => existsSync(join(site.dir, 'backups', LOCK_FILE)) || child.exitCode !== null, 120_000, 'the update to be backing up');
+    await waitUntil(
+      () => existsSync(join(site.dir, 'backups', LOCK_FILE)) || child.exitCode !== null,
+      120_000,
+      'the update to be backing up',
+    );
     expect(child.exitCode).toBeNull();
 
     child.kill('SIGTERM');
@@ -190,7 +201,9 @@ describeEachEngine('an interrupted restore (bin)', (engine) => {
       const run = await runBin([...argv, '--env-file', site.envFile]);
       expect(run.exitCode, `${argv.join(' ')}: ${run.stderr}`).toBe(1);
       expect(run.stderr, argv.join(' ')).toMatch(refusal);
-      expect(run.stderr, argv.join(' ')).toMatch(/shopdb restore --resume --yes.*or go back to what was there before: `shopdb restore \S+-pre-restore\.shopdb\.tar --yes`/);
+      expect(run.stderr, argv.join(' ')).toMatch(
+        /shopdb restore --resume --yes.*or go back to what was there before: `shopdb restore \S+-pre-restore\.shopdb\.tar --yes`/,
+      );
     }
     const doctor = await runBin(['doctor', '--env-file', site.envFile, '--json']);
     expect(doctor.exitCode).toBe(1);
@@ -223,8 +236,11 @@ describeEachEngine('an interrupted restore (bin)', (engine) => {
       expect(back.exitCode, back.stderr).toBe(0);
     }
     expect(existsSync(marker())).toBe(false);
-    const withoutSessions = (tables: Record<string, string>) => Object.fromEntries(Object.entries(tables).filter(([table]) => table !== 'sessions'));
+    const withoutSessions = (tables: Record<string, string>) =>
+      Object.fromEntries(Object.entries(tables).filter(([table]) => table !== 'sessions'));
     expect(withoutSessions(await fingerprint())).toEqual(withoutSessions(state));
-    expect((await runBin(['doctor', '--env-file', site.envFile, '--json'])).json.checks.find((check: { id: string }) => check.id === 'restore')).toMatchObject({ status: 'pass' });
+    expect(
+      (await runBin(['doctor', '--env-file', site.envFile, '--json'])).json.checks.find((check: { id: string }) => check.id === 'restore'),
+    ).toMatchObject({ status: 'pass' });
   }, 600_000);
 });

@@ -75,18 +75,29 @@ describe('shopdb autocomplete', () => {
     expect(functions).toContain('--force"[Disable the last enabled admin anyway');
   });
 
-  it.skipIf(!zshAvailable)(`loads into zsh's completion system${zshAvailable ? '' : ' — skipped: zsh is not installed'} (bin)`, async () => {
-    expect((await runBin(['autocomplete', 'zsh'], { env })).exitCode).toBe(0);
-    const script = await runBin(['autocomplete', 'script', 'zsh'], { env });
-    const functions = join(completionDir(), 'functions', 'zsh', '_shopdb');
+  it.skipIf(!zshAvailable)(
+    `loads into zsh's completion system${zshAvailable ? '' : ' — skipped: zsh is not installed'} (bin)`,
+    async () => {
+      expect((await runBin(['autocomplete', 'zsh'], { env })).exitCode).toBe(0);
+      const script = await runBin(['autocomplete', 'script', 'zsh'], { env });
+      const functions = join(completionDir(), 'functions', 'zsh', '_shopdb');
 
-    const syntax = await execa('zsh', ['-n', functions], { env, extendEnv: false, reject: false });
-    const loaded = await execa('zsh', ['-f', '-c', `autoload -U compinit && compinit -u -d ${join(home, '.zcompdump')}\n${script.stdout}\nprint -r -- "\${_comps[shopdb]}"`], { env, extendEnv: false, reject: false });
+      const syntax = await execa('zsh', ['-n', functions], { env, extendEnv: false, reject: false });
+      const loaded = await execa(
+        'zsh',
+        [
+          '-f',
+          '-c',
+          `autoload -U compinit && compinit -u -d ${join(home, '.zcompdump')}\n${script.stdout}\nprint -r -- "\${_comps[shopdb]}"`,
+        ],
+        { env, extendEnv: false, reject: false },
+      );
 
-    expect(syntax.exitCode, syntax.stderr).toBe(0);
-    expect(loaded.exitCode, loaded.stderr).toBe(0);
-    expect(loaded.stdout.trim().split('\n').at(-1)).toBe('_shopdb');
-  });
+      expect(syntax.exitCode, syntax.stderr).toBe(0);
+      expect(loaded.exitCode, loaded.stderr).toBe(0);
+      expect(loaded.stdout.trim().split('\n').at(-1)).toBe('_shopdb');
+    },
+  );
 
   it('refuses a shell it cannot complete with exit 2 naming the ones it can, writing nothing (bin)', async () => {
     const result = await runBin(['autocomplete', 'fish'], { env });

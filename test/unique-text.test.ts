@@ -38,7 +38,11 @@ describe('textKey', () => {
 });
 
 describeEachEngine('one unique-text rule', (engine) => {
-  const s = useMigratedSite(engine, { plugins: ['equipment', 'computers', 'network', 'printers', 'software'], users: { admin: true }, app: true });
+  const s = useMigratedSite(engine, {
+    plugins: ['equipment', 'computers', 'network', 'printers', 'software'],
+    users: { admin: true },
+    app: true,
+  });
   const post = (url: string, payload: Record<string, unknown>) => s.app.inject({ method: 'POST', url, headers: s.as.admin, payload });
 
   /** Creates the first, then expects the second to be refused as the same. */
@@ -52,7 +56,11 @@ describeEachEngine('one unique-text rule', (engine) => {
   let statusId: number;
   let typeKey: string;
   it('refuses a status label, a maker and a model that differ only in case or accents', async () => {
-    await expectClash('/api/status-labels', { name: 'In Service', color: '#00aa00', kind: 'deployable' }, { name: 'IN SERVICE ', color: '#00aa00', kind: 'deployable' });
+    await expectClash(
+      '/api/status-labels',
+      { name: 'In Service', color: '#00aa00', kind: 'deployable' },
+      { name: 'IN SERVICE ', color: '#00aa00', kind: 'deployable' },
+    );
     statusId = (await s.db('status_labels').first('id')).id;
     await expectClash('/api/manufacturers', { name: 'Société Générale d’Usinage' }, { name: 'SOCIETE GENERALE D’USINAGE' });
     const maker = (await s.db('manufacturers').first('id')).id;
@@ -66,14 +74,32 @@ describeEachEngine('one unique-text rule', (engine) => {
   });
 
   it('refuses an asset tag and a location code that differ only in case, and finds them in any case', async () => {
-    await expectClash('/api/assets', { assetTag: 'CNC-5001', name: 'DMU 65', type: typeKey, statusId }, { assetTag: 'cnc-5001', name: 'other', type: typeKey, statusId });
-    await expectClash('/api/locations', { kind: 'cell', code: 'B7-CELL-1', name: 'Cell 1' }, { kind: 'cell', code: 'b7-cell-1', name: 'Cell one' });
+    await expectClash(
+      '/api/assets',
+      { assetTag: 'CNC-5001', name: 'DMU 65', type: typeKey, statusId },
+      { assetTag: 'cnc-5001', name: 'other', type: typeKey, statusId },
+    );
+    await expectClash(
+      '/api/locations',
+      { kind: 'cell', code: 'B7-CELL-1', name: 'Cell 1' },
+      { kind: 'cell', code: 'b7-cell-1', name: 'Cell one' },
+    );
     // A rename onto another's tag in another case is refused too.
     const second = await post('/api/assets', { assetTag: 'CNC-5002', name: 'DMU 50', type: typeKey, statusId });
-    const renamed = await s.app.inject({ method: 'PATCH', url: `/api/assets/${second.json<{ id: number }>().id}`, headers: s.as.admin, payload: { assetTag: 'Cnc-5001' } });
+    const renamed = await s.app.inject({
+      method: 'PATCH',
+      url: `/api/assets/${second.json<{ id: number }>().id}`,
+      headers: s.as.admin,
+      payload: { assetTag: 'Cnc-5001' },
+    });
     expect(renamed.statusCode, renamed.body).toBe(409);
     // Renaming an asset to another case of its own tag is allowed, and the key follows.
-    const own = await s.app.inject({ method: 'PATCH', url: `/api/assets/${second.json<{ id: number }>().id}`, headers: s.as.admin, payload: { assetTag: 'cnc-5002' } });
+    const own = await s.app.inject({
+      method: 'PATCH',
+      url: `/api/assets/${second.json<{ id: number }>().id}`,
+      headers: s.as.admin,
+      payload: { assetTag: 'cnc-5002' },
+    });
     expect(own.statusCode, own.body).toBe(200);
     expect(await s.db('assets').where({ asset_tag_key: 'cnc-5002' }).select('asset_tag')).toEqual([{ asset_tag: 'cnc-5002' }]);
   });
@@ -86,14 +112,37 @@ describeEachEngine('one unique-text rule', (engine) => {
   });
 
   it("refuses the plugins' unique names that differ only in case or accents", async () => {
-    const asset = async (type: string, tag: string) => (await post('/api/assets', { assetTag: tag, name: tag, type, statusId })).json<{ id: number }>().id;
+    const asset = async (type: string, tag: string) =>
+      (await post('/api/assets', { assetTag: tag, name: tag, type, statusId })).json<{ id: number }>().id;
     const machineA = await asset('equipment', 'M-1');
     const machineB = await asset('equipment', 'M-2');
-    expect((await s.app.inject({ method: 'PUT', url: `/api/plugins/equipment/machines/${machineA}`, headers: s.as.admin, payload: { machineNumber: 'MC-07' } })).statusCode).toBe(200);
-    expect((await s.app.inject({ method: 'PUT', url: `/api/plugins/equipment/machines/${machineB}`, headers: s.as.admin, payload: { machineNumber: 'mc-07' } })).statusCode).toBe(409);
+    expect(
+      (
+        await s.app.inject({
+          method: 'PUT',
+          url: `/api/plugins/equipment/machines/${machineA}`,
+          headers: s.as.admin,
+          payload: { machineNumber: 'MC-07' },
+        })
+      ).statusCode,
+    ).toBe(200);
+    expect(
+      (
+        await s.app.inject({
+          method: 'PUT',
+          url: `/api/plugins/equipment/machines/${machineB}`,
+          headers: s.as.admin,
+          payload: { machineNumber: 'mc-07' },
+        })
+      ).statusCode,
+    ).toBe(409);
 
     const pc = await asset('computer', 'PC-1');
-    await expectClash(`/api/plugins/computers/hosts/${pc}/interfaces`, { name: 'Ethernet Wärme', mac: '02:00:00:00:00:01' }, { name: 'ETHERNET WARME', mac: '02:00:00:00:00:02' });
+    await expectClash(
+      `/api/plugins/computers/hosts/${pc}/interfaces`,
+      { name: 'Ethernet Wärme', mac: '02:00:00:00:00:01' },
+      { name: 'ETHERNET WARME', mac: '02:00:00:00:00:02' },
+    );
 
     const device = await asset('network-device', 'SW-1');
     await expectClash(`/api/plugins/network/devices/${device}/ports`, { name: 'Gi1/0/1' }, { name: 'gi1/0/1' });
@@ -102,7 +151,13 @@ describeEachEngine('one unique-text rule', (engine) => {
     await expectClash('/api/plugins/software/media', { label: 'USB-A1', kind: 'usb' }, { label: 'usb-a1', kind: 'usb' });
 
     const printer = await asset('printer', 'PR-1');
-    const put = (colour: string) => s.app.inject({ method: 'PUT', url: `/api/plugins/printers/printers/${printer}/consumables`, headers: s.as.admin, payload: { kind: 'toner', colour, levelPercent: 40 } });
+    const put = (colour: string) =>
+      s.app.inject({
+        method: 'PUT',
+        url: `/api/plugins/printers/printers/${printer}/consumables`,
+        headers: s.as.admin,
+        payload: { kind: 'toner', colour, levelPercent: 40 },
+      });
     expect((await put('Cyan')).statusCode).toBe(201);
     // The same consumable, whatever the case: updated, not added.
     expect((await put('CYAN')).statusCode).toBe(200);
@@ -134,7 +189,9 @@ describeEachEngine('the unique-text migration over existing rows', (engine) => {
       const refused = await migrateLatest(db, [source]).catch((error: unknown) => error as Error & { details?: string[] });
 
       expect(refused).toBeInstanceOf(Error);
-      expect(String((refused as { cause?: { details?: string[] } }).cause?.details ?? (refused as { details?: string[] }).details)).toMatch(/"CNC-5001" \(id \d+\) = "cnc-5001" \(id \d+\)/);
+      expect(String((refused as { cause?: { details?: string[] } }).cause?.details ?? (refused as { details?: string[] }).details)).toMatch(
+        /"CNC-5001" \(id \d+\) = "cnc-5001" \(id \d+\)/,
+      );
       expect(await db.schema.hasColumn('assets', 'asset_tag_key')).toBe(false);
 
       await db('assets').where({ uuid: 'u-2' }).update({ asset_tag: 'CNC-5001-B' });

@@ -21,8 +21,10 @@ async function rowCount(db: Knex, table: string, where: Record<string, unknown> 
 
 describe('normaliseMac', () => {
   it('writes every usual notation as aa:bb:cc:dd:ee:ff and refuses what is not a MAC address', () => {
-    for (const mac of ['AA:BB:CC:DD:EE:0F', 'aa-bb-cc-dd-ee-0f', 'AABB.CCDD.EE0F', 'aabbccddee0f', ' aa:bb:cc:dd:ee:0f ']) expect(normaliseMac(mac)).toBe('aa:bb:cc:dd:ee:0f');
-    for (const bad of ['aa:bb:cc:dd:ee', 'aa:bb-cc:dd:ee:ff', 'gg:bb:cc:dd:ee:ff', 'aabbccddeeff00', '', 42]) expect(normaliseMac(bad)).toBeNull();
+    for (const mac of ['AA:BB:CC:DD:EE:0F', 'aa-bb-cc-dd-ee-0f', 'AABB.CCDD.EE0F', 'aabbccddee0f', ' aa:bb:cc:dd:ee:0f '])
+      expect(normaliseMac(mac)).toBe('aa:bb:cc:dd:ee:0f');
+    for (const bad of ['aa:bb:cc:dd:ee', 'aa:bb-cc:dd:ee:ff', 'gg:bb:cc:dd:ee:ff', 'aabbccddeeff00', '', 42])
+      expect(normaliseMac(bad)).toBeNull();
   });
 });
 
@@ -32,8 +34,10 @@ describeEachEngine('computers plugin: hosts, interfaces and controls', (engine) 
   let counter = 0;
 
   const get = (url: string, headers = s.as.viewer) => s.app.inject({ method: 'GET', url, headers });
-  const put = (url: string, payload: unknown, headers = s.as.editor) => s.app.inject({ method: 'PUT', url, headers, payload: payload as object });
-  const post = (url: string, payload: unknown, headers = s.as.editor) => s.app.inject({ method: 'POST', url, headers, payload: payload as object });
+  const put = (url: string, payload: unknown, headers = s.as.editor) =>
+    s.app.inject({ method: 'PUT', url, headers, payload: payload as object });
+  const post = (url: string, payload: unknown, headers = s.as.editor) =>
+    s.app.inject({ method: 'POST', url, headers, payload: payload as object });
   const del = (url: string, headers = s.as.editor) => s.app.inject({ method: 'DELETE', url, headers });
 
   /** An asset created through the core API, so the enabled plugins' hooks run as in production. */
@@ -41,7 +45,13 @@ describeEachEngine('computers plugin: hosts, interfaces and controls', (engine) 
     const n = String(++counter).padStart(3, '0');
     const assetTag = `${prefix}-${n}`;
     const hostname = `host-${engine}-${n}`;
-    const response = await post('/api/assets', { assetTag, name: `Asset ${assetTag}`, type, statusId: s.inService, ...(type === 'computer' ? { hostname } : {}) });
+    const response = await post('/api/assets', {
+      assetTag,
+      name: `Asset ${assetTag}`,
+      type,
+      statusId: s.inService,
+      ...(type === 'computer' ? { hostname } : {}),
+    });
     expect(response.statusCode, response.body).toBe(201);
     return { id: response.json().id, assetTag, hostname };
   }
@@ -51,9 +61,23 @@ describeEachEngine('computers plugin: hosts, interfaces and controls', (engine) 
     expect(await listPluginTables(s.db, 'computers')).toEqual(['computers_hosts', 'computers_interfaces']);
     const hostColumns = Object.keys(await s.db('computers_hosts').columnInfo()).sort();
 
-    expect(hostColumns).toEqual(['asset_id', 'os_name', 'os_version', 'domain_joined', 'domain_name', 'last_seen_at', 'warranty_end', 'created_at', 'updated_at'].sort());
+    expect(hostColumns).toEqual(
+      [
+        'asset_id',
+        'os_name',
+        'os_version',
+        'domain_joined',
+        'domain_name',
+        'last_seen_at',
+        'warranty_end',
+        'created_at',
+        'updated_at',
+      ].sort(),
+    );
     expect(hostColumns).not.toContain('hostname');
-    expect(Object.keys(await s.db('computers_interfaces').columnInfo()).sort()).toEqual(['id', 'asset_id', 'name', 'name_key', 'ip', 'mac', 'vlan', 'created_at', 'updated_at'].sort());
+    expect(Object.keys(await s.db('computers_interfaces').columnInfo()).sort()).toEqual(
+      ['id', 'asset_id', 'name', 'name_key', 'ip', 'mac', 'vlan', 'created_at', 'updated_at'].sort(),
+    );
   });
 
   it('gives every computer created through the core API a details row, shows the core hostname, and no other type one', async () => {
@@ -63,7 +87,16 @@ describeEachEngine('computers plugin: hosts, interfaces and controls', (engine) 
     const read = await get(`${BASE}/hosts/${pc.id}`);
 
     expect(read.statusCode, read.body).toBe(200);
-    expect(read.json()).toMatchObject({ assetId: pc.id, assetTag: pc.assetTag, hostname: pc.hostname, os: null, domainJoined: false, domainName: null, lastSeenAt: null, warrantyEnd: null });
+    expect(read.json()).toMatchObject({
+      assetId: pc.id,
+      assetTag: pc.assetTag,
+      hostname: pc.hostname,
+      os: null,
+      domainJoined: false,
+      domainName: null,
+      lastSeenAt: null,
+      warrantyEnd: null,
+    });
     expect(await rowCount(s.db, 'computers_hosts', { asset_id: pc.id })).toBe(1);
     expect(await rowCount(s.db, 'computers_hosts', { asset_id: machine.id })).toBe(0);
     expectError(await get(`${BASE}/hosts/${machine.id}`), 404, 'NOT_FOUND');
@@ -79,13 +112,31 @@ describeEachEngine('computers plugin: hosts, interfaces and controls', (engine) 
       lastSeenAt: '2026-05-04T06:07:08.123Z',
       warrantyEnd: '2028-02-29',
     });
-    const second = await s.app.inject({ method: 'PUT', url: `${BASE}/hosts/${pc.id}`, headers: { ...s.as.editor, 'x-request-id': 'req-pc-2' }, payload: { osVersion: null, domainJoined: false } });
+    const second = await s.app.inject({
+      method: 'PUT',
+      url: `${BASE}/hosts/${pc.id}`,
+      headers: { ...s.as.editor, 'x-request-id': 'req-pc-2' },
+      payload: { osVersion: null, domainJoined: false },
+    });
     const read = await get(`${BASE}/hosts/${pc.id}`);
 
     expect(first.statusCode, first.body).toBe(200);
-    expect(first.json()).toMatchObject({ domainJoined: true, domainName: 'p7.shop.local', lastSeenAt: '2026-05-04T06:07:08.123Z', warrantyEnd: '2028-02-29' });
+    expect(first.json()).toMatchObject({
+      domainJoined: true,
+      domainName: 'p7.shop.local',
+      lastSeenAt: '2026-05-04T06:07:08.123Z',
+      warrantyEnd: '2028-02-29',
+    });
     expect(second.statusCode, second.body).toBe(200);
-    expect(read.json()).toMatchObject({ os: 'Windows 10 IoT Enterprise LTSC', osVersion: null, domainJoined: false, domainName: null, lastSeenAt: '2026-05-04T06:07:08.123Z', warrantyEnd: '2028-02-29', hostname: pc.hostname });
+    expect(read.json()).toMatchObject({
+      os: 'Windows 10 IoT Enterprise LTSC',
+      osVersion: null,
+      domainJoined: false,
+      domainName: null,
+      lastSeenAt: '2026-05-04T06:07:08.123Z',
+      warrantyEnd: '2028-02-29',
+      hostname: pc.hostname,
+    });
     const audit = await listAudit(s.db, { objectType: 'computers.host', objectId: String(pc.id), limit: 10, offset: 0 });
     expect(audit.results.map((entry) => entry.action)).toEqual(['update', 'update', 'create']);
     expect(audit.results[0]).toMatchObject({
@@ -100,11 +151,17 @@ describeEachEngine('computers plugin: hosts, interfaces and controls', (engine) 
     const pc = await newAsset();
     const url = `${BASE}/hosts/${pc.id}`;
 
-    const schema = expectError(await put(url, { hostname: 'elsewhere', warrantyEnd: '2027-13-01', lastSeenAt: 'yesterday' }), 400, 'VALIDATION_FAILED');
+    const schema = expectError(
+      await put(url, { hostname: 'elsewhere', warrantyEnd: '2027-13-01', lastSeenAt: 'yesterday' }),
+      400,
+      'VALIDATION_FAILED',
+    );
     const noName = expectError(await put(url, { domainJoined: true }), 400, 'VALIDATION_FAILED');
     const nameOnly = expectError(await put(url, { domainName: 'p7.shop.local' }), 400, 'VALIDATION_FAILED');
     const badName = expectError(await put(url, { domainJoined: true, domainName: 'not a domain' }), 400, 'VALIDATION_FAILED');
-    const service = await updateHost(s.db, cli, pc.id, { os: '', lastSeenAt: 'soon', warrantyEnd: '2027-02-30' }).catch((error: unknown) => error);
+    const service = await updateHost(s.db, cli, pc.id, { os: '', lastSeenAt: 'soon', warrantyEnd: '2027-02-30' }).catch(
+      (error: unknown) => error,
+    );
 
     expect(Object.keys(schema.fields).sort()).toEqual(['hostname', 'lastSeenAt', 'warrantyEnd']);
     expect(noName.fields).toEqual({ domainName: 'is required while domainJoined is true' });
@@ -124,7 +181,11 @@ describeEachEngine('computers plugin: hosts, interfaces and controls', (engine) 
     const win10 = await set({ os: 'Windows 10 IoT Enterprise LTSC' });
     const win11 = await set({ os: 'Windows 11 Enterprise', domainJoined: true, domainName: 'p7.shop.local' });
     const percent = await set({ os: 'Win%dows' });
-    const mine = (response: { json(): { results: HostView[] } }) => response.json().results.map((h) => h.assetTag).filter((t) => t.startsWith(`T-LIST${engine}`));
+    const mine = (response: { json(): { results: HostView[] } }) =>
+      response
+        .json()
+        .results.map((h) => h.assetTag)
+        .filter((t) => t.startsWith(`T-LIST${engine}`));
 
     const all = await get(`${BASE}/hosts?limit=1000`);
     const ten = await get(`${BASE}/hosts?os=${encodeURIComponent('windows 10')}&limit=1000`);
@@ -140,14 +201,23 @@ describeEachEngine('computers plugin: hosts, interfaces and controls', (engine) 
     expect(mine(literal)).toEqual([percent]);
     expect(mine(joined)).toEqual([win11]);
     expect(direct.results.map((h) => h.assetTag)).toEqual([win11]);
-    expect(ten.json().results[0]).toMatchObject({ os: 'Windows 10 IoT Enterprise LTSC', hostname: expect.any(String), status: { name: 'In service' } });
+    expect(ten.json().results[0]).toMatchObject({
+      os: 'Windows 10 IoT Enterprise LTSC',
+      hostname: expect.any(String),
+      status: { name: 'In service' },
+    });
   });
 
   it('adds network interfaces with their MAC normalised, refuses a MAC another PC has (any notation), and deletes them', async () => {
     const pc = await newAsset();
     const other = await newAsset();
 
-    const added = await post(`${BASE}/hosts/${pc.id}/interfaces`, { name: 'Ethernet', mac: 'A4-BB-6D-12-40-12', ip: '10.7.12.40', vlan: 712 });
+    const added = await post(`${BASE}/hosts/${pc.id}/interfaces`, {
+      name: 'Ethernet',
+      mac: 'A4-BB-6D-12-40-12',
+      ip: '10.7.12.40',
+      vlan: 712,
+    });
     const second = await post(`${BASE}/hosts/${pc.id}/interfaces`, { name: 'Ethernet 2', mac: 'a4bb.6d12.4013' });
     const taken = await post(`${BASE}/hosts/${other.id}/interfaces`, { name: 'LAN', mac: 'a4bb6d124012' });
     const sameName = await post(`${BASE}/hosts/${pc.id}/interfaces`, { name: 'Ethernet', mac: 'a4:bb:6d:12:40:99' });
@@ -197,7 +267,12 @@ describeEachEngine('computers plugin: hosts, interfaces and controls', (engine) 
     const plc = await newMachine();
     await addLink(s.db, cli, plc.id, { targetId: machine.id, linkType: 'controls' });
 
-    const linked = await s.app.inject({ method: 'POST', url: `${BASE}/hosts/${pc.id}/controls`, headers: { ...s.as.editor, 'x-request-id': 'req-ctl-1' }, payload: { machineId: machine.id, note: 'DNC over LSV2' } });
+    const linked = await s.app.inject({
+      method: 'POST',
+      url: `${BASE}/hosts/${pc.id}/controls`,
+      headers: { ...s.as.editor, 'x-request-id': 'req-ctl-1' },
+      payload: { machineId: machine.id, note: 'DNC over LSV2' },
+    });
     const twice = await post(`${BASE}/hosts/${pc.id}/controls`, { machineId: machine.id });
     const itself = await post(`${BASE}/hosts/${pc.id}/controls`, { machineId: pc.id });
     const nothing = await post(`${BASE}/hosts/${pc.id}/controls`, { machineId: 999_999 });
@@ -211,15 +286,30 @@ describeEachEngine('computers plugin: hosts, interfaces and controls', (engine) 
     expectError(twice, 409, 'CONFLICT');
     expect(expectError(itself, 400, 'VALIDATION_FAILED').fields).toHaveProperty('machineId');
     expect(expectError(nothing, 400, 'VALIDATION_FAILED').fields).toHaveProperty('machineId');
-    expect(controls.json().results).toEqual([{ linkId: linked.json().linkId, note: 'DNC over LSV2', asset: { id: machine.id, assetTag: machine.assetTag, name: `Asset ${machine.assetTag}`, type: 'other' } }]);
+    expect(controls.json().results).toEqual([
+      {
+        linkId: linked.json().linkId,
+        note: 'DNC over LSV2',
+        asset: { id: machine.id, assetTag: machine.assetTag, name: `Asset ${machine.assetTag}`, type: 'other' },
+      },
+    ]);
     expect(byId.statusCode, byId.body).toBe(200);
     expect(byId.json().asset).toEqual({ id: machine.id, assetTag: machine.assetTag, name: `Asset ${machine.assetTag}` });
     // The PLC's link is a controls link too, but only computers answer "which PC".
     expect(byId.json().results.map((r: { host: HostView }) => r.host.assetTag)).toEqual([pc.assetTag]);
     expect(byId.json().results[0].host).toMatchObject({ hostname: pc.hostname });
     expect(byTag.json()).toEqual(byId.json());
-    expect(coreLinks.json().results).toContainEqual(expect.objectContaining({ id: linked.json().linkId, linkType: 'controls', direction: 'incoming', other: expect.objectContaining({ id: pc.id }) }));
-    expect((await listAudit(s.db, { objectType: 'asset_link', objectId: String(linked.json().linkId), limit: 5, offset: 0 })).results[0]).toMatchObject({ action: 'create', requestId: 'req-ctl-1' });
+    expect(coreLinks.json().results).toContainEqual(
+      expect.objectContaining({
+        id: linked.json().linkId,
+        linkType: 'controls',
+        direction: 'incoming',
+        other: expect.objectContaining({ id: pc.id }),
+      }),
+    );
+    expect(
+      (await listAudit(s.db, { objectType: 'asset_link', objectId: String(linked.json().linkId), limit: 5, offset: 0 })).results[0],
+    ).toMatchObject({ action: 'create', requestId: 'req-ctl-1' });
     expect((await get(`${BASE}/hosts/${spare.id}/controls`)).json().results).toEqual([]);
 
     const unlinked = await del(`${BASE}/hosts/${pc.id}/controls/${machine.id}`);
@@ -268,7 +358,11 @@ describeEachEngine('computers plugin: hosts, interfaces and controls', (engine) 
   it('documents its routes in the OpenAPI document', async () => {
     const paths = (await s.app.inject({ method: 'GET', url: '/api/openapi.json' })).json().paths;
 
-    expect(Object.keys(paths).filter((path) => path.startsWith(BASE)).sort()).toEqual(
+    expect(
+      Object.keys(paths)
+        .filter((path) => path.startsWith(BASE))
+        .sort(),
+    ).toEqual(
       [
         `${BASE}/controlled-by`,
         `${BASE}/controlled-by/{assetId}`,
@@ -286,7 +380,12 @@ describeEachEngine('computers plugin: hosts, interfaces and controls', (engine) 
     const pc = await newAsset();
 
     await s.setPluginEnabled('computers', false);
-    const whileDisabled = [await get(`${BASE}/hosts`), await get(`${BASE}/hosts/${pc.id}`), await get(`${BASE}/controlled-by?assetTag=${pc.assetTag}`), await put(`${BASE}/hosts/${pc.id}`, { os: 'Linux' })];
+    const whileDisabled = [
+      await get(`${BASE}/hosts`),
+      await get(`${BASE}/hosts/${pc.id}`),
+      await get(`${BASE}/controlled-by?assetTag=${pc.assetTag}`),
+      await put(`${BASE}/hosts/${pc.id}`, { os: 'Linux' }),
+    ];
     await s.setPluginEnabled('computers', true);
 
     for (const response of whileDisabled) expectError(response, 404, 'NOT_FOUND');
@@ -305,7 +404,13 @@ describeEachEngine('computers plugin: demo seed', (engine) => {
     for (const site of sites) await site.cleanup();
   });
 
-  const links = async (db: Knex) => (await db({ k: 'asset_links' }).join({ s: 'assets' }, 's.id', 'k.source_asset_id').join({ t: 'assets' }, 't.id', 'k.target_asset_id').where('k.link_type', 'controls').orderBy('s.asset_tag').select('s.asset_tag as pc', 't.asset_tag as machine')) as Array<{ pc: string; machine: string }>;
+  const links = async (db: Knex) =>
+    (await db({ k: 'asset_links' })
+      .join({ s: 'assets' }, 's.id', 'k.source_asset_id')
+      .join({ t: 'assets' }, 't.id', 'k.target_asset_id')
+      .where('k.link_type', 'controls')
+      .orderBy('s.asset_tag')
+      .select('s.asset_tag as pc', 't.asset_tag as machine')) as Array<{ pc: string; machine: string }>;
 
   it('adds exactly the four demo PCs with details and a network card, and no links when the machines are not there', async () => {
     const site = await freshSite(['computers']);
@@ -314,13 +419,20 @@ describeEachEngine('computers plugin: demo seed', (engine) => {
     await site.seed('demo');
     const hosts = (await listHosts(db, { limit: 100, offset: 0 })).results;
 
-    expect(hosts.map((h) => [h.assetTag, h.name, h.hostname, h.model?.name, h.model?.manufacturer, h.location?.code, h.status.name])).toEqual([
+    expect(
+      hosts.map((h) => [h.assetTag, h.name, h.hostname, h.model?.name, h.model?.manufacturer, h.location?.code, h.status.name]),
+    ).toEqual([
       ['PC-4012', 'DNC PC for 4012', 'dnc-4012', 'OptiPlex 7010', 'Dell', 'P7-B1-BAY1', 'In service'],
       ['PC-4013', 'DNC PC for 4013', 'dnc-4013', 'OptiPlex 7010', 'Dell', 'P7-B1-BAY1', 'In service'],
       ['PC-4020', 'DNC PC for 4020', 'dnc-4020', 'OptiPlex 7010', 'Dell', 'P7-B1-BAY2', 'In service'],
       ['PC-CMM01', 'CMM workstation', 'cmm-01', 'OptiPlex 7010', 'Dell', 'P7-B2-CMM', 'In service'],
     ]);
-    expect(hosts.map((h) => h.os)).toEqual(['Windows 10 IoT Enterprise LTSC', 'Windows 10 IoT Enterprise LTSC', 'Windows 10 IoT Enterprise LTSC', 'Windows 11 Enterprise']);
+    expect(hosts.map((h) => h.os)).toEqual([
+      'Windows 10 IoT Enterprise LTSC',
+      'Windows 10 IoT Enterprise LTSC',
+      'Windows 10 IoT Enterprise LTSC',
+      'Windows 11 Enterprise',
+    ]);
     for (const host of hosts) {
       expect(host.lastSeenAt).toBeInstanceOf(Date);
       expect(host.warrantyEnd).toMatch(/^\d{4}-\d{2}-\d{2}$/);
@@ -350,7 +462,11 @@ describeEachEngine('computers plugin: demo seed', (engine) => {
     ]);
     expect(first.interfaces).toBe(4);
     expect(first.assets).toBe(8);
-    expect({ links: await links(db), interfaces: await rowCount(db, 'computers_interfaces'), assets: await rowCount(db, 'assets') }).toEqual(first);
+    expect({
+      links: await links(db),
+      interfaces: await rowCount(db, 'computers_interfaces'),
+      assets: await rowCount(db, 'assets'),
+    }).toEqual(first);
     expect(which.results.map((r) => [r.host.assetTag, r.host.hostname])).toEqual([['PC-4012', 'dnc-4012']]);
   });
 });

@@ -21,7 +21,8 @@ export const hostColumns: PluginDetailColumns = {
     const problems: Record<string, string> = {};
     const joined = values.domain_joined === true;
     const name = (values.domain_name as string | null | undefined) ?? null;
-    if (name !== null && !DOMAIN_NAME.test(name)) problems.domain_name = 'must be a domain name like p7.example.com (letters, digits, hyphens and dots)';
+    if (name !== null && !DOMAIN_NAME.test(name))
+      problems.domain_name = 'must be a domain name like p7.example.com (letters, digits, hyphens and dots)';
     else if (joined && name === null) problems.domain_name = 'is required while domain_joined is true';
     else if (!joined && name !== null) problems.domain_name = 'must be empty unless domain_joined is true';
     return problems;
@@ -29,10 +30,20 @@ export const hostColumns: PluginDetailColumns = {
   async read(db, assetIds) {
     const found = new Map<number, Record<string, unknown>>();
     if (assetIds.length === 0) return found;
-    const rows = (await db('computers_hosts').whereIn('asset_id', [...assetIds]).select('asset_id', 'os_name', 'os_version', 'domain_joined', 'domain_name', 'last_seen_at', 'warranty_end')) as Array<Record<string, unknown>>;
+    const rows = (await db('computers_hosts')
+      .whereIn('asset_id', [...assetIds])
+      .select('asset_id', 'os_name', 'os_version', 'domain_joined', 'domain_name', 'last_seen_at', 'warranty_end')) as Array<
+      Record<string, unknown>
+    >;
     for (const row of rows) {
       const d = detailsOf(row);
-      found.set(Number(row.asset_id), { os: d.os, os_version: d.osVersion, domain_joined: d.domainJoined, domain_name: d.domainName, warranty_end: d.warrantyEnd });
+      found.set(Number(row.asset_id), {
+        os: d.os,
+        os_version: d.osVersion,
+        domain_joined: d.domainJoined,
+        domain_name: d.domainName,
+        warranty_end: d.warrantyEnd,
+      });
     }
     return found;
   },
@@ -43,14 +54,37 @@ export const hostColumns: PluginDetailColumns = {
       for (const [field, value] of Object.entries(values)) row[field === 'os' ? 'os_name' : field] = value;
       return encodeRow(HOST_CODEC, row);
     };
-    const existing = new Set(((await db('computers_hosts').whereIn('asset_id', rows.map((r) => r.assetId)).pluck('asset_id')) as unknown[]).map(Number));
+    const existing = new Set(
+      (
+        (await db('computers_hosts')
+          .whereIn(
+            'asset_id',
+            rows.map((r) => r.assetId),
+          )
+          .pluck('asset_id')) as unknown[]
+      ).map(Number),
+    );
     const columns = ['os_name', 'os_version', 'domain_joined', 'domain_name', 'warranty_end'];
-    const inserts = rows.filter((r) => !existing.has(r.assetId)).map((r) => {
-      const row = toRow(r.values);
-      return { asset_id: r.assetId, ...Object.fromEntries(columns.map((c) => [c, c in row ? row[c] : c === 'domain_joined' ? encodeRow(HOST_CODEC, { domain_joined: false }).domain_joined : null])) };
-    });
+    const inserts = rows
+      .filter((r) => !existing.has(r.assetId))
+      .map((r) => {
+        const row = toRow(r.values);
+        return {
+          asset_id: r.assetId,
+          ...Object.fromEntries(
+            columns.map((c) => [
+              c,
+              c in row ? row[c] : c === 'domain_joined' ? encodeRow(HOST_CODEC, { domain_joined: false }).domain_joined : null,
+            ]),
+          ),
+        };
+      });
     for (let i = 0; i < inserts.length; i += 500) await db('computers_hosts').insert(inserts.slice(i, i + 500));
     const now = formatUtcDatetime(new Date());
-    for (const r of rows) if (existing.has(r.assetId) && Object.keys(r.values).length > 0) await db('computers_hosts').where({ asset_id: r.assetId }).update({ ...toRow(r.values), updated_at: now });
+    for (const r of rows)
+      if (existing.has(r.assetId) && Object.keys(r.values).length > 0)
+        await db('computers_hosts')
+          .where({ asset_id: r.assetId })
+          .update({ ...toRow(r.values), updated_at: now });
   },
 };

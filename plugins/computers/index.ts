@@ -22,7 +22,10 @@ export default definePlugin({
   routes,
   // The interface addresses of PCs, for matching them to Zabbix hosts (`shopdb zabbix match`).
   monitoringAddresses: async ({ db }) =>
-    (await db('computers_interfaces').whereNotNull('ip').select('asset_id', 'ip')).map((row: { asset_id: number; ip: string }) => ({ assetId: Number(row.asset_id), ip: row.ip })),
+    (await db('computers_interfaces').whereNotNull('ip').select('asset_id', 'ip')).map((row: { asset_id: number; ip: string }) => ({
+      assetId: Number(row.asset_id),
+      ip: row.ip,
+    })),
   hooks: {
     afterAssetDelete: ({ db, actor, asset }) => releaseInterfaces(db, actor, asset),
   },

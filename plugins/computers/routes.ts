@@ -29,7 +29,12 @@ const timestamp = { type: 'string', format: 'date-time' } as const;
 
 const assetParams = { type: 'object', additionalProperties: false, required: ['assetId'], properties: { assetId: id } } as const;
 const idParams = { type: 'object', additionalProperties: false, required: ['id'], properties: { id } } as const;
-const controlParams = { type: 'object', additionalProperties: false, required: ['assetId', 'machineId'], properties: { assetId: id, machineId: id } } as const;
+const controlParams = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['assetId', 'machineId'],
+  properties: { assetId: id, machineId: id },
+} as const;
 
 const detailProperties = {
   os: { ...nullableText(100), description: 'Operating system, e.g. "Windows 10 IoT Enterprise LTSC".' },
@@ -40,7 +45,10 @@ const detailProperties = {
   warrantyEnd: { type: ['string', 'null'], format: 'date' },
 } as const;
 
-const assetRef = { type: 'object', properties: { id: { type: 'integer' }, assetTag: { type: 'string' }, name: { type: 'string' } } } as const;
+const assetRef = {
+  type: 'object',
+  properties: { id: { type: 'integer' }, assetTag: { type: 'string' }, name: { type: 'string' } },
+} as const;
 
 const hostSchema = {
   type: 'object',
@@ -51,7 +59,10 @@ const hostSchema = {
     name: { type: 'string' },
     hostname: { type: ['string', 'null'], description: "The asset's hostname (set it with PATCH /api/assets/:id)." },
     serial: { type: ['string', 'null'] },
-    model: { type: ['object', 'null'], properties: { id: { type: 'integer' }, name: { type: 'string' }, manufacturer: { type: 'string' } } },
+    model: {
+      type: ['object', 'null'],
+      properties: { id: { type: 'integer' }, name: { type: 'string' }, manufacturer: { type: 'string' } },
+    },
     status: { type: 'object', properties: { id: { type: 'integer' }, name: { type: 'string' } } },
     location: { type: ['object', 'null'], properties: { id: { type: 'integer' }, code: { type: 'string' }, name: { type: 'string' } } },
     ...detailProperties,
@@ -79,7 +90,12 @@ const interfaceBody = {
   required: ['name', 'mac'],
   properties: {
     name: { type: 'string', minLength: 1, maxLength: 64, description: 'e.g. "Ethernet 2".' },
-    mac: { type: 'string', minLength: 1, maxLength: 32, description: 'Any usual notation; stored as aa:bb:cc:dd:ee:ff, unique on the site.' },
+    mac: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 32,
+      description: 'Any usual notation; stored as aa:bb:cc:dd:ee:ff, unique on the site.',
+    },
     ip: { type: ['string', 'null'], minLength: 2, maxLength: 45 },
     vlan: { type: ['integer', 'null'], minimum: 1, maximum: MAX_VLAN },
   },
@@ -102,7 +118,11 @@ const controllersSchema = {
     asset: assetRef,
     results: {
       type: 'array',
-      items: { type: 'object', required: ['linkId', 'note', 'host'], properties: { linkId: { type: 'integer' }, note: { type: ['string', 'null'] }, host: hostSchema } },
+      items: {
+        type: 'object',
+        required: ['linkId', 'note', 'host'],
+        properties: { linkId: { type: 'integer' }, note: { type: ['string', 'null'] }, host: hostSchema },
+      },
     },
   },
 } as const;
@@ -118,7 +138,12 @@ export async function routes(app: FastifyInstance, host: PluginRouteHost): Promi
         summary: 'List computers with their details (by asset tag).',
         tags,
         querystring: listQuerySchema({
-          os: { type: 'string', minLength: 1, maxLength: 100, description: 'Text the operating system starts with (case-insensitive), e.g. "Windows 10".' },
+          os: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 100,
+            description: 'Text the operating system starts with (case-insensitive), e.g. "Windows 10".',
+          },
           domainJoined: { type: 'boolean' },
         }),
         response: { 200: pageSchema(hostSchema), ...errorResponses },
@@ -151,7 +176,13 @@ export async function routes(app: FastifyInstance, host: PluginRouteHost): Promi
   app.get<{ Params: { assetId: number }; Querystring: { limit: number; offset: number } }>(
     '/hosts/:assetId/interfaces',
     {
-      schema: { summary: 'Network interfaces of a computer, by name.', tags, params: assetParams, querystring: listQuerySchema(), response: { 200: pageSchema(interfaceSchema), ...errorResponses } },
+      schema: {
+        summary: 'Network interfaces of a computer, by name.',
+        tags,
+        params: assetParams,
+        querystring: listQuerySchema(),
+        response: { 200: pageSchema(interfaceSchema), ...errorResponses },
+      },
     },
     async (request) => page(request, request.query, await listInterfaces(request.db, request.params.assetId, request.query)),
   );
@@ -160,7 +191,13 @@ export async function routes(app: FastifyInstance, host: PluginRouteHost): Promi
     '/hosts/:assetId/interfaces',
     {
       onRequest: editor,
-      schema: { summary: 'Add a network interface; a MAC address already registered is a 409.', tags, params: assetParams, body: interfaceBody, response: { 201: interfaceSchema, ...errorResponses } },
+      schema: {
+        summary: 'Add a network interface; a MAC address already registered is a 409.',
+        tags,
+        params: assetParams,
+        body: interfaceBody,
+        response: { 201: interfaceSchema, ...errorResponses },
+      },
     },
     async (request, reply) => reply.code(201).send(await addInterface(request.db, actorOf(request), request.params.assetId, request.body)),
   );
@@ -181,7 +218,10 @@ export async function routes(app: FastifyInstance, host: PluginRouteHost): Promi
         summary: 'The assets (machines) this computer drives.',
         tags,
         params: assetParams,
-        response: { 200: { type: 'object', required: ['results'], properties: { results: { type: 'array', items: controlledSchema } } }, ...errorResponses },
+        response: {
+          200: { type: 'object', required: ['results'], properties: { results: { type: 'array', items: controlledSchema } } },
+          ...errorResponses,
+        },
       },
     },
     async (request) => ({ results: await listControlled(request.db, request.params.assetId) }),
@@ -195,7 +235,12 @@ export async function routes(app: FastifyInstance, host: PluginRouteHost): Promi
         summary: 'Record that this computer drives an asset (a core `controls` link); 409 when it already does.',
         tags,
         params: assetParams,
-        body: { type: 'object', additionalProperties: false, required: ['machineId'], properties: { machineId: id, note: { type: ['string', 'null'], maxLength: 500 } } },
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['machineId'],
+          properties: { machineId: id, note: { type: ['string', 'null'], maxLength: 500 } },
+        },
         response: { 201: controlledSchema, ...errorResponses },
       },
     },
@@ -204,7 +249,10 @@ export async function routes(app: FastifyInstance, host: PluginRouteHost): Promi
 
   app.delete<{ Params: { assetId: number; machineId: number } }>(
     '/hosts/:assetId/controls/:machineId',
-    { onRequest: editor, schema: { summary: 'This computer no longer drives that asset.', tags, params: controlParams, response: { ...errorResponses } } },
+    {
+      onRequest: editor,
+      schema: { summary: 'This computer no longer drives that asset.', tags, params: controlParams, response: { ...errorResponses } },
+    },
     async (request, reply) => {
       await removeControlled(request.db, actorOf(request), request.params.assetId, request.params.machineId);
       return reply.code(204).send();
@@ -213,7 +261,14 @@ export async function routes(app: FastifyInstance, host: PluginRouteHost): Promi
 
   app.get<{ Params: { assetId: number } }>(
     '/controlled-by/:assetId',
-    { schema: { summary: 'The computers that drive an asset ("which PC drives machine 4012?").', tags, params: assetParams, response: { 200: controllersSchema, ...errorResponses } } },
+    {
+      schema: {
+        summary: 'The computers that drive an asset ("which PC drives machine 4012?").',
+        tags,
+        params: assetParams,
+        response: { 200: controllersSchema, ...errorResponses },
+      },
+    },
     async (request) => controllersOf(request.db, request.params.assetId),
   );
 
@@ -223,7 +278,12 @@ export async function routes(app: FastifyInstance, host: PluginRouteHost): Promi
       schema: {
         summary: 'The computers that drive the asset with this tag.',
         tags,
-        querystring: { type: 'object', additionalProperties: false, required: ['assetTag'], properties: { assetTag: { type: 'string', minLength: 1, maxLength: 64 } } },
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['assetTag'],
+          properties: { assetTag: { type: 'string', minLength: 1, maxLength: 64 } },
+        },
         response: { 200: controllersSchema, ...errorResponses },
       },
     },

@@ -25,9 +25,36 @@ interface DemoPc {
 const DNC_OS = { os: 'Windows 10 IoT Enterprise LTSC', osVersion: '21H2', domainJoined: false } as const;
 
 const PCS: DemoPc[] = [
-  { assetTag: 'PC-4012', name: 'DNC PC for 4012', hostname: 'dnc-4012', location: 'P7-B1-BAY1', controls: 'CNC-4012', details: DNC_OS, warrantyInDays: 410, nic: { name: 'Ethernet', ip: '10.7.12.12', mac: '18:66:da:07:12:12', vlan: 712 } },
-  { assetTag: 'PC-4013', name: 'DNC PC for 4013', hostname: 'dnc-4013', location: 'P7-B1-BAY1', controls: 'CNC-4013', details: DNC_OS, warrantyInDays: 410, nic: { name: 'Ethernet', ip: '10.7.12.13', mac: '18:66:da:07:12:13', vlan: 712 } },
-  { assetTag: 'PC-4020', name: 'DNC PC for 4020', hostname: 'dnc-4020', location: 'P7-B1-BAY2', controls: 'CNC-4020', details: DNC_OS, warrantyInDays: 230, nic: { name: 'Ethernet', ip: '10.7.12.20', mac: '18:66:da:07:12:20', vlan: 712 } },
+  {
+    assetTag: 'PC-4012',
+    name: 'DNC PC for 4012',
+    hostname: 'dnc-4012',
+    location: 'P7-B1-BAY1',
+    controls: 'CNC-4012',
+    details: DNC_OS,
+    warrantyInDays: 410,
+    nic: { name: 'Ethernet', ip: '10.7.12.12', mac: '18:66:da:07:12:12', vlan: 712 },
+  },
+  {
+    assetTag: 'PC-4013',
+    name: 'DNC PC for 4013',
+    hostname: 'dnc-4013',
+    location: 'P7-B1-BAY1',
+    controls: 'CNC-4013',
+    details: DNC_OS,
+    warrantyInDays: 410,
+    nic: { name: 'Ethernet', ip: '10.7.12.13', mac: '18:66:da:07:12:13', vlan: 712 },
+  },
+  {
+    assetTag: 'PC-4020',
+    name: 'DNC PC for 4020',
+    hostname: 'dnc-4020',
+    location: 'P7-B1-BAY2',
+    controls: 'CNC-4020',
+    details: DNC_OS,
+    warrantyInDays: 230,
+    nic: { name: 'Ethernet', ip: '10.7.12.20', mac: '18:66:da:07:12:20', vlan: 712 },
+  },
   {
     assetTag: 'PC-CMM01',
     name: 'CMM workstation',
@@ -48,7 +75,8 @@ async function idOf(what: string, query: Knex.QueryBuilder, column = 'id'): Prom
   const row = (await query.first({ id: column })) as { id: number } | undefined;
   if (!row) {
     throw new UserError(`The demo site has no ${what}, which the computers demo needs`, {
-      suggestion: 'Run `shopdb seed --demo`: the core adds the demo locations, models and status labels before the plugins add their assets.',
+      suggestion:
+        'Run `shopdb seed --demo`: the core adds the demo locations, models and status labels before the plugins add their assets.',
     });
   }
   return Number(row.id);
@@ -59,9 +87,21 @@ const liveAssetId = async (db: Knex, assetTag: string): Promise<number | undefin
   return row ? Number(row.id) : undefined;
 };
 
-async function seedDemoPcs(db: Knex, actor: Actor, log: (message: string) => void, now: Date, assetOptions: AssetWriteOptions): Promise<void> {
+async function seedDemoPcs(
+  db: Knex,
+  actor: Actor,
+  log: (message: string) => void,
+  now: Date,
+  assetOptions: AssetWriteOptions,
+): Promise<void> {
   const statusId = await idOf('status label "In service"', db('status_labels').where({ name: 'In service' }));
-  const modelId = await idOf(`model "${MODEL.name}"`, db({ m: 'asset_models' }).join({ f: 'manufacturers' }, 'f.id', 'm.manufacturer_id').where({ 'm.name': MODEL.name, 'f.name': MODEL.maker }), 'm.id');
+  const modelId = await idOf(
+    `model "${MODEL.name}"`,
+    db({ m: 'asset_models' })
+      .join({ f: 'manufacturers' }, 'f.id', 'm.manufacturer_id')
+      .where({ 'm.name': MODEL.name, 'f.name': MODEL.maker }),
+    'm.id',
+  );
   let created = 0;
   let linked = 0;
   for (const pc of PCS) {
@@ -88,7 +128,9 @@ async function seedDemoPcs(db: Knex, actor: Actor, log: (message: string) => voi
     await addLink(db, actor, pcId, { targetId: machineId, linkType: CONTROLS });
     linked++;
   }
-  log(`computers: ${created} demo PC${created === 1 ? '' : 's'} added, ${PCS.length - created} already there; ${linked} linked to the machine${linked === 1 ? '' : 's'} they drive`);
+  log(
+    `computers: ${created} demo PC${created === 1 ? '' : 's'} added, ${PCS.length - created} already there; ${linked} linked to the machine${linked === 1 ? '' : 's'} they drive`,
+  );
 }
 
 export async function seed(ctx: PluginSeedContext): Promise<void> {

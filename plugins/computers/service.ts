@@ -7,7 +7,23 @@
 import { isIP } from 'node:net';
 import type { Knex } from 'knex';
 import { addLink, listLinks, removeLink } from 'shopdb/sdk';
-import { ConflictError, NotFoundError, ValidationError, decodeRow, defineDetailTable, isUniqueViolation, joinAssetReferences, recordAudit, type Actor, type AssetView, assetLockKey, inTransaction, textKey, type Db, type DetailChange } from 'shopdb/sdk';
+import {
+  ConflictError,
+  NotFoundError,
+  ValidationError,
+  decodeRow,
+  defineDetailTable,
+  isUniqueViolation,
+  joinAssetReferences,
+  recordAudit,
+  type Actor,
+  type AssetView,
+  assetLockKey,
+  inTransaction,
+  textKey,
+  type Db,
+  type DetailChange,
+} from 'shopdb/sdk';
 
 export const COMPUTER_TYPE = 'computer';
 export const CONTROLS = 'controls';
@@ -153,9 +169,15 @@ function toHostView(row: Row): HostView {
     name: row.asset_name as string,
     hostname: (row.hostname as string) ?? null,
     serial: (row.serial as string) ?? null,
-    model: row.model_id === null ? null : { id: Number(row.model_id), name: row.model_name as string, manufacturer: row.manufacturer_name as string },
+    model:
+      row.model_id === null
+        ? null
+        : { id: Number(row.model_id), name: row.model_name as string, manufacturer: row.manufacturer_name as string },
     status: { id: Number(row.status_id), name: row.status_name as string },
-    location: row.location_id === null ? null : { id: Number(row.location_id), code: row.location_code as string, name: row.location_name as string },
+    location:
+      row.location_id === null
+        ? null
+        : { id: Number(row.location_id), code: row.location_code as string, name: row.location_name as string },
     ...HOSTS.read(row),
   };
 }
@@ -171,7 +193,10 @@ export async function listHosts(db: Knex, query: HostQuery): Promise<{ count: nu
 
 async function loadHost(db: Db, assetId: number): Promise<HostView> {
   const row = (await selectHosts(hostsQuery(db).where('a.id', assetId)).first()) as Row | undefined;
-  if (!row) throw new NotFoundError(`There is no computer asset with id ${assetId}`, { suggestion: 'GET /api/plugins/computers/hosts lists the computers.' });
+  if (!row)
+    throw new NotFoundError(`There is no computer asset with id ${assetId}`, {
+      suggestion: 'GET /api/plugins/computers/hosts lists the computers.',
+    });
   return toHostView(row);
 }
 
@@ -193,11 +218,17 @@ function hostProblems({ given, after }: DetailChange<HostDetails, HostPatch>): R
   checkText(problems, 'os', given.os, 100);
   checkText(problems, 'osVersion', given.osVersion, 64);
   if (given.domainJoined !== undefined && typeof given.domainJoined !== 'boolean') problems.domainJoined = 'must be true or false';
-  if (given.domainName !== undefined && given.domainName !== null && (typeof given.domainName !== 'string' || given.domainName.length > 191 || !DOMAIN_NAME.test(given.domainName))) {
+  if (
+    given.domainName !== undefined &&
+    given.domainName !== null &&
+    (typeof given.domainName !== 'string' || given.domainName.length > 191 || !DOMAIN_NAME.test(given.domainName))
+  ) {
     problems.domainName = 'must be a domain name like p7.example.com (letters, digits, hyphens and dots), or null';
   }
-  if (given.lastSeenAt !== undefined && given.lastSeenAt !== null && after.lastSeenAt === null) problems.lastSeenAt = 'must be a date-time (ISO 8601), or null';
-  if (given.warrantyEnd !== undefined && given.warrantyEnd !== null && !isCalendarDate(given.warrantyEnd)) problems.warrantyEnd = 'must be a date (YYYY-MM-DD), or null';
+  if (given.lastSeenAt !== undefined && given.lastSeenAt !== null && after.lastSeenAt === null)
+    problems.lastSeenAt = 'must be a date-time (ISO 8601), or null';
+  if (given.warrantyEnd !== undefined && given.warrantyEnd !== null && !isCalendarDate(given.warrantyEnd))
+    problems.warrantyEnd = 'must be a date (YYYY-MM-DD), or null';
   if (Object.keys(problems).length === 0 && Object.keys(given).every((key) => key in HOSTS.columns)) {
     if (after.domainJoined && after.domainName === null) problems.domainName = 'is required while domainJoined is true';
     if (!after.domainJoined && after.domainName !== null) problems.domainName = 'must be null unless domainJoined is true';
@@ -254,7 +285,12 @@ export async function releaseInterfaces(db: Db, actor: Actor, asset: AssetView):
   const rows = (await db('computers_interfaces').where({ asset_id: asset.id }).orderBy('id')) as Row[];
   for (const row of rows) {
     await db('computers_interfaces').where({ id: row.id }).delete();
-    await recordAudit(db, actor, { action: 'delete', objectType: 'computers.interface', objectId: Number(row.id), before: toInterface(row) });
+    await recordAudit(db, actor, {
+      action: 'delete',
+      objectType: 'computers.interface',
+      objectId: Number(row.id),
+      before: toInterface(row),
+    });
   }
 }
 
@@ -276,12 +312,19 @@ function toInterface(raw: Row): NetworkInterface {
 
 async function requireHost(db: Db, assetId: number): Promise<{ assetTag: string }> {
   const row = (await hostsQuery(db).where('a.id', assetId).first({ tag: 'a.asset_tag' })) as { tag: string } | undefined;
-  if (!row) throw new NotFoundError(`There is no computer asset with id ${assetId}`, { suggestion: 'GET /api/plugins/computers/hosts lists the computers.' });
+  if (!row)
+    throw new NotFoundError(`There is no computer asset with id ${assetId}`, {
+      suggestion: 'GET /api/plugins/computers/hosts lists the computers.',
+    });
   return { assetTag: row.tag };
 }
 
 /** The network interfaces of a PC, by name. */
-export async function listInterfaces(db: Knex, assetId: number, query: { limit: number; offset: number }): Promise<{ count: number; results: NetworkInterface[] }> {
+export async function listInterfaces(
+  db: Knex,
+  assetId: number,
+  query: { limit: number; offset: number },
+): Promise<{ count: number; results: NetworkInterface[] }> {
   await requireHost(db, assetId);
   const base = db('computers_interfaces').where({ asset_id: assetId });
   const [{ count }] = (await base.clone().count({ count: '*' })) as Array<{ count: number | string }>;
@@ -290,41 +333,76 @@ export async function listInterfaces(db: Knex, assetId: number, query: { limit: 
 }
 
 export async function addInterface(db: Knex, actor: Actor, assetId: number, input: InterfaceInput): Promise<NetworkInterface> {
-  return inTransaction(db, async (trx) => {
-    const host = await requireHost(trx, assetId);
-    const problems: Record<string, string> = {};
-    for (const key of Object.keys(input).filter((k) => !['name', 'mac', 'ip', 'vlan'].includes(k))) problems[key] = 'is not an interface field';
-    if (input.name === undefined) problems.name = 'is required';
-    else checkText(problems, 'name', input.name, 64);
-    const mac = normaliseMac(input.mac);
-    if (input.mac === undefined) problems.mac = 'is required';
-    else if (mac === null) problems.mac = 'must be a MAC address (aa:bb:cc:dd:ee:ff, AA-BB-CC-DD-EE-FF, aabb.ccdd.eeff or aabbccddeeff)';
-    if (input.ip !== undefined && input.ip !== null && (typeof input.ip !== 'string' || isIP(input.ip) === 0)) problems.ip = 'must be an IPv4 or IPv6 address, or null';
-    if (input.vlan !== undefined && input.vlan !== null && (!Number.isSafeInteger(input.vlan) || input.vlan < 1 || input.vlan > MAX_VLAN)) problems.vlan = `must be a VLAN id from 1 to ${MAX_VLAN}, or null`;
-    if (Object.keys(problems).length > 0) throw new ValidationError('The network interface is not valid', problems);
+  return inTransaction(
+    db,
+    async (trx) => {
+      const host = await requireHost(trx, assetId);
+      const problems: Record<string, string> = {};
+      for (const key of Object.keys(input).filter((k) => !['name', 'mac', 'ip', 'vlan'].includes(k)))
+        problems[key] = 'is not an interface field';
+      if (input.name === undefined) problems.name = 'is required';
+      else checkText(problems, 'name', input.name, 64);
+      const mac = normaliseMac(input.mac);
+      if (input.mac === undefined) problems.mac = 'is required';
+      else if (mac === null) problems.mac = 'must be a MAC address (aa:bb:cc:dd:ee:ff, AA-BB-CC-DD-EE-FF, aabb.ccdd.eeff or aabbccddeeff)';
+      if (input.ip !== undefined && input.ip !== null && (typeof input.ip !== 'string' || isIP(input.ip) === 0))
+        problems.ip = 'must be an IPv4 or IPv6 address, or null';
+      if (input.vlan !== undefined && input.vlan !== null && (!Number.isSafeInteger(input.vlan) || input.vlan < 1 || input.vlan > MAX_VLAN))
+        problems.vlan = `must be a VLAN id from 1 to ${MAX_VLAN}, or null`;
+      if (Object.keys(problems).length > 0) throw new ValidationError('The network interface is not valid', problems);
 
-    const holder = (await trx({ i: 'computers_interfaces' }).join({ a: 'assets' }, 'a.id', 'i.asset_id').where('i.mac', mac).first({ tag: 'a.asset_tag', name: 'i.name' })) as Row | undefined;
-    if (holder) throw new ConflictError(`MAC address ${mac} is already registered, on ${holder.tag as string} (${holder.name as string})`, { suggestion: 'Delete that interface first if the card has moved.' });
-    if (await trx('computers_interfaces').where({ asset_id: assetId, name_key: textKey(input.name!) }).first('id')) {
-      throw new ConflictError(`${host.assetTag} already has an interface named "${input.name}"`, { suggestion: 'Give each interface of a PC its own name (e.g. "Ethernet 2").' });
-    }
-    const [id] = await trx('computers_interfaces')
-      .insert({ asset_id: assetId, name: input.name, name_key: textKey(input.name!), mac, ip: input.ip ?? null, vlan: input.vlan ?? null })
-      .catch((error: unknown) => {
-        if (isUniqueViolation(error)) throw new ConflictError('That MAC address or interface name was registered at the same moment', { cause: error });
-        throw error;
-      });
-    const created = toInterface((await trx('computers_interfaces').where({ id: Number(id) }).first()) as Row);
-    await recordAudit(trx, actor, { action: 'create', objectType: 'computers.interface', objectId: created.id, after: created });
-    return created;
-    // Not while the PC is being deleted (that releases its interfaces and their MAC addresses).
-  }, { serializeOn: [assetLockKey(assetId)] });
+      const holder = (await trx({ i: 'computers_interfaces' })
+        .join({ a: 'assets' }, 'a.id', 'i.asset_id')
+        .where('i.mac', mac)
+        .first({ tag: 'a.asset_tag', name: 'i.name' })) as Row | undefined;
+      if (holder)
+        throw new ConflictError(`MAC address ${mac} is already registered, on ${holder.tag as string} (${holder.name as string})`, {
+          suggestion: 'Delete that interface first if the card has moved.',
+        });
+      if (
+        await trx('computers_interfaces')
+          .where({ asset_id: assetId, name_key: textKey(input.name!) })
+          .first('id')
+      ) {
+        throw new ConflictError(`${host.assetTag} already has an interface named "${input.name}"`, {
+          suggestion: 'Give each interface of a PC its own name (e.g. "Ethernet 2").',
+        });
+      }
+      const [id] = await trx('computers_interfaces')
+        .insert({
+          asset_id: assetId,
+          name: input.name,
+          name_key: textKey(input.name!),
+          mac,
+          ip: input.ip ?? null,
+          vlan: input.vlan ?? null,
+        })
+        .catch((error: unknown) => {
+          if (isUniqueViolation(error))
+            throw new ConflictError('That MAC address or interface name was registered at the same moment', { cause: error });
+          throw error;
+        });
+      const created = toInterface(
+        (await trx('computers_interfaces')
+          .where({ id: Number(id) })
+          .first()) as Row,
+      );
+      await recordAudit(trx, actor, { action: 'create', objectType: 'computers.interface', objectId: created.id, after: created });
+      return created;
+      // Not while the PC is being deleted (that releases its interfaces and their MAC addresses).
+    },
+    { serializeOn: [assetLockKey(assetId)] },
+  );
 }
 
 /** Removes an interface (of a live PC). */
 export async function deleteInterface(db: Knex, actor: Actor, id: number): Promise<void> {
   await inTransaction(db, async (trx) => {
-    const row = (await trx({ i: 'computers_interfaces' }).join({ a: 'assets' }, 'a.id', 'i.asset_id').whereNull('a.deleted_at').where('i.id', id).first('i.*')) as Row | undefined;
+    const row = (await trx({ i: 'computers_interfaces' })
+      .join({ a: 'assets' }, 'a.id', 'i.asset_id')
+      .whereNull('a.deleted_at')
+      .where('i.id', id)
+      .first('i.*')) as Row | undefined;
     if (!row) throw new NotFoundError(`There is no network interface with id ${id}`);
     await trx('computers_interfaces').where({ id }).delete();
     await recordAudit(trx, actor, { action: 'delete', objectType: 'computers.interface', objectId: id, before: toInterface(row) });
@@ -335,7 +413,10 @@ export async function deleteInterface(db: Knex, actor: Actor, id: number): Promi
 
 async function typeKeys(db: Db, ids: number[]): Promise<Map<number, string>> {
   if (ids.length === 0) return new Map();
-  const rows = (await db({ a: 'assets' }).join({ t: 'asset_types' }, 't.id', 'a.type_id').whereIn('a.id', ids).select({ id: 'a.id', key: 't.key' })) as Row[];
+  const rows = (await db({ a: 'assets' })
+    .join({ t: 'asset_types' }, 't.id', 'a.type_id')
+    .whereIn('a.id', ids)
+    .select({ id: 'a.id', key: 't.key' })) as Row[];
   return new Map(rows.map((row) => [Number(row.id), row.key as string]));
 }
 
@@ -343,21 +424,33 @@ async function typeKeys(db: Db, ids: number[]): Promise<Map<number, string>> {
 export async function listControlled(db: Knex, assetId: number): Promise<ControlledAsset[]> {
   await requireHost(db, assetId);
   const links = (await listLinks(db, assetId)).filter((link) => link.linkType === CONTROLS && link.direction === 'outgoing');
-  const types = await typeKeys(db, links.map((link) => link.other.id));
+  const types = await typeKeys(
+    db,
+    links.map((link) => link.other.id),
+  );
   return links
     .map((link) => ({ linkId: link.id, note: link.note, asset: { ...link.other, type: types.get(link.other.id) ?? 'other' } }))
     .sort((a, b) => a.asset.assetTag.localeCompare(b.asset.assetTag));
 }
 
 /** Records that this PC drives `machineId` (any live asset but itself). 409 when it already does. */
-export async function addControlled(db: Knex, actor: Actor, assetId: number, input: { machineId: number; note?: string | null }): Promise<ControlledAsset> {
+export async function addControlled(
+  db: Knex,
+  actor: Actor,
+  assetId: number,
+  input: { machineId: number; note?: string | null },
+): Promise<ControlledAsset> {
   await requireHost(db, assetId);
-  const link = await addLink(db, actor, assetId, { targetId: input.machineId, linkType: CONTROLS, note: input.note ?? null }).catch((error: unknown) => {
-    // The core names the field it was given; this route calls it machineId.
-    if (error instanceof ValidationError && error.fields.targetId) throw new ValidationError(error.message, { machineId: error.fields.targetId });
-    if (error instanceof ConflictError) throw new ConflictError(`This computer already controls asset ${input.machineId}`, { cause: error });
-    throw error;
-  });
+  const link = await addLink(db, actor, assetId, { targetId: input.machineId, linkType: CONTROLS, note: input.note ?? null }).catch(
+    (error: unknown) => {
+      // The core names the field it was given; this route calls it machineId.
+      if (error instanceof ValidationError && error.fields.targetId)
+        throw new ValidationError(error.message, { machineId: error.fields.targetId });
+      if (error instanceof ConflictError)
+        throw new ConflictError(`This computer already controls asset ${input.machineId}`, { cause: error });
+      throw error;
+    },
+  );
   const types = await typeKeys(db, [link.other.id]);
   return { linkId: link.id, note: link.note, asset: { ...link.other, type: types.get(link.other.id) ?? 'other' } };
 }
@@ -365,24 +458,42 @@ export async function addControlled(db: Knex, actor: Actor, assetId: number, inp
 /** Removes the `controls` link from this PC to `machineId`. */
 export async function removeControlled(db: Knex, actor: Actor, assetId: number, machineId: number): Promise<void> {
   await requireHost(db, assetId);
-  const link = (await db('asset_links').where({ source_asset_id: assetId, target_asset_id: machineId, link_type: CONTROLS }).first('id')) as { id: number } | undefined;
+  const link = (await db('asset_links')
+    .where({ source_asset_id: assetId, target_asset_id: machineId, link_type: CONTROLS })
+    .first('id')) as { id: number } | undefined;
   if (!link) throw new NotFoundError(`Computer ${assetId} does not control asset ${machineId}`);
   await removeLink(db, actor, assetId, Number(link.id));
 }
 
 /** The live asset an asset tag names. */
 export async function assetIdByTag(db: Knex, assetTag: string): Promise<number> {
-  const row = (await db('assets').where({ asset_tag_key: textKey(assetTag) }).whereNull('deleted_at').first('id')) as { id: number } | undefined;
+  const row = (await db('assets')
+    .where({ asset_tag_key: textKey(assetTag) })
+    .whereNull('deleted_at')
+    .first('id')) as { id: number } | undefined;
   if (!row) throw new NotFoundError(`There is no asset tagged ${assetTag}`);
   return Number(row.id);
 }
 
 /** The computers that drive an asset (incoming `controls` links from computer assets), by asset tag. */
-export async function controllersOf(db: Knex, assetId: number): Promise<{ asset: { id: number; assetTag: string; name: string }; results: Controller[] }> {
+export async function controllersOf(
+  db: Knex,
+  assetId: number,
+): Promise<{ asset: { id: number; assetTag: string; name: string }; results: Controller[] }> {
   const target = (await db('assets').where({ id: assetId }).whereNull('deleted_at').first('id', 'asset_tag', 'name')) as Row | undefined;
   if (!target) throw new NotFoundError(`There is no asset with id ${assetId}`);
   const links = (await listLinks(db, assetId)).filter((link) => link.linkType === CONTROLS && link.direction === 'incoming');
-  const hosts = links.length === 0 ? [] : ((await selectHosts(hostsQuery(db).whereIn('a.id', links.map((link) => link.other.id)))) as Row[]).map(toHostView);
+  const hosts =
+    links.length === 0
+      ? []
+      : (
+          (await selectHosts(
+            hostsQuery(db).whereIn(
+              'a.id',
+              links.map((link) => link.other.id),
+            ),
+          )) as Row[]
+        ).map(toHostView);
   const results = links
     .map((link) => ({ link, host: hosts.find((h) => h.assetId === link.other.id) }))
     .filter((entry): entry is { link: (typeof links)[number]; host: HostView } => entry.host !== undefined)

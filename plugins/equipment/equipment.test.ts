@@ -23,9 +23,12 @@ describeEachEngine('equipment plugin: machines and maintenance', (engine) => {
   let tagCounter = 0;
 
   const get = (url: string, headers = s.as.viewer) => s.app.inject({ method: 'GET', url, headers });
-  const put = (url: string, payload: unknown, headers = s.as.editor) => s.app.inject({ method: 'PUT', url, headers, payload: payload as object });
-  const post = (url: string, payload: unknown, headers = s.as.editor) => s.app.inject({ method: 'POST', url, headers, payload: payload as object });
-  const patch = (url: string, payload: unknown, headers = s.as.editor) => s.app.inject({ method: 'PATCH', url, headers, payload: payload as object });
+  const put = (url: string, payload: unknown, headers = s.as.editor) =>
+    s.app.inject({ method: 'PUT', url, headers, payload: payload as object });
+  const post = (url: string, payload: unknown, headers = s.as.editor) =>
+    s.app.inject({ method: 'POST', url, headers, payload: payload as object });
+  const patch = (url: string, payload: unknown, headers = s.as.editor) =>
+    s.app.inject({ method: 'PATCH', url, headers, payload: payload as object });
 
   /** An asset created through the core API, so the enabled plugins' hooks run as they do in production. */
   async function newAsset(type = 'equipment', prefix = 'T-CNC'): Promise<{ id: number; assetTag: string }> {
@@ -38,9 +41,39 @@ describeEachEngine('equipment plugin: machines and maintenance', (engine) => {
   it('keeps machine details and maintenance records in these columns', async () => {
     expect(await listPluginTables(s.db, 'equipment')).toEqual(['equipment_machines', 'equipment_maintenance']);
     expect(Object.keys(await s.db('equipment_machines').columnInfo()).sort()).toEqual(
-      ['asset_id', 'machine_number', 'machine_number_key', 'builder', 'controller_make', 'controller_version', 'axes', 'spindles', 'dnc_ip', 'dnc_port', 'dnc_transfer_enabled', 'criticality', 'next_pm_due', 'created_at', 'updated_at'].sort(),
+      [
+        'asset_id',
+        'machine_number',
+        'machine_number_key',
+        'builder',
+        'controller_make',
+        'controller_version',
+        'axes',
+        'spindles',
+        'dnc_ip',
+        'dnc_port',
+        'dnc_transfer_enabled',
+        'criticality',
+        'next_pm_due',
+        'created_at',
+        'updated_at',
+      ].sort(),
     );
-    expect(Object.keys(await s.db('equipment_maintenance').columnInfo()).sort()).toEqual(['id', 'asset_id', 'type', 'started_at', 'completed_at', 'vendor', 'cost', 'under_warranty', 'notes', 'created_at', 'updated_at'].sort());
+    expect(Object.keys(await s.db('equipment_maintenance').columnInfo()).sort()).toEqual(
+      [
+        'id',
+        'asset_id',
+        'type',
+        'started_at',
+        'completed_at',
+        'vendor',
+        'cost',
+        'under_warranty',
+        'notes',
+        'created_at',
+        'updated_at',
+      ].sort(),
+    );
   });
 
   it('gives every equipment asset created through the core API a details row, unset until edited, and no other type one', async () => {
@@ -83,7 +116,12 @@ describeEachEngine('equipment plugin: machines and maintenance', (engine) => {
       criticality: 'high',
       nextPmDue: '2999-03-31',
     });
-    const second = await s.app.inject({ method: 'PUT', url: `${BASE}/machines/${machine.id}`, headers: { ...s.as.editor, 'x-request-id': 'req-eq-2' }, payload: { criticality: 'low', controllerVersion: null } });
+    const second = await s.app.inject({
+      method: 'PUT',
+      url: `${BASE}/machines/${machine.id}`,
+      headers: { ...s.as.editor, 'x-request-id': 'req-eq-2' },
+      payload: { criticality: 'low', controllerVersion: null },
+    });
     const read = await get(`${BASE}/machines/${machine.id}`);
 
     expect(first.statusCode, first.body).toBe(200);
@@ -128,11 +166,19 @@ describeEachEngine('equipment plugin: machines and maintenance', (engine) => {
     const machine = await newAsset();
     const url = `${BASE}/machines/${machine.id}`;
 
-    const schema = expectError(await put(url, { controllerMake: 'Commodore', axes: -1, nextPmDue: '2026-02-30', colour: 'red' }), 400, 'VALIDATION_FAILED');
+    const schema = expectError(
+      await put(url, { controllerMake: 'Commodore', axes: -1, nextPmDue: '2026-02-30', colour: 'red' }),
+      400,
+      'VALIDATION_FAILED',
+    );
     const ip = expectError(await put(url, { dncIp: '10.7.300.1' }), 400, 'VALIDATION_FAILED');
     const transfer = expectError(await put(url, { dncTransferEnabled: true, dncIp: '10.7.12.1' }), 400, 'VALIDATION_FAILED');
     const empty = expectError(await put(url, {}), 400, 'VALIDATION_FAILED');
-    const service = await updateMachine(s.db, cli, machine.id, { machineNumber: ' 12', spindles: 99, criticality: 'urgent' as never }).catch((error: unknown) => error);
+    const service = await updateMachine(s.db, cli, machine.id, {
+      machineNumber: ' 12',
+      spindles: 99,
+      criticality: 'urgent' as never,
+    }).catch((error: unknown) => error);
 
     expect(Object.keys(schema.fields).sort()).toEqual(['axes', 'colour', 'controllerMake', 'nextPmDue']);
     expect(schema.fields.controllerMake).toContain('Mitsubishi');
@@ -155,7 +201,11 @@ describeEachEngine('equipment plugin: machines and maintenance', (engine) => {
     const fanucOk = await set({ controllerMake: 'Fanuc', criticality: 'low', nextPmDue: '2999-01-01' });
     const okumaLater = await set({ controllerMake: 'Okuma', criticality: 'high', nextPmDue: '2001-01-01' });
     const noDate = await set({ controllerMake: 'Okuma' });
-    const tags = (response: { json(): { results: MachineView[] } }) => response.json().results.map((m) => m.assetTag).filter((t) => t.startsWith(prefix));
+    const tags = (response: { json(): { results: MachineView[] } }) =>
+      response
+        .json()
+        .results.map((m) => m.assetTag)
+        .filter((t) => t.startsWith(prefix));
 
     const all = await get(`${BASE}/machines?limit=1000`);
     const fanuc = await get(`${BASE}/machines?controller=Fanuc&limit=1000`);
@@ -168,7 +218,12 @@ describeEachEngine('equipment plugin: machines and maintenance', (engine) => {
 
     expect(all.statusCode, all.body).toBe(200);
     expect(tags(all)).toEqual([fanucLate, fanucOk, okumaLater, noDate]);
-    expect(all.json().results.find((m: MachineView) => m.assetTag === fanucLate)).toMatchObject({ controllerMake: 'Fanuc', criticality: 'high', nextPmDue: '2010-06-01', pmOverdue: true });
+    expect(all.json().results.find((m: MachineView) => m.assetTag === fanucLate)).toMatchObject({
+      controllerMake: 'Fanuc',
+      criticality: 'high',
+      nextPmDue: '2010-06-01',
+      pmOverdue: true,
+    });
     expect(tags(fanuc)).toEqual([fanucLate, fanucOk]);
     expect(tags(high)).toEqual([fanucLate, okumaLater]);
     expect(tags(overdue)).toEqual([fanucLate, okumaLater]);
@@ -200,23 +255,57 @@ describeEachEngine('equipment plugin: machines and maintenance', (engine) => {
     const machine = await newAsset();
     const url = `${BASE}/machines/${machine.id}/maintenance`;
 
-    const older = await post(url, { type: 'calibration', startedAt: '2026-01-10T07:00:00Z', completedAt: '2026-01-10T15:30:00.250Z', vendor: 'Renishaw', cost: 980.5, underWarranty: false, notes: 'Ballbar test' });
-    const open = await s.app.inject({ method: 'POST', url, headers: { ...s.as.editor, 'x-request-id': 'req-mt-1' }, payload: { type: 'corrective', startedAt: '2026-03-02T06:15:00Z', cost: 1234.56, notes: 'Spindle alarm 2110' } });
+    const older = await post(url, {
+      type: 'calibration',
+      startedAt: '2026-01-10T07:00:00Z',
+      completedAt: '2026-01-10T15:30:00.250Z',
+      vendor: 'Renishaw',
+      cost: 980.5,
+      underWarranty: false,
+      notes: 'Ballbar test',
+    });
+    const open = await s.app.inject({
+      method: 'POST',
+      url,
+      headers: { ...s.as.editor, 'x-request-id': 'req-mt-1' },
+      payload: { type: 'corrective', startedAt: '2026-03-02T06:15:00Z', cost: 1234.56, notes: 'Spindle alarm 2110' },
+    });
     const completed = await patch(`${BASE}/maintenance/${open.json().id}`, { completedAt: '2026-03-03T11:00:00Z', underWarranty: true });
     const listed = await get(url);
 
     expect(older.statusCode, older.body).toBe(201);
     expect(open.statusCode, open.body).toBe(201);
-    expect(open.json()).toMatchObject({ assetId: machine.id, type: 'corrective', completedAt: null, vendor: null, cost: 1234.56, underWarranty: false });
+    expect(open.json()).toMatchObject({
+      assetId: machine.id,
+      type: 'corrective',
+      completedAt: null,
+      vendor: null,
+      cost: 1234.56,
+      underWarranty: false,
+    });
     expect(completed.statusCode, completed.body).toBe(200);
-    expect(completed.json()).toMatchObject({ startedAt: '2026-03-02T06:15:00.000Z', completedAt: '2026-03-03T11:00:00.000Z', underWarranty: true, cost: 1234.56, notes: 'Spindle alarm 2110' });
+    expect(completed.json()).toMatchObject({
+      startedAt: '2026-03-02T06:15:00.000Z',
+      completedAt: '2026-03-03T11:00:00.000Z',
+      underWarranty: true,
+      cost: 1234.56,
+      notes: 'Spindle alarm 2110',
+    });
     expect(listed.json().count).toBe(2);
     expect(listed.json().results.map((r: { type: string }) => r.type)).toEqual(['corrective', 'calibration']);
-    expect(listed.json().results[1]).toMatchObject({ completedAt: '2026-01-10T15:30:00.250Z', cost: 980.5, vendor: 'Renishaw', notes: 'Ballbar test' });
+    expect(listed.json().results[1]).toMatchObject({
+      completedAt: '2026-01-10T15:30:00.250Z',
+      cost: 980.5,
+      vendor: 'Renishaw',
+      notes: 'Ballbar test',
+    });
     const audit = await listAudit(s.db, { objectType: 'equipment.maintenance', objectId: String(open.json().id), limit: 10, offset: 0 });
     expect(audit.results.map((entry) => entry.action)).toEqual(['update', 'create']);
     expect(audit.results[1]).toMatchObject({ userId: s.user.editor.id, requestId: 'req-mt-1' });
-    expect(audit.results[0]).toMatchObject({ before: expect.objectContaining({ completedAt: null }), after: expect.objectContaining({ completedAt: '2026-03-03T11:00:00.000Z' }) });
+    expect(audit.results[0]).toMatchObject({
+      before: expect.objectContaining({ completedAt: null }),
+      after: expect.objectContaining({ completedAt: '2026-03-03T11:00:00.000Z' }),
+    });
   });
 
   it('refuses bad maintenance field by field, and answers 404 for what is not a machine or not a record', async () => {
@@ -227,14 +316,26 @@ describeEachEngine('equipment plugin: machines and maintenance', (engine) => {
 
     const missing = expectError(await post(url, { vendor: 'Nobody' }), 400, 'VALIDATION_FAILED');
     const badType = expectError(await post(url, { type: 'repair', startedAt: 'yesterday' }), 400, 'VALIDATION_FAILED');
-    const backwards = expectError(await patch(`${BASE}/maintenance/${record.id}`, { completedAt: '2026-03-31T08:00:00Z' }), 400, 'VALIDATION_FAILED');
-    const cents = expectError(await post(url, { type: 'inspection', startedAt: '2026-04-01T08:00:00Z', cost: 10.005 }), 400, 'VALIDATION_FAILED');
+    const backwards = expectError(
+      await patch(`${BASE}/maintenance/${record.id}`, { completedAt: '2026-03-31T08:00:00Z' }),
+      400,
+      'VALIDATION_FAILED',
+    );
+    const cents = expectError(
+      await post(url, { type: 'inspection', startedAt: '2026-04-01T08:00:00Z', cost: 10.005 }),
+      400,
+      'VALIDATION_FAILED',
+    );
 
     expect(Object.keys(missing.fields).sort()).toEqual(['startedAt', 'type']);
     expect(Object.keys(badType.fields).sort()).toEqual(['startedAt', 'type']);
     expect(backwards.fields).toEqual({ completedAt: 'must not be before startedAt' });
     expect(cents.fields).toEqual({ cost: 'must have at most two decimals' });
-    expectError(await post(`${BASE}/machines/${other.id}/maintenance`, { type: 'inspection', startedAt: '2026-04-01T08:00:00Z' }), 404, 'NOT_FOUND');
+    expectError(
+      await post(`${BASE}/machines/${other.id}/maintenance`, { type: 'inspection', startedAt: '2026-04-01T08:00:00Z' }),
+      404,
+      'NOT_FOUND',
+    );
     expectError(await get(`${BASE}/machines/${other.id}/maintenance`), 404, 'NOT_FOUND');
     expectError(await patch(`${BASE}/maintenance/999999`, { notes: 'x' }), 404, 'NOT_FOUND');
     expect((await get(url)).json().count).toBe(1);
@@ -243,7 +344,9 @@ describeEachEngine('equipment plugin: machines and maintenance', (engine) => {
   it('hides a deleted machine and its maintenance; removing the asset row takes its details and history with it', async () => {
     const machine = await newAsset();
     await put(`${BASE}/machines/${machine.id}`, { machineNumber: '7777' });
-    const record = (await post(`${BASE}/machines/${machine.id}/maintenance`, { type: 'inspection', startedAt: '2026-04-01T08:00:00Z' })).json();
+    const record = (
+      await post(`${BASE}/machines/${machine.id}/maintenance`, { type: 'inspection', startedAt: '2026-04-01T08:00:00Z' })
+    ).json();
 
     expect((await s.app.inject({ method: 'DELETE', url: `/api/assets/${machine.id}`, headers: s.as.editor })).statusCode).toBe(204);
     expectError(await get(`${BASE}/machines/${machine.id}`), 404);
@@ -263,26 +366,50 @@ describeEachEngine('equipment plugin: machines and maintenance', (engine) => {
     expectError(await s.app.inject({ method: 'GET', url: `${BASE}/machines` }), 401);
     expectError(await s.app.inject({ method: 'GET', url: `${BASE}/overdue` }), 401);
     expectError(await put(`${BASE}/machines/${machine.id}`, { criticality: 'high' }, s.as.viewer), 403);
-    expectError(await post(`${BASE}/machines/${machine.id}/maintenance`, { type: 'inspection', startedAt: '2026-04-01T08:00:00Z' }, s.as.viewer), 403);
+    expectError(
+      await post(`${BASE}/machines/${machine.id}/maintenance`, { type: 'inspection', startedAt: '2026-04-01T08:00:00Z' }, s.as.viewer),
+      403,
+    );
     expectError(await patch(`${BASE}/maintenance/1`, { notes: 'x' }, s.as.viewer), 403);
   });
 
   it('documents its routes in the OpenAPI document, from the schemas that validate them', async () => {
     const paths = (await s.app.inject({ method: 'GET', url: '/api/openapi.json' })).json().paths;
 
-    expect(Object.keys(paths).filter((path) => path.startsWith(BASE)).sort()).toEqual(
-      [`${BASE}/machines`, `${BASE}/machines/{assetId}`, `${BASE}/machines/{assetId}/maintenance`, `${BASE}/maintenance/{id}`, `${BASE}/overdue`].sort(),
+    expect(
+      Object.keys(paths)
+        .filter((path) => path.startsWith(BASE))
+        .sort(),
+    ).toEqual(
+      [
+        `${BASE}/machines`,
+        `${BASE}/machines/{assetId}`,
+        `${BASE}/machines/{assetId}/maintenance`,
+        `${BASE}/maintenance/{id}`,
+        `${BASE}/overdue`,
+      ].sort(),
     );
     expect(Object.keys(paths[`${BASE}/machines/{assetId}`]).sort()).toEqual(['get', 'put']);
-    expect(paths[`${BASE}/machines/{assetId}`].put.requestBody.content['application/json'].schema.properties.controllerMake.enum).toContain('Mitsubishi');
+    expect(paths[`${BASE}/machines/{assetId}`].put.requestBody.content['application/json'].schema.properties.controllerMake.enum).toContain(
+      'Mitsubishi',
+    );
   });
 
   it('is gone (404) while the plugin is disabled, and back once enabled', async () => {
     const machine = await newAsset();
 
     await s.setPluginEnabled('equipment', false);
-    const whileDisabled = [await get(`${BASE}/machines`), await get(`${BASE}/machines/${machine.id}`), await put(`${BASE}/machines/${machine.id}`, { criticality: 'high' })];
-    const createWhileDisabled = await post('/api/assets', { assetTag: 'T-HIDDEN-1', name: 'Hidden', type: 'equipment', statusId: s.inService });
+    const whileDisabled = [
+      await get(`${BASE}/machines`),
+      await get(`${BASE}/machines/${machine.id}`),
+      await put(`${BASE}/machines/${machine.id}`, { criticality: 'high' }),
+    ];
+    const createWhileDisabled = await post('/api/assets', {
+      assetTag: 'T-HIDDEN-1',
+      name: 'Hidden',
+      type: 'equipment',
+      statusId: s.inService,
+    });
     await s.setPluginEnabled('equipment', true);
 
     for (const response of whileDisabled) expectError(response, 404, 'NOT_FOUND');

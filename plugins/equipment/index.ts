@@ -12,7 +12,8 @@ import { machineColumns } from './import.js';
 export default definePlugin({
   name: 'equipment',
   version: '1.0.0',
-  description: 'CNC machines and other shop equipment: machine numbers, controllers, DNC settings, criticality, preventive maintenance and maintenance history.',
+  description:
+    'CNC machines and other shop equipment: machine numbers, controllers, DNC settings, criticality, preventive maintenance and maintenance history.',
   core: '^0.1.0',
   migrations: './migrations',
   assetTypes: [{ key: EQUIPMENT_TYPE, label: 'Shop equipment', fields: [], detailTable: MACHINES, detailColumns: machineColumns }],

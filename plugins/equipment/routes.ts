@@ -55,7 +55,10 @@ const machineSchema = {
     assetTag: { type: 'string' },
     name: { type: 'string' },
     serial: { type: ['string', 'null'] },
-    model: { type: ['object', 'null'], properties: { id: { type: 'integer' }, name: { type: 'string' }, manufacturer: { type: 'string' } } },
+    model: {
+      type: ['object', 'null'],
+      properties: { id: { type: 'integer' }, name: { type: 'string' }, manufacturer: { type: 'string' } },
+    },
     status: { type: 'object', properties: { id: { type: 'integer' }, name: { type: 'string' } } },
     location: { type: ['object', 'null'], properties: { id: { type: 'integer' }, code: { type: 'string' }, name: { type: 'string' } } },
     ...detailProperties,
@@ -169,7 +172,8 @@ export async function routes(app: FastifyInstance, host: PluginRouteHost): Promi
         response: { 201: maintenanceSchema, ...errorResponses },
       },
     },
-    async (request, reply) => reply.code(201).send(await addMaintenance(request.db, actorOf(request), request.params.assetId, request.body)),
+    async (request, reply) =>
+      reply.code(201).send(await addMaintenance(request.db, actorOf(request), request.params.assetId, request.body)),
   );
 
   app.patch<{ Params: { id: number }; Body: MaintenancePatch }>(

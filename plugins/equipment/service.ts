@@ -5,7 +5,23 @@
 
 import { isIP } from 'node:net';
 import type { Knex } from 'knex';
-import { ConflictError, NotFoundError, ValidationError, decodeRow, defineDetailTable, encodeRow, formatUtcDatetime, joinAssetReferences, isUniqueViolation, recordAudit, type Actor, inTransaction, textKey, textKeyOrNull, type Db } from 'shopdb/sdk';
+import {
+  ConflictError,
+  NotFoundError,
+  ValidationError,
+  decodeRow,
+  defineDetailTable,
+  encodeRow,
+  formatUtcDatetime,
+  joinAssetReferences,
+  isUniqueViolation,
+  recordAudit,
+  type Actor,
+  inTransaction,
+  textKey,
+  textKeyOrNull,
+  type Db,
+} from 'shopdb/sdk';
 
 export const EQUIPMENT_TYPE = 'equipment';
 export const CONTROLLER_MAKES = ['Fanuc', 'Siemens', 'Heidenhain', 'Okuma', 'Mazak', 'Haas', 'Fagor', 'Mitsubishi', 'Other'] as const;
@@ -95,7 +111,13 @@ export interface MachineQuery extends TodayOption {
   overdue?: boolean;
 }
 
-const MAINTENANCE_CODEC = { started_at: 'date', completed_at: 'date', under_warranty: 'boolean', created_at: 'date', updated_at: 'date' } as const;
+const MAINTENANCE_CODEC = {
+  started_at: 'date',
+  completed_at: 'date',
+  under_warranty: 'boolean',
+  created_at: 'date',
+  updated_at: 'date',
+} as const;
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
@@ -137,9 +159,15 @@ function toMachineView(row: Row, today: string): MachineView {
     assetTag: row.asset_tag as string,
     name: row.asset_name as string,
     serial: (row.serial as string) ?? null,
-    model: row.model_id === null ? null : { id: Number(row.model_id), name: row.model_name as string, manufacturer: row.manufacturer_name as string },
+    model:
+      row.model_id === null
+        ? null
+        : { id: Number(row.model_id), name: row.model_name as string, manufacturer: row.manufacturer_name as string },
     status: { id: Number(row.status_id), name: row.status_name as string },
-    location: row.location_id === null ? null : { id: Number(row.location_id), code: row.location_code as string, name: row.location_name as string },
+    location:
+      row.location_id === null
+        ? null
+        : { id: Number(row.location_id), code: row.location_code as string, name: row.location_name as string },
     ...details,
     pmOverdue: details.nextPmDue !== null && details.nextPmDue < today,
   };
@@ -158,17 +186,27 @@ export async function listMachines(db: Knex, query: MachineQuery): Promise<{ cou
 }
 
 /** Machines whose next PM was due before today, the longest overdue first. */
-export async function listOverdue(db: Knex, query: { limit: number; offset: number } & TodayOption): Promise<{ count: number; results: MachineView[] }> {
+export async function listOverdue(
+  db: Knex,
+  query: { limit: number; offset: number } & TodayOption,
+): Promise<{ count: number; results: MachineView[] }> {
   const today = query.today ?? localDate();
   const base = machinesQuery(db).where('m.next_pm_due', '<', today);
   const [{ count }] = (await base.clone().count({ count: '*' })) as Array<{ count: number | string }>;
-  const rows = (await selectMachines(base).orderBy('m.next_pm_due').orderBy('a.asset_tag').limit(query.limit).offset(query.offset)) as Row[];
+  const rows = (await selectMachines(base)
+    .orderBy('m.next_pm_due')
+    .orderBy('a.asset_tag')
+    .limit(query.limit)
+    .offset(query.offset)) as Row[];
   return { count: Number(count), results: rows.map((row) => toMachineView(row, today)) };
 }
 
 async function loadMachine(db: Db, assetId: number, today: string): Promise<MachineView> {
   const row = (await selectMachines(machinesQuery(db).where('a.id', assetId)).first()) as Row | undefined;
-  if (!row) throw new NotFoundError(`There is no equipment asset with id ${assetId}`, { suggestion: 'GET /api/plugins/equipment/machines lists the machines.' });
+  if (!row)
+    throw new NotFoundError(`There is no equipment asset with id ${assetId}`, {
+      suggestion: 'GET /api/plugins/equipment/machines lists the machines.',
+    });
   return toMachineView(row, today);
 }
 
@@ -186,13 +224,18 @@ function checkText(problems: Record<string, string>, field: string, value: unkno
 
 function checkInteger(problems: Record<string, string>, field: string, value: unknown, min: number, max: number): void {
   if (value === null || value === undefined) return;
-  if (!Number.isSafeInteger(value) || (value as number) < min || (value as number) > max) problems[field] = `must be a whole number from ${min} to ${max}, or null`;
+  if (!Number.isSafeInteger(value) || (value as number) < min || (value as number) > max)
+    problems[field] = `must be a whole number from ${min} to ${max}, or null`;
 }
 
 /** Every problem of a details change, with the details it would leave (for the rules across fields). */
 export function machineProblems(patch: MachinePatch, after: MachineDetails): Record<string, string> {
   const problems: Record<string, string> = {};
-  if (patch.machineNumber !== undefined && patch.machineNumber !== null && (typeof patch.machineNumber !== 'string' || !MACHINE_NUMBER.test(patch.machineNumber))) {
+  if (
+    patch.machineNumber !== undefined &&
+    patch.machineNumber !== null &&
+    (typeof patch.machineNumber !== 'string' || !MACHINE_NUMBER.test(patch.machineNumber))
+  ) {
     problems.machineNumber = 'must be 1–32 letters, digits, dots, slashes or hyphens (starting with a letter or digit), or null';
   }
   checkText(problems, 'builder', patch.builder, 191);
@@ -202,11 +245,15 @@ export function machineProblems(patch: MachinePatch, after: MachineDetails): Rec
   checkText(problems, 'controllerVersion', patch.controllerVersion, 64);
   checkInteger(problems, 'axes', patch.axes, 0, MAX_AXES);
   checkInteger(problems, 'spindles', patch.spindles, 0, MAX_SPINDLES);
-  if (patch.dncIp !== undefined && patch.dncIp !== null && (typeof patch.dncIp !== 'string' || isIP(patch.dncIp) === 0)) problems.dncIp = 'must be an IPv4 or IPv6 address, or null';
+  if (patch.dncIp !== undefined && patch.dncIp !== null && (typeof patch.dncIp !== 'string' || isIP(patch.dncIp) === 0))
+    problems.dncIp = 'must be an IPv4 or IPv6 address, or null';
   checkInteger(problems, 'dncPort', patch.dncPort, 1, 65_535);
-  if (patch.dncTransferEnabled !== undefined && typeof patch.dncTransferEnabled !== 'boolean') problems.dncTransferEnabled = 'must be true or false';
-  if (patch.criticality !== undefined && patch.criticality !== null && !CRITICALITIES.includes(patch.criticality)) problems.criticality = `must be one of ${CRITICALITIES.join(', ')}, or null`;
-  if (patch.nextPmDue !== undefined && patch.nextPmDue !== null && !isCalendarDate(patch.nextPmDue)) problems.nextPmDue = 'must be a date (YYYY-MM-DD), or null';
+  if (patch.dncTransferEnabled !== undefined && typeof patch.dncTransferEnabled !== 'boolean')
+    problems.dncTransferEnabled = 'must be true or false';
+  if (patch.criticality !== undefined && patch.criticality !== null && !CRITICALITIES.includes(patch.criticality))
+    problems.criticality = `must be one of ${CRITICALITIES.join(', ')}, or null`;
+  if (patch.nextPmDue !== undefined && patch.nextPmDue !== null && !isCalendarDate(patch.nextPmDue))
+    problems.nextPmDue = 'must be a date (YYYY-MM-DD), or null';
   const known = Object.keys(patch).every((key) => key in MACHINES.columns);
   if (Object.keys(problems).length === 0 && known && after.dncTransferEnabled && (after.dncIp === null || after.dncPort === null)) {
     problems.dncTransferEnabled = 'needs dncIp and dncPort: a DNC transfer has to know where to send programs';
@@ -226,7 +273,8 @@ async function machineNumberHolder(db: Db, machineNumber: string, assetId: numbe
 
 function machineNumberTaken(machineNumber: string, holder: string | null, cause?: unknown): ConflictError {
   return new ConflictError(`Machine number ${machineNumber} is already used${holder ? ` by ${holder}` : ''}`, {
-    suggestion: 'Machine numbers are unique on a site (a deleted machine keeps its number); choose another, or clear it on the other machine first.',
+    suggestion:
+      'Machine numbers are unique on a site (a deleted machine keeps its number); choose another, or clear it on the other machine first.',
     cause,
   });
 }
@@ -260,7 +308,8 @@ export const MACHINES = defineDetailTable<MachineDetails>({
     return problems;
   },
   derivedColumns: (given) => (given.machineNumber !== undefined ? { machine_number_key: textKeyOrNull(given.machineNumber) } : {}),
-  writeError: (error, { given }) => (isUniqueViolation(error) && given.machineNumber ? machineNumberTaken(given.machineNumber, null, error) : error),
+  writeError: (error, { given }) =>
+    isUniqueViolation(error) && given.machineNumber ? machineNumberTaken(given.machineNumber, null, error) : error,
 });
 
 /**
@@ -270,7 +319,13 @@ export const MACHINES = defineDetailTable<MachineDetails>({
 export const maintenanceLockKey = (id: number) => `equipment.maintenance:${id}`;
 
 /** Sets the details given (null clears one); those not given stay as they are. */
-export async function updateMachine(db: Knex, actor: Actor, assetId: number, patch: MachinePatch, options: TodayOption = {}): Promise<MachineView> {
+export async function updateMachine(
+  db: Knex,
+  actor: Actor,
+  assetId: number,
+  patch: MachinePatch,
+  options: TodayOption = {},
+): Promise<MachineView> {
   const today = options.today ?? localDate();
   return MACHINES.save(db, actor, assetId, patch, { load: (trx) => loadMachine(trx, assetId, today) });
 }
@@ -309,16 +364,20 @@ function maintenanceProblems(given: MaintenancePatch, after: { startedAt: Date |
   const problems: Record<string, string> = {};
   for (const key of Object.keys(given).filter((k) => !MAINTENANCE_FIELDS.includes(k))) problems[key] = 'is not a maintenance field';
   if (given.type !== undefined && !MAINTENANCE_TYPES.includes(given.type)) problems.type = `must be one of ${MAINTENANCE_TYPES.join(', ')}`;
-  if (given.startedAt !== undefined && after.startedAt === null) problems.startedAt = 'must be a date-time (ISO 8601, e.g. 2026-03-02T07:30:00Z)';
-  if (given.completedAt !== undefined && given.completedAt !== null && after.completedAt === null) problems.completedAt = 'must be a date-time (ISO 8601), or null while the work is open';
+  if (given.startedAt !== undefined && after.startedAt === null)
+    problems.startedAt = 'must be a date-time (ISO 8601, e.g. 2026-03-02T07:30:00Z)';
+  if (given.completedAt !== undefined && given.completedAt !== null && after.completedAt === null)
+    problems.completedAt = 'must be a date-time (ISO 8601), or null while the work is open';
   checkText(problems, 'vendor', given.vendor, 191);
   if (given.cost !== undefined && given.cost !== null) {
     const cost = given.cost;
-    if (typeof cost !== 'number' || !Number.isFinite(cost) || cost < 0 || cost > MAX_COST) problems.cost = `must be an amount from 0 to ${MAX_COST}, or null`;
+    if (typeof cost !== 'number' || !Number.isFinite(cost) || cost < 0 || cost > MAX_COST)
+      problems.cost = `must be an amount from 0 to ${MAX_COST}, or null`;
     else if (Math.abs(Math.round(cost * 100) - cost * 100) > 1e-6) problems.cost = 'must have at most two decimals';
   }
   if (given.underWarranty !== undefined && typeof given.underWarranty !== 'boolean') problems.underWarranty = 'must be true or false';
-  if (given.notes !== undefined && given.notes !== null && (typeof given.notes !== 'string' || given.notes.length > 10_000)) problems.notes = 'must be text of at most 10000 characters, or null';
+  if (given.notes !== undefined && given.notes !== null && (typeof given.notes !== 'string' || given.notes.length > 10_000))
+    problems.notes = 'must be text of at most 10000 characters, or null';
   if (!problems.startedAt && !problems.completedAt && after.startedAt && after.completedAt && after.completedAt < after.startedAt) {
     problems.completedAt = 'must not be before startedAt';
   }
@@ -340,15 +399,27 @@ function maintenanceRow(given: MaintenancePatch, times: { startedAt: Date | null
 
 async function requireMachine(db: Db, assetId: number): Promise<void> {
   const found = await machinesQuery(db).where('a.id', assetId).first('a.id');
-  if (!found) throw new NotFoundError(`There is no equipment asset with id ${assetId}`, { suggestion: 'GET /api/plugins/equipment/machines lists the machines.' });
+  if (!found)
+    throw new NotFoundError(`There is no equipment asset with id ${assetId}`, {
+      suggestion: 'GET /api/plugins/equipment/machines lists the machines.',
+    });
 }
 
 /** The maintenance history of a machine, the latest first. */
-export async function listMaintenance(db: Knex, assetId: number, query: { limit: number; offset: number }): Promise<{ count: number; results: MaintenanceRecord[] }> {
+export async function listMaintenance(
+  db: Knex,
+  assetId: number,
+  query: { limit: number; offset: number },
+): Promise<{ count: number; results: MaintenanceRecord[] }> {
   await requireMachine(db, assetId);
   const base = db('equipment_maintenance').where({ asset_id: assetId });
   const [{ count }] = (await base.clone().count({ count: '*' })) as Array<{ count: number | string }>;
-  const rows = (await base.select('*').orderBy('started_at', 'desc').orderBy('id', 'desc').limit(query.limit).offset(query.offset)) as Row[];
+  const rows = (await base
+    .select('*')
+    .orderBy('started_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(query.limit)
+    .offset(query.offset)) as Row[];
   return { count: Number(count), results: rows.map(toMaintenance) };
 }
 
@@ -361,8 +432,15 @@ export async function addMaintenance(db: Knex, actor: Actor, assetId: number, in
     if (given.type === undefined) problems.type = 'is required';
     if (given.startedAt === undefined) problems.startedAt = 'is required';
     if (Object.keys(problems).length > 0) throw new ValidationError('The maintenance record is not valid', problems);
-    const [id] = await trx('equipment_maintenance').insert({ ...maintenanceRow({ underWarranty: false, ...given }, times), asset_id: assetId });
-    const created = toMaintenance((await trx('equipment_maintenance').where({ id: Number(id) }).first()) as Row);
+    const [id] = await trx('equipment_maintenance').insert({
+      ...maintenanceRow({ underWarranty: false, ...given }, times),
+      asset_id: assetId,
+    });
+    const created = toMaintenance(
+      (await trx('equipment_maintenance')
+        .where({ id: Number(id) })
+        .first()) as Row,
+    );
     await recordAudit(trx, actor, { action: 'create', objectType: 'equipment.maintenance', objectId: created.id, after: created });
     return created;
   });
@@ -370,21 +448,32 @@ export async function addMaintenance(db: Knex, actor: Actor, assetId: number, in
 
 /** Changes the fields given (e.g. `completedAt` to close the work); a record of a deleted machine is gone. */
 export async function updateMaintenance(db: Knex, actor: Actor, id: number, patch: MaintenancePatch): Promise<MaintenanceRecord> {
-  return inTransaction(db, async (trx) => {
-    const row = (await trx({ w: 'equipment_maintenance' }).join({ a: 'assets' }, 'a.id', 'w.asset_id').whereNull('a.deleted_at').where('w.id', id).first('w.*')) as Row | undefined;
-    if (!row) throw new NotFoundError(`There is no maintenance record with id ${id}`);
-    const before = toMaintenance(row);
-    const given = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as MaintenancePatch;
-    const times = {
-      startedAt: given.startedAt === undefined ? before.startedAt : instant(given.startedAt),
-      completedAt: given.completedAt === undefined ? before.completedAt : given.completedAt === null ? null : instant(given.completedAt),
-    };
-    const problems = maintenanceProblems(given, times);
-    if (Object.keys(problems).length > 0) throw new ValidationError('The maintenance change is not valid', problems);
-    const changes = maintenanceRow(given, times);
-    if (Object.keys(changes).length > 0) await trx('equipment_maintenance').where({ id }).update({ ...changes, updated_at: formatUtcDatetime(new Date()) });
-    const after = toMaintenance((await trx('equipment_maintenance').where({ id }).first()) as Row);
-    await recordAudit(trx, actor, { action: 'update', objectType: 'equipment.maintenance', objectId: id, before, after });
-    return after;
-  }, { serializeOn: [maintenanceLockKey(id)] });
+  return inTransaction(
+    db,
+    async (trx) => {
+      const row = (await trx({ w: 'equipment_maintenance' })
+        .join({ a: 'assets' }, 'a.id', 'w.asset_id')
+        .whereNull('a.deleted_at')
+        .where('w.id', id)
+        .first('w.*')) as Row | undefined;
+      if (!row) throw new NotFoundError(`There is no maintenance record with id ${id}`);
+      const before = toMaintenance(row);
+      const given = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as MaintenancePatch;
+      const times = {
+        startedAt: given.startedAt === undefined ? before.startedAt : instant(given.startedAt),
+        completedAt: given.completedAt === undefined ? before.completedAt : given.completedAt === null ? null : instant(given.completedAt),
+      };
+      const problems = maintenanceProblems(given, times);
+      if (Object.keys(problems).length > 0) throw new ValidationError('The maintenance change is not valid', problems);
+      const changes = maintenanceRow(given, times);
+      if (Object.keys(changes).length > 0)
+        await trx('equipment_maintenance')
+          .where({ id })
+          .update({ ...changes, updated_at: formatUtcDatetime(new Date()) });
+      const after = toMaintenance((await trx('equipment_maintenance').where({ id }).first()) as Row);
+      await recordAudit(trx, actor, { action: 'update', objectType: 'equipment.maintenance', objectId: id, before, after });
+      return after;
+    },
+    { serializeOn: [maintenanceLockKey(id)] },
+  );
 }

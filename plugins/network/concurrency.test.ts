@@ -2,7 +2,16 @@
 // links race through the real HTTP server (ADR-012).
 
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createAssetVia, describeOnEachMysql, no5xx, race, RACERS, ROUNDS, startLiveApi, type LiveApi } from '../../test/support/concurrency.js';
+import {
+  createAssetVia,
+  describeOnEachMysql,
+  no5xx,
+  race,
+  RACERS,
+  ROUNDS,
+  startLiveApi,
+  type LiveApi,
+} from '../../test/support/concurrency.js';
 
 const base = '/api/plugins/network';
 
@@ -25,14 +34,23 @@ describeOnEachMysql('network plugin under concurrent requests', (target) => {
       }
 
       // Port i into port i+1: every inner port is asked for twice, once on each side.
-      const answers = await race(RACERS, (i) => live.call('POST', `${base}/links`, { portId: ports[i], toPortId: ports[i + 1] }, live.tokens.editor));
+      const answers = await race(RACERS, (i) =>
+        live.call('POST', `${base}/links`, { portId: ports[i], toPortId: ports[i + 1] }, live.tokens.editor),
+      );
 
       no5xx(answers);
       expect(answers.filter((a) => a.status === 201).length).toBeGreaterThan(0);
-      const links = (await live.api.db('network_port_links').whereIn('port_a_id', ports).select('port_a_id', 'port_b_id')) as Array<{ port_a_id: number; port_b_id: number | null }>;
+      const links = (await live.api.db('network_port_links').whereIn('port_a_id', ports).select('port_a_id', 'port_b_id')) as Array<{
+        port_a_id: number;
+        port_b_id: number | null;
+      }>;
       const uses = new Map<number, number>();
-      for (const link of links) for (const port of [link.port_a_id, link.port_b_id]) if (port !== null) uses.set(Number(port), (uses.get(Number(port)) ?? 0) + 1);
-      expect([...uses.values()].every((count) => count === 1), `round ${round}: ${JSON.stringify(links)}`).toBe(true);
+      for (const link of links)
+        for (const port of [link.port_a_id, link.port_b_id]) if (port !== null) uses.set(Number(port), (uses.get(Number(port)) ?? 0) + 1);
+      expect(
+        [...uses.values()].every((count) => count === 1),
+        `round ${round}: ${JSON.stringify(links)}`,
+      ).toBe(true);
     }
   });
 });

@@ -98,7 +98,15 @@ const ASSET_COLUMNS = [
   'a.status_id',
   'a.location_id',
   'a.model_id',
-  { type_key: 't.key', type_label: 't.label', status_name: 's.name', location_code: 'l.code', location_name: 'l.name', model_name: 'am.name', manufacturer_name: 'mf.name' },
+  {
+    type_key: 't.key',
+    type_label: 't.label',
+    status_name: 's.name',
+    location_code: 'l.code',
+    location_name: 'l.name',
+    model_name: 'am.name',
+    manufacturer_name: 'mf.name',
+  },
 ] as const;
 
 export function summaryOf(row: Row): AssetSummary {
@@ -109,15 +117,23 @@ export function summaryOf(row: Row): AssetSummary {
     hostname: (row.hostname as string | null) ?? null,
     type: { key: row.type_key as string, label: row.type_label as string },
     status: { id: Number(row.status_id), name: row.status_name as string },
-    location: row.location_id === null ? null : { id: Number(row.location_id), code: row.location_code as string, name: row.location_name as string },
-    model: row.model_id === null ? null : { id: Number(row.model_id), name: row.model_name as string, manufacturer: row.manufacturer_name as string },
+    location:
+      row.location_id === null
+        ? null
+        : { id: Number(row.location_id), code: row.location_code as string, name: row.location_name as string },
+    model:
+      row.model_id === null
+        ? null
+        : { id: Number(row.model_id), name: row.model_name as string, manufacturer: row.manufacturer_name as string },
   };
 }
 
 /** Live assets by id; deleted ones are left out. */
 export async function summaries(db: Db, ids: number[]): Promise<Map<number, AssetSummary>> {
   if (ids.length === 0) return new Map();
-  const rows = (await assetRows(db).whereIn('a.id', [...new Set(ids)]).select(...ASSET_COLUMNS)) as Row[];
+  const rows = (await assetRows(db)
+    .whereIn('a.id', [...new Set(ids)])
+    .select(...ASSET_COLUMNS)) as Row[];
   return new Map(rows.map((row) => [Number(row.id), summaryOf(row)]));
 }
 
@@ -133,18 +149,28 @@ function deviceOf(row: Row): DeviceView {
 
 /** The live network device, or a 404 (also for an asset of another type). */
 export async function deviceRow(db: Db, assetId: number): Promise<Row> {
-  const row = (await deviceRows(db).where('a.id', assetId).first(...DEVICE_COLUMNS, DEVICE_DETAILS.select('d'))) as Row | undefined;
+  const row = (await deviceRows(db)
+    .where('a.id', assetId)
+    .first(...DEVICE_COLUMNS, DEVICE_DETAILS.select('d'))) as Row | undefined;
   if (!row) throw new NotFoundError(`There is no network device with asset id ${assetId}`);
   return row;
 }
 
 // ── devices ────────────────────────────────────────────────────────────────────────────────
 
-export async function listDevices(db: Knex, query: { limit: number; offset: number; role?: DeviceRole }): Promise<{ count: number; results: DeviceView[] }> {
+export async function listDevices(
+  db: Knex,
+  query: { limit: number; offset: number; role?: DeviceRole },
+): Promise<{ count: number; results: DeviceView[] }> {
   const matching = deviceRows(db);
   if (query.role !== undefined) matching.where('d.role', query.role);
   const [{ count }] = (await matching.clone().count({ count: '*' })) as Array<{ count: number | string }>;
-  const rows = (await matching.select(...DEVICE_COLUMNS, DEVICE_DETAILS.select('d')).orderBy('a.asset_tag').orderBy('a.id').limit(query.limit).offset(query.offset)) as Row[];
+  const rows = (await matching
+    .select(...DEVICE_COLUMNS, DEVICE_DETAILS.select('d'))
+    .orderBy('a.asset_tag')
+    .orderBy('a.id')
+    .limit(query.limit)
+    .offset(query.offset)) as Row[];
   return { count: Number(count), results: rows.map(deviceOf) };
 }
 
@@ -183,5 +209,9 @@ export const DEVICE_DETAILS = defineDetailTable<DeviceDetails>({
 
 /** Replaces the details of a device (PUT: every field given; null clears). */
 export async function setDeviceDetails(db: Knex, actor: Actor, assetId: number, input: DeviceDetails): Promise<DeviceView> {
-  return DEVICE_DETAILS.save(db, actor, assetId, input, { replace: true, load: (trx) => getDevice(trx, assetId), auditExtra: (view) => ({ assetTag: view.asset.assetTag }) });
+  return DEVICE_DETAILS.save(db, actor, assetId, input, {
+    replace: true,
+    load: (trx) => getDevice(trx, assetId),
+    auditExtra: (view) => ({ assetTag: view.asset.assetTag }),
+  });
 }

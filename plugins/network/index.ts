@@ -20,7 +20,9 @@ export default definePlugin({
   routes,
   // The management IPs of network devices, for matching them to Zabbix hosts (`shopdb zabbix match`).
   monitoringAddresses: async ({ db }) =>
-    (await db('network_devices').whereNotNull('management_ip').select('asset_id', 'management_ip')).map((row: { asset_id: number; management_ip: string }) => ({ assetId: Number(row.asset_id), ip: row.management_ip })),
+    (await db('network_devices').whereNotNull('management_ip').select('asset_id', 'management_ip')).map(
+      (row: { asset_id: number; management_ip: string }) => ({ assetId: Number(row.asset_id), ip: row.management_ip }),
+    ),
   hooks: {
     // A deleted asset is unplugged (any type: a CNC can be the end of a link), so the ports it used are free.
     async afterAssetDelete({ db, actor, asset }) {

@@ -2,7 +2,19 @@
 // side), and unplugging whatever pointed at a deleted asset.
 
 import type { Knex } from 'knex';
-import { ConflictError, decodeRow, isUniqueViolation, NotFoundError, notFoundAs, recordAudit, ValidationError, type Actor, assetLockKey, inTransaction, type Db } from 'shopdb/sdk';
+import {
+  ConflictError,
+  decodeRow,
+  isUniqueViolation,
+  NotFoundError,
+  notFoundAs,
+  recordAudit,
+  ValidationError,
+  type Actor,
+  assetLockKey,
+  inTransaction,
+  type Db,
+} from 'shopdb/sdk';
 import { portLockKey, summaries, throwIfProblems, type Link } from './devices.js';
 import { linkRecord, loadPort, removeLinkRow, withPeers } from './ports.js';
 
@@ -30,7 +42,8 @@ function linkPorts(input: LinkInput): number[] {
 /** Plugs a port into another port, or into an end asset. Either port already plugged in is a 409. */
 export async function createLink(db: Knex, actor: Actor, input: LinkInput): Promise<Link> {
   const problems: Record<string, string> = {};
-  if ((input.toPortId === undefined) === (input.toAssetId === undefined)) problems.toPortId = 'give either toPortId (another port) or toAssetId (an end device), not both or neither';
+  if ((input.toPortId === undefined) === (input.toAssetId === undefined))
+    problems.toPortId = 'give either toPortId (another port) or toAssetId (an end device), not both or neither';
   else if (input.toPortId === input.portId) problems.toPortId = 'is the port itself';
   throwIfProblems('The link is not valid', problems);
   // Which devices the ports are on never changes: read before the transaction, so the keys can
@@ -38,32 +51,43 @@ export async function createLink(db: Knex, actor: Actor, input: LinkInput): Prom
   // a new link waits for (or on) that.
   const devices = ((await db('network_ports').whereIn('id', linkPorts(input)).pluck('asset_id')) as Array<number | string>).map(Number);
   const assets = [...devices, ...(input.toAssetId === undefined ? [] : [input.toAssetId])];
-  return inTransaction(db, async (trx) => {
-    // The unique indexes cover one column each; the port keys make "not on either side of another link" hold.
-    const ports = linkPorts(input);
-    const port = await loadPort(trx, input.portId).catch(notFoundAs(() => new ValidationError('The port does not exist', { portId: `no port with id ${input.portId}` })));
-    if (input.toPortId !== undefined) {
-      await loadPort(trx, input.toPortId).catch(notFoundAs(() => new ValidationError('The other port does not exist', { toPortId: `no port with id ${input.toPortId}` })));
-    } else {
-      const asset = (await summaries(trx, [input.toAssetId!])).get(input.toAssetId!);
-      if (!asset) throw new ValidationError('The end device does not exist', { toAssetId: `no asset with id ${input.toAssetId}` });
-      if (asset.id === port.deviceId) throw new ValidationError('A port cannot be plugged into its own device', { toAssetId: 'is the device the port is on' });
-    }
-    const taken = (await trx('network_port_links').whereIn('port_a_id', ports).orWhereIn('port_b_id', ports).first()) as Row | undefined;
-    if (taken) {
-      const busy = ports.find((id) => id === Number(taken.port_a_id) || id === Number(taken.port_b_id))!;
-      throw new ConflictError(`Port ${busy} is already plugged in (link ${Number(taken.id)}); remove that link first`);
-    }
-    const [id] = await trx('network_port_links')
-      .insert({ port_a_id: input.portId, port_b_id: input.toPortId ?? null, asset_id: input.toAssetId ?? null })
-      .catch((error) => {
-        if (isUniqueViolation(error)) throw new ConflictError('One of these ports is already plugged in', { cause: error });
-        throw error;
-      });
-    const created = (await trx('network_port_links').where({ id: Number(id) }).first()) as Row;
-    await recordAudit(trx, actor, { action: 'create', objectType: 'network.link', objectId: Number(id), after: linkRecord(created) });
-    return linkView(trx, Number(id));
-  }, { serializeOn: [...linkPorts(input).map(portLockKey), ...assets.map(assetLockKey)] });
+  return inTransaction(
+    db,
+    async (trx) => {
+      // The unique indexes cover one column each; the port keys make "not on either side of another link" hold.
+      const ports = linkPorts(input);
+      const port = await loadPort(trx, input.portId).catch(
+        notFoundAs(() => new ValidationError('The port does not exist', { portId: `no port with id ${input.portId}` })),
+      );
+      if (input.toPortId !== undefined) {
+        await loadPort(trx, input.toPortId).catch(
+          notFoundAs(() => new ValidationError('The other port does not exist', { toPortId: `no port with id ${input.toPortId}` })),
+        );
+      } else {
+        const asset = (await summaries(trx, [input.toAssetId!])).get(input.toAssetId!);
+        if (!asset) throw new ValidationError('The end device does not exist', { toAssetId: `no asset with id ${input.toAssetId}` });
+        if (asset.id === port.deviceId)
+          throw new ValidationError('A port cannot be plugged into its own device', { toAssetId: 'is the device the port is on' });
+      }
+      const taken = (await trx('network_port_links').whereIn('port_a_id', ports).orWhereIn('port_b_id', ports).first()) as Row | undefined;
+      if (taken) {
+        const busy = ports.find((id) => id === Number(taken.port_a_id) || id === Number(taken.port_b_id))!;
+        throw new ConflictError(`Port ${busy} is already plugged in (link ${Number(taken.id)}); remove that link first`);
+      }
+      const [id] = await trx('network_port_links')
+        .insert({ port_a_id: input.portId, port_b_id: input.toPortId ?? null, asset_id: input.toAssetId ?? null })
+        .catch((error) => {
+          if (isUniqueViolation(error)) throw new ConflictError('One of these ports is already plugged in', { cause: error });
+          throw error;
+        });
+      const created = (await trx('network_port_links')
+        .where({ id: Number(id) })
+        .first()) as Row;
+      await recordAudit(trx, actor, { action: 'create', objectType: 'network.link', objectId: Number(id), after: linkRecord(created) });
+      return linkView(trx, Number(id));
+    },
+    { serializeOn: [...linkPorts(input).map(portLockKey), ...assets.map(assetLockKey)] },
+  );
 }
 
 export async function deleteLink(db: Knex, actor: Actor, linkId: number): Promise<void> {

@@ -25,7 +25,12 @@ describeEachEngine('network plugin', (engine) => {
     s.app.inject({ method, url: url(path), headers, ...(payload === undefined ? {} : { payload: payload as object }) });
   let tagCounter = 0;
   const newAsset = async (type: string, name = 'Test asset'): Promise<number> => {
-    const response = await s.app.inject({ method: 'POST', url: '/api/assets', headers: s.as.editor, payload: { assetTag: `T-${type}-${++tagCounter}`, name, type, statusId: s.inService } });
+    const response = await s.app.inject({
+      method: 'POST',
+      url: '/api/assets',
+      headers: s.as.editor,
+      payload: { assetTag: `T-${type}-${++tagCounter}`, name, type, statusId: s.inService },
+    });
     expect(response.statusCode, response.body).toBe(201);
     return response.json<{ id: number }>().id;
   };
@@ -40,7 +45,12 @@ describeEachEngine('network plugin', (engine) => {
     it('gives a device created through the core API a detail row; an editor replaces the details, audited', async () => {
       const id = await newDevice();
       expect(await s.db('network_devices').where({ asset_id: id }).first()).toBeDefined();
-      expect((await get(`/devices/${id}`)).json()).toMatchObject({ asset: { id, type: { key: 'network-device' } }, managementIp: null, role: null, firmwareVersion: null });
+      expect((await get(`/devices/${id}`)).json()).toMatchObject({
+        asset: { id, type: { key: 'network-device' } },
+        managementIp: null,
+        role: null,
+        firmwareVersion: null,
+      });
 
       const put = await send('PUT', `/devices/${id}`, { managementIp: '10.7.0.50', role: 'switch', firmwareVersion: 'IOS XE 17.9.4a' });
 
@@ -48,7 +58,9 @@ describeEachEngine('network plugin', (engine) => {
       expect(put.json()).toMatchObject({ managementIp: '10.7.0.50', role: 'switch', firmwareVersion: 'IOS XE 17.9.4a' });
       expect((await get(`/devices/${id}`)).json()).toEqual(put.json());
       const audit = await listAudit(s.db, { objectType: 'network.device', objectId: String(id), limit: 10, offset: 0 });
-      expect(audit.results).toMatchObject([{ action: 'update', before: { role: null }, after: { role: 'switch', managementIp: '10.7.0.50' } }]);
+      expect(audit.results).toMatchObject([
+        { action: 'update', before: { role: null }, after: { role: 'switch', managementIp: '10.7.0.50' } },
+      ]);
     });
 
     it('refuses bad details (400), viewers (403), anonymous callers (401), and non-devices (404)', async () => {
@@ -56,7 +68,9 @@ describeEachEngine('network plugin', (engine) => {
       const other = await newAsset('other');
       const body = { managementIp: '10.7.0.51', role: 'switch', firmwareVersion: null };
 
-      expect(expectError(await send('PUT', `/devices/${id}`, { ...body, managementIp: 'sw-core' }), 400, 'VALIDATION_FAILED').fields).toEqual({ managementIp: 'must be an IPv4 or IPv6 address' });
+      expect(
+        expectError(await send('PUT', `/devices/${id}`, { ...body, managementIp: 'sw-core' }), 400, 'VALIDATION_FAILED').fields,
+      ).toEqual({ managementIp: 'must be an IPv4 or IPv6 address' });
       expectError(await send('PUT', `/devices/${id}`, { ...body, role: 'hub' }), 400);
       expectError(await send('PUT', `/devices/${id}`, { role: 'switch' }), 400);
       expectError(await send('PUT', `/devices/${id}`, body, s.as.viewer), 403);
@@ -90,10 +104,14 @@ describeEachEngine('network plugin', (engine) => {
       expectError(await send('POST', '/vlans', { vlanId: 99, name: 'again' }), 409, 'CONFLICT');
       expectError(await send('POST', '/vlans', { vlanId: 4095, name: 'too big' }), 400);
       expectError(await send('POST', '/vlans', { vlanId: 0, name: 'too small' }), 400);
-      expect(expectError(await send('POST', '/vlans', { vlanId: 98, name: 'x', subnet: '10.7.0.5/24' }), 400).fields.subnet).toContain('10.7.0.0/24');
+      expect(expectError(await send('POST', '/vlans', { vlanId: 98, name: 'x', subnet: '10.7.0.5/24' }), 400).fields.subnet).toContain(
+        '10.7.0.0/24',
+      );
       expectError(await send('POST', '/vlans', { vlanId: 98, name: 'x' }, s.as.viewer), 403);
       expect((await get('/vlans')).json().results.map((v: { vlanId: number }) => v.vlanId)).toEqual([10, 20, 30, 99]);
-      expect((await listAudit(s.db, { objectType: 'network.vlan', objectId: String(created.json().id), limit: 5, offset: 0 })).results).toMatchObject([{ action: 'create', after: { vlanId: 99 } }]);
+      expect(
+        (await listAudit(s.db, { objectType: 'network.vlan', objectId: String(created.json().id), limit: 5, offset: 0 })).results,
+      ).toMatchObject([{ action: 'create', after: { vlanId: 99 } }]);
     });
 
     it('checks subnets', () => {
@@ -123,8 +141,12 @@ describeEachEngine('network plugin', (engine) => {
     it('refuses an unknown VLAN, an access VLAN on a trunk, bad names, and viewers', async () => {
       const sw = await newDevice();
 
-      expect(expectError(await send('POST', `/devices/${sw}/ports`, { name: 'Gi1/0/1', vlan: 77 }), 400).fields.vlan).toContain('VLAN 77 does not exist');
-      expect(expectError(await send('POST', `/devices/${sw}/ports`, { name: 'Gi1/0/1', vlan: 20, mode: 'trunk' }), 400).fields).toHaveProperty('vlan');
+      expect(expectError(await send('POST', `/devices/${sw}/ports`, { name: 'Gi1/0/1', vlan: 77 }), 400).fields.vlan).toContain(
+        'VLAN 77 does not exist',
+      );
+      expect(
+        expectError(await send('POST', `/devices/${sw}/ports`, { name: 'Gi1/0/1', vlan: 20, mode: 'trunk' }), 400).fields,
+      ).toHaveProperty('vlan');
       expectError(await send('POST', `/devices/${sw}/ports`, { name: '../etc' }), 400);
       expectError(await send('POST', `/devices/${sw}/ports`, { name: 'Gi1/0/1', speed: '1G' }), 400);
       expectError(await send('POST', `/devices/${sw}/ports`, { name: 'Gi1/0/1' }, s.as.viewer), 403);
@@ -152,7 +174,11 @@ describeEachEngine('network plugin', (engine) => {
       expect((await send('DELETE', `/ports/${port}`)).statusCode).toBe(204);
       expectError(await send('PATCH', `/ports/${port}`, { vlan: null }), 404);
       expect(await s.db('network_port_links').where({ id: link.id }).first()).toBeUndefined();
-      expect((await listAudit(s.db, { objectType: 'network.link', objectId: String(link.id), limit: 10, offset: 0 })).results.map((e) => e.action)).toEqual(['delete', 'create']);
+      expect(
+        (await listAudit(s.db, { objectType: 'network.link', objectId: String(link.id), limit: 10, offset: 0 })).results.map(
+          (e) => e.action,
+        ),
+      ).toEqual(['delete', 'create']);
       expect((await get(`/devices/${other}/ports`)).json().results[0]).toMatchObject({ linkId: null, peer: null });
       expectError(await send('DELETE', `/ports/${port}`), 404);
     });
@@ -173,14 +199,28 @@ describeEachEngine('network plugin', (engine) => {
       const uplinks = await get(`/devices/${access}/uplinks`);
 
       expect(linked.statusCode, linked.body).toBe(201);
-      expect(linked.json()).toMatchObject({ port: { id: uplink }, device: { id: access }, peer: { kind: 'port', port: { id: down, name: 'Gi1/0/23' }, asset: { id: core, name: 'Core switch' } } });
+      expect(linked.json()).toMatchObject({
+        port: { id: uplink },
+        device: { id: access },
+        peer: { kind: 'port', port: { id: down, name: 'Gi1/0/23' }, asset: { id: core, name: 'Core switch' } },
+      });
       expect(fromCore.statusCode, fromCore.body).toBe(200);
-      expect(fromCore.json()).toMatchObject({ device: { id: core }, port: { name: 'Gi1/0/23' }, linkId: linked.json().id, peer: { kind: 'port', port: { name: 'Gi1/0/48' }, asset: { id: access } } });
+      expect(fromCore.json()).toMatchObject({
+        device: { id: core },
+        port: { name: 'Gi1/0/23' },
+        linkId: linked.json().id,
+        peer: { kind: 'port', port: { name: 'Gi1/0/48' }, asset: { id: access } },
+      });
       expect(fromAccess.json()).toMatchObject({ port: { id: uplink }, peer: { asset: { id: core } } });
       expect(nothing.json()).toMatchObject({ port: { id: port12 }, linkId: null, peer: null });
-      expect(uplinks.json()).toMatchObject({ count: 1, results: [{ name: 'Gi1/0/48', peer: { port: { name: 'Gi1/0/23' }, asset: { id: core } } }] });
+      expect(uplinks.json()).toMatchObject({
+        count: 1,
+        results: [{ name: 'Gi1/0/48', peer: { port: { name: 'Gi1/0/23' }, asset: { id: core } } }],
+      });
       expectError(await get(`/devices/${access}/ports/Gi9/peer`), 404);
-      expect((await listAudit(s.db, { objectType: 'network.link', objectId: String(linked.json().id), limit: 5, offset: 0 })).results).toMatchObject([{ action: 'create', after: { portId: uplink, toPortId: down, toAssetId: null } }]);
+      expect(
+        (await listAudit(s.db, { objectType: 'network.link', objectId: String(linked.json().id), limit: 5, offset: 0 })).results,
+      ).toMatchObject([{ action: 'create', after: { portId: uplink, toPortId: down, toAssetId: null } }]);
     });
 
     it('plugs a port into an end device, such as a CNC', async () => {
@@ -192,7 +232,9 @@ describeEachEngine('network plugin', (engine) => {
       const peer = await get(`/devices/${sw}/ports/${encodeURIComponent('gi1/0/12')}/peer`);
 
       expect(linked.statusCode, linked.body).toBe(201);
-      expect(peer.json()).toMatchObject({ peer: { kind: 'asset', port: null, asset: { id: cnc, name: 'DMU 65 #1', type: { key: 'other' } } } });
+      expect(peer.json()).toMatchObject({
+        peer: { kind: 'asset', port: null, asset: { id: cnc, name: 'DMU 65 #1', type: { key: 'other' } } },
+      });
       expectError(await send('POST', '/links', { portId: port, toAssetId: await newAsset('other') }), 409);
       expect((await send('DELETE', `/links/${linked.json().id}`)).statusCode).toBe(204);
       expect((await portPeer(s.db, sw, 'Gi1/0/12')).peer).toBeNull();
@@ -210,7 +252,14 @@ describeEachEngine('network plugin', (engine) => {
       expectError(await send('POST', '/links', { portId: c, toPortId: a }), 409);
       expectError(await send('POST', '/links', { portId: c, toPortId: b }), 409);
       await expect(createLink(s.db, actor, { portId: b, toAssetId: end })).rejects.toBeInstanceOf(ConflictError);
-      expect(await s.db('network_port_links').whereIn('port_a_id', [a, b, c]).orWhereIn('port_b_id', [a, b, c]).count({ n: '*' }).then((r) => Number(r[0]!.n))).toBe(1);
+      expect(
+        await s
+          .db('network_port_links')
+          .whereIn('port_a_id', [a, b, c])
+          .orWhereIn('port_b_id', [a, b, c])
+          .count({ n: '*' })
+          .then((r) => Number(r[0]!.n)),
+      ).toBe(1);
     });
 
     it('refuses both or neither target, a port to itself or to its own device, unknown ports and assets', async () => {
@@ -269,7 +318,11 @@ describeEachEngine('network plugin', (engine) => {
 
     await expect(updatePort(s.db, actor, port.id, { name: 'GI1/0/8' })).rejects.toBeInstanceOf(ConflictError);
     await expect(updatePort(s.db, actor, port.id, { vlan: 4000 })).rejects.toBeInstanceOf(ValidationError);
-    expect(await updatePort(s.db, actor, port.id, { name: 'Gi1/0/9', description: 'Moved' })).toMatchObject({ name: 'Gi1/0/9', description: 'Moved', vlan: 10 });
+    expect(await updatePort(s.db, actor, port.id, { name: 'Gi1/0/9', description: 'Moved' })).toMatchObject({
+      name: 'Gi1/0/9',
+      description: 'Moved',
+      vlan: 10,
+    });
   });
 
   it('is gone (404) while disabled, and its hooks do not run', async () => {
@@ -282,7 +335,15 @@ describeEachEngine('network plugin', (engine) => {
       expectError(await get('/devices'), 404, 'NOT_FOUND');
       expectError(await get(`/devices/${sw}/ports/1/peer`), 404);
       expectError(await send('POST', '/vlans', { vlanId: 500, name: 'x' }), 404);
-      expectError(await s.app.inject({ method: 'POST', url: '/api/assets', headers: s.as.editor, payload: { assetTag: 'NET-OFF-1', name: 'x', type: 'network-device', statusId: s.inService } }), 400);
+      expectError(
+        await s.app.inject({
+          method: 'POST',
+          url: '/api/assets',
+          headers: s.as.editor,
+          payload: { assetTag: 'NET-OFF-1', name: 'x', type: 'network-device', statusId: s.inService },
+        }),
+        400,
+      );
       expect((await s.app.inject({ method: 'DELETE', url: `/api/assets/${end}`, headers: s.as.editor })).statusCode).toBe(204);
       expect(await s.db('network_port_links').where({ port_a_id: port }).first()).toBeDefined();
     } finally {
@@ -298,14 +359,51 @@ describeEachEngine('network plugin: its tables and the demo seed', (engine) => {
 
   it('installs its tables with these columns', async () => {
     expect(await prefixed(s.db)).toEqual(TABLES);
-    expect(Object.keys(await s.db('network_devices').columnInfo()).sort()).toEqual(['asset_id', 'created_at', 'firmware_version', 'management_ip', 'role', 'updated_at']);
-    expect(Object.keys(await s.db('network_vlans').columnInfo()).sort()).toEqual(['created_at', 'id', 'name', 'subnet', 'updated_at', 'vlan_id']);
-    expect(Object.keys(await s.db('network_ports').columnInfo()).sort()).toEqual(['asset_id', 'created_at', 'description', 'id', 'is_uplink', 'mode', 'name', 'name_key', 'updated_at', 'vlan']);
-    expect(Object.keys(await s.db('network_port_links').columnInfo()).sort()).toEqual(['asset_id', 'created_at', 'id', 'port_a_id', 'port_b_id', 'updated_at']);
+    expect(Object.keys(await s.db('network_devices').columnInfo()).sort()).toEqual([
+      'asset_id',
+      'created_at',
+      'firmware_version',
+      'management_ip',
+      'role',
+      'updated_at',
+    ]);
+    expect(Object.keys(await s.db('network_vlans').columnInfo()).sort()).toEqual([
+      'created_at',
+      'id',
+      'name',
+      'subnet',
+      'updated_at',
+      'vlan_id',
+    ]);
+    expect(Object.keys(await s.db('network_ports').columnInfo()).sort()).toEqual([
+      'asset_id',
+      'created_at',
+      'description',
+      'id',
+      'is_uplink',
+      'mode',
+      'name',
+      'name_key',
+      'updated_at',
+      'vlan',
+    ]);
+    expect(Object.keys(await s.db('network_port_links').columnInfo()).sort()).toEqual([
+      'asset_id',
+      'created_at',
+      'id',
+      'port_a_id',
+      'port_b_id',
+      'updated_at',
+    ]);
   });
 
   it('refuses a link row with both ends or none at the database too', async () => {
-    const sw = await createAsset(s.db, actor, { assetTag: 'CHK-1', name: 'x', type: 'network-device', statusId: Number((await s.db('status_labels').first('id')).id) });
+    const sw = await createAsset(s.db, actor, {
+      assetTag: 'CHK-1',
+      name: 'x',
+      type: 'network-device',
+      statusId: Number((await s.db('status_labels').first('id')).id),
+    });
     await s.db('network_devices').insert({ asset_id: sw.id });
     const a = await createPort(s.db, actor, sw.id, { name: 'p1' });
     const b = await createPort(s.db, actor, sw.id, { name: 'p2' });
@@ -320,7 +418,13 @@ describeEachEngine('network plugin: its tables and the demo seed', (engine) => {
   it('adds the demo network, links end devices once they exist, and changes nothing on a second run', async () => {
     await s.seed('demo');
     const snapshot = async () => ({
-      devices: await s.db('assets').join('asset_types', 'asset_types.id', 'assets.type_id').where('asset_types.key', 'network-device').whereNull('deleted_at').orderBy('asset_tag').pluck('asset_tag'),
+      devices: await s
+        .db('assets')
+        .join('asset_types', 'asset_types.id', 'assets.type_id')
+        .where('asset_types.key', 'network-device')
+        .whereNull('deleted_at')
+        .orderBy('asset_tag')
+        .pluck('asset_tag'),
       vlans: (await s.db('network_vlans').orderBy('vlan_id').pluck('vlan_id')).map(Number),
       ports: Number((await s.db('network_ports').count({ n: '*' }))[0]!.n),
       links: Number((await s.db('network_port_links').count({ n: '*' }))[0]!.n),
@@ -349,8 +453,17 @@ describeEachEngine('network plugin: its tables and the demo seed', (engine) => {
     const peer = await app.inject({ method: 'GET', url: `/api/plugins/network/devices/${switchB1}/ports/12/peer`, headers });
     const uplinks = await app.inject({ method: 'GET', url: `/api/plugins/network/devices/${switchB1}/uplinks`, headers });
     const device = await app.inject({ method: 'GET', url: `/api/plugins/network/devices/${switchB1}`, headers });
-    expect(peer.json()).toMatchObject({ port: { name: 'Gi1/0/12', vlan: 20 }, peer: { kind: 'asset', asset: { id: cnc.id, assetTag: 'CNC-4012' } } });
-    expect(uplinks.json().results).toMatchObject([{ name: 'Gi1/0/48', peer: { port: { name: 'Gi1/0/23' }, asset: { assetTag: 'NET-SW-CORE' } } }]);
-    expect(device.json()).toMatchObject({ asset: { hostname: 'sw-b1', status: { name: 'In service' }, location: { code: 'P7-B1-BAY1' }, model: { manufacturer: 'Cisco' } }, role: 'switch', managementIp: '10.7.0.11' });
+    expect(peer.json()).toMatchObject({
+      port: { name: 'Gi1/0/12', vlan: 20 },
+      peer: { kind: 'asset', asset: { id: cnc.id, assetTag: 'CNC-4012' } },
+    });
+    expect(uplinks.json().results).toMatchObject([
+      { name: 'Gi1/0/48', peer: { port: { name: 'Gi1/0/23' }, asset: { assetTag: 'NET-SW-CORE' } } },
+    ]);
+    expect(device.json()).toMatchObject({
+      asset: { hostname: 'sw-b1', status: { name: 'In service' }, location: { code: 'P7-B1-BAY1' }, model: { manufacturer: 'Cisco' } },
+      role: 'switch',
+      managementIp: '10.7.0.11',
+    });
   });
 });

@@ -2,8 +2,35 @@
 // peer), and the uplinks; a port's link is removed with it.
 
 import type { Knex } from 'knex';
-import { ConflictError, decodeRow, encodeRow, formatUtcDatetime, isUniqueViolation, NotFoundError, recordAudit, ValidationError, type Actor, inTransaction, textKey, type Db } from 'shopdb/sdk';
-import { deviceRow, getDevice, portLockKey, summaries, throwIfProblems, PORT_MODES, PORT_NAME, NETWORK_DEVICE_TYPE, type Peer, type PeerAnswer, type Port, type PortMode, type PortView } from './devices.js';
+import {
+  ConflictError,
+  decodeRow,
+  encodeRow,
+  formatUtcDatetime,
+  isUniqueViolation,
+  NotFoundError,
+  recordAudit,
+  ValidationError,
+  type Actor,
+  inTransaction,
+  textKey,
+  type Db,
+} from 'shopdb/sdk';
+import {
+  deviceRow,
+  getDevice,
+  portLockKey,
+  summaries,
+  throwIfProblems,
+  PORT_MODES,
+  PORT_NAME,
+  NETWORK_DEVICE_TYPE,
+  type Peer,
+  type PeerAnswer,
+  type Port,
+  type PortMode,
+  type PortView,
+} from './devices.js';
 
 type Row = Record<string, unknown>;
 
@@ -52,8 +79,15 @@ async function peersOf(db: Db, ports: Port[]): Promise<Map<number, { linkId: num
     if (b !== null && ids.includes(b)) ends.set(b, { linkId: Number(link.id), portId: a, assetId: null });
   }
   const farPortIds = [...ends.values()].map((e) => e.portId).filter((id): id is number => id !== null);
-  const farPorts = new Map(farPortIds.length === 0 ? [] : ((await db('network_ports').whereIn('id', farPortIds)) as Row[]).map((row) => [Number(row.id), portOf(row)]));
-  const assets = await summaries(db, [...[...farPorts.values()].map((p) => p.deviceId), ...[...ends.values()].map((e) => e.assetId).filter((id): id is number => id !== null)]);
+  const farPorts = new Map(
+    farPortIds.length === 0
+      ? []
+      : ((await db('network_ports').whereIn('id', farPortIds)) as Row[]).map((row) => [Number(row.id), portOf(row)]),
+  );
+  const assets = await summaries(db, [
+    ...[...farPorts.values()].map((p) => p.deviceId),
+    ...[...ends.values()].map((e) => e.assetId).filter((id): id is number => id !== null),
+  ]);
   for (const [portId, end] of ends) {
     const farPort = end.portId === null ? null : (farPorts.get(end.portId) ?? null);
     const asset = assets.get(farPort ? farPort.deviceId : end.assetId!);
@@ -73,10 +107,16 @@ export function comparePortNames(a: string, b: string): number {
   return a.localeCompare(b, 'en', { numeric: true, sensitivity: 'base' });
 }
 
-export async function listPorts(db: Knex, assetId: number, query: { limit: number; offset: number }): Promise<{ count: number; results: PortView[] }> {
+export async function listPorts(
+  db: Knex,
+  assetId: number,
+  query: { limit: number; offset: number },
+): Promise<{ count: number; results: PortView[] }> {
   await deviceRow(db, assetId);
   // A device has tens of ports, not thousands: sort them naturally here, then cut the page.
-  const ports = ((await db('network_ports').where({ asset_id: assetId })) as Row[]).map(portOf).sort((a, b) => comparePortNames(a.name, b.name) || a.id - b.id);
+  const ports = ((await db('network_ports').where({ asset_id: assetId })) as Row[])
+    .map(portOf)
+    .sort((a, b) => comparePortNames(a.name, b.name) || a.id - b.id);
   return { count: ports.length, results: await withPeers(db, ports.slice(query.offset, query.offset + query.limit)) };
 }
 
@@ -96,8 +136,10 @@ async function checkPort(db: Db, deviceId: number, port: Required<PortInput>, ex
   if (!PORT_NAME.test(port.name)) problems.name = 'must be a port name like Gi1/0/12 (letters, digits and / . _ : -, at most 64)';
   if (!PORT_MODES.includes(port.mode)) problems.mode = `must be one of ${PORT_MODES.join(', ')}`;
   if (port.vlan !== null) {
-    if (port.mode === 'trunk') problems.vlan = 'is the access VLAN: a trunk port carries many; set it to null or make the port an access port';
-    else if (!(await db('network_vlans').where({ vlan_id: port.vlan }).first('id'))) problems.vlan = `VLAN ${port.vlan} does not exist; add it first (POST /vlans)`;
+    if (port.mode === 'trunk')
+      problems.vlan = 'is the access VLAN: a trunk port carries many; set it to null or make the port an access port';
+    else if (!(await db('network_vlans').where({ vlan_id: port.vlan }).first('id')))
+      problems.vlan = `VLAN ${port.vlan} does not exist; add it first (POST /vlans)`;
   }
   throwIfProblems('The port is not valid', problems);
   const twin = db('network_ports').where({ asset_id: deviceId, name_key: textKey(port.name) });
@@ -115,10 +157,26 @@ function duplicatePort(name: string) {
 export async function createPort(db: Knex, actor: Actor, assetId: number, input: PortInput): Promise<PortView> {
   return inTransaction(db, async (trx) => {
     await deviceRow(trx, assetId);
-    const port = { name: input.name, description: input.description ?? null, vlan: input.vlan ?? null, mode: input.mode ?? 'access', isUplink: input.isUplink ?? false };
+    const port = {
+      name: input.name,
+      description: input.description ?? null,
+      vlan: input.vlan ?? null,
+      mode: input.mode ?? 'access',
+      isUplink: input.isUplink ?? false,
+    };
     await checkPort(trx, assetId, port);
     const [id] = await trx('network_ports')
-      .insert(encodeRow(PORT_CODEC, { asset_id: assetId, name: port.name, name_key: textKey(port.name), description: port.description, vlan: port.vlan, mode: port.mode, is_uplink: port.isUplink }))
+      .insert(
+        encodeRow(PORT_CODEC, {
+          asset_id: assetId,
+          name: port.name,
+          name_key: textKey(port.name),
+          description: port.description,
+          vlan: port.vlan,
+          mode: port.mode,
+          is_uplink: port.isUplink,
+        }),
+      )
       .catch(duplicatePort(port.name));
     const created = await loadPort(trx, Number(id));
     await recordAudit(trx, actor, { action: 'create', objectType: 'network.port', objectId: created.id, after: created });
@@ -127,35 +185,53 @@ export async function createPort(db: Knex, actor: Actor, assetId: number, input:
 }
 
 export async function updatePort(db: Knex, actor: Actor, portId: number, patch: PortPatch): Promise<PortView> {
-  return inTransaction(db, async (trx) => {
-    const before = await loadPort(trx, portId);
-    const merged = {
-      name: patch.name ?? before.name,
-      description: patch.description === undefined ? before.description : patch.description,
-      vlan: patch.vlan === undefined ? before.vlan : patch.vlan,
-      mode: patch.mode ?? before.mode,
-      isUplink: patch.isUplink ?? before.isUplink,
-    };
-    await checkPort(trx, before.deviceId, merged, portId);
-    await trx('network_ports')
-      .where({ id: portId })
-      .update(encodeRow(PORT_CODEC, { name: merged.name, name_key: textKey(merged.name), description: merged.description, vlan: merged.vlan, mode: merged.mode, is_uplink: merged.isUplink, updated_at: formatUtcDatetime(new Date()) }))
-      .catch(duplicatePort(merged.name));
-    const after = await loadPort(trx, portId);
-    await recordAudit(trx, actor, { action: 'update', objectType: 'network.port', objectId: portId, before, after });
-    return (await withPeers(trx, [after]))[0]!;
-  }, { serializeOn: [portLockKey(portId)] });
+  return inTransaction(
+    db,
+    async (trx) => {
+      const before = await loadPort(trx, portId);
+      const merged = {
+        name: patch.name ?? before.name,
+        description: patch.description === undefined ? before.description : patch.description,
+        vlan: patch.vlan === undefined ? before.vlan : patch.vlan,
+        mode: patch.mode ?? before.mode,
+        isUplink: patch.isUplink ?? before.isUplink,
+      };
+      await checkPort(trx, before.deviceId, merged, portId);
+      await trx('network_ports')
+        .where({ id: portId })
+        .update(
+          encodeRow(PORT_CODEC, {
+            name: merged.name,
+            name_key: textKey(merged.name),
+            description: merged.description,
+            vlan: merged.vlan,
+            mode: merged.mode,
+            is_uplink: merged.isUplink,
+            updated_at: formatUtcDatetime(new Date()),
+          }),
+        )
+        .catch(duplicatePort(merged.name));
+      const after = await loadPort(trx, portId);
+      await recordAudit(trx, actor, { action: 'update', objectType: 'network.port', objectId: portId, before, after });
+      return (await withPeers(trx, [after]))[0]!;
+    },
+    { serializeOn: [portLockKey(portId)] },
+  );
 }
 
 /** Removes a port; its link goes with it (audited on its own). */
 export async function deletePort(db: Knex, actor: Actor, portId: number): Promise<void> {
-  await inTransaction(db, async (trx) => {
-    const before = await loadPort(trx, portId);
-    const link = (await trx('network_port_links').where('port_a_id', portId).orWhere('port_b_id', portId).first()) as Row | undefined;
-    if (link) await removeLinkRow(trx, actor, link);
-    await trx('network_ports').where({ id: portId }).delete();
-    await recordAudit(trx, actor, { action: 'delete', objectType: 'network.port', objectId: portId, before });
-  }, { serializeOn: [portLockKey(portId)] });
+  await inTransaction(
+    db,
+    async (trx) => {
+      const before = await loadPort(trx, portId);
+      const link = (await trx('network_port_links').where('port_a_id', portId).orWhere('port_b_id', portId).first()) as Row | undefined;
+      if (link) await removeLinkRow(trx, actor, link);
+      await trx('network_ports').where({ id: portId }).delete();
+      await recordAudit(trx, actor, { action: 'delete', objectType: 'network.port', objectId: portId, before });
+    },
+    { serializeOn: [portLockKey(portId)] },
+  );
 }
 
 /** A port of a device by name: exact (ignoring case), else the one port whose name ends in "/<name>" ("12" finds Gi1/0/12). */
@@ -165,7 +241,13 @@ async function portByName(db: Db, assetId: number, name: string): Promise<Port> 
   if (exact) return exact;
   const suffix = ports.filter((p) => p.name.toLowerCase().endsWith(`/${name.toLowerCase()}`));
   if (suffix.length === 1) return suffix[0]!;
-  if (suffix.length > 1) throw new ValidationError(`"${name}" could be several ports of this device`, { portName: `matches ${suffix.map((p) => p.name).sort(comparePortNames).join(', ')}; give the full name` });
+  if (suffix.length > 1)
+    throw new ValidationError(`"${name}" could be several ports of this device`, {
+      portName: `matches ${suffix
+        .map((p) => p.name)
+        .sort(comparePortNames)
+        .join(', ')}; give the full name`,
+    });
   throw new NotFoundError(`Network device ${assetId} has no port named ${name}`);
 }
 
@@ -180,13 +262,20 @@ export async function portPeer(db: Knex, assetId: number, portName: string): Pro
 /** The uplink ports of a device, each with what it is plugged into. */
 export async function listUplinks(db: Knex, assetId: number): Promise<PortView[]> {
   await deviceRow(db, assetId);
-  const ports = ((await db('network_ports').where({ asset_id: assetId, is_uplink: 1 })) as Row[]).map(portOf).sort((a, b) => comparePortNames(a.name, b.name));
+  const ports = ((await db('network_ports').where({ asset_id: assetId, is_uplink: 1 })) as Row[])
+    .map(portOf)
+    .sort((a, b) => comparePortNames(a.name, b.name));
   return withPeers(db, ports);
 }
 
 /** A link as its audit entries record it. */
 export function linkRecord(row: Row) {
-  return { id: Number(row.id), portId: Number(row.port_a_id), toPortId: row.port_b_id === null ? null : Number(row.port_b_id), toAssetId: row.asset_id === null ? null : Number(row.asset_id) };
+  return {
+    id: Number(row.id),
+    portId: Number(row.port_a_id),
+    toPortId: row.port_b_id === null ? null : Number(row.port_b_id),
+    toAssetId: row.asset_id === null ? null : Number(row.asset_id),
+  };
 }
 
 /** Removes a link, audited on its own (a port deleted, a device unplugged, DELETE /links/:id). */

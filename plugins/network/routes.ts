@@ -39,7 +39,15 @@ const peerParams = {
   type: 'object',
   additionalProperties: false,
   required: ['assetId', 'portName'],
-  properties: { assetId: id, portName: { type: 'string', minLength: 1, maxLength: 64, description: 'The port name, URL-encoded (Gi1%2F0%2F12), or the last part of it when that is unambiguous (12).' } },
+  properties: {
+    assetId: id,
+    portName: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 64,
+      description: 'The port name, URL-encoded (Gi1%2F0%2F12), or the last part of it when that is unambiguous (12).',
+    },
+  },
 } as const;
 
 const assetSummarySchema = {
@@ -53,7 +61,10 @@ const assetSummarySchema = {
     type: { type: 'object', properties: { key: { type: 'string' }, label: { type: 'string' } } },
     status: { type: 'object', properties: { id: { type: 'integer' }, name: { type: 'string' } } },
     location: { type: ['object', 'null'], properties: { id: { type: 'integer' }, code: { type: 'string' }, name: { type: 'string' } } },
-    model: { type: ['object', 'null'], properties: { id: { type: 'integer' }, name: { type: 'string' }, manufacturer: { type: 'string' } } },
+    model: {
+      type: ['object', 'null'],
+      properties: { id: { type: 'integer' }, name: { type: 'string' }, manufacturer: { type: 'string' } },
+    },
   },
 } as const;
 
@@ -63,19 +74,38 @@ const detailProperties = {
   firmwareVersion: nullableText(64),
 } as const;
 
-const deviceSchema = { type: 'object', required: ['asset', 'managementIp', 'role', 'firmwareVersion'], properties: { asset: assetSummarySchema, ...detailProperties } } as const;
-const detailsBody = { type: 'object', additionalProperties: false, required: ['managementIp', 'role', 'firmwareVersion'], properties: detailProperties } as const;
+const deviceSchema = {
+  type: 'object',
+  required: ['asset', 'managementIp', 'role', 'firmwareVersion'],
+  properties: { asset: assetSummarySchema, ...detailProperties },
+} as const;
+const detailsBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['managementIp', 'role', 'firmwareVersion'],
+  properties: detailProperties,
+} as const;
 
 const vlanSchema = {
   type: 'object',
   required: ['id', 'vlanId', 'name', 'subnet', 'createdAt'],
-  properties: { id: { type: 'integer' }, vlanId: { type: 'integer' }, name: { type: 'string' }, subnet: { type: ['string', 'null'] }, createdAt: timestamp },
+  properties: {
+    id: { type: 'integer' },
+    vlanId: { type: 'integer' },
+    name: { type: 'string' },
+    subnet: { type: ['string', 'null'] },
+    createdAt: timestamp,
+  },
 } as const;
 const vlanBody = {
   type: 'object',
   additionalProperties: false,
   required: ['vlanId', 'name'],
-  properties: { vlanId: { type: 'integer', minimum: 1, maximum: 4094 }, name: { type: 'string', minLength: 1, maxLength: 64 }, subnet: { ...nullableText(49), description: 'CIDR, like 10.7.10.0/24.' } },
+  properties: {
+    vlanId: { type: 'integer', minimum: 1, maximum: 4094 },
+    name: { type: 'string', minLength: 1, maxLength: 64 },
+    subnet: { ...nullableText(49), description: 'CIDR, like 10.7.10.0/24.' },
+  },
 } as const;
 
 const portProperties = {
@@ -93,9 +123,17 @@ const peerSchema = {
   type: ['object', 'null'],
   required: ['kind', 'port', 'asset'],
   description: 'What is at the other end: a port and its device (kind port), or an end device (kind asset, port null).',
-  properties: { kind: { type: 'string', enum: ['port', 'asset'] }, port: { ...portSchema, type: ['object', 'null'] }, asset: assetSummarySchema },
+  properties: {
+    kind: { type: 'string', enum: ['port', 'asset'] },
+    port: { ...portSchema, type: ['object', 'null'] },
+    asset: assetSummarySchema,
+  },
 } as const;
-const portViewSchema = { type: 'object', required: [...portRequired, 'linkId', 'peer'], properties: { ...portProperties, linkId: { type: ['integer', 'null'] }, peer: peerSchema } } as const;
+const portViewSchema = {
+  type: 'object',
+  required: [...portRequired, 'linkId', 'peer'],
+  properties: { ...portProperties, linkId: { type: ['integer', 'null'] }, peer: peerSchema },
+} as const;
 
 const writablePort = {
   name: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9/._:-]*$' },
@@ -117,7 +155,13 @@ const linkBody = {
 const linkSchema = {
   type: 'object',
   required: ['id', 'port', 'device', 'peer', 'createdAt'],
-  properties: { id: { type: 'integer' }, port: portSchema, device: assetSummarySchema, peer: { ...peerSchema, type: 'object' }, createdAt: timestamp },
+  properties: {
+    id: { type: 'integer' },
+    port: portSchema,
+    device: assetSummarySchema,
+    peer: { ...peerSchema, type: 'object' },
+    createdAt: timestamp,
+  },
 } as const;
 const peerAnswerSchema = {
   type: 'object',
@@ -149,13 +193,29 @@ export async function routes(app: FastifyInstance, host: PluginRouteHost): Promi
 
   app.get<{ Params: { assetId: number } }>(
     '/devices/:assetId',
-    { schema: { summary: 'One network device with its details.', tags, params: assetParams, response: { 200: deviceSchema, ...host.errorResponses } } },
+    {
+      schema: {
+        summary: 'One network device with its details.',
+        tags,
+        params: assetParams,
+        response: { 200: deviceSchema, ...host.errorResponses },
+      },
+    },
     async (request) => getDevice(request.db, request.params.assetId),
   );
 
   app.put<{ Params: { assetId: number }; Body: DeviceDetails }>(
     '/devices/:assetId',
-    { onRequest: editor, schema: { summary: 'Replace the details of a network device (every field; null clears one).', tags, params: assetParams, body: detailsBody, response: { 200: deviceSchema, ...host.errorResponses } } },
+    {
+      onRequest: editor,
+      schema: {
+        summary: 'Replace the details of a network device (every field; null clears one).',
+        tags,
+        params: assetParams,
+        body: detailsBody,
+        response: { 200: deviceSchema, ...host.errorResponses },
+      },
+    },
     async (request) => setDeviceDetails(request.db, host.actorOf(request), request.params.assetId, request.body),
   );
 
@@ -173,25 +233,55 @@ export async function routes(app: FastifyInstance, host: PluginRouteHost): Promi
 
   app.get<{ Params: { assetId: number }; Querystring: PageQuery }>(
     '/devices/:assetId/ports',
-    { schema: { summary: 'The ports of a device in natural order (Gi1/0/2 before Gi1/0/10), each with what it is plugged into.', tags, params: assetParams, querystring: host.listQuerySchema(), response: page(portViewSchema) } },
+    {
+      schema: {
+        summary: 'The ports of a device in natural order (Gi1/0/2 before Gi1/0/10), each with what it is plugged into.',
+        tags,
+        params: assetParams,
+        querystring: host.listQuerySchema(),
+        response: page(portViewSchema),
+      },
+    },
     async (request) => host.page(request, request.query, await listPorts(request.db, request.params.assetId, request.query)),
   );
 
   app.post<{ Params: { assetId: number }; Body: PortInput }>(
     '/devices/:assetId/ports',
-    { onRequest: editor, schema: { summary: 'Add a port to a device.', tags, params: assetParams, body: portBody, response: { 201: portViewSchema, ...host.errorResponses } } },
-    async (request, reply) => reply.code(201).send(await createPort(request.db, host.actorOf(request), request.params.assetId, request.body)),
+    {
+      onRequest: editor,
+      schema: {
+        summary: 'Add a port to a device.',
+        tags,
+        params: assetParams,
+        body: portBody,
+        response: { 201: portViewSchema, ...host.errorResponses },
+      },
+    },
+    async (request, reply) =>
+      reply.code(201).send(await createPort(request.db, host.actorOf(request), request.params.assetId, request.body)),
   );
 
   app.patch<{ Params: { id: number }; Body: PortPatch }>(
     '/ports/:id',
-    { onRequest: editor, schema: { summary: 'Change a port (only the fields given).', tags, params: idParams, body: portPatchBody, response: { 200: portViewSchema, ...host.errorResponses } } },
+    {
+      onRequest: editor,
+      schema: {
+        summary: 'Change a port (only the fields given).',
+        tags,
+        params: idParams,
+        body: portPatchBody,
+        response: { 200: portViewSchema, ...host.errorResponses },
+      },
+    },
     async (request) => updatePort(request.db, host.actorOf(request), request.params.id, request.body),
   );
 
   app.delete<{ Params: { id: number } }>(
     '/ports/:id',
-    { onRequest: editor, schema: { summary: 'Remove a port, and its link.', tags, params: idParams, response: { ...host.errorResponses } } },
+    {
+      onRequest: editor,
+      schema: { summary: 'Remove a port, and its link.', tags, params: idParams, response: { ...host.errorResponses } },
+    },
     async (request, reply) => {
       await deletePort(request.db, host.actorOf(request), request.params.id);
       return reply.code(204).send();
@@ -200,7 +290,15 @@ export async function routes(app: FastifyInstance, host: PluginRouteHost): Promi
 
   app.post<{ Body: LinkInput }>(
     '/links',
-    { onRequest: editor, schema: { summary: 'Plug a port into another port or into an end device. A port takes one link: 409 if either port is in use.', tags, body: linkBody, response: { 201: linkSchema, ...host.errorResponses } } },
+    {
+      onRequest: editor,
+      schema: {
+        summary: 'Plug a port into another port or into an end device. A port takes one link: 409 if either port is in use.',
+        tags,
+        body: linkBody,
+        response: { 201: linkSchema, ...host.errorResponses },
+      },
+    },
     async (request, reply) => reply.code(201).send(await createLink(request.db, host.actorOf(request), request.body)),
   );
 
@@ -215,13 +313,28 @@ export async function routes(app: FastifyInstance, host: PluginRouteHost): Promi
 
   app.get<{ Params: { assetId: number; portName: string } }>(
     '/devices/:assetId/ports/:portName/peer',
-    { schema: { summary: 'What is plugged into a port: the port at the other end with its device, or the end device; peer null when nothing is.', tags, params: peerParams, response: { 200: peerAnswerSchema, ...host.errorResponses } } },
+    {
+      schema: {
+        summary: 'What is plugged into a port: the port at the other end with its device, or the end device; peer null when nothing is.',
+        tags,
+        params: peerParams,
+        response: { 200: peerAnswerSchema, ...host.errorResponses },
+      },
+    },
     async (request) => portPeer(request.db, request.params.assetId, request.params.portName),
   );
 
   app.get<{ Params: { assetId: number }; Querystring: PageQuery }>(
     '/devices/:assetId/uplinks',
-    { schema: { summary: 'The uplink ports of a device, each with what it is plugged into.', tags, params: assetParams, querystring: host.listQuerySchema(), response: page(portViewSchema) } },
+    {
+      schema: {
+        summary: 'The uplink ports of a device, each with what it is plugged into.',
+        tags,
+        params: assetParams,
+        querystring: host.listQuerySchema(),
+        response: page(portViewSchema),
+      },
+    },
     async (request) => host.pageOf(request, request.query, await listUplinks(request.db, request.params.assetId)),
   );
 }

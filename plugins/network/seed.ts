@@ -9,7 +9,16 @@ import type { Knex } from 'knex';
 import { createAsset } from 'shopdb/sdk';
 import { assetModels, manufacturers } from 'shopdb/sdk';
 import type { Db, PluginSeedContext } from 'shopdb/sdk';
-import { createLink, createPort, createVlan, DEVICE_DETAILS, NETWORK_DEVICE_TYPE, type DeviceDetails, type PortInput, type VlanInput } from './service.js';
+import {
+  createLink,
+  createPort,
+  createVlan,
+  DEVICE_DETAILS,
+  NETWORK_DEVICE_TYPE,
+  type DeviceDetails,
+  type PortInput,
+  type VlanInput,
+} from './service.js';
 
 const MODELS = [
   { manufacturer: 'Cisco', name: 'Catalyst 9300-24T', category: 'Network switch' },
@@ -127,7 +136,6 @@ const LINKS: Array<{ from: [string, string]; toPort?: [string, string]; toAsset?
   { from: ['NET-SW-B2', 'Gi1/0/10'], toAsset: 'PRN-B2-01' },
 ];
 
-
 async function idOf(db: Db, table: string, where: Record<string, unknown>): Promise<number | null> {
   const row = (await db(table).where(where).first('id')) as { id: number } | undefined;
   return row ? Number(row.id) : null;
@@ -147,8 +155,12 @@ export async function seed(ctx: PluginSeedContext): Promise<void> {
 
   const modelIds = new Map<string, number>();
   for (const model of MODELS) {
-    const manufacturerId = (await idOf(db, 'manufacturers', { name: model.manufacturer })) ?? (await manufacturers.create(db, actor, { name: model.manufacturer })).id;
-    const id = (await idOf(db, 'asset_models', { manufacturer_id: manufacturerId, name: model.name })) ?? (await assetModels.create(db, actor, { manufacturerId, name: model.name, category: model.category })).id;
+    const manufacturerId =
+      (await idOf(db, 'manufacturers', { name: model.manufacturer })) ??
+      (await manufacturers.create(db, actor, { name: model.manufacturer })).id;
+    const id =
+      (await idOf(db, 'asset_models', { manufacturer_id: manufacturerId, name: model.name })) ??
+      (await assetModels.create(db, actor, { manufacturerId, name: model.name, category: model.category })).id;
     modelIds.set(model.name, id);
   }
 
@@ -156,23 +168,29 @@ export async function seed(ctx: PluginSeedContext): Promise<void> {
 
   const deviceIds = new Map<string, number>();
   for (const device of DEVICES) {
-    const existing = (await db('assets').join('asset_types', 'asset_types.id', 'assets.type_id').where('assets.asset_tag', device.assetTag).first('assets.id', 'assets.deleted_at', 'asset_types.key')) as
-      | { id: number; deleted_at: unknown; key: string }
-      | undefined;
+    const existing = (await db('assets')
+      .join('asset_types', 'asset_types.id', 'assets.type_id')
+      .where('assets.asset_tag', device.assetTag)
+      .first('assets.id', 'assets.deleted_at', 'asset_types.key')) as { id: number; deleted_at: unknown; key: string } | undefined;
     // A deleted device, or the tag used by something else on this site: leave it alone.
     if (existing && (existing.deleted_at !== null || existing.key !== NETWORK_DEVICE_TYPE)) continue;
     let assetId: number;
     if (existing) assetId = Number(existing.id);
     else {
-      const asset = await createAsset(db, actor, {
-        assetTag: device.assetTag,
-        name: device.name,
-        hostname: device.hostname,
-        type: NETWORK_DEVICE_TYPE,
-        statusId,
-        modelId: modelIds.get(device.model) ?? null,
-        locationId: await idOf(db, 'locations', { code: device.location }),
-      }, ctx.assetOptions);
+      const asset = await createAsset(
+        db,
+        actor,
+        {
+          assetTag: device.assetTag,
+          name: device.name,
+          hostname: device.hostname,
+          type: NETWORK_DEVICE_TYPE,
+          statusId,
+          modelId: modelIds.get(device.model) ?? null,
+          locationId: await idOf(db, 'locations', { code: device.location }),
+        },
+        ctx.assetOptions,
+      );
       assetId = asset.id;
       ctx.log(`network: demo device ${device.assetTag}`);
     }
@@ -180,7 +198,8 @@ export async function seed(ctx: PluginSeedContext): Promise<void> {
     // A device this seed made gets the demo details (over the defaults the core wrote); one that was
     // already there only gets a detail row if it had none.
     await DEVICE_DETAILS.store(db, assetId, device.details, { ifMissing: Boolean(existing) });
-    for (const port of device.ports) if ((await idOf(db, 'network_ports', { asset_id: assetId, name: port.name })) === null) await createPort(db, actor, assetId, port);
+    for (const port of device.ports)
+      if ((await idOf(db, 'network_ports', { asset_id: assetId, name: port.name })) === null) await createPort(db, actor, assetId, port);
   }
 
   const portId = (tag: string, name: string) => {
@@ -192,8 +211,13 @@ export async function seed(ctx: PluginSeedContext): Promise<void> {
     const from = await portId(...link.from);
     const toPortId = link.toPort ? await portId(...link.toPort) : null;
     const toAssetId = link.toAsset ? await liveAssetId(db, link.toAsset) : null;
-    if (from === null || (toPortId === null && toAssetId === null) || (await plugged(from)) || (toPortId !== null && (await plugged(toPortId)))) continue;
+    if (
+      from === null ||
+      (toPortId === null && toAssetId === null) ||
+      (await plugged(from)) ||
+      (toPortId !== null && (await plugged(toPortId)))
+    )
+      continue;
     await createLink(db, actor, toPortId !== null ? { portId: from, toPortId } : { portId: from, toAssetId: toAssetId! });
   }
 }
-

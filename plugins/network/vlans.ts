@@ -9,7 +9,13 @@ type Row = Record<string, unknown>;
 
 function vlanOf(raw: Row): Vlan {
   const row = decodeRow<Row>({ created_at: 'date' }, raw);
-  return { id: Number(row.id), vlanId: Number(row.vlan_id), name: row.name as string, subnet: (row.subnet as string | null) ?? null, createdAt: row.created_at as Date };
+  return {
+    id: Number(row.id),
+    vlanId: Number(row.vlan_id),
+    name: row.name as string,
+    subnet: (row.subnet as string | null) ?? null,
+    createdAt: row.created_at as Date,
+  };
 }
 
 export async function listVlans(db: Knex, query: { limit: number; offset: number }): Promise<{ count: number; results: Vlan[] }> {
@@ -58,7 +64,11 @@ export async function createVlan(db: Knex, actor: Actor, input: VlanInput): Prom
         if (isUniqueViolation(error)) throw new ConflictError(`VLAN ${input.vlanId} already exists`, { cause: error });
         throw error;
       });
-    const vlan = vlanOf((await trx('network_vlans').where({ id: Number(id) }).first()) as Row);
+    const vlan = vlanOf(
+      (await trx('network_vlans')
+        .where({ id: Number(id) })
+        .first()) as Row,
+    );
     await recordAudit(trx, actor, { action: 'create', objectType: 'network.vlan', objectId: vlan.id, after: vlan });
     return vlan;
   });

@@ -38,12 +38,29 @@ describeEachEngine('notifications plugin: service', (engine) => {
     const building = await createLocation(db, cli, { kind: 'building', code: 'T1-B1', name: 'Building', parentId: plant.id });
     const bay = await createLocation(db, cli, { kind: 'bay', code: 'T1-B1-BAY1', name: 'Bay 1', parentId: building.id });
     const otherBay = await createLocation(db, cli, { kind: 'bay', code: 'T1-B1-BAY2', name: 'Bay 2', parentId: building.id });
-    const machine = await createAsset(db, cli, { assetTag: 'T-CNC-1', name: 'Mill', type: 'other', statusId: s.inService, locationId: bay.id });
-    const farMachine = await createAsset(db, cli, { assetTag: 'T-CNC-2', name: 'Lathe', type: 'other', statusId: s.inService, locationId: otherBay.id });
+    const machine = await createAsset(db, cli, {
+      assetTag: 'T-CNC-1',
+      name: 'Mill',
+      type: 'other',
+      statusId: s.inService,
+      locationId: bay.id,
+    });
+    const farMachine = await createAsset(db, cli, {
+      assetTag: 'T-CNC-2',
+      name: 'Lathe',
+      type: 'other',
+      statusId: s.inService,
+      locationId: otherBay.id,
+    });
     where = { plant: plant.id, building: building.id, bay: bay.id, otherBay: otherBay.id, machine: machine.id, farMachine: farMachine.id };
   });
 
-  const notice = (title: string, extra: Partial<NoticeInput> = {}): NoticeInput => ({ title, severity: 'info', targetKind: 'site', ...extra });
+  const notice = (title: string, extra: Partial<NoticeInput> = {}): NoticeInput => ({
+    title,
+    severity: 'info',
+    targetKind: 'site',
+    ...extra,
+  });
   const fieldsOf = async (promise: Promise<unknown>) => {
     const error = await promise.then(
       () => null,
@@ -56,21 +73,47 @@ describeEachEngine('notifications plugin: service', (engine) => {
   it('keeps notices and dismissals in these columns', async () => {
     expect(await listPluginTables(db, 'notifications')).toEqual(['notifications_dismissals', 'notifications_notices']);
     expect(await columnsOf(db, 'notifications_notices')).toEqual(
-      ['id', 'title', 'body', 'severity', 'starts_at', 'ends_at', 'target_kind', 'location_id', 'asset_id', 'dismissable', 'created_by', 'created_at', 'updated_at'].sort(),
+      [
+        'id',
+        'title',
+        'body',
+        'severity',
+        'starts_at',
+        'ends_at',
+        'target_kind',
+        'location_id',
+        'asset_id',
+        'dismissable',
+        'created_by',
+        'created_at',
+        'updated_at',
+      ].sort(),
     );
     expect(await columnsOf(db, 'notifications_dismissals')).toEqual(['dismissed_at', 'notice_id', 'user_id']);
   });
 
   it('creates a notice, reads it back the same on both engines, and audits it', async () => {
     const startsAt = new Date('2026-03-01T06:00:00.125Z');
-    const created = await createNotice(db, editor, notice('Forklift route closed 🚧', { body: "O'Brien's \"aisle\"", severity: 'warning', startsAt, endsAt: '2026-03-02T18:00:00Z', targetKind: 'location', locationId: where.building, dismissable: false }));
+    const created = await createNotice(
+      db,
+      editor,
+      notice('Forklift route closed 🚧', {
+        body: 'O\'Brien\'s "aisle"',
+        severity: 'warning',
+        startsAt,
+        endsAt: '2026-03-02T18:00:00Z',
+        targetKind: 'location',
+        locationId: where.building,
+        dismissable: false,
+      }),
+    );
 
     const [listed] = (await listNotices(db, { limit: 1, offset: 0 }, new Date('2026-03-01T12:00:00Z'))).results;
     const audit = await listAudit(db, { objectType: 'notifications.notice', objectId: String(created.id), limit: 5, offset: 0 });
 
     expect(created).toMatchObject({
       title: 'Forklift route closed 🚧',
-      body: "O'Brien's \"aisle\"",
+      body: 'O\'Brien\'s "aisle"',
       severity: 'warning',
       startsAt,
       endsAt: new Date('2026-03-02T18:00:00Z'),
@@ -81,16 +124,29 @@ describeEachEngine('notifications plugin: service', (engine) => {
       createdBy: editor.userId,
     });
     expect(listed).toMatchObject({ id: created.id, status: 'active', startsAt });
-    expect(audit.results).toEqual([expect.objectContaining({ action: 'create', userId: editor.userId, requestId: 'req-1', after: expect.objectContaining({ title: 'Forklift route closed 🚧' }) })]);
+    expect(audit.results).toEqual([
+      expect.objectContaining({
+        action: 'create',
+        userId: editor.userId,
+        requestId: 'req-1',
+        after: expect.objectContaining({ title: 'Forklift route closed 🚧' }),
+      }),
+    ]);
     await deleteNotice(db, editor, created.id);
   });
 
   it('refuses an end before the start and targets that do not match the kind, naming the field', async () => {
-    const backwards = await fieldsOf(createNotice(db, editor, notice('x', { startsAt: '2026-03-02T00:00:00Z', endsAt: '2026-03-01T00:00:00Z' })));
-    const sameTime = await fieldsOf(createNotice(db, editor, notice('x', { startsAt: '2026-03-02T00:00:00Z', endsAt: '2026-03-02T00:00:00Z' })));
+    const backwards = await fieldsOf(
+      createNotice(db, editor, notice('x', { startsAt: '2026-03-02T00:00:00Z', endsAt: '2026-03-01T00:00:00Z' })),
+    );
+    const sameTime = await fieldsOf(
+      createNotice(db, editor, notice('x', { startsAt: '2026-03-02T00:00:00Z', endsAt: '2026-03-02T00:00:00Z' })),
+    );
     const siteWithLocation = await fieldsOf(createNotice(db, editor, notice('x', { locationId: where.bay })));
     const locationWithout = await fieldsOf(createNotice(db, editor, notice('x', { targetKind: 'location' })));
-    const locationWithAsset = await fieldsOf(createNotice(db, editor, notice('x', { targetKind: 'location', locationId: where.bay, assetId: where.machine })));
+    const locationWithAsset = await fieldsOf(
+      createNotice(db, editor, notice('x', { targetKind: 'location', locationId: where.bay, assetId: where.machine })),
+    );
     const assetWithout = await fieldsOf(createNotice(db, editor, notice('x', { targetKind: 'asset' })));
     const missingLocation = await fieldsOf(createNotice(db, editor, notice('x', { targetKind: 'location', locationId: 999_999 })));
     const missingAsset = await fieldsOf(createNotice(db, editor, notice('x', { targetKind: 'asset', assetId: 999_999 })));
@@ -107,7 +163,11 @@ describeEachEngine('notifications plugin: service', (engine) => {
   });
 
   it('patches only what is given, drops the old target when the kind changes, and re-checks the dates', async () => {
-    const created = await createNotice(db, editor, notice('Bay 1 crane inspection', { targetKind: 'location', locationId: where.bay, startsAt: '2026-03-01T00:00:00Z' }));
+    const created = await createNotice(
+      db,
+      editor,
+      notice('Bay 1 crane inspection', { targetKind: 'location', locationId: where.bay, startsAt: '2026-03-01T00:00:00Z' }),
+    );
 
     const renamed = await updateNotice(db, editor, created.id, { title: 'Bay 1 crane inspection (moved)' });
     const siteWide = await updateNotice(db, editor, created.id, { targetKind: 'site' });
@@ -117,7 +177,11 @@ describeEachEngine('notifications plugin: service', (engine) => {
     expect(renamed).toMatchObject({ title: 'Bay 1 crane inspection (moved)', targetKind: 'location', location: { id: where.bay } });
     expect(siteWide).toMatchObject({ title: 'Bay 1 crane inspection (moved)', targetKind: 'site', location: null, asset: null });
     expect(badEnd).toEqual({ endsAt: 'must be after startsAt' });
-    expect(audit.results[0]).toMatchObject({ action: 'update', before: expect.objectContaining({ targetKind: 'location' }), after: expect.objectContaining({ targetKind: 'site' }) });
+    expect(audit.results[0]).toMatchObject({
+      action: 'update',
+      before: expect.objectContaining({ targetKind: 'location' }),
+      after: expect.objectContaining({ targetKind: 'site' }),
+    });
     await deleteNotice(db, editor, created.id);
     await expect(deleteNotice(db, editor, created.id)).rejects.toBeInstanceOf(NotFoundError);
   });
@@ -155,12 +219,31 @@ describeEachEngine('notifications plugin: service', (engine) => {
 
     it('does not show a location what targets the locations below it or the assets in them', async () => {
       expect(titles(await activeNotices(db, { locationId: where.building }, null, now))).toEqual(['buildingCritical', 'plant', 'site']);
-      expect(titles(await activeNotices(db, { locationId: where.otherBay }, null, now))).toEqual(['buildingCritical', 'otherBay', 'farMachine', 'plant', 'site']);
+      expect(titles(await activeNotices(db, { locationId: where.otherBay }, null, now))).toEqual([
+        'buildingCritical',
+        'otherBay',
+        'farMachine',
+        'plant',
+        'site',
+      ]);
     });
 
     it('shows an asset the site, its location chain and its own notices', async () => {
-      expect(titles(await activeNotices(db, { assetId: where.machine }, null, now))).toEqual(['buildingCritical', 'openEnded', 'bay', 'machine', 'plant', 'site']);
-      expect(titles(await activeNotices(db, { assetId: where.farMachine }, null, now))).toEqual(['buildingCritical', 'otherBay', 'farMachine', 'plant', 'site']);
+      expect(titles(await activeNotices(db, { assetId: where.machine }, null, now))).toEqual([
+        'buildingCritical',
+        'openEnded',
+        'bay',
+        'machine',
+        'plant',
+        'site',
+      ]);
+      expect(titles(await activeNotices(db, { assetId: where.farMachine }, null, now))).toEqual([
+        'buildingCritical',
+        'otherBay',
+        'farMachine',
+        'plant',
+        'site',
+      ]);
     });
 
     it('answers 404 for a location or asset that is not there', async () => {
@@ -173,9 +256,22 @@ describeEachEngine('notifications plugin: service', (engine) => {
       const inactive = await listNotices(db, { limit: 100, offset: 0, active: false }, now);
       const critical = await listNotices(db, { limit: 100, offset: 0, severity: 'critical' }, now);
 
-      expect(titles(active.results).sort()).toEqual(['bay', 'buildingCritical', 'farMachine', 'machine', 'openEnded', 'otherBay', 'plant', 'site']);
+      expect(titles(active.results).sort()).toEqual([
+        'bay',
+        'buildingCritical',
+        'farMachine',
+        'machine',
+        'openEnded',
+        'otherBay',
+        'plant',
+        'site',
+      ]);
       expect(active.count).toBe(8);
-      expect(inactive.results.map((n) => [n.title, n.status])).toEqual([['scheduled', 'scheduled'], ['endsNow', 'expired'], ['expired', 'expired']]);
+      expect(inactive.results.map((n) => [n.title, n.status])).toEqual([
+        ['scheduled', 'scheduled'],
+        ['endsNow', 'expired'],
+        ['expired', 'expired'],
+      ]);
       expect(titles(critical.results)).toEqual(['buildingCritical', 'openEnded']);
     });
 
@@ -186,7 +282,13 @@ describeEachEngine('notifications plugin: service', (engine) => {
       const refused = await dismissNotice(db, editor, ids.buildingCritical!).catch((e: unknown) => e);
 
       expect(again.dismissedAt).toEqual(first.dismissedAt);
-      expect(titles(await activeNotices(db, { locationId: where.bay }, editor.userId, now))).toEqual(['buildingCritical', 'openEnded', 'machine', 'plant', 'site']);
+      expect(titles(await activeNotices(db, { locationId: where.bay }, editor.userId, now))).toEqual([
+        'buildingCritical',
+        'openEnded',
+        'machine',
+        'plant',
+        'site',
+      ]);
       expect(titles(await activeNotices(db, { locationId: where.bay }, other.userId, now))).toContain('bay');
       expect(refused).toBeInstanceOf(ConflictError);
       expect(await rowCount(db, 'notifications_dismissals')).toBe(1);
@@ -216,7 +318,8 @@ describeEachEngine('notifications plugin: API', (engine) => {
     bay1 = Number((await s.db('locations').where({ code: 'P7-B1-BAY1' }).first('id')).id);
   });
 
-  const post = (url: string, payload?: object, headers = s.as.editor) => s.app.inject({ method: 'POST', url: `${base}${url}`, headers, ...(payload ? { payload } : {}) });
+  const post = (url: string, payload?: object, headers = s.as.editor) =>
+    s.app.inject({ method: 'POST', url: `${base}${url}`, headers, ...(payload ? { payload } : {}) });
   const get = (url: string, headers = s.as.viewer) => s.app.inject({ method: 'GET', url: `${base}${url}`, headers });
   const hourAgo = () => new Date(Date.now() - HOUR).toISOString();
 
@@ -229,10 +332,22 @@ describeEachEngine('notifications plugin: API', (engine) => {
     });
     expect(created.statusCode, created.body).toBe(201);
     const body = created.json();
-    expect(body).toMatchObject({ title: 'Bay 1 floor cleaning', status: 'active', dismissable: true, createdBy: s.user.editor.id, location: { id: bay1, code: 'P7-B1-BAY1' }, endsAt: null });
+    expect(body).toMatchObject({
+      title: 'Bay 1 floor cleaning',
+      status: 'active',
+      dismissable: true,
+      createdBy: s.user.editor.id,
+      location: { id: bay1, code: 'P7-B1-BAY1' },
+      endsAt: null,
+    });
 
     const read = await get(`/notices/${body.id}`);
-    const patched = await s.app.inject({ method: 'PATCH', url: `${base}/notices/${body.id}`, headers: s.as.editor, payload: { severity: 'warning', endsAt: new Date(Date.now() + HOUR).toISOString() } });
+    const patched = await s.app.inject({
+      method: 'PATCH',
+      url: `${base}/notices/${body.id}`,
+      headers: s.as.editor,
+      payload: { severity: 'warning', endsAt: new Date(Date.now() + HOUR).toISOString() },
+    });
     const listed = await get('/notices?active=true&severity=warning');
     const deleted = await s.app.inject({ method: 'DELETE', url: `${base}/notices/${body.id}`, headers: s.as.editor });
 
@@ -257,15 +372,32 @@ describeEachEngine('notifications plugin: API', (engine) => {
   });
 
   it('answers bad input with 400 naming the field', async () => {
-    const backwards = expectError(await post('/notices', { title: 'x', severity: 'info', targetKind: 'site', startsAt: '2026-05-02T00:00:00Z', endsAt: '2026-05-01T00:00:00Z' }), 400, 'VALIDATION_FAILED');
-    const inconsistent = expectError(await post('/notices', { title: 'x', severity: 'info', targetKind: 'asset', locationId: bay1 }), 400, 'VALIDATION_FAILED');
+    const backwards = expectError(
+      await post('/notices', {
+        title: 'x',
+        severity: 'info',
+        targetKind: 'site',
+        startsAt: '2026-05-02T00:00:00Z',
+        endsAt: '2026-05-01T00:00:00Z',
+      }),
+      400,
+      'VALIDATION_FAILED',
+    );
+    const inconsistent = expectError(
+      await post('/notices', { title: 'x', severity: 'info', targetKind: 'asset', locationId: bay1 }),
+      400,
+      'VALIDATION_FAILED',
+    );
     const unknown = expectError(await post('/notices', { title: 'x', severity: 'info', targetKind: 'site', colour: 'red' }), 400);
     const badSeverity = expectError(await post('/notices', { title: 'x', severity: 'urgent', targetKind: 'site' }), 400);
     const neither = expectError(await get('/active'), 400);
     const both = expectError(await get(`/active?location=${bay1}&asset=1`), 400);
 
     expect(backwards.fields).toEqual({ endsAt: 'must be after startsAt' });
-    expect(inconsistent.fields).toEqual({ locationId: 'must be empty when targetKind is asset', assetId: 'is required when targetKind is asset' });
+    expect(inconsistent.fields).toEqual({
+      locationId: 'must be empty when targetKind is asset',
+      assetId: 'is required when targetKind is asset',
+    });
     expect(Object.keys(unknown.fields)).toEqual(['colour']);
     expect(Object.keys(badSeverity.fields)).toEqual(['severity']);
     expect(Object.keys(neither.fields).sort()).toEqual(['asset', 'location']);
@@ -275,8 +407,25 @@ describeEachEngine('notifications plugin: API', (engine) => {
 
   it('shows a screen the notices active for its location, and lets a user dismiss one for themselves (409 if not dismissable)', async () => {
     const b1 = Number((await s.db('locations').where({ code: 'P7-B1' }).first('id')).id);
-    const onBuilding = (await post('/notices', { title: 'Building 1: hearing protection', severity: 'warning', targetKind: 'location', locationId: b1, startsAt: hourAgo() })).json();
-    const pinned = (await post('/notices', { title: 'Bay 1: gas leak drill', severity: 'critical', targetKind: 'location', locationId: bay1, startsAt: hourAgo(), dismissable: false })).json();
+    const onBuilding = (
+      await post('/notices', {
+        title: 'Building 1: hearing protection',
+        severity: 'warning',
+        targetKind: 'location',
+        locationId: b1,
+        startsAt: hourAgo(),
+      })
+    ).json();
+    const pinned = (
+      await post('/notices', {
+        title: 'Bay 1: gas leak drill',
+        severity: 'critical',
+        targetKind: 'location',
+        locationId: bay1,
+        startsAt: hourAgo(),
+        dismissable: false,
+      })
+    ).json();
 
     const before = await get(`/active?location=${bay1}`, s.as.editor);
     const dismissed = await post(`/notices/${onBuilding.id}/dismiss`);
@@ -299,18 +448,27 @@ describeEachEngine('notifications plugin: API', (engine) => {
   it('documents its routes in the OpenAPI document', async () => {
     const doc = (await s.app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{ paths: Record<string, unknown> }>();
 
-    expect(Object.keys(doc.paths).filter((p) => p.startsWith(base)).sort()).toEqual([`${base}/active`, `${base}/notices`, `${base}/notices/{id}`, `${base}/notices/{id}/dismiss`]);
+    expect(
+      Object.keys(doc.paths)
+        .filter((p) => p.startsWith(base))
+        .sort(),
+    ).toEqual([`${base}/active`, `${base}/notices`, `${base}/notices/{id}`, `${base}/notices/{id}/dismiss`]);
   });
 
   it('lets a viewer dismiss a notice for themselves, but not write notices', async () => {
-    const notice = (await post('/notices', { title: 'Forklift training', severity: 'info', targetKind: 'site', dismissable: true })).json() as { id: number };
+    const notice = (
+      await post('/notices', { title: 'Forklift training', severity: 'info', targetKind: 'site', dismissable: true })
+    ).json() as { id: number };
 
     const dismissed = await post(`/notices/${notice.id}/dismiss`, undefined, s.as.viewer);
     const anonymous = await s.app.inject({ method: 'POST', url: `${base}/notices/${notice.id}/dismiss` });
 
     expect(dismissed.statusCode, dismissed.body).toBe(200);
     expectError(anonymous, 401);
-    expectError(await s.app.inject({ method: 'PATCH', url: `${base}/notices/${notice.id}`, headers: s.as.viewer, payload: { title: 'x' } }), 403);
+    expectError(
+      await s.app.inject({ method: 'PATCH', url: `${base}/notices/${notice.id}`, headers: s.as.viewer, payload: { title: 'x' } }),
+      403,
+    );
   });
 
   it('answers 404 on every route while the plugin is disabled', async () => {
@@ -334,7 +492,9 @@ describeEachEngine('notifications plugin: demo seed', (engine) => {
     const afterInstall = await rowCount(db, 'notifications_notices');
 
     const first = await s.seed('demo');
-    const withoutMachine = (await db('notifications_notices').orderBy('id').select('title', 'severity', 'target_kind')) as Array<Record<string, unknown>>;
+    const withoutMachine = (await db('notifications_notices').orderBy('id').select('title', 'severity', 'target_kind')) as Array<
+      Record<string, unknown>
+    >;
     const statusId = Number((await db('status_labels').where({ name: 'In service' }).first('id')).id);
     const bay1 = Number((await db('locations').where({ code: 'P7-B1-BAY1' }).first('id')).id);
     if (!(await db('assets').where({ asset_tag: 'CNC-4013' }).first('id'))) {
@@ -347,15 +507,30 @@ describeEachEngine('notifications plugin: demo seed', (engine) => {
 
     expect(afterInstall).toBe(0);
     expect(first.plugins).toContain('notifications');
-    expect(withoutMachine.map((n) => n.title)).toEqual(['Fire alarm test on Wednesday at 10:00', 'Coolant change Friday', 'Compressed air shut-off in Building 2']);
+    expect(withoutMachine.map((n) => n.title)).toEqual([
+      'Fire alarm test on Wednesday at 10:00',
+      'Coolant change Friday',
+      'Compressed air shut-off in Building 2',
+    ]);
     expect(all.count).toBe(4);
     const byTitle = new Map(all.results.map((n) => [n.title, n]));
-    expect(byTitle.get('Coolant change Friday')).toMatchObject({ severity: 'critical', targetKind: 'location', location: { code: 'P7-B1-BAY1' }, dismissable: false, status: 'active' });
+    expect(byTitle.get('Coolant change Friday')).toMatchObject({
+      severity: 'critical',
+      targetKind: 'location',
+      location: { code: 'P7-B1-BAY1' },
+      dismissable: false,
+      status: 'active',
+    });
     expect(byTitle.get('Fire alarm test on Wednesday at 10:00')).toMatchObject({ severity: 'info', targetKind: 'site', status: 'active' });
     expect(byTitle.get('Compressed air shut-off in Building 2')).toMatchObject({ status: 'expired' });
-    expect(byTitle.get('CNC-4013: warm up the spindle before the first job')).toMatchObject({ targetKind: 'asset', asset: { assetTag: 'CNC-4013' } });
+    expect(byTitle.get('CNC-4013: warm up the spindle before the first job')).toMatchObject({
+      targetKind: 'asset',
+      asset: { assetTag: 'CNC-4013' },
+    });
     expect(bayScreen.map((n) => n.title)[0]).toBe('Coolant change Friday');
-    expect(bayScreen.map((n) => n.title)).toEqual(expect.arrayContaining(['Fire alarm test on Wednesday at 10:00', 'CNC-4013: warm up the spindle before the first job']));
+    expect(bayScreen.map((n) => n.title)).toEqual(
+      expect.arrayContaining(['Fire alarm test on Wednesday at 10:00', 'CNC-4013: warm up the spindle before the first job']),
+    );
     expect(bayScreen.map((n) => n.title)).not.toContain('Compressed air shut-off in Building 2');
   });
 });

@@ -29,7 +29,22 @@ const idParams = { type: 'object', additionalProperties: false, required: ['id']
 
 const noticeSchema = {
   type: 'object',
-  required: ['id', 'title', 'body', 'severity', 'startsAt', 'endsAt', 'status', 'targetKind', 'location', 'asset', 'dismissable', 'createdBy', 'createdAt', 'updatedAt'],
+  required: [
+    'id',
+    'title',
+    'body',
+    'severity',
+    'startsAt',
+    'endsAt',
+    'status',
+    'targetKind',
+    'location',
+    'asset',
+    'dismissable',
+    'createdBy',
+    'createdAt',
+    'updatedAt',
+  ],
   properties: {
     id: { type: 'integer' },
     title: { type: 'string' },
@@ -60,7 +75,12 @@ const writable = {
   dismissable: { type: 'boolean', description: 'Whether each user may hide it for themselves; defaults to true.' },
 } as const;
 
-const createBody = { type: 'object', additionalProperties: false, required: ['title', 'severity', 'targetKind'], properties: writable } as const;
+const createBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['title', 'severity', 'targetKind'],
+  properties: writable,
+} as const;
 const patchBody = { type: 'object', additionalProperties: false, minProperties: 1, properties: writable } as const;
 
 const dismissalSchema = {
@@ -104,7 +124,10 @@ export async function routes(app: FastifyInstance, host: PluginRouteHost): Promi
 
   app.post<{ Body: NoticeInput }>(
     '/notices',
-    { onRequest: editor, schema: { summary: 'Create a notice.', tags, body: createBody, response: { 201: noticeSchema, ...host.errorResponses } } },
+    {
+      onRequest: editor,
+      schema: { summary: 'Create a notice.', tags, body: createBody, response: { 201: noticeSchema, ...host.errorResponses } },
+    },
     async (request, reply) => reply.code(201).send(await createNotice(request.db, host.actorOf(request), request.body)),
   );
 
@@ -116,13 +139,25 @@ export async function routes(app: FastifyInstance, host: PluginRouteHost): Promi
 
   app.patch<{ Params: { id: number }; Body: NoticePatch }>(
     '/notices/:id',
-    { onRequest: editor, schema: { summary: 'Change a notice (only the fields given).', tags, params: idParams, body: patchBody, response: { 200: noticeSchema, ...host.errorResponses } } },
+    {
+      onRequest: editor,
+      schema: {
+        summary: 'Change a notice (only the fields given).',
+        tags,
+        params: idParams,
+        body: patchBody,
+        response: { 200: noticeSchema, ...host.errorResponses },
+      },
+    },
     async (request) => updateNotice(request.db, host.actorOf(request), request.params.id, request.body),
   );
 
   app.delete<{ Params: { id: number } }>(
     '/notices/:id',
-    { onRequest: editor, schema: { summary: 'Delete a notice (and its dismissals).', tags, params: idParams, response: { ...host.errorResponses } } },
+    {
+      onRequest: editor,
+      schema: { summary: 'Delete a notice (and its dismissals).', tags, params: idParams, response: { ...host.errorResponses } },
+    },
     async (request, reply) => {
       await deleteNotice(request.db, host.actorOf(request), request.params.id);
       return reply.code(204).send();

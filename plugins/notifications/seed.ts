@@ -32,7 +32,7 @@ function demoNotices(now: Date): DemoNotice[] {
     },
     {
       title: 'CNC-4013: warm up the spindle before the first job',
-      body: 'After the bearing replacement, run the 20-minute warm-up program O9001 before each shift\'s first job.',
+      body: "After the bearing replacement, run the 20-minute warm-up program O9001 before each shift's first job.",
       severity: 'warning',
       startsAt: now,
       endsAt: null,

@@ -4,7 +4,18 @@
 // is audited as 'notifications.notice'.
 
 import type { Knex } from 'knex';
-import { decodeRow, encodeRow, formatUtcDatetime, recordAudit, ConflictError, NotFoundError, ValidationError, type Actor, inTransaction, type Db } from 'shopdb/sdk';
+import {
+  decodeRow,
+  encodeRow,
+  formatUtcDatetime,
+  recordAudit,
+  ConflictError,
+  NotFoundError,
+  ValidationError,
+  type Actor,
+  inTransaction,
+  type Db,
+} from 'shopdb/sdk';
 
 type Row = Record<string, unknown>;
 
@@ -81,7 +92,10 @@ function toNotice(raw: Row, now: Date): Notice {
     endsAt,
     status: statusAt(startsAt, endsAt, now),
     targetKind: row.target_kind as TargetKind,
-    location: row.location_id === null ? null : { id: Number(row.location_id), code: row.location_code as string, name: row.location_name as string },
+    location:
+      row.location_id === null
+        ? null
+        : { id: Number(row.location_id), code: row.location_code as string, name: row.location_name as string },
     asset: row.asset_id === null ? null : { id: Number(row.asset_id), assetTag: row.asset_tag as string, name: row.asset_name as string },
     dismissable: row.dismissable as boolean,
     createdBy: row.created_by === null ? null : Number(row.created_by),
@@ -125,7 +139,11 @@ export async function listNotices(db: Knex, query: NoticeQuery, now = new Date()
     return q;
   };
   const [{ count }] = (await filtered(db({ n: TABLE })).count({ count: '*' })) as Array<{ count: number | string }>;
-  const rows = (await filtered(selectNotices(db)).orderBy('n.starts_at', 'desc').orderBy('n.id', 'desc').limit(query.limit).offset(query.offset)) as Row[];
+  const rows = (await filtered(selectNotices(db))
+    .orderBy('n.starts_at', 'desc')
+    .orderBy('n.id', 'desc')
+    .limit(query.limit)
+    .offset(query.offset)) as Row[];
   return { count: Number(count), results: rows.map((row) => toNotice(row, now)) };
 }
 
@@ -134,7 +152,10 @@ function toDate(value: string | Date): Date {
 }
 
 /** The target columns must match the kind, and what they name must exist; each problem names its field. */
-async function checkNotice(db: Db, notice: { startsAt: Date; endsAt: Date | null; targetKind: TargetKind; locationId: number | null; assetId: number | null }): Promise<void> {
+async function checkNotice(
+  db: Db,
+  notice: { startsAt: Date; endsAt: Date | null; targetKind: TargetKind; locationId: number | null; assetId: number | null },
+): Promise<void> {
   const fields: Record<string, string> = {};
   if (Number.isNaN(notice.startsAt.getTime())) fields.startsAt = 'is not a date-time';
   if (notice.endsAt !== null && Number.isNaN(notice.endsAt.getTime())) fields.endsAt = 'is not a date-time';
@@ -149,7 +170,11 @@ async function checkNotice(db: Db, notice: { startsAt: Date; endsAt: Date | null
   if (fields.locationId === undefined && locationId !== null && !(await db('locations').where({ id: locationId }).first('id'))) {
     fields.locationId = `no location with id ${locationId}`;
   }
-  if (fields.assetId === undefined && assetId !== null && !(await db('assets').where({ id: assetId }).whereNull('deleted_at').first('id'))) {
+  if (
+    fields.assetId === undefined &&
+    assetId !== null &&
+    !(await db('assets').where({ id: assetId }).whereNull('deleted_at').first('id'))
+  ) {
     fields.assetId = `no asset with id ${assetId}`;
   }
   if (Object.keys(fields).length > 0) throw new ValidationError('The notice is not valid', fields);
@@ -192,44 +217,55 @@ export async function createNotice(db: Db, actor: Actor, input: NoticeInput): Pr
  * patch sets it, so `{targetKind: 'site'}` alone turns a location notice into a site-wide one.
  */
 export async function updateNotice(db: Db, actor: Actor, id: number, patch: NoticePatch): Promise<Notice> {
-  return inTransaction(db, async (trx) => {
-    const before = await load(trx, id);
-    const targetKind = patch.targetKind ?? before.targetKind;
-    const kindChanged = targetKind !== before.targetKind;
-    const pickId = (given: number | null | undefined, current: number | null) => (given !== undefined ? given : kindChanged ? null : current);
-    const merged = {
-      startsAt: patch.startsAt === undefined ? before.startsAt : toDate(patch.startsAt),
-      endsAt: patch.endsAt === undefined ? before.endsAt : patch.endsAt === null ? null : toDate(patch.endsAt),
-      targetKind,
-      locationId: pickId(patch.locationId, before.location?.id ?? null),
-      assetId: pickId(patch.assetId, before.asset?.id ?? null),
-    };
-    await checkNotice(trx, merged);
-    const changes: Row = {
-      starts_at: merged.startsAt,
-      ends_at: merged.endsAt,
-      target_kind: merged.targetKind,
-      location_id: merged.locationId,
-      asset_id: merged.assetId,
-    };
-    if (patch.title !== undefined) changes.title = patch.title;
-    if (patch.body !== undefined) changes.body = patch.body;
-    if (patch.severity !== undefined) changes.severity = patch.severity;
-    if (patch.dismissable !== undefined) changes.dismissable = patch.dismissable;
-    await trx(TABLE).where({ id }).update(encodeRow(CODEC, { ...changes, updated_at: new Date() }));
-    const after = await load(trx, id);
-    await recordAudit(trx, actor, { action: 'update', objectType: OBJECT_TYPE, objectId: id, before, after });
-    return after;
-  }, { serializeOn: [noticeLockKey(id)] });
+  return inTransaction(
+    db,
+    async (trx) => {
+      const before = await load(trx, id);
+      const targetKind = patch.targetKind ?? before.targetKind;
+      const kindChanged = targetKind !== before.targetKind;
+      const pickId = (given: number | null | undefined, current: number | null) =>
+        given !== undefined ? given : kindChanged ? null : current;
+      const merged = {
+        startsAt: patch.startsAt === undefined ? before.startsAt : toDate(patch.startsAt),
+        endsAt: patch.endsAt === undefined ? before.endsAt : patch.endsAt === null ? null : toDate(patch.endsAt),
+        targetKind,
+        locationId: pickId(patch.locationId, before.location?.id ?? null),
+        assetId: pickId(patch.assetId, before.asset?.id ?? null),
+      };
+      await checkNotice(trx, merged);
+      const changes: Row = {
+        starts_at: merged.startsAt,
+        ends_at: merged.endsAt,
+        target_kind: merged.targetKind,
+        location_id: merged.locationId,
+        asset_id: merged.assetId,
+      };
+      if (patch.title !== undefined) changes.title = patch.title;
+      if (patch.body !== undefined) changes.body = patch.body;
+      if (patch.severity !== undefined) changes.severity = patch.severity;
+      if (patch.dismissable !== undefined) changes.dismissable = patch.dismissable;
+      await trx(TABLE)
+        .where({ id })
+        .update(encodeRow(CODEC, { ...changes, updated_at: new Date() }));
+      const after = await load(trx, id);
+      await recordAudit(trx, actor, { action: 'update', objectType: OBJECT_TYPE, objectId: id, before, after });
+      return after;
+    },
+    { serializeOn: [noticeLockKey(id)] },
+  );
 }
 
 export async function deleteNotice(db: Db, actor: Actor, id: number): Promise<void> {
-  await inTransaction(db, async (trx) => {
-    const before = await load(trx, id);
-    // Its dismissals go with it (ON DELETE CASCADE).
-    await trx(TABLE).where({ id }).delete();
-    await recordAudit(trx, actor, { action: 'delete', objectType: OBJECT_TYPE, objectId: id, before });
-  }, { serializeOn: [noticeLockKey(id)] });
+  await inTransaction(
+    db,
+    async (trx) => {
+      const before = await load(trx, id);
+      // Its dismissals go with it (ON DELETE CASCADE).
+      await trx(TABLE).where({ id }).delete();
+      await recordAudit(trx, actor, { action: 'delete', objectType: OBJECT_TYPE, objectId: id, before });
+    },
+    { serializeOn: [noticeLockKey(id)] },
+  );
 }
 
 export interface Dismissal {
@@ -242,16 +278,23 @@ export interface Dismissal {
 export async function dismissNotice(db: Db, actor: Actor, id: number): Promise<Dismissal> {
   if (actor.userId === null) throw new ValidationError('Only a user can dismiss a notice', { userId: 'is required' });
   const userId = actor.userId;
-  return inTransaction(db, async (trx) => {
-    const notice = await load(trx, id);
-    if (!notice.dismissable) throw new ConflictError(`Notice ${id} cannot be dismissed`, { suggestion: 'Critical instructions stay until they end; ask an editor to change or end the notice.' });
-    const existing = (await trx(DISMISSALS).where({ notice_id: id, user_id: userId }).first()) as Row | undefined;
-    if (existing) return { noticeId: id, userId, dismissedAt: decodeRow<Row>({ dismissed_at: 'date' }, existing).dismissed_at as Date };
-    const dismissedAt = new Date();
-    await trx(DISMISSALS).insert(encodeRow({ dismissed_at: 'date' }, { notice_id: id, user_id: userId, dismissed_at: dismissedAt }));
-    await recordAudit(trx, actor, { action: 'dismiss', objectType: OBJECT_TYPE, objectId: id, after: { noticeId: id, userId } });
-    return { noticeId: id, userId, dismissedAt };
-  }, { serializeOn: [noticeLockKey(id)] });
+  return inTransaction(
+    db,
+    async (trx) => {
+      const notice = await load(trx, id);
+      if (!notice.dismissable)
+        throw new ConflictError(`Notice ${id} cannot be dismissed`, {
+          suggestion: 'Critical instructions stay until they end; ask an editor to change or end the notice.',
+        });
+      const existing = (await trx(DISMISSALS).where({ notice_id: id, user_id: userId }).first()) as Row | undefined;
+      if (existing) return { noticeId: id, userId, dismissedAt: decodeRow<Row>({ dismissed_at: 'date' }, existing).dismissed_at as Date };
+      const dismissedAt = new Date();
+      await trx(DISMISSALS).insert(encodeRow({ dismissed_at: 'date' }, { notice_id: id, user_id: userId, dismissed_at: dismissedAt }));
+      await recordAudit(trx, actor, { action: 'dismiss', objectType: OBJECT_TYPE, objectId: id, after: { noticeId: id, userId } });
+      return { noticeId: id, userId, dismissedAt };
+    },
+    { serializeOn: [noticeLockKey(id)] },
+  );
 }
 
 /** The ids of a location path ("/1/4/9/"), the location itself last. */
@@ -276,7 +319,11 @@ export async function activeNotices(db: Db, target: ActiveFor, userId: number | 
     locationIds = idsOfPath(location.path as string);
     assetIds = db('assets').select('id').where('location_id', target.locationId).whereNull('deleted_at');
   } else {
-    const asset = (await db({ a: 'assets' }).leftJoin({ l: 'locations' }, 'l.id', 'a.location_id').where('a.id', target.assetId).whereNull('a.deleted_at').first('a.id', 'l.path')) as Row | undefined;
+    const asset = (await db({ a: 'assets' })
+      .leftJoin({ l: 'locations' }, 'l.id', 'a.location_id')
+      .where('a.id', target.assetId)
+      .whereNull('a.deleted_at')
+      .first('a.id', 'l.path')) as Row | undefined;
     if (!asset) throw new NotFoundError(`There is no asset with id ${target.assetId}`);
     locationIds = asset.path ? idsOfPath(asset.path as string) : [];
     assetIds = [target.assetId];
@@ -287,7 +334,13 @@ export async function activeNotices(db: Db, target: ActiveFor, userId: number | 
     w.orWhere((a) => a.where('n.target_kind', 'asset').whereIn('n.asset_id', assetIds).whereNull('a.deleted_at'));
   });
   whereActive(q, now);
-  if (userId !== null) q.whereNotExists(db(DISMISSALS).select(db.raw('1')).whereRaw('?? = ??', [`${DISMISSALS}.notice_id`, 'n.id']).where(`${DISMISSALS}.user_id`, userId));
+  if (userId !== null)
+    q.whereNotExists(
+      db(DISMISSALS)
+        .select(db.raw('1'))
+        .whereRaw('?? = ??', [`${DISMISSALS}.notice_id`, 'n.id'])
+        .where(`${DISMISSALS}.user_id`, userId),
+    );
   q.orderByRaw("case when n.severity = 'critical' then 0 else 1 end").orderBy('n.starts_at', 'desc').orderBy('n.id', 'desc');
   return ((await q) as Row[]).map((row) => toNotice(row, now));
 }

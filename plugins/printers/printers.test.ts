@@ -15,10 +15,16 @@ describeEachEngine('printers plugin', (engine) => {
 
   const url = (path: string) => `/api/plugins/printers${path}`;
   const get = (path: string, headers = s.as.viewer) => s.app.inject({ method: 'GET', url: url(path), headers });
-  const send = (method: 'POST' | 'PUT', path: string, payload: unknown, headers = s.as.editor) => s.app.inject({ method, url: url(path), headers, payload: payload as object });
+  const send = (method: 'POST' | 'PUT', path: string, payload: unknown, headers = s.as.editor) =>
+    s.app.inject({ method, url: url(path), headers, payload: payload as object });
   let tagCounter = 0;
   const newPrinter = async (name = 'Test printer'): Promise<number> => {
-    const response = await s.app.inject({ method: 'POST', url: '/api/assets', headers: s.as.editor, payload: { assetTag: `PRN-T-${++tagCounter}`, name, type: 'printer', statusId: s.inService } });
+    const response = await s.app.inject({
+      method: 'POST',
+      url: '/api/assets',
+      headers: s.as.editor,
+      payload: { assetTag: `PRN-T-${++tagCounter}`, name, type: 'printer', statusId: s.inService },
+    });
     expect(response.statusCode, response.body).toBe(201);
     return response.json<{ id: number }>().id;
   };
@@ -31,7 +37,15 @@ describeEachEngine('printers plugin', (engine) => {
       const response = await get(`/printers/${id}`);
 
       expect(response.statusCode, response.body).toBe(200);
-      expect(response.json()).toMatchObject({ asset: { id, assetTag: `PRN-T-${tagCounter}`, status: { name: 'In service' } }, ipAddress: null, queueName: null, driver: null, colour: false, duplex: false, consumables: [] });
+      expect(response.json()).toMatchObject({
+        asset: { id, assetTag: `PRN-T-${tagCounter}`, status: { name: 'In service' } },
+        ipAddress: null,
+        queueName: null,
+        driver: null,
+        colour: false,
+        duplex: false,
+        consumables: [],
+      });
       expect(await s.db('printers_devices').where({ asset_id: id }).first()).toBeDefined();
     });
 
@@ -45,7 +59,11 @@ describeEachEngine('printers plugin', (engine) => {
       expect((await get(`/printers/${id}`)).json()).toEqual(put.json());
       const audit = await listAudit(s.db, { objectType: 'printers.device', objectId: String(id), limit: 10, offset: 0 });
       expect(audit.results).toHaveLength(1);
-      expect(audit.results[0]).toMatchObject({ action: 'update', before: { ipAddress: null, colour: false }, after: { ipAddress: '10.7.20.50', colour: true } });
+      expect(audit.results[0]).toMatchObject({
+        action: 'update',
+        before: { ipAddress: null, colour: false },
+        after: { ipAddress: '10.7.20.50', colour: true },
+      });
 
       const cleared = await send('PUT', `/printers/${id}`, { ...details, ipAddress: null, driver: null });
       expect(cleared.json()).toMatchObject({ ipAddress: null, driver: null, queueName: 'B1-LABELS' });
@@ -68,7 +86,12 @@ describeEachEngine('printers plugin', (engine) => {
     });
 
     it('answers 404 for an asset that is not a printer, or is deleted', async () => {
-      const other = await createAsset(s.db, actor, { assetTag: `OTHER-${++tagCounter}`, name: 'A bench', type: 'other', statusId: s.inService });
+      const other = await createAsset(s.db, actor, {
+        assetTag: `OTHER-${++tagCounter}`,
+        name: 'A bench',
+        type: 'other',
+        statusId: s.inService,
+      });
       const gone = await newPrinter();
       await s.app.inject({ method: 'DELETE', url: `/api/assets/${gone}`, headers: s.as.editor });
 
@@ -99,20 +122,32 @@ describeEachEngine('printers plugin', (engine) => {
 
       expect(list.statusCode, list.body).toBe(200);
       expect(list.json().count).toBe(3);
-      expect(list.json().results.map((r: Record<string, unknown>) => [r.recordedAt, r.totalPages, r.pagesSincePrevious, r.colourPagesSincePrevious])).toEqual([
+      expect(
+        list
+          .json()
+          .results.map((r: Record<string, unknown>) => [r.recordedAt, r.totalPages, r.pagesSincePrevious, r.colourPagesSincePrevious]),
+      ).toEqual([
         ['2026-11-01T08:00:00.000Z', 2500, 700, null],
         ['2026-10-01T08:00:00.000Z', 1800, 800, 50],
         ['2026-09-01T08:00:00.000Z', 1000, null, null],
       ]);
       // The oldest reading of a page still knows the reading before it, on the next page.
-      expect(second.json()).toMatchObject({ count: 3, next: expect.stringContaining('offset=2'), results: [{ totalPages: 1800, pagesSincePrevious: 800 }] });
+      expect(second.json()).toMatchObject({
+        count: 3,
+        next: expect.stringContaining('offset=2'),
+        results: [{ totalPages: 1800, pagesSincePrevious: 800 }],
+      });
     });
 
     it('refuses a reading lower than the one before, unless the meter was replaced', async () => {
       const id = await newPrinter();
       await recordPageCount(s.db, actor, id, { totalPages: 5000, recordedAt: '2026-10-01T08:00:00Z' });
 
-      const lower = expectError(await send('POST', `/printers/${id}/page-counts`, { totalPages: 4999, recordedAt: '2026-10-02T08:00:00Z' }), 400, 'VALIDATION_FAILED');
+      const lower = expectError(
+        await send('POST', `/printers/${id}/page-counts`, { totalPages: 4999, recordedAt: '2026-10-02T08:00:00Z' }),
+        400,
+        'VALIDATION_FAILED',
+      );
       const reset = await send('POST', `/printers/${id}/page-counts`, { totalPages: 120, recordedAt: '2026-10-03T08:00:00Z', reset: true });
       const after = await send('POST', `/printers/${id}/page-counts`, { totalPages: 300, recordedAt: '2026-10-04T08:00:00Z' });
 
@@ -141,8 +176,12 @@ describeEachEngine('printers plugin', (engine) => {
       const id = await newPrinter();
       const future = new Date(Date.now() + 24 * 3600_000).toISOString();
 
-      expect(expectError(await send('POST', `/printers/${id}/page-counts`, { totalPages: 10, colourPages: 11 }), 400).fields).toHaveProperty('colourPages');
-      expect(expectError(await send('POST', `/printers/${id}/page-counts`, { totalPages: 10, recordedAt: future }), 400).fields).toHaveProperty('recordedAt');
+      expect(
+        expectError(await send('POST', `/printers/${id}/page-counts`, { totalPages: 10, colourPages: 11 }), 400).fields,
+      ).toHaveProperty('colourPages');
+      expect(
+        expectError(await send('POST', `/printers/${id}/page-counts`, { totalPages: 10, recordedAt: future }), 400).fields,
+      ).toHaveProperty('recordedAt');
       expectError(await send('POST', `/printers/${id}/page-counts`, { totalPages: -1 }), 400);
       expectError(await send('POST', `/printers/${id}/page-counts`, { totalPages: '10' }), 400);
       expectError(await send('POST', `/printers/${id}/page-counts`, { totalPages: 10 }, s.as.viewer), 403);
@@ -161,7 +200,12 @@ describeEachEngine('printers plugin', (engine) => {
     it('adds a consumable (201), then updates its level (200) keeping the part number, once per kind and colour', async () => {
       const id = await newPrinter();
 
-      const created = await send('PUT', `/printers/${id}/consumables`, { kind: 'toner', colour: 'Black', partNumber: 'CF289A', levelPercent: 80 });
+      const created = await send('PUT', `/printers/${id}/consumables`, {
+        kind: 'toner',
+        colour: 'Black',
+        partNumber: 'CF289A',
+        levelPercent: 80,
+      });
       const updated = await send('PUT', `/printers/${id}/consumables`, { kind: 'toner', colour: 'black', levelPercent: 40 });
       await send('PUT', `/printers/${id}/consumables`, { kind: 'fuser', levelPercent: 90 });
       const fuserAgain = await send('PUT', `/printers/${id}/consumables`, { kind: 'fuser', colour: null, levelPercent: 85 });
@@ -171,7 +215,9 @@ describeEachEngine('printers plugin', (engine) => {
       expect(updated.statusCode, updated.body).toBe(200);
       expect(updated.json()).toMatchObject({ id: created.json().id, partNumber: 'CF289A', levelPercent: 40 });
       expect(fuserAgain.statusCode).toBe(200);
-      expect((await get(`/printers/${id}`)).json().consumables.map((c: Record<string, unknown>) => [c.kind, c.colour, c.levelPercent])).toEqual([
+      expect(
+        (await get(`/printers/${id}`)).json().consumables.map((c: Record<string, unknown>) => [c.kind, c.colour, c.levelPercent]),
+      ).toEqual([
         ['fuser', null, 85],
         ['toner', 'black', 40],
       ]);
@@ -183,11 +229,15 @@ describeEachEngine('printers plugin', (engine) => {
     it('refuses a level outside 0–100, an unknown kind, and viewers', async () => {
       const id = await newPrinter();
 
-      expect(expectError(await send('PUT', `/printers/${id}/consumables`, { kind: 'toner', levelPercent: 101 }), 400).fields).toHaveProperty(['levelPercent']);
+      expect(
+        expectError(await send('PUT', `/printers/${id}/consumables`, { kind: 'toner', levelPercent: 101 }), 400).fields,
+      ).toHaveProperty(['levelPercent']);
       expectError(await send('PUT', `/printers/${id}/consumables`, { kind: 'ink', levelPercent: 50 }), 400);
       expectError(await send('PUT', `/printers/${id}/consumables`, { kind: 'toner', levelPercent: 50 }, s.as.viewer), 403);
       await expect(setConsumableLevel(s.db, actor, id, { kind: 'toner', levelPercent: -1 })).rejects.toBeInstanceOf(ValidationError);
-      await expect(setConsumableLevel(s.db, actor, id, { kind: 'ink' as 'toner', levelPercent: 5 })).rejects.toMatchObject({ fields: { kind: expect.any(String) } });
+      await expect(setConsumableLevel(s.db, actor, id, { kind: 'ink' as 'toner', levelPercent: 5 })).rejects.toMatchObject({
+        fields: { kind: expect.any(String) },
+      });
       expect(await s.db('printers_consumables').where({ asset_id: id }).first()).toBeUndefined();
     });
 
@@ -205,7 +255,10 @@ describeEachEngine('printers plugin', (engine) => {
       const all = await get('/printers?limit=1000');
 
       expect(lowList.statusCode, lowList.body).toBe(200);
-      expect(lowList.json()).toMatchObject({ count: 1, results: [{ kind: 'toner', levelPercent: 15, low: true, printer: { id: low, name: 'Low printer' } }] });
+      expect(lowList.json()).toMatchObject({
+        count: 1,
+        results: [{ kind: 'toner', levelPercent: 15, low: true, printer: { id: low, name: 'Low printer' } }],
+      });
       expect(lowPrinters.json().results.map((p: { asset: { id: number } }) => p.asset.id)).toEqual([low]);
       expect(okPrinters.json().results.map((p: { asset: { id: number } }) => p.asset.id)).toContain(fine);
       expect(okPrinters.json().results.map((p: { asset: { id: number } }) => p.asset.id)).not.toContain(low);
@@ -221,7 +274,12 @@ describeEachEngine('printers plugin', (engine) => {
 
     expect(first.statusCode, first.body).toBe(200);
     expect(Object.keys(first.json())).toEqual(['count', 'next', 'previous', 'results']);
-    const live = await s.db('assets').join('asset_types', 'asset_types.id', 'assets.type_id').where('asset_types.key', 'printer').whereNull('deleted_at').count({ n: '*' });
+    const live = await s
+      .db('assets')
+      .join('asset_types', 'asset_types.id', 'assets.type_id')
+      .where('asset_types.key', 'printer')
+      .whereNull('deleted_at')
+      .count({ n: '*' });
     expect(first.json().count).toBe(Number(live[0]!.n));
     expect(first.json().count).toBeGreaterThan(4);
     const tags = [...first.json().results, ...second.json().results].map((p: { asset: { assetTag: string } }) => p.asset.assetTag);
@@ -236,7 +294,12 @@ describeEachEngine('printers plugin', (engine) => {
       expectError(await get('/printers'), 404, 'NOT_FOUND');
       expectError(await get(`/printers/${id}`), 404);
       expectError(await send('PUT', `/printers/${id}/consumables`, { kind: 'toner', levelPercent: 50 }), 404);
-      const hidden = await s.app.inject({ method: 'POST', url: '/api/assets', headers: s.as.editor, payload: { assetTag: 'PRN-OFF-1', name: 'x', type: 'printer', statusId: s.inService } });
+      const hidden = await s.app.inject({
+        method: 'POST',
+        url: '/api/assets',
+        headers: s.as.editor,
+        payload: { assetTag: 'PRN-OFF-1', name: 'x', type: 'printer', statusId: s.inService },
+      });
       expectError(hidden, 400);
     } finally {
       await s.setPluginEnabled('printers', true);
@@ -250,15 +313,47 @@ describeEachEngine('printers plugin: its tables and the demo seed', (engine) => 
 
   it('installs its tables with these columns', async () => {
     expect(await listPluginTables(s.db, 'printers')).toEqual(TABLES);
-    expect(Object.keys(await s.db('printers_devices').columnInfo()).sort()).toEqual(['asset_id', 'colour', 'created_at', 'driver', 'duplex', 'ip_address', 'queue_name', 'updated_at']);
-    expect(Object.keys(await s.db('printers_page_counts').columnInfo()).sort()).toEqual(['asset_id', 'colour_pages', 'created_at', 'id', 'meter_reset', 'recorded_at', 'total_pages', 'updated_at']);
-    expect(Object.keys(await s.db('printers_consumables').columnInfo()).sort()).toEqual(['asset_id', 'colour', 'colour_key', 'id', 'kind', 'level_percent', 'part_number', 'updated_at']);
+    expect(Object.keys(await s.db('printers_devices').columnInfo()).sort()).toEqual([
+      'asset_id',
+      'colour',
+      'created_at',
+      'driver',
+      'duplex',
+      'ip_address',
+      'queue_name',
+      'updated_at',
+    ]);
+    expect(Object.keys(await s.db('printers_page_counts').columnInfo()).sort()).toEqual([
+      'asset_id',
+      'colour_pages',
+      'created_at',
+      'id',
+      'meter_reset',
+      'recorded_at',
+      'total_pages',
+      'updated_at',
+    ]);
+    expect(Object.keys(await s.db('printers_consumables').columnInfo()).sort()).toEqual([
+      'asset_id',
+      'colour',
+      'colour_key',
+      'id',
+      'kind',
+      'level_percent',
+      'part_number',
+      'updated_at',
+    ]);
   });
 
   it('adds exactly the two demo printers with readings and consumables, one low; a second run changes nothing', async () => {
     await s.seed('demo');
     const snapshot = async () => ({
-      assets: await s.db('assets').join('asset_types', 'asset_types.id', 'assets.type_id').where('asset_types.key', 'printer').orderBy('asset_tag').pluck('asset_tag'),
+      assets: await s
+        .db('assets')
+        .join('asset_types', 'asset_types.id', 'assets.type_id')
+        .where('asset_types.key', 'printer')
+        .orderBy('asset_tag')
+        .pluck('asset_tag'),
       readings: Number((await s.db('printers_page_counts').count({ n: '*' }))[0]!.n),
       consumables: Number((await s.db('printers_consumables').count({ n: '*' }))[0]!.n),
       audit: Number((await s.db('audit_log').count({ n: '*' }))[0]!.n),
@@ -276,19 +371,34 @@ describeEachEngine('printers plugin: its tables and the demo seed', (engine) => 
     const printers = (await app.inject({ method: 'GET', url: '/api/plugins/printers/printers', headers })).json();
     expect(printers.results).toMatchObject([
       {
-        asset: { assetTag: 'PRN-B1-01', name: 'Bay 1 traveller printer', hostname: 'prn-b1-01', status: { name: 'In service' }, location: { code: 'P7-B1-BAY1' }, model: { name: 'LaserJet Enterprise M507', manufacturer: 'HP' } },
+        asset: {
+          assetTag: 'PRN-B1-01',
+          name: 'Bay 1 traveller printer',
+          hostname: 'prn-b1-01',
+          status: { name: 'In service' },
+          location: { code: 'P7-B1-BAY1' },
+          model: { name: 'LaserJet Enterprise M507', manufacturer: 'HP' },
+        },
         ipAddress: '10.7.20.31',
         queueName: 'B1-TRAVELLERS',
       },
       {
-        asset: { assetTag: 'PRN-B2-01', name: 'Inspection report printer', hostname: 'prn-b2-01', location: { code: 'P7-B2-OFFICE' }, model: { name: 'LaserJet Enterprise M507' } },
+        asset: {
+          assetTag: 'PRN-B2-01',
+          name: 'Inspection report printer',
+          hostname: 'prn-b2-01',
+          location: { code: 'P7-B2-OFFICE' },
+          model: { name: 'LaserJet Enterprise M507' },
+        },
         ipAddress: '10.7.21.40',
         queueName: 'B2-INSPECTION',
       },
     ]);
     const low = (await app.inject({ method: 'GET', url: '/api/plugins/printers/low-consumables', headers })).json();
     expect(low.results.map((c: { printer: { assetTag: string } }) => c.printer.assetTag)).toEqual(['PRN-B2-01']);
-    const readings = (await app.inject({ method: 'GET', url: `/api/plugins/printers/printers/${printers.results[0].asset.id}/page-counts`, headers })).json();
+    const readings = (
+      await app.inject({ method: 'GET', url: `/api/plugins/printers/printers/${printers.results[0].asset.id}/page-counts`, headers })
+    ).json();
     expect(readings.results[0].pagesSincePrevious).toBeGreaterThan(0);
   });
 });

@@ -27,7 +27,11 @@ const timestamp = { type: 'string', format: 'date-time' } as const;
 
 const assetParams = { type: 'object', additionalProperties: false, required: ['assetId'], properties: { assetId: id } } as const;
 
-const locationSchema = { type: ['object', 'null'], required: ['id', 'code', 'name'], properties: { id: { type: 'integer' }, code: { type: 'string' }, name: { type: 'string' } } } as const;
+const locationSchema = {
+  type: ['object', 'null'],
+  required: ['id', 'code', 'name'],
+  properties: { id: { type: 'integer' }, code: { type: 'string' }, name: { type: 'string' } },
+} as const;
 
 const assetSummarySchema = {
   type: 'object',
@@ -39,7 +43,10 @@ const assetSummarySchema = {
     hostname: { type: ['string', 'null'] },
     status: { type: 'object', properties: { id: { type: 'integer' }, name: { type: 'string' } } },
     location: locationSchema,
-    model: { type: ['object', 'null'], properties: { id: { type: 'integer' }, name: { type: 'string' }, manufacturer: { type: 'string' } } },
+    model: {
+      type: ['object', 'null'],
+      properties: { id: { type: 'integer' }, name: { type: 'string' }, manufacturer: { type: 'string' } },
+    },
   },
 } as const;
 
@@ -70,7 +77,12 @@ const printerSchema = {
   properties: { asset: assetSummarySchema, ...detailProperties, consumables: { type: 'array', items: consumableSchema } },
 } as const;
 
-const detailsBody = { type: 'object', additionalProperties: false, required: ['ipAddress', 'queueName', 'driver', 'colour', 'duplex'], properties: detailProperties } as const;
+const detailsBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['ipAddress', 'queueName', 'driver', 'colour', 'duplex'],
+  properties: detailProperties,
+} as const;
 
 const readingSchema = {
   type: 'object',
@@ -116,7 +128,11 @@ const lowConsumableSchema = {
   required: [...consumableRequired, 'printer'],
   properties: {
     ...consumableProperties,
-    printer: { type: 'object', required: ['id', 'assetTag', 'name', 'location'], properties: { id: { type: 'integer' }, assetTag: { type: 'string' }, name: { type: 'string' }, location: locationSchema } },
+    printer: {
+      type: 'object',
+      required: ['id', 'assetTag', 'name', 'location'],
+      properties: { id: { type: 'integer' }, assetTag: { type: 'string' }, name: { type: 'string' }, location: locationSchema },
+    },
   },
 } as const;
 
@@ -134,7 +150,12 @@ export async function routes(app: FastifyInstance, host: PluginRouteHost): Promi
       schema: {
         summary: 'Printers with their details and consumables.',
         tags,
-        querystring: host.listQuerySchema({ low: { type: 'boolean', description: `true: only printers with a consumable at or below ${LOW_LEVEL_PERCENT} %; false: only those without.` } }),
+        querystring: host.listQuerySchema({
+          low: {
+            type: 'boolean',
+            description: `true: only printers with a consumable at or below ${LOW_LEVEL_PERCENT} %; false: only those without.`,
+          },
+        }),
         response: { 200: host.pageSchema(printerSchema), ...host.errorResponses },
       },
     },
@@ -143,7 +164,14 @@ export async function routes(app: FastifyInstance, host: PluginRouteHost): Promi
 
   app.get<{ Params: { assetId: number } }>(
     '/printers/:assetId',
-    { schema: { summary: 'One printer with its details and consumables.', tags, params: assetParams, response: { 200: printerSchema, ...host.errorResponses } } },
+    {
+      schema: {
+        summary: 'One printer with its details and consumables.',
+        tags,
+        params: assetParams,
+        response: { 200: printerSchema, ...host.errorResponses },
+      },
+    },
     async (request) => getPrinter(request.db, request.params.assetId),
   );
 
@@ -151,7 +179,13 @@ export async function routes(app: FastifyInstance, host: PluginRouteHost): Promi
     '/printers/:assetId',
     {
       onRequest: editor,
-      schema: { summary: 'Replace the details of a printer (every field; null clears one).', tags, params: assetParams, body: detailsBody, response: { 200: printerSchema, ...host.errorResponses } },
+      schema: {
+        summary: 'Replace the details of a printer (every field; null clears one).',
+        tags,
+        params: assetParams,
+        body: detailsBody,
+        response: { 200: printerSchema, ...host.errorResponses },
+      },
     },
     async (request) => setPrinterDetails(request.db, host.actorOf(request), request.params.assetId, request.body),
   );
@@ -182,7 +216,8 @@ export async function routes(app: FastifyInstance, host: PluginRouteHost): Promi
         response: { 201: readingSchema, ...host.errorResponses },
       },
     },
-    async (request, reply) => reply.code(201).send(await recordPageCount(request.db, host.actorOf(request), request.params.assetId, request.body)),
+    async (request, reply) =>
+      reply.code(201).send(await recordPageCount(request.db, host.actorOf(request), request.params.assetId, request.body)),
   );
 
   app.put<{ Params: { assetId: number }; Body: ConsumableInput }>(

@@ -68,23 +68,33 @@ export async function seed(ctx: PluginSeedContext): Promise<void> {
   const modelId = manufacturerId === null ? null : await idOf(db, 'asset_models', { manufacturer_id: manufacturerId, name: MODEL.name });
 
   for (const printer of PRINTERS) {
-    const existing = (await db('assets').where({ asset_tag: printer.assetTag }).first('id', 'deleted_at')) as { id: number; deleted_at: unknown } | undefined;
+    const existing = (await db('assets').where({ asset_tag: printer.assetTag }).first('id', 'deleted_at')) as
+      { id: number; deleted_at: unknown } | undefined;
     if (existing && existing.deleted_at !== null) continue;
     let assetId: number;
     if (existing) {
       assetId = Number(existing.id);
       // The tag belongs to something else on this site: leave it alone.
-      if ((await db('assets').join('asset_types', 'asset_types.id', 'assets.type_id').where('assets.id', assetId).first('asset_types.key'))?.key !== PRINTER_TYPE) continue;
+      if (
+        (await db('assets').join('asset_types', 'asset_types.id', 'assets.type_id').where('assets.id', assetId).first('asset_types.key'))
+          ?.key !== PRINTER_TYPE
+      )
+        continue;
     } else {
-      const asset = await createAsset(db, ctx.actor, {
-        assetTag: printer.assetTag,
-        name: printer.name,
-        hostname: printer.hostname,
-        type: PRINTER_TYPE,
-        statusId,
-        modelId,
-        locationId: await idOf(db, 'locations', { code: printer.location }),
-      }, ctx.assetOptions);
+      const asset = await createAsset(
+        db,
+        ctx.actor,
+        {
+          assetTag: printer.assetTag,
+          name: printer.name,
+          hostname: printer.hostname,
+          type: PRINTER_TYPE,
+          statusId,
+          modelId,
+          locationId: await idOf(db, 'locations', { code: printer.location }),
+        },
+        ctx.assetOptions,
+      );
       assetId = asset.id;
       ctx.log(`printers: demo printer ${printer.assetTag}`);
     }
@@ -98,9 +108,10 @@ export async function seed(ctx: PluginSeedContext): Promise<void> {
       if (!known) await recordPageCount(db, ctx.actor, assetId, { totalPages: reading.totalPages, recordedAt: at });
     }
     for (const consumable of printer.consumables) {
-      const known = await db('printers_consumables').where({ asset_id: assetId, kind: consumable.kind, colour: consumable.colour ?? '' }).first('id');
+      const known = await db('printers_consumables')
+        .where({ asset_id: assetId, kind: consumable.kind, colour: consumable.colour ?? '' })
+        .first('id');
       if (!known) await setConsumableLevel(db, ctx.actor, assetId, consumable);
     }
   }
 }
-

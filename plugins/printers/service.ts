@@ -4,7 +4,21 @@
 
 import { isIP } from 'node:net';
 import type { Knex } from 'knex';
-import { assetLockKey, decodeRow, defineDetailTable, encodeRow, formatUtcDatetime, inTransaction, joinAssetReferences, textKey, NotFoundError, recordAudit, ValidationError, type Actor, type Db } from 'shopdb/sdk';
+import {
+  assetLockKey,
+  decodeRow,
+  defineDetailTable,
+  encodeRow,
+  formatUtcDatetime,
+  inTransaction,
+  joinAssetReferences,
+  textKey,
+  NotFoundError,
+  recordAudit,
+  ValidationError,
+  type Actor,
+  type Db,
+} from 'shopdb/sdk';
 
 type Row = Record<string, unknown>;
 
@@ -99,8 +113,14 @@ function summaryOf(row: Row): AssetSummary {
     name: row.name as string,
     hostname: (row.hostname as string | null) ?? null,
     status: { id: Number(row.status_id), name: row.status_name as string },
-    location: row.location_id === null ? null : { id: Number(row.location_id), code: row.location_code as string, name: row.location_name as string },
-    model: row.model_id === null ? null : { id: Number(row.model_id), name: row.model_name as string, manufacturer: row.manufacturer_name as string },
+    location:
+      row.location_id === null
+        ? null
+        : { id: Number(row.location_id), code: row.location_code as string, name: row.location_name as string },
+    model:
+      row.model_id === null
+        ? null
+        : { id: Number(row.model_id), name: row.model_name as string, manufacturer: row.manufacturer_name as string },
   };
 }
 
@@ -129,7 +149,9 @@ async function consumablesOf(db: Db, assetIds: number[]): Promise<Map<number, Co
 
 /** The live printer asset, or a 404 (also for an asset of another type). */
 async function printerRow(db: Db, assetId: number): Promise<Row> {
-  const row = (await printerRows(db).where('a.id', assetId).first(...PRINTER_COLUMNS, DEVICES.select('d'))) as Row | undefined;
+  const row = (await printerRows(db)
+    .where('a.id', assetId)
+    .first(...PRINTER_COLUMNS, DEVICES.select('d'))) as Row | undefined;
   if (!row) throw new NotFoundError(`There is no printer with asset id ${assetId}`);
   return row;
 }
@@ -144,13 +166,24 @@ export interface PrinterQuery {
 export async function listPrinters(db: Knex, query: PrinterQuery): Promise<{ count: number; results: PrinterView[] }> {
   const matching = printerRows(db);
   if (query.low !== undefined) {
-    const low = db('printers_consumables').select(db.raw('1')).whereRaw('printers_consumables.asset_id = a.id').where('level_percent', '<=', LOW_LEVEL_PERCENT);
+    const low = db('printers_consumables')
+      .select(db.raw('1'))
+      .whereRaw('printers_consumables.asset_id = a.id')
+      .where('level_percent', '<=', LOW_LEVEL_PERCENT);
     if (query.low) matching.whereExists(low);
     else matching.whereNotExists(low);
   }
   const [{ count }] = (await matching.clone().count({ count: '*' })) as Array<{ count: number | string }>;
-  const rows = (await matching.select(...PRINTER_COLUMNS, DEVICES.select('d')).orderBy('a.asset_tag').orderBy('a.id').limit(query.limit).offset(query.offset)) as Row[];
-  const consumables = await consumablesOf(db, rows.map((row) => Number(row.id)));
+  const rows = (await matching
+    .select(...PRINTER_COLUMNS, DEVICES.select('d'))
+    .orderBy('a.asset_tag')
+    .orderBy('a.id')
+    .limit(query.limit)
+    .offset(query.offset)) as Row[];
+  const consumables = await consumablesOf(
+    db,
+    rows.map((row) => Number(row.id)),
+  );
   return {
     count: Number(count),
     results: rows.map((row) => ({ asset: summaryOf(row), ...DEVICES.read(row), consumables: consumables.get(Number(row.id))! })),
@@ -191,7 +224,11 @@ export const DEVICES = defineDetailTable<PrinterDetails>({
 
 /** Replaces the details of a printer (PUT: every field given; null clears). */
 export async function setPrinterDetails(db: Knex, actor: Actor, assetId: number, input: PrinterDetails): Promise<PrinterView> {
-  return DEVICES.save(db, actor, assetId, input, { replace: true, load: (trx) => getPrinter(trx, assetId), auditExtra: (view) => ({ assetTag: view.asset.assetTag }) });
+  return DEVICES.save(db, actor, assetId, input, {
+    replace: true,
+    load: (trx) => getPrinter(trx, assetId),
+    auditExtra: (view) => ({ assetTag: view.asset.assetTag }),
+  });
 }
 
 // ── page counts ────────────────────────────────────────────────────────────────────────────
@@ -211,14 +248,25 @@ function readingOf(raw: Row): Omit<PageCountReading, 'pagesSincePrevious' | 'col
 /** What was printed between `previous` and `reading`: after a meter reset, everything on the new meter. */
 function withDelta(reading: ReturnType<typeof readingOf>, previous: ReturnType<typeof readingOf> | undefined): PageCountReading {
   if (!previous) return { ...reading, pagesSincePrevious: null, colourPagesSincePrevious: null };
-  const since = (now: number | null, before: number | null) => (now === null ? null : reading.reset ? now : before === null ? null : now - before);
-  return { ...reading, pagesSincePrevious: since(reading.totalPages, previous.totalPages), colourPagesSincePrevious: since(reading.colourPages, previous.colourPages) };
+  const since = (now: number | null, before: number | null) =>
+    now === null ? null : reading.reset ? now : before === null ? null : now - before;
+  return {
+    ...reading,
+    pagesSincePrevious: since(reading.totalPages, previous.totalPages),
+    colourPagesSincePrevious: since(reading.colourPages, previous.colourPages),
+  };
 }
 
 /** Readings of a printer, newest first, each with what was printed since the one before. */
-export async function listPageCounts(db: Knex, assetId: number, query: { limit: number; offset: number }): Promise<{ count: number; results: PageCountReading[] }> {
+export async function listPageCounts(
+  db: Knex,
+  assetId: number,
+  query: { limit: number; offset: number },
+): Promise<{ count: number; results: PageCountReading[] }> {
   await printerRow(db, assetId);
-  const [{ count }] = (await db('printers_page_counts').where({ asset_id: assetId }).count({ count: '*' })) as Array<{ count: number | string }>;
+  const [{ count }] = (await db('printers_page_counts').where({ asset_id: assetId }).count({ count: '*' })) as Array<{
+    count: number | string;
+  }>;
   // One more than the page: the oldest reading on the page needs the one before it.
   const rows = (await db('printers_page_counts')
     .where({ asset_id: assetId })
@@ -246,45 +294,72 @@ export async function recordPageCount(db: Knex, actor: Actor, assetId: number, i
   const colourPages = input.colourPages ?? null;
   const problems: Record<string, string> = {};
   if (!Number.isSafeInteger(input.totalPages) || input.totalPages < 0) problems.totalPages = 'must be a whole number of pages, 0 or more';
-  if (colourPages !== null && (!Number.isSafeInteger(colourPages) || colourPages < 0)) problems.colourPages = 'must be a whole number of pages, 0 or more';
+  if (colourPages !== null && (!Number.isSafeInteger(colourPages) || colourPages < 0))
+    problems.colourPages = 'must be a whole number of pages, 0 or more';
   else if (colourPages !== null && colourPages > input.totalPages) problems.colourPages = 'cannot be more than totalPages';
   if (Number.isNaN(recordedAt.getTime())) problems.recordedAt = 'must be a date and time';
   else if (recordedAt.getTime() > Date.now() + FUTURE_SLACK_MS) problems.recordedAt = 'is in the future';
   if (Object.keys(problems).length > 0) throw new ValidationError('The page count is not valid', problems);
 
   // One printer's writes go one at a time (ADR-012): a reading must fit those before and after it.
-  return inTransaction(db, async (trx) => {
-    await printerRow(trx, assetId);
-    const at = formatUtcDatetime(recordedAt);
-    // A reading may be dated between two others (typed in late): it must fit both neighbours.
-    const previousRow = (await trx('printers_page_counts')
-      .where({ asset_id: assetId })
-      .where('recorded_at', '<=', at)
-      .orderBy([
-        { column: 'recorded_at', order: 'desc' },
-        { column: 'id', order: 'desc' },
-      ])
-      .first()) as Row | undefined;
-    const nextRow = (await trx('printers_page_counts').where({ asset_id: assetId }).where('recorded_at', '>', at).orderBy(['recorded_at', 'id']).first()) as Row | undefined;
-    const previous = previousRow ? readingOf(previousRow) : undefined;
-    const next = nextRow ? readingOf(nextRow) : undefined;
-    if (previous && !input.reset) {
-      if (input.totalPages < previous.totalPages) problems.totalPages = `is lower than the previous reading (${previous.totalPages}); counters never go down — pass reset: true if the meter was replaced`;
-      if (colourPages !== null && previous.colourPages !== null && colourPages < previous.colourPages) problems.colourPages = `is lower than the previous reading (${previous.colourPages}); pass reset: true if the meter was replaced`;
-    }
-    if (next && !next.reset) {
-      if (input.totalPages > next.totalPages) problems.totalPages = `is higher than the next reading (${next.totalPages}, at ${next.recordedAt.toISOString()})`;
-      if (colourPages !== null && next.colourPages !== null && colourPages > next.colourPages) problems.colourPages = `is higher than the next reading (${next.colourPages}, at ${next.recordedAt.toISOString()})`;
-    }
-    if (Object.keys(problems).length > 0) throw new ValidationError('The page count does not fit the readings before and after it', problems);
+  return inTransaction(
+    db,
+    async (trx) => {
+      await printerRow(trx, assetId);
+      const at = formatUtcDatetime(recordedAt);
+      // A reading may be dated between two others (typed in late): it must fit both neighbours.
+      const previousRow = (await trx('printers_page_counts')
+        .where({ asset_id: assetId })
+        .where('recorded_at', '<=', at)
+        .orderBy([
+          { column: 'recorded_at', order: 'desc' },
+          { column: 'id', order: 'desc' },
+        ])
+        .first()) as Row | undefined;
+      const nextRow = (await trx('printers_page_counts')
+        .where({ asset_id: assetId })
+        .where('recorded_at', '>', at)
+        .orderBy(['recorded_at', 'id'])
+        .first()) as Row | undefined;
+      const previous = previousRow ? readingOf(previousRow) : undefined;
+      const next = nextRow ? readingOf(nextRow) : undefined;
+      if (previous && !input.reset) {
+        if (input.totalPages < previous.totalPages)
+          problems.totalPages = `is lower than the previous reading (${previous.totalPages}); counters never go down — pass reset: true if the meter was replaced`;
+        if (colourPages !== null && previous.colourPages !== null && colourPages < previous.colourPages)
+          problems.colourPages = `is lower than the previous reading (${previous.colourPages}); pass reset: true if the meter was replaced`;
+      }
+      if (next && !next.reset) {
+        if (input.totalPages > next.totalPages)
+          problems.totalPages = `is higher than the next reading (${next.totalPages}, at ${next.recordedAt.toISOString()})`;
+        if (colourPages !== null && next.colourPages !== null && colourPages > next.colourPages)
+          problems.colourPages = `is higher than the next reading (${next.colourPages}, at ${next.recordedAt.toISOString()})`;
+      }
+      if (Object.keys(problems).length > 0)
+        throw new ValidationError('The page count does not fit the readings before and after it', problems);
 
-    const [id] = await trx('printers_page_counts').insert(
-      encodeRow(READING_CODEC, { asset_id: assetId, recorded_at: recordedAt, total_pages: input.totalPages, colour_pages: colourPages, meter_reset: input.reset ?? false }),
-    );
-    const created = withDelta(readingOf((await trx('printers_page_counts').where({ id: Number(id) }).first()) as Row), previous);
-    await recordAudit(trx, actor, { action: 'create', objectType: 'printers.page_count', objectId: created.id, after: created });
-    return created;
-   }, { serializeOn: [assetLockKey(assetId)] });
+      const [id] = await trx('printers_page_counts').insert(
+        encodeRow(READING_CODEC, {
+          asset_id: assetId,
+          recorded_at: recordedAt,
+          total_pages: input.totalPages,
+          colour_pages: colourPages,
+          meter_reset: input.reset ?? false,
+        }),
+      );
+      const created = withDelta(
+        readingOf(
+          (await trx('printers_page_counts')
+            .where({ id: Number(id) })
+            .first()) as Row,
+        ),
+        previous,
+      );
+      await recordAudit(trx, actor, { action: 'create', objectType: 'printers.page_count', objectId: created.id, after: created });
+      return created;
+    },
+    { serializeOn: [assetLockKey(assetId)] },
+  );
 }
 
 // ── consumables ────────────────────────────────────────────────────────────────────────────
@@ -301,10 +376,16 @@ export interface ConsumableInput {
  * Sets the level of one consumable of a printer (kind + colour), adding it the first time.
  * A part number left out keeps the one already known.
  */
-export async function setConsumableLevel(db: Knex, actor: Actor, assetId: number, input: ConsumableInput): Promise<{ consumable: Consumable; created: boolean }> {
+export async function setConsumableLevel(
+  db: Knex,
+  actor: Actor,
+  assetId: number,
+  input: ConsumableInput,
+): Promise<{ consumable: Consumable; created: boolean }> {
   const problems: Record<string, string> = {};
   if (!CONSUMABLE_KINDS.includes(input.kind)) problems.kind = `must be one of ${CONSUMABLE_KINDS.join(', ')}`;
-  if (!Number.isInteger(input.levelPercent) || input.levelPercent < 0 || input.levelPercent > 100) problems.levelPercent = 'must be a whole number from 0 to 100';
+  if (!Number.isInteger(input.levelPercent) || input.levelPercent < 0 || input.levelPercent > 100)
+    problems.levelPercent = 'must be a whole number from 0 to 100';
   if (Object.keys(problems).length > 0) throw new ValidationError('The consumable is not valid', problems);
   const colour = input.colour?.trim().toLowerCase() ?? '';
   // Found by its unique key, so "Cyan" and "cyan" (and "cyán") are one consumable on both engines.
@@ -335,7 +416,10 @@ export async function setConsumableLevel(db: Knex, actor: Actor, assetId: number
 }
 
 /** Consumables at or below LOW_LEVEL_PERCENT on live printers, emptiest first. */
-export async function listLowConsumables(db: Knex, query: { limit: number; offset: number }): Promise<{ count: number; results: LowConsumable[] }> {
+export async function listLowConsumables(
+  db: Knex,
+  query: { limit: number; offset: number },
+): Promise<{ count: number; results: LowConsumable[] }> {
   const matching = db({ c: 'printers_consumables' })
     .join({ a: 'assets' }, 'a.id', 'c.asset_id')
     .join({ t: 'asset_types' }, 't.id', 'a.type_id')
@@ -345,7 +429,13 @@ export async function listLowConsumables(db: Knex, query: { limit: number; offse
     .where('c.level_percent', '<=', LOW_LEVEL_PERCENT);
   const [{ count }] = (await matching.clone().count({ count: '*' })) as Array<{ count: number | string }>;
   const rows = (await matching
-    .select('c.*', { asset_tag: 'a.asset_tag', asset_name: 'a.name', location_id: 'a.location_id', location_code: 'l.code', location_name: 'l.name' })
+    .select('c.*', {
+      asset_tag: 'a.asset_tag',
+      asset_name: 'a.name',
+      location_id: 'a.location_id',
+      location_code: 'l.code',
+      location_name: 'l.name',
+    })
     .orderBy('c.level_percent')
     .orderBy('a.asset_tag')
     .orderBy('c.id')
@@ -359,7 +449,10 @@ export async function listLowConsumables(db: Knex, query: { limit: number; offse
         id: Number(row.asset_id),
         assetTag: row.asset_tag as string,
         name: row.asset_name as string,
-        location: row.location_id === null ? null : { id: Number(row.location_id), code: row.location_code as string, name: row.location_name as string },
+        location:
+          row.location_id === null
+            ? null
+            : { id: Number(row.location_id), code: row.location_code as string, name: row.location_name as string },
       },
     })),
   };

@@ -3,7 +3,18 @@
 // medium is out to one person at a time (ADR-012).
 
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createAssetVia, describeOnEachMysql, no5xx, race, RACERS, ROUNDS, startLiveApi, statusCounts, unique, type LiveApi } from '../../test/support/concurrency.js';
+import {
+  createAssetVia,
+  describeOnEachMysql,
+  no5xx,
+  race,
+  RACERS,
+  ROUNDS,
+  startLiveApi,
+  statusCounts,
+  unique,
+  type LiveApi,
+} from '../../test/support/concurrency.js';
 
 const base = '/api/plugins/software';
 
@@ -24,11 +35,21 @@ describeOnEachMysql('software plugin under concurrent requests', (target) => {
       const licence = await live.call('POST', `${base}/licences`, { titleId: title.body.id, seats: 1 }, live.tokens.editor);
       expect(licence.status, JSON.stringify(licence.body)).toBe(201);
 
-      const answers = await race(RACERS, (i) => live.call('POST', `${base}/installations`, { titleId: title.body.id, assetId: computers[i], licenceId: licence.body.id }, live.tokens.editor));
+      const answers = await race(RACERS, (i) =>
+        live.call(
+          'POST',
+          `${base}/installations`,
+          { titleId: title.body.id, assetId: computers[i], licenceId: licence.body.id },
+          live.tokens.editor,
+        ),
+      );
 
       no5xx(answers);
       expect(statusCounts(answers), `round ${round}`).toEqual({ 201: 1, 409: RACERS - 1 });
-      const [{ used }] = (await live.api.db('software_installations').where({ licence_id: licence.body.id }).count({ used: '*' })) as Array<{ used: number }>;
+      const [{ used }] = (await live.api
+        .db('software_installations')
+        .where({ licence_id: licence.body.id })
+        .count({ used: '*' })) as Array<{ used: number }>;
       expect(Number(used), `seats used of 1, round ${round}`).toBe(1);
     }
   });
@@ -38,7 +59,14 @@ describeOnEachMysql('software plugin under concurrent requests', (target) => {
       const title = await live.call('POST', `${base}/titles`, { name: unique('ERP'), version: '2' }, live.tokens.editor);
       const licence = await live.call('POST', `${base}/licences`, { titleId: title.body.id, seats: 3 }, live.tokens.editor);
 
-      const answers = await race(RACERS, (i) => live.call('POST', `${base}/installations`, { titleId: title.body.id, assetId: computers[i], licenceId: licence.body.id }, live.tokens.editor));
+      const answers = await race(RACERS, (i) =>
+        live.call(
+          'POST',
+          `${base}/installations`,
+          { titleId: title.body.id, assetId: computers[i], licenceId: licence.body.id },
+          live.tokens.editor,
+        ),
+      );
 
       no5xx(answers);
       expect(statusCounts(answers)).toEqual({ 201: 3, 409: RACERS - 3 });
@@ -56,12 +84,22 @@ describeOnEachMysql('software plugin under concurrent requests', (target) => {
 
       const answers = await race(RACERS, (i) =>
         i % 2 === 0
-          ? live.call('POST', `${base}/installations`, { titleId: title.body.id, assetId: doomed[i / 2], licenceId: licence.body.id }, live.tokens.editor)
+          ? live.call(
+              'POST',
+              `${base}/installations`,
+              { titleId: title.body.id, assetId: doomed[i / 2], licenceId: licence.body.id },
+              live.tokens.editor,
+            )
           : live.call('DELETE', `/api/assets/${doomed[(i - 1) / 2]}`, undefined, live.tokens.editor),
       );
 
       no5xx(answers);
-      const stranded = (await live.api.db({ i: 'software_installations' }).join({ a: 'assets' }, 'a.id', 'i.asset_id').whereNotNull('a.deleted_at').where('i.licence_id', licence.body.id).select('i.id')) as unknown[];
+      const stranded = (await live.api
+        .db({ i: 'software_installations' })
+        .join({ a: 'assets' }, 'a.id', 'i.asset_id')
+        .whereNotNull('a.deleted_at')
+        .where('i.licence_id', licence.body.id)
+        .select('i.id')) as unknown[];
       expect(stranded, `round ${round}: installations holding seats on deleted computers`).toHaveLength(0);
     }
   });
@@ -72,7 +110,14 @@ describeOnEachMysql('software plugin under concurrent requests', (target) => {
     for (let round = 0; round < ROUNDS; round++) {
       const medium = await live.call('POST', `${base}/media`, { label: unique('USB'), kind: 'usb' }, live.tokens.editor);
 
-      const out = await race(RACERS, (i) => live.call('POST', `${base}/media/${medium.body.id}/checkout`, { userId: users[i % users.length]!.id, expectedBackOn: tomorrow }, live.tokens.editor));
+      const out = await race(RACERS, (i) =>
+        live.call(
+          'POST',
+          `${base}/media/${medium.body.id}/checkout`,
+          { userId: users[i % users.length]!.id, expectedBackOn: tomorrow },
+          live.tokens.editor,
+        ),
+      );
       const back = await race(RACERS, () => live.call('POST', `${base}/media/${medium.body.id}/checkin`, {}, live.tokens.editor));
 
       no5xx([...out, ...back]);

@@ -44,7 +44,8 @@ describeEachEngine('software plugin: doctor check', (engine) => {
       await installTestPlugins(db, ['software']);
       const statusId = Number((await db('status_labels').where({ name: 'In service' }).first('id')).id);
       const pcs: number[] = [];
-      for (const tag of ['D-PC-1', 'D-PC-2', 'D-PC-3']) pcs.push((await createAsset(db, cli, { assetTag: tag, name: `PC ${tag}`, type: 'computer', statusId })).id);
+      for (const tag of ['D-PC-1', 'D-PC-2', 'D-PC-3'])
+        pcs.push((await createAsset(db, cli, { assetTag: tag, name: `PC ${tag}`, type: 'computer', statusId })).id);
       const cam = await createTitle(db, cli, { name: 'Mastercam', vendor: 'CNC Software', version: '2024' });
       const cad = await createTitle(db, cli, { name: 'SolidWorks', version: '2025' });
       const expired = await createLicence(db, cli, { titleId: cam.id, licenceKey: KEY, seats: 5, expiresOn: '2026-01-31' });
@@ -52,7 +53,8 @@ describeEachEngine('software plugin: doctor check', (engine) => {
       await createLicence(db, cli, { titleId: cad.id, seats: 1, expiresOn: '2020-06-30' });
       [expiredId, crowdedId] = [expired.id, crowded.id];
       await createInstallation(db, cli, { titleId: cam.id, assetId: pcs[0]!, licenceId: expired.id });
-      for (const pc of pcs) extraInstallation = (await createInstallation(db, cli, { titleId: cad.id, assetId: pc, licenceId: crowded.id })).id;
+      for (const pc of pcs)
+        extraInstallation = (await createInstallation(db, cli, { titleId: cad.id, assetId: pc, licenceId: crowded.id })).id;
       // Renewed with fewer seats, typed straight into the database.
       await db('software_licences').where({ id: crowded.id }).update({ seats: 2 });
     });
@@ -71,7 +73,10 @@ describeEachEngine('software plugin: doctor check', (engine) => {
           `licence ${crowdedId} (SolidWorks 2025): 3 installations on 2 seats`,
         ]);
         expect(check.suggestion).toContain('renew');
-        expect(check.data).toEqual({ expired: [{ id: expiredId, expiresOn: '2026-01-31', seatsUsed: 1 }], overAllocated: [{ id: crowdedId, seats: 2, seatsUsed: 3 }] });
+        expect(check.data).toEqual({
+          expired: [{ id: expiredId, expiresOn: '2026-01-31', seatsUsed: 1 }],
+          overAllocated: [{ id: crowdedId, seats: 2, seatsUsed: 3 }],
+        });
       }
       // A warning: doctor still passes.
       expect(bin.exitCode, bin.stderr).toBe(0);
@@ -94,7 +99,10 @@ describeEachEngine('software plugin: doctor check', (engine) => {
       const disabled = await runCommand(Doctor, ['--env-file', site.envFile, '--json']);
       await db('installed_plugins').where({ name: 'software' }).update({ enabled: true });
 
-      expect(byId(fine.json.checks)['software.licences']).toMatchObject({ status: 'pass', message: '3 licences: none expired while in use, none over its seats' });
+      expect(byId(fine.json.checks)['software.licences']).toMatchObject({
+        status: 'pass',
+        message: '3 licences: none expired while in use, none over its seats',
+      });
       expect(byId(disabled.json.checks)['software.licences']).toBeUndefined();
     });
   });

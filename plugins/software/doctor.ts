@@ -17,7 +17,8 @@ export const licencesCheck: PluginDoctorCheck = {
     const [{ count }] = (await db('software_licences').count({ count: '*' })) as Array<{ count: number | string }>;
     if (Number(count) === 0) return { status: 'skip', message: 'no licence recorded' };
     const { expired, overAllocated } = await licencesNeedingAttention(db, now);
-    if (expired.length === 0 && overAllocated.length === 0) return { status: 'pass', message: `${Number(count)} licences: none expired while in use, none over its seats` };
+    if (expired.length === 0 && overAllocated.length === 0)
+      return { status: 'pass', message: `${Number(count)} licences: none expired while in use, none over its seats` };
     const lines = [
       ...expired.map((l) => `${named(l)}: expired ${l.expiresOn}, ${installations(l.seatsUsed)} still on it`),
       ...overAllocated.map((l) => `${named(l)}: ${installations(l.seatsUsed)} on ${l.seats} seat${l.seats === 1 ? '' : 's'}`),
@@ -30,7 +31,10 @@ export const licencesCheck: PluginDoctorCheck = {
       status: 'warn',
       message: `${expired.length} expired in use, ${overAllocated.length} over their seats\n${lines.join('\n')}`,
       suggestion: `${fixes.join('; ')} (GET /api/plugins/software/licences lists them).`,
-      data: { expired: expired.map((l) => ({ id: l.id, expiresOn: l.expiresOn, seatsUsed: l.seatsUsed })), overAllocated: overAllocated.map((l) => ({ id: l.id, seats: l.seats, seatsUsed: l.seatsUsed })) },
+      data: {
+        expired: expired.map((l) => ({ id: l.id, expiresOn: l.expiresOn, seatsUsed: l.seatsUsed })),
+        overAllocated: overAllocated.map((l) => ({ id: l.id, seats: l.seats, seatsUsed: l.seatsUsed })),
+      },
     };
   },
 };

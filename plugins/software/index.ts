@@ -11,7 +11,8 @@ import { releaseInstallations } from './service.js';
 export default definePlugin({
   name: 'software',
   version: '1.0.0',
-  description: 'Software titles and licences (keys kept secret), installations on computers counted against seats, and USB/DVD/SD media checkout',
+  description:
+    'Software titles and licences (keys kept secret), installations on computers counted against seats, and USB/DVD/SD media checkout',
   core: '^0.1.0',
   dependsOn: ['computers'],
   migrations: './migrations',

@@ -3,7 +3,19 @@
 // anywhere else.
 
 import type { Knex } from 'knex';
-import { decodeRow, formatUtcDatetime, inTransaction, isUniqueViolation, recordAudit, textKey, ConflictError, NotFoundError, ValidationError, type Actor, type Db } from 'shopdb/sdk';
+import {
+  decodeRow,
+  formatUtcDatetime,
+  inTransaction,
+  isUniqueViolation,
+  recordAudit,
+  textKey,
+  ConflictError,
+  NotFoundError,
+  ValidationError,
+  type Actor,
+  type Db,
+} from 'shopdb/sdk';
 import { countOf, dateOnly, dayOf, REDACTED, TIMES, type Page, type Row } from './common.js';
 
 export interface SoftwareTitle {
@@ -23,7 +35,14 @@ export interface TitleInput {
 
 function toTitle(raw: Row): SoftwareTitle {
   const row = decodeRow<Row>(TIMES, raw);
-  return { id: Number(row.id), name: row.name as string, vendor: (row.vendor as string | null) ?? null, version: row.version as string, createdAt: row.created_at as Date, updatedAt: row.updated_at as Date };
+  return {
+    id: Number(row.id),
+    name: row.name as string,
+    vendor: (row.vendor as string | null) ?? null,
+    version: row.version as string,
+    createdAt: row.created_at as Date,
+    updatedAt: row.updated_at as Date,
+  };
 }
 
 async function loadTitle(db: Db, id: number): Promise<SoftwareTitle> {
@@ -50,7 +69,15 @@ function duplicateTitle(error: unknown): never {
 
 export async function createTitle(db: Db, actor: Actor, input: TitleInput): Promise<SoftwareTitle> {
   return inTransaction(db, async (trx) => {
-    const [id] = await trx('software_titles').insert({ name: input.name, name_key: textKey(input.name), vendor: input.vendor ?? null, version: input.version, version_key: textKey(input.version) }).catch(duplicateTitle);
+    const [id] = await trx('software_titles')
+      .insert({
+        name: input.name,
+        name_key: textKey(input.name),
+        vendor: input.vendor ?? null,
+        version: input.version,
+        version_key: textKey(input.version),
+      })
+      .catch(duplicateTitle);
     const created = await loadTitle(trx, Number(id));
     await recordAudit(trx, actor, { action: 'create', objectType: 'software.title', objectId: created.id, after: created });
     return created;
@@ -64,7 +91,11 @@ export async function updateTitle(db: Db, actor: Actor, id: number, patch: Parti
     if (patch.name !== undefined) Object.assign(changes, { name: patch.name, name_key: textKey(patch.name) });
     if (patch.vendor !== undefined) changes.vendor = patch.vendor;
     if (patch.version !== undefined) Object.assign(changes, { version: patch.version, version_key: textKey(patch.version) });
-    if (Object.keys(changes).length > 0) await trx('software_titles').where({ id }).update({ ...changes, updated_at: formatUtcDatetime(new Date()) }).catch(duplicateTitle);
+    if (Object.keys(changes).length > 0)
+      await trx('software_titles')
+        .where({ id })
+        .update({ ...changes, updated_at: formatUtcDatetime(new Date()) })
+        .catch(duplicateTitle);
     const after = await loadTitle(trx, id);
     await recordAudit(trx, actor, { action: 'update', objectType: 'software.title', objectId: id, before, after });
     return after;
@@ -111,7 +142,10 @@ export interface LicenceQuery {
 function selectLicences(db: Db): Knex.QueryBuilder {
   return db({ l: 'software_licences' })
     .join({ t: 'software_titles' }, 't.id', 'l.title_id')
-    .select('l.id', 'l.title_id', 'l.seats', 'l.expires_on', 'l.notes', 'l.created_at', 'l.updated_at', { title_name: 't.name', title_version: 't.version' })
+    .select('l.id', 'l.title_id', 'l.seats', 'l.expires_on', 'l.notes', 'l.created_at', 'l.updated_at', {
+      title_name: 't.name',
+      title_version: 't.version',
+    })
     .select(db.raw('case when l.licence_key is null then 0 else 1 end as has_key'))
     .select(db('software_installations').count('*').whereRaw('?? = ??', ['software_installations.licence_id', 'l.id']).as('seats_used'));
 }
@@ -158,7 +192,11 @@ export async function listLicences(db: Knex, query: LicenceQuery, now = new Date
  */
 export async function licencesNeedingAttention(db: Db, now = new Date()): Promise<{ expired: Licence[]; overAllocated: Licence[] }> {
   const used = '(select count(*) from software_installations i where i.licence_id = l.id)';
-  const expired = (await selectLicences(db).where('l.expires_on', '<', dayOf(now)).whereRaw(`${used} > 0`).orderBy('l.expires_on').orderBy('l.id')) as Row[];
+  const expired = (await selectLicences(db)
+    .where('l.expires_on', '<', dayOf(now))
+    .whereRaw(`${used} > 0`)
+    .orderBy('l.expires_on')
+    .orderBy('l.id')) as Row[];
   const overAllocated = (await selectLicences(db).whereRaw(`${used} > l.seats`).orderBy('l.id')) as Row[];
   return { expired: expired.map(toLicence), overAllocated: overAllocated.map(toLicence) };
 }
@@ -180,14 +218,25 @@ export async function createLicence(db: Db, actor: Actor, input: LicenceInput): 
     if (!(await trx('software_titles').where({ id: input.titleId }).first('id'))) {
       throw new ValidationError('The licence is not valid', { titleId: `no software title with id ${input.titleId}` });
     }
-    const row = { title_id: input.titleId, licence_key: input.licenceKey ?? null, seats: input.seats, expires_on: input.expiresOn ?? null, notes: input.notes ?? null };
+    const row = {
+      title_id: input.titleId,
+      licence_key: input.licenceKey ?? null,
+      seats: input.seats,
+      expires_on: input.expiresOn ?? null,
+      notes: input.notes ?? null,
+    };
     const [id] = await trx('software_licences')
       .insert(row)
       .catch((error: unknown) => {
         throw withoutSecret(error);
       });
     const created = await loadLicence(trx, Number(id));
-    await recordAudit(trx, actor, { action: 'create', objectType: 'software.licence', objectId: created.id, after: { ...created, licenceKey: created.hasKey ? REDACTED : null } });
+    await recordAudit(trx, actor, {
+      action: 'create',
+      objectType: 'software.licence',
+      objectId: created.id,
+      after: { ...created, licenceKey: created.hasKey ? REDACTED : null },
+    });
     return created;
   });
 }
@@ -198,7 +247,12 @@ export async function revealLicenceKey(db: Db, actor: Actor, id: number): Promis
     const row = (await trx('software_licences').where({ id }).first('id', 'licence_key')) as Row | undefined;
     if (!row) throw new NotFoundError(`There is no licence with id ${id}`);
     const licenceKey = (row.licence_key as string | null) ?? null;
-    await recordAudit(trx, actor, { action: 'reveal', objectType: 'software.licence', objectId: id, after: { licenceKey: REDACTED, hasKey: licenceKey !== null } });
+    await recordAudit(trx, actor, {
+      action: 'reveal',
+      objectType: 'software.licence',
+      objectId: id,
+      after: { licenceKey: REDACTED, hasKey: licenceKey !== null },
+    });
     return { id, licenceKey };
   });
 }

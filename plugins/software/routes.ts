@@ -46,10 +46,22 @@ const assetParams = { type: 'object', additionalProperties: false, required: ['a
 const titleSchema = {
   type: 'object',
   required: ['id', 'name', 'vendor', 'version', 'createdAt', 'updatedAt'],
-  properties: { id: { type: 'integer' }, name: { type: 'string' }, vendor: { type: ['string', 'null'] }, version: { type: 'string' }, createdAt: timestamp, updatedAt: timestamp },
+  properties: {
+    id: { type: 'integer' },
+    name: { type: 'string' },
+    vendor: { type: ['string', 'null'] },
+    version: { type: 'string' },
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  },
 } as const;
 const titleProperties = { name: text(191), vendor: nullableText(191), version: text(64) } as const;
-const titleCreateBody = { type: 'object', additionalProperties: false, required: ['name', 'version'], properties: titleProperties } as const;
+const titleCreateBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'version'],
+  properties: titleProperties,
+} as const;
 const titlePatchBody = { type: 'object', additionalProperties: false, minProperties: 1, properties: titleProperties } as const;
 
 const licenceSchema = {
@@ -79,15 +91,30 @@ const licenceBody = {
     notes: nullableText(10_000),
   },
 } as const;
-const keySchema = { type: 'object', required: ['id', 'licenceKey'], properties: { id: { type: 'integer' }, licenceKey: { type: ['string', 'null'] } } } as const;
+const keySchema = {
+  type: 'object',
+  required: ['id', 'licenceKey'],
+  properties: { id: { type: 'integer' }, licenceKey: { type: ['string', 'null'] } },
+} as const;
 
 const installationSchema = {
   type: 'object',
   required: ['id', 'title', 'asset', 'licenceId', 'installedOn', 'createdAt', 'updatedAt'],
   properties: {
     id: { type: 'integer' },
-    title: { type: 'object', properties: { id: { type: 'integer' }, name: { type: 'string' }, vendor: { type: ['string', 'null'] }, version: { type: 'string' } } },
-    asset: { type: 'object', properties: { id: { type: 'integer' }, assetTag: { type: 'string' }, name: { type: 'string' }, hostname: { type: ['string', 'null'] } } },
+    title: {
+      type: 'object',
+      properties: { id: { type: 'integer' }, name: { type: 'string' }, vendor: { type: ['string', 'null'] }, version: { type: 'string' } },
+    },
+    asset: {
+      type: 'object',
+      properties: {
+        id: { type: 'integer' },
+        assetTag: { type: 'string' },
+        name: { type: 'string' },
+        hostname: { type: ['string', 'null'] },
+      },
+    },
     licenceId: { type: ['integer', 'null'] },
     installedOn: day,
     createdAt: timestamp,
@@ -112,7 +139,10 @@ const checkoutSchema = {
   properties: {
     id: { type: 'integer' },
     media: { type: 'object', properties: { id: { type: 'integer' }, label: { type: 'string' }, kind: { type: 'string' } } },
-    user: { type: 'object', properties: { id: { type: 'integer' }, username: { type: 'string' }, displayName: { type: ['string', 'null'] } } },
+    user: {
+      type: 'object',
+      properties: { id: { type: 'integer' }, username: { type: 'string' }, displayName: { type: ['string', 'null'] } },
+    },
     checkedOutAt: timestamp,
     expectedBackOn: day,
     checkedInAt: { type: ['string', 'null'], format: 'date-time' },
@@ -137,7 +167,12 @@ const mediumBody = {
   type: 'object',
   additionalProperties: false,
   required: ['label', 'kind'],
-  properties: { label: { ...text(64), pattern: '^[A-Za-z0-9][A-Za-z0-9._/-]*$' }, kind: { type: 'string', enum: [...MEDIA_KINDS] }, capacity: nullableText(32), notes: nullableText(10_000) },
+  properties: {
+    label: { ...text(64), pattern: '^[A-Za-z0-9][A-Za-z0-9._/-]*$' },
+    kind: { type: 'string', enum: [...MEDIA_KINDS] },
+    capacity: nullableText(32),
+    notes: nullableText(10_000),
+  },
 } as const;
 const checkoutBody = {
   type: 'object',
@@ -162,7 +197,9 @@ export async function routes(app: FastifyInstance, host: PluginRouteHost): Promi
       schema: {
         summary: 'List software titles by name.',
         tags,
-        querystring: host.listQuerySchema({ search: { type: 'string', minLength: 1, maxLength: 191, description: 'Text the name starts with.' } }),
+        querystring: host.listQuerySchema({
+          search: { type: 'string', minLength: 1, maxLength: 191, description: 'Text the name starts with.' },
+        }),
         response: list(titleSchema),
       },
     },
@@ -170,7 +207,15 @@ export async function routes(app: FastifyInstance, host: PluginRouteHost): Promi
   );
   app.post<{ Body: TitleInput }>(
     '/titles',
-    { onRequest: editor, schema: { summary: 'Add a software title (name and version are unique together).', tags, body: titleCreateBody, response: { 201: titleSchema, ...host.errorResponses } } },
+    {
+      onRequest: editor,
+      schema: {
+        summary: 'Add a software title (name and version are unique together).',
+        tags,
+        body: titleCreateBody,
+        response: { 201: titleSchema, ...host.errorResponses },
+      },
+    },
     async (request, reply) => reply.code(201).send(await createTitle(request.db, host.actorOf(request), request.body)),
   );
   app.get<{ Params: { id: number } }>(
@@ -180,12 +225,29 @@ export async function routes(app: FastifyInstance, host: PluginRouteHost): Promi
   );
   app.patch<{ Params: { id: number }; Body: Partial<TitleInput> }>(
     '/titles/:id',
-    { onRequest: editor, schema: { summary: 'Change a software title.', tags, params: idParams, body: titlePatchBody, response: { 200: titleSchema, ...host.errorResponses } } },
+    {
+      onRequest: editor,
+      schema: {
+        summary: 'Change a software title.',
+        tags,
+        params: idParams,
+        body: titlePatchBody,
+        response: { 200: titleSchema, ...host.errorResponses },
+      },
+    },
     async (request) => updateTitle(request.db, host.actorOf(request), request.params.id, request.body),
   );
   app.get<{ Params: { id: number }; Querystring: Paging }>(
     '/titles/:id/installations',
-    { schema: { summary: 'The computers a title is installed on.', tags, params: idParams, querystring: host.listQuerySchema(), response: list(installationSchema) } },
+    {
+      schema: {
+        summary: 'The computers a title is installed on.',
+        tags,
+        params: idParams,
+        querystring: host.listQuerySchema(),
+        response: list(installationSchema),
+      },
+    },
     async (request) => host.pageOf(request, request.query, await listTitleInstallations(request.db, request.params.id)),
   );
 
@@ -197,7 +259,12 @@ export async function routes(app: FastifyInstance, host: PluginRouteHost): Promi
         summary: 'List licences (never their keys).',
         tags,
         querystring: host.listQuerySchema({
-          expiring: { type: 'integer', minimum: 0, maximum: 3650, description: 'Only those expiring within this many days from today (soonest first).' },
+          expiring: {
+            type: 'integer',
+            minimum: 0,
+            maximum: 3650,
+            description: 'Only those expiring within this many days from today (soonest first).',
+          },
           title: { ...id, description: 'Software title id.' },
         }),
         response: list(licenceSchema),
@@ -210,19 +277,39 @@ export async function routes(app: FastifyInstance, host: PluginRouteHost): Promi
   );
   app.post<{ Body: LicenceInput }>(
     '/licences',
-    { onRequest: editor, schema: { summary: 'Record a licence of a title.', tags, body: licenceBody, response: { 201: licenceSchema, ...host.errorResponses } } },
+    {
+      onRequest: editor,
+      schema: {
+        summary: 'Record a licence of a title.',
+        tags,
+        body: licenceBody,
+        response: { 201: licenceSchema, ...host.errorResponses },
+      },
+    },
     async (request, reply) => reply.code(201).send(await createLicence(request.db, host.actorOf(request), request.body)),
   );
   app.get<{ Params: { id: number } }>(
     '/licences/:id',
-    { schema: { summary: 'One licence, without its key.', tags, params: idParams, response: { 200: licenceSchema, ...host.errorResponses } } },
+    {
+      schema: {
+        summary: 'One licence, without its key.',
+        tags,
+        params: idParams,
+        response: { 200: licenceSchema, ...host.errorResponses },
+      },
+    },
     async (request) => getLicence(request.db, request.params.id),
   );
   app.get<{ Params: { id: number } }>(
     '/licences/:id/key',
     {
       onRequest: host.requireRole('admin'),
-      schema: { summary: 'The licence key (admins only; every read is audited).', tags, params: idParams, response: { 200: keySchema, ...host.errorResponses } },
+      schema: {
+        summary: 'The licence key (admins only; every read is audited).',
+        tags,
+        params: idParams,
+        response: { 200: keySchema, ...host.errorResponses },
+      },
     },
     async (request, reply) => {
       const key = await revealLicenceKey(request.db, host.actorOf(request), request.params.id);
@@ -233,12 +320,23 @@ export async function routes(app: FastifyInstance, host: PluginRouteHost): Promi
   // ── installations ──
   app.post<{ Body: InstallationInput }>(
     '/installations',
-    { onRequest: editor, schema: { summary: 'Record a title installed on a computer.', tags, body: installationBody, response: { 201: installationSchema, ...host.errorResponses } } },
+    {
+      onRequest: editor,
+      schema: {
+        summary: 'Record a title installed on a computer.',
+        tags,
+        body: installationBody,
+        response: { 201: installationSchema, ...host.errorResponses },
+      },
+    },
     async (request, reply) => reply.code(201).send(await createInstallation(request.db, host.actorOf(request), request.body)),
   );
   app.delete<{ Params: { id: number } }>(
     '/installations/:id',
-    { onRequest: editor, schema: { summary: 'Remove an installation (frees its licence seat).', tags, params: idParams, response: { ...host.errorResponses } } },
+    {
+      onRequest: editor,
+      schema: { summary: 'Remove an installation (frees its licence seat).', tags, params: idParams, response: { ...host.errorResponses } },
+    },
     async (request, reply) => {
       await deleteInstallation(request.db, host.actorOf(request), request.params.id);
       return reply.code(204).send();
@@ -246,7 +344,15 @@ export async function routes(app: FastifyInstance, host: PluginRouteHost): Promi
   );
   app.get<{ Params: { assetId: number }; Querystring: Paging }>(
     '/computers/:assetId/software',
-    { schema: { summary: 'What is installed on a computer.', tags, params: assetParams, querystring: host.listQuerySchema(), response: list(installationSchema) } },
+    {
+      schema: {
+        summary: 'What is installed on a computer.',
+        tags,
+        params: assetParams,
+        querystring: host.listQuerySchema(),
+        response: list(installationSchema),
+      },
+    },
     async (request) => host.pageOf(request, request.query, await listComputerSoftware(request.db, request.params.assetId)),
   );
 
@@ -265,22 +371,55 @@ export async function routes(app: FastifyInstance, host: PluginRouteHost): Promi
   );
   app.post<{ Body: MediumInput }>(
     '/media',
-    { onRequest: editor, schema: { summary: 'Add a removable medium (the label is unique).', tags, body: mediumBody, response: { 201: mediumSchema, ...host.errorResponses } } },
+    {
+      onRequest: editor,
+      schema: {
+        summary: 'Add a removable medium (the label is unique).',
+        tags,
+        body: mediumBody,
+        response: { 201: mediumSchema, ...host.errorResponses },
+      },
+    },
     async (request, reply) => reply.code(201).send(await createMedium(request.db, host.actorOf(request), request.body)),
   );
   app.get<{ Querystring: Paging }>(
     '/media/overdue',
-    { schema: { summary: 'Open checkouts past their expected day, the longest overdue first.', tags, querystring: host.listQuerySchema(), response: list(checkoutSchema) } },
+    {
+      schema: {
+        summary: 'Open checkouts past their expected day, the longest overdue first.',
+        tags,
+        querystring: host.listQuerySchema(),
+        response: list(checkoutSchema),
+      },
+    },
     async (request) => host.pageOf(request, request.query, await overdueCheckouts(request.db)),
   );
   app.post<{ Params: { id: number }; Body: CheckoutInput }>(
     '/media/:id/checkout',
-    { onRequest: editor, schema: { summary: 'Hand a medium to a user (409 when it is already out).', tags, params: idParams, body: checkoutBody, response: { 201: checkoutSchema, ...host.errorResponses } } },
-    async (request, reply) => reply.code(201).send(await checkoutMedium(request.db, host.actorOf(request), request.params.id, request.body)),
+    {
+      onRequest: editor,
+      schema: {
+        summary: 'Hand a medium to a user (409 when it is already out).',
+        tags,
+        params: idParams,
+        body: checkoutBody,
+        response: { 201: checkoutSchema, ...host.errorResponses },
+      },
+    },
+    async (request, reply) =>
+      reply.code(201).send(await checkoutMedium(request.db, host.actorOf(request), request.params.id, request.body)),
   );
   app.post<{ Params: { id: number } }>(
     '/media/:id/checkin',
-    { onRequest: editor, schema: { summary: 'Take a medium back (409 when it is not out).', tags, params: idParams, response: { 200: checkoutSchema, ...host.errorResponses } } },
+    {
+      onRequest: editor,
+      schema: {
+        summary: 'Take a medium back (409 when it is not out).',
+        tags,
+        params: idParams,
+        response: { 200: checkoutSchema, ...host.errorResponses },
+      },
+    },
     async (request) => checkinMedium(request.db, host.actorOf(request), request.params.id),
   );
 }

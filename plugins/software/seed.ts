@@ -5,7 +5,16 @@
 // the demo it adds nothing.
 
 import { textKey, type PluginSeedContext } from 'shopdb/sdk';
-import { checkoutMedium, COMPUTER_TYPE, createInstallation, createLicence, createMedium, createTitle, type MediumInput, type TitleInput } from './service.js';
+import {
+  checkoutMedium,
+  COMPUTER_TYPE,
+  createInstallation,
+  createLicence,
+  createMedium,
+  createTitle,
+  type MediumInput,
+  type TitleInput,
+} from './service.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -33,7 +42,12 @@ const TITLES: DemoTitle[] = [
     name: 'Zeiss CALYPSO',
     vendor: 'Carl Zeiss IMT',
     version: '2023',
-    licence: { key: 'DEMO-CLYP-2023-DONGLE-0918', seats: 1, expiresInDays: 21, notes: 'Dongle licence for the CONTURA; maintenance renewal due.' },
+    licence: {
+      key: 'DEMO-CLYP-2023-DONGLE-0918',
+      seats: 1,
+      expiresInDays: 21,
+      notes: 'Dongle licence for the CONTURA; maintenance renewal due.',
+    },
     installedOn: ['PC-CMM01'],
   },
   {
@@ -69,27 +83,43 @@ export async function seed(ctx: PluginSeedContext): Promise<void> {
   for (const row of rows) computers.set(row.asset_tag, Number(row.id));
 
   for (const { licence, installedOn, ...title } of TITLES) {
-    const existing = (await db('software_titles').where({ name_key: textKey(title.name), version_key: textKey(title.version) }).first('id')) as { id: number } | undefined;
+    const existing = (await db('software_titles')
+      .where({ name_key: textKey(title.name), version_key: textKey(title.version) })
+      .first('id')) as { id: number } | undefined;
     const titleId = existing ? Number(existing.id) : (await createTitle(db, actor, title)).id;
     let licenceId = (await db('software_licences').where({ title_id: titleId }).orderBy('id').first('id')) as { id: number } | undefined;
     if (!licenceId) {
-      const expiresOn = licence.expiresInDays === null ? null : new Date(now.getTime() + licence.expiresInDays * DAY_MS).toISOString().slice(0, 10);
-      licenceId = { id: (await createLicence(db, actor, { titleId, licenceKey: licence.key, seats: licence.seats, expiresOn, notes: licence.notes })).id };
+      const expiresOn =
+        licence.expiresInDays === null ? null : new Date(now.getTime() + licence.expiresInDays * DAY_MS).toISOString().slice(0, 10);
+      licenceId = {
+        id: (await createLicence(db, actor, { titleId, licenceKey: licence.key, seats: licence.seats, expiresOn, notes: licence.notes }))
+          .id,
+      };
     }
     for (const tag of installedOn) {
       const assetId = computers.get(tag);
-      if (assetId === undefined || (await db('software_installations').where({ title_id: titleId, asset_id: assetId }).first('id'))) continue;
-      const seatsUsed = Number(((await db('software_installations').where({ licence_id: licenceId.id }).count({ n: '*' })) as Array<{ n: number | string }>)[0]!.n);
+      if (assetId === undefined || (await db('software_installations').where({ title_id: titleId, asset_id: assetId }).first('id')))
+        continue;
+      const seatsUsed = Number(
+        ((await db('software_installations').where({ licence_id: licenceId.id }).count({ n: '*' })) as Array<{ n: number | string }>)[0]!.n,
+      );
       await createInstallation(db, actor, { titleId, assetId, licenceId: seatsUsed < licence.seats ? Number(licenceId.id) : null });
     }
   }
 
   for (const medium of MEDIA) {
-    if (!(await db('software_media').where({ label_key: textKey(medium.label) }).first('id'))) await createMedium(db, actor, medium);
+    if (
+      !(await db('software_media')
+        .where({ label_key: textKey(medium.label) })
+        .first('id'))
+    )
+      await createMedium(db, actor, medium);
   }
 
   // Only a stick that has never been out, so a check-in on the demo site is not undone.
-  const stick = (await db('software_media').where({ label_key: textKey(OVERDUE_LABEL) }).first('id')) as { id: number } | undefined;
+  const stick = (await db('software_media')
+    .where({ label_key: textKey(OVERDUE_LABEL) })
+    .first('id')) as { id: number } | undefined;
   const user = (await db('users').where({ disabled: false }).orderBy('id').first('id')) as { id: number } | undefined;
   if (stick && user && !(await db('software_media_checkouts').where({ media_id: stick.id }).first('id'))) {
     const tenDaysAgo = new Date(now.getTime() - 10 * DAY_MS);

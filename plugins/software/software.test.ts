@@ -85,7 +85,10 @@ describeEachEngine('software plugin: service', (engine) => {
     admin = { userId: s.user.admin.id, username: s.user.admin.username, requestId: 'req-a' };
     const statusId = s.inService;
     pcs = [];
-    for (const tag of ['T-PC-1', 'T-PC-2', 'T-PC-3']) pcs.push((await createAsset(db, cli, { assetTag: tag, name: `PC ${tag}`, hostname: tag.toLowerCase(), type: 'computer', statusId })).id);
+    for (const tag of ['T-PC-1', 'T-PC-2', 'T-PC-3'])
+      pcs.push(
+        (await createAsset(db, cli, { assetTag: tag, name: `PC ${tag}`, hostname: tag.toLowerCase(), type: 'computer', statusId })).id,
+      );
     printerLike = (await createAsset(db, cli, { assetTag: 'T-OTHER-1', name: 'Label printer', type: 'other', statusId })).id;
   });
 
@@ -98,7 +101,17 @@ describeEachEngine('software plugin: service', (engine) => {
       software_installations: ['asset_id', 'created_at', 'id', 'installed_on', 'licence_id', 'title_id', 'updated_at'],
       software_licences: ['created_at', 'expires_on', 'id', 'licence_key', 'notes', 'seats', 'title_id', 'updated_at'],
       software_media: ['capacity', 'created_at', 'id', 'kind', 'label', 'label_key', 'notes', 'updated_at'],
-      software_media_checkouts: ['checked_in_at', 'checked_out_at', 'created_at', 'expected_back_on', 'id', 'media_id', 'open_media_id', 'updated_at', 'user_id'],
+      software_media_checkouts: [
+        'checked_in_at',
+        'checked_out_at',
+        'created_at',
+        'expected_back_on',
+        'id',
+        'media_id',
+        'open_media_id',
+        'updated_at',
+        'user_id',
+      ],
       software_titles: ['created_at', 'id', 'name', 'name_key', 'updated_at', 'vendor', 'version', 'version_key'],
     });
   });
@@ -137,11 +150,21 @@ describeEachEngine('software plugin: service', (engine) => {
       const listed = await listLicences(db, { limit: 50, offset: 0 });
       const audit = await listAudit(db, { objectType: 'software.licence', objectId: String(created.id), limit: 5, offset: 0 });
 
-      expect(created).toMatchObject({ title: { id: titleId, name: 'NX CAM', version: '2312' }, seats: 2, seatsUsed: 0, expiresOn: '2027-01-31', notes: 'floating', hasKey: true });
+      expect(created).toMatchObject({
+        title: { id: titleId, name: 'NX CAM', version: '2312' },
+        seats: 2,
+        seatsUsed: 0,
+        expiresOn: '2027-01-31',
+        notes: 'floating',
+        hasKey: true,
+      });
       expect(got).toEqual(created);
       expect((await db('software_licences').where({ id: created.id }).first('licence_key')).licence_key).toBe(KEY);
       for (const shown of [created, got, listed, audit]) expect(JSON.stringify(shown)).not.toContain('SECRET-K3Y');
-      expect(audit.results[0]).toMatchObject({ action: 'create', after: expect.objectContaining({ licenceKey: '[redacted]', hasKey: true }) });
+      expect(audit.results[0]).toMatchObject({
+        action: 'create',
+        after: expect.objectContaining({ licenceKey: '[redacted]', hasKey: true }),
+      });
     });
 
     it('reveals the key, auditing the reveal without the key', async () => {
@@ -194,20 +217,34 @@ describeEachEngine('software plugin: service', (engine) => {
       const otherTitle = await fieldsOf(createInstallation(db, editor, { titleId: cad, assetId: pcs[0]!, licenceId: licence.id }));
 
       expect(notComputer).toEqual({ assetId: `must be a computer (asset ${printerLike} is of type other)` });
-      expect(missing).toEqual({ titleId: 'no software title with id 999999', assetId: 'no asset with id 999999', licenceId: 'no licence with id 999999' });
+      expect(missing).toEqual({
+        titleId: 'no software title with id 999999',
+        assetId: 'no asset with id 999999',
+        licenceId: 'no licence with id 999999',
+      });
       expect(otherTitle).toEqual({ licenceId: `is a licence of another title (title ${cam})` });
     });
 
     it('counts installations against the seats: 409 when none is free, free again after an uninstall', async () => {
       const licence = await createLicence(db, editor, { titleId: cad, licenceKey: 'SW-KEY', seats: 2 });
-      const first = await createInstallation(db, editor, { titleId: cad, assetId: pcs[0]!, licenceId: licence.id, installedOn: '2026-02-03' });
+      const first = await createInstallation(db, editor, {
+        titleId: cad,
+        assetId: pcs[0]!,
+        licenceId: licence.id,
+        installedOn: '2026-02-03',
+      });
       await createInstallation(db, editor, { titleId: cad, assetId: pcs[1]!, licenceId: licence.id });
       const full = await failure(createInstallation(db, editor, { titleId: cad, assetId: pcs[2]!, licenceId: licence.id }));
       const usedWhenFull = (await getLicence(db, licence.id)).seatsUsed;
       await deleteInstallation(db, editor, first.id);
       const third = await createInstallation(db, editor, { titleId: cad, assetId: pcs[2]!, licenceId: licence.id });
 
-      expect(first).toMatchObject({ title: { id: cad, name: 'SolidWorks' }, asset: { id: pcs[0], assetTag: 'T-PC-1', hostname: 't-pc-1' }, licenceId: licence.id, installedOn: '2026-02-03' });
+      expect(first).toMatchObject({
+        title: { id: cad, name: 'SolidWorks' },
+        asset: { id: pcs[0], assetTag: 'T-PC-1', hostname: 't-pc-1' },
+        licenceId: licence.id,
+        installedOn: '2026-02-03',
+      });
       expect(full).toBeInstanceOf(ConflictError);
       expect((full as Error).message).toContain('all its 2 seats');
       expect(usedWhenFull).toBe(2);
@@ -247,7 +284,14 @@ describeEachEngine('software plugin: service', (engine) => {
       const outAgain = await checkoutMedium(db, editor, stick.id, { userId, expectedBackOn: '2026-06-20' }, now);
 
       expect(duplicate).toBeInstanceOf(ConflictError);
-      expect(out).toMatchObject({ media: { id: stick.id, label: 'USB-T-01', kind: 'usb' }, user: { id: userId }, checkedOutAt: now, expectedBackOn: '2026-06-12', checkedInAt: null, overdue: false });
+      expect(out).toMatchObject({
+        media: { id: stick.id, label: 'USB-T-01', kind: 'usb' },
+        user: { id: userId },
+        checkedOutAt: now,
+        expectedBackOn: '2026-06-12',
+        checkedInAt: null,
+        overdue: false,
+      });
       expect(again).toBeInstanceOf(ConflictError);
       expect(listed?.checkout?.id).toBe(out.id);
       expect(back).toMatchObject({ id: out.id, checkedInAt: new Date('2026-06-11T15:00:00Z') });
@@ -262,10 +306,18 @@ describeEachEngine('software plugin: service', (engine) => {
       const disabled = await makeUser(db, 'viewer');
       await setUserDisabled(db, cli, disabled.username, true);
 
-      expect(await fieldsOf(checkoutMedium(db, editor, card.id, { userId: 999_999, expectedBackOn: '2026-06-12' }, now))).toEqual({ userId: 'no user with id 999999' });
-      expect(await fieldsOf(checkoutMedium(db, editor, card.id, { userId: disabled.id, expectedBackOn: '2026-06-12' }, now))).toEqual({ userId: `user ${disabled.id} is disabled` });
-      expect(await fieldsOf(checkoutMedium(db, editor, card.id, { userId, expectedBackOn: '2026-06-09' }, now))).toEqual({ expectedBackOn: 'must be today or later' });
-      await expect(checkoutMedium(db, editor, 999_999, { userId, expectedBackOn: '2026-06-12' }, now)).rejects.toBeInstanceOf(NotFoundError);
+      expect(await fieldsOf(checkoutMedium(db, editor, card.id, { userId: 999_999, expectedBackOn: '2026-06-12' }, now))).toEqual({
+        userId: 'no user with id 999999',
+      });
+      expect(await fieldsOf(checkoutMedium(db, editor, card.id, { userId: disabled.id, expectedBackOn: '2026-06-12' }, now))).toEqual({
+        userId: `user ${disabled.id} is disabled`,
+      });
+      expect(await fieldsOf(checkoutMedium(db, editor, card.id, { userId, expectedBackOn: '2026-06-09' }, now))).toEqual({
+        expectedBackOn: 'must be today or later',
+      });
+      await expect(checkoutMedium(db, editor, 999_999, { userId, expectedBackOn: '2026-06-12' }, now)).rejects.toBeInstanceOf(
+        NotFoundError,
+      );
     });
 
     it('lists the open checkouts past their day, longest overdue first', async () => {
@@ -280,7 +332,10 @@ describeEachEngine('software plugin: service', (engine) => {
       const overdue = await overdueCheckouts(db, now);
       const dueToday = await overdueCheckouts(db, new Date('2026-06-05T23:00:00Z'));
 
-      expect(overdue.map((o) => [o.media.label, o.overdue])).toEqual([['USB-T-OD-B', true], ['USB-T-OD-A', true]]);
+      expect(overdue.map((o) => [o.media.label, o.overdue])).toEqual([
+        ['USB-T-OD-B', true],
+        ['USB-T-OD-A', true],
+      ]);
       expect(dueToday.map((o) => o.media.label)).toEqual(['USB-T-OD-B']);
     });
   });
@@ -289,12 +344,25 @@ describeEachEngine('software plugin: service', (engine) => {
 describeEachEngine('software plugin: API', (engine) => {
   const KEY = 'LIC-9f2c-SUPER-SECRET-7781';
   const logs = logCapture();
-  const s = useMigratedSite(engine, { seed: 'base', plugins: ['software'], users: { viewer: true, editor: true, admin: true }, app: { logger: { stream: logs.stream, level: 'trace' } } });
+  const s = useMigratedSite(engine, {
+    seed: 'base',
+    plugins: ['software'],
+    users: { viewer: true, editor: true, admin: true },
+    app: { logger: { stream: logs.stream, level: 'trace' } },
+  });
 
   const get = (url: string, headers = s.as.viewer) => s.app.inject({ method: 'GET', url: `${BASE}${url}`, headers });
-  const post = (url: string, payload?: object, headers = s.as.editor) => s.app.inject({ method: 'POST', url: `${BASE}${url}`, headers, ...(payload ? { payload } : {}) });
+  const post = (url: string, payload?: object, headers = s.as.editor) =>
+    s.app.inject({ method: 'POST', url: `${BASE}${url}`, headers, ...(payload ? { payload } : {}) });
   const computer = async (tag: string) =>
-    (await s.app.inject({ method: 'POST', url: '/api/assets', headers: s.as.editor, payload: { assetTag: tag, name: `PC ${tag}`, type: 'computer', statusId: s.inService } })).json<{ id: number }>().id;
+    (
+      await s.app.inject({
+        method: 'POST',
+        url: '/api/assets',
+        headers: s.as.editor,
+        payload: { assetTag: tag, name: `PC ${tag}`, type: 'computer', statusId: s.inService },
+      })
+    ).json<{ id: number }>().id;
 
   it('keeps the licence key out of every body but the admin reveal, out of the audit log and out of the server log', async () => {
     const title = (await post('/titles', { name: 'CATIA', vendor: 'Dassault', version: 'V5-6R2024' })).json();
@@ -360,7 +428,14 @@ describeEachEngine('software plugin: API', (engine) => {
     const title = (await post('/titles', { name: 'Esprit', vendor: 'Hexagon', version: '2024' })).json();
     const pcA = await computer('API-PC-1');
     const pcB = await computer('API-PC-2');
-    const other = (await s.app.inject({ method: 'POST', url: '/api/assets', headers: s.as.editor, payload: { assetTag: 'API-OTHER-1', name: 'Scale', type: 'other', statusId: s.inService } })).json().id;
+    const other = (
+      await s.app.inject({
+        method: 'POST',
+        url: '/api/assets',
+        headers: s.as.editor,
+        payload: { assetTag: 'API-OTHER-1', name: 'Scale', type: 'other', statusId: s.inService },
+      })
+    ).json().id;
     const licence = (await post('/licences', { titleId: title.id, seats: 1 })).json();
 
     const notComputer = expectError(await post('/installations', { titleId: title.id, assetId: other }), 400, 'VALIDATION_FAILED');
@@ -413,7 +488,10 @@ describeEachEngine('software plugin: API', (engine) => {
     const twice = await post(`/media/${id}/checkout`, { userId: s.user.viewer.id, expectedBackOn: dayFromNow(2) });
     const past = await post(`/media/${id}/checkout`, { userId: s.user.viewer.id, expectedBackOn: dayFromNow(-2) });
     const listed = await get('/media?kind=usb');
-    await s.db('software_media_checkouts').where({ id: out.json().id }).update({ expected_back_on: dayFromNow(-1) });
+    await s
+      .db('software_media_checkouts')
+      .where({ id: out.json().id })
+      .update({ expected_back_on: dayFromNow(-1) });
     const overdue = await get('/media/overdue');
     const back = await post(`/media/${id}/checkin`);
     const backAgain = await post(`/media/${id}/checkin`);
@@ -424,8 +502,13 @@ describeEachEngine('software plugin: API', (engine) => {
     expect(out.json()).toMatchObject({ user: { id: s.user.viewer.id }, checkedInAt: null, overdue: false });
     expectError(twice, 409, 'CONFLICT');
     expect(expectError(past, 400).fields).toEqual({ expectedBackOn: 'must be today or later' });
-    expect(listed.json().results.find((m: { id: number }) => m.id === id).checkout).toMatchObject({ id: out.json().id, user: { id: s.user.viewer.id } });
-    expect(overdue.json().results).toEqual([expect.objectContaining({ id: out.json().id, overdue: true, media: expect.objectContaining({ label: 'USB-API-01' }) })]);
+    expect(listed.json().results.find((m: { id: number }) => m.id === id).checkout).toMatchObject({
+      id: out.json().id,
+      user: { id: s.user.viewer.id },
+    });
+    expect(overdue.json().results).toEqual([
+      expect.objectContaining({ id: out.json().id, overdue: true, media: expect.objectContaining({ label: 'USB-API-01' }) }),
+    ]);
     expect(back.statusCode, back.body).toBe(200);
     expect(back.json().checkedInAt).not.toBeNull();
     expectError(backAgain, 409);
@@ -435,10 +518,21 @@ describeEachEngine('software plugin: API', (engine) => {
   });
 
   it('documents its routes in the OpenAPI document, with no key in any response but /key', async () => {
-    const doc = (await s.app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{ paths: Record<string, Record<string, { responses: Record<string, unknown> }>> }>();
+    const doc = (await s.app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    }>();
     const paths = Object.keys(doc.paths).filter((p) => p.startsWith(BASE));
 
-    expect(paths).toEqual(expect.arrayContaining([`${BASE}/titles`, `${BASE}/licences/{id}`, `${BASE}/licences/{id}/key`, `${BASE}/computers/{assetId}/software`, `${BASE}/media/overdue`, `${BASE}/media/{id}/checkout`]));
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        `${BASE}/titles`,
+        `${BASE}/licences/{id}`,
+        `${BASE}/licences/{id}/key`,
+        `${BASE}/computers/{assetId}/software`,
+        `${BASE}/media/overdue`,
+        `${BASE}/media/{id}/checkout`,
+      ]),
+    );
     const withKey = paths.filter((p) => Object.values(doc.paths[p]!).some((op) => JSON.stringify(op.responses).includes('licenceKey')));
     expect(withKey).toEqual([`${BASE}/licences/{id}/key`]);
   });
@@ -480,7 +574,9 @@ describeEachEngine('software plugin: demo seed', (engine) => {
     const licences = await listLicences(db, { limit: 50, offset: 0 });
     expect(licences.count).toBe(4);
     expect(licences.results.every((l) => l.hasKey)).toBe(true);
-    expect((await listLicences(db, { limit: 50, offset: 0, expiringWithinDays: 30 })).results.map((l) => l.title.name)).toEqual(['Zeiss CALYPSO']);
+    expect((await listLicences(db, { limit: 50, offset: 0, expiringWithinDays: 30 })).results.map((l) => l.title.name)).toEqual([
+      'Zeiss CALYPSO',
+    ]);
 
     const pc4012 = (await db('assets').where({ asset_tag: 'PC-4012' }).first('id')) as { id: number } | undefined;
     const cmm = (await db('assets').where({ asset_tag: 'PC-CMM01' }).first('id')) as { id: number } | undefined;
@@ -492,6 +588,12 @@ describeEachEngine('software plugin: demo seed', (engine) => {
     const media = await listMedia(db, { limit: 50, offset: 0 });
     expect(media.results.map((m) => m.label)).toEqual(['DVD-CALYPSO-2023', 'USB-B1-01', 'USB-B1-02', 'USB-CMM-01']);
     const overdue = await overdueCheckouts(db);
-    expect(overdue).toEqual([expect.objectContaining({ media: expect.objectContaining({ label: 'USB-B1-02' }), user: expect.objectContaining({ id: user.id }), overdue: true })]);
+    expect(overdue).toEqual([
+      expect.objectContaining({
+        media: expect.objectContaining({ label: 'USB-B1-02' }),
+        user: expect.objectContaining({ id: user.id }),
+        overdue: true,
+      }),
+    ]);
   });
 });

@@ -27,7 +27,11 @@ function logCapture(): { stream: Writable; lines: () => Array<Record<string, unk
   return {
     stream,
     text: () => text,
-    lines: () => text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>),
+    lines: () =>
+      text
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>),
   };
 }
 
@@ -88,13 +92,21 @@ describeEachEngine('HTTP API infrastructure', (engine) => {
     });
 
     it('refuses malformed JSON with 400', async () => {
-      const response = await app.inject({ method: 'POST', url: '/api/auth/login', headers: { 'content-type': 'application/json' }, payload: '{"username": "a", ' });
+      const response = await app.inject({
+        method: 'POST',
+        url: '/api/auth/login',
+        headers: { 'content-type': 'application/json' },
+        payload: '{"username": "a", ',
+      });
 
       expectError(response, 400, 'INVALID_JSON');
     });
 
     it('refuses an empty JSON body and prototype poisoning with 400', async () => {
-      expectError(await app.inject({ method: 'POST', url: '/api/auth/login', headers: { 'content-type': 'application/json' }, payload: '' }), 400);
+      expectError(
+        await app.inject({ method: 'POST', url: '/api/auth/login', headers: { 'content-type': 'application/json' }, payload: '' }),
+        400,
+      );
       const poisoned = await app.inject({
         method: 'POST',
         url: '/api/auth/login',
@@ -105,7 +117,12 @@ describeEachEngine('HTTP API infrastructure', (engine) => {
     });
 
     it('refuses bodies that are not JSON with 415', async () => {
-      const response = await app.inject({ method: 'POST', url: '/api/auth/login', headers: { 'content-type': 'text/plain' }, payload: 'username=a&password=b' });
+      const response = await app.inject({
+        method: 'POST',
+        url: '/api/auth/login',
+        headers: { 'content-type': 'text/plain' },
+        payload: 'username=a&password=b',
+      });
 
       expectError(response, 415, 'UNSUPPORTED_MEDIA_TYPE');
     });
@@ -124,7 +141,11 @@ describeEachEngine('HTTP API infrastructure', (engine) => {
     });
 
     it('does not coerce body types (a number is not a string, an array is not a string)', async () => {
-      expectError(await app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: ['admin'], password: 'x' } }), 400, 'VALIDATION_FAILED');
+      expectError(
+        await app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: ['admin'], password: 'x' } }),
+        400,
+        'VALIDATION_FAILED',
+      );
       expectError(await app.inject({ method: 'POST', url: '/api/auth/login', payload: [] }), 400, 'VALIDATION_FAILED');
     });
 
@@ -184,7 +205,11 @@ describeEachEngine('HTTP API infrastructure', (engine) => {
       const response = await app.inject({
         method: 'OPTIONS',
         url: '/api/users',
-        headers: { origin: 'https://shopdb.plant.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+        headers: {
+          origin: 'https://shopdb.plant.example',
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'content-type',
+        },
       });
 
       expect(response.statusCode).toBeLessThan(300);
@@ -195,7 +220,11 @@ describeEachEngine('HTTP API infrastructure', (engine) => {
     it('gives another origin no CORS headers, and no server error', async () => {
       for (const request of [
         { method: 'GET' as const, url: '/api/health', headers: { origin: 'https://evil.example' } },
-        { method: 'OPTIONS' as const, url: '/api/users', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } },
+        {
+          method: 'OPTIONS' as const,
+          url: '/api/users',
+          headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+        },
         { method: 'GET' as const, url: '/api/health', headers: { origin: 'null' } },
       ]) {
         const response = await app.inject(request);
@@ -245,7 +274,10 @@ describeEachEngine('HTTP API infrastructure', (engine) => {
       const response = await app.inject({ method: 'GET', url: '/api/openapi.json' });
 
       expect(response.statusCode).toBe(200);
-      const document = response.json<{ openapi: string; paths: Record<string, Record<string, { requestBody?: unknown; parameters?: unknown[] }>> }>();
+      const document = response.json<{
+        openapi: string;
+        paths: Record<string, Record<string, { requestBody?: unknown; parameters?: unknown[] }>>;
+      }>();
       expect(document.openapi).toMatch(/^3\./);
       // (Inventory and plugin routes add more; these are the ones this app always has.)
       expect(Object.keys(document.paths)).toEqual(
@@ -291,7 +323,9 @@ describeEachEngine('HTTP API readiness', (engine) => {
 
     expect(response.statusCode).toBe(503);
     expect(response.json()).toEqual({ status: 'not-ready', reason: ANONYMOUS_NOT_READY_REASON });
-    expect(logs.lines().find((line) => line.msg === 'not ready')).toMatchObject({ reason: expect.stringMatching(/pending migration.*shopdb migrate/) });
+    expect(logs.lines().find((line) => line.msg === 'not ready')).toMatchObject({
+      reason: expect.stringMatching(/pending migration.*shopdb migrate/),
+    });
     await app.close();
     await db.destroy();
   });
@@ -304,7 +338,12 @@ describeEachEngine('HTTP API readiness', (engine) => {
       // A plugin whose migration is not applied: the site is reachable but not current.
       const pending = tempDir('shopdb-pending-');
       writeFileSync(join(pending, '20990101A-later.js'), 'export async function up() {}\nexport async function down() {}\n');
-      const sources = siteMigrationSources().register({ id: 'plugin:later', label: 'plugin later', tableName: 'shopdb_plugin_later_migrations', directory: pending });
+      const sources = siteMigrationSources().register({
+        id: 'plugin:later',
+        label: 'plugin later',
+        tableName: 'shopdb_plugin_later_migrations',
+        directory: pending,
+      });
       const app = await api.app({ migrationSources: sources });
       const adminToken = (await login(app, admin.username)).json<{ token: string }>().token;
       const viewerToken = (await login(app, viewer.username)).json<{ token: string }>().token;
@@ -314,8 +353,12 @@ describeEachEngine('HTTP API readiness', (engine) => {
       const withBadToken = await app.inject({ method: 'GET', url: '/api/ready', headers: bearer('not.a.jwt') });
 
       expect(asAdmin.statusCode).toBe(503);
-      expect(asAdmin.json()).toEqual({ status: 'not-ready', reason: 'database schema is not current (plugin later: 1 pending migration); run `shopdb migrate`' });
-      for (const other of [asViewer, withBadToken]) expect(other.json()).toEqual({ status: 'not-ready', reason: ANONYMOUS_NOT_READY_REASON });
+      expect(asAdmin.json()).toEqual({
+        status: 'not-ready',
+        reason: 'database schema is not current (plugin later: 1 pending migration); run `shopdb migrate`',
+      });
+      for (const other of [asViewer, withBadToken])
+        expect(other.json()).toEqual({ status: 'not-ready', reason: ANONYMOUS_NOT_READY_REASON });
     } finally {
       await api.cleanup();
     }
@@ -345,7 +388,11 @@ describeEachEngine('HTTP API readiness', (engine) => {
     expect(notReady.statusCode).toBe(503);
     expect(notReady.json<{ reason: string }>().reason).toBe(ANONYMOUS_NOT_READY_REASON);
     // and routes that need the database answer 503 in the error shape
-    expectError(await app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'a', password: 'b' } }), 503, 'DATABASE_UNAVAILABLE');
+    expectError(
+      await app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'a', password: 'b' } }),
+      503,
+      'DATABASE_UNAVAILABLE',
+    );
 
     // Then once the database exists and is migrated, the retries find it
     await createDatabase(site);
@@ -392,7 +439,13 @@ describe('TRUST_PROXY', () => {
       let n = 0;
       // A new username each time, so only the per-IP limit can trip.
       const attempt = (forwardedFor: string, remoteAddress = '127.0.0.1') =>
-        app.inject({ method: 'POST', url: '/api/auth/login', remoteAddress, headers: { 'x-forwarded-for': forwardedFor }, payload: { username: `nobody${++n}`, password: 'wrong' } });
+        app.inject({
+          method: 'POST',
+          url: '/api/auth/login',
+          remoteAddress,
+          headers: { 'x-forwarded-for': forwardedFor },
+          payload: { username: `nobody${++n}`, password: 'wrong' },
+        });
       for (let i = 0; i < LOGIN_LIMITS.perIp.max; i++) expect((await attempt('198.51.100.7')).statusCode).toBe(401);
 
       // The per-IP limit follows the forwarded address behind the trusted proxy …
@@ -422,7 +475,10 @@ describe('JWT_SECRET missing in development', () => {
       expect(logs.lines().some((line) => String(line.msg).startsWith('JWT_SECRET is not set'))).toBe(true);
       // Another app (a restart) has another key: the old session is gone.
       const restarted = await api.app();
-      expectError(await restarted.inject({ method: 'GET', url: '/api/auth/me', headers: bearer(loggedIn.json<{ token: string }>().token) }), 401);
+      expectError(
+        await restarted.inject({ method: 'GET', url: '/api/auth/me', headers: bearer(loggedIn.json<{ token: string }>().token) }),
+        401,
+      );
     } finally {
       await api.cleanup();
     }

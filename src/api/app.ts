@@ -3,7 +3,16 @@
 // call `buildApp` and `inject`; `server.ts` adds the listener, timeouts and graceful shutdown.
 
 import type { Server } from 'node:http';
-import Fastify, { LogController, type FastifyError, type FastifyHttpOptions, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyError,
+  type FastifyHttpOptions,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyPluginAsync,
+  type FastifyServerOptions,
+} from 'fastify';
 import type { Knex } from 'knex';
 import { directorySettingsFromConfig } from '../core/auth/directory/settings.js';
 import type { LoadedConfig } from '../core/config/index.js';
@@ -120,7 +129,16 @@ export function loggerOptions(config: LoadedConfig, logger: BuildAppOptions['log
     },
     // Belt and braces, should anyone ever log a raw request or a body.
     redact: {
-      paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie', 'password', '*.password', 'token', '*.token'],
+      paths: [
+        'req.headers.authorization',
+        'req.headers.cookie',
+        'headers.authorization',
+        'headers.cookie',
+        'password',
+        '*.password',
+        'token',
+        '*.token',
+      ],
       censor: '[redacted]',
     },
     ...(typeof logger === 'object' ? logger : {}),
@@ -151,17 +169,27 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   };
   const app = Fastify(serverOptions);
   if (typeof v.TRUST_PROXY === 'number') {
-    app.log.warn('TRUST_PROXY is a hop count, which lets a client that reaches the server directly forge its address; prefer the proxy IPs/CIDRs');
+    app.log.warn(
+      'TRUST_PROXY is a hop count, which lets a client that reaches the server directly forge its address; prefer the proxy IPs/CIDRs',
+    );
   }
 
-  app.decorate('site', { config, version: options.version ?? shopdbVersion(), migrationSources: options.migrationSources ?? siteMigrationSources() });
+  app.decorate('site', {
+    config,
+    version: options.version ?? shopdbVersion(),
+    migrationSources: options.migrationSources ?? siteMigrationSources(),
+  });
   const catalog = options.pluginCatalog ?? (await loadPluginCatalog(catalogOptionsFromConfig(config)));
   // A plugin that cannot be used is reported and left out; it never stops the server.
   for (const invalid of catalog.invalid) app.log.warn({ plugin: invalid.name }, invalid.error.message);
-  for (const plugin of catalog.plugins.filter((p) => p.problems.length > 0)) app.log.warn({ plugin: plugin.manifest.name }, `plugin ${plugin.manifest.name} is left out: ${plugin.problems.join('; ')}`);
+  for (const plugin of catalog.plugins.filter((p) => p.problems.length > 0))
+    app.log.warn({ plugin: plugin.manifest.name }, `plugin ${plugin.manifest.name} is left out: ${plugin.problems.join('; ')}`);
   app.decorate('plugins', new PluginRuntime(catalog));
   const zabbix = zabbixSettingsFromConfig(config);
-  app.decorate('monitoring', zabbix === null ? null : new Monitoring(zabbix, { warn: (message) => app.log.warn(message), ...options.monitoringOptions }));
+  app.decorate(
+    'monitoring',
+    zabbix === null ? null : new Monitoring(zabbix, { warn: (message) => app.log.warn(message), ...options.monitoringOptions }),
+  );
   app.setValidatorCompiler(createValidatorCompiler());
   // JSON only: a text/plain body is how a cross-site HTML form would post without a preflight.
   app.removeContentTypeParser('text/plain');

@@ -42,7 +42,13 @@ export function forbidden(message: string, code = 'FORBIDDEN'): HttpError {
 }
 
 export function rateLimited(retryAfterSeconds: number): HttpError {
-  return new HttpError(429, 'RATE_LIMITED', `Too many requests; try again in ${retryAfterSeconds} s`, {}, { 'retry-after': String(retryAfterSeconds) });
+  return new HttpError(
+    429,
+    'RATE_LIMITED',
+    `Too many requests; try again in ${retryAfterSeconds} s`,
+    {},
+    { 'retry-after': String(retryAfterSeconds) },
+  );
 }
 
 /** The body schema of every error response, for the route schemas and so for OpenAPI. */
@@ -130,7 +136,8 @@ function problemOf(error: AjvError): string {
     case 'enum':
       return `must be one of ${(error.params.allowedValues as unknown[]).join(', ')}`;
     case 'format':
-      if (error.params.format === 'date-time') return `must be a date-time with a zone (e.g. 2026-03-02T07:30:00Z) from ${STORABLE_DATES.text}`;
+      if (error.params.format === 'date-time')
+        return `must be a date-time with a zone (e.g. 2026-03-02T07:30:00Z) from ${STORABLE_DATES.text}`;
       if (error.params.format === 'date') return 'must be a date (YYYY-MM-DD) from 1000-01-01 to 9999-12-31';
       return error.message ?? 'is not valid';
     default:
@@ -193,7 +200,10 @@ export function toErrorReply(error: unknown, requestId: string): ErrorReply {
   if (error instanceof DatabaseBusyError || isRetryableConflict(error)) {
     // The write collided with others (every retry of it, or a statement outside inTransaction);
     // the database rolled it back, so sending the same request again is safe.
-    const message = error instanceof DatabaseBusyError ? error.message : 'The database is busy with other writes to the same records; nothing was changed';
+    const message =
+      error instanceof DatabaseBusyError
+        ? error.message
+        : 'The database is busy with other writes to the same records; nothing was changed';
     return reply(503, body('DATABASE_BUSY', message), { 'retry-after': '1' });
   }
   if (error instanceof ShopdbError) {

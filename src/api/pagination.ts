@@ -25,7 +25,13 @@ export interface Page<T> {
 }
 
 export const paginationProperties = {
-  limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE, description: `Page size (1–${MAX_PAGE_SIZE}).` },
+  limit: {
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_PAGE_SIZE,
+    default: DEFAULT_PAGE_SIZE,
+    description: `Page size (1–${MAX_PAGE_SIZE}).`,
+  },
   offset: { type: 'integer', minimum: 0, maximum: MAX_OFFSET, default: 0, description: 'How many results to skip.' },
 } as const;
 
@@ -46,7 +52,9 @@ export function pageSchema(item: object, options: { cappedCount?: boolean } = {}
     required: capped ? ['count', 'countCapped', 'next', 'previous', 'results'] : ['count', 'next', 'previous', 'results'],
     properties: {
       count: { type: 'integer', description: capped ? 'How many match; a lower bound when countCapped is true.' : 'How many match.' },
-      ...(capped ? { countCapped: { type: 'boolean', description: 'True when counting stopped early: there are more matches than count.' } } : {}),
+      ...(capped
+        ? { countCapped: { type: 'boolean', description: 'True when counting stopped early: there are more matches than count.' } }
+        : {}),
       next: { type: ['string', 'null'] },
       previous: { type: ['string', 'null'] },
       results: { type: 'array', items: item },
@@ -65,7 +73,11 @@ function linkTo(request: FastifyRequest, query: PageQuery, offset: number): stri
  * A page from a core list call that already applied limit/offset and counted the total. With
  * `countCapped` true there are more than `count` results, so there is always a next page.
  */
-export function page<T>(request: FastifyRequest, query: PageQuery, result: { count: number; countCapped?: boolean; results: T[] }): Page<T> {
+export function page<T>(
+  request: FastifyRequest,
+  query: PageQuery,
+  result: { count: number; countCapped?: boolean; results: T[] },
+): Page<T> {
   const { limit, offset } = query;
   return {
     count: result.count,

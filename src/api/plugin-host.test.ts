@@ -67,11 +67,16 @@ describeEachEngine('plugin routes in the API', (engine) => {
     );
   });
 
-  it('serves an enabled plugin under /api/plugins/<name> with the core\'s auth and roles', async () => {
+  it("serves an enabled plugin under /api/plugins/<name> with the core's auth and roles", async () => {
     const anonymous = await app.inject({ method: 'GET', url: '/api/plugins/alpha/widgets' });
     const read = await app.inject({ method: 'GET', url: '/api/plugins/alpha/widgets', headers: as.viewer });
     const viewerWrite = await app.inject({ method: 'POST', url: '/api/plugins/alpha/notes', headers: as.viewer, payload: { text: 'x' } });
-    const editorWrite = await app.inject({ method: 'POST', url: '/api/plugins/alpha/notes', headers: as.editor, payload: { text: 'calibrate' } });
+    const editorWrite = await app.inject({
+      method: 'POST',
+      url: '/api/plugins/alpha/notes',
+      headers: as.editor,
+      payload: { text: 'calibrate' },
+    });
 
     expectError(anonymous, 401);
     expect(read.statusCode, read.body).toBe(200);
@@ -91,8 +96,13 @@ describeEachEngine('plugin routes in the API', (engine) => {
     ]);
   });
 
-  it('runs plugin hooks on core asset writes, and hides a disabled plugin\'s types and routes like unknown ones', async () => {
-    const created = await app.inject({ method: 'POST', url: '/api/assets', headers: as.editor, payload: { assetTag: 'W-10', name: 'Widget ten', type: 'widget', statusId: inService } });
+  it("runs plugin hooks on core asset writes, and hides a disabled plugin's types and routes like unknown ones", async () => {
+    const created = await app.inject({
+      method: 'POST',
+      url: '/api/assets',
+      headers: as.editor,
+      payload: { assetTag: 'W-10', name: 'Widget ten', type: 'widget', statusId: inService },
+    });
     expect(created.statusCode, created.body).toBe(201);
     const id = created.json().id as number;
     expect(await api.db('alpha_widgets').where({ asset_id: id }).first('colour')).toEqual({ colour: 'grey' });
@@ -102,7 +112,12 @@ describeEachEngine('plugin routes in the API', (engine) => {
     const unknown = await app.inject({ method: 'GET', url: '/api/plugins/nothing/here', headers: as.viewer });
     const list = await app.inject({ method: 'GET', url: '/api/assets?limit=100', headers: as.viewer });
     const one = await app.inject({ method: 'GET', url: `/api/assets/${id}`, headers: as.viewer });
-    const create = await app.inject({ method: 'POST', url: '/api/assets', headers: as.editor, payload: { assetTag: 'W-11', name: 'Widget eleven', type: 'widget', statusId: inService } });
+    const create = await app.inject({
+      method: 'POST',
+      url: '/api/assets',
+      headers: as.editor,
+      payload: { assetTag: 'W-11', name: 'Widget eleven', type: 'widget', statusId: inService },
+    });
     const plugins = await app.inject({ method: 'GET', url: '/api/plugins', headers: as.viewer });
     const types = await app.inject({ method: 'GET', url: '/api/asset-types', headers: as.viewer });
     await setEnabled(true);
@@ -120,10 +135,15 @@ describeEachEngine('plugin routes in the API', (engine) => {
     expect(typesBack.json().results.map((t: { key: string }) => t.key)).toContain('widget');
   });
 
-  it('leaves a plugin\'s asset type to the plugin: no change or delete through the API', async () => {
+  it("leaves a plugin's asset type to the plugin: no change or delete through the API", async () => {
     const widget = (await api.db('asset_types').where({ key: 'widget' }).first('id')) as { id: number };
 
-    const patched = await app.inject({ method: 'PATCH', url: `/api/asset-types/${widget.id}`, headers: as.editor, payload: { label: 'Gadget' } });
+    const patched = await app.inject({
+      method: 'PATCH',
+      url: `/api/asset-types/${widget.id}`,
+      headers: as.editor,
+      payload: { label: 'Gadget' },
+    });
     const deleted = await app.inject({ method: 'DELETE', url: `/api/asset-types/${widget.id}`, headers: as.editor });
 
     expect(expectError(patched, 409).message).toBe('Asset type "widget" belongs to plugin "alpha" and changes only with it');

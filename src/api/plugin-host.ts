@@ -98,7 +98,9 @@ async function routesProblem(plugin: AvailablePlugin, routes: PluginRoutes): Pro
   const probe = Fastify({ logger: false });
   probe.setValidatorCompiler(createValidatorCompiler());
   try {
-    await probe.register(async (scope) => routes(scope, pluginRouteHost(plugin)), { prefix: `${PLUGIN_ROUTE_PREFIX}/${plugin.manifest.name}` });
+    await probe.register(async (scope) => routes(scope, pluginRouteHost(plugin)), {
+      prefix: `${PLUGIN_ROUTE_PREFIX}/${plugin.manifest.name}`,
+    });
     await probe.ready();
     return undefined;
   } catch (error) {
@@ -124,7 +126,8 @@ export async function mountPluginRoutes(app: FastifyInstance): Promise<void> {
         scope.addHook('onRequest', async (request: FastifyRequest) => {
           const state = await app.plugins.state(request.db);
           // Exactly what an unknown route answers: a disabled plugin's routes are not there.
-          if (!state.enabled.has(name)) throw new HttpError(404, 'NOT_FOUND', `There is no ${request.method} ${(request.url.split('?')[0] ?? '/').slice(0, 200)}`);
+          if (!state.enabled.has(name))
+            throw new HttpError(404, 'NOT_FOUND', `There is no ${request.method} ${(request.url.split('?')[0] ?? '/').slice(0, 200)}`);
         });
         // No anonymous plugin routes: at least viewer to read and editor to write (or the route's declared role).
         scope.addHook('onRequest', async (request, reply) => guards[leastRole(request)](request, reply));

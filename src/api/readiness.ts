@@ -68,7 +68,8 @@ export class ReadinessProbe {
     if (status.upToDate) return { ready: true };
     const problems: string[] = [];
     for (const source of status.sources) {
-      if (source.pending.length > 0) problems.push(`${source.label}: ${source.pending.length} pending migration${source.pending.length === 1 ? '' : 's'}`);
+      if (source.pending.length > 0)
+        problems.push(`${source.label}: ${source.pending.length} pending migration${source.pending.length === 1 ? '' : 's'}`);
       if (source.unknown.length > 0) problems.push(`${source.label}: ${source.unknown.length} migration(s) from a newer shopdb`);
     }
     const fix = status.sources.some((s) => s.unknown.length > 0) ? 'update shopdb' : 'run `shopdb migrate`';

@@ -18,7 +18,14 @@ function logCapture(): { stream: Writable; messages: () => string[] } {
       done();
     },
   });
-  return { stream, messages: () => text.split('\n').filter(Boolean).map((line) => String((JSON.parse(line) as { msg: unknown }).msg)) };
+  return {
+    stream,
+    messages: () =>
+      text
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => String((JSON.parse(line) as { msg: unknown }).msg)),
+  };
 }
 
 describeEachEngine('HTTP server', (engine) => {
@@ -90,7 +97,12 @@ describeEachEngine('HTTP server', (engine) => {
   it('cuts a request that outlasts the grace period', async () => {
     const signals = new EventEmitter();
     const logs = logCapture();
-    const server = await startServer({ config: site.config(), logger: { stream: logs.stream, level: 'info' }, signals, timeouts: { shutdownGraceMs: 300 } });
+    const server = await startServer({
+      config: site.config(),
+      logger: { stream: logs.stream, level: 'info' },
+      signals,
+      timeouts: { shutdownGraceMs: 300 },
+    });
     running.push(server);
     const stuck = await slowJsonPost(`${server.url}/api/auth/login`, { username, password: TEST_PASSWORD });
     await waitUntil(() => logs.messages().includes('incoming request'), 45_000, 'the request to arrive');

@@ -50,13 +50,22 @@ export interface RunningServer {
 function listenError(error: unknown, host: string, port: number): unknown {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'EADDRINUSE') {
-    return new UserError(`Port ${port} on ${host} is already in use`, { suggestion: 'Stop whatever listens there, or set HTTP_PORT to a free port.', cause: error });
+    return new UserError(`Port ${port} on ${host} is already in use`, {
+      suggestion: 'Stop whatever listens there, or set HTTP_PORT to a free port.',
+      cause: error,
+    });
   }
   if (code === 'EACCES') {
-    return new UserError(`Not allowed to listen on ${host}:${port}`, { suggestion: 'Ports below 1024 need privileges: use a higher HTTP_PORT behind a reverse proxy.', cause: error });
+    return new UserError(`Not allowed to listen on ${host}:${port}`, {
+      suggestion: 'Ports below 1024 need privileges: use a higher HTTP_PORT behind a reverse proxy.',
+      cause: error,
+    });
   }
   if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
-    return new UserError(`Cannot listen on ${host}: no such local address`, { suggestion: 'Set HTTP_HOST to an address of this machine (0.0.0.0 for all).', cause: error });
+    return new UserError(`Cannot listen on ${host}: no such local address`, {
+      suggestion: 'Set HTTP_HOST to an address of this machine (0.0.0.0 for all).',
+      cause: error,
+    });
   }
   return error;
 }

@@ -100,7 +100,10 @@ export abstract class BaseCommand extends Command {
     if (err instanceof ShopdbError) return err;
     if (err instanceof Error && (err as { oclif?: unknown }).oclif !== undefined) {
       // oclif puts a headline first and one line per problem after it (e.g. exclusive flags).
-      const [headline = 'Invalid command line', ...rest] = err.message.replace(ANSI, '').split('\n').map((line) => line.trim());
+      const [headline = 'Invalid command line', ...rest] = err.message
+        .replace(ANSI, '')
+        .split('\n')
+        .map((line) => line.trim());
       const details = rest.filter((line) => line && !/^See more help with/.test(line));
       const command = `shopdb ${(this.id ?? '').replace(/:/g, ' ')}`.trim();
       return new UsageError(headline, { details, suggestion: `See \`${command} --help\` for the flags and examples.`, cause: err });

@@ -8,7 +8,12 @@ import type { PluginListing } from '../core/plugins/listing.js';
 import type { PluginSession } from '../core/plugins/session.js';
 import type { Ui } from './ui.js';
 
-export async function withPluginSession<T>(config: LoadedConfig, logger: DatabaseLogger, ui: Ui, work: (session: PluginSession) => Promise<T>): Promise<T> {
+export async function withPluginSession<T>(
+  config: LoadedConfig,
+  logger: DatabaseLogger,
+  ui: Ui,
+  work: (session: PluginSession) => Promise<T>,
+): Promise<T> {
   const [{ cliActor }, { databaseTargetFromConfig, withDatabase }, { catalogOptionsFromConfig, loadPluginCatalog }] = await Promise.all([
     import('../core/audit/log.js'),
     import('../core/db/connect.js'),

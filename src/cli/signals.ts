@@ -54,7 +54,8 @@ export async function whileHandlingSignals<T>(work: (signal: AbortSignal) => Pro
         process.kill(process.pid, name);
         return;
       }
-      if (handling.protecting) say(`${name}: stopping at the next safe point; ${handling.protecting}. Further signals are ignored until that is done.`);
+      if (handling.protecting)
+        say(`${name}: stopping at the next safe point; ${handling.protecting}. Further signals are ignored until that is done.`);
       controller.abort(
         new InterruptedError(name, `Stopped by ${name} before it finished; what it had started was cleaned up`, {
           suggestion: 'Run it again when it may run to the end.',

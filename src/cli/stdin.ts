@@ -11,5 +11,7 @@ export async function readSecretFromStdin(what: string, stdin: NodeJS.ReadStream
   const chunks: Buffer[] = [];
   for await (const chunk of stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
   // One trailing newline is what `echo` adds; it is never part of the secret.
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }

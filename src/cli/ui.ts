@@ -106,7 +106,9 @@ export class Ui {
 
   async askChoice<T extends string>(message: string, choices: readonly T[], defaultValue: T): Promise<T> {
     const { select } = await import('@inquirer/prompts');
-    return this.prompt(() => select<T>({ message, default: defaultValue, choices: choices.map((value) => ({ value, name: value })) }, this.promptContext));
+    return this.prompt(() =>
+      select<T>({ message, default: defaultValue, choices: choices.map((value) => ({ value, name: value })) }, this.promptContext),
+    );
   }
 
   async askSecret(message: string): Promise<string> {

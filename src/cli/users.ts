@@ -43,7 +43,8 @@ const PROMPT_ATTEMPTS = 3;
 
 /** --generate, --password-stdin, or a hidden prompt asked twice; refuses --password and, without a terminal, a prompt. */
 export async function obtainNewPassword(ui: Ui, flags: NewPasswordFlags, username: string): Promise<NewPassword> {
-  const { assertPasswordAcceptable, generatePassword, MIN_PASSWORD_LENGTH, WEAK_PASSWORD_SUGGESTION } = await import('../core/auth/passwords.js');
+  const { assertPasswordAcceptable, generatePassword, MIN_PASSWORD_LENGTH, WEAK_PASSWORD_SUGGESTION } =
+    await import('../core/auth/passwords.js');
   refuseArgvPassword(flags);
   if (flags.generate) {
     const password = generatePassword();
@@ -125,7 +126,8 @@ export interface CreateUserCommandResult {
 
 /** `admin create` and `user create`: checks what it can before asking for a password, then creates (or with --update resets) the user. */
 export async function createUserFromCli(ctx: CliContext, options: CreateUserOptions): Promise<CreateUserCommandResult> {
-  const { assertValidUserProfile, createUser, getUser, isLastEnabledAdmin, LastEnabledAdminError, UserExistsError } = await import('../core/users/service.js');
+  const { assertValidUserProfile, createUser, getUser, isLastEnabledAdmin, LastEnabledAdminError, UserExistsError } =
+    await import('../core/users/service.js');
   assertValidUserProfile(options);
   refuseArgvPassword(options.passwordFlags);
   const actor = await currentCliActor(ctx.env);
@@ -140,7 +142,15 @@ export async function createUserFromCli(ctx: CliContext, options: CreateUserOpti
     const { password, generated } = await obtainNewPassword(ctx.ui, options.passwordFlags, options.username);
     try {
       const { username, role, displayName, email, update, force } = options;
-      const { user, created, leavesNoEnabledAdmin } = await createUser(db, actor, { username, role, displayName, email, update, force, password });
+      const { user, created, leavesNoEnabledAdmin } = await createUser(db, actor, {
+        username,
+        role,
+        displayName,
+        email,
+        update,
+        force,
+        password,
+      });
       return { user, created, generatedPassword: generated, leavesNoEnabledAdmin };
     } catch (error) {
       throw error instanceof UserExistsError ? existsHint(error.username) : error;
@@ -169,7 +179,13 @@ export function showGeneratedPassword(ui: Ui, username: string, password: string
 /** Aligned columns on stdout, for the list commands. */
 export function printTable(ui: Ui, header: string[], rows: string[][]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]?.length ?? 0)));
-  for (const row of [header, ...rows]) ui.result(row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd());
+  for (const row of [header, ...rows])
+    ui.result(
+      row
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    );
 }
 
 export function describeUser(user: UserRecord): string {

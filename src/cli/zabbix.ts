@@ -7,7 +7,12 @@ import type { Monitoring } from '../core/monitoring/service.js';
 import type { PluginSession } from '../core/plugins/service.js';
 import type { Ui } from './ui.js';
 
-export async function withMonitoring<T>(config: LoadedConfig, logger: DatabaseLogger, ui: Ui, work: (session: PluginSession, monitoring: Monitoring) => Promise<T>): Promise<T> {
+export async function withMonitoring<T>(
+  config: LoadedConfig,
+  logger: DatabaseLogger,
+  ui: Ui,
+  work: (session: PluginSession, monitoring: Monitoring) => Promise<T>,
+): Promise<T> {
   const [{ requireZabbixSettings }, { Monitoring }, { withPluginSession }] = await Promise.all([
     import('../core/monitoring/zabbix/settings.js'),
     import('../core/monitoring/service.js'),

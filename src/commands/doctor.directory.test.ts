@@ -6,7 +6,14 @@ import { Change, Attribute, Client } from 'ldapts';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runBin, runCommand } from '../../test/support/cli.js';
 import { startOpenLdap, type TestDirectory } from '../../test/support/directories.js';
-import { buildWorld, describeEachDirectory, directoryEnv, itOnlyOn, startDirectory, type DirectoryWorld } from '../../test/support/directory-login.js';
+import {
+  buildWorld,
+  describeEachDirectory,
+  directoryEnv,
+  itOnlyOn,
+  startDirectory,
+  type DirectoryWorld,
+} from '../../test/support/directory-login.js';
 import { createSite, type TestSite } from '../../test/support/site.js';
 import type { CheckReport } from '../core/doctor/index.js';
 import { readFileSync } from 'node:fs';
@@ -31,13 +38,26 @@ describeEachDirectory('shopdb doctor: the directory check', (kind) => {
 
   /** AD: sets the domain's maxPwdAge so the service account's password expires `days` from now. */
   async function servicePasswordExpiresIn(days: number): Promise<void> {
-    const admin = new Client({ url: directory.ldapsUrl, timeout: 5000, connectTimeout: 2000, tlsOptions: { ca: readFileSync(directory.caFile, 'utf8') } });
+    const admin = new Client({
+      url: directory.ldapsUrl,
+      timeout: 5000,
+      connectTimeout: 2000,
+      tlsOptions: { ca: readFileSync(directory.caFile, 'utf8') },
+    });
     try {
       await admin.bind(directory.adminDn, directory.adminPassword);
-      const { searchEntries: [account] } = await admin.search(directory.bindDn, { scope: 'base', attributes: ['pwdLastSet'] });
+      const {
+        searchEntries: [account],
+      } = await admin.search(directory.bindDn, { scope: 'base', attributes: ['pwdLastSet'] });
       const setAtMs = Number(BigInt(String(account!.pwdLastSet)) / 10_000n - 11_644_473_600_000n);
       const ageMs = Date.now() - setAtMs + days * 86_400_000;
-      await admin.modify(directory.baseDn, new Change({ operation: 'replace', modification: new Attribute({ type: 'maxPwdAge', values: [String(-BigInt(ageMs) * 10_000n)] }) }));
+      await admin.modify(
+        directory.baseDn,
+        new Change({
+          operation: 'replace',
+          modification: new Attribute({ type: 'maxPwdAge', values: [String(-BigInt(ageMs) * 10_000n)] }),
+        }),
+      );
     } finally {
       await admin.unbind();
     }
@@ -47,7 +67,10 @@ describeEachDirectory('shopdb doctor: the directory check', (kind) => {
     if (kind === 'ad') await servicePasswordExpiresIn(365);
     const result = await runBin(['doctor', '--json', '--env-file', site.envFile]);
 
-    expect(directoryCheckOf(result.json)).toMatchObject({ status: 'pass', message: '1 server(s) reachable, TLS verified, service bind accepted' });
+    expect(directoryCheckOf(result.json)).toMatchObject({
+      status: 'pass',
+      message: '1 server(s) reachable, TLS verified, service bind accepted',
+    });
   });
 
   it('fails while the only server is down, with the fix', async () => {
@@ -78,18 +101,22 @@ describeEachDirectory('shopdb doctor: the directory check', (kind) => {
     }
   });
 
-  itOnlyOn(kind, 'openldap')('warns 30 days before the server certificate expires', async () => {
-    const shortLived = await startOpenLdap({ serverCertDays: 10 });
-    const shortSite = await createSite('sqlite', directoryEnv(shortLived, { rules: world.rules }));
-    try {
-      const result = await runCommand(Doctor, ['--json', '--env-file', shortSite.envFile]);
+  itOnlyOn(kind, 'openldap')(
+    'warns 30 days before the server certificate expires',
+    async () => {
+      const shortLived = await startOpenLdap({ serverCertDays: 10 });
+      const shortSite = await createSite('sqlite', directoryEnv(shortLived, { rules: world.rules }));
+      try {
+        const result = await runCommand(Doctor, ['--json', '--env-file', shortSite.envFile]);
 
-      const check = directoryCheckOf(result.json);
-      expect(check.status).toBe('warn');
-      expect(check.message).toMatch(/the server certificate expires in (9|10) days/);
-    } finally {
-      await shortSite.cleanup();
-      await shortLived.cleanup();
-    }
-  }, 60_000);
+        const check = directoryCheckOf(result.json);
+        expect(check.status).toBe('warn');
+        expect(check.message).toMatch(/the server certificate expires in (9|10) days/);
+      } finally {
+        await shortSite.cleanup();
+        await shortLived.cleanup();
+      }
+    },
+    60_000,
+  );
 });

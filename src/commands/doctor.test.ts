@@ -26,7 +26,18 @@ describeEachEngine('shopdb doctor', (engine) => {
     expect(result.exitCode, result.stdout + result.stderr).toBe(0);
     expect(result.json.ok).toBe(true);
     const checks = byId(result.json.checks);
-    expect(Object.keys(checks)).toEqual(['node-version', 'config', 'restore', 'database', 'cluster', 'migrations', 'schema', 'plugins', 'directory', 'zabbix']);
+    expect(Object.keys(checks)).toEqual([
+      'node-version',
+      'config',
+      'restore',
+      'database',
+      'cluster',
+      'migrations',
+      'schema',
+      'plugins',
+      'directory',
+      'zabbix',
+    ]);
     expect(checks.database!.status).toBe('pass');
     // This machine's MariaDB is a single server; SQLite never is a cluster.
     expect(checks.cluster!.status).toBe('skip');
@@ -46,7 +57,11 @@ describeEachEngine('shopdb doctor', (engine) => {
       const { createApiToken, resolveApiToken } = await import('../core/auth/api-tokens.js');
       const { createUser } = await import('../core/users/service.js');
       const { cliActor } = await import('../core/audit/log.js');
-      const { user } = await createUser(db, cliActor('test'), { username: 'central', role: 'viewer', password: 'correct-horse-battery-staple' });
+      const { user } = await createUser(db, cliActor('test'), {
+        username: 'central',
+        role: 'viewer',
+        password: 'correct-horse-battery-staple',
+      });
       const polled = await createApiToken(db, cliActor('test'), { userId: user.id, name: 'corporate', scope: 'summary:read' });
       await createApiToken(db, cliActor('test'), { userId: user.id, name: 'spare', scope: 'summary:read' });
       await createApiToken(db, cliActor('test'), { userId: user.id, name: 'script', scope: 'read' });
@@ -61,7 +76,12 @@ describeEachEngine('shopdb doctor', (engine) => {
     const check = byId(result.json.checks)['summary-tokens']!;
     expect(check.status).toBe('pass');
     expect(check.message).toMatch(/^2 live\n.*corporate \(central\): last used 0 min ago\n.*spare \(central\): never used$/);
-    expect((check.data as { tokens: Array<{ name: string; lastUsedAt: string | null }> }).tokens.map((t) => [t.name, t.lastUsedAt === null])).toEqual([['corporate', false], ['spare', true]]);
+    expect(
+      (check.data as { tokens: Array<{ name: string; lastUsedAt: string | null }> }).tokens.map((t) => [t.name, t.lastUsedAt === null]),
+    ).toEqual([
+      ['corporate', false],
+      ['spare', true],
+    ]);
   });
 
   it('fails the plugins check when an installed plugin is not available, naming it (exit 1)', async () => {
@@ -106,7 +126,9 @@ describeEachEngine('shopdb doctor', (engine) => {
     const json = await runBin(['doctor', '--tag', 'start', '--json', '--env-file', site.envFile]);
 
     expect(human.exitCode).toBe(1);
-    expect(human.stdout).toContain('FAIL  Schema matches the migration records: recorded as applied, but their tables are missing: login_throttle (core 20261202C-create-login-throttle)');
+    expect(human.stdout).toContain(
+      'FAIL  Schema matches the migration records: recorded as applied, but their tables are missing: login_throttle (core 20261202C-create-login-throttle)',
+    );
     expect(json.exitCode).toBe(1);
     expect(byId(json.json.checks).schema).toMatchObject({
       status: 'fail',
@@ -159,7 +181,21 @@ describe('shopdb doctor', () => {
     expect(checks.config!.message).toContain('DB_HOTS');
     expect(checks.config!.message).toContain('did you mean DB_HOST?');
     expect(checks['node-version']!.status).toBe('pass');
-    for (const id of ['restore', 'database', 'cluster', 'migrations', 'schema', 'directory', 'zabbix', 'summary-tokens', 'dump-tool', 'backup-dir', 'backup-copy-dir', 'backup-option-files', 'backup-scratch-schemas']) {
+    for (const id of [
+      'restore',
+      'database',
+      'cluster',
+      'migrations',
+      'schema',
+      'directory',
+      'zabbix',
+      'summary-tokens',
+      'dump-tool',
+      'backup-dir',
+      'backup-copy-dir',
+      'backup-option-files',
+      'backup-scratch-schemas',
+    ]) {
       expect(checks[id], id).toMatchObject({ status: 'skip', message: 'skipped: the configuration did not load' });
     }
     expect(result.json.counts).toEqual({ pass: 1, warn: 0, fail: 1, skip: 14 });
@@ -189,7 +225,12 @@ describe('shopdb doctor', () => {
     expect(inProcess.exitCode).toBe(1);
     const lines = byId(inProcess.json.checks).config!.message.split('\n');
     expect(lines[0]).toBe('4 problems in production mode (2 stop the configuration loading):');
-    expect(lines.slice(1).map((line: string) => line.split(':')[0])).toEqual(['BACKUP_KEEP (line 7)', 'DB_HOTS', 'JWT_SECRET', 'CORS_ORIGINS']);
+    expect(lines.slice(1).map((line: string) => line.split(':')[0])).toEqual([
+      'BACKUP_KEEP (line 7)',
+      'DB_HOTS',
+      'JWT_SECRET',
+      'CORS_ORIGINS',
+    ]);
     expect(bin.exitCode).toBe(1);
     expect(bin.stdout).toContain('JWT_SECRET: is too predictable');
     expect(bin.stdout).toContain('CORS_ORIGINS: allows every origin (*)');
@@ -204,7 +245,17 @@ describe('shopdb doctor', () => {
 
     expect(result.exitCode, result.stdout).toBe(0);
     expect(result.json.tags).toEqual(['backup']);
-    expect(result.json.checks.map((check: CheckReport) => check.id)).toEqual(['config', 'restore', 'database', 'cluster', 'dump-tool', 'backup-dir', 'backup-copy-dir', 'backup-option-files', 'backup-scratch-schemas']);
+    expect(result.json.checks.map((check: CheckReport) => check.id)).toEqual([
+      'config',
+      'restore',
+      'database',
+      'cluster',
+      'dump-tool',
+      'backup-dir',
+      'backup-copy-dir',
+      'backup-option-files',
+      'backup-scratch-schemas',
+    ]);
     for (const check of result.json.checks as CheckReport[]) expect(check.tags).toContain('backup');
   });
 
@@ -244,7 +295,9 @@ describe('shopdb doctor', () => {
     const product = /mariadb/i.test(server) ? 'MariaDB' : 'MySQL';
     const database = byId(result.json.checks).database!;
     expect(database.status).toBe('pass');
-    expect(database.message).toBe(`mysql://${site.vars.DB_USER}@${site.vars.DB_HOST}:${site.vars.DB_PORT}/${site.database}: ${product} ${server.split('-')[0]}`);
+    expect(database.message).toBe(
+      `mysql://${site.vars.DB_USER}@${site.vars.DB_HOST}:${site.vars.DB_PORT}/${site.database}: ${product} ${server.split('-')[0]}`,
+    );
   });
 
   it('keeps its JSON shape stable', async () => {
@@ -255,7 +308,24 @@ describe('shopdb doctor', () => {
     expect(Object.keys(result.json).sort()).toEqual(['checks', 'counts', 'ok', 'tags']);
     expect(result.json.tags).toBe('all');
     expect(Object.keys(result.json.counts).sort()).toEqual(['fail', 'pass', 'skip', 'warn']);
-    expect(result.json.checks.map((check: CheckReport) => check.id)).toEqual(['node-version', 'config', 'restore', 'database', 'cluster', 'migrations', 'schema', 'plugins', 'directory', 'zabbix', 'summary-tokens', 'dump-tool', 'backup-dir', 'backup-copy-dir', 'backup-option-files', 'backup-scratch-schemas']);
+    expect(result.json.checks.map((check: CheckReport) => check.id)).toEqual([
+      'node-version',
+      'config',
+      'restore',
+      'database',
+      'cluster',
+      'migrations',
+      'schema',
+      'plugins',
+      'directory',
+      'zabbix',
+      'summary-tokens',
+      'dump-tool',
+      'backup-dir',
+      'backup-copy-dir',
+      'backup-option-files',
+      'backup-scratch-schemas',
+    ]);
     for (const check of result.json.checks) {
       expect(check).toMatchObject({
         id: expect.any(String),
@@ -277,7 +347,11 @@ describe('the doctor registry', () => {
     tags: ['backup'],
     async run(context) {
       return context.config
-        ? { status: 'warn', message: `site ${context.config.values.SHOPDB_SITE_NAME}`, data: { site: context.config.values.SHOPDB_SITE_NAME } }
+        ? {
+            status: 'warn',
+            message: `site ${context.config.values.SHOPDB_SITE_NAME}`,
+            data: { site: context.config.values.SHOPDB_SITE_NAME },
+          }
         : { status: 'skip', message: 'no configuration' };
     },
   };
@@ -312,7 +386,18 @@ describe('the doctor registry', () => {
 
     const report = await runDoctor({ loadConfig: () => site!.config(), path: '', registry, tags: ['backup'] });
 
-    expect(report.checks.map((check) => check.id)).toEqual(['config', 'restore', 'database', 'cluster', 'dump-tool', 'backup-dir', 'backup-copy-dir', 'backup-option-files', 'backup-scratch-schemas', 'plugin-site-name']);
+    expect(report.checks.map((check) => check.id)).toEqual([
+      'config',
+      'restore',
+      'database',
+      'cluster',
+      'dump-tool',
+      'backup-dir',
+      'backup-copy-dir',
+      'backup-option-files',
+      'backup-scratch-schemas',
+      'plugin-site-name',
+    ]);
   });
 
   it('refuses to register two checks with the same id', () => {

@@ -23,12 +23,18 @@ export default class Doctor extends BaseCommand {
       logger: this.dbLogger,
     });
     const { chalk } = this.ui;
-    const mark: Record<CheckStatus, string> = { pass: chalk.green('ok  '), warn: chalk.yellow('warn'), fail: chalk.red('FAIL'), skip: chalk.dim('skip') };
+    const mark: Record<CheckStatus, string> = {
+      pass: chalk.green('ok  '),
+      warn: chalk.yellow('warn'),
+      fail: chalk.red('FAIL'),
+      skip: chalk.dim('skip'),
+    };
     for (const check of report.checks) {
       const [first, ...rest] = check.message.split('\n');
       this.ui.result(`${mark[check.status]}  ${check.title}: ${first}`);
       for (const line of rest) this.ui.result(`        ${line}`);
-      if (check.suggestion && (check.status === 'fail' || check.status === 'warn')) this.ui.result(`        ${chalk.cyan('Fix:')} ${check.suggestion}`);
+      if (check.suggestion && (check.status === 'fail' || check.status === 'warn'))
+        this.ui.result(`        ${chalk.cyan('Fix:')} ${check.suggestion}`);
     }
     const { pass, warn, fail, skip } = report.counts;
     this.ui.result(`\n${pass} passed, ${warn} warnings, ${fail} failed, ${skip} skipped.`);

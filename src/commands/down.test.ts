@@ -45,7 +45,9 @@ describe('shopdb down', () => {
   });
 
   it('reports a failing `docker compose down` as an external error (exit 1)', async () => {
-    docker.setScenario({ answers: { down: { exitCode: 1, stderr: 'Error response from daemon: removal of container site-db-1 is already in progress\n' } } });
+    docker.setScenario({
+      answers: { down: { exitCode: 1, stderr: 'Error response from daemon: removal of container site-db-1 is already in progress\n' } },
+    });
 
     const result = await runCommand(Down, ['--env-file', site.envFile, '--json'], { env: { PATH: docker.path } });
 

@@ -27,7 +27,7 @@ suite(`shopdb down --volumes on a terminal${tmux ? '' : ' — skipped: tmux is n
 
   it('deletes the volumes once the user says yes', async () => {
     session = start();
-    await session.waitFor('Delete the stack\'s volumes');
+    await session.waitFor("Delete the stack's volumes");
     session.send('y', 'Enter');
 
     const screen = await session.waitFor('EXIT=');
@@ -38,7 +38,7 @@ suite(`shopdb down --volumes on a terminal${tmux ? '' : ' — skipped: tmux is n
 
   it('stops nothing when the user says no (exit 130)', async () => {
     session = start();
-    await session.waitFor('Delete the stack\'s volumes');
+    await session.waitFor("Delete the stack's volumes");
     session.send('n', 'Enter');
 
     const screen = await session.waitFor('EXIT=');

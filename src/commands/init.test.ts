@@ -106,7 +106,9 @@ describe('shopdb init', () => {
       await initSite({ envFile, force: true, answers: {}, now: new Date('2026-11-27T09:00:00.100Z') });
       await initSite({ envFile, force: true, answers: {}, now: new Date('2026-11-27T09:00:00.900Z') });
 
-      const backups = readdirSync(dir).filter((name) => name.startsWith('.env.bak-')).sort();
+      const backups = readdirSync(dir)
+        .filter((name) => name.startsWith('.env.bak-'))
+        .sort();
       expect(backups).toEqual(['.env.bak-20261127T090000Z', '.env.bak-20261127T090000Z-2']);
       expect(readFileSync(join(dir, backups[0]!), 'utf8')).toBe(OLD);
     });
@@ -165,8 +167,13 @@ describe('shopdb init', () => {
       const result = await runBin(['init', '--yes', '--cors-origins', '*', '--json'], { cwd: dir });
 
       expect(result.exitCode).toBe(2);
-      expect(result.json.error).toMatchObject({ code: 'CONFIG_INVALID', message: 'The .env that init would write is not valid in production mode; nothing was written or created' });
-      expect(result.json.error.details).toEqual(['CORS_ORIGINS: allows every origin (*) — list the exact origins, e.g. https://shopdb.plant.example (--cors-origins)']);
+      expect(result.json.error).toMatchObject({
+        code: 'CONFIG_INVALID',
+        message: 'The .env that init would write is not valid in production mode; nothing was written or created',
+      });
+      expect(result.json.error.details).toEqual([
+        'CORS_ORIGINS: allows every origin (*) — list the exact origins, e.g. https://shopdb.plant.example (--cors-origins)',
+      ]);
       expect(result.json.error.suggestion).toContain('--mode development');
       expect(readdirSync(dir)).toEqual([]);
     });
@@ -206,7 +213,10 @@ describe('shopdb init', () => {
   });
 
   it('reads the MySQL password from stdin into DB_PASSWORD and prints no secret', async () => {
-    const result = await runBin(['init', '--yes', '--json', '--db', 'mysql', '--db-password-stdin'], { cwd: dir, input: `${PIPED_PASSWORD}\n` });
+    const result = await runBin(['init', '--yes', '--json', '--db', 'mysql', '--db-password-stdin'], {
+      cwd: dir,
+      input: `${PIPED_PASSWORD}\n`,
+    });
 
     expect(result.exitCode, result.stderr).toBe(0);
     const written = readEnv(envFile);
@@ -220,17 +230,25 @@ describe('shopdb init', () => {
   });
 
   describe('directory login (--ldap true)', () => {
-    const ROLE_MAP = '{"CN=ShopDB Admins,OU=Groups,DC=plant,DC=example":"admin","CN=Hangar 2\\\\, all staff,OU=Groups,DC=plant,DC=example":"viewer"}';
+    const ROLE_MAP =
+      '{"CN=ShopDB Admins,OU=Groups,DC=plant,DC=example":"admin","CN=Hangar 2\\\\, all staff,OU=Groups,DC=plant,DC=example":"viewer"}';
     const ldapFlags = [
-      '--ldap', 'true',
-      '--ldap-url', 'ldaps://dc01.plant.example:636,ldaps://dc02.plant.example:636',
-      '--ldap-bind-dn', 'CN=svc-shopdb,OU=Service Accounts,DC=plant,DC=example',
-      '--ldap-base-dn', 'OU=Staff,DC=plant,DC=example',
-      '--ldap-group-role-map', ROLE_MAP,
+      '--ldap',
+      'true',
+      '--ldap-url',
+      'ldaps://dc01.plant.example:636,ldaps://dc02.plant.example:636',
+      '--ldap-bind-dn',
+      'CN=svc-shopdb,OU=Service Accounts,DC=plant,DC=example',
+      '--ldap-base-dn',
+      'OU=Staff,DC=plant,DC=example',
+      '--ldap-group-role-map',
+      ROLE_MAP,
     ];
 
     it('writes the directory settings and the service password from LDAP_BIND_PASSWORD, which `config check` accepts in production (in-process)', async () => {
-      const result = await runCommand(Init, ['--yes', '--env-file', envFile, ...ldapFlags], { env: { LDAP_BIND_PASSWORD: PIPED_PASSWORD } });
+      const result = await runCommand(Init, ['--yes', '--env-file', envFile, ...ldapFlags], {
+        env: { LDAP_BIND_PASSWORD: PIPED_PASSWORD },
+      });
 
       expect(result.exitCode, result.stderr).toBe(0);
       const written = readEnv(envFile);
@@ -249,7 +267,10 @@ describe('shopdb init', () => {
     });
 
     it('reads the service password from stdin and prints no secret (through bin/run.js)', async () => {
-      const result = await runBin(['init', '--yes', '--json', ...ldapFlags, '--ldap-bind-password-stdin'], { cwd: dir, input: `${PIPED_PASSWORD}\n` });
+      const result = await runBin(['init', '--yes', '--json', ...ldapFlags, '--ldap-bind-password-stdin'], {
+        cwd: dir,
+        input: `${PIPED_PASSWORD}\n`,
+      });
 
       expect(result.exitCode, result.stderr).toBe(0);
       expect(readEnv(envFile).LDAP_BIND_PASSWORD).toBe(PIPED_PASSWORD);
@@ -266,7 +287,9 @@ describe('shopdb init', () => {
     });
 
     it('refuses production answers without a server or any rule, naming their flags, and writes nothing (through bin/run.js)', async () => {
-      const result = await runBin(['init', '--yes', '--ldap', 'true', '--ldap-bind-dn', 'CN=svc,DC=plant', '--ldap-base-dn', 'DC=plant'], { cwd: dir });
+      const result = await runBin(['init', '--yes', '--ldap', 'true', '--ldap-bind-dn', 'CN=svc,DC=plant', '--ldap-base-dn', 'DC=plant'], {
+        cwd: dir,
+      });
 
       expect(result.exitCode).toBe(2);
       expect(result.stderr).toContain('--ldap-url');
@@ -284,7 +307,10 @@ describe('shopdb init', () => {
   });
 
   it('accepts a short piped password in development mode', async () => {
-    const result = await runBin(['init', '--yes', '--mode', 'development', '--db', 'mysql', '--db-password-stdin'], { cwd: dir, input: 'devpass' });
+    const result = await runBin(['init', '--yes', '--mode', 'development', '--db', 'mysql', '--db-password-stdin'], {
+      cwd: dir,
+      input: 'devpass',
+    });
 
     expect(result.exitCode, result.stderr).toBe(0);
     expect(readEnv(envFile)).toMatchObject({ SHOPDB_ENV: 'development', DB_PASSWORD: 'devpass' });
@@ -326,10 +352,22 @@ describe.skipIf(!mysqlAvailable())('shopdb init --create-database [mysql]', () =
   });
 
   const createArgs = (): string[] => [
-    'init', '--yes', '--json',
-    '--db', 'mysql', '--db-host', server.host, '--db-port', String(server.port),
-    '--db-name', database, '--db-user', user,
-    '--create-database', '--mysql-admin-user', server.user,
+    'init',
+    '--yes',
+    '--json',
+    '--db',
+    'mysql',
+    '--db-host',
+    server.host,
+    '--db-port',
+    String(server.port),
+    '--db-name',
+    database,
+    '--db-user',
+    user,
+    '--create-database',
+    '--mysql-admin-user',
+    server.user,
   ];
   const adminEnv = (): Record<string, string> => (server.password ? { SHOPDB_MYSQL_ADMIN_PASSWORD: server.password } : {});
 
@@ -338,7 +376,12 @@ describe.skipIf(!mysqlAvailable())('shopdb init --create-database [mysql]', () =
     const init = await runBin(argv, { cwd: dir, env: adminEnv() });
 
     expect(init.exitCode, init.stderr).toBe(0);
-    expect(init.json).toMatchObject({ client: 'mysql', databaseCreated: true, userCreated: true, generatedSecrets: ['JWT_SECRET', 'MYSQL_ROOT_PASSWORD', 'DB_PASSWORD'] });
+    expect(init.json).toMatchObject({
+      client: 'mysql',
+      databaseCreated: true,
+      userCreated: true,
+      generatedSecrets: ['JWT_SECRET', 'MYSQL_ROOT_PASSWORD', 'DB_PASSWORD'],
+    });
     const written = readEnv(envFile);
     expect(written).toMatchObject({ DB_CLIENT: 'mysql', DB_NAME: database, DB_USER: user });
     for (const secret of [written.DB_PASSWORD!, written.JWT_SECRET!]) {
@@ -369,14 +412,24 @@ describe.skipIf(!mysqlAvailable())('shopdb init --create-database [mysql]', () =
 
     const migrate = await runBin(['migrate', '--env-file', envFile], { cwd: dir });
     expect(migrate.exitCode, migrate.stderr).toBe(0);
-    const [tables] = await adminQuery<Array<{ n: number }>>(server, 'SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', [database]);
+    const [tables] = await adminQuery<Array<{ n: number }>>(
+      server,
+      'SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?',
+      [database],
+    );
     expect(Number(tables!.n)).toBeGreaterThan(0);
   });
 
   const userCount = async (): Promise<number> =>
     Number((await adminQuery<Array<{ n: number }>>(server, 'SELECT COUNT(*) AS n FROM mysql.user WHERE User = ?', [user]))[0]!.n);
   const databaseCount = async (): Promise<number> =>
-    Number((await adminQuery<Array<{ n: number }>>(server, 'SELECT COUNT(*) AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [database]))[0]!.n);
+    Number(
+      (
+        await adminQuery<Array<{ n: number }>>(server, 'SELECT COUNT(*) AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [
+          database,
+        ])
+      )[0]!.n,
+    );
 
   it('refuses CORS_ORIGINS=* in production before creating the user or the database', async () => {
     const result = await runBin([...createArgs(), '--cors-origins', '*'], { cwd: dir, env: adminEnv() });
@@ -413,7 +466,11 @@ describe.skipIf(!mysqlAvailable())('shopdb init --create-database [mysql]', () =
       expect(written.DB_PASSWORD).not.toBe(LEFT_BEHIND_PASSWORD);
       expect(result.stdout + result.stderr).not.toContain(written.DB_PASSWORD);
       expect(await userCount()).toBe(1);
-      const granted = await adminQuery<Array<{ privilege: string }>>(server, 'SELECT PRIVILEGE_TYPE AS privilege FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = ? AND TABLE_SCHEMA = ?', [`'${user}'@'%'`, database]);
+      const granted = await adminQuery<Array<{ privilege: string }>>(
+        server,
+        'SELECT PRIVILEGE_TYPE AS privilege FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = ? AND TABLE_SCHEMA = ?',
+        [`'${user}'@'%'`, database],
+      );
       expect(granted.map((row) => row.privilege).sort()).toEqual([...SITE_USER_PRIVILEGES].sort());
       const migrate = await runBin(['migrate', '--env-file', envFile], { cwd: dir });
       expect(migrate.exitCode, migrate.stderr).toBe(0);

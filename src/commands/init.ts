@@ -4,7 +4,15 @@ import { BaseCommand } from '../cli/base-command.js';
 import { readSecretFromStdin } from '../cli/stdin.js';
 import { specOf, type ConfigVarName } from '../core/config/schema.js';
 import { UsageError } from '../core/errors.js';
-import { assertInitAnswers, assertInitTarget, initQuestions, questionApplies, validateAnswer, type InitAnswers, type InitResult } from '../core/init/service.js';
+import {
+  assertInitAnswers,
+  assertInitTarget,
+  initQuestions,
+  questionApplies,
+  validateAnswer,
+  type InitAnswers,
+  type InitResult,
+} from '../core/init/service.js';
 
 /** The answers a question offers: its schema choices, or false/true for a yes-or-no setting. */
 function choicesOf(name: ConfigVarName): readonly string[] | undefined {
@@ -39,8 +47,13 @@ export default class Init extends BaseCommand {
     ...questionFlags,
     yes: Flags.boolean({ char: 'y', summary: 'Do not ask: take the flags given and defaults for the rest.' }),
     force: Flags.boolean({ summary: 'Replace an existing .env (the old one is kept as .env.bak-<time>).' }),
-    'db-password-stdin': Flags.boolean({ summary: 'Read the password of an existing MySQL DB_USER from stdin.', exclusive: ['ldap-bind-password-stdin'] }),
-    'ldap-bind-password-stdin': Flags.boolean({ summary: 'With --ldap true: read the password of the directory service account (LDAP_BIND_PASSWORD) from stdin.' }),
+    'db-password-stdin': Flags.boolean({
+      summary: 'Read the password of an existing MySQL DB_USER from stdin.',
+      exclusive: ['ldap-bind-password-stdin'],
+    }),
+    'ldap-bind-password-stdin': Flags.boolean({
+      summary: 'With --ldap true: read the password of the directory service account (LDAP_BIND_PASSWORD) from stdin.',
+    }),
     'create-database': Flags.boolean({ summary: 'Create the MySQL database and user (needs administrator credentials).' }),
     'mysql-admin-user': Flags.string({ summary: 'MySQL administrator for --create-database.', default: 'root' }),
     'mysql-admin-password-stdin': Flags.boolean({
@@ -63,7 +76,8 @@ export default class Init extends BaseCommand {
     }
     if (flags['reuse-user'] && !flags['create-database']) {
       throw new UsageError('--reuse-user only applies with --create-database', {
-        suggestion: 'Add --create-database (and the administrator credentials), or leave out --reuse-user and give the password of the existing user with --db-password-stdin.',
+        suggestion:
+          'Add --create-database (and the administrator credentials), or leave out --reuse-user and give the password of the existing user with --db-password-stdin.',
       });
     }
     const envFile = this.envFileOf(flags).path;
@@ -78,12 +92,23 @@ export default class Init extends BaseCommand {
     if (mysql && flags['create-database']) {
       const adminPassword = flags['mysql-admin-password-stdin']
         ? await readSecretFromStdin('the MySQL administrator password')
-        : (this.env.SHOPDB_MYSQL_ADMIN_PASSWORD ?? (this.ui.interactive && !flags.yes ? await this.ui.askSecret(`Password of MySQL user ${flags['mysql-admin-user']} (used once, not saved)`) : ''));
-      createDatabase = { adminUser: flags['mysql-admin-user'], adminPassword, userHost: flags['db-user-host'], reuseUser: flags['reuse-user'] };
+        : (this.env.SHOPDB_MYSQL_ADMIN_PASSWORD ??
+          (this.ui.interactive && !flags.yes
+            ? await this.ui.askSecret(`Password of MySQL user ${flags['mysql-admin-user']} (used once, not saved)`)
+            : ''));
+      createDatabase = {
+        adminUser: flags['mysql-admin-user'],
+        adminPassword,
+        userHost: flags['db-user-host'],
+        reuseUser: flags['reuse-user'],
+      };
     } else if (mysql) {
       dbPassword = flags['db-password-stdin'] ? await readSecretFromStdin('the database password') : this.env.DB_PASSWORD;
       if (dbPassword === undefined) {
-        this.ui.requireInteractive('The password of the MySQL user', '--db-password-stdin, set DB_PASSWORD, or use --create-database to create the user with a generated password');
+        this.ui.requireInteractive(
+          'The password of the MySQL user',
+          '--db-password-stdin, set DB_PASSWORD, or use --create-database to create the user with a generated password',
+        );
         dbPassword = await this.ui.askSecret(`Password of MySQL user ${answers.DB_USER ?? specOf('DB_USER').default}`);
       }
     }
@@ -92,19 +117,27 @@ export default class Init extends BaseCommand {
     if (answers.LDAP_ENABLED === 'true') {
       ldapBindPassword = flags['ldap-bind-password-stdin']
         ? await readSecretFromStdin('the directory service account password')
-        : (this.env.LDAP_BIND_PASSWORD ?? (this.ui.interactive && !flags.yes ? await this.ui.askSecret(`Password of ${answers.LDAP_BIND_DN ?? 'the service account'} (empty: set LDAP_BIND_PASSWORD later)`) : undefined));
+        : (this.env.LDAP_BIND_PASSWORD ??
+          (this.ui.interactive && !flags.yes
+            ? await this.ui.askSecret(`Password of ${answers.LDAP_BIND_DN ?? 'the service account'} (empty: set LDAP_BIND_PASSWORD later)`)
+            : undefined));
       if (ldapBindPassword === '') ldapBindPassword = undefined;
     } else if (flags['ldap-bind-password-stdin']) {
-      throw new UsageError('--ldap-bind-password-stdin only applies with --ldap true', { suggestion: 'Add --ldap true and the other --ldap-* answers, or leave out --ldap-bind-password-stdin.' });
+      throw new UsageError('--ldap-bind-password-stdin only applies with --ldap true', {
+        suggestion: 'Add --ldap true and the other --ldap-* answers, or leave out --ldap-bind-password-stdin.',
+      });
     }
 
     const { initSite } = await import('../core/init/service.js');
     const result = await initSite({ envFile: target, force: flags.force, answers, dbPassword, ldapBindPassword, createDatabase });
 
     if (result.previousEnvFile) this.ui.info(`Kept the previous file as ${result.previousEnvFile}`);
-    if (result.databaseCreated || result.userCreated) this.ui.info(`Created MySQL ${[result.databaseCreated && 'database', result.userCreated && 'user'].filter(Boolean).join(' and ')}.`);
+    if (result.databaseCreated || result.userCreated)
+      this.ui.info(`Created MySQL ${[result.databaseCreated && 'database', result.userCreated && 'user'].filter(Boolean).join(' and ')}.`);
     if (result.userReused) this.ui.info('Kept the existing MySQL user, with a new generated password and the site privileges.');
-    this.ui.result(`Wrote ${result.envFile} (mode 0600, ${result.mode} mode, ${result.client}); generated ${result.generatedSecrets.join(', ')}.`);
+    this.ui.result(
+      `Wrote ${result.envFile} (mode 0600, ${result.mode} mode, ${result.client}); generated ${result.generatedSecrets.join(', ')}.`,
+    );
     this.ui.result('');
     this.ui.result('Next steps:');
     for (const step of result.nextSteps) this.ui.result(`  ${step}`);
@@ -116,7 +149,10 @@ export default class Init extends BaseCommand {
     const answers: InitAnswers = {};
     const missing = initQuestions().filter((name) => flags[specOf(name).init!.flag] === undefined);
     if (!yes && missing.length > 0) {
-      this.ui.requireInteractive('An answer for `shopdb init`', `--yes to accept the defaults, or the flags ${missing.map((name) => `--${specOf(name).init!.flag}`).join(', ')}`);
+      this.ui.requireInteractive(
+        'An answer for `shopdb init`',
+        `--yes to accept the defaults, or the flags ${missing.map((name) => `--${specOf(name).init!.flag}`).join(', ')}`,
+      );
     }
     for (const name of initQuestions()) {
       const spec = specOf(name);

@@ -43,7 +43,10 @@ suite(`shopdb init on a terminal${tmux ? '' : ' — skipped: tmux is not install
 
   it('asks for the directory settings once directory login is chosen, and the service password hidden', async () => {
     dir = tempDir();
-    session = new TerminalSession(`node ${binPath} init --mode development --site-name x --db sqlite --sqlite-path ./db.sqlite --http-port 8080 --cors-origins '' --backup-dir ./b`, dir);
+    session = new TerminalSession(
+      `node ${binPath} init --mode development --site-name x --db sqlite --sqlite-path ./db.sqlite --http-port 8080 --cors-origins '' --backup-dir ./b`,
+      dir,
+    );
     await session.waitFor('Let users log in with their directory account');
     session.send('Down', 'Enter');
     const answers: Array<[string, string | null]> = [
@@ -81,7 +84,10 @@ suite(`shopdb init on a terminal${tmux ? '' : ' — skipped: tmux is not install
 
   it('rejects an invalid answer at the prompt and asks again', async () => {
     dir = tempDir();
-    session = new TerminalSession(`node ${binPath} init --mode development --site-name x --db sqlite --sqlite-path ./db.sqlite --cors-origins '' --backup-dir ./b --ldap false`, dir);
+    session = new TerminalSession(
+      `node ${binPath} init --mode development --site-name x --db sqlite --sqlite-path ./db.sqlite --cors-origins '' --backup-dir ./b --ldap false`,
+      dir,
+    );
     await session.waitFor('HTTP port');
     session.send('C-u', '99999', 'Enter');
     await session.waitFor('out of range');

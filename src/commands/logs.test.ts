@@ -9,7 +9,9 @@ describe('shopdb logs', () => {
   let docker: StandInDocker;
   let site: ReturnType<typeof createStackSite>;
   beforeEach(() => {
-    docker = StandInDocker.create({ answers: { logs: { stdout: 'api-1  | {"level":30,"msg":"listening"}\napi-1  | {"level":30,"msg":"ready"}\n' } } });
+    docker = StandInDocker.create({
+      answers: { logs: { stdout: 'api-1  | {"level":30,"msg":"listening"}\napi-1  | {"level":30,"msg":"ready"}\n' } },
+    });
     site = createStackSite();
   });
   afterEach(() => {
@@ -17,7 +19,7 @@ describe('shopdb logs', () => {
     site.cleanup();
   });
 
-  it('passes docker\'s output straight through, with the service and --since', async () => {
+  it("passes docker's output straight through, with the service and --since", async () => {
     const result = await runBin(['logs', 'api', '--since', '1h', '--env-file', site.envFile], { env: { PATH: docker.path } });
 
     expect(result.exitCode, result.stderr).toBe(0);

@@ -68,11 +68,16 @@ describe('shopdb quickstart serving the API (bin)', () => {
     let stdout = '';
     child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     const deadline = Date.now() + 60_000;
-    while (!stdout.includes('Ctrl-C stops it') && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+    while (!stdout.includes('Ctrl-C stops it') && Date.now() < deadline && child.exitCode === null)
+      await new Promise((r) => setTimeout(r, 100));
 
     const password = /password (\S+) \(shown only now/.exec(stdout)?.[1];
     const base = `http://127.0.0.1:${port}`;
-    const login = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password }) });
+    const login = await fetch(`${base}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password }),
+    });
     const { token } = (await login.json()) as { token: string };
     const assets = await fetch(`${base}/api/assets?type=equipment`, { headers: { authorization: `Bearer ${token}` } });
     child.kill('SIGTERM');

@@ -18,7 +18,16 @@ import Seed from './seed.js';
 
 describeEachEngine('an interrupted restore refuses work', (engine) => {
   let api: ApiSite;
-  const marker = { file: '/srv/shopdb/backups/plant7-20261201T020000Z.shopdb.tar', safetyBackup: '/srv/shopdb/backups/plant7-20261203T101500Z-pre-restore.shopdb.tar', wasEmpty: false, startedAt: '2026-12-03T10:15:07.000Z', database: 'the site', pid: 999_999_999, host: 'shopdb-test', processStart: null };
+  const marker = {
+    file: '/srv/shopdb/backups/plant7-20261201T020000Z.shopdb.tar',
+    safetyBackup: '/srv/shopdb/backups/plant7-20261203T101500Z-pre-restore.shopdb.tar',
+    wasEmpty: false,
+    startedAt: '2026-12-03T10:15:07.000Z',
+    database: 'the site',
+    pid: 999_999_999,
+    host: 'shopdb-test',
+    processStart: null,
+  };
 
   beforeAll(async () => {
     api = await createApiSite(engine);
@@ -48,7 +57,10 @@ describeEachEngine('an interrupted restore refuses work', (engine) => {
       expect(seed.stderr).toContain(`The restore of ${marker.file} was interrupted`);
       expect(show.exitCode, show.stderr).toBe(0);
       expect(doctor.exitCode).toBe(1);
-      expect(doctor.json.checks.find((check: { id: string }) => check.id === 'restore')).toMatchObject({ status: 'fail', data: { file: marker.file } });
+      expect(doctor.json.checks.find((check: { id: string }) => check.id === 'restore')).toMatchObject({
+        status: 'fail',
+        data: { file: marker.file },
+      });
     } finally {
       clearRestoreMarker(api.config());
     }
@@ -104,7 +116,9 @@ describeEachEngine('an interrupted restore refuses work', (engine) => {
     await packArchive(older, dumpName, dump, { ...manifest, shopdb: { ...manifest.shopdb, version: '0.0.9' } });
     const fromOlder = await runBin(['restore', older, '--yes', '--env-file', api.site.envFile]);
     expect(fromOlder.exitCode, fromOlder.stderr).toBe(0);
-    expect(fromOlder.stderr).toMatch(/This backup was made by shopdb 0\.0\.9; this is shopdb \d+\.\d+\.\d+ \(the restore migrates it to this version's schema\)\./);
+    expect(fromOlder.stderr).toMatch(
+      /This backup was made by shopdb 0\.0\.9; this is shopdb \d+\.\d+\.\d+ \(the restore migrates it to this version's schema\)\./,
+    );
     expect(fromOlder.stderr).not.toContain('This backup is of the site');
   });
 });

@@ -90,7 +90,11 @@ describe('shopdb serve', () => {
 
     // Given a login whose body is still arriving
     const inFlight = await slowJsonPost(`${server.url}/api/auth/login`, { username, password: TEST_PASSWORD });
-    await waitUntil(() => server.logs().some((line) => line.msg === 'incoming request' && (line.req as { url?: string })?.url === '/api/auth/login'), 45_000, 'the login to arrive');
+    await waitUntil(
+      () => server.logs().some((line) => line.msg === 'incoming request' && (line.req as { url?: string })?.url === '/api/auth/login'),
+      45_000,
+      'the login to arrive',
+    );
 
     // When the process gets SIGTERM
     server.child.kill('SIGTERM');
@@ -111,7 +115,13 @@ describe('shopdb serve', () => {
 
   it('keeps running while the database is unreachable; /api/ready answers 503 and the log says why', async () => {
     const envFile = `${site.dir}/missing-db.env`;
-    writeEnvFile(envFile, { SHOPDB_ENV: 'development', DB_CLIENT: 'sqlite', DB_SQLITE_PATH: './not-created-yet.sqlite', JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'warn' });
+    writeEnvFile(envFile, {
+      SHOPDB_ENV: 'development',
+      DB_CLIENT: 'sqlite',
+      DB_SQLITE_PATH: './not-created-yet.sqlite',
+      JWT_SECRET: TEST_JWT_SECRET,
+      LOG_LEVEL: 'warn',
+    });
     const server = serve(envFile, await freePort());
     children.push(server.child);
     await waitForHealth(server);
@@ -123,7 +133,11 @@ describe('shopdb serve', () => {
     expect(body.status).toBe('not-ready');
     // The reason names where the database is: the log has it, an anonymous caller does not.
     expect(body.reason).not.toContain('not-created-yet');
-    await waitUntil(() => server.logs().some((line) => line.msg === 'not ready' && String(line.reason).includes('No SQLite database at')), 45_000, 'the not-ready reason in the log');
+    await waitUntil(
+      () => server.logs().some((line) => line.msg === 'not ready' && String(line.reason).includes('No SQLite database at')),
+      45_000,
+      'the not-ready reason in the log',
+    );
     expect(server.logs().some((line) => line.msg === 'database unavailable; retrying')).toBe(true);
     server.child.kill('SIGTERM');
     expect((await server.child).exitCode).toBe(0);

@@ -8,7 +8,10 @@ export default class Serve extends BaseCommand {
   static override examples = [
     '<%= config.bin %> serve',
     '<%= config.bin %> serve --env-file /srv/shopdb/.env',
-    { description: 'On another port, with debug logs (the environment wins over the .env):', command: 'HTTP_PORT=9000 LOG_LEVEL=debug <%= config.bin %> serve' },
+    {
+      description: 'On another port, with debug logs (the environment wins over the .env):',
+      command: 'HTTP_PORT=9000 LOG_LEVEL=debug <%= config.bin %> serve',
+    },
   ];
   static override enableJsonFlag = true;
 

@@ -6,7 +6,10 @@ import { runBin, runCommand } from '../../test/support/cli.js';
 import { createStackSite, healthyStack, stackWith, StandInDocker } from '../../test/support/docker.js';
 import Status from './status.js';
 
-const upToDate = { exitCode: 0, stdout: JSON.stringify({ database: 'x', databaseExists: true, upToDate: true, sources: [{ id: 'core', pending: [] }] }) };
+const upToDate = {
+  exitCode: 0,
+  stdout: JSON.stringify({ database: 'x', databaseExists: true, upToDate: true, sources: [{ id: 'core', pending: [] }] }),
+};
 
 describe('shopdb status', () => {
   let docker: StandInDocker;
@@ -34,7 +37,10 @@ describe('shopdb status', () => {
       migrations: { state: 'current', pending: 0, reason: null },
       lastBackup: { state: 'unknown', reason: 'this image has no `shopdb backup list` (older shopdb)' },
     });
-    expect(result.json.services.map((s: { service: string; image: string }) => `${s.service} ${s.image}`)).toEqual(['api shopdb:latest', 'db mysql:8.4']);
+    expect(result.json.services.map((s: { service: string; image: string }) => `${s.service} ${s.image}`)).toEqual([
+      'api shopdb:latest',
+      'db mysql:8.4',
+    ]);
     expect(docker.commandLines()).toContain('compose exec -T api shopdb migrate status --json');
     expect(docker.commandLines()).toContain('compose exec -T api shopdb backup list --json');
   });

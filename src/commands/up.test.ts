@@ -6,7 +6,10 @@ import { runBin, runCommand } from '../../test/support/cli.js';
 import { createStackSite, stackWith, StandInDocker, healthyStack } from '../../test/support/docker.js';
 import Up from './up.js';
 
-const migrated = { exitCode: 0, stdout: JSON.stringify({ database: 'mysql shopdb@db:3306', sources: [{ id: 'core', applied: ['20261127A-core'] }], appliedCount: 1 }) };
+const migrated = {
+  exitCode: 0,
+  stdout: JSON.stringify({ database: 'mysql shopdb@db:3306', sources: [{ id: 'core', applied: ['20261127A-core'] }], appliedCount: 1 }),
+};
 
 describe('shopdb up', () => {
   let docker: StandInDocker;
@@ -44,7 +47,10 @@ describe('shopdb up', () => {
     expect(calls.every((call) => call.cwd === site.dir)).toBe(true);
     expect(calls[2]!.SHOPDB_ENV_FILE).toBe(site.envFile);
     expect(result.json).toMatchObject({ url: 'http://127.0.0.1:8080', migrate: { appliedCount: 1 } });
-    expect(result.json.services.map((s: { service: string; health: string }) => `${s.service}:${s.health}`)).toEqual(['api:healthy', 'db:healthy']);
+    expect(result.json.services.map((s: { service: string; health: string }) => `${s.service}:${s.health}`)).toEqual([
+      'api:healthy',
+      'db:healthy',
+    ]);
   });
 
   it('runs through bin/run.js with a task list on stderr and the summary on stdout', async () => {
@@ -110,7 +116,10 @@ describe('shopdb up', () => {
   it('stops at --timeout when a service stays unhealthy, quoting its health check (exit 1)', async () => {
     docker.setScenario({
       ps: [stackWith({ Health: 'starting' }, { Health: 'unhealthy', Status: 'Up 3 minutes (unhealthy)' })],
-      inspectHealth: JSON.stringify({ Status: 'unhealthy', Log: [{ ExitCode: 1, Output: 'mysqladmin: connect to server at 127.0.0.1 failed\n' }] }),
+      inspectHealth: JSON.stringify({
+        Status: 'unhealthy',
+        Log: [{ ExitCode: 1, Output: 'mysqladmin: connect to server at 127.0.0.1 failed\n' }],
+      }),
     });
 
     const started = Date.now();
@@ -134,9 +143,15 @@ describe('shopdb up', () => {
     expect(result.json.error.suggestion).toContain('shopdb logs api');
   });
 
-  it('turns compose\'s missing-variable refusal into a configuration error naming it (exit 2)', async () => {
+  it("turns compose's missing-variable refusal into a configuration error naming it (exit 2)", async () => {
     docker.setScenario({
-      answers: { up: { exitCode: 15, stderr: 'error while interpolating services.api.environment.JWT_SECRET: required variable JWT_SECRET is missing a value: set JWT_SECRET in .env - at least 32 random characters\n' } },
+      answers: {
+        up: {
+          exitCode: 15,
+          stderr:
+            'error while interpolating services.api.environment.JWT_SECRET: required variable JWT_SECRET is missing a value: set JWT_SECRET in .env - at least 32 random characters\n',
+        },
+      },
     });
 
     const result = await up(['--json']);
@@ -148,7 +163,13 @@ describe('shopdb up', () => {
 
   it('reports a port in use with the variables that move it', async () => {
     docker.setScenario({
-      answers: { up: { exitCode: 1, stderr: 'Error response from daemon: driver failed programming external connectivity: Bind for 127.0.0.1:8080 failed: port is already allocated\n' } },
+      answers: {
+        up: {
+          exitCode: 1,
+          stderr:
+            'Error response from daemon: driver failed programming external connectivity: Bind for 127.0.0.1:8080 failed: port is already allocated\n',
+        },
+      },
     });
 
     const result = await up(['--json']);
@@ -164,7 +185,15 @@ describe('shopdb up', () => {
       answers: {
         migrate: {
           exitCode: 5,
-          stdout: JSON.stringify({ error: { code: 'LOCKED', message: 'Another run holds the migration lock (shopdb_migrations_lock)', suggestion: 'Wait, or `shopdb migrate unlock` once none runs.', details: [], exitCode: 5 } }),
+          stdout: JSON.stringify({
+            error: {
+              code: 'LOCKED',
+              message: 'Another run holds the migration lock (shopdb_migrations_lock)',
+              suggestion: 'Wait, or `shopdb migrate unlock` once none runs.',
+              details: [],
+              exitCode: 5,
+            },
+          }),
         },
       },
     });
@@ -172,7 +201,10 @@ describe('shopdb up', () => {
     const result = await up(['--json']);
 
     expect(result.exitCode).toBe(5);
-    expect(result.json.error).toMatchObject({ code: 'LOCKED', message: 'shopdb migrate failed in the api container: Another run holds the migration lock (shopdb_migrations_lock)' });
+    expect(result.json.error).toMatchObject({
+      code: 'LOCKED',
+      message: 'shopdb migrate failed in the api container: Another run holds the migration lock (shopdb_migrations_lock)',
+    });
   });
 
   it('refuses a folder without docker-compose.yml before calling docker (exit 2)', async () => {

@@ -10,10 +10,14 @@ export interface UpResult {
 }
 
 export default class Up extends BaseCommand {
-  static override summary = 'Start the site\'s Docker stack, wait until it is healthy, and apply migrations in it.';
+  static override summary = "Start the site's Docker stack, wait until it is healthy, and apply migrations in it.";
   static override description =
     'Runs `docker compose up -d` next to the site .env, waits for MySQL to be healthy, runs `shopdb migrate` inside the api container, then waits until every service passes its health check. Stops with a message naming what to install or start when docker, its compose plugin or its daemon is missing, and with exit code 2 naming the variable when the .env lacks a required secret. See docs/DEPLOY.md.';
-  static override examples = ['<%= config.bin %> up', '<%= config.bin %> up --build --timeout 600', '<%= config.bin %> up --no-migrate --json'];
+  static override examples = [
+    '<%= config.bin %> up',
+    '<%= config.bin %> up --build --timeout 600',
+    '<%= config.bin %> up --no-migrate --json',
+  ];
   static override enableJsonFlag = true;
   static override flags = {
     timeout: Flags.integer({ summary: 'Seconds to wait for the services to become healthy.', default: 300, min: 1 }),

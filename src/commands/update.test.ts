@@ -31,7 +31,12 @@ export async function down(knex) { await knex.schema.dropTable('fixture_things')
     `export async function up(knex) { await knex('assets').update({ name: 'changed by a broken update' }); throw new Error('deliberately broken migration'); }
 export async function down() {}\n`,
   );
-  const sources = siteMigrationSources().register({ id: 'plugin:broken', label: 'plugin broken', tableName: pluginMigrationTable('broken'), directory: folder });
+  const sources = siteMigrationSources().register({
+    id: 'plugin:broken',
+    label: 'plugin broken',
+    tableName: pluginMigrationTable('broken'),
+    directory: folder,
+  });
   return { sources, folder };
 }
 
@@ -124,7 +129,9 @@ describeEachEngine('shopdb update', (engine) => {
       (e: unknown) => e as Error & { details: string[]; exitCode: number },
     );
 
-    expect(error?.message).toMatch(/^The update failed at "Migrate core and plugins": A plugin broken migration failed: .*deliberately broken migration\. The database was restored from the pre-update backup .*-pre-update\.shopdb\.tar, so the site is as it was before the update\./);
+    expect(error?.message).toMatch(
+      /^The update failed at "Migrate core and plugins": A plugin broken migration failed: .*deliberately broken migration\. The database was restored from the pre-update backup .*-pre-update\.shopdb\.tar, so the site is as it was before the update\./,
+    );
     expect(error?.exitCode).toBe(1);
     expect(await exportTables(site)).toEqual(before);
     expect(Object.keys(before)).not.toContain('fixture_things');
@@ -143,7 +150,12 @@ describeEachEngine('shopdb update', (engine) => {
       run: async () => void events.push('pulled'),
       undo: async () => void events.push('previous image back'),
     };
-    const error = await runUpdate({ config: site.config(), path: process.env.PATH ?? '', sources, extendSteps: (steps) => steps.insertAfter('backup', imageStep) }).catch((e: Error) => e);
+    const error = await runUpdate({
+      config: site.config(),
+      path: process.env.PATH ?? '',
+      sources,
+      extendSteps: (steps) => steps.insertAfter('backup', imageStep),
+    }).catch((e: Error) => e);
 
     expect(events).toEqual(['pulled', 'previous image back']);
     expect((error as Error).message).toContain('Undone: Pull the new image and restart.');
@@ -151,8 +163,15 @@ describeEachEngine('shopdb update', (engine) => {
 
   it('stops before the backup when a pre-flight check fails, changing nothing', async () => {
     site = await createDemoSite(engine);
-    const failing = new DoctorRegistry().register({ id: 'always-fails', title: 'A check that fails', tags: ['update'], run: async () => ({ status: 'fail', message: 'no good', suggestion: 'fix it' }) });
-    const error = await runUpdate({ config: site.config(), path: process.env.PATH ?? '', doctorRegistry: failing }).catch((e: Error & { details: string[] }) => e);
+    const failing = new DoctorRegistry().register({
+      id: 'always-fails',
+      title: 'A check that fails',
+      tags: ['update'],
+      run: async () => ({ status: 'fail', message: 'no good', suggestion: 'fix it' }),
+    });
+    const error = await runUpdate({ config: site.config(), path: process.env.PATH ?? '', doctorRegistry: failing }).catch(
+      (e: Error & { details: string[] }) => e,
+    );
 
     expect((error as Error).message).toBe('1 pre-flight check failed; nothing was changed');
     expect((error as Error & { details: string[] }).details).toEqual(['A check that fails: no good — fix it']);

@@ -190,13 +190,7 @@ export class ExternalError extends ShopdbError {
   readonly childExitCode: number | undefined;
   readonly stderr: string;
 
-  constructor(
-    message: string,
-    command: string,
-    childExitCode: number | undefined,
-    stderr: string,
-    options: ShopdbErrorOptions = {},
-  ) {
+  constructor(message: string, command: string, childExitCode: number | undefined, stderr: string, options: ShopdbErrorOptions = {}) {
     super(message, options);
     this.command = command;
     this.childExitCode = childExitCode;
@@ -249,7 +243,8 @@ export function asShopdbError(error: unknown): ShopdbError {
   const clusterReason = clusterUnavailableReason(error);
   if (clusterReason !== null) {
     return new DatabaseUnavailableError(`The database is unavailable: ${clusterReason}`, {
-      suggestion: 'Point DB_HOST at a node that is synced with its cluster (`shopdb doctor` shows the node\'s state), or wait until this one rejoins.',
+      suggestion:
+        "Point DB_HOST at a node that is synced with its cluster (`shopdb doctor` shows the node's state), or wait until this one rejoins.",
       cause: error,
     });
   }

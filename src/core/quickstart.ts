@@ -65,14 +65,21 @@ export function quickstartSteps(options: QuickstartOptions): TaskStep<Quickstart
         const catalog = await loadPluginCatalog(catalogOptionsFromConfig(ctx.config!));
         ctx.catalog = catalog;
         const names = ctx.config!.values.SHOPDB_DEFAULT_PLUGINS;
-        ctx.plugins = names.length === 0 ? [] : await withDatabase(databaseTargetFromConfig(ctx.config!), {}, (db) => installPlugins({ db, catalog, actor: options.actor }, { names }));
+        ctx.plugins =
+          names.length === 0
+            ? []
+            : await withDatabase(databaseTargetFromConfig(ctx.config!), {}, (db) =>
+                installPlugins({ db, catalog, actor: options.actor }, { names }),
+              );
         report(ctx.plugins.length === 0 ? 'none configured' : ctx.plugins.map((p) => `${p.name} ${p.action}`).join(', '));
       },
     },
     {
       title: 'Add the reference data and the demo site',
       task: async (ctx, report) => {
-        ctx.seed = await withDatabase(databaseTargetFromConfig(ctx.config!), {}, (db) => seedSite(db, { demo: true, actor: options.actor, catalog: ctx.catalog }));
+        ctx.seed = await withDatabase(databaseTargetFromConfig(ctx.config!), {}, (db) =>
+          seedSite(db, { demo: true, actor: options.actor, catalog: ctx.catalog }),
+        );
         report(`${ctx.seed.demo?.created ?? 0} demo rows added; plugins seeded: ${ctx.seed.plugins.join(', ') || 'none'}`);
       },
     },

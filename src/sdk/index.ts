@@ -5,7 +5,22 @@
 import type { ShopdbPlugin } from '../api/plugin-host.js';
 
 export type { PluginRouteHost, PluginRoutes, ShopdbPlugin } from '../api/plugin-host.js';
-export type { PluginAssetType, PluginContext, PluginSeedContext, PluginHooks, PluginHeadline, PluginSummaryContext, PluginDoctorCheck, PluginDoctorContext, PluginMonitoringContext, PluginMonitoringAddress, PluginDetailColumn, PluginDetailColumns, PluginDetailWrite, DetailColumnType } from '../core/plugins/manifest.js';
+export type {
+  PluginAssetType,
+  PluginContext,
+  PluginSeedContext,
+  PluginHooks,
+  PluginHeadline,
+  PluginSummaryContext,
+  PluginDoctorCheck,
+  PluginDoctorContext,
+  PluginMonitoringContext,
+  PluginMonitoringAddress,
+  PluginDetailColumn,
+  PluginDetailColumns,
+  PluginDetailWrite,
+  DetailColumnType,
+} from '../core/plugins/manifest.js';
 export type { CheckOutcome, CheckTag } from '../core/doctor/registry.js';
 export type { AssetEventHooks, AssetView, AssetInput, AssetPatch } from '../core/inventory/assets.js';
 export type { CustomFieldDefinition } from '../core/inventory/custom-fields.js';
@@ -16,7 +31,15 @@ export { isUniqueViolation } from '../core/db/constraint-errors.js';
 export { inTransaction, type Db, type TransactionOptions } from '../core/db/transaction.js';
 export { addTextKey, assertNoTextKeyClashes, dropTextKey, textKey, textKeyOrNull, type UniqueTextColumn } from '../core/db/text-keys.js';
 export { recordAudit } from '../core/audit/log.js';
-export { defineDetailTable, type DetailChange, type DetailColumn, type DetailColumnKind, type DetailTable, type DetailTableSpec, type SaveDetailsOptions } from '../core/plugins/detail-table.js';
+export {
+  defineDetailTable,
+  type DetailChange,
+  type DetailColumn,
+  type DetailColumnKind,
+  type DetailTable,
+  type DetailTableSpec,
+  type SaveDetailsOptions,
+} from '../core/plugins/detail-table.js';
 export { assetLockKey, createAsset, getAsset, joinAssetReferences, updateAsset, type AssetWriteOptions } from '../core/inventory/assets.js';
 export { addLink, listLinks, removeLink } from '../core/inventory/links.js';
 export { assetModels, manufacturers, statusLabels } from '../core/inventory/reference.js';

@@ -13,9 +13,15 @@ function sourceExports(): { values: string[]; types: string[] } {
   const values: string[] = [];
   const types: string[] = [];
   for (const match of source.matchAll(/^export (type )?\{([^}]*)\}/gm)) {
-    for (const raw of match[2]!.split(',').map((part) => part.trim()).filter(Boolean)) {
+    for (const raw of match[2]!
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean)) {
       const typeOnly = match[1] !== undefined || raw.startsWith('type ');
-      const name = raw.replace(/^type /, '').split(/\s+as\s+/).pop()!;
+      const name = raw
+        .replace(/^type /, '')
+        .split(/\s+as\s+/)
+        .pop()!;
       (typeOnly ? types : values).push(name);
     }
   }
@@ -45,7 +51,11 @@ describe('shopdb/sdk', () => {
   it('is what package.json exports as shopdb/sdk, for the built package and for the sources', () => {
     const pkg = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { exports: Record<string, Record<string, string>> };
 
-    expect(pkg.exports['./sdk']).toEqual({ 'shopdb-source': './src/sdk/index.ts', types: './dist/src/sdk/index.d.ts', default: './dist/src/sdk/index.js' });
+    expect(pkg.exports['./sdk']).toEqual({
+      'shopdb-source': './src/sdk/index.ts',
+      types: './dist/src/sdk/index.d.ts',
+      default: './dist/src/sdk/index.js',
+    });
     expect(pkg.exports['.']).toEqual(pkg.exports['./sdk']);
   });
 });

@@ -25,7 +25,11 @@ export interface ApiSite {
 }
 
 /** A migrated site with a JWT secret; `extra` adds .env lines. */
-export async function createApiSite(engine: EngineName, extra: Record<string, string> = {}, options: CreateSiteOptions = {}): Promise<ApiSite> {
+export async function createApiSite(
+  engine: EngineName,
+  extra: Record<string, string> = {},
+  options: CreateSiteOptions = {},
+): Promise<ApiSite> {
   const site = await createSite(engine, { JWT_SECRET: TEST_JWT_SECRET, COOKIE_SECURE: 'false', LOG_LEVEL: 'silent', ...extra }, options);
   await migrateSite({ config: site.config() });
   const db = await site.open();
@@ -69,7 +73,11 @@ export async function tokenFor(app: FastifyInstance, username: string): Promise<
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 /** The one error shape, with the status and (optionally) the code expected. */
-export function expectError(response: LightMyRequestResponse | { statusCode: number; body: string }, status: number, code?: string): { code: string; message: string; fields: Record<string, string> } {
+export function expectError(
+  response: LightMyRequestResponse | { statusCode: number; body: string },
+  status: number,
+  code?: string,
+): { code: string; message: string; fields: Record<string, string> } {
   expect(response.statusCode, response.body).toBe(status);
   const body = JSON.parse(response.body) as { error: { code: string; message: string; fields: Record<string, string> } };
   expect(Object.keys(body)).toEqual(['error']);

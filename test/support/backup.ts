@@ -27,10 +27,14 @@ export async function createDemoSite(engine: EngineName, extra: Record<string, s
 
 async function tableNames(db: Knex, engine: EngineName): Promise<string[]> {
   if (engine === 'sqlite') {
-    const rows = (await db.raw("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")) as Array<{ name: string }>;
+    const rows = (await db.raw("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")) as Array<{
+      name: string;
+    }>;
     return rows.map((r) => r.name);
   }
-  const [rows] = (await db.raw("SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME")) as [Array<{ name: string }>];
+  const [rows] = (await db.raw(
+    "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME",
+  )) as [Array<{ name: string }>];
   return rows.map((r) => r.name);
 }
 
@@ -41,7 +45,9 @@ export async function exportTables(site: TestSite): Promise<Record<string, strin
     const out: Record<string, string> = {};
     for (const table of await tableNames(db, site.engine)) {
       const columns = Object.keys(await db(table).columnInfo());
-      const rows = await db(table).select('*').orderBy(columns.map((column) => ({ column, order: 'asc' as const })));
+      const rows = await db(table)
+        .select('*')
+        .orderBy(columns.map((column) => ({ column, order: 'asc' as const })));
       out[table] = JSON.stringify(rows, (_key, value: unknown) => (Buffer.isBuffer(value) ? value.toString('hex') : value));
     }
     return out;
@@ -101,7 +107,9 @@ export function stubExecutable(name: string, script: string, folder = tempDir('s
 
 export function archivesIn(directory: string): string[] {
   try {
-    return readdirSync(directory).filter((name) => name.endsWith('.shopdb.tar')).sort();
+    return readdirSync(directory)
+      .filter((name) => name.endsWith('.shopdb.tar'))
+      .sort();
   } catch {
     return [];
   }
@@ -123,7 +131,13 @@ export async function unpackArchive(file: string): Promise<{ dumpName: string; d
 }
 
 /** Writes an archive from parts with tar-stream (to forge refused backups: a changed manifest, a hostile dump). */
-export async function packArchive(file: string, dumpName: string, dump: Buffer, manifest: unknown, options: { withManifest?: boolean } = {}): Promise<void> {
+export async function packArchive(
+  file: string,
+  dumpName: string,
+  dump: Buffer,
+  manifest: unknown,
+  options: { withManifest?: boolean } = {},
+): Promise<void> {
   const archive = pack();
   const entry = { mode: 0o600, uname: 'shopdb', gname: 'shopdb', mtime: new Date() };
   archive.entry({ ...entry, name: dumpName }, dump);

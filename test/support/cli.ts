@@ -33,7 +33,10 @@ export interface RunOptions {
 /** In-process: runs a command class with stdout/stderr captured. */
 export async function runCommand(command: typeof Command, argv: string[], options: RunOptions = {}): Promise<CommandOutput> {
   // Command.run's `this` type demands a concrete class; every shopdb command is one.
-  return runInProcess(() => (command as unknown as { run(argv: string[], opts: string): Promise<unknown> }).run(argv, packageRoot), options);
+  return runInProcess(
+    () => (command as unknown as { run(argv: string[], opts: string): Promise<unknown> }).run(argv, packageRoot),
+    options,
+  );
 }
 
 /**

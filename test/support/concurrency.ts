@@ -69,7 +69,12 @@ export interface LiveApi {
  */
 export async function startLiveApi(plugins: string[] = [], target: RaceTarget = 'mysql'): Promise<LiveApi> {
   const nodes = target === 'galera' ? galeraNodes() : undefined;
-  const site = await createMigratedTestSite('mysql', { env: { DB_POOL_MAX: String(RACERS * 3) }, mysqlServer: nodes?.[0], plugins, app: true });
+  const site = await createMigratedTestSite('mysql', {
+    env: { DB_POOL_MAX: String(RACERS * 3) },
+    mysqlServer: nodes?.[0],
+    plugins,
+    app: true,
+  });
   const { api, app } = site;
   const catalog = await bundledCatalog();
   const urls = [await listenOnLoopback(app)];
@@ -87,7 +92,10 @@ export async function startLiveApi(plugins: string[] = [], target: RaceTarget = 
     const url = urls[turn++ % urls.length]!;
     const response = await fetch(`${url}${path}`, {
       method,
-      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();
@@ -175,7 +183,12 @@ export async function inServiceStatusId(live: LiveApi): Promise<number> {
   const existing = (await live.api.db('status_labels').first('id')) as { id: number } | undefined;
   let id = existing?.id;
   if (id === undefined) {
-    const created = await live.call('POST', '/api/status-labels', { name: 'In service', color: '#00aa00', kind: 'deployable' }, live.tokens.admin);
+    const created = await live.call(
+      'POST',
+      '/api/status-labels',
+      { name: 'In service', color: '#00aa00', kind: 'deployable' },
+      live.tokens.admin,
+    );
     if (created.status !== 201) throw new Error(`creating a status label: ${created.status} ${JSON.stringify(created.body)}`);
     id = (created.body as { id: number }).id;
   }

@@ -9,7 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { directorySkipReason, OPENLDAP_GROUP_PLACEHOLDER_DN, startOpenLdap, startSambaAd, startSilentPort, type DirectoryKind, type TestDirectory } from './directories.js';
+import {
+  directorySkipReason,
+  OPENLDAP_GROUP_PLACEHOLDER_DN,
+  startOpenLdap,
+  startSambaAd,
+  startSilentPort,
+  type DirectoryKind,
+  type TestDirectory,
+} from './directories.js';
 
 type Entry = Record<string, string[]>;
 
@@ -57,25 +65,56 @@ function parseLdif(text: string): Entry[] {
 async function search(directory: TestDirectory, options: SearchOptions = {}): Promise<SearchAnswer> {
   const passwordFile = join(secrets, `password-${++secretCount}`);
   writeFileSync(passwordFile, options.password ?? directory.bindPassword, { mode: 0o600 });
-  const args = ['-x', '-LLL', '-o', 'ldif-wrap=no', '-o', 'nettimeout=5', '-H', options.url ?? directory.ldapsUrl, '-D', options.bindDn ?? directory.bindDn, '-y', passwordFile];
+  const args = [
+    '-x',
+    '-LLL',
+    '-o',
+    'ldif-wrap=no',
+    '-o',
+    'nettimeout=5',
+    '-H',
+    options.url ?? directory.ldapsUrl,
+    '-D',
+    options.bindDn ?? directory.bindDn,
+    '-y',
+    passwordFile,
+  ];
   if (options.startTls) args.push('-ZZ');
   if (options.pageSize) args.push('-E', `pr=${options.pageSize}/noprompt`);
-  args.push('-b', options.base ?? directory.baseDn, '-s', options.scope ?? 'sub', options.filter ?? '(objectClass=*)', ...(options.attributes ?? []));
-  const result = await execa('ldapsearch', args, { reject: false, env: { LDAPTLS_CACERT: options.caFile ?? directory.caFile, LDAPTLS_REQCERT: 'demand' } });
+  args.push(
+    '-b',
+    options.base ?? directory.baseDn,
+    '-s',
+    options.scope ?? 'sub',
+    options.filter ?? '(objectClass=*)',
+    ...(options.attributes ?? []),
+  );
+  const result = await execa('ldapsearch', args, {
+    reject: false,
+    env: { LDAPTLS_CACERT: options.caFile ?? directory.caFile, LDAPTLS_REQCERT: 'demand' },
+  });
   return { exitCode: result.exitCode ?? -1, stderr: String(result.stderr), entries: parseLdif(String(result.stdout)) };
 }
 
 async function addAsServiceAccount(directory: TestDirectory, ldif: string): Promise<{ exitCode: number; stderr: string }> {
   const passwordFile = join(secrets, `password-${++secretCount}`);
   writeFileSync(passwordFile, directory.bindPassword, { mode: 0o600 });
-  const result = await execa('ldapadd', ['-x', '-H', directory.ldapsUrl, '-D', directory.bindDn, '-y', passwordFile], { input: ldif, reject: false, env: { LDAPTLS_CACERT: directory.caFile } });
+  const result = await execa('ldapadd', ['-x', '-H', directory.ldapsUrl, '-D', directory.bindDn, '-y', passwordFile], {
+    input: ldif,
+    reject: false,
+    env: { LDAPTLS_CACERT: directory.caFile },
+  });
   return { exitCode: result.exitCode ?? -1, stderr: String(result.stderr) };
 }
 
 /** What openssl makes of the server certificate when it trusts only caFile (and checks the IP). */
 async function verifyCertificate(url: string, caFile: string): Promise<string> {
   const port = new URL(url).port;
-  const result = await execa('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-CAfile', caFile, '-verify_ip', '127.0.0.1', '-verify_return_error', '-brief'], { input: '', reject: false });
+  const result = await execa(
+    'openssl',
+    ['s_client', '-connect', `127.0.0.1:${port}`, '-CAfile', caFile, '-verify_ip', '127.0.0.1', '-verify_return_error', '-brief'],
+    { input: '', reject: false },
+  );
   return `${result.exitCode}: ${result.stderr}`;
 }
 
@@ -108,7 +147,9 @@ for (const kind of ['openldap', 'ad'] as const) {
     beforeAll(async () => {
       const started = Date.now();
       directory = await start();
-      process.stderr.write(`[directories smoke] ${kind} up in ${((Date.now() - started) / 1000).toFixed(1)} s at ${directory.ldapUrl} and ${directory.ldapsUrl}\n`);
+      process.stderr.write(
+        `[directories smoke] ${kind} up in ${((Date.now() - started) / 1000).toFixed(1)} s at ${directory.ldapUrl} and ${directory.ldapsUrl}\n`,
+      );
       adaDn = await directory.addUser('ada', 'Ada-Pass-1', { displayName: 'Ada Lovelace', mail: 'ada@shop.test' });
     }, 240_000);
     afterAll(async () => directory?.cleanup());
@@ -124,7 +165,10 @@ for (const kind of ['openldap', 'ad'] as const) {
     });
 
     it('gives the service account no right to change the directory (insufficientAccessRights, 50)', async () => {
-      const attempt = await addAsServiceAccount(directory, `dn: cn=intruder,${directory.groupsDn}\nobjectClass: ${kind === 'ad' ? 'group' : 'organizationalRole'}\ncn: intruder\n`);
+      const attempt = await addAsServiceAccount(
+        directory,
+        `dn: cn=intruder,${directory.groupsDn}\nobjectClass: ${kind === 'ad' ? 'group' : 'organizationalRole'}\ncn: intruder\n`,
+      );
 
       expect(attempt.exitCode, attempt.stderr).toBe(50);
     });
@@ -152,18 +196,23 @@ for (const kind of ['openldap', 'ad'] as const) {
       expect((await search(directory, { bindDn: dn, password: 'New-Pass-2', base: dn, scope: 'base' })).exitCode).toBe(49);
     });
 
-    it(kind === 'ad' ? 'refuses a bind to an account disabled by disableUser (data 533)' : 'says disableUser is not supported (OpenLDAP has no such flag)', async () => {
-      const dn = await directory.addUser('hopper', 'Some-Pass-1');
+    it(
+      kind === 'ad'
+        ? 'refuses a bind to an account disabled by disableUser (data 533)'
+        : 'says disableUser is not supported (OpenLDAP has no such flag)',
+      async () => {
+        const dn = await directory.addUser('hopper', 'Some-Pass-1');
 
-      if (kind === 'ad') {
-        await directory.disableUser('hopper');
-        const answer = await search(directory, { bindDn: dn, password: 'Some-Pass-1', base: dn, scope: 'base' });
-        expect(answer.exitCode).toBe(49);
-        expect(answer.stderr).toContain('data 533');
-      } else {
-        await expect(directory.disableUser('hopper')).rejects.toThrow(/not supported/);
-      }
-    });
+        if (kind === 'ad') {
+          await directory.disableUser('hopper');
+          const answer = await search(directory, { bindDn: dn, password: 'Some-Pass-1', base: dn, scope: 'base' });
+          expect(answer.exitCode).toBe(49);
+          expect(answer.stderr).toContain('data 533');
+        } else {
+          await expect(directory.disableUser('hopper')).rejects.toThrow(/not supported/);
+        }
+      },
+    );
 
     it('nests groups: user in A, A in B', async () => {
       const groupA = await directory.addGroup('machinists');
@@ -180,9 +229,17 @@ for (const kind of ['openldap', 'ad'] as const) {
         expect(a.entries[0]!.member).toEqual([OPENLDAP_GROUP_PLACEHOLDER_DN, adaDn]);
       } else {
         // LDAP_MATCHING_RULE_IN_CHAIN: the users in B through any depth, and every group Ada is in.
-        const inChain = await search(directory, { base: directory.usersDn, filter: `(memberOf:1.2.840.113556.1.4.1941:=${groupB})`, attributes: ['1.1'] });
+        const inChain = await search(directory, {
+          base: directory.usersDn,
+          filter: `(memberOf:1.2.840.113556.1.4.1941:=${groupB})`,
+          attributes: ['1.1'],
+        });
         const direct = await search(directory, { base: directory.usersDn, filter: `(memberOf=${groupB})`, attributes: ['1.1'] });
-        const adasGroups = await search(directory, { base: directory.groupsDn, filter: `(member:1.2.840.113556.1.4.1941:=${adaDn})`, attributes: ['1.1'] });
+        const adasGroups = await search(directory, {
+          base: directory.groupsDn,
+          filter: `(member:1.2.840.113556.1.4.1941:=${adaDn})`,
+          attributes: ['1.1'],
+        });
         expect(inChain.entries.map((entry) => entry.dn![0])).toEqual([adaDn]);
         expect(direct.entries).toEqual([]);
         expect(adasGroups.entries.map((entry) => entry.dn![0]).sort()).toEqual([groupA, groupB].sort());
@@ -201,7 +258,13 @@ for (const kind of ['openldap', 'ad'] as const) {
       const trusted = await search(directory, { base: directory.baseDn, scope: 'base' });
       const untrusted = await search(directory, { base: directory.baseDn, scope: 'base', caFile: directory.wrongCaFile });
       const startTls = await search(directory, { url: directory.ldapUrl, startTls: true, base: directory.baseDn, scope: 'base' });
-      const startTlsUntrusted = await search(directory, { url: directory.ldapUrl, startTls: true, caFile: directory.wrongCaFile, base: directory.baseDn, scope: 'base' });
+      const startTlsUntrusted = await search(directory, {
+        url: directory.ldapUrl,
+        startTls: true,
+        caFile: directory.wrongCaFile,
+        base: directory.baseDn,
+        scope: 'base',
+      });
       expect(trusted.exitCode, trusted.stderr).toBe(0);
       expect(untrusted.exitCode).not.toBe(0);
       expect(startTls.exitCode, startTls.stderr).toBe(0);
@@ -209,16 +272,21 @@ for (const kind of ['openldap', 'ad'] as const) {
       expect(directory.serverCertNotAfter.getTime()).toBeGreaterThan(Date.now() + 300 * 86_400_000);
     });
 
-    it(kind === 'ad' ? 'refuses a simple bind over plain LDAP: strong auth required (8)' : 'accepts a simple bind over plain LDAP (no TLS rule)', async () => {
-      const plain = await search(directory, { url: directory.ldapUrl, base: directory.baseDn, scope: 'base' });
+    it(
+      kind === 'ad'
+        ? 'refuses a simple bind over plain LDAP: strong auth required (8)'
+        : 'accepts a simple bind over plain LDAP (no TLS rule)',
+      async () => {
+        const plain = await search(directory, { url: directory.ldapUrl, base: directory.baseDn, scope: 'base' });
 
-      if (kind === 'ad') {
-        expect(plain.exitCode).toBe(8);
-        expect(plain.stderr).toMatch(/strong/i);
-      } else {
-        expect(plain.exitCode, plain.stderr).toBe(0);
-      }
-    });
+        if (kind === 'ad') {
+          expect(plain.exitCode).toBe(8);
+          expect(plain.stderr).toMatch(/strong/i);
+        } else {
+          expect(plain.exitCode, plain.stderr).toBe(0);
+        }
+      },
+    );
 
     it('refuses connections after stop() and answers again after start(), data kept', async () => {
       await directory.stop();
@@ -244,7 +312,12 @@ for (const kind of ['openldap', 'ad'] as const) {
 
       const paged = await search(directory, { base: directory.usersDn, filter: byName('bulk*'), attributes: ['1.1'], pageSize: 500 });
       const unpaged = await search(directory, { base: directory.usersDn, filter: byName('bulk*'), attributes: ['1.1'] });
-      const members = await search(directory, { base: directory.usersDn, filter: `(memberOf=${group})`, attributes: ['1.1'], pageSize: 500 });
+      const members = await search(directory, {
+        base: directory.usersDn,
+        filter: `(memberOf=${group})`,
+        attributes: ['1.1'],
+        pageSize: 500,
+      });
 
       expect(paged.exitCode, paged.stderr).toBe(0);
       expect(paged.entries).toHaveLength(1100);

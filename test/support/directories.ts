@@ -14,7 +14,20 @@
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -126,10 +139,14 @@ function missingFiles(paths: string[], install: string): string | null {
 function openLdapMissing(): string | null {
   return (
     missingFiles(
-      ['/usr/sbin/slapd', '/usr/sbin/slapadd', ...LDAP_TOOLS, ...['back_mdb', 'memberof', 'refint'].map((module) => `/usr/lib/ldap/${module}.so`)],
+      [
+        '/usr/sbin/slapd',
+        '/usr/sbin/slapadd',
+        ...LDAP_TOOLS,
+        ...['back_mdb', 'memberof', 'refint'].map((module) => `/usr/lib/ldap/${module}.so`),
+      ],
       'apt-get install slapd ldap-utils',
-    ) ??
-    missingFiles(['/usr/bin/openssl', '/usr/bin/setpriv'], 'apt-get install openssl util-linux')
+    ) ?? missingFiles(['/usr/bin/openssl', '/usr/bin/setpriv'], 'apt-get install openssl util-linux')
   );
 }
 
@@ -138,11 +155,15 @@ function sambaMissing(): string | null {
     missingFiles(['/usr/sbin/samba', '/usr/bin/samba-tool'], 'apt-get install --no-install-recommends samba-ad-dc samba-ad-provision') ??
     missingFiles(LDAP_TOOLS, 'apt-get install ldap-utils') ??
     missingFiles(['/usr/bin/socat'], 'apt-get install socat') ??
-    missingFiles(['/usr/bin/openssl', '/usr/bin/setpriv', '/usr/bin/unshare', '/usr/sbin/ip'], 'apt-get install openssl util-linux iproute2');
+    missingFiles(
+      ['/usr/bin/openssl', '/usr/bin/setpriv', '/usr/bin/unshare', '/usr/sbin/ip'],
+      'apt-get install openssl util-linux iproute2',
+    );
   if (files) return files;
   if (userInfo().uid !== 0) return 'needs root (the domain controller runs in its own network namespace)';
   const namespace = spawnSync('unshare', ['-n', 'ip', 'link', 'set', 'lo', 'up'], { encoding: 'utf8' });
-  if (namespace.status !== 0) return `cannot make a network namespace here (unshare -n: ${namespace.stderr.trim() || namespace.error?.message})`;
+  if (namespace.status !== 0)
+    return `cannot make a network namespace here (unshare -n: ${namespace.stderr.trim() || namespace.error?.message})`;
   return null;
 }
 
@@ -229,7 +250,8 @@ function logTail(logFile: string): string {
 async function waitUntil(ready: () => Promise<boolean>, what: string, logFile: string): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (!(await ready())) {
-    if (Date.now() > deadline) throw new Error(`Timed out after ${READY_TIMEOUT_MS / 1000} s waiting for ${what}; its log ends:\n${logTail(logFile)}`);
+    if (Date.now() > deadline)
+      throw new Error(`Timed out after ${READY_TIMEOUT_MS / 1000} s waiting for ${what}; its log ends:\n${logTail(logFile)}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -246,7 +268,11 @@ async function twoFreePorts(): Promise<[number, number]> {
  * The first start, on two free ports; on two others when one was taken between freePort()
  * closing it and the server binding it (the kernel hands the same range to outgoing connections).
  */
-async function startOnFreePorts(usePorts: (ldapPort: number, ldapsPort: number) => void, start: () => Promise<void>, logFiles: string[]): Promise<void> {
+async function startOnFreePorts(
+  usePorts: (ldapPort: number, ldapsPort: number) => void,
+  start: () => Promise<void>,
+  logFiles: string[],
+): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     usePorts(...(await twoFreePorts()));
     for (const logFile of logFiles) writeFileSync(logFile, '');
@@ -280,14 +306,50 @@ async function makeCertificates(dir: string, serverCertDays: number): Promise<Ce
   mkdirSync(dir, { recursive: true });
   const file = (name: string) => join(dir, name);
   const ecKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  const makeCa = (name: string, subject: string) => openssl(['req', '-x509', '-new', ...ecKey, '-keyout', file(`${name}.key`), '-out', file(`${name}.pem`), '-days', '3650', '-subj', subject]);
+  const makeCa = (name: string, subject: string) =>
+    openssl([
+      'req',
+      '-x509',
+      '-new',
+      ...ecKey,
+      '-keyout',
+      file(`${name}.key`),
+      '-out',
+      file(`${name}.pem`),
+      '-days',
+      '3650',
+      '-subj',
+      subject,
+    ]);
   await Promise.all([makeCa('ca', '/CN=shopdb test CA'), makeCa('wrong-ca', '/CN=shopdb unrelated test CA')]);
   await openssl(['req', '-new', ...ecKey, '-keyout', file('server.key'), '-out', file('server.csr'), '-subj', '/CN=localhost']);
   writeFileSync(
     file('server.ext'),
-    ['subjectAltName=IP:127.0.0.1,DNS:localhost', 'basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature,keyEncipherment', 'extendedKeyUsage=serverAuth', ''].join('\n'),
+    [
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      'basicConstraints=critical,CA:FALSE',
+      'keyUsage=critical,digitalSignature,keyEncipherment',
+      'extendedKeyUsage=serverAuth',
+      '',
+    ].join('\n'),
   );
-  await openssl(['x509', '-req', '-in', file('server.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca.key'), '-CAcreateserial', '-days', String(serverCertDays), '-extfile', file('server.ext'), '-out', file('server.pem')]);
+  await openssl([
+    'x509',
+    '-req',
+    '-in',
+    file('server.csr'),
+    '-CA',
+    file('ca.pem'),
+    '-CAkey',
+    file('ca.key'),
+    '-CAcreateserial',
+    '-days',
+    String(serverCertDays),
+    '-extfile',
+    file('server.ext'),
+    '-out',
+    file('server.pem'),
+  ]);
   // Samba refuses a private key that others may read.
   chmodSync(file('server.key'), 0o600);
   const notAfter = new Date(new X509Certificate(readFileSync(file('server.pem'))).validTo);
@@ -299,7 +361,10 @@ async function makeCertificates(dir: string, serverCertDays: number): Promise<Ce
 
 /** A DN attribute value with RFC 4514's special characters escaped. */
 export function escapeDnValue(value: string): string {
-  return value.replace(/[,+"\\<>;=]/g, (char) => `\\${char}`).replace(/^[ #]/, (char) => `\\${char}`).replace(/ $/, '\\ ');
+  return value
+    .replace(/[,+"\\<>;=]/g, (char) => `\\${char}`)
+    .replace(/^[ #]/, (char) => `\\${char}`)
+    .replace(/ $/, '\\ ');
 }
 
 /** One LDIF attribute line; base64 when the value is not plain ASCII text LDIF allows as is. */
@@ -327,20 +392,31 @@ interface ToolResult {
   stderr: string;
 }
 
-async function ldapTool(tool: 'ldapsearch' | 'ldapadd' | 'ldapmodify' | 'ldapdelete', session: LdapSession, args: string[], input?: string, timeoutMs = 300_000): Promise<ToolResult> {
-  const result = await execa(tool, ['-x', '-H', session.url, '-D', session.bindDn, '-y', session.passwordFile, '-o', 'nettimeout=10', ...args], {
-    input,
-    reject: false,
-    timeout: timeoutMs,
-    // LDAPTIMEOUT: no answer to one operation in 60 s is an error, not a hang.
-    env: { LDAPTLS_CACERT: session.caFile, LDAPTLS_REQCERT: 'demand', LDAPTIMEOUT: '60' },
-  });
+async function ldapTool(
+  tool: 'ldapsearch' | 'ldapadd' | 'ldapmodify' | 'ldapdelete',
+  session: LdapSession,
+  args: string[],
+  input?: string,
+  timeoutMs = 300_000,
+): Promise<ToolResult> {
+  const result = await execa(
+    tool,
+    ['-x', '-H', session.url, '-D', session.bindDn, '-y', session.passwordFile, '-o', 'nettimeout=10', ...args],
+    {
+      input,
+      reject: false,
+      timeout: timeoutMs,
+      // LDAPTIMEOUT: no answer to one operation in 60 s is an error, not a hang.
+      env: { LDAPTLS_CACERT: session.caFile, LDAPTLS_REQCERT: 'demand', LDAPTIMEOUT: '60' },
+    },
+  );
   return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
 }
 
 async function ldapChange(tool: 'ldapadd' | 'ldapmodify', session: LdapSession, ldif: string): Promise<void> {
   const result = await ldapTool(tool, session, [], ldif);
-  if (result.exitCode !== 0) throw new Error(`${tool} as ${session.bindDn} failed (${result.exitCode}): ${result.stderr.trim()}\nLDIF:\n${ldif.slice(0, 2000)}`);
+  if (result.exitCode !== 0)
+    throw new Error(`${tool} as ${session.bindDn} failed (${result.exitCode}): ${result.stderr.trim()}\nLDIF:\n${ldif.slice(0, 2000)}`);
 }
 
 async function ldapDelete(session: LdapSession, dn: string): Promise<void> {
@@ -367,7 +443,13 @@ function paddedNames(count: number, prefix: string): string[] {
 }
 
 function memberChange(groupDn: string, change: 'add' | 'delete', memberDns: string[]): string {
-  return ldifRecord([ldifLine('dn', groupDn), 'changetype: modify', `${change}: member`, ...memberDns.map((dn) => ldifLine('member', dn)), '-']);
+  return ldifRecord([
+    ldifLine('dn', groupDn),
+    'changetype: modify',
+    `${change}: member`,
+    ...memberDns.map((dn) => ldifLine('member', dn)),
+    '-',
+  ]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -414,9 +496,22 @@ export async function startOpenLdap(options: StartDirectoryOptions = {}): Promis
     // The fixed entries go in before the first start; groups never do (see addGroup).
     const base = [
       ldifRecord([`dn: ${OPENLDAP_BASE_DN}`, 'objectClass: dcObject', 'objectClass: organization', 'o: shop', 'dc: shop']),
-      ...['people', 'groups', 'services'].map((ou) => ldifRecord([`dn: ou=${ou},${OPENLDAP_BASE_DN}`, 'objectClass: organizationalUnit', `ou: ${ou}`])),
-      ldifRecord([`dn: ${bindDn}`, 'objectClass: organizationalRole', 'objectClass: simpleSecurityObject', `cn: ${SERVICE_ACCOUNT}`, ldifLine('userPassword', sshaHash(SERVICE_PASSWORD))]),
-      ldifRecord([`dn: ${OPENLDAP_GROUP_PLACEHOLDER_DN}`, 'objectClass: organizationalRole', 'cn: nobody', 'description: the member of every group made by the tests (groupOfNames needs one)']),
+      ...['people', 'groups', 'services'].map((ou) =>
+        ldifRecord([`dn: ou=${ou},${OPENLDAP_BASE_DN}`, 'objectClass: organizationalUnit', `ou: ${ou}`]),
+      ),
+      ldifRecord([
+        `dn: ${bindDn}`,
+        'objectClass: organizationalRole',
+        'objectClass: simpleSecurityObject',
+        `cn: ${SERVICE_ACCOUNT}`,
+        ldifLine('userPassword', sshaHash(SERVICE_PASSWORD)),
+      ]),
+      ldifRecord([
+        `dn: ${OPENLDAP_GROUP_PLACEHOLDER_DN}`,
+        'objectClass: organizationalRole',
+        'cn: nobody',
+        'description: the member of every group made by the tests (groupOfNames needs one)',
+      ]),
     ].join('');
     writeFileSync(join(root, 'base.ldif'), base);
     await slapadd(['-n1', '-F', configDir, '-l', join(root, 'base.ldif')]);
@@ -424,8 +519,18 @@ export async function startOpenLdap(options: StartDirectoryOptions = {}): Promis
     // The URLs are settled by the first start (see startOnFreePorts).
     let ldapUrl = '';
     let ldapsUrl = '';
-    const admin: LdapSession = { url: '', bindDn: adminDn, passwordFile: writeSecret(join(root, 'admin.secret'), ADMIN_PASSWORD), caFile: certificates.caFile };
-    const service: LdapSession = { url: '', bindDn, passwordFile: writeSecret(join(root, 'service.secret'), SERVICE_PASSWORD), caFile: certificates.caFile };
+    const admin: LdapSession = {
+      url: '',
+      bindDn: adminDn,
+      passwordFile: writeSecret(join(root, 'admin.secret'), ADMIN_PASSWORD),
+      caFile: certificates.caFile,
+    };
+    const service: LdapSession = {
+      url: '',
+      bindDn,
+      passwordFile: writeSecret(join(root, 'service.secret'), SERVICE_PASSWORD),
+      caFile: certificates.caFile,
+    };
     const userDn = (name: string) => `uid=${escapeDnValue(name)},${usersDn}`;
 
     const stop = async () => {
@@ -440,7 +545,8 @@ export async function startOpenLdap(options: StartDirectoryOptions = {}): Promis
       try {
         await waitUntil(
           async () => {
-            if (!running(daemon)) throw new Error(`slapd exited (${daemon.child.exitCode ?? daemon.child.signalCode}); its log ends:\n${logTail(logFile)}`);
+            if (!running(daemon))
+              throw new Error(`slapd exited (${daemon.child.exitCode ?? daemon.child.signalCode}); its log ends:\n${logTail(logFile)}`);
             return answers(service, OPENLDAP_BASE_DN);
           },
           'slapd to answer',
@@ -501,7 +607,16 @@ export async function startOpenLdap(options: StartDirectoryOptions = {}): Promis
       async addGroup(name) {
         // Over the wire, not slapadd: the memberof overlay only sees groups added while it runs.
         const dn = `cn=${escapeDnValue(name)},${groupsDn}`;
-        await ldapChange('ldapadd', admin, ldifRecord([ldifLine('dn', dn), 'objectClass: groupOfNames', ldifLine('cn', name), ldifLine('member', OPENLDAP_GROUP_PLACEHOLDER_DN)]));
+        await ldapChange(
+          'ldapadd',
+          admin,
+          ldifRecord([
+            ldifLine('dn', dn),
+            'objectClass: groupOfNames',
+            ldifLine('cn', name),
+            ldifLine('member', OPENLDAP_GROUP_PLACEHOLDER_DN),
+          ]),
+        );
         return dn;
       },
       async addMember(groupDn, memberDn) {
@@ -511,7 +626,17 @@ export async function startOpenLdap(options: StartDirectoryOptions = {}): Promis
         await ldapChange('ldapmodify', admin, memberChange(groupDn, 'delete', [memberDn]));
       },
       async setPassword(name, password) {
-        await ldapChange('ldapmodify', admin, ldifRecord([ldifLine('dn', userDn(name)), 'changetype: modify', 'replace: userPassword', ldifLine('userPassword', sshaHash(password)), '-']));
+        await ldapChange(
+          'ldapmodify',
+          admin,
+          ldifRecord([
+            ldifLine('dn', userDn(name)),
+            'changetype: modify',
+            'replace: userPassword',
+            ldifLine('userPassword', sshaHash(password)),
+            '-',
+          ]),
+        );
       },
       async disableUser() {
         throw new Error('disableUser is not supported on OpenLDAP: it has no account-disabled flag (the ppolicy overlay is not loaded)');
@@ -556,13 +681,30 @@ const UF_NORMAL_ACCOUNT = 0x200;
  * Password rules are off so tests may use any password and set the same one twice.
  */
 const PROVISION_ARGS = [
-  'domain', 'provision',
-  `--realm=${AD_REALM}`, '--domain=SHOP', '--server-role=dc', '--dns-backend=NONE', '--use-rfc2307',
-  '--host-name=dc1', '--host-ip=127.0.0.1', '--option=interfaces=lo', '--option=bind interfaces only=yes',
+  'domain',
+  'provision',
+  `--realm=${AD_REALM}`,
+  '--domain=SHOP',
+  '--server-role=dc',
+  '--dns-backend=NONE',
+  '--use-rfc2307',
+  '--host-name=dc1',
+  '--host-ip=127.0.0.1',
+  '--option=interfaces=lo',
+  '--option=bind interfaces only=yes',
   `--adminpass=${ADMIN_PASSWORD}`,
 ];
 const AFTER_PROVISION: string[][] = [
-  ['domain', 'passwordsettings', 'set', '--complexity=off', '--history-length=0', '--min-pwd-age=0', '--max-pwd-age=0', '--min-pwd-length=0'],
+  [
+    'domain',
+    'passwordsettings',
+    'set',
+    '--complexity=off',
+    '--history-length=0',
+    '--min-pwd-age=0',
+    '--max-pwd-age=0',
+    '--min-pwd-length=0',
+  ],
   ['user', 'create', SERVICE_ACCOUNT, SERVICE_PASSWORD, '--description=shopdb directory login (tests)'],
   ['ou', 'create', AD_GROUPS_DN],
 ];
@@ -604,7 +746,8 @@ function writeSmbConf(dir: string, tls?: Certificates): string {
 
 async function sambaTool(args: string[], configFile: string): Promise<void> {
   const result = await execa('samba-tool', [...args, `--configfile=${configFile}`], { reject: false, timeout: 300_000 });
-  if (result.exitCode !== 0) throw new Error(`samba-tool ${args.slice(0, 2).join(' ')} failed (${result.exitCode}): ${result.stderr || result.stdout}`);
+  if (result.exitCode !== 0)
+    throw new Error(`samba-tool ${args.slice(0, 2).join(' ')} failed (${result.exitCode}): ${result.stderr || result.stdout}`);
 }
 
 function lockAbandoned(lockFile: string): boolean {
@@ -633,8 +776,13 @@ function processAlive(pid: number): boolean {
  * wait for the tarball (or take over the lock when its owner died).
  */
 async function provisionedDomain(): Promise<string> {
-  const version = spawnSync('samba', ['--version'], { encoding: 'utf8' }).stdout.trim().replace(/[^\w.-]+/g, '_');
-  const recipe = createHash('sha256').update(JSON.stringify([PROVISION_ARGS, AFTER_PROVISION, smbConf('/')])).digest('hex').slice(0, 12);
+  const version = spawnSync('samba', ['--version'], { encoding: 'utf8' })
+    .stdout.trim()
+    .replace(/[^\w.-]+/g, '_');
+  const recipe = createHash('sha256')
+    .update(JSON.stringify([PROVISION_ARGS, AFTER_PROVISION, smbConf('/')]))
+    .digest('hex')
+    .slice(0, 12);
   const cache = join(tmpdir(), `shopdb-samba-domain-${version}-${recipe}`);
   const tarball = join(cache, 'domain.tar');
   const lockFile = join(cache, 'provision.lock');
@@ -647,7 +795,8 @@ async function provisionedDomain(): Promise<string> {
     } catch {
       // Someone provisions; a lock whose owner is gone (or never wrote its pid) is taken over.
       if (lockAbandoned(lockFile)) rmSync(lockFile, { force: true });
-      if (Date.now() > deadline) throw new Error(`Timed out waiting for another test process to provision the Samba domain (lock ${lockFile})`);
+      if (Date.now() > deadline)
+        throw new Error(`Timed out waiting for another test process to provision the Samba domain (lock ${lockFile})`);
       await new Promise((resolve) => setTimeout(resolve, 250));
       continue;
     }
@@ -680,7 +829,9 @@ async function provisionInto(cache: string, tarball: string): Promise<void> {
     const tar = await execa('tar', ['-C', work, '-cf', partial, '.'], { reject: false });
     if (tar.exitCode !== 0) throw new Error(`tar of the provisioned domain failed: ${tar.stderr}`);
     renameSync(partial, tarball);
-    process.stderr.write(`[shopdb tests] provisioned the Samba test domain in ${((Date.now() - started) / 1000).toFixed(1)} s (cached in ${cache})\n`);
+    process.stderr.write(
+      `[shopdb tests] provisioned the Samba test domain in ${((Date.now() - started) / 1000).toFixed(1)} s (cached in ${cache})\n`,
+    );
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -719,22 +870,38 @@ export async function startSambaAd(options: StartDirectoryOptions = {}): Promise
     let ports: [number, number] = [0, 0];
     let ldapUrl = '';
     let ldapsUrl = '';
-    const admin: LdapSession = { url: '', bindDn: AD_ADMIN_DN, passwordFile: writeSecret(join(root, 'admin.secret'), ADMIN_PASSWORD), caFile: certificates.caFile };
-    const service: LdapSession = { url: '', bindDn: AD_SERVICE_DN, passwordFile: writeSecret(join(root, 'service.secret'), SERVICE_PASSWORD), caFile: certificates.caFile };
+    const admin: LdapSession = {
+      url: '',
+      bindDn: AD_ADMIN_DN,
+      passwordFile: writeSecret(join(root, 'admin.secret'), ADMIN_PASSWORD),
+      caFile: certificates.caFile,
+    };
+    const service: LdapSession = {
+      url: '',
+      bindDn: AD_SERVICE_DN,
+      passwordFile: writeSecret(join(root, 'service.secret'), SERVICE_PASSWORD),
+      caFile: certificates.caFile,
+    };
     const userDn = (name: string) => `CN=${escapeDnValue(name)},${AD_USERS_DN}`;
 
     const start = async () => {
       if (daemons.length > 0) return;
       const samba = startDaemon('unshare', ['-n', '--', 'sh', '-c', NAMESPACE_SCRIPT, 'sh', ldapSocket, ldapsSocket, configFile], logFile);
       daemons.push(samba);
-      for (const [port, socket] of [[ports[0], ldapSocket], [ports[1], ldapsSocket]] as const) {
+      for (const [port, socket] of [
+        [ports[0], ldapSocket],
+        [ports[1], ldapsSocket],
+      ] as const) {
         daemons.push(startDaemon('socat', [`TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr`, `UNIX-CONNECT:${socket}`], relayLog));
       }
       try {
         await waitUntil(
           async () => {
             const dead = daemons.find((daemon) => !running(daemon));
-            if (dead) throw new Error(`${dead === samba ? 'samba' : 'a socat relay'} exited (${dead.child.exitCode ?? dead.child.signalCode}); the log ends:\n${logTail(dead === samba ? logFile : relayLog)}`);
+            if (dead)
+              throw new Error(
+                `${dead === samba ? 'samba' : 'a socat relay'} exited (${dead.child.exitCode ?? dead.child.signalCode}); the log ends:\n${logTail(dead === samba ? logFile : relayLog)}`,
+              );
             return answers(service, AD_BASE_DN);
           },
           'the Samba domain controller to answer',
@@ -807,14 +974,29 @@ export async function startSambaAd(options: StartDirectoryOptions = {}): Promise
         await ldapChange('ldapmodify', admin, memberChange(groupDn, 'delete', [memberDn]));
       },
       async setPassword(name, password) {
-        await ldapChange('ldapmodify', admin, ldifRecord([ldifLine('dn', userDn(name)), 'changetype: modify', 'replace: unicodePwd', unicodePwd(password), '-']));
+        await ldapChange(
+          'ldapmodify',
+          admin,
+          ldifRecord([ldifLine('dn', userDn(name)), 'changetype: modify', 'replace: unicodePwd', unicodePwd(password), '-']),
+        );
       },
       async disableUser(name) {
         const dn = userDn(name);
         const found = await ldapTool('ldapsearch', admin, ['-LLL', '-b', dn, '-s', 'base', 'userAccountControl']);
         const current = Number(/^userAccountControl: (\d+)$/m.exec(found.stdout)?.[1]);
-        if (found.exitCode !== 0 || !Number.isInteger(current)) throw new Error(`could not read ${dn}'s userAccountControl: ${found.stderr.trim() || found.stdout}`);
-        await ldapChange('ldapmodify', admin, ldifRecord([ldifLine('dn', dn), 'changetype: modify', 'replace: userAccountControl', `userAccountControl: ${current | UF_ACCOUNTDISABLE}`, '-']));
+        if (found.exitCode !== 0 || !Number.isInteger(current))
+          throw new Error(`could not read ${dn}'s userAccountControl: ${found.stderr.trim() || found.stdout}`);
+        await ldapChange(
+          'ldapmodify',
+          admin,
+          ldifRecord([
+            ldifLine('dn', dn),
+            'changetype: modify',
+            'replace: userAccountControl',
+            `userAccountControl: ${current | UF_ACCOUNTDISABLE}`,
+            '-',
+          ]),
+        );
       },
       async deleteUser(name) {
         await ldapDelete(admin, userDn(name));

@@ -13,7 +13,7 @@ export const DIRECTORY_KINDS: readonly DirectoryKind[] = ['openldap', 'ad'];
  * is not defined at all, so it does not show up as skipped (a skip here means "could not run").
  */
 export function itOnlyOn(kind: DirectoryKind, wanted: DirectoryKind): TestAPI {
-  return kind === wanted ? it : (((() => undefined) as unknown) as TestAPI);
+  return kind === wanted ? it : ((() => undefined) as unknown as TestAPI);
 }
 
 /** One suite per directory kind; a kind this machine cannot run is skipped with the reason in its name. */
@@ -50,18 +50,35 @@ export async function buildWorld(directory: TestDirectory): Promise<DirectoryWor
   const nestedGroup = await directory.addGroup('night-shift');
   const otherGroup = await directory.addGroup('canteen');
   await directory.addMember(viewersGroup, nestedGroup);
-  return { adminsGroup, editorsGroup, viewersGroup, nestedGroup, otherGroup, rules: { [adminsGroup]: 'admin', [editorsGroup]: 'editor', [viewersGroup]: 'viewer' } };
+  return {
+    adminsGroup,
+    editorsGroup,
+    viewersGroup,
+    nestedGroup,
+    otherGroup,
+    rules: { [adminsGroup]: 'admin', [editorsGroup]: 'editor', [viewersGroup]: 'viewer' },
+  };
 }
 
 /** A user in `groups` (none: a user no rule lets in); returns its DN. */
-export async function addDirectoryUser(directory: TestDirectory, name: string, password: string, groups: string[], options: { displayName?: string; mail?: string } = {}): Promise<string> {
+export async function addDirectoryUser(
+  directory: TestDirectory,
+  name: string,
+  password: string,
+  groups: string[],
+  options: { displayName?: string; mail?: string } = {},
+): Promise<string> {
   const dn = await directory.addUser(name, password, options);
   for (const group of groups) await directory.addMember(group, dn);
   return dn;
 }
 
 /** .env lines for a site that logs in through `directory`, over LDAPS with its CA. */
-export function directoryEnv(directory: TestDirectory, world: Pick<DirectoryWorld, 'rules'>, overrides: Record<string, string> = {}): Record<string, string> {
+export function directoryEnv(
+  directory: TestDirectory,
+  world: Pick<DirectoryWorld, 'rules'>,
+  overrides: Record<string, string> = {},
+): Record<string, string> {
   const ad = directory.kind === 'ad';
   return {
     LDAP_ENABLED: 'true',
@@ -73,7 +90,9 @@ export function directoryEnv(directory: TestDirectory, world: Pick<DirectoryWorl
     // AD from the domain root, so its referrals come back (and must be ignored).
     LDAP_BASE_DN: ad ? directory.baseDn : directory.usersDn,
     LDAP_GROUP_BASE_DN: directory.groupsDn,
-    LDAP_USER_FILTER: ad ? '(&(objectClass=user)(|(sAMAccountName={username})(userPrincipalName={username})))' : '(&(objectClass=inetOrgPerson)(uid={username}))',
+    LDAP_USER_FILTER: ad
+      ? '(&(objectClass=user)(|(sAMAccountName={username})(userPrincipalName={username})))'
+      : '(&(objectClass=inetOrgPerson)(uid={username}))',
     LDAP_USERNAME_ATTRIBUTE: ad ? 'sAMAccountName' : 'uid',
     LDAP_NESTED_GROUPS: ad ? 'in-chain' : 'member-of',
     LDAP_GROUP_ROLE_MAP: `'${JSON.stringify(world.rules)}'`,

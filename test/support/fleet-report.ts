@@ -4,7 +4,13 @@
 import { fleetTotals, type FleetStatusReport, type SiteStatus, type SiteStatusName } from '../../src/core/fleet/status.js';
 import { SUMMARY_FORMAT, type SiteSummary } from '../../src/core/summary/site-summary.js';
 
-export const ASSET_TYPE_LABELS: Record<string, string> = { cnc: 'CNC machine', pc: 'Shop-floor PC', printer: 'Printer', switch: 'Network switch', cmm: 'Coordinate measuring machine' };
+export const ASSET_TYPE_LABELS: Record<string, string> = {
+  cnc: 'CNC machine',
+  pc: 'Shop-floor PC',
+  printer: 'Printer',
+  switch: 'Network switch',
+  cmm: 'Coordinate measuring machine',
+};
 
 export interface FleetSiteFacts {
   name: string;
@@ -70,11 +76,22 @@ export interface ChartBar {
   width: number;
 }
 
-const unescape = (text: string) => text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
+const unescape = (text: string) =>
+  text
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&');
 
 export function chartBars(html: string): ChartBar[] {
   return [...html.matchAll(/<rect class="bar"([^>]*)>/g)].map(([, attributes]) => {
     const attribute = (name: string) => unescape(new RegExp(` ${name}="([^"]*)"`).exec(attributes!)![1]!);
-    return { site: attribute('data-site'), type: attribute('data-type'), count: Number(attribute('data-count')), width: Number(attribute('width')) };
+    return {
+      site: attribute('data-site'),
+      type: attribute('data-type'),
+      count: Number(attribute('data-count')),
+      width: Number(attribute('width')),
+    };
   });
 }

@@ -26,15 +26,21 @@ const MARIADBD = '/usr/sbin/mariadbd';
 
 /** Whether the cluster suite runs here, and why not when it does not. */
 export function galeraAvailability(): { available: true } | { available: false; reason: string } {
-  if (process.env.SHOPDB_TEST_GALERA !== '1') return { available: false, reason: 'set SHOPDB_TEST_GALERA=1 to start a 3-node Galera cluster (needs galera-4 and rsync; .ci/run does)' };
+  if (process.env.SHOPDB_TEST_GALERA !== '1')
+    return {
+      available: false,
+      reason: 'set SHOPDB_TEST_GALERA=1 to start a 3-node Galera cluster (needs galera-4 and rsync; .ci/run does)',
+    };
   return galeraPrerequisites();
 }
 
 /** Whether this machine can start the cluster at all (the bench asks this without the opt-in). */
 export function galeraPrerequisites(): { available: true } | { available: false; reason: string } {
   const missing = [MARIADBD, GALERA_PROVIDER, '/usr/bin/rsync'].filter((path) => !existsSync(path));
-  if (missing.length > 0) return { available: false, reason: `missing ${missing.join(', ')}: apt-get install mariadb-server galera-4 rsync` };
-  if (userInfo().uid !== 0) return { available: false, reason: 'needs root (mariadbd runs as the mysql user, its data directories are chowned to it)' };
+  if (missing.length > 0)
+    return { available: false, reason: `missing ${missing.join(', ')}: apt-get install mariadb-server galera-4 rsync` };
+  if (userInfo().uid !== 0)
+    return { available: false, reason: 'needs root (mariadbd runs as the mysql user, its data directories are chowned to it)' };
   return { available: true };
 }
 
@@ -140,7 +146,11 @@ export async function startGaleraCluster(): Promise<GaleraCluster> {
         async () => {
           if (child.exitCode !== null) throw new Error(`${name} exited (${child.exitCode}); see ${join(dir, 'error.log')}`);
           try {
-            const out = execFileSync('mariadb', [`--socket=${socket}`, '-uroot', '-N', '-e', "SHOW STATUS LIKE 'wsrep_local_state_comment'"], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+            const out = execFileSync(
+              'mariadb',
+              [`--socket=${socket}`, '-uroot', '-N', '-e', "SHOW STATUS LIKE 'wsrep_local_state_comment'"],
+              { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+            );
             return out.includes('Synced');
           } catch {
             return false;
@@ -170,7 +180,16 @@ export async function startGaleraCluster(): Promise<GaleraCluster> {
         execFileSync('mariadb-install-db', [`--defaults-file=${configFile}`, '--user=mysql', '--skip-test-db'], { stdio: 'ignore' });
         const child = launch(['--wsrep-new-cluster']);
         await synced(child);
-        execFileSync('mariadb', [`--socket=${socket}`, '-uroot', '-e', "CREATE USER 'root'@'127.0.0.1' IDENTIFIED BY ''; GRANT ALL ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;"], { stdio: 'ignore' });
+        execFileSync(
+          'mariadb',
+          [
+            `--socket=${socket}`,
+            '-uroot',
+            '-e',
+            "CREATE USER 'root'@'127.0.0.1' IDENTIFIED BY ''; GRANT ALL ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;",
+          ],
+          { stdio: 'ignore' },
+        );
       },
     } as GaleraNode & { bootstrap(): Promise<void> };
   });

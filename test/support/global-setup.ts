@@ -35,7 +35,11 @@ function newestMtime(dir: string): number {
 function ensureBuild(): void {
   const manifest = join(root, 'oclif.manifest.json');
   const built = existsSync(manifest) ? statSync(manifest).mtimeMs : 0;
-  const sources = Math.max(newestMtime(join(root, 'src')), newestMtime(join(root, 'migrations')), statSync(join(root, 'package.json')).mtimeMs);
+  const sources = Math.max(
+    newestMtime(join(root, 'src')),
+    newestMtime(join(root, 'migrations')),
+    statSync(join(root, 'package.json')).mtimeMs,
+  );
   if (built < sources) {
     process.stderr.write('[shopdb tests] sources changed since the last build: running `npm run build` for the bin/ tests\n');
     execSync('npm run build', { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
@@ -50,7 +54,9 @@ export default async function setup(project: TestProject): Promise<void | (() =>
     if (process.env.SHOPDB_REQUIRE_MYSQL === '1') {
       throw new Error(`MySQL suites are required (SHOPDB_REQUIRE_MYSQL=1) but cannot run: ${probe.reason}`);
     }
-    process.stderr.write(`\n[shopdb tests] MySQL suites are SKIPPED: ${probe.reason}.\n  To run them: SHOPDB_TEST_MYSQL_URL=mysql://root@127.0.0.1:3306/test npm test\n\n`);
+    process.stderr.write(
+      `\n[shopdb tests] MySQL suites are SKIPPED: ${probe.reason}.\n  To run them: SHOPDB_TEST_MYSQL_URL=mysql://root@127.0.0.1:3306/test npm test\n\n`,
+    );
   } else {
     process.stderr.write(`[shopdb tests] MySQL suites run against ${probe.server} (${probe.redactedUrl})\n`);
   }
@@ -58,13 +64,16 @@ export default async function setup(project: TestProject): Promise<void | (() =>
 
   const galera = galeraAvailability();
   if (!galera.available) {
-    if (process.env.SHOPDB_TEST_GALERA === '1') throw new Error(`The cluster suites are required (SHOPDB_TEST_GALERA=1) but cannot run: ${galera.reason}`);
+    if (process.env.SHOPDB_TEST_GALERA === '1')
+      throw new Error(`The cluster suites are required (SHOPDB_TEST_GALERA=1) but cannot run: ${galera.reason}`);
     project.provide('galera', galera);
     return;
   }
   const started = Date.now();
   const cluster: GaleraCluster = await startGaleraCluster();
-  process.stderr.write(`[shopdb tests] a 3-node Galera cluster is up on ports ${cluster.nodes.map((node) => node.port).join(', ')} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+  process.stderr.write(
+    `[shopdb tests] a 3-node Galera cluster is up on ports ${cluster.nodes.map((node) => node.port).join(', ')} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`,
+  );
   project.provide('galera', { available: true, nodes: cluster.nodes.map((node) => node.server) });
   return async () => cluster.stop();
 }

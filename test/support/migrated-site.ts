@@ -58,7 +58,8 @@ export interface MigratedSite {
   cleanup(): Promise<void>;
 }
 
-const seedOf = (db: Knex, kind: 'base' | 'demo', catalog: PluginCatalog) => seedSite(db, { demo: kind === 'demo', actor: TEST_ACTOR, catalog });
+const seedOf = (db: Knex, kind: 'base' | 'demo', catalog: PluginCatalog) =>
+  seedSite(db, { demo: kind === 'demo', actor: TEST_ACTOR, catalog });
 
 /** Makes the site now; the caller calls `cleanup()`. */
 export async function createMigratedTestSite(engine: EngineName, options: MigratedSiteOptions = {}): Promise<MigratedSite> {

@@ -25,7 +25,14 @@ export function decodePng(bytes: Buffer): DecodedPng {
     const length = bytes.readUInt32BE(offset);
     const type = bytes.toString('latin1', offset + 4, offset + 8);
     const body = bytes.subarray(offset + 8, offset + 8 + length);
-    if (type === 'IHDR') header = { width: body.readUInt32BE(0), height: body.readUInt32BE(4), bitDepth: body[8]!, colourType: body[9]!, interlace: body[12]! };
+    if (type === 'IHDR')
+      header = {
+        width: body.readUInt32BE(0),
+        height: body.readUInt32BE(4),
+        bitDepth: body[8]!,
+        colourType: body[9]!,
+        interlace: body[12]!,
+      };
     else if (type === 'IDAT') data.push(body);
     else if (type === 'IEND') break;
     offset += 12 + length;
@@ -46,7 +53,8 @@ export function decodePng(bytes: Buffer): DecodedPng {
       const left = i >= channels ? pixels[out + i - channels]! : 0;
       const up = y > 0 ? pixels[out - stride + i]! : 0;
       const upLeft = y > 0 && i >= channels ? pixels[out - stride + i - channels]! : 0;
-      const predictor = filter === 0 ? 0 : filter === 1 ? left : filter === 2 ? up : filter === 3 ? (left + up) >> 1 : paeth(left, up, upLeft);
+      const predictor =
+        filter === 0 ? 0 : filter === 1 ? left : filter === 2 ? up : filter === 3 ? (left + up) >> 1 : paeth(left, up, upLeft);
       pixels[out + i] = (row[i]! + predictor) & 0xff;
     }
   }
@@ -70,6 +78,7 @@ export function pixelAt(png: DecodedPng, x: number, y: number): string {
 /** How many different colours the image has (capped: a screenshot of text has thousands). */
 export function colourCount(png: DecodedPng, cap = 64): number {
   const seen = new Set<string>();
-  for (let y = 0; y < png.height && seen.size < cap; y += 3) for (let x = 0; x < png.width && seen.size < cap; x += 3) seen.add(pixelAt(png, x, y));
+  for (let y = 0; y < png.height && seen.size < cap; y += 3)
+    for (let x = 0; x < png.width && seen.size < cap; x += 3) seen.add(pixelAt(png, x, y));
   return seen.size;
 }

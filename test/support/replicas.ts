@@ -20,7 +20,11 @@ export interface ReplicaAnswer {
 }
 
 /** Starts `shopdb serve` on the site's .env (plus `env`, e.g. another DB_PORT) and waits until /api/ready answers 200. */
-export async function startServeReplica(name: string, envFile: string, options: { env?: Record<string, string>; port?: number } = {}): Promise<ServeReplica> {
+export async function startServeReplica(
+  name: string,
+  envFile: string,
+  options: { env?: Record<string, string>; port?: number } = {},
+): Promise<ServeReplica> {
   const port = options.port ?? (await freePort());
   const child = execa(binPath, ['serve', '--env-file', envFile], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LANG: 'C.UTF-8', HTTP_PORT: String(port), ...options.env },
@@ -62,7 +66,11 @@ export async function callReplica(
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   if (options.from) headers['x-forwarded-for'] = options.from;
-  const response = await fetch(`${replica.url}${path}`, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
+  const response = await fetch(`${replica.url}${path}`, {
+    method,
+    headers,
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  });
   const text = await response.text();
   let body: unknown = text;
   try {

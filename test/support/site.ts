@@ -31,7 +31,13 @@ export function tempDir(prefix = 'shopdb-test-'): string {
 }
 
 export function writeEnvFile(path: string, vars: Record<string, string>): void {
-  writeFileSync(path, Object.entries(vars).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 });
+  writeFileSync(
+    path,
+    Object.entries(vars)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n') + '\n',
+    { mode: 0o600 },
+  );
 }
 
 /** Creates a site. `extra` adds or overrides .env lines. */
@@ -50,7 +56,11 @@ export async function withSiteDb<T>(site: TestSite, work: (db: Knex) => Promise<
   }
 }
 
-export async function createSite(engine: EngineName, extra: Record<string, string> = {}, options: CreateSiteOptions = {}): Promise<TestSite> {
+export async function createSite(
+  engine: EngineName,
+  extra: Record<string, string> = {},
+  options: CreateSiteOptions = {},
+): Promise<TestSite> {
   const dir = tempDir();
   const envFile = join(dir, '.env');
   const vars: Record<string, string> = { SHOPDB_ENV: 'development', SHOPDB_SITE_NAME: 'test-site' };
@@ -61,7 +71,13 @@ export async function createSite(engine: EngineName, extra: Record<string, strin
     if (!url && !options.mysqlServer) throw new Error('MySQL site requested but SHOPDB_TEST_MYSQL_URL is not set');
     server = options.mysqlServer ?? parseMysqlUrl(url!);
     database = await createThrowawayDatabase(server);
-    Object.assign(vars, { DB_CLIENT: 'mysql', DB_HOST: server.host, DB_PORT: String(server.port), DB_USER: server.user, DB_NAME: database });
+    Object.assign(vars, {
+      DB_CLIENT: 'mysql',
+      DB_HOST: server.host,
+      DB_PORT: String(server.port),
+      DB_USER: server.user,
+      DB_NAME: database,
+    });
     if (server.password) vars.DB_PASSWORD = server.password;
   } else {
     vars.DB_CLIENT = 'sqlite';

@@ -20,7 +20,19 @@ export class TerminalSession {
 
   constructor(command: string, cwd: string) {
     // `; sleep` keeps the pane (and its last screen) alive after the command exits.
-    execFileSync('tmux', ['new-session', '-d', '-s', this.name, '-x', '160', '-y', '50', '-c', cwd, `${command}; echo "EXIT=$?"; sleep 60`]);
+    execFileSync('tmux', [
+      'new-session',
+      '-d',
+      '-s',
+      this.name,
+      '-x',
+      '160',
+      '-y',
+      '50',
+      '-c',
+      cwd,
+      `${command}; echo "EXIT=$?"; sleep 60`,
+    ]);
   }
 
   screen(): string {

@@ -56,24 +56,35 @@ function close(server: Server, sockets: Set<Socket> = new Set()): Promise<void> 
 }
 
 /** A stand-in for Zabbix `version` (6.4.x, 7.2.x, 7.4.x) that accepts `token`, and Admin/zabbix for user.login. */
-export async function startZabbixStandIn(version: string, token = 'standin-token-0123456789abcdef0123456789abcdef0123456789abcdef0123456789ab'): Promise<ZabbixStandIn> {
+export async function startZabbixStandIn(
+  version: string,
+  token = 'standin-token-0123456789abcdef0123456789abcdef0123456789abcdef0123456789ab',
+): Promise<ZabbixStandIn> {
   const requests: StandInRequest[] = [];
   const session = 'standin-session-0123456789abcdef';
   const server = createHttpServer(async (req: IncomingMessage, res: ServerResponse) => {
     const body = JSON.parse(await readBody(req)) as { method: string; params: Record<string, unknown>; id: number; auth?: string };
     const header = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     requests.push({ method: body.method, header: header !== undefined, bodyAuth: 'auth' in body });
-    const answer = (result: unknown) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', result, id: body.id }));
-    const fail = (code: number, message: string, data: string) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code, message, data }, id: body.id }));
-    if (atLeast(version, '7.2') && 'auth' in body) return fail(-32602, 'Invalid params.', 'Invalid parameter "/": unexpected parameter "auth".');
+    const answer = (result: unknown) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', result, id: body.id }));
+    const fail = (code: number, message: string, data: string) =>
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ jsonrpc: '2.0', error: { code, message, data }, id: body.id }));
+    if (atLeast(version, '7.2') && 'auth' in body)
+      return fail(-32602, 'Invalid params.', 'Invalid parameter "/": unexpected parameter "auth".');
     if (body.method === 'apiinfo.version') {
-      if (atLeast(version, '7.4') && header !== undefined) return fail(-32602, 'Invalid params.', 'The "apiinfo.version" method must be called without authorization header.');
+      if (atLeast(version, '7.4') && header !== undefined)
+        return fail(-32602, 'Invalid params.', 'The "apiinfo.version" method must be called without authorization header.');
       return answer(version);
     }
     if (body.method === 'user.login') {
       const params = body.params as { username?: string; user?: string; password?: string };
       if ('user' in params) return fail(-32602, 'Invalid params.', 'Invalid parameter "/": unexpected parameter "user".');
-      return params.username === 'Admin' && params.password === 'zabbix' ? answer(session) : fail(-32500, 'Application error.', 'Incorrect user name or password or account is temporarily blocked.');
+      return params.username === 'Admin' && params.password === 'zabbix'
+        ? answer(session)
+        : fail(-32500, 'Application error.', 'Incorrect user name or password or account is temporarily blocked.');
     }
     const credential = header ?? body.auth;
     if (credential !== token && credential !== session) return fail(-32602, 'Invalid params.', 'Not authorized.');
@@ -104,10 +115,13 @@ function forward(targetUrl: string, req: IncomingMessage, res: ServerResponse, s
   const target = new URL(targetUrl);
   const headers = { ...req.headers, host: target.host };
   if (stripAuthorization) delete headers.authorization;
-  const upstream = request({ hostname: target.hostname, port: target.port, path: target.pathname, method: req.method, headers }, (answer) => {
-    res.writeHead(answer.statusCode ?? 502, answer.headers);
-    answer.pipe(res);
-  });
+  const upstream = request(
+    { hostname: target.hostname, port: target.port, path: target.pathname, method: req.method, headers },
+    (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    },
+  );
   upstream.on('error', () => res.writeHead(502).end());
   req.pipe(upstream);
 }
@@ -126,11 +140,44 @@ export async function startTlsFront(targetUrl: string): Promise<FrontServer & { 
     const result = spawnSync('/usr/bin/openssl', args, { cwd: dir, encoding: 'utf8' });
     if (result.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${result.stderr}`);
   };
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=shopdb test zabbix CA']);
+  openssl([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=shopdb test zabbix CA',
+  ]);
   writeFileSync(join(dir, 'san.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
   openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1']);
-  openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'san.cnf']);
-  const server = createHttpsServer({ key: readFileSync(join(dir, 'server.key')), cert: readFileSync(join(dir, 'server.pem')) }, (req, res) => forward(targetUrl, req, res, false));
+  openssl([
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.pem',
+    '-days',
+    '2',
+    '-extfile',
+    'san.cnf',
+  ]);
+  const server = createHttpsServer(
+    { key: readFileSync(join(dir, 'server.key')), cert: readFileSync(join(dir, 'server.pem')) },
+    (req, res) => forward(targetUrl, req, res, false),
+  );
   const port = await listen(server);
   return {
     url: `https://127.0.0.1:${port}${new URL(targetUrl).pathname}`,

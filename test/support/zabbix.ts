@@ -19,7 +19,18 @@
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
@@ -67,7 +78,8 @@ let reported = false;
 export function zabbixSkipReason(): string | null {
   const reason = zabbixMissing();
   if (reason === null) return null;
-  if (process.env.SHOPDB_TEST_ZABBIX === '1') throw new Error(`The Zabbix suites are required (SHOPDB_TEST_ZABBIX=1) but cannot run: ${reason}`);
+  if (process.env.SHOPDB_TEST_ZABBIX === '1')
+    throw new Error(`The Zabbix suites are required (SHOPDB_TEST_ZABBIX=1) but cannot run: ${reason}`);
   if (!reported) {
     reported = true;
     process.stderr.write(`[shopdb tests] Zabbix suites are SKIPPED: ${reason}\n`);
@@ -89,8 +101,14 @@ function mysqlArgs(server: MysqlServer): { args: string[]; env: NodeJS.ProcessEn
 function run(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; input?: Buffer; stdoutFile?: string } = {}): void {
   const stdout = options.stdoutFile ? openSync(options.stdoutFile, 'w', 0o600) : 'pipe';
   try {
-    const result = spawnSync(command, args, { env: options.env, input: options.input, stdio: ['pipe', stdout, 'pipe'], maxBuffer: 256 * 1024 * 1024 });
-    if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status ?? result.signal}): ${String(result.stderr).slice(0, 2000)}`);
+    const result = spawnSync(command, args, {
+      env: options.env,
+      input: options.input,
+      stdio: ['pipe', stdout, 'pipe'],
+      maxBuffer: 256 * 1024 * 1024,
+    });
+    if (result.status !== 0)
+      throw new Error(`${command} ${args.join(' ')} failed (${result.status ?? result.signal}): ${String(result.stderr).slice(0, 2000)}`);
   } finally {
     if (typeof stdout === 'number') closeSync(stdout);
   }
@@ -249,7 +267,12 @@ function copyFrontend(dir: string, configFile: string): string {
 async function jsonRpc(url: string, method: string, params: unknown, auth: string | null): Promise<unknown> {
   const body: Record<string, unknown> = { jsonrpc: '2.0', method, params, id: 1 };
   if (auth !== null) body.auth = auth;
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json-rpc' }, body: JSON.stringify(body), signal: AbortSignal.timeout(30_000) });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json-rpc' },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(30_000),
+  });
   const answer = (await response.json()) as { result?: unknown; error?: { code: number; message: string; data: string } };
   if (answer.error) {
     const error = new Error(`${method}: ${answer.error.message} ${answer.error.data}`) as ZabbixApiError;
@@ -279,11 +302,31 @@ export async function startZabbix(): Promise<TestZabbix> {
 
   const start = async () => {
     const log = openSync(logFile, 'a');
-    child = spawn(SETPRIV, ['--pdeathsig', 'KILL', PHP, '-d', 'memory_limit=256M', '-d', 'post_max_size=16M', '-d', 'max_execution_time=300', '-d', 'date.timezone=UTC', '-S', `127.0.0.1:${port}`, '-t', docroot], {
-      detached: true,
-      stdio: ['ignore', log, log],
-      env: { PATH: process.env.PATH, PHP_CLI_SERVER_WORKERS: '4', HOME: dir },
-    });
+    child = spawn(
+      SETPRIV,
+      [
+        '--pdeathsig',
+        'KILL',
+        PHP,
+        '-d',
+        'memory_limit=256M',
+        '-d',
+        'post_max_size=16M',
+        '-d',
+        'max_execution_time=300',
+        '-d',
+        'date.timezone=UTC',
+        '-S',
+        `127.0.0.1:${port}`,
+        '-t',
+        docroot,
+      ],
+      {
+        detached: true,
+        stdio: ['ignore', log, log],
+        env: { PATH: process.env.PATH, PHP_CLI_SERVER_WORKERS: '4', HOME: dir },
+      },
+    );
     closeSync(log);
     const deadline = Date.now() + READY_TIMEOUT_MS;
     for (;;) {
@@ -292,7 +335,10 @@ export async function startZabbix(): Promise<TestZabbix> {
         return;
       } catch (error) {
         if (child.exitCode !== null || Date.now() > deadline) {
-          throw new Error(`Zabbix frontend did not answer on ${url}: ${(error as Error).message}\n${existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-2000) : ''}`, { cause: error });
+          throw new Error(
+            `Zabbix frontend did not answer on ${url}: ${(error as Error).message}\n${existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-2000) : ''}`,
+            { cause: error },
+          );
         }
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
@@ -314,7 +360,8 @@ export async function startZabbix(): Promise<TestZabbix> {
   await start();
   const adminSession = (await jsonRpc(url, 'user.login', ZABBIX_ADMIN, null)) as string;
   const call = <T>(method: string, params: unknown) => jsonRpc(url, method, params, adminSession) as Promise<T>;
-  const sql = <T>(statement: string, values: unknown[] = []) => adminQuery<T>(server, statement.replace(/\bzbx\./g, `\`${database}\`.`), values);
+  const sql = <T>(statement: string, values: unknown[] = []) =>
+    adminQuery<T>(server, statement.replace(/\bzbx\./g, `\`${database}\`.`), values);
   let tokens = 0;
 
   const tokenFor = async (userid: string, name: string) => {
@@ -373,27 +420,46 @@ export async function startZabbix(): Promise<TestZabbix> {
       const [host] = await call<Array<{ host: string }>>('host.get', { hostids: [hostid], output: ['host'] });
       const key = `shopdb.test[${createHash('sha1').update(`${hostid}:${description}`).digest('hex').slice(0, 8)}]`;
       await call('item.create', { hostid, name: description, key_: key, type: 2, value_type: 3 });
-      const { triggerids } = await call<{ triggerids: string[] }>('trigger.create', { description, expression: `last(/${host!.host}/${key})>0`, priority });
+      const { triggerids } = await call<{ triggerids: string[] }>('trigger.create', {
+        description,
+        expression: `last(/${host!.host}/${key})>0`,
+        priority,
+      });
       return triggerids[0]!;
     },
     async raiseProblem(triggerid, options = {}) {
-      const [trigger] = await call<Array<{ description: string; priority: string }>>('trigger.get', { triggerids: [triggerid], output: ['description', 'priority'] });
+      const [trigger] = await call<Array<{ description: string; priority: string }>>('trigger.get', {
+        triggerids: [triggerid],
+        output: ['description', 'priority'],
+      });
       const clock = options.clock ?? Math.floor(Date.now() / 1000);
       const name = options.name ?? trigger!.description;
       const severity = options.severity ?? Number(trigger!.priority);
       const acknowledged = options.acknowledged ? 1 : 0;
       const [{ next }] = await sql<Array<{ next: number }>>('SELECT COALESCE(MAX(eventid), 0) + 1 AS next FROM zbx.events');
-      await sql('INSERT INTO zbx.events (eventid, source, object, objectid, clock, ns, value, acknowledged, name, severity) VALUES (?, 0, 0, ?, ?, 0, 1, ?, ?, ?)', [next, triggerid, clock, acknowledged, name, severity]);
-      await sql('INSERT INTO zbx.problem (eventid, source, object, objectid, clock, ns, acknowledged, name, severity) VALUES (?, 0, 0, ?, ?, 0, ?, ?, ?)', [next, triggerid, clock, acknowledged, name, severity]);
+      await sql(
+        'INSERT INTO zbx.events (eventid, source, object, objectid, clock, ns, value, acknowledged, name, severity) VALUES (?, 0, 0, ?, ?, 0, 1, ?, ?, ?)',
+        [next, triggerid, clock, acknowledged, name, severity],
+      );
+      await sql(
+        'INSERT INTO zbx.problem (eventid, source, object, objectid, clock, ns, acknowledged, name, severity) VALUES (?, 0, 0, ?, ?, 0, ?, ?, ?)',
+        [next, triggerid, clock, acknowledged, name, severity],
+      );
       await sql('UPDATE zbx.triggers SET value = 1, lastchange = ? WHERE triggerid = ?', [clock, triggerid]);
       return String(next);
     },
     async resolveProblem(eventid) {
-      const [problem] = await sql<Array<{ objectid: number; name: string; severity: number }>>('SELECT objectid, name, severity FROM zbx.problem WHERE eventid = ?', [eventid]);
+      const [problem] = await sql<Array<{ objectid: number; name: string; severity: number }>>(
+        'SELECT objectid, name, severity FROM zbx.problem WHERE eventid = ?',
+        [eventid],
+      );
       if (!problem) throw new Error(`No problem ${eventid}`);
       const clock = Math.floor(Date.now() / 1000);
       const [{ next }] = await sql<Array<{ next: number }>>('SELECT COALESCE(MAX(eventid), 0) + 1 AS next FROM zbx.events');
-      await sql('INSERT INTO zbx.events (eventid, source, object, objectid, clock, ns, value, acknowledged, name, severity) VALUES (?, 0, 0, ?, ?, 0, 0, 0, ?, 0)', [next, problem.objectid, clock, problem.name]);
+      await sql(
+        'INSERT INTO zbx.events (eventid, source, object, objectid, clock, ns, value, acknowledged, name, severity) VALUES (?, 0, 0, ?, ?, 0, 0, 0, ?, 0)',
+        [next, problem.objectid, clock, problem.name],
+      );
       await sql('INSERT INTO zbx.event_recovery (eventid, r_eventid) VALUES (?, ?)', [eventid, next]);
       await sql('UPDATE zbx.problem SET r_eventid = ?, r_clock = ?, r_ns = 0 WHERE eventid = ?', [next, clock, eventid]);
       await sql('UPDATE zbx.triggers SET value = 0, lastchange = ? WHERE triggerid = ?', [clock, problem.objectid]);

@@ -7,8 +7,19 @@ import { addTextKey, assertNoTextKeyClashes, dropTextKey, type UniqueTextColumn 
 const KEYS: UniqueTextColumn[] = [
   // The version's key is part of the title's unique index, not unique on its own.
   { table: 'software_titles', column: 'version', keyColumn: 'version_key', unique: false },
-  { table: 'software_titles', column: 'name', keyColumn: 'name_key', scope: ['version_key'], replaces: { index: 'software_titles_name_version_unique', columns: ['name', 'version'] } },
-  { table: 'software_media', column: 'label', keyColumn: 'label_key', replaces: { index: 'software_media_label_unique', columns: ['label'] } },
+  {
+    table: 'software_titles',
+    column: 'name',
+    keyColumn: 'name_key',
+    scope: ['version_key'],
+    replaces: { index: 'software_titles_name_version_unique', columns: ['name', 'version'] },
+  },
+  {
+    table: 'software_media',
+    column: 'label',
+    keyColumn: 'label_key',
+    replaces: { index: 'software_media_label_unique', columns: ['label'] },
+  },
 ];
 
 export async function up(knex: Knex): Promise<void> {

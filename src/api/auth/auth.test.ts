@@ -5,7 +5,17 @@ import { generateKeyPairSync } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { bearer, createApiSite, expectError, login, makeUser, TEST_JWT_SECRET, TEST_PASSWORD, tokenFor, type ApiSite } from '../../../test/support/api.js';
+import {
+  bearer,
+  createApiSite,
+  expectError,
+  login,
+  makeUser,
+  TEST_JWT_SECRET,
+  TEST_PASSWORD,
+  tokenFor,
+  type ApiSite,
+} from '../../../test/support/api.js';
 import { createApiToken, revokeApiToken } from '../../core/auth/api-tokens.js';
 import { cliActor } from '../../core/audit/log.js';
 import { resetPassword, setUserDisabled, updateUserProfile } from '../../core/users/service.js';
@@ -88,7 +98,13 @@ describeEachEngine('HTTP API authentication', (engine) => {
 
   describe('cookie attributes from the configuration', () => {
     it('sets Secure, SameSite=Strict and the Domain when configured', async () => {
-      const strict = await createApiSite(engine, { COOKIE_SECURE: 'true', COOKIE_SAMESITE: 'strict', COOKIE_DOMAIN: 'shopdb.plant.example', COOKIE_NAME: 'plant_session', JWT_EXPIRES_IN: '30m' });
+      const strict = await createApiSite(engine, {
+        COOKIE_SECURE: 'true',
+        COOKIE_SAMESITE: 'strict',
+        COOKIE_DOMAIN: 'shopdb.plant.example',
+        COOKIE_NAME: 'plant_session',
+        JWT_EXPIRES_IN: '30m',
+      });
       try {
         const local = await strict.app();
         const user = await makeUser(strict.db, 'viewer');
@@ -123,7 +139,8 @@ describeEachEngine('HTTP API authentication', (engine) => {
 
     it(`locks a username from one address after ${LOGIN_LIMITS.perUserAndIp.max} failures, even with the right password, but not from another address`, async () => {
       const target = await makeUser(api.db, 'viewer');
-      for (let i = 0; i < LOGIN_LIMITS.perUserAndIp.max; i++) expect((await attempt(app, '10.8.0.1', target.username)).statusCode).toBe(401);
+      for (let i = 0; i < LOGIN_LIMITS.perUserAndIp.max; i++)
+        expect((await attempt(app, '10.8.0.1', target.username)).statusCode).toBe(401);
 
       const locked = await attempt(app, '10.8.0.1', target.username.toUpperCase(), TEST_PASSWORD);
       const elsewhere = await attempt(app, '10.8.0.2', target.username, TEST_PASSWORD);
@@ -138,7 +155,8 @@ describeEachEngine('HTTP API authentication', (engine) => {
       // The admin has logged in from their workstation before.
       expect((await attempt(app, '10.7.9.9', target.username, TEST_PASSWORD)).statusCode).toBe(200);
       // A spray from many addresses, each staying under the per-address limits.
-      for (let i = 0; i < LOGIN_LIMITS.perUser.max; i++) expect((await attempt(app, `10.7.${Math.floor(i / 4)}.${(i % 4) + 1}`, target.username)).statusCode).toBe(401);
+      for (let i = 0; i < LOGIN_LIMITS.perUser.max; i++)
+        expect((await attempt(app, `10.7.${Math.floor(i / 4)}.${(i % 4) + 1}`, target.username)).statusCode).toBe(401);
 
       const stranger = await attempt(app, '10.7.200.1', target.username, TEST_PASSWORD);
       const workstation = await attempt(app, '10.7.9.9', target.username, TEST_PASSWORD);
@@ -150,16 +168,19 @@ describeEachEngine('HTTP API authentication', (engine) => {
     });
 
     it('does not count successful logins, and a success starts the address-and-username count over', async () => {
-      for (let i = 0; i < LOGIN_LIMITS.perIp.max + 2; i++) expect((await attempt(app, '10.6.0.1', editor.username, TEST_PASSWORD)).statusCode).toBe(200);
+      for (let i = 0; i < LOGIN_LIMITS.perIp.max + 2; i++)
+        expect((await attempt(app, '10.6.0.1', editor.username, TEST_PASSWORD)).statusCode).toBe(200);
       for (let round = 0; round < 3; round++) {
-        for (let i = 0; i < LOGIN_LIMITS.perUserAndIp.max - 1; i++) expect((await attempt(app, '10.6.0.2', editor.username)).statusCode).toBe(401);
+        for (let i = 0; i < LOGIN_LIMITS.perUserAndIp.max - 1; i++)
+          expect((await attempt(app, '10.6.0.2', editor.username)).statusCode).toBe(401);
         expect((await attempt(app, '10.6.0.2', editor.username, TEST_PASSWORD)).statusCode).toBe(200);
       }
     });
 
     it('keeps a lockout across a restart and across servers, until `unlockUsername` clears it', async () => {
       const target = await makeUser(api.db, 'viewer');
-      for (let i = 0; i < LOGIN_LIMITS.perUserAndIp.max; i++) expect((await attempt(app, '10.5.0.1', target.username)).statusCode).toBe(401);
+      for (let i = 0; i < LOGIN_LIMITS.perUserAndIp.max; i++)
+        expect((await attempt(app, '10.5.0.1', target.username)).statusCode).toBe(401);
       await app.close();
 
       const restarted = await api.app();
@@ -173,7 +194,9 @@ describeEachEngine('HTTP API authentication', (engine) => {
 
     it(`checks at most ${LOGIN_LIMITS.perUserAndIp.max} passwords when ${LOGIN_LIMITS.perUserAndIp.max * 3} guesses arrive at once`, async () => {
       const target = await makeUser(api.db, 'viewer');
-      const answers = await Promise.all(Array.from({ length: LOGIN_LIMITS.perUserAndIp.max * 3 }, () => attempt(app, '10.4.0.1', target.username)));
+      const answers = await Promise.all(
+        Array.from({ length: LOGIN_LIMITS.perUserAndIp.max * 3 }, () => attempt(app, '10.4.0.1', target.username)),
+      );
 
       const statuses = answers.map((answer) => answer.statusCode).sort();
       expect(statuses.filter((status) => status === 401)).toHaveLength(LOGIN_LIMITS.perUserAndIp.max);
@@ -194,7 +217,10 @@ describeEachEngine('HTTP API authentication', (engine) => {
 
       expect(out.statusCode).toBe(204);
       expectError(await me(app, token), 401, 'UNAUTHORIZED');
-      expectError(await app.inject({ method: 'GET', url: '/api/auth/me', headers: { cookie: cookieOf(first.headers['set-cookie']) } }), 401);
+      expectError(
+        await app.inject({ method: 'GET', url: '/api/auth/me', headers: { cookie: cookieOf(first.headers['set-cookie']) } }),
+        401,
+      );
       expect((await me(app, second)).statusCode).toBe(200);
     });
 
@@ -229,7 +255,7 @@ describeEachEngine('HTTP API authentication', (engine) => {
       expect((await me(app, kept)).statusCode).toBe(200);
     });
 
-    it("an admin lists live sessions and ends one by id; a viewer sees only their own", async () => {
+    it('an admin lists live sessions and ends one by id; a viewer sees only their own', async () => {
       const user = await makeUser(api.db, 'viewer');
       const token = await tokenFor(app, user.username);
       const bossToken = await tokenFor(app, boss.username);
@@ -248,13 +274,22 @@ describeEachEngine('HTTP API authentication', (engine) => {
       expect(end.statusCode).toBe(204);
       expectError(await me(app, token), 401);
       const all = await app.inject({ method: 'GET', url: `/api/sessions?user_id=${user.id}&all=true`, headers: bearer(bossToken) });
-      expect(all.json<{ results: unknown[] }>().results).toEqual([expect.objectContaining({ id: session!.id, status: 'ended', endedReason: 'admin' })]);
+      expect(all.json<{ results: unknown[] }>().results).toEqual([
+        expect.objectContaining({ id: session!.id, status: 'ended', endedReason: 'admin' }),
+      ]);
       expectError(await app.inject({ method: 'DELETE', url: '/api/sessions/987654', headers: bearer(bossToken) }), 404);
     });
 
     it('refuses a JWT signed with the right secret that names no session (as issued before sessions were kept)', async () => {
-      const legacy = jwt.sign({ role: 'editor', username: editor.username }, TEST_JWT_SECRET, { subject: String(editor.id), expiresIn: 600 });
-      const unknownSession = jwt.sign({ role: 'editor', username: editor.username }, TEST_JWT_SECRET, { subject: String(editor.id), expiresIn: 600, jwtid: 'AAAAAAAAAAAAAAAAAAAAAA' });
+      const legacy = jwt.sign({ role: 'editor', username: editor.username }, TEST_JWT_SECRET, {
+        subject: String(editor.id),
+        expiresIn: 600,
+      });
+      const unknownSession = jwt.sign({ role: 'editor', username: editor.username }, TEST_JWT_SECRET, {
+        subject: String(editor.id),
+        expiresIn: 600,
+        jwtid: 'AAAAAAAAAAAAAAAAAAAAAA',
+      });
 
       expectError(await me(app, legacy), 401);
       expectError(await me(app, unknownSession), 401);
@@ -264,7 +299,11 @@ describeEachEngine('HTTP API authentication', (engine) => {
   describe('sessions', () => {
     it('accepts the cookie and the bearer JWT', async () => {
       const response = await login(app, editor.username);
-      const viaCookie = await app.inject({ method: 'GET', url: '/api/auth/me', headers: { cookie: cookieOf(response.headers['set-cookie']) } });
+      const viaCookie = await app.inject({
+        method: 'GET',
+        url: '/api/auth/me',
+        headers: { cookie: cookieOf(response.headers['set-cookie']) },
+      });
       const viaBearer = await app.inject({ method: 'GET', url: '/api/auth/me', headers: bearer(response.json<{ token: string }>().token) });
 
       for (const me of [viaCookie, viaBearer]) {
@@ -281,16 +320,38 @@ describeEachEngine('HTTP API authentication', (engine) => {
     });
 
     it.each([
-      ['alg none', () => `${segment({ alg: 'none', typ: 'JWT' })}.${segment({ sub: '1', role: 'admin', username: 'x', exp: Math.floor(Date.now() / 1000) + 600 })}.`],
-      ['a wrong secret', () => jwt.sign({ role: 'admin', username: 'x' }, 'another-secret-another-secret-another', { subject: '1', expiresIn: 600 })],
-      ['an expired token', () => jwt.sign({ role: 'viewer', username: 'x', exp: Math.floor(Date.now() / 1000) - 10 }, TEST_JWT_SECRET, { subject: '1' })],
-      ['RS256 (key confusion)', () => {
-        const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-        return jwt.sign({ role: 'admin', username: 'x' }, privateKey, { algorithm: 'RS256', subject: '1', expiresIn: 600 });
-      }],
-      ['HS512 with the right secret', () => jwt.sign({ role: 'admin', username: 'x' }, TEST_JWT_SECRET, { algorithm: 'HS512', subject: '1', expiresIn: 600 })],
-      ['a subject that is not a user id', () => jwt.sign({ role: 'admin', username: 'x' }, TEST_JWT_SECRET, { subject: '1 or 1=1', expiresIn: 600 })],
-      ['a user that does not exist', () => jwt.sign({ role: 'admin', username: 'x' }, TEST_JWT_SECRET, { subject: '987654', expiresIn: 600 })],
+      [
+        'alg none',
+        () =>
+          `${segment({ alg: 'none', typ: 'JWT' })}.${segment({ sub: '1', role: 'admin', username: 'x', exp: Math.floor(Date.now() / 1000) + 600 })}.`,
+      ],
+      [
+        'a wrong secret',
+        () => jwt.sign({ role: 'admin', username: 'x' }, 'another-secret-another-secret-another', { subject: '1', expiresIn: 600 }),
+      ],
+      [
+        'an expired token',
+        () => jwt.sign({ role: 'viewer', username: 'x', exp: Math.floor(Date.now() / 1000) - 10 }, TEST_JWT_SECRET, { subject: '1' }),
+      ],
+      [
+        'RS256 (key confusion)',
+        () => {
+          const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+          return jwt.sign({ role: 'admin', username: 'x' }, privateKey, { algorithm: 'RS256', subject: '1', expiresIn: 600 });
+        },
+      ],
+      [
+        'HS512 with the right secret',
+        () => jwt.sign({ role: 'admin', username: 'x' }, TEST_JWT_SECRET, { algorithm: 'HS512', subject: '1', expiresIn: 600 }),
+      ],
+      [
+        'a subject that is not a user id',
+        () => jwt.sign({ role: 'admin', username: 'x' }, TEST_JWT_SECRET, { subject: '1 or 1=1', expiresIn: 600 }),
+      ],
+      [
+        'a user that does not exist',
+        () => jwt.sign({ role: 'admin', username: 'x' }, TEST_JWT_SECRET, { subject: '987654', expiresIn: 600 }),
+      ],
       ['garbage', () => 'not.a.jwt'],
     ])('refuses %s with 401', async (_what, forge) => {
       const response = await app.inject({ method: 'GET', url: '/api/auth/me', headers: bearer(forge()) });
@@ -313,12 +374,19 @@ describeEachEngine('HTTP API authentication', (engine) => {
       await setUserDisabled(api.db, admin, user.username, true);
 
       expectError(await app.inject({ method: 'GET', url: '/api/auth/me', headers: bearer(response.json<{ token: string }>().token) }), 401);
-      expectError(await app.inject({ method: 'GET', url: '/api/auth/me', headers: { cookie: cookieOf(response.headers['set-cookie']) } }), 401);
+      expectError(
+        await app.inject({ method: 'GET', url: '/api/auth/me', headers: { cookie: cookieOf(response.headers['set-cookie']) } }),
+        401,
+      );
     });
 
     it('refuses a cookie-authenticated write from another site, but not a read', async () => {
       const cookie = cookieOf((await login(app, boss.username)).headers['set-cookie']);
-      const write = { method: 'POST' as const, url: '/api/users', payload: { username: 'csrf-victim', password: TEST_PASSWORD, role: 'admin' } };
+      const write = {
+        method: 'POST' as const,
+        url: '/api/users',
+        payload: { username: 'csrf-victim', password: TEST_PASSWORD, role: 'admin' },
+      };
 
       const crossSite = await app.inject({ ...write, headers: { cookie, origin: 'https://evil.example' } });
       const read = await app.inject({ method: 'GET', url: '/api/users', headers: { cookie, origin: 'https://evil.example' } });
@@ -337,14 +405,24 @@ describeEachEngine('HTTP API authentication', (engine) => {
       const me = await app.inject({ method: 'GET', url: '/api/auth/me', headers: bearer(token) });
       expect(me.json()).toMatchObject({ user: { id: boss.id }, via: 'token', tokenScope: 'read' });
       expect((await app.inject({ method: 'GET', url: '/api/users', headers: bearer(token) })).statusCode).toBe(200);
-      const write = await app.inject({ method: 'POST', url: '/api/users', headers: bearer(token), payload: { username: 'by-read-token', password: TEST_PASSWORD, role: 'viewer' } });
+      const write = await app.inject({
+        method: 'POST',
+        url: '/api/users',
+        headers: bearer(token),
+        payload: { username: 'by-read-token', password: TEST_PASSWORD, role: 'viewer' },
+      });
       expectError(write, 403, 'READ_ONLY_TOKEN');
     });
 
     it('a write token of an admin may write', async () => {
       const { token } = await createApiToken(api.db, admin, { userId: boss.id, name: 'provisioning', scope: 'write' });
 
-      const write = await app.inject({ method: 'POST', url: '/api/users', headers: bearer(token), payload: { username: 'by-write-token', password: TEST_PASSWORD, role: 'viewer' } });
+      const write = await app.inject({
+        method: 'POST',
+        url: '/api/users',
+        headers: bearer(token),
+        payload: { username: 'by-write-token', password: TEST_PASSWORD, role: 'viewer' },
+      });
 
       expect(write.statusCode).toBe(201);
     });
@@ -363,7 +441,11 @@ describeEachEngine('HTTP API authentication', (engine) => {
   });
 
   describe('roles', () => {
-    const newUser = (username: string) => ({ method: 'POST' as const, url: '/api/users', payload: { username, password: TEST_PASSWORD, role: 'viewer' } });
+    const newUser = (username: string) => ({
+      method: 'POST' as const,
+      url: '/api/users',
+      payload: { username, password: TEST_PASSWORD, role: 'viewer' },
+    });
 
     it('a viewer cannot create users', async () => {
       const token = await tokenFor(app, viewer.username);

@@ -8,7 +8,15 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, createApiSite, expectError, login, makeUser, type ApiSite } from '../../../test/support/api.js';
 import { startSilentPort, type TestDirectory } from '../../../test/support/directories.js';
-import { addDirectoryUser, buildWorld, describeEachDirectory, directoryEnv, itOnlyOn, startDirectory, type DirectoryWorld } from '../../../test/support/directory-login.js';
+import {
+  addDirectoryUser,
+  buildWorld,
+  describeEachDirectory,
+  directoryEnv,
+  itOnlyOn,
+  startDirectory,
+  type DirectoryWorld,
+} from '../../../test/support/directory-login.js';
 import { mysqlAvailable, type EngineName } from '../../../test/support/site.js';
 
 const PASSWORD = 'Dir-Pass-4711';
@@ -57,7 +65,12 @@ describeEachDirectory('directory login through the API', (kind) => {
         const response = await login(app, 'amelia', PASSWORD);
 
         expect(response.statusCode, response.body).toBe(200);
-        expect(response.json().user).toMatchObject({ username: 'amelia', role: 'admin', authSource: 'ldap', displayName: 'Amelia Earhart' });
+        expect(response.json().user).toMatchObject({
+          username: 'amelia',
+          role: 'admin',
+          authSource: 'ldap',
+          displayName: 'Amelia Earhart',
+        });
         const row = await api.db('users').where('username', 'amelia').first();
         expect(row).toMatchObject({ auth_source: 'ldap', password_hash: null, email: 'amelia@shop.test' });
         expect(String(row.ldap_dn).toLowerCase()).toContain('amelia');
@@ -113,7 +126,10 @@ describeEachDirectory('directory login through the API', (kind) => {
 
         expect(response.body).toBe((await login(app, 'breakglass', 'not-the-password')).body);
         const audit = await api.db('audit_log').where('action', 'login_refused').orderBy('id', 'desc').first();
-        expect(typeof audit.after === 'string' ? JSON.parse(audit.after) : audit.after).toMatchObject({ username: `grounded-${engine}`, reason: expect.stringContaining('disabled') });
+        expect(typeof audit.after === 'string' ? JSON.parse(audit.after) : audit.after).toMatchObject({
+          username: `grounded-${engine}`,
+          reason: expect.stringContaining('disabled'),
+        });
       });
 
       it('logs in over StartTLS on the plain port too', async () => {
@@ -129,7 +145,10 @@ describeEachDirectory('directory login through the API', (kind) => {
       it('keeps working through the next server when the first does not answer (failover)', async () => {
         const silent = await startSilentPort();
         try {
-          const failover = await createApiSite(engine, directoryEnv(directory, world, { LDAP_URL: `ldaps://127.0.0.1:${silent.port},${directory.ldapsUrl}` }));
+          const failover = await createApiSite(
+            engine,
+            directoryEnv(directory, world, { LDAP_URL: `ldaps://127.0.0.1:${silent.port},${directory.ldapsUrl}` }),
+          );
           try {
             const response = await login(await failover.app(), 'amelia', PASSWORD);
             expect(response.statusCode, response.body).toBe(200);

@@ -42,6 +42,7 @@ export function actorOf(request: FastifyRequest): Actor {
 export function ownScope(request: FastifyRequest, userId: number | undefined): number | undefined {
   const { user } = principalOf(request);
   if (user.role === 'admin') return userId;
-  if (userId !== undefined && userId !== user.id) throw forbidden("Only an admin lists other users' records; leave out user_id to list your own");
+  if (userId !== undefined && userId !== user.id)
+    throw forbidden("Only an admin lists other users' records; leave out user_id to list your own");
   return user.id;
 }

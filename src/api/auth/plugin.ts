@@ -117,7 +117,8 @@ export class Authenticator {
       const session = await this.session(request, credential.value);
       if (session) principal = { user: session.user, via: 'session', sessionId: session.sessionId };
     }
-    if (principal === null) throw unauthorized('The session or token is not valid (expired, ended, revoked, or the user is disabled); log in again');
+    if (principal === null)
+      throw unauthorized('The session or token is not valid (expired, ended, revoked, or the user is disabled); log in again');
     if (principal.tokenScope === SUMMARY_SCOPE && !opensToSummaryTokens(request)) throw summaryOnly();
     if (credential.from === 'cookie') this.assertSameSite(request);
     request.principal = principal;

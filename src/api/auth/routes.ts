@@ -133,7 +133,10 @@ export default async function authRoutes(app: FastifyInstance): Promise<void> {
       request.log.info({ username: username.slice(0, 64) }, 'login failed');
       throw new HttpError(401, 'INVALID_CREDENTIALS', FAILED_LOGIN);
     }
-    const session = await createSession(request.db, user.id, signer.expiresInSeconds, { ip: request.ip, userAgent: request.headers['user-agent'] ?? null });
+    const session = await createSession(request.db, user.id, signer.expiresInSeconds, {
+      ip: request.ip,
+      userAgent: request.headers['user-agent'] ?? null,
+    });
     const signed = signSession(user, session.sid, signer, session.expiresAt);
     reply.setCookie(cookieName, signed.token, { ...cookie, maxAge: signer.expiresInSeconds }).header('cache-control', 'no-store');
     request.log.info({ userId: user.id, sessionId: session.id }, 'login');
@@ -147,26 +150,32 @@ export default async function authRoutes(app: FastifyInstance): Promise<void> {
     return reply.code(204).send();
   });
 
-  app.post<{ Body: PasswordBody }>('/auth/password', { schema: passwordSchema, onRequest: requireRole('viewer') }, async (request, reply) => {
-    const principal = principalOf(request);
-    if (principal.via !== 'session') {
-      throw new ForbiddenError('An API token cannot change a password', { suggestion: 'Sign in with your password and change it with that session.' });
-    }
-    try {
-      await changeOwnPassword(request.db, actorOf(request), {
-        userId: principal.user.id,
-        currentPassword: request.body.currentPassword,
-        newPassword: request.body.newPassword,
-        keepSessionId: principal.sessionId,
-        ip: request.ip,
-      });
-    } catch (error) {
-      if (error instanceof PasswordAttemptsExceededError) throw rateLimited(error.retryAfterSeconds);
-      throw error;
-    }
-    request.log.info({ userId: principal.user.id }, 'password changed');
-    return reply.code(204).send();
-  });
+  app.post<{ Body: PasswordBody }>(
+    '/auth/password',
+    { schema: passwordSchema, onRequest: requireRole('viewer') },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      if (principal.via !== 'session') {
+        throw new ForbiddenError('An API token cannot change a password', {
+          suggestion: 'Sign in with your password and change it with that session.',
+        });
+      }
+      try {
+        await changeOwnPassword(request.db, actorOf(request), {
+          userId: principal.user.id,
+          currentPassword: request.body.currentPassword,
+          newPassword: request.body.newPassword,
+          keepSessionId: principal.sessionId,
+          ip: request.ip,
+        });
+      } catch (error) {
+        if (error instanceof PasswordAttemptsExceededError) throw rateLimited(error.retryAfterSeconds);
+        throw error;
+      }
+      request.log.info({ userId: principal.user.id }, 'password changed');
+      return reply.code(204).send();
+    },
+  );
 
   app.get('/auth/me', { schema: meSchema, onRequest: requireRole('viewer') }, async (request) => {
     const principal = principalOf(request);

@@ -8,7 +8,15 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { bearer, createApiSite, makeUser, waitUntil, type ApiSite } from '../../../test/support/api.js';
 import type { TestDirectory } from '../../../test/support/directories.js';
-import { addDirectoryUser, buildWorld, describeEachDirectory, directoryEnv, itOnlyOn, startDirectory, type DirectoryWorld } from '../../../test/support/directory-login.js';
+import {
+  addDirectoryUser,
+  buildWorld,
+  describeEachDirectory,
+  directoryEnv,
+  itOnlyOn,
+  startDirectory,
+  type DirectoryWorld,
+} from '../../../test/support/directory-login.js';
 import { mysqlAvailable } from '../../../test/support/site.js';
 import { cliActor } from '../../core/audit/log.js';
 import { createApiToken } from '../../core/auth/api-tokens.js';
@@ -27,7 +35,10 @@ describeEachDirectory('directory re-check of signed-in users', (kind) => {
   beforeAll(async () => {
     directory = await startDirectory(kind);
     world = await buildWorld(directory);
-    api = await createApiSite(mysqlAvailable() ? 'mysql' : 'sqlite', directoryEnv(directory, world, { LDAP_RECHECK_INTERVAL: `${INTERVAL_MS}ms` }));
+    api = await createApiSite(
+      mysqlAvailable() ? 'mysql' : 'sqlite',
+      directoryEnv(directory, world, { LDAP_RECHECK_INTERVAL: `${INTERVAL_MS}ms` }),
+    );
     replicas = [await api.app(), await api.app()];
     for (const replica of replicas) await replica.ready();
     await makeUser(api.db, 'admin', 'breakglass');
@@ -61,20 +72,28 @@ describeEachDirectory('directory re-check of signed-in users', (kind) => {
     expect(await disableEntries('sally')).toHaveLength(1);
   }, 30_000);
 
-  itOnlyOn(kind, 'ad')('revokes the API token of a user disabled in AD', async () => {
-    await addDirectoryUser(directory, 'neil', PASSWORD, [world.viewersGroup]);
-    const login = await replicas[1]!.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'neil', password: PASSWORD } });
-    expect(login.statusCode, login.body).toBe(200);
-    const { token } = await createApiToken(api.db, cliActor('test'), { userId: login.json().user.id, name: 'script', scope: 'read' });
-    expect((await me(token)).statusCode).toBe(200);
+  itOnlyOn(kind, 'ad')(
+    'revokes the API token of a user disabled in AD',
+    async () => {
+      await addDirectoryUser(directory, 'neil', PASSWORD, [world.viewersGroup]);
+      const login = await replicas[1]!.inject({
+        method: 'POST',
+        url: '/api/auth/login',
+        payload: { username: 'neil', password: PASSWORD },
+      });
+      expect(login.statusCode, login.body).toBe(200);
+      const { token } = await createApiToken(api.db, cliActor('test'), { userId: login.json().user.id, name: 'script', scope: 'read' });
+      expect((await me(token)).statusCode).toBe(200);
 
-    await directory.disableUser('neil');
-    await waitUntil(async () => (await me(token)).statusCode === 401, BOUND_MS, 'the token to stop working');
+      await directory.disableUser('neil');
+      await waitUntil(async () => (await me(token)).statusCode === 401, BOUND_MS, 'the token to stop working');
 
-    const tokenRow = await api.db('api_tokens').where('user_id', login.json().user.id).first();
-    expect(tokenRow.revoked_at).not.toBeNull();
-    expect((await api.db('users').where('username', 'neil').first()).ldap_refusal).toMatch(/disabled/);
-  }, 30_000);
+      const tokenRow = await api.db('api_tokens').where('user_id', login.json().user.id).first();
+      expect(tokenRow.revoked_at).not.toBeNull();
+      expect((await api.db('users').where('username', 'neil').first()).ldap_refusal).toMatch(/disabled/);
+    },
+    30_000,
+  );
 
   it('disables, never deletes, a user whose entry is gone', async () => {
     await addDirectoryUser(directory, 'yuri', PASSWORD, [world.viewersGroup]);

@@ -30,7 +30,8 @@ async function directoryRecheckPlugin(app: FastifyInstance, options: { settings:
     try {
       const report = await recheckDirectoryUsers(db, settings);
       const outcome = `checked ${report.checked}: ${report.updated} updated, ${report.shutOut} shut out`;
-      if (report.checked > 0) app.log.info({ ...report, users: report.users.filter((u) => u.outcome !== 'unchanged') }, `directory re-check: ${outcome}`);
+      if (report.checked > 0)
+        app.log.info({ ...report, users: report.users.filter((u) => u.outcome !== 'unchanged') }, `directory re-check: ${outcome}`);
       await finishScheduledRound(db, RECHECK_ROUND, outcome);
     } catch (error) {
       app.log.warn({ err: error }, 'directory re-check failed; nothing was changed, trying again next interval');

@@ -11,7 +11,16 @@ interface AuditPage {
   count: number;
   next: string | null;
   previous: string | null;
-  results: Array<{ id: number; objectType: string; objectId: string | null; userId: number | null; action: string; at: string; before: unknown; after: unknown }>;
+  results: Array<{
+    id: number;
+    objectType: string;
+    objectId: string | null;
+    userId: number | null;
+    action: string;
+    at: string;
+    before: unknown;
+    after: unknown;
+  }>;
 }
 
 describeEachEngine('HTTP API audit log', (engine) => {
@@ -20,9 +29,19 @@ describeEachEngine('HTTP API audit log', (engine) => {
   beforeAll(async () => {
     const actor = { userId: s.user.admin.id, username: s.user.admin.username, requestId: 'seed' };
     for (let i = 1; i <= 7; i++) {
-      await recordAudit(s.db, actor, { action: 'update', objectType: 'asset', objectId: i % 2 === 0 ? 'A-2' : 'A-1', before: { n: i - 1 }, after: { n: i } });
+      await recordAudit(s.db, actor, {
+        action: 'update',
+        objectType: 'asset',
+        objectId: i % 2 === 0 ? 'A-2' : 'A-1',
+        before: { n: i - 1 },
+        after: { n: i },
+      });
     }
-    await recordAudit(s.db, { userId: null, username: 'cli:root', requestId: null }, { action: 'create', objectType: 'location', objectId: 'HALL-1', after: { code: 'HALL-1' } });
+    await recordAudit(
+      s.db,
+      { userId: null, username: 'cli:root', requestId: null },
+      { action: 'create', objectType: 'location', objectId: 'HALL-1', after: { code: 'HALL-1' } },
+    );
   });
 
   const get = async (query: string) => s.app.inject({ method: 'GET', url: `/api/audit${query}`, headers: s.as.admin });
@@ -33,7 +52,13 @@ describeEachEngine('HTTP API audit log', (engine) => {
     expect(response.statusCode).toBe(200);
     const page = response.json<AuditPage>();
     expect(page.count).toBeGreaterThanOrEqual(8);
-    expect(page.results[0]).toMatchObject({ objectType: 'location', objectId: 'HALL-1', userId: null, after: { code: 'HALL-1' }, before: null });
+    expect(page.results[0]).toMatchObject({
+      objectType: 'location',
+      objectId: 'HALL-1',
+      userId: null,
+      after: { code: 'HALL-1' },
+      before: null,
+    });
     expect(page.results[0]!.at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/);
     expect(page.next).toBeNull();
   });
@@ -76,12 +101,20 @@ describeEachEngine('HTTP API audit log', (engine) => {
       }
     });
 
-    it.each(['limit=-1', 'limit=1001', 'limit=abc', 'limit=', 'offset=-1', 'offset=99999999999999999999', 'offset=1.5', 'user_id=abc', 'user_id=-3', 'objectType=asset'])(
-      'refuses %s with 400',
-      async (query) => {
-        expectError(await get(`?${query}`), 400, 'VALIDATION_FAILED');
-      },
-    );
+    it.each([
+      'limit=-1',
+      'limit=1001',
+      'limit=abc',
+      'limit=',
+      'offset=-1',
+      'offset=99999999999999999999',
+      'offset=1.5',
+      'user_id=abc',
+      'user_id=-3',
+      'objectType=asset',
+    ])('refuses %s with 400', async (query) => {
+      expectError(await get(`?${query}`), 400, 'VALIDATION_FAILED');
+    });
 
     it('accepts the largest page', async () => {
       expect((await get('?limit=1000&offset=0')).statusCode).toBe(200);

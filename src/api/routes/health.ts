@@ -74,6 +74,9 @@ export default async function healthRoutes(app: FastifyInstance): Promise<void> 
       lastLoggedReason = readiness.reason;
     }
     const admin = await isAdmin(request);
-    return reply.code(503).header('retry-after', '5').send({ status: 'not-ready' as const, reason: admin ? readiness.reason : ANONYMOUS_NOT_READY_REASON });
+    return reply
+      .code(503)
+      .header('retry-after', '5')
+      .send({ status: 'not-ready' as const, reason: admin ? readiness.reason : ANONYMOUS_NOT_READY_REASON });
   });
 }

@@ -30,12 +30,31 @@ describeEachEngine('monitoring when Zabbix is down or hung', (engine) => {
       beforeAll(async () => {
         hole = kind === 'black hole' ? await startBlackHole() : null;
         const url = hole?.url ?? `http://127.0.0.1:${await freePort()}/api_jsonrpc.php`;
-        api = await createApiSite(engine, { ZABBIX_URL: url, ZABBIX_API_TOKEN: 'a-token-that-never-leaves', ZABBIX_TIMEOUT: `${TIMEOUT_MS}ms`, ZABBIX_CONNECT_TIMEOUT: '1s' });
+        api = await createApiSite(engine, {
+          ZABBIX_URL: url,
+          ZABBIX_API_TOKEN: 'a-token-that-never-leaves',
+          ZABBIX_TIMEOUT: `${TIMEOUT_MS}ms`,
+          ZABBIX_CONNECT_TIMEOUT: '1s',
+        });
         await createTestAssetTypes(api.db, cliActor('test'));
-        const status = (await statusLabels.create(api.db, cliActor('test'), { name: 'In service', color: '#22aa22', kind: 'deployable' })).id;
+        const status = (await statusLabels.create(api.db, cliActor('test'), { name: 'In service', color: '#22aa22', kind: 'deployable' }))
+          .id;
         for (let i = 0; i < 20; i++) {
-          const asset = await createAsset(api.db, cliActor('test'), { assetTag: `M-${i}`, name: `machine ${i}`, type: 'equipment', hostname: `m-${i}`, statusId: status });
-          await api.db('monitoring_pins').insert({ asset_id: asset.id, hostid: String(10_000 + i), host: `m-${i}`, matched_how: 'hostname', matched_at: formatUtcDatetime(new Date()), matched_by: 'cli:test' });
+          const asset = await createAsset(api.db, cliActor('test'), {
+            assetTag: `M-${i}`,
+            name: `machine ${i}`,
+            type: 'equipment',
+            hostname: `m-${i}`,
+            statusId: status,
+          });
+          await api.db('monitoring_pins').insert({
+            asset_id: asset.id,
+            hostid: String(10_000 + i),
+            host: `m-${i}`,
+            matched_how: 'hostname',
+            matched_at: formatUtcDatetime(new Date()),
+            matched_by: 'cli:test',
+          });
           assetId = asset.id;
         }
         app = await api.app({ monitoringOptions: { onRequest: (method) => sent.push(method) } });
@@ -59,10 +78,15 @@ describeEachEngine('monitoring when Zabbix is down or hung', (engine) => {
         const first = await app.inject({ method: 'GET', url: '/api/assets?limit=50&include=monitoring', headers: bearer(token) });
         const firstMs = Date.now() - started;
         expect(first.statusCode).toBe(200);
-        const firstPage = first.json<{ count: number; results: Array<{ monitoring: { state: string; reason: string; stale: boolean } }> }>();
+        const firstPage = first.json<{
+          count: number;
+          results: Array<{ monitoring: { state: string; reason: string; stale: boolean } }>;
+        }>();
         expect(firstPage.count).toBe(20);
         expect(new Set(firstPage.results.map((a) => a.monitoring.state))).toEqual(new Set(['unknown']));
-        expect(firstPage.results[0]!.monitoring.reason).toMatch(kind === 'refused' ? /cannot reach 127\.0\.0\.1:\d+: ECONNREFUSED/ : /did not answer within 1500 ms/);
+        expect(firstPage.results[0]!.monitoring.reason).toMatch(
+          kind === 'refused' ? /cannot reach 127\.0\.0\.1:\d+: ECONNREFUSED/ : /did not answer within 1500 ms/,
+        );
         expect(firstPage.results[0]!.monitoring.stale).toBe(true);
         // One apiinfo.version, bounded by the timeout (generous margin for a loaded machine).
         expect(sent).toEqual(['apiinfo.version']);
@@ -101,8 +125,23 @@ describeEachEngine('monitoring without ZABBIX_URL', (engine) => {
     const asset = await createAsset(api.db, cliActor('test'), { assetTag: 'M-1', name: 'machine', type: 'equipment', statusId: status });
     await makeUser(api.db, 'editor', 'editor-nz');
     const token = await tokenFor(app, 'editor-nz');
-    expect((await app.inject({ method: 'GET', url: `/api/assets/${asset.id}/monitoring`, headers: bearer(token) })).json()).toMatchObject({ state: 'unknown', reason: expect.stringContaining('not configured') });
-    expectError(await app.inject({ method: 'PUT', url: `/api/assets/${asset.id}/monitoring/pin`, headers: bearer(token), payload: { hostid: '10084' } }), 409, 'MONITORING_NOT_CONFIGURED');
-    expect((await app.inject({ method: 'GET', url: '/api/monitoring/problems', headers: bearer(token) })).json()).toMatchObject({ results: [], reason: expect.stringContaining('not configured') });
+    expect((await app.inject({ method: 'GET', url: `/api/assets/${asset.id}/monitoring`, headers: bearer(token) })).json()).toMatchObject({
+      state: 'unknown',
+      reason: expect.stringContaining('not configured'),
+    });
+    expectError(
+      await app.inject({
+        method: 'PUT',
+        url: `/api/assets/${asset.id}/monitoring/pin`,
+        headers: bearer(token),
+        payload: { hostid: '10084' },
+      }),
+      409,
+      'MONITORING_NOT_CONFIGURED',
+    );
+    expect((await app.inject({ method: 'GET', url: '/api/monitoring/problems', headers: bearer(token) })).json()).toMatchObject({
+      results: [],
+      reason: expect.stringContaining('not configured'),
+    });
   });
 });

@@ -21,13 +21,22 @@ class MonitoringNotConfiguredError extends UserError {
 
 export default async function monitoringRoutes(app: FastifyInstance): Promise<void> {
   const configured = () => {
-    if (app.monitoring === null) throw new MonitoringNotConfiguredError('Zabbix monitoring is not configured on this site (ZABBIX_URL is empty)');
+    if (app.monitoring === null)
+      throw new MonitoringNotConfiguredError('Zabbix monitoring is not configured on this site (ZABBIX_URL is empty)');
     return app.monitoring;
   };
 
   app.get<{ Params: { id: number } }>(
     '/assets/:id/monitoring',
-    { onRequest: requireRole('viewer'), schema: { summary: "One asset's status in Zabbix, its open problems and how old they are.", tags, params: idParams, response: { 200: monitoringStatusSchema, ...errorResponses } } },
+    {
+      onRequest: requireRole('viewer'),
+      schema: {
+        summary: "One asset's status in Zabbix, its open problems and how old they are.",
+        tags,
+        params: idParams,
+        response: { 200: monitoringStatusSchema, ...errorResponses },
+      },
+    },
     async (request) => {
       const { getAsset } = await import('../../core/inventory/assets.js');
       await getAsset(request.db, request.params.id, (await app.plugins.state(request.db)).enabledList);
@@ -43,7 +52,12 @@ export default async function monitoringRoutes(app: FastifyInstance): Promise<vo
         summary: 'Pin the asset to a Zabbix host (replacing its pin).',
         tags,
         params: idParams,
-        body: { type: 'object', additionalProperties: false, required: ['hostid'], properties: { hostid: { type: 'string', pattern: '^[0-9]{1,20}$' } } },
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['hostid'],
+          properties: { hostid: { type: 'string', pattern: '^[0-9]{1,20}$' } },
+        },
         response: { 200: pinSchema, ...errorResponses },
       },
     },
@@ -52,7 +66,10 @@ export default async function monitoringRoutes(app: FastifyInstance): Promise<vo
 
   app.delete<{ Params: { id: number } }>(
     '/assets/:id/monitoring/pin',
-    { onRequest: requireRole('editor'), schema: { summary: 'Unpin the asset from its Zabbix host.', tags, params: idParams, response: { ...errorResponses } } },
+    {
+      onRequest: requireRole('editor'),
+      schema: { summary: 'Unpin the asset from its Zabbix host.', tags, params: idParams, response: { ...errorResponses } },
+    },
     async (request, reply) => {
       await unpinAsset(request.db, actorOf(request), request.params.id);
       return reply.code(204).send();
@@ -70,7 +87,12 @@ export default async function monitoringRoutes(app: FastifyInstance): Promise<vo
           type: 'object',
           additionalProperties: false,
           properties: {
-            location: { type: 'integer', minimum: 1, maximum: 2_147_483_647, description: 'Location id; includes every location under it.' },
+            location: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 2_147_483_647,
+              description: 'Location id; includes every location under it.',
+            },
             severity: { type: 'string', enum: [...SEVERITIES], description: 'The least severity shown.' },
           },
         },
@@ -87,7 +109,12 @@ export default async function monitoringRoutes(app: FastifyInstance): Promise<vo
                     ...problemSchema.properties,
                     asset: {
                       type: 'object',
-                      properties: { id: { type: 'integer' }, assetTag: { type: 'string' }, name: { type: 'string' }, location: { type: ['object', 'null'], properties: { id: { type: 'integer' }, name: { type: 'string' } } } },
+                      properties: {
+                        id: { type: 'integer' },
+                        assetTag: { type: 'string' },
+                        name: { type: 'string' },
+                        location: { type: ['object', 'null'], properties: { id: { type: 'integer' }, name: { type: 'string' } } },
+                      },
                     },
                   },
                 },
@@ -102,6 +129,7 @@ export default async function monitoringRoutes(app: FastifyInstance): Promise<vo
         },
       },
     },
-    async (request) => listOpenProblems(request.db, app.monitoring, { locationId: request.query.location, minSeverity: request.query.severity }),
+    async (request) =>
+      listOpenProblems(request.db, app.monitoring, { locationId: request.query.location, minSeverity: request.query.severity }),
   );
 }

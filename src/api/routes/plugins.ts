@@ -14,7 +14,10 @@ const installedPluginSchema = {
     name: { type: 'string' },
     version: { type: 'string' },
     enabled: { type: 'boolean' },
-    description: { type: ['string', 'null'], description: 'Null when the plugin is installed but its files are not available to this server.' },
+    description: {
+      type: ['string', 'null'],
+      description: 'Null when the plugin is installed but its files are not available to this server.',
+    },
     assetTypes: { type: 'array', items: { type: 'string' }, description: 'Asset type keys it contributes.' },
     routes: { type: ['string', 'null'], description: 'Where its routes are mounted; null when it has none or is disabled.' },
     installedAt: { type: 'string', format: 'date-time' },
@@ -30,7 +33,10 @@ export default async function pluginRoutes(app: FastifyInstance): Promise<void> 
       schema: {
         summary: 'Plugins installed on this site.',
         tags: ['plugins'],
-        response: { 200: { type: 'object', required: ['results'], properties: { results: { type: 'array', items: installedPluginSchema } } }, ...errorResponses },
+        response: {
+          200: { type: 'object', required: ['results'], properties: { results: { type: 'array', items: installedPluginSchema } } },
+          ...errorResponses,
+        },
       },
     },
     async (request) => {

@@ -25,7 +25,8 @@ describeEachEngine('self-service accounts', (engine) => {
   afterAll(async () => api?.cleanup());
 
   const me = (headers: Record<string, string>) => app.inject({ method: 'GET', url: '/api/auth/me', headers });
-  const createToken = (headers: Record<string, string>, payload: Record<string, unknown>) => app.inject({ method: 'POST', url: '/api/tokens', headers, payload });
+  const createToken = (headers: Record<string, string>, payload: Record<string, unknown>) =>
+    app.inject({ method: 'POST', url: '/api/tokens', headers, payload });
 
   describe('API tokens', () => {
     it('an editor makes, lists and revokes their own tokens, and their token acts as an editor', async () => {
@@ -41,19 +42,30 @@ describeEachEngine('self-service accounts', (engine) => {
       // Never more than an editor: admin routes stay closed to the editor's token.
       expectError(await app.inject({ method: 'GET', url: '/api/users', headers: bearer(token.token) }), 403, 'FORBIDDEN');
       const listed = await app.inject({ method: 'GET', url: '/api/tokens', headers: auth });
-      expect(listed.json<{ results: Array<{ userId: number; name: string }> }>().results).toEqual([expect.objectContaining({ userId: editor.id, name: 'label printer' })]);
+      expect(listed.json<{ results: Array<{ userId: number; name: string }> }>().results).toEqual([
+        expect.objectContaining({ userId: editor.id, name: 'label printer' }),
+      ]);
       // Someone else's token is not there for them: "not found", and it keeps working.
       expectError(await app.inject({ method: 'DELETE', url: `/api/tokens/${bossToken.id}`, headers: auth }), 404, 'NOT_FOUND');
       expect((await me(bearer(bossToken.token))).statusCode).toBe(200);
       const revoked = await app.inject({ method: 'DELETE', url: `/api/tokens/${token.id}`, headers: auth });
       expect(revoked.statusCode).toBe(204);
       expectError(await me(bearer(token.token)), 401);
-      const audit = await api.db('audit_log').where({ object_type: 'api_token', object_id: String(token.id) }).orderBy('id').pluck('action');
+      const audit = await api
+        .db('audit_log')
+        .where({ object_type: 'api_token', object_id: String(token.id) })
+        .orderBy('id')
+        .pluck('action');
       expect(audit).toEqual(['create', 'revoke']);
     });
 
     it.each([
-      ['a token for another user', 'editor', (other: number) => ({ name: 'x', scope: 'read', userId: other }), 'Only an admin creates API tokens for other users'],
+      [
+        'a token for another user',
+        'editor',
+        (other: number) => ({ name: 'x', scope: 'read', userId: other }),
+        'Only an admin creates API tokens for other users',
+      ],
       ['a summary:read token', 'editor', () => ({ name: 'x', scope: 'summary:read' }), 'Only an admin creates summary:read tokens'],
       ["a viewer's write token", 'viewer', () => ({ name: 'x', scope: 'write' }), "A viewer's token can only read"],
     ] as const)('refuses %s with 403, writing nothing', async (_what, role, payload, message) => {
@@ -79,7 +91,7 @@ describeEachEngine('self-service accounts', (engine) => {
       expect(asAdmin.json<{ results: Array<{ name: string }> }>().results.map((t) => t.name)).toEqual(['wall display']);
     });
 
-    it('an API token cannot mint tokens, not even an admin\'s', async () => {
+    it("an API token cannot mint tokens, not even an admin's", async () => {
       const adminToken = (await createToken(bossAuth, { name: 'automation', scope: 'write' })).json<{ token: string }>().token;
 
       const error = expectError(await createToken(bearer(adminToken), { name: 'child', scope: 'write' }), 403, 'FORBIDDEN');
@@ -89,7 +101,7 @@ describeEachEngine('self-service accounts', (engine) => {
   });
 
   describe('sessions', () => {
-    it('a viewer lists and ends their own sessions, and cannot see or end anyone else\'s', async () => {
+    it("a viewer lists and ends their own sessions, and cannot see or end anyone else's", async () => {
       const viewer = await makeUser(api.db, 'viewer');
       const first = await tokenFor(app, viewer.username);
       const second = await tokenFor(app, viewer.username);
@@ -131,7 +143,11 @@ describeEachEngine('self-service accounts', (engine) => {
       expectError(await me(bearer(elsewhere)), 401);
       expect((await login(app, editor.username)).statusCode).toBe(401);
       expect((await login(app, editor.username, NEW_PASSWORD)).statusCode).toBe(200);
-      const audit = await api.db('audit_log').where({ object_type: 'user', object_id: String(editor.id), action: 'password_change' }).count({ n: '*' }).first();
+      const audit = await api
+        .db('audit_log')
+        .where({ object_type: 'user', object_id: String(editor.id), action: 'password_change' })
+        .count({ n: '*' })
+        .first();
       expect(Number(audit?.n)).toBe(1);
     });
 

@@ -39,7 +39,8 @@ interface ListSessionsQuery extends PageQuery {
 const tags = ['sessions'];
 const schemas = {
   list: {
-    summary: 'List login sessions, newest first: the live ones, or with all=true also those ended or expired in the last 7 days (an admin everyone\'s, others their own).',
+    summary:
+      "List login sessions, newest first: the live ones, or with all=true also those ended or expired in the last 7 days (an admin everyone's, others their own).",
     tags,
     querystring: listQuerySchema({ user_id: rowId, all: { type: 'boolean', default: false } }),
     response: { 200: pageSchema(sessionSchema), ...errorResponses },
@@ -56,7 +57,11 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
   app.addHook('onRequest', requireRole('viewer'));
 
   app.get<{ Querystring: ListSessionsQuery }>('/sessions', { schema: schemas.list }, async (request) =>
-    pageOf(request, request.query, await listSessions(request.db, { userId: ownScope(request, request.query.user_id), includeEnded: request.query.all === true })),
+    pageOf(
+      request,
+      request.query,
+      await listSessions(request.db, { userId: ownScope(request, request.query.user_id), includeEnded: request.query.all === true }),
+    ),
   );
 
   app.delete<{ Params: { id: number } }>('/sessions/:id', { schema: schemas.end }, async (request, reply) => {

@@ -27,7 +27,10 @@ describeEachEngine('GET /api/summary', (engine) => {
 
   beforeAll(async () => {
     api = await createApiSite(engine, { SHOPDB_SITE_NAME: 'plant-7' });
-    for (const [command, argv] of [[PluginInstall, ['--all']], [Seed, ['--demo']]] as const) {
+    for (const [command, argv] of [
+      [PluginInstall, ['--all']],
+      [Seed, ['--demo']],
+    ] as const) {
       const result = await runCommand(command, [...argv, '--env-file', api.site.envFile]);
       expect(result.exitCode, result.stderr).toBe(0);
     }
@@ -37,7 +40,8 @@ describeEachEngine('GET /api/summary', (engine) => {
   });
   afterAll(async () => api.cleanup());
 
-  const summaryWith = async (target: FastifyInstance, token: string) => target.inject({ method: 'GET', url: '/api/summary', headers: bearer(token) });
+  const summaryWith = async (target: FastifyInstance, token: string) =>
+    target.inject({ method: 'GET', url: '/api/summary', headers: bearer(token) });
 
   it('gives any logged-in user the site in figures: versions, schema heads, plugins and their headlines, asset counts, backup age', async () => {
     const response = await summaryWith(app, await tokenFor(app, viewer.username));
@@ -50,12 +54,25 @@ describeEachEngine('GET /api/summary', (engine) => {
     expect(Math.abs(Date.parse(summary.generatedAt) - Date.now())).toBeLessThan(60_000);
     expect(summary.schema[0]).toEqual({ source: 'core', head: coreNames.at(-1), applied: coreNames.length });
     expect(summary.schema.map((s) => s.source).sort()).toEqual(['core', ...summary.plugins.map((p) => `plugin:${p.name}`)].sort());
-    expect(summary.plugins.map((p) => p.name).sort()).toEqual(['computers', 'equipment', 'network', 'notifications', 'printers', 'software']);
+    expect(summary.plugins.map((p) => p.name).sort()).toEqual([
+      'computers',
+      'equipment',
+      'network',
+      'notifications',
+      'printers',
+      'software',
+    ]);
     expect(summary.plugins.every((p) => p.enabled && p.error === null)).toBe(true);
     const headlines = Object.fromEntries(summary.plugins.flatMap((p) => p.headlines.map((h) => [`${p.name}/${h.key}`, h.value])));
     expect(Object.keys(headlines).sort()).toEqual([
-      'equipment/critical-machines', 'equipment/overdue-pm', 'notifications/active-critical-notices', 'notifications/active-notices',
-      'printers/low-consumables', 'software/licences-expired', 'software/licences-over-seats', 'software/overdue-media-checkouts',
+      'equipment/critical-machines',
+      'equipment/overdue-pm',
+      'notifications/active-critical-notices',
+      'notifications/active-notices',
+      'printers/low-consumables',
+      'software/licences-expired',
+      'software/licences-over-seats',
+      'software/overdue-media-checkouts',
     ]);
     const assets = Number(((await api.db('assets').whereNull('deleted_at').count({ n: '*' })) as Array<{ n: number }>)[0]!.n);
     expect(summary.assets.total).toBe(assets);
@@ -104,7 +121,9 @@ describeEachEngine('GET /api/summary', (engine) => {
   describe('summary:read tokens', () => {
     it('read /api/summary, and are refused with 403 on every other path and method of the OpenAPI document', async () => {
       const { token } = await createApiToken(api.db, admin, { userId: viewer.id, name: 'fleet', scope: 'summary:read' });
-      const document = (await app.inject({ method: 'GET', url: '/api/openapi.json', headers: bearer(await tokenFor(app, boss.username)) })).json<{ paths: Record<string, Record<string, unknown>> }>();
+      const document = (
+        await app.inject({ method: 'GET', url: '/api/openapi.json', headers: bearer(await tokenFor(app, boss.username)) })
+      ).json<{ paths: Record<string, Record<string, unknown>> }>();
       const calls = Object.entries(document.paths).flatMap(([path, operations]) =>
         METHODS.filter((method) => method in operations).map((method) => ({ method, url: path.replace(/\{[^}]+\}/g, '1') })),
       );
@@ -113,21 +132,38 @@ describeEachEngine('GET /api/summary', (engine) => {
 
       expect((await summaryWith(app, token)).statusCode).toBe(200);
       const refused: string[] = [];
-      for (const call of [...calls.filter((c) => c.url !== '/api/summary'), { method: 'get', url: '/api/openapi.json' }, { method: 'get', url: '/api/no-such-route' }]) {
-        const response = await app.inject({ method: call.method.toUpperCase() as 'GET', url: call.url, headers: bearer(token), payload: call.method === 'get' || call.method === 'delete' ? undefined : {} });
-        if (response.statusCode !== 403 || response.json<{ error: { code: string } }>().error.code !== 'SUMMARY_ONLY_TOKEN') refused.push(`${call.method} ${call.url}: ${response.statusCode}`);
+      for (const call of [
+        ...calls.filter((c) => c.url !== '/api/summary'),
+        { method: 'get', url: '/api/openapi.json' },
+        { method: 'get', url: '/api/no-such-route' },
+      ]) {
+        const response = await app.inject({
+          method: call.method.toUpperCase() as 'GET',
+          url: call.url,
+          headers: bearer(token),
+          payload: call.method === 'get' || call.method === 'delete' ? undefined : {},
+        });
+        if (response.statusCode !== 403 || response.json<{ error: { code: string } }>().error.code !== 'SUMMARY_ONLY_TOKEN')
+          refused.push(`${call.method} ${call.url}: ${response.statusCode}`);
       }
       expect(refused).toEqual([]);
     });
 
     it('are created by an admin through the API, listed with their scope, and stop working once revoked', async () => {
       const bossToken = await tokenFor(app, boss.username);
-      const created = await app.inject({ method: 'POST', url: '/api/tokens', headers: bearer(bossToken), payload: { name: 'central', scope: 'summary:read' } });
+      const created = await app.inject({
+        method: 'POST',
+        url: '/api/tokens',
+        headers: bearer(bossToken),
+        payload: { name: 'central', scope: 'summary:read' },
+      });
       expect(created.statusCode, created.body).toBe(201);
       const { id, token, scope } = created.json<{ id: number; token: string; scope: string }>();
       expect(scope).toBe('summary:read');
       const listed = await app.inject({ method: 'GET', url: `/api/tokens?user_id=${boss.id}`, headers: bearer(bossToken) });
-      expect(listed.json<{ results: Array<{ id: number; scope: string }> }>().results).toContainEqual(expect.objectContaining({ id, scope: 'summary:read' }));
+      expect(listed.json<{ results: Array<{ id: number; scope: string }> }>().results).toContainEqual(
+        expect.objectContaining({ id, scope: 'summary:read' }),
+      );
       // An admin's summary token is still a summary token: the role does not widen it.
       expectError(await app.inject({ method: 'GET', url: '/api/users', headers: bearer(token) }), 403, 'SUMMARY_ONLY_TOKEN');
       expect((await summaryWith(app, token)).statusCode).toBe(200);
@@ -139,7 +175,15 @@ describeEachEngine('GET /api/summary', (engine) => {
 
     it('a viewer may not create one (admins only), and the summary needs credentials', async () => {
       const viewerToken = await tokenFor(app, viewer.username);
-      expectError(await app.inject({ method: 'POST', url: '/api/tokens', headers: bearer(viewerToken), payload: { name: 'x', scope: 'summary:read' } }), 403);
+      expectError(
+        await app.inject({
+          method: 'POST',
+          url: '/api/tokens',
+          headers: bearer(viewerToken),
+          payload: { name: 'x', scope: 'summary:read' },
+        }),
+        403,
+      );
       expectError(await app.inject({ method: 'GET', url: '/api/summary' }), 401, 'UNAUTHORIZED');
     });
   });

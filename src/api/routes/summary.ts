@@ -43,7 +43,11 @@ export const siteSummarySchema = {
           enabled: { type: 'boolean' },
           headlines: {
             type: 'array',
-            items: { type: 'object', required: ['key', 'label', 'value'], properties: { key: { type: 'string' }, label: { type: 'string' }, value: { type: 'number' } } },
+            items: {
+              type: 'object',
+              required: ['key', 'label', 'value'],
+              properties: { key: { type: 'string' }, label: { type: 'string' }, value: { type: 'number' } },
+            },
           },
           error: { type: ['string', 'null'] },
         },
@@ -84,7 +88,8 @@ export default async function summaryRoutes(app: FastifyInstance): Promise<void>
       config: { summaryToken: true },
       onRequest: requireRole('viewer'),
       schema: {
-        summary: 'The site in figures for a fleet roll-up: versions, schema heads, plugins, asset counts, last good backup. No rows, no user data.',
+        summary:
+          'The site in figures for a fleet roll-up: versions, schema heads, plugins, asset counts, last good backup. No rows, no user data.',
         tags: ['summary'],
         response: { 200: siteSummarySchema, ...errorResponses },
       },

@@ -12,7 +12,12 @@ describeEachEngine('HTTP API tokens', (engine) => {
   it('creates a token for a user once, lists it without the secret, and revokes it', async () => {
     const scanner = await makeUser(s.db, 'viewer');
 
-    const created = await s.app.inject({ method: 'POST', url: '/api/tokens', headers: s.as.admin, payload: { name: 'barcode scanner', scope: 'read', userId: scanner.id, expiresIn: '90d' } });
+    const created = await s.app.inject({
+      method: 'POST',
+      url: '/api/tokens',
+      headers: s.as.admin,
+      payload: { name: 'barcode scanner', scope: 'read', userId: scanner.id, expiresIn: '90d' },
+    });
 
     expect(created.statusCode).toBe(201);
     expect(created.headers['cache-control']).toBe('no-store');
@@ -20,12 +25,20 @@ describeEachEngine('HTTP API tokens', (engine) => {
     expect(token.token).toMatch(/^shopdb_[A-Za-z0-9_-]{43}$/);
     expect(token.token.startsWith(token.prefix)).toBe(true);
     expect(Date.parse(token.expiresAt) - Date.now()).toBeGreaterThan(89 * 86_400_000);
-    expect((await s.app.inject({ method: 'GET', url: '/api/auth/me', headers: bearer(token.token) })).json()).toMatchObject({ user: { id: scanner.id }, tokenScope: 'read' });
+    expect((await s.app.inject({ method: 'GET', url: '/api/auth/me', headers: bearer(token.token) })).json()).toMatchObject({
+      user: { id: scanner.id },
+      tokenScope: 'read',
+    });
 
     const list = await s.app.inject({ method: 'GET', url: `/api/tokens?user_id=${scanner.id}`, headers: s.as.admin });
     expect(list.statusCode).toBe(200);
     expect(list.body).not.toContain(token.token);
-    expect(list.json()).toMatchObject({ count: 1, next: null, previous: null, results: [{ id: token.id, name: 'barcode scanner', status: 'active', username: scanner.username }] });
+    expect(list.json()).toMatchObject({
+      count: 1,
+      next: null,
+      previous: null,
+      results: [{ id: token.id, name: 'barcode scanner', status: 'active', username: scanner.username }],
+    });
 
     const revoked = await s.app.inject({ method: 'DELETE', url: `/api/tokens/${token.id}`, headers: s.as.admin });
     expect(revoked.statusCode).toBe(204);
@@ -39,10 +52,17 @@ describeEachEngine('HTTP API tokens', (engine) => {
   });
 
   it("defaults to the caller's own token", async () => {
-    const created = await s.app.inject({ method: 'POST', url: '/api/tokens', headers: s.as.admin, payload: { name: 'mine', scope: 'write' } });
+    const created = await s.app.inject({
+      method: 'POST',
+      url: '/api/tokens',
+      headers: s.as.admin,
+      payload: { name: 'mine', scope: 'write' },
+    });
 
     expect(created.statusCode).toBe(201);
-    expect((await s.app.inject({ method: 'GET', url: '/api/auth/me', headers: bearer(created.json<{ token: string }>().token) })).json()).toMatchObject({ user: { id: s.user.admin.id }, tokenScope: 'write' });
+    expect(
+      (await s.app.inject({ method: 'GET', url: '/api/auth/me', headers: bearer(created.json<{ token: string }>().token) })).json(),
+    ).toMatchObject({ user: { id: s.user.admin.id }, tokenScope: 'write' });
   });
 
   describe('refusals', () => {
@@ -53,13 +73,26 @@ describeEachEngine('HTTP API tokens', (engine) => {
       ['an unknown field', { name: 'x', scope: 'read', secret: 'mine' }, 'secret'],
       ['a missing name', { scope: 'read' }, 'name'],
     ])('refuses %s with 400', async (_what, payload, field) => {
-      const error = expectError(await s.app.inject({ method: 'POST', url: '/api/tokens', headers: s.as.admin, payload }), 400, 'VALIDATION_FAILED');
+      const error = expectError(
+        await s.app.inject({ method: 'POST', url: '/api/tokens', headers: s.as.admin, payload }),
+        400,
+        'VALIDATION_FAILED',
+      );
 
       expect(Object.keys(error.fields)).toContain(field);
     });
 
     it('answers 404 for a token of an unknown user, and for revoking an unknown token', async () => {
-      expectError(await s.app.inject({ method: 'POST', url: '/api/tokens', headers: s.as.admin, payload: { name: 'x', scope: 'read', userId: 987654 } }), 404, 'NOT_FOUND');
+      expectError(
+        await s.app.inject({
+          method: 'POST',
+          url: '/api/tokens',
+          headers: s.as.admin,
+          payload: { name: 'x', scope: 'read', userId: 987654 },
+        }),
+        404,
+        'NOT_FOUND',
+      );
       expectError(await s.app.inject({ method: 'DELETE', url: '/api/tokens/987654', headers: s.as.admin }), 404, 'NOT_FOUND');
     });
   });

@@ -3,14 +3,26 @@
 // within their role (assertMayCreateToken). Through src/core/auth/api-tokens.ts, audited.
 
 import type { FastifyInstance } from 'fastify';
-import { assertMayCreateToken, createApiToken, expiryFromDuration, listApiTokens, revokeApiToken, TOKEN_SCOPES, type TokenScope } from '../../core/auth/api-tokens.js';
+import {
+  assertMayCreateToken,
+  createApiToken,
+  expiryFromDuration,
+  listApiTokens,
+  revokeApiToken,
+  TOKEN_SCOPES,
+  type TokenScope,
+} from '../../core/auth/api-tokens.js';
 import { actorOf, ownScope, principalOf, requireRole } from '../auth/guards.js';
 import { errorResponses } from '../errors.js';
 import { listQuerySchema, pageOf, pageSchema, type PageQuery } from '../pagination.js';
 import { idParams, rowId } from '../schemas.js';
 
 const dateTimeOrNull = { type: ['string', 'null'], format: 'date-time' } as const;
-const scope = { type: 'string', enum: TOKEN_SCOPES, description: 'read: GET only; write: what the role allows; summary:read: GET /api/summary only.' } as const;
+const scope = {
+  type: 'string',
+  enum: TOKEN_SCOPES,
+  description: 'read: GET only; write: what the role allows; summary:read: GET /api/summary only.',
+} as const;
 
 export const apiTokenSchema = {
   type: 'object',
@@ -59,13 +71,14 @@ interface CreateTokenBody {
 const tags = ['tokens'];
 const schemas = {
   list: {
-    summary: 'List API tokens, with their status: everyone\'s for an admin, your own otherwise.',
+    summary: "List API tokens, with their status: everyone's for an admin, your own otherwise.",
     tags,
     querystring: listQuerySchema({ user_id: rowId }),
     response: { 200: pageSchema(apiTokenSchema), ...errorResponses },
   },
   create: {
-    summary: 'Create an API token; the response carries the token, once. Yours within your role (a viewer\'s reads only); for another user or summary:read, admins only. Needs a password session, not a token.',
+    summary:
+      "Create an API token; the response carries the token, once. Yours within your role (a viewer's reads only); for another user or summary:read, admins only. Needs a password session, not a token.",
     tags,
     body: {
       type: 'object',
@@ -75,7 +88,12 @@ const schemas = {
         name: { type: 'string', minLength: 1, maxLength: 100 },
         scope,
         userId: rowId,
-        expiresIn: { type: 'string', maxLength: 10, pattern: '^\\d{1,5}[hdwyHDWY]$', description: 'Lifetime: a number and h, d, w or y (e.g. 90d).' },
+        expiresIn: {
+          type: 'string',
+          maxLength: 10,
+          pattern: '^\\d{1,5}[hdwyHDWY]$',
+          description: 'Lifetime: a number and h, d, w or y (e.g. 90d).',
+        },
       },
     },
     response: { 201: createdTokenSchema, ...errorResponses },
@@ -98,7 +116,12 @@ export default async function tokenRoutes(app: FastifyInstance): Promise<void> {
   app.post<{ Body: CreateTokenBody }>('/tokens', { schema: schemas.create }, async (request, reply) => {
     const { name, scope, userId, expiresIn } = request.body;
     const principal = principalOf(request);
-    const input = { userId: userId ?? principal.user.id, name, scope, expiresAt: expiresIn === undefined ? null : expiryFromDuration(expiresIn) };
+    const input = {
+      userId: userId ?? principal.user.id,
+      name,
+      scope,
+      expiresAt: expiresIn === undefined ? null : expiryFromDuration(expiresIn),
+    };
     assertMayCreateToken({ userId: principal.user.id, role: principal.user.role, via: principal.via }, input);
     const created = await createApiToken(request.db, actorOf(request), input);
     return reply.code(201).header('cache-control', 'no-store').send(created);
@@ -111,4 +134,3 @@ export default async function tokenRoutes(app: FastifyInstance): Promise<void> {
     return reply.code(204).send();
   });
 }
-

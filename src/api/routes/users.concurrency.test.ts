@@ -4,7 +4,17 @@
 // seeing "another admin is left" in its own snapshot and all of them committing.
 
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeOnEachMysql, no5xx, race, RACERS, ROUNDS, startLiveApi, statusCounts, unique, type LiveApi } from '../../../test/support/concurrency.js';
+import {
+  describeOnEachMysql,
+  no5xx,
+  race,
+  RACERS,
+  ROUNDS,
+  startLiveApi,
+  statusCounts,
+  unique,
+  type LiveApi,
+} from '../../../test/support/concurrency.js';
 import { makeUser, TEST_PASSWORD } from '../../../test/support/api.js';
 import { cliActor } from '../../core/audit/log.js';
 import { setUserDisabled } from '../../core/users/service.js';
@@ -34,8 +44,12 @@ describeOnEachMysql('the last enabled admin under concurrent requests', (target)
       admins.push({ id: user.id, token: answer.body.token as string });
     }
     const fresh = new Set(admins.map((admin) => admin.id));
-    const others = (await live.api.db('users').where({ role: 'admin', disabled: false }).select('id', 'username')) as Array<{ id: number; username: string }>;
-    for (const other of others.filter((row) => !fresh.has(Number(row.id)))) await setUserDisabled(live.api.db, actor, other.username, true, { force: true });
+    const others = (await live.api.db('users').where({ role: 'admin', disabled: false }).select('id', 'username')) as Array<{
+      id: number;
+      username: string;
+    }>;
+    for (const other of others.filter((row) => !fresh.has(Number(row.id))))
+      await setUserDisabled(live.api.db, actor, other.username, true, { force: true });
     expect((await enabledAdminIds()).sort()).toEqual([...fresh].sort());
     return admins;
   }
@@ -74,7 +88,10 @@ describeOnEachMysql('the last enabled admin under concurrent requests', (target)
       no5xx(answers);
       const remaining = await enabledAdminIds();
       expect(remaining, `round ${round}: ${JSON.stringify(statusCounts(answers))}`).toHaveLength(1);
-      expect(Object.keys(statusCounts(answers)).every((status) => ['200', '401', '409'].includes(status)), JSON.stringify(statusCounts(answers))).toBe(true);
+      expect(
+        Object.keys(statusCounts(answers)).every((status) => ['200', '401', '409'].includes(status)),
+        JSON.stringify(statusCounts(answers)),
+      ).toBe(true);
       expect(statusCounts(answers)[200], `round ${round}`).toBe(RACERS - 1);
     }
   }, 300_000);

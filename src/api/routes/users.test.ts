@@ -16,7 +16,13 @@ describeEachEngine('HTTP API users', (engine) => {
         method: 'POST',
         url: '/api/users',
         headers: { ...s.as.admin, 'x-request-id': 'create-user-1' },
-        payload: { username: 'machinist.ana', password: TEST_PASSWORD, role: 'editor', displayName: 'Ana Machinist', email: 'ana@plant.example' },
+        payload: {
+          username: 'machinist.ana',
+          password: TEST_PASSWORD,
+          role: 'editor',
+          displayName: 'Ana Machinist',
+          email: 'ana@plant.example',
+        },
       });
 
       expect(response.statusCode).toBe(201);
@@ -40,21 +46,41 @@ describeEachEngine('HTTP API users', (engine) => {
     });
 
     it('answers a taken username with 409', async () => {
-      const response = await s.app.inject({ method: 'POST', url: '/api/users', headers: s.as.admin, payload: { username: 'BOSS', password: TEST_PASSWORD, role: 'viewer' } });
+      const response = await s.app.inject({
+        method: 'POST',
+        url: '/api/users',
+        headers: s.as.admin,
+        payload: { username: 'BOSS', password: TEST_PASSWORD, role: 'viewer' },
+      });
 
       expectError(response, 409, 'USER_EXISTS');
     });
 
     it('names the field the core rules refuse (a short password) with 400', async () => {
-      const response = await s.app.inject({ method: 'POST', url: '/api/users', headers: s.as.admin, payload: { username: 'shorty', password: 'short', role: 'viewer' } });
+      const response = await s.app.inject({
+        method: 'POST',
+        url: '/api/users',
+        headers: s.as.admin,
+        payload: { username: 'shorty', password: 'short', role: 'viewer' },
+      });
 
       const error = expectError(response, 400, 'VALIDATION_FAILED');
       expect(Object.keys(error.fields)).toEqual(['password']);
     });
 
     it('refuses a common password, and one built on the username, with 400; no user is created', async () => {
-      const common = await s.app.inject({ method: 'POST', url: '/api/users', headers: s.as.admin, payload: { username: 'weakling', password: 'Password1234!', role: 'viewer' } });
-      const ownName = await s.app.inject({ method: 'POST', url: '/api/users', headers: s.as.admin, payload: { username: 'weakling', password: 'weakling-2026', role: 'viewer' } });
+      const common = await s.app.inject({
+        method: 'POST',
+        url: '/api/users',
+        headers: s.as.admin,
+        payload: { username: 'weakling', password: 'Password1234!', role: 'viewer' },
+      });
+      const ownName = await s.app.inject({
+        method: 'POST',
+        url: '/api/users',
+        headers: s.as.admin,
+        payload: { username: 'weakling', password: 'weakling-2026', role: 'viewer' },
+      });
 
       const commonError = expectError(common, 400, 'VALIDATION_FAILED');
       expect(commonError.message).toContain('too easy to guess');
@@ -71,7 +97,11 @@ describeEachEngine('HTTP API users', (engine) => {
       ['a number for the username', { username: 7, password: TEST_PASSWORD, role: 'viewer' }, 'username'],
       ['a missing password', { username: 'x3', role: 'viewer' }, 'password'],
     ])('refuses %s with 400 naming the field', async (_what, payload, field) => {
-      const error = expectError(await s.app.inject({ method: 'POST', url: '/api/users', headers: s.as.admin, payload }), 400, 'VALIDATION_FAILED');
+      const error = expectError(
+        await s.app.inject({ method: 'POST', url: '/api/users', headers: s.as.admin, payload }),
+        400,
+        'VALIDATION_FAILED',
+      );
 
       expect(Object.keys(error.fields)).toContain(field);
     });
@@ -89,12 +119,17 @@ describeEachEngine('HTTP API users', (engine) => {
       expect(body.results).toHaveLength(2);
       expect(body.previous).toBeNull();
       expect(body.next).toBe('/api/users?limit=2&offset=2');
-      const second = (await s.app.inject({ method: 'GET', url: body.next!, headers: s.as.admin })).json<{ previous: string; results: unknown[] }>();
+      const second = (await s.app.inject({ method: 'GET', url: body.next!, headers: s.as.admin })).json<{
+        previous: string;
+        results: unknown[];
+      }>();
       expect(second.previous).toBe('/api/users?limit=2&offset=0');
     });
 
     it('gets one user, and 404 for an unknown id', async () => {
-      expect((await s.app.inject({ method: 'GET', url: `/api/users/${s.user.admin.id}`, headers: s.as.admin })).json()).toMatchObject({ user: { id: s.user.admin.id, username: 'boss' } });
+      expect((await s.app.inject({ method: 'GET', url: `/api/users/${s.user.admin.id}`, headers: s.as.admin })).json()).toMatchObject({
+        user: { id: s.user.admin.id, username: 'boss' },
+      });
       expectError(await s.app.inject({ method: 'GET', url: '/api/users/999999', headers: s.as.admin }), 404, 'NOT_FOUND');
     });
 
@@ -115,7 +150,12 @@ describeEachEngine('HTTP API users', (engine) => {
       const user = await makeUser(s.db, 'viewer');
       const newPassword = 'a-brand-new-passphrase-42';
 
-      const response = await s.app.inject({ method: 'PATCH', url: `/api/users/${user.id}`, headers: s.as.admin, payload: { password: newPassword } });
+      const response = await s.app.inject({
+        method: 'PATCH',
+        url: `/api/users/${user.id}`,
+        headers: s.as.admin,
+        payload: { password: newPassword },
+      });
 
       expect(response.statusCode).toBe(200);
       expect(response.json()).toMatchObject({ user: { id: user.id } });
@@ -126,7 +166,12 @@ describeEachEngine('HTTP API users', (engine) => {
     it('refuses a weak new password (PATCH) with 400 and changes nothing else in the same request', async () => {
       const user = await makeUser(s.db, 'viewer');
 
-      const response = await s.app.inject({ method: 'PATCH', url: `/api/users/${user.id}`, headers: s.as.admin, payload: { password: 'qwertyuiop1234', role: 'editor', displayName: 'Not Applied' } });
+      const response = await s.app.inject({
+        method: 'PATCH',
+        url: `/api/users/${user.id}`,
+        headers: s.as.admin,
+        payload: { password: 'qwertyuiop1234', role: 'editor', displayName: 'Not Applied' },
+      });
 
       expectError(response, 400, 'VALIDATION_FAILED');
       expect(await s.db('users').where('id', user.id).first('role', 'display_name')).toEqual({ role: 'viewer', display_name: null });
@@ -136,9 +181,24 @@ describeEachEngine('HTTP API users', (engine) => {
     it('changes role, display name and email (PATCH), audited; an admin cannot change their own role', async () => {
       const user = await makeUser(s.db, 'viewer');
 
-      const response = await s.app.inject({ method: 'PATCH', url: `/api/users/${user.id}`, headers: s.as.admin, payload: { role: 'editor', displayName: 'Eve Ng', email: 'eve@plant.example' } });
-      const own = await s.app.inject({ method: 'PATCH', url: `/api/users/${s.user.admin.id}`, headers: s.as.admin, payload: { role: 'viewer' } });
-      const badEmail = await s.app.inject({ method: 'PATCH', url: `/api/users/${user.id}`, headers: s.as.admin, payload: { email: 'not-an-email' } });
+      const response = await s.app.inject({
+        method: 'PATCH',
+        url: `/api/users/${user.id}`,
+        headers: s.as.admin,
+        payload: { role: 'editor', displayName: 'Eve Ng', email: 'eve@plant.example' },
+      });
+      const own = await s.app.inject({
+        method: 'PATCH',
+        url: `/api/users/${s.user.admin.id}`,
+        headers: s.as.admin,
+        payload: { role: 'viewer' },
+      });
+      const badEmail = await s.app.inject({
+        method: 'PATCH',
+        url: `/api/users/${user.id}`,
+        headers: s.as.admin,
+        payload: { email: 'not-an-email' },
+      });
 
       expect(response.statusCode, response.body).toBe(200);
       expect(response.json().user).toMatchObject({ role: 'editor', displayName: 'Eve Ng', email: 'eve@plant.example' });
@@ -149,8 +209,16 @@ describeEachEngine('HTTP API users', (engine) => {
     });
 
     it('refuses an empty or unknown PATCH with 400', async () => {
-      expectError(await s.app.inject({ method: 'PATCH', url: `/api/users/${s.user.admin.id}`, headers: s.as.admin, payload: {} }), 400, 'VALIDATION_FAILED');
-      expectError(await s.app.inject({ method: 'PATCH', url: `/api/users/${s.user.admin.id}`, headers: s.as.admin, payload: { passwordHash: 'x' } }), 400, 'VALIDATION_FAILED');
+      expectError(
+        await s.app.inject({ method: 'PATCH', url: `/api/users/${s.user.admin.id}`, headers: s.as.admin, payload: {} }),
+        400,
+        'VALIDATION_FAILED',
+      );
+      expectError(
+        await s.app.inject({ method: 'PATCH', url: `/api/users/${s.user.admin.id}`, headers: s.as.admin, payload: { passwordHash: 'x' } }),
+        400,
+        'VALIDATION_FAILED',
+      );
     });
 
     it('disables and enables a user; a disabled user cannot log in', async () => {
@@ -158,7 +226,9 @@ describeEachEngine('HTTP API users', (engine) => {
 
       const disabled = await s.app.inject({ method: 'POST', url: `/api/users/${user.id}/disable`, headers: s.as.admin });
       expect(disabled.json()).toMatchObject({ user: { id: user.id, disabled: true }, changed: true });
-      expect((await s.app.inject({ method: 'POST', url: `/api/users/${user.id}/disable`, headers: s.as.admin })).json()).toMatchObject({ changed: false });
+      expect((await s.app.inject({ method: 'POST', url: `/api/users/${user.id}/disable`, headers: s.as.admin })).json()).toMatchObject({
+        changed: false,
+      });
       expectError(await login(s.app, user.username), 401);
 
       const enabled = await s.app.inject({ method: 'POST', url: `/api/users/${user.id}/enable`, headers: s.as.admin });
@@ -169,7 +239,11 @@ describeEachEngine('HTTP API users', (engine) => {
     });
 
     it('will not let an admin disable themselves', async () => {
-      expectError(await s.app.inject({ method: 'POST', url: `/api/users/${s.user.admin.id}/disable`, headers: s.as.admin }), 409, 'CONFLICT');
+      expectError(
+        await s.app.inject({ method: 'POST', url: `/api/users/${s.user.admin.id}/disable`, headers: s.as.admin }),
+        409,
+        'CONFLICT',
+      );
     });
   });
 });

@@ -6,7 +6,15 @@ import type { RoleName } from '../../core/auth/types.js';
 import { ConflictError, NotFoundError } from '../../core/errors.js';
 import { assertPasswordAcceptable } from '../../core/auth/passwords.js';
 import { logoutEverywhere } from '../../core/auth/sessions.js';
-import { createUser, getUser, listUsers, resetPassword, setUserDisabled, updateUserProfile, type UserRecord } from '../../core/users/service.js';
+import {
+  createUser,
+  getUser,
+  listUsers,
+  resetPassword,
+  setUserDisabled,
+  updateUserProfile,
+  type UserRecord,
+} from '../../core/users/service.js';
 import { actorOf, principalOf, requireRole } from '../auth/guards.js';
 import { errorResponses } from '../errors.js';
 import { listQuerySchema, pageOf, pageSchema, type PageQuery } from '../pagination.js';
@@ -29,7 +37,12 @@ export const userSchema = {
   },
 } as const;
 
-const password = { type: 'string', minLength: 1, maxLength: 1024, description: 'At least 12 characters, not a common password and not built on the username (400 otherwise).' } as const;
+const password = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 1024,
+  description: 'At least 12 characters, not a common password and not built on the username (400 otherwise).',
+} as const;
 const role = { type: 'string', enum: ['admin', 'editor', 'viewer'] } as const;
 
 interface CreateUserBody {
@@ -49,10 +62,19 @@ interface PatchUserBody {
 
 const tags = ['users'];
 const userResult = { type: 'object', required: ['user'], properties: { user: userSchema } } as const;
-const changedResult = { type: 'object', required: ['user', 'changed'], properties: { user: userSchema, changed: { type: 'boolean' } } } as const;
+const changedResult = {
+  type: 'object',
+  required: ['user', 'changed'],
+  properties: { user: userSchema, changed: { type: 'boolean' } },
+} as const;
 
 const schemas = {
-  list: { summary: 'List users (admin).', tags, querystring: listQuerySchema(), response: { 200: pageSchema(userSchema), ...errorResponses } },
+  list: {
+    summary: 'List users (admin).',
+    tags,
+    querystring: listQuerySchema(),
+    response: { 200: pageSchema(userSchema), ...errorResponses },
+  },
   get: { summary: 'One user (admin).', tags, params: idParams, response: { 200: userResult, ...errorResponses } },
   create: {
     summary: 'Create a local user (admin).',
@@ -88,13 +110,30 @@ const schemas = {
     },
     response: { 200: userResult, ...errorResponses },
   },
-  disable: { summary: 'Disable a user: they cannot log in, their sessions end and their API tokens stop working (admin).', tags, params: idParams, response: { 200: changedResult, ...errorResponses } },
-  enable: { summary: 'Enable a disabled user again; the sessions the disable ended stay ended (admin).', tags, params: idParams, response: { 200: changedResult, ...errorResponses } },
+  disable: {
+    summary: 'Disable a user: they cannot log in, their sessions end and their API tokens stop working (admin).',
+    tags,
+    params: idParams,
+    response: { 200: changedResult, ...errorResponses },
+  },
+  enable: {
+    summary: 'Enable a disabled user again; the sessions the disable ended stay ended (admin).',
+    tags,
+    params: idParams,
+    response: { 200: changedResult, ...errorResponses },
+  },
   logoutAll: {
     summary: 'End every login session of a user, on every server (admin). API tokens are not sessions: revoke those separately.',
     tags,
     params: idParams,
-    response: { 200: { type: 'object', required: ['ended'], properties: { ended: { type: 'integer', description: 'How many live sessions were ended.' } } }, ...errorResponses },
+    response: {
+      200: {
+        type: 'object',
+        required: ['ended'],
+        properties: { ended: { type: 'integer', description: 'How many live sessions were ended.' } },
+      },
+      ...errorResponses,
+    },
   },
 } as const;
 
@@ -107,9 +146,13 @@ async function userById(request: FastifyRequest, id: number): Promise<UserRecord
 export default async function userRoutes(app: FastifyInstance): Promise<void> {
   app.addHook('onRequest', requireRole('admin'));
 
-  app.get<{ Querystring: PageQuery }>('/users', { schema: schemas.list }, async (request) => pageOf(request, request.query, await listUsers(request.db)));
+  app.get<{ Querystring: PageQuery }>('/users', { schema: schemas.list }, async (request) =>
+    pageOf(request, request.query, await listUsers(request.db)),
+  );
 
-  app.get<{ Params: { id: number } }>('/users/:id', { schema: schemas.get }, async (request) => ({ user: await userById(request, request.params.id) }));
+  app.get<{ Params: { id: number } }>('/users/:id', { schema: schemas.get }, async (request) => ({
+    user: await userById(request, request.params.id),
+  }));
 
   app.post<{ Body: CreateUserBody }>('/users', { schema: schemas.create }, async (request, reply) => {
     const { user } = await createUser(request.db, actorOf(request), request.body);

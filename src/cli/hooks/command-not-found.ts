@@ -9,9 +9,12 @@ const hook: Hook.CommandNotFound = async function (options) {
   const spaced = (id: string) => id.replace(/:/g, ' ');
   const known = options.config.commands.filter((command) => !command.hidden).map((command) => command.id);
   const guess = closestName(options.id, known);
-  const error = new UsageError(`\`shopdb ${spaced(options.id)}\` is not a shopdb command${guess ? ` — did you mean \`shopdb ${spaced(guess)}\`?` : ''}`, {
-    suggestion: 'Run `shopdb --help` for the list of commands.',
-  });
+  const error = new UsageError(
+    `\`shopdb ${spaced(options.id)}\` is not a shopdb command${guess ? ` — did you mean \`shopdb ${spaced(guess)}\`?` : ''}`,
+    {
+      suggestion: 'Run `shopdb --help` for the list of commands.',
+    },
+  );
   if (options.argv?.includes('--json')) process.stdout.write(JSON.stringify({ error: error.toJSON() }, null, 2) + '\n');
   else process.stderr.write(`Error: ${error.message}\nFix: ${error.suggestion}\n`);
   throw new Errors.ExitError(ExitCode.USAGE);

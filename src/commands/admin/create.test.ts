@@ -40,7 +40,10 @@ describeEachEngine('shopdb admin create', (engine) => {
     const result = await runCommand(AdminCreate, ['alice', '--generate', '--display-name', 'Alice A.', ...env, '--json']);
 
     expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.json).toMatchObject({ created: true, user: { username: 'alice', role: 'admin', displayName: 'Alice A.', disabled: false } });
+    expect(result.json).toMatchObject({
+      created: true,
+      user: { username: 'alice', role: 'admin', displayName: 'Alice A.', disabled: false },
+    });
     expect(result.json.generatedPassword).toMatch(/^[A-Za-z2-9]{24}$/);
     expectNoSecrets(result.stdout + result.stderr);
     expect(result.stderr).not.toContain(result.json.generatedPassword);
@@ -113,7 +116,10 @@ describeEachEngine('shopdb admin create', (engine) => {
     const result = await runBin(['admin', 'create', 'alice', '--password-stdin', ...env, '--json'], { input: 'qwertyuiop1234' });
 
     expect(result.exitCode).toBe(2);
-    expect(result.json.error).toMatchObject({ code: 'VALIDATION_FAILED', details: ['password: must not be a common password or a simple pattern'] });
+    expect(result.json.error).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      details: ['password: must not be a common password or a simple pattern'],
+    });
     expect(await users()).toEqual([]);
   });
 

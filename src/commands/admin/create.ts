@@ -29,7 +29,14 @@ export default class AdminCreate extends BaseCommand {
     const { createUserFromCli, renderCreatedUser } = await import('../../cli/users.js');
     const result = await createUserFromCli(
       { ui: this.ui, config, logger: this.dbLogger, env: this.env },
-      { username: args.username, role: 'admin', displayName: flags['display-name'], email: flags.email, update: flags.update, passwordFlags: flags },
+      {
+        username: args.username,
+        role: 'admin',
+        displayName: flags['display-name'],
+        email: flags.email,
+        update: flags.update,
+        passwordFlags: flags,
+      },
     );
     renderCreatedUser(this.ui, result);
     return result;

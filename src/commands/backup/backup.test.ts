@@ -26,11 +26,19 @@ describeEachEngine('shopdb backup and restore', (engine) => {
     const restore = await runCommand(Restore, [backup.json.file, '--yes', '--env-file', site.envFile, '--json']);
 
     expect(restore.exitCode, restore.stderr).toBe(0);
-    expect(restore.json).toMatchObject({ file: backup.json.file, safetyBackup: null, tables: backup.json.tables, rows: backup.json.rows, migrationsApplied: [] });
+    expect(restore.json).toMatchObject({
+      file: backup.json.file,
+      safetyBackup: null,
+      tables: backup.json.tables,
+      rows: backup.json.rows,
+      migrationsApplied: [],
+    });
     expect(await exportTables(site)).toEqual(before);
     if (checksums) expect(await checksumTables(site)).toEqual(checksums);
     expect(Object.keys(before).length).toBeGreaterThan(30);
-    expect(backup.json.manifest.migrations.map((m: { source: string }) => m.source)).toEqual(expect.arrayContaining(['core', 'plugin:equipment', 'plugin:computers']));
+    expect(backup.json.manifest.migrations.map((m: { source: string }) => m.source)).toEqual(
+      expect.arrayContaining(['core', 'plugin:equipment', 'plugin:computers']),
+    );
   });
 
   it('writes one 0600 archive named by site and time, with a manifest, and prints one line under cron (bin)', async () => {
@@ -73,7 +81,13 @@ describeEachEngine('shopdb backup and restore', (engine) => {
 
     expect(backup.exitCode, backup.stderr).toBe(0);
     expect(list.json.backups).toHaveLength(1);
-    expect(list.json.backups[0]).toMatchObject({ name: backup.json.name, checksumOk: true, problem: null, shopdbVersion: expect.any(String), createdAt: backup.json.createdAt });
+    expect(list.json.backups[0]).toMatchObject({
+      name: backup.json.name,
+      checksumOk: true,
+      problem: null,
+      shopdbVersion: expect.any(String),
+      createdAt: backup.json.createdAt,
+    });
     expect(list.json.backups[0].migrations.length).toBeGreaterThan(1);
     expect(verify.exitCode, verify.stderr).toBe(0);
     expect(verify.json).toMatchObject({ ok: true, checksumOk: true, problems: [], deep: null });
@@ -86,7 +100,11 @@ describeEachEngine('shopdb backup and restore', (engine) => {
     if (engine === 'mysql') {
       // The scratch schema of --deep is gone.
       const { adminQuery } = await import('../../../test/support/mysql.js');
-      const left = await adminQuery<unknown[]>(site.server!, 'SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?', [`${site.database}_verify_%`]);
+      const left = await adminQuery<unknown[]>(
+        site.server!,
+        'SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?',
+        [`${site.database}_verify_%`],
+      );
       expect(left).toEqual([]);
     }
   });
@@ -97,7 +115,11 @@ describeEachEngine('shopdb backup and restore', (engine) => {
     const offsite = tempDir('shopdb-offsite-');
     const first = await runCommand(Backup, ['--env-file', site.envFile, '--json']);
     // Older backups of the same site, and one of another site that must be left alone.
-    for (const [name, age] of [['test-site-20200101T000000Z.shopdb.tar', 5], ['test-site-20200102T000000Z-pre-update.shopdb.tar', 4], ['other-site-20200101T000000Z.shopdb.tar', 9]] as const) {
+    for (const [name, age] of [
+      ['test-site-20200101T000000Z.shopdb.tar', 5],
+      ['test-site-20200102T000000Z-pre-update.shopdb.tar', 4],
+      ['other-site-20200101T000000Z.shopdb.tar', 9],
+    ] as const) {
       copyFileSync(first.json.file, join(out, name));
       utimesSync(join(out, name), new Date(Date.now() - age * 86_400_000), new Date(Date.now() - age * 86_400_000));
     }
@@ -106,7 +128,14 @@ describeEachEngine('shopdb backup and restore', (engine) => {
     expect(second.exitCode, second.stderr).toBe(0);
     // The pre-update backup is counted on its own (the only one of its kind), not among the nightly two.
     expect(second.json.removed.map((f: string) => f.split('/').pop()).sort()).toEqual(['test-site-20200101T000000Z.shopdb.tar']);
-    expect(archivesIn(out)).toEqual(['other-site-20200101T000000Z.shopdb.tar', 'test-site-20200102T000000Z-pre-update.shopdb.tar', first.json.name, second.json.name].sort());
+    expect(archivesIn(out)).toEqual(
+      [
+        'other-site-20200101T000000Z.shopdb.tar',
+        'test-site-20200102T000000Z-pre-update.shopdb.tar',
+        first.json.name,
+        second.json.name,
+      ].sort(),
+    );
     expect(second.json.copy).toBe(join(offsite, second.json.name));
     expect(statSync(second.json.copy).mode & 0o777).toBe(0o600);
     const copied = await runCommand(BackupVerify, [second.json.copy, '--env-file', site.envFile, '--json']);

@@ -99,6 +99,8 @@ suite('backups through the compose stack (stand-in docker)', () => {
     expect(backup.exitCode, backup.stderr).toBe(0);
     expect(restore.exitCode, restore.stderr).toBe(0);
     expect(restore.json.migrationsApplied).toEqual([]);
-    expect(readFileSync(docker.calls, 'utf8')).toMatch(new RegExp(`^compose --env-file ${site.envFile} exec -T -e SHOPDB_FINISHING_RESTORE=1 api shopdb migrate --json $`, 'm'));
+    expect(readFileSync(docker.calls, 'utf8')).toMatch(
+      new RegExp(`^compose --env-file ${site.envFile} exec -T -e SHOPDB_FINISHING_RESTORE=1 api shopdb migrate --json $`, 'm'),
+    );
   }, 300_000);
 });

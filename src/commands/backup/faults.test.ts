@@ -6,7 +6,16 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import { archivesIn, createDemoSite, dropSiteDatabase, exportTables, packArchive, stubExecutable, unpackArchive, usePasswordUser } from '../../../test/support/backup.js';
+import {
+  archivesIn,
+  createDemoSite,
+  dropSiteDatabase,
+  exportTables,
+  packArchive,
+  stubExecutable,
+  unpackArchive,
+  usePasswordUser,
+} from '../../../test/support/backup.js';
 import { binPath, runBin, runCommand } from '../../../test/support/cli.js';
 import { describeEachEngine, mysqlAvailable, tempDir, type TestSite } from '../../../test/support/site.js';
 import { createHash } from 'node:crypto';
@@ -102,7 +111,11 @@ describeEachEngine('backup faults', (engine) => {
       await addFiller(site, 48);
       inFlight = () => tempFilesIn(backups).some((name) => name.includes('.shopdb.tar.tmp-'));
     }
-    const child = execa(binPath, ['backup', '--env-file', site.envFile], { env: { HOME: '/tmp', LANG: 'C.UTF-8', PATH: process.env.PATH ?? '', ...env }, extendEnv: false, reject: false });
+    const child = execa(binPath, ['backup', '--env-file', site.envFile], {
+      env: { HOME: '/tmp', LANG: 'C.UTF-8', PATH: process.env.PATH ?? '', ...env },
+      extendEnv: false,
+      reject: false,
+    });
     await waitFor('the backup to be in flight', inFlight);
     killQuietly(child.pid!);
     const killed = await child;
@@ -135,7 +148,9 @@ describeEachEngine('backup faults', (engine) => {
     const bin = await runBin(['backup', '--env-file', site.envFile, '--out', small, '--json']);
 
     expect(inProcess.exitCode).toBe(1);
-    expect(inProcess.stderr).toMatch(new RegExp(`^Error: No space left in ${small} \\((ENOSPC|SQLITE_FULL)\\); the unfinished backup was removed`, 'm'));
+    expect(inProcess.stderr).toMatch(
+      new RegExp(`^Error: No space left in ${small} \\((ENOSPC|SQLITE_FULL)\\); the unfinished backup was removed`, 'm'),
+    );
     expect(inProcess.stderr).toMatch(/^Fix: Free space there/m);
     expect(bin.exitCode).toBe(1);
     expect(bin.json.error.message).toMatch(/^No space left in/);
@@ -154,7 +169,9 @@ describeEachEngine('backup faults', (engine) => {
       await held.release();
     }
     expect(blocked.exitCode).toBe(5);
-    expect(blocked.stderr).toMatch(new RegExp(`^Error: The backup directory .* is in use by a shopdb backup \\(pid ${process.pid}, started`, 'm'));
+    expect(blocked.stderr).toMatch(
+      new RegExp(`^Error: The backup directory .* is in use by a shopdb backup \\(pid ${process.pid}, started`, 'm'),
+    );
     expect(archivesIn(backups)).toEqual([]);
 
     if (engine === 'mysql') {
@@ -198,12 +215,23 @@ describeEachEngine('backup faults', (engine) => {
   });
 });
 
-async function forge(file: string, dumpName: string, dump: Buffer, manifest: Record<string, any>, tables: Record<string, number>): Promise<void> {
+async function forge(
+  file: string,
+  dumpName: string,
+  dump: Buffer,
+  manifest: Record<string, any>,
+  tables: Record<string, number>,
+): Promise<void> {
   const stored = gzipSync(dump);
   await packArchive(file, dumpName, stored, {
     ...manifest,
     tables,
-    dump: { ...manifest.dump, bytes: stored.length, uncompressedBytes: dump.length, sha256: createHash('sha256').update(stored).digest('hex') },
+    dump: {
+      ...manifest.dump,
+      bytes: stored.length,
+      uncompressedBytes: dump.length,
+      sha256: createHash('sha256').update(stored).digest('hex'),
+    },
   });
 }
 
@@ -219,10 +247,22 @@ describeEachEngine('restore of a hostile archive (valid checksum, forged content
     const forged: Array<[string, Buffer, RegExp]> =
       engine === 'mysql'
         ? [
-            ['use.shopdb.tar', Buffer.from('CREATE TABLE `t` (`id` int) ENGINE=InnoDB;\nUSE mysql;\nDROP TABLE `user`;\n'), /USE is not part of a shopdb dump/],
-            ['other-schema.shopdb.tar', Buffer.from('CREATE TABLE `t` (`id` int) ENGINE=InnoDB;\nINSERT INTO `test`.`t` VALUES (1);\n'), /another schema/],
+            [
+              'use.shopdb.tar',
+              Buffer.from('CREATE TABLE `t` (`id` int) ENGINE=InnoDB;\nUSE mysql;\nDROP TABLE `user`;\n'),
+              /USE is not part of a shopdb dump/,
+            ],
+            [
+              'other-schema.shopdb.tar',
+              Buffer.from('CREATE TABLE `t` (`id` int) ENGINE=InnoDB;\nINSERT INTO `test`.`t` VALUES (1);\n'),
+              /another schema/,
+            ],
             ['drop-db.shopdb.tar', Buffer.from('CREATE TABLE `t` (`id` int) ENGINE=InnoDB;\nDROP DATABASE `test`;\n'), /expected TABLE/],
-            ['shell.shopdb.tar', Buffer.from('CREATE TABLE `t` (`id` int) ENGINE=InnoDB;\n\\! touch /tmp/shopdb-pwned\n'), /client command/],
+            [
+              'shell.shopdb.tar',
+              Buffer.from('CREATE TABLE `t` (`id` int) ENGINE=InnoDB;\n\\! touch /tmp/shopdb-pwned\n'),
+              /client command/,
+            ],
           ]
         : [['not-sqlite.shopdb.tar', Buffer.from('this is not a database file'.repeat(100)), /not .*SQLite|not a database/i]];
     for (const [name, dump, reason] of forged) {
@@ -252,7 +292,9 @@ describeEachEngine('restore of a hostile archive (valid checksum, forged content
     expect(existsSync('/tmp/shopdb-pwned')).toBe(false);
     if (engine === 'mysql') {
       const { adminQuery } = await import('../../../test/support/mysql.js');
-      expect(await adminQuery(site.server!, 'SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', [site.database])).toEqual([]);
+      expect(
+        await adminQuery(site.server!, 'SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', [site.database]),
+      ).toEqual([]);
     } else {
       expect(existsSync(site.config().values.DB_SQLITE_PATH)).toBe(false);
     }

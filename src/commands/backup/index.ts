@@ -17,8 +17,13 @@ export default class Backup extends BaseCommand {
   static override flags = {
     out: Flags.string({ summary: 'Directory to write the backup to (default: BACKUP_DIR).' }),
     keep: Flags.integer({ summary: 'Keep this many good backups of the site there, of each kind (default: BACKUP_KEEP).', min: 1 }),
-    'keep-days': Flags.integer({ summary: 'Also remove backups older than this many days (default: BACKUP_KEEP_DAYS; 0: no age limit).', min: 0 }),
-    'copy-to': Flags.string({ summary: 'Also copy the backup to this directory (an offsite mount) and check the copy (default: BACKUP_COPY_TO).' }),
+    'keep-days': Flags.integer({
+      summary: 'Also remove backups older than this many days (default: BACKUP_KEEP_DAYS; 0: no age limit).',
+      min: 0,
+    }),
+    'copy-to': Flags.string({
+      summary: 'Also copy the backup to this directory (an offsite mount) and check the copy (default: BACKUP_COPY_TO).',
+    }),
   };
 
   async run(): Promise<BackupResult> {

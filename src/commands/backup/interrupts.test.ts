@@ -50,14 +50,23 @@ function holdingTool(name: 'mariadb-dump' | 'mariadb', holdWhen: string): { path
   return { path: `${folder}:${process.env.PATH}`, started };
 }
 
-function shopdb(args: string[], env: Record<string, string>): ResultPromise<{ reject: false; env: Record<string, string>; extendEnv: false }> {
-  return execa(binPath, args, { env: { HOME: '/tmp', LANG: 'C.UTF-8', PATH: process.env.PATH ?? '', ...env }, extendEnv: false, reject: false });
+function shopdb(
+  args: string[],
+  env: Record<string, string>,
+): ResultPromise<{ reject: false; env: Record<string, string>; extendEnv: false }> {
+  return execa(binPath, args, {
+    env: { HOME: '/tmp', LANG: 'C.UTF-8', PATH: process.env.PATH ?? '', ...env },
+    extendEnv: false,
+    reject: false,
+  });
 }
 
 async function scratchSchemas(site: TestSite): Promise<string[]> {
-  const rows = await adminQuery<Array<{ name: string }>>(site.server!, 'SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?', [
-    `${site.database!.replace(/_/g, '\\_')}\\_verify\\_%`,
-  ]);
+  const rows = await adminQuery<Array<{ name: string }>>(
+    site.server!,
+    'SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?',
+    [`${site.database!.replace(/_/g, '\\_')}\\_verify\\_%`],
+  );
   return rows.map((row) => row.name);
 }
 
@@ -88,7 +97,11 @@ suite('nothing left behind on MariaDB', () => {
     for (const schema of await scratchSchemas(site)) await adminQuery(site.server!, `DROP DATABASE \`${schema}\``);
   });
 
-  for (const [signal, exitCode] of [['SIGTERM', 143], ['SIGINT', 130], ['SIGHUP', 129]] as const) {
+  for (const [signal, exitCode] of [
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+    ['SIGHUP', 129],
+  ] as const) {
     it(`${signal} during a backup stops the dump and leaves no option file, temporary file or lock (exit ${exitCode}); the next run works`, async () => {
       const tool = holdingTool('mariadb-dump', '--single-transaction');
       const tmp = tempDir('shopdb-tmp-');
@@ -131,11 +144,17 @@ suite('nothing left behind on MariaDB', () => {
     expect(readdirSync(tmp)).toEqual([]);
   });
 
-  for (const [signal, exitCode] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+  for (const [signal, exitCode] of [
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+  ] as const) {
     it(`${signal} during verify --deep drops the scratch schema it was loading (exit ${exitCode})`, async () => {
       const tool = holdingTool('mariadb', '_verify_');
       const child = shopdb(['backup', 'verify', backupFile, '--deep', '--env-file', site.envFile, '--json'], { PATH: tool.path });
-      await waitFor('the scratch schema and the client loading into it', async () => existsSync(tool.started) && (await scratchSchemas(site)).length === 1);
+      await waitFor(
+        'the scratch schema and the client loading into it',
+        async () => existsSync(tool.started) && (await scratchSchemas(site)).length === 1,
+      );
       stragglers.push(Number(readFileSync(tool.started, 'utf8')));
 
       child.kill(signal);
@@ -153,7 +172,10 @@ suite('nothing left behind on MariaDB', () => {
       execFileSync('rm', ['-f', tool.started]);
       const child = shopdb(['backup', 'verify', backupFile, '--deep', '--env-file', site.envFile], { PATH: tool.path });
       stragglers.push(child.pid!);
-      await waitFor('the scratch schema and the client loading into it', async () => existsSync(tool.started) && (await scratchSchemas(site)).length === expectedSchemas);
+      await waitFor(
+        'the scratch schema and the client loading into it',
+        async () => existsSync(tool.started) && (await scratchSchemas(site)).length === expectedSchemas,
+      );
       stragglers.push(Number(readFileSync(tool.started, 'utf8')));
       // Wrapped: a subprocess is a promise, and returning it from an async function would wait for it.
       return { child };
@@ -170,7 +192,10 @@ suite('nothing left behind on MariaDB', () => {
     // doctor drops it.
     const first = await killAVerify();
     const doctor = await runBin(['doctor', '--tag', 'backup', '--env-file', site.envFile, '--json']);
-    expect(doctor.json.checks.find((c: { id: string }) => c.id === 'backup-scratch-schemas')).toMatchObject({ status: 'warn', data: { dropped: [first] } });
+    expect(doctor.json.checks.find((c: { id: string }) => c.id === 'backup-scratch-schemas')).toMatchObject({
+      status: 'warn',
+      data: { dropped: [first] },
+    });
     expect(await scratchSchemas(site)).toEqual([]);
 
     // The next verify --deep drops it before making its own, and doctor leaves that running one alone.
@@ -179,7 +204,10 @@ suite('nothing left behind on MariaDB', () => {
     const [live] = await scratchSchemas(site);
     expect(live).not.toBe(second);
     const whileRunning = await runBin(['doctor', '--tag', 'backup', '--env-file', site.envFile, '--json']);
-    expect(whileRunning.json.checks.find((c: { id: string }) => c.id === 'backup-scratch-schemas')).toMatchObject({ status: 'pass', data: { dropped: [], running: [live] } });
+    expect(whileRunning.json.checks.find((c: { id: string }) => c.id === 'backup-scratch-schemas')).toMatchObject({
+      status: 'pass',
+      data: { dropped: [], running: [live] },
+    });
     expect(await scratchSchemas(site)).toEqual([live]);
     running.kill('SIGTERM');
     expect((await running).exitCode).toBe(143);

@@ -36,7 +36,10 @@ describe('backup paths that cannot work', () => {
 
     expect(Date.now() - started).toBeLessThan(30_000);
     expect(copy.exitCode, copy.stderr).toBe(2);
-    expect(copy.json.error).toMatchObject({ code: 'DIRECTORY_UNUSABLE', message: expect.stringMatching(/^--copy-to \/proc\/nope cannot be used: it cannot be created \(ENOENT\)/) });
+    expect(copy.json.error).toMatchObject({
+      code: 'DIRECTORY_UNUSABLE',
+      message: expect.stringMatching(/^--copy-to \/proc\/nope cannot be used: it cannot be created \(ENOENT\)/),
+    });
     expect(copy.json.error.suggestion).toMatch(/not \/proc or \/sys/);
     expect(out.exitCode, out.stderr).toBe(2);
     expect(out.stderr).toMatch(/^Error: --out \/proc\/nope\/deeper cannot be used/m);
@@ -68,15 +71,28 @@ describe('backup paths that cannot work', () => {
 
     expect(bad.exitCode).toBe(1);
     const checks = Object.fromEntries(bad.json.checks.map((c: { id: string }) => [c.id, c]));
-    expect(checks['backup-copy-dir']).toMatchObject({ status: 'fail', message: expect.stringMatching(/^BACKUP_COPY_TO \/proc\/nope cannot be used/) });
-    expect(checks['backup-dir']).toMatchObject({ status: 'fail', message: expect.stringMatching(/^\/proc\/nope-either is not writable \(ENOENT\)/) });
+    expect(checks['backup-copy-dir']).toMatchObject({
+      status: 'fail',
+      message: expect.stringMatching(/^BACKUP_COPY_TO \/proc\/nope cannot be used/),
+    });
+    expect(checks['backup-dir']).toMatchObject({
+      status: 'fail',
+      message: expect.stringMatching(/^\/proc\/nope-either is not writable \(ENOENT\)/),
+    });
 
     const offsite = join(site.dir, 'offsite');
-    writeFileSync(site.envFile, readFileSync(site.envFile, 'utf8').replace('BACKUP_COPY_TO=/proc/nope', `BACKUP_COPY_TO=${offsite}`).replace('BACKUP_DIR=/proc/nope-either', 'BACKUP_DIR=./backups'));
+    writeFileSync(
+      site.envFile,
+      readFileSync(site.envFile, 'utf8')
+        .replace('BACKUP_COPY_TO=/proc/nope', `BACKUP_COPY_TO=${offsite}`)
+        .replace('BACKUP_DIR=/proc/nope-either', 'BACKUP_DIR=./backups'),
+    );
     const good = await runBin(['doctor', '--tag', 'backup', '--env-file', site.envFile, '--json']);
     expect(good.exitCode, good.stdout).toBe(0);
-    expect(good.json.checks.find((c: { id: string }) => c.id === 'backup-copy-dir')).toMatchObject({ status: expect.stringMatching(/pass|warn/), data: { directory: offsite } });
+    expect(good.json.checks.find((c: { id: string }) => c.id === 'backup-copy-dir')).toMatchObject({
+      status: expect.stringMatching(/pass|warn/),
+      data: { directory: offsite },
+    });
     expect(readdirSync(offsite)).toEqual([]);
   });
 });
-

@@ -49,9 +49,19 @@ describe('backup retention', () => {
     // Four good ones kept (the new one, the first run's, 0104, 0102), and the damaged 0103 among them; 0101 goes.
     expect(result.json.removed.map(nameOf)).toEqual(['test-site-20200101T000000Z.shopdb.tar']);
     expect(archivesIn(backups)).toEqual(
-      [...before, result.json.name, 'test-site-20200102T000000Z.shopdb.tar', 'test-site-20200103T000000Z.shopdb.tar', 'test-site-20200104T000000Z.shopdb.tar'].sort(),
+      [
+        ...before,
+        result.json.name,
+        'test-site-20200102T000000Z.shopdb.tar',
+        'test-site-20200103T000000Z.shopdb.tar',
+        'test-site-20200104T000000Z.shopdb.tar',
+      ].sort(),
     );
-    expect(result.json.warnings).toEqual([expect.stringMatching(/test-site-20200103T000000Z\.shopdb\.tar is damaged \(the dump's sha256 is .*\); it is not counted among the 4 kept$/)]);
+    expect(result.json.warnings).toEqual([
+      expect.stringMatching(
+        /test-site-20200103T000000Z\.shopdb\.tar is damaged \(the dump's sha256 is .*\); it is not counted among the 4 kept$/,
+      ),
+    ]);
     expect(result.stderr).toContain('test-site-20200103T000000Z.shopdb.tar is damaged');
 
     // Once the kept good ones are all newer than it, the damaged one goes like any other.
@@ -65,7 +75,10 @@ describe('backup retention', () => {
     const { backups, good } = await siteWithBackup();
     const recent = (offsetDays: number, kind: string) => {
       const at = new Date(Date.now() - offsetDays * 86_400_000);
-      const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+      const stamp = at
+        .toISOString()
+        .replace(/[-:]/g, '')
+        .replace(/\.\d+Z$/, 'Z');
       return `test-site-${stamp}-${kind}.shopdb.tar`;
     };
     const preUpdates = [recent(3, 'pre-update'), recent(2, 'pre-update'), recent(1, 'pre-update')];

@@ -4,7 +4,8 @@ import { checkedConfig } from '../../core/config/index.js';
 export default class ConfigCheck extends BaseCommand {
   static override allowsInterruptedRestore = true;
   static override summary = 'Validate the site configuration, including the production rules.';
-  static override description = 'Lists every problem at once and exits with code 2 when there is any; exit 0 means the configuration meets the rules of its mode (production or development).';
+  static override description =
+    'Lists every problem at once and exits with code 2 when there is any; exit 0 means the configuration meets the rules of its mode (production or development).';
   static override examples = ['<%= config.bin %> config check', '<%= config.bin %> config check --env-file /srv/shopdb/.env --json'];
   static override enableJsonFlag = true;
 

@@ -69,12 +69,21 @@ describe('shopdb config check', () => {
   });
 
   it('lists the production rules together with unknown names and unreadable lines, through the binary', async () => {
-    writeFileSync(envFile, ['SHOPDB_ENV=production', `JWT_SECRET=${'secret'.repeat(6)}`, 'CORS_ORIGINS=*', 'DB_HOTS=db01', 'LOG_LEVEL', 'HTTP_PORT=8080'].join('\n') + '\n', { mode: 0o600 });
+    writeFileSync(
+      envFile,
+      ['SHOPDB_ENV=production', `JWT_SECRET=${'secret'.repeat(6)}`, 'CORS_ORIGINS=*', 'DB_HOTS=db01', 'LOG_LEVEL', 'HTTP_PORT=8080'].join(
+        '\n',
+      ) + '\n',
+      { mode: 0o600 },
+    );
 
     const result = await runBin(['config', 'check', '--env-file', envFile, '--json']);
 
     expect(result.exitCode).toBe(2);
-    expect(result.json.error).toMatchObject({ code: 'CONFIG_INVALID', message: `The configuration has 4 problems (production mode, ${envFile})` });
+    expect(result.json.error).toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: `The configuration has 4 problems (production mode, ${envFile})`,
+    });
     expect(result.json.error.details).toEqual([
       `LOG_LEVEL (line 5): has no "=" (in ${envFile}) — write LOG_LEVEL=<value>, or start the line with # to make it a comment`,
       `DB_HOTS: is not a shopdb variable (${envFile}, line 4) — did you mean DB_HOST? Rename it`,

@@ -15,20 +15,25 @@ export default class FleetAdd extends BaseCommand {
   static override enableJsonFlag = true;
   static override args = {
     name: Args.string({ required: true, description: 'What the fleet calls the site (letters, digits, - and _).' }),
-    url: Args.string({ required: true, description: 'The site\'s base URL, e.g. https://shopdb.plant2.example.' }),
+    url: Args.string({ required: true, description: "The site's base URL, e.g. https://shopdb.plant2.example." }),
   };
   static override flags = {
-    'token-stdin': Flags.boolean({ summary: 'Read the site\'s summary:read API token from stdin (required).' }),
+    'token-stdin': Flags.boolean({ summary: "Read the site's summary:read API token from stdin (required)." }),
   };
 
   async run(): Promise<{ site: FleetSiteListing; fleetFile: string }> {
     const { args, flags } = await this.parse(FleetAdd);
     if (!flags['token-stdin']) {
-      throw new UsageError('The site\'s token must come through --token-stdin', { suggestion: 'Pipe it in: printf %s "$TOKEN" | shopdb fleet add NAME URL --token-stdin (a token in argv is visible in `ps`).' });
+      throw new UsageError("The site's token must come through --token-stdin", {
+        suggestion: 'Pipe it in: printf %s "$TOKEN" | shopdb fleet add NAME URL --token-stdin (a token in argv is visible in `ps`).',
+      });
     }
     const config = this.loadSiteConfig(flags);
-    const [{ readSecretFromStdin }, { addFleetSite, fleetFileOf }] = await Promise.all([import('../../cli/stdin.js'), import('../../core/fleet/fleet-file.js')]);
-    const token = await readSecretFromStdin('the site\'s API token');
+    const [{ readSecretFromStdin }, { addFleetSite, fleetFileOf }] = await Promise.all([
+      import('../../cli/stdin.js'),
+      import('../../core/fleet/fleet-file.js'),
+    ]);
+    const token = await readSecretFromStdin("the site's API token");
     const fleetFile = fleetFileOf(config);
     const site = await addFleetSite({ fleetFile, name: args.name, url: args.url, token });
     this.ui.result(`Added ${site.name} (${site.url}, token ${site.tokenPrefix}…) to ${fleetFile}.`);

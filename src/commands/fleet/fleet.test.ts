@@ -63,7 +63,9 @@ describe('shopdb fleet', () => {
 
   beforeAll(async () => {
     [healthy, other, newer] = await Promise.all([liveSite('plant-a'), liveSite('plant-b'), liveSite('plant-new')]);
-    await newer.api.db('shopdb_migrations').insert({ name: '20991231A-from-a-newer-shopdb', batch: 99, migration_time: new Date().toISOString() });
+    await newer.api
+      .db('shopdb_migrations')
+      .insert({ name: '20991231A-from-a-newer-shopdb', batch: 99, migration_time: new Date().toISOString() });
     const user = await makeUser(healthy.api.db, 'viewer');
     const revoked = await createApiToken(healthy.api.db, admin, { userId: user.id, name: 'old', scope: 'summary:read' });
     await revokeApiToken(healthy.api.db, admin, revoked.id);
@@ -95,10 +97,22 @@ describe('shopdb fleet', () => {
 
     expect(first.exitCode, first.stderr).toBe(1);
     const report = first.json as FleetStatusReport;
-    expect(statusOf(report)).toEqual({ 'plant-a': 'ok', 'plant-b': 'ok', silent: 'timeout', stopped: 'refused', revoked: 'auth_failed', newer: 'incompatible' });
+    expect(statusOf(report)).toEqual({
+      'plant-a': 'ok',
+      'plant-b': 'ok',
+      silent: 'timeout',
+      stopped: 'refused',
+      revoked: 'auth_failed',
+      newer: 'incompatible',
+    });
     expect(elapsed).toBeLessThan(2000 + 1500);
     expect(report.sites.find((s) => s.name === 'newer')!.problem).toContain('20991231A-from-a-newer-shopdb');
-    expect(report.sites.find((s) => s.name === 'plant-a')).toMatchObject({ failure: null, shopdbVersion: healthy.app.site.version, assets: 0, summary: { site: 'plant-a' } });
+    expect(report.sites.find((s) => s.name === 'plant-a')).toMatchObject({
+      failure: null,
+      shopdbVersion: healthy.app.site.version,
+      assets: 0,
+      summary: { site: 'plant-a' },
+    });
     expect(report.totals.byStatus).toMatchObject({ ok: 2, timeout: 1, refused: 1, auth_failed: 1, incompatible: 1, stale: 0 });
     for (const token of [healthy.token, other.token, newer.token, revokedToken]) expect(first.stdout + first.stderr).not.toContain(token);
 
@@ -107,7 +121,12 @@ describe('shopdb fleet', () => {
 
     expect(second.exitCode).toBe(1);
     const stale = (second.json as FleetStatusReport).sites.find((s) => s.name === 'plant-b')!;
-    expect(stale).toMatchObject({ status: 'stale', failure: 'refused', fetchedAt: report.sites.find((s) => s.name === 'plant-b')!.fetchedAt, summary: { site: 'plant-b' } });
+    expect(stale).toMatchObject({
+      status: 'stale',
+      failure: 'refused',
+      fetchedAt: report.sites.find((s) => s.name === 'plant-b')!.fetchedAt,
+      summary: { site: 'plant-b' },
+    });
     const human = await runCommand(FleetStatus, ['--env-file', fleet.envFile, '--timeout', '2']);
     expect(human.stdout).toMatch(/^plant-b\s+stale \(refused\)/m);
     expect(human.stdout).toMatch(/^6 sites: 1 ok, 1 stale, 1 timeout, 1 refused, 1 auth_failed, 1 incompatible\./m);
@@ -127,7 +146,7 @@ describe('shopdb fleet', () => {
     expect(empty.json.error.suggestion).toContain('fleet add');
   });
 
-  it('list shows the token\'s prefix only, remove takes the site out; add refuses a token anywhere but stdin', async () => {
+  it("list shows the token's prefix only, remove takes the site out; add refuses a token anywhere but stdin", async () => {
     const fleet = central();
     await addFleetSite({ fleetFile: fleet.fleetFile, name: 'plant-a', url: healthy.url, token: healthy.token });
 
@@ -136,7 +155,9 @@ describe('shopdb fleet', () => {
     const removed = await runCommand(FleetRemove, ['plant-a', '--env-file', fleet.envFile, '--json']);
     const again = await runCommand(FleetRemove, ['plant-a', '--env-file', fleet.envFile, '--json']);
 
-    expect(listed.json.sites).toEqual([{ name: 'plant-a', url: healthy.url, tokenPrefix: healthy.token.slice(0, 12), addedAt: expect.any(String) }]);
+    expect(listed.json.sites).toEqual([
+      { name: 'plant-a', url: healthy.url, tokenPrefix: healthy.token.slice(0, 12), addedAt: expect.any(String) },
+    ]);
     expect(listed.stdout).not.toContain(healthy.token);
     expect(noStdin.exitCode).toBe(2);
     expect(noStdin.json.error.message).toContain('--token-stdin');
@@ -148,7 +169,9 @@ describe('shopdb fleet', () => {
   it('through bin/run.js: add with the token on stdin, list, status, remove', async () => {
     const fleet = central();
 
-    const added = await runBin(['fleet', 'add', 'plant-a', healthy.url, '--token-stdin', '--env-file', fleet.envFile, '--json'], { input: `${healthy.token}\n` });
+    const added = await runBin(['fleet', 'add', 'plant-a', healthy.url, '--token-stdin', '--env-file', fleet.envFile, '--json'], {
+      input: `${healthy.token}\n`,
+    });
     const listed = await runBin(['fleet', 'list', '--env-file', fleet.envFile]);
     const status = await runBin(['fleet', 'status', '--env-file', fleet.envFile, '--json']);
     const removed = await runBin(['fleet', 'remove', 'plant-a', '--env-file', fleet.envFile]);
@@ -178,7 +201,13 @@ describe('shopdb fleet', () => {
     expect(lines[1]).toMatch(new RegExp(`^plant-a,ok,,[^,]+,${healthy.app.site.version.replace(/\./g, '\\.')},\\d{8}[A-Z]-[^,]+,,0$`));
     expect(lines[2]).toBe('stopped,refused,refused,,,,,');
     expect(lines[3]).toMatch(/^TOTAL,1\/2 fresh,,[^,]+,,,,0$/);
-    expect(JSON.parse(json.stdout)).toMatchObject({ sites: [{ site: 'plant-a', status: 'ok' }, { site: 'stopped', status: 'refused', assets: null }], totals: { sites: 2 } });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      sites: [
+        { site: 'plant-a', status: 'ok' },
+        { site: 'stopped', status: 'refused', assets: null },
+      ],
+      totals: { sites: 2 },
+    });
   });
 
   it('report --format html prints the page, or writes it with --out as the CSV is written (same mode, no temp file left); through bin/run.js too', async () => {
@@ -217,7 +246,23 @@ describe('shopdb fleet', () => {
   });
 
   it('report CSV quotes what needs quoting and turns a formula a site might send into text', () => {
-    const status = { generatedAt: '2026-12-03T00:00:00.000Z', totals: { sites: 1, byStatus: { ok: 1 }, assets: 0, assetsByType: [], headlines: [] }, sites: [{ name: 'p', status: 'ok', failure: null, fetchedAt: null, shopdbVersion: '=HYPERLINK("x")', coreSchema: 'a,b', backupAgeSeconds: null, assets: 0, summary: null }] };
+    const status = {
+      generatedAt: '2026-12-03T00:00:00.000Z',
+      totals: { sites: 1, byStatus: { ok: 1 }, assets: 0, assetsByType: [], headlines: [] },
+      sites: [
+        {
+          name: 'p',
+          status: 'ok',
+          failure: null,
+          fetchedAt: null,
+          shopdbVersion: '=HYPERLINK("x")',
+          coreSchema: 'a,b',
+          backupAgeSeconds: null,
+          assets: 0,
+          summary: null,
+        },
+      ],
+    };
 
     const csv = fleetReportCsv(buildFleetReport(status as unknown as FleetStatusReport));
 

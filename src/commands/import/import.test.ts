@@ -58,7 +58,17 @@ describeEachEngine('shopdb import / export assets', (engine) => {
     expect(same.exitCode, same.stderr).toBe(0);
     expect(same.json.plan).toMatchObject({ create: 0, update: 0, conflicts: 0, unchanged: exported.json.rows });
 
-    const applied = await runBin(['import', 'assets', first, '--apply', '--create-missing', 'locations,models,manufacturers', '--json', '--env-file', other.envFile]);
+    const applied = await runBin([
+      'import',
+      'assets',
+      first,
+      '--apply',
+      '--create-missing',
+      'locations,models,manufacturers',
+      '--json',
+      '--env-file',
+      other.envFile,
+    ]);
     expect(applied.exitCode, applied.stderr).toBe(0);
     expect(applied.json.counts).toMatchObject({ read: exported.json.rows, created: exported.json.rows, failed: 0 });
     expect(applied.json.reconciled).toBe(true);
@@ -74,20 +84,43 @@ describeEachEngine('shopdb import / export assets', (engine) => {
   it('JSON Lines from stdin, in-process and through bin: creates, then updates only what changed; import list shows both', async () => {
     site = await siteWithPlugins(engine, true);
     const lines = [
-      { asset_tag: 'CNC-9001', name: 'New mill', type: 'equipment', status: 'In service', location: 'P7-B1-BAY1', 'equipment.axes': 5, 'equipment.machine_number': '9001' },
+      {
+        asset_tag: 'CNC-9001',
+        name: 'New mill',
+        type: 'equipment',
+        status: 'In service',
+        location: 'P7-B1-BAY1',
+        'equipment.axes': 5,
+        'equipment.machine_number': '9001',
+      },
       { asset_tag: 'CNC-4012', name: 'DMU 65 #1 (renamed)' },
     ];
     const input = lines.map((l) => JSON.stringify(l)).join('\n') + '\n';
-    const planned = await runBin(['import', 'assets', '-', '--format', 'jsonl', '--dry-run', '--json', '--env-file', site.envFile], { input });
+    const planned = await runBin(['import', 'assets', '-', '--format', 'jsonl', '--dry-run', '--json', '--env-file', site.envFile], {
+      input,
+    });
     expect(planned.exitCode, planned.stderr).toBe(0);
     expect(planned.json.plan).toMatchObject({ create: 1, update: 1, unchanged: 0 });
     expect(planned.json.updates).toEqual([{ line: 2, assetTag: 'CNC-4012', fields: ['name'] }]);
     const path = join(site.dir, 'in.jsonl');
     writeFileSync(path, input);
-    const applied = await runCommand(ImportAssets, [path, '--apply', '--plan', planned.json.importId, '--json', '--env-file', site.envFile]);
+    const applied = await runCommand(ImportAssets, [
+      path,
+      '--apply',
+      '--plan',
+      planned.json.importId,
+      '--json',
+      '--env-file',
+      site.envFile,
+    ]);
     expect(applied.exitCode, applied.stderr).toBe(0);
     expect(applied.json.counts).toMatchObject({ read: 2, created: 1, updated: 1, unchanged: 0 });
-    const machine = await withSiteDb(site, (db) => db({ m: 'equipment_machines' }).join({ a: 'assets' }, 'a.id', 'm.asset_id').where('a.asset_tag', 'CNC-9001').first('m.axes', 'm.machine_number'));
+    const machine = await withSiteDb(site, (db) =>
+      db({ m: 'equipment_machines' })
+        .join({ a: 'assets' }, 'a.id', 'm.asset_id')
+        .where('a.asset_tag', 'CNC-9001')
+        .first('m.axes', 'm.machine_number'),
+    );
     expect(machine).toMatchObject({ axes: 5, machine_number: '9001' });
 
     const rerun = await runBin(['import', 'assets', '-', '--format', 'jsonl', '--apply', '--json', '--env-file', site.envFile], { input });
@@ -124,11 +157,24 @@ describeEachEngine('shopdb import / export assets', (engine) => {
       expect(await written(site!)).toEqual(before);
       return result;
     };
-    const problems = (result: { json?: any }) => result.json.error.problems as Array<{ line: number; column: string | null; code: string; message: string; suggestion: string | null }>;
+    const problems = (result: { json?: any }) =>
+      result.json.error.problems as Array<{
+        line: number;
+        column: string | null;
+        code: string;
+        message: string;
+        suggestion: string | null;
+      }>;
 
     it('row problems: all reported in one run', async () => {
       site = await siteWithPlugins(engine, true);
-      await withSiteDb(site, (db) => assetTypes.create(db, cliActor('test'), { key: 'gauge', label: 'Gauge', fields: [{ key: 'range_mm', label: 'Range (mm)', type: 'number' }] }));
+      await withSiteDb(site, (db) =>
+        assetTypes.create(db, cliActor('test'), {
+          key: 'gauge',
+          label: 'Gauge',
+          fields: [{ key: 'range_mm', label: 'Range (mm)', type: 'number' }],
+        }),
+      );
       const rows = [
         'asset_tag,name,type,status,location,serial,custom.range_mm,equipment.axes,equipment.next_pm_due,equipment.machine_numbr',
         'CNC-9100,Mill A,equipment,In service,P7-B1-BAY1,,,5,2027-01-01,', // 2: fine
@@ -168,7 +214,9 @@ describeEachEngine('shopdb import / export assets', (engine) => {
       const human = await check(rows.join('\n') + '\n');
       expect(human.json.error.problemCount).toBe(problems(result).length);
       const text = await runBin(['import', 'assets', join(site.dir, 'bad.csv'), '--dry-run', '--env-file', site.envFile]);
-      expect(text.stderr).toMatch(/^ {2}• line 4, location: There is no location "P7-B1-BAY9" \[UNKNOWN_LOCATION\] — The closest codes are /m);
+      expect(text.stderr).toMatch(
+        /^ {2}• line 4, location: There is no location "P7-B1-BAY9" \[UNKNOWN_LOCATION\] — The closest codes are /m,
+      );
     }, 120_000);
 
     it('file problems: missing column, open quote, empty file, header only, not UTF-8 (and --encoding), a 200 MB line', async () => {
@@ -182,10 +230,26 @@ describeEachEngine('shopdb import / export assets', (engine) => {
       expect(problems(await check(''))).toContainEqual(expect.objectContaining({ line: 1, code: 'EMPTY_FILE' }));
       expect(problems(await check(`${HEADER}\n`))).toContainEqual(expect.objectContaining({ line: 1, code: 'NO_ROWS' }));
 
-      const latin = Buffer.concat([Buffer.from(`${HEADER}\nCNC-4012,DMU 65 #1,,,,,,,,\nCNC-4013,Fr`), Buffer.from([0xe4]), Buffer.from('se,,,,,,,,\n')]);
+      const latin = Buffer.concat([
+        Buffer.from(`${HEADER}\nCNC-4012,DMU 65 #1,,,,,,,,\nCNC-4013,Fr`),
+        Buffer.from([0xe4]),
+        Buffer.from('se,,,,,,,,\n'),
+      ]);
       const notUtf8 = await check(latin);
-      expect(problems(notUtf8)).toEqual([expect.objectContaining({ line: 3, code: 'NOT_UTF8', suggestion: expect.stringContaining('--encoding windows-1252') })]);
-      const converted = await runBin(['import', 'assets', join(site.dir, 'bad.csv'), '--dry-run', '--encoding', 'windows-1252', '--json', '--env-file', site.envFile]);
+      expect(problems(notUtf8)).toEqual([
+        expect.objectContaining({ line: 3, code: 'NOT_UTF8', suggestion: expect.stringContaining('--encoding windows-1252') }),
+      ]);
+      const converted = await runBin([
+        'import',
+        'assets',
+        join(site.dir, 'bad.csv'),
+        '--dry-run',
+        '--encoding',
+        'windows-1252',
+        '--json',
+        '--env-file',
+        site.envFile,
+      ]);
       expect(converted.exitCode, converted.stderr).toBe(0);
       expect(converted.json.updates).toEqual([{ line: 3, assetTag: 'CNC-4013', fields: ['name'] }]);
 
@@ -222,7 +286,8 @@ describeEachEngine('shopdb import / export assets', (engine) => {
     const total = 20_000;
     const path = join(site.dir, 'many.csv');
     const lines = [`${HEADER},equipment.machine_number`];
-    for (let i = 0; i < total; i++) lines.push(`BULK-${String(i).padStart(6, '0')},Bulk ${i},equipment,In service,P7-B1-BAY1,,,SN${i},,,M${i}`);
+    for (let i = 0; i < total; i++)
+      lines.push(`BULK-${String(i).padStart(6, '0')},Bulk ${i},equipment,In service,P7-B1-BAY1,,,SN${i},,,M${i}`);
     writeFileSync(path, lines.join('\n') + '\n');
     const before = await written(site);
     const argv = ['import', 'assets', path, '--apply', '--batch-size', '100', '--env-file', site.envFile];
@@ -254,7 +319,17 @@ describeEachEngine('shopdb import / export assets', (engine) => {
 
   it('the legacy example (docs/examples) migrates, reports its exclusions, and re-runs as a no-op', async () => {
     site = await siteWithPlugins(engine, true);
-    const argv = ['import', 'assets', join(packageRoot, 'docs/examples/legacy-assets.csv'), '--source', 'maint2000', '--map', join(packageRoot, 'docs/examples/legacy-map.yaml'), '--env-file', site.envFile];
+    const argv = [
+      'import',
+      'assets',
+      join(packageRoot, 'docs/examples/legacy-assets.csv'),
+      '--source',
+      'maint2000',
+      '--map',
+      join(packageRoot, 'docs/examples/legacy-map.yaml'),
+      '--env-file',
+      site.envFile,
+    ];
     const dry = await runBin([...argv, '--dry-run']);
     expect(dry.exitCode, dry.stderr).toBe(0);
     expect(dry.stdout).toMatch(/^Plan \S+: 3 to create, 0 to update, 0 unchanged, 0 conflicts, 3 skipped$/m);
@@ -263,18 +338,35 @@ describeEachEngine('shopdb import / export assets', (engine) => {
     expect(dry.stdout).toContain('excluded by the filter: 1 installed before 2000');
     const applied = await runCommand(ImportAssets, [...argv.slice(2), '--apply', '--json']);
     expect(applied.exitCode, applied.stderr).toBe(0);
-    expect(applied.json).toMatchObject({ counts: { read: 6, created: 3, skipped: 3 }, excluded: { 'status Scrapped': 1, 'installed before 2000': 1 } });
+    expect(applied.json).toMatchObject({
+      counts: { read: 6, created: 3, skipped: 3 },
+      excluded: { 'status Scrapped': 1, 'installed before 2000': 1 },
+    });
     // A renamed tag in the legacy system still finds its asset through the kept legacy id.
     const renamed = readFileSync(join(packageRoot, 'docs/examples/legacy-assets.csv'), 'utf8').replace('CNC-7001', 'CNC-7001A');
     const path = join(site.dir, 'legacy-renamed.csv');
     writeFileSync(path, renamed);
-    const again = await runBin(['import', 'assets', join(packageRoot, 'docs/examples/legacy-assets.csv'), ...argv.slice(3), '--apply', '--json']);
+    const again = await runBin([
+      'import',
+      'assets',
+      join(packageRoot, 'docs/examples/legacy-assets.csv'),
+      ...argv.slice(3),
+      '--apply',
+      '--json',
+    ]);
     expect(again.json.counts).toMatchObject({ read: 6, created: 0, updated: 0, unchanged: 3, skipped: 3 });
     const moved = await runBin(['import', 'assets', path, ...argv.slice(3), '--apply', '--json']);
     expect(moved.json.counts).toMatchObject({ created: 0, updated: 1, unchanged: 2 });
-    const map = await withSiteDb(site, (db) => db({ m: 'import_legacy_ids' }).join({ a: 'assets' }, 'a.id', 'm.asset_id').where('m.legacy_id', '1001').first('a.asset_tag', 'a.status_id'));
+    const map = await withSiteDb(site, (db) =>
+      db({ m: 'import_legacy_ids' })
+        .join({ a: 'assets' }, 'a.id', 'm.asset_id')
+        .where('m.legacy_id', '1001')
+        .first('a.asset_tag', 'a.status_id'),
+    );
     expect(map.asset_tag).toBe('CNC-7001A');
-    const repair = await withSiteDb(site, (db) => db({ a: 'assets' }).join({ s: 'status_labels' }, 's.id', 'a.status_id').where('a.asset_tag', 'CNC-7004').first('s.name'));
+    const repair = await withSiteDb(site, (db) =>
+      db({ a: 'assets' }).join({ s: 'status_labels' }, 's.id', 'a.status_id').where('a.asset_tag', 'CNC-7004').first('s.name'),
+    );
     expect(repair.name).toBe('Down for repair');
   }, 120_000);
 });

@@ -6,7 +6,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBin, runCommand } from '../../../test/support/cli.js';
 import type { TestDirectory } from '../../../test/support/directories.js';
-import { addDirectoryUser, buildWorld, describeEachDirectory, directoryEnv, itOnlyOn, startDirectory, type DirectoryWorld } from '../../../test/support/directory-login.js';
+import {
+  addDirectoryUser,
+  buildWorld,
+  describeEachDirectory,
+  directoryEnv,
+  itOnlyOn,
+  startDirectory,
+  type DirectoryWorld,
+} from '../../../test/support/directory-login.js';
 import { createSite, type TestSite, writeEnvFile } from '../../../test/support/site.js';
 import { migrateSite } from '../../core/migrations/site.js';
 import { createSession } from '../../core/auth/sessions.js';
@@ -41,11 +49,24 @@ describeEachDirectory('shopdb ldap test and ldap sync', (kind) => {
 
   describe('ldap test', () => {
     it('passes every step for a user with the right password, naming the filter, the groups and the rule (bin, password on stdin)', async () => {
-      const result = await runBin(['ldap', 'test', 'katherine', '--password-stdin', '--json', '--env-file', site.envFile], { input: PASSWORD });
+      const result = await runBin(['ldap', 'test', 'katherine', '--password-stdin', '--json', '--env-file', site.envFile], {
+        input: PASSWORD,
+      });
 
       expect(result.exitCode, result.stderr + result.stdout).toBe(0);
       const [server] = result.json.servers;
-      expect(server.steps.map((s: { step: string }) => s.step)).toEqual(['connect', 'tls', 'service-bind', 'user-base', 'group-base', 'search', 'groups', 'rule', 'account', 'user-bind']);
+      expect(server.steps.map((s: { step: string }) => s.step)).toEqual([
+        'connect',
+        'tls',
+        'service-bind',
+        'user-base',
+        'group-base',
+        'search',
+        'groups',
+        'rule',
+        'account',
+        'user-bind',
+      ]);
       expect(server.tls).toMatchObject({ verified: true, protocol: expect.stringMatching(/^TLSv1\.[23]$/) });
       expect(server.user.filter).toContain('katherine');
       expect(server.user.groups.nested.map((dn: string) => dn.toLowerCase())).toContain(world.viewersGroup.toLowerCase());
@@ -56,7 +77,9 @@ describeEachDirectory('shopdb ldap test and ldap sync', (kind) => {
     });
 
     it('explains a wrong password (AD: its sub-code in words) and exits 1', async () => {
-      const result = await runBin(['ldap', 'test', 'katherine', '--password-stdin', '--env-file', site.envFile], { input: 'not-her-password' });
+      const result = await runBin(['ldap', 'test', 'katherine', '--password-stdin', '--env-file', site.envFile], {
+        input: 'not-her-password',
+      });
 
       expect(result.exitCode).toBe(1);
       expect(result.stdout).toMatch(kind === 'ad' ? /user-bind: .*wrong password \(AD data 52e\)/ : /user-bind: .*refused: wrong password/);
@@ -66,21 +89,34 @@ describeEachDirectory('shopdb ldap test and ldap sync', (kind) => {
       await addDirectoryUser(directory, 'margaret', PASSWORD, [world.viewersGroup]);
       await directory.disableUser('margaret');
 
-      const result = await runBin(['ldap', 'test', 'margaret', '--password-stdin', '--json', '--env-file', site.envFile], { input: PASSWORD });
+      const result = await runBin(['ldap', 'test', 'margaret', '--password-stdin', '--json', '--env-file', site.envFile], {
+        input: PASSWORD,
+      });
 
       expect(result.exitCode).toBe(1);
       const server = result.json.servers[0];
       expect(server.user.flags).toMatchObject({ disabled: true });
-      expect(server.steps.find((s: { step: string }) => s.step === 'account')).toMatchObject({ ok: false, message: expect.stringContaining('disabled in the directory (userAccountControl 0x2)') });
+      expect(server.steps.find((s: { step: string }) => s.step === 'account')).toMatchObject({
+        ok: false,
+        message: expect.stringContaining('disabled in the directory (userAccountControl 0x2)'),
+      });
       expect(server.user.bind).toEqual({ ok: false, subCode: '533', reason: 'the account is disabled' });
     });
 
     it('explains a base DN that does not exist (noSuchObject, 0x20)', async () => {
-      const result = await runCommand(LdapTest, ['--json', '--env-file', variant('bad-base', { LDAP_BASE_DN: `ou=nowhere,${directory.baseDn}` })]);
+      const result = await runCommand(LdapTest, [
+        '--json',
+        '--env-file',
+        variant('bad-base', { LDAP_BASE_DN: `ou=nowhere,${directory.baseDn}` }),
+      ]);
 
       expect(result.exitCode).toBe(1);
       const step = result.json.servers[0].steps.find((s: { step: string }) => s.step === 'user-base');
-      expect(step).toMatchObject({ ok: false, message: expect.stringContaining('noSuchObject (32, 0x20)'), fix: expect.stringContaining('correct LDAP_BASE_DN') });
+      expect(step).toMatchObject({
+        ok: false,
+        message: expect.stringContaining('noSuchObject (32, 0x20)'),
+        fix: expect.stringContaining('correct LDAP_BASE_DN'),
+      });
     });
 
     it('explains a certificate the configured CA does not verify', async () => {
@@ -95,16 +131,28 @@ describeEachDirectory('shopdb ldap test and ldap sync', (kind) => {
     });
 
     it('explains a wrong service password, and says nothing of it', async () => {
-      const result = await runCommand(LdapTest, ['--json', '--env-file', variant('bad-bind', { LDAP_BIND_PASSWORD: 'Wrong-Service-Pass-9' })]);
+      const result = await runCommand(LdapTest, [
+        '--json',
+        '--env-file',
+        variant('bad-bind', { LDAP_BIND_PASSWORD: 'Wrong-Service-Pass-9' }),
+      ]);
 
       expect(result.exitCode).toBe(1);
       const step = result.json.servers[0].steps.find((s: { step: string }) => s.step === 'service-bind');
-      expect(step).toMatchObject({ ok: false, message: expect.stringContaining('invalidCredentials (49'), fix: expect.stringContaining('LDAP_BIND_PASSWORD') });
+      expect(step).toMatchObject({
+        ok: false,
+        message: expect.stringContaining('invalidCredentials (49'),
+        fix: expect.stringContaining('LDAP_BIND_PASSWORD'),
+      });
       expect(result.stdout + result.stderr).not.toContain('Wrong-Service-Pass-9');
     });
 
     itOnlyOn(kind, 'ad')('explains strong auth required (8) over plain LDAP: use StartTLS or LDAPS', async () => {
-      const result = await runCommand(LdapTest, ['--json', '--env-file', variant('plain', { LDAP_URL: directory.ldapUrl, LDAP_TLS: 'none' })]);
+      const result = await runCommand(LdapTest, [
+        '--json',
+        '--env-file',
+        variant('plain', { LDAP_URL: directory.ldapUrl, LDAP_TLS: 'none' }),
+      ]);
 
       expect(result.exitCode).toBe(1);
       const step = result.json.servers[0].steps.find((s: { step: string }) => s.step === 'service-bind');
@@ -113,7 +161,11 @@ describeEachDirectory('shopdb ldap test and ldap sync', (kind) => {
     });
 
     it('works over StartTLS too', async () => {
-      const result = await runCommand(LdapTest, ['katherine', '--env-file', variant('starttls', { LDAP_URL: directory.ldapUrl, LDAP_TLS: 'starttls' })]);
+      const result = await runCommand(LdapTest, [
+        'katherine',
+        '--env-file',
+        variant('starttls', { LDAP_URL: directory.ldapUrl, LDAP_TLS: 'starttls' }),
+      ]);
 
       expect(result.exitCode, result.stdout + result.stderr).toBe(0);
       expect(result.stdout).toMatch(/tls: TLSv1\.[23]; certificate .* verified/);
@@ -166,17 +218,21 @@ describeEachDirectory('shopdb ldap test and ldap sync', (kind) => {
       }
     }, 60_000);
 
-    itOnlyOn(kind, 'ad')('pages past 1000 entries: --dry-run lists all of 1100 users', async () => {
-      await directory.addUsers(1100, 'crew', { memberOf: world.viewersGroup });
+    itOnlyOn(kind, 'ad')(
+      'pages past 1000 entries: --dry-run lists all of 1100 users',
+      async () => {
+        await directory.addUsers(1100, 'crew', { memberOf: world.viewersGroup });
 
-      const result = await runCommand(LdapSync, ['--dry-run', '--json', '--env-file', site.envFile]);
+        const result = await runCommand(LdapSync, ['--dry-run', '--json', '--env-file', site.envFile]);
 
-      expect(result.exitCode, result.stderr).toBe(0);
-      const crew = result.json.users.filter((u: { username: string }) => /^crew\d{4}$/.test(u.username));
-      expect(crew).toHaveLength(1100);
-      expect(crew.filter((u: { action: string; role: string }) => u.action !== 'create' || u.role !== 'viewer')).toEqual([]);
-      expect(result.json.search.entries).toBeGreaterThan(1100);
-    }, 300_000);
+        expect(result.exitCode, result.stderr).toBe(0);
+        const crew = result.json.users.filter((u: { username: string }) => /^crew\d{4}$/.test(u.username));
+        expect(crew).toHaveLength(1100);
+        expect(crew.filter((u: { action: string; role: string }) => u.action !== 'create' || u.role !== 'viewer')).toEqual([]);
+        expect(result.json.search.entries).toBeGreaterThan(1100);
+      },
+      300_000,
+    );
   });
 
   describe('ldap recheck', () => {
@@ -192,7 +248,11 @@ describeEachDirectory('shopdb ldap test and ldap sync', (kind) => {
         const result = await runBin(['ldap', 'recheck', '--json', '--env-file', site.envFile]);
 
         expect(result.exitCode, result.stderr).toBe(0);
-        expect(result.json.users).toContainEqual({ username: 'annie', outcome: 'shut-out', detail: 'not in any group that grants access to shopdb' });
+        expect(result.json.users).toContainEqual({
+          username: 'annie',
+          outcome: 'shut-out',
+          detail: 'not in any group that grants access to shopdb',
+        });
         expect(await db('sessions').where('user_id', id).whereNull('revoked_at').count({ n: '*' })).toEqual([{ n: 0 }]);
       } finally {
         await db.destroy();

@@ -18,9 +18,12 @@ export default class LdapRecheck extends BaseCommand {
     const actor = await currentCliActor(this.env);
     const report = await withUsersDatabase(config, this.dbLogger, (db) => recheckDirectoryUsers(db, settings, { actor }));
     for (const user of report.users) {
-      if (user.outcome !== 'unchanged') this.ui.result(`${user.outcome.padEnd(9)} ${user.username.padEnd(24)} ${user.detail ?? ''}`.trimEnd());
+      if (user.outcome !== 'unchanged')
+        this.ui.result(`${user.outcome.padEnd(9)} ${user.username.padEnd(24)} ${user.detail ?? ''}`.trimEnd());
     }
-    this.ui.result(`${report.checked} signed-in directory user(s) checked: ${report.updated} updated, ${report.shutOut} shut out, ${report.unchanged} unchanged.`);
+    this.ui.result(
+      `${report.checked} signed-in directory user(s) checked: ${report.updated} updated, ${report.shutOut} shut out, ${report.unchanged} unchanged.`,
+    );
     return report;
   }
 }

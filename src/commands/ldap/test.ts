@@ -9,7 +9,10 @@ export default class LdapTest extends BaseCommand {
   static override examples = [
     '<%= config.bin %> ldap test',
     '<%= config.bin %> ldap test jdoe --json',
-    { description: "Also check the user's password (read from stdin, never from argv):", command: 'printf %s "$PW" | <%= config.bin %> ldap test jdoe --password-stdin' },
+    {
+      description: "Also check the user's password (read from stdin, never from argv):",
+      command: 'printf %s "$PW" | <%= config.bin %> ldap test jdoe --password-stdin',
+    },
   ];
   static override enableJsonFlag = true;
   static override args = {
@@ -21,7 +24,10 @@ export default class LdapTest extends BaseCommand {
 
   async run(): Promise<DirectoryTestReport> {
     const { args, flags } = await this.parse(LdapTest);
-    if (flags['password-stdin'] && args.username === undefined) throw new UsageError('--password-stdin needs a USERNAME', { suggestion: 'Name the user whose password to check: `shopdb ldap test jdoe --password-stdin`.' });
+    if (flags['password-stdin'] && args.username === undefined)
+      throw new UsageError('--password-stdin needs a USERNAME', {
+        suggestion: 'Name the user whose password to check: `shopdb ldap test jdoe --password-stdin`.',
+      });
     const config = this.loadSiteConfig(flags);
     const { requireDirectorySettings } = await import('../../core/auth/directory/settings.js');
     const { testDirectory } = await import('../../core/auth/directory/diagnose.js');
@@ -39,7 +45,10 @@ export default class LdapTest extends BaseCommand {
       }
       const groups = server.user?.groups;
       if (groups) {
-        for (const query of groups.queries) this.ui.result(`            ${query.purpose}: ${query.filter} under ${query.base} → ${query.found.length === 0 ? 'none' : query.found.join('; ')}`);
+        for (const query of groups.queries)
+          this.ui.result(
+            `            ${query.purpose}: ${query.filter} under ${query.base} → ${query.found.length === 0 ? 'none' : query.found.join('; ')}`,
+          );
       }
     }
     if (!report.ok) process.exitCode = ExitCode.FAILED;

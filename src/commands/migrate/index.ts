@@ -9,7 +9,7 @@ export default class Migrate extends BaseCommand {
   static override examples = ['<%= config.bin %> migrate', '<%= config.bin %> migrate --env-file /srv/shopdb/.env --json'];
   static override enableJsonFlag = true;
   static override flags = {
-    wait: Flags.integer({ summary: 'Seconds to wait for another run\'s migration lock.', default: 30, min: 0 }),
+    wait: Flags.integer({ summary: "Seconds to wait for another run's migration lock.", default: 30, min: 0 }),
   };
 
   async run(): Promise<MigrateResult> {

@@ -40,7 +40,9 @@ describe('shopdb migrate make', () => {
     expect(result.json).toEqual({ name, path: join(dir, `${name}.ts`) });
     expect(readdirSync(dir)).toEqual([`${name}.ts`]);
     const content = readFileSync(join(dir, `${name}.ts`), 'utf8');
-    expect(content).toBe(template.replaceAll('{{name}}', name).replaceAll('{{schemaHelpers}}', relative(dir, join(packageRoot, 'src/core/db/schema.js'))));
+    expect(content).toBe(
+      template.replaceAll('{{name}}', name).replaceAll('{{schemaHelpers}}', relative(dir, join(packageRoot, 'src/core/db/schema.js'))),
+    );
     expect(content).not.toContain('{{');
   });
 
@@ -57,7 +59,7 @@ describe('shopdb migrate make', () => {
     expect(readFileSync(first.json.path, 'utf8')).toBe(firstContent);
   });
 
-  it('has a bundled plugin\'s migration import the schema helpers from the SDK, never from src/', async () => {
+  it("has a bundled plugin's migration import the schema helpers from the SDK, never from src/", async () => {
     const pluginDir = join(packageRoot, 'plugins', `zz-make-test-${process.pid}`, 'migrations');
     try {
       const result = await runCommand(MigrateMake, ['create-gauges', '--dir', pluginDir, '--json']);
@@ -79,15 +81,18 @@ describe('shopdb migrate make', () => {
     expect(existsSync(result.json.path)).toBe(true);
   });
 
-  it.each(['../x', 'Bad Name!', '2026-widgets', 'x'.repeat(81)])('refuses the name %j with exit code 2 and writes nothing', async (name) => {
-    const result = await runCommand(MigrateMake, [name, '--dir', dir]);
+  it.each(['../x', 'Bad Name!', '2026-widgets', 'x'.repeat(81)])(
+    'refuses the name %j with exit code 2 and writes nothing',
+    async (name) => {
+      const result = await runCommand(MigrateMake, [name, '--dir', dir]);
 
-    expect(result.exitCode).toBe(2);
-    expect(result.stderr).toContain('is not a usable migration name');
-    expect(result.stderr).toContain('kebab-case');
-    expect(existsSync(dir)).toBe(false);
-    expect(readdirSync(root)).toEqual([]);
-  });
+      expect(result.exitCode).toBe(2);
+      expect(result.stderr).toContain('is not a usable migration name');
+      expect(result.stderr).toContain('kebab-case');
+      expect(existsSync(dir)).toBe(false);
+      expect(readdirSync(root)).toEqual([]);
+    },
+  );
 
   it('reports a bad name as a JSON usage error through bin/run.js', async () => {
     const result = await runBin(['migrate', 'make', '../x', '--dir', dir, '--json']);

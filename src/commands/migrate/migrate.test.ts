@@ -194,7 +194,14 @@ describe('shopdb migrate without a database', () => {
 
     expect(status.exitCode, status.stderr).toBe(0);
     expect(status.json).toMatchObject({ databaseExists: false, upToDate: false });
-    expect(status.json.sources[0]).toMatchObject({ id: 'core', applied: [], pending: names, unknown: [], lockHeld: false, lastFailure: null });
+    expect(status.json.sources[0]).toMatchObject({
+      id: 'core',
+      applied: [],
+      pending: names,
+      unknown: [],
+      lockHeld: false,
+      lastFailure: null,
+    });
     expect(human.exitCode, human.stderr).toBe(0);
     expect(human.stdout).toContain('not created yet');
     expect(existsSync(filename)).toBe(false);

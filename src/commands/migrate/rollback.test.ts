@@ -39,7 +39,9 @@ describeEachEngine('shopdb migrate rollback', (engine) => {
       const out: Record<string, string> = {};
       for (const table of await listTables(db)) {
         if (isSqlite(db)) {
-          const rows = (await db.raw('select sql from sqlite_master where tbl_name = ? order by name', [table])) as Array<{ sql: string | null }>;
+          const rows = (await db.raw('select sql from sqlite_master where tbl_name = ? order by name', [table])) as Array<{
+            sql: string | null;
+          }>;
           out[table] = rows.map((r) => r.sql).join('\n');
         } else {
           const [rows] = (await db.raw('show create table ??', [table])) as unknown as [Array<Record<string, string>>];
@@ -66,7 +68,9 @@ describeEachEngine('shopdb migrate rollback', (engine) => {
     const json = await runCommand(MigrateRollback, ['--env-file', site.envFile, '--json']);
 
     expect(human.exitCode).toBe(2);
-    expect(human.stderr).toMatch(/^Error: Confirmation to roll back 12 shopdb core migrations is needed, and there is no terminal to ask on$/m);
+    expect(human.stderr).toMatch(
+      /^Error: Confirmation to roll back 12 shopdb core migrations is needed, and there is no terminal to ask on$/m,
+    );
     expect(human.stderr).toMatch(/^Fix: Pass --yes\.$/m);
     expect(json.exitCode).toBe(2);
     expect(json.json.error).toMatchObject({ code: 'USAGE', suggestion: 'Pass --yes.' });
@@ -102,7 +106,10 @@ describeEachEngine('shopdb migrate rollback', (engine) => {
     expect(tables).toContain('sessions');
     const pending = await runBin(['doctor', '--tag', 'start', '--json', '--env-file', site.envFile]);
     expect(pending.exitCode).toBe(1);
-    expect(pending.json.checks.find((c: { id: string }) => c.id === 'migrations')).toMatchObject({ status: 'fail', message: '5 migrations pending' });
+    expect(pending.json.checks.find((c: { id: string }) => c.id === 'migrations')).toMatchObject({
+      status: 'fail',
+      message: '5 migrations pending',
+    });
     expect(pending.json.checks.find((c: { id: string }) => c.id === 'schema')).toMatchObject({ status: 'pass' });
 
     const human = await bin('--step', '1', '--yes', '--no-backup');
@@ -123,8 +130,12 @@ describeEachEngine('shopdb migrate rollback', (engine) => {
     const result = await bin('--all', '--yes', '--purge');
 
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toContain('Error: The shopdb core cannot be rolled back while plugins are installed: "computers", "notifications"');
-    expect(result.stderr).toContain('Fix: Uninstall them first: `shopdb plugin uninstall notifications`, then `shopdb plugin uninstall computers`');
+    expect(result.stderr).toContain(
+      'Error: The shopdb core cannot be rolled back while plugins are installed: "computers", "notifications"',
+    );
+    expect(result.stderr).toContain(
+      'Fix: Uninstall them first: `shopdb plugin uninstall notifications`, then `shopdb plugin uninstall computers`',
+    );
     expect(await schemaAndRecords()).toEqual(before);
     expect(backupFiles()).toEqual([]);
   });
@@ -134,7 +145,12 @@ describeEachEngine('shopdb migrate rollback', (engine) => {
     await migrateSite({ config: site.config() });
     await withDb(async (db) => {
       await installTestPlugins(db, ['software']);
-      await db('software_titles').insert({ name: 'CATIA', name_key: textKey('CATIA'), version: 'V5-6R2024', version_key: textKey('V5-6R2024') });
+      await db('software_titles').insert({
+        name: 'CATIA',
+        name_key: textKey('CATIA'),
+        version: 'V5-6R2024',
+        version_key: textKey('V5-6R2024'),
+      });
     });
     const before = await schemaAndRecords();
 
@@ -142,17 +158,30 @@ describeEachEngine('shopdb migrate rollback', (engine) => {
     const uninstall = await runBin(['plugin', 'uninstall', 'software', '--env-file', site.envFile]);
 
     expect(refused.exitCode).toBe(1);
-    expect(refused.stderr).toMatch(/^Error: Rolling back plugin software \(.*20261127A-create-software-tables\) would delete data: software_titles: 1 rows$/m);
+    expect(refused.stderr).toMatch(
+      /^Error: Rolling back plugin software \(.*20261127A-create-software-tables\) would delete data: software_titles: 1 rows$/m,
+    );
     expect(refused.stderr).toContain('`shopdb migrate rollback --source plugin:software --all --purge`');
     expect(uninstall.exitCode).toBe(1);
     expect(await schemaAndRecords()).toEqual(before);
 
-    const purged = await runCommand(MigrateRollback, ['--source', 'plugin:software', '--all', '--purge', '--yes', '--json', '--env-file', site.envFile]);
+    const purged = await runCommand(MigrateRollback, [
+      '--source',
+      'plugin:software',
+      '--all',
+      '--purge',
+      '--yes',
+      '--json',
+      '--env-file',
+      site.envFile,
+    ]);
 
     expect(purged.exitCode, purged.stderr).toBe(0);
     expect(purged.json.droppedTables).toContainEqual({ table: 'software_titles', rows: 1 });
     expect(purged.json.backup).toMatch(/-pre-rollback\.shopdb\.tar$/);
-    expect(purged.stderr).toContain('The plugin is still installed: `shopdb migrate` applies these again; `shopdb plugin uninstall software` removes it.');
+    expect(purged.stderr).toContain(
+      'The plugin is still installed: `shopdb migrate` applies these again; `shopdb plugin uninstall software` removes it.',
+    );
     expect((await withDb((db) => listTables(db))).filter((t) => t.startsWith('software_'))).toEqual([]);
 
     const restored = await runBin(['restore', purged.json.backup, '--yes', '--env-file', site.envFile]);
@@ -196,7 +225,9 @@ describeEachEngine('shopdb migrate rollback', (engine) => {
   it('stops with exit 5 while another run holds the schema lock, changing nothing (bin)', async () => {
     site = await createSite(engine);
     await migrateSite({ config: site.config() });
-    await withDb((db) => db('schema_lock').insert({ id: 1, holder: 'other-host pid 4242: plugin install printers', acquired_at: '2026-12-03 10:00:00.000' }));
+    await withDb((db) =>
+      db('schema_lock').insert({ id: 1, holder: 'other-host pid 4242: plugin install printers', acquired_at: '2026-12-03 10:00:00.000' }),
+    );
     const before = await schemaAndRecords();
 
     const result = await bin('--yes');
@@ -217,15 +248,24 @@ describeEachEngine('shopdb migrate rollback', (engine) => {
     const refused = await bin('--source', 'plugin:unportable', '--yes');
 
     expect(doctor.exitCode, doctor.stdout).toBe(0);
-    expect(doctor.json.checks.find((c: { id: string }) => c.id === 'schema')).toMatchObject({ status: 'warn', message: expect.stringMatching(/^could not check plugin:unportable from 20260101A-add-notes-author on/) });
+    expect(doctor.json.checks.find((c: { id: string }) => c.id === 'schema')).toMatchObject({
+      status: 'warn',
+      message: expect.stringMatching(/^could not check plugin:unportable from 20260101A-add-notes-author on/),
+    });
     expect(refused.exitCode).toBe(1);
-    expect(refused.stderr).toMatch(/^Error: Cannot tell what rolling back plugin unportable drops: migration 20260101A-add-notes-author \(plugin:unportable\) does not replay on the schema model/m);
+    expect(refused.stderr).toMatch(
+      /^Error: Cannot tell what rolling back plugin unportable drops: migration 20260101A-add-notes-author \(plugin:unportable\) does not replay on the schema model/m,
+    );
     expect(refused.stderr).toContain('`shopdb migrate rollback --source plugin:unportable --purge`');
     expect(await schemaAndRecords()).toEqual(before);
 
     const purged = await bin('--source', 'plugin:unportable', '--purge', '--yes', '--no-backup', '--json');
     expect(purged.exitCode, purged.stderr).toBe(0);
-    expect(purged.json).toMatchObject({ sources: [{ id: 'plugin:unportable', applied: ['20260101A-add-notes-author'] }], droppedTables: [], backup: null });
+    expect(purged.json).toMatchObject({
+      sources: [{ id: 'plugin:unportable', applied: ['20260101A-add-notes-author'] }],
+      droppedTables: [],
+      backup: null,
+    });
     expect(Object.keys(await withDb((db) => db('unportable_notes').columnInfo()))).toEqual(['id']);
   });
 
@@ -252,14 +292,20 @@ describeEachEngine('shopdb migrate rollback', (engine) => {
     );
     const backup = /`shopdb restore (\S+-pre-rollback\.shopdb\.tar) --yes`/.exec(error.suggestion)?.[1];
     expect(backup && existsSync(backup)).toBe(true);
-    expect(await historyOf('shopdb_plugin_halfway_migrations')).toEqual(['20260101A-create-halfway-notes', '20260101B-allow-duplicate-notes']);
+    expect(await historyOf('shopdb_plugin_halfway_migrations')).toEqual([
+      '20260101A-create-halfway-notes',
+      '20260101B-allow-duplicate-notes',
+    ]);
     const halfway = status.json.sources.find((s: { id: string }) => s.id === 'plugin:halfway');
     expect(halfway.lastFailure).toMatchObject({ migration: '20260101B-allow-duplicate-notes' });
     expect(doctor.exitCode).toBe(1);
     const checks = Object.fromEntries(doctor.json.checks.map((c: { id: string }) => [c.id, c]));
     expect(checks.migrations).toMatchObject({ status: 'fail' });
     expect(checks.migrations.message).toContain('a migration failed: plugin:halfway: 20260101B-allow-duplicate-notes');
-    if (engine === 'mysql') expect(checks.schema.message).toBe('recorded as applied, but their tables are missing: halfway_archive (plugin:halfway 20260101B-allow-duplicate-notes)');
+    if (engine === 'mysql')
+      expect(checks.schema.message).toBe(
+        'recorded as applied, but their tables are missing: halfway_archive (plugin:halfway 20260101B-allow-duplicate-notes)',
+      );
     else expect(checks.schema.status).toBe('pass');
 
     const restored = await runBin(['restore', backup!, '--yes', '--env-file', site.envFile]);

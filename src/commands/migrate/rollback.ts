@@ -31,7 +31,9 @@ export default class MigrateRollback extends BaseCommand {
         this.ui.requireInteractive(`Confirmation to roll back ${plan.migrations.length} ${plan.label} migrations`, '--yes');
         this.ui.info(`Rolling back ${plan.label} on ${plan.database}, newest first:`);
         for (const name of plan.migrations) this.ui.info(`  - ${name}`);
-        const drops = plan.modelled ? plan.tables.map((t) => `${t.table} (${t.rows} rows)`).join(', ') || 'none' : 'not known (the schema model could not replay it)';
+        const drops = plan.modelled
+          ? plan.tables.map((t) => `${t.table} (${t.rows} rows)`).join(', ') || 'none'
+          : 'not known (the schema model could not replay it)';
         this.ui.info(`Tables dropped: ${drops}`);
         const backupNote = flags.backup ? ' A safety backup is taken first.' : ' No backup is taken (--no-backup).';
         if (!(await this.ui.confirm(`Roll back ${plan.migrations.length} migrations of ${plan.label}?${backupNote}`))) {
@@ -40,17 +42,30 @@ export default class MigrateRollback extends BaseCommand {
       }
       if (!flags.backup) return null;
       const { takeSafetyBackup } = await import('../../core/backup/create.js');
-      const file = await takeSafetyBackup({ config, path: this.env.PATH ?? '', logger: this.dbLogger, warn: (message) => this.ui.warn(message) }, 'pre-rollback');
+      const file = await takeSafetyBackup(
+        { config, path: this.env.PATH ?? '', logger: this.dbLogger, warn: (message) => this.ui.warn(message) },
+        'pre-rollback',
+      );
       this.ui.info(`Safety backup written: ${file}`);
       return file;
     };
-    const result = await rollbackSite({ config, source: flags.source, step: flags.step, all: flags.all, purge: flags.purge, beforeRollback: confirm, logger: this.dbLogger });
+    const result = await rollbackSite({
+      config,
+      source: flags.source,
+      step: flags.step,
+      all: flags.all,
+      purge: flags.purge,
+      beforeRollback: confirm,
+      logger: this.dbLogger,
+    });
     const [source] = result.sources;
     this.ui.result(source && source.applied.length > 0 ? `${source.label}: rolled back ${source.applied.length}` : 'Nothing to roll back.');
     for (const name of source?.applied ?? []) this.ui.result(`  - ${name}`);
     if (result.backup) this.ui.result(`To undo this rollback: shopdb restore ${result.backup} --yes`);
     if (source && source.applied.length > 0 && source.id.startsWith('plugin:')) {
-      this.ui.info(`The plugin is still installed: \`shopdb migrate\` applies these again; \`shopdb plugin uninstall ${source.id.slice('plugin:'.length)}\` removes it.`);
+      this.ui.info(
+        `The plugin is still installed: \`shopdb migrate\` applies these again; \`shopdb plugin uninstall ${source.id.slice('plugin:'.length)}\` removes it.`,
+      );
     }
     return result;
   }

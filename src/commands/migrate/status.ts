@@ -18,12 +18,16 @@ export default class MigrateStatus extends BaseCommand {
     for (const source of status.sources) {
       this.ui.result('');
       this.ui.result(chalk.bold(`${source.label} (${source.table}): ${source.applied.length} applied, ${source.pending.length} pending`));
-      for (const m of source.applied) this.ui.result(`  ${chalk.green('applied')}  ${m.name}  batch ${m.batch}  ${m.appliedAt?.toISOString() ?? ''}`);
+      for (const m of source.applied)
+        this.ui.result(`  ${chalk.green('applied')}  ${m.name}  batch ${m.batch}  ${m.appliedAt?.toISOString() ?? ''}`);
       for (const name of source.pending) this.ui.result(`  ${chalk.yellow('pending')}  ${name}`);
       for (const name of source.unknown) this.ui.result(`  ${chalk.red('unknown')}  ${name}  (applied by a newer shopdb)`);
-      if (source.lockHeld) this.ui.result(`  ${chalk.red('locked')}   a migrate run is in progress, or one crashed: \`shopdb migrate unlock\` once none runs`);
+      if (source.lockHeld)
+        this.ui.result(`  ${chalk.red('locked')}   a migrate run is in progress, or one crashed: \`shopdb migrate unlock\` once none runs`);
       if (source.lastFailure) {
-        this.ui.result(`  ${chalk.red('failed')}   ${source.lastFailure.migration} at ${source.lastFailure.failedAt?.toISOString() ?? '?'}: ${source.lastFailure.error}`);
+        this.ui.result(
+          `  ${chalk.red('failed')}   ${source.lastFailure.migration} at ${source.lastFailure.failedAt?.toISOString() ?? '?'}: ${source.lastFailure.error}`,
+        );
         this.ui.result('           On MySQL its DDL may be partly applied; see docs/MIGRATIONS.md, then run `shopdb migrate`.');
       }
     }

@@ -21,11 +21,14 @@ export default class PluginInfoCommand extends BaseCommand {
     for (const problem of info.problems) this.ui.result(`  ! ${problem}`);
     if (info.dependsOn.length > 0) this.ui.result(`Depends on:  ${info.dependsOn.join(', ')}`);
     if (info.dependents.length > 0) this.ui.result(`Needed by:   ${info.dependents.join(', ')}`);
-    for (const type of info.assetTypes) this.ui.result(`Asset type:  ${type.key} (${type.label})${type.detailTable ? `, details in ${type.detailTable}` : ''}`);
+    for (const type of info.assetTypes)
+      this.ui.result(`Asset type:  ${type.key} (${type.label})${type.detailTable ? `, details in ${type.detailTable}` : ''}`);
     if (info.routePrefix) this.ui.result(`Routes:      ${info.routePrefix}/…`);
     if (info.migrations) {
       const applied = info.migrations.applied.at(-1)?.name ?? 'none';
-      this.ui.result(`Migrations:  ${info.migrations.applied.length} applied (last: ${applied}), ${info.migrations.pending.length} pending`);
+      this.ui.result(
+        `Migrations:  ${info.migrations.applied.length} applied (last: ${applied}), ${info.migrations.pending.length} pending`,
+      );
     }
     if (info.holdings) {
       const rows = info.holdings.tables.map((t) => `${t.table} ${t.rows}`).join(', ');

@@ -19,14 +19,20 @@ export default class PluginInstall extends BaseCommand {
   async run(): Promise<{ plugins: InstallResult[] }> {
     const { argv, flags } = await this.parse(PluginInstall);
     const names = argv as string[];
-    if (flags.all && names.length > 0) throw new UsageError('Give plugin names or --all, not both', { suggestion: 'Use `shopdb plugin install --all` for every plugin.' });
+    if (flags.all && names.length > 0)
+      throw new UsageError('Give plugin names or --all, not both', { suggestion: 'Use `shopdb plugin install --all` for every plugin.' });
     const config = this.loadSiteConfig(flags);
     const { withPluginSession } = await import('../../cli/plugins.js');
     const { installPlugins } = await import('../../core/plugins/service.js');
-    const plugins = await withPluginSession(config, this.dbLogger, this.ui, (session) => installPlugins(session, { names, all: flags.all }));
+    const plugins = await withPluginSession(config, this.dbLogger, this.ui, (session) =>
+      installPlugins(session, { names, all: flags.all }),
+    );
     for (const plugin of plugins) {
-      const migrations = plugin.migrations.length > 0 ? ` (${plugin.migrations.length} migration${plugin.migrations.length > 1 ? 's' : ''})` : '';
-      this.ui.result(`${plugin.name} ${plugin.version}: ${plugin.action === 'unchanged' ? 'already installed and enabled' : plugin.action}${migrations}`);
+      const migrations =
+        plugin.migrations.length > 0 ? ` (${plugin.migrations.length} migration${plugin.migrations.length > 1 ? 's' : ''})` : '';
+      this.ui.result(
+        `${plugin.name} ${plugin.version}: ${plugin.action === 'unchanged' ? 'already installed and enabled' : plugin.action}${migrations}`,
+      );
     }
     return { plugins };
   }

@@ -8,7 +8,10 @@ export default class PluginNew extends BaseCommand {
   static override summary = 'Scaffold a working plugin package: manifest, one migration, two routes, one test.';
   static override description =
     'Writes shopdb-plugin-<name>/ into local-plugins/ beside the .env (or --dir), where shopdb finds it: `shopdb plugin install <name>` next. docs/PLUGIN-QUICKSTART.md walks through it.';
-  static override examples = ['<%= config.bin %> plugin new tool-crib', '<%= config.bin %> plugin new tool-crib --dir ~/src --description "Tool crib checkout"'];
+  static override examples = [
+    '<%= config.bin %> plugin new tool-crib',
+    '<%= config.bin %> plugin new tool-crib --dir ~/src --description "Tool crib checkout"',
+  ];
   static override enableJsonFlag = true;
   static override args = {
     name: Args.string({ required: true, description: 'Plugin name: lower-case words joined by hyphens.' }),

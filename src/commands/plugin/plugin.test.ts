@@ -27,7 +27,10 @@ vi.mock('../../core/plugins/catalog.js', async (importOriginal) => {
   return {
     ...actual,
     // A folder that does not exist: no bundled plugins in-process.
-    catalogOptionsFromConfig: (config: Parameters<typeof actual.catalogOptionsFromConfig>[0]) => ({ ...actual.catalogOptionsFromConfig(config), bundledDir: '/nonexistent/shopdb-test-no-bundled-plugins' }),
+    catalogOptionsFromConfig: (config: Parameters<typeof actual.catalogOptionsFromConfig>[0]) => ({
+      ...actual.catalogOptionsFromConfig(config),
+      bundledDir: '/nonexistent/shopdb-test-no-bundled-plugins',
+    }),
   };
 });
 
@@ -45,7 +48,17 @@ const COMMANDS: Record<string, typeof Command> = {
   new: PluginNew,
 };
 
-const LISTING_KEYS = ['availableVersion', 'dependsOn', 'description', 'enabled', 'installedVersion', 'name', 'origin', 'problems', 'status'];
+const LISTING_KEYS = [
+  'availableVersion',
+  'dependsOn',
+  'description',
+  'enabled',
+  'installedVersion',
+  'name',
+  'origin',
+  'problems',
+  'status',
+];
 const INFO_KEYS = [...LISTING_KEYS, 'assetTypes', 'dependents', 'holdings', 'installedAt', 'migrations', 'routePrefix'].sort();
 
 describe.each(['in-process', 'bin'] as const)('shopdb plugin … (%s)', (way) => {
@@ -68,7 +81,9 @@ describe.each(['in-process', 'bin'] as const)('shopdb plugin … (%s)', (way) =>
 
   beforeAll(async () => {
     site = await createSite('sqlite', { SHOPDB_PLUGIN_DIRS: `${join(FIXTURES, 'plugins-deps')},site-plugins` });
-    cpSync(join(FIXTURES, 'plugins-upgrade', 'v1', 'shopdb-plugin-tally'), join(site.dir, 'site-plugins', 'shopdb-plugin-tally'), { recursive: true });
+    cpSync(join(FIXTURES, 'plugins-upgrade', 'v1', 'shopdb-plugin-tally'), join(site.dir, 'site-plugins', 'shopdb-plugin-tally'), {
+      recursive: true,
+    });
     await migrateSite({ config: site.config() });
   });
   afterAll(async () => site?.cleanup());
@@ -84,9 +99,39 @@ describe.each(['in-process', 'bin'] as const)('shopdb plugin … (%s)', (way) =>
     if (way === 'in-process') expect(json.json.plugins.map((p: { name: string }) => p.name)).toEqual(FIXTURE_NAMES);
     for (const listing of json.json.plugins) expect(Object.keys(listing).sort()).toEqual(LISTING_KEYS);
     expect(ours(json)).toEqual([
-      { name: 'deps-base', description: 'Fixture: the plugin deps-child depends on', availableVersion: '1.0.0', installedVersion: null, enabled: false, status: 'available', origin: 'package', dependsOn: [], problems: [] },
-      { name: 'deps-child', description: 'Fixture: depends on deps-base', availableVersion: '1.0.0', installedVersion: null, enabled: false, status: 'available', origin: 'package', dependsOn: ['deps-base'], problems: [] },
-      { name: 'tally', description: 'Fixture: a plugin with a newer version', availableVersion: '1.0.0', installedVersion: null, enabled: false, status: 'available', origin: 'package', dependsOn: [], problems: [] },
+      {
+        name: 'deps-base',
+        description: 'Fixture: the plugin deps-child depends on',
+        availableVersion: '1.0.0',
+        installedVersion: null,
+        enabled: false,
+        status: 'available',
+        origin: 'package',
+        dependsOn: [],
+        problems: [],
+      },
+      {
+        name: 'deps-child',
+        description: 'Fixture: depends on deps-base',
+        availableVersion: '1.0.0',
+        installedVersion: null,
+        enabled: false,
+        status: 'available',
+        origin: 'package',
+        dependsOn: ['deps-base'],
+        problems: [],
+      },
+      {
+        name: 'tally',
+        description: 'Fixture: a plugin with a newer version',
+        availableVersion: '1.0.0',
+        installedVersion: null,
+        enabled: false,
+        status: 'available',
+        origin: 'package',
+        dependsOn: [],
+        problems: [],
+      },
     ]);
   });
 
@@ -98,7 +143,17 @@ describe.each(['in-process', 'bin'] as const)('shopdb plugin … (%s)', (way) =>
     expect(human.exitCode, human.stderr).toBe(0);
     expect(human.stdout).toContain('Needed by:   deps-child');
     expect(Object.keys(json.json).sort()).toEqual(INFO_KEYS);
-    expect(json.json).toMatchObject({ name: 'deps-child', status: 'available', dependsOn: ['deps-base'], dependents: [], assetTypes: [], routePrefix: null, migrations: null, holdings: null, installedAt: null });
+    expect(json.json).toMatchObject({
+      name: 'deps-child',
+      status: 'available',
+      dependsOn: ['deps-base'],
+      dependents: [],
+      assetTypes: [],
+      routePrefix: null,
+      migrations: null,
+      holdings: null,
+      installedAt: null,
+    });
     expect(unknown.exitCode).toBe(1);
     expect(unknown.stderr).toContain('There is no plugin named "nope"');
   });
@@ -140,7 +195,11 @@ describe.each(['in-process', 'bin'] as const)('shopdb plugin … (%s)', (way) =>
     const all = await plugin('install', '--all', '--json');
 
     expect(all.exitCode, all.stderr).toBe(0);
-    expect(all.json.plugins.map((p: { name: string; action: string }) => `${p.name} ${p.action}`)).toEqual(['deps-base unchanged', 'deps-child unchanged', 'tally installed']);
+    expect(all.json.plugins.map((p: { name: string; action: string }) => `${p.name} ${p.action}`)).toEqual([
+      'deps-base unchanged',
+      'deps-child unchanged',
+      'tally installed',
+    ]);
     expect(await installedNames()).toEqual(FIXTURE_NAMES);
   });
 
@@ -187,7 +246,12 @@ describe.each(['in-process', 'bin'] as const)('shopdb plugin … (%s)', (way) =>
     const base = await plugin('uninstall', 'deps-base');
 
     expect(purged.exitCode, purged.stderr).toBe(0);
-    expect(purged.json).toEqual({ name: 'deps-child', purged: true, removed: { tables: ['deps_child_items'], rows: 1, assets: 0, migrations: ['20260101A-create-deps-child-items'] }, backup: expect.stringMatching(/-pre-uninstall\.shopdb\.tar$/) });
+    expect(purged.json).toEqual({
+      name: 'deps-child',
+      purged: true,
+      removed: { tables: ['deps_child_items'], rows: 1, assets: 0, migrations: ['20260101A-create-deps-child-items'] },
+      backup: expect.stringMatching(/-pre-uninstall\.shopdb\.tar$/),
+    });
     expect(purged.stderr).toContain('deps-child uninstall hook ran');
     expect(base.exitCode, base.stderr).toBe(0);
     expect(base.stdout).toContain('Uninstalled plugin deps-base; 1 migrations rolled back.');
@@ -202,13 +266,19 @@ describe.each(['in-process', 'bin'] as const)('shopdb plugin … (%s)', (way) =>
 
     // The site replaces the package with v2 (in another folder: Node caches a module by its path).
     rmSync(join(site.dir, 'site-plugins', 'shopdb-plugin-tally'), { recursive: true });
-    cpSync(join(FIXTURES, 'plugins-upgrade', 'v2', 'shopdb-plugin-tally'), join(site.dir, 'site-plugins', 'shopdb-plugin-tally-v2'), { recursive: true });
+    cpSync(join(FIXTURES, 'plugins-upgrade', 'v2', 'shopdb-plugin-tally'), join(site.dir, 'site-plugins', 'shopdb-plugin-tally-v2'), {
+      recursive: true,
+    });
     const listed = await plugin('list', '--json');
     const upgraded = await plugin('upgrade', '--json');
 
-    expect(ours(listed)).toContainEqual(expect.objectContaining({ name: 'tally', installedVersion: '1.0.0', availableVersion: '1.1.0', status: 'upgradable' }));
+    expect(ours(listed)).toContainEqual(
+      expect.objectContaining({ name: 'tally', installedVersion: '1.0.0', availableVersion: '1.1.0', status: 'upgradable' }),
+    );
     expect(upgraded.exitCode, upgraded.stderr).toBe(0);
-    expect(upgraded.json.plugins).toEqual([{ name: 'tally', version: '1.1.0', action: 'upgraded', migrations: ['20260201A-create-tally-marks'] }]);
+    expect(upgraded.json.plugins).toEqual([
+      { name: 'tally', version: '1.1.0', action: 'upgraded', migrations: ['20260201A-create-tally-marks'] },
+    ]);
     expect(await withDb(listTables)).toEqual(expect.arrayContaining(['tally_counts', 'tally_marks']));
     expect(await withDb((db) => db('installed_plugins').where({ name: 'tally' }).pluck('version'))).toEqual(['1.1.0']);
   });
@@ -221,7 +291,9 @@ describe.each(['in-process', 'bin'] as const)('shopdb plugin … (%s)', (way) =>
     expect(created.exitCode, created.stderr).toBe(0);
     const directory = join(site.dir, 'local-plugins', 'shopdb-plugin-gauge-crib');
     expect(created.json).toMatchObject({ name: 'gauge-crib', directory });
-    expect(created.json.files).toEqual(expect.arrayContaining(['index.js', 'package.json', 'routes.js', 'README.md', 'test/plugin.test.js']));
+    expect(created.json.files).toEqual(
+      expect.arrayContaining(['index.js', 'package.json', 'routes.js', 'README.md', 'test/plugin.test.js']),
+    );
     expect(readdirSync(join(directory, 'migrations'))).toEqual([expect.stringMatching(/^\d{8}A-create-gauge-crib-items\.js$/)]);
     expect(badName.exitCode).toBe(2);
     expect(badName.stderr).toContain('"Gauge_Crib" is not a usable plugin name');

@@ -36,7 +36,10 @@ export default class PluginUninstall extends BaseCommand {
       }
       if (!flags.backup) return;
       const { takeSafetyBackup } = await import('../../core/backup/create.js');
-      backup = await takeSafetyBackup({ config, path: this.env.PATH ?? '', logger: this.dbLogger, warn: (message) => this.ui.warn(message) }, 'pre-uninstall');
+      backup = await takeSafetyBackup(
+        { config, path: this.env.PATH ?? '', logger: this.dbLogger, warn: (message) => this.ui.warn(message) },
+        'pre-uninstall',
+      );
       this.ui.info(`Safety backup written: ${backup}`);
     };
     const result = await withPluginSession(config, this.dbLogger, this.ui, (session) =>

@@ -22,7 +22,10 @@ export default class UserCreate extends BaseCommand {
     'display-name': Flags.string({ summary: 'Full name shown in the web interface.' }),
     email: Flags.string({ summary: 'E-mail address.' }),
     update: Flags.boolean({ summary: 'If the user exists, reset their password and role instead of failing.' }),
-    force: Flags.boolean({ summary: 'With --update: demote the last enabled admin anyway, leaving the site with no enabled admin.', dependsOn: ['update'] }),
+    force: Flags.boolean({
+      summary: 'With --update: demote the last enabled admin anyway, leaving the site with no enabled admin.',
+      dependsOn: ['update'],
+    }),
     ...newPasswordFlags,
   };
 
@@ -32,7 +35,15 @@ export default class UserCreate extends BaseCommand {
     const { createUserFromCli, renderCreatedUser } = await import('../../cli/users.js');
     const result = await createUserFromCli(
       { ui: this.ui, config, logger: this.dbLogger, env: this.env },
-      { username: args.username, role: flags.role as RoleName, displayName: flags['display-name'], email: flags.email, update: flags.update, force: flags.force, passwordFlags: flags },
+      {
+        username: args.username,
+        role: flags.role as RoleName,
+        displayName: flags['display-name'],
+        email: flags.email,
+        update: flags.update,
+        force: flags.force,
+        passwordFlags: flags,
+      },
     );
     renderCreatedUser(this.ui, result);
     return result;

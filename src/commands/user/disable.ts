@@ -21,8 +21,12 @@ export default class UserDisable extends BaseCommand {
     const { currentCliActor, warnNoEnabledAdmin, withUsersDatabase } = await import('../../cli/users.js');
     const { setUserDisabled } = await import('../../core/users/service.js');
     const actor = await currentCliActor(this.env);
-    const result = await withUsersDatabase(config, this.dbLogger, (db) => setUserDisabled(db, actor, args.username, true, { force: flags.force }));
-    this.ui.result(result.changed ? `Disabled user ${result.user.username}.` : `${result.user.username} was already disabled; nothing changed.`);
+    const result = await withUsersDatabase(config, this.dbLogger, (db) =>
+      setUserDisabled(db, actor, args.username, true, { force: flags.force }),
+    );
+    this.ui.result(
+      result.changed ? `Disabled user ${result.user.username}.` : `${result.user.username} was already disabled; nothing changed.`,
+    );
     if (result.leavesNoEnabledAdmin) warnNoEnabledAdmin(this.ui, result.user.username);
     return result;
   }

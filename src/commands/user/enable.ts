@@ -4,7 +4,8 @@ import type { SetDisabledResult } from '../../core/users/service.js';
 
 export default class UserEnable extends BaseCommand {
   static override summary = 'Enable a disabled user again, with their API tokens.';
-  static override description = 'Tokens revoked or expired while the user was disabled stay unusable, and the sessions the disable ended stay ended: the user logs in again.';
+  static override description =
+    'Tokens revoked or expired while the user was disabled stay unusable, and the sessions the disable ended stay ended: the user logs in again.';
   static override examples = ['<%= config.bin %> user enable bob'];
   static override enableJsonFlag = true;
   static override args = {
@@ -18,7 +19,9 @@ export default class UserEnable extends BaseCommand {
     const { setUserDisabled } = await import('../../core/users/service.js');
     const actor = await currentCliActor(this.env);
     const result = await withUsersDatabase(config, this.dbLogger, (db) => setUserDisabled(db, actor, args.username, false));
-    this.ui.result(result.changed ? `Enabled user ${result.user.username}.` : `${result.user.username} was already enabled; nothing changed.`);
+    this.ui.result(
+      result.changed ? `Enabled user ${result.user.username}.` : `${result.user.username} was already enabled; nothing changed.`,
+    );
     return result;
   }
 }

@@ -16,7 +16,14 @@ export default class UserList extends BaseCommand {
       this.ui.info('No users yet: create the first administrator with `shopdb admin create <username>`.');
       return { users };
     }
-    const rows = users.map((u) => [u.username, u.role, u.disabled ? 'disabled' : 'enabled', u.authSource, u.lastLoginAt?.toISOString().slice(0, 16).replace('T', ' ') ?? 'never', u.displayName ?? '']);
+    const rows = users.map((u) => [
+      u.username,
+      u.role,
+      u.disabled ? 'disabled' : 'enabled',
+      u.authSource,
+      u.lastLoginAt?.toISOString().slice(0, 16).replace('T', ' ') ?? 'never',
+      u.displayName ?? '',
+    ]);
     printTable(this.ui, ['USERNAME', 'ROLE', 'STATE', 'SOURCE', 'LAST LOGIN (UTC)', 'NAME'], rows);
     return { users };
   }

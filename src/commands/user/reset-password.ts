@@ -21,7 +21,8 @@ export default class UserResetPassword extends BaseCommand {
   async run(): Promise<{ user: UserRecord; generatedPassword: string | null }> {
     const { args, flags } = await this.parse(UserResetPassword);
     const config = this.loadSiteConfig(flags);
-    const { currentCliActor, obtainNewPassword, refuseArgvPassword, showGeneratedPassword, withUsersDatabase } = await import('../../cli/users.js');
+    const { currentCliActor, obtainNewPassword, refuseArgvPassword, showGeneratedPassword, withUsersDatabase } =
+      await import('../../cli/users.js');
     const { requireUser, resetPassword } = await import('../../core/users/service.js');
     refuseArgvPassword(flags);
     const actor = await currentCliActor(this.env);

@@ -14,7 +14,19 @@ import UserUnlock from './unlock.js';
 const WRONG_PASSWORD = 'wrong-guess-of-a-password';
 const HOUR_MS = 3_600_000;
 const JWT = /eyJ[\w-]+\.[\w-]+\.[\w-]+/;
-const SESSION_INFO_KEYS = ['createdAt', 'endedAt', 'endedReason', 'expiresAt', 'id', 'ip', 'lastSeenAt', 'status', 'userAgent', 'userId', 'username'];
+const SESSION_INFO_KEYS = [
+  'createdAt',
+  'endedAt',
+  'endedReason',
+  'expiresAt',
+  'id',
+  'ip',
+  'lastSeenAt',
+  'status',
+  'userAgent',
+  'userId',
+  'username',
+];
 
 // One API site per engine (the CLI runs against its .env); each test uses its own users and addresses.
 describeEachEngine('shopdb user sessions / logout-all / unlock', (engine) => {
@@ -30,7 +42,13 @@ describeEachEngine('shopdb user sessions / logout-all / unlock', (engine) => {
 
   // A non-loopback address: the server's own host is never locked out, so it would prove nothing.
   const loginFrom = (remoteAddress: string, username: string, password = TEST_PASSWORD) =>
-    app.inject({ method: 'POST', url: '/api/auth/login', remoteAddress, headers: { 'user-agent': 'shop-floor-tablet' }, payload: { username, password } });
+    app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      remoteAddress,
+      headers: { 'user-agent': 'shop-floor-tablet' },
+      payload: { username, password },
+    });
   const tokenFrom = async (remoteAddress: string, username: string): Promise<string> => {
     const response = await loginFrom(remoteAddress, username);
     expect(response.statusCode, response.body).toBe(200);
@@ -39,7 +57,10 @@ describeEachEngine('shopdb user sessions / logout-all / unlock', (engine) => {
   const me = (token: string) => app.inject({ method: 'GET', url: '/api/auth/me', headers: { authorization: `Bearer ${token}` } });
   const sessionRows = (userId: number) => api.db('sessions').where('user_id', userId).orderBy('id') as Promise<Array<Record<string, any>>>;
   const throttleRows = (username: string) =>
-    api.db('login_throttle').where('bucket', `user:${usernameKey(username)}`).orWhere('bucket', 'like', `pair:${usernameKey(username)}|%`) as Promise<Array<{ bucket: string }>>;
+    api
+      .db('login_throttle')
+      .where('bucket', `user:${usernameKey(username)}`)
+      .orWhere('bucket', 'like', `pair:${usernameKey(username)}|%`) as Promise<Array<{ bucket: string }>>;
 
   /** Neither stream carries a password, a JWT, an API token, a session id or its hash. */
   const expectClean = (output: CommandOutput, secrets: string[] = []) => {
@@ -70,7 +91,9 @@ describeEachEngine('shopdb user sessions / logout-all / unlock', (engine) => {
     for (const session of mine.json.sessions) expect(Object.keys(session).sort()).toEqual(SESSION_INFO_KEYS);
     expectClean(mine, [...tokens, ...rows.map((row) => String(row.sid_hash))]);
     expect(everyone.exitCode, everyone.stderr).toBe(0);
-    expect(everyone.json.sessions.map((s: { id: number }) => s.id)).toEqual(expect.arrayContaining([otherSession.id, ...rows.map((row) => Number(row.id))]));
+    expect(everyone.json.sessions.map((s: { id: number }) => s.id)).toEqual(
+      expect.arrayContaining([otherSession.id, ...rows.map((row) => Number(row.id))]),
+    );
     expectClean(everyone, [otherSession.sid, hashSessionId(otherSession.sid), ...tokens]);
   });
 
@@ -124,7 +147,11 @@ describeEachEngine('shopdb user sessions / logout-all / unlock', (engine) => {
     const logoutAllJson = await runCommand(UserLogoutAll, ['ghost', ...env, '--json']);
 
     expect(json.exitCode).toBe(1);
-    expect(json.json.error).toMatchObject({ code: 'NOT_FOUND', message: 'No user named "ghost"', suggestion: expect.stringContaining('shopdb user list') });
+    expect(json.json.error).toMatchObject({
+      code: 'NOT_FOUND',
+      message: 'No user named "ghost"',
+      suggestion: expect.stringContaining('shopdb user list'),
+    });
     expect(logoutAllJson.exitCode).toBe(1);
     expect(logoutAllJson.json.error).toMatchObject({ code: 'NOT_FOUND', message: 'No user named "ghost"' });
     for (const result of [sessions, logoutAll]) {
@@ -182,7 +209,8 @@ describeEachEngine('shopdb user sessions / logout-all / unlock', (engine) => {
   it(`unlock clears a username locked from one address after ${LOGIN_LIMITS.perUserAndIp.max} failures; the right password then logs in from there (in-process --json)`, async () => {
     const user = await makeUser(api.db, 'editor');
     const address = '10.24.0.1';
-    for (let i = 0; i < LOGIN_LIMITS.perUserAndIp.max; i++) expect((await loginFrom(address, user.username, WRONG_PASSWORD)).statusCode).toBe(401);
+    for (let i = 0; i < LOGIN_LIMITS.perUserAndIp.max; i++)
+      expect((await loginFrom(address, user.username, WRONG_PASSWORD)).statusCode).toBe(401);
     // Locked as soon as the limit is reached: the next attempt is the one refused.
     expect(await lockStatus(api.db, user.username)).toEqual({ lockedForSeconds: null, lockedAddresses: [address] });
     // Refused even with the right password: the lock is real before the command runs.
@@ -193,7 +221,12 @@ describeEachEngine('shopdb user sessions / logout-all / unlock', (engine) => {
 
     expect(result.exitCode, result.stderr).toBe(0);
     // The pair counter and the (stranger-address) username counter.
-    expect(result.json).toEqual({ username: user.username, before: { lockedForSeconds: null, lockedAddresses: [address] }, countersCleared: 2, userExists: true });
+    expect(result.json).toEqual({
+      username: user.username,
+      before: { lockedForSeconds: null, lockedAddresses: [address] },
+      countersCleared: 2,
+      userExists: true,
+    });
     expect(await lockStatus(api.db, user.username)).toEqual({ lockedForSeconds: null, lockedAddresses: [] });
     expect(await throttleRows(user.username)).toEqual([]);
     expect((await loginFrom(address, user.username)).statusCode).toBe(200);
@@ -203,7 +236,8 @@ describeEachEngine('shopdb user sessions / logout-all / unlock', (engine) => {
   it(`unlock clears a username sprayed from ${LOGIN_LIMITS.perUser.max} addresses, so a new address logs in again (bin)`, async () => {
     const user = await makeUser(api.db, 'admin');
     // One failure per address: under every per-address limit, over the username's.
-    for (let i = 0; i < LOGIN_LIMITS.perUser.max; i++) expect((await loginFrom(`10.25.${i}.1`, user.username, WRONG_PASSWORD)).statusCode).toBe(401);
+    for (let i = 0; i < LOGIN_LIMITS.perUser.max; i++)
+      expect((await loginFrom(`10.25.${i}.1`, user.username, WRONG_PASSWORD)).statusCode).toBe(401);
     const stranger = '10.25.200.1';
     expect((await loginFrom(stranger, user.username)).statusCode).toBe(429);
     const before = await lockStatus(api.db, user.username);
@@ -214,7 +248,11 @@ describeEachEngine('shopdb user sessions / logout-all / unlock', (engine) => {
 
     expect(result.exitCode, result.stderr).toBe(0);
     // The username counter plus one pair counter per address tried (the stranger's included).
-    expect(result.stdout).toMatch(new RegExp(`^Cleared ${LOGIN_LIMITS.perUser.max + 2} failed-login counters of ${user.username} \\(it was locked for new addresses for \\d+ s more\\)\\.$`));
+    expect(result.stdout).toMatch(
+      new RegExp(
+        `^Cleared ${LOGIN_LIMITS.perUser.max + 2} failed-login counters of ${user.username} \\(it was locked for new addresses for \\d+ s more\\)\\.$`,
+      ),
+    );
     expect(await lockStatus(api.db, user.username)).toEqual({ lockedForSeconds: null, lockedAddresses: [] });
     expect(await throttleRows(user.username)).toEqual([]);
     expect((await loginFrom(stranger, user.username)).statusCode).toBe(200);

@@ -5,7 +5,7 @@ import type { LockStatus } from '../../core/auth/login-throttle.js';
 export default class UserUnlock extends BaseCommand {
   static override summary = 'Clear the failed-login counters of a username, so it can log in again at once.';
   static override description =
-    'Logins are limited per username and address, and per username from addresses it never logged in from (15 minutes). This clears both for the username, from every address, on every server. The server\'s own host and addresses the user logged in from before are never locked out by others\' failures.';
+    "Logins are limited per username and address, and per username from addresses it never logged in from (15 minutes). This clears both for the username, from every address, on every server. The server's own host and addresses the user logged in from before are never locked out by others' failures.";
   static override examples = ['<%= config.bin %> user unlock admin'];
   static override enableJsonFlag = true;
   static override args = {
@@ -21,7 +21,12 @@ export default class UserUnlock extends BaseCommand {
     const result = await withUsersDatabase(config, this.dbLogger, async (db) => {
       const user = await getUser(db, args.username);
       const before = await lockStatus(db, args.username);
-      return { username: user?.username ?? args.username, before, countersCleared: await unlockUsername(db, args.username), userExists: user !== null };
+      return {
+        username: user?.username ?? args.username,
+        before,
+        countersCleared: await unlockUsername(db, args.username),
+        userExists: user !== null,
+      };
     });
     if (!result.userExists) this.ui.warn(`There is no user named "${args.username}"; its counters were cleared anyway.`);
     const was = [

@@ -25,16 +25,32 @@ describeEachEngine('shopdb user', (engine) => {
   const login = (username: string, password: string) => withDb((db) => authenticate(db, username, password));
 
   it('creates a user with the given role, name and email (in-process, --generate)', async () => {
-    const result = await runCommand(UserCreate, ['ed', '--role', 'editor', '--display-name', 'Ed Editor', '--email', 'ed@example.com', '--generate', ...env, '--json']);
+    const result = await runCommand(UserCreate, [
+      'ed',
+      '--role',
+      'editor',
+      '--display-name',
+      'Ed Editor',
+      '--email',
+      'ed@example.com',
+      '--generate',
+      ...env,
+      '--json',
+    ]);
 
     expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.json).toMatchObject({ created: true, user: { username: 'ed', role: 'editor', displayName: 'Ed Editor', email: 'ed@example.com' } });
+    expect(result.json).toMatchObject({
+      created: true,
+      user: { username: 'ed', role: 'editor', displayName: 'Ed Editor', email: 'ed@example.com' },
+    });
     expectNoSecrets(result.stdout);
     expect(await login('ed', result.json.generatedPassword)).toMatchObject({ role: 'editor' });
   });
 
   it('creates a user from a piped password (bin)', async () => {
-    const result = await runBin(['user', 'create', 'vic', '--role', 'viewer', '--password-stdin', ...env], { input: 'viewer passphrase 1' });
+    const result = await runBin(['user', 'create', 'vic', '--role', 'viewer', '--password-stdin', ...env], {
+      input: 'viewer passphrase 1',
+    });
 
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stdout).toBe('Created user vic, viewer.');
@@ -79,7 +95,18 @@ describeEachEngine('shopdb user', (engine) => {
     expect(json.exitCode, json.stderr).toBe(0);
     const lister = json.json.users.find((u: { username: string }) => u.username === 'lister');
     expect(lister).toMatchObject({ role: 'viewer', disabled: false, authSource: 'local', lastLoginAt: null });
-    expect(Object.keys(lister).sort()).toEqual(['authSource', 'createdAt', 'disabled', 'displayName', 'email', 'id', 'lastLoginAt', 'role', 'updatedAt', 'username']);
+    expect(Object.keys(lister).sort()).toEqual([
+      'authSource',
+      'createdAt',
+      'disabled',
+      'displayName',
+      'email',
+      'id',
+      'lastLoginAt',
+      'role',
+      'updatedAt',
+      'username',
+    ]);
     expectNoSecrets(json.stdout);
     expect(table.exitCode, table.stderr).toBe(0);
     expect(table.stdout).toMatch(/^USERNAME\s+ROLE\s+STATE/);
@@ -154,7 +181,9 @@ describeEachEngine('shopdb user', (engine) => {
     const created = await runCommand(UserCreate, ['weak-reset', '--role', 'viewer', '--generate', ...env, '--json']);
 
     const create = await runBin(['user', 'create', 'weak-new', '--role', 'viewer', '--password-stdin', ...env], { input: 'iloveyou1234' });
-    const ownName = await runBin(['user', 'create', 'weak-new', '--role', 'viewer', '--password-stdin', ...env], { input: 'weak-new-weak-new' });
+    const ownName = await runBin(['user', 'create', 'weak-new', '--role', 'viewer', '--password-stdin', ...env], {
+      input: 'weak-new-weak-new',
+    });
     const reset = await runBin(['user', 'reset-password', 'weak-reset', '--password-stdin', ...env, '--json'], { input: 'P@ssw0rd2026' });
 
     expect(create.exitCode).toBe(2);
@@ -162,15 +191,24 @@ describeEachEngine('shopdb user', (engine) => {
     expect(ownName.exitCode).toBe(2);
     expect(ownName.stderr).toContain('contains the username');
     expect(reset.exitCode).toBe(2);
-    expect(reset.json.error).toMatchObject({ code: 'VALIDATION_FAILED', message: 'The password is too easy to guess: it is a common password with small changes' });
+    expect(reset.json.error).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: 'The password is too easy to guess: it is a common password with small changes',
+    });
     expect(create.stderr + ownName.stderr + reset.stdout + reset.stderr).not.toMatch(/iloveyou1234|P@ssw0rd2026/);
     expect(await withDb((db) => db('users').where('username', 'weak-new').first())).toBeUndefined();
     expect(await login('weak-reset', created.json.generatedPassword)).not.toBeNull();
   });
 
   describe('the last enabled admin', () => {
-    const enabledAdmins = () => withDb(async (db) => ((await db('users').where({ role: 'admin' }).select('username', 'disabled')) as Array<{ username: string; disabled: unknown }>).filter((u) => !Number(u.disabled)).map((u) => u.username));
-    const auditCount = () => withDb(async (db) => Number(((await db('audit_log').count({ n: '*' })) as Array<{ n: number | string }>)[0]!.n));
+    const enabledAdmins = () =>
+      withDb(async (db) =>
+        ((await db('users').where({ role: 'admin' }).select('username', 'disabled')) as Array<{ username: string; disabled: unknown }>)
+          .filter((u) => !Number(u.disabled))
+          .map((u) => u.username),
+      );
+    const auditCount = () =>
+      withDb(async (db) => Number(((await db('audit_log').count({ n: '*' })) as Array<{ n: number | string }>)[0]!.n));
 
     it('is not disabled or demoted without --force: exit 1, the fix named, nothing changed (bin and in-process)', async () => {
       await runCommand(UserCreate, ['chief', '--role', 'admin', '--generate', ...env]);
@@ -185,7 +223,9 @@ describeEachEngine('shopdb user', (engine) => {
 
       expect(disable.exitCode).toBe(1);
       expect(disable.stdout).toBe('');
-      expect(disable.stderr).toContain('"chief" is the last enabled admin: disabling them would leave this site with no admin; nothing was changed');
+      expect(disable.stderr).toContain(
+        '"chief" is the last enabled admin: disabling them would leave this site with no admin; nothing was changed',
+      );
       expect(disable.stderr).toContain('shopdb admin create');
       expect(disable.stderr).toContain('--force');
       expect(disableJson.exitCode).toBe(1);
@@ -228,7 +268,9 @@ describeEachEngine('shopdb user', (engine) => {
     await runCommand(UserEnable, ['audited', ...env]);
     const reset = await runCommand(UserResetPassword, ['audited', '--generate', ...env, '--json']);
 
-    const { results } = await withDb((db) => listAudit(db, { objectType: 'user', objectId: String(created.json.user.id), limit: 10, offset: 0 }));
+    const { results } = await withDb((db) =>
+      listAudit(db, { objectType: 'user', objectId: String(created.json.user.id), limit: 10, offset: 0 }),
+    );
 
     expect(results.map((e) => e.action).reverse()).toEqual(['create', 'disable', 'enable', 'password_reset']);
     expect(results.every((e) => e.username?.startsWith('cli:'))).toBe(true);

@@ -9,7 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBin, runCommand } from '../../../test/support/cli.js';
 import { installTestPlugins } from '../../../test/support/plugins.js';
 import { describeEachEngine, createSite, withSiteDb, writeEnvFile, type TestSite } from '../../../test/support/site.js';
-import { startHeaderStrippingProxy, startTlsFront, startZabbixStandIn, type FrontServer, type ZabbixStandIn } from '../../../test/support/zabbix-standin.js';
+import {
+  startHeaderStrippingProxy,
+  startTlsFront,
+  startZabbixStandIn,
+  type FrontServer,
+  type ZabbixStandIn,
+} from '../../../test/support/zabbix-standin.js';
 import { startZabbix, zabbixSkipReason, type TestZabbix } from '../../../test/support/zabbix.js';
 import { cliActor } from '../../core/audit/log.js';
 import { createAsset } from '../../core/inventory/assets.js';
@@ -29,7 +35,10 @@ if (skip === null) {
   }, 180_000);
   afterAll(async () => zabbix?.cleanup());
 }
-const suite = skip === null ? describeEachEngine : (title: string, body: (engine: 'sqlite' | 'mysql') => void) => describe.skip(`${title} — skipped: ${skip}`, () => body('sqlite'));
+const suite =
+  skip === null
+    ? describeEachEngine
+    : (title: string, body: (engine: 'sqlite' | 'mysql') => void) => describe.skip(`${title} — skipped: ${skip}`, () => body('sqlite'));
 
 suite('shopdb zabbix', (engine) => {
   let site: TestSite;
@@ -40,13 +49,30 @@ suite('shopdb zabbix', (engine) => {
   beforeAll(async () => {
     const group = await zabbix.hostGroup(`shopdb-${e}`);
     token = await zabbix.createReadOnlyToken([group]);
-    site = await createSite(engine, { ZABBIX_URL: zabbix.url, ZABBIX_API_TOKEN: token, ZABBIX_TIMEOUT: '10s', ZABBIX_CONNECT_TIMEOUT: '5s' });
+    site = await createSite(engine, {
+      ZABBIX_URL: zabbix.url,
+      ZABBIX_API_TOKEN: token,
+      ZABBIX_TIMEOUT: '10s',
+      ZABBIX_CONNECT_TIMEOUT: '5s',
+    });
     await migrateSite({ config: site.config() });
     await withSiteDb(site, async (db) => {
       await installTestPlugins(db, ['equipment', 'computers']);
       const status = (await statusLabels.create(db, cliActor('test'), { name: 'In service', color: '#22aa22', kind: 'deployable' })).id;
-      await createAsset(db, cliActor('test'), { assetTag: 'CNC-1', name: 'lathe', type: 'equipment', hostname: `cnc-1-${e}.plant.test`, statusId: status });
-      await createAsset(db, cliActor('test'), { assetTag: 'CNC-2', name: 'mill', type: 'equipment', hostname: `cnc-2-${e}`, statusId: status });
+      await createAsset(db, cliActor('test'), {
+        assetTag: 'CNC-1',
+        name: 'lathe',
+        type: 'equipment',
+        hostname: `cnc-1-${e}.plant.test`,
+        statusId: status,
+      });
+      await createAsset(db, cliActor('test'), {
+        assetTag: 'CNC-2',
+        name: 'mill',
+        type: 'equipment',
+        hostname: `cnc-2-${e}`,
+        statusId: status,
+      });
     });
     await zabbix.createHost(`cnc-1-${e}`, { groupId: group });
     const second = await zabbix.createHost(`cnc-2-${e}`, { groupId: group });
@@ -68,7 +94,10 @@ suite('shopdb zabbix', (engine) => {
     const dry = await runCommand(ZabbixMatch, ['--json', '--env-file', site.envFile]);
     expect(dry.exitCode, dry.stderr).toBe(0);
     expect(dry.json.applied).toBe(false);
-    expect(dry.json.proposals.map((p: { assetTag: string; how: string }) => [p.assetTag, p.how])).toEqual([['CNC-1', 'short-name'], ['CNC-2', 'hostname']]);
+    expect(dry.json.proposals.map((p: { assetTag: string; how: string }) => [p.assetTag, p.how])).toEqual([
+      ['CNC-1', 'short-name'],
+      ['CNC-2', 'hostname'],
+    ]);
     const applied = await runCommand(ZabbixMatch, ['--apply', '--env-file', site.envFile]);
     expect(applied.exitCode, applied.stderr).toBe(0);
     expect(applied.stdout).toContain(`pinned   CNC-1            → cnc-1-${e}`);
@@ -92,7 +121,12 @@ suite('shopdb zabbix', (engine) => {
   it('test passes on a working setup and says how the token is sent and what it may read (bin/run.js)', async () => {
     const result = await runBin(['zabbix', 'test', '--json', '--env-file', site.envFile]);
     expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.json).toMatchObject({ ok: true, version: expect.stringMatching(/^6\.0\./), auth: { expected: 'body', body: 'works', header: 'refused', used: 'body' }, hostsReadable: 2 });
+    expect(result.json).toMatchObject({
+      ok: true,
+      version: expect.stringMatching(/^6\.0\./),
+      auth: { expected: 'body', body: 'works', header: 'refused', used: 'body' },
+      hostsReadable: 2,
+    });
     expect(result.stdout + result.stderr).not.toContain(token);
   });
 
@@ -105,7 +139,10 @@ suite('shopdb zabbix', (engine) => {
   });
 
   it('test explains a wrong URL', async () => {
-    const result = await runCommand(ZabbixTest, ['--env-file', variant('wrong-url', { ZABBIX_URL: zabbix.url.replace('api_jsonrpc.php', 'zabbix.php') })]);
+    const result = await runCommand(ZabbixTest, [
+      '--env-file',
+      variant('wrong-url', { ZABBIX_URL: zabbix.url.replace('api_jsonrpc.php', 'zabbix.php') }),
+    ]);
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toMatch(/FAIL\s+reach: .*(HTTP|not JSON)/);
     expect(result.stdout).toContain('point it at the api_jsonrpc.php endpoint');
@@ -115,10 +152,18 @@ suite('shopdb zabbix', (engine) => {
     const standIn = await startZabbixStandIn('6.4.15');
     const proxy = await startHeaderStrippingProxy(standIn.url);
     fronts.push(standIn, proxy);
-    const result = await runCommand(ZabbixTest, ['--json', '--env-file', variant('stripped', { ZABBIX_URL: proxy.url, ZABBIX_API_TOKEN: standIn.token })]);
+    const result = await runCommand(ZabbixTest, [
+      '--json',
+      '--env-file',
+      variant('stripped', { ZABBIX_URL: proxy.url, ZABBIX_API_TOKEN: standIn.token }),
+    ]);
     expect(result.exitCode).toBe(1);
     expect(result.json.auth).toEqual({ expected: 'header', body: 'works', header: 'refused', used: 'body' });
-    expect(result.json.steps.find((s: { step: string }) => s.step === 'auth')).toMatchObject({ ok: false, message: expect.stringContaining('works in the request body but not in the Authorization header'), fix: HEADER_FIX });
+    expect(result.json.steps.find((s: { step: string }) => s.step === 'auth')).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('works in the request body but not in the Authorization header'),
+      fix: HEADER_FIX,
+    });
     // The same proxy in front of the real 6.0 does no harm: 6.0 reads the body.
     const real = await startHeaderStrippingProxy(zabbix.url);
     fronts.push(real);
@@ -130,8 +175,17 @@ suite('shopdb zabbix', (engine) => {
     fronts.push(tls);
     const failed = await runCommand(ZabbixTest, ['--json', '--env-file', variant('tls', { ZABBIX_URL: tls.url })]);
     expect(failed.exitCode).toBe(1);
-    expect(failed.json.steps[0]).toMatchObject({ step: 'reach', ok: false, message: expect.stringContaining('TLS'), fix: expect.stringContaining('ZABBIX_CA_FILE') });
-    const verified = await runCommand(ZabbixTest, ['--json', '--env-file', variant('tls-ca', { ZABBIX_URL: tls.url, ZABBIX_CA_FILE: tls.caFile })]);
+    expect(failed.json.steps[0]).toMatchObject({
+      step: 'reach',
+      ok: false,
+      message: expect.stringContaining('TLS'),
+      fix: expect.stringContaining('ZABBIX_CA_FILE'),
+    });
+    const verified = await runCommand(ZabbixTest, [
+      '--json',
+      '--env-file',
+      variant('tls-ca', { ZABBIX_URL: tls.url, ZABBIX_CA_FILE: tls.caFile }),
+    ]);
     expect(verified.json).toMatchObject({ ok: true, tls: true });
   });
 
@@ -139,7 +193,13 @@ suite('shopdb zabbix', (engine) => {
     const good = await runCommand(Doctor, ['--json', '--tag', 'start', '--env-file', site.envFile]);
     const check = (output: typeof good) => output.json.checks.find((c: { id: string }) => c.id === 'zabbix');
     expect(check(good)).toMatchObject({ status: 'pass', message: expect.stringContaining('can read 2 hosts') });
-    const bad = await runCommand(Doctor, ['--json', '--tag', 'start', '--env-file', variant('doctor-wrong-token', { ZABBIX_API_TOKEN: 'e'.repeat(64) })]);
+    const bad = await runCommand(Doctor, [
+      '--json',
+      '--tag',
+      'start',
+      '--env-file',
+      variant('doctor-wrong-token', { ZABBIX_API_TOKEN: 'e'.repeat(64) }),
+    ]);
     expect(check(bad)).toMatchObject({ status: 'warn', message: expect.stringContaining('auth:') });
     expect(bad.stdout).not.toContain('e'.repeat(64));
   });

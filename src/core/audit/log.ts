@@ -41,7 +41,16 @@ export interface AuditEntry {
 const AUDIT_CODEC: RowCodec = { at: 'date', before: 'json', after: 'json' };
 
 /** Secrets never enter the audit log, whatever object they came with. */
-const REDACTED_KEYS = new Set(['password', 'password_hash', 'passwordHash', 'token', 'token_hash', 'tokenHash', 'license_key', 'licenseKey']);
+const REDACTED_KEYS = new Set([
+  'password',
+  'password_hash',
+  'passwordHash',
+  'token',
+  'token_hash',
+  'tokenHash',
+  'license_key',
+  'licenseKey',
+]);
 
 function redact(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(redact);
@@ -101,7 +110,9 @@ export async function listAudit(db: Knex, query: AuditQuery): Promise<{ count: n
     if (query.userId !== undefined) q.where('user_id', query.userId);
   });
   const [{ count }] = (await base.clone().count({ count: '*' })) as Array<{ count: number | string }>;
-  const rows = (await base.clone().select('*').orderBy('id', 'desc').limit(query.limit).offset(query.offset)) as Array<Record<string, unknown>>;
+  const rows = (await base.clone().select('*').orderBy('id', 'desc').limit(query.limit).offset(query.offset)) as Array<
+    Record<string, unknown>
+  >;
   return {
     count: Number(count),
     results: rows.map((row) => {

@@ -38,7 +38,14 @@ describeEachEngine('API tokens', (engine) => {
     site = await createSite(engine);
     await migrateSite({ config: site.config() });
     db = await site.open();
-    ({ user: { id: userId } } = await createUser(db, actor, { username: 'robot', displayName: 'Label printer', role: 'editor', password: 'a long enough password' }));
+    ({
+      user: { id: userId },
+    } = await createUser(db, actor, {
+      username: 'robot',
+      displayName: 'Label printer',
+      role: 'editor',
+      password: 'a long enough password',
+    }));
   });
   afterAll(async () => {
     await db?.destroy();
@@ -86,7 +93,15 @@ describeEachEngine('API tokens', (engine) => {
     const created = await createApiToken(db, actor, { userId, name: 'ci', scope: 'write' });
     const tampered = created.token.slice(0, -1) + (created.token.endsWith('A') ? 'B' : 'A');
 
-    for (const token of [tampered, 'shopdb_', '', created.token.slice(0, 12), `${created.token} `, created.token.toUpperCase(), hashApiToken(created.token)]) {
+    for (const token of [
+      tampered,
+      'shopdb_',
+      '',
+      created.token.slice(0, 12),
+      `${created.token} `,
+      created.token.toUpperCase(),
+      hashApiToken(created.token),
+    ]) {
       expect(await resolveApiToken(db, token), token).toBeNull();
     }
   });
@@ -102,7 +117,12 @@ describeEachEngine('API tokens', (engine) => {
   });
 
   it('resolves an expired token to null (and a live one until then)', async () => {
-    const created = await createApiToken(db, actor, { userId, name: 'short-lived', scope: 'read', expiresAt: new Date(Date.now() + 60 * 60_000) });
+    const created = await createApiToken(db, actor, {
+      userId,
+      name: 'short-lived',
+      scope: 'read',
+      expiresAt: new Date(Date.now() + 60 * 60_000),
+    });
 
     expect(await resolveApiToken(db, created.token)).not.toBeNull();
     expect(await resolveApiToken(db, created.token, new Date(Date.now() + 2 * 60 * 60_000))).toBeNull();
@@ -126,7 +146,9 @@ describeEachEngine('API tokens', (engine) => {
     await expect(createApiToken(db, actor, { userId: 999_999, name: 'x', scope: 'read' })).rejects.toBeInstanceOf(NotFoundError);
     await expect(createApiToken(db, actor, { userId, name: ' ', scope: 'read' })).rejects.toBeInstanceOf(ValidationError);
     await expect(createApiToken(db, actor, { userId, name: 'x', scope: 'admin' as 'read' })).rejects.toBeInstanceOf(ValidationError);
-    await expect(createApiToken(db, actor, { userId, name: 'x', scope: 'read', expiresAt: new Date(Date.now() - 1000) })).rejects.toBeInstanceOf(ValidationError);
+    await expect(
+      createApiToken(db, actor, { userId, name: 'x', scope: 'read', expiresAt: new Date(Date.now() - 1000) }),
+    ).rejects.toBeInstanceOf(ValidationError);
     await setUserDisabled(db, actor, 'robot', true);
     await expect(createApiToken(db, actor, { userId, name: 'x', scope: 'read' })).rejects.toBeInstanceOf(ConflictError);
     expect(await listApiTokens(db)).toEqual([]);
@@ -155,8 +177,10 @@ describeEachEngine('API tokens', (engine) => {
     await expect(revokeApiToken(db, actor, a.prefix)).rejects.toThrow(new RegExp(`matches 2 tokens \\(ids ${a.id}, ${b.id}\\)`));
   });
 
-  it('lists every token, or one user\'s, with status and never a hash', async () => {
-    const other = (await createUser(db, actor, { username: `other-${engine}-${Date.now()}`, role: 'viewer', password: 'a long enough password' })).user;
+  it("lists every token, or one user's, with status and never a hash", async () => {
+    const other = (
+      await createUser(db, actor, { username: `other-${engine}-${Date.now()}`, role: 'viewer', password: 'a long enough password' })
+    ).user;
     const live = await createApiToken(db, actor, { userId, name: 'live', scope: 'write', expiresAt: new Date(Date.now() + 86_400_000) });
     const gone = await createApiToken(db, actor, { userId: other.id, name: 'gone', scope: 'read' });
     await revokeApiToken(db, actor, gone.id);
@@ -164,7 +188,10 @@ describeEachEngine('API tokens', (engine) => {
     const all = await listApiTokens(db);
     const mine = await listApiTokens(db, userId);
 
-    expect(all.map((t) => [t.name, t.status, t.username])).toEqual([['live', 'active', 'robot'], ['gone', 'revoked', other.username]]);
+    expect(all.map((t) => [t.name, t.status, t.username])).toEqual([
+      ['live', 'active', 'robot'],
+      ['gone', 'revoked', other.username],
+    ]);
     expect(mine.map((t) => t.id)).toEqual([live.id]);
     expect(mine[0]!.expiresAt?.getTime()).toBe(live.expiresAt!.getTime());
     expect(mine[0]!.createdAt).toBeInstanceOf(Date);

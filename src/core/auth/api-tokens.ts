@@ -26,7 +26,14 @@ export type TokenScope = (typeof TOKEN_SCOPES)[number];
 /** last_used_at is written at most once a minute per token, so a busy script does not turn every read into a write. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
-const TOKEN_CODEC: RowCodec = { expires_at: 'date', last_used_at: 'date', revoked_at: 'date', created_at: 'date', updated_at: 'date', disabled: 'boolean' };
+const TOKEN_CODEC: RowCodec = {
+  expires_at: 'date',
+  last_used_at: 'date',
+  revoked_at: 'date',
+  created_at: 'date',
+  updated_at: 'date',
+  disabled: 'boolean',
+};
 
 export interface CreateApiTokenInput {
   userId: number;
@@ -78,7 +85,9 @@ export function expiryFromDuration(text: string, now = new Date()): Date {
   const match = /^\s*(\d{1,5})\s*([hdwy])\s*$/i.exec(text);
   const amount = match ? Number(match[1]) : 0;
   if (!match || amount < 1) {
-    throw new ValidationError(`Cannot read the duration "${text}"`, { expiresIn: 'must be a number and a unit: h (hours), d (days), w (weeks) or y (years), e.g. 90d' });
+    throw new ValidationError(`Cannot read the duration "${text}"`, {
+      expiresIn: 'must be a number and a unit: h (hours), d (days), w (weeks) or y (years), e.g. 90d',
+    });
   }
   const hours = { h: 1, d: 24, w: 24 * 7, y: 24 * 365 }[match[2]!.toLowerCase() as 'h' | 'd' | 'w' | 'y'];
   return new Date(now.getTime() + amount * hours * 3_600_000);
@@ -103,7 +112,18 @@ interface TokenRow {
   revoked_at: Date | null;
 }
 
-const INFO_COLUMNS = ['t.id', 't.user_id', 'u.username', 't.name', 't.token_prefix', 't.scope', 't.created_at', 't.expires_at', 't.last_used_at', 't.revoked_at'];
+const INFO_COLUMNS = [
+  't.id',
+  't.user_id',
+  'u.username',
+  't.name',
+  't.token_prefix',
+  't.scope',
+  't.created_at',
+  't.expires_at',
+  't.last_used_at',
+  't.revoked_at',
+];
 
 function toInfo(raw: Record<string, unknown>, now: Date): ApiTokenInfo {
   const row = decodeRow<TokenRow>(TOKEN_CODEC, raw);
@@ -127,7 +147,8 @@ function validateTokenInput(input: CreateApiTokenInput, now: Date): string {
   const fields: Record<string, string> = {};
   if (name.length < 1 || name.length > 100) fields.name = 'must be 1 to 100 characters';
   if (!(TOKEN_SCOPES as readonly string[]).includes(input.scope)) fields.scope = `must be one of ${TOKEN_SCOPES.join(', ')}`;
-  if (input.expiresAt != null && (Number.isNaN(input.expiresAt.getTime()) || input.expiresAt.getTime() <= now.getTime())) fields.expiresAt = 'must be in the future';
+  if (input.expiresAt != null && (Number.isNaN(input.expiresAt.getTime()) || input.expiresAt.getTime() <= now.getTime()))
+    fields.expiresAt = 'must be in the future';
   if (Object.keys(fields).length > 0) throw new ValidationError(`Invalid API token: ${Object.keys(fields).join(', ')}`, fields);
   return name;
 }
@@ -174,20 +195,48 @@ export async function resolveApiToken(db: Knex, token: string, now = new Date())
     .join('users as u', 'u.id', 't.user_id')
     .where('t.token_hash', hashApiToken(token))
     .first(
-      't.id', 't.scope', 't.expires_at', 't.revoked_at', 't.last_used_at',
-      'u.id as user_id', 'u.username', 'u.display_name', 'u.role', 'u.auth_source', 'u.disabled',
+      't.id',
+      't.scope',
+      't.expires_at',
+      't.revoked_at',
+      't.last_used_at',
+      'u.id as user_id',
+      'u.username',
+      'u.display_name',
+      'u.role',
+      'u.auth_source',
+      'u.disabled',
     )) as Record<string, unknown> | undefined;
   if (raw === undefined) return null;
   const row = decodeRow<{
-    id: number; scope: TokenScope; expires_at: Date | null; revoked_at: Date | null; last_used_at: Date | null;
-    user_id: number; username: string; display_name: string | null; role: RoleName; auth_source: 'local' | 'ldap'; disabled: boolean;
+    id: number;
+    scope: TokenScope;
+    expires_at: Date | null;
+    revoked_at: Date | null;
+    last_used_at: Date | null;
+    user_id: number;
+    username: string;
+    display_name: string | null;
+    role: RoleName;
+    auth_source: 'local' | 'ldap';
+    disabled: boolean;
   }>(TOKEN_CODEC, raw);
   if (row.disabled || statusOf(row, now) !== 'active') return null;
   if (row.last_used_at === null || now.getTime() - row.last_used_at.getTime() >= LAST_USED_RESOLUTION_MS) {
-    await writeUnlessContended(() => db('api_tokens').where('id', row.id).update({ last_used_at: encodeValue('date', now) }));
+    await writeUnlessContended(() =>
+      db('api_tokens')
+        .where('id', row.id)
+        .update({ last_used_at: encodeValue('date', now) }),
+    );
   }
   return {
-    user: toAuthenticatedUser({ id: row.user_id, username: row.username, display_name: row.display_name, role: row.role, auth_source: row.auth_source }),
+    user: toAuthenticatedUser({
+      id: row.user_id,
+      username: row.username,
+      display_name: row.display_name,
+      role: row.role,
+      auth_source: row.auth_source,
+    }),
     tokenId: Number(row.id),
     scope: row.scope,
   };
@@ -215,17 +264,25 @@ export interface TokenRequester {
  */
 export function assertMayCreateToken(requester: TokenRequester, input: Pick<CreateApiTokenInput, 'userId' | 'scope'>): void {
   if (requester.via === 'token') {
-    throw new ForbiddenError('An API token cannot create API tokens', { suggestion: 'Sign in with your password (POST /api/auth/login) and create it with that session.' });
+    throw new ForbiddenError('An API token cannot create API tokens', {
+      suggestion: 'Sign in with your password (POST /api/auth/login) and create it with that session.',
+    });
   }
   if (requester.role === 'admin') return;
   if (input.userId !== requester.userId) {
-    throw new ForbiddenError('Only an admin creates API tokens for other users', { suggestion: 'Leave out userId to create a token of your own.' });
+    throw new ForbiddenError('Only an admin creates API tokens for other users', {
+      suggestion: 'Leave out userId to create a token of your own.',
+    });
   }
   if (input.scope === SUMMARY_SCOPE) {
-    throw new ForbiddenError('Only an admin creates summary:read tokens: they are the site\'s credential for the fleet roll-up', { suggestion: 'Ask an admin, or create a read token for yourself.' });
+    throw new ForbiddenError("Only an admin creates summary:read tokens: they are the site's credential for the fleet roll-up", {
+      suggestion: 'Ask an admin, or create a read token for yourself.',
+    });
   }
   if (input.scope === 'write' && !atLeast(requester.role, 'editor')) {
-    throw new ForbiddenError(`A ${requester.role}'s token can only read: a token does what its user may do`, { suggestion: 'Create it with scope read.' });
+    throw new ForbiddenError(`A ${requester.role}'s token can only read: a token does what its user may do`, {
+      suggestion: 'Create it with scope read.',
+    });
   }
 }
 
@@ -235,7 +292,12 @@ export interface RevokeOptions {
 }
 
 /** By id (digits), by the 12-character prefix `shopdb_xxxxx`, or by the whole token if someone pastes it. */
-export async function revokeApiToken(db: Knex, actor: Actor, idOrPrefix: string | number, options: RevokeOptions = {}): Promise<RevokeResult> {
+export async function revokeApiToken(
+  db: Knex,
+  actor: Actor,
+  idOrPrefix: string | number,
+  options: RevokeOptions = {},
+): Promise<RevokeResult> {
   const key = String(idOrPrefix).trim();
   const now = new Date();
   return inTransaction(db, async (trx) => {
@@ -246,15 +308,21 @@ export async function revokeApiToken(db: Knex, actor: Actor, idOrPrefix: string 
     if (options.ownerId !== undefined) query.where('t.user_id', options.ownerId);
     const matches = (await query) as Array<Record<string, unknown>>;
     if (matches.length === 0) {
-      throw new NotFoundError(`No API token with id or prefix "${key}"`, { suggestion: 'List the tokens (`shopdb user token list`) to find its id or prefix.' });
+      throw new NotFoundError(`No API token with id or prefix "${key}"`, {
+        suggestion: 'List the tokens (`shopdb user token list`) to find its id or prefix.',
+      });
     }
     if (matches.length > 1) {
       const ids = matches.map((m) => Number(m.id)).join(', ');
-      throw new ConflictError(`The prefix "${key}" matches ${matches.length} tokens (ids ${ids})`, { suggestion: 'Revoke it by id instead.' });
+      throw new ConflictError(`The prefix "${key}" matches ${matches.length} tokens (ids ${ids})`, {
+        suggestion: 'Revoke it by id instead.',
+      });
     }
     const before = toInfo(matches[0]!, now);
     if (before.revokedAt !== null) return { token: before, alreadyRevoked: true };
-    await trx('api_tokens').where('id', before.id).update({ revoked_at: encodeValue('date', now), updated_at: encodeValue('date', now) });
+    await trx('api_tokens')
+      .where('id', before.id)
+      .update({ revoked_at: encodeValue('date', now), updated_at: encodeValue('date', now) });
     const token: ApiTokenInfo = { ...before, status: 'revoked', revokedAt: now };
     await recordAudit(trx, actor, {
       action: 'revoke',

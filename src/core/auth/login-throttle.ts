@@ -60,8 +60,7 @@ const buckets = (username: string, ip: string) => {
 };
 
 export type LoginGate =
-  | { allowed: true; trustedAddress: boolean }
-  | { allowed: false; retryAfterSeconds: number; limit: 'ip' | 'user-and-ip' | 'user' };
+  { allowed: true; trustedAddress: boolean } | { allowed: false; retryAfterSeconds: number; limit: 'ip' | 'user-and-ip' | 'user' };
 
 function isSqlite(db: Knex | Knex.Transaction): boolean {
   return (db.client as { config: { client: string } }).config.client === 'better-sqlite3';
@@ -102,17 +101,25 @@ async function knownAddress(db: Knex.Transaction, bucket: string, now: Date): Pr
  * Counts an attempt before its password is checked, and says whether it may go on. The caller
  * reports the outcome with `recordLoginOutcome`.
  */
-export async function beginLoginAttempt(db: Knex, username: string, ip: string, now = new Date(), limits: LoginLimits = LOGIN_LIMITS): Promise<LoginGate> {
+export async function beginLoginAttempt(
+  db: Knex,
+  username: string,
+  ip: string,
+  now = new Date(),
+  limits: LoginLimits = LOGIN_LIMITS,
+): Promise<LoginGate> {
   const names = buckets(username, ip);
   return inTransaction(db, async (trx) => {
     const byIp = await hit(trx, names.ip, limits.perIp.windowMs, now);
     if (byIp.hits > limits.perIp.max) return { allowed: false, retryAfterSeconds: secondsUntil(byIp.windowEndsAt, now), limit: 'ip' };
     const byPair = await hit(trx, names.pair, limits.perUserAndIp.windowMs, now);
-    if (byPair.hits > limits.perUserAndIp.max) return { allowed: false, retryAfterSeconds: secondsUntil(byPair.windowEndsAt, now), limit: 'user-and-ip' };
+    if (byPair.hits > limits.perUserAndIp.max)
+      return { allowed: false, retryAfterSeconds: secondsUntil(byPair.windowEndsAt, now), limit: 'user-and-ip' };
     const trustedAddress = isLoopback(ip) || (await knownAddress(trx, names.known, now));
     if (!trustedAddress) {
       const byUser = await hit(trx, names.user, limits.perUser.windowMs, now);
-      if (byUser.hits > limits.perUser.max) return { allowed: false, retryAfterSeconds: secondsUntil(byUser.windowEndsAt, now), limit: 'user' };
+      if (byUser.hits > limits.perUser.max)
+        return { allowed: false, retryAfterSeconds: secondsUntil(byUser.windowEndsAt, now), limit: 'user' };
     }
     return { allowed: true, trustedAddress };
   });
@@ -123,7 +130,15 @@ export async function beginLoginAttempt(db: Knex, username: string, ip: string, 
  * over, the address's and the username's lose this attempt) and makes the address a known one
  * for the user; a failure keeps them. Expired buckets are cleared now and then.
  */
-export async function recordLoginOutcome(db: Knex, username: string, ip: string, gate: Extract<LoginGate, { allowed: true }>, success: boolean, now = new Date(), limits: LoginLimits = LOGIN_LIMITS): Promise<void> {
+export async function recordLoginOutcome(
+  db: Knex,
+  username: string,
+  ip: string,
+  gate: Extract<LoginGate, { allowed: true }>,
+  success: boolean,
+  now = new Date(),
+  limits: LoginLimits = LOGIN_LIMITS,
+): Promise<void> {
   const names = buckets(username, ip);
   if (success) {
     await inTransaction(db, async (trx) => {
@@ -131,7 +146,10 @@ export async function recordLoginOutcome(db: Knex, username: string, ip: string,
       await trx(TABLE).where({ bucket: names.ip }).where('hits', '>', 0).decrement('hits', 1);
       if (!gate.trustedAddress) await trx(TABLE).where({ bucket: names.user }).where('hits', '>', 0).decrement('hits', 1);
       const knownUntil = formatUtcDatetime(new Date(now.getTime() + limits.knownAddressMs));
-      await trx(TABLE).insert({ bucket: names.known, hits: 1, window_ends_at: knownUntil }).onConflict('bucket').merge({ window_ends_at: knownUntil });
+      await trx(TABLE)
+        .insert({ bucket: names.known, hits: 1, window_ends_at: knownUntil })
+        .onConflict('bucket')
+        .merge({ window_ends_at: knownUntil });
     });
   }
   // About one attempt in twenty sweeps the windows that are over.
@@ -142,7 +160,12 @@ export async function recordLoginOutcome(db: Knex, username: string, ip: string,
  * An attempt whose password nobody could check (the directory did not answer): it gives back
  * every place it took, so users retrying through an outage are not locked out when it ends.
  */
-export async function withdrawLoginAttempt(db: Knex, username: string, ip: string, gate: Extract<LoginGate, { allowed: true }>): Promise<void> {
+export async function withdrawLoginAttempt(
+  db: Knex,
+  username: string,
+  ip: string,
+  gate: Extract<LoginGate, { allowed: true }>,
+): Promise<void> {
   const names = buckets(username, ip);
   await inTransaction(db, async (trx) => {
     await trx(TABLE).where({ bucket: names.pair }).where('hits', '>', 0).decrement('hits', 1);
@@ -177,14 +200,18 @@ export async function lockStatus(db: Knex, username: string, now = new Date(), l
   const user = usernameKey(username);
   const pairPrefix = `pair:${user}|`;
   const rows = (await db(TABLE)
-    .where((w) => w.where({ bucket: `user:${user}` }).orWhereRaw("bucket LIKE ? ESCAPE '!'", [`${pairPrefix.replace(/[!%_]/g, (c) => `!${c}`)}%`]))
+    .where((w) =>
+      w.where({ bucket: `user:${user}` }).orWhereRaw("bucket LIKE ? ESCAPE '!'", [`${pairPrefix.replace(/[!%_]/g, (c) => `!${c}`)}%`]),
+    )
     .where('window_ends_at', '>', formatUtcDatetime(now))
     .select('bucket', 'hits', 'window_ends_at')) as Array<{ bucket: string; hits: number | string; window_ends_at: unknown }>;
   let lockedForSeconds: number | null = null;
   const lockedAddresses: string[] = [];
   for (const row of rows) {
-    if (row.bucket === `user:${user}` && Number(row.hits) >= limits.perUser.max) lockedForSeconds = secondsUntil(parseUtcDatetime(row.window_ends_at)!, now);
-    if (row.bucket.startsWith(pairPrefix) && Number(row.hits) >= limits.perUserAndIp.max) lockedAddresses.push(row.bucket.slice(pairPrefix.length));
+    if (row.bucket === `user:${user}` && Number(row.hits) >= limits.perUser.max)
+      lockedForSeconds = secondsUntil(parseUtcDatetime(row.window_ends_at)!, now);
+    if (row.bucket.startsWith(pairPrefix) && Number(row.hits) >= limits.perUserAndIp.max)
+      lockedAddresses.push(row.bucket.slice(pairPrefix.length));
   }
   return { lockedForSeconds, lockedAddresses: lockedAddresses.sort() };
 }

@@ -96,7 +96,9 @@ describeEachEngine('login', (engine) => {
 
     expect(await authenticate(db, 'old-timer', PASSWORD)).not.toBeNull();
 
-    const { password_hash: upgraded } = (await db('users').where('username', 'old-timer').first('password_hash')) as { password_hash: string };
+    const { password_hash: upgraded } = (await db('users').where('username', 'old-timer').first('password_hash')) as {
+      password_hash: string;
+    };
     expect(upgraded).not.toBe(legacy);
     expect(passwordNeedsRehash(upgraded)).toBe(false);
     expect(await verifyPassword(PASSWORD, upgraded)).toBe(true);

@@ -66,7 +66,10 @@ function reasonOf(result: ZxcvbnResult): PasswordWeakness {
     return { kind: 'username', reason: REASONS.userInputs! };
   }
   const warning = result.feedback.warning;
-  return { kind: 'guessable', reason: (warning !== null && REASONS[warning]) || 'it follows patterns that password-guessing tools try first' };
+  return {
+    kind: 'guessable',
+    reason: (warning !== null && REASONS[warning]) || 'it follows patterns that password-guessing tools try first',
+  };
 }
 
 const characters = (text: string) => [...text].length;
@@ -94,9 +97,13 @@ export function findPasswordWeakness(password: string, username: string, minLeng
   const rest = withoutUsername(password, username);
   if (rest !== null) {
     if (characters(rest) < minLength) {
-      return { kind: 'username', reason: `it contains the username, and without it only ${characters(rest)} characters are left (at least ${minLength} are needed)` };
+      return {
+        kind: 'username',
+        reason: `it contains the username, and without it only ${characters(rest)} characters are left (at least ${minLength} are needed)`,
+      };
     }
-    if (estimate(rest, username).score < MIN_STRENGTH_SCORE) return { kind: 'username', reason: 'it contains the username, and what is left without it is easy to guess' };
+    if (estimate(rest, username).score < MIN_STRENGTH_SCORE)
+      return { kind: 'username', reason: 'it contains the username, and what is left without it is easy to guess' };
   }
   const result = estimate(password, username);
   return result.score < MIN_STRENGTH_SCORE ? reasonOf(result) : null;

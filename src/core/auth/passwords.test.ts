@@ -117,15 +117,31 @@ describe('assertPasswordAcceptable', () => {
   });
 
   it('accepts passphrases and random passwords', async () => {
-    for (const password of ['correct horse battery staple', 'night shift passphrase', 'Grüße vom Hallenboden', 'Vx3-kP9q-Lm2w-Rt7z', 'bobcat on the hangar roof']) {
+    for (const password of [
+      'correct horse battery staple',
+      'night shift passphrase',
+      'Grüße vom Hallenboden',
+      'Vx3-kP9q-Lm2w-Rt7z',
+      'bobcat on the hangar roof',
+    ]) {
       await expect(assertPasswordAcceptable(password, { username: 'bob' }), password).resolves.toBeUndefined();
     }
   });
 
   it('refuses common passwords, also with capitals, l33t or digits added, naming the rule and the fix', async () => {
-    for (const password of ['password1234', 'Password1234!', 'P@ssw0rd2026', 'qwertyuiop[]', '1q2w3e4r5t6y', 'iloveyou1234', 'pasword12345']) {
+    for (const password of [
+      'password1234',
+      'Password1234!',
+      'P@ssw0rd2026',
+      'qwertyuiop[]',
+      '1q2w3e4r5t6y',
+      'iloveyou1234',
+      'pasword12345',
+    ]) {
       const error = await refusal(password);
-      expect(error.message, password).toMatch(/^The password is too easy to guess: it is (one of the most common passwords|a common password)/);
+      expect(error.message, password).toMatch(
+        /^The password is too easy to guess: it is (one of the most common passwords|a common password)/,
+      );
       expect(error.fields.password).toBe('must not be a common password or a simple pattern');
       expect(error.exitCode).toBe(ExitCode.USAGE);
       expect(error.suggestion).toContain('--generate');

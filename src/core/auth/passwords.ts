@@ -114,9 +114,13 @@ export function generatePassword(length = GENERATED_LENGTH): string {
 export function assertPasswordLength(password: string): void {
   const length = [...password.normalize('NFC')].length;
   if (length < MIN_PASSWORD_LENGTH) {
-    throw new ValidationError(`The password is too short: at least ${MIN_PASSWORD_LENGTH} characters are required`, {
-      password: `must be at least ${MIN_PASSWORD_LENGTH} characters (got ${length})`,
-    }, { suggestion: `Choose a password of ${MIN_PASSWORD_LENGTH} or more characters (a passphrase of a few words is easiest).` });
+    throw new ValidationError(
+      `The password is too short: at least ${MIN_PASSWORD_LENGTH} characters are required`,
+      {
+        password: `must be at least ${MIN_PASSWORD_LENGTH} characters (got ${length})`,
+      },
+      { suggestion: `Choose a password of ${MIN_PASSWORD_LENGTH} or more characters (a passphrase of a few words is easiest).` },
+    );
   }
   if (length > MAX_PASSWORD_LENGTH) {
     throw new ValidationError(`The password is too long: at most ${MAX_PASSWORD_LENGTH} characters are accepted`, {
@@ -141,9 +145,13 @@ export async function assertPasswordAcceptable(password: string, context: NewPas
   const { findPasswordWeakness } = await import('./password-strength.js');
   const weakness = findPasswordWeakness(password.normalize('NFC'), context.username, MIN_PASSWORD_LENGTH);
   if (weakness === null) return;
-  throw new ValidationError(`The password is too easy to guess: ${weakness.reason}`, {
-    password: weakness.kind === 'username' ? 'must not be built on the username' : 'must not be a common password or a simple pattern',
-  }, { suggestion: WEAK_PASSWORD_SUGGESTION });
+  throw new ValidationError(
+    `The password is too easy to guess: ${weakness.reason}`,
+    {
+      password: weakness.kind === 'username' ? 'must not be built on the username' : 'must not be a common password or a simple pattern',
+    },
+    { suggestion: WEAK_PASSWORD_SUGGESTION },
+  );
 }
 
 export const WEAK_PASSWORD_SUGGESTION =

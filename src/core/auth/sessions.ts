@@ -45,7 +45,13 @@ export interface SessionOrigin {
   userAgent?: string | null;
 }
 
-export async function createSession(db: Knex, userId: number, lifetimeSeconds: number, origin: SessionOrigin = {}, now = new Date()): Promise<NewSession> {
+export async function createSession(
+  db: Knex,
+  userId: number,
+  lifetimeSeconds: number,
+  origin: SessionOrigin = {},
+  now = new Date(),
+): Promise<NewSession> {
   const sid = newSessionId();
   const expiresAt = new Date(now.getTime() + Math.max(1, Math.floor(lifetimeSeconds)) * 1000);
   const row = encodeRow(SESSION_CODEC, {
@@ -76,21 +82,48 @@ export async function resolveSession(db: Knex, sid: string, now = new Date()): P
   const raw = (await db({ s: 'sessions' })
     .join({ u: 'users' }, 'u.id', 's.user_id')
     .where('s.sid_hash', hashSessionId(sid))
-    .first('s.id', 's.expires_at', 's.revoked_at', 's.last_seen_at', { user_id: 'u.id' }, 'u.username', 'u.display_name', 'u.role', 'u.auth_source', 'u.disabled')) as
-    | Record<string, unknown>
-    | undefined;
+    .first(
+      's.id',
+      's.expires_at',
+      's.revoked_at',
+      's.last_seen_at',
+      { user_id: 'u.id' },
+      'u.username',
+      'u.display_name',
+      'u.role',
+      'u.auth_source',
+      'u.disabled',
+    )) as Record<string, unknown> | undefined;
   if (raw === undefined) return null;
   const row = decodeRow<{
-    id: number; expires_at: Date; revoked_at: Date | null; last_seen_at: Date | null;
-    user_id: number; username: string; display_name: string | null; role: RoleName; auth_source: 'local' | 'ldap'; disabled: boolean;
+    id: number;
+    expires_at: Date;
+    revoked_at: Date | null;
+    last_seen_at: Date | null;
+    user_id: number;
+    username: string;
+    display_name: string | null;
+    role: RoleName;
+    auth_source: 'local' | 'ldap';
+    disabled: boolean;
   }>({ ...SESSION_CODEC, disabled: 'boolean' }, raw);
   if (row.revoked_at !== null || row.expires_at.getTime() <= now.getTime() || row.disabled) return null;
   if (row.last_seen_at === null || now.getTime() - row.last_seen_at.getTime() >= LAST_SEEN_RESOLUTION_MS) {
-    await writeUnlessContended(() => db('sessions').where('id', row.id).update(encodeRow(SESSION_CODEC, { last_seen_at: now })));
+    await writeUnlessContended(() =>
+      db('sessions')
+        .where('id', row.id)
+        .update(encodeRow(SESSION_CODEC, { last_seen_at: now })),
+    );
   }
   return {
     sessionId: Number(row.id),
-    user: toAuthenticatedUser({ id: row.user_id, username: row.username, display_name: row.display_name, role: row.role, auth_source: row.auth_source }),
+    user: toAuthenticatedUser({
+      id: row.user_id,
+      username: row.username,
+      display_name: row.display_name,
+      role: row.role,
+      auth_source: row.auth_source,
+    }),
   };
 }
 
@@ -109,7 +142,13 @@ export async function endSessionBySid(db: Knex, sid: string, reason: SessionEndR
  * Ends every live session of a user, inside the caller's transaction when given one (so a
  * password reset and the end of the sessions it invalidates commit together). Returns how many.
  */
-export async function endUserSessions(db: Db, userId: number, reason: SessionEndReason, now = new Date(), exceptSessionId?: number): Promise<number> {
+export async function endUserSessions(
+  db: Db,
+  userId: number,
+  reason: SessionEndReason,
+  now = new Date(),
+  exceptSessionId?: number,
+): Promise<number> {
   return db('sessions')
     .where('user_id', userId)
     .modify((q) => {
@@ -174,7 +213,18 @@ export interface SessionQuery {
 export async function listSessions(db: Knex, query: SessionQuery = {}, now = new Date()): Promise<SessionInfo[]> {
   const q = db({ s: 'sessions' })
     .join({ u: 'users' }, 'u.id', 's.user_id')
-    .select('s.id', 's.user_id', 'u.username', 's.created_at', 's.expires_at', 's.last_seen_at', 's.revoked_at', 's.revoked_reason', 's.ip', 's.user_agent')
+    .select(
+      's.id',
+      's.user_id',
+      'u.username',
+      's.created_at',
+      's.expires_at',
+      's.last_seen_at',
+      's.revoked_at',
+      's.revoked_reason',
+      's.ip',
+      's.user_agent',
+    )
     .orderBy('s.id', 'desc');
   if (query.userId !== undefined) q.where('s.user_id', query.userId);
   if (!query.includeEnded) q.whereNull('s.revoked_at').where('s.expires_at', '>', formatUtcDatetime(now));
@@ -190,17 +240,33 @@ export async function listSessions(db: Knex, query: SessionQuery = {}, now = new
  * Ends one session by its id; audited. A session that had already ended is left as it was. With
  * `ownerId` (a user ending their own), another user's session is "not found".
  */
-export async function endSessionById(db: Knex, actor: Actor, id: number, now = new Date(), options: { ownerId?: number } = {}): Promise<{ session: SessionInfo; alreadyEnded: boolean }> {
+export async function endSessionById(
+  db: Knex,
+  actor: Actor,
+  id: number,
+  now = new Date(),
+  options: { ownerId?: number } = {},
+): Promise<{ session: SessionInfo; alreadyEnded: boolean }> {
   return inTransaction(db, async (trx) => {
     const query = trx({ s: 'sessions' }).join({ u: 'users' }, 'u.id', 's.user_id').where('s.id', id);
     if (options.ownerId !== undefined) query.where('s.user_id', options.ownerId);
     const raw = (await query.first('s.*', 'u.username')) as Record<string, unknown> | undefined;
-    if (raw === undefined) throw new NotFoundError(`There is no session with id ${id}`, { suggestion: 'List the sessions (GET /api/sessions, `shopdb user sessions`) to find its id.' });
+    if (raw === undefined)
+      throw new NotFoundError(`There is no session with id ${id}`, {
+        suggestion: 'List the sessions (GET /api/sessions, `shopdb user sessions`) to find its id.',
+      });
     const before = toInfo(raw, now);
     if (before.status !== 'active') return { session: before, alreadyEnded: true };
     const reason: SessionEndReason = options.ownerId !== undefined ? 'logout' : 'admin';
-    await trx('sessions').where('id', id).update(encodeRow(SESSION_CODEC, { revoked_at: now, revoked_reason: reason }));
-    await recordAudit(trx, actor, { action: 'end', objectType: 'session', objectId: id, after: { userId: before.userId, username: before.username, reason } });
+    await trx('sessions')
+      .where('id', id)
+      .update(encodeRow(SESSION_CODEC, { revoked_at: now, revoked_reason: reason }));
+    await recordAudit(trx, actor, {
+      action: 'end',
+      objectType: 'session',
+      objectId: id,
+      after: { userId: before.userId, username: before.username, reason },
+    });
     return { session: { ...before, status: 'ended', endedAt: now, endedReason: reason }, alreadyEnded: false };
   });
 }
@@ -209,7 +275,12 @@ export async function endSessionById(db: Knex, actor: Actor, id: number, now = n
 export async function logoutEverywhere(db: Knex, actor: Actor, user: { id: number; username: string }, now = new Date()): Promise<number> {
   return inTransaction(db, async (trx) => {
     const ended = await endUserSessions(trx, user.id, 'logout-all', now);
-    await recordAudit(trx, actor, { action: 'logout-all', objectType: 'user', objectId: user.id, after: { username: user.username, sessionsEnded: ended } });
+    await recordAudit(trx, actor, {
+      action: 'logout-all',
+      objectType: 'user',
+      objectId: user.id,
+      after: { username: user.username, sessionsEnded: ended },
+    });
     return ended;
   });
 }

@@ -33,7 +33,11 @@ describe('backup archive', () => {
     execFileSync('tar', ['-xf', file, '-C', out]);
     expect(readFileSync(join(out, 'dump.sql.gz'))).toEqual(dump);
     const layout = await readArchiveLayout(file);
-    expect(layout.dump).toEqual({ name: 'dump.sql.gz', size: 1000, sha256: execFileSync('sha256sum', [join(out, 'dump.sql.gz')], { encoding: 'utf8' }).split(' ')[0] });
+    expect(layout.dump).toEqual({
+      name: 'dump.sql.gz',
+      size: 1000,
+      sha256: execFileSync('sha256sum', [join(out, 'dump.sql.gz')], { encoding: 'utf8' }).split(' ')[0],
+    });
     expect(layout.manifest).toEqual({ size: 8, text: '{"x":1}\n' });
     expect(Buffer.concat(await dumpEntryStream(layout).toArray())).toEqual(dump);
     expect(await sha256Of(file)).toBe(execFileSync('sha256sum', [file], { encoding: 'utf8' }).split(' ')[0]);
@@ -104,12 +108,17 @@ describe('backup archive', () => {
     const header = Buffer.from(bytes);
     header[0] = 'x'.charCodeAt(0);
     writeFileSync(join(dir, 'header.tar'), header);
-    await expect(readArchiveLayout(join(dir, 'header.tar'))).rejects.toThrow(/is not a shopdb archive, or is damaged: the first entry is not a valid tar header/);
+    await expect(readArchiveLayout(join(dir, 'header.tar'))).rejects.toThrow(
+      /is not a shopdb archive, or is damaged: the first entry is not a valid tar header/,
+    );
   });
 
   it('refuses entries that are not ours: other names, other types, a third entry, an oversized manifest', async () => {
     const dir = tempDir();
-    const forge = async (name: string, entries: Array<{ name: string; body?: Buffer; type?: 'file' | 'directory' | 'symlink'; linkname?: string }>) => {
+    const forge = async (
+      name: string,
+      entries: Array<{ name: string; body?: Buffer; type?: 'file' | 'directory' | 'symlink'; linkname?: string }>,
+    ) => {
       const archive = pack();
       for (const { body, ...header } of entries) archive.entry({ ...header, ...(body ? {} : { size: 0 }) }, body ?? Buffer.alloc(0));
       archive.finalize();
@@ -123,12 +132,22 @@ describe('backup archive', () => {
     const manifest = { name: 'manifest.json', body: Buffer.from('{}') };
 
     await expect(forge('ok.tar', [dump, manifest])).resolves.toMatchObject({ manifest: { text: '{}' } });
-    await expect(forge('name.tar', [{ ...dump, name: '../dump.sql.gz' }, manifest])).rejects.toThrow(/first entry is "..\/dump.sql.gz", not a shopdb dump/);
-    await expect(forge('second.tar', [dump, { ...manifest, name: 'x.json' }])).rejects.toThrow(/has no manifest \(second entry is "x.json"\)/);
+    await expect(forge('name.tar', [{ ...dump, name: '../dump.sql.gz' }, manifest])).rejects.toThrow(
+      /first entry is "..\/dump.sql.gz", not a shopdb dump/,
+    );
+    await expect(forge('second.tar', [dump, { ...manifest, name: 'x.json' }])).rejects.toThrow(
+      /has no manifest \(second entry is "x.json"\)/,
+    );
     await expect(forge('only-dump.tar', [dump])).rejects.toThrow(/manifest is missing/);
-    await expect(forge('third.tar', [dump, manifest, { name: 'extra', body: Buffer.from('x') }])).rejects.toThrow(/unexpected data after the manifest/);
-    await expect(forge('dir.tar', [{ name: 'dump.sql.gz', type: 'directory' }, manifest])).rejects.toThrow(/is a directory entry, not a file/);
-    await expect(forge('link.tar', [dump, { name: 'manifest.json', type: 'symlink', linkname: '/etc/passwd' }])).rejects.toThrow(/is a symlink entry, not a file/);
+    await expect(forge('third.tar', [dump, manifest, { name: 'extra', body: Buffer.from('x') }])).rejects.toThrow(
+      /unexpected data after the manifest/,
+    );
+    await expect(forge('dir.tar', [{ name: 'dump.sql.gz', type: 'directory' }, manifest])).rejects.toThrow(
+      /is a directory entry, not a file/,
+    );
+    await expect(forge('link.tar', [dump, { name: 'manifest.json', type: 'symlink', linkname: '/etc/passwd' }])).rejects.toThrow(
+      /is a symlink entry, not a file/,
+    );
     await expect(forge('big.tar', [dump, { ...manifest, body: Buffer.alloc(5 * 1024 * 1024, 0x20) }])).rejects.toThrow(/implausibly large/);
   });
 
@@ -139,7 +158,13 @@ describe('backup archive', () => {
       parseManifest(JSON.stringify({ format: 'shopdb-backup', formatVersion: 1, site: 'a b', tables: { t: -1 } }));
       expect.unreachable();
     } catch (error) {
-      expect((error as ArchiveError).details).toEqual(expect.arrayContaining([expect.stringMatching(/^site:/), expect.stringMatching(/^tables:/), expect.stringMatching(/^dump.sha256:/)]));
+      expect((error as ArchiveError).details).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^site:/),
+          expect.stringMatching(/^tables:/),
+          expect.stringMatching(/^dump.sha256:/),
+        ]),
+      );
     }
   });
 
@@ -158,7 +183,16 @@ describe('backup lock', () => {
     const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
     try {
       // A live process of this host holds it: written as that process would.
-      writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: child.pid, host: (await import('node:os')).hostname(), operation: 'backup', startedAt: 'now', processStart: null }));
+      writeFileSync(
+        join(dir, LOCK_FILE),
+        JSON.stringify({
+          pid: child.pid,
+          host: (await import('node:os')).hostname(),
+          operation: 'backup',
+          startedAt: 'now',
+          processStart: null,
+        }),
+      );
       const second = await acquireBackupLock(dir, 'backup').catch((error: unknown) => error);
       expect(second).toBeInstanceOf(LockedError);
       expect((second as LockedError).exitCode).toBe(5);
@@ -176,11 +210,29 @@ describe('backup lock', () => {
     const dir = tempDir();
     const child = spawn(process.execPath, ['-e', '0']);
     await new Promise((resolve) => child.once('exit', resolve));
-    writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: child.pid, host: (await import('node:os')).hostname(), operation: 'backup', startedAt: 'then', processStart: null }));
+    writeFileSync(
+      join(dir, LOCK_FILE),
+      JSON.stringify({
+        pid: child.pid,
+        host: (await import('node:os')).hostname(),
+        operation: 'backup',
+        startedAt: 'then',
+        processStart: null,
+      }),
+    );
     const taken = await acquireBackupLock(dir, 'backup');
     await taken.release();
 
-    writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: process.pid, host: (await import('node:os')).hostname(), operation: 'backup', startedAt: 'then', processStart: '1' }));
+    writeFileSync(
+      join(dir, LOCK_FILE),
+      JSON.stringify({
+        pid: process.pid,
+        host: (await import('node:os')).hostname(),
+        operation: 'backup',
+        startedAt: 'then',
+        processStart: '1',
+      }),
+    );
     const reused = await acquireBackupLock(dir, 'backup');
     await reused.release();
   });

@@ -93,17 +93,21 @@ const PART = ['the first entry', 'the manifest entry', 'the end of the archive']
 function parseFailure(error: unknown, part: string): unknown {
   if (error instanceof ArchiveError) return error;
   const code = (error as NodeJS.ErrnoException).code;
-  if (typeof code === 'string') return new ArchiveError(`Cannot read the backup (${code})`, { suggestion: 'Check the file and its disk.', cause: error });
+  if (typeof code === 'string')
+    return new ArchiveError(`Cannot read the backup (${code})`, { suggestion: 'Check the file and its disk.', cause: error });
   const message = error instanceof Error ? error.message : String(error);
   if (/Unexpected end of data/i.test(message)) return new ArchiveError(`The backup is truncated: ${part} is cut off`, { cause: error });
-  if (/Invalid tar header/i.test(message)) return new ArchiveError(`The backup is not a shopdb archive, or is damaged: ${part} is not a valid tar header`, { cause: error });
+  if (/Invalid tar header/i.test(message))
+    return new ArchiveError(`The backup is not a shopdb archive, or is damaged: ${part} is not a valid tar header`, { cause: error });
   return new ArchiveError(`The backup cannot be read as a tar archive: ${message}`, { cause: error });
 }
 
 function checkEntry(header: Headers, part: string): number {
   const size = header.size;
-  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw new ArchiveError(`The backup is damaged: ${part} has no valid size`);
-  if (header.type !== 'file') throw new ArchiveError(`The backup is damaged: ${part} ("${header.name}") is a ${header.type ?? 'non-file'} entry, not a file`);
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)
+    throw new ArchiveError(`The backup is damaged: ${part} has no valid size`);
+  if (header.type !== 'file')
+    throw new ArchiveError(`The backup is damaged: ${part} ("${header.name}") is a ${header.type ?? 'non-file'} entry, not a file`);
   return size;
 }
 
@@ -119,7 +123,10 @@ export async function readArchiveLayout(path: string): Promise<ArchiveLayout> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new ArchiveError(code === 'ENOENT' ? `There is no backup file ${path}` : `Cannot read the backup ${path} (${code ?? 'error'})`, {
-      suggestion: code === 'ENOENT' ? 'Check the path; `shopdb backup list` shows the backups in the backup directory.' : 'Check the file permissions.',
+      suggestion:
+        code === 'ENOENT'
+          ? 'Check the path; `shopdb backup list` shows the backups in the backup directory.'
+          : 'Check the file permissions.',
       cause: error,
     });
   }
@@ -144,12 +151,14 @@ export async function readArchiveLayout(path: string): Promise<ArchiveLayout> {
       const size = checkEntry(entry.header, part);
       if (index === 0) {
         const name = entry.header.name;
-        if (!(DUMP_ENTRIES as readonly string[]).includes(name)) throw new ArchiveError(`The backup's first entry is "${name}", not a shopdb dump`);
+        if (!(DUMP_ENTRIES as readonly string[]).includes(name))
+          throw new ArchiveError(`The backup's first entry is "${name}", not a shopdb dump`);
         const hash = createHash('sha256');
         for await (const chunk of entry) hash.update(chunk as Buffer);
         dump = { name: name as DumpEntryName, size, sha256: hash.digest('hex') };
       } else {
-        if (entry.header.name !== MANIFEST_ENTRY) throw new ArchiveError(`The backup has no manifest (second entry is "${entry.header.name}")`);
+        if (entry.header.name !== MANIFEST_ENTRY)
+          throw new ArchiveError(`The backup has no manifest (second entry is "${entry.header.name}")`);
         if (size > MAX_MANIFEST_BYTES) throw new ArchiveError('The backup manifest is implausibly large');
         const chunks: Buffer[] = [];
         for await (const chunk of entry) chunks.push(chunk as Buffer);
@@ -262,7 +271,6 @@ export class ArchiveWriter {
     return position + tail.length;
   }
 
-
   /**
    * Gives the archive its final name without ever replacing a file: link(2) fails on an existing
    * name, and then the next second's name is tried. Returns the path used.
@@ -298,7 +306,8 @@ export class ArchiveWriter {
 
 async function writeFully(fd: number, buffer: Buffer, position: number): Promise<void> {
   let written = 0;
-  while (written < buffer.length) written += (await writeAsync(fd, buffer, written, buffer.length - written, position + written)).bytesWritten;
+  while (written < buffer.length)
+    written += (await writeAsync(fd, buffer, written, buffer.length - written, position + written)).bytesWritten;
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -42,7 +42,14 @@ export interface BackupEnvironment {
 }
 
 export function driverContextOf(env: BackupEnvironment): DriverContext {
-  return { config: env.config, target: databaseTargetFromConfig(env.config), path: env.path, logger: env.logger, warn: env.warn ?? (() => {}), signal: env.signal };
+  return {
+    config: env.config,
+    target: databaseTargetFromConfig(env.config),
+    path: env.path,
+    logger: env.logger,
+    warn: env.warn ?? (() => {}),
+    signal: env.signal,
+  };
 }
 
 export interface WrittenBackup {
@@ -87,7 +94,9 @@ export function writeFailure(error: unknown, directory: string): UserError | und
   if (!code || !WRITE_ERRORS.has(code)) return undefined;
   const full = code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL';
   return new UserError(`${full ? 'No space left' : 'Cannot write'} in ${directory} (${code}); the unfinished backup was removed`, {
-    suggestion: full ? 'Free space there, lower BACKUP_KEEP, or point --out / BACKUP_DIR at a larger disk.' : 'Check that this user may write there (owner and mode of the folder).',
+    suggestion: full
+      ? 'Free space there, lower BACKUP_KEEP, or point --out / BACKUP_DIR at a larger disk.'
+      : 'Check that this user may write there (owner and mode of the folder).',
     cause: error,
   });
 }
@@ -122,14 +131,21 @@ function isDumpConflict(error: unknown): boolean {
  * failure the temporary file is removed and nothing else is left behind. A dump aborted by a
  * concurrent schema change (a plugin install or an update run from another host) starts again.
  */
-export async function writeBackupArchive(env: BackupEnvironment, directory: string, kind: BackupKind, report: (line: string) => void = () => {}): Promise<WrittenBackup> {
+export async function writeBackupArchive(
+  env: BackupEnvironment,
+  directory: string,
+  kind: BackupKind,
+  report: (line: string) => void = () => {},
+): Promise<WrittenBackup> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await writeBackupArchiveOnce(env, directory, kind, report);
     } catch (error) {
       const wait = DUMP_CONFLICT_WAITS_MS[attempt];
       if (!isDumpConflict(error) || wait === undefined) throw error;
-      report(`the dump was aborted by a schema change running elsewhere (${(error as ExternalError).stderr.trim().split('\n')[0]}); starting it again in ${wait / 1000} s`);
+      report(
+        `the dump was aborted by a schema change running elsewhere (${(error as ExternalError).stderr.trim().split('\n')[0]}); starting it again in ${wait / 1000} s`,
+      );
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(resolve, wait);
         env.signal?.addEventListener('abort', () => (clearTimeout(timer), reject(env.signal!.reason)), { once: true });
@@ -138,7 +154,12 @@ export async function writeBackupArchive(env: BackupEnvironment, directory: stri
   }
 }
 
-async function writeBackupArchiveOnce(env: BackupEnvironment, directory: string, kind: BackupKind, report: (line: string) => void): Promise<WrittenBackup> {
+async function writeBackupArchiveOnce(
+  env: BackupEnvironment,
+  directory: string,
+  kind: BackupKind,
+  report: (line: string) => void,
+): Promise<WrittenBackup> {
   const now = env.now ?? (() => new Date());
   const context = driverContextOf(env);
   const engine = context.target.client;
@@ -160,7 +181,14 @@ async function writeBackupArchiveOnce(env: BackupEnvironment, directory: string,
     const stored = new Meter(true);
     let pipeError: unknown;
     try {
-      await pipeline(session.stream, raw, createGzip({ level: GZIP_LEVEL, chunkSize: 1 << 16 }), stored, writer.dumpStream(), env.signal ? { signal: env.signal } : {});
+      await pipeline(
+        session.stream,
+        raw,
+        createGzip({ level: GZIP_LEVEL, chunkSize: 1 << 16 }),
+        stored,
+        writer.dumpStream(),
+        env.signal ? { signal: env.signal } : {},
+      );
     } catch (error) {
       pipeError = error ?? new Error('the dump stream failed');
       session.abort();
@@ -183,7 +211,13 @@ async function writeBackupArchiveOnce(env: BackupEnvironment, directory: string,
       createdAt: createdAt.toISOString(),
       durationMs: Date.now() - started,
       shopdb: { version: shopdbVersion() },
-      database: { engine, product: facts.product, version: facts.version, name: facts.databaseName, ...(facts.cluster ? { cluster: facts.cluster } : {}) },
+      database: {
+        engine,
+        product: facts.product,
+        version: facts.version,
+        name: facts.databaseName,
+        ...(facts.cluster ? { cluster: facts.cluster } : {}),
+      },
       dump: {
         entry: driver.dumpEntry,
         tool: facts.tool,
@@ -216,7 +250,8 @@ async function writeBackupArchiveOnce(env: BackupEnvironment, directory: string,
 function dumpFailure(pipeError: unknown, dumpError: unknown): unknown {
   if (pipeError instanceof DumpRejectedError) {
     return new UserError(`The dump contains something shopdb would refuse to restore, so it was not kept: ${pipeError.message}`, {
-      suggestion: 'Is something other than shopdb creating objects in this database (another schema qualified name, events, odd SET statements)? See docs/BACKUP.md.',
+      suggestion:
+        'Is something other than shopdb creating objects in this database (another schema qualified name, events, odd SET statements)? See docs/BACKUP.md.',
       cause: pipeError,
     });
   }
@@ -256,7 +291,13 @@ async function backupProblem(file: string): Promise<string | null> {
  * the last good one kept (for `backup list` to show), and goes after that; anything older than
  * `keepDays` goes. `protect` (the backup just written and checked) stays and counts as good.
  */
-export async function planRetention(directory: string, site: string, rule: RetentionRule, protect: string, now: Date): Promise<RetentionPlan> {
+export async function planRetention(
+  directory: string,
+  site: string,
+  rule: RetentionRule,
+  protect: string,
+  now: Date,
+): Promise<RetentionPlan> {
   const ours = (await withDeadline(readdir(directory), `Listing ${directory}`))
     .map((name) => ({ name, parsed: parseBackupFileName(name) }))
     .filter((entry) => entry.parsed?.site === site)
@@ -333,7 +374,10 @@ export async function copyVerified(file: string, directory: string, signal?: Abo
     }
     const expected = hash.digest('hex');
     const actual = await withDeadline(sha256Of(temp), `Reading the copy in ${directory} back`, COPY_SYNC_TIMEOUT_MS);
-    if (actual !== expected) throw new UserError(`The copy in ${directory} does not match the backup (checksum differs); it was removed`, { suggestion: 'Check the disk or mount behind that folder.' });
+    if (actual !== expected)
+      throw new UserError(`The copy in ${directory} does not match the backup (checksum differs); it was removed`, {
+        suggestion: 'Check the disk or mount behind that folder.',
+      });
     await withDeadline(link(temp, finalPath), `Naming the copy in ${directory}`).catch(async (error: NodeJS.ErrnoException) => {
       if (error.code !== 'EPERM' && error.code !== 'ENOTSUP' && error.code !== 'EOPNOTSUPP') throw error;
       await withDeadline(rename(temp, finalPath), `Naming the copy in ${directory}`);
@@ -428,9 +472,12 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
       task: async (ctx) => {
         signal?.throwIfAborted();
         const site = values.SHOPDB_SITE_NAME;
-        for (const [folder, protect] of [[directory, ctx.written!.file], ...(ctx.copy ? [[copyTo!, ctx.copy]] : [])] as Array<[string, string]>) {
+        for (const [folder, protect] of [[directory, ctx.written!.file], ...(ctx.copy ? [[copyTo!, ctx.copy]] : [])] as Array<
+          [string, string]
+        >) {
           const plan = await planRetention(folder, site, rule, protect, now());
-          for (const { file, problem } of plan.damaged) env.warn!(`${file} is damaged (${problem}); it is not counted among the ${rule.keep} kept`);
+          for (const { file, problem } of plan.damaged)
+            env.warn!(`${file} is damaged (${problem}); it is not counted among the ${rule.keep} kept`);
           for (const file of plan.remove) {
             await withDeadline(unlink(file), `Removing ${file}`);
             ctx.removed.push(file);
@@ -470,7 +517,11 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
  * A safety backup before a destructive step (`plugin uninstall --purge`, `migrate rollback`):
  * BACKUP_DIR, under the backup lock, named `<site>-<time>-<kind>.shopdb.tar`. Returns the file.
  */
-export async function takeSafetyBackup(env: BackupEnvironment, kind: 'pre-uninstall' | 'pre-rollback', report: (line: string) => void = () => {}): Promise<string> {
+export async function takeSafetyBackup(
+  env: BackupEnvironment,
+  kind: 'pre-uninstall' | 'pre-rollback',
+  report: (line: string) => void = () => {},
+): Promise<string> {
   const directory = resolve(env.config.baseDir, env.config.values.BACKUP_DIR);
   await prepareDirectory(directory);
   const lock = await acquireBackupLock(directory, kind === 'pre-rollback' ? 'rollback' : 'uninstall');

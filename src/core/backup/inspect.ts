@@ -23,7 +23,8 @@ export interface OpenedArchive {
 export async function openArchive(file: string): Promise<OpenedArchive> {
   const layout = await readArchiveLayout(file);
   const manifest = parseManifest(layout.manifest.text);
-  if (manifest.dump.entry !== layout.dump.name) throw new ArchiveError(`The manifest names ${manifest.dump.entry} but the archive holds ${layout.dump.name}`);
+  if (manifest.dump.entry !== layout.dump.name)
+    throw new ArchiveError(`The manifest names ${manifest.dump.entry} but the archive holds ${layout.dump.name}`);
   return { layout, manifest };
 }
 
@@ -73,13 +74,29 @@ export async function listBackups(options: { directory: string }): Promise<Backu
     names = await readdir(directory);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { directory, backups: [] };
-    throw new UserError(`Cannot read the backup directory ${directory} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
+    throw new UserError(`Cannot read the backup directory ${directory} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, {
+      cause: error,
+    });
   }
   const backups: ListedBackup[] = [];
   for (const name of names.filter((n) => !n.startsWith('.') && n.endsWith(BACKUP_SUFFIX)).sort()) {
     const file = join(directory, name);
     const size = (await stat(file)).size;
-    const entry: ListedBackup = { file, name, size, site: null, kind: null, createdAt: null, shopdbVersion: null, engine: null, migrations: [], tables: null, rows: null, checksumOk: false, problem: null };
+    const entry: ListedBackup = {
+      file,
+      name,
+      size,
+      site: null,
+      kind: null,
+      createdAt: null,
+      shopdbVersion: null,
+      engine: null,
+      migrations: [],
+      tables: null,
+      rows: null,
+      checksumOk: false,
+      problem: null,
+    };
     try {
       const opened = await openArchive(file);
       const m = opened.manifest;
@@ -156,9 +173,12 @@ export async function verifyBackup(options: VerifyOptions): Promise<VerifyReport
   options.signal?.throwIfAborted();
   if (options.deep && report.problems.length === 0) {
     if (opened.manifest.database.engine !== context.target.client) {
-      throw new UserError(`--deep restores into a scratch database on this site's server, but the backup is ${opened.manifest.database.engine} and the site is ${context.target.client}`, {
-        suggestion: 'Run the deep check with a site .env of the same engine (--env-file), or without --deep.',
-      });
+      throw new UserError(
+        `--deep restores into a scratch database on this site's server, but the backup is ${opened.manifest.database.engine} and the site is ${context.target.client}`,
+        {
+          suggestion: 'Run the deep check with a site .env of the same engine (--env-file), or without --deep.',
+        },
+      );
     }
     const scratch = await driver.createScratch(context, tempDir);
     try {

@@ -7,9 +7,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseBackupFileName } from './names.js';
 
-export type LastGoodBackup =
-  | { state: 'found'; file: string; createdAt: Date }
-  | { state: 'none' | 'unknown'; reason: string };
+export type LastGoodBackup = { state: 'found'; file: string; createdAt: Date } | { state: 'none' | 'unknown'; reason: string };
 
 const verdicts = new Map<string, boolean>();
 

@@ -100,7 +100,12 @@ async function takeOver(path: string, seen: string): Promise<void> {
     await mkdir(guard, { mode: 0o700 });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    const age = Date.now() - (await stat(guard).then((s) => s.mtimeMs, () => Date.now()));
+    const age =
+      Date.now() -
+      (await stat(guard).then(
+        (s) => s.mtimeMs,
+        () => Date.now(),
+      ));
     if (age > GUARD_STALE_MS) await rmdir(guard).catch(() => {});
     return;
   }
@@ -119,7 +124,13 @@ function describeOwner(owner: LockOwner | null): string {
 
 export async function acquireBackupLock(directory: string, operation: LockedOperation): Promise<BackupLock> {
   const path = join(directory, LOCK_FILE);
-  const owner: LockOwner = { pid: process.pid, host: hostname(), operation, startedAt: new Date().toISOString(), processStart: processStartOf(process.pid) };
+  const owner: LockOwner = {
+    pid: process.pid,
+    host: hostname(),
+    operation,
+    startedAt: new Date().toISOString(),
+    processStart: processStartOf(process.pid),
+  };
   for (let attempt = 0; attempt < 5; attempt++) {
     if (await tryCreate(path, owner)) {
       const mine = JSON.stringify(owner);
@@ -135,7 +146,12 @@ export async function acquireBackupLock(directory: string, operation: LockedOper
     const seen = await readFile(path, 'utf8').catch(() => null);
     if (seen === null) continue; // released meanwhile
     const current = parseOwner(seen);
-    const age = Date.now() - (await stat(path).then((s) => s.mtimeMs, () => Date.now()));
+    const age =
+      Date.now() -
+      (await stat(path).then(
+        (s) => s.mtimeMs,
+        () => Date.now(),
+      ));
     const stale = current ? !ownerAlive(current) : age > EMPTY_LOCK_STALE_MS;
     if (!stale) {
       throw new LockedError(`The backup directory ${directory} is in use by ${describeOwner(current)}`, {

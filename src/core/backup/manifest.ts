@@ -76,13 +76,17 @@ export function parseManifest(text: string): BackupManifest {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new ArchiveError('The backup manifest is not readable JSON', { suggestion: 'The file is damaged: use another backup.', cause: error });
+    throw new ArchiveError('The backup manifest is not readable JSON', {
+      suggestion: 'The file is damaged: use another backup.',
+      cause: error,
+    });
   }
   const problems: string[] = [];
   const need = (ok: boolean, field: string, what: string) => {
     if (!ok) problems.push(`${field}: ${what}`);
   };
-  if (!isObject(value)) throw new ArchiveError('The backup manifest is not a JSON object', { suggestion: 'The file is damaged: use another backup.' });
+  if (!isObject(value))
+    throw new ArchiveError('The backup manifest is not a JSON object', { suggestion: 'The file is damaged: use another backup.' });
   const m = value;
   need(m.format === MANIFEST_FORMAT, 'format', `must be "${MANIFEST_FORMAT}"`);
   if (m.format === MANIFEST_FORMAT && m.formatVersion !== MANIFEST_VERSION) {
@@ -100,7 +104,11 @@ export function parseManifest(text: string): BackupManifest {
   need(isText(db.product, 40) && isText(db.version, 80) && isText(db.name, 500), 'database', 'product, version and name');
   if (db.cluster !== undefined) {
     const cluster = isObject(db.cluster) ? db.cluster : {};
-    need(cluster.kind === 'galera' && isText(cluster.node, 200) && isCount(cluster.size), 'database.cluster', '{ kind: "galera", node, size }');
+    need(
+      cluster.kind === 'galera' && isText(cluster.node, 200) && isCount(cluster.size),
+      'database.cluster',
+      '{ kind: "galera", node, size }',
+    );
   }
   const dump = isObject(m.dump) ? m.dump : {};
   need((DUMP_ENTRIES as readonly unknown[]).includes(dump.entry), 'dump.entry', DUMP_ENTRIES.join(' | '));
@@ -111,16 +119,23 @@ export function parseManifest(text: string): BackupManifest {
   need(typeof dump.events === 'boolean', 'dump.events', 'true or false');
   need(
     Array.isArray(m.migrations) &&
-      m.migrations.every((h) => isObject(h) && isText(h.table, 64) && isText(h.source, 80) && (h.head === null || isText(h.head, 255)) && isCount(h.applied)),
+      m.migrations.every(
+        (h) => isObject(h) && isText(h.table, 64) && isText(h.source, 80) && (h.head === null || isText(h.head, 255)) && isCount(h.applied),
+      ),
     'migrations',
     'a list of {table, source, head, applied}',
   );
   need(
-    Array.isArray(m.plugins) && m.plugins.every((p) => isObject(p) && isText(p.name, 100) && isText(p.version, 64) && typeof p.enabled === 'boolean'),
+    Array.isArray(m.plugins) &&
+      m.plugins.every((p) => isObject(p) && isText(p.name, 100) && isText(p.version, 64) && typeof p.enabled === 'boolean'),
     'plugins',
     'a list of {name, version, enabled}',
   );
-  need(isObject(m.tables) && Object.entries(m.tables).every(([name, rows]) => name.length <= 64 && isCount(rows)), 'tables', 'row counts per table');
+  need(
+    isObject(m.tables) && Object.entries(m.tables).every(([name, rows]) => name.length <= 64 && isCount(rows)),
+    'tables',
+    'row counts per table',
+  );
   if (db.engine === 'sqlite' && dump.entry !== 'database.sqlite.gz') problems.push('dump.entry: a SQLite backup holds database.sqlite.gz');
   if (db.engine === 'mysql' && dump.entry !== 'dump.sql.gz') problems.push('dump.entry: a MySQL backup holds dump.sql.gz');
   if (problems.length > 0) {

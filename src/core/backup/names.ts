@@ -5,7 +5,8 @@
 import type { BackupKind } from './manifest.js';
 
 export const BACKUP_SUFFIX = '.shopdb.tar';
-const NAME = /^(?<site>[A-Za-z0-9][A-Za-z0-9_-]*?)-(?<date>\d{8})T(?<time>\d{6})Z(?:-(?<kind>pre-restore|pre-update|pre-uninstall|pre-rollback))?\.shopdb\.tar$/;
+const NAME =
+  /^(?<site>[A-Za-z0-9][A-Za-z0-9_-]*?)-(?<date>\d{8})T(?<time>\d{6})Z(?:-(?<kind>pre-restore|pre-update|pre-uninstall|pre-rollback))?\.shopdb\.tar$/;
 
 const pad = (n: number, width = 2) => String(n).padStart(width, '0');
 
@@ -32,7 +33,14 @@ export function parseBackupFileName(name: string): ParsedBackupName | null {
   if (!match?.groups) return null;
   const { site, date, time, kind } = match.groups as { site: string; date: string; time: string; kind?: BackupKind };
   const at = new Date(
-    Date.UTC(Number(date.slice(0, 4)), Number(date.slice(4, 6)) - 1, Number(date.slice(6, 8)), Number(time.slice(0, 2)), Number(time.slice(2, 4)), Number(time.slice(4, 6))),
+    Date.UTC(
+      Number(date.slice(0, 4)),
+      Number(date.slice(4, 6)) - 1,
+      Number(date.slice(6, 8)),
+      Number(time.slice(0, 2)),
+      Number(time.slice(2, 4)),
+      Number(time.slice(4, 6)),
+    ),
   );
   if (Number.isNaN(at.getTime())) return null;
   return { site, time: at, kind: kind ?? 'backup' };

@@ -60,7 +60,16 @@ export function readRestoreMarker(config: LoadedConfig): RestoreMarker | null {
     };
   } catch {
     // A marker we cannot read still means a restore did not finish: refuse all the same.
-    return { file: '(unreadable marker)', safetyBackup: null, wasEmpty: false, startedAt: 'an unknown time', database: '', pid: 0, host: '', processStart: null };
+    return {
+      file: '(unreadable marker)',
+      safetyBackup: null,
+      wasEmpty: false,
+      startedAt: 'an unknown time',
+      database: '',
+      pid: 0,
+      host: '',
+      processStart: null,
+    };
   }
 }
 

@@ -22,7 +22,15 @@ import { checksumProblems, openArchive, uncompressedDump, type OpenedArchive } f
 import { defaultKnownMigrationSources, siteCatalog, unknownMigrationHeads } from './known-migrations.js';
 import { acquireBackupLock, type BackupLock } from './lock.js';
 import type { BackupManifest } from './manifest.js';
-import { clearRestoreMarker, FINISHING_RESTORE_ENV, readRestoreMarker, restoreAdvice, restoreOwner, writeRestoreMarker, type RestoreMarker } from './restore-marker.js';
+import {
+  clearRestoreMarker,
+  FINISHING_RESTORE_ENV,
+  readRestoreMarker,
+  restoreAdvice,
+  restoreOwner,
+  writeRestoreMarker,
+  type RestoreMarker,
+} from './restore-marker.js';
 import { compareCounts } from './site-state.js';
 import { runStepsQuietly } from './steps.js';
 
@@ -40,13 +48,21 @@ export interface RestorePlan {
 export function resumeTarget(config: LoadedConfig, options: { file?: string; resume?: boolean }): string {
   const marker = readRestoreMarker(config);
   if (options.resume) {
-    if (!marker) throw new UsageError(`Nothing to resume: no interrupted restore is recorded beside ${config.envFile}`, { suggestion: 'Name the backup to restore: shopdb restore <file>.' });
+    if (!marker)
+      throw new UsageError(`Nothing to resume: no interrupted restore is recorded beside ${config.envFile}`, {
+        suggestion: 'Name the backup to restore: shopdb restore <file>.',
+      });
     if (options.file && resolve(options.file) !== marker.file) {
-      throw new UsageError(`--resume restores ${marker.file}, the backup the interrupted restore was restoring, not ${options.file}`, { suggestion: 'Drop --resume to restore another backup instead.' });
+      throw new UsageError(`--resume restores ${marker.file}, the backup the interrupted restore was restoring, not ${options.file}`, {
+        suggestion: 'Drop --resume to restore another backup instead.',
+      });
     }
     return marker.file;
   }
-  if (!options.file) throw new UsageError('Name the backup to restore', { suggestion: 'shopdb restore <file> (`shopdb backup list` shows them), or --resume to finish an interrupted restore.' });
+  if (!options.file)
+    throw new UsageError('Name the backup to restore', {
+      suggestion: 'shopdb restore <file> (`shopdb backup list` shows them), or --resume to finish an interrupted restore.',
+    });
   return options.file;
 }
 
@@ -56,7 +72,12 @@ export interface PrepareRestoreOptions extends BackupEnvironment {
   knownSources?: Parameters<typeof unknownMigrationHeads>[1];
 }
 
-function refused(reason: string, details: string[] = [], suggestion = 'Use another backup; `shopdb backup list` shows which ones are valid.', cause?: unknown): ArchiveError {
+function refused(
+  reason: string,
+  details: string[] = [],
+  suggestion = 'Use another backup; `shopdb backup list` shows which ones are valid.',
+  cause?: unknown,
+): ArchiveError {
   return new ArchiveError(`Refusing to restore: ${reason}. Nothing was changed`, { details, suggestion, cause });
 }
 
@@ -76,11 +97,22 @@ export async function prepareRestore(options: PrepareRestoreOptions): Promise<Re
   const context = driverContextOf(options);
   const { manifest } = archive;
   if (manifest.database.engine !== context.target.client) {
-    throw refused(`the backup is of a ${manifest.database.engine} database and this site uses ${context.target.client}`, [], 'Restore it into a site of the same engine (DB_CLIENT), or use a backup of this one.');
+    throw refused(
+      `the backup is of a ${manifest.database.engine} database and this site uses ${context.target.client}`,
+      [],
+      'Restore it into a site of the same engine (DB_CLIENT), or use a backup of this one.',
+    );
   }
-  const unknown = await unknownMigrationHeads(manifest.migrations, options.knownSources ?? (await defaultKnownMigrationSources(options.config)));
+  const unknown = await unknownMigrationHeads(
+    manifest.migrations,
+    options.knownSources ?? (await defaultKnownMigrationSources(options.config)),
+  );
   if (unknown.length > 0) {
-    throw refused('the backup was made by a newer shopdb (its migration heads are unknown here)', unknown, `Update shopdb to ${manifest.shopdb.version} or newer first, then restore.`);
+    throw refused(
+      'the backup was made by a newer shopdb (its migration heads are unknown here)',
+      unknown,
+      `Update shopdb to ${manifest.shopdb.version} or newer first, then restore.`,
+    );
   }
   const driver = await backupDriverFor(manifest.database.engine);
   const tempDir = resolve(options.config.baseDir, options.config.values.BACKUP_DIR);
@@ -104,7 +136,9 @@ export async function prepareRestore(options: PrepareRestoreOptions): Promise<Re
   const siteName = options.config.values.SHOPDB_SITE_NAME;
   if (manifest.site !== siteName) differences.push(`This backup is of the site "${manifest.site}"; this site is "${siteName}".`);
   if (manifest.shopdb.version !== shopdbVersion()) {
-    differences.push(`This backup was made by shopdb ${manifest.shopdb.version}; this is shopdb ${shopdbVersion()} (the restore migrates it to this version's schema).`);
+    differences.push(
+      `This backup was made by shopdb ${manifest.shopdb.version}; this is shopdb ${shopdbVersion()} (the restore migrates it to this version's schema).`,
+    );
   }
   const marker = readRestoreMarker(options.config);
   if (marker) {
@@ -153,7 +187,12 @@ interface RestoreContext {
   sessionsEnded: number | null;
 }
 
-async function loadArchive(env: BackupEnvironment, archive: OpenedArchive, tempDir: string, signal?: AbortSignal): Promise<Record<string, number>> {
+async function loadArchive(
+  env: BackupEnvironment,
+  archive: OpenedArchive,
+  tempDir: string,
+  signal?: AbortSignal,
+): Promise<Record<string, number>> {
   const driver = await backupDriverFor(archive.manifest.database.engine);
   return driver.load({ ...driverContextOf(env), signal }, uncompressedDump(archive.layout), { kind: 'site' }, tempDir);
 }
@@ -209,7 +248,8 @@ export async function restoreBackup(plan: RestorePlan, options: RestoreOptions):
         ctx.counts = await loadArchive(options, plan.archive, directory, options.signal);
         stopIfAsked();
         const mismatch = compareCounts(manifest.tables, ctx.counts);
-        if (mismatch.length > 0) throw new UserError('The restored database does not hold the rows the backup lists', { details: mismatch });
+        if (mismatch.length > 0)
+          throw new UserError('The restored database does not hold the rows the backup lists', { details: mismatch });
         await clearSchemaLockAfterRestore(options);
       },
     },
@@ -240,7 +280,11 @@ export async function restoreBackup(plan: RestorePlan, options: RestoreOptions):
     const interrupted = stopSignalOf(options.signal);
     if (!ctx.touched) {
       if (interrupted) {
-        throw new InterruptedError(interrupted, `Restore interrupted by ${interrupted} before the database was touched; nothing was changed`, { cause: error, suggestion: earlier ? restoreAdvice(earlier) : undefined });
+        throw new InterruptedError(
+          interrupted,
+          `Restore interrupted by ${interrupted} before the database was touched; nothing was changed`,
+          { cause: error, suggestion: earlier ? restoreAdvice(earlier) : undefined },
+        );
       }
       throw error;
     }
@@ -279,7 +323,10 @@ async function migrateAfterRestore(options: RestoreOptions): Promise<string[]> {
   } catch (error) {
     if (options.config.values.BACKUP_DUMP_VIA !== 'compose' || !(error instanceof DatabaseUnavailableError)) throw error;
   }
-  const [{ ComposeRunner }, { composeProjectOf, shopdbInStack, stackCommandError }] = await Promise.all([import('../deploy/compose.js'), import('../deploy/stack.js')]);
+  const [{ ComposeRunner }, { composeProjectOf, shopdbInStack, stackCommandError }] = await Promise.all([
+    import('../deploy/compose.js'),
+    import('../deploy/stack.js'),
+  ]);
   const runner = new ComposeRunner(composeProjectOf(options.config, options.processEnv ?? { PATH: options.path }));
   const result = await shopdbInStack(runner, ['migrate'], { env: { [FINISHING_RESTORE_ENV]: '1' } });
   if (!result.ok) throw stackCommandError('shopdb migrate', result);
@@ -293,7 +340,10 @@ async function migrateAfterRestore(options: RestoreOptions): Promise<string[]> {
  * restored site nobody holds it, and left there it would make the next migrate wait for a ghost.
  */
 async function clearSchemaLockAfterRestore(options: RestoreOptions): Promise<void> {
-  const [{ withDatabase }, { clearRestoredSchemaLock }] = await Promise.all([import('../db/connect.js'), import('../migrations/schema-lock.js')]);
+  const [{ withDatabase }, { clearRestoredSchemaLock }] = await Promise.all([
+    import('../db/connect.js'),
+    import('../migrations/schema-lock.js'),
+  ]);
   try {
     await withDatabase(databaseTargetFromConfig(options.config), { logger: options.logger }, (db) => clearRestoredSchemaLock(db));
   } catch (error) {
@@ -339,7 +389,11 @@ async function putBack(
       ? new InterruptedError(interrupted, message, { suggestion, cause: error })
       : rejected
         ? new ArchiveError(message, { details: failure.details, suggestion: suggestion ?? failure.suggestion, cause: error })
-        : new UserError(message, { details: failure.details, suggestion: suggestion ?? failure.suggestion ?? 'Fix the cause and run the restore again.', cause: error });
+        : new UserError(message, {
+            details: failure.details,
+            suggestion: suggestion ?? failure.suggestion ?? 'Fix the cause and run the restore again.',
+            cause: error,
+          });
   if (!safety) {
     if (wasEmpty) {
       try {
@@ -356,7 +410,10 @@ async function putBack(
     await loadArchive(env, archive, tempDir);
   } catch (putBackError) {
     return {
-      error: make(`${what}, and putting back the safety backup failed too (${asShopdbError(putBackError).message}). ${target} may be incomplete`, `Restore the safety backup by hand: shopdb restore ${safety} --yes`),
+      error: make(
+        `${what}, and putting back the safety backup failed too (${asShopdbError(putBackError).message}). ${target} may be incomplete`,
+        `Restore the safety backup by hand: shopdb restore ${safety} --yes`,
+      ),
       whole: false,
     };
   }

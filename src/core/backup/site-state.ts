@@ -19,7 +19,11 @@ export const INSTALLED_PLUGINS_TABLE = 'installed_plugins';
 export async function readInstalledPlugins(query: Query, tables: readonly string[]): Promise<InstalledPluginRecord[]> {
   if (!tables.includes(INSTALLED_PLUGINS_TABLE)) return [];
   const rows = await query(`SELECT name, version, enabled FROM ${quoteId(INSTALLED_PLUGINS_TABLE)} ORDER BY name`);
-  return rows.map((row) => ({ name: String(row.name), version: String(row.version ?? ''), enabled: row.enabled === '1' || row.enabled === 'true' }));
+  return rows.map((row) => ({
+    name: String(row.name),
+    version: String(row.version ?? ''),
+    enabled: row.enabled === '1' || row.enabled === 'true',
+  }));
 }
 
 export function sourceOfHistoryTable(table: string, plugins: readonly InstalledPluginRecord[]): string {
@@ -28,7 +32,11 @@ export function sourceOfHistoryTable(table: string, plugins: readonly InstalledP
   return `plugin:${plugin?.name ?? table.replace(/^shopdb_plugin_/, '').replace(/_migrations$/, '')}`;
 }
 
-export async function readMigrationHeads(query: Query, tables: readonly string[], plugins: readonly InstalledPluginRecord[]): Promise<MigrationHead[]> {
+export async function readMigrationHeads(
+  query: Query,
+  tables: readonly string[],
+  plugins: readonly InstalledPluginRecord[],
+): Promise<MigrationHead[]> {
   const heads: MigrationHead[] = [];
   for (const table of tables.filter((name) => MIGRATION_HISTORY_TABLE.test(name)).sort()) {
     const [last] = await query(`SELECT name FROM ${quoteId(table)} ORDER BY id DESC LIMIT 1`);

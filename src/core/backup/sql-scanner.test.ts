@@ -107,7 +107,7 @@ describe('SqlDumpScanner', () => {
       'SET @@GLOBAL.read_only = 1;',
       'SET NAMES gbk;',
       "SET sql_mode = 'ANSI,NO_BACKSLASH_ESCAPES';",
-      "SET STATEMENT max_statement_time=1 FOR DROP DATABASE x;",
+      'SET STATEMENT max_statement_time=1 FOR DROP DATABASE x;',
       'CREATE TABLE t LIKE other.t;',
       "CREATE TABLE t (id int) DATA DIRECTORY='/var/lib/other';",
       "CREATE TABLE t (id int) ENGINE=CONNECT table_type=DOS file_name='/etc/passwd';",
@@ -140,21 +140,23 @@ describe('SqlDumpScanner', () => {
 
   it('refuses odd delimiters and overlong statements it cannot check', () => {
     expect(rejection('DELIMITER x\nSELECT 1x\n')).toMatch(/DELIMITER/);
-    expect(() => scan(`CREATE TABLE t (${"a int, ".repeat(200)}b int);`, { maxHeldBytes: 512 })).toThrow(/longer than/);
-    expect(() => scan(`CREATE TABLE t (${"a int, ".repeat(200)}b int);`, { maxHeldBytes: 512 }, 100)).toThrow(/longer than/);
+    expect(() => scan(`CREATE TABLE t (${'a int, '.repeat(200)}b int);`, { maxHeldBytes: 512 })).toThrow(/longer than/);
+    expect(() => scan(`CREATE TABLE t (${'a int, '.repeat(200)}b int);`, { maxHeldBytes: 512 }, 100)).toThrow(/longer than/);
   });
 
   it('counts every row of random INSERTs, however the bytes are chunked', () => {
     let seed = 12345;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
-    const pieces = ["a", "\\'", "\\\\", ";", "),(", "\\n", "ö€", "--", "/*", "#", "''", "\\\"", "`", "x".repeat(50)];
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const pieces = ['a', "\\'", '\\\\', ';', '),(', '\\n', 'ö€', '--', '/*', '#', "''", '\\"', '`', 'x'.repeat(50)];
     const text = () => Array.from({ length: Math.floor(random() * 8) }, () => pieces[Math.floor(random() * pieces.length)]).join('');
     let expected = 0;
     const statements = ['CREATE TABLE `t` (`id` int, `s` text, `u` text) ENGINE=InnoDB;'];
     for (let k = 0; k < 40; k++) {
       const rows = 1 + Math.floor(random() * 30);
       expected += rows;
-      statements.push(`INSERT INTO \`t\` VALUES ${Array.from({ length: rows }, (_, r) => `(${r},'${text()}',${random() < 0.3 ? 'NULL' : `'${text()}'`})`).join(random() < 0.5 ? ',' : ',\n')};`);
+      statements.push(
+        `INSERT INTO \`t\` VALUES ${Array.from({ length: rows }, (_, r) => `(${r},'${text()}',${random() < 0.3 ? 'NULL' : `'${text()}'`})`).join(random() < 0.5 ? ',' : ',\n')};`,
+      );
     }
     const dump = statements.join('\n') + '\n';
     const whole = scan(dump);

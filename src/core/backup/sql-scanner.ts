@@ -39,7 +39,7 @@ export const MARIADB_SANDBOX_LINE = '/*M!999999\\- enable the sandbox mode */';
 
 /** Bytes that can change the state of code in a statement already checked (plus its delimiter). */
 const SIGNIFICANT_IN_CODE = new Uint8Array(256);
-for (const c of "'\"`()/*-#\\\n") SIGNIFICANT_IN_CODE[c.charCodeAt(0)] = 1;
+for (const c of '\'"`()/*-#\\\n') SIGNIFICANT_IN_CODE[c.charCodeAt(0)] = 1;
 
 /** Inside the rows of a checked INSERT, quotes and parentheses are handled inline; these need the general path. */
 const SIGNIFICANT_IN_ROWS = new Uint8Array(256);
@@ -108,7 +108,9 @@ export class SqlDumpScanner {
       });
     }
     if (this.inExecutableComment) {
-      throw new DumpRejectedError('The dump ends inside a /*! … */ comment: it is truncated or damaged', { suggestion: 'Use another backup.' });
+      throw new DumpRejectedError('The dump ends inside a /*! … */ comment: it is truncated or damaged', {
+        suggestion: 'Use another backup.',
+      });
     }
     return out;
   }
@@ -132,7 +134,10 @@ export class SqlDumpScanner {
         return out;
       }
       this.started = true;
-      const firstLine = buf.subarray(0, newline < 0 ? buf.length : newline).toString('latin1').trimEnd();
+      const firstLine = buf
+        .subarray(0, newline < 0 ? buf.length : newline)
+        .toString('latin1')
+        .trimEnd();
       if (firstLine === MARIADB_SANDBOX_LINE) {
         this.sandboxSeen = true;
         i = newline < 0 ? buf.length : newline + 1;
@@ -290,7 +295,8 @@ export class SqlDumpScanner {
             if (i + 10 > n && !final) break;
             const lineEnd = /^delimiter[ \t]/i.test(buf.subarray(i, i + 10).toString('latin1')) ? buf.indexOf(NEWLINE, i) : -2;
             if (lineEnd === -1 && !final) {
-              if (n - i > 4096) throw new DumpRejectedError('The dump has an overlong DELIMITER line', { suggestion: 'Use another backup.' });
+              if (n - i > 4096)
+                throw new DumpRejectedError('The dump has an overlong DELIMITER line', { suggestion: 'Use another backup.' });
               break;
             }
             if (lineEnd !== -2) {
@@ -388,7 +394,9 @@ export class SqlDumpScanner {
     if (i < n) this.carry = Buffer.from(buf.subarray(i));
     if (final && this.carry) {
       // Only reachable if a lookahead asked for bytes at the very end; treat them as plain code.
-      throw new DumpRejectedError('The dump ends in the middle of a statement: it is truncated or damaged', { suggestion: 'Use another backup.' });
+      throw new DumpRejectedError('The dump ends in the middle of a statement: it is truncated or damaged', {
+        suggestion: 'Use another backup.',
+      });
     }
     if (final && (this.hasContent || this.held.length > 0 || this.decided)) {
       // The client runs a last statement that lacks its delimiter, so it is checked like the others.
@@ -467,9 +475,12 @@ export class SqlDumpScanner {
   }
 
   private tooLong(): never {
-    throw new DumpRejectedError(`The dump holds a statement longer than ${Math.round(this.maxHeld / 1048576)} MiB that shopdb cannot check`, {
-      suggestion: 'Restore only archives written by `shopdb backup`.',
-    });
+    throw new DumpRejectedError(
+      `The dump holds a statement longer than ${Math.round(this.maxHeld / 1048576)} MiB that shopdb cannot check`,
+      {
+        suggestion: 'Restore only archives written by `shopdb backup`.',
+      },
+    );
   }
 
   private account(verdict: StatementVerdict): void {

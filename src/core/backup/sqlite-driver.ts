@@ -45,9 +45,11 @@ const queryOf =
     );
 
 function userTables(db: BetterSqlite3.Database): string[] {
-  return (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name").all() as Array<{ name: string }>).map(
-    (row) => row.name,
-  );
+  return (
+    db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name")
+      .all() as Array<{ name: string }>
+  ).map((row) => row.name);
 }
 
 /** Opens a file that claims to be a SQLite database, and proves it: integrity check, then row counts. */
@@ -56,14 +58,22 @@ async function checkedCounts(path: string, foreignKeys: boolean): Promise<Record
   try {
     db = await openSqlite(path, { fileMustExist: true });
     const integrity = db.pragma('integrity_check', { simple: true });
-    if (integrity !== 'ok') throw new ArchiveError(`The SQLite database in the backup is damaged (integrity check: ${String(integrity)})`, { suggestion: 'Use another backup.' });
+    if (integrity !== 'ok')
+      throw new ArchiveError(`The SQLite database in the backup is damaged (integrity check: ${String(integrity)})`, {
+        suggestion: 'Use another backup.',
+      });
     if (foreignKeys && (db.pragma('foreign_key_check') as unknown[]).length > 0) {
-      throw new ArchiveError('The SQLite database in the backup has rows whose foreign keys point nowhere', { suggestion: 'Use another backup.' });
+      throw new ArchiveError('The SQLite database in the backup has rows whose foreign keys point nowhere', {
+        suggestion: 'Use another backup.',
+      });
     }
     return await countRows(queryOf(db), userTables(db));
   } catch (error) {
     if (error instanceof ArchiveError) throw error;
-    throw new ArchiveError(`The backup does not hold a readable SQLite database (${(error as Error).message})`, { suggestion: 'Use another backup.', cause: error });
+    throw new ArchiveError(`The backup does not hold a readable SQLite database (${(error as Error).message})`, {
+      suggestion: 'Use another backup.',
+      cause: error,
+    });
   } finally {
     db?.close();
   }
@@ -81,7 +91,9 @@ export const sqliteBackupDriver: BackupDriver = {
   async startDump(context, tempDir) {
     const { filename } = sqliteTarget(context);
     if (!existsSync(filename)) {
-      throw new DatabaseUnavailableError(`No SQLite database at ${filename}`, { suggestion: 'Check DB_SQLITE_PATH in the .env, or create it with `shopdb migrate`.' });
+      throw new DatabaseUnavailableError(`No SQLite database at ${filename}`, {
+        suggestion: 'Check DB_SQLITE_PATH in the .env, or create it with `shopdb migrate`.',
+      });
     }
     const snapshot = tempPathFor(join(tempDir, `${basename(filename)}.snapshot`));
     await privateEmptyFile(snapshot);
@@ -181,7 +193,10 @@ export const sqliteBackupDriver: BackupDriver = {
     const db = await openSqlite(filename, { fileMustExist: true });
     try {
       db.pragma('foreign_keys = OFF');
-      for (const row of db.prepare("SELECT type, name FROM sqlite_master WHERE type IN ('view', 'trigger') ").all() as Array<{ type: string; name: string }>) {
+      for (const row of db.prepare("SELECT type, name FROM sqlite_master WHERE type IN ('view', 'trigger') ").all() as Array<{
+        type: string;
+        name: string;
+      }>) {
         db.exec(`DROP ${row.type.toUpperCase()} IF EXISTS "${row.name.replace(/"/g, '""')}"`);
       }
       for (const table of userTables(db)) db.exec(`DROP TABLE IF EXISTS "${table.replace(/"/g, '""')}"`);

@@ -3,7 +3,8 @@ import { parseEnvFile } from './env-file.js';
 import { formatEnvValue } from './render.js';
 
 const PATH = '/srv/shopdb/.env';
-const valuesOf = (text: string): Record<string, string> => Object.fromEntries([...parseEnvFile(text, PATH).entries].map(([name, entry]) => [name, entry.value]));
+const valuesOf = (text: string): Record<string, string> =>
+  Object.fromEntries([...parseEnvFile(text, PATH).entries].map(([name, entry]) => [name, entry.value]));
 
 describe('parseEnvFile', () => {
   it('reads NAME=value lines, export, comments and the three kinds of quotes', () => {
@@ -45,7 +46,11 @@ describe('parseEnvFile', () => {
     const parsed = parseEnvFile('DB_HOST=db01\nJWT_SECRET\nHTTP_PORT=9000\n', PATH);
 
     expect(parsed.problems).toEqual([
-      { variable: 'JWT_SECRET (line 2)', problem: `has no "=" (in ${PATH})`, fix: 'write JWT_SECRET=<value>, or start the line with # to make it a comment' },
+      {
+        variable: 'JWT_SECRET (line 2)',
+        problem: `has no "=" (in ${PATH})`,
+        fix: 'write JWT_SECRET=<value>, or start the line with # to make it a comment',
+      },
     ]);
     expect(valuesOf('DB_HOST=db01\nJWT_SECRET\nHTTP_PORT=9000\n')).toEqual({ DB_HOST: 'db01', HTTP_PORT: '9000' });
   });
@@ -79,7 +84,11 @@ describe('parseEnvFile', () => {
     expect(parsed.entries.get('DB_HOST')).toEqual({ value: 'db02', line: 4 });
     expect(parsed.problems).toEqual([]);
     expect(parsed.warnings).toEqual([
-      { variable: 'DB_HOST', problem: `is set on line 1 and again on line 4 (in ${PATH}); line 4 wins`, fix: 'keep one DB_HOST= line and delete the other' },
+      {
+        variable: 'DB_HOST',
+        problem: `is set on line 1 and again on line 4 (in ${PATH}); line 4 wins`,
+        fix: 'keep one DB_HOST= line and delete the other',
+      },
     ]);
   });
 

@@ -46,7 +46,9 @@ export function parseEnvFile(text: string, path: string): ParsedEnvFile {
       problems.push({
         variable: looksLikeName ? `${assignment.trim()} (line ${lineNumber})` : `line ${lineNumber}`,
         problem: `${looksLikeName ? 'has' : 'is not NAME=value: it has'} no "=" (${where})`,
-        fix: looksLikeName ? `write ${assignment.trim()}=<value>, or start the line with # to make it a comment` : 'write NAME=value, or start the line with # to make it a comment',
+        fix: looksLikeName
+          ? `write ${assignment.trim()}=<value>, or start the line with # to make it a comment`
+          : 'write NAME=value, or start the line with # to make it a comment',
       });
       continue;
     }
@@ -108,7 +110,11 @@ function readValue(rest: string, lines: readonly string[], index: number): ReadV
   }
   const after = text.slice(close + 1).trim();
   if (after !== '' && !after.startsWith('#')) {
-    return { problem: `has text after its closing ${quote}`, fix: `put the whole value inside the quotes, or start the trailing text with # to make it a comment`, lastLine };
+    return {
+      problem: `has text after its closing ${quote}`,
+      fix: `put the whole value inside the quotes, or start the trailing text with # to make it a comment`,
+      lastLine,
+    };
   }
   const inner = text.slice(0, close);
   return { value: quote === '"' ? inner.replace(/\\n/g, '\n') : inner, lastLine };

@@ -124,7 +124,11 @@ describe('loadConfig', () => {
       const error = loadError({ JWT_SECRET_FILE: join(dir, 'jwt') });
 
       expect(error.problems).toEqual([
-        { variable: 'JWT_SECRET', problem: 'is set both directly and through JWT_SECRET_FILE', fix: 'keep only one of JWT_SECRET and JWT_SECRET_FILE' },
+        {
+          variable: 'JWT_SECRET',
+          problem: 'is set both directly and through JWT_SECRET_FILE',
+          fix: 'keep only one of JWT_SECRET and JWT_SECRET_FILE',
+        },
       ]);
       expect(JSON.stringify(error.toJSON())).not.toContain(STRONG_SECRET);
     });
@@ -138,7 +142,10 @@ describe('loadConfig', () => {
       const error = loadError();
 
       expect(error.problems).toHaveLength(1);
-      expect(error.problems[0]).toMatchObject({ variable: 'ZABBIX_API_TOKEN_FILE', fix: 'point it at a readable file that holds only the secret' });
+      expect(error.problems[0]).toMatchObject({
+        variable: 'ZABBIX_API_TOKEN_FILE',
+        fix: 'point it at a readable file that holds only the secret',
+      });
       expect(error.problems[0]!.problem).toBe(`cannot read ${join(dir, target)} (${code})`);
     });
   });
@@ -178,7 +185,13 @@ describe('loadConfig', () => {
     });
 
     it('ignores SHOPDB_TEST_*, the variable a restore sets on its migrate, and variables of other programs in the process environment', () => {
-      const config = load({ SHOPDB_TEST_MYSQL_URL: 'mysql://root@db/test', SHOPDB_FINISHING_RESTORE: '1', DB_HOTS: 'x', PATH: '/usr/bin', HOME: '/root' });
+      const config = load({
+        SHOPDB_TEST_MYSQL_URL: 'mysql://root@db/test',
+        SHOPDB_FINISHING_RESTORE: '1',
+        DB_HOTS: 'x',
+        PATH: '/usr/bin',
+        HOME: '/root',
+      });
 
       expect(config.warnings).toEqual([]);
     });
@@ -198,7 +211,14 @@ describe('loadConfig', () => {
 
     const error = loadError({ DB_PORT: 'abc' });
 
-    expect(error.problems.map((p) => p.variable).sort()).toEqual(['COOKIE_SECURE', 'DB_HOTS', 'DB_PORT', 'HTTP_PORT', 'JWT_EXPIRES_IN', 'SHOPDB_SITE_NAME']);
+    expect(error.problems.map((p) => p.variable).sort()).toEqual([
+      'COOKIE_SECURE',
+      'DB_HOTS',
+      'DB_PORT',
+      'HTTP_PORT',
+      'JWT_EXPIRES_IN',
+      'SHOPDB_SITE_NAME',
+    ]);
     expect(error.message).toBe(`The configuration has 6 problems (${join(dir, '.env')})`);
     expect(error.details).toHaveLength(6);
     expect(error.problems.find((p) => p.variable === 'HTTP_PORT')!.fix).toBe('set a whole number from 1 to 65535');
@@ -234,7 +254,9 @@ describe('loadConfig', () => {
     const config = load();
 
     expect(config.values.LOG_LEVEL).toBe('warn');
-    expect(config.warnings).toContainEqual(expect.objectContaining({ variable: 'LOG_LEVEL', problem: expect.stringContaining('is set on line 1 and again on line 3') }));
+    expect(config.warnings).toContainEqual(
+      expect.objectContaining({ variable: 'LOG_LEVEL', problem: expect.stringContaining('is set on line 1 and again on line 3') }),
+    );
   });
 
   it('never puts a secret value into an error', () => {

@@ -141,13 +141,28 @@ export function inspectConfig(options: LoadConfigOptions): ConfigInspection {
     }
     if (name.endsWith(FILE_SUFFIX) && SECRET_NAMES.includes(name.slice(0, -FILE_SUFFIX.length) as ConfigVarName)) continue;
     const line = parsedFile?.entries.get(name)?.line;
-    errors.push({ variable: name, problem: `is not a shopdb variable (${envFile}${line ? `, line ${line}` : ''})`, fix: suggestionFor(name, KNOWN_NAMES) });
+    errors.push({
+      variable: name,
+      problem: `is not a shopdb variable (${envFile}${line ? `, line ${line}` : ''})`,
+      fix: suggestionFor(name, KNOWN_NAMES),
+    });
   }
   // In the process environment only our own prefix is ours to judge; warn, do not fail.
   for (const name of Object.keys(options.env)) {
-    if (!name.startsWith('SHOPDB_') || name.startsWith(TEST_PREFIX) || TEST_VARIABLES.includes(name) || INTERNAL_VARIABLES.includes(name) || KNOWN_NAMES.includes(name)) continue;
+    if (
+      !name.startsWith('SHOPDB_') ||
+      name.startsWith(TEST_PREFIX) ||
+      TEST_VARIABLES.includes(name) ||
+      INTERNAL_VARIABLES.includes(name) ||
+      KNOWN_NAMES.includes(name)
+    )
+      continue;
     if (name.endsWith(FILE_SUFFIX) && SECRET_NAMES.includes(name.slice(0, -FILE_SUFFIX.length) as ConfigVarName)) continue;
-    warnings.push({ variable: name, problem: 'is set in the environment but shopdb does not read it', fix: suggestionFor(name, KNOWN_NAMES) });
+    warnings.push({
+      variable: name,
+      problem: 'is set in the environment but shopdb does not read it',
+      fix: suggestionFor(name, KNOWN_NAMES),
+    });
   }
 
   const lookup = (name: string): { raw: string; source: ValueSource } | undefined => {
@@ -168,7 +183,11 @@ export function inspectConfig(options: LoadConfigOptions): ConfigInspection {
     if (spec.type === 'secret') {
       const fileRef = lookup(name + FILE_SUFFIX);
       if (fileRef && found) {
-        errors.push({ variable: name, problem: `is set both directly and through ${name}${FILE_SUFFIX}`, fix: `keep only one of ${name} and ${name}${FILE_SUFFIX}` });
+        errors.push({
+          variable: name,
+          problem: `is set both directly and through ${name}${FILE_SUFFIX}`,
+          fix: `keep only one of ${name} and ${name}${FILE_SUFFIX}`,
+        });
         sources[name] = 'unset';
         continue;
       }
@@ -177,7 +196,11 @@ export function inspectConfig(options: LoadConfigOptions): ConfigInspection {
         try {
           found = { raw: readFileSync(secretPath, 'utf8').replace(/\r?\n$/, ''), source: 'secret-file' };
         } catch (error) {
-          errors.push({ variable: name + FILE_SUFFIX, problem: `cannot read ${secretPath} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, fix: 'point it at a readable file that holds only the secret' });
+          errors.push({
+            variable: name + FILE_SUFFIX,
+            problem: `cannot read ${secretPath} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+            fix: 'point it at a readable file that holds only the secret',
+          });
           sources[name] = 'unset';
           continue;
         }
@@ -205,11 +228,22 @@ export function inspectConfig(options: LoadConfigOptions): ConfigInspection {
   if (fileValues && options.envFileText === undefined && SECRET_NAMES.some((name) => fileValues[name])) {
     const mode = statSync(envFile).mode & 0o777;
     if ((mode & 0o077) !== 0) {
-      warnings.push({ variable: envFile, problem: `holds secrets but is readable by others (mode ${mode.toString(8)})`, fix: `run: chmod 600 ${envFile}` });
+      warnings.push({
+        variable: envFile,
+        problem: `holds secrets but is readable by others (mode ${mode.toString(8)})`,
+        fix: `run: chmod 600 ${envFile}`,
+      });
     }
   }
 
-  const config: LoadedConfig = { values: values as ConfigValues, envFile, envFileFound: fileValues !== undefined, baseDir, sources, warnings };
+  const config: LoadedConfig = {
+    values: values as ConfigValues,
+    envFile,
+    envFileFound: fileValues !== undefined,
+    baseDir,
+    sources,
+    warnings,
+  };
   return { config, problems: errors };
 }
 

@@ -113,11 +113,14 @@ describe('parseValue', () => {
       expect(accepted('SHOPDB_SITE_NAME', raw)).toBe(raw);
     });
 
-    it.each(['my site', '-lead', '_lead', 'a'.repeat(64), 'plant/3', 'hangar.7', 'ünï'])('rejects the site name %j and says what is allowed', (raw) => {
-      const { problem, fix } = rejected('SHOPDB_SITE_NAME', raw);
-      expect(problem).toBe(`"${raw}" is not allowed`);
-      expect(fix).toBe('use letters, digits, - and _ (at most 63), starting with a letter or digit');
-    });
+    it.each(['my site', '-lead', '_lead', 'a'.repeat(64), 'plant/3', 'hangar.7', 'ünï'])(
+      'rejects the site name %j and says what is allowed',
+      (raw) => {
+        const { problem, fix } = rejected('SHOPDB_SITE_NAME', raw);
+        expect(problem).toBe(`"${raw}" is not allowed`);
+        expect(fix).toBe('use letters, digits, - and _ (at most 63), starting with a letter or digit');
+      },
+    );
 
     it('applies the database name and user patterns', () => {
       expect(rejected('DB_NAME', 'shop-db').fix).toContain('letters, digits and _');
@@ -183,7 +186,10 @@ describe('parseValue', () => {
   describe('role map (JSON)', () => {
     it('reads a JSON object of group → role', () => {
       const raw = '{"CN=ShopDB-Admins,OU=Groups,DC=plant":"admin","CN=Floor,OU=Groups,DC=plant":"viewer"}';
-      expect(accepted('LDAP_GROUP_ROLE_MAP', raw)).toEqual({ 'CN=ShopDB-Admins,OU=Groups,DC=plant': 'admin', 'CN=Floor,OU=Groups,DC=plant': 'viewer' });
+      expect(accepted('LDAP_GROUP_ROLE_MAP', raw)).toEqual({
+        'CN=ShopDB-Admins,OU=Groups,DC=plant': 'admin',
+        'CN=Floor,OU=Groups,DC=plant': 'viewer',
+      });
       expect(accepted('LDAP_GROUP_ROLE_MAP', '{}')).toEqual({});
     });
 
@@ -207,7 +213,10 @@ describe('parseValue', () => {
 
     it('keeps commas and equals signs inside a DN, escaped ones too, and the order the rules are written in', () => {
       const raw = '{"CN=Shop\\\\, Hangar 2,OU=Groups,DC=plant":"editor","CN=A=B,DC=plant":"admin"}';
-      expect(Object.entries(accepted('LDAP_GROUP_ROLE_MAP', raw) as object)).toEqual([['CN=Shop\\, Hangar 2,OU=Groups,DC=plant', 'editor'], ['CN=A=B,DC=plant', 'admin']]);
+      expect(Object.entries(accepted('LDAP_GROUP_ROLE_MAP', raw) as object)).toEqual([
+        ['CN=Shop\\, Hangar 2,OU=Groups,DC=plant', 'editor'],
+        ['CN=A=B,DC=plant', 'admin'],
+      ]);
     });
 
     it('rejects a group that is not a DN, naming the fix', () => {

@@ -91,7 +91,9 @@ export function parseValue(raw: string, spec: VarSpec): ParseResult {
     case 'duration': {
       const value = parseDuration(raw);
       if (value === undefined || value <= 0) return bad(`"${raw}" is not a duration`, 'set a number with a unit, e.g. 30s, 15m, 8h or 1d');
-      return spec.max !== undefined && value > spec.max ? bad(`"${raw}" is longer than ${spec.max}s`, `set at most ${spec.max}s`) : ok(value);
+      return spec.max !== undefined && value > spec.max
+        ? bad(`"${raw}" is longer than ${spec.max}s`, `set at most ${spec.max}s`)
+        : ok(value);
     }
     case 'url':
       return parseUrl(raw, spec);
@@ -102,7 +104,9 @@ export function parseValue(raw: string, spec: VarSpec): ParseResult {
         if (!parsed.ok) return parsed;
         urls.push(parsed.value as string);
       }
-      return urls.length > 0 ? ok(urls) : bad('holds no URL', `set one or more comma-separated URLs such as ${spec.example ?? 'ldaps://host.example'}`);
+      return urls.length > 0
+        ? ok(urls)
+        : bad('holds no URL', `set one or more comma-separated URLs such as ${spec.example ?? 'ldaps://host.example'}`);
     }
     case 'list':
       return ok(parseList(raw));
@@ -130,7 +134,10 @@ export function parseValue(raw: string, spec: VarSpec): ParseResult {
       for (const [group, role] of Object.entries(parsed)) {
         // A group is named by its DN; a bare name ("ShopDB-Admins") would never match.
         if (!/^[^=,]+=[^=]/.test(group.trim())) {
-          return bad(`key "${group}" is not a group DN`, 'write each group as its full DN, e.g. "CN=ShopDB-Admins,OU=Groups,DC=plant,DC=example"');
+          return bad(
+            `key "${group}" is not a group DN`,
+            'write each group as its full DN, e.g. "CN=ShopDB-Admins,OU=Groups,DC=plant,DC=example"',
+          );
         }
         if (!(ROLE_NAMES as readonly unknown[]).includes(role)) {
           return bad(`group "${group}" maps to unknown role ${JSON.stringify(role)}`, `use one of: ${ROLE_NAMES.join(', ')}`);

@@ -6,7 +6,15 @@ import { tempDir } from '../../../test/support/site.js';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { loadConfig, type LoadedConfig } from './load.js';
 import { generateSecret } from '../init/service.js';
-import { allConfigProblems, assertConfigUsable, checkedConfig, configProblems, describeConfig, productionProblems, secretWeakness } from './production.js';
+import {
+  allConfigProblems,
+  assertConfigUsable,
+  checkedConfig,
+  configProblems,
+  describeConfig,
+  productionProblems,
+  secretWeakness,
+} from './production.js';
 import { inspectConfig } from './load.js';
 
 const STRONG_SECRET = 'q7WmZ2vN8xL4pR6tY1uB3cD5eF9gH0jK-strong';
@@ -24,7 +32,13 @@ afterEach(() => {
 
 function site(vars: Record<string, string>, env: Record<string, string> = {}): LoadedConfig {
   const envFile = join(dir, '.env');
-  writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 });
+  writeFileSync(
+    envFile,
+    Object.entries(vars)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n') + '\n',
+    { mode: 0o600 },
+  );
   return loadConfig({ envFile, cwd: dir, env });
 }
 
@@ -60,15 +74,26 @@ describe('production rules', () => {
     });
   });
 
-  it.each(['change-me', 'CHANGE-ME', 'change-me-before-going-live-please-thanks', 'secret', 'changeme'])('refuse the placeholder JWT_SECRET=%s', (value) => {
-    expect(productionProblems(production({ JWT_SECRET: value }))).toEqual([
-      { variable: 'JWT_SECRET', problem: 'still has a placeholder value', fix: 'replace it with a strong random value (openssl rand -base64 48)' },
-    ]);
-  });
+  it.each(['change-me', 'CHANGE-ME', 'change-me-before-going-live-please-thanks', 'secret', 'changeme'])(
+    'refuse the placeholder JWT_SECRET=%s',
+    (value) => {
+      expect(productionProblems(production({ JWT_SECRET: value }))).toEqual([
+        {
+          variable: 'JWT_SECRET',
+          problem: 'still has a placeholder value',
+          fix: 'replace it with a strong random value (openssl rand -base64 48)',
+        },
+      ]);
+    },
+  );
 
   it('refuse a JWT_SECRET shorter than 32 characters and accept one of exactly 32', () => {
     expect(productionProblems(production({ JWT_SECRET: 'k'.repeat(31) }))).toEqual([
-      { variable: 'JWT_SECRET', problem: 'is shorter than 32 characters', fix: 'use at least 32 random characters (openssl rand -base64 48)' },
+      {
+        variable: 'JWT_SECRET',
+        problem: 'is shorter than 32 characters',
+        fix: 'use at least 32 random characters (openssl rand -base64 48)',
+      },
     ]);
     expect(productionProblems(production({ JWT_SECRET: randomBytes(16).toString('hex') }))).toEqual([]);
   });
@@ -99,7 +124,11 @@ describe('production rules', () => {
       ['xxxx', 'xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx'],
     ])('is refused as a placeholder: %s', (_what, value) => {
       expect(productionProblems(production({ JWT_SECRET: value }))).toEqual([
-        { variable: 'JWT_SECRET', problem: 'still has a placeholder value', fix: 'replace it with a strong random value (openssl rand -base64 48)' },
+        {
+          variable: 'JWT_SECRET',
+          problem: 'still has a placeholder value',
+          fix: 'replace it with a strong random value (openssl rand -base64 48)',
+        },
       ]);
     });
 
@@ -150,7 +179,11 @@ describe('production rules', () => {
 
     it('is required with MySQL, and may come from DB_PASSWORD_FILE', () => {
       const [problem] = productionProblems(production({ DB_CLIENT: 'mysql' }));
-      expect(problem).toMatchObject({ variable: 'DB_PASSWORD', problem: 'is required in production but not set', fix: 'set DB_PASSWORD or DB_PASSWORD_FILE' });
+      expect(problem).toMatchObject({
+        variable: 'DB_PASSWORD',
+        problem: 'is required in production but not set',
+        fix: 'set DB_PASSWORD or DB_PASSWORD_FILE',
+      });
 
       writeFileSync(join(dir, 'db-password'), `${STRONG_PASSWORD}\n`);
       expect(productionProblems(production({ DB_CLIENT: 'mysql', DB_PASSWORD_FILE: 'db-password' }))).toEqual([]);
@@ -158,7 +191,11 @@ describe('production rules', () => {
 
     it('must be at least 12 characters with MySQL', () => {
       expect(productionProblems(production({ DB_CLIENT: 'mysql', DB_PASSWORD: 'short-pw' }))).toEqual([
-        { variable: 'DB_PASSWORD', problem: 'is shorter than 12 characters', fix: 'use at least 12 random characters (openssl rand -base64 48)' },
+        {
+          variable: 'DB_PASSWORD',
+          problem: 'is shorter than 12 characters',
+          fix: 'use at least 12 random characters (openssl rand -base64 48)',
+        },
       ]);
     });
   });
@@ -218,17 +255,36 @@ describe('production rules', () => {
       expect(configProblems(site({ ...ldap, LDAP_TLS: 'starttls', LDAP_URL: 'ldap://a.example,ldap://b.example' }))).toEqual([]);
     });
 
-    it('keeps every server\'s timeouts together below HTTP_REQUEST_TIMEOUT', () => {
-      const slow = configProblems(site({ ...ldap, LDAP_URL: 'ldaps://a.example,ldaps://b.example,ldaps://c.example', LDAP_CONNECT_TIMEOUT: '5s', LDAP_TIMEOUT: '5s' }));
+    it("keeps every server's timeouts together below HTTP_REQUEST_TIMEOUT", () => {
+      const slow = configProblems(
+        site({
+          ...ldap,
+          LDAP_URL: 'ldaps://a.example,ldaps://b.example,ldaps://c.example',
+          LDAP_CONNECT_TIMEOUT: '5s',
+          LDAP_TIMEOUT: '5s',
+        }),
+      );
       expect(variables(slow)).toEqual(['LDAP_TIMEOUT']);
       expect(slow[0]!.problem).toBe('3 server(s) × (LDAP_CONNECT_TIMEOUT + LDAP_TIMEOUT) is 30 s, not below HTTP_REQUEST_TIMEOUT (30 s)');
-      expect(configProblems(site({ ...ldap, LDAP_URL: 'ldaps://a.example,ldaps://b.example,ldaps://c.example', LDAP_CONNECT_TIMEOUT: '5s', LDAP_TIMEOUT: '5s', HTTP_REQUEST_TIMEOUT: '45s' }))).toEqual([]);
+      expect(
+        configProblems(
+          site({
+            ...ldap,
+            LDAP_URL: 'ldaps://a.example,ldaps://b.example,ldaps://c.example',
+            LDAP_CONNECT_TIMEOUT: '5s',
+            LDAP_TIMEOUT: '5s',
+            HTTP_REQUEST_TIMEOUT: '45s',
+          }),
+        ),
+      ).toEqual([]);
     });
   });
 
   it('require ZABBIX_API_TOKEN only once ZABBIX_URL is set', () => {
     expect(productionProblems(production({}))).toEqual([]);
-    expect(variables(productionProblems(production({ ZABBIX_URL: 'https://zabbix.plant.example/api_jsonrpc.php' })))).toEqual(['ZABBIX_API_TOKEN']);
+    expect(variables(productionProblems(production({ ZABBIX_URL: 'https://zabbix.plant.example/api_jsonrpc.php' })))).toEqual([
+      'ZABBIX_API_TOKEN',
+    ]);
   });
 
   it('are all reported together in one ConfigError (exit code 2)', () => {
@@ -268,7 +324,14 @@ describe('production rules', () => {
   });
 
   it('do not apply in development mode', () => {
-    const config = site({ SHOPDB_ENV: 'development', JWT_SECRET: 'change-me', CORS_ORIGINS: '*', COOKIE_SECURE: 'false', DB_CLIENT: 'mysql', LDAP_ENABLED: 'true' });
+    const config = site({
+      SHOPDB_ENV: 'development',
+      JWT_SECRET: 'change-me',
+      CORS_ORIGINS: '*',
+      COOKIE_SECURE: 'false',
+      DB_CLIENT: 'mysql',
+      LDAP_ENABLED: 'true',
+    });
 
     expect(configProblems(config)).toEqual([]);
     expect(() => assertConfigUsable(config)).not.toThrow();
@@ -290,7 +353,11 @@ describe('production rules', () => {
 describe('allConfigProblems and checkedConfig', () => {
   it('list the production rules together with unknown names and bad values', () => {
     const envFile = join(dir, '.env');
-    writeFileSync(envFile, 'SHOPDB_ENV=production\nJWT_SECRET=change-me\nCORS_ORIGINS=*\nDB_HOTS=db01\nHTTP_PORT=99999\nCOOKIE_SECURE=false\n', { mode: 0o600 });
+    writeFileSync(
+      envFile,
+      'SHOPDB_ENV=production\nJWT_SECRET=change-me\nCORS_ORIGINS=*\nDB_HOTS=db01\nHTTP_PORT=99999\nCOOKIE_SECURE=false\n',
+      { mode: 0o600 },
+    );
     const inspection = inspectConfig({ envFile, cwd: dir, env: {} });
 
     const problems = allConfigProblems(inspection);
@@ -301,7 +368,9 @@ describe('allConfigProblems and checkedConfig', () => {
 
   it('name a variable once: a bad value is not also judged by the rules on its default', () => {
     const envFile = join(dir, '.env');
-    writeFileSync(envFile, `SHOPDB_ENV=production\nJWT_SECRET=${STRONG_SECRET}\nDB_CLIENT=mysql\nDB_PASSWORD_FILE=missing-file\n`, { mode: 0o600 });
+    writeFileSync(envFile, `SHOPDB_ENV=production\nJWT_SECRET=${STRONG_SECRET}\nDB_CLIENT=mysql\nDB_PASSWORD_FILE=missing-file\n`, {
+      mode: 0o600,
+    });
 
     const problems = allConfigProblems(inspectConfig({ envFile, cwd: dir, env: {} }));
 

@@ -21,7 +21,11 @@ export function secretWeakness(name: ConfigVarName, value: string): ConfigProble
     return { variable: name, problem: 'still has a placeholder value', fix: `replace it with a strong random value (${GENERATE_HINT})` };
   }
   if (spec.minLength !== undefined && value.length < spec.minLength) {
-    return { variable: name, problem: `is shorter than ${spec.minLength} characters`, fix: `use at least ${spec.minLength} random characters (${GENERATE_HINT})` };
+    return {
+      variable: name,
+      problem: `is shorter than ${spec.minLength} characters`,
+      fix: `use at least ${spec.minLength} random characters (${GENERATE_HINT})`,
+    };
   }
   if (spec.minStrengthBits !== undefined && estimatedSecretBits(value) < spec.minStrengthBits) {
     // The estimate itself is not shown: it would tell an attacker how close a guess is.
@@ -45,8 +49,7 @@ export function productionProblems(config: LoadedConfig): ConfigProblem[] {
     const spec = specOf(name);
     const value = config.values[name];
     const required =
-      spec.requiredInProduction === true ||
-      (spec.requiredInProduction !== undefined && conditionHolds(spec.requiredInProduction, raw));
+      spec.requiredInProduction === true || (spec.requiredInProduction !== undefined && conditionHolds(spec.requiredInProduction, raw));
     if (required && (value === undefined || value === '')) {
       const fix = spec.generate
         ? `set ${name} (\`shopdb init\` generates one; or: openssl rand -base64 48)`
@@ -60,13 +63,25 @@ export function productionProblems(config: LoadedConfig): ConfigProblem[] {
   }
 
   if (config.values.CORS_ORIGINS.includes('*')) {
-    problems.push({ variable: 'CORS_ORIGINS', problem: 'allows every origin (*)', fix: 'list the exact origins, e.g. https://shopdb.plant.example' });
+    problems.push({
+      variable: 'CORS_ORIGINS',
+      problem: 'allows every origin (*)',
+      fix: 'list the exact origins, e.g. https://shopdb.plant.example',
+    });
   }
   if (!config.values.COOKIE_SECURE) {
-    problems.push({ variable: 'COOKIE_SECURE', problem: 'is false, so the session cookie would travel over plain HTTP', fix: 'set COOKIE_SECURE=true and serve shopdb behind HTTPS' });
+    problems.push({
+      variable: 'COOKIE_SECURE',
+      problem: 'is false, so the session cookie would travel over plain HTTP',
+      fix: 'set COOKIE_SECURE=true and serve shopdb behind HTTPS',
+    });
   }
   if (config.values.LDAP_ENABLED && Object.keys(config.values.LDAP_GROUP_ROLE_MAP).length === 0) {
-    problems.push({ variable: 'LDAP_GROUP_ROLE_MAP', problem: 'grants no role to any group, so no directory user could log in', fix: 'map at least one group DN to a role, e.g. {"CN=ShopDB-Users,OU=Groups,DC=plant,DC=example":"viewer"}' });
+    problems.push({
+      variable: 'LDAP_GROUP_ROLE_MAP',
+      problem: 'grants no role to any group, so no directory user could log in',
+      fix: 'map at least one group DN to a role, e.g. {"CN=ShopDB-Users,OU=Groups,DC=plant,DC=example":"viewer"}',
+    });
   }
   if (config.values.LDAP_ENABLED && config.values.LDAP_TLS === 'none' && !config.values.LDAP_ALLOW_PLAINTEXT) {
     problems.push({
@@ -90,7 +105,10 @@ function directoryProblems(config: LoadedConfig): ConfigProblem[] {
     problems.push({
       variable: 'LDAP_URL',
       problem: `${mismatched.join(', ')} does not fit LDAP_TLS=${v.LDAP_TLS} (which needs ${wantedScheme}// URLs)`,
-      fix: v.LDAP_TLS === 'ldaps' ? 'use ldaps://host:636 URLs, or set LDAP_TLS=starttls for ldap:// ones' : 'use ldap://host:389 URLs, or set LDAP_TLS=ldaps for ldaps:// ones',
+      fix:
+        v.LDAP_TLS === 'ldaps'
+          ? 'use ldaps://host:636 URLs, or set LDAP_TLS=starttls for ldap:// ones'
+          : 'use ldap://host:389 URLs, or set LDAP_TLS=ldaps for ldaps:// ones',
     });
   }
   // The whole directory part of a login must end before the HTTP server gives up on the request:
@@ -110,7 +128,11 @@ function directoryProblems(config: LoadedConfig): ConfigProblem[] {
 export function consistencyProblems(config: LoadedConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   if (config.values.COOKIE_SAMESITE === 'none' && !config.values.COOKIE_SECURE) {
-    problems.push({ variable: 'COOKIE_SAMESITE', problem: 'is none while COOKIE_SECURE is false (browsers drop such cookies)', fix: 'set COOKIE_SECURE=true or COOKIE_SAMESITE=lax' });
+    problems.push({
+      variable: 'COOKIE_SAMESITE',
+      problem: 'is none while COOKIE_SECURE is false (browsers drop such cookies)',
+      fix: 'set COOKIE_SECURE=true or COOKIE_SAMESITE=lax',
+    });
   }
   problems.push(...directoryProblems(config));
   return problems;
@@ -131,7 +153,9 @@ export function assertConfigUsable(config: LoadedConfig): void {
   throw new ConfigError(
     `The configuration is not safe to run in ${config.values.SHOPDB_ENV} mode: ${problems.length} problem${problems.length === 1 ? '' : 's'}`,
     problems,
-    { suggestion: `Fix them in ${where}. \`shopdb init --force\` writes a fresh .env with generated secrets (keeping a backup of the old one).` },
+    {
+      suggestion: `Fix them in ${where}. \`shopdb init --force\` writes a fresh .env with generated secrets (keeping a backup of the old one).`,
+    },
   );
 }
 

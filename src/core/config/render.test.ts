@@ -38,10 +38,18 @@ describe('generated files', () => {
     const shown = new Set([...example.matchAll(/^(?:# )?([A-Z][A-Z0-9_]*)=/gm)].map((match) => match[1]));
     const composeVariables = new Set(
       ['docker-compose.yml', 'docker-compose.secrets.yml']
-        .map((file) => committed(file).split('\n').filter((line) => !line.trim().startsWith('#')).join('\n'))
+        .map((file) =>
+          committed(file)
+            .split('\n')
+            .filter((line) => !line.trim().startsWith('#'))
+            .join('\n'),
+        )
         .flatMap((text) => [...text.matchAll(/\$\{(\w+)/g)].map((match) => match[1]!)),
     );
-    const isSecretFile = (name: string) => name.endsWith('_FILE') && (CONFIG_VAR_NAMES as readonly string[]).includes(name.slice(0, -5)) && specOf(name.slice(0, -5) as never).type === 'secret';
+    const isSecretFile = (name: string) =>
+      name.endsWith('_FILE') &&
+      (CONFIG_VAR_NAMES as readonly string[]).includes(name.slice(0, -5)) &&
+      specOf(name.slice(0, -5) as never).type === 'secret';
 
     const unknown = [...composeVariables].filter((name) => !(CONFIG_VAR_NAMES as readonly string[]).includes(name) && !isSecretFile(name));
     const missing = [...composeVariables].filter((name) => {
@@ -86,7 +94,8 @@ describe('generated files', () => {
 
 describe('formatEnvValue', () => {
   const roundTrip = (value: string): string | undefined => parseEnv(`VALUE=${formatEnvValue('VALUE', value)}\n`).VALUE;
-  const ownRoundTrip = (value: string): string | undefined => parseEnvFile(`VALUE=${formatEnvValue('VALUE', value)}\n`, '.env').entries.get('VALUE')?.value;
+  const ownRoundTrip = (value: string): string | undefined =>
+    parseEnvFile(`VALUE=${formatEnvValue('VALUE', value)}\n`, '.env').entries.get('VALUE')?.value;
 
   it.each([
     ['plain', 'shopdb_plant3'],
@@ -106,7 +115,7 @@ describe('formatEnvValue', () => {
     ['a backtick', 'a`b'],
     ['an equals sign', 'a=b=c'],
     ['non-ASCII', 'Fräsmaschine Ünïcode'],
-  ])('round-trips %s through node parseEnv and through shopdb\'s own .env parser', (_what, value) => {
+  ])("round-trips %s through node parseEnv and through shopdb's own .env parser", (_what, value) => {
     expect(roundTrip(value)).toBe(value);
     expect(ownRoundTrip(value)).toBe(value);
   });

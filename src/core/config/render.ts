@@ -32,7 +32,10 @@ function groupsInOrder(): Array<[VarGroup, ConfigVarName[]]> {
 function describe(spec: VarSpec): string {
   const extras: string[] = [];
   if (spec.requiredInProduction === true) extras.push('required in production');
-  else if (spec.requiredInProduction) extras.push(`required in production when ${spec.requiredInProduction.variable}${spec.requiredInProduction.is === 'set' ? ' is set' : `=${spec.requiredInProduction.is}`}`);
+  else if (spec.requiredInProduction)
+    extras.push(
+      `required in production when ${spec.requiredInProduction.variable}${spec.requiredInProduction.is === 'set' ? ' is set' : `=${spec.requiredInProduction.is}`}`,
+    );
   if (spec.type === 'secret') extras.push('secret');
   return extras.length > 0 ? `${spec.description} (${extras.join(', ')})` : spec.description;
 }
@@ -101,7 +104,7 @@ export function renderConfigDocs(): string {
     'of a file holding it; setting both is an error. A variable in the `.env` that shopdb does not',
     'know is an error that names the closest known one, so a typo never silently falls back to a default.',
     '',
-    'The file is `NAME=value` lines: an optional `export ` in front, `#` comments, values in `\'…\'`,',
+    "The file is `NAME=value` lines: an optional `export ` in front, `#` comments, values in `'…'`,",
     '`"…"` or `` `…` `` (which may span lines; in `"…"` a `\\n` is a line break), and after a bare value a `#`',
     'following a space starts a comment. A line that is not `NAME=value` is an error naming its line',
     'number; a name set twice is a warning naming both lines (the last one wins, as in docker compose).',
@@ -121,7 +124,13 @@ export function renderConfigDocs(): string {
     groups.set(specOf(name).group, list);
   }
   for (const [group, names] of groups) {
-    lines.push('', `## ${GROUP_TITLES[group]}`, '', '| Variable | Type | Default | Production | Description |', '| --- | --- | --- | --- | --- |');
+    lines.push(
+      '',
+      `## ${GROUP_TITLES[group]}`,
+      '',
+      '| Variable | Type | Default | Production | Description |',
+      '| --- | --- | --- | --- | --- |',
+    );
     for (const name of names) {
       const spec = specOf(name);
       const type = spec.choices ? spec.choices.join(' | ') : spec.type;

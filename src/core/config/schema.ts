@@ -18,18 +18,7 @@ export type VarType =
   | 'role-map'
   | 'trust-proxy';
 
-export type VarGroup =
-  | 'site'
-  | 'database'
-  | 'auth'
-  | 'http'
-  | 'logging'
-  | 'backup'
-  | 'ldap'
-  | 'zabbix'
-  | 'plugins'
-  | 'deploy'
-  | 'runtime';
+export type VarGroup = 'site' | 'database' | 'auth' | 'http' | 'logging' | 'backup' | 'ldap' | 'zabbix' | 'plugins' | 'deploy' | 'runtime';
 
 /** "Only matters when VAR has this value" — used for production requirements and prompts. */
 export interface VarCondition {
@@ -102,7 +91,8 @@ export const configSchema = {
     type: 'path',
     group: 'site',
     default: './fleet.json',
-    description: 'A central instance only: the sites `shopdb fleet` pulls, with their tokens (0600); the last-known summaries sit beside it.',
+    description:
+      'A central instance only: the sites `shopdb fleet` pulls, with their tokens (0600); the last-known summaries sit beside it.',
   },
 
   // ── database ────────────────────────────────────────────────────────────────────────
@@ -187,7 +177,8 @@ export const configSchema = {
     requiredInProduction: true,
     example: 'change-me',
     generate: true,
-    description: 'Key that signs login tokens (HS256); at least 32 random characters (no repeated letters, words or runs). `shopdb init` generates one.',
+    description:
+      'Key that signs login tokens (HS256); at least 32 random characters (no repeated letters, words or runs). `shopdb init` generates one.',
   },
   JWT_EXPIRES_IN: {
     type: 'duration',
@@ -285,7 +276,8 @@ export const configSchema = {
     default: '14',
     min: 1,
     max: 10000,
-    description: 'How many good backups of each kind to keep (nightly, and as many of each safety kind: pre-update, pre-restore, pre-uninstall); older ones are removed after a successful backup, damaged ones are not counted.',
+    description:
+      'How many good backups of each kind to keep (nightly, and as many of each safety kind: pre-update, pre-restore, pre-uninstall); older ones are removed after a successful backup, damaged ones are not counted.',
   },
   BACKUP_KEEP_DAYS: {
     type: 'int',
@@ -321,7 +313,8 @@ export const configSchema = {
     type: 'boolean',
     group: 'ldap',
     default: 'false',
-    description: 'Let users log in with their LDAP / Active Directory account. Local accounts (the break-glass admin) keep working whatever the directory does.',
+    description:
+      'Let users log in with their LDAP / Active Directory account. Local accounts (the break-glass admin) keep working whatever the directory does.',
     init: { message: 'Let users log in with their directory account (LDAP / Active Directory)', flag: 'ldap' },
   },
   LDAP_URL: {
@@ -338,7 +331,8 @@ export const configSchema = {
     group: 'ldap',
     choices: ['ldaps', 'starttls', 'none'],
     default: 'ldaps',
-    description: 'ldaps (ldaps:// URLs), starttls (ldap:// URLs upgraded before the bind) or none (plain text: refused in production unless LDAP_ALLOW_PLAINTEXT=true).',
+    description:
+      'ldaps (ldaps:// URLs), starttls (ldap:// URLs upgraded before the bind) or none (plain text: refused in production unless LDAP_ALLOW_PLAINTEXT=true).',
     init: { message: 'Directory encryption', flag: 'ldap-tls', when: ldapEnabled },
   },
   LDAP_ALLOW_PLAINTEXT: {
@@ -352,7 +346,11 @@ export const configSchema = {
     group: 'ldap',
     example: '/etc/shopdb/directory-ca.pem',
     description: "PEM file of the CA that signed the directory servers' certificates; empty: the system's CAs.",
-    init: { message: "CA file (PEM) that signed the directory servers' certificates (empty: the system's CAs)", flag: 'ldap-ca-file', when: ldapEnabled },
+    init: {
+      message: "CA file (PEM) that signed the directory servers' certificates (empty: the system's CAs)",
+      flag: 'ldap-ca-file',
+      when: ldapEnabled,
+    },
   },
   LDAP_BIND_DN: {
     type: 'string',
@@ -381,7 +379,10 @@ export const configSchema = {
     type: 'string',
     group: 'ldap',
     default: '(&(objectClass=user)(sAMAccountName={username}))',
-    pattern: { regex: /^\(.*\{username\}.*\)$/, hint: 'a filter in parentheses holding {username}, e.g. (&(objectClass=user)(|(sAMAccountName={username})(userPrincipalName={username}))) for AD or (&(objectClass=inetOrgPerson)(uid={username})) for OpenLDAP' },
+    pattern: {
+      regex: /^\(.*\{username\}.*\)$/,
+      hint: 'a filter in parentheses holding {username}, e.g. (&(objectClass=user)(|(sAMAccountName={username})(userPrincipalName={username}))) for AD or (&(objectClass=inetOrgPerson)(uid={username})) for OpenLDAP',
+    },
     description: 'Search filter for the user; {username} is replaced by the login name, escaped (so * ( ) \\ match only themselves).',
     init: { message: 'User search filter ({username} is the login name)', flag: 'ldap-user-filter', when: ldapEnabled },
   },
@@ -391,7 +392,11 @@ export const configSchema = {
     default: 'sAMAccountName',
     pattern: attributeName,
     description: 'Attribute whose value becomes the shopdb username (sAMAccountName for AD, uid for OpenLDAP).',
-    init: { message: 'Attribute holding the login name (sAMAccountName for AD, uid for OpenLDAP)', flag: 'ldap-username-attribute', when: ldapEnabled },
+    init: {
+      message: 'Attribute holding the login name (sAMAccountName for AD, uid for OpenLDAP)',
+      flag: 'ldap-username-attribute',
+      when: ldapEnabled,
+    },
   },
   LDAP_DISPLAY_NAME_ATTRIBUTE: {
     type: 'string',
@@ -418,7 +423,8 @@ export const configSchema = {
     group: 'ldap',
     default: '{}',
     example: '{"CN=ShopDB-Admins,OU=Groups,DC=plant,DC=example":"admin","CN=ShopDB-Users,OU=Groups,DC=plant,DC=example":"viewer"}',
-    description: "JSON object of group DN to role (admin, editor, viewer), checked in the order written: the user gets the role of the first group they are in (directly or through nested groups). Single-quote it in .env.",
+    description:
+      'JSON object of group DN to role (admin, editor, viewer), checked in the order written: the user gets the role of the first group they are in (directly or through nested groups). Single-quote it in .env.',
     init: { message: 'Group DN → role rules as a JSON object, first match wins', flag: 'ldap-group-role-map', when: ldapEnabled },
   },
   LDAP_REQUIRED_GROUP: {
@@ -432,7 +438,8 @@ export const configSchema = {
     group: 'ldap',
     choices: ['in-chain', 'member-of', 'group-search', 'off'],
     default: 'in-chain',
-    description: "How groups inside groups are found: in-chain (Active Directory's member:1.2.840.113556.1.4.1941: rule), member-of (OpenLDAP memberOf overlay, followed upwards), group-search (searches for groups whose member is the user or a group found so far), off (direct groups only).",
+    description:
+      "How groups inside groups are found: in-chain (Active Directory's member:1.2.840.113556.1.4.1941: rule), member-of (OpenLDAP memberOf overlay, followed upwards), group-search (searches for groups whose member is the user or a group found so far), off (direct groups only).",
     init: { message: 'How nested groups are found', flag: 'ldap-nested-groups', when: ldapEnabled },
   },
   LDAP_CONNECT_TIMEOUT: {
@@ -445,13 +452,15 @@ export const configSchema = {
     type: 'duration',
     group: 'ldap',
     default: '5s',
-    description: 'How long one directory operation (bind, search) may take. Servers × (LDAP_CONNECT_TIMEOUT + LDAP_TIMEOUT) must stay below HTTP_REQUEST_TIMEOUT.',
+    description:
+      'How long one directory operation (bind, search) may take. Servers × (LDAP_CONNECT_TIMEOUT + LDAP_TIMEOUT) must stay below HTTP_REQUEST_TIMEOUT.',
   },
   LDAP_RECHECK_INTERVAL: {
     type: 'duration',
     group: 'ldap',
     default: '15m',
-    description: 'How often `shopdb serve` re-checks signed-in directory users: one disabled or removed from every granting group loses their sessions and API tokens within this time.',
+    description:
+      'How often `shopdb serve` re-checks signed-in directory users: one disabled or removed from every granting group loses their sessions and API tokens within this time.',
   },
 
   // ── zabbix ──────────────────────────────────────────────────────────────────────────
@@ -499,20 +508,23 @@ export const configSchema = {
     group: 'zabbix',
     default: '3s',
     max: 30,
-    description: 'How long one Zabbix API call may take in all. A Zabbix slower than this shows monitoring as unknown; the inventory answers anyway.',
+    description:
+      'How long one Zabbix API call may take in all. A Zabbix slower than this shows monitoring as unknown; the inventory answers anyway.',
   },
   ZABBIX_HOST_MAP_TTL: {
     type: 'duration',
     group: 'zabbix',
     default: '6h',
-    description: "How long the list of Zabbix hosts (names, IPs, enabled) is kept before it is refreshed in the background; `shopdb zabbix match` always refreshes it.",
+    description:
+      'How long the list of Zabbix hosts (names, IPs, enabled) is kept before it is refreshed in the background; `shopdb zabbix match` always refreshes it.',
   },
   ZABBIX_PROBLEM_TTL: {
     type: 'duration',
     group: 'zabbix',
     default: '30s',
     max: 60,
-    description: 'How long open problems are kept before they are asked again; at most 60s. A new problem shows on its asset within this time.',
+    description:
+      'How long open problems are kept before they are asked again; at most 60s. A new problem shows on its asset within this time.',
   },
 
   // ── plugins ─────────────────────────────────────────────────────────────────────────
@@ -556,7 +568,8 @@ export const configSchema = {
     type: 'string',
     group: 'deploy',
     example: 'docker-compose.secrets.yml',
-    description: 'Compose file of the stack, read by docker compose too (default docker-compose.yml); docker-compose.secrets.yml takes the database password from DB_PASSWORD_FILE.',
+    description:
+      'Compose file of the stack, read by docker compose too (default docker-compose.yml); docker-compose.secrets.yml takes the database password from DB_PASSWORD_FILE.',
   },
 
   // ── runtime (environment only) ──────────────────────────────────────────────────────

@@ -15,15 +15,36 @@ const PLACEHOLDER_PATTERNS: readonly RegExp[] = [
 ];
 
 /** Exact values people leave in from examples (after the same normalisation). */
-const PLACEHOLDER_VALUES = new Set(['changeme', 'secret', 'password', 'default', 'example', 'test', 'todo', 'xxx', 'shopdb', 'tbd', 'none', 'null']);
+const PLACEHOLDER_VALUES = new Set([
+  'changeme',
+  'secret',
+  'password',
+  'default',
+  'example',
+  'test',
+  'todo',
+  'xxx',
+  'shopdb',
+  'tbd',
+  'none',
+  'null',
+]);
 
 function normalise(value: string): string {
-  return value.trim().toLowerCase().replace(/[-_. ]+/g, ' ').trim();
+  return value
+    .trim()
+    .toLowerCase()
+    .replace(/[-_. ]+/g, ' ')
+    .trim();
 }
 
 export function looksLikePlaceholder(value: string): boolean {
   const text = normalise(value);
-  return PLACEHOLDER_VALUES.has(text) || PLACEHOLDER_VALUES.has(text.replace(/ /g, '')) || PLACEHOLDER_PATTERNS.some((pattern) => pattern.test(text));
+  return (
+    PLACEHOLDER_VALUES.has(text) ||
+    PLACEHOLDER_VALUES.has(text.replace(/ /g, '')) ||
+    PLACEHOLDER_PATTERNS.some((pattern) => pattern.test(text))
+  );
 }
 
 /** Only this many characters are judged; see estimatedSecretBits. */

@@ -7,9 +7,9 @@ import type { Knex } from 'knex';
 
 const CLUSTER_UNAVAILABLE_ERRNOS = new Map<number, string>([
   // ER_UNKNOWN_COM_ERROR: Galera's "WSREP has not yet prepared node for application use".
-  [1047, 'the database node is not ready for work (it is not part of its cluster\'s primary component, or still joining)'],
+  [1047, "the database node is not ready for work (it is not part of its cluster's primary component, or still joining)"],
   // ER_ERROR_DURING_COMMIT: on Galera, a commit on a node that lost the primary component.
-  [1180, 'the database node could not commit (it is not connected to its cluster\'s primary component)'],
+  [1180, "the database node could not commit (it is not connected to its cluster's primary component)"],
   // ER_OPTION_PREVENTS_STATEMENT: a read-only member (group replication secondary, super_read_only).
   [1290, 'the database node is read-only (a secondary of its cluster, or super_read_only)'],
 ]);
@@ -48,15 +48,29 @@ export interface ClusterNodeState {
   reason: string | null;
 }
 
-const PLAIN_SERVER: ClusterNodeState = { galera: false, ready: true, nodeName: null, state: null, clusterStatus: null, clusterSize: null, flowControlPaused: null, reason: null };
+const PLAIN_SERVER: ClusterNodeState = {
+  galera: false,
+  ready: true,
+  nodeName: null,
+  state: null,
+  clusterStatus: null,
+  clusterSize: null,
+  flowControlPaused: null,
+  reason: null,
+};
 
 /** Runs one SQL statement and gives its rows, over whatever transport the caller has. */
 export type ReadRows = (sql: string) => Promise<Array<Record<string, string | number | null | undefined>>>;
 
-const knexRows = (db: Knex | Knex.Transaction): ReadRows => async (sql) => ((await db.raw(sql)) as [Array<Record<string, string | null>>, unknown])[0];
+const knexRows =
+  (db: Knex | Knex.Transaction): ReadRows =>
+  async (sql) =>
+    ((await db.raw(sql)) as [Array<Record<string, string | null>>, unknown])[0];
 
 function byName(rows: Awaited<ReturnType<ReadRows>>): Map<string, string> {
-  return new Map(rows.map((row) => [String(row.Variable_name ?? row.variable_name ?? '').toLowerCase(), String(row.Value ?? row.value ?? '')]));
+  return new Map(
+    rows.map((row) => [String(row.Variable_name ?? row.variable_name ?? '').toLowerCase(), String(row.Value ?? row.value ?? '')]),
+  );
 }
 
 /**
@@ -68,7 +82,9 @@ export async function clusterNodeStateVia(read: ReadRows): Promise<ClusterNodeSt
   const variables = byName(await read("SHOW GLOBAL VARIABLES WHERE Variable_name IN ('wsrep_on', 'wsrep_node_name')"));
   if ((variables.get('wsrep_on') ?? 'OFF').toUpperCase() !== 'ON') return PLAIN_SERVER;
   const status = byName(
-    await read("SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_ready', 'wsrep_connected', 'wsrep_local_state_comment', 'wsrep_cluster_status', 'wsrep_cluster_size', 'wsrep_flow_control_paused')"),
+    await read(
+      "SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_ready', 'wsrep_connected', 'wsrep_local_state_comment', 'wsrep_cluster_status', 'wsrep_cluster_size', 'wsrep_flow_control_paused')",
+    ),
   );
   const state = status.get('wsrep_local_state_comment') ?? null;
   const clusterStatus = status.get('wsrep_cluster_status') ?? null;
@@ -76,8 +92,10 @@ export async function clusterNodeStateVia(read: ReadRows): Promise<ClusterNodeSt
   const paused = Number(status.get('wsrep_flow_control_paused'));
   let reason: string | null = null;
   if (status.get('wsrep_connected') !== 'ON') reason = 'the database node is not connected to its cluster (wsrep_connected=OFF)';
-  else if (clusterStatus !== 'Primary') reason = `the database node is not part of its cluster's primary component (wsrep_cluster_status=${clusterStatus ?? 'unknown'}: it lost quorum)`;
-  else if (status.get('wsrep_ready') !== 'ON') reason = `the database node is not ready for work (wsrep_ready=OFF, state ${state ?? 'unknown'})`;
+  else if (clusterStatus !== 'Primary')
+    reason = `the database node is not part of its cluster's primary component (wsrep_cluster_status=${clusterStatus ?? 'unknown'}: it lost quorum)`;
+  else if (status.get('wsrep_ready') !== 'ON')
+    reason = `the database node is not ready for work (wsrep_ready=OFF, state ${state ?? 'unknown'})`;
   else if (state !== 'Synced') reason = `the database node is not synced with its cluster (state ${state ?? 'unknown'})`;
   return {
     galera: true,

@@ -8,18 +8,14 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import { parseMysqlUrl } from '../../../test/support/mysql.js';
 import { createSite, describeEachEngine, mysqlAvailable, tempDir, type TestSite } from '../../../test/support/site.js';
 import { DatabaseUnavailableError, ExitCode } from '../errors.js';
-import {
-  databaseTargetFromConfig,
-  describeTarget,
-  openDatabase,
-  serverVersion,
-  withDatabase,
-  type DatabaseTarget,
-} from './connect.js';
+import { databaseTargetFromConfig, describeTarget, openDatabase, serverVersion, withDatabase, type DatabaseTarget } from './connect.js';
 
 const PASSWORD = 'Pa55-w0rd-that-must-not-leak';
 
-async function openError(target: DatabaseTarget, options: { create?: boolean } = {}): Promise<{ error: DatabaseUnavailableError; ms: number }> {
+async function openError(
+  target: DatabaseTarget,
+  options: { create?: boolean } = {},
+): Promise<{ error: DatabaseUnavailableError; ms: number }> {
   const started = Date.now();
   try {
     const db = await openDatabase(target, options);
@@ -36,7 +32,17 @@ function everythingShown(error: DatabaseUnavailableError): string {
 }
 
 function mysqlTarget(overrides: Partial<Extract<DatabaseTarget, { client: 'mysql' }>>): Extract<DatabaseTarget, { client: 'mysql' }> {
-  return { client: 'mysql', host: '127.0.0.1', port: 3306, database: 'shopdb', user: 'shopdb', password: PASSWORD, poolMax: 2, connectTimeoutMs: 30_000, ...overrides };
+  return {
+    client: 'mysql',
+    host: '127.0.0.1',
+    port: 3306,
+    database: 'shopdb',
+    user: 'shopdb',
+    password: PASSWORD,
+    poolMax: 2,
+    connectTimeoutMs: 30_000,
+    ...overrides,
+  };
 }
 
 describeEachEngine('openDatabase', (engine) => {
@@ -78,9 +84,9 @@ describeEachEngine('openDatabase', (engine) => {
       expect(foreignKeys!.foreign_keys).toBe(1);
       expect(journal!.journal_mode).toBe('wal');
     } else {
-      const [[session]] = (await db.raw('select @@session.time_zone as tz, @@session.sql_mode as mode, @@character_set_connection as charset')) as [
-        Array<{ tz: string; mode: string; charset: string }>,
-      ];
+      const [[session]] = (await db.raw(
+        'select @@session.time_zone as tz, @@session.sql_mode as mode, @@character_set_connection as charset',
+      )) as [Array<{ tz: string; mode: string; charset: string }>];
       expect(session!.tz).toBe('+00:00');
       expect(session!.mode).toContain('STRICT_TRANS_TABLES');
       expect(session!.charset).toBe('utf8mb4');

@@ -137,7 +137,8 @@ export async function openDatabase(target: DatabaseTarget, options: OpenDatabase
             // before it, so a logout or a password reset through one node holds at once through
             // every other (ADR-014). MySQL has no wsrep_on: the probe finds nothing and sets nothing.
             connection.query("SHOW GLOBAL VARIABLES LIKE 'wsrep_on'", (probeError, rows) => {
-              const on = !probeError && Array.isArray(rows) && String((rows[0] as { Value?: unknown } | undefined)?.Value).toUpperCase() === 'ON';
+              const on =
+                !probeError && Array.isArray(rows) && String((rows[0] as { Value?: unknown } | undefined)?.Value).toUpperCase() === 'ON';
               if (!on) return done(null, connection);
               connection.query('SET SESSION wsrep_sync_wait = 1', (setError) => done(setError, connection));
             });
@@ -209,9 +210,10 @@ export function translateConnectionError(error: unknown, target: DatabaseTarget)
   const raw = error instanceof Error ? error.message : String(error);
   if (target.client === 'sqlite') {
     return new DatabaseUnavailableError(`Cannot open the SQLite database ${target.filename} (${code ?? raw})`, {
-      suggestion: code === 'SQLITE_NOTADB'
-        ? 'The file is not a SQLite database: check DB_SQLITE_PATH.'
-        : 'Check that DB_SQLITE_PATH points at a file this user can read and write.',
+      suggestion:
+        code === 'SQLITE_NOTADB'
+          ? 'The file is not a SQLite database: check DB_SQLITE_PATH.'
+          : 'Check that DB_SQLITE_PATH points at a file this user can read and write.',
       cause: error,
     });
   }

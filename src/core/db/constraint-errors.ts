@@ -15,7 +15,14 @@ export function isUniqueViolation(error: unknown): boolean {
 /** A row still referenced by another, or a reference to a missing row. */
 export function isForeignKeyViolation(error: unknown): boolean {
   const { code, errno } = codes(error);
-  if (errno === 1451 || errno === 1452 || code === 'ER_ROW_IS_REFERENCED_2' || code === 'ER_NO_REFERENCED_ROW_2' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY') return true;
+  if (
+    errno === 1451 ||
+    errno === 1452 ||
+    code === 'ER_ROW_IS_REFERENCED_2' ||
+    code === 'ER_NO_REFERENCED_ROW_2' ||
+    code === 'SQLITE_CONSTRAINT_FOREIGNKEY'
+  )
+    return true;
   // SQLite reports an ON DELETE RESTRICT refusal with the extended code of a trigger.
   return code === 'SQLITE_CONSTRAINT_TRIGGER' && /FOREIGN KEY constraint failed/.test((error as Error).message);
 }

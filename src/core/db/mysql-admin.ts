@@ -8,8 +8,21 @@ import { openDatabase, type DatabaseTarget } from './connect.js';
 
 /** What the shopdb user may do: its own schema, including what mysqldump needs; nothing global. */
 export const SITE_USER_PRIVILEGES = [
-  'SELECT', 'INSERT', 'UPDATE', 'DELETE', 'CREATE', 'DROP', 'ALTER', 'INDEX', 'REFERENCES',
-  'CREATE TEMPORARY TABLES', 'LOCK TABLES', 'CREATE VIEW', 'SHOW VIEW', 'TRIGGER', 'EXECUTE',
+  'SELECT',
+  'INSERT',
+  'UPDATE',
+  'DELETE',
+  'CREATE',
+  'DROP',
+  'ALTER',
+  'INDEX',
+  'REFERENCES',
+  'CREATE TEMPORARY TABLES',
+  'LOCK TABLES',
+  'CREATE VIEW',
+  'SHOW VIEW',
+  'TRIGGER',
+  'EXECUTE',
 ] as const;
 
 export interface CreateSiteDatabaseOptions {
@@ -54,15 +67,18 @@ export async function createSiteDatabase(options: CreateSiteDatabaseOptions): Pr
   } catch (error) {
     if (error instanceof DatabaseUnavailableError && /denied access/.test(error.message)) {
       throw new DatabaseUnavailableError(`MySQL denied access to the administrator "${options.admin.user}"`, {
-        suggestion: 'Pass the administrator with --mysql-admin-user and its password through SHOPDB_MYSQL_ADMIN_PASSWORD or --mysql-admin-password-stdin.',
+        suggestion:
+          'Pass the administrator with --mysql-admin-user and its password through SHOPDB_MYSQL_ADMIN_PASSWORD or --mysql-admin-password-stdin.',
         cause: error,
       });
     }
     throw error;
   }
   try {
-    const databaseExists = (await scalar(db, 'SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [options.database])) > 0;
-    const userExists = (await scalar(db, 'SELECT COUNT(*) FROM mysql.user WHERE User = ? AND Host = ?', [options.user, options.userHost])) > 0;
+    const databaseExists =
+      (await scalar(db, 'SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [options.database])) > 0;
+    const userExists =
+      (await scalar(db, 'SELECT COUNT(*) FROM mysql.user WHERE User = ? AND Host = ?', [options.user, options.userHost])) > 0;
     if (userExists && !options.reuseUser) {
       throw new UsageError(`The MySQL user '${options.user}'@'${options.userHost}' already exists; nothing was created`, {
         suggestion:

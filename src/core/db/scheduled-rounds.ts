@@ -18,7 +18,11 @@ export async function claimScheduledRound(db: Knex, name: string, intervalMs: nu
     const claimed = await db(TABLE)
       .where('name', name)
       .where('next_run_at', '<=', at)
-      .update({ next_run_at: formatUtcDatetime(new Date(now.getTime() + intervalMs)), claimed_by: holder.slice(0, 191), last_started_at: at });
+      .update({
+        next_run_at: formatUtcDatetime(new Date(now.getTime() + intervalMs)),
+        claimed_by: holder.slice(0, 191),
+        last_started_at: at,
+      });
     return claimed === 1;
   } catch (error) {
     if (isRetryableConflict(error)) return false;
@@ -27,10 +31,14 @@ export async function claimScheduledRound(db: Knex, name: string, intervalMs: nu
 }
 
 export async function finishScheduledRound(db: Knex, name: string, outcome: string, now = new Date()): Promise<void> {
-  await db(TABLE).where('name', name).update({ last_finished_at: encodeValue('date', now), last_outcome: outcome.slice(0, 191) });
+  await db(TABLE)
+    .where('name', name)
+    .update({ last_finished_at: encodeValue('date', now), last_outcome: outcome.slice(0, 191) });
 }
 
 /** Makes the next round due at once (an on-demand re-check, tests). */
 export async function makeScheduledRoundDue(db: Knex, name: string, now = new Date()): Promise<void> {
-  await db(TABLE).where('name', name).update({ next_run_at: formatUtcDatetime(now) });
+  await db(TABLE)
+    .where('name', name)
+    .update({ next_run_at: formatUtcDatetime(now) });
 }

@@ -38,7 +38,13 @@ export async function listTables(knex: Knex | Knex.Transaction): Promise<string[
   const client = (knex.client as { config: { client: string } }).config.client;
   const rows =
     client === 'better-sqlite3' || client === 'sqlite3'
-      ? ((await knex.raw("select name from sqlite_master where type = 'table' and name not like 'sqlite\\_%' escape '\\'")) as Array<{ name: string }>)
-      : (((await knex.raw('select table_name as name from information_schema.tables where table_schema = database()')) as unknown as [Array<{ name: string }>])[0]);
+      ? ((await knex.raw("select name from sqlite_master where type = 'table' and name not like 'sqlite\\_%' escape '\\'")) as Array<{
+          name: string;
+        }>)
+      : (
+          (await knex.raw('select table_name as name from information_schema.tables where table_schema = database()')) as unknown as [
+            Array<{ name: string }>,
+          ]
+        )[0];
   return rows.map((row) => row.name).sort();
 }

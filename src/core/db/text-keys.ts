@@ -60,7 +60,10 @@ export function keyIndexName(spec: UniqueTextColumn): string {
 }
 
 /** Sets the key columns in `row` for the given text columns it holds (a row about to be inserted or updated). */
-export function withTextKeys<T extends Record<string, unknown>>(row: T, specs: readonly Pick<UniqueTextColumn, 'column' | 'keyColumn'>[]): T {
+export function withTextKeys<T extends Record<string, unknown>>(
+  row: T,
+  specs: readonly Pick<UniqueTextColumn, 'column' | 'keyColumn'>[],
+): T {
   const out: Record<string, unknown> = { ...row };
   for (const spec of specs) {
     if (spec.column in row) out[spec.keyColumn] = textKeyOrNull(row[spec.column] as string | null | undefined);
@@ -102,10 +105,13 @@ export async function assertNoTextKeyClashes(knex: Knex, specs: readonly UniqueT
   const found: string[] = [];
   for (const spec of specs) for (const group of await clashes(knex, spec)) found.push(`${spec.table}.${spec.column}: ${group}`);
   if (found.length === 0) return;
-  throw new TextKeyClashError(`Some values that must be unique are the same ignoring case and accents (${found.length} group${found.length === 1 ? '' : 's'})`, {
-    details: found.slice(0, 20).concat(found.length > 20 ? [`… and ${found.length - 20} more`] : []),
-    suggestion: 'Rename all but one of each group (PATCH on the API), then run `shopdb migrate` again; nothing was changed.',
-  });
+  throw new TextKeyClashError(
+    `Some values that must be unique are the same ignoring case and accents (${found.length} group${found.length === 1 ? '' : 's'})`,
+    {
+      details: found.slice(0, 20).concat(found.length > 20 ? [`… and ${found.length - 20} more`] : []),
+      suggestion: 'Rename all but one of each group (PATCH on the API), then run `shopdb migrate` again; nothing was changed.',
+    },
+  );
 }
 
 /**
@@ -126,10 +132,22 @@ export async function addTextKey(knex: Knex, spec: UniqueTextColumn): Promise<vo
   // Pure ASCII text folds the same in SQL as in textKey (lower case, trailing spaces off); the
   // rest is folded here, row by row.
   const asciiOnly = sqlite ? 'length(??) = length(CAST(?? AS BLOB))' : 'CHAR_LENGTH(??) = LENGTH(??)';
-  await knex.raw(`UPDATE ?? SET ?? = RTRIM(LOWER(??)) WHERE ?? IS NOT NULL AND ${asciiOnly}`, [spec.table, spec.keyColumn, spec.column, spec.column, spec.column, spec.column]);
+  await knex.raw(`UPDATE ?? SET ?? = RTRIM(LOWER(??)) WHERE ?? IS NOT NULL AND ${asciiOnly}`, [
+    spec.table,
+    spec.keyColumn,
+    spec.column,
+    spec.column,
+    spec.column,
+    spec.column,
+  ]);
   const id = spec.primaryKey ?? 'id';
-  const wide = (await knex(spec.table).select(id, spec.column).whereNotNull(spec.column).whereNull(spec.keyColumn)) as Array<Record<string, unknown>>;
-  for (const row of wide) await knex(spec.table).where(id, row[id] as number).update({ [spec.keyColumn]: textKey(String(row[spec.column])) });
+  const wide = (await knex(spec.table).select(id, spec.column).whereNotNull(spec.column).whereNull(spec.keyColumn)) as Array<
+    Record<string, unknown>
+  >;
+  for (const row of wide)
+    await knex(spec.table)
+      .where(id, row[id] as number)
+      .update({ [spec.keyColumn]: textKey(String(row[spec.column])) });
 
   if (spec.unique !== false) {
     await knex.schema.alterTable(spec.table, (table) => {
@@ -146,7 +164,10 @@ const insertTrigger = (spec: UniqueTextColumn) => `${spec.table}_${spec.keyColum
 /** A new row whose text is set must have its key: a write path that forgot it fails loudly, on both engines. */
 async function requireKeyOnWrite(knex: Knex, spec: UniqueTextColumn): Promise<void> {
   if (!isSqlite(knex)) {
-    if (!spec.nullable) await knex.schema.alterTable(spec.table, (table) => table.string(spec.keyColumn, TEXT_KEY_LENGTH).notNullable().collate('utf8mb4_bin').alter());
+    if (!spec.nullable)
+      await knex.schema.alterTable(spec.table, (table) =>
+        table.string(spec.keyColumn, TEXT_KEY_LENGTH).notNullable().collate('utf8mb4_bin').alter(),
+      );
     return;
   }
   const message = `${spec.table}.${spec.keyColumn} must be set with ${spec.column} (textKey)`;

@@ -37,7 +37,10 @@ describeEachEngine('inTransaction', (engine) => {
       table.string('name', 32).primary();
       table.integer('value').notNullable();
     });
-    await db('counters').insert([{ name: 'a', value: 0 }, { name: 'b', value: 0 }]);
+    await db('counters').insert([
+      { name: 'a', value: 0 },
+      { name: 'b', value: 0 },
+    ]);
   });
   afterAll(async () => {
     await other.destroy();
@@ -46,74 +49,79 @@ describeEachEngine('inTransaction', (engine) => {
   });
 
   // InnoDB deadlocks need two connections holding row locks; SQLite has one writer at a time.
-  if (engine === 'mysql') it('runs a deadlocked transaction again from the start, so both writers land', async () => {
-    const bothHoldOne = [gate(), gate()];
-    let attempts = 0;
-    // Each takes one row, waits until the other has taken its row, then wants the other's.
-    const writer = (pool: Knex, first: string, second: string, mine: number) =>
-      inTransaction(pool, async (trx) => {
-        attempts += 1;
-        await trx('counters').where({ name: first }).increment('value', 1);
-        bothHoldOne[mine]!.open();
-        await bothHoldOne[1 - mine]!.opened;
-        await trx('counters').where({ name: second }).increment('value', 1);
-      });
-
-    await Promise.all([writer(db, 'a', 'b', 0), writer(other, 'b', 'a', 1)]);
-
-    expect(attempts).toBe(3);
-    expect(await db('counters').orderBy('name').pluck('value')).toEqual([2, 2]);
-  });
-
-  if (engine === 'mysql') it('gives up with DatabaseBusyError (503, nothing written) once its attempts are spent', async () => {
-    const bothHoldOne = [gate(), gate()];
-    const writer = (pool: Knex, first: string, second: string, mine: number) =>
-      inTransaction(
-        pool,
-        async (trx) => {
-          await trx('counters').where({ name: first }).increment('value', 10);
+  if (engine === 'mysql')
+    it('runs a deadlocked transaction again from the start, so both writers land', async () => {
+      const bothHoldOne = [gate(), gate()];
+      let attempts = 0;
+      // Each takes one row, waits until the other has taken its row, then wants the other's.
+      const writer = (pool: Knex, first: string, second: string, mine: number) =>
+        inTransaction(pool, async (trx) => {
+          attempts += 1;
+          await trx('counters').where({ name: first }).increment('value', 1);
           bothHoldOne[mine]!.open();
           await bothHoldOne[1 - mine]!.opened;
-          await trx('counters').where({ name: second }).increment('value', 10);
-        },
-        { attempts: 1 },
-      );
-    const before = await db('counters').orderBy('name').pluck('value');
+          await trx('counters').where({ name: second }).increment('value', 1);
+        });
 
-    const results = await Promise.allSettled([writer(db, 'a', 'b', 0), writer(other, 'b', 'a', 1)]);
+      await Promise.all([writer(db, 'a', 'b', 0), writer(other, 'b', 'a', 1)]);
 
-    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-    expect(failed).toHaveLength(1);
-    expect(failed[0]!.reason).toBeInstanceOf(DatabaseBusyError);
-    expect(failed[0]!.reason).toMatchObject({ httpStatus: 503, cause: expect.objectContaining({ errno: 1213 }) });
-    // The winner's two increments, nothing of the loser's.
-    expect(await db('counters').orderBy('name').pluck('value')).toEqual(before.map((v: number) => v + 10));
-  });
-
-  if (engine === 'mysql') it('lets a bookkeeping write that lost to a concurrent writer go (writeUnlessContended), and throws anything else', async () => {
-    const holding = gate();
-    const release = gate();
-    // Another replica holds the row: its transaction has written it and not committed yet.
-    const holder = other.transaction(async (trx) => {
-      await trx('counters').where({ name: 'a' }).update({ value: 555 });
-      holding.open();
-      await release.opened;
+      expect(attempts).toBe(3);
+      expect(await db('counters').orderBy('name').pluck('value')).toEqual([2, 2]);
     });
-    await holding.opened;
-    try {
-      await db.transaction(async (trx) => {
-        await trx.raw('SET SESSION innodb_lock_wait_timeout = 1');
-        // Lock wait timeout (1205) after a second: let go, no throw.
-        await writeUnlessContended(() => trx('counters').where({ name: 'a' }).update({ value: 99 }));
-        await expect(writeUnlessContended(() => trx('counters').where({ name: 'a' }).update({ no_such_column: 1 }))).rejects.toThrow(/no_such_column/);
-        await trx.raw('SET SESSION innodb_lock_wait_timeout = DEFAULT');
+
+  if (engine === 'mysql')
+    it('gives up with DatabaseBusyError (503, nothing written) once its attempts are spent', async () => {
+      const bothHoldOne = [gate(), gate()];
+      const writer = (pool: Knex, first: string, second: string, mine: number) =>
+        inTransaction(
+          pool,
+          async (trx) => {
+            await trx('counters').where({ name: first }).increment('value', 10);
+            bothHoldOne[mine]!.open();
+            await bothHoldOne[1 - mine]!.opened;
+            await trx('counters').where({ name: second }).increment('value', 10);
+          },
+          { attempts: 1 },
+        );
+      const before = await db('counters').orderBy('name').pluck('value');
+
+      const results = await Promise.allSettled([writer(db, 'a', 'b', 0), writer(other, 'b', 'a', 1)]);
+
+      const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      expect(failed).toHaveLength(1);
+      expect(failed[0]!.reason).toBeInstanceOf(DatabaseBusyError);
+      expect(failed[0]!.reason).toMatchObject({ httpStatus: 503, cause: expect.objectContaining({ errno: 1213 }) });
+      // The winner's two increments, nothing of the loser's.
+      expect(await db('counters').orderBy('name').pluck('value')).toEqual(before.map((v: number) => v + 10));
+    });
+
+  if (engine === 'mysql')
+    it('lets a bookkeeping write that lost to a concurrent writer go (writeUnlessContended), and throws anything else', async () => {
+      const holding = gate();
+      const release = gate();
+      // Another replica holds the row: its transaction has written it and not committed yet.
+      const holder = other.transaction(async (trx) => {
+        await trx('counters').where({ name: 'a' }).update({ value: 555 });
+        holding.open();
+        await release.opened;
       });
-    } finally {
-      release.open();
-      await holder;
-    }
-    expect(((await db('counters').where({ name: 'a' }).first('value')) as { value: number }).value).toBe(555);
-  });
+      await holding.opened;
+      try {
+        await db.transaction(async (trx) => {
+          await trx.raw('SET SESSION innodb_lock_wait_timeout = 1');
+          // Lock wait timeout (1205) after a second: let go, no throw.
+          await writeUnlessContended(() => trx('counters').where({ name: 'a' }).update({ value: 99 }));
+          await expect(writeUnlessContended(() => trx('counters').where({ name: 'a' }).update({ no_such_column: 1 }))).rejects.toThrow(
+            /no_such_column/,
+          );
+          await trx.raw('SET SESSION innodb_lock_wait_timeout = DEFAULT');
+        });
+      } finally {
+        release.open();
+        await holder;
+      }
+      expect(((await db('counters').where({ name: 'a' }).first('value')) as { value: number }).value).toBe(555);
+    });
 
   it('runs writers of the same key one after the other: the second reads what the first committed', async () => {
     const firstInside = gate();
@@ -151,11 +159,15 @@ describeEachEngine('inTransaction', (engine) => {
     expect(Number(seen)).toBe(100);
   });
 
-  it('takes the keys inside the caller\'s transaction when nested, and leaves retrying to the outermost call', async () => {
+  it("takes the keys inside the caller's transaction when nested, and leaves retrying to the outermost call", async () => {
     await inTransaction(db, async (outer) => {
-      await inTransaction(outer, async (inner) => {
-        await inner('counters').where({ name: 'b' }).update({ value: 7 });
-      }, { serializeOn: ['test:nested'] });
+      await inTransaction(
+        outer,
+        async (inner) => {
+          await inner('counters').where({ name: 'b' }).update({ value: 7 });
+        },
+        { serializeOn: ['test:nested'] },
+      );
       const key = (await outer('write_locks').where({ lock_key: 'test:nested' }).first('version')) as { version: number } | undefined;
       expect(key).toBeDefined();
     });

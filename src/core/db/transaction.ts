@@ -49,7 +49,14 @@ const RETRYABLE_ERRNOS = new Set([
   1020, // ER_CHECKREAD: MariaDB's innodb_snapshot_isolation saw the row change under the snapshot
   3101, // ER_TRANSACTION_ROLLBACK_DURING_COMMIT: MySQL group replication's certification failure
 ]);
-const RETRYABLE_CODES = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT', 'ER_CHECKREAD', 'SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_LOCKED']);
+const RETRYABLE_CODES = new Set([
+  'ER_LOCK_DEADLOCK',
+  'ER_LOCK_WAIT_TIMEOUT',
+  'ER_CHECKREAD',
+  'SQLITE_BUSY',
+  'SQLITE_BUSY_SNAPSHOT',
+  'SQLITE_LOCKED',
+]);
 
 /** Whether `error` (or what it wraps) is a transient collision worth retrying the whole transaction for. */
 export function isRetryableConflict(error: unknown): boolean {
@@ -72,7 +79,8 @@ function isSqliteDb(db: Db): boolean {
 function normalisedKeys(keys: readonly string[] | undefined): string[] {
   const unique = [...new Set(keys ?? [])].sort();
   for (const key of unique) {
-    if (key.length === 0 || key.length > MAX_LOCK_KEY_LENGTH) throw new RangeError(`A serialisation key must be 1 to ${MAX_LOCK_KEY_LENGTH} characters: "${key.slice(0, 40)}…"`);
+    if (key.length === 0 || key.length > MAX_LOCK_KEY_LENGTH)
+      throw new RangeError(`A serialisation key must be 1 to ${MAX_LOCK_KEY_LENGTH} characters: "${key.slice(0, 40)}…"`);
   }
   return unique;
 }

@@ -6,7 +6,17 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSite, describeEachEngine, type TestSite } from '../../../test/support/site.js';
 import { isSqlite } from './connect.js';
 import { createTable, datetime, timestamps } from './schema.js';
-import { DateOutOfRangeError, decodeRow, decodeValue, encodeRow, encodeValue, formatUtcDatetime, parseUtcDatetime, STORABLE_DATES, type RowCodec } from './values.js';
+import {
+  DateOutOfRangeError,
+  decodeRow,
+  decodeValue,
+  encodeRow,
+  encodeValue,
+  formatUtcDatetime,
+  parseUtcDatetime,
+  STORABLE_DATES,
+  type RowCodec,
+} from './values.js';
 
 interface Part {
   id: number;
@@ -31,7 +41,10 @@ const LABELS = {
 const SPEC = {
   partNumber: 'AB-1234/5',
   tolerances: { bore: { nominal: 6.35, plus: 0.012, minus: -0.005 }, flatness: 1e-7 },
-  operations: [{ op: 10, machine: 'DMG MORI NHX 5000', steps: ['rough', 'finish'] }, { op: 20, machine: null, steps: [] }],
+  operations: [
+    { op: 10, machine: 'DMG MORI NHX 5000', steps: ['rough', 'finish'] },
+    { op: 20, machine: null, steps: [] },
+  ],
   counts: { max: Number.MAX_SAFE_INTEGER, min: -2147483648, zero: 0 },
   flags: [true, false, null],
   notes: 'Prüfmaß 航空機部品 🛠️✈️ "quoted" \\ backslash',
@@ -81,18 +94,29 @@ describeEachEngine('values round-trip', (engine) => {
   it('reads back every accepted instant as the same instant: 400 random ones across 1000–9999 and the edges', async () => {
     // A fixed seed: a failure names an instant that fails again on the next run.
     let seed = 20261202;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const min = STORABLE_DATES.min.getTime();
     const max = STORABLE_DATES.max.getTime();
-    const instants = [min, max, min + 1, max - 1, Date.UTC(1970, 0, 1), Date.parse('2000-02-29T12:00:00.500Z'), ...Array.from({ length: 400 }, () => min + Math.floor(random() * (max - min)))];
+    const instants = [
+      min,
+      max,
+      min + 1,
+      max - 1,
+      Date.UTC(1970, 0, 1),
+      Date.parse('2000-02-29T12:00:00.500Z'),
+      ...Array.from({ length: 400 }, () => min + Math.floor(random() * (max - min))),
+    ];
     const ids: number[] = [];
     for (let i = 0; i < instants.length; i += 100) {
-      for (const time of instants.slice(i, i + 100)) ids.push(Number((await db('parts').insert(encodeRow(codec, { inspected_at: new Date(time) })))[0]));
+      for (const time of instants.slice(i, i + 100))
+        ids.push(Number((await db('parts').insert(encodeRow(codec, { inspected_at: new Date(time) })))[0]));
     }
 
     const rows = (await db('parts').whereIn('id', ids).orderBy('id').select('inspected_at')) as Array<Record<string, unknown>>;
 
-    expect(rows.map((row) => decodeRow<Part>(codec, row).inspected_at!.toISOString())).toEqual(instants.map((time) => new Date(time).toISOString()));
+    expect(rows.map((row) => decodeRow<Part>(codec, row).inspected_at!.toISOString())).toEqual(
+      instants.map((time) => new Date(time).toISOString()),
+    );
   });
 
   it('orders and filters dates by instant with encoded bounds', async () => {
@@ -180,7 +204,12 @@ describe('value codecs', () => {
   });
 
   it('refuses to encode an instant outside 1000–9999 (or an invalid one) with a ValidationError, before any write', () => {
-    for (const date of [new Date('0999-12-31T23:59:59.999Z'), new Date('0001-01-01T00:00:00Z'), new Date(Date.UTC(10000, 0, 1)), new Date('nonsense')]) {
+    for (const date of [
+      new Date('0999-12-31T23:59:59.999Z'),
+      new Date('0001-01-01T00:00:00Z'),
+      new Date(Date.UTC(10000, 0, 1)),
+      new Date('nonsense'),
+    ]) {
       expect(() => formatUtcDatetime(date)).toThrow(DateOutOfRangeError);
       expect(() => encodeValue('date', date)).toThrow(/outside the dates shopdb stores/);
     }
@@ -206,7 +235,12 @@ describe('value codecs', () => {
 
   it('encodes booleans as 1/0 and decodes the forms the drivers return', () => {
     expect([encodeValue('boolean', true), encodeValue('boolean', false)]).toEqual([1, 0]);
-    expect([decodeValue('boolean', 1), decodeValue('boolean', 0), decodeValue('boolean', '0'), decodeValue('boolean', true)]).toEqual([true, false, false, true]);
+    expect([decodeValue('boolean', 1), decodeValue('boolean', 0), decodeValue('boolean', '0'), decodeValue('boolean', true)]).toEqual([
+      true,
+      false,
+      false,
+      true,
+    ]);
   });
 
   it('decodes JSON given as text (MariaDB, SQLite) or already parsed (MySQL 8)', () => {

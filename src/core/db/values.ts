@@ -77,7 +77,9 @@ export function encodeValue(kind: ColumnKind, value: unknown): unknown {
   if (value === null || value === undefined) return value ?? null;
   switch (kind) {
     case 'date':
-      return formatUtcDatetime(value instanceof Date ? value : typeof value === 'number' ? new Date(value) : (parseUtcDatetime(value) ?? new Date(Number.NaN)));
+      return formatUtcDatetime(
+        value instanceof Date ? value : typeof value === 'number' ? new Date(value) : (parseUtcDatetime(value) ?? new Date(Number.NaN)),
+      );
     case 'boolean':
       return value ? 1 : 0;
     case 'json':

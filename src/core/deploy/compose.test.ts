@@ -32,43 +32,53 @@ afterAll(() => {
   rmSync(noPluginConfig, { recursive: true, force: true });
 });
 
-describe.skipIf(skipReason !== null)(`the real docker binary without the compose plugin${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
-  it('is what the detection is written for: docker stops at --short before it mentions compose', async () => {
-    const answer = await execa('docker', ['compose', 'version', '--short'], { env: { DOCKER_CONFIG: noPluginConfig }, reject: false });
+describe.skipIf(skipReason !== null)(
+  `the real docker binary without the compose plugin${skipReason ? ` (skipped: ${skipReason})` : ''}`,
+  () => {
+    it('is what the detection is written for: docker stops at --short before it mentions compose', async () => {
+      const answer = await execa('docker', ['compose', 'version', '--short'], { env: { DOCKER_CONFIG: noPluginConfig }, reject: false });
 
-    expect(answer.exitCode).not.toBe(0);
-    expect(answer.stderr).toMatch(/unknown flag: --short|unknown command|not a docker command/);
-  });
+      expect(answer.exitCode).not.toBe(0);
+      expect(answer.stderr).toMatch(/unknown flag: --short|unknown command|not a docker command/);
+    });
 
-  it('is reported as COMPOSE_MISSING with the install advice by the runner', async () => {
-    const runner = new ComposeRunner({ directory: site.dir, envFile: site.envFile, env: { PATH: process.env.PATH, DOCKER_CONFIG: noPluginConfig } });
+    it('is reported as COMPOSE_MISSING with the install advice by the runner', async () => {
+      const runner = new ComposeRunner({
+        directory: site.dir,
+        envFile: site.envFile,
+        env: { PATH: process.env.PATH, DOCKER_CONFIG: noPluginConfig },
+      });
 
-    const error = await runner.preflight().then(
-      () => null,
-      (thrown: unknown) => thrown,
+      const error = await runner.preflight().then(
+        () => null,
+        (thrown: unknown) => thrown,
+      );
+
+      expect(error).toBeInstanceOf(DockerUnavailableError);
+      expect((error as DockerUnavailableError).code).toBe('COMPOSE_MISSING');
+      expect((error as DockerUnavailableError).suggestion).toContain('docker-compose-plugin');
+    });
+
+    it('stops `shopdb status` in-process with COMPOSE_MISSING (exit 1)', async () => {
+      const result = await runCommand(Status, ['--env-file', site.envFile, '--json'], { env: { DOCKER_CONFIG: noPluginConfig } });
+
+      expect(result.exitCode).toBe(1);
+      expect(result.json.error).toMatchObject({ code: 'COMPOSE_MISSING', exitCode: 1 });
+    });
+
+    it.each([['up'], ['status'], ['logs'], ['down']])(
+      'stops `shopdb %s` through the binary with the install-the-plugin message (exit 1)',
+      async (command) => {
+        const result = await runBin([command, '--env-file', site.envFile], { env: { DOCKER_CONFIG: noPluginConfig } });
+
+        expect(result.exitCode).toBe(1);
+        expect(result.stderr).toContain('The docker compose plugin is not installed');
+        expect(result.stderr).toContain('docker-compose-plugin');
+        expect(result.stderr).not.toContain('docker compose version` failed');
+      },
     );
-
-    expect(error).toBeInstanceOf(DockerUnavailableError);
-    expect((error as DockerUnavailableError).code).toBe('COMPOSE_MISSING');
-    expect((error as DockerUnavailableError).suggestion).toContain('docker-compose-plugin');
-  });
-
-  it('stops `shopdb status` in-process with COMPOSE_MISSING (exit 1)', async () => {
-    const result = await runCommand(Status, ['--env-file', site.envFile, '--json'], { env: { DOCKER_CONFIG: noPluginConfig } });
-
-    expect(result.exitCode).toBe(1);
-    expect(result.json.error).toMatchObject({ code: 'COMPOSE_MISSING', exitCode: 1 });
-  });
-
-  it.each([['up'], ['status'], ['logs'], ['down']])('stops `shopdb %s` through the binary with the install-the-plugin message (exit 1)', async (command) => {
-    const result = await runBin([command, '--env-file', site.envFile], { env: { DOCKER_CONFIG: noPluginConfig } });
-
-    expect(result.exitCode).toBe(1);
-    expect(result.stderr).toContain('The docker compose plugin is not installed');
-    expect(result.stderr).toContain('docker-compose-plugin');
-    expect(result.stderr).not.toContain('docker compose version` failed');
-  });
-});
+  },
+);
 
 describe('compose detection against stand-ins for other docker versions', () => {
   let bin: string;
@@ -95,16 +105,25 @@ describe('compose detection against stand-ins for other docker versions', () => 
     chmodSync(path, 0o755);
     return path;
   }
-  const preflight = (docker: string) => new ComposeRunner({ directory: site.dir, envFile: site.envFile, env: { PATH: process.env.PATH } }, docker).preflight();
+  const preflight = (docker: string) =>
+    new ComposeRunner({ directory: site.dir, envFile: site.envFile, env: { PATH: process.env.PATH } }, docker).preflight();
 
-  it("says the plugin is missing for docker 20–27 (\"'compose' is not a docker command\")", async () => {
-    const docker = fakeDocker('docker-27', "echo \"docker: 'compose' is not a docker command.\" >&2; exit 1", "echo \"docker: 'compose' is not a docker command.\" >&2; exit 1");
+  it('says the plugin is missing for docker 20–27 ("\'compose\' is not a docker command")', async () => {
+    const docker = fakeDocker(
+      'docker-27',
+      'echo "docker: \'compose\' is not a docker command." >&2; exit 1',
+      'echo "docker: \'compose\' is not a docker command." >&2; exit 1',
+    );
 
     await expect(preflight(docker)).rejects.toMatchObject({ code: 'COMPOSE_MISSING' });
   });
 
   it('reads the version of a plugin that does not know --short from `compose version`', async () => {
-    const docker = fakeDocker('docker-old-plugin', 'echo "unknown flag: --short" >&2; exit 1', 'echo "Docker Compose version v2.0.1"; exit 0');
+    const docker = fakeDocker(
+      'docker-old-plugin',
+      'echo "unknown flag: --short" >&2; exit 1',
+      'echo "Docker Compose version v2.0.1"; exit 0',
+    );
 
     await expect(preflight(docker)).resolves.toEqual({ compose: '2.0.1', server: '28.2.2' });
   });

@@ -38,7 +38,7 @@ export interface DockerVersions {
 const DEFAULT_COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yml', 'docker-compose.yaml'];
 
 const INSTALL_DOCKER =
-  'Install Docker Engine with its compose plugin (Docker\'s packages docker-ce and docker-compose-plugin, or your distribution\'s docker.io and docker-compose-v2), then run the command again.';
+  "Install Docker Engine with its compose plugin (Docker's packages docker-ce and docker-compose-plugin, or your distribution's docker.io and docker-compose-v2), then run the command again.";
 
 export class ComposeRunner {
   private versions: DockerVersions | undefined;
@@ -67,7 +67,8 @@ export class ComposeRunner {
   private async composeVersion(): Promise<string> {
     const short = await this.raw(['compose', 'version', '--short']);
     if (short.exitCode === 0) return short.stdout.trim().replace(/^v/, '');
-    if (!composeNotACommand(short) && !/unknown flag/i.test(`${short.stderr}\n${short.stdout}`)) throw this.composeMissing(short, 'docker compose version --short');
+    if (!composeNotACommand(short) && !/unknown flag/i.test(`${short.stderr}\n${short.stdout}`))
+      throw this.composeMissing(short, 'docker compose version --short');
     const plain = await this.raw(['compose', 'version']);
     const version = /v?(\d+\.\d+\.\d+\S*)/.exec(plain.stdout);
     if (plain.exitCode === 0 && version) return version[1]!;
@@ -111,9 +112,17 @@ export class ComposeRunner {
       });
       if (result.failed && result.exitCode === undefined) {
         if ((result as { code?: string }).code === 'ENOENT' || /ENOENT/.test(result.message ?? '')) throw this.dockerMissing();
-        throw new ExternalError(`docker could not be run: ${result.shortMessage}`, `docker ${args.join(' ')}`, undefined, String(result.stderr ?? ''), {
-          suggestion: result.timedOut ? 'The docker command did not finish in time; check `docker info` and try again.' : 'Check that `docker` works for this user.',
-        });
+        throw new ExternalError(
+          `docker could not be run: ${result.shortMessage}`,
+          `docker ${args.join(' ')}`,
+          undefined,
+          String(result.stderr ?? ''),
+          {
+            suggestion: result.timedOut
+              ? 'The docker command did not finish in time; check `docker info` and try again.'
+              : 'Check that `docker` works for this user.',
+          },
+        );
       }
       return { stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? ''), exitCode: result.exitCode ?? 1 };
     } catch (error) {
@@ -136,27 +145,36 @@ export class ComposeRunner {
     }
     if (!DEFAULT_COMPOSE_FILES.some((file) => existsSync(join(this.project.directory, file)))) {
       throw new UsageError(`There is no docker-compose.yml in ${this.project.directory}, the folder of the site .env`, {
-        suggestion: 'Keep the site .env in the shopdb checkout next to docker-compose.yml (docs/DEPLOY.md), and run shopdb there or pass --env-file pointing at it.',
+        suggestion:
+          'Keep the site .env in the shopdb checkout next to docker-compose.yml (docs/DEPLOY.md), and run shopdb there or pass --env-file pointing at it.',
       });
     }
   }
 
   private dockerMissing(): DockerUnavailableError {
-    return new DockerUnavailableError('DOCKER_MISSING', `\`${this.docker}\` was not found on the PATH: Docker is not installed (or not for this user)`, {
-      suggestion: INSTALL_DOCKER,
-    });
+    return new DockerUnavailableError(
+      'DOCKER_MISSING',
+      `\`${this.docker}\` was not found on the PATH: Docker is not installed (or not for this user)`,
+      {
+        suggestion: INSTALL_DOCKER,
+      },
+    );
   }
 
   private composeMissing(result: ComposeRunResult, command: string): ShopdbErrorLike {
     const text = `${result.stderr}\n${result.stdout}`;
     if (composeNotACommand(result)) {
       const legacy = this.legacyComposeOnPath();
-      return new DockerUnavailableError('COMPOSE_MISSING', 'The docker compose plugin is not installed (`docker compose` is not a docker command here)', {
-        suggestion: legacy
-          ? `Only the old docker-compose 1.x was found (${legacy}); shopdb needs compose v2. Install the plugin (package docker-compose-plugin, or docker-compose-v2 on Debian/Ubuntu), then run the command again.`
-          : 'Install the compose plugin (package docker-compose-plugin, or docker-compose-v2 on Debian/Ubuntu), then run the command again.',
-        details: firstLines(text),
-      });
+      return new DockerUnavailableError(
+        'COMPOSE_MISSING',
+        'The docker compose plugin is not installed (`docker compose` is not a docker command here)',
+        {
+          suggestion: legacy
+            ? `Only the old docker-compose 1.x was found (${legacy}); shopdb needs compose v2. Install the plugin (package docker-compose-plugin, or docker-compose-v2 on Debian/Ubuntu), then run the command again.`
+            : 'Install the compose plugin (package docker-compose-plugin, or docker-compose-v2 on Debian/Ubuntu), then run the command again.',
+          details: firstLines(text),
+        },
+      );
     }
     return new ExternalError('`docker compose version` failed', command, result.exitCode, result.stderr, {
       suggestion: 'Run `docker compose version` to see why, fix it, and run the command again.',
@@ -189,14 +207,22 @@ function firstLines(text: string, count = 3): string[] {
 function daemonProblem(result: ComposeRunResult): DockerUnavailableError | ExternalError {
   const text = `${result.stderr}\n${result.stdout}`;
   if (/permission denied/i.test(text)) {
-    return new DockerUnavailableError('DOCKER_DAEMON_UNREACHABLE', 'This user may not talk to the Docker daemon (permission denied on its socket)', {
-      suggestion: 'Run as root, or add the user to the docker group (`sudo usermod -aG docker $USER`, then log in again).',
-      details: firstLines(text),
-    });
+    return new DockerUnavailableError(
+      'DOCKER_DAEMON_UNREACHABLE',
+      'This user may not talk to the Docker daemon (permission denied on its socket)',
+      {
+        suggestion: 'Run as root, or add the user to the docker group (`sudo usermod -aG docker $USER`, then log in again).',
+        details: firstLines(text),
+      },
+    );
   }
-  if (/cannot connect|is the docker daemon running|connection refused|no such file or directory|error during connect/i.test(text) || result.exitCode !== 0) {
+  if (
+    /cannot connect|is the docker daemon running|connection refused|no such file or directory|error during connect/i.test(text) ||
+    result.exitCode !== 0
+  ) {
     return new DockerUnavailableError('DOCKER_DAEMON_UNREACHABLE', 'The Docker daemon is not reachable', {
-      suggestion: 'Start it (`sudo systemctl start docker`, and `sudo systemctl enable docker` so it starts at boot), or check DOCKER_HOST / the docker context, then run the command again.',
+      suggestion:
+        'Start it (`sudo systemctl start docker`, and `sudo systemctl enable docker` so it starts at boot), or check DOCKER_HOST / the docker context, then run the command again.',
       details: firstLines(text),
     });
   }
@@ -209,17 +235,23 @@ function daemonProblem(result: ComposeRunResult): DockerUnavailableError | Exter
 export function composeFailure(command: string, result: ComposeRunResult): UserError | ExternalError {
   const text = `${result.stderr}\n${result.stdout}`;
   // v2: `required variable DB_PASSWORD is missing a value: set DB_PASSWORD …`; 1.29: `Missing mandatory value for …: set …`.
-  const missing = /required variable (\w+) is missing a value:?\s*(.*)/i.exec(text) ?? /Missing mandatory value for .*?: (set (\w+) .*)/i.exec(text);
+  const missing =
+    /required variable (\w+) is missing a value:?\s*(.*)/i.exec(text) ?? /Missing mandatory value for .*?: (set (\w+) .*)/i.exec(text);
   if (missing) {
     const variable = missing[0].startsWith('required') ? missing[1]! : missing[2]!;
     const explanation = (missing[0].startsWith('required') ? missing[2] : missing[1])?.trim() || `set ${variable}`;
-    return new ConfigError(`docker compose refused to start: ${variable} is not set`, [{ variable, problem: 'is required by docker-compose.yml', fix: explanation }], {
-      suggestion: 'Add it to the site .env (`shopdb config check` lists every problem), then run the command again.',
-    });
+    return new ConfigError(
+      `docker compose refused to start: ${variable} is not set`,
+      [{ variable, problem: 'is required by docker-compose.yml', fix: explanation }],
+      {
+        suggestion: 'Add it to the site .env (`shopdb config check` lists every problem), then run the command again.',
+      },
+    );
   }
   if (/port is already allocated|address already in use|bind: address/i.test(text)) {
     return new UserError('The API port is already in use on this host', {
-      suggestion: 'Stop what listens there (`ss -ltnp` shows it), or set HTTP_PORT / SHOPDB_BIND_ADDRESS in .env, then run the command again.',
+      suggestion:
+        'Stop what listens there (`ss -ltnp` shows it), or set HTTP_PORT / SHOPDB_BIND_ADDRESS in .env, then run the command again.',
       details: firstLines(text),
     });
   }
@@ -232,8 +264,14 @@ export function composeFailure(command: string, result: ComposeRunResult): UserE
       details: firstLines(text),
     });
   }
-  return new ExternalError(`${command.replace(/ --env-file \S+/, '')} failed (exit code ${result.exitCode})`, command, result.exitCode, result.stderr, {
-    suggestion: 'Run again with --verbose to see what docker printed.',
-    details: firstLines(result.stderr, 2),
-  });
+  return new ExternalError(
+    `${command.replace(/ --env-file \S+/, '')} failed (exit code ${result.exitCode})`,
+    command,
+    result.exitCode,
+    result.stderr,
+    {
+      suggestion: 'Run again with --verbose to see what docker printed.',
+      details: firstLines(result.stderr, 2),
+    },
+  );
 }

@@ -38,7 +38,9 @@ export function upSteps(options: UpOptions): TaskStep<UpContext>[] {
       },
     },
     {
-      title: options.build ? 'Build the image and start the stack (docker compose up -d --build)' : 'Start the stack (docker compose up -d)',
+      title: options.build
+        ? 'Build the image and start the stack (docker compose up -d --build)'
+        : 'Start the stack (docker compose up -d)',
       task: async (_ctx, report) => {
         report('the first start builds the image and pulls MySQL: this can take a few minutes');
         await runner.compose(['up', '--detach', ...(options.build ? ['--build'] : [])]);
@@ -133,9 +135,14 @@ export async function stackStatus(runner: ComposeRunner, options: { now?: () => 
 async function migrationState(runner: ComposeRunner): Promise<MigrationState> {
   const result = await shopdbInStack(runner, ['migrate', 'status'], { timeoutMs: 60_000 });
   const status = result.json as Partial<SiteMigrationStatus> | undefined;
-  if (!result.ok || !status || !Array.isArray(status.sources)) return { state: 'unknown', pending: null, reason: stackCommandError('shopdb migrate status', result).message };
+  if (!result.ok || !status || !Array.isArray(status.sources))
+    return { state: 'unknown', pending: null, reason: stackCommandError('shopdb migrate status', result).message };
   const pending = status.sources.reduce((n, source) => n + (source.pending?.length ?? 0), 0);
-  return { state: status.upToDate ? 'current' : 'pending', pending, reason: status.upToDate ? null : 'run `shopdb up` (or `docker compose exec api shopdb migrate`)' };
+  return {
+    state: status.upToDate ? 'current' : 'pending',
+    pending,
+    reason: status.upToDate ? null : 'run `shopdb up` (or `docker compose exec api shopdb migrate`)',
+  };
 }
 
 const unknownBackup = (reason: string): BackupState => ({ state: 'unknown', file: null, createdAt: null, ageSeconds: null, reason });
@@ -150,8 +157,21 @@ async function backupState(runner: ComposeRunner, now: number): Promise<BackupSt
   }
   const newest = newestBackup(result.json);
   if (newest === undefined) return unknownBackup('`shopdb backup list --json` printed no list of backups shopdb status can read');
-  if (newest === null) return { state: 'none', file: null, createdAt: null, ageSeconds: null, reason: 'no backup yet: `docker compose exec api shopdb backup`' };
-  return { state: 'found', file: newest.file, createdAt: newest.createdAt, ageSeconds: Math.max(0, Math.round((now - Date.parse(newest.createdAt)) / 1000)), reason: null };
+  if (newest === null)
+    return {
+      state: 'none',
+      file: null,
+      createdAt: null,
+      ageSeconds: null,
+      reason: 'no backup yet: `docker compose exec api shopdb backup`',
+    };
+  return {
+    state: 'found',
+    file: newest.file,
+    createdAt: newest.createdAt,
+    ageSeconds: Math.max(0, Math.round((now - Date.parse(newest.createdAt)) / 1000)),
+    reason: null,
+  };
 }
 
 const FILE_KEYS = ['file', 'path', 'name', 'filename'];
@@ -159,13 +179,18 @@ const TIME_KEYS = ['createdAt', 'created', 'finishedAt', 'startedAt', 'time', 'm
 
 /** The newest entry of a backup list; null for an empty list, undefined when there is no list. */
 export function newestBackup(json: unknown): { file: string; createdAt: string } | null | undefined {
-  const list = Array.isArray(json) ? json : Array.isArray((json as { backups?: unknown })?.backups) ? (json as { backups: unknown[] }).backups : undefined;
+  const list = Array.isArray(json)
+    ? json
+    : Array.isArray((json as { backups?: unknown })?.backups)
+      ? (json as { backups: unknown[] }).backups
+      : undefined;
   if (!list) return undefined;
   const dated = list
     .map((entry) => {
       const record = (entry ?? {}) as Record<string, unknown>;
       const file = FILE_KEYS.map((key) => record[key]).find((value) => typeof value === 'string') as string | undefined;
-      const time = TIME_KEYS.map((key) => record[key]).find((value) => typeof value === 'string' && !Number.isNaN(Date.parse(value))) as string | undefined;
+      const time = TIME_KEYS.map((key) => record[key]).find((value) => typeof value === 'string' && !Number.isNaN(Date.parse(value))) as
+        string | undefined;
       return file && time ? { file, createdAt: new Date(time).toISOString() } : undefined;
     })
     .filter((entry): entry is { file: string; createdAt: string } => entry !== undefined);

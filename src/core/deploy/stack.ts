@@ -28,7 +28,8 @@ export interface ServiceState {
 export function composeProjectOf(config: LoadedConfig, env: Readonly<Record<string, string | undefined>>): ComposeProject {
   if (!config.envFileFound) {
     throw new UsageError(`There is no site .env at ${config.envFile}`, {
-      suggestion: 'Create it first: `shopdb init --db mysql --db-password-stdin` in the shopdb checkout (docs/DEPLOY.md), or pass --env-file.',
+      suggestion:
+        'Create it first: `shopdb init --db mysql --db-password-stdin` in the shopdb checkout (docs/DEPLOY.md), or pass --env-file.',
     });
   }
   const composeFile = env.COMPOSE_FILE || config.values.COMPOSE_FILE;
@@ -50,7 +51,12 @@ interface PsRow {
 export function parsePs(stdout: string): ServiceState[] {
   const text = stdout.trim();
   if (!text) return [];
-  const rows: PsRow[] = text.startsWith('[') ? (JSON.parse(text) as PsRow[]) : text.split('\n').filter((line) => line.trim()).map((line) => JSON.parse(line) as PsRow);
+  const rows: PsRow[] = text.startsWith('[')
+    ? (JSON.parse(text) as PsRow[])
+    : text
+        .split('\n')
+        .filter((line) => line.trim())
+        .map((line) => JSON.parse(line) as PsRow);
   return rows
     .map((row) => ({
       service: row.Service ?? row.Name ?? '?',
@@ -103,10 +109,13 @@ export async function waitForServices(runner: ComposeRunner, options: WaitOption
     const services = await listServices(runner);
     const stopped = services.filter((s) => s.state === 'exited' || s.state === 'dead');
     if (stopped.length > 0) {
-      throw new ServiceUnhealthyError(`${stopped.map((s) => `${s.service} stopped${s.exitCode === null ? '' : ` with exit code ${s.exitCode}`}`).join(', ')}`, {
-        suggestion: `See why with \`shopdb logs ${stopped[0]!.service}\`, fix it, then \`shopdb up\` again.`,
-        details: stopped.map((s) => `${s.service}: ${s.status}`),
-      });
+      throw new ServiceUnhealthyError(
+        `${stopped.map((s) => `${s.service} stopped${s.exitCode === null ? '' : ` with exit code ${s.exitCode}`}`).join(', ')}`,
+        {
+          suggestion: `See why with \`shopdb logs ${stopped[0]!.service}\`, fix it, then \`shopdb up\` again.`,
+          details: stopped.map((s) => `${s.service}: ${s.status}`),
+        },
+      );
     }
     const waiting = services.filter((s) => !(enough.has(s.service) ? s.state === 'running' : isHealthy(s)));
     if (services.length > 0 && waiting.length === 0) return services;
@@ -154,9 +163,15 @@ export interface StackCommandResult {
 }
 
 /** `docker compose exec -T api shopdb <argv> --json`: shopdb inside the stack, on its database. */
-export async function shopdbInStack(runner: ComposeRunner, argv: string[], options: { timeoutMs?: number; env?: Record<string, string> } = {}): Promise<StackCommandResult> {
+export async function shopdbInStack(
+  runner: ComposeRunner,
+  argv: string[],
+  options: { timeoutMs?: number; env?: Record<string, string> } = {},
+): Promise<StackCommandResult> {
   const env = Object.entries(options.env ?? {}).flatMap(([name, value]) => ['-e', `${name}=${value}`]);
-  const result = await runner.composeAllowFailure(['exec', '-T', ...env, API_SERVICE, 'shopdb', ...argv, '--json'], { timeoutMs: options.timeoutMs });
+  const result = await runner.composeAllowFailure(['exec', '-T', ...env, API_SERVICE, 'shopdb', ...argv, '--json'], {
+    timeoutMs: options.timeoutMs,
+  });
   let json: unknown;
   try {
     json = JSON.parse(result.stdout);
@@ -168,18 +183,33 @@ export async function shopdbInStack(runner: ComposeRunner, argv: string[], optio
 
 /** The error of a failed `shopdbInStack`, keeping the inner command's code and exit code. */
 export function stackCommandError(what: string, result: StackCommandResult): StackCommandError {
-  const inner = (result.json as { error?: { code?: string; message?: string; suggestion?: string | null; details?: string[]; exitCode?: number } } | undefined)?.error;
+  const inner = (
+    result.json as
+      { error?: { code?: string; message?: string; suggestion?: string | null; details?: string[]; exitCode?: number } } | undefined
+  )?.error;
   if (inner?.message) {
-    return new StackCommandError(inner.code ?? 'STACK_COMMAND_FAILED', validExitCode(inner.exitCode ?? result.exitCode), `${what} failed in the api container: ${inner.message}`, {
-      suggestion: inner.suggestion ?? undefined,
-      details: inner.details ?? [],
-    });
+    return new StackCommandError(
+      inner.code ?? 'STACK_COMMAND_FAILED',
+      validExitCode(inner.exitCode ?? result.exitCode),
+      `${what} failed in the api container: ${inner.message}`,
+      {
+        suggestion: inner.suggestion ?? undefined,
+        details: inner.details ?? [],
+      },
+    );
   }
   const notRunning = /is not running|no container found|service "?api"? is not running/i.test(result.stderr);
-  return new StackCommandError('STACK_COMMAND_FAILED', ExitCode.FAILED, `${what} failed in the api container (exit code ${result.exitCode})`, {
-    suggestion: notRunning ? 'The api container is not running: `shopdb up` starts it.' : 'See `shopdb logs api`, and run again with --verbose.',
-    details: result.stderr.split('\n').filter(Boolean).slice(-3),
-  });
+  return new StackCommandError(
+    'STACK_COMMAND_FAILED',
+    ExitCode.FAILED,
+    `${what} failed in the api container (exit code ${result.exitCode})`,
+    {
+      suggestion: notRunning
+        ? 'The api container is not running: `shopdb up` starts it.'
+        : 'See `shopdb logs api`, and run again with --verbose.',
+      details: result.stderr.split('\n').filter(Boolean).slice(-3),
+    },
+  );
 }
 
 function validExitCode(code: number): ExitCodeValue {

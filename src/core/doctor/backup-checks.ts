@@ -7,7 +7,13 @@
 import { statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
-import { findStaleOptionFolders, sweepOptionFolders, sweepScratchSchemas, describeScratchSchema, findScratchSchemas } from '../backup/mysql/leftovers.js';
+import {
+  findStaleOptionFolders,
+  sweepOptionFolders,
+  sweepScratchSchemas,
+  describeScratchSchema,
+  findScratchSchemas,
+} from '../backup/mysql/leftovers.js';
 import type { SqlRow } from '../backup/site-state.js';
 import { asShopdbError } from '../errors.js';
 import { ensureUsableDirectory, withDeadline } from '../fs/guarded.js';
@@ -41,7 +47,13 @@ export const backupCopyDirCheck: DoctorCheck = {
     const free = stats.bavail * stats.bsize;
     const data = { directory, freeBytes: free };
     const freeText = `${(free / GIB).toFixed(1)} GiB`;
-    if (free < GIB) return { status: 'warn', message: `${directory}: only ${freeText} free`, suggestion: 'Copies may soon fail; free space there.', data };
+    if (free < GIB)
+      return {
+        status: 'warn',
+        message: `${directory}: only ${freeText} free`,
+        suggestion: 'Copies may soon fail; free space there.',
+        data,
+      };
     return { status: 'pass', message: `${directory} (${freeText} free)`, data };
   },
 };
@@ -66,7 +78,11 @@ export const optionFileLeftoversCheck: DoctorCheck = {
       };
     }
     if (removed.length > 0) {
-      return { status: 'warn', message: `removed ${removed.length} option file folder(s) with the database password left by runs that died: ${removed.join(', ')}`, data };
+      return {
+        status: 'warn',
+        message: `removed ${removed.length} option file folder(s) with the database password left by runs that died: ${removed.join(', ')}`,
+        data,
+      };
     }
     return { status: 'pass', message: `none in ${tmp}`, data };
   },
@@ -85,7 +101,12 @@ export const scratchSchemaLeftoversCheck: DoctorCheck = {
     const database = context.config!.values.DB_NAME;
     const sweep = await sweepScratchSchemas(query, run, database);
     const running = (await findScratchSchemas(query, database)).filter((schema) => schema.owner === 'running').map((schema) => schema.name);
-    const data = { dropped: sweep.dropped, failed: sweep.failed.map((f) => f.name), otherHost: sweep.otherHost.map((s) => s.name), running };
+    const data = {
+      dropped: sweep.dropped,
+      failed: sweep.failed.map((f) => f.name),
+      otherHost: sweep.otherHost.map((s) => s.name),
+      running,
+    };
     if (sweep.failed.length > 0) {
       return {
         status: 'fail',
@@ -103,8 +124,16 @@ export const scratchSchemaLeftoversCheck: DoctorCheck = {
       };
     }
     if (sweep.dropped.length > 0) {
-      return { status: 'warn', message: `dropped ${sweep.dropped.length} scratch schema(s) left by an interrupted verify --deep: ${sweep.dropped.join(', ')}`, data };
+      return {
+        status: 'warn',
+        message: `dropped ${sweep.dropped.length} scratch schema(s) left by an interrupted verify --deep: ${sweep.dropped.join(', ')}`,
+        data,
+      };
     }
-    return { status: 'pass', message: running.length > 0 ? `none left over (${running.length} in use by a running verify --deep)` : 'none', data };
+    return {
+      status: 'pass',
+      message: running.length > 0 ? `none left over (${running.length} in use by a running verify --deep)` : 'none',
+      data,
+    };
   },
 };

@@ -38,7 +38,11 @@ export const nodeVersionCheck: DoctorCheck = {
     const ok = major > MIN_NODE[0] || (major === MIN_NODE[0] && minor >= MIN_NODE[1]);
     return ok
       ? { status: 'pass', message: `Node.js ${process.versions.node}` }
-      : { status: 'fail', message: `Node.js ${process.versions.node} is too old`, suggestion: `Install Node.js ${MIN_NODE.join('.')} or newer (an LTS release).` };
+      : {
+          status: 'fail',
+          message: `Node.js ${process.versions.node} is too old`,
+          suggestion: `Install Node.js ${MIN_NODE.join('.')} or newer (an LTS release).`,
+        };
   },
 };
 
@@ -61,20 +65,33 @@ export const configCheck: DoctorCheck = {
           suggestion: error.suggestion,
         };
       }
-      return { status: 'fail', message: [error?.message ?? 'The configuration did not load', ...(error?.details ?? [])].join('\n'), suggestion: error?.suggestion };
+      return {
+        status: 'fail',
+        message: [error?.message ?? 'The configuration did not load', ...(error?.details ?? [])].join('\n'),
+        suggestion: error?.suggestion,
+      };
     }
     const mode = context.config.values.SHOPDB_ENV;
     const problems = configProblems(context.config);
     if (problems.length > 0) {
       return {
         status: 'fail',
-        message: [`${problems.length} problem${problems.length === 1 ? '' : 's'} in ${mode} mode:`, ...problems.map((p) => `${p.variable}: ${p.problem} — ${p.fix}`)].join('\n'),
+        message: [
+          `${problems.length} problem${problems.length === 1 ? '' : 's'} in ${mode} mode:`,
+          ...problems.map((p) => `${p.variable}: ${p.problem} — ${p.fix}`),
+        ].join('\n'),
         suggestion: 'Fix them in the .env (`shopdb init --force` writes a fresh one with generated secrets).',
       };
     }
     const where = context.config.envFileFound ? context.config.envFile : 'environment only (no .env)';
     if (context.config.warnings.length > 0) {
-      return { status: 'warn', message: [`valid (${mode} mode, ${where}), with warnings:`, ...context.config.warnings.map((p) => `${p.variable}: ${p.problem} — ${p.fix}`)].join('\n') };
+      return {
+        status: 'warn',
+        message: [
+          `valid (${mode} mode, ${where}), with warnings:`,
+          ...context.config.warnings.map((p) => `${p.variable}: ${p.problem} — ${p.fix}`),
+        ].join('\n'),
+      };
     }
     return { status: 'pass', message: `valid (${mode} mode, ${where})` };
   },
@@ -95,7 +112,12 @@ export const databaseCheck: DoctorCheck = {
     const tooOld =
       (version.product === 'MySQL' && major < 8) || (version.product === 'MariaDB' && (major < 10 || (major === 10 && minor < 6)));
     if (tooOld) {
-      return { status: 'warn', message: `${where}: ${version.product} ${version.version} is older than shopdb supports`, suggestion: 'Use MySQL 8.0+ or MariaDB 10.6+.', data };
+      return {
+        status: 'warn',
+        message: `${where}: ${version.product} ${version.version} is older than shopdb supports`,
+        suggestion: 'Use MySQL 8.0+ or MariaDB 10.6+.',
+        data,
+      };
     }
     return { status: 'pass', message: `${where}: ${version.product} ${version.version}`, data };
   },
@@ -112,16 +134,38 @@ export const clusterCheck: DoctorCheck = {
     const node = await readClusterNodeState(await context.database());
     if (!node.galera) return { status: 'skip', message: 'a single server (not a Galera node)' };
     const paused = node.flowControlPaused ?? 0;
-    const data = { node: node.nodeName, state: node.state, clusterStatus: node.clusterStatus, clusterSize: node.clusterSize, flowControlPaused: paused };
+    const data = {
+      node: node.nodeName,
+      state: node.state,
+      clusterStatus: node.clusterStatus,
+      clusterSize: node.clusterSize,
+      flowControlPaused: paused,
+    };
     const summary = `${node.nodeName ?? 'this node'}: ${node.state ?? 'unknown'}, ${node.clusterStatus ?? 'unknown'} component of ${node.clusterSize ?? '?'} node(s), flow control paused ${(paused * 100).toFixed(1)}% of the time`;
     if (!node.ready) {
-      return { status: 'fail', message: `${summary}: ${node.reason}`, suggestion: 'Point DB_HOST at a synced node, or wait until this one has rejoined; a cluster that lost quorum needs its nodes back (docs/SCALING.md).', data };
+      return {
+        status: 'fail',
+        message: `${summary}: ${node.reason}`,
+        suggestion:
+          'Point DB_HOST at a synced node, or wait until this one has rejoined; a cluster that lost quorum needs its nodes back (docs/SCALING.md).',
+        data,
+      };
     }
     if ((node.clusterSize ?? 0) < 3) {
-      return { status: 'warn', message: `${summary}: fewer than 3 nodes, so losing one more stops writes`, suggestion: 'Bring the missing nodes back (docs/SCALING.md).', data };
+      return {
+        status: 'warn',
+        message: `${summary}: fewer than 3 nodes, so losing one more stops writes`,
+        suggestion: 'Bring the missing nodes back (docs/SCALING.md).',
+        data,
+      };
     }
     if (paused > 0.1) {
-      return { status: 'warn', message: `${summary}: replication is often paused by flow control`, suggestion: 'A node applies writes too slowly: check its disk and load, or route writes to one node (docs/SCALING.md).', data };
+      return {
+        status: 'warn',
+        message: `${summary}: replication is often paused by flow control`,
+        suggestion: 'A node applies writes too slowly: check its disk and load, or route writes to one node (docs/SCALING.md).',
+        data,
+      };
     }
     return { status: 'pass', message: summary, data };
   },
@@ -142,17 +186,34 @@ export const migrationsCheck: DoctorCheck = {
     const locked = status.sources.filter((s) => s.lockHeld).map((s) => s.id);
     const failed = status.sources.filter((s) => s.lastFailure).map((s) => `${s.id}: ${s.lastFailure!.migration}`);
     if (unknown.length > 0) {
-      return { status: 'fail', message: `the database has migrations this shopdb does not know: ${unknown.join(', ')}`, suggestion: 'Update shopdb to the version that migrated it.' };
+      return {
+        status: 'fail',
+        message: `the database has migrations this shopdb does not know: ${unknown.join(', ')}`,
+        suggestion: 'Update shopdb to the version that migrated it.',
+      };
     }
     const schemaLock = await readSchemaLock(db);
     if (schemaLock) locked.push(`site schema lock: ${schemaLock.holder}`);
     // Each of these stops the site from being trusted; all are named, not only the first.
     const problems: Array<{ message: string; suggestion: string }> = [];
-    if (failed.length > 0) problems.push({ message: `a migration failed: ${failed.join('; ')}`, suggestion: 'Run `shopdb migrate status` for the error, fix it, then `shopdb migrate`.' });
-    if (locked.length > 0) problems.push({ message: `migration lock held (${locked.join(', ')})`, suggestion: 'A migrate is running, or one crashed: `shopdb migrate unlock` once none runs.' });
-    if (pending > 0) problems.push({ message: `${pending} migration${pending === 1 ? '' : 's'} pending`, suggestion: 'Run `shopdb migrate`.' });
+    if (failed.length > 0)
+      problems.push({
+        message: `a migration failed: ${failed.join('; ')}`,
+        suggestion: 'Run `shopdb migrate status` for the error, fix it, then `shopdb migrate`.',
+      });
+    if (locked.length > 0)
+      problems.push({
+        message: `migration lock held (${locked.join(', ')})`,
+        suggestion: 'A migrate is running, or one crashed: `shopdb migrate unlock` once none runs.',
+      });
+    if (pending > 0)
+      problems.push({ message: `${pending} migration${pending === 1 ? '' : 's'} pending`, suggestion: 'Run `shopdb migrate`.' });
     if (problems.length > 0) {
-      return { status: 'fail', message: problems.map((p) => p.message).join('; '), suggestion: problems.map((p) => p.suggestion).join(' ') };
+      return {
+        status: 'fail',
+        message: problems.map((p) => p.message).join('; '),
+        suggestion: problems.map((p) => p.suggestion).join(' '),
+      };
     }
     return { status: 'pass', message: `${status.sources.reduce((n, s) => n + s.applied.length, 0)} applied, none pending` };
   },
@@ -176,14 +237,27 @@ export const pluginsCheck: DoctorCheck = {
       return {
         status: 'fail',
         message: `installed but not usable: ${broken.map((p) => `${p.name} (${p.problems[0] ?? p.status})`).join('; ')}`,
-        suggestion: 'Put the plugin packages back at the installed versions (`shopdb plugin list` says why each is unusable), or disable those plugins.',
+        suggestion:
+          'Put the plugin packages back at the installed versions (`shopdb plugin list` says why each is unusable), or disable those plugins.',
         data,
       };
     }
     if (upgradable.length > 0) {
-      return { status: 'warn', message: `newer versions here for: ${upgradable.map((p) => `${p.name} ${p.installedVersion} → ${p.availableVersion}`).join(', ')}`, suggestion: 'Run `shopdb plugin upgrade`.', data };
+      return {
+        status: 'warn',
+        message: `newer versions here for: ${upgradable.map((p) => `${p.name} ${p.installedVersion} → ${p.availableVersion}`).join(', ')}`,
+        suggestion: 'Run `shopdb plugin upgrade`.',
+        data,
+      };
     }
-    return { status: 'pass', message: listings.length === 0 ? 'no plugin installed' : `${listings.length} installed: ${listings.map((p) => `${p.name} ${p.installedVersion}${p.enabled ? '' : ' (disabled)'}`).join(', ')}`, data };
+    return {
+      status: 'pass',
+      message:
+        listings.length === 0
+          ? 'no plugin installed'
+          : `${listings.length} installed: ${listings.map((p) => `${p.name} ${p.installedVersion}${p.enabled ? '' : ' (disabled)'}`).join(', ')}`,
+      data,
+    };
   },
 };
 
@@ -211,7 +285,11 @@ export const dumpToolCheck: DoctorCheck = {
     if (context.config!.values.DB_CLIENT === 'sqlite') return { status: 'skip', message: 'not needed: SQLite is backed up in-process' };
     const found = ['mysqldump', 'mariadb-dump'].map((tool) => ({ tool, path: findOnPath(tool, context.path) })).filter((t) => t.path);
     if (found.length === 0) {
-      return { status: 'fail', message: 'neither mysqldump nor mariadb-dump is on PATH', suggestion: 'Install the MySQL client tools (Debian: apt-get install default-mysql-client, or mariadb-client for MariaDB).' };
+      return {
+        status: 'fail',
+        message: 'neither mysqldump nor mariadb-dump is on PATH',
+        suggestion: 'Install the MySQL client tools (Debian: apt-get install default-mysql-client, or mariadb-client for MariaDB).',
+      };
     }
     return { status: 'pass', message: found.map((t) => t.path).join(', '), data: { tools: found.map((t) => t.path) } };
   },
@@ -230,14 +308,30 @@ export const backupDirCheck: DoctorCheck = {
       await ensureUsableDirectory(dir, { setting: 'BACKUP_DIR' });
     } catch (error) {
       const cause = (error as { cause?: NodeJS.ErrnoException }).cause;
-      return { status: 'fail', message: `${dir} is not writable (${cause?.code ?? (error as Error).message})`, suggestion: `Create it and give this user write access (chown/chmod), or set BACKUP_DIR.` };
+      return {
+        status: 'fail',
+        message: `${dir} is not writable (${cause?.code ?? (error as Error).message})`,
+        suggestion: `Create it and give this user write access (chown/chmod), or set BACKUP_DIR.`,
+      };
     }
     const stats = statfsSync(dir);
     const free = stats.bavail * stats.bsize;
     const data = { directory: dir, freeBytes: free };
     const freeText = free >= GIB ? `${(free / GIB).toFixed(1)} GiB` : `${Math.round(free / MIB)} MiB`;
-    if (free < 100 * MIB) return { status: 'fail', message: `${dir}: only ${freeText} free`, suggestion: 'Free space or move BACKUP_DIR to a larger disk.', data };
-    if (free < GIB) return { status: 'warn', message: `${dir}: only ${freeText} free`, suggestion: 'Backups may soon fail; free space or move BACKUP_DIR.', data };
+    if (free < 100 * MIB)
+      return {
+        status: 'fail',
+        message: `${dir}: only ${freeText} free`,
+        suggestion: 'Free space or move BACKUP_DIR to a larger disk.',
+        data,
+      };
+    if (free < GIB)
+      return {
+        status: 'warn',
+        message: `${dir}: only ${freeText} free`,
+        suggestion: 'Backups may soon fail; free space or move BACKUP_DIR.',
+        data,
+      };
     return { status: 'pass', message: `${dir} (${freeText} free)`, data };
   },
 };

@@ -22,7 +22,9 @@ async function passwordWarning(settings: DirectorySettings, url: string, now: Da
     const expiry = await servicePasswordExpiry(connection.client, settings);
     if (expiry.expiresAt === null) return null;
     const days = daysUntil(expiry.expiresAt, now);
-    return days < CERT_WARNING_DAYS ? `the password of LDAP_BIND_DN ${days < 0 ? 'has expired' : `expires in ${days} days`} (${expiry.reason})` : null;
+    return days < CERT_WARNING_DAYS
+      ? `the password of LDAP_BIND_DN ${days < 0 ? 'has expired' : `expires in ${days} days`} (${expiry.reason})`
+      : null;
   } finally {
     await connection.close();
   }
@@ -43,7 +45,8 @@ export const directoryCheck: DoctorCheck = {
     const warnings: string[] = [];
     for (const server of servers) {
       const days = server.tls?.validTo ? daysUntil(server.tls.validTo, now) : null;
-      if (days !== null && days < CERT_WARNING_DAYS) warnings.push(`${server.url}: the server certificate expires in ${days} days (${server.tls!.validTo!.toISOString().slice(0, 10)})`);
+      if (days !== null && days < CERT_WARNING_DAYS)
+        warnings.push(`${server.url}: the server certificate expires in ${days} days (${server.tls!.validTo!.toISOString().slice(0, 10)})`);
     }
     if (settings.ca) {
       for (const cert of certificatesIn(settings.ca)) {
@@ -63,10 +66,20 @@ export const directoryCheck: DoctorCheck = {
     const data = { servers: servers.map((server) => ({ url: server.url, ok: server.ok, tlsValidTo: server.tls?.validTo ?? null })) };
     const lines = [...failures.map((f) => `${f.url}: ${f.step}: ${f.message}`), ...warnings];
     if (!working) {
-      return { status: 'fail', message: ['no directory server works: directory accounts cannot log in', ...lines].join('\n'), suggestion: failures[0]?.fix ?? 'Run `shopdb ldap test` for the details.', data };
+      return {
+        status: 'fail',
+        message: ['no directory server works: directory accounts cannot log in', ...lines].join('\n'),
+        suggestion: failures[0]?.fix ?? 'Run `shopdb ldap test` for the details.',
+        data,
+      };
     }
     if (failures.length > 0 || warnings.length > 0) {
-      return { status: 'warn', message: [`${servers.filter((s) => s.ok).length} of ${servers.length} server(s) work`, ...lines].join('\n'), suggestion: failures[0]?.fix ?? 'Renew or change it before that date; `shopdb ldap test` shows the details.', data };
+      return {
+        status: 'warn',
+        message: [`${servers.filter((s) => s.ok).length} of ${servers.length} server(s) work`, ...lines].join('\n'),
+        suggestion: failures[0]?.fix ?? 'Renew or change it before that date; `shopdb ldap test` shows the details.',
+        data,
+      };
     }
     return { status: 'pass', message: `${servers.length} server(s) reachable, TLS verified, service bind accepted`, data };
   },

@@ -42,7 +42,8 @@ export async function runDoctor(options: RunDoctorOptions): Promise<DoctorReport
     },
   };
   try {
-    const registry = options.registry ?? (await pluginDoctorChecks(context)).reduce((all, check) => all.register(check), coreDoctorRegistry());
+    const registry =
+      options.registry ?? (await pluginDoctorChecks(context)).reduce((all, check) => all.register(check), coreDoctorRegistry());
     return await runChecks(registry.select(options.tags), context, options.tags);
   } finally {
     if (opened) await opened.then((db) => db.destroy()).catch(() => {});

@@ -19,16 +19,17 @@ export async function pluginDoctorChecks(context: DoctorContext): Promise<Doctor
     const installed = new Map((await listInstalled(db)).filter((p) => p.enabled).map((p) => [p.name, p.version]));
     const catalog = await loadPluginCatalog(catalogOptionsFromConfig(context.config));
     // A plugin waiting for `plugin upgrade` has tables of the old version: its checks wait too.
-    const current = catalog.plugins.filter((p) => p.problems.length === 0 && installed.has(p.manifest.name) && eq(installed.get(p.manifest.name)!, p.manifest.version));
+    const current = catalog.plugins.filter(
+      (p) => p.problems.length === 0 && installed.has(p.manifest.name) && eq(installed.get(p.manifest.name)!, p.manifest.version),
+    );
     return current.flatMap(({ manifest }) =>
-      (manifest.doctor ?? []).map(
-        (check): DoctorCheck => ({
-          id: `${manifest.name}.${check.id}`,
-          title: `${manifest.name}: ${check.title}`,
-          tags: check.tags ?? [],
-          run: async (ctx) => check.run({ db: await ctx.database(), plugin: { name: manifest.name, version: manifest.version }, now: new Date() }),
-        }),
-      ),
+      (manifest.doctor ?? []).map((check): DoctorCheck => ({
+        id: `${manifest.name}.${check.id}`,
+        title: `${manifest.name}: ${check.title}`,
+        tags: check.tags ?? [],
+        run: async (ctx) =>
+          check.run({ db: await ctx.database(), plugin: { name: manifest.name, version: manifest.version }, now: new Date() }),
+      })),
     );
   } catch {
     return [];

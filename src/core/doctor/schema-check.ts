@@ -19,7 +19,10 @@ export const schemaMatchesRecordsCheck: DoctorCheck = {
   async run(context) {
     if (!context.config) return { status: 'skip', message: 'skipped: the configuration did not load' };
     const db = await context.database();
-    const plugins = (await listInstalled(db)).length > 0 ? await installedPluginSources(db, await loadPluginCatalog(catalogOptionsFromConfig(context.config))) : [];
+    const plugins =
+      (await listInstalled(db)).length > 0
+        ? await installedPluginSources(db, await loadPluginCatalog(catalogOptionsFromConfig(context.config)))
+        : [];
     const sources = [...siteMigrationSources().list(), ...plugins];
     const status = await migrationStatus(db, sources);
     const applied = status.sources.map((s, i) => ({ source: sources[i]!, applied: s.applied.map((m) => m.name) }));
@@ -29,7 +32,10 @@ export const schemaMatchesRecordsCheck: DoctorCheck = {
     return withSchemaModel(applied, async (model) => {
       const expected = model.tables();
       const missing = expected.filter((t) => !existing.has(t.table));
-      const data = { expectedTables: expected.length, missing: missing.map((t) => ({ table: t.table, source: t.sourceId, migration: t.migration })) };
+      const data = {
+        expectedTables: expected.length,
+        missing: missing.map((t) => ({ table: t.table, source: t.sourceId, migration: t.migration })),
+      };
       if (missing.length > 0) {
         return {
           status: 'fail',
@@ -45,7 +51,8 @@ export const schemaMatchesRecordsCheck: DoctorCheck = {
         return {
           status: 'warn',
           message: `could not check ${unreplayed.map((f) => `${f.sourceId} from ${f.migration} on (${f.error})`).join('; ')}`,
-          suggestion: 'That migration does not run on the SQLite model of the schema, so its tables cannot be checked; see docs/MIGRATIONS.md ("Portable SQL only").',
+          suggestion:
+            'That migration does not run on the SQLite model of the schema, so its tables cannot be checked; see docs/MIGRATIONS.md ("Portable SQL only").',
           data,
         };
       }

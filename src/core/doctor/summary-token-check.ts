@@ -8,7 +8,12 @@ import type { DoctorCheck } from './registry.js';
 /** Unused this long, a summary token is reported as a warning. */
 export const SUMMARY_TOKEN_IDLE_DAYS = 7;
 
-const ago = (ms: number) => (ms < 3_600_000 ? `${Math.round(ms / 60_000)} min ago` : ms < 172_800_000 ? `${Math.round(ms / 3_600_000)} h ago` : `${Math.round(ms / 86_400_000)} days ago`);
+const ago = (ms: number) =>
+  ms < 3_600_000
+    ? `${Math.round(ms / 60_000)} min ago`
+    : ms < 172_800_000
+      ? `${Math.round(ms / 3_600_000)} h ago`
+      : `${Math.round(ms / 86_400_000)} days ago`;
 
 export const summaryTokensCheck: DoctorCheck = {
   id: 'summary-tokens',
@@ -22,8 +27,18 @@ export const summaryTokensCheck: DoctorCheck = {
     const now = Date.now();
     const tokens = (await listApiTokens(db)).filter((t) => t.scope === SUMMARY_SCOPE && t.status === 'active');
     if (tokens.length === 0) return { status: 'skip', message: 'none: no fleet pulls from this site' };
-    const data = { tokens: tokens.map((t) => ({ id: t.id, prefix: t.prefix, name: t.name, username: t.username, lastUsedAt: t.lastUsedAt?.toISOString() ?? null })) };
-    const lines = tokens.map((t) => `${t.prefix}… ${t.name} (${t.username}): ${t.lastUsedAt ? `last used ${ago(now - t.lastUsedAt.getTime())}` : 'never used'}`);
+    const data = {
+      tokens: tokens.map((t) => ({
+        id: t.id,
+        prefix: t.prefix,
+        name: t.name,
+        username: t.username,
+        lastUsedAt: t.lastUsedAt?.toISOString() ?? null,
+      })),
+    };
+    const lines = tokens.map(
+      (t) => `${t.prefix}… ${t.name} (${t.username}): ${t.lastUsedAt ? `last used ${ago(now - t.lastUsedAt.getTime())}` : 'never used'}`,
+    );
     const idle = tokens.filter((t) => now - (t.lastUsedAt ?? t.createdAt).getTime() > SUMMARY_TOKEN_IDLE_DAYS * 86_400_000);
     const message = `${tokens.length} live\n${lines.join('\n')}`;
     if (idle.length > 0) {

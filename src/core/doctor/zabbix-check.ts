@@ -18,8 +18,17 @@ export const zabbixCheck: DoctorCheck = {
     const data = { url: report.url, version: report.version, auth: report.auth.used, hostsReadable: report.hostsReadable };
     const failed = report.steps.find((step) => !step.ok);
     if (failed) {
-      return { status: 'warn', message: `${failed.step}: ${failed.message} (monitoring shows unknown meanwhile)`, suggestion: `${failed.fix ?? ''} \`shopdb zabbix test\` shows every step.`.trim(), data };
+      return {
+        status: 'warn',
+        message: `${failed.step}: ${failed.message} (monitoring shows unknown meanwhile)`,
+        suggestion: `${failed.fix ?? ''} \`shopdb zabbix test\` shows every step.`.trim(),
+        data,
+      };
     }
-    return { status: 'pass', message: `Zabbix ${report.version} answers; the credentials are accepted (${report.auth.used}) and can read ${report.hostsReadable} hosts`, data };
+    return {
+      status: 'pass',
+      message: `Zabbix ${report.version} answers; the credentials are accepted (${report.auth.used}) and can read ${report.hostsReadable} hosts`,
+      data,
+    };
   },
 };

@@ -47,10 +47,17 @@ function csvCell(value: string, escape: boolean): string {
 
 /** The export as text chunks, one page of assets each; `counted` gets the rows written. */
 export async function* exportAssets(db: Knex, options: ExportOptions, counted: { rows: number } = { rows: 0 }): AsyncGenerator<string> {
-  const refs = await loadReferenceData(db, options.plugins.map((p) => p.name));
+  const refs = await loadReferenceData(
+    db,
+    options.plugins.map((p) => p.name),
+  );
   const sources = detailSources(options.plugins);
   const customKeys = [...new Set([...refs.types.values()].flatMap((t) => t.fields.map((f) => f.key)))].sort();
-  const columns = [...CORE_COLUMN_NAMES, ...customKeys.map((k) => `custom.${k}`), ...sources.flatMap((s) => s.spec.columns.map((c) => `${s.plugin}.${c.field}`))];
+  const columns = [
+    ...CORE_COLUMN_NAMES,
+    ...customKeys.map((k) => `custom.${k}`),
+    ...sources.flatMap((s) => s.spec.columns.map((c) => `${s.plugin}.${c.field}`)),
+  ];
   const escape = options.escapeFormulas !== false;
   if (options.format === 'csv') yield columns.join(',') + '\n';
   // Hidden types (a disabled plugin's) are left out with NOT IN: an IN list of the visible ones
@@ -58,11 +65,22 @@ export async function* exportAssets(db: Knex, options: ExportOptions, counted: {
   const hiddenTypeIds = [...refs.typesById.values()].filter((t) => !refs.types.has(t.key)).map((t) => t.id);
   const pageSize = options.pageSize ?? 1000;
   let locationPath: string | null | undefined;
-  if (options.filters.location !== undefined) locationPath = ((await db('locations').where('code_key', textKey(options.filters.location)).first('path')) as Row | undefined)?.path as string | undefined ?? null;
-  else if (options.filters.locationId !== undefined) locationPath = ((await db('locations').where('id', options.filters.locationId).first('path')) as Row | undefined)?.path as string | undefined ?? null;
+  if (options.filters.location !== undefined)
+    locationPath =
+      (((await db('locations').where('code_key', textKey(options.filters.location)).first('path')) as Row | undefined)?.path as
+        string | undefined) ?? null;
+  else if (options.filters.locationId !== undefined)
+    locationPath =
+      (((await db('locations').where('id', options.filters.locationId).first('path')) as Row | undefined)?.path as string | undefined) ??
+      null;
   let after = 0;
   for (;;) {
-    const q = db('assets').whereNull('deleted_at').modify((m) => (hiddenTypeIds.length > 0 ? m.whereNotIn('type_id', hiddenTypeIds) : m)).where('id', '>', after).orderBy('id').limit(pageSize)
+    const q = db('assets')
+      .whereNull('deleted_at')
+      .modify((m) => (hiddenTypeIds.length > 0 ? m.whereNotIn('type_id', hiddenTypeIds) : m))
+      .where('id', '>', after)
+      .orderBy('id')
+      .limit(pageSize)
       .select('id', 'asset_tag', 'name', 'hostname', 'serial', 'notes', 'type_id', 'status_id', 'location_id', 'model_id', 'custom_data');
     const f = options.filters;
     if (f.type !== undefined) q.where('type_id', refs.types.get(f.type)?.id ?? -1);
@@ -70,9 +88,16 @@ export async function* exportAssets(db: Knex, options: ExportOptions, counted: {
     if (f.statusId !== undefined) q.where('status_id', f.statusId);
     if (f.modelId !== undefined) q.where('model_id', f.modelId);
     if (f.manufacturerId !== undefined) q.whereIn('model_id', db('asset_models').select('id').where('manufacturer_id', f.manufacturerId));
-    if (f.manufacturer !== undefined) q.whereIn('model_id', db('asset_models').select('id').where('manufacturer_id', refs.manufacturers.get(textKey(f.manufacturer))?.id ?? -1));
+    if (f.manufacturer !== undefined)
+      q.whereIn(
+        'model_id',
+        db('asset_models')
+          .select('id')
+          .where('manufacturer_id', refs.manufacturers.get(textKey(f.manufacturer))?.id ?? -1),
+      );
     if (locationPath === null) q.whereRaw('1 = 0');
-    else if (locationPath !== undefined) q.whereIn('location_id', db('locations').select('id').where('path', 'like', pathPrefixPattern(locationPath)));
+    else if (locationPath !== undefined)
+      q.whereIn('location_id', db('locations').select('id').where('path', 'like', pathPrefixPattern(locationPath)));
     if (f.search !== undefined && f.search !== '') {
       const pattern = `${f.search.replace(/[!%_]/g, (c) => `!${c}`)}%`;
       q.where((w) => {
@@ -85,7 +110,13 @@ export async function* exportAssets(db: Knex, options: ExportOptions, counted: {
     const details = new Map<string, Map<number, Record<string, unknown>>>();
     for (const source of sources) {
       const typeId = refs.types.get(source.typeKey)?.id;
-      details.set(source.plugin + '|' + source.typeKey, await source.spec.read(db, rows.filter((r) => Number(r.type_id) === typeId).map((r) => Number(r.id))));
+      details.set(
+        source.plugin + '|' + source.typeKey,
+        await source.spec.read(
+          db,
+          rows.filter((r) => Number(r.type_id) === typeId).map((r) => Number(r.id)),
+        ),
+      );
     }
     let out = '';
     for (const r of rows) {

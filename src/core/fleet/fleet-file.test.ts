@@ -20,7 +20,12 @@ describe('fleet file', () => {
     await addFleetSite({ fleetFile, name: 'plant-3', url: 'http://10.3.0.5:3000', token: TOKEN });
     await removeFleetSite(fleetFile, 'plant-2');
 
-    expect(listed).toEqual({ name: 'plant-2', url: 'https://shopdb.plant2.example', tokenPrefix: TOKEN.slice(0, 12), addedAt: expect.any(String) });
+    expect(listed).toEqual({
+      name: 'plant-2',
+      url: 'https://shopdb.plant2.example',
+      tokenPrefix: TOKEN.slice(0, 12),
+      addedAt: expect.any(String),
+    });
     expect(statSync(fleetFile).mode & 0o777).toBe(0o600);
     expect(readdirSync(dir)).toEqual(['fleet.json']);
     const { sites, warnings } = await readFleetFile(fleetFile);
@@ -34,8 +39,12 @@ describe('fleet file', () => {
     const fleetFile = join(tempDir('shopdb-fleet-'), 'fleet.json');
     await addFleetSite({ fleetFile, name: 'plant-2', url: 'http://127.0.0.1:1', token: TOKEN });
 
-    const bad = await addFleetSite({ fleetFile, name: '-x', url: 'https://user:pw@host/shopdb', token: 'secret' }).catch((error: unknown) => error);
-    const duplicate = await addFleetSite({ fleetFile, name: 'plant-2', url: 'http://127.0.0.1:2', token: TOKEN }).catch((error: unknown) => error);
+    const bad = await addFleetSite({ fleetFile, name: '-x', url: 'https://user:pw@host/shopdb', token: 'secret' }).catch(
+      (error: unknown) => error,
+    );
+    const duplicate = await addFleetSite({ fleetFile, name: 'plant-2', url: 'http://127.0.0.1:2', token: TOKEN }).catch(
+      (error: unknown) => error,
+    );
     const unknown = await removeFleetSite(fleetFile, 'plant-9').catch((error: unknown) => error);
 
     expect(bad).toBeInstanceOf(ValidationError);
@@ -48,7 +57,12 @@ describe('fleet file', () => {
   it('reports a damaged or foreign file as a configuration error (exit 2) naming FLEET_FILE, and warns about a readable one', async () => {
     const dir = tempDir('shopdb-fleet-');
     const fleetFile = join(dir, 'fleet.json');
-    for (const content of ['{"sites": [', '{"format": "something-else"}', '{"format": "shopdb-fleet", "version": 9, "sites": []}', '{"format": "shopdb-fleet", "version": 1, "sites": [{"name": "a", "url": "ftp://x", "token": "t"}]}']) {
+    for (const content of [
+      '{"sites": [',
+      '{"format": "something-else"}',
+      '{"format": "shopdb-fleet", "version": 9, "sites": []}',
+      '{"format": "shopdb-fleet", "version": 1, "sites": [{"name": "a", "url": "ftp://x", "token": "t"}]}',
+    ]) {
       writeFileSync(fleetFile, content, { mode: 0o600 });
 
       const error = await readFleetFile(fleetFile).catch((e: unknown) => e);
@@ -61,7 +75,7 @@ describe('fleet file', () => {
     expect((await readFleetFile(join(dir, 'open.json'))).warnings[0]).toContain('chmod 600');
   });
 
-  it('says which setting to fix when the fleet file\'s folder is missing', async () => {
+  it("says which setting to fix when the fleet file's folder is missing", async () => {
     const fleetFile = join(tempDir('shopdb-fleet-'), 'no-such-folder', 'fleet.json');
 
     const error = await addFleetSite({ fleetFile, name: 'plant-2', url: 'http://127.0.0.1:1', token: TOKEN }).catch((e: unknown) => e);
@@ -76,7 +90,11 @@ describe('fleet file', () => {
     writeFileSync(`${fleetFile}.lock`, JSON.stringify({ pid: 2 ** 22 + 7, host: hostname(), processStart: null }));
     writeFileSync(join(dir, `.fleet.json.${2 ** 22 + 7}.0123abcd.tmp`), 'half a fleet file, with a token');
 
-    await Promise.all(Array.from({ length: 8 }, (_, i) => addFleetSite({ fleetFile, name: `plant-${i}`, url: `http://127.0.0.1:${1000 + i}`, token: TOKEN })));
+    await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        addFleetSite({ fleetFile, name: `plant-${i}`, url: `http://127.0.0.1:${1000 + i}`, token: TOKEN }),
+      ),
+    );
 
     expect((await readFleetFile(fleetFile)).sites.map((s) => s.name).sort()).toEqual(Array.from({ length: 8 }, (_, i) => `plant-${i}`));
     expect(readdirSync(dir)).toEqual(['fleet.json']);

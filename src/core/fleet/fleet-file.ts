@@ -68,9 +68,16 @@ function checkSite(raw: unknown, index: number, fleetFile: string): FleetSite {
   const where = `sites[${index}]`;
   if (site === null || typeof site !== 'object') throw unreadable(fleetFile, `${where} is not an object`);
   if (typeof site.name !== 'string' || !FLEET_SITE_NAME.test(site.name)) throw unreadable(fleetFile, `${where}.name is not a site name`);
-  if (typeof site.url !== 'string' || urlProblem(site.url) !== undefined) throw unreadable(fleetFile, `${where}.url is not an http(s) base URL`);
-  if (typeof site.token !== 'string' || !TOKEN_PATTERN.test(site.token)) throw unreadable(fleetFile, `${where}.token is not a shopdb API token`);
-  return { name: site.name, url: site.url, token: site.token, addedAt: typeof site.addedAt === 'string' ? site.addedAt : new Date(0).toISOString() };
+  if (typeof site.url !== 'string' || urlProblem(site.url) !== undefined)
+    throw unreadable(fleetFile, `${where}.url is not an http(s) base URL`);
+  if (typeof site.token !== 'string' || !TOKEN_PATTERN.test(site.token))
+    throw unreadable(fleetFile, `${where}.token is not a shopdb API token`);
+  return {
+    name: site.name,
+    url: site.url,
+    token: site.token,
+    addedAt: typeof site.addedAt === 'string' ? site.addedAt : new Date(0).toISOString(),
+  };
 }
 
 /** The sites of the fleet file; none when there is no file yet. */
@@ -80,7 +87,8 @@ export async function readFleetFile(fleetFile: string): Promise<FleetSites> {
   try {
     text = await readFile(fleetFile, 'utf8');
     const mode = (await stat(fleetFile)).mode & 0o777;
-    if ((mode & 0o077) !== 0) warnings.push(`${fleetFile} holds API tokens and is readable by others (mode ${mode.toString(8)}): chmod 600 ${fleetFile}`);
+    if ((mode & 0o077) !== 0)
+      warnings.push(`${fleetFile} holds API tokens and is readable by others (mode ${mode.toString(8)}): chmod 600 ${fleetFile}`);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { sites: [], warnings };
     throw unreadable(fleetFile, (error as Error).message);
@@ -92,14 +100,22 @@ export async function readFleetFile(fleetFile: string): Promise<FleetSites> {
     throw unreadable(fleetFile, 'it is not JSON');
   }
   if (parsed?.format !== FLEET_FILE_FORMAT) throw unreadable(fleetFile, `it is not a shopdb fleet file (format "${FLEET_FILE_FORMAT}")`);
-  if (parsed.version !== FLEET_FILE_VERSION) throw unreadable(fleetFile, `version ${String(parsed.version)} is not one this shopdb reads (${FLEET_FILE_VERSION}); a newer shopdb wrote it`);
+  if (parsed.version !== FLEET_FILE_VERSION)
+    throw unreadable(
+      fleetFile,
+      `version ${String(parsed.version)} is not one this shopdb reads (${FLEET_FILE_VERSION}); a newer shopdb wrote it`,
+    );
   if (!Array.isArray(parsed.sites)) throw unreadable(fleetFile, 'it has no list of sites');
   return { sites: parsed.sites.map((site, index) => checkSite(site, index, fleetFile)), warnings };
 }
 
 function unwritableFolder(fleetFile: string, error: NodeJS.ErrnoException): ConfigError {
   return new ConfigError(`Cannot write the fleet file in ${dirname(fleetFile)}: ${error.code ?? error.message}`, [
-    { variable: 'FLEET_FILE', problem: `its folder ${dirname(fleetFile)} is missing or not writable`, fix: 'create the folder, or point FLEET_FILE at a writable place' },
+    {
+      variable: 'FLEET_FILE',
+      problem: `its folder ${dirname(fleetFile)} is missing or not writable`,
+      fix: 'create the folder, or point FLEET_FILE at a writable place',
+    },
   ]);
 }
 
@@ -137,7 +153,10 @@ async function removeDeadLock(lockFile: string, deadText: string): Promise<boole
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     // A taker holds the guard for milliseconds; one that died there leaves it: clear old ones.
-    const age = await stat(guard).then((info) => Date.now() - info.mtimeMs, () => 0);
+    const age = await stat(guard).then(
+      (info) => Date.now() - info.mtimeMs,
+      () => 0,
+    );
     if (age > 10_000) await unlink(guard).catch(() => {});
     return false;
   }
@@ -157,7 +176,12 @@ async function removeDeadLock(lockFile: string, deadText: string): Promise<boole
  */
 async function withFleetFileLock<T>(fleetFile: string, work: () => Promise<T>): Promise<T> {
   const lockFile = `${fleetFile}.lock`;
-  const owner = JSON.stringify({ pid: process.pid, host: hostname(), processStart: processStartOf(process.pid), startedAt: new Date().toISOString() });
+  const owner = JSON.stringify({
+    pid: process.pid,
+    host: hostname(),
+    processStart: processStartOf(process.pid),
+    startedAt: new Date().toISOString(),
+  });
   const deadline = Date.now() + LOCK_WAIT_MS;
   for (;;) {
     try {
@@ -176,7 +200,9 @@ async function withFleetFileLock<T>(fleetFile: string, work: () => Promise<T>): 
         continue;
       }
       if (Date.now() > deadline) {
-        throw new LockedError(`Another shopdb is changing ${fleetFile}${holder ? ` (pid ${holder.pid} on ${holder.host})` : ''}`, { suggestion: `Try again when it is done; if no shopdb runs, remove ${lockFile}.` });
+        throw new LockedError(`Another shopdb is changing ${fleetFile}${holder ? ` (pid ${holder.pid} on ${holder.host})` : ''}`, {
+          suggestion: `Try again when it is done; if no shopdb runs, remove ${lockFile}.`,
+        });
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -230,7 +256,7 @@ export function urlProblem(url: string): string | undefined {
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return 'must start with http:// or https://';
   if (parsed.username || parsed.password) return 'must not carry credentials (the token goes through --token-stdin)';
   if (parsed.search || parsed.hash) return 'must not have a query or fragment';
-  if (parsed.pathname !== '/' && parsed.pathname !== '') return 'must be the site\'s base URL, without a path (the API is under /api)';
+  if (parsed.pathname !== '/' && parsed.pathname !== '') return "must be the site's base URL, without a path (the API is under /api)";
   return undefined;
 }
 
@@ -252,13 +278,17 @@ export async function addFleetSite(input: AddFleetSiteInput): Promise<FleetSiteL
   const problem = urlProblem(input.url);
   if (problem) fields.url = problem;
   const token = input.token.trim();
-  if (!TOKEN_PATTERN.test(token)) fields.token = 'is not a shopdb API token (shopdb_ and 43 characters); create one on the site with `shopdb user token create <user> --name … --scope summary:read`';
+  if (!TOKEN_PATTERN.test(token))
+    fields.token =
+      'is not a shopdb API token (shopdb_ and 43 characters); create one on the site with `shopdb user token create <user> --name … --scope summary:read`';
   if (Object.keys(fields).length > 0) throw new ValidationError(`Cannot add the site: ${Object.keys(fields).join(', ')}`, fields);
   const site: FleetSite = { name: input.name, url: new URL(input.url).origin, token, addedAt: (input.now ?? new Date()).toISOString() };
   await withFleetFileLock(input.fleetFile, async () => {
     const { sites } = await readFleetFile(input.fleetFile);
     if (sites.some((known) => known.name === input.name)) {
-      throw new ConflictError(`The fleet already has a site named "${input.name}"`, { suggestion: `Remove it first (\`shopdb fleet remove ${input.name}\`), then add it again.` });
+      throw new ConflictError(`The fleet already has a site named "${input.name}"`, {
+        suggestion: `Remove it first (\`shopdb fleet remove ${input.name}\`), then add it again.`,
+      });
     }
     await writeFleetFile(input.fleetFile, [...sites, site]);
   });
@@ -271,11 +301,19 @@ export async function removeFleetSite(fleetFile: string, name: string): Promise<
     const { sites } = await readFleetFile(fleetFile);
     const found = sites.find((candidate) => candidate.name === name);
     if (!found) throw new NotFoundError(`The fleet has no site named "${name}"`, { suggestion: '`shopdb fleet list` shows the sites.' });
-    await writeFleetFile(fleetFile, sites.filter((candidate) => candidate !== found));
+    await writeFleetFile(
+      fleetFile,
+      sites.filter((candidate) => candidate !== found),
+    );
     return found;
   });
   const storeFile = lastKnownStorePath(fleetFile);
-  if (await stat(storeFile).then(() => true, () => false)) {
+  if (
+    await stat(storeFile).then(
+      () => true,
+      () => false,
+    )
+  ) {
     const { LastKnownStore } = await import('./last-known-store.js');
     const store = await LastKnownStore.open(storeFile);
     try {

@@ -49,7 +49,11 @@ export class LastKnownStore {
   }
 
   async all(): Promise<Map<string, LastKnownSummary>> {
-    const rows = (await this.db(TABLE).select('site', 'summary', 'fetched_at')) as Array<{ site: string; summary: string; fetched_at: string }>;
+    const rows = (await this.db(TABLE).select('site', 'summary', 'fetched_at')) as Array<{
+      site: string;
+      summary: string;
+      fetched_at: string;
+    }>;
     const known = new Map<string, LastKnownSummary>();
     for (const row of rows) {
       try {

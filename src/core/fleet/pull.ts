@@ -60,7 +60,13 @@ function readBody(response: IncomingMessage): Promise<string> {
 
 function looksLikeSummary(value: unknown): value is SiteSummary {
   const summary = value as Partial<SiteSummary> | null;
-  return summary !== null && typeof summary === 'object' && typeof summary.format === 'number' && Array.isArray(summary.schema) && typeof summary.generatedAt === 'string';
+  return (
+    summary !== null &&
+    typeof summary === 'object' &&
+    typeof summary.format === 'number' &&
+    Array.isArray(summary.schema) &&
+    typeof summary.generatedAt === 'string'
+  );
 }
 
 export async function pullSummary(options: PullOptions): Promise<PullOutcome> {
@@ -98,7 +104,8 @@ export async function pullSummary(options: PullOptions): Promise<PullOutcome> {
     }
     const code = (body as { error?: { code?: string } } | undefined)?.error?.code;
     if (status === 401) return failure('auth_failed', 'the site refused the token (revoked, expired, or its user disabled)', started);
-    if (status === 403) return failure('auth_failed', `the site refused the token${code ? ` (${code})` : ''}: it needs a summary:read token`, started);
+    if (status === 403)
+      return failure('auth_failed', `the site refused the token${code ? ` (${code})` : ''}: it needs a summary:read token`, started);
     if (status === 404) return failure('incompatible', 'the site has no GET /api/summary (a shopdb older than the fleet roll-up)', started);
     if (status !== 200) return failure('error', `HTTP ${status}${code ? ` ${code}` : ''}`, started);
     if (!looksLikeSummary(body)) return failure('error', 'the answer is not a site summary', started);

@@ -12,7 +12,11 @@ const HOSTILE = '<script>alert(1)</script>';
 const fleet = () =>
   buildFleetReport(
     fleetStatusOf([
-      { name: 'plant-a', byType: { cnc: 12, pc: 30, printer: 4 }, headlines: [{ plugin: 'maintenance', key: 'overdue-pm', label: 'Overdue PM', value: 3 }] },
+      {
+        name: 'plant-a',
+        byType: { cnc: 12, pc: 30, printer: 4 },
+        headlines: [{ plugin: 'maintenance', key: 'overdue-pm', label: 'Overdue PM', value: 3 }],
+      },
       { name: 'plant-b', status: 'stale', byType: { cnc: 5, switch: 9 }, fetchedAt: '2026-11-28T07:30:00.000Z' },
       { name: HOSTILE, byType: { pc: 2 } },
       { name: 'plant-d', status: 'timeout' },
@@ -32,12 +36,20 @@ describe('fleet report --format html', () => {
     expect(/<tr class="timeout">.*<\/tr>/.exec(html)?.[0]).toContain('<td class="num"></td>');
   });
 
-  it('has the CSV\'s figures: one row per site and a total row', () => {
+  it("has the CSV's figures: one row per site and a total row", () => {
     const html = renderFleetReport(fleet(), 'html');
 
     const plantA = /<tr class="ok"><th scope="row">plant-a<\/th>.*<\/tr>/.exec(html)![0];
     // backup age, assets, then pc, cnc, switch, printer (the fleet's types by count), then the headline.
-    expect([...plantA.matchAll(/<td class="num">([^<]*(?:<span title="(\d+) s">)?[^<]*)/g)].map((m) => m[2] ?? m[1])).toEqual(['3600', '46', '30', '12', '0', '4', '3']);
+    expect([...plantA.matchAll(/<td class="num">([^<]*(?:<span title="(\d+) s">)?[^<]*)/g)].map((m) => m[2] ?? m[1])).toEqual([
+      '3600',
+      '46',
+      '30',
+      '12',
+      '0',
+      '4',
+      '3',
+    ]);
     const total = /<tfoot>.*<\/tfoot>/.exec(html)![0];
     expect(total).toContain('2/4 fresh');
     expect([...total.matchAll(/<td class="num">(\d+)<\/td>/g)].map((m) => Number(m[1]))).toEqual([62, 32, 17, 9, 4, 3]);
@@ -65,12 +77,16 @@ describe('fleet report --format html', () => {
     expect(html).not.toMatch(/\ssrc=|\shref=|\sstyle=|url\(|@import/);
   });
 
-  it('draws one bar per site and type with a count, each as long as its count, and the site\'s total after it', () => {
+  it("draws one bar per site and type with a count, each as long as its count, and the site's total after it", () => {
     const report = fleet();
     const html = renderFleetReport(report, 'html');
 
     const bars = chartBars(html);
-    const expected = report.sites.flatMap((site) => Object.entries(site.assetsByType).filter(([, count]) => (count ?? 0) > 0).map(([type, count]) => ({ site: site.site, type, count })));
+    const expected = report.sites.flatMap((site) =>
+      Object.entries(site.assetsByType)
+        .filter(([, count]) => (count ?? 0) > 0)
+        .map(([type, count]) => ({ site: site.site, type, count })),
+    );
     expect(bars.map(({ site, type, count }) => ({ site, type, count }))).toEqual(expect.arrayContaining(expected));
     expect(bars).toHaveLength(expected.length);
     const unit = bars[0]!.width / bars[0]!.count;

@@ -25,14 +25,34 @@ function when(iso: string | null): string {
 /** 42 s, 17 min, 5 h, 3 d — as `fleet status` shows ages; the exact seconds are in the title. */
 function age(seconds: number | null): string {
   if (seconds === null) return '';
-  const text = seconds < 120 ? `${seconds} s` : seconds < 7200 ? `${Math.round(seconds / 60)} min` : seconds < 172_800 ? `${Math.round(seconds / 3600)} h` : `${Math.round(seconds / 86_400)} d`;
+  const text =
+    seconds < 120
+      ? `${seconds} s`
+      : seconds < 7200
+        ? `${Math.round(seconds / 60)} min`
+        : seconds < 172_800
+          ? `${Math.round(seconds / 3600)} h`
+          : `${Math.round(seconds / 86_400)} d`;
   return `<span title="${seconds} s">${text}</span>`;
 }
 
 const figure = (value: number | null): string => (value === null ? '' : String(value));
 
 /** Distinct on white and for the common colour-vision deficiencies; cycles past twelve types. */
-const PALETTE = ['#3867a8', '#e08a1e', '#3a9b5c', '#c8453c', '#8a63b8', '#8c6a4f', '#d16fae', '#6f7780', '#b3a826', '#2aa3b8', '#1c3f73', '#f0b27a'];
+const PALETTE = [
+  '#3867a8',
+  '#e08a1e',
+  '#3a9b5c',
+  '#c8453c',
+  '#8a63b8',
+  '#8c6a4f',
+  '#d16fae',
+  '#6f7780',
+  '#b3a826',
+  '#2aa3b8',
+  '#1c3f73',
+  '#f0b27a',
+];
 
 /** Chart geometry, in SVG user units (CSS pixels at 100 %): about 22 px a site keeps 50 sites on one screen. */
 const CHART = { width: 1100, labelWidth: 220, barsWidth: 760, rowHeight: 22, barHeight: 15, legendRowHeight: 20, axisHeight: 22 };
@@ -85,7 +105,9 @@ export function assetsChartSvg(report: FleetReport): string {
   const grid: string[] = [];
   for (let tick = 0; tick <= axisMax; tick += step) {
     const gx = round(CHART.labelWidth + tick * scale);
-    grid.push(`<line class="grid" x1="${gx}" y1="${rowsTop - 4}" x2="${gx}" y2="${height - 8}"/><text class="tick" x="${gx}" y="${axisTop + 12}">${tick}</text>`);
+    grid.push(
+      `<line class="grid" x1="${gx}" y1="${rowsTop - 4}" x2="${gx}" y2="${height - 8}"/><text class="tick" x="${gx}" y="${axisTop + 12}">${tick}</text>`,
+    );
   }
 
   const rows = report.sites.map((site, index) => {
@@ -131,7 +153,14 @@ function statusCell(row: FleetReportRow): string {
 function sitesTable(report: FleetReport): string {
   const typeLabel = new Map(report.totals.assetsByType.map((type) => [type.key, type.label]));
   const head = [
-    'Site', 'Status', 'Failure', 'Figures pulled', 'shopdb', 'Core schema', 'Backup age', 'Assets',
+    'Site',
+    'Status',
+    'Failure',
+    'Figures pulled',
+    'shopdb',
+    'Core schema',
+    'Backup age',
+    'Assets',
     ...report.assetTypes.map((key) => `<abbr title="assets:${esc(key)}">${esc(typeLabel.get(key) ?? key)}</abbr>`),
     ...report.headlines.map((h) => `<abbr title="${esc(h.id)}">${esc(h.label)}</abbr>`),
   ];
@@ -173,7 +202,10 @@ function sitesTable(report: FleetReport): string {
 
 function totalsList(report: FleetReport): string {
   const totals = report.totals;
-  const statuses = Object.entries(totals.byStatus).filter(([, count]) => count > 0).map(([status, count]) => `${count} ${status}`).join(', ');
+  const statuses = Object.entries(totals.byStatus)
+    .filter(([, count]) => count > 0)
+    .map(([status, count]) => `${count} ${status}`)
+    .join(', ');
   const items: Array<[string, string]> = [
     ['Sites', `${totals.sites} (${statuses})`],
     ['Assets', String(totals.assets)],

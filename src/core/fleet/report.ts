@@ -42,8 +42,12 @@ export function buildFleetReport(status: FleetStatusReport): FleetReport {
   const headlines = status.totals.headlines.map((h) => ({ id: `${h.plugin}/${h.key}`, label: h.label }));
   const sites = status.sites.map((site): FleetReportRow => {
     const summary = site.summary;
-    const byType = Object.fromEntries(assetTypes.map((key) => [key, summary ? (summary.assets.byType.find((t) => t.key === key)?.count ?? 0) : null]));
-    const figures = new Map<string, number>(summary?.plugins.flatMap((p) => p.headlines.map((h) => [`${p.name}/${h.key}`, h.value] as [string, number])) ?? []);
+    const byType = Object.fromEntries(
+      assetTypes.map((key) => [key, summary ? (summary.assets.byType.find((t) => t.key === key)?.count ?? 0) : null]),
+    );
+    const figures = new Map<string, number>(
+      summary?.plugins.flatMap((p) => p.headlines.map((h) => [`${p.name}/${h.key}`, h.value] as [string, number])) ?? [],
+    );
     return {
       site: site.name,
       status: site.status,
@@ -70,19 +74,43 @@ function cell(text: string): string {
 }
 
 export function fleetReportCsv(report: FleetReport): string {
-  const header = ['site', 'status', 'failure', 'fetched_at', 'shopdb_version', 'core_schema', 'backup_age_s', 'assets', ...report.assetTypes.map((key) => `assets:${key}`), ...report.headlines.map((h) => h.id)];
+  const header = [
+    'site',
+    'status',
+    'failure',
+    'fetched_at',
+    'shopdb_version',
+    'core_schema',
+    'backup_age_s',
+    'assets',
+    ...report.assetTypes.map((key) => `assets:${key}`),
+    ...report.headlines.map((h) => h.id),
+  ];
   const lines = [header];
   for (const row of report.sites) {
     lines.push([
-      row.site, row.status, row.failure ?? '', row.fetchedAt ?? '', row.shopdbVersion ?? '', row.coreSchema ?? '',
-      row.backupAgeSeconds === null ? '' : String(row.backupAgeSeconds), row.assets === null ? '' : String(row.assets),
+      row.site,
+      row.status,
+      row.failure ?? '',
+      row.fetchedAt ?? '',
+      row.shopdbVersion ?? '',
+      row.coreSchema ?? '',
+      row.backupAgeSeconds === null ? '' : String(row.backupAgeSeconds),
+      row.assets === null ? '' : String(row.assets),
       ...report.assetTypes.map((key) => (row.assetsByType[key] === null ? '' : String(row.assetsByType[key]))),
       ...report.headlines.map((h) => (row.headlines[h.id] === null ? '' : String(row.headlines[h.id]))),
     ]);
   }
   const totals = report.totals;
   lines.push([
-    'TOTAL', `${totals.byStatus.ok}/${totals.sites} fresh`, '', report.generatedAt, '', '', '', String(totals.assets),
+    'TOTAL',
+    `${totals.byStatus.ok}/${totals.sites} fresh`,
+    '',
+    report.generatedAt,
+    '',
+    '',
+    '',
+    String(totals.assets),
     ...report.assetTypes.map((key) => String(totals.assetsByType.find((t) => t.key === key)?.count ?? 0)),
     ...report.headlines.map((h) => String(totals.headlines.find((t) => `${t.plugin}/${t.key}` === h.id)?.value ?? 0)),
   ]);
@@ -140,6 +168,8 @@ export async function createFleetReport(options: FleetReportOptions): Promise<Fl
   const report = buildFleetReport(status);
   const text = renderFleetReport(report, options.format);
   if (options.out) await writeReportFile(options.out, text);
-  const notFresh = status.sites.filter((site) => site.status !== 'ok').map((site) => ({ site: site.name, status: site.status, problem: site.problem }));
+  const notFresh = status.sites
+    .filter((site) => site.status !== 'ok')
+    .map((site) => ({ site: site.name, status: site.status, problem: site.problem }));
   return { format: options.format, out: options.out ?? null, text, report, notFresh };
 }

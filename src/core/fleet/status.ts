@@ -73,7 +73,11 @@ export interface FleetStatusOptions {
 }
 
 /** Heads this shopdb cannot know: a site whose core, or a plugin we have, is newer than ours. */
-async function newerHeads(summary: SiteSummary, known: readonly MigrationSourceSpec[], names: Map<string, Promise<string[]>>): Promise<string[]> {
+async function newerHeads(
+  summary: SiteSummary,
+  known: readonly MigrationSourceSpec[],
+  names: Map<string, Promise<string[]>>,
+): Promise<string[]> {
   const problems: string[] = [];
   for (const head of summary.schema) {
     if (head.head === null) continue;
@@ -95,11 +99,21 @@ async function newerHeads(summary: SiteSummary, known: readonly MigrationSourceS
 async function judge(outcome: PullOutcome, summaryCheck: (summary: SiteSummary) => Promise<string[]>): Promise<PullOutcome> {
   if (!outcome.ok) return outcome;
   if (outcome.summary.format !== SUMMARY_FORMAT) {
-    return { ok: false, failure: 'incompatible', message: `summary format ${outcome.summary.format}; this shopdb reads ${SUMMARY_FORMAT} (update the central shopdb)`, durationMs: outcome.durationMs };
+    return {
+      ok: false,
+      failure: 'incompatible',
+      message: `summary format ${outcome.summary.format}; this shopdb reads ${SUMMARY_FORMAT} (update the central shopdb)`,
+      durationMs: outcome.durationMs,
+    };
   }
   const newer = await summaryCheck(outcome.summary);
   if (newer.length > 0) {
-    return { ok: false, failure: 'incompatible', message: `schema newer than this shopdb knows (${newer.join(', ')}): update the central shopdb`, durationMs: outcome.durationMs };
+    return {
+      ok: false,
+      failure: 'incompatible',
+      message: `schema newer than this shopdb knows (${newer.join(', ')}): update the central shopdb`,
+      durationMs: outcome.durationMs,
+    };
   }
   return outcome;
 }
@@ -118,7 +132,12 @@ async function eachLimited<T, R>(items: readonly T[], limit: number, work: (item
   return results;
 }
 
-function statusOf(site: FleetSite, outcome: PullOutcome, shown: { summary: SiteSummary; fetchedAt: Date } | undefined, now: Date): SiteStatus {
+function statusOf(
+  site: FleetSite,
+  outcome: PullOutcome,
+  shown: { summary: SiteSummary; fetchedAt: Date } | undefined,
+  now: Date,
+): SiteStatus {
   const summary = shown?.summary ?? null;
   const backup = summary?.backup.ageSeconds ?? null;
   const dataAge = summary ? Math.max(0, Math.round((now.getTime() - Date.parse(summary.generatedAt)) / 1000)) : null;
@@ -185,12 +204,16 @@ export async function fleetStatus(options: FleetStatusOptions): Promise<FleetSta
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const connectTimeoutMs = Math.min(options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, timeoutMs);
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`--concurrency must be a whole number of at least 1 (got ${concurrency})`);
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new UsageError(`--concurrency must be a whole number of at least 1 (got ${concurrency})`);
   if (!(timeoutMs > 0)) throw new UsageError('--timeout must be more than 0 seconds');
 
   const { sites, warnings } = await readFleetFile(options.fleetFile);
   if (sites.length === 0) {
-    throw new UsageError(`The fleet file ${options.fleetFile} lists no site`, { suggestion: 'Add one: shopdb user token create … --scope summary:read on the site, then `shopdb fleet add NAME URL --token-stdin` here.' });
+    throw new UsageError(`The fleet file ${options.fleetFile} lists no site`, {
+      suggestion:
+        'Add one: shopdb user token create … --scope summary:read on the site, then `shopdb fleet add NAME URL --token-stdin` here.',
+    });
   }
   const started = Date.now();
   // One deadline for the whole run: a site that never answers costs this much and no more.
@@ -204,7 +227,10 @@ export async function fleetStatus(options: FleetStatusOptions): Promise<FleetSta
     const migrationNames = new Map<string, Promise<string[]>>();
     const check = (summary: SiteSummary) => newerHeads(summary, options.knownSources, migrationNames);
     const results = await eachLimited(sites, concurrency, async (site) => {
-      const outcome = await judge(await pullSummary({ url: site.url, token: site.token, connectTimeoutMs, signal, userAgent: `shopdb-fleet/${options.version}` }), check);
+      const outcome = await judge(
+        await pullSummary({ url: site.url, token: site.token, connectTimeoutMs, signal, userAgent: `shopdb-fleet/${options.version}` }),
+        check,
+      );
       const at = now();
       if (outcome.ok) {
         // Saved as each site answers, so a run killed half-way keeps what it had got.

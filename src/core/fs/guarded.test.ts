@@ -29,7 +29,10 @@ describe('guarded file operations', () => {
 
     expect(readdirSync(join(base, 'fine'))).toEqual([]);
     expect(notAFolder).toBeInstanceOf(UnusableDirectoryError);
-    expect(notAFolder).toMatchObject({ exitCode: ExitCode.USAGE, message: `--copy-to ${join(base, 'file', 'below')} cannot be used: it cannot be created (ENOTDIR)` });
+    expect(notAFolder).toMatchObject({
+      exitCode: ExitCode.USAGE,
+      message: `--copy-to ${join(base, 'file', 'below')} cannot be used: it cannot be created (ENOTDIR)`,
+    });
   });
 
   it('withDeadline gives up on an operation that blocks (opening a FIFO nobody reads) and says where', async () => {

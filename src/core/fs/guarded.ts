@@ -25,7 +25,8 @@ export function withDeadline<T>(operation: Promise<T>, what: string, ms = FILE_O
       () =>
         reject(
           new FileOperationTimeoutError(`${what} did not finish within ${Math.ceil(ms / 1000)} s`, {
-            suggestion: 'Is that path on a network mount that stopped answering? Check the mount (`mount`, `df`), or point the setting at a local folder.',
+            suggestion:
+              'Is that path on a network mount that stopped answering? Check the mount (`mount`, `df`), or point the setting at a local folder.',
           }),
         ),
       ms,
@@ -97,13 +98,19 @@ export async function ensureUsableDirectory(directory: string, options: UsableDi
   const unusable = (reason: string, suggestion: string, cause: unknown): UserError => {
     const message = `${options.setting} ${target} cannot be used: ${reason}`;
     if (cause instanceof FileOperationTimeoutError) return new FileOperationTimeoutError(message, { suggestion: cause.suggestion, cause });
-    return PATH_PROBLEMS.has(errnoOf(cause)) ? new UnusableDirectoryError(message, { suggestion, cause }) : new UserError(message, { suggestion, cause });
+    return PATH_PROBLEMS.has(errnoOf(cause))
+      ? new UnusableDirectoryError(message, { suggestion, cause })
+      : new UserError(message, { suggestion, cause });
   };
   try {
     await makeDirectory(target, options.mode ?? 0o700, ms);
   } catch (error) {
     if (error instanceof FileOperationTimeoutError) throw unusable(error.message, '', error);
-    throw unusable(`it cannot be created (${errnoOf(error)})`, `Point ${options.setting} at a folder on a real, writable file system that this user may write to (not /proc or /sys).`, error);
+    throw unusable(
+      `it cannot be created (${errnoOf(error)})`,
+      `Point ${options.setting} at a folder on a real, writable file system that this user may write to (not /proc or /sys).`,
+      error,
+    );
   }
   const probe = join(target, `.shopdb-probe-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
@@ -119,8 +126,16 @@ export async function ensureUsableDirectory(directory: string, options: UsableDi
     await unlink(probe).catch(() => {});
     if (error instanceof FileOperationTimeoutError) throw unusable(error.message, '', error);
     if (PATH_PROBLEMS.has(errnoOf(error))) {
-      throw unusable(`this user cannot write there (${errnoOf(error)})`, `Give this user write access (chown/chmod), or point ${options.setting} elsewhere.`, error);
+      throw unusable(
+        `this user cannot write there (${errnoOf(error)})`,
+        `Give this user write access (chown/chmod), or point ${options.setting} elsewhere.`,
+        error,
+      );
     }
-    throw unusable(`writing a file there failed (${errnoOf(error)})`, 'Check the disk behind that folder (free space: `df`; errors: `dmesg`).', error);
+    throw unusable(
+      `writing a file there failed (${errnoOf(error)})`,
+      'Check the disk behind that folder (free space: `df`; errors: `dmesg`).',
+      error,
+    );
   }
 }

@@ -19,13 +19,18 @@ type Row = Record<string, unknown>;
 export const CLEAR_TOKEN = '(clear)';
 
 export const CORE_COLUMNS = [
-  { name: 'asset_tag', description: 'The site\'s unique key (ignoring case and accents, ADR-013): a row updates the asset with this tag, or creates it. Required.', maxLength: 64 },
+  {
+    name: 'asset_tag',
+    description:
+      "The site's unique key (ignoring case and accents, ADR-013): a row updates the asset with this tag, or creates it. Required.",
+    maxLength: 64,
+  },
   { name: 'name', description: 'Required for a new asset.', maxLength: 191 },
   { name: 'type', description: 'Asset type key (equipment, computer …). Required for a new asset; an existing asset keeps its type.' },
   { name: 'status', description: 'Status label name (In service …). Required for a new asset.' },
   { name: 'location', description: 'Location code. --create-missing locations creates unknown codes.' },
   { name: 'manufacturer', description: 'Manufacturer name of the model. --create-missing manufacturers creates it.' },
-  { name: 'model', description: 'Model name, of the row\'s manufacturer (both columns together). --create-missing models creates it.' },
+  { name: 'model', description: "Model name, of the row's manufacturer (both columns together). --create-missing models creates it." },
   { name: 'serial', description: 'Serial number, kept as text (00123 stays 00123).', maxLength: 191 },
   { name: 'hostname', description: 'Host name.', maxLength: 191 },
   { name: 'notes', description: 'Free text.', maxLength: 65_535 },
@@ -98,7 +103,11 @@ export async function loadReferenceData(db: Knex | Knex.Transaction, enabledPlug
     refs.manufacturersById.set(Number(row.id), row.name as string);
   }
   for (const row of (await db('asset_models').select('id', 'name', 'name_key', 'manufacturer_id')) as Row[]) {
-    refs.models.set(`${Number(row.manufacturer_id)}|${row.name_key as string}`, { id: Number(row.id), name: row.name as string, manufacturerId: Number(row.manufacturer_id) });
+    refs.models.set(`${Number(row.manufacturer_id)}|${row.name_key as string}`, {
+      id: Number(row.id),
+      name: row.name as string,
+      manufacturerId: Number(row.manufacturer_id),
+    });
     refs.modelsById.set(Number(row.id), { name: row.name as string, manufacturerId: Number(row.manufacturer_id) });
   }
   return refs;
@@ -106,13 +115,18 @@ export async function loadReferenceData(db: Knex | Knex.Transaction, enabledPlug
 
 /** The enabled, usable plugins, dependencies first. */
 export async function enabledImportPlugins(db: Knex, catalog: PluginCatalog): Promise<ImportPlugin[]> {
-  const usable = withDependencies(catalog, catalog.plugins.filter((p) => p.problems.length === 0).map((p) => p.manifest.name));
+  const usable = withDependencies(
+    catalog,
+    catalog.plugins.filter((p) => p.problems.length === 0).map((p) => p.manifest.name),
+  );
   const enabled = new Set((await listInstalled(db)).filter((s) => s.enabled).map((s) => s.name));
   return usable.filter((p) => enabled.has(p.manifest.name)).map((p) => ({ name: p.manifest.name, manifest: p.manifest }));
 }
 
 export function detailSources(plugins: readonly ImportPlugin[]): DetailSource[] {
-  return plugins.flatMap((p) => (p.manifest.assetTypes ?? []).filter((t) => t.detailColumns).map((t) => ({ plugin: p.name, typeKey: t.key, spec: t.detailColumns! })));
+  return plugins.flatMap((p) =>
+    (p.manifest.assetTypes ?? []).filter((t) => t.detailColumns).map((t) => ({ plugin: p.name, typeKey: t.key, spec: t.detailColumns! })),
+  );
 }
 
 /**
@@ -120,7 +134,9 @@ export function detailSources(plugins: readonly ImportPlugin[]): DetailSource[] 
  * a declared detail table (what the core gives an asset created through the API), then the
  * plugin's afterAssetCreate hook.
  */
-export function creationHooks(plugins: readonly ImportPlugin[]): Array<{ plugin: string; types: string[]; hook: NonNullable<AssetEventHooks['afterAssetCreate']> }> {
+export function creationHooks(
+  plugins: readonly ImportPlugin[],
+): Array<{ plugin: string; types: string[]; hook: NonNullable<AssetEventHooks['afterAssetCreate']> }> {
   const withoutColumns = plugins.filter((p) => !(p.manifest.assetTypes ?? []).some((t) => t.detailColumns));
   const rows = withoutColumns.flatMap((p) =>
     (p.manifest.assetTypes ?? [])
@@ -152,7 +168,11 @@ export interface ValueSpec {
 }
 
 export function specOfCustomField(field: CustomFieldDefinition): ValueSpec {
-  return { type: field.type === 'string' ? 'text' : field.type, maxLength: field.maxLength ?? (field.type === 'string' ? 500 : undefined), choices: field.choices };
+  return {
+    type: field.type === 'string' ? 'text' : field.type,
+    maxLength: field.maxLength ?? (field.type === 'string' ? 500 : undefined),
+    choices: field.choices,
+  };
 }
 
 export function specOfDetailColumn(column: PluginDetailColumn): ValueSpec {
@@ -163,12 +183,14 @@ export function specOfDetailColumn(column: PluginDetailColumn): ValueSpec {
 export function parseValue(spec: ValueSpec, raw: string): { value: unknown } | { problem: string } {
   switch (spec.type) {
     case 'text':
-      if (spec.maxLength !== undefined && raw.length > spec.maxLength) return { problem: `is ${raw.length} characters long; at most ${spec.maxLength}` };
+      if (spec.maxLength !== undefined && raw.length > spec.maxLength)
+        return { problem: `is ${raw.length} characters long; at most ${spec.maxLength}` };
       return { value: raw };
     case 'integer': {
       if (!/^-?\d+$/.test(raw.trim()) || !Number.isSafeInteger(Number(raw))) return { problem: `"${raw}" is not a whole number` };
       const n = Number(raw);
-      if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) return { problem: `${n} is out of range (${spec.min ?? '…'} to ${spec.max ?? '…'})` };
+      if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max))
+        return { problem: `${n} is out of range (${spec.min ?? '…'} to ${spec.max ?? '…'})` };
       return { value: n };
     }
     case 'number': {
@@ -213,6 +235,7 @@ export function unescapeFormula(cell: string): string {
 
 /** Stored values compare equal to parsed ones: dates as YYYY-MM-DD, integers as numbers. */
 export function sameValue(a: unknown, b: unknown): boolean {
-  const norm = (v: unknown) => (v === undefined ? null : v instanceof Date ? v.toISOString().slice(0, 10) : typeof v === 'bigint' ? Number(v) : v);
+  const norm = (v: unknown) =>
+    v === undefined ? null : v instanceof Date ? v.toISOString().slice(0, 10) : typeof v === 'bigint' ? Number(v) : v;
   return JSON.stringify(norm(a)) === JSON.stringify(norm(b));
 }

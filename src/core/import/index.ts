@@ -15,7 +15,14 @@ import { catalogOptionsFromConfig, loadPluginCatalog } from '../plugins/catalog.
 import type { LoadedConfig } from '../config/index.js';
 import { enabledImportPlugins } from './columns.js';
 import { parseLegacyMap } from './legacy.js';
-import { importAssets, listImports, type CreatableReference, type ImportHistoryEntry, type ImportReport, CREATABLE_REFERENCES } from './service.js';
+import {
+  importAssets,
+  listImports,
+  type CreatableReference,
+  type ImportHistoryEntry,
+  type ImportReport,
+  CREATABLE_REFERENCES,
+} from './service.js';
 import { IMPORT_FORMATS, type ImportFormat, type Separator } from './reader.js';
 import { exportAssets, type ExportFilters, type ExportFormat } from '../export/assets.js';
 
@@ -42,10 +49,16 @@ export function formatOf(file: string, given: string | undefined): ImportFormat 
   const ext = extname(file).toLowerCase().replace('.', '');
   if (ext === 'jsonl' || ext === 'ndjson') return 'jsonl';
   if (ext === 'csv' || ext === 'tsv' || ext === 'txt' || file === '-') return 'csv';
-  throw new UsageError(`Cannot tell the format of ${file} from its extension`, { suggestion: `Pass --format ${IMPORT_FORMATS.join(' or ')}.` });
+  throw new UsageError(`Cannot tell the format of ${file} from its extension`, {
+    suggestion: `Pass --format ${IMPORT_FORMATS.join(' or ')}.`,
+  });
 }
 
-async function withSite<T>(config: LoadedConfig, logger: DatabaseLogger, work: (db: Knex, plugins: Awaited<ReturnType<typeof enabledImportPlugins>>) => Promise<T>): Promise<T> {
+async function withSite<T>(
+  config: LoadedConfig,
+  logger: DatabaseLogger,
+  work: (db: Knex, plugins: Awaited<ReturnType<typeof enabledImportPlugins>>) => Promise<T>,
+): Promise<T> {
   const { databaseTargetFromConfig, withDatabase } = await import('../db/connect.js');
   const catalog = await loadPluginCatalog(catalogOptionsFromConfig(config));
   const target: DatabaseTarget = databaseTargetFromConfig(config);
@@ -55,9 +68,18 @@ async function withSite<T>(config: LoadedConfig, logger: DatabaseLogger, work: (
 export async function importFile(config: LoadedConfig, logger: DatabaseLogger, request: ImportFileRequest): Promise<ImportReport> {
   const format = formatOf(request.file, request.format);
   const unknown = request.createMissing.filter((r) => !(CREATABLE_REFERENCES as readonly string[]).includes(r));
-  if (unknown.length > 0) throw new UsageError(`--create-missing does not know ${unknown.join(', ')}`, { suggestion: `Name some of ${CREATABLE_REFERENCES.join(', ')}, separated by commas.` });
-  if ((request.source === undefined) !== (request.mapFile === undefined)) throw new UsageError('--source and --map go together', { suggestion: 'A legacy migration names its source and its map: --source NAME --map MAP.yaml.' });
-  const legacy = request.mapFile === undefined ? undefined : { source: request.source!, map: await parseLegacyMap(await readFile(request.mapFile, 'utf8'), request.mapFile) };
+  if (unknown.length > 0)
+    throw new UsageError(`--create-missing does not know ${unknown.join(', ')}`, {
+      suggestion: `Name some of ${CREATABLE_REFERENCES.join(', ')}, separated by commas.`,
+    });
+  if ((request.source === undefined) !== (request.mapFile === undefined))
+    throw new UsageError('--source and --map go together', {
+      suggestion: 'A legacy migration names its source and its map: --source NAME --map MAP.yaml.',
+    });
+  const legacy =
+    request.mapFile === undefined
+      ? undefined
+      : { source: request.source!, map: await parseLegacyMap(await readFile(request.mapFile, 'utf8'), request.mapFile) };
   let path = request.file;
   let spool: string | undefined;
   if (request.file === '-') {
@@ -94,11 +116,21 @@ export async function importHistory(config: LoadedConfig, logger: DatabaseLogger
 }
 
 /** Writes the export to `out` (a stream); the number of assets written. */
-export async function exportFile(config: LoadedConfig, logger: DatabaseLogger, request: { format: ExportFormat; filters: ExportFilters; out: NodeJS.WritableStream; escapeFormulas: boolean }): Promise<{ rows: number }> {
+export async function exportFile(
+  config: LoadedConfig,
+  logger: DatabaseLogger,
+  request: { format: ExportFormat; filters: ExportFilters; out: NodeJS.WritableStream; escapeFormulas: boolean },
+): Promise<{ rows: number }> {
   const counted = { rows: 0 };
   await withSite(config, logger, async (db, plugins) => {
     const { Readable } = await import('node:stream');
-    await pipeline(Readable.from(exportAssets(db, { format: request.format, filters: request.filters, plugins, escapeFormulas: request.escapeFormulas }, counted)), request.out, { end: false });
+    await pipeline(
+      Readable.from(
+        exportAssets(db, { format: request.format, filters: request.filters, plugins, escapeFormulas: request.escapeFormulas }, counted),
+      ),
+      request.out,
+      { end: false },
+    );
   });
   return counted;
 }

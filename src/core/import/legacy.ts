@@ -41,7 +41,8 @@ export interface LegacyMap {
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const stringMap = (v: unknown) => isRecord(v) && Object.values(v).every((x) => typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean');
+const stringMap = (v: unknown) =>
+  isRecord(v) && Object.values(v).every((x) => typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean');
 
 /** Parses and checks a map file's text; every problem named at once. */
 export async function parseLegacyMap(text: string, fileName: string): Promise<LegacyMap> {
@@ -50,36 +51,53 @@ export async function parseLegacyMap(text: string, fileName: string): Promise<Le
   try {
     raw = parse(text);
   } catch (error) {
-    throw new UsageError(`${fileName} is not valid YAML: ${(error as Error).message.split('\n')[0]}`, { suggestion: 'docs/examples/legacy-map.yaml is a map to start from.' });
+    throw new UsageError(`${fileName} is not valid YAML: ${(error as Error).message.split('\n')[0]}`, {
+      suggestion: 'docs/examples/legacy-map.yaml is a map to start from.',
+    });
   }
   const problems: string[] = [];
   if (!isRecord(raw)) problems.push('the map must be a YAML mapping with id, columns, values, defaults, filter');
   const spec = (isRecord(raw) ? raw : {}) as Record<string, unknown>;
-  if (typeof spec.id !== 'string' || spec.id === '') problems.push('id: the legacy column holding each record\'s id is missing');
+  if (typeof spec.id !== 'string' || spec.id === '') problems.push("id: the legacy column holding each record's id is missing");
   if (!stringMap(spec.columns)) problems.push('columns: must map legacy column names to shopdb columns');
-  if (spec.ignore !== undefined && (!Array.isArray(spec.ignore) || spec.ignore.some((x) => typeof x !== 'string'))) problems.push('ignore: must be a list of legacy column names');
-  if (spec.values !== undefined && (!isRecord(spec.values) || !Object.values(spec.values).every(stringMap))) problems.push('values: must map a shopdb column to { legacy value: shopdb value | skip }');
+  if (spec.ignore !== undefined && (!Array.isArray(spec.ignore) || spec.ignore.some((x) => typeof x !== 'string')))
+    problems.push('ignore: must be a list of legacy column names');
+  if (spec.values !== undefined && (!isRecord(spec.values) || !Object.values(spec.values).every(stringMap)))
+    problems.push('values: must map a shopdb column to { legacy value: shopdb value | skip }');
   if (spec.defaults !== undefined && !stringMap(spec.defaults)) problems.push('defaults: must map shopdb columns to values');
   if (spec.filter !== undefined) {
     if (!Array.isArray(spec.filter)) problems.push('filter: must be a list of rules');
     else
       spec.filter.forEach((rule: unknown, i) => {
-        if (!isRecord(rule) || typeof rule.reason !== 'string' || typeof rule.column !== 'string') problems.push(`filter[${i}]: needs a reason and a column`);
-        else if (!['in', 'notIn', 'onOrAfter', 'before', 'notEmpty'].some((k) => k in rule)) problems.push(`filter[${i}]: needs one of in, notIn, onOrAfter, before, notEmpty`);
+        if (!isRecord(rule) || typeof rule.reason !== 'string' || typeof rule.column !== 'string')
+          problems.push(`filter[${i}]: needs a reason and a column`);
+        else if (!['in', 'notIn', 'onOrAfter', 'before', 'notEmpty'].some((k) => k in rule))
+          problems.push(`filter[${i}]: needs one of in, notIn, onOrAfter, before, notEmpty`);
       });
   }
-  if (problems.length > 0) throw new UsageError(`The map ${fileName} cannot be used`, { details: problems, suggestion: 'docs/IMPORT.md describes the map; docs/examples/legacy-map.yaml is one that works.' });
+  if (problems.length > 0)
+    throw new UsageError(`The map ${fileName} cannot be used`, {
+      details: problems,
+      suggestion: 'docs/IMPORT.md describes the map; docs/examples/legacy-map.yaml is one that works.',
+    });
   const checked = spec as unknown as LegacyMapSpec;
   const normalised: LegacyMapSpec = {
     ...checked,
-    values: Object.fromEntries(Object.entries(checked.values ?? {}).map(([c, m]) => [c, Object.fromEntries(Object.entries(m).map(([k, v]) => [String(k), String(v)]))])),
+    values: Object.fromEntries(
+      Object.entries(checked.values ?? {}).map(([c, m]) => [
+        c,
+        Object.fromEntries(Object.entries(m).map(([k, v]) => [String(k), String(v)])),
+      ]),
+    ),
     defaults: Object.fromEntries(Object.entries(checked.defaults ?? {}).map(([k, v]) => [k, String(v)])),
   };
   return {
     spec: normalised,
     targetColumns(header) {
       const ignored = new Set(normalised.ignore ?? []);
-      const mapped = header.filter((c) => !ignored.has(c)).map((c) => (c === normalised.id ? LEGACY_ID_COLUMN : (normalised.columns[c] ?? c)));
+      const mapped = header
+        .filter((c) => !ignored.has(c))
+        .map((c) => (c === normalised.id ? LEGACY_ID_COLUMN : (normalised.columns[c] ?? c)));
       return [...new Set([...mapped, ...Object.keys(normalised.defaults ?? {})])];
     },
   };

@@ -40,7 +40,10 @@ export class ImportInvalidError extends UserError {
     options: ShopdbErrorOptions = {},
   ) {
     super(`The file has ${problemCount} problem${problemCount === 1 ? '' : 's'}; nothing was written`, {
-      details: problems.slice(0, 200).map(formatProblem).concat(problems.length > 200 ? [`… and ${problemCount - 200} more (--json lists up to ${MAX_PROBLEMS_KEPT})`] : []),
+      details: problems
+        .slice(0, 200)
+        .map(formatProblem)
+        .concat(problems.length > 200 ? [`… and ${problemCount - 200} more (--json lists up to ${MAX_PROBLEMS_KEPT})`] : []),
       suggestion: 'Fix these lines (all of them are listed) and run the same command again; `--dry-run` checks the file without writing.',
       ...options,
     });

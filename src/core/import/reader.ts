@@ -73,7 +73,13 @@ async function* decoded(input: AsyncIterable<Buffer | string>, options: ReaderOp
   if (!utf8) {
     const iconv = (await import('iconv-lite')).default;
     if (!iconv.encodingExists(encoding!)) {
-      throw new ImportProblemError({ line: 0, column: null, code: 'UNKNOWN_ENCODING', message: `"${options.encoding}" is not an encoding shopdb knows`, suggestion: 'Use --encoding windows-1252, latin1, utf-16le … or convert the file to UTF-8.' });
+      throw new ImportProblemError({
+        line: 0,
+        column: null,
+        code: 'UNKNOWN_ENCODING',
+        message: `"${options.encoding}" is not an encoding shopdb knows`,
+        suggestion: 'Use --encoding windows-1252, latin1, utf-16le … or convert the file to UTF-8.',
+      });
     }
     iconvDecoder = iconv.getDecoder(encoding!, { stripBOM: true }) as unknown as typeof iconvDecoder;
   }
@@ -142,11 +148,24 @@ async function* decoded(input: AsyncIterable<Buffer | string>, options: ReaderOp
 }
 
 function tooLong(line: number): ImportProblemError {
-  return new ImportProblemError({ line, column: null, code: 'LINE_TOO_LONG', message: `Line ${line} is longer than ${MAX_LINE_BYTES / 1024 / 1024} MB`, suggestion: 'Check that the file is a CSV or JSON Lines export with one record a line (a binary file, or a field holding a whole document, is not importable).' });
+  return new ImportProblemError({
+    line,
+    column: null,
+    code: 'LINE_TOO_LONG',
+    message: `Line ${line} is longer than ${MAX_LINE_BYTES / 1024 / 1024} MB`,
+    suggestion:
+      'Check that the file is a CSV or JSON Lines export with one record a line (a binary file, or a field holding a whole document, is not importable).',
+  });
 }
 
 function notUtf8(line: number): ImportProblemError {
-  return new ImportProblemError({ line, column: null, code: 'NOT_UTF8', message: `Line ${line} is not valid UTF-8`, suggestion: 'Save the file as "CSV UTF-8" in Excel, or name its encoding: --encoding windows-1252 (older Excel on Windows).' });
+  return new ImportProblemError({
+    line,
+    column: null,
+    code: 'NOT_UTF8',
+    message: `Line ${line} is not valid UTF-8`,
+    suggestion: 'Save the file as "CSV UTF-8" in Excel, or name its encoding: --encoding windows-1252 (older Excel on Windows).',
+  });
 }
 
 /** The separator of a header line: the most frequent of , ; and tab outside quotes. */
@@ -157,7 +176,9 @@ export function detectSeparator(headerLine: string): Separator {
     if (c === '"') quoted = !quoted;
     else if (!quoted && c in counts) counts[c as Separator]++;
   }
-  return (Object.entries(counts).sort((a, b) => b[1] - a[1])[0]![1] > 0 ? Object.entries(counts).sort((a, b) => b[1] - a[1])[0]![0] : ',') as Separator;
+  return (
+    Object.entries(counts).sort((a, b) => b[1] - a[1])[0]![1] > 0 ? Object.entries(counts).sort((a, b) => b[1] - a[1])[0]![0] : ','
+  ) as Separator;
 }
 
 /**
@@ -165,7 +186,12 @@ export function detectSeparator(headerLine: string): Separator {
  * quote left open, a row of the wrong width, a JSON line that is no object) are passed to
  * `problem`; the fatal ones (after which nothing can be read) end the iteration by throwing.
  */
-export async function* readRecords(input: AsyncIterable<Buffer | string>, options: ReaderOptions, state: ReadState, problem: (p: ImportProblem) => void): AsyncGenerator<FileRecord> {
+export async function* readRecords(
+  input: AsyncIterable<Buffer | string>,
+  options: ReaderOptions,
+  state: ReadState,
+  problem: (p: ImportProblem) => void,
+): AsyncGenerator<FileRecord> {
   const text = decoded(input, options, state);
   if (options.format === 'jsonl') yield* jsonLines(text, state, problem);
   else yield* csvRecords(text, options, state, problem);
@@ -187,11 +213,23 @@ async function* jsonLines(text: AsyncGenerator<string>, state: ReadState, proble
     try {
       value = JSON.parse(trimmed);
     } catch (error) {
-      problem({ line, column: null, code: 'BAD_JSON', message: `Line ${line} is not JSON: ${(error as Error).message}`, suggestion: 'Each line of a JSON Lines file is one JSON object, like {"asset_tag":"CNC-1","name":"Mill"}.' });
+      problem({
+        line,
+        column: null,
+        code: 'BAD_JSON',
+        message: `Line ${line} is not JSON: ${(error as Error).message}`,
+        suggestion: 'Each line of a JSON Lines file is one JSON object, like {"asset_tag":"CNC-1","name":"Mill"}.',
+      });
       return undefined;
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      problem({ line, column: null, code: 'BAD_JSON', message: `Line ${line} is not a JSON object`, suggestion: 'Each line of a JSON Lines file is one JSON object, like {"asset_tag":"CNC-1","name":"Mill"}.' });
+      problem({
+        line,
+        column: null,
+        code: 'BAD_JSON',
+        message: `Line ${line} is not a JSON object`,
+        suggestion: 'Each line of a JSON Lines file is one JSON object, like {"asset_tag":"CNC-1","name":"Mill"}.',
+      });
       return undefined;
     }
     return { line, values: value as Record<string, unknown> };
@@ -212,7 +250,12 @@ async function* jsonLines(text: AsyncGenerator<string>, state: ReadState, proble
   state.header = { columns: [], separator: null };
 }
 
-async function* csvRecords(text: AsyncGenerator<string>, options: ReaderOptions, state: ReadState, problem: (p: ImportProblem) => void): AsyncGenerator<FileRecord> {
+async function* csvRecords(
+  text: AsyncGenerator<string>,
+  options: ReaderOptions,
+  state: ReadState,
+  problem: (p: ImportProblem) => void,
+): AsyncGenerator<FileRecord> {
   // The header line decides the separator: read up to its end first.
   let head = '';
   let next = await text.next();
@@ -223,7 +266,13 @@ async function* csvRecords(text: AsyncGenerator<string>, options: ReaderOptions,
   }
   if (head.charCodeAt(0) === 0xfeff) head = head.slice(1);
   if (head.trim() === '' && next.done) {
-    throw new ImportProblemError({ line: 1, column: null, code: 'EMPTY_FILE', message: 'The file is empty', suggestion: 'Export the sheet again with a header line (asset_tag,name,type,status,…) and one line per asset.' });
+    throw new ImportProblemError({
+      line: 1,
+      column: null,
+      code: 'EMPTY_FILE',
+      message: 'The file is empty',
+      suggestion: 'Export the sheet again with a header line (asset_tag,name,type,status,…) and one line per asset.',
+    });
   }
   const separator = options.separator ?? detectSeparator(head.split('\n')[0]!);
   async function* rest(): AsyncGenerator<string> {
@@ -246,30 +295,42 @@ async function* csvRecords(text: AsyncGenerator<string>, options: ReaderOptions,
     parserRef?.resume();
   };
   source.on('error', (error) => rows.fail(error));
-  Papa.parse(source as unknown as NodeJS.ReadableStream, {
-    delimiter: separator,
-    header: false,
-    dynamicTyping: false,
-    skipEmptyLines: false,
-    step: (result: { data: unknown; errors: Array<{ code: string; message: string }> }, parser: { pause(): void; resume(): void; abort(): void }) => {
-      parserRef = parser;
-      if (rows.push({ cells: result.data as string[], errors: result.errors.map((e: { code: string; message: string }) => ({ code: e.code, message: e.message })) }) && !paused) {
-        paused = true;
-        // The parser's pause() stops parsing, not reading: papaparse keeps queueing the stream's
-        // chunks meanwhile (the whole file, behind a slow database). Pause the stream as well.
-        source.pause();
-        parser.pause();
-      }
-    },
-    complete: () => {
-      finished = true;
-      rows.end();
-    },
-    error: (error: Error) => {
-      finished = true;
-      rows.fail(error);
-    },
-  } as never);
+  Papa.parse(
+    source as unknown as NodeJS.ReadableStream,
+    {
+      delimiter: separator,
+      header: false,
+      dynamicTyping: false,
+      skipEmptyLines: false,
+      step: (
+        result: { data: unknown; errors: Array<{ code: string; message: string }> },
+        parser: { pause(): void; resume(): void; abort(): void },
+      ) => {
+        parserRef = parser;
+        if (
+          rows.push({
+            cells: result.data as string[],
+            errors: result.errors.map((e: { code: string; message: string }) => ({ code: e.code, message: e.message })),
+          }) &&
+          !paused
+        ) {
+          paused = true;
+          // The parser's pause() stops parsing, not reading: papaparse keeps queueing the stream's
+          // chunks meanwhile (the whole file, behind a slow database). Pause the stream as well.
+          source.pause();
+          parser.pause();
+        }
+      },
+      complete: () => {
+        finished = true;
+        rows.end();
+      },
+      error: (error: Error) => {
+        finished = true;
+        rows.fail(error);
+      },
+    } as never,
+  );
   let header: string[] | null = null;
   let line = 1;
   try {
@@ -282,8 +343,22 @@ async function* csvRecords(text: AsyncGenerator<string>, options: ReaderOptions,
       for (const cell of cells) for (let i = cell.indexOf('\n'); i >= 0; i = cell.indexOf('\n', i + 1)) newlines++;
       line += 1 + newlines;
       for (const error of errors) {
-        if (error.code === 'MissingQuotes') problem({ line: at, column: null, code: 'OPEN_QUOTE', message: `Line ${at} opens a quote that is never closed`, suggestion: 'Close the quote, or double a quote that is part of the text ("" for ").' });
-        else if (error.code === 'InvalidQuotes') problem({ line: at, column: null, code: 'BAD_QUOTE', message: `Line ${at} has a quote in the middle of a quoted field`, suggestion: 'Double a quote that is part of the text ("" for ").' });
+        if (error.code === 'MissingQuotes')
+          problem({
+            line: at,
+            column: null,
+            code: 'OPEN_QUOTE',
+            message: `Line ${at} opens a quote that is never closed`,
+            suggestion: 'Close the quote, or double a quote that is part of the text ("" for ").',
+          });
+        else if (error.code === 'InvalidQuotes')
+          problem({
+            line: at,
+            column: null,
+            code: 'BAD_QUOTE',
+            message: `Line ${at} has a quote in the middle of a quoted field`,
+            suggestion: 'Double a quote that is part of the text ("" for ").',
+          });
       }
       if (cells.length === 1 && cells[0] === '') continue;
       if (header === null) {
@@ -293,7 +368,13 @@ async function* csvRecords(text: AsyncGenerator<string>, options: ReaderOptions,
       }
       if (errors.some((e) => e.code === 'MissingQuotes')) continue;
       if (cells.length !== header.length) {
-        problem({ line: at, column: null, code: cells.length > header.length ? 'TOO_MANY_CELLS' : 'TOO_FEW_CELLS', message: `Line ${at} has ${cells.length} cells, the header has ${header.length}`, suggestion: `Check the separator (${SEPARATORS[separator]}; --separator to choose) and quote cells that contain it.` });
+        problem({
+          line: at,
+          column: null,
+          code: cells.length > header.length ? 'TOO_MANY_CELLS' : 'TOO_FEW_CELLS',
+          message: `Line ${at} has ${cells.length} cells, the header has ${header.length}`,
+          suggestion: `Check the separator (${SEPARATORS[separator]}; --separator to choose) and quote cells that contain it.`,
+        });
         continue;
       }
       const values: Record<string, unknown> = {};
@@ -308,7 +389,13 @@ async function* csvRecords(text: AsyncGenerator<string>, options: ReaderOptions,
     source.destroy();
   }
   if (header === null) {
-    throw new ImportProblemError({ line: 1, column: null, code: 'EMPTY_FILE', message: 'The file is empty', suggestion: 'Export the sheet again with a header line (asset_tag,name,type,status,…) and one line per asset.' });
+    throw new ImportProblemError({
+      line: 1,
+      column: null,
+      code: 'EMPTY_FILE',
+      message: 'The file is empty',
+      suggestion: 'Export the sheet again with a header line (asset_tag,name,type,status,…) and one line per asset.',
+    });
   }
 }
 

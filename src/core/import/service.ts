@@ -86,7 +86,14 @@ export interface ImportReport {
   separator: Separator | null;
   sha256: string;
   source: string | null;
-  plan: { create: number; update: number; unchanged: number; conflicts: number; skip: number; referencesToCreate: Record<CreatableReference, string[]> };
+  plan: {
+    create: number;
+    update: number;
+    unchanged: number;
+    conflicts: number;
+    skip: number;
+    referencesToCreate: Record<CreatableReference, string[]>;
+  };
   /** Updates with the fields they change (the first 1000). */
   updates: PlannedUpdate[];
   /** Legacy migration: records the filter left out, by reason. */
@@ -160,7 +167,11 @@ class ImportRun {
   readonly detailPlugins = new Set<string>();
   readonly customKeys = new Set<string>();
   readonly hooks: ReturnType<typeof creationHooks>;
-  readonly toCreate: Record<CreatableReference, Map<string, string>> = { locations: new Map(), models: new Map(), manufacturers: new Map() };
+  readonly toCreate: Record<CreatableReference, Map<string, string>> = {
+    locations: new Map(),
+    models: new Map(),
+    manufacturers: new Map(),
+  };
 
   constructor(
     readonly options: ImportOptions,
@@ -169,7 +180,8 @@ class ImportRun {
     this.details = detailSources(options.plugins);
     for (const source of this.details) {
       this.detailPlugins.add(source.plugin);
-      for (const column of source.spec.columns) this.detailByColumn.set(`${source.plugin}.${column.field}`, { source, field: column.field });
+      for (const column of source.spec.columns)
+        this.detailByColumn.set(`${source.plugin}.${column.field}`, { source, field: column.field });
     }
     for (const type of refs.types.values()) for (const field of type.fields) this.customKeys.add(field.key);
     this.hooks = creationHooks(options.plugins);
@@ -207,7 +219,11 @@ class ImportRun {
         column,
         code: 'UNKNOWN_COLUMN',
         message: `There is no column "${column}"`,
-        suggestion: guess ? `Did you mean "${guess}"?` : pluginOff ? `No enabled plugin "${prefix}" has import columns (shopdb plugin list).` : `Columns are listed in docs/IMPORT.md; remove it or rename it.`,
+        suggestion: guess
+          ? `Did you mean "${guess}"?`
+          : pluginOff
+            ? `No enabled plugin "${prefix}" has import columns (shopdb plugin list).`
+            : `Columns are listed in docs/IMPORT.md; remove it or rename it.`,
       });
     }
   }
@@ -225,7 +241,8 @@ class ImportRun {
   /** Pass 1's and 2's per-row check of what needs no database: every problem into `sink`. */
   parse(record: FileRecord, sink: ProblemSink): ParsedRow | null {
     const start = sink.count;
-    const add = (column: string | null, code: string, message: string, suggestion: string | null = null) => sink.add({ line: record.line, column, code, message, suggestion });
+    const add = (column: string | null, code: string, message: string, suggestion: string | null = null) =>
+      sink.add({ line: record.line, column, code, message, suggestion });
     const v = record.values;
     const tag = this.cell(v.asset_tag);
     if (tag === undefined || tag === null || tag.trim() === '') {
@@ -238,21 +255,44 @@ class ImportRun {
       if (!(['name', 'serial', 'hostname', 'notes'] as string[]).includes(spec.name)) continue;
       const value = this.cell(v[spec.name]);
       if (value === undefined) continue;
-      if (value === null && !CLEARABLE.has(spec.name)) add(spec.name, 'CANNOT_CLEAR', `The ${spec.name} cannot be cleared`, 'Give a value, or leave the cell empty to keep the one stored.');
-      else if (value !== null && 'maxLength' in spec && value.length > spec.maxLength) add(spec.name, 'TOO_LONG', `The ${spec.name} is ${value.length} characters long; at most ${spec.maxLength}`);
+      if (value === null && !CLEARABLE.has(spec.name))
+        add(
+          spec.name,
+          'CANNOT_CLEAR',
+          `The ${spec.name} cannot be cleared`,
+          'Give a value, or leave the cell empty to keep the one stored.',
+        );
+      else if (value !== null && 'maxLength' in spec && value.length > spec.maxLength)
+        add(spec.name, 'TOO_LONG', `The ${spec.name} is ${value.length} characters long; at most ${spec.maxLength}`);
       else if (value !== null && spec.name === 'name' && value.trim() === '') add(spec.name, 'REQUIRED', 'The name is blank');
       else row.core[spec.name as 'name'] = value;
     }
     const type = this.cell(v.type);
     if (type === null) add('type', 'CANNOT_CLEAR', 'The type cannot be cleared');
     else if (type !== undefined) {
-      if (!this.refs.types.has(type)) add('type', 'UNKNOWN_TYPE', `There is no asset type "${type}"`, suggestionFrom(type, this.refs.types.keys(), 'shopdb plugin list shows the plugins that bring types'));
+      if (!this.refs.types.has(type))
+        add(
+          'type',
+          'UNKNOWN_TYPE',
+          `There is no asset type "${type}"`,
+          suggestionFrom(type, this.refs.types.keys(), 'shopdb plugin list shows the plugins that bring types'),
+        );
       else row.type = type;
     }
     const status = this.cell(v.status);
     if (status === null) add('status', 'CANNOT_CLEAR', 'The status cannot be cleared');
     else if (status !== undefined) {
-      if (!this.refs.statuses.has(this.refKey(status))) add('status', 'UNKNOWN_STATUS', `There is no status "${status}"`, suggestionFrom(status, [...this.refs.statuses.values()].map((s) => s.name), 'shopdb seed adds the standard ones'));
+      if (!this.refs.statuses.has(this.refKey(status)))
+        add(
+          'status',
+          'UNKNOWN_STATUS',
+          `There is no status "${status}"`,
+          suggestionFrom(
+            status,
+            [...this.refs.statuses.values()].map((s) => s.name),
+            'shopdb seed adds the standard ones',
+          ),
+        );
       else row.status = status;
     }
     const location = this.cell(v.location);
@@ -263,27 +303,55 @@ class ImportRun {
         this.toCreate.locations.set(this.refKey(location), location);
         row.location = location;
       } else {
-        const near = closest(location, [...this.refs.locations.values()].map((l) => l.code));
-        add('location', 'UNKNOWN_LOCATION', `There is no location "${location}"`, `${near.length > 0 ? `The closest codes are ${near.join(', ')}. ` : ''}Pass --create-missing locations to create it.`);
+        const near = closest(
+          location,
+          [...this.refs.locations.values()].map((l) => l.code),
+        );
+        add(
+          'location',
+          'UNKNOWN_LOCATION',
+          `There is no location "${location}"`,
+          `${near.length > 0 ? `The closest codes are ${near.join(', ')}. ` : ''}Pass --create-missing locations to create it.`,
+        );
       }
     }
     const manufacturer = this.cell(v.manufacturer);
     const model = this.cell(v.model);
     if (model === null) row.model = null;
     else if (model !== undefined) {
-      if (manufacturer === undefined || manufacturer === null) add('model', 'MODEL_NEEDS_MANUFACTURER', `The model "${model}" has no manufacturer on its row`, 'A model is named with its manufacturer: fill the manufacturer column too.');
+      if (manufacturer === undefined || manufacturer === null)
+        add(
+          'model',
+          'MODEL_NEEDS_MANUFACTURER',
+          `The model "${model}" has no manufacturer on its row`,
+          'A model is named with its manufacturer: fill the manufacturer column too.',
+        );
       else {
         const maker = this.refs.manufacturers.get(this.refKey(manufacturer));
         const makerKnown = maker !== undefined || this.toCreate.manufacturers.has(this.refKey(manufacturer));
         if (!makerKnown && !this.options.createMissing.includes('manufacturers')) {
-          add('manufacturer', 'UNKNOWN_MANUFACTURER', `There is no manufacturer "${manufacturer}"`, suggestionFrom(manufacturer, [...this.refs.manufacturers.values()].map((m) => m.name), 'pass --create-missing manufacturers to create it'));
+          add(
+            'manufacturer',
+            'UNKNOWN_MANUFACTURER',
+            `There is no manufacturer "${manufacturer}"`,
+            suggestionFrom(
+              manufacturer,
+              [...this.refs.manufacturers.values()].map((m) => m.name),
+              'pass --create-missing manufacturers to create it',
+            ),
+          );
         } else {
           if (!makerKnown) this.toCreate.manufacturers.set(this.refKey(manufacturer), manufacturer);
           const known = maker !== undefined && this.refs.models.has(`${maker.id}|${this.refKey(model)}`);
           const key = `${this.refKey(manufacturer)}|${this.refKey(model)}`;
           if (!known && !this.toCreate.models.has(key) && !this.options.createMissing.includes('models')) {
             const names = maker ? [...this.refs.models.values()].filter((m) => m.manufacturerId === maker.id).map((m) => m.name) : [];
-            add('model', 'UNKNOWN_MODEL', `${manufacturer} has no model "${model}"`, suggestionFrom(model, names, 'pass --create-missing models to create it'));
+            add(
+              'model',
+              'UNKNOWN_MODEL',
+              `${manufacturer} has no model "${model}"`,
+              suggestionFrom(model, names, 'pass --create-missing models to create it'),
+            );
           } else {
             if (!known) this.toCreate.models.set(key, `${manufacturer}\u0000${model}`);
             row.manufacturer = manufacturer;
@@ -306,7 +374,12 @@ class ImportRun {
         }
         const field = rowType?.fields.find((f) => f.key === key);
         if (rowType && !field) {
-          add(column, 'CUSTOM_FIELD_NOT_IN_TYPE', `Assets of type ${rowType.key} have no custom field "${key}"`, `Fields of ${rowType.key}: ${rowType.fields.map((f) => f.key).join(', ') || 'none'}.`);
+          add(
+            column,
+            'CUSTOM_FIELD_NOT_IN_TYPE',
+            `Assets of type ${rowType.key} have no custom field "${key}"`,
+            `Fields of ${rowType.key}: ${rowType.fields.map((f) => f.key).join(', ') || 'none'}.`,
+          );
           continue;
         }
         row.custom[key] = value;
@@ -316,7 +389,12 @@ class ImportRun {
         const value = this.cell(raw);
         if (value === undefined) continue;
         if (row.type && row.type !== detail.source.typeKey) {
-          add(column, 'PLUGIN_FIELD_WRONG_TYPE', `${column} belongs to assets of type ${detail.source.typeKey}; this row is a ${row.type}`, 'Leave the cell empty on rows of other types.');
+          add(
+            column,
+            'PLUGIN_FIELD_WRONG_TYPE',
+            `${column} belongs to assets of type ${detail.source.typeKey}; this row is a ${row.type}`,
+            'Leave the cell empty on rows of other types.',
+          );
           continue;
         }
         let parsed: unknown = null;
@@ -351,7 +429,11 @@ function dateText(value: unknown): string {
   return value instanceof Date ? value.toISOString() : String(value);
 }
 
-async function existingByTag(db: Knex | Knex.Transaction, rows: readonly ParsedRow[], legacySource: string | undefined): Promise<Map<string, Existing>> {
+async function existingByTag(
+  db: Knex | Knex.Transaction,
+  rows: readonly ParsedRow[],
+  legacySource: string | undefined,
+): Promise<Map<string, Existing>> {
   const found = new Map<string, Existing>();
   const toExisting = (r: Row): Existing => ({
     id: Number(r.id),
@@ -364,17 +446,40 @@ async function existingByTag(db: Knex | Knex.Transaction, rows: readonly ParsedR
     statusId: Number(r.status_id),
     locationId: r.location_id === null ? null : Number(r.location_id),
     modelId: r.model_id === null ? null : Number(r.model_id),
-    customData: typeof r.custom_data === 'string' ? (JSON.parse(r.custom_data) as Record<string, unknown>) : ((r.custom_data as Record<string, unknown>) ?? {}),
+    customData:
+      typeof r.custom_data === 'string'
+        ? (JSON.parse(r.custom_data) as Record<string, unknown>)
+        : ((r.custom_data as Record<string, unknown>) ?? {}),
     deleted: r.deleted_at !== null,
     updatedAt: dateText(r.updated_at),
   });
-  const columns = ['id', 'asset_tag', 'asset_tag_key', 'name', 'hostname', 'serial', 'notes', 'type_id', 'status_id', 'location_id', 'model_id', 'custom_data', 'deleted_at', 'updated_at'];
+  const columns = [
+    'id',
+    'asset_tag',
+    'asset_tag_key',
+    'name',
+    'hostname',
+    'serial',
+    'notes',
+    'type_id',
+    'status_id',
+    'location_id',
+    'model_id',
+    'custom_data',
+    'deleted_at',
+    'updated_at',
+  ];
   const keys = rows.map((r) => r.tagKey);
-  for (const r of (await db('assets').whereIn('asset_tag_key', keys).select(columns)) as Row[]) found.set(`tag:${r.asset_tag_key as string}`, toExisting(r));
+  for (const r of (await db('assets').whereIn('asset_tag_key', keys).select(columns)) as Row[])
+    found.set(`tag:${r.asset_tag_key as string}`, toExisting(r));
   if (legacySource) {
     const ids = rows.map((r) => r.legacyId).filter((id): id is string => id !== undefined);
     if (ids.length > 0) {
-      const mapped = (await db({ m: 'import_legacy_ids' }).join({ a: 'assets' }, 'a.id', 'm.asset_id').where('m.source', legacySource).whereIn('m.legacy_id', ids).select('m.legacy_id', ...columns.map((c) => `a.${c}`))) as Row[];
+      const mapped = (await db({ m: 'import_legacy_ids' })
+        .join({ a: 'assets' }, 'a.id', 'm.asset_id')
+        .where('m.source', legacySource)
+        .whereIn('m.legacy_id', ids)
+        .select('m.legacy_id', ...columns.map((c) => `a.${c}`))) as Row[];
       for (const r of mapped) found.set(`legacy:${r.legacy_id as string}`, toExisting(r));
     }
   }
@@ -382,33 +487,58 @@ async function existingByTag(db: Knex | Knex.Transaction, rows: readonly ParsedR
 }
 
 /** Plans one batch against the database: the action of each row, and the problems only the site can show. */
-async function planBatch(db: Knex | Knex.Transaction, run: ImportRun, rows: readonly ParsedRow[], sink: ProblemSink): Promise<PlannedRow[]> {
+async function planBatch(
+  db: Knex | Knex.Transaction,
+  run: ImportRun,
+  rows: readonly ParsedRow[],
+  sink: ProblemSink,
+): Promise<PlannedRow[]> {
   const existing = await existingByTag(db, rows, run.options.legacy?.source);
   const stored = new Map<DetailSource, Map<number, Record<string, unknown>>>();
   for (const source of run.details) {
-    const ids = rows.map((r) => (r.legacyId ? existing.get(`legacy:${r.legacyId}`) : undefined) ?? existing.get(`tag:${r.tagKey}`)).filter((e): e is Existing => e !== undefined && run.refs.typesById.get(e.typeId)?.key === source.typeKey).map((e) => e.id);
+    const ids = rows
+      .map((r) => (r.legacyId ? existing.get(`legacy:${r.legacyId}`) : undefined) ?? existing.get(`tag:${r.tagKey}`))
+      .filter((e): e is Existing => e !== undefined && run.refs.typesById.get(e.typeId)?.key === source.typeKey)
+      .map((e) => e.id);
     stored.set(source, await source.spec.read(db, ids));
   }
   const planned: PlannedRow[] = [];
   for (const row of rows) {
     const before = sink.count;
-    const add = (column: string | null, code: string, message: string, suggestion: string | null = null) => sink.add({ line: row.line, column, code, message, suggestion });
+    const add = (column: string | null, code: string, message: string, suggestion: string | null = null) =>
+      sink.add({ line: row.line, column, code, message, suggestion });
     const found = (row.legacyId ? existing.get(`legacy:${row.legacyId}`) : undefined) ?? existing.get(`tag:${row.tagKey}`);
     if (found?.deleted) {
-      add('asset_tag', 'TAG_OF_DELETED_ASSET', `The tag ${row.tag} belongs to a deleted asset (id ${found.id})`, 'Deleted assets keep their tags; give this one another tag.');
+      add(
+        'asset_tag',
+        'TAG_OF_DELETED_ASSET',
+        `The tag ${row.tag} belongs to a deleted asset (id ${found.id})`,
+        'Deleted assets keep their tags; give this one another tag.',
+      );
       planned.push({ row, action: 'conflict', columns: {}, changed: [], details: [], typeKey: '' });
       continue;
     }
     const typeKey = found ? run.refs.typesById.get(found.typeId)!.key : row.type;
     if (found && row.type && row.type !== typeKey) {
-      add('type', 'TYPE_CHANGE', `${row.tag} is a ${typeKey}; the file says ${row.type}`, 'An import does not change an asset\'s type: leave the cell empty or give its type.');
+      add(
+        'type',
+        'TYPE_CHANGE',
+        `${row.tag} is a ${typeKey}; the file says ${row.type}`,
+        "An import does not change an asset's type: leave the cell empty or give its type.",
+      );
       planned.push({ row, action: 'conflict', columns: {}, changed: [], details: [], typeKey: typeKey ?? '' });
       continue;
     }
     if (!found) {
       for (const column of ['name', 'type', 'status'] as const) {
         const given = column === 'name' ? row.core.name : row[column];
-        if (given === undefined || given === null) add(column, 'REQUIRED', `A new asset needs its ${column}`, `${row.tag} is not on the site yet: fill the ${column} cell (or check the tag).`);
+        if (given === undefined || given === null)
+          add(
+            column,
+            'REQUIRED',
+            `A new asset needs its ${column}`,
+            `${row.tag} is not on the site yet: fill the ${column} cell (or check the tag).`,
+          );
       }
       if (sink.count > before) continue;
     }
@@ -416,7 +546,13 @@ async function planBatch(db: Knex | Knex.Transaction, run: ImportRun, rows: read
     if (!type) continue;
     // Plugin columns on an asset whose stored type the plugin does not own.
     for (const [source] of row.details) {
-      if (source.typeKey !== type.key) add(`${source.plugin}.*`, 'PLUGIN_FIELD_WRONG_TYPE', `Columns ${source.plugin}.* belong to assets of type ${source.typeKey}; ${row.tag} is a ${type.key}`, 'Leave those cells empty on rows of other types.');
+      if (source.typeKey !== type.key)
+        add(
+          `${source.plugin}.*`,
+          'PLUGIN_FIELD_WRONG_TYPE',
+          `Columns ${source.plugin}.* belong to assets of type ${source.typeKey}; ${row.tag} is a ${type.key}`,
+          'Leave those cells empty on rows of other types.',
+        );
     }
     // Custom data as it will be stored.
     let customData: Record<string, unknown> | undefined;
@@ -425,7 +561,12 @@ async function planBatch(db: Knex | Knex.Transaction, run: ImportRun, rows: read
       for (const [key, raw] of Object.entries(row.custom)) {
         const field = type.fields.find((f) => f.key === key);
         if (!field) {
-          add(`custom.${key}`, 'CUSTOM_FIELD_NOT_IN_TYPE', `Assets of type ${type.key} have no custom field "${key}"`, `Fields of ${type.key}: ${type.fields.map((f) => f.key).join(', ') || 'none'}.`);
+          add(
+            `custom.${key}`,
+            'CUSTOM_FIELD_NOT_IN_TYPE',
+            `Assets of type ${type.key} have no custom field "${key}"`,
+            `Fields of ${type.key}: ${type.fields.map((f) => f.key).join(', ') || 'none'}.`,
+          );
           continue;
         }
         if (raw === null) {
@@ -433,10 +574,13 @@ async function planBatch(db: Knex | Knex.Transaction, run: ImportRun, rows: read
           continue;
         }
         const parsed = parseValue(specOfCustomField(field), raw as string);
-        if ('problem' in parsed) add(`custom.${key}`, 'BAD_VALUE', `custom.${key} ${parsed.problem}`, field.type === 'date' ? 'Write dates as YYYY-MM-DD.' : null);
+        if ('problem' in parsed)
+          add(`custom.${key}`, 'BAD_VALUE', `custom.${key} ${parsed.problem}`, field.type === 'date' ? 'Write dates as YYYY-MM-DD.' : null);
         else result[key] = parsed.value;
       }
-      for (const field of type.fields) if (field.required && result[field.key] === undefined) add(`custom.${field.key}`, 'REQUIRED', `Assets of type ${type.key} need custom.${field.key}`);
+      for (const field of type.fields)
+        if (field.required && result[field.key] === undefined)
+          add(`custom.${field.key}`, 'REQUIRED', `Assets of type ${type.key} need custom.${field.key}`);
       customData = result;
     }
     // Plugin details: the plugin's own rules, over what will be stored.
@@ -446,7 +590,8 @@ async function planBatch(db: Knex | Knex.Transaction, run: ImportRun, rows: read
       const given = row.details.get(source) ?? {};
       const current = found ? (stored.get(source)?.get(found.id) ?? {}) : {};
       const merged = { ...current, ...given };
-      for (const [field, message] of Object.entries(source.spec.check?.(merged) ?? {})) add(`${source.plugin}.${field}`, 'PLUGIN_RULE', `${source.plugin}.${field} ${message}`);
+      for (const [field, message] of Object.entries(source.spec.check?.(merged) ?? {}))
+        add(`${source.plugin}.${field}`, 'PLUGIN_RULE', `${source.plugin}.${field} ${message}`);
       const changes = Object.fromEntries(Object.entries(given).filter(([field, value]) => !found || !sameValue(current[field], value)));
       if (!found || Object.keys(changes).length > 0) details.push({ source, values: changes });
     }
@@ -455,9 +600,17 @@ async function planBatch(db: Knex | Knex.Transaction, run: ImportRun, rows: read
       continue;
     }
     // The asset's own columns.
-    const locationId = row.location === undefined ? undefined : row.location === null ? null : (run.refs.locations.get(run.refKey(row.location))?.id ?? -1);
+    const locationId =
+      row.location === undefined ? undefined : row.location === null ? null : (run.refs.locations.get(run.refKey(row.location))?.id ?? -1);
     const maker = row.manufacturer === undefined ? undefined : run.refs.manufacturers.get(run.refKey(row.manufacturer));
-    const modelId = row.model === undefined ? undefined : row.model === null ? null : maker ? (run.refs.models.get(`${maker.id}|${run.refKey(row.model)}`)?.id ?? -1) : -1;
+    const modelId =
+      row.model === undefined
+        ? undefined
+        : row.model === null
+          ? null
+          : maker
+            ? (run.refs.models.get(`${maker.id}|${run.refKey(row.model)}`)?.id ?? -1)
+            : -1;
     const columns: Row = {};
     const changed: string[] = [];
     const set = (column: string, label: string, value: unknown, current: unknown) => {
@@ -495,57 +648,91 @@ function sortKeys(value: Record<string, unknown>): Record<string, unknown> {
 async function createReferences(db: Knex, run: ImportRun): Promise<void> {
   const { actor } = run.options;
   const audit: Array<{ action: string; objectType: string; objectId: number; after: unknown }> = [];
-  await inTransaction(db, async (trx) => {
-    for (const [key, code] of run.toCreate.locations) {
-      if (run.refs.locations.has(key)) continue;
-      const [id] = await trx('locations').insert({ kind: 'area', code, code_key: key, name: code, path: '/' });
-      await trx('locations').where({ id }).update({ path: `/${Number(id)}/` });
-      audit.push({ action: 'create', objectType: 'location', objectId: Number(id), after: { code, name: code, kind: 'area' } });
-    }
-    for (const [key, name] of run.toCreate.manufacturers) {
-      if (run.refs.manufacturers.has(key)) continue;
-      const [id] = await trx('manufacturers').insert({ name, name_key: key });
-      audit.push({ action: 'create', objectType: 'manufacturer', objectId: Number(id), after: { name } });
-    }
-    const makers = new Map((await trx('manufacturers').select('id', 'name_key')).map((r: Row) => [r.name_key as string, Number(r.id)]));
-    for (const [, pair] of run.toCreate.models) {
-      const [maker, name] = pair.split('\u0000') as [string, string];
-      const manufacturerId = makers.get(textKey(maker))!;
-      if (await trx('asset_models').where({ manufacturer_id: manufacturerId, name_key: textKey(name) }).first('id')) continue;
-      const [id] = await trx('asset_models').insert({ manufacturer_id: manufacturerId, name, name_key: textKey(name) });
-      audit.push({ action: 'create', objectType: 'asset_model', objectId: Number(id), after: { manufacturerId, name } });
-    }
-    await recordAuditMany(trx, actor, audit);
-  }, { serializeOn: ['import:references'] });
+  await inTransaction(
+    db,
+    async (trx) => {
+      for (const [key, code] of run.toCreate.locations) {
+        if (run.refs.locations.has(key)) continue;
+        const [id] = await trx('locations').insert({ kind: 'area', code, code_key: key, name: code, path: '/' });
+        await trx('locations')
+          .where({ id })
+          .update({ path: `/${Number(id)}/` });
+        audit.push({ action: 'create', objectType: 'location', objectId: Number(id), after: { code, name: code, kind: 'area' } });
+      }
+      for (const [key, name] of run.toCreate.manufacturers) {
+        if (run.refs.manufacturers.has(key)) continue;
+        const [id] = await trx('manufacturers').insert({ name, name_key: key });
+        audit.push({ action: 'create', objectType: 'manufacturer', objectId: Number(id), after: { name } });
+      }
+      const makers = new Map((await trx('manufacturers').select('id', 'name_key')).map((r: Row) => [r.name_key as string, Number(r.id)]));
+      for (const [, pair] of run.toCreate.models) {
+        const [maker, name] = pair.split('\u0000') as [string, string];
+        const manufacturerId = makers.get(textKey(maker))!;
+        if (
+          await trx('asset_models')
+            .where({ manufacturer_id: manufacturerId, name_key: textKey(name) })
+            .first('id')
+        )
+          continue;
+        const [id] = await trx('asset_models').insert({ manufacturer_id: manufacturerId, name, name_key: textKey(name) });
+        audit.push({ action: 'create', objectType: 'asset_model', objectId: Number(id), after: { manufacturerId, name } });
+      }
+      await recordAuditMany(trx, actor, audit);
+    },
+    { serializeOn: ['import:references'] },
+  );
 }
 
 /** Writes one planned batch: inserts, updates, plugin details, the legacy map, the audit entries and the import's counts. */
-async function applyBatch(trx: Knex.Transaction, run: ImportRun, planned: readonly PlannedRow[], importId: string, counts: ImportCounts): Promise<void> {
+async function applyBatch(
+  trx: Knex.Transaction,
+  run: ImportRun,
+  planned: readonly PlannedRow[],
+  importId: string,
+  counts: ImportCounts,
+): Promise<void> {
   const now = formatUtcDatetime(new Date());
   const audit: Array<{ action: string; objectType: string; objectId: number; before?: unknown; after?: unknown }> = [];
   const creates = planned.filter((p) => p.action === 'create');
   if (creates.length > 0) {
     const rows = creates.map((p) =>
-      encodeRow({ custom_data: 'json' }, {
-        uuid: randomUUID(),
-        asset_tag: p.row.tag,
-        asset_tag_key: p.row.tagKey,
-        name: p.columns.name,
-        hostname: p.columns.hostname ?? null,
-        serial: p.columns.serial ?? null,
-        notes: p.columns.notes ?? null,
-        type_id: p.columns.type_id,
-        status_id: p.columns.status_id,
-        location_id: p.columns.location_id ?? null,
-        model_id: p.columns.model_id ?? null,
-        custom_data: p.columns.custom_data ?? {},
-      }),
+      encodeRow(
+        { custom_data: 'json' },
+        {
+          uuid: randomUUID(),
+          asset_tag: p.row.tag,
+          asset_tag_key: p.row.tagKey,
+          name: p.columns.name,
+          hostname: p.columns.hostname ?? null,
+          serial: p.columns.serial ?? null,
+          notes: p.columns.notes ?? null,
+          type_id: p.columns.type_id,
+          status_id: p.columns.status_id,
+          location_id: p.columns.location_id ?? null,
+          model_id: p.columns.model_id ?? null,
+          custom_data: p.columns.custom_data ?? {},
+        },
+      ),
     );
     for (let i = 0; i < rows.length; i += 500) await trx('assets').insert(rows.slice(i, i + 500));
-    const ids = new Map(((await trx('assets').whereIn('asset_tag_key', creates.map((p) => p.row.tagKey)).select('id', 'asset_tag_key')) as Row[]).map((r) => [r.asset_tag_key as string, Number(r.id)]));
+    const ids = new Map(
+      (
+        (await trx('assets')
+          .whereIn(
+            'asset_tag_key',
+            creates.map((p) => p.row.tagKey),
+          )
+          .select('id', 'asset_tag_key')) as Row[]
+      ).map((r) => [r.asset_tag_key as string, Number(r.id)]),
+    );
     for (const p of creates) {
       p.existing = { id: ids.get(p.row.tagKey)! } as Existing;
-      audit.push({ action: 'create', objectType: 'asset', objectId: p.existing.id, after: { assetTag: p.row.tag, type: p.typeKey, ...p.columns, changed: undefined } });
+      audit.push({
+        action: 'create',
+        objectType: 'asset',
+        objectId: p.existing.id,
+        after: { assetTag: p.row.tag, type: p.typeKey, ...p.columns, changed: undefined },
+      });
     }
   }
   for (const p of planned) {
@@ -554,14 +741,22 @@ async function applyBatch(trx: Knex.Transaction, run: ImportRun, planned: readon
     if (Object.keys(assetColumns).length > 0) {
       const row = encodeRow({ custom_data: 'json' }, assetColumns);
       if ('asset_tag' in row) row.asset_tag_key = p.row.tagKey;
-      await trx('assets').where({ id: p.existing!.id }).update({ ...row, updated_at: now });
+      await trx('assets')
+        .where({ id: p.existing!.id })
+        .update({ ...row, updated_at: now });
     }
-    const before = Object.fromEntries(p.changed.map((field) => [field, field.includes('.') ? undefined : (p.existing as unknown as Row)[field]]));
+    const before = Object.fromEntries(
+      p.changed.map((field) => [field, field.includes('.') ? undefined : (p.existing as unknown as Row)[field]]),
+    );
     audit.push({ action: 'update', objectType: 'asset', objectId: p.existing!.id, before, after: { fields: p.changed, ...assetColumns } });
   }
   // Plugin details: every created asset of the plugin's type (its detail row), every changed one.
   for (const source of run.details) {
-    const writes = planned.flatMap((p) => p.details.filter((d) => d.source === source).map((d) => ({ assetId: p.existing!.id, created: p.action === 'create', values: d.values })));
+    const writes = planned.flatMap((p) =>
+      p.details
+        .filter((d) => d.source === source)
+        .map((d) => ({ assetId: p.existing!.id, created: p.action === 'create', values: d.values })),
+    );
     const due = writes.filter((w) => w.created || Object.keys(w.values).length > 0);
     if (due.length > 0) await source.spec.write(trx, due);
   }
@@ -576,8 +771,18 @@ async function applyBatch(trx: Knex.Transaction, run: ImportRun, planned: readon
   if (legacy) {
     const mapped = planned.filter((p) => p.row.legacyId !== undefined && p.action !== 'conflict');
     if (mapped.length > 0) {
-      const known = new Set((await trx('import_legacy_ids').where('source', legacy.source).whereIn('legacy_id', mapped.map((p) => p.row.legacyId!)).pluck('legacy_id')) as string[]);
-      const fresh = mapped.filter((p) => !known.has(p.row.legacyId!)).map((p) => ({ source: legacy.source, legacy_id: p.row.legacyId!, asset_id: p.existing!.id, import_id: importId }));
+      const known = new Set(
+        (await trx('import_legacy_ids')
+          .where('source', legacy.source)
+          .whereIn(
+            'legacy_id',
+            mapped.map((p) => p.row.legacyId!),
+          )
+          .pluck('legacy_id')) as string[],
+      );
+      const fresh = mapped
+        .filter((p) => !known.has(p.row.legacyId!))
+        .map((p) => ({ source: legacy.source, legacy_id: p.row.legacyId!, asset_id: p.existing!.id, import_id: importId }));
       for (let i = 0; i < fresh.length; i += 500) await trx('import_legacy_ids').insert(fresh.slice(i, i + 500));
     }
   }
@@ -587,7 +792,9 @@ async function applyBatch(trx: Knex.Transaction, run: ImportRun, planned: readon
     else if (p.action === 'update') counts.updated++;
     else if (p.action === 'unchanged') counts.unchanged++;
   }
-  await trx('imports').where({ id: importId }).update({ counts: JSON.stringify(counts) });
+  await trx('imports')
+    .where({ id: importId })
+    .update({ counts: JSON.stringify(counts) });
 }
 
 interface PassResult {
@@ -605,7 +812,14 @@ async function pass(db: Knex, run: ImportRun, sink: ProblemSink, apply?: { impor
   const { options } = run;
   const state: ReadState = { header: null, sha256: '', bytes: 0, lines: 0 };
   const counts: ImportCounts = { read: 0, created: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0 };
-  const plan: ImportReport['plan'] = { create: 0, update: 0, unchanged: 0, conflicts: 0, skip: 0, referencesToCreate: { locations: [], models: [], manufacturers: [] } };
+  const plan: ImportReport['plan'] = {
+    create: 0,
+    update: 0,
+    unchanged: 0,
+    conflicts: 0,
+    skip: 0,
+    referencesToCreate: { locations: [], models: [], manufacturers: [] },
+  };
   const updates: PlannedUpdate[] = [];
   const excluded: Record<string, number> = {};
   const fingerprint = createHash('sha256');
@@ -623,7 +837,10 @@ async function pass(db: Knex, run: ImportRun, sink: ProblemSink, apply?: { impor
       await inTransaction(db, async (trx) => {
         const local = { ...counts };
         const planned = await planBatch(trx, run, rows, sink);
-        if (sink.count > 0) throw new ImportInvalidError(sink.kept, sink.count, apply.importId, { suggestion: 'The site changed since the file was checked; run the import again to see the plan.' });
+        if (sink.count > 0)
+          throw new ImportInvalidError(sink.kept, sink.count, apply.importId, {
+            suggestion: 'The site changed since the file was checked; run the import again to see the plan.',
+          });
         await applyBatch(trx, run, planned, apply.importId, local);
         Object.assign(counts, local);
       });
@@ -643,7 +860,12 @@ async function pass(db: Knex, run: ImportRun, sink: ProblemSink, apply?: { impor
   };
 
   try {
-    for await (const record of readRecords(options.open(), { format: options.format, encoding: options.encoding, separator: options.separator }, state, (p) => sink.add(p))) {
+    for await (const record of readRecords(
+      options.open(),
+      { format: options.format, encoding: options.encoding, separator: options.separator },
+      state,
+      (p) => sink.add(p),
+    )) {
       if (!headerChecked && options.format === 'csv') {
         headerChecked = true;
         const columns = state.header?.columns ?? [];
@@ -665,7 +887,13 @@ async function pass(db: Knex, run: ImportRun, sink: ProblemSink, apply?: { impor
       if (options.format === 'jsonl') {
         run.checkColumns(Object.keys(values), record.line, sink, seenColumns);
         if (!('asset_tag' in values)) {
-          sink.add({ line: record.line, column: 'asset_tag', code: 'MISSING_COLUMN', message: `Line ${record.line} has no asset_tag`, suggestion: 'Every object needs "asset_tag".' });
+          sink.add({
+            line: record.line,
+            column: 'asset_tag',
+            code: 'MISSING_COLUMN',
+            message: `Line ${record.line} has no asset_tag`,
+            suggestion: 'Every object needs "asset_tag".',
+          });
           continue;
         }
       }
@@ -673,7 +901,13 @@ async function pass(db: Knex, run: ImportRun, sink: ProblemSink, apply?: { impor
       if (typeof tag === 'string' && tag.trim() !== '') {
         const first = firstLineOfTag.seen(textKey(tag), record.line);
         if (first !== undefined) {
-          sink.add({ line: record.line, column: 'asset_tag', code: 'DUPLICATE_TAG', message: `The tag ${tag} is also on line ${first}`, suggestion: 'A file names each asset once (tags are the same ignoring case and accents).' });
+          sink.add({
+            line: record.line,
+            column: 'asset_tag',
+            code: 'DUPLICATE_TAG',
+            message: `The tag ${tag} is also on line ${first}`,
+            suggestion: 'A file names each asset once (tags are the same ignoring case and accents).',
+          });
           continue;
         }
       }
@@ -688,10 +922,22 @@ async function pass(db: Knex, run: ImportRun, sink: ProblemSink, apply?: { impor
     else throw error;
   }
   if (state.header !== null && options.format === 'csv' && counts.read === 0 && sink.count === 0) {
-    sink.add({ line: 1, column: null, code: 'NO_ROWS', message: 'The file has a header and no rows', suggestion: 'Add one line per asset under the header.' });
+    sink.add({
+      line: 1,
+      column: null,
+      code: 'NO_ROWS',
+      message: 'The file has a header and no rows',
+      suggestion: 'Add one line per asset under the header.',
+    });
   }
   if (options.format === 'jsonl' && counts.read === 0 && sink.count === 0) {
-    sink.add({ line: 1, column: null, code: 'EMPTY_FILE', message: 'The file is empty', suggestion: 'A JSON Lines file has one object per line.' });
+    sink.add({
+      line: 1,
+      column: null,
+      code: 'EMPTY_FILE',
+      message: 'The file is empty',
+      suggestion: 'A JSON Lines file has one object per line.',
+    });
   }
   plan.referencesToCreate = {
     locations: [...run.toCreate.locations.entries()].filter(([k]) => !run.refs.locations.has(k)).map(([, v]) => v),
@@ -703,11 +949,24 @@ async function pass(db: Knex, run: ImportRun, sink: ProblemSink, apply?: { impor
 
 function checkHeaderShape(columns: readonly string[], sink: ProblemSink): void {
   if (!columns.includes('asset_tag')) {
-    sink.add({ line: 1, column: 'asset_tag', code: 'MISSING_COLUMN', message: 'The header has no asset_tag column', suggestion: 'The asset tag is how a row finds its asset: add the column (docs/IMPORT.md).' });
+    sink.add({
+      line: 1,
+      column: 'asset_tag',
+      code: 'MISSING_COLUMN',
+      message: 'The header has no asset_tag column',
+      suggestion: 'The asset tag is how a row finds its asset: add the column (docs/IMPORT.md).',
+    });
   }
   const seen = new Set<string>();
   for (const column of columns) {
-    if (seen.has(column)) sink.add({ line: 1, column, code: 'DUPLICATE_COLUMN', message: `The header has "${column}" twice`, suggestion: 'Remove one of them.' });
+    if (seen.has(column))
+      sink.add({
+        line: 1,
+        column,
+        code: 'DUPLICATE_COLUMN',
+        message: `The header has "${column}" twice`,
+        suggestion: 'Remove one of them.',
+      });
     seen.add(column);
   }
 }
@@ -734,7 +993,12 @@ export async function importAssets(db: Knex, given: ImportOptions): Promise<Impo
     started_at: isoNow(),
   };
   if (sink.count > 0) {
-    await db('imports').insert({ ...record, status: 'invalid', counts: JSON.stringify({ ...checked.counts, problems: sink.count }), finished_at: isoNow() });
+    await db('imports').insert({
+      ...record,
+      status: 'invalid',
+      counts: JSON.stringify({ ...checked.counts, problems: sink.count }),
+      finished_at: isoNow(),
+    });
     throw new ImportInvalidError(sink.kept, sink.count, importId);
   }
   const base = {
@@ -750,19 +1014,30 @@ export async function importAssets(db: Knex, given: ImportOptions): Promise<Impo
   };
   if (!options.apply) {
     const counts = { ...checked.counts, created: 0, updated: 0, unchanged: 0 };
-    await db('imports').insert({ ...record, status: 'dry-run', counts: JSON.stringify({ ...counts, plan: checked.plan }), finished_at: isoNow() });
+    await db('imports').insert({
+      ...record,
+      status: 'dry-run',
+      counts: JSON.stringify({ ...counts, plan: checked.plan }),
+      finished_at: isoNow(),
+    });
     return { ...base, mode: 'dry-run', counts, reconciled: true };
   }
   if (options.planId !== undefined) {
     const planned = (await db('imports').where({ id: options.planId }).first()) as Row | undefined;
     if (!planned || planned.status !== 'dry-run') {
-      throw new UsageError(`There is no dry run with id ${options.planId}`, { suggestion: 'Run the import with --dry-run first; it prints the plan id (`shopdb import list` shows past runs).' });
+      throw new UsageError(`There is no dry run with id ${options.planId}`, {
+        suggestion: 'Run the import with --dry-run first; it prints the plan id (`shopdb import list` shows past runs).',
+      });
     }
     if (planned.file_sha256 !== checked.sha256) {
-      throw new UserError(`The file changed since dry run ${options.planId}; nothing was written`, { suggestion: 'Run the dry run again on this file and apply its plan.' });
+      throw new UserError(`The file changed since dry run ${options.planId}; nothing was written`, {
+        suggestion: 'Run the dry run again on this file and apply its plan.',
+      });
     }
     if (planned.plan_fingerprint !== checked.fingerprint) {
-      throw new UserError(`Assets this file touches changed since dry run ${options.planId}; nothing was written`, { suggestion: 'Run the dry run again to see the plan as the site is now, then apply that plan.' });
+      throw new UserError(`Assets this file touches changed since dry run ${options.planId}; nothing was written`, {
+        suggestion: 'Run the dry run again to see the plan as the site is now, then apply that plan.',
+      });
     }
   }
   if (run.toCreate.locations.size + run.toCreate.manufacturers.size + run.toCreate.models.size > 0) {
@@ -775,10 +1050,15 @@ export async function importAssets(db: Knex, given: ImportOptions): Promise<Impo
     const applied = await pass(db, run, applySink, { importId });
     const counts: ImportCounts = { ...applied.counts, skipped: applied.counts.skipped };
     const reconciled = counts.read === counts.created + counts.updated + counts.unchanged + counts.skipped + counts.failed;
-    await db('imports').where({ id: importId }).update({ status: 'completed', counts: JSON.stringify(counts), finished_at: isoNow() });
+    await db('imports')
+      .where({ id: importId })
+      .update({ status: 'completed', counts: JSON.stringify(counts), finished_at: isoNow() });
     return { ...base, mode: 'apply', counts, reconciled };
   } catch (error) {
-    await db('imports').where({ id: importId }).update({ status: 'failed', finished_at: isoNow() }).catch(() => undefined);
+    await db('imports')
+      .where({ id: importId })
+      .update({ status: 'failed', finished_at: isoNow() })
+      .catch(() => undefined);
     throw error;
   }
 }

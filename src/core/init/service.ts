@@ -75,13 +75,16 @@ export function validateAnswer(name: ConfigVarName, raw: string): string | true 
 export function assertInitTarget(envFile: string, force: boolean): void {
   if (existsSync(envFile) && !force) {
     throw new UsageError(`${envFile} already exists; it was left untouched`, {
-      suggestion: 'Pass --force to replace it (the old file is kept as .env.bak-<time>), or use --env-file to write another site\'s file.',
+      suggestion: "Pass --force to replace it (the old file is kept as .env.bak-<time>), or use --env-file to write another site's file.",
     });
   }
 }
 
 function timestamp(now: Date): string {
-  return now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 /** .env.bak-<time>, or .env.bak-<time>-2… when a backup of the same second exists: never overwrite one. */
@@ -106,7 +109,9 @@ interface PlannedSiteEnv {
  * the rules of its mode exactly as `config check` will judge the file: a refusal comes before
  * the old .env is moved and before anything is created on the MySQL server.
  */
-function planSiteEnv(options: Pick<InitOptions, 'envFile' | 'answers' | 'dbPassword' | 'ldapBindPassword' | 'createDatabase' | 'now'>): PlannedSiteEnv {
+function planSiteEnv(
+  options: Pick<InitOptions, 'envFile' | 'answers' | 'dbPassword' | 'ldapBindPassword' | 'createDatabase' | 'now'>,
+): PlannedSiteEnv {
   const problems: ConfigProblem[] = [];
   const values: InitAnswers = {};
   for (const name of initQuestions()) {
@@ -197,7 +202,9 @@ export async function initSite(options: InitOptions): Promise<InitResult> {
 
   const nextSteps = [
     ...(client === 'mysql' && values.DB_PASSWORD === undefined ? [`Set DB_PASSWORD in ${options.envFile} (or DB_PASSWORD_FILE)`] : []),
-    ...(values.LDAP_ENABLED === 'true' && values.LDAP_BIND_PASSWORD === undefined ? [`Set LDAP_BIND_PASSWORD in ${options.envFile} (or LDAP_BIND_PASSWORD_FILE)`] : []),
+    ...(values.LDAP_ENABLED === 'true' && values.LDAP_BIND_PASSWORD === undefined
+      ? [`Set LDAP_BIND_PASSWORD in ${options.envFile} (or LDAP_BIND_PASSWORD_FILE)`]
+      : []),
     'shopdb migrate            # create the database schema',
     'shopdb migrate status     # see what is applied',
     'shopdb doctor             # check the site is ready',

@@ -142,9 +142,21 @@ function toView(raw: Row): AssetView {
     model:
       row.model_id === null
         ? null
-        : { id: Number(row.model_id), name: row.model_name as string, manufacturer: { id: Number(row.manufacturer_id), name: row.manufacturer_name as string } },
-    status: { id: Number(row.status_id), name: row.status_name as string, color: row.status_color as string, kind: row.status_kind as string },
-    location: row.location_id === null ? null : { id: Number(row.location_id), code: row.location_code as string, name: row.location_name as string },
+        : {
+            id: Number(row.model_id),
+            name: row.model_name as string,
+            manufacturer: { id: Number(row.manufacturer_id), name: row.manufacturer_name as string },
+          },
+    status: {
+      id: Number(row.status_id),
+      name: row.status_name as string,
+      color: row.status_color as string,
+      kind: row.status_kind as string,
+    },
+    location:
+      row.location_id === null
+        ? null
+        : { id: Number(row.location_id), code: row.location_code as string, name: row.location_name as string },
     notes: (row.notes as string) ?? null,
     customData: (row.custom_data as Record<string, unknown>) ?? {},
     createdAt: row.created_at as Date,
@@ -204,9 +216,11 @@ function matchingAssets(db: Knex, query: AssetQuery, locationPath: string | null
   if (query.enabledPlugins !== undefined) q.whereNotIn('a.type_id', hiddenTypeIds(db, query.enabledPlugins));
   if (query.statusId !== undefined) q.where('a.status_id', query.statusId);
   if (query.modelId !== undefined) q.where('a.model_id', query.modelId);
-  if (query.manufacturerId !== undefined) q.whereIn('a.model_id', db('asset_models').select('id').where('manufacturer_id', query.manufacturerId));
+  if (query.manufacturerId !== undefined)
+    q.whereIn('a.model_id', db('asset_models').select('id').where('manufacturer_id', query.manufacturerId));
   if (locationPath === null) q.whereRaw('1 = 0');
-  else if (locationPath !== undefined) q.whereIn('a.location_id', db('locations').select('id').where('path', 'like', pathPrefixPattern(locationPath)));
+  else if (locationPath !== undefined)
+    q.whereIn('a.location_id', db('locations').select('id').where('path', 'like', pathPrefixPattern(locationPath)));
   if (search !== undefined) whereSearch(q, search);
   return q;
 }
@@ -214,12 +228,15 @@ function matchingAssets(db: Knex, query: AssetQuery, locationPath: string | null
 export async function listAssets(db: Knex, query: AssetQuery): Promise<AssetPage> {
   // A location filter covers its whole subtree: look up its path once, then match the prefix.
   const locationPath =
-    query.locationId === undefined ? undefined : (((await db('locations').where({ id: query.locationId }).first('path')) as Row | undefined)?.path as string | undefined) ?? null;
+    query.locationId === undefined
+      ? undefined
+      : ((((await db('locations').where({ id: query.locationId }).first('path')) as Row | undefined)?.path as string | undefined) ?? null);
   const matching = matchingAssets(db, query, locationPath);
   const direction = query.ordering?.startsWith('-') ? 'desc' : 'asc';
   const key = (query.ordering?.replace(/^-/, '') ?? 'id') as (typeof ASSET_ORDERINGS)[number];
   const column = ORDER_COLUMNS[key] ?? 'a.id';
-  const order = (q: Knex.QueryBuilder) => (column === 'a.id' ? q.orderBy('a.id', direction) : q.orderBy(column, direction).orderBy('a.id', direction));
+  const order = (q: Knex.QueryBuilder) =>
+    column === 'a.id' ? q.orderBy('a.id', direction) : q.orderBy(column, direction).orderBy('a.id', direction);
 
   // One statement: the page's ids from an index of `assets` (a derived table), then the joins
   // for those rows only. The outer query repeats the order; its rows are live by construction.
@@ -232,10 +249,15 @@ export async function listAssets(db: Knex, query: AssetQuery): Promise<AssetPage
   }
   // Count up to the cap, or further when the page is past it, so that `next` is always right.
   const bound = Math.max(ASSET_COUNT_CAP, query.offset + query.limit);
-  const counted = matching.clone().select(db.raw('1 as one')).limit(bound + 1);
+  const counted = matching
+    .clone()
+    .select(db.raw('1 as one'))
+    .limit(bound + 1);
   const [{ count }] = (await db.from(counted.as('matching')).count({ count: '*' })) as Array<{ count: number | string }>;
   const total = Number(count);
-  return total > bound ? { count: bound, countCapped: true, results: rows.map(toView) } : { count: total, countCapped: false, results: rows.map(toView) };
+  return total > bound
+    ? { count: bound, countCapped: true, results: rows.map(toView) }
+    : { count: total, countCapped: false, results: rows.map(toView) };
 }
 
 /** One live asset of any type (visible or not); a 404 when there is none. For the inventory's own modules. */
@@ -254,13 +276,20 @@ export async function getAsset(db: Knex, id: number, enabledPlugins?: readonly s
 
 /** Types that belong to a plugin that is not enabled: hidden from every read and write. */
 function hiddenTypeIds(db: Db, enabledPlugins: readonly string[]): Knex.QueryBuilder {
-  return db('asset_types').select('id').whereNotNull('plugin').whereNotIn('plugin', enabledPlugins.length > 0 ? [...enabledPlugins] : ['']);
+  return db('asset_types')
+    .select('id')
+    .whereNotNull('plugin')
+    .whereNotIn('plugin', enabledPlugins.length > 0 ? [...enabledPlugins] : ['']);
 }
 
 const typeHidden = (plugin: unknown, enabledPlugins: readonly string[] | undefined) =>
   enabledPlugins !== undefined && plugin !== null && plugin !== undefined && !enabledPlugins.includes(plugin as string);
 
-async function typeByKey(db: Knex | Knex.Transaction, key: string, enabledPlugins?: readonly string[]): Promise<{ id: number; fields: CustomFieldDefinition[] }> {
+async function typeByKey(
+  db: Knex | Knex.Transaction,
+  key: string,
+  enabledPlugins?: readonly string[],
+): Promise<{ id: number; fields: CustomFieldDefinition[] }> {
   const row = (await db('asset_types').where({ key }).first()) as Row | undefined;
   if (!row || typeHidden(row.plugin, enabledPlugins)) {
     throw new ValidationError(`There is no asset type "${key}"`, { type: 'unknown asset type' });
@@ -290,7 +319,8 @@ async function checkReferences(db: Knex | Knex.Transaction, input: AssetPatch): 
 }
 
 function duplicateTag(error: unknown): never {
-  if (isUniqueViolation(error)) throw new ConflictError('An asset with that asset tag already exists (deleted assets keep their tags)', { cause: error });
+  if (isUniqueViolation(error))
+    throw new ConflictError('An asset with that asset tag already exists (deleted assets keep their tags)', { cause: error });
   throw error;
 }
 
@@ -307,7 +337,8 @@ function columnsOf(input: AssetPatch): Row {
     customData: 'custom_data',
   };
   const row: Row = {};
-  for (const [key, column] of Object.entries(map)) if (input[key as keyof AssetPatch] !== undefined) row[column] = input[key as keyof AssetPatch];
+  for (const [key, column] of Object.entries(map))
+    if (input[key as keyof AssetPatch] !== undefined) row[column] = input[key as keyof AssetPatch];
   // The tag's unique key: "cnc-5001" and "CNC-5001" are one tag on both engines (ADR-013).
   if (input.assetTag !== undefined) row.asset_tag_key = textKey(input.assetTag);
   return row;
@@ -335,46 +366,66 @@ export async function createAsset(db: Knex, actor: Actor, original: AssetInput, 
   });
 }
 
-export async function updateAsset(db: Knex, actor: Actor, id: number, original: AssetPatch, options: AssetWriteOptions = {}): Promise<AssetView> {
+export async function updateAsset(
+  db: Knex,
+  actor: Actor,
+  id: number,
+  original: AssetPatch,
+  options: AssetWriteOptions = {},
+): Promise<AssetView> {
   const { events } = options;
-  return inTransaction(db, async (trx) => {
-    const before = await loadAsset(trx, id);
-    await assertVisible(trx, before, options.enabledPlugins);
-    const patch: AssetPatch = structuredClone(original);
-    await events?.beforeAssetUpdate?.({ db: trx, actor, before, patch });
-    await checkReferences(trx, patch);
-    const changes: AssetPatch = { ...patch };
-    if (patch.customData !== undefined) {
-      // PATCH semantics inside custom data too: given keys change, null removes, others stay. What
-      // is judged is the data as it will be stored, against the type's fields as they are now.
-      const result: Record<string, unknown> = { ...before.customData };
-      for (const [key, value] of Object.entries(patch.customData)) {
-        if (value === null) delete result[key];
-        else result[key] = value;
+  return inTransaction(
+    db,
+    async (trx) => {
+      const before = await loadAsset(trx, id);
+      await assertVisible(trx, before, options.enabledPlugins);
+      const patch: AssetPatch = structuredClone(original);
+      await events?.beforeAssetUpdate?.({ db: trx, actor, before, patch });
+      await checkReferences(trx, patch);
+      const changes: AssetPatch = { ...patch };
+      if (patch.customData !== undefined) {
+        // PATCH semantics inside custom data too: given keys change, null removes, others stay. What
+        // is judged is the data as it will be stored, against the type's fields as they are now.
+        const result: Record<string, unknown> = { ...before.customData };
+        for (const [key, value] of Object.entries(patch.customData)) {
+          if (value === null) delete result[key];
+          else result[key] = value;
+        }
+        const untouched = Object.keys(before.customData).filter((key) => !(key in patch.customData!));
+        changes.customData = validateCustomData(await typeById(trx, before.type.id), result, { untouched });
       }
-      const untouched = Object.keys(before.customData).filter((key) => !(key in patch.customData!));
-      changes.customData = validateCustomData(await typeById(trx, before.type.id), result, { untouched });
-    }
-    const row = encodeRow(ASSET_CODEC, columnsOf(changes));
-    if (Object.keys(row).length > 0) await trx('assets').where({ id }).update({ ...row, updated_at: formatUtcDatetime(new Date()) }).catch(duplicateTag);
-    const after = await loadAsset(trx, id);
-    await recordAudit(trx, actor, { action: 'update', objectType: 'asset', objectId: id, before, after });
-    await events?.afterAssetUpdate?.({ db: trx, actor, before, after });
-    return after;
-  }, { serializeOn: [assetLockKey(id)] });
+      const row = encodeRow(ASSET_CODEC, columnsOf(changes));
+      if (Object.keys(row).length > 0)
+        await trx('assets')
+          .where({ id })
+          .update({ ...row, updated_at: formatUtcDatetime(new Date()) })
+          .catch(duplicateTag);
+      const after = await loadAsset(trx, id);
+      await recordAudit(trx, actor, { action: 'update', objectType: 'asset', objectId: id, before, after });
+      await events?.afterAssetUpdate?.({ db: trx, actor, before, after });
+      return after;
+    },
+    { serializeOn: [assetLockKey(id)] },
+  );
 }
 
 /** Soft delete: the row stays (with its tag reserved) for history; it is gone from every read. */
 export async function deleteAsset(db: Knex, actor: Actor, id: number, options: AssetWriteOptions = {}): Promise<void> {
   const { events } = options;
-  await inTransaction(db, async (trx) => {
-    const before = await loadAsset(trx, id);
-    await assertVisible(trx, before, options.enabledPlugins);
-    await events?.beforeAssetDelete?.({ db: trx, actor, asset: before });
-    await trx('assets').where({ id }).update({ deleted_at: formatUtcDatetime(new Date()) });
-    await recordAudit(trx, actor, { action: 'delete', objectType: 'asset', objectId: id, before });
-    await events?.afterAssetDelete?.({ db: trx, actor, asset: before });
-  }, { serializeOn: [assetLockKey(id)] });
+  await inTransaction(
+    db,
+    async (trx) => {
+      const before = await loadAsset(trx, id);
+      await assertVisible(trx, before, options.enabledPlugins);
+      await events?.beforeAssetDelete?.({ db: trx, actor, asset: before });
+      await trx('assets')
+        .where({ id })
+        .update({ deleted_at: formatUtcDatetime(new Date()) });
+      await recordAudit(trx, actor, { action: 'delete', objectType: 'asset', objectId: id, before });
+      await events?.afterAssetDelete?.({ db: trx, actor, asset: before });
+    },
+    { serializeOn: [assetLockKey(id)] },
+  );
 }
 
 /** An asset of a hidden type (its plugin is disabled) is as good as absent. */

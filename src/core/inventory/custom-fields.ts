@@ -32,7 +32,8 @@ export function validateFieldDefinitions(fields: unknown): CustomFieldDefinition
     else if (typeof field.key !== 'string' || !KEY.test(field.key)) problems[`${where}.key`] = 'must be snake_case, starting with a letter';
     else if (seen.has(field.key)) problems[`${where}.key`] = `"${field.key}" is defined twice`;
     else if (!FIELD_TYPES.includes(field.type as FieldType)) problems[`${where}.type`] = `must be one of ${FIELD_TYPES.join(', ')}`;
-    else if (field.type === 'enum' && (!Array.isArray(field.choices) || field.choices.length === 0)) problems[`${where}.choices`] = 'an enum needs choices';
+    else if (field.type === 'enum' && (!Array.isArray(field.choices) || field.choices.length === 0))
+      problems[`${where}.choices`] = 'an enum needs choices';
     if (field && typeof field.key === 'string') seen.add(field.key);
   });
   if (Object.keys(problems).length > 0) throw new ValidationError('The custom field definitions are invalid', problems);
@@ -48,7 +49,11 @@ function isCalendarDay(value: string): boolean {
 function checkValue(field: CustomFieldDefinition, value: unknown): string | undefined {
   switch (field.type) {
     case 'string':
-      return typeof value !== 'string' ? 'must be text' : value.length > (field.maxLength ?? 500) ? `must be at most ${field.maxLength ?? 500} characters` : undefined;
+      return typeof value !== 'string'
+        ? 'must be text'
+        : value.length > (field.maxLength ?? 500)
+          ? `must be at most ${field.maxLength ?? 500} characters`
+          : undefined;
     case 'integer':
       return Number.isSafeInteger(value) ? undefined : 'must be a whole number';
     case 'number':
@@ -56,9 +61,13 @@ function checkValue(field: CustomFieldDefinition, value: unknown): string | unde
     case 'boolean':
       return typeof value === 'boolean' ? undefined : 'must be true or false';
     case 'date':
-      return typeof value === 'string' && DATE.test(value) && value >= '1000-01-01' && isCalendarDay(value) ? undefined : 'must be a date (YYYY-MM-DD) from 1000-01-01 to 9999-12-31';
+      return typeof value === 'string' && DATE.test(value) && value >= '1000-01-01' && isCalendarDay(value)
+        ? undefined
+        : 'must be a date (YYYY-MM-DD) from 1000-01-01 to 9999-12-31';
     case 'enum':
-      return typeof value === 'string' && (field.choices ?? []).includes(value) ? undefined : `must be one of ${(field.choices ?? []).join(', ')}`;
+      return typeof value === 'string' && (field.choices ?? []).includes(value)
+        ? undefined
+        : `must be one of ${(field.choices ?? []).join(', ')}`;
     case 'ip':
       return typeof value === 'string' && isIP(value) !== 0 ? undefined : 'must be an IPv4 or IPv6 address';
   }
@@ -75,7 +84,11 @@ export interface CustomDataCheckOptions {
  * `customData.<key>`. A null value means "no value" and is dropped, whether or not the key is
  * still a field (that is how a field removed from the type is cleared off an asset).
  */
-export function validateCustomData(fields: readonly CustomFieldDefinition[], data: Record<string, unknown>, options: CustomDataCheckOptions = {}): Record<string, unknown> {
+export function validateCustomData(
+  fields: readonly CustomFieldDefinition[],
+  data: Record<string, unknown>,
+  options: CustomDataCheckOptions = {},
+): Record<string, unknown> {
   const problems: Record<string, string> = {};
   const byKey = new Map(fields.map((field) => [field.key, field]));
   const untouched = new Set(options.untouched ?? []);
@@ -90,7 +103,10 @@ export function validateCustomData(fields: readonly CustomFieldDefinition[], dat
       continue;
     }
     const problem = checkValue(field, value);
-    if (problem) problems[`customData.${key}`] = untouched.has(key) ? `${problem} (the value stored before the field changed; give a new one or null)` : problem;
+    if (problem)
+      problems[`customData.${key}`] = untouched.has(key)
+        ? `${problem} (the value stored before the field changed; give a new one or null)`
+        : problem;
     else clean[key] = value;
   }
   for (const field of fields) {

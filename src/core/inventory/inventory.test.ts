@@ -27,14 +27,18 @@ describeEachEngine('inventory', (engine) => {
     await seedSite(db, { demo: false, actor: editor });
     await createTestAssetTypes(db, editor);
     const rows = (await db('status_labels').select('id', 'name')) as Array<{ id: number; name: string }>;
-    status = { inService: Number(rows.find((r) => r.name === 'In service')!.id), repair: Number(rows.find((r) => r.name === 'Down for repair')!.id) };
+    status = {
+      inService: Number(rows.find((r) => r.name === 'In service')!.id),
+      repair: Number(rows.find((r) => r.name === 'Down for repair')!.id),
+    };
   });
   afterAll(async () => {
     await db.destroy();
     await site.cleanup();
   });
   beforeEach(async () => {
-    for (const table of ['asset_links', 'asset_positions', 'assets', 'asset_models', 'manufacturers', 'audit_log']) await db(table).delete();
+    for (const table of ['asset_links', 'asset_positions', 'assets', 'asset_models', 'manufacturers', 'audit_log'])
+      await db(table).delete();
     await db('locations').update({ parent_id: null });
     await db('locations').delete();
   });
@@ -50,25 +54,45 @@ describeEachEngine('inventory', (engine) => {
 
   describe('assets', () => {
     it('creates an asset with validated custom data and reads it back identically', async () => {
-      const created = await createAsset(db, editor, machine('CNC-1001', { serial: 'SN-航空-🛠️', notes: "O'Brien's \"spindle\"" }));
+      const created = await createAsset(db, editor, machine('CNC-1001', { serial: 'SN-航空-🛠️', notes: 'O\'Brien\'s "spindle"' }));
 
       const read = await getAsset(db, created.id);
       expect(read).toEqual(created);
-      expect(read).toMatchObject({ assetTag: 'CNC-1001', serial: 'SN-航空-🛠️', notes: "O'Brien's \"spindle\"", type: { key: 'equipment' }, status: { name: 'In service' } });
+      expect(read).toMatchObject({
+        assetTag: 'CNC-1001',
+        serial: 'SN-航空-🛠️',
+        notes: 'O\'Brien\'s "spindle"',
+        type: { key: 'equipment' },
+        status: { name: 'In service' },
+      });
       expect(read.customData).toEqual({ machine_number: '1001', controller: 'Fanuc' });
       expect(read.uuid).toMatch(/^[0-9a-f-]{36}$/);
     });
 
     it('reports every bad custom field and reference at once, and writes nothing', async () => {
-      const bad = createAsset(db, editor, machine('CNC-1002', { customData: { controller: 'Commodore', colour: 'red', machine_number: 12 } }));
+      const bad = createAsset(
+        db,
+        editor,
+        machine('CNC-1002', { customData: { controller: 'Commodore', colour: 'red', machine_number: 12 } }),
+      );
       await expect(bad).rejects.toBeInstanceOf(ValidationError);
-      await expect(bad).rejects.toMatchObject({ fields: { 'customData.controller': expect.any(String), 'customData.colour': expect.any(String), 'customData.machine_number': expect.any(String) } });
-      await expect(createAsset(db, editor, machine('CNC-1003', { statusId: 999999 }))).rejects.toMatchObject({ fields: { statusId: expect.any(String) } });
-      await expect(createAsset(db, editor, machine('CNC-1004', { type: 'spaceship' }))).rejects.toMatchObject({ fields: { type: 'unknown asset type' } });
+      await expect(bad).rejects.toMatchObject({
+        fields: {
+          'customData.controller': expect.any(String),
+          'customData.colour': expect.any(String),
+          'customData.machine_number': expect.any(String),
+        },
+      });
+      await expect(createAsset(db, editor, machine('CNC-1003', { statusId: 999999 }))).rejects.toMatchObject({
+        fields: { statusId: expect.any(String) },
+      });
+      await expect(createAsset(db, editor, machine('CNC-1004', { type: 'spaceship' }))).rejects.toMatchObject({
+        fields: { type: 'unknown asset type' },
+      });
       expect((await listAssets(db, { limit: 10, offset: 0 })).count).toBe(0);
     });
 
-    it('judges a custom-data PATCH by the data it leaves, after the type\'s fields changed: null removes any key, a stale key is named', async () => {
+    it("judges a custom-data PATCH by the data it leaves, after the type's fields changed: null removes any key, a stale key is named", async () => {
       const type = await assetTypes.create(db, editor, {
         key: `gauge-${engine}`,
         label: 'Gauge',
@@ -77,7 +101,13 @@ describeEachEngine('inventory', (engine) => {
           { key: 'interval', label: 'Interval (months)', type: 'integer' },
         ],
       });
-      const created = await createAsset(db, editor, { assetTag: 'GA-1', name: 'Bore gauge', type: type.key, statusId: status.inService, customData: { range: '6-10 mm', interval: 12 } });
+      const created = await createAsset(db, editor, {
+        assetTag: 'GA-1',
+        name: 'Bore gauge',
+        type: type.key,
+        statusId: status.inService,
+        customData: { range: '6-10 mm', interval: 12 },
+      });
       // The site reworks the type: `interval` goes, `calibrated` comes, `range` becomes a number.
       await assetTypes.update(db, editor, type.id, {
         fields: [
@@ -86,7 +116,9 @@ describeEachEngine('inventory', (engine) => {
         ],
       });
 
-      const stale = await updateAsset(db, editor, created.id, { customData: { calibrated: '2026-11-02' } }).catch((error: unknown) => error);
+      const stale = await updateAsset(db, editor, created.id, { customData: { calibrated: '2026-11-02' } }).catch(
+        (error: unknown) => error,
+      );
       const cleared = await updateAsset(db, editor, created.id, { customData: { interval: null, range: 8.5, calibrated: '2026-11-02' } });
       const removed = await updateAsset(db, editor, created.id, { customData: { range: null } });
       const unrelated = await updateAsset(db, editor, created.id, { name: 'Bore gauge 6–10' });
@@ -100,7 +132,9 @@ describeEachEngine('inventory', (engine) => {
       expect(removed.customData).toEqual({ calibrated: '2026-11-02' });
       expect(unrelated.customData).toEqual({ calibrated: '2026-11-02' });
       // A value for a key that is not a field is still refused.
-      await expect(updateAsset(db, editor, created.id, { customData: { colour: 'red' } })).rejects.toMatchObject({ fields: { 'customData.colour': 'is not a field of this asset type' } });
+      await expect(updateAsset(db, editor, created.id, { customData: { colour: 'red' } })).rejects.toMatchObject({
+        fields: { 'customData.colour': 'is not a field of this asset type' },
+      });
     });
 
     it('keeps asset tags unique, also against soft-deleted assets', async () => {
@@ -118,7 +152,10 @@ describeEachEngine('inventory', (engine) => {
     it('patches only what is given, merges custom data, and audits before/after with actor and request id', async () => {
       const created = await createAsset(db, editor, machine('CNC-3001'));
 
-      const updated = await updateAsset(db, editor, created.id, { statusId: status.repair, customData: { controller: 'Okuma', machine_number: null } });
+      const updated = await updateAsset(db, editor, created.id, {
+        statusId: status.repair,
+        customData: { controller: 'Okuma', machine_number: null },
+      });
 
       expect(updated).toMatchObject({ name: 'Machine CNC-3001', status: { name: 'Down for repair' }, customData: { controller: 'Okuma' } });
       expect(updated.customData).not.toHaveProperty('machine_number');
@@ -143,9 +180,17 @@ describeEachEngine('inventory', (engine) => {
       await createAsset(db, editor, machine('CNC-5001', { locationId: cell.id, modelId: model.id }));
       await createAsset(db, editor, machine('CNC-5002', { locationId: bay.id, statusId: status.repair }));
       await createAsset(db, editor, machine('CNC-5003', { locationId: other.id }));
-      await createAsset(db, editor, { assetTag: 'PC-5001', name: 'Machine PC', type: 'computer', statusId: status.inService, locationId: cell.id, hostname: 'dnc-5001' });
+      await createAsset(db, editor, {
+        assetTag: 'PC-5001',
+        name: 'Machine PC',
+        type: 'computer',
+        statusId: status.inService,
+        locationId: cell.id,
+        hostname: 'dnc-5001',
+      });
 
-      const page = (q: Partial<Parameters<typeof listAssets>[1]>) => listAssets(db, { limit: 50, offset: 0, ...q }).then((r) => ({ count: r.count, tags: r.results.map((a) => a.assetTag) }));
+      const page = (q: Partial<Parameters<typeof listAssets>[1]>) =>
+        listAssets(db, { limit: 50, offset: 0, ...q }).then((r) => ({ count: r.count, tags: r.results.map((a) => a.assetTag) }));
       expect(await page({ locationId: site7.id })).toEqual({ count: 3, tags: ['CNC-5001', 'CNC-5002', 'PC-5001'] });
       expect(await page({ locationId: bay.id, type: 'equipment' })).toEqual({ count: 2, tags: ['CNC-5001', 'CNC-5002'] });
       expect(await page({ statusId: status.repair })).toEqual({ count: 1, tags: ['CNC-5002'] });
@@ -168,7 +213,13 @@ describeEachEngine('inventory', (engine) => {
 
     it('searches tag, name, serial and hostname by prefix, ignoring case, not by substring', async () => {
       await createAsset(db, editor, machine('CNC-4012', { name: 'DMU 65 #1', serial: 'DM65-2019-0412' }));
-      await createAsset(db, editor, { assetTag: 'PC-4012', name: 'DNC PC for 4012', type: 'computer', statusId: status.inService, hostname: 'dnc-4012' });
+      await createAsset(db, editor, {
+        assetTag: 'PC-4012',
+        name: 'DNC PC for 4012',
+        type: 'computer',
+        statusId: status.inService,
+        hostname: 'dnc-4012',
+      });
 
       const tags = async (search: string) => (await listAssets(db, { limit: 10, offset: 0, search })).results.map((a) => a.assetTag);
       expect(await tags('cnc-40')).toEqual(['CNC-4012']);
@@ -193,7 +244,8 @@ describeEachEngine('inventory', (engine) => {
         status_id: i % 2 === 0 ? status.inService : status.repair,
       }));
       for (let i = 0; i < rows.length; i += 200) await db('assets').insert(rows.slice(i, i + 200));
-      const list = (q: Partial<Parameters<typeof listAssets>[1]>) => listAssets(db, { limit: 50, offset: 0, ...q }).then((r) => ({ count: r.count, countCapped: r.countCapped, n: r.results.length }));
+      const list = (q: Partial<Parameters<typeof listAssets>[1]>) =>
+        listAssets(db, { limit: 50, offset: 0, ...q }).then((r) => ({ count: r.count, countCapped: r.countCapped, n: r.results.length }));
 
       expect(await list({})).toEqual({ count: ASSET_COUNT_CAP, countCapped: true, n: 50 });
       expect(await list({ statusId: status.repair })).toEqual({ count: total / 2, countCapped: false, n: 50 });
@@ -238,7 +290,10 @@ describeEachEngine('inventory', (engine) => {
         ['!', []],
         ['x'.repeat(5000), []],
       ] as const) {
-        expect((await listAssets(db, { limit: 10, offset: 0, search })).results.map((a) => a.assetTag), search.slice(0, 30)).toEqual(tags);
+        expect(
+          (await listAssets(db, { limit: 10, offset: 0, search })).results.map((a) => a.assetTag),
+          search.slice(0, 30),
+        ).toEqual(tags);
       }
       expect(await db.schema.hasTable('assets')).toBe(true);
     });
@@ -252,7 +307,9 @@ describeEachEngine('inventory', (engine) => {
       const link = await addLink(db, editor, pc.id, { targetId: cnc.id, linkType: 'controls', note: 'RS-232 DNC' });
 
       expect(link).toMatchObject({ linkType: 'controls', direction: 'outgoing', note: 'RS-232 DNC', other: { assetTag: 'CNC-7001' } });
-      expect(await listLinks(db, cnc.id)).toEqual([expect.objectContaining({ direction: 'incoming', other: expect.objectContaining({ assetTag: 'PC-7001' }) })]);
+      expect(await listLinks(db, cnc.id)).toEqual([
+        expect.objectContaining({ direction: 'incoming', other: expect.objectContaining({ assetTag: 'PC-7001' }) }),
+      ]);
       await expect(addLink(db, editor, pc.id, { targetId: cnc.id, linkType: 'controls' })).rejects.toBeInstanceOf(ConflictError);
       await expect(addLink(db, editor, pc.id, { targetId: pc.id, linkType: 'connected-to' })).rejects.toBeInstanceOf(ValidationError);
       await expect(addLink(db, editor, pc.id, { targetId: 999999, linkType: 'controls' })).rejects.toBeInstanceOf(ValidationError);
@@ -263,12 +320,20 @@ describeEachEngine('inventory', (engine) => {
     });
 
     it('refuses a part-of link that would close a loop', async () => {
-      const [spindle, head, machineAsset] = await Promise.all(['SP-1', 'HD-1', 'MC-1'].map((tag) => createAsset(db, editor, { assetTag: tag, name: tag, type: 'other', statusId: status.inService })));
+      const [spindle, head, machineAsset] = await Promise.all(
+        ['SP-1', 'HD-1', 'MC-1'].map((tag) =>
+          createAsset(db, editor, { assetTag: tag, name: tag, type: 'other', statusId: status.inService }),
+        ),
+      );
       await addLink(db, editor, spindle!.id, { targetId: head!.id, linkType: 'part-of' });
       await addLink(db, editor, head!.id, { targetId: machineAsset!.id, linkType: 'part-of' });
 
-      await expect(addLink(db, editor, machineAsset!.id, { targetId: spindle!.id, linkType: 'part-of' })).rejects.toBeInstanceOf(ConflictError);
-      await expect(addLink(db, editor, machineAsset!.id, { targetId: spindle!.id, linkType: 'connected-to' })).resolves.toMatchObject({ linkType: 'connected-to' });
+      await expect(addLink(db, editor, machineAsset!.id, { targetId: spindle!.id, linkType: 'part-of' })).rejects.toBeInstanceOf(
+        ConflictError,
+      );
+      await expect(addLink(db, editor, machineAsset!.id, { targetId: spindle!.id, linkType: 'connected-to' })).resolves.toMatchObject({
+        linkType: 'connected-to',
+      });
     });
 
     it('hides links to a deleted asset', async () => {
@@ -306,7 +371,9 @@ describeEachEngine('inventory', (engine) => {
       await expect(deleteLocation(db, editor, a.id)).rejects.toBeInstanceOf(ConflictError);
       await expect(deleteLocation(db, editor, bay.id)).rejects.toBeInstanceOf(ConflictError);
       await expect(createLocation(db, editor, { kind: 'bay', code: 'D-1', name: 'Again' })).rejects.toBeInstanceOf(ConflictError);
-      await expect(createLocation(db, editor, { kind: 'bay', code: 'D-2', name: 'Orphan', parentId: 999999 })).rejects.toBeInstanceOf(ValidationError);
+      await expect(createLocation(db, editor, { kind: 'bay', code: 'D-2', name: 'Orphan', parentId: 999999 })).rejects.toBeInstanceOf(
+        ValidationError,
+      );
     });
   });
 
@@ -320,8 +387,14 @@ describeEachEngine('inventory', (engine) => {
       await expect(manufacturers.create(db, editor, { name: 'Okuma' })).rejects.toBeInstanceOf(ConflictError);
       await expect(assetModels.remove(db, editor, model.id)).rejects.toBeInstanceOf(ConflictError);
       await expect(manufacturers.remove(db, editor, maker.id)).rejects.toBeInstanceOf(ConflictError);
-      await expect(assetTypes.create(db, editor, { key: 'fixture', label: 'Fixture', fields: [{ key: 'Bad Key', label: 'x', type: 'string' }] })).rejects.toBeInstanceOf(ValidationError);
-      const fixture = await assetTypes.create(db, editor, { key: 'fixture', label: 'Fixture', fields: [{ key: 'size', label: 'Size', type: 'enum', choices: ['S', 'L'], required: true }] });
+      await expect(
+        assetTypes.create(db, editor, { key: 'fixture', label: 'Fixture', fields: [{ key: 'Bad Key', label: 'x', type: 'string' }] }),
+      ).rejects.toBeInstanceOf(ValidationError);
+      const fixture = await assetTypes.create(db, editor, {
+        key: 'fixture',
+        label: 'Fixture',
+        fields: [{ key: 'size', label: 'Size', type: 'enum', choices: ['S', 'L'], required: true }],
+      });
       expect(fixture.fields[0]).toMatchObject({ key: 'size', required: true });
       const renamed = await manufacturers.update(db, editor, maker.id, { url: 'https://www.okuma.example' });
       expect(renamed).toMatchObject({ name: 'Okuma', url: 'https://www.okuma.example' });
@@ -337,8 +410,15 @@ describe('validateCustomData', () => {
       { key: 'installed', label: 'Installed', type: 'date' as const },
       { key: 'dnc', label: 'DNC', type: 'boolean' as const },
     ];
-    expect(validateCustomData(fields, { ip: '10.7.12.12', axes: 5, installed: '2024-02-29', dnc: true })).toEqual({ ip: '10.7.12.12', axes: 5, installed: '2024-02-29', dnc: true });
-    expect(() => validateCustomData(fields, { ip: '10.7.12.300', axes: 5.5, installed: '2024-13-01', dnc: 'yes' })).toThrow(ValidationError);
+    expect(validateCustomData(fields, { ip: '10.7.12.12', axes: 5, installed: '2024-02-29', dnc: true })).toEqual({
+      ip: '10.7.12.12',
+      axes: 5,
+      installed: '2024-02-29',
+      dnc: true,
+    });
+    expect(() => validateCustomData(fields, { ip: '10.7.12.300', axes: 5.5, installed: '2024-13-01', dnc: 'yes' })).toThrow(
+      ValidationError,
+    );
     try {
       validateCustomData(fields, {});
     } catch (error) {

@@ -34,7 +34,13 @@ export async function listLinks(db: Knex, assetId: number): Promise<AssetLink[]>
     .whereNull('src.deleted_at')
     .whereNull('dst.deleted_at')
     .where((w) => w.where('k.source_asset_id', assetId).orWhere('k.target_asset_id', assetId))
-    .select('k.id', 'k.link_type', 'k.note', 'k.source_asset_id', { src_tag: 'src.asset_tag', src_name: 'src.name', dst_id: 'dst.id', dst_tag: 'dst.asset_tag', dst_name: 'dst.name' })
+    .select('k.id', 'k.link_type', 'k.note', 'k.source_asset_id', {
+      src_tag: 'src.asset_tag',
+      src_name: 'src.name',
+      dst_id: 'dst.id',
+      dst_tag: 'dst.asset_tag',
+      dst_name: 'dst.name',
+    })
     .orderBy('k.id')) as Row[];
   return rows.map((row) => {
     const outgoing = Number(row.source_asset_id) === assetId;
@@ -56,7 +62,10 @@ async function partOfCycle(db: Db, sourceId: number, targetId: number): Promise<
   let frontier = [targetId];
   while (frontier.length > 0) {
     if (frontier.includes(sourceId)) return true;
-    const parents = (await db('asset_links').whereIn('source_asset_id', frontier).where('link_type', 'part-of').pluck('target_asset_id')) as number[];
+    const parents = (await db('asset_links')
+      .whereIn('source_asset_id', frontier)
+      .where('link_type', 'part-of')
+      .pluck('target_asset_id')) as number[];
     frontier = parents.map(Number).filter((id) => !seen.has(id));
     for (const id of frontier) seen.add(id);
   }
@@ -70,23 +79,30 @@ export interface LinkInput {
 }
 
 export async function addLink(db: Knex, actor: Actor, sourceId: number, input: LinkInput): Promise<AssetLink> {
-  return inTransaction(db, async (trx) => {
-    await loadAsset(trx, sourceId);
-    if (input.targetId === sourceId) throw new ValidationError('An asset cannot be linked to itself', { targetId: 'is the asset itself' });
-    await loadAsset(trx, input.targetId).catch(notFoundAs(() => new ValidationError('The target asset does not exist', { targetId: `no asset with id ${input.targetId}` })));
-    if (input.linkType === 'part-of' && (await partOfCycle(trx, sourceId, input.targetId))) {
-      throw new ConflictError('That part-of link would make an asset part of itself');
-    }
-    const [id] = await trx('asset_links')
-      .insert({ source_asset_id: sourceId, target_asset_id: input.targetId, link_type: input.linkType, note: input.note ?? null })
-      .catch((error) => {
-        if (isUniqueViolation(error)) throw new ConflictError('These assets already have a link of that type', { cause: error });
-        throw error;
-      });
-    const after = { id: Number(id), sourceId, targetId: input.targetId, linkType: input.linkType, note: input.note ?? null };
-    await recordAudit(trx, actor, { action: 'create', objectType: 'asset_link', objectId: Number(id), after });
-    return (await listLinks(trx as unknown as Knex, sourceId)).find((link) => link.id === Number(id))!;
-  }, { serializeOn: input.linkType === 'part-of' ? [PART_OF_LOCK_KEY] : [] });
+  return inTransaction(
+    db,
+    async (trx) => {
+      await loadAsset(trx, sourceId);
+      if (input.targetId === sourceId)
+        throw new ValidationError('An asset cannot be linked to itself', { targetId: 'is the asset itself' });
+      await loadAsset(trx, input.targetId).catch(
+        notFoundAs(() => new ValidationError('The target asset does not exist', { targetId: `no asset with id ${input.targetId}` })),
+      );
+      if (input.linkType === 'part-of' && (await partOfCycle(trx, sourceId, input.targetId))) {
+        throw new ConflictError('That part-of link would make an asset part of itself');
+      }
+      const [id] = await trx('asset_links')
+        .insert({ source_asset_id: sourceId, target_asset_id: input.targetId, link_type: input.linkType, note: input.note ?? null })
+        .catch((error) => {
+          if (isUniqueViolation(error)) throw new ConflictError('These assets already have a link of that type', { cause: error });
+          throw error;
+        });
+      const after = { id: Number(id), sourceId, targetId: input.targetId, linkType: input.linkType, note: input.note ?? null };
+      await recordAudit(trx, actor, { action: 'create', objectType: 'asset_link', objectId: Number(id), after });
+      return (await listLinks(trx as unknown as Knex, sourceId)).find((link) => link.id === Number(id))!;
+    },
+    { serializeOn: input.linkType === 'part-of' ? [PART_OF_LOCK_KEY] : [] },
+  );
 }
 
 export async function removeLink(db: Knex, actor: Actor, assetId: number, linkId: number): Promise<void> {
@@ -97,7 +113,13 @@ export async function removeLink(db: Knex, actor: Actor, assetId: number, linkId
       .first()) as Row | undefined;
     if (!row) throw new NotFoundError(`Asset ${assetId} has no link with id ${linkId}`);
     await trx('asset_links').where({ id: linkId }).delete();
-    const before = { id: linkId, sourceId: Number(row.source_asset_id), targetId: Number(row.target_asset_id), linkType: row.link_type, note: row.note ?? null };
+    const before = {
+      id: linkId,
+      sourceId: Number(row.source_asset_id),
+      targetId: Number(row.target_asset_id),
+      linkType: row.link_type,
+      note: row.note ?? null,
+    };
     await recordAudit(trx, actor, { action: 'delete', objectType: 'asset_link', objectId: linkId, before });
   });
 }

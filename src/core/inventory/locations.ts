@@ -102,56 +102,104 @@ function uniqueCode(error: unknown): never {
 }
 
 export async function createLocation(db: Knex, actor: Actor, input: LocationInput): Promise<Location> {
-  return inTransaction(db, async (trx) => {
-    const parent = input.parentId == null ? null : await load(trx, input.parentId).catch(notFoundAs(() => new ValidationError('The parent location does not exist', { parentId: `no location with id ${input.parentId}` })));
-    const [id] = await trx('locations')
-      .insert({ parent_id: parent?.id ?? null, kind: input.kind, code: input.code, code_key: textKey(input.code), name: input.name, notes: input.notes ?? null, path: '/' })
-      .catch(uniqueCode);
-    await trx('locations').where({ id }).update({ path: `${parent?.path ?? '/'}${Number(id)}/` });
-    const created = await load(trx, Number(id));
-    await recordAudit(trx, actor, { action: 'create', objectType: 'location', objectId: created.id, after: created });
-    return created;
-  }, TREE);
+  return inTransaction(
+    db,
+    async (trx) => {
+      const parent =
+        input.parentId == null
+          ? null
+          : await load(trx, input.parentId).catch(
+              notFoundAs(
+                () => new ValidationError('The parent location does not exist', { parentId: `no location with id ${input.parentId}` }),
+              ),
+            );
+      const [id] = await trx('locations')
+        .insert({
+          parent_id: parent?.id ?? null,
+          kind: input.kind,
+          code: input.code,
+          code_key: textKey(input.code),
+          name: input.name,
+          notes: input.notes ?? null,
+          path: '/',
+        })
+        .catch(uniqueCode);
+      await trx('locations')
+        .where({ id })
+        .update({ path: `${parent?.path ?? '/'}${Number(id)}/` });
+      const created = await load(trx, Number(id));
+      await recordAudit(trx, actor, { action: 'create', objectType: 'location', objectId: created.id, after: created });
+      return created;
+    },
+    TREE,
+  );
 }
 
 export async function updateLocation(db: Knex, actor: Actor, id: number, patch: Partial<LocationInput>): Promise<Location> {
-  return inTransaction(db, async (trx) => {
-    const before = await load(trx, id);
-    const changes: Row = {};
-    for (const [key, column] of [['kind', 'kind'], ['code', 'code'], ['name', 'name'], ['notes', 'notes']] as const) {
-      if (patch[key] !== undefined) changes[column] = patch[key];
-    }
-    if (patch.code !== undefined) changes.code_key = textKey(patch.code);
-    if (patch.parentId !== undefined && patch.parentId !== before.parentId) {
-      const parent = patch.parentId === null ? null : await load(trx, patch.parentId).catch(notFoundAs(() => new ValidationError('The parent location does not exist', { parentId: `no location with id ${patch.parentId}` })));
-      if (parent && parent.path.startsWith(before.path)) {
-        throw new ConflictError('A location cannot move under itself or one of its own children');
+  return inTransaction(
+    db,
+    async (trx) => {
+      const before = await load(trx, id);
+      const changes: Row = {};
+      for (const [key, column] of [
+        ['kind', 'kind'],
+        ['code', 'code'],
+        ['name', 'name'],
+        ['notes', 'notes'],
+      ] as const) {
+        if (patch[key] !== undefined) changes[column] = patch[key];
       }
-      const newPath = `${parent?.path ?? '/'}${id}/`;
-      changes.parent_id = parent?.id ?? null;
-      // Rewrite the prefix of the whole subtree (the node included) in one statement. MySQL's
-      // `||` is a logical OR (unless PIPES_AS_CONCAT), so each engine gets its own concatenation.
-      const concat = trx.client.config.client === 'better-sqlite3' ? '? || substr(path, ?)' : 'CONCAT(?, SUBSTRING(path, ?))';
-      await trx('locations')
-        .where('path', 'like', pathPrefixPattern(before.path))
-        .update({ path: trx.raw(concat, [newPath, before.path.length + 1]) });
-    }
-    if (Object.keys(changes).length > 0) {
-      await trx('locations').where({ id }).update({ ...changes, updated_at: formatUtcDatetime(new Date()) }).catch(uniqueCode);
-    }
-    const after = await load(trx, id);
-    await recordAudit(trx, actor, { action: 'update', objectType: 'location', objectId: id, before, after });
-    return after;
-  }, TREE);
+      if (patch.code !== undefined) changes.code_key = textKey(patch.code);
+      if (patch.parentId !== undefined && patch.parentId !== before.parentId) {
+        const parent =
+          patch.parentId === null
+            ? null
+            : await load(trx, patch.parentId).catch(
+                notFoundAs(
+                  () => new ValidationError('The parent location does not exist', { parentId: `no location with id ${patch.parentId}` }),
+                ),
+              );
+        if (parent && parent.path.startsWith(before.path)) {
+          throw new ConflictError('A location cannot move under itself or one of its own children');
+        }
+        const newPath = `${parent?.path ?? '/'}${id}/`;
+        changes.parent_id = parent?.id ?? null;
+        // Rewrite the prefix of the whole subtree (the node included) in one statement. MySQL's
+        // `||` is a logical OR (unless PIPES_AS_CONCAT), so each engine gets its own concatenation.
+        const concat = trx.client.config.client === 'better-sqlite3' ? '? || substr(path, ?)' : 'CONCAT(?, SUBSTRING(path, ?))';
+        await trx('locations')
+          .where('path', 'like', pathPrefixPattern(before.path))
+          .update({ path: trx.raw(concat, [newPath, before.path.length + 1]) });
+      }
+      if (Object.keys(changes).length > 0) {
+        await trx('locations')
+          .where({ id })
+          .update({ ...changes, updated_at: formatUtcDatetime(new Date()) })
+          .catch(uniqueCode);
+      }
+      const after = await load(trx, id);
+      await recordAudit(trx, actor, { action: 'update', objectType: 'location', objectId: id, before, after });
+      return after;
+    },
+    TREE,
+  );
 }
 
 export async function deleteLocation(db: Knex, actor: Actor, id: number): Promise<void> {
-  await inTransaction(db, async (trx) => {
-    const before = await load(trx, id);
-    await trx('locations').where({ id }).delete().catch((error) => {
-      if (isForeignKeyViolation(error)) throw new ConflictError('The location still has sub-locations or assets; move or delete them first', { cause: error });
-      throw error;
-    });
-    await recordAudit(trx, actor, { action: 'delete', objectType: 'location', objectId: id, before });
-  }, TREE);
+  await inTransaction(
+    db,
+    async (trx) => {
+      const before = await load(trx, id);
+      await trx('locations')
+        .where({ id })
+        .delete()
+        .catch((error) => {
+          if (isForeignKeyViolation(error))
+            throw new ConflictError('The location still has sub-locations or assets; move or delete them first', { cause: error });
+          throw error;
+        });
+      await recordAudit(trx, actor, { action: 'delete', objectType: 'location', objectId: id, before });
+    },
+    TREE,
+  );
 }

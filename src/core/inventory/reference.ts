@@ -43,7 +43,8 @@ export function referenceService<View, Input>(def: ReferenceDefinition<View, Inp
   };
   const conflict = (error: unknown): never => {
     if (isUniqueViolation(error)) throw new ConflictError(`A ${def.objectType} with that name already exists`, { cause: error });
-    if (isForeignKeyViolation(error)) throw new ValidationError(`The ${def.objectType} refers to something that does not exist`, {}, { cause: error });
+    if (isForeignKeyViolation(error))
+      throw new ValidationError(`The ${def.objectType} refers to something that does not exist`, {}, { cause: error });
     throw error;
   };
   return {
@@ -66,7 +67,11 @@ export function referenceService<View, Input>(def: ReferenceDefinition<View, Inp
       return inTransaction(db, async (trx) => {
         const before = await load(trx, id);
         def.guardChange?.(before);
-        if (Object.keys(row).length > 0) await trx(def.table).where({ id }).update({ ...row, updated_at: formatUtcDatetime(new Date()) }).catch(conflict);
+        if (Object.keys(row).length > 0)
+          await trx(def.table)
+            .where({ id })
+            .update({ ...row, updated_at: formatUtcDatetime(new Date()) })
+            .catch(conflict);
         const after = await load(trx, id);
         await recordAudit(trx, actor, { action: 'update', objectType: def.objectType, objectId: id, before, after });
         return after;
@@ -76,10 +81,14 @@ export function referenceService<View, Input>(def: ReferenceDefinition<View, Inp
       await inTransaction(db, async (trx) => {
         const before = await load(trx, id);
         def.guardChange?.(before);
-        await trx(def.table).where({ id }).delete().catch((error) => {
-          if (isForeignKeyViolation(error)) throw new ConflictError(`The ${def.objectType} is still in use and cannot be deleted`, { cause: error });
-          throw error;
-        });
+        await trx(def.table)
+          .where({ id })
+          .delete()
+          .catch((error) => {
+            if (isForeignKeyViolation(error))
+              throw new ConflictError(`The ${def.objectType} is still in use and cannot be deleted`, { cause: error });
+            throw error;
+          });
         await recordAudit(trx, actor, { action: 'delete', objectType: def.objectType, objectId: id, before });
       });
     },
@@ -116,7 +125,13 @@ export const manufacturers = referenceService<Manufacturer, ManufacturerInput>({
   objectType: 'manufacturer',
   codec: TIMES,
   orderBy: 'name',
-  toView: (row) => ({ id: Number(row.id), name: row.name as string, url: (row.url as string) ?? null, notes: (row.notes as string) ?? null, ...times(row) }),
+  toView: (row) => ({
+    id: Number(row.id),
+    name: row.name as string,
+    url: (row.url as string) ?? null,
+    notes: (row.notes as string) ?? null,
+    ...times(row),
+  }),
   toRow: (input) => withNameKey(pick(input, { name: 'name', url: 'url', notes: 'notes' })),
 });
 
@@ -130,7 +145,13 @@ export interface AssetModel {
   createdAt: Date;
   updatedAt: Date;
 }
-export type AssetModelInput = { manufacturerId: number; name: string; partNumber?: string | null; category?: string | null; endOfLife?: string | null };
+export type AssetModelInput = {
+  manufacturerId: number;
+  name: string;
+  partNumber?: string | null;
+  category?: string | null;
+  endOfLife?: string | null;
+};
 
 /** DATE columns come back as Date (MySQL) or text (SQLite); the API speaks YYYY-MM-DD. */
 function dateOnly(value: unknown): string | null {
@@ -153,7 +174,16 @@ export const assetModels = referenceService<AssetModel, AssetModelInput>({
     endOfLife: dateOnly(row.end_of_life),
     ...times(row),
   }),
-  toRow: (input) => withNameKey(pick(input, { manufacturerId: 'manufacturer_id', name: 'name', partNumber: 'part_number', category: 'category', endOfLife: 'end_of_life' })),
+  toRow: (input) =>
+    withNameKey(
+      pick(input, {
+        manufacturerId: 'manufacturer_id',
+        name: 'name',
+        partNumber: 'part_number',
+        category: 'category',
+        endOfLife: 'end_of_life',
+      }),
+    ),
 });
 
 export const STATUS_KINDS = ['deployable', 'pending', 'archived', 'broken'] as const;
@@ -172,7 +202,13 @@ export const statusLabels = referenceService<StatusLabel, StatusLabelInput>({
   objectType: 'status label',
   codec: TIMES,
   orderBy: 'name',
-  toView: (row) => ({ id: Number(row.id), name: row.name as string, color: row.color as string, kind: row.kind as StatusLabel['kind'], ...times(row) }),
+  toView: (row) => ({
+    id: Number(row.id),
+    name: row.name as string,
+    color: row.color as string,
+    kind: row.kind as StatusLabel['kind'],
+    ...times(row),
+  }),
   toRow: (input) => withNameKey(pick(input, { name: 'name', color: 'color', kind: 'kind' })),
 });
 
@@ -193,7 +229,14 @@ export const assetTypes = referenceService<AssetType, AssetTypeInput>({
   objectType: 'asset type',
   codec: { ...TIMES, fields: 'json' },
   orderBy: 'key',
-  toView: (row) => ({ id: Number(row.id), key: row.key as string, label: row.label as string, plugin: (row.plugin as string) ?? null, fields: row.fields as CustomFieldDefinition[], ...times(row) }),
+  toView: (row) => ({
+    id: Number(row.id),
+    key: row.key as string,
+    label: row.label as string,
+    plugin: (row.plugin as string) ?? null,
+    fields: row.fields as CustomFieldDefinition[],
+    ...times(row),
+  }),
   defaults: { fields: [] },
   // A plugin's type changes with the plugin (install, upgrade, uninstall), never by hand.
   guardChange: (before) => {

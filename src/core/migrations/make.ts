@@ -43,7 +43,7 @@ export function makeMigration(options: MakeMigrationOptions): MadeMigration {
   const letter = [...LETTERS].find((candidate) => !taken.some((file) => file.startsWith(`${day}${candidate}-`)));
   if (!letter) {
     throw new UsageError(`There are already ${LETTERS.length} migrations dated ${day}`, {
-      suggestion: 'Fold some of today\'s migrations together before adding another.',
+      suggestion: "Fold some of today's migrations together before adding another.",
     });
   }
   const name = `${day}${letter}-${slug}`;
@@ -51,7 +51,10 @@ export function makeMigration(options: MakeMigrationOptions): MadeMigration {
   const template = readFileSync(join(options.templatesDir, 'migration.ts.tpl'), 'utf8');
   // A new plugin's migrations folder does not exist yet.
   mkdirSync(options.directory, { recursive: true });
-  writeFileAtomic(path, template.replaceAll('{{name}}', name).replaceAll('{{schemaHelpers}}', schemaHelpersImport(options.directory, options.packageRoot)));
+  writeFileAtomic(
+    path,
+    template.replaceAll('{{name}}', name).replaceAll('{{schemaHelpers}}', schemaHelpersImport(options.directory, options.packageRoot)),
+  );
   return { name, path };
 }
 
@@ -63,6 +66,8 @@ export function makeMigration(options: MakeMigrationOptions): MadeMigration {
 function schemaHelpersImport(directory: string, packageRoot: string): string {
   const fromPlugins = relative(join(packageRoot, 'plugins'), directory);
   if (fromPlugins !== '' && !fromPlugins.startsWith('..') && !isAbsolute(fromPlugins)) return 'shopdb/sdk';
-  const helpers = relative(directory, join(packageRoot, 'src', 'core', 'db', 'schema.js')).split(sep).join('/');
+  const helpers = relative(directory, join(packageRoot, 'src', 'core', 'db', 'schema.js'))
+    .split(sep)
+    .join('/');
   return helpers.startsWith('.') ? helpers : `./${helpers}`;
 }

@@ -25,13 +25,21 @@ describeEachEngine('rollbackSite', (engine) => {
   let site: TestSite;
   afterEach(async () => site?.cleanup());
 
-  async function siteWith(migrations: Record<string, string>, beforeMigrate?: (db: Awaited<ReturnType<TestSite['open']>>) => Promise<void>) {
+  async function siteWith(
+    migrations: Record<string, string>,
+    beforeMigrate?: (db: Awaited<ReturnType<TestSite['open']>>) => Promise<void>,
+  ) {
     site = await createSite(engine);
     await migrateSite({ config: site.config() });
     const directory = join(site.dir, 'fixture-migrations');
     mkdirSync(directory);
     for (const [name, text] of Object.entries(migrations)) writeFileSync(join(directory, `${name}.js`), text);
-    const source: MigrationSourceSpec = { id: 'plugin:fixture', label: 'plugin fixture', tableName: 'shopdb_plugin_fixture_migrations', directory };
+    const source: MigrationSourceSpec = {
+      id: 'plugin:fixture',
+      label: 'plugin fixture',
+      tableName: 'shopdb_plugin_fixture_migrations',
+      directory,
+    };
     const db = await site.open();
     try {
       await beforeMigrate?.(db);
@@ -61,7 +69,13 @@ export async function down() { throw new Error('cannot be undone: restore the ba
     const before = await snapshot(source);
     let asked = false;
 
-    const refused = rollbackSite({ config: site.config(), sources, source: source.id, all: true, beforeRollback: async () => ((asked = true), null) });
+    const refused = rollbackSite({
+      config: site.config(),
+      sources,
+      source: source.id,
+      all: true,
+      beforeRollback: async () => ((asked = true), null),
+    });
 
     await expect(refused).rejects.toThrow(
       'The down() of plugin fixture migration 20260101B-irreversible fails even on an empty copy of the schema: cannot be undone: restore the backup taken before 20260101B',
@@ -85,7 +99,9 @@ export async function down(knex) { await knex.schema.alterTable('site_notes', (t
     const beforeRollback = async (plan: RollbackPlan) => (plans.push(plan), null);
 
     const refused = rollbackSite({ config: site.config(), sources, source: source.id, beforeRollback });
-    await expect(refused).rejects.toThrow(/^Cannot tell what rolling back plugin fixture drops: migration 20260101A-add-site-notes-author \(plugin:fixture\) does not replay on the schema model/);
+    await expect(refused).rejects.toThrow(
+      /^Cannot tell what rolling back plugin fixture drops: migration 20260101A-add-site-notes-author \(plugin:fixture\) does not replay on the schema model/,
+    );
     expect(await snapshot(source)).toEqual(before);
 
     const purged = await rollbackSite({ config: site.config(), sources, source: source.id, purge: true, beforeRollback });
@@ -95,7 +111,10 @@ export async function down(knex) { await knex.schema.alterTable('site_notes', (t
   });
 
   it('rolls nothing back when the schema changed while it waited for the confirmation and backup', async () => {
-    const { source, sources } = await siteWith({ '20260101A-create-items': CREATE_ITEMS, '20260101B-create-tags': CREATE_ITEMS.replace(/fixture_items/g, 'fixture_tags') });
+    const { source, sources } = await siteWith({
+      '20260101A-create-items': CREATE_ITEMS,
+      '20260101B-create-tags': CREATE_ITEMS.replace(/fixture_items/g, 'fixture_tags'),
+    });
     const otherRun = async () => {
       // Another run rolls back the newest one meanwhile.
       const db = await site.open();
@@ -109,7 +128,9 @@ export async function down(knex) { await knex.schema.alterTable('site_notes', (t
 
     const result = rollbackSite({ config: site.config(), sources, source: source.id, all: true, beforeRollback: otherRun });
 
-    await expect(result).rejects.toThrow("The site's schema changed while the rollback of plugin fixture waited for its confirmation and backup");
+    await expect(result).rejects.toThrow(
+      "The site's schema changed while the rollback of plugin fixture waited for its confirmation and backup",
+    );
     expect(await snapshot(source)).toMatchObject({ records: ['20260101A-create-items'] });
     expect((await snapshot(source)).tables).toContain('fixture_items');
   });

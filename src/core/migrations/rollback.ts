@@ -16,7 +16,15 @@ import { installedPlugins } from '../plugins/service.js';
 import { listInstalled } from '../plugins/state.js';
 import { SCHEMA_LOCK_TABLE, withSchemaLock } from './schema-lock.js';
 import { withSchemaModel, type SchemaModel } from './schema-model.js';
-import { FAILURES_TABLE, isLockError, lockedError, migrationStatus, recordFailure, unknownMigrationsError, type SourceStatus } from './service.js';
+import {
+  FAILURES_TABLE,
+  isLockError,
+  lockedError,
+  migrationStatus,
+  recordFailure,
+  unknownMigrationsError,
+  type SourceStatus,
+} from './service.js';
 import { siteRegistry, sourceById, type MigrateResult, type SiteMigrationOptions } from './site.js';
 import { CORE_SOURCE_ID, knexMigratorConfig, type MigrationSourceSpec } from './sources.js';
 
@@ -78,16 +86,22 @@ async function refuseWhilePluginsDependOn(db: Knex, source: MigrationSourceSpec,
   // Dependents first, so each uninstall in the list is allowed; plugins whose files are missing last.
   const removalOrder = [...ordered.reverse(), ...installed.filter((name) => !ordered.includes(name))];
   if (source.id === CORE_SOURCE_ID) {
-    throw new ConflictError(`The shopdb core cannot be rolled back while plugins are installed: ${installed.map((n) => `"${n}"`).join(', ')} (every plugin runs on the core schema)`, {
-      suggestion: `Uninstall them first: ${uninstallCommands(removalOrder)} (add --purge where a plugin holds data). Nothing was changed.`,
-    });
+    throw new ConflictError(
+      `The shopdb core cannot be rolled back while plugins are installed: ${installed.map((n) => `"${n}"`).join(', ')} (every plugin runs on the core schema)`,
+      {
+        suggestion: `Uninstall them first: ${uninstallCommands(removalOrder)} (add --purge where a plugin holds data). Nothing was changed.`,
+      },
+    );
   }
   const name = source.id.slice('plugin:'.length);
   const dependents = dependentsOf(await catalog(), name).filter((dependent) => installed.includes(dependent));
   if (dependents.length > 0) {
-    throw new ConflictError(`Plugin "${name}" cannot be rolled back: ${dependents.map((d) => `"${d}"`).join(', ')} depend${dependents.length > 1 ? '' : 's'} on it and ${dependents.length > 1 ? 'are' : 'is'} installed`, {
-      suggestion: `Uninstall ${dependents.length > 1 ? 'them' : 'it'} first: ${uninstallCommands(removalOrder.filter((n) => dependents.includes(n)))}. Nothing was changed.`,
-    });
+    throw new ConflictError(
+      `Plugin "${name}" cannot be rolled back: ${dependents.map((d) => `"${d}"`).join(', ')} depend${dependents.length > 1 ? '' : 's'} on it and ${dependents.length > 1 ? 'are' : 'is'} installed`,
+      {
+        suggestion: `Uninstall ${dependents.length > 1 ? 'them' : 'it'} first: ${uninstallCommands(removalOrder.filter((n) => dependents.includes(n)))}. Nothing was changed.`,
+      },
+    );
   }
 }
 
@@ -100,11 +114,14 @@ async function refuseForeignReferences(db: Knex, model: SchemaModel, dropped: Re
     const owner = owners.get(table);
     return owner ? `${owner.sourceId}, migration ${owner.migration}` : 'not created by any shopdb migration';
   };
-  throw new ConflictError(`The rollback would drop ${[...new Set(blocking.map((fk) => fk.referencedTable))].join(', ')}, which other tables still reference`, {
-    details: blocking.map((fk) => `${fk.table}.${fk.column} → ${fk.referencedTable} (${describe(fk.table)})`),
-    suggestion:
-      'Remove what references them first: uninstall the plugin that owns the table (`shopdb plugin uninstall <name>`), or drop a table or foreign key the site added by hand. Nothing was changed.',
-  });
+  throw new ConflictError(
+    `The rollback would drop ${[...new Set(blocking.map((fk) => fk.referencedTable))].join(', ')}, which other tables still reference`,
+    {
+      details: blocking.map((fk) => `${fk.table}.${fk.column} → ${fk.referencedTable} (${describe(fk.table)})`),
+      suggestion:
+        'Remove what references them first: uninstall the plugin that owns the table (`shopdb plugin uninstall <name>`), or drop a table or foreign key the site added by hand. Nothing was changed.',
+    },
+  );
 }
 
 async function rowsIn(db: Knex, tables: readonly string[]): Promise<DroppedTable[]> {
@@ -139,17 +156,23 @@ async function checkPlan(
   const unmodelled = model.failures.find((failure) => upTo.some((s) => s.id === failure.sourceId));
   if (unmodelled) {
     if (!options.purge) {
-      throw new UserError(`Cannot tell what rolling back ${source.label} drops: migration ${unmodelled.migration} (${unmodelled.sourceId}) does not replay on the schema model: ${unmodelled.error}`, {
-        suggestion: `Without that, the data guard cannot run. To roll back anyway, with whatever data the down()s drop: \`${rerunCommand(options)}\` (asks first and takes a safety backup). Nothing was changed.`,
-      });
+      throw new UserError(
+        `Cannot tell what rolling back ${source.label} drops: migration ${unmodelled.migration} (${unmodelled.sourceId}) does not replay on the schema model: ${unmodelled.error}`,
+        {
+          suggestion: `Without that, the data guard cannot run. To roll back anyway, with whatever data the down()s drop: \`${rerunCommand(options)}\` (asks first and takes a safety backup). Nothing was changed.`,
+        },
+      );
     }
     return { tables: [], modelled: false, dropsOf: null };
   }
   const simulated = await model.rollBack(source, migrations);
   if (simulated.failure) {
-    throw new UserError(`The down() of ${source.label} migration ${simulated.failure.migration} fails even on an empty copy of the schema: ${simulated.failure.error}`, {
-      suggestion: `It would fail on the site too, half-way on MySQL. Nothing was changed. The migration is broken: report it (for a plugin, to its author).`,
-    });
+    throw new UserError(
+      `The down() of ${source.label} migration ${simulated.failure.migration} fails even on an empty copy of the schema: ${simulated.failure.error}`,
+      {
+        suggestion: `It would fail on the site too, half-way on MySQL. Nothing was changed. The migration is broken: report it (for a plugin, to its author).`,
+      },
+    );
   }
   const existing = new Set(await listTables(db));
   const dropped = new Set(simulated.downs.flatMap((down) => down.dropped).filter((table) => existing.has(table)));
@@ -157,16 +180,31 @@ async function checkPlan(
   const tables = await rowsIn(db, [...dropped].sort());
   const holding = tables.filter((t) => t.rows > 0);
   if (holding.length > 0 && !options.purge) {
-    throw new ConflictError(`Rolling back ${source.label} (${migrations.join(', ')}) would delete data: ${holding.map((t) => `${t.table}: ${t.rows} rows`).join(', ')}`, {
-      suggestion: `Keep it, or roll back with its data: \`${rerunCommand(options)}\` (asks first and takes a safety backup). Nothing was changed.`,
-    });
+    throw new ConflictError(
+      `Rolling back ${source.label} (${migrations.join(', ')}) would delete data: ${holding.map((t) => `${t.table}: ${t.rows} rows`).join(', ')}`,
+      {
+        suggestion: `Keep it, or roll back with its data: \`${rerunCommand(options)}\` (asks first and takes a safety backup). Nothing was changed.`,
+      },
+    );
   }
   // Only tables the site has: a table missing already is not one a failed down() dropped.
-  return { tables, modelled: true, dropsOf: new Map(simulated.downs.map((down) => [down.migration, down.dropped.filter((table) => existing.has(table))])) };
+  return {
+    tables,
+    modelled: true,
+    dropsOf: new Map(simulated.downs.map((down) => [down.migration, down.dropped.filter((table) => existing.has(table))])),
+  };
 }
 
 /** What a down() that failed on the site left: said exactly, with the way back. */
-async function stoppedHalfWay(db: Knex, source: MigrationSourceSpec, failed: string, error: unknown, done: string[], planned: string[] | undefined, backup: string | null): Promise<UserError> {
+async function stoppedHalfWay(
+  db: Knex,
+  source: MigrationSourceSpec,
+  failed: string,
+  error: unknown,
+  done: string[],
+  planned: string[] | undefined,
+  backup: string | null,
+): Promise<UserError> {
   const message = error instanceof Error ? error.message : String(error);
   await recordFailure(db, source, new Error(`down() failed: ${message}`), failed);
   const existing = new Set(await listTables(db));
@@ -182,13 +220,22 @@ async function stoppedHalfWay(db: Knex, source: MigrationSourceSpec, failed: str
     ? `To get back to the site as it was before this rollback: \`shopdb restore ${backup} --yes\`.`
     : 'No safety backup was taken (--no-backup): to get back, restore your latest backup (`shopdb restore <file> --yes`).';
   return new UserError(`Rolling back ${source.label} stopped at ${failed}: ${message}`, {
-    details: [done.length > 0 ? `Rolled back completely, no longer recorded: ${done.join(', ')}` : 'No migration was rolled back completely.', state],
+    details: [
+      done.length > 0 ? `Rolled back completely, no longer recorded: ${done.join(', ')}` : 'No migration was rolled back completely.',
+      state,
+    ],
     suggestion: `${back} Or fix the cause and run the rollback again. \`shopdb doctor\` shows where the records and the schema disagree.`,
     cause: error,
   });
 }
 
-async function runDowns(db: Knex, source: MigrationSourceSpec, migrations: string[], dropsOf: Map<string, string[]> | null, backup: string | null): Promise<string[]> {
+async function runDowns(
+  db: Knex,
+  source: MigrationSourceSpec,
+  migrations: string[],
+  dropsOf: Map<string, string[]> | null,
+  backup: string | null,
+): Promise<string[]> {
   const done: string[] = [];
   for (const name of migrations) {
     try {
@@ -208,7 +255,8 @@ async function runDowns(db: Knex, source: MigrationSourceSpec, migrations: strin
     done.push(name);
   }
   // A failed down() of one of these, recorded earlier, is resolved now that it is rolled back.
-  if (await db.schema.hasTable(FAILURES_TABLE)) await db(FAILURES_TABLE).where({ source_id: source.id }).whereIn('migration', done).delete();
+  if (await db.schema.hasTable(FAILURES_TABLE))
+    await db(FAILURES_TABLE).where({ source_id: source.id }).whereIn('migration', done).delete();
   return done;
 }
 
@@ -219,7 +267,12 @@ interface CheckedPlan {
 }
 
 /** Every up-front check, read-only: the plan, or a refusal. Run under the schema lock. */
-async function planRollback(db: Knex, database: string, options: RollbackSiteOptions, loadCatalog: () => Promise<PluginCatalog>): Promise<CheckedPlan> {
+async function planRollback(
+  db: Knex,
+  database: string,
+  options: RollbackSiteOptions,
+  loadCatalog: () => Promise<PluginCatalog>,
+): Promise<CheckedPlan> {
   const registry = await siteRegistry(db, options);
   const source = sourceById(registry, options.source);
   const sources = registry.list();
@@ -251,7 +304,13 @@ export async function rollbackSite(options: RollbackSiteOptions): Promise<Rollba
   const loadCatalog = async () => (catalog ??= await loadPluginCatalog(catalogOptionsFromConfig(options.config)));
   return withDatabase(target, { logger: options.logger }, async (db) => {
     const first = await withSchemaLock(db, what, { waitSeconds: 0 }, () => planRollback(db, database, options, loadCatalog));
-    const result: RollbackResult = { database, sources: [{ id: first.source.id, label: first.source.label, applied: [] }], appliedCount: 0, droppedTables: [], backup: null };
+    const result: RollbackResult = {
+      database,
+      sources: [{ id: first.source.id, label: first.source.label, applied: [] }],
+      appliedCount: 0,
+      droppedTables: [],
+      backup: null,
+    };
     if (first.plan.migrations.length === 0) return result;
     // Asked and backed up outside the lock: a person may take a while to answer, and a backup
     // taken under it would hold the lock row, restoring a site that looks locked.
@@ -259,12 +318,21 @@ export async function rollbackSite(options: RollbackSiteOptions): Promise<Rollba
     return withSchemaLock(db, what, { waitSeconds: 0 }, async () => {
       const checked = await planRollback(db, database, options, loadCatalog);
       if (!sameSteps(first.plan, checked.plan)) {
-        throw new ConflictError(`The site's schema changed while the rollback of ${checked.source.label} waited for its confirmation and backup`, {
-          suggestion: 'Nothing was rolled back. Run the command again to see the new plan.',
-        });
+        throw new ConflictError(
+          `The site's schema changed while the rollback of ${checked.source.label} waited for its confirmation and backup`,
+          {
+            suggestion: 'Nothing was rolled back. Run the command again to see the new plan.',
+          },
+        );
       }
       const done = await runDowns(db, checked.source, checked.plan.migrations, checked.dropsOf, backup);
-      return { ...result, sources: [{ ...result.sources[0]!, applied: done }], appliedCount: done.length, droppedTables: checked.plan.tables, backup };
+      return {
+        ...result,
+        sources: [{ ...result.sources[0]!, applied: done }],
+        appliedCount: done.length,
+        droppedTables: checked.plan.tables,
+        backup,
+      };
     });
   });
 }

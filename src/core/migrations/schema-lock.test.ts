@@ -58,7 +58,11 @@ describeEachEngine('the site schema lock', (engine) => {
   it('takes over a lock whose holder on this host has died (kill -9), and `migrate unlock` releases one from elsewhere', async () => {
     const dead = execa(process.execPath, ['-e', '']);
     await dead;
-    await db('schema_lock').insert({ id: 1, holder: `${hostname()} pid ${dead.pid}: plugin upgrade`, acquired_at: '2026-12-01 02:00:00.000' });
+    await db('schema_lock').insert({
+      id: 1,
+      holder: `${hostname()} pid ${dead.pid}: plugin upgrade`,
+      acquired_at: '2026-12-01 02:00:00.000',
+    });
 
     expect(await withSchemaLock(db, 'migrate', {}, async () => 'ran')).toBe('ran');
 

@@ -40,7 +40,8 @@ const heldHere = new WeakMap<Knex, number>();
 
 export async function readSchemaLock(db: Knex): Promise<SchemaLockHolder | null> {
   if (!(await db.schema.hasTable(TABLE))) return null;
-  const row = (await db(TABLE).where({ id: ROW_ID }).first('holder', 'acquired_at')) as { holder: string; acquired_at: unknown } | undefined;
+  const row = (await db(TABLE).where({ id: ROW_ID }).first('holder', 'acquired_at')) as
+    { holder: string; acquired_at: unknown } | undefined;
   return row ? { holder: row.holder, acquiredAt: parseUtcDatetime(row.acquired_at) } : null;
 }
 
@@ -116,10 +117,14 @@ export async function acquireSchemaLock(db: Knex, what: string, options: SchemaL
         continue;
       }
       const since = other?.acquiredAt ? ` since ${other.acquiredAt.toISOString()}` : '';
-      throw new LockedError(`Another run is changing the site's schema (${other?.holder ?? 'it has just finished'}${since})${waited > 0 ? ` — waited ${waited}s` : ''}`, {
-        suggestion: 'Wait for it to finish and run again (or pass --wait SECONDS where the command has it). If none is running — a crash left the lock behind — release it with `shopdb migrate unlock`.',
-        cause: error,
-      });
+      throw new LockedError(
+        `Another run is changing the site's schema (${other?.holder ?? 'it has just finished'}${since})${waited > 0 ? ` — waited ${waited}s` : ''}`,
+        {
+          suggestion:
+            'Wait for it to finish and run again (or pass --wait SECONDS where the command has it). If none is running — a crash left the lock behind — release it with `shopdb migrate unlock`.',
+          cause: error,
+        },
+      );
     }
   }
   return async () => {

@@ -24,18 +24,30 @@ describeEachEngine('schema model', (engine) => {
       const sources = [coreMigrationSource(), ...(await installedPluginSources(db, await bundledCatalog()))];
       const status = await migrationStatus(db, sources);
       const applied = status.sources.map((s, i) => ({ source: sources[i]!, applied: s.applied.map((m) => m.name) }));
-      const siteTables = (await listTables(db)).filter((t) => !MIGRATION_HISTORY_TABLE.test(t.replace(/_lock$/, '')) && t !== FAILURES_TABLE);
+      const siteTables = (await listTables(db)).filter(
+        (t) => !MIGRATION_HISTORY_TABLE.test(t.replace(/_lock$/, '')) && t !== FAILURES_TABLE,
+      );
 
       const { tables, failures, software } = await withSchemaModel(applied, async (model) => ({
         tables: model.tables(),
         failures: model.failures,
-        software: await model.rollBack(sources.find((s) => s.id === 'plugin:software')!, [...applied.find((a) => a.source.id === 'plugin:software')!.applied].reverse()),
+        software: await model.rollBack(
+          sources.find((s) => s.id === 'plugin:software')!,
+          [...applied.find((a) => a.source.id === 'plugin:software')!.applied].reverse(),
+        ),
       }));
 
       expect(failures).toEqual([]);
       expect(tables.map((t) => t.table)).toEqual(siteTables);
-      expect(tables.find((t) => t.table === 'audit_log')).toEqual({ table: 'audit_log', sourceId: 'core', migration: '20261127C-create-users-and-audit' });
-      expect(tables.find((t) => t.table === 'software_titles')).toMatchObject({ sourceId: 'plugin:software', migration: '20261127A-create-software-tables' });
+      expect(tables.find((t) => t.table === 'audit_log')).toEqual({
+        table: 'audit_log',
+        sourceId: 'core',
+        migration: '20261127C-create-users-and-audit',
+      });
+      expect(tables.find((t) => t.table === 'software_titles')).toMatchObject({
+        sourceId: 'plugin:software',
+        migration: '20261127A-create-software-tables',
+      });
       expect(software.failure).toBeNull();
       expect(software.downs.flatMap((d) => d.dropped).sort()).toEqual(siteTables.filter((t) => t.startsWith('software_')));
     } finally {

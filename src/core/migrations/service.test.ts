@@ -95,11 +95,14 @@ describeEachEngine('migration service', (engine) => {
   });
 
   it('applies pending migrations in name order, and a second run applies nothing', async () => {
-    const source = fixtureSource('order', migrationFolder({
-      '20260102A-create-widget-notes.js': createTable('widget_notes'),
-      '20260101B-add-widget-serial.js': addColumn('widgets', 'serial'),
-      '20260101A-create-widgets.js': createTable('widgets'),
-    }));
+    const source = fixtureSource(
+      'order',
+      migrationFolder({
+        '20260102A-create-widget-notes.js': createTable('widget_notes'),
+        '20260101B-add-widget-serial.js': addColumn('widgets', 'serial'),
+        '20260101A-create-widgets.js': createTable('widgets'),
+      }),
+    );
     const db = await connect();
 
     const first = await migrateLatest(db, [source]);
@@ -116,13 +119,16 @@ describeEachEngine('migration service', (engine) => {
   });
 
   it('counts a .ts and a .js file of the same name once, and ignores .d.ts, tests and other files', async () => {
-    const source = fixtureSource('dual', migrationFolder({
-      '20260101A-create-gadgets.ts': createTable('gadgets').replace('(knex)', '(knex: any)').replace('(knex)', '(knex: any)'),
-      '20260101A-create-gadgets.js': createTable('gadgets'),
-      '20260101A-create-gadgets.d.ts': 'export declare function up(): Promise<void>;\n',
-      '20260101A-create-gadgets.test.ts': "import { it } from 'vitest';\nit('is a test', () => {});\n",
-      'README.md': '# not a migration\n',
-    }));
+    const source = fixtureSource(
+      'dual',
+      migrationFolder({
+        '20260101A-create-gadgets.ts': createTable('gadgets').replace('(knex)', '(knex: any)').replace('(knex)', '(knex: any)'),
+        '20260101A-create-gadgets.js': createTable('gadgets'),
+        '20260101A-create-gadgets.d.ts': 'export declare function up(): Promise<void>;\n',
+        '20260101A-create-gadgets.test.ts': "import { it } from 'vitest';\nit('is a test', () => {});\n",
+        'README.md': '# not a migration\n',
+      }),
+    );
     const db = await connect();
 
     const before = await migrationStatus(db, [source]);
@@ -231,10 +237,13 @@ describeEachEngine('migration service', (engine) => {
   }, 360_000);
 
   it('records a failed migration for status, and clears it once a fixed file applies', async () => {
-    const broken = fixtureSource('press', migrationFolder({
-      '20260101A-create-presses.js': createTable('presses'),
-      '20260101B-add-press-tonnage.js': failing('the press jammed at 40 t'),
-    }));
+    const broken = fixtureSource(
+      'press',
+      migrationFolder({
+        '20260101A-create-presses.js': createTable('presses'),
+        '20260101B-add-press-tonnage.js': failing('the press jammed at 40 t'),
+      }),
+    );
     const db = await connect();
 
     const error = await rejection(migrateLatest(db, [broken]));
@@ -244,17 +253,23 @@ describeEachEngine('migration service', (engine) => {
     expect((error as UserError).exitCode).toBe(ExitCode.FAILED);
     expect(error.message).toContain('the press jammed at 40 t');
     const failed = (await migrationStatus(db, [broken])).sources[0]!;
-    expect(failed.lastFailure).toMatchObject({ migration: '20260101B-add-press-tonnage', error: expect.stringContaining('the press jammed at 40 t') });
+    expect(failed.lastFailure).toMatchObject({
+      migration: '20260101B-add-press-tonnage',
+      error: expect.stringContaining('the press jammed at 40 t'),
+    });
     expect(failed.lastFailure!.failedAt).toBeInstanceOf(Date);
     expect(failed.pending).toContain('20260101B-add-press-tonnage');
     expect(failed.lockHeld).toBe(false);
 
     // The fixed release ships the same migration name in a new folder (a running process keeps
     // the broken module cached, as a new `shopdb migrate` process would not).
-    const fixed = fixtureSource('press', migrationFolder({
-      '20260101A-create-presses.js': createTable('presses'),
-      '20260101B-add-press-tonnage.js': addColumn('presses', 'tonnage'),
-    }));
+    const fixed = fixtureSource(
+      'press',
+      migrationFolder({
+        '20260101A-create-presses.js': createTable('presses'),
+        '20260101B-add-press-tonnage.js': addColumn('presses', 'tonnage'),
+      }),
+    );
     await migrateLatest(db, [fixed]);
 
     const after = (await migrationStatus(db, [fixed])).sources[0]!;
@@ -265,10 +280,13 @@ describeEachEngine('migration service', (engine) => {
   });
 
   it('reports migrations applied by a newer shopdb as unknown and refuses to migrate', async () => {
-    const newer = fixtureSource('core', migrationFolder({
-      '20260101A-create-tools.js': createTable('tools'),
-      '20260301A-create-gauges.js': createTable('gauges'),
-    }));
+    const newer = fixtureSource(
+      'core',
+      migrationFolder({
+        '20260101A-create-tools.js': createTable('tools'),
+        '20260301A-create-gauges.js': createTable('gauges'),
+      }),
+    );
     const db = await connect();
     await migrateLatest(db, [newer]);
     const older = fixtureSource('core', migrationFolder({ '20260101A-create-tools.js': createTable('tools') }));
@@ -318,7 +336,12 @@ describeEachEngine('migration service', (engine) => {
     const all = await migrateRollback(db, source, { all: true });
     const nothingLeft = await migrateRollback(db, source, { all: true });
 
-    expect(all.applied).toEqual(['20260102B-create-probes', '20260102A-create-fixtures', '20260101B-create-gauges', '20260101A-create-tools']);
+    expect(all.applied).toEqual([
+      '20260102B-create-probes',
+      '20260102A-create-fixtures',
+      '20260101B-create-gauges',
+      '20260101A-create-tools',
+    ]);
     expect(nothingLeft.applied).toEqual([]);
     expect(await history(db, source)).toEqual([]);
     expect(await db.schema.hasTable('tools')).toBe(false);

@@ -68,10 +68,13 @@ function missingFilesFrom(error: unknown): string | undefined {
 }
 
 export function lockedError(source: MigrationSourceSpec, waited: number): LockedError {
-  return new LockedError(`Another migration run holds the lock of ${source.label} (table ${source.tableName}_lock)${waited > 0 ? ` — waited ${waited}s` : ''}`, {
-    suggestion:
-      'Wait for the other `shopdb migrate` (or `shopdb update`) to finish and run again. If none is running — a crash left the lock behind — release it with `shopdb migrate unlock`.',
-  });
+  return new LockedError(
+    `Another migration run holds the lock of ${source.label} (table ${source.tableName}_lock)${waited > 0 ? ` — waited ${waited}s` : ''}`,
+    {
+      suggestion:
+        'Wait for the other `shopdb migrate` (or `shopdb update`) to finish and run again. If none is running — a crash left the lock behind — release it with `shopdb migrate unlock`.',
+    },
+  );
 }
 
 export function unknownMigrationsError(source: MigrationSourceSpec, files: string): UserError {
@@ -125,7 +128,11 @@ const READ_ONLY_STATEMENT = /^\s*(select|show|pragma|with|explain|describe)\b/i;
  * knex's config for `source`, remembering which migration's up() or down() ran last and how many
  * statements that could change something the up()s and down()s completed.
  */
-function trackingMigratorConfig(source: MigrationSourceSpec): { config: Knex.MigratorConfig; running: () => string | undefined; changes: () => number } {
+function trackingMigratorConfig(source: MigrationSourceSpec): {
+  config: Knex.MigratorConfig;
+  running: () => string | undefined;
+  changes: () => number;
+} {
   const config = knexMigratorConfig(source);
   const inner = config.migrationSource as Knex.MigrationSource<unknown>;
   let running: string | undefined;
@@ -181,7 +188,11 @@ async function prepareHistoryTables(db: Knex, source: MigrationSourceSpec, sleep
 const BOOKKEEPING_CONFLICT_RETRIES = 5;
 
 /** Applies every pending migration of every source, in order. A second run is a no-op. */
-export async function migrateLatest(db: Knex, sources: readonly MigrationSourceSpec[], options: MigrateOptions = {}): Promise<SourceMigrationResult[]> {
+export async function migrateLatest(
+  db: Knex,
+  sources: readonly MigrationSourceSpec[],
+  options: MigrateOptions = {},
+): Promise<SourceMigrationResult[]> {
   const sleep = options.sleep ?? defaultSleep;
   const results: SourceMigrationResult[] = [];
   for (const source of sources) {
@@ -245,13 +256,22 @@ export async function migrationStatus(db: Knex, sources: readonly MigrationSourc
     const available = (await config.migrationSource!.getMigrations([])).map((m) => config.migrationSource!.getMigrationName(m));
     let applied: AppliedMigration[] = [];
     if (await db.schema.hasTable(source.tableName)) {
-      const rows = (await db(source.tableName).select('name', 'batch', 'migration_time').orderBy('id')) as Array<{ name: string; batch: number; migration_time: unknown }>;
-      applied = rows.map((row) => ({ name: row.name, batch: Number(row.batch), appliedAt: decodeValue('date', row.migration_time) as Date | null }));
+      const rows = (await db(source.tableName).select('name', 'batch', 'migration_time').orderBy('id')) as Array<{
+        name: string;
+        batch: number;
+        migration_time: unknown;
+      }>;
+      applied = rows.map((row) => ({
+        name: row.name,
+        batch: Number(row.batch),
+        appliedAt: decodeValue('date', row.migration_time) as Date | null,
+      }));
     }
     const appliedNames = new Set(applied.map((m) => m.name));
     let lastFailure: MigrationFailure | null = null;
     if (failuresTable) {
-      const row = (await db(FAILURES_TABLE).where({ source_id: source.id }).first()) as { migration: string; error: string; failed_at: unknown } | undefined;
+      const row = (await db(FAILURES_TABLE).where({ source_id: source.id }).first()) as
+        { migration: string; error: string; failed_at: unknown } | undefined;
       if (row) lastFailure = { migration: row.migration, error: row.error, failedAt: decodeValue('date', row.failed_at) as Date | null };
     }
     statuses.push({
@@ -276,7 +296,11 @@ export interface RollbackOptions {
 }
 
 /** Rolls back one source: the last batch by default, `step` migrations, or all of them. */
-export async function migrateRollback(db: Knex, source: MigrationSourceSpec, options: RollbackOptions = {}): Promise<SourceMigrationResult> {
+export async function migrateRollback(
+  db: Knex,
+  source: MigrationSourceSpec,
+  options: RollbackOptions = {},
+): Promise<SourceMigrationResult> {
   const config = knexMigratorConfig(source);
   const rolledBack: string[] = [];
   try {

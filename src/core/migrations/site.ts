@@ -5,13 +5,7 @@ import { existsSync } from 'node:fs';
 import type { LoadedConfig } from '../config/index.js';
 import { databaseTargetFromConfig, describeTarget, withDatabase, type DatabaseLogger } from '../db/connect.js';
 import { UsageError } from '../errors.js';
-import {
-  migrateLatest,
-  migrationStatus,
-  releaseMigrationLock,
-  type MigrationStatus,
-  type SourceMigrationResult,
-} from './service.js';
+import { migrateLatest, migrationStatus, releaseMigrationLock, type MigrationStatus, type SourceMigrationResult } from './service.js';
 import { DirectoryMigrationSource, MigrationSourceRegistry, siteMigrationSources, type MigrationSourceSpec } from './sources.js';
 import type { Knex } from 'knex';
 import { catalogOptionsFromConfig, loadPluginCatalog, type PluginCatalog } from '../plugins/catalog.js';
@@ -54,7 +48,8 @@ export async function migrateSite(
   const results = await withDatabase(target, { create: true, logger: options.logger }, (db) =>
     // One schema change at a time on the site (ADR-014): a plugin install elsewhere waits for this run.
     withSchemaLock(db, 'migrate', { waitSeconds: options.waitSeconds, alreadyHeld: options.schemaLockHeld }, async () => {
-      const run = (sources: readonly MigrationSourceSpec[]) => migrateLatest(db, sources, { waitSeconds: options.waitSeconds, onSource: options.onSource });
+      const run = (sources: readonly MigrationSourceSpec[]) =>
+        migrateLatest(db, sources, { waitSeconds: options.waitSeconds, onSource: options.onSource });
       if (options.sources) return run(options.sources.list());
       // The core first: which plugins are installed is itself in the core schema. The catalog is
       // loaded only when some plugin is installed (it imports every plugin's code).
@@ -82,12 +77,28 @@ export async function siteMigrationStatus(options: SiteMigrationOptions): Promis
       sources.map(async (source) => {
         const reader = new DirectoryMigrationSource(source.directory);
         const pending = (await reader.getMigrations()).map((m) => reader.getMigrationName(m));
-        return { id: source.id, label: source.label, table: source.tableName, applied: [], pending, unknown: [], lockHeld: false, lastFailure: null };
+        return {
+          id: source.id,
+          label: source.label,
+          table: source.tableName,
+          applied: [],
+          pending,
+          unknown: [],
+          lockHeld: false,
+          lastFailure: null,
+        };
       }),
     );
-    return { database: describeTarget(target), databaseExists: false, upToDate: statuses.every((s) => s.pending.length === 0), sources: statuses };
+    return {
+      database: describeTarget(target),
+      databaseExists: false,
+      upToDate: statuses.every((s) => s.pending.length === 0),
+      sources: statuses,
+    };
   }
-  const status = await withDatabase(target, { logger: options.logger }, async (db) => migrationStatus(db, (await siteRegistry(db, options)).list()));
+  const status = await withDatabase(target, { logger: options.logger }, async (db) =>
+    migrationStatus(db, (await siteRegistry(db, options)).list()),
+  );
   return { database: describeTarget(target), databaseExists: true, ...status };
 }
 
@@ -95,7 +106,10 @@ export function sourceById(registry: MigrationSourceRegistry, id: string): Migra
   const source = registry.get(id);
   if (!source) {
     throw new UsageError(`There is no migration source "${id}"`, {
-      suggestion: `Use one of: ${registry.list().map((s) => s.id).join(', ')}.`,
+      suggestion: `Use one of: ${registry
+        .list()
+        .map((s) => s.id)
+        .join(', ')}.`,
     });
   }
   return source;
@@ -109,6 +123,11 @@ export async function unlockSite(
     const wasLocked = await releaseMigrationLock(db, sourceById(await siteRegistry(db, options), options.source));
     // A crash can also leave the site's schema lock (plugin install, migrate) behind.
     const schemaLock = await releaseSchemaLock(db);
-    return { database: describeTarget(target), source: options.source, wasLocked: wasLocked || schemaLock !== null, schemaLockHolder: schemaLock?.holder ?? null };
+    return {
+      database: describeTarget(target),
+      source: options.source,
+      wasLocked: wasLocked || schemaLock !== null,
+      schemaLockHolder: schemaLock?.holder ?? null,
+    };
   });
 }

@@ -72,12 +72,18 @@ function prefixRivals(hosts: readonly ZabbixHost[], matched: ZabbixHost, name: s
   return hosts.filter((h) => {
     if (h.hostid === matched.hostid) return false;
     const other = shortName(h.host);
-    return (other.length > base.length && other.startsWith(base) && /^[0-9_-]/.test(other.slice(base.length))) ||
-      (base.length > other.length && base.startsWith(other) && /^[0-9_-]/.test(base.slice(other.length)));
+    return (
+      (other.length > base.length && other.startsWith(base) && /^[0-9_-]/.test(other.slice(base.length))) ||
+      (base.length > other.length && base.startsWith(other) && /^[0-9_-]/.test(base.slice(other.length)))
+    );
   });
 }
 
-async function knownAddresses(db: Knex, plugins: readonly AvailablePlugin[], errors: MatchReport['addressErrors']): Promise<Map<number, string[]>> {
+async function knownAddresses(
+  db: Knex,
+  plugins: readonly AvailablePlugin[],
+  errors: MatchReport['addressErrors'],
+): Promise<Map<number, string[]>> {
   const enabled = new Set((await listInstalled(db)).filter((s) => s.enabled).map((s) => s.name));
   const byAsset = new Map<number, string[]>();
   for (const plugin of plugins) {
@@ -102,7 +108,13 @@ export async function matchAssets(options: MatchOptions): Promise<MatchReport> {
   const pinnedRows = (await db('monitoring_pins').select('asset_id', 'hostid')) as Array<{ asset_id: number; hostid: string }>;
   const pinnedAssets = new Set(pinnedRows.map((r) => Number(r.asset_id)));
   const pinnedHosts = new Set(pinnedRows.map((r) => String(r.hostid)));
-  const assets = ((await db('assets').whereNull('deleted_at').select('id', 'asset_tag', 'hostname').orderBy('id')) as Array<{ id: number; asset_tag: string; hostname: string | null }>)
+  const assets = (
+    (await db('assets').whereNull('deleted_at').select('id', 'asset_tag', 'hostname').orderBy('id')) as Array<{
+      id: number;
+      asset_tag: string;
+      hostname: string | null;
+    }>
+  )
     .map((a) => ({ assetId: Number(a.id), assetTag: a.asset_tag, hostname: a.hostname }))
     .filter((a) => !pinnedAssets.has(a.assetId));
 
@@ -124,8 +136,14 @@ export async function matchAssets(options: MatchOptions): Promise<MatchReport> {
     const hostname = asset.hostname?.trim().toLowerCase() || null;
     const attempts: Array<{ how: MatchHow; on: string; found: ZabbixHost[] }> = [];
     if (hostname) attempts.push({ how: 'hostname', on: hostname, found: byTechnical.get(hostname) ?? [] });
-    if (hostname && shortName(hostname) !== hostname) attempts.push({ how: 'short-name', on: shortName(hostname), found: byShort.get(shortName(hostname)) ?? [] });
-    else if (hostname) attempts.push({ how: 'short-name', on: hostname, found: (byShort.get(hostname) ?? []).filter((h) => h.host.toLowerCase() !== hostname) });
+    if (hostname && shortName(hostname) !== hostname)
+      attempts.push({ how: 'short-name', on: shortName(hostname), found: byShort.get(shortName(hostname)) ?? [] });
+    else if (hostname)
+      attempts.push({
+        how: 'short-name',
+        on: hostname,
+        found: (byShort.get(hostname) ?? []).filter((h) => h.host.toLowerCase() !== hostname),
+      });
     for (const ip of addresses.get(asset.assetId) ?? []) attempts.push({ how: 'ip', on: ip, found: byIp.get(ip) ?? [] });
     const hit = attempts.find((a) => a.found.length > 0);
     if (!hit) {
@@ -134,19 +152,40 @@ export async function matchAssets(options: MatchOptions): Promise<MatchReport> {
     }
     const unique = [...new Map(hit.found.map((h) => [h.hostid, h])).values()];
     if (unique.length > 1) {
-      issues.push({ ...asset, kind: 'ambiguous', how: hit.how, on: hit.on, candidates: unique.map(candidate), reason: `${hit.on} matches ${unique.length} Zabbix hosts: ${unique.map((h) => h.host).join(', ')}` });
+      issues.push({
+        ...asset,
+        kind: 'ambiguous',
+        how: hit.how,
+        on: hit.on,
+        candidates: unique.map(candidate),
+        reason: `${hit.on} matches ${unique.length} Zabbix hosts: ${unique.map((h) => h.host).join(', ')}`,
+      });
       continue;
     }
     const host = unique[0]!;
     if (hit.how !== 'ip') {
       const rivals = prefixRivals(hosts, host, hit.on);
       if (rivals.length > 0) {
-        issues.push({ ...asset, kind: 'prefix-collision', how: hit.how, on: hit.on, candidates: [host, ...rivals].map(candidate), reason: `${hit.on} matches ${host.host}, but ${rivals.map((h) => h.host).join(', ')} share its prefix: pin it by hand if ${host.host} is right` });
+        issues.push({
+          ...asset,
+          kind: 'prefix-collision',
+          how: hit.how,
+          on: hit.on,
+          candidates: [host, ...rivals].map(candidate),
+          reason: `${hit.on} matches ${host.host}, but ${rivals.map((h) => h.host).join(', ')} share its prefix: pin it by hand if ${host.host} is right`,
+        });
         continue;
       }
     }
     if (pinnedHosts.has(host.hostid)) {
-      issues.push({ ...asset, kind: 'duplicate', how: hit.how, on: hit.on, candidates: [candidate(host)], reason: `${host.host} is already pinned to another asset` });
+      issues.push({
+        ...asset,
+        kind: 'duplicate',
+        how: hit.how,
+        on: hit.on,
+        candidates: [candidate(host)],
+        reason: `${host.host} is already pinned to another asset`,
+      });
       continue;
     }
     proposals.push({ ...asset, ...candidate(host), how: hit.how, on: hit.on });
@@ -161,7 +200,16 @@ export async function matchAssets(options: MatchOptions): Promise<MatchReport> {
     else {
       for (const p of group) {
         const others = group.filter((o) => o !== p).map((o) => o.assetTag);
-        issues.push({ assetId: p.assetId, assetTag: p.assetTag, hostname: p.hostname, kind: 'duplicate', how: p.how, on: p.on, candidates: [{ hostid: p.hostid, host: p.host }], reason: `${p.host} also matches ${others.join(', ')}` });
+        issues.push({
+          assetId: p.assetId,
+          assetTag: p.assetTag,
+          hostname: p.hostname,
+          kind: 'duplicate',
+          how: p.how,
+          on: p.on,
+          candidates: [{ hostid: p.hostid, host: p.host }],
+          reason: `${p.host} also matches ${others.join(', ')}`,
+        });
       }
     }
   }
@@ -169,17 +217,41 @@ export async function matchAssets(options: MatchOptions): Promise<MatchReport> {
   issues.sort((a, b) => a.assetId - b.assetId);
 
   if (options.apply && kept.length > 0) {
-    await inTransaction(db, async (trx) => {
-      const now = formatUtcDatetime(new Date());
-      for (const p of kept) {
-        // A pin made meanwhile (by an editor, or another match) wins: skip it.
-        const exists = await trx('monitoring_pins').where('asset_id', p.assetId).orWhere('hostid', p.hostid).first('asset_id');
-        if (exists) continue;
-        const row = { asset_id: p.assetId, hostid: p.hostid, host: p.host, matched_how: p.how, matched_at: now, matched_by: options.actor.username ?? 'unknown' };
-        await trx('monitoring_pins').insert(row);
-        await recordAudit(trx, options.actor, { action: 'monitoring.pin', objectType: 'asset', objectId: p.assetId, after: { hostid: p.hostid, host: p.host, how: p.how, on: p.on } });
-      }
-    }, { serializeOn: ['monitoring:pins'] });
+    await inTransaction(
+      db,
+      async (trx) => {
+        const now = formatUtcDatetime(new Date());
+        for (const p of kept) {
+          // A pin made meanwhile (by an editor, or another match) wins: skip it.
+          const exists = await trx('monitoring_pins').where('asset_id', p.assetId).orWhere('hostid', p.hostid).first('asset_id');
+          if (exists) continue;
+          const row = {
+            asset_id: p.assetId,
+            hostid: p.hostid,
+            host: p.host,
+            matched_how: p.how,
+            matched_at: now,
+            matched_by: options.actor.username ?? 'unknown',
+          };
+          await trx('monitoring_pins').insert(row);
+          await recordAudit(trx, options.actor, {
+            action: 'monitoring.pin',
+            objectType: 'asset',
+            objectId: p.assetId,
+            after: { hostid: p.hostid, host: p.host, how: p.how, on: p.on },
+          });
+        }
+      },
+      { serializeOn: ['monitoring:pins'] },
+    );
   }
-  return { applied: options.apply, hostsInZabbix: hosts.length, alreadyPinned: pinnedAssets.size, proposals: kept, issues, unmatched, addressErrors };
+  return {
+    applied: options.apply,
+    hostsInZabbix: hosts.length,
+    alreadyPinned: pinnedAssets.size,
+    proposals: kept,
+    issues,
+    unmatched,
+    addressErrors,
+  };
 }

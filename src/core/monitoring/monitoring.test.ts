@@ -36,7 +36,10 @@ async function statusId(db: Knex): Promise<number> {
   return (await statusLabels.create(db, cli, { name: 'In service', color: '#22aa22', kind: 'deployable' })).id;
 }
 
-const suite = skip === null ? describeEachEngine : (title: string, body: (engine: 'sqlite' | 'mysql') => void) => describe.skip(`${title} — skipped: ${skip}`, () => body('sqlite'));
+const suite =
+  skip === null
+    ? describeEachEngine
+    : (title: string, body: (engine: 'sqlite' | 'mysql') => void) => describe.skip(`${title} — skipped: ${skip}`, () => body('sqlite'));
 
 suite('Zabbix monitoring against a real Zabbix 6.0', (engine) => {
   let api: ApiSite;
@@ -53,7 +56,13 @@ suite('Zabbix monitoring against a real Zabbix 6.0', (engine) => {
     // Each engine's suite sees only its own host group: the token is of a user that may read that group alone.
     const group = await zabbix.hostGroup(`shopdb-${e}`);
     const zabbixToken = await zabbix.createReadOnlyToken([group]);
-    api = await createApiSite(engine, { ZABBIX_URL: zabbix.url, ZABBIX_API_TOKEN: zabbixToken, ZABBIX_PROBLEM_TTL: '1s', ZABBIX_TIMEOUT: '10s', ZABBIX_CONNECT_TIMEOUT: '5s' });
+    api = await createApiSite(engine, {
+      ZABBIX_URL: zabbix.url,
+      ZABBIX_API_TOKEN: zabbixToken,
+      ZABBIX_PROBLEM_TTL: '1s',
+      ZABBIX_TIMEOUT: '10s',
+      ZABBIX_CONNECT_TIMEOUT: '5s',
+    });
     db = api.db;
     await installTestPlugins(db, ['equipment', 'computers', 'network']);
     const status = await statusId(db);
@@ -71,8 +80,14 @@ suite('Zabbix monitoring against a real Zabbix 6.0', (engine) => {
     await asset('VC', 'computer', `vc${e}`);
     await asset('DUP-A', 'computer', `dup-${e}.plant.test`);
     await asset('DUP-B', 'computer', `dup-${e}.lab.test`);
-    await addInterface(db, cli, ids['PC-43']!, { name: 'eth0', ip: `10.${e === 'sqlite' ? 1 : 2}.0.43`, mac: e === 'sqlite' ? 'aa:bb:cc:00:00:43' : 'aa:bb:cc:01:00:43' });
-    await db('network_devices').where('asset_id', ids['SW-01']).update({ management_ip: `10.${e === 'sqlite' ? 1 : 2}.0.1` });
+    await addInterface(db, cli, ids['PC-43']!, {
+      name: 'eth0',
+      ip: `10.${e === 'sqlite' ? 1 : 2}.0.43`,
+      mac: e === 'sqlite' ? 'aa:bb:cc:00:00:43' : 'aa:bb:cc:01:00:43',
+    });
+    await db('network_devices')
+      .where('asset_id', ids['SW-01'])
+      .update({ management_ip: `10.${e === 'sqlite' ? 1 : 2}.0.1` });
 
     hostids.cnc = await zabbix.createHost(`cnc-07-${e}`, { groupId: group, ips: ['10.9.9.7'] });
     hostids.pc42 = await zabbix.createHost(`pc-42-${e}`, { groupId: group, ips: ['10.9.9.42'] });
@@ -98,7 +113,11 @@ suite('Zabbix monitoring against a real Zabbix 6.0', (engine) => {
       ['PC-43', `win-ws-43-${e}`, 'ip'],
       ['SW-01', `core-switch-${e}`, 'ip'],
     ]);
-    expect(report.issues.map((i) => [i.assetTag, i.kind])).toEqual([['VC', 'prefix-collision'], ['DUP-A', 'duplicate'], ['DUP-B', 'duplicate']]);
+    expect(report.issues.map((i) => [i.assetTag, i.kind])).toEqual([
+      ['VC', 'prefix-collision'],
+      ['DUP-A', 'duplicate'],
+      ['DUP-B', 'duplicate'],
+    ]);
     expect(report.issues[0]!.candidates.map((c) => c.host)).toEqual([`vc${e}`, `vc${e}8`]);
     expect(report.hostsInZabbix).toBe(7);
     expect(await db('monitoring_pins').count({ n: '*' })).toEqual([{ n: 0 }]);
@@ -107,7 +126,9 @@ suite('Zabbix monitoring against a real Zabbix 6.0', (engine) => {
   it('--apply stores the proposals with how and when, audited, and leaves the issues unpinned', async () => {
     const report = await matchAssets({ db, monitoring: monitoring(), plugins: (await bundledCatalog()).plugins, actor: cli, apply: true });
     expect(report.applied).toBe(true);
-    const pins = (await db('monitoring_pins').orderBy('asset_id').select('asset_id', 'hostid', 'matched_how', 'matched_by')) as Array<Record<string, unknown>>;
+    const pins = (await db('monitoring_pins').orderBy('asset_id').select('asset_id', 'hostid', 'matched_how', 'matched_by')) as Array<
+      Record<string, unknown>
+    >;
     expect(pins.map((p) => [Number(p.asset_id), String(p.hostid), p.matched_how])).toEqual([
       [ids['CNC-07'], hostids.cnc, 'hostname'],
       [ids['PC-42'], hostids.pc42, 'short-name'],
@@ -115,7 +136,9 @@ suite('Zabbix monitoring against a real Zabbix 6.0', (engine) => {
       [ids['SW-01'], hostids.sw, 'ip'],
     ]);
     expect(pins.every((p) => p.matched_by === 'cli:test')).toBe(true);
-    const audit = (await listAudit(db, { objectType: 'asset', limit: 100, offset: 0 })).results.filter((a) => a.action === 'monitoring.pin');
+    const audit = (await listAudit(db, { objectType: 'asset', limit: 100, offset: 0 })).results.filter(
+      (a) => a.action === 'monitoring.pin',
+    );
     expect(audit).toHaveLength(4);
     const again = await matchAssets({ db, monitoring: monitoring(), plugins: (await bundledCatalog()).plugins, actor: cli, apply: false });
     expect(again.proposals).toEqual([]);
@@ -123,7 +146,13 @@ suite('Zabbix monitoring against a real Zabbix 6.0', (engine) => {
   });
 
   it('shows a problem raised in Zabbix on the asset within the problem TTL, and its resolution', async () => {
-    const status = async () => (await app.inject({ method: 'GET', url: `/api/assets/${ids['CNC-07']}/monitoring`, headers: bearer(token) })).json<{ state: string; problems: Array<{ name: string; severity: string; acknowledged: boolean }>; checkedAt: string; stale: boolean }>();
+    const status = async () =>
+      (await app.inject({ method: 'GET', url: `/api/assets/${ids['CNC-07']}/monitoring`, headers: bearer(token) })).json<{
+        state: string;
+        problems: Array<{ name: string; severity: string; acknowledged: boolean }>;
+        checkedAt: string;
+        stale: boolean;
+      }>();
     expect((await status()).state).toBe('ok');
     const eventid = await zabbix.raiseProblem(triggerid);
     await waitUntil(async () => (await status()).state === 'problem', 20_000, 'the problem to show');
@@ -137,7 +166,11 @@ suite('Zabbix monitoring against a real Zabbix 6.0', (engine) => {
 
   it('lists the open problems by location subtree and severity', async () => {
     const eventid = await zabbix.raiseProblem(triggerid, { name: 'Coolant low', severity: 2 });
-    const problems = async (query: string) => (await app.inject({ method: 'GET', url: `/api/monitoring/problems${query}`, headers: bearer(token) })).json<{ results: Array<{ name: string; asset: { assetTag: string } }>; reason: string | null }>();
+    const problems = async (query: string) =>
+      (await app.inject({ method: 'GET', url: `/api/monitoring/problems${query}`, headers: bearer(token) })).json<{
+        results: Array<{ name: string; asset: { assetTag: string } }>;
+        reason: string | null;
+      }>();
     await waitUntil(async () => (await problems('')).results.length === 1, 20_000, 'the problem to show');
     const hall = Number((await db('locations').where('code', `HALL-${e}`).first('id')).id);
     const office = Number((await db('locations').where('code', `OFF-${e}`).first('id')).id);
@@ -151,10 +184,27 @@ suite('Zabbix monitoring against a real Zabbix 6.0', (engine) => {
   it('adds monitoring to a page of 50 matched assets with a bounded number of Zabbix calls, and none while the cache is fresh', async () => {
     const group = await zabbix.hostGroup(`shopdb-${e}`);
     const status = Number((await db('status_labels').first('id')).id);
-    await zabbix.call('host.create', Array.from({ length: 50 }, (_, i) => ({ host: `bulk-${e}-${String(i).padStart(2, '0')}`, groups: [{ groupid: group }], interfaces: [{ type: 1, main: 1, useip: 1, ip: '192.0.2.1', dns: '', port: '10050' }] })));
-    for (let i = 0; i < 50; i++) await createAsset(db, cli, { assetTag: `BULK-${i}`, name: `bulk ${i}`, type: 'equipment', hostname: `bulk-${e}-${String(i).padStart(2, '0')}`, statusId: status });
+    await zabbix.call(
+      'host.create',
+      Array.from({ length: 50 }, (_, i) => ({
+        host: `bulk-${e}-${String(i).padStart(2, '0')}`,
+        groups: [{ groupid: group }],
+        interfaces: [{ type: 1, main: 1, useip: 1, ip: '192.0.2.1', dns: '', port: '10050' }],
+      })),
+    );
+    for (let i = 0; i < 50; i++)
+      await createAsset(db, cli, {
+        assetTag: `BULK-${i}`,
+        name: `bulk ${i}`,
+        type: 'equipment',
+        hostname: `bulk-${e}-${String(i).padStart(2, '0')}`,
+        statusId: status,
+      });
     await matchAssets({ db, monitoring: monitoring(), plugins: (await bundledCatalog()).plugins, actor: cli, apply: true });
-    const list = async () => (await app.inject({ method: 'GET', url: '/api/assets?type=equipment&limit=50&offset=1&include=monitoring', headers: bearer(token) })).json<{ results: Array<{ monitoring: { state: string } }> }>();
+    const list = async () =>
+      (
+        await app.inject({ method: 'GET', url: '/api/assets?type=equipment&limit=50&offset=1&include=monitoring', headers: bearer(token) })
+      ).json<{ results: Array<{ monitoring: { state: string } }> }>();
     sent.length = 0;
     await db('monitoring_cache').where('cache_key', 'problems').delete();
     const page = await list();
@@ -165,22 +215,67 @@ suite('Zabbix monitoring against a real Zabbix 6.0', (engine) => {
     sent.length = 0;
     await list();
     expect(sent.filter((m) => m === 'problem.get' || m === 'trigger.get')).toEqual([]);
-    const plain = (await app.inject({ method: 'GET', url: '/api/assets?limit=1', headers: bearer(token) })).json<{ results: Array<Record<string, unknown>> }>();
+    const plain = (await app.inject({ method: 'GET', url: '/api/assets?limit=1', headers: bearer(token) })).json<{
+      results: Array<Record<string, unknown>>;
+    }>();
     expect(plain.results[0]).not.toHaveProperty('monitoring');
   });
 
   it('an editor pins and unpins one asset through the API, audited; a viewer may not', async () => {
-    const pin = await app.inject({ method: 'PUT', url: `/api/assets/${ids['VC']}/monitoring/pin`, headers: bearer(token), payload: { hostid: hostids.vc } });
+    const pin = await app.inject({
+      method: 'PUT',
+      url: `/api/assets/${ids['VC']}/monitoring/pin`,
+      headers: bearer(token),
+      payload: { hostid: hostids.vc },
+    });
     expect(pin.statusCode, pin.body).toBe(200);
-    expect(pin.json()).toMatchObject({ assetId: ids['VC'], hostid: hostids.vc, host: `vc${e}`, matchedHow: 'manual', matchedBy: `editor-${e}` });
-    expect((await app.inject({ method: 'GET', url: `/api/assets/${ids['VC']}/monitoring`, headers: bearer(token) })).json()).toMatchObject({ hostid: hostids.vc });
-    expectError(await app.inject({ method: 'PUT', url: `/api/assets/${ids['DUP-A']}/monitoring/pin`, headers: bearer(token), payload: { hostid: hostids.vc } }), 409, 'CONFLICT');
-    expectError(await app.inject({ method: 'PUT', url: `/api/assets/${ids['DUP-A']}/monitoring/pin`, headers: bearer(token), payload: { hostid: '999999999' } }), 400);
+    expect(pin.json()).toMatchObject({
+      assetId: ids['VC'],
+      hostid: hostids.vc,
+      host: `vc${e}`,
+      matchedHow: 'manual',
+      matchedBy: `editor-${e}`,
+    });
+    expect((await app.inject({ method: 'GET', url: `/api/assets/${ids['VC']}/monitoring`, headers: bearer(token) })).json()).toMatchObject({
+      hostid: hostids.vc,
+    });
+    expectError(
+      await app.inject({
+        method: 'PUT',
+        url: `/api/assets/${ids['DUP-A']}/monitoring/pin`,
+        headers: bearer(token),
+        payload: { hostid: hostids.vc },
+      }),
+      409,
+      'CONFLICT',
+    );
+    expectError(
+      await app.inject({
+        method: 'PUT',
+        url: `/api/assets/${ids['DUP-A']}/monitoring/pin`,
+        headers: bearer(token),
+        payload: { hostid: '999999999' },
+      }),
+      400,
+    );
     const viewer = await makeUser(db, 'viewer', `viewer-${e}`);
-    expectError(await app.inject({ method: 'DELETE', url: `/api/assets/${ids['VC']}/monitoring/pin`, headers: bearer(await tokenFor(app, viewer.username)) }), 403);
-    expect((await app.inject({ method: 'DELETE', url: `/api/assets/${ids['VC']}/monitoring/pin`, headers: bearer(token) })).statusCode).toBe(204);
-    expect((await app.inject({ method: 'GET', url: `/api/assets/${ids['VC']}/monitoring`, headers: bearer(token) })).json()).toMatchObject({ state: 'unmatched' });
-    const actions = (await listAudit(db, { objectType: 'asset', limit: 100, offset: 0 })).results.filter((a) => a.objectId === String(ids['VC'])).map((a) => a.action);
+    expectError(
+      await app.inject({
+        method: 'DELETE',
+        url: `/api/assets/${ids['VC']}/monitoring/pin`,
+        headers: bearer(await tokenFor(app, viewer.username)),
+      }),
+      403,
+    );
+    expect(
+      (await app.inject({ method: 'DELETE', url: `/api/assets/${ids['VC']}/monitoring/pin`, headers: bearer(token) })).statusCode,
+    ).toBe(204);
+    expect((await app.inject({ method: 'GET', url: `/api/assets/${ids['VC']}/monitoring`, headers: bearer(token) })).json()).toMatchObject({
+      state: 'unmatched',
+    });
+    const actions = (await listAudit(db, { objectType: 'asset', limit: 100, offset: 0 })).results
+      .filter((a) => a.objectId === String(ids['VC']))
+      .map((a) => a.action);
     expect(actions).toEqual(expect.arrayContaining(['monitoring.pin', 'monitoring.unpin']));
   });
 });

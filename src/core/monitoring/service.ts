@@ -123,7 +123,13 @@ export class Monitoring {
   /** Every host the credentials can read, with its interface IPs. */
   async fetchHosts(): Promise<ZabbixHost[]> {
     const hosts = await this.client.call<RawHost[]>('host.get', { output: ['hostid', 'host', 'name', 'status'], selectInterfaces: ['ip'] });
-    return hosts.map((h) => ({ hostid: h.hostid, host: h.host, name: h.name, enabled: h.status === '0', ips: [...new Set((h.interfaces ?? []).map((i) => i.ip).filter((ip) => ip !== ''))] }));
+    return hosts.map((h) => ({
+      hostid: h.hostid,
+      host: h.host,
+      name: h.name,
+      enabled: h.status === '0',
+      ips: [...new Set((h.interfaces ?? []).map((i) => i.ip).filter((ip) => ip !== ''))],
+    }));
   }
 
   /** Asks Zabbix for the host map now and stores it; concurrent callers share one call. */
@@ -194,7 +200,11 @@ export class Monitoring {
     const covers = entry.body !== null && pinned.every((id) => entry.body!.hostids.includes(id));
     if (fresh && covers) return { entry, error: null };
     // Another replica failed a moment ago: do not pile on; answer with what is known.
-    if (entry.lastErrorAt !== null && this.now() - entry.lastErrorAt.getTime() < Math.min(this.settings.problemTtlMs, 5_000) && (entry.fetchedAt === null || entry.lastErrorAt > entry.fetchedAt)) {
+    if (
+      entry.lastErrorAt !== null &&
+      this.now() - entry.lastErrorAt.getTime() < Math.min(this.settings.problemTtlMs, 5_000) &&
+      (entry.fetchedAt === null || entry.lastErrorAt > entry.fetchedAt)
+    ) {
       return { entry, error: entry.lastError };
     }
     this.problemRefresh ??= (async () => {
@@ -232,14 +242,31 @@ export class Monitoring {
     for (const id of assetIds) {
       const pin = pins.get(id);
       if (!pin) {
-        result.set(id, { state: 'unmatched', reason: 'not pinned to a Zabbix host (`shopdb zabbix match`, or pin it)', hostid: null, host: null, problems: [], checkedAt: null, ageSeconds: null, stale: false });
+        result.set(id, {
+          state: 'unmatched',
+          reason: 'not pinned to a Zabbix host (`shopdb zabbix match`, or pin it)',
+          hostid: null,
+          host: null,
+          problems: [],
+          checkedAt: null,
+          ageSeconds: null,
+          stale: false,
+        });
         continue;
       }
       const host = hostById.get(pin.hostid);
       const problems = byHost.get(pin.hostid) ?? [];
       const known = entry !== null && entry.body !== null && entry.body.hostids.includes(pin.hostid);
-      const base = { hostid: pin.hostid, host: host?.host ?? pin.host, problems: known ? problems : [], checkedAt: checkedAt?.toISOString() ?? null, ageSeconds, stale };
-      if (error !== null || !known) result.set(id, { ...base, state: 'unknown', reason: error ?? 'Zabbix has not been asked yet', stale: true });
+      const base = {
+        hostid: pin.hostid,
+        host: host?.host ?? pin.host,
+        problems: known ? problems : [],
+        checkedAt: checkedAt?.toISOString() ?? null,
+        ageSeconds,
+        stale,
+      };
+      if (error !== null || !known)
+        result.set(id, { ...base, state: 'unknown', reason: error ?? 'Zabbix has not been asked yet', stale: true });
       else if (host && !host.enabled) result.set(id, { ...base, state: 'disabled', reason: 'the host is disabled in Zabbix' });
       else result.set(id, { ...base, state: problems.length > 0 ? 'problem' : 'ok', reason: null });
     }
@@ -249,10 +276,23 @@ export class Monitoring {
 
 /** For a site without ZABBIX_URL: every asset's status says so. */
 export function notConfiguredStatus(): MonitoringStatus {
-  return { state: 'unknown', reason: NOT_CONFIGURED, hostid: null, host: null, problems: [], checkedAt: null, ageSeconds: null, stale: false };
+  return {
+    state: 'unknown',
+    reason: NOT_CONFIGURED,
+    hostid: null,
+    host: null,
+    problems: [],
+    checkedAt: null,
+    ageSeconds: null,
+    stale: false,
+  };
 }
 
-export async function statusesFor(monitoring: Monitoring | null, db: Knex, assetIds: readonly number[]): Promise<Map<number, MonitoringStatus>> {
+export async function statusesFor(
+  monitoring: Monitoring | null,
+  db: Knex,
+  assetIds: readonly number[],
+): Promise<Map<number, MonitoringStatus>> {
   if (monitoring === null) return new Map(assetIds.map((id) => [id, notConfiguredStatus()]));
   return monitoring.statusFor(db, assetIds);
 }

@@ -206,7 +206,10 @@ export async function loadPluginCatalog(options: CatalogOptions): Promise<Plugin
       continue;
     }
     const problems = manifestProblems(raw);
-    const name = typeof (raw as { name?: unknown })?.name === 'string' && (raw as { name: string }).name !== '' ? (raw as { name: string }).name : (origin.packageName ?? origin.entry);
+    const name =
+      typeof (raw as { name?: unknown })?.name === 'string' && (raw as { name: string }).name !== ''
+        ? (raw as { name: string }).name
+        : (origin.packageName ?? origin.entry);
     if (problems.length > 0) {
       invalid.push({ name, origin, error: new PluginManifestError(name, problems) });
       continue;
@@ -217,9 +220,12 @@ export async function loadPluginCatalog(options: CatalogOptions): Promise<Plugin
       invalid.push({
         name,
         origin,
-        error: new UserError(`Two plugins are named "${name}": the ${describeOrigin(twin.origin)} and the ${describeOrigin(origin)}; the second is ignored`, {
-          suggestion: 'Uninstall one of the two packages.',
-        }),
+        error: new UserError(
+          `Two plugins are named "${name}": the ${describeOrigin(twin.origin)} and the ${describeOrigin(origin)}; the second is ignored`,
+          {
+            suggestion: 'Uninstall one of the two packages.',
+          },
+        ),
       });
       continue;
     }
@@ -242,7 +248,10 @@ export function findPlugin(catalog: PluginCatalog, name: string): AvailablePlugi
   if (invalid) throw invalid.error;
   const names = catalog.plugins.map((p) => p.manifest.name);
   throw new NotFoundError(`There is no plugin named "${name}"`, {
-    suggestion: names.length > 0 ? `Available plugins: ${names.join(', ')}. \`shopdb plugin list\` shows them all.` : 'No plugins are available; see docs/PLUGIN-QUICKSTART.md.',
+    suggestion:
+      names.length > 0
+        ? `Available plugins: ${names.join(', ')}. \`shopdb plugin list\` shows them all.`
+        : 'No plugins are available; see docs/PLUGIN-QUICKSTART.md.',
   });
 }
 

@@ -124,10 +124,12 @@ export function defineDetailTable<D extends object, P extends object = Partial<D
   if (DRIVEN.has(spec)) return spec as DetailTable<D, P>;
   const entries = Object.entries(spec.columns) as Array<[keyof D & string, DetailColumn]>;
   const kindOf = (column: DetailColumn): DetailColumnKind => column.kind ?? 'text';
-  const read = (row: Row): D => Object.fromEntries(entries.map(([key, column]) => [key, decodeColumn(kindOf(column), row[column.column])])) as D;
+  const read = (row: Row): D =>
+    Object.fromEntries(entries.map(([key, column]) => [key, decodeColumn(kindOf(column), row[column.column])])) as D;
   const defaults = read({});
   const pick = (view: D): D => Object.fromEntries(entries.map(([key]) => [key, view[key]])) as D;
-  const encode = (details: D): Row => Object.fromEntries(entries.map(([key, column]) => [column.column, encodeColumn(kindOf(column), details[key])]));
+  const encode = (details: D): Row =>
+    Object.fromEntries(entries.map(([key, column]) => [column.column, encodeColumn(kindOf(column), details[key])]));
 
   function problemsOf(given: P): Record<string, string> {
     const problems: Record<string, string> = {};
@@ -142,7 +144,10 @@ export function defineDetailTable<D extends object, P extends object = Partial<D
 
   async function upsert(db: Db, assetId: number, row: Row, ifMissing = false): Promise<void> {
     if (await db(spec.table).where({ asset_id: assetId }).first('asset_id')) {
-      if (!ifMissing) await db(spec.table).where({ asset_id: assetId }).update({ ...row, updated_at: formatUtcDatetime(new Date()) });
+      if (!ifMissing)
+        await db(spec.table)
+          .where({ asset_id: assetId })
+          .update({ ...row, updated_at: formatUtcDatetime(new Date()) });
     } else {
       await db(spec.table).insert({ ...row, asset_id: assetId });
     }
@@ -158,7 +163,8 @@ export function defineDetailTable<D extends object, P extends object = Partial<D
     async createRow(db, actor, assetId) {
       if (await db(spec.table).where({ asset_id: assetId }).first('asset_id')) return;
       await db(spec.table).insert({ asset_id: assetId });
-      if (spec.auditCreate) await recordAudit(db, actor, { action: 'create', objectType: spec.objectType, objectId: assetId, after: defaults });
+      if (spec.auditCreate)
+        await recordAudit(db, actor, { action: 'create', objectType: spec.objectType, objectId: assetId, after: defaults });
     },
 
     async store(db, assetId, details, options = {}) {

@@ -111,7 +111,9 @@ export async function knownPluginNames(db: Knex | Knex.Transaction, catalog: Plu
 export async function pluginTables(db: Knex | Knex.Transaction, name: string, catalog: PluginCatalog): Promise<string[]> {
   const names = await knownPluginNames(db, catalog);
   names.add(name);
-  return (await listTables(db)).filter((table) => !MIGRATION_HISTORY_TABLE.test(table.replace(/_lock$/, '')) && tableOwner(table, names) === name);
+  return (await listTables(db)).filter(
+    (table) => !MIGRATION_HISTORY_TABLE.test(table.replace(/_lock$/, '')) && tableOwner(table, names) === name,
+  );
 }
 
 export async function pluginHoldings(db: Knex, name: string, catalog: PluginCatalog): Promise<PluginHoldings> {
@@ -120,7 +122,9 @@ export async function pluginHoldings(db: Knex, name: string, catalog: PluginCata
     const [{ rows }] = (await db(table).count({ rows: '*' })) as Array<{ rows: number | string }>;
     tables.push({ table, rows: Number(rows) });
   }
-  const [{ assets }] = (await db('assets').whereIn('type_id', db('asset_types').select('id').where({ plugin: name })).count({ assets: '*' })) as Array<{ assets: number | string }>;
+  const [{ assets }] = (await db('assets')
+    .whereIn('type_id', db('asset_types').select('id').where({ plugin: name }))
+    .count({ assets: '*' })) as Array<{ assets: number | string }>;
   const total = tables.reduce((sum, t) => sum + t.rows, 0) + Number(assets);
   return { tables, assets: Number(assets), total };
 }
@@ -146,7 +150,11 @@ export async function pluginInfo(session: PluginSession, name: string): Promise<
   const migrations = source && state ? (await migrationStatus(session.db, [source])).sources[0]! : null;
   return {
     ...listing!,
-    assetTypes: (plugin?.manifest.assetTypes ?? []).map((t) => ({ key: t.key, label: t.label, detailTable: detailTableName(t.detailTable) ?? null })),
+    assetTypes: (plugin?.manifest.assetTypes ?? []).map((t) => ({
+      key: t.key,
+      label: t.label,
+      detailTable: detailTableName(t.detailTable) ?? null,
+    })),
     routePrefix: plugin?.manifest.routes ? `${PLUGIN_ROUTE_PREFIX}/${name}` : null,
     migrations,
     holdings: state ? await pluginHoldings(session.db, name, session.catalog) : null,

@@ -174,7 +174,14 @@ export interface PluginMonitoringAddress {
 }
 
 export const LIFECYCLE_HOOKS = ['install', 'uninstall', 'enable', 'disable'] as const;
-export const ASSET_EVENT_HOOKS = ['beforeAssetCreate', 'afterAssetCreate', 'beforeAssetUpdate', 'afterAssetUpdate', 'beforeAssetDelete', 'afterAssetDelete'] as const;
+export const ASSET_EVENT_HOOKS = [
+  'beforeAssetCreate',
+  'afterAssetCreate',
+  'beforeAssetUpdate',
+  'afterAssetUpdate',
+  'beforeAssetDelete',
+  'afterAssetDelete',
+] as const;
 
 /**
  * What a plugin module exports (default export, or a named `plugin`). `routes` is a Fastify
@@ -259,15 +266,23 @@ export function manifestProblems(raw: unknown): ManifestProblem[] {
   else if (!validRange(core)) problem('core', `"${core}" is not a semver range`);
 
   if (dependsOn !== undefined) {
-    if (!Array.isArray(dependsOn) || dependsOn.some((d) => typeof d !== 'string' || !PLUGIN_NAME.test(d))) problem('dependsOn', 'must be a list of plugin names');
+    if (!Array.isArray(dependsOn) || dependsOn.some((d) => typeof d !== 'string' || !PLUGIN_NAME.test(d)))
+      problem('dependsOn', 'must be a list of plugin names');
     else if (typeof name === 'string' && dependsOn.includes(name)) problem('dependsOn', 'names the plugin itself');
   }
-  if (raw.seedAfter !== undefined && (!Array.isArray(raw.seedAfter) || raw.seedAfter.some((d) => typeof d !== 'string' || !PLUGIN_NAME.test(d)))) problem('seedAfter', 'must be a list of plugin names');
-  if (migrations !== undefined && (typeof migrations !== 'string' || migrations === '')) problem('migrations', 'must be a folder path relative to the plugin module');
+  if (
+    raw.seedAfter !== undefined &&
+    (!Array.isArray(raw.seedAfter) || raw.seedAfter.some((d) => typeof d !== 'string' || !PLUGIN_NAME.test(d)))
+  )
+    problem('seedAfter', 'must be a list of plugin names');
+  if (migrations !== undefined && (typeof migrations !== 'string' || migrations === ''))
+    problem('migrations', 'must be a folder path relative to the plugin module');
   if (seed !== undefined && typeof seed !== 'function') problem('seed', 'must be a function');
   if (routes !== undefined && typeof routes !== 'function') problem('routes', 'must be a function (a Fastify plugin)');
-  if (raw.summary !== undefined && typeof raw.summary !== 'function') problem('summary', 'must be a function returning the headline figures');
-  if (raw.monitoringAddresses !== undefined && typeof raw.monitoringAddresses !== 'function') problem('monitoringAddresses', 'must be a function returning the IP addresses of assets');
+  if (raw.summary !== undefined && typeof raw.summary !== 'function')
+    problem('summary', 'must be a function returning the headline figures');
+  if (raw.monitoringAddresses !== undefined && typeof raw.monitoringAddresses !== 'function')
+    problem('monitoringAddresses', 'must be a function returning the IP addresses of assets');
 
   if (raw.doctor !== undefined) {
     if (!Array.isArray(raw.doctor)) problem('doctor', 'must be a list of checks');
@@ -276,12 +291,16 @@ export function manifestProblems(raw: unknown): ManifestProblem[] {
       raw.doctor.forEach((check: unknown, index) => {
         const where = `doctor[${index}]`;
         if (!isObject(check)) return problem(where, 'must be an object');
-        if (typeof check.id !== 'string' || !PLUGIN_NAME.test(check.id)) problem(`${where}.id`, 'must be lower-case words joined by hyphens');
+        if (typeof check.id !== 'string' || !PLUGIN_NAME.test(check.id))
+          problem(`${where}.id`, 'must be lower-case words joined by hyphens');
         else if (ids.has(check.id)) problem(`${where}.id`, `"${check.id}" is used twice`);
         else ids.add(check.id);
         if (typeof check.title !== 'string' || check.title === '') problem(`${where}.title`, 'is missing');
         if (typeof check.run !== 'function') problem(`${where}.run`, 'must be a function returning the outcome');
-        if (check.tags !== undefined && (!Array.isArray(check.tags) || check.tags.some((tag) => !(CHECK_TAGS as readonly unknown[]).includes(tag)))) {
+        if (
+          check.tags !== undefined &&
+          (!Array.isArray(check.tags) || check.tags.some((tag) => !(CHECK_TAGS as readonly unknown[]).includes(tag)))
+        ) {
           problem(`${where}.tags`, `must be a list of ${CHECK_TAGS.join(', ')}`);
         }
       });
@@ -306,7 +325,8 @@ export function manifestProblems(raw: unknown): ManifestProblem[] {
       assetTypes.forEach((type: unknown, index) => {
         const where = `assetTypes[${index}]`;
         if (!isObject(type)) return problem(where, 'must be an object');
-        if (typeof type.key !== 'string' || !/^[a-z][a-z0-9-]{0,63}$/.test(type.key)) problem(`${where}.key`, 'must be a lower-case key like "equipment"');
+        if (typeof type.key !== 'string' || !/^[a-z][a-z0-9-]{0,63}$/.test(type.key))
+          problem(`${where}.key`, 'must be a lower-case key like "equipment"');
         if (typeof type.label !== 'string' || type.label === '') problem(`${where}.label`, 'is missing');
         try {
           validateFieldDefinitions(type.fields ?? []);
@@ -320,17 +340,25 @@ export function manifestProblems(raw: unknown): ManifestProblem[] {
             problem(`${where}.detailColumns`, 'must be { columns: [...], read(db, ids), write(db, rows) }');
           } else {
             spec.columns.forEach((column: Partial<PluginDetailColumn>, i) => {
-              if (!isObject(column) || typeof column.field !== 'string' || !/^[a-z][a-z0-9_]{0,63}$/.test(column.field)) problem(`${where}.detailColumns.columns[${i}].field`, 'must be snake_case');
-              else if (!DETAIL_COLUMN_TYPES.includes(column.type as DetailColumnType)) problem(`${where}.detailColumns.columns[${i}].type`, `must be one of ${DETAIL_COLUMN_TYPES.join(', ')}`);
-              else if (column.type === 'enum' && (!Array.isArray(column.choices) || column.choices.length === 0)) problem(`${where}.detailColumns.columns[${i}].choices`, 'an enum needs choices');
+              if (!isObject(column) || typeof column.field !== 'string' || !/^[a-z][a-z0-9_]{0,63}$/.test(column.field))
+                problem(`${where}.detailColumns.columns[${i}].field`, 'must be snake_case');
+              else if (!DETAIL_COLUMN_TYPES.includes(column.type as DetailColumnType))
+                problem(`${where}.detailColumns.columns[${i}].type`, `must be one of ${DETAIL_COLUMN_TYPES.join(', ')}`);
+              else if (column.type === 'enum' && (!Array.isArray(column.choices) || column.choices.length === 0))
+                problem(`${where}.detailColumns.columns[${i}].choices`, 'an enum needs choices');
             });
             if (spec.check !== undefined && typeof spec.check !== 'function') problem(`${where}.detailColumns.check`, 'must be a function');
           }
         }
         if (type.detailTable !== undefined) {
-          const table = isObject(type.detailTable) || typeof type.detailTable === 'string' ? detailTableName(type.detailTable as string | { table: string }) : undefined;
-          if (typeof table !== 'string' || (prefix && !table.startsWith(prefix))) problem(`${where}.detailTable`, `must be a table of the plugin (named ${prefix ?? '<name>_'}…)`);
-          else if (isObject(type.detailTable)) detailTableProblems(type.detailTable).forEach((message) => problem(`${where}.detailTable`, message));
+          const table =
+            isObject(type.detailTable) || typeof type.detailTable === 'string'
+              ? detailTableName(type.detailTable as string | { table: string })
+              : undefined;
+          if (typeof table !== 'string' || (prefix && !table.startsWith(prefix)))
+            problem(`${where}.detailTable`, `must be a table of the plugin (named ${prefix ?? '<name>_'}…)`);
+          else if (isObject(type.detailTable))
+            detailTableProblems(type.detailTable).forEach((message) => problem(`${where}.detailTable`, message));
         }
       });
     }
@@ -347,11 +375,14 @@ function detailTableProblems(spec: Record<string, unknown>): string[] {
   if (!isObject(columns) || Object.keys(columns).length === 0) problems.push('needs columns: each detail by its API name, with its column');
   else {
     for (const [key, column] of Object.entries(columns)) {
-      if (!isObject(column) || typeof column.column !== 'string' || !/^[a-z][a-z0-9_]{0,63}$/.test(column.column)) problems.push(`columns.${key} needs a column name (lower-case, like "os_name")`);
-      else if (column.kind !== undefined && !DETAIL_KINDS.has(column.kind as string)) problems.push(`columns.${key}.kind must be one of ${[...DETAIL_KINDS].join(', ')}`);
+      if (!isObject(column) || typeof column.column !== 'string' || !/^[a-z][a-z0-9_]{0,63}$/.test(column.column))
+        problems.push(`columns.${key} needs a column name (lower-case, like "os_name")`);
+      else if (column.kind !== undefined && !DETAIL_KINDS.has(column.kind as string))
+        problems.push(`columns.${key}.kind must be one of ${[...DETAIL_KINDS].join(', ')}`);
     }
   }
-  if (typeof spec.objectType !== 'string' || spec.objectType === '') problems.push('needs objectType (what its audit entries are about, like "computers.host")');
+  if (typeof spec.objectType !== 'string' || spec.objectType === '')
+    problems.push('needs objectType (what its audit entries are about, like "computers.host")');
   for (const name of ['merge', 'validate', 'derivedColumns', 'writeError']) {
     if (spec[name] !== undefined && typeof spec[name] !== 'function') problems.push(`${name} must be a function`);
   }

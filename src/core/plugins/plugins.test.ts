@@ -17,43 +17,97 @@ import { disablePlugin, enablePlugin, installPlugins, uninstallPlugin, upgradePl
 import { listInstalled } from './state.js';
 
 const fixtures = join(packageRoot, 'test', 'fixtures', 'plugins-core');
-const catalogOf = (folder: string, coreVersion = '0.1.0') => loadPluginCatalog({ coreVersion, bundledDir: join(fixtures, folder), packageDirs: [] });
+const catalogOf = (folder: string, coreVersion = '0.1.0') =>
+  loadPluginCatalog({ coreVersion, bundledDir: join(fixtures, folder), packageDirs: [] });
 const actor = cliActor('plugin-test');
 
 describe('plugin manifests', () => {
   it('names every missing or malformed field at once', () => {
-    const problems = manifestProblems({ name: 'Bad Name', version: 'one', core: 'whenever!', dependsOn: 'alpha', hooks: { install: 'yes', onBoot: () => {} }, assetTypes: [{ key: 'Widget', fields: [{ key: 'x' }] }] });
+    const problems = manifestProblems({
+      name: 'Bad Name',
+      version: 'one',
+      core: 'whenever!',
+      dependsOn: 'alpha',
+      hooks: { install: 'yes', onBoot: () => {} },
+      assetTypes: [{ key: 'Widget', fields: [{ key: 'x' }] }],
+    });
     expect(problems.map((p) => p.field)).toEqual(
-      expect.arrayContaining(['name', 'version', 'description', 'core', 'dependsOn', 'hooks.install', 'hooks.onBoot', 'assetTypes[0].key', 'assetTypes[0].label', 'assetTypes[0].fields[0].type']),
+      expect.arrayContaining([
+        'name',
+        'version',
+        'description',
+        'core',
+        'dependsOn',
+        'hooks.install',
+        'hooks.onBoot',
+        'assetTypes[0].key',
+        'assetTypes[0].label',
+        'assetTypes[0].fields[0].type',
+      ]),
     );
     expect(manifestProblems('not an object')).toEqual([{ field: 'manifest', message: expect.stringContaining('must be an object') }]);
   });
 
-  it('keeps a detail table inside the plugin\'s own prefix', () => {
-    const problems = manifestProblems({ name: 'tool-crib', version: '1.0.0', description: 'x', core: '*', assetTypes: [{ key: 'tool', label: 'Tool', fields: [], detailTable: 'tools' }] });
+  it("keeps a detail table inside the plugin's own prefix", () => {
+    const problems = manifestProblems({
+      name: 'tool-crib',
+      version: '1.0.0',
+      description: 'x',
+      core: '*',
+      assetTypes: [{ key: 'tool', label: 'Tool', fields: [], detailTable: 'tools' }],
+    });
     expect(problems).toEqual([{ field: 'assetTypes[0].detailTable', message: expect.stringContaining('tool_crib_') }]);
   });
 
   it('names what a declared detail table lacks: its prefix, columns, their kinds and its audit type', () => {
-    const manifest = (detailTable: unknown) => ({ name: 'tool-crib', version: '1.0.0', description: 'x', core: '*', assetTypes: [{ key: 'tool', label: 'Tool', fields: [], detailTable }] });
+    const manifest = (detailTable: unknown) => ({
+      name: 'tool-crib',
+      version: '1.0.0',
+      description: 'x',
+      core: '*',
+      assetTypes: [{ key: 'tool', label: 'Tool', fields: [], detailTable }],
+    });
 
-    expect(manifestProblems(manifest({ table: 'tools', columns: { size: { column: 'size' } }, objectType: 'tool-crib.tool' }))).toEqual([{ field: 'assetTypes[0].detailTable', message: expect.stringContaining('tool_crib_') }]);
-    expect(manifestProblems(manifest({ table: 'tool_crib_tools', columns: { size: { column: 'Size' }, bought: { column: 'bought', kind: 'day' } }, validate: 'yes' })).map((p) => p.message)).toEqual([
+    expect(manifestProblems(manifest({ table: 'tools', columns: { size: { column: 'size' } }, objectType: 'tool-crib.tool' }))).toEqual([
+      { field: 'assetTypes[0].detailTable', message: expect.stringContaining('tool_crib_') },
+    ]);
+    expect(
+      manifestProblems(
+        manifest({
+          table: 'tool_crib_tools',
+          columns: { size: { column: 'Size' }, bought: { column: 'bought', kind: 'day' } },
+          validate: 'yes',
+        }),
+      ).map((p) => p.message),
+    ).toEqual([
       expect.stringContaining('columns.size needs a column name'),
       expect.stringContaining('columns.bought.kind must be one of'),
       expect.stringContaining('needs objectType'),
       'validate must be a function',
     ]);
-    expect(manifestProblems(manifest({ table: 'tool_crib_tools', columns: { size: { column: 'size', kind: 'integer' } }, objectType: 'tool-crib.tool' }))).toEqual([]);
+    expect(
+      manifestProblems(
+        manifest({ table: 'tool_crib_tools', columns: { size: { column: 'size', kind: 'integer' } }, objectType: 'tool-crib.tool' }),
+      ),
+    ).toEqual([]);
   });
   it('names what is wrong with a doctor check: its id, title, run and tags', () => {
     const problems = manifestProblems({
-      name: 'tool-crib', version: '1.0.0', description: 'x', core: '*',
-      doctor: [{ id: 'calibration', title: 'Gauges calibrated', run: () => ({ status: 'pass', message: 'ok' }), tags: ['update'] }, { id: 'calibration', title: '', tags: ['later'] }, 'x'],
+      name: 'tool-crib',
+      version: '1.0.0',
+      description: 'x',
+      core: '*',
+      doctor: [
+        { id: 'calibration', title: 'Gauges calibrated', run: () => ({ status: 'pass', message: 'ok' }), tags: ['update'] },
+        { id: 'calibration', title: '', tags: ['later'] },
+        'x',
+      ],
     });
 
     expect(problems.map((p) => p.field)).toEqual(['doctor[1].id', 'doctor[1].title', 'doctor[1].run', 'doctor[1].tags', 'doctor[2]']);
-    expect(manifestProblems({ name: 'tool-crib', version: '1.0.0', description: 'x', core: '*', doctor: {} })).toEqual([{ field: 'doctor', message: 'must be a list of checks' }]);
+    expect(manifestProblems({ name: 'tool-crib', version: '1.0.0', description: 'x', core: '*', doctor: {} })).toEqual([
+      { field: 'doctor', message: 'must be a list of checks' },
+    ]);
   });
 });
 
@@ -108,7 +162,8 @@ describeEachEngine('plugins on a site', (engine) => {
   });
   beforeEach(async () => {
     // Leave every test with nothing of alpha or beta installed.
-    for (const name of ['beta', 'alpha']) if ((await listInstalled(db)).some((p) => p.name === name)) await uninstallPlugin(session, name, { purge: true });
+    for (const name of ['beta', 'alpha'])
+      if ((await listInstalled(db)).some((p) => p.name === name)) await uninstallPlugin(session, name, { purge: true });
     calls.length = 0;
   });
 
@@ -126,7 +181,15 @@ describeEachEngine('plugins on a site', (engine) => {
       ['alpha', '1.0.0', true],
       ['beta', '1.0.0', true],
     ]);
-    expect(await tables()).toEqual(['alpha_notes', 'alpha_widgets', 'beta_things', 'shopdb_plugin_alpha_migrations', 'shopdb_plugin_alpha_migrations_lock', 'shopdb_plugin_beta_migrations', 'shopdb_plugin_beta_migrations_lock']);
+    expect(await tables()).toEqual([
+      'alpha_notes',
+      'alpha_widgets',
+      'beta_things',
+      'shopdb_plugin_alpha_migrations',
+      'shopdb_plugin_alpha_migrations_lock',
+      'shopdb_plugin_beta_migrations',
+      'shopdb_plugin_beta_migrations_lock',
+    ]);
     expect(await db('asset_types').where({ key: 'widget' }).first('plugin')).toEqual({ plugin: 'alpha' });
     // A fresh install holds nothing, so it could be uninstalled without --purge.
     expect((await pluginHoldings(db, 'alpha', good)).total).toBe(0);
@@ -187,15 +250,25 @@ describeEachEngine('plugins on a site', (engine) => {
     ]);
   });
 
-  it('runs the enabled plugins\' asset hooks inside the write, in dependency order; a refusal writes nothing', async () => {
+  it("runs the enabled plugins' asset hooks inside the write, in dependency order; a refusal writes nothing", async () => {
     await installPlugins(session, { names: ['beta'] });
     const runtime = new PluginRuntime(good, 0);
     calls.length = 0;
 
-    const widget = await createAsset(db, actor, { assetTag: 'W-1', name: 'Widget one', type: 'widget', statusId: inService, customData: { size: 'S' } }, await runtime.assetWriteOptions(db));
+    const widget = await createAsset(
+      db,
+      actor,
+      { assetTag: 'W-1', name: 'Widget one', type: 'widget', statusId: inService, customData: { size: 'S' } },
+      await runtime.assetWriteOptions(db),
+    );
     await updateAsset(db, actor, widget.id, { name: 'Widget 1' }, await runtime.assetWriteOptions(db));
     await deleteAsset(db, actor, widget.id, await runtime.assetWriteOptions(db));
-    const refused = await createAsset(db, actor, { assetTag: 'W-2', name: 'forbidden', type: 'widget', statusId: inService }, await runtime.assetWriteOptions(db)).catch((e: unknown) => e);
+    const refused = await createAsset(
+      db,
+      actor,
+      { assetTag: 'W-2', name: 'forbidden', type: 'widget', statusId: inService },
+      await runtime.assetWriteOptions(db),
+    ).catch((e: unknown) => e);
 
     expect(calls).toEqual([
       'alpha.beforeAssetCreate',
@@ -213,16 +286,26 @@ describeEachEngine('plugins on a site', (engine) => {
     expect(await db('assets').where({ asset_tag: 'W-2' }).first()).toBeUndefined();
   });
 
-  it('hides a disabled plugin\'s asset types and skips its hooks', async () => {
+  it("hides a disabled plugin's asset types and skips its hooks", async () => {
     await installPlugins(session, { names: ['alpha'] });
     const runtime = new PluginRuntime(good, 0);
-    await createAsset(db, actor, { assetTag: 'W-3', name: 'Widget three', type: 'widget', statusId: inService }, await runtime.assetWriteOptions(db));
+    await createAsset(
+      db,
+      actor,
+      { assetTag: 'W-3', name: 'Widget three', type: 'widget', statusId: inService },
+      await runtime.assetWriteOptions(db),
+    );
     await disablePlugin(session, 'alpha');
     calls.length = 0;
 
     const options = await runtime.assetWriteOptions(db);
     const listed = await listAssets(db, { limit: 10, offset: 0, enabledPlugins: options.enabledPlugins });
-    const creating = await createAsset(db, actor, { assetTag: 'W-4', name: 'Widget four', type: 'widget', statusId: inService }, options).catch((e: unknown) => e);
+    const creating = await createAsset(
+      db,
+      actor,
+      { assetTag: 'W-4', name: 'Widget four', type: 'widget', statusId: inService },
+      options,
+    ).catch((e: unknown) => e);
     const other = await createAsset(db, actor, { assetTag: 'O-1', name: 'Other', type: 'other', statusId: inService }, options);
 
     expect(options.enabledPlugins).toEqual([]);
@@ -236,25 +319,41 @@ describeEachEngine('plugins on a site', (engine) => {
   it('refuses to uninstall while the plugin holds data, then purges every trace of it; reinstalling works', async () => {
     await installPlugins(session, { names: ['beta'] });
     const runtime = new PluginRuntime(good, 0);
-    const widget = await createAsset(db, actor, { assetTag: 'W-5', name: 'Widget five', type: 'widget', statusId: inService }, await runtime.assetWriteOptions(db));
+    const widget = await createAsset(
+      db,
+      actor,
+      { assetTag: 'W-5', name: 'Widget five', type: 'widget', statusId: inService },
+      await runtime.assetWriteOptions(db),
+    );
     await db('alpha_notes').insert({ text: 'keep me' });
 
     const whileNeeded = await uninstallPlugin(session, 'alpha').catch((e: unknown) => e);
     await uninstallPlugin(session, 'beta');
     const withData = await uninstallPlugin(session, 'alpha').catch((e: unknown) => e);
     const before: string[] = [];
-    const purged = await uninstallPlugin(session, 'alpha', { purge: true, beforePurge: async (h) => void before.push(`${h.assets} assets, ${h.total} total`) });
+    const purged = await uninstallPlugin(session, 'alpha', {
+      purge: true,
+      beforePurge: async (h) => void before.push(`${h.assets} assets, ${h.total} total`),
+    });
 
     expect((whileNeeded as ConflictError).message).toBe('Plugin "alpha" cannot be uninstalled: "beta" depends on it');
-    expect((withData as ConflictError).message).toBe('Plugin "alpha" holds data on this site (alpha_notes: 1, alpha_widgets: 1, assets of its types: 1)');
+    expect((withData as ConflictError).message).toBe(
+      'Plugin "alpha" holds data on this site (alpha_notes: 1, alpha_widgets: 1, assets of its types: 1)',
+    );
     expect(before).toEqual(['1 assets, 3 total']);
-    expect(purged).toMatchObject({ name: 'alpha', purged: true, removed: { assets: 1, rows: 2, migrations: ['20261127A-create-alpha-tables'] } });
+    expect(purged).toMatchObject({
+      name: 'alpha',
+      purged: true,
+      removed: { assets: 1, rows: 2, migrations: ['20261127A-create-alpha-tables'] },
+    });
     expect(await tables()).toEqual([]);
     expect(await listInstalled(db)).toEqual([]);
     expect(await db('asset_types').where({ key: 'widget' }).first()).toBeUndefined();
     expect(await db('assets').where({ id: widget.id }).first()).toBeUndefined();
     // The audit log keeps the history of what was there.
-    expect((await listAudit(db, { objectType: 'asset', objectId: String(widget.id), limit: 10, offset: 0 })).results.length).toBeGreaterThan(0);
+    expect(
+      (await listAudit(db, { objectType: 'asset', objectId: String(widget.id), limit: 10, offset: 0 })).results.length,
+    ).toBeGreaterThan(0);
 
     const again = await installPlugins(session, { names: ['alpha'] });
     expect(again[0]).toMatchObject({ action: 'installed', migrations: ['20261127A-create-alpha-tables'] });
@@ -273,8 +372,14 @@ describeEachEngine('plugins on a site', (engine) => {
 
   it('upgrades a plugin whose version went up, and refuses a downgrade', async () => {
     await installPlugins(session, { names: ['alpha'] });
-    const newer: PluginCatalog = { ...good, plugins: good.plugins.map((p) => (p.manifest.name === 'alpha' ? { ...p, manifest: { ...p.manifest, version: '1.1.0' } } : p)) };
-    const older: PluginCatalog = { ...good, plugins: good.plugins.map((p) => (p.manifest.name === 'alpha' ? { ...p, manifest: { ...p.manifest, version: '0.9.0' } } : p)) };
+    const newer: PluginCatalog = {
+      ...good,
+      plugins: good.plugins.map((p) => (p.manifest.name === 'alpha' ? { ...p, manifest: { ...p.manifest, version: '1.1.0' } } : p)),
+    };
+    const older: PluginCatalog = {
+      ...good,
+      plugins: good.plugins.map((p) => (p.manifest.name === 'alpha' ? { ...p, manifest: { ...p.manifest, version: '0.9.0' } } : p)),
+    };
 
     const upgraded = await upgradePlugins({ ...session, catalog: newer });
     const downgrade = await upgradePlugins({ ...session, catalog: older }).catch((e: unknown) => e);
@@ -289,14 +394,20 @@ describeEachEngine('plugins on a site', (engine) => {
     await db('alpha_notes').insert({ text: 'measured twice' });
     const straying: PluginCatalog = {
       ...good,
-      plugins: good.plugins.map((p) => (p.manifest.name === 'alpha' ? { ...p, manifest: { ...p.manifest, version: '1.1.0' }, migrationsDir: join(fixtures, 'alpha-v2-bad', 'migrations') } : p)),
+      plugins: good.plugins.map((p) =>
+        p.manifest.name === 'alpha'
+          ? { ...p, manifest: { ...p.manifest, version: '1.1.0' }, migrationsDir: join(fixtures, 'alpha-v2-bad', 'migrations') }
+          : p,
+      ),
     };
 
     const upgrade = await upgradePlugins({ ...session, catalog: straying }).catch((e: unknown) => e);
     const migrate = await migrateSite({ config: site.config(), catalog: straying }).catch((e: unknown) => e);
 
     for (const refused of [upgrade, migrate]) {
-      expect((refused as UserError).message).toBe('Plugin "alpha" created tables that are not its own (its prefix is "alpha_"): stray_things');
+      expect((refused as UserError).message).toBe(
+        'Plugin "alpha" created tables that are not its own (its prefix is "alpha_"): stray_things',
+      );
     }
     expect(await db('alpha_notes').pluck('text')).toEqual(['measured twice']);
     expect((await listTables(db)).filter((t) => t === 'stray_things' || t === 'alpha_extras')).toEqual([]);
@@ -304,7 +415,7 @@ describeEachEngine('plugins on a site', (engine) => {
     expect((await listInstalled(db))[0]).toMatchObject({ name: 'alpha', version: '1.0.0' });
   });
 
-  it('gives a table to the plugin with the longest matching prefix (net_scan_… is net-scan\'s, not net\'s)', async () => {
+  it("gives a table to the plugin with the longest matching prefix (net_scan_… is net-scan's, not net's)", async () => {
     const prefixed = await catalogOf('../plugins-prefix');
     const both = { db, catalog: prefixed, actor };
     await installPlugins(both, { names: ['net', 'net-scan'] });
@@ -329,7 +440,9 @@ describeEachEngine('plugins on a site', (engine) => {
     it('rolls back a plugin that creates a table without its prefix', async () => {
       const refused = await installPlugins({ db, catalog: unsafe, actor }, { names: ['wrong-prefix'] }).catch((e: unknown) => e);
 
-      expect((refused as UserError).message).toBe('Plugin "wrong-prefix" created tables that are not its own (its prefix is "wrong_prefix_"): stray_widgets');
+      expect((refused as UserError).message).toBe(
+        'Plugin "wrong-prefix" created tables that are not its own (its prefix is "wrong_prefix_"): stray_widgets',
+      );
       expect((await listTables(db)).filter((t) => /stray_widgets|^wrong_prefix_/.test(t))).toEqual([]);
       expect(await listInstalled(db)).toEqual([]);
     });
@@ -337,7 +450,9 @@ describeEachEngine('plugins on a site', (engine) => {
     it('undoes a fresh install whose seed fails, naming the plugin and the step', async () => {
       const refused = await installPlugins({ db, catalog: unsafe, actor }, { names: ['failing-seed'] }).catch((e: unknown) => e);
 
-      expect((refused as UserError).message).toBe('The seed of plugin "failing-seed" failed: the seed tripped over a missing reference row');
+      expect((refused as UserError).message).toBe(
+        'The seed of plugin "failing-seed" failed: the seed tripped over a missing reference row',
+      );
       expect((await listTables(db)).filter((t) => t.startsWith('failing_seed_'))).toEqual([]);
       expect(await db('asset_types').where({ key: 'doomed' }).first()).toBeUndefined();
       expect(await listInstalled(db)).toEqual([]);
@@ -348,7 +463,9 @@ describeEachEngine('plugins on a site', (engine) => {
       const tablesBefore = await listTables(db);
 
       const attempts = await Promise.all(
-        ['missing-version', 'future-core', 'unknown-dep', 'cycle-a'].map((name) => installPlugins({ db, catalog: bad, actor }, { names: [name] }).catch((e: unknown) => (e as Error).message)),
+        ['missing-version', 'future-core', 'unknown-dep', 'cycle-a'].map((name) =>
+          installPlugins({ db, catalog: bad, actor }, { names: [name] }).catch((e: unknown) => (e as Error).message),
+        ),
       );
 
       expect(attempts).toEqual([

@@ -68,7 +68,9 @@ export class PluginRuntime {
     const active = this.ordered.filter((p) => enabled.has(p.manifest.name));
     const dispatcher: AssetEventHooks = {};
     for (const hook of ASSET_EVENT_HOOKS) {
-      const handlers = active.flatMap((p) => [...(hook === 'afterAssetCreate' ? detailRowCreators(p) : []), p.manifest.hooks?.[hook]]).filter((fn) => typeof fn === 'function') as Array<(event: never) => Promise<void> | void>;
+      const handlers = active
+        .flatMap((p) => [...(hook === 'afterAssetCreate' ? detailRowCreators(p) : []), p.manifest.hooks?.[hook]])
+        .filter((fn) => typeof fn === 'function') as Array<(event: never) => Promise<void> | void>;
       if (handlers.length === 0) continue;
       (dispatcher as Record<string, unknown>)[hook] = async (event: never) => {
         for (const handler of handlers) await handler(event);

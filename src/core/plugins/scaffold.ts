@@ -28,16 +28,22 @@ export interface ScaffoldResult {
 
 function templateFiles(dir: string, base = dir): string[] {
   return readdirSync(dir)
-    .flatMap((entry) => (statSync(join(dir, entry)).isDirectory() ? templateFiles(join(dir, entry), base) : [relative(base, join(dir, entry))]))
+    .flatMap((entry) =>
+      statSync(join(dir, entry)).isDirectory() ? templateFiles(join(dir, entry), base) : [relative(base, join(dir, entry))],
+    )
     .sort();
 }
 
 export function scaffoldPlugin(options: ScaffoldOptions): ScaffoldResult {
   const { name } = options;
   const problem = pluginNameProblem(name);
-  if (problem) throw new UsageError(`"${name}" is not a usable plugin name: ${problem}`, { suggestion: 'Use lower-case words joined by hyphens, e.g. tool-crib.' });
+  if (problem)
+    throw new UsageError(`"${name}" is not a usable plugin name: ${problem}`, {
+      suggestion: 'Use lower-case words joined by hyphens, e.g. tool-crib.',
+    });
   const directory = join(options.parentDir, `shopdb-plugin-${name}`);
-  if (existsSync(directory)) throw new ConflictError(`${directory} already exists`, { suggestion: 'Choose another name, or remove that folder first.' });
+  if (existsSync(directory))
+    throw new ConflictError(`${directory} already exists`, { suggestion: 'Choose another name, or remove that folder first.' });
   const core = parseVersion(options.coreVersion);
   const values: Record<string, string> = {
     name,

@@ -12,9 +12,26 @@ import { ConflictError, UserError } from '../errors.js';
 import { FAILURES_TABLE, migrateLatest, migrateRollback, type MigrateOptions, type SourceMigrationResult } from '../migrations/service.js';
 import type { MigrationSourceSpec } from '../migrations/sources.js';
 import { PluginRuntime } from './runtime.js';
-import { dependentsOf, findPlugin, pluginMigrationSource, usablePlugin, withDependencies, type AvailablePlugin, type PluginCatalog } from './catalog.js';
+import {
+  dependentsOf,
+  findPlugin,
+  pluginMigrationSource,
+  usablePlugin,
+  withDependencies,
+  type AvailablePlugin,
+  type PluginCatalog,
+} from './catalog.js';
 import { tablePrefixOf } from './manifest.js';
-import { assertCoreMigrated, findInstalled, forgetInstalled, listInstalled, recordInstalled, recordVersion, setEnabled, type InstalledPlugin } from './state.js';
+import {
+  assertCoreMigrated,
+  findInstalled,
+  forgetInstalled,
+  listInstalled,
+  recordInstalled,
+  recordVersion,
+  setEnabled,
+  type InstalledPlugin,
+} from './state.js';
 import { withSchemaLock } from '../migrations/schema-lock.js';
 import { knownPluginNames, pluginHoldings, pluginTables, tableOwner, type PluginHoldings } from './listing.js';
 import { noop, runHook, runSeed, type PluginSession } from './session.js';
@@ -32,9 +49,14 @@ async function syncAssetTypes(trx: Knex.Transaction, plugin: AvailablePlugin): P
     if (!existing) await trx('asset_types').insert({ key: type.key, ...row });
     else if (existing.plugin === name) await trx('asset_types').where({ id: existing.id }).update(row);
     else {
-      throw new ConflictError(`Plugin "${name}" contributes asset type "${type.key}", which ${existing.plugin ? `plugin "${existing.plugin}"` : 'the site'} already has`, {
-        suggestion: existing.plugin ? `Uninstall plugin "${existing.plugin}" first, or do not use both.` : 'Rename the site\'s own asset type (or remove it if no asset uses it), then install again.',
-      });
+      throw new ConflictError(
+        `Plugin "${name}" contributes asset type "${type.key}", which ${existing.plugin ? `plugin "${existing.plugin}"` : 'the site'} already has`,
+        {
+          suggestion: existing.plugin
+            ? `Uninstall plugin "${existing.plugin}" first, or do not use both.`
+            : "Rename the site's own asset type (or remove it if no asset uses it), then install again.",
+        },
+      );
     }
   }
 }
@@ -44,7 +66,12 @@ async function syncAssetTypes(trx: Knex.Transaction, plugin: AvailablePlugin): P
  * plugin's own (its prefix, not a longer prefix of another plugin). If not, exactly what this
  * run applied is rolled back — never earlier migrations, which may hold the site's data.
  */
-export async function migratePlugin(db: Knex, catalog: PluginCatalog, plugin: AvailablePlugin, options: MigrateOptions = {}): Promise<SourceMigrationResult | null> {
+export async function migratePlugin(
+  db: Knex,
+  catalog: PluginCatalog,
+  plugin: AvailablePlugin,
+  options: MigrateOptions = {},
+): Promise<SourceMigrationResult | null> {
   const source = pluginMigrationSource(plugin);
   if (!source) return null;
   const { name } = plugin.manifest;
@@ -52,7 +79,9 @@ export async function migratePlugin(db: Knex, catalog: PluginCatalog, plugin: Av
   const [result] = await migrateLatest(db, [source], options);
   const names = await knownPluginNames(db, catalog);
   names.add(name);
-  const foreign = (await listTables(db)).filter((table) => !before.has(table) && !table.startsWith(source.tableName) && tableOwner(table, names) !== name);
+  const foreign = (await listTables(db)).filter(
+    (table) => !before.has(table) && !table.startsWith(source.tableName) && tableOwner(table, names) !== name,
+  );
   if (foreign.length > 0) {
     if (result!.applied.length > 0) await migrateRollback(db, source, { step: result!.applied.length });
     const prefix = tablePrefixOf(name);
@@ -68,9 +97,15 @@ async function migrateForInstall(session: PluginSession, plugin: AvailablePlugin
 }
 
 /** `shopdb migrate`'s part for plugins: every installed plugin's pending migrations, in dependency order, each checked. */
-export async function migrateInstalledPlugins(db: Knex, catalog: PluginCatalog, options: MigrateOptions = {}): Promise<SourceMigrationResult[]> {
+export async function migrateInstalledPlugins(
+  db: Knex,
+  catalog: PluginCatalog,
+  options: MigrateOptions = {},
+): Promise<SourceMigrationResult[]> {
   if (!(await db.schema.hasTable('installed_plugins'))) return [];
-  return withSchemaLock(db, 'migrate (plugins)', { waitSeconds: options.waitSeconds }, () => migrateInstalledPluginsLocked(db, catalog, options));
+  return withSchemaLock(db, 'migrate (plugins)', { waitSeconds: options.waitSeconds }, () =>
+    migrateInstalledPluginsLocked(db, catalog, options),
+  );
 }
 
 async function migrateInstalledPluginsLocked(db: Knex, catalog: PluginCatalog, options: MigrateOptions): Promise<SourceMigrationResult[]> {
@@ -106,7 +141,9 @@ async function installPluginsLocked(session: PluginSession, request: { names: st
   const names = request.all ? session.catalog.plugins.filter((p) => p.problems.length === 0).map((p) => p.manifest.name) : request.names;
   if (names.length === 0) {
     throw new UserError(request.all ? 'There are no usable plugins to install' : 'Name the plugins to install', {
-      suggestion: request.all ? '`shopdb plugin list` shows what is available and why a plugin cannot be used.' : 'Give one or more names (`shopdb plugin list` shows them), or use --all.',
+      suggestion: request.all
+        ? '`shopdb plugin list` shows what is available and why a plugin cannot be used.'
+        : 'Give one or more names (`shopdb plugin list` shows them), or use --all.',
     });
   }
   const results: InstallResult[] = [];
@@ -119,7 +156,8 @@ async function installOne(session: PluginSession, plugin: AvailablePlugin): Prom
   const state = await findInstalled(session.db, name);
   if (state && lt(version, state.version)) {
     throw new UserError(`Plugin "${name}" ${state.version} is installed, but this shopdb has the older ${version}`, {
-      suggestion: 'Downgrading a plugin is not supported: install the newer plugin package again, or restore a backup taken before it was upgraded.',
+      suggestion:
+        'Downgrading a plugin is not supported: install the newer plugin package again, or restore a backup taken before it was upgraded.',
     });
   }
   if (state?.enabled && state.version === version) {
@@ -147,11 +185,17 @@ async function installOne(session: PluginSession, plugin: AvailablePlugin): Prom
 }
 
 /** Installed plugins of the site whose files are here, in dependency order. */
-export async function installedPlugins(db: Knex, catalog: PluginCatalog): Promise<{ plugins: Array<{ plugin: AvailablePlugin; state: InstalledPlugin }>; missing: string[] }> {
+export async function installedPlugins(
+  db: Knex,
+  catalog: PluginCatalog,
+): Promise<{ plugins: Array<{ plugin: AvailablePlugin; state: InstalledPlugin }>; missing: string[] }> {
   const installed = await listInstalled(db);
   const available = installed.filter((state) => catalog.plugins.some((p) => p.manifest.name === state.name && p.problems.length === 0));
   const missing = installed.filter((state) => !available.includes(state)).map((state) => state.name);
-  const ordered = orderedSubset(catalog, available.map((s) => s.name));
+  const ordered = orderedSubset(
+    catalog,
+    available.map((s) => s.name),
+  );
   return { plugins: ordered.map((plugin) => ({ plugin, state: available.find((s) => s.name === plugin.manifest.name)! })), missing };
 }
 
@@ -172,7 +216,9 @@ async function requireInstalled(session: PluginSession, name: string): Promise<I
   const state = await findInstalled(session.db, name);
   if (!state) {
     findPlugin(session.catalog, name);
-    throw new UserError(`Plugin "${name}" is not installed on this site`, { suggestion: `Install it with \`shopdb plugin install ${name}\`.` });
+    throw new UserError(`Plugin "${name}" is not installed on this site`, {
+      suggestion: `Install it with \`shopdb plugin install ${name}\`.`,
+    });
   }
   return state;
 }
@@ -190,9 +236,12 @@ export async function enablePlugin(session: PluginSession, name: string): Promis
   const installed = await listInstalled(session.db);
   const off = (plugin.manifest.dependsOn ?? []).filter((d) => !installed.find((s) => s.name === d)?.enabled);
   if (off.length > 0) {
-    throw new UserError(`Plugin "${name}" needs ${off.map((d) => `"${d}"`).join(', ')}, which ${off.length > 1 ? 'are' : 'is'} not enabled`, {
-      suggestion: `Enable ${off.join(', ')} first (\`shopdb plugin enable ${off[0]}\`), or install ${off.length > 1 ? 'them' : 'it'}.`,
-    });
+    throw new UserError(
+      `Plugin "${name}" needs ${off.map((d) => `"${d}"`).join(', ')}, which ${off.length > 1 ? 'are' : 'is'} not enabled`,
+      {
+        suggestion: `Enable ${off.join(', ')} first (\`shopdb plugin enable ${off[0]}\`), or install ${off.length > 1 ? 'them' : 'it'}.`,
+      },
+    );
   }
   await inTransaction(session.db, async (trx) => {
     await runHook(session, trx, plugin, 'enable');
@@ -210,9 +259,12 @@ export async function disablePlugin(session: PluginSession, name: string): Promi
     .map((p) => p.manifest.name)
     .filter((dependent) => installed.find((s) => s.name === dependent)?.enabled);
   if (needing.length > 0) {
-    throw new ConflictError(`Plugin "${name}" cannot be disabled: ${needing.map((n) => `"${n}"`).join(', ')} depend${needing.length > 1 ? '' : 's'} on it and ${needing.length > 1 ? 'are' : 'is'} enabled`, {
-      suggestion: `Disable ${needing.join(', ')} first.`,
-    });
+    throw new ConflictError(
+      `Plugin "${name}" cannot be disabled: ${needing.map((n) => `"${n}"`).join(', ')} depend${needing.length > 1 ? '' : 's'} on it and ${needing.length > 1 ? 'are' : 'is'} enabled`,
+      {
+        suggestion: `Disable ${needing.join(', ')} first.`,
+      },
+    );
   }
   const plugin = session.catalog.plugins.find((p) => p.manifest.name === name);
   await inTransaction(session.db, async (trx) => {
@@ -235,7 +287,9 @@ export interface UninstallResult {
 }
 
 export async function uninstallPlugin(session: PluginSession, name: string, options: UninstallOptions = {}): Promise<UninstallResult> {
-  return withSchemaLock(session.db, `plugin uninstall ${name}`, { waitSeconds: PLUGIN_SCHEMA_WAIT_SECONDS }, () => uninstallPluginLocked(session, name, options));
+  return withSchemaLock(session.db, `plugin uninstall ${name}`, { waitSeconds: PLUGIN_SCHEMA_WAIT_SECONDS }, () =>
+    uninstallPluginLocked(session, name, options),
+  );
 }
 
 async function uninstallPluginLocked(session: PluginSession, name: string, options: UninstallOptions): Promise<UninstallResult> {
@@ -249,13 +303,19 @@ async function uninstallPluginLocked(session: PluginSession, name: string, optio
   const installed = await listInstalled(session.db);
   const dependents = dependentsOf(session.catalog, name).filter((d) => installed.some((s) => s.name === d));
   if (dependents.length > 0) {
-    throw new ConflictError(`Plugin "${name}" cannot be uninstalled: ${dependents.map((d) => `"${d}"`).join(', ')} depend${dependents.length > 1 ? '' : 's'} on it`, {
-      suggestion: `Uninstall ${dependents.join(', ')} first.`,
-    });
+    throw new ConflictError(
+      `Plugin "${name}" cannot be uninstalled: ${dependents.map((d) => `"${d}"`).join(', ')} depend${dependents.length > 1 ? '' : 's'} on it`,
+      {
+        suggestion: `Uninstall ${dependents.join(', ')} first.`,
+      },
+    );
   }
   const holdings = await pluginHoldings(session.db, name, session.catalog);
   if (holdings.total > 0 && !options.purge) {
-    const what = [...holdings.tables.filter((t) => t.rows > 0).map((t) => `${t.table}: ${t.rows}`), ...(holdings.assets > 0 ? [`assets of its types: ${holdings.assets}`] : [])];
+    const what = [
+      ...holdings.tables.filter((t) => t.rows > 0).map((t) => `${t.table}: ${t.rows}`),
+      ...(holdings.assets > 0 ? [`assets of its types: ${holdings.assets}`] : []),
+    ];
     throw new ConflictError(`Plugin "${name}" holds data on this site (${what.join(', ')})`, {
       suggestion: `Keep it (\`shopdb plugin disable ${name}\` hides it), or remove it with its data: \`shopdb plugin uninstall ${name} --purge\` (takes a backup first).`,
     });
@@ -281,16 +341,28 @@ async function uninstallPluginLocked(session: PluginSession, name: string, optio
   const left = await pluginTables(session.db, name, session.catalog);
   if (left.length > 0) {
     throw new UserError(`Plugin "${name}" was uninstalled, but its migrations left tables behind: ${left.join(', ')}`, {
-      suggestion: 'Its down() migrations do not drop everything its up() created; report it to the plugin author and drop those tables by hand.',
+      suggestion:
+        'Its down() migrations do not drop everything its up() created; report it to the plugin author and drop those tables by hand.',
     });
   }
-  return { name, purged: holdings.total > 0, removed: { tables: holdings.tables.map((t) => t.table), rows: holdings.total - holdings.assets, assets: holdings.assets, migrations: rolledBack } };
+  return {
+    name,
+    purged: holdings.total > 0,
+    removed: {
+      tables: holdings.tables.map((t) => t.table),
+      rows: holdings.total - holdings.assets,
+      assets: holdings.assets,
+      migrations: rolledBack,
+    },
+  };
 }
 
 /** Applies what newer plugin versions bring (migrations, asset types, seed); `names` defaults to every installed plugin. */
 export async function upgradePlugins(session: PluginSession, names?: string[]): Promise<InstallResult[]> {
   await assertCoreMigrated(session.db);
-  return withSchemaLock(session.db, `plugin upgrade ${names?.join(' ') ?? ''}`.trim(), { waitSeconds: PLUGIN_SCHEMA_WAIT_SECONDS }, () => upgradePluginsLocked(session, names));
+  return withSchemaLock(session.db, `plugin upgrade ${names?.join(' ') ?? ''}`.trim(), { waitSeconds: PLUGIN_SCHEMA_WAIT_SECONDS }, () =>
+    upgradePluginsLocked(session, names),
+  );
 }
 
 async function upgradePluginsLocked(session: PluginSession, names?: string[]): Promise<InstallResult[]> {
@@ -301,9 +373,13 @@ async function upgradePluginsLocked(session: PluginSession, names?: string[]): P
   for (const plugin of orderedSubset(session.catalog, targets)) {
     const state = installed.find((s) => s.name === plugin.manifest.name)!;
     if (lt(plugin.manifest.version, state.version)) {
-      throw new UserError(`Plugin "${state.name}" ${state.version} is installed, but this shopdb has the older ${plugin.manifest.version}`, {
-        suggestion: 'Downgrading a plugin is not supported: install the newer plugin package again, or restore a backup taken before it was upgraded.',
-      });
+      throw new UserError(
+        `Plugin "${state.name}" ${state.version} is installed, but this shopdb has the older ${plugin.manifest.version}`,
+        {
+          suggestion:
+            'Downgrading a plugin is not supported: install the newer plugin package again, or restore a backup taken before it was upgraded.',
+        },
+      );
     }
     const migrations = await migrateForInstall(session, plugin);
     if (eq(plugin.manifest.version, state.version)) {

@@ -9,7 +9,6 @@ import type { AssetWriteOptions } from '../inventory/assets.js';
 import { type AvailablePlugin, type PluginCatalog } from './catalog.js';
 import { type PluginContext, type PluginLifecycleHooks } from './manifest.js';
 
-
 /** Everything a plugin operation needs: the site database, what is available, who acts. */
 export interface PluginSession {
   db: Knex;
@@ -26,7 +25,12 @@ export function hookContext(session: PluginSession, db: Knex | Knex.Transaction,
 }
 
 /** Runs plugin code; a failure names the plugin and the step, and keeps the original as cause. */
-export async function runPluginStep(plugin: AvailablePlugin, step: string, work: () => Promise<void> | void, outcome = 'Nothing of this step was kept.'): Promise<void> {
+export async function runPluginStep(
+  plugin: AvailablePlugin,
+  step: string,
+  work: () => Promise<void> | void,
+  outcome = 'Nothing of this step was kept.',
+): Promise<void> {
   try {
     await work();
   } catch (error) {
@@ -38,14 +42,26 @@ export async function runPluginStep(plugin: AvailablePlugin, step: string, work:
   }
 }
 
-export async function runHook(session: PluginSession, db: Knex | Knex.Transaction, plugin: AvailablePlugin, hook: keyof PluginLifecycleHooks): Promise<void> {
+export async function runHook(
+  session: PluginSession,
+  db: Knex | Knex.Transaction,
+  plugin: AvailablePlugin,
+  hook: keyof PluginLifecycleHooks,
+): Promise<void> {
   const fn = plugin.manifest.hooks?.[hook];
   // The uninstall hook runs on the pool (DDL follows), so what it wrote stays; the plugin does too.
   const outcome = hook === 'uninstall' ? 'The plugin is still installed and its tables are untouched.' : undefined;
   if (fn) await runPluginStep(plugin, `${hook} hook`, () => fn(hookContext(session, db, plugin)), outcome);
 }
 
-export async function runSeed(session: PluginSession, db: Knex | Knex.Transaction, plugin: AvailablePlugin, demo: boolean, assetOptions: AssetWriteOptions = {}): Promise<void> {
+export async function runSeed(
+  session: PluginSession,
+  db: Knex | Knex.Transaction,
+  plugin: AvailablePlugin,
+  demo: boolean,
+  assetOptions: AssetWriteOptions = {},
+): Promise<void> {
   const seed = plugin.manifest.seed;
-  if (seed) await runPluginStep(plugin, demo ? 'demo seed' : 'seed', () => seed({ ...hookContext(session, db, plugin), demo, assetOptions }));
+  if (seed)
+    await runPluginStep(plugin, demo ? 'demo seed' : 'seed', () => seed({ ...hookContext(session, db, plugin), demo, assetOptions }));
 }

@@ -19,13 +19,21 @@ const CODEC = { enabled: 'boolean', installed_at: 'date', updated_at: 'date' } a
 
 function toInstalled(raw: Record<string, unknown>): InstalledPlugin {
   const row = decodeRow<Record<string, unknown>>(CODEC, raw);
-  return { name: row.name as string, version: row.version as string, enabled: row.enabled as boolean, installedAt: row.installed_at as Date, updatedAt: row.updated_at as Date };
+  return {
+    name: row.name as string,
+    version: row.version as string,
+    enabled: row.enabled as boolean,
+    installedAt: row.installed_at as Date,
+    updatedAt: row.updated_at as Date,
+  };
 }
 
 /** Plugins need the core schema (this table, asset types); say so instead of a missing-table error. */
 export async function assertCoreMigrated(db: Db): Promise<void> {
   if (!(await db.schema.hasTable(STATE_TABLE))) {
-    throw new UserError('The site database has no core schema yet', { suggestion: 'Run `shopdb migrate` first, then the plugin command again.' });
+    throw new UserError('The site database has no core schema yet', {
+      suggestion: 'Run `shopdb migrate` first, then the plugin command again.',
+    });
   }
 }
 
@@ -47,11 +55,15 @@ export async function recordInstalled(db: Db, name: string, version: string): Pr
 
 /** A new version of an installed plugin; enabled or not stays as it was. */
 export async function recordVersion(db: Db, name: string, version: string): Promise<void> {
-  await db(STATE_TABLE).where({ name }).update({ version, updated_at: formatUtcDatetime(new Date()) });
+  await db(STATE_TABLE)
+    .where({ name })
+    .update({ version, updated_at: formatUtcDatetime(new Date()) });
 }
 
 export async function setEnabled(db: Db, name: string, enabled: boolean): Promise<void> {
-  await db(STATE_TABLE).where({ name }).update({ enabled, updated_at: formatUtcDatetime(new Date()) });
+  await db(STATE_TABLE)
+    .where({ name })
+    .update({ enabled, updated_at: formatUtcDatetime(new Date()) });
 }
 
 export async function forgetInstalled(db: Db, name: string): Promise<void> {

@@ -36,7 +36,9 @@ export async function seedDemoSite(db: Knex, actor: Actor): Promise<SeedCounts> 
 
   const locationIds = new Map<string, number>();
   for (const location of LOCATIONS) {
-    const existing = (await db('locations').where({ code_key: textKey(location.code) }).first('id')) as { id: number } | undefined;
+    const existing = (await db('locations')
+      .where({ code_key: textKey(location.code) })
+      .first('id')) as { id: number } | undefined;
     tally(!existing);
     const { parent, ...input } = location;
     const id = existing?.id ?? (await createLocation(db, actor, { ...input, parentId: parent ? locationIds.get(parent) : null })).id;
@@ -45,16 +47,23 @@ export async function seedDemoSite(db: Knex, actor: Actor): Promise<SeedCounts> 
 
   const manufacturerIds = new Map<string, number>();
   for (const name of new Set(MODELS.map((m) => m.manufacturer))) {
-    const existing = (await db('manufacturers').where({ name_key: textKey(name) }).first('id')) as { id: number } | undefined;
+    const existing = (await db('manufacturers')
+      .where({ name_key: textKey(name) })
+      .first('id')) as { id: number } | undefined;
     tally(!existing);
     manufacturerIds.set(name, Number(existing?.id ?? (await manufacturers.create(db, actor, { name })).id));
   }
   const modelIds = new Map<string, number>();
   for (const model of MODELS) {
     const manufacturerId = manufacturerIds.get(model.manufacturer)!;
-    const existing = (await db('asset_models').where({ manufacturer_id: manufacturerId, name_key: textKey(model.name) }).first('id')) as { id: number } | undefined;
+    const existing = (await db('asset_models')
+      .where({ manufacturer_id: manufacturerId, name_key: textKey(model.name) })
+      .first('id')) as { id: number } | undefined;
     tally(!existing);
-    const id = existing?.id ?? (await assetModels.create(db, actor, { manufacturerId, name: model.name, partNumber: model.partNumber, category: model.category })).id;
+    const id =
+      existing?.id ??
+      (await assetModels.create(db, actor, { manufacturerId, name: model.name, partNumber: model.partNumber, category: model.category }))
+        .id;
     modelIds.set(model.name, Number(id));
   }
 

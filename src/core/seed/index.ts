@@ -47,16 +47,33 @@ export const CORE_STATUS_LABELS: Array<Pick<StatusLabel, 'name' | 'color' | 'kin
  * by their plugins (with their fields and detail tables), so a site without a plugin has no type
  * it cannot use.
  */
-export const CORE_ASSET_TYPES: Array<{ key: string; label: string; fields: CustomFieldDefinition[] }> = [{ key: 'other', label: 'Other asset', fields: [] }];
+export const CORE_ASSET_TYPES: Array<{ key: string; label: string; fields: CustomFieldDefinition[] }> = [
+  { key: 'other', label: 'Other asset', fields: [] },
+];
 
 /**
  * Inserts each row whose natural key is not there yet; never updates an existing one. With
  * `textKeyColumn` the key is compared (and written) as its unique text key (ADR-013).
  */
-export async function insertMissing(db: Knex | Knex.Transaction, table: string, key: string, rows: Array<Record<string, unknown>>, textKeyColumn?: string): Promise<SeedCounts> {
+export async function insertMissing(
+  db: Knex | Knex.Transaction,
+  table: string,
+  key: string,
+  rows: Array<Record<string, unknown>>,
+  textKeyColumn?: string,
+): Promise<SeedCounts> {
   const keyed = textKeyColumn === undefined ? rows : rows.map((row) => ({ ...row, [textKeyColumn]: textKey(String(row[key])) }));
   const column = textKeyColumn ?? key;
-  const present = new Set(((await db(table).whereIn(column, keyed.map((row) => row[column] as string)).pluck(column)) as unknown[]).map(String));
+  const present = new Set(
+    (
+      (await db(table)
+        .whereIn(
+          column,
+          keyed.map((row) => row[column] as string),
+        )
+        .pluck(column)) as unknown[]
+    ).map(String),
+  );
   const missing = keyed.filter((row) => !present.has(String(row[column])));
   if (missing.length > 0) await db(table).insert(missing);
   return { created: missing.length, existing: rows.length - missing.length };
@@ -80,7 +97,9 @@ export interface SeedOptions {
 export async function seedSite(db: Knex, options: SeedOptions): Promise<SeedResult> {
   const status = await migrationStatus(db, siteMigrationSources().list());
   if (!status.upToDate) {
-    throw new UserError('The database schema is not up to date, so there is nothing to seed into yet', { suggestion: 'Run `shopdb migrate` first.' });
+    throw new UserError('The database schema is not up to date, so there is nothing to seed into yet', {
+      suggestion: 'Run `shopdb migrate` first.',
+    });
   }
   const reference = await inTransaction(db, async (trx) => ({
     roles: await seedRoles(trx),

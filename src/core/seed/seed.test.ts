@@ -38,12 +38,17 @@ describeEachEngine('seedSite', (engine) => {
     expect(first.roles).toEqual({ created: 3, existing: 0 });
     expect(first.statusLabels.created).toBe(CORE_STATUS_LABELS.length);
     expect(first.assetTypes.created).toBe(CORE_ASSET_TYPES.length);
-    expect(second).toMatchObject({ roles: { created: 0, existing: 3 }, statusLabels: { created: 0 }, assetTypes: { created: 0 }, demo: null });
+    expect(second).toMatchObject({
+      roles: { created: 0, existing: 3 },
+      statusLabels: { created: 0 },
+      assetTypes: { created: 0 },
+      demo: null,
+    });
     expect(await rowCounts(db)).toEqual(afterFirst);
     expect(afterFirst.assets).toBe(0);
   });
 
-  it('keeps a site\'s own edits to reference rows', async () => {
+  it("keeps a site's own edits to reference rows", async () => {
     await seedSite(db, { demo: false, actor });
     await db('status_labels').where({ name: 'Spare' }).update({ color: '#123456' });
 

@@ -79,9 +79,21 @@ const byCount = (a: CountBy, b: CountBy) => b.count - a.count || a.label.localeC
 
 async function assetCounts(db: Knex): Promise<SiteSummary['assets']> {
   const live = () => db({ a: 'assets' }).whereNull('a.deleted_at');
-  const types = (await live().join({ t: 'asset_types' }, 't.id', 'a.type_id').groupBy('t.key', 't.label').select('t.key', 't.label').count({ count: '*' })) as Array<{ key: string; label: string; count: number | string }>;
-  const statuses = (await live().leftJoin({ s: 'status_labels' }, 's.id', 'a.status_id').groupBy('s.name').select('s.name').count({ count: '*' })) as Array<{ name: string | null; count: number | string }>;
-  const places = (await live().leftJoin({ l: 'locations' }, 'l.id', 'a.location_id').groupBy('l.path').select('l.path').count({ count: '*' })) as Array<{ path: string | null; count: number | string }>;
+  const types = (await live()
+    .join({ t: 'asset_types' }, 't.id', 'a.type_id')
+    .groupBy('t.key', 't.label')
+    .select('t.key', 't.label')
+    .count({ count: '*' })) as Array<{ key: string; label: string; count: number | string }>;
+  const statuses = (await live()
+    .leftJoin({ s: 'status_labels' }, 's.id', 'a.status_id')
+    .groupBy('s.name')
+    .select('s.name')
+    .count({ count: '*' })) as Array<{ name: string | null; count: number | string }>;
+  const places = (await live()
+    .leftJoin({ l: 'locations' }, 'l.id', 'a.location_id')
+    .groupBy('l.path')
+    .select('l.path')
+    .count({ count: '*' })) as Array<{ path: string | null; count: number | string }>;
 
   // A location's path is `/<root id>/…/`: its assets count for the top-level location, the root.
   const roots = new Map<number | null, number>();
@@ -90,7 +102,10 @@ async function assetCounts(db: Knex): Promise<SiteSummary['assets']> {
     roots.set(root, (roots.get(root) ?? 0) + Number(place.count));
   }
   const rootIds = [...roots.keys()].filter((id): id is number => id !== null);
-  const rootRows = rootIds.length === 0 ? [] : ((await db('locations').whereIn('id', rootIds).select('id', 'code', 'name')) as Array<{ id: number; code: string; name: string }>);
+  const rootRows =
+    rootIds.length === 0
+      ? []
+      : ((await db('locations').whereIn('id', rootIds).select('id', 'code', 'name')) as Array<{ id: number; code: string; name: string }>);
   const byLocation: CountBy[] = [...roots].map(([id, count]) => {
     const row = rootRows.find((r) => Number(r.id) === id);
     return { key: row?.code ?? null, label: row?.name ?? '(no location)', count };
@@ -109,7 +124,12 @@ async function backupAge(config: LoadedConfig, now: Date): Promise<BackupAge> {
   const directory = resolve(config.baseDir, config.values.BACKUP_DIR);
   const last = await findLastGoodBackup(directory, config.values.SHOPDB_SITE_NAME);
   if (last.state !== 'found') return { state: last.state, createdAt: null, ageSeconds: null, reason: last.reason };
-  return { state: 'found', createdAt: last.createdAt.toISOString(), ageSeconds: Math.max(0, Math.round((now.getTime() - last.createdAt.getTime()) / 1000)), reason: null };
+  return {
+    state: 'found',
+    createdAt: last.createdAt.toISOString(),
+    ageSeconds: Math.max(0, Math.round((now.getTime() - last.createdAt.getTime()) / 1000)),
+    reason: null,
+  };
 }
 
 /** A plugin's hook that fails costs that plugin's figures, never the summary. */
@@ -118,7 +138,13 @@ async function pluginSummaries(input: SiteSummaryInput, now: Date): Promise<Plug
   const results: PluginSummary[] = [];
   for (const state of installed) {
     const plugin = input.plugins.find((p) => p.manifest.name === state.name);
-    const entry: PluginSummary = { name: state.name, version: state.version, enabled: state.enabled && plugin !== undefined, headlines: [], error: null };
+    const entry: PluginSummary = {
+      name: state.name,
+      version: state.version,
+      enabled: state.enabled && plugin !== undefined,
+      headlines: [],
+      error: null,
+    };
     if (entry.enabled && plugin?.manifest.summary) {
       try {
         entry.headlines = await plugin.manifest.summary({ db: input.db, plugin: { name: state.name, version: state.version }, now });

@@ -97,7 +97,9 @@ function backupDirectory(options: UpdateOptions): string {
 /** A lock that cannot be released (the database went away) is reported, not thrown over the outcome. */
 async function releaseSchemaLockOf(ctx: UpdateContext): Promise<void> {
   await ctx.schemaLock?.release().catch((error: unknown) => {
-    ctx.options.warn?.(`The site's schema lock could not be released (${asShopdbError(error).message}); if a later migrate waits for it, run \`shopdb migrate unlock\`.`);
+    ctx.options.warn?.(
+      `The site's schema lock could not be released (${asShopdbError(error).message}); if a later migrate waits for it, run \`shopdb migrate unlock\`.`,
+    );
   });
   ctx.schemaLock = undefined;
 }
@@ -152,7 +154,9 @@ export function coreUpdateSteps(): UpdateStepList {
     .add({
       id: 'preflight',
       title: 'Pre-flight checks (doctor --tag update)',
-      plan: () => ['run the doctor checks tagged "update" (Node.js, configuration, database, backup tool, backup directory); stop if any fails'],
+      plan: () => [
+        'run the doctor checks tagged "update" (Node.js, configuration, database, backup tool, backup directory); stop if any fails',
+      ],
       async run(ctx) {
         const { runDoctor } = await import('../doctor/index.js');
         const report = await runDoctor({
@@ -165,7 +169,9 @@ export function coreUpdateSteps(): UpdateStepList {
         const failed = report.checks.filter((check) => check.status === 'fail');
         if (failed.length > 0) {
           throw new UserError(`${failed.length} pre-flight check${failed.length === 1 ? '' : 's'} failed; nothing was changed`, {
-            details: failed.map((check) => `${check.title}: ${check.message.split('\n').join(' ')}${check.suggestion ? ` — ${check.suggestion}` : ''}`),
+            details: failed.map(
+              (check) => `${check.title}: ${check.message.split('\n').join(' ')}${check.suggestion ? ` — ${check.suggestion}` : ''}`,
+            ),
             suggestion: 'Fix them (`shopdb doctor --tag update` shows the details), then run `shopdb update` again.',
           });
         }
@@ -206,7 +212,9 @@ export function coreUpdateSteps(): UpdateStepList {
     .add({
       id: 'ready',
       title: 'Wait until the site is ready',
-      plan: (ctx) => [`wait up to ${Math.round((ctx.options.readinessTimeoutMs ?? 60_000) / 1000)}s for: ${[databaseReady, ...(ctx.options.readinessProbes ?? [])].map((p) => p.title).join('; ')}`],
+      plan: (ctx) => [
+        `wait up to ${Math.round((ctx.options.readinessTimeoutMs ?? 60_000) / 1000)}s for: ${[databaseReady, ...(ctx.options.readinessProbes ?? [])].map((p) => p.title).join('; ')}`,
+      ],
       async run(ctx, report) {
         const probes = [databaseReady, ...(ctx.options.readinessProbes ?? [])];
         const deadline = Date.now() + (ctx.options.readinessTimeoutMs ?? 60_000);
@@ -254,7 +262,14 @@ export async function planUpdate(options: UpdateOptions): Promise<UpdateResult> 
   const ctx: UpdateContext = { options, backup: null, applied: [], done: [] };
   const steps: UpdateStepReport[] = [];
   for (const step of stepList(options)) steps.push({ id: step.id, title: step.title, status: 'planned', detail: await step.plan(ctx) });
-  return { dryRun: true, steps, pendingMigrations: await pendingMigrations(options), applied: [], backup: null, durationMs: Date.now() - started };
+  return {
+    dryRun: true,
+    steps,
+    pendingMigrations: await pendingMigrations(options),
+    applied: [],
+    backup: null,
+    durationMs: Date.now() - started,
+  };
 }
 
 export async function runUpdate(options: UpdateOptions): Promise<UpdateResult> {
@@ -282,12 +297,22 @@ export async function runUpdate(options: UpdateOptions): Promise<UpdateResult> {
     try {
       const interrupted = stopSignalOf(options.signal);
       if (ctx.backup === null) {
-        if (interrupted) throw new InterruptedError(interrupted, `Update interrupted by ${interrupted} before the pre-update backup; nothing was changed`, { cause: error });
+        if (interrupted)
+          throw new InterruptedError(
+            interrupted,
+            `Update interrupted by ${interrupted} before the pre-update backup; nothing was changed`,
+            { cause: error },
+          );
         throw error;
       }
       const rolledBack = await rollBack(ctx, steps, error);
       // Interrupted: the same account of what was put back, with the exit code of an interruption.
-      if (interrupted) throw new InterruptedError(interrupted, rolledBack.message, { details: rolledBack.details, suggestion: 'Run `shopdb update` again when you are ready.', cause: error });
+      if (interrupted)
+        throw new InterruptedError(interrupted, rolledBack.message, {
+          details: rolledBack.details,
+          suggestion: 'Run `shopdb update` again when you are ready.',
+          cause: error,
+        });
       throw rolledBack;
     } finally {
       await releaseSchemaLockOf(ctx);
@@ -323,7 +348,14 @@ async function rollBack(ctx: UpdateContext, steps: readonly UpdateStep[], cause:
         const knownSources = [...(await defaultKnownMigrationSources(options.config)), ...(options.sources?.list() ?? [])];
         const plan = await prepareRestore({ ...options, file: backup, knownSources });
         // Not interruptible: the way back must run to its end.
-        await restoreBackup(plan, { ...options, signal: undefined, runSteps: undefined, safetyBackup: false, migrate: false, lockHeld: true });
+        await restoreBackup(plan, {
+          ...options,
+          signal: undefined,
+          runSteps: undefined,
+          safetyBackup: false,
+          migrate: false,
+          lockHeld: true,
+        });
       },
     },
     ...steps

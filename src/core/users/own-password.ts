@@ -47,9 +47,16 @@ export async function changeOwnPassword(db: Knex, actor: Actor, change: OwnPassw
   await assertPasswordAcceptable(change.newPassword, { username: row.username });
   const passwordHash = await hashPassword(change.newPassword);
   return inTransaction(db, async (trx) => {
-    await trx('users').where('id', row.id).update({ password_hash: passwordHash, updated_at: encodeValue('date', new Date()) });
+    await trx('users')
+      .where('id', row.id)
+      .update({ password_hash: passwordHash, updated_at: encodeValue('date', new Date()) });
     const sessionsEnded = await endUserSessions(trx, row.id, 'password-reset', new Date(), change.keepSessionId);
-    await recordAudit(trx, actor, { action: 'password_change', objectType: 'user', objectId: row.id, after: { passwordChanged: true, otherSessionsEnded: sessionsEnded } });
+    await recordAudit(trx, actor, {
+      action: 'password_change',
+      objectType: 'user',
+      objectId: row.id,
+      after: { passwordChanged: true, otherSessionsEnded: sessionsEnded },
+    });
     return { sessionsEnded };
   });
 }

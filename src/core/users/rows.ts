@@ -11,7 +11,13 @@ import type { AuthenticatedUser, RoleName } from '../auth/types.js';
 /** 1 to 64 of letters, digits, dot, underscore, hyphen: safe in a URL, a log line and a shell. */
 export const USERNAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 
-export const USER_CODEC: RowCodec = { disabled: 'boolean', last_login_at: 'date', created_at: 'date', updated_at: 'date', ldap_checked_at: 'date' };
+export const USER_CODEC: RowCodec = {
+  disabled: 'boolean',
+  last_login_at: 'date',
+  created_at: 'date',
+  updated_at: 'date',
+  ldap_checked_at: 'date',
+};
 
 /** A users row as decoded; only login and the user service ever see `password_hash`. */
 export interface UserRow {

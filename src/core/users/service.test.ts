@@ -52,16 +52,34 @@ describeEachEngine('user service', (engine) => {
   });
 
   it('creates a user on a migrated but unseeded site, adding the three built-in roles', async () => {
-    const { user, created } = await createUser(db, actor, { username: 'alice', displayName: 'Alice Smith', email: 'alice@example.com', role: 'admin', password: PASSWORD });
+    const { user, created } = await createUser(db, actor, {
+      username: 'alice',
+      displayName: 'Alice Smith',
+      email: 'alice@example.com',
+      role: 'admin',
+      password: PASSWORD,
+    });
 
     expect(created).toBe(true);
-    expect(user).toMatchObject({ username: 'alice', displayName: 'Alice Smith', email: 'alice@example.com', role: 'admin', authSource: 'local', disabled: false, lastLoginAt: null });
+    expect(user).toMatchObject({
+      username: 'alice',
+      displayName: 'Alice Smith',
+      email: 'alice@example.com',
+      role: 'admin',
+      authSource: 'local',
+      disabled: false,
+      lastLoginAt: null,
+    });
     expect(user.createdAt).toBeInstanceOf(Date);
     expect(Math.abs(user.createdAt.getTime() - Date.now())).toBeLessThan(60_000);
     expect(user).not.toHaveProperty('passwordHash');
     expect(await verifyPassword(PASSWORD, await storedHash(db, 'alice'))).toBe(true);
     const roles = (await db('roles').select('name', 'rank').orderBy('rank')) as Array<{ name: string; rank: number }>;
-    expect(roles.map((r) => [r.name, Number(r.rank)])).toEqual([['viewer', 1], ['editor', 2], ['admin', 3]]);
+    expect(roles.map((r) => [r.name, Number(r.rank)])).toEqual([
+      ['viewer', 1],
+      ['editor', 2],
+      ['admin', 3],
+    ]);
   });
 
   it('leaves existing roles alone, and ensureRoles can run any number of times', async () => {
@@ -87,8 +105,12 @@ describeEachEngine('user service', (engine) => {
     const error = (await attempt.catch((e: unknown) => e)) as ValidationError;
     expect(Object.keys(error.fields).sort()).toEqual(['email', 'role', 'username']);
     expect(error.exitCode).toBe(ExitCode.USAGE);
-    await expect(createUser(db, actor, { username: 'x'.repeat(65), role: 'viewer', password: PASSWORD })).rejects.toBeInstanceOf(ValidationError);
-    await expect(createUser(db, actor, { username: 'a.b_c-9', role: 'viewer', password: PASSWORD })).resolves.toMatchObject({ created: true });
+    await expect(createUser(db, actor, { username: 'x'.repeat(65), role: 'viewer', password: PASSWORD })).rejects.toBeInstanceOf(
+      ValidationError,
+    );
+    await expect(createUser(db, actor, { username: 'a.b_c-9', role: 'viewer', password: PASSWORD })).resolves.toMatchObject({
+      created: true,
+    });
   });
 
   it('refuses a short password before writing anything', async () => {
@@ -98,15 +120,22 @@ describeEachEngine('user service', (engine) => {
   });
 
   it('refuses a common password or one built on the username before writing anything', async () => {
-    await expect(createUser(db, actor, { username: 'bob', role: 'viewer', password: 'Password1234!' })).rejects.toThrow(/too easy to guess: it is a common password/);
-    await expect(createUser(db, actor, { username: 'bob', role: 'viewer', password: 'bob-bob-2026' })).rejects.toThrow(/contains the username/);
+    await expect(createUser(db, actor, { username: 'bob', role: 'viewer', password: 'Password1234!' })).rejects.toThrow(
+      /too easy to guess: it is a common password/,
+    );
+    await expect(createUser(db, actor, { username: 'bob', role: 'viewer', password: 'bob-bob-2026' })).rejects.toThrow(
+      /contains the username/,
+    );
     expect(await listUsers(db)).toEqual([]);
 
     await createUser(db, actor, { username: 'bob', role: 'viewer', password: PASSWORD });
     const hash = await storedHash(db, 'bob');
     const reset = resetPassword(db, actor, 'bob', 'qwertyuiop1234');
     await expect(reset).rejects.toBeInstanceOf(ValidationError);
-    await expect(reset).rejects.toMatchObject({ exitCode: ExitCode.USAGE, fields: { password: 'must not be a common password or a simple pattern' } });
+    await expect(reset).rejects.toMatchObject({
+      exitCode: ExitCode.USAGE,
+      fields: { password: 'must not be a common password or a simple pattern' },
+    });
     expect(await storedHash(db, 'bob')).toBe(hash);
   });
 
@@ -157,7 +186,13 @@ describeEachEngine('user service', (engine) => {
 
       const forced = await setUserDisabled(db, actor, 'solo', true, { force: true });
       await setUserDisabled(db, actor, 'solo', false);
-      const demoted = await createUser(db, actor, { username: 'solo', role: 'editor', password: 'second shift password', update: true, force: true });
+      const demoted = await createUser(db, actor, {
+        username: 'solo',
+        role: 'editor',
+        password: 'second shift password',
+        update: true,
+        force: true,
+      });
 
       expect(forced).toMatchObject({ changed: true, leavesNoEnabledAdmin: true, user: { disabled: true } });
       expect(demoted).toMatchObject({ leavesNoEnabledAdmin: true, user: { role: 'editor' } });

@@ -29,7 +29,10 @@ export const DEFAULT_ROLES: ReadonlyArray<{ name: RoleName; description: string;
 
 /** Inserts the built-in roles that are missing and leaves existing ones as they are. Safe to run any number of times. */
 export async function ensureRoles(db: Knex | Knex.Transaction): Promise<void> {
-  await db('roles').insert(DEFAULT_ROLES.map((role) => ({ ...role }))).onConflict('name').ignore();
+  await db('roles')
+    .insert(DEFAULT_ROLES.map((role) => ({ ...role })))
+    .onConflict('name')
+    .ignore();
 }
 
 export interface CreateUserInput {
@@ -65,10 +68,13 @@ export class LastEnabledAdminError extends ConflictError {
     readonly username: string,
     change: 'disable' | 'demote',
   ) {
-    super(`"${username}" is the last enabled admin: ${change === 'disable' ? 'disabling' : 'demoting'} them would leave this site with no admin; nothing was changed`, {
-      suggestion:
-        'Make another user admin first (`shopdb admin create <name>`, or `shopdb user enable <name>` for a disabled admin), then try again. To do it anyway, pass --force.',
-    });
+    super(
+      `"${username}" is the last enabled admin: ${change === 'disable' ? 'disabling' : 'demoting'} them would leave this site with no admin; nothing was changed`,
+      {
+        suggestion:
+          'Make another user admin first (`shopdb admin create <name>`, or `shopdb user enable <name>` for a disabled admin), then try again. To do it anyway, pass --force.',
+      },
+    );
   }
 }
 
@@ -85,7 +91,10 @@ async function leavesNoEnabledAdmin(trx: Knex.Transaction, row: UserRow, change:
 const isEnabledAdmin = (row: Pick<UserRow, 'role' | 'disabled'>) => row.role === 'admin' && !row.disabled;
 
 async function countOtherEnabledAdmins(db: Knex | Knex.Transaction, userId: number): Promise<number> {
-  const [{ count }] = (await db('users').where({ role: 'admin', disabled: encodeValue('boolean', false) }).whereNot('id', userId).count({ count: '*' })) as Array<{ count: number | string }>;
+  const [{ count }] = (await db('users')
+    .where({ role: 'admin', disabled: encodeValue('boolean', false) })
+    .whereNot('id', userId)
+    .count({ count: '*' })) as Array<{ count: number | string }>;
   return Number(count);
 }
 
@@ -109,11 +118,17 @@ export class UserExistsError extends ConflictError {
 }
 
 /** The username, role, name and email rules (all problems at once); createUser checks them too. */
-export function assertValidUserProfile(input: { username: string; role: RoleName; displayName?: string | null; email?: string | null }): void {
+export function assertValidUserProfile(input: {
+  username: string;
+  role: RoleName;
+  displayName?: string | null;
+  email?: string | null;
+}): void {
   const fields: Record<string, string> = {};
   if (!USERNAME_PATTERN.test(input.username)) fields.username = `must be ${USERNAME_RULE}`;
   if (!(ROLES as readonly string[]).includes(input.role)) fields.role = `must be one of ${ROLES.join(', ')}`;
-  if (input.displayName != null && (input.displayName.trim() === '' || input.displayName.length > 191)) fields.displayName = 'must be 1 to 191 characters';
+  if (input.displayName != null && (input.displayName.trim() === '' || input.displayName.length > 191))
+    fields.displayName = 'must be 1 to 191 characters';
   if (input.email != null && !/^[^\s@]+@[^\s@]+$/.test(input.email)) fields.email = 'must look like name@example.com';
   else if (input.email != null && input.email.length > 191) fields.email = 'must be at most 191 characters';
   if (Object.keys(fields).length > 0) {
@@ -155,49 +170,54 @@ export async function createUser(db: Knex, actor: Actor, input: CreateUserInput)
   const mayDemote = input.update === true && input.role !== 'admin';
 
   try {
-    return await inTransaction(db, async (trx) => {
-      await assertRoleExists(trx, input.role);
-      const existing = await findUserRow(trx, input.username);
-      if (existing !== null) {
-        if (!input.update) throw new UserExistsError(existing.username);
-        assertLocal(existing);
-        const before = toUserRecord(existing);
-        const noAdminLeft = mayDemote && isEnabledAdmin(existing) && (await leavesNoEnabledAdmin(trx, existing, 'demote', input.force === true));
-        await trx('users')
-          .where('id', existing.id)
-          .update({
-            password_hash: passwordHash,
-            role: input.role,
-            ...(input.displayName !== undefined ? { display_name: displayName } : {}),
-            ...(input.email !== undefined ? { email } : {}),
-            updated_at: encodeValue('date', now()),
+    return await inTransaction(
+      db,
+      async (trx) => {
+        await assertRoleExists(trx, input.role);
+        const existing = await findUserRow(trx, input.username);
+        if (existing !== null) {
+          if (!input.update) throw new UserExistsError(existing.username);
+          assertLocal(existing);
+          const before = toUserRecord(existing);
+          const noAdminLeft =
+            mayDemote && isEnabledAdmin(existing) && (await leavesNoEnabledAdmin(trx, existing, 'demote', input.force === true));
+          await trx('users')
+            .where('id', existing.id)
+            .update({
+              password_hash: passwordHash,
+              role: input.role,
+              ...(input.displayName !== undefined ? { display_name: displayName } : {}),
+              ...(input.email !== undefined ? { email } : {}),
+              updated_at: encodeValue('date', now()),
+            });
+          // A new password ends every session the old one opened.
+          await endUserSessions(trx, existing.id, 'password-reset');
+          const user = await reload(trx, existing.id);
+          await recordAudit(trx, actor, {
+            action: 'update',
+            objectType: 'user',
+            objectId: user.id,
+            before,
+            after: { ...user, passwordReset: true, ...(noAdminLeft ? { leftNoEnabledAdmin: true } : {}) },
           });
-        // A new password ends every session the old one opened.
-        await endUserSessions(trx, existing.id, 'password-reset');
-        const user = await reload(trx, existing.id);
-        await recordAudit(trx, actor, {
-          action: 'update',
-          objectType: 'user',
-          objectId: user.id,
-          before,
-          after: { ...user, passwordReset: true, ...(noAdminLeft ? { leftNoEnabledAdmin: true } : {}) },
+          return { user, created: false, leavesNoEnabledAdmin: noAdminLeft };
+        }
+        const [id] = await trx('users').insert({
+          username: input.username,
+          username_key: textKey(input.username),
+          display_name: displayName,
+          email,
+          password_hash: passwordHash,
+          role: input.role,
+          auth_source: 'local',
+          disabled: encodeValue('boolean', false),
         });
-        return { user, created: false, leavesNoEnabledAdmin: noAdminLeft };
-      }
-      const [id] = await trx('users').insert({
-        username: input.username,
-        username_key: textKey(input.username),
-        display_name: displayName,
-        email,
-        password_hash: passwordHash,
-        role: input.role,
-        auth_source: 'local',
-        disabled: encodeValue('boolean', false),
-      });
-      const user = await reload(trx, Number(id));
-      await recordAudit(trx, actor, { action: 'create', objectType: 'user', objectId: user.id, after: user });
-      return { user, created: true, leavesNoEnabledAdmin: false };
-    }, { serializeOn: mayDemote ? [ENABLED_ADMINS_LOCK_KEY] : [] });
+        const user = await reload(trx, Number(id));
+        await recordAudit(trx, actor, { action: 'create', objectType: 'user', objectId: user.id, after: user });
+        return { user, created: true, leavesNoEnabledAdmin: false };
+      },
+      { serializeOn: mayDemote ? [ENABLED_ADMINS_LOCK_KEY] : [] },
+    );
   } catch (error) {
     // Another run created the same username between our check and our insert.
     if (isUniqueViolation(error)) throw new UserExistsError(input.username);
@@ -239,23 +259,35 @@ export interface SetDisabledOptions {
  * back), and their API tokens stop working until they are enabled again. The last enabled admin
  * is disabled only with `force`.
  */
-export async function setUserDisabled(db: Knex, actor: Actor, username: string, disabled: boolean, options: SetDisabledOptions = {}): Promise<SetDisabledResult> {
-  return inTransaction(db, async (trx) => {
-    const row = await requireUserRow(trx, username);
-    if (row.disabled === disabled) return { user: toUserRecord(row), changed: false, leavesNoEnabledAdmin: false };
-    const noAdminLeft = disabled && isEnabledAdmin(row) && (await leavesNoEnabledAdmin(trx, row, 'disable', options.force === true));
-    await trx('users').where('id', row.id).update({ disabled: encodeValue('boolean', disabled), updated_at: encodeValue('date', now()) });
-    if (disabled) await endUserSessions(trx, row.id, 'disabled');
-    const user = await reload(trx, row.id);
-    await recordAudit(trx, actor, {
-      action: disabled ? 'disable' : 'enable',
-      objectType: 'user',
-      objectId: user.id,
-      before: { disabled: row.disabled },
-      after: { disabled, ...(noAdminLeft ? { leftNoEnabledAdmin: true } : {}) },
-    });
-    return { user, changed: true, leavesNoEnabledAdmin: noAdminLeft };
-  }, { serializeOn: disabled ? [ENABLED_ADMINS_LOCK_KEY] : [] });
+export async function setUserDisabled(
+  db: Knex,
+  actor: Actor,
+  username: string,
+  disabled: boolean,
+  options: SetDisabledOptions = {},
+): Promise<SetDisabledResult> {
+  return inTransaction(
+    db,
+    async (trx) => {
+      const row = await requireUserRow(trx, username);
+      if (row.disabled === disabled) return { user: toUserRecord(row), changed: false, leavesNoEnabledAdmin: false };
+      const noAdminLeft = disabled && isEnabledAdmin(row) && (await leavesNoEnabledAdmin(trx, row, 'disable', options.force === true));
+      await trx('users')
+        .where('id', row.id)
+        .update({ disabled: encodeValue('boolean', disabled), updated_at: encodeValue('date', now()) });
+      if (disabled) await endUserSessions(trx, row.id, 'disabled');
+      const user = await reload(trx, row.id);
+      await recordAudit(trx, actor, {
+        action: disabled ? 'disable' : 'enable',
+        objectType: 'user',
+        objectId: user.id,
+        before: { disabled: row.disabled },
+        after: { disabled, ...(noAdminLeft ? { leftNoEnabledAdmin: true } : {}) },
+      });
+      return { user, changed: true, leavesNoEnabledAdmin: noAdminLeft };
+    },
+    { serializeOn: disabled ? [ENABLED_ADMINS_LOCK_KEY] : [] },
+  );
 }
 
 export function assertLocal(row: UserRow): void {
@@ -272,7 +304,9 @@ export async function resetPassword(db: Knex, actor: Actor, username: string, pa
   return inTransaction(db, async (trx) => {
     const row = await requireUserRow(trx, username);
     assertLocal(row);
-    await trx('users').where('id', row.id).update({ password_hash: passwordHash, updated_at: encodeValue('date', now()) });
+    await trx('users')
+      .where('id', row.id)
+      .update({ password_hash: passwordHash, updated_at: encodeValue('date', now()) });
     // Whoever knew the old password is logged out everywhere.
     await endUserSessions(trx, row.id, 'password-reset');
     const user = await reload(trx, row.id);
@@ -293,18 +327,29 @@ export interface UserProfilePatch {
  */
 export async function updateUserProfile(db: Knex, actor: Actor, username: string, patch: UserProfilePatch): Promise<UserRecord> {
   const mayDemote = patch.role !== undefined && patch.role !== 'admin';
-  return inTransaction(db, async (trx) => {
-    const row = await requireUserRow(trx, username);
-    const before = toUserRecord(row);
-    const next = { username: row.username, role: patch.role ?? before.role, displayName: patch.displayName === undefined ? before.displayName : patch.displayName, email: patch.email === undefined ? before.email : patch.email };
-    assertValidUserProfile(next);
-    if (patch.role !== undefined) await assertRoleExists(trx, patch.role);
-    if (mayDemote && isEnabledAdmin(row)) await leavesNoEnabledAdmin(trx, row, 'demote', false);
-    await trx('users').where('id', row.id).update({ role: next.role, display_name: next.displayName, email: next.email, updated_at: encodeValue('date', now()) });
-    if (next.role !== before.role) await endUserSessions(trx, row.id, 'role-change');
-    const user = await reload(trx, row.id);
-    const pick = (u: UserRecord) => ({ role: u.role, displayName: u.displayName, email: u.email });
-    await recordAudit(trx, actor, { action: 'update', objectType: 'user', objectId: user.id, before: pick(before), after: pick(user) });
-    return user;
-  }, { serializeOn: mayDemote ? [ENABLED_ADMINS_LOCK_KEY] : [] });
+  return inTransaction(
+    db,
+    async (trx) => {
+      const row = await requireUserRow(trx, username);
+      const before = toUserRecord(row);
+      const next = {
+        username: row.username,
+        role: patch.role ?? before.role,
+        displayName: patch.displayName === undefined ? before.displayName : patch.displayName,
+        email: patch.email === undefined ? before.email : patch.email,
+      };
+      assertValidUserProfile(next);
+      if (patch.role !== undefined) await assertRoleExists(trx, patch.role);
+      if (mayDemote && isEnabledAdmin(row)) await leavesNoEnabledAdmin(trx, row, 'demote', false);
+      await trx('users')
+        .where('id', row.id)
+        .update({ role: next.role, display_name: next.displayName, email: next.email, updated_at: encodeValue('date', now()) });
+      if (next.role !== before.role) await endUserSessions(trx, row.id, 'role-change');
+      const user = await reload(trx, row.id);
+      const pick = (u: UserRecord) => ({ role: u.role, displayName: u.displayName, email: u.email });
+      await recordAudit(trx, actor, { action: 'update', objectType: 'user', objectId: user.id, before: pick(before), after: pick(user) });
+      return user;
+    },
+    { serializeOn: mayDemote ? [ENABLED_ADMINS_LOCK_KEY] : [] },
+  );
 }

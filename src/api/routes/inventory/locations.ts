@@ -2,7 +2,16 @@
 // tree or a flat list; editors create, rename, move and delete.
 
 import type { FastifyInstance } from 'fastify';
-import { createLocation, deleteLocation, getLocation, LOCATION_KINDS, listLocations, locationTree, updateLocation, type LocationInput } from '../../../core/inventory/locations.js';
+import {
+  createLocation,
+  deleteLocation,
+  getLocation,
+  LOCATION_KINDS,
+  listLocations,
+  locationTree,
+  updateLocation,
+  type LocationInput,
+} from '../../../core/inventory/locations.js';
 import { actorOf, requireRole } from '../../auth/guards.js';
 import { errorResponses } from '../../errors.js';
 import { idParams, locationSchema } from './schemas.js';
@@ -37,12 +46,17 @@ export default async function locationRoutes(app: FastifyInstance): Promise<void
         response: { 200: { type: 'object', properties: { results: { type: 'array', items: nodeSchema } } }, ...errorResponses },
       },
     },
-    async (request) => ({ results: request.query.flat ? (await listLocations(request.db)).map((l) => ({ ...l, children: [] })) : await locationTree(request.db) }),
+    async (request) => ({
+      results: request.query.flat ? (await listLocations(request.db)).map((l) => ({ ...l, children: [] })) : await locationTree(request.db),
+    }),
   );
 
   app.get<{ Params: { id: number } }>(
     '/locations/:id',
-    { onRequest: requireRole('viewer'), schema: { summary: 'One location.', tags, params: idParams, response: { 200: locationSchema, ...errorResponses } } },
+    {
+      onRequest: requireRole('viewer'),
+      schema: { summary: 'One location.', tags, params: idParams, response: { 200: locationSchema, ...errorResponses } },
+    },
     async (request) => getLocation(request.db, request.params.id),
   );
 
@@ -50,7 +64,12 @@ export default async function locationRoutes(app: FastifyInstance): Promise<void
     '/locations',
     {
       onRequest: requireRole('editor'),
-      schema: { summary: 'Create a location.', tags, body: { type: 'object', additionalProperties: false, required: ['kind', 'code', 'name'], properties: writable }, response: { 201: locationSchema, ...errorResponses } },
+      schema: {
+        summary: 'Create a location.',
+        tags,
+        body: { type: 'object', additionalProperties: false, required: ['kind', 'code', 'name'], properties: writable },
+        response: { 201: locationSchema, ...errorResponses },
+      },
     },
     async (request, reply) => reply.code(201).send(await createLocation(request.db, actorOf(request), request.body)),
   );
@@ -59,14 +78,23 @@ export default async function locationRoutes(app: FastifyInstance): Promise<void
     '/locations/:id',
     {
       onRequest: requireRole('editor'),
-      schema: { summary: 'Rename or move a location (its subtree moves with it).', tags, params: idParams, body: { type: 'object', additionalProperties: false, minProperties: 1, properties: writable }, response: { 200: locationSchema, ...errorResponses } },
+      schema: {
+        summary: 'Rename or move a location (its subtree moves with it).',
+        tags,
+        params: idParams,
+        body: { type: 'object', additionalProperties: false, minProperties: 1, properties: writable },
+        response: { 200: locationSchema, ...errorResponses },
+      },
     },
     async (request) => updateLocation(request.db, actorOf(request), request.params.id, request.body),
   );
 
   app.delete<{ Params: { id: number } }>(
     '/locations/:id',
-    { onRequest: requireRole('editor'), schema: { summary: 'Delete an empty location.', tags, params: idParams, response: { ...errorResponses } } },
+    {
+      onRequest: requireRole('editor'),
+      schema: { summary: 'Delete an empty location.', tags, params: idParams, response: { ...errorResponses } },
+    },
     async (request, reply) => {
       await deleteLocation(request.db, actorOf(request), request.params.id);
       return reply.code(204).send();

@@ -8,7 +8,17 @@ import { assetModels, assetTypes, manufacturers, statusLabels, type ReferenceSer
 import { actorOf, requireRole } from '../../auth/guards.js';
 import { errorResponses } from '../../errors.js';
 import { listQuerySchema, pageOf, pageSchema, type PageQuery } from '../../pagination.js';
-import { assetTypeBody, assetTypeSchema, idParams, manufacturerBody, manufacturerSchema, modelBody, modelSchema, statusLabelBody, statusLabelSchema } from './schemas.js';
+import {
+  assetTypeBody,
+  assetTypeSchema,
+  idParams,
+  manufacturerBody,
+  manufacturerSchema,
+  modelBody,
+  modelSchema,
+  statusLabelBody,
+  statusLabelSchema,
+} from './schemas.js';
 
 interface ReferenceResource {
   path: string;
@@ -31,10 +41,39 @@ async function visibleAssetTypes(app: FastifyInstance, request: FastifyRequest):
 }
 
 const RESOURCES: ReferenceResource[] = [
-  { path: '/manufacturers', noun: 'manufacturer', service: manufacturers as unknown as ReferenceResource['service'], item: manufacturerSchema, body: manufacturerBody, required: ['name'] },
-  { path: '/models', noun: 'model', service: assetModels as unknown as ReferenceResource['service'], item: modelSchema, body: modelBody, required: ['manufacturerId', 'name'] },
-  { path: '/status-labels', noun: 'status label', service: statusLabels as unknown as ReferenceResource['service'], item: statusLabelSchema, body: statusLabelBody, required: ['name', 'color', 'kind'] },
-  { path: '/asset-types', noun: 'asset type', service: assetTypes as unknown as ReferenceResource['service'], item: assetTypeSchema, body: assetTypeBody, required: ['key', 'label'], visible: visibleAssetTypes },
+  {
+    path: '/manufacturers',
+    noun: 'manufacturer',
+    service: manufacturers as unknown as ReferenceResource['service'],
+    item: manufacturerSchema,
+    body: manufacturerBody,
+    required: ['name'],
+  },
+  {
+    path: '/models',
+    noun: 'model',
+    service: assetModels as unknown as ReferenceResource['service'],
+    item: modelSchema,
+    body: modelBody,
+    required: ['manufacturerId', 'name'],
+  },
+  {
+    path: '/status-labels',
+    noun: 'status label',
+    service: statusLabels as unknown as ReferenceResource['service'],
+    item: statusLabelSchema,
+    body: statusLabelBody,
+    required: ['name', 'color', 'kind'],
+  },
+  {
+    path: '/asset-types',
+    noun: 'asset type',
+    service: assetTypes as unknown as ReferenceResource['service'],
+    item: assetTypeSchema,
+    body: assetTypeBody,
+    required: ['key', 'label'],
+    visible: visibleAssetTypes,
+  },
 ];
 
 export default async function referenceRoutes(app: FastifyInstance): Promise<void> {
@@ -46,7 +85,15 @@ export default async function referenceRoutes(app: FastifyInstance): Promise<voi
 
     app.get<{ Querystring: PageQuery }>(
       resource.path,
-      { onRequest: requireRole('viewer'), schema: { summary: `List ${resource.noun}s.`, tags, querystring: listQuerySchema(), response: { 200: pageSchema(resource.item), ...errorResponses } } },
+      {
+        onRequest: requireRole('viewer'),
+        schema: {
+          summary: `List ${resource.noun}s.`,
+          tags,
+          querystring: listQuerySchema(),
+          response: { 200: pageSchema(resource.item), ...errorResponses },
+        },
+      },
       async (request) => {
         const items = await resource.service.list(request.db);
         const visible = await resource.visible?.(app, request);
@@ -55,7 +102,10 @@ export default async function referenceRoutes(app: FastifyInstance): Promise<voi
     );
     app.get<{ Params: { id: number } }>(
       one,
-      { onRequest: requireRole('viewer'), schema: { summary: `One ${resource.noun}.`, tags, params: idParams, response: { 200: resource.item, ...errorResponses } } },
+      {
+        onRequest: requireRole('viewer'),
+        schema: { summary: `One ${resource.noun}.`, tags, params: idParams, response: { 200: resource.item, ...errorResponses } },
+      },
       async (request) => {
         const item = await resource.service.get(request.db, request.params.id);
         const visible = await resource.visible?.(app, request);
@@ -65,17 +115,32 @@ export default async function referenceRoutes(app: FastifyInstance): Promise<voi
     );
     app.post<{ Body: Record<string, unknown> }>(
       resource.path,
-      { onRequest: requireRole('editor'), schema: { summary: `Create a ${resource.noun}.`, tags, body: createBody, response: { 201: resource.item, ...errorResponses } } },
+      {
+        onRequest: requireRole('editor'),
+        schema: { summary: `Create a ${resource.noun}.`, tags, body: createBody, response: { 201: resource.item, ...errorResponses } },
+      },
       async (request, reply) => reply.code(201).send(await resource.service.create(request.db, actorOf(request), request.body)),
     );
     app.patch<{ Params: { id: number }; Body: Record<string, unknown> }>(
       one,
-      { onRequest: requireRole('editor'), schema: { summary: `Change a ${resource.noun}.`, tags, params: idParams, body: patchBody, response: { 200: resource.item, ...errorResponses } } },
+      {
+        onRequest: requireRole('editor'),
+        schema: {
+          summary: `Change a ${resource.noun}.`,
+          tags,
+          params: idParams,
+          body: patchBody,
+          response: { 200: resource.item, ...errorResponses },
+        },
+      },
       async (request) => resource.service.update(request.db, actorOf(request), request.params.id, request.body),
     );
     app.delete<{ Params: { id: number } }>(
       one,
-      { onRequest: requireRole('editor'), schema: { summary: `Delete a ${resource.noun} that nothing uses.`, tags, params: idParams, response: { ...errorResponses } } },
+      {
+        onRequest: requireRole('editor'),
+        schema: { summary: `Delete a ${resource.noun} that nothing uses.`, tags, params: idParams, response: { ...errorResponses } },
+      },
       async (request, reply) => {
         await resource.service.remove(request.db, actorOf(request), request.params.id);
         return reply.code(204).send();

@@ -12,7 +12,22 @@ const timestamp = { type: 'string', format: 'date-time' } as const;
 
 export const assetSchema = {
   type: 'object',
-  required: ['id', 'uuid', 'assetTag', 'name', 'hostname', 'serial', 'type', 'model', 'status', 'location', 'notes', 'customData', 'createdAt', 'updatedAt'],
+  required: [
+    'id',
+    'uuid',
+    'assetTag',
+    'name',
+    'hostname',
+    'serial',
+    'type',
+    'model',
+    'status',
+    'location',
+    'notes',
+    'customData',
+    'createdAt',
+    'updatedAt',
+  ],
   properties: {
     id: { type: 'integer' },
     uuid: { type: 'string' },
@@ -23,9 +38,16 @@ export const assetSchema = {
     type: { type: 'object', properties: { id: { type: 'integer' }, key: { type: 'string' }, label: { type: 'string' } } },
     model: {
       type: ['object', 'null'],
-      properties: { id: { type: 'integer' }, name: { type: 'string' }, manufacturer: { type: 'object', properties: { id: { type: 'integer' }, name: { type: 'string' } } } },
+      properties: {
+        id: { type: 'integer' },
+        name: { type: 'string' },
+        manufacturer: { type: 'object', properties: { id: { type: 'integer' }, name: { type: 'string' } } },
+      },
     },
-    status: { type: 'object', properties: { id: { type: 'integer' }, name: { type: 'string' }, color: { type: 'string' }, kind: { type: 'string' } } },
+    status: {
+      type: 'object',
+      properties: { id: { type: 'integer' }, name: { type: 'string' }, color: { type: 'string' }, kind: { type: 'string' } },
+    },
     location: { type: ['object', 'null'], properties: { id: { type: 'integer' }, code: { type: 'string' }, name: { type: 'string' } } },
     notes: { type: ['string', 'null'] },
     customData: { type: 'object', additionalProperties: true },
@@ -90,7 +112,14 @@ export const locationSchema = {
 export const manufacturerSchema = {
   type: 'object',
   required: ['id', 'name', 'url', 'notes', 'createdAt', 'updatedAt'],
-  properties: { id: { type: 'integer' }, name: { type: 'string' }, url: { type: ['string', 'null'] }, notes: { type: ['string', 'null'] }, createdAt: timestamp, updatedAt: timestamp },
+  properties: {
+    id: { type: 'integer' },
+    name: { type: 'string' },
+    url: { type: ['string', 'null'] },
+    notes: { type: ['string', 'null'] },
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  },
 } as const;
 
 export const manufacturerBody = {
@@ -117,19 +146,36 @@ export const modelSchema = {
 export const modelBody = {
   type: 'object',
   additionalProperties: false,
-  properties: { manufacturerId: id, name: text(191), partNumber: nullableText(100), category: nullableText(64), endOfLife: { type: ['string', 'null'], format: 'date' } },
+  properties: {
+    manufacturerId: id,
+    name: text(191),
+    partNumber: nullableText(100),
+    category: nullableText(64),
+    endOfLife: { type: ['string', 'null'], format: 'date' },
+  },
 } as const;
 
 export const statusLabelSchema = {
   type: 'object',
   required: ['id', 'name', 'color', 'kind', 'createdAt', 'updatedAt'],
-  properties: { id: { type: 'integer' }, name: { type: 'string' }, color: { type: 'string' }, kind: { type: 'string' }, createdAt: timestamp, updatedAt: timestamp },
+  properties: {
+    id: { type: 'integer' },
+    name: { type: 'string' },
+    color: { type: 'string' },
+    kind: { type: 'string' },
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  },
 } as const;
 
 export const statusLabelBody = {
   type: 'object',
   additionalProperties: false,
-  properties: { name: text(64), color: { type: 'string', pattern: '^#[0-9a-fA-F]{6}$' }, kind: { type: 'string', enum: ['deployable', 'pending', 'archived', 'broken'] } },
+  properties: {
+    name: text(64),
+    color: { type: 'string', pattern: '^#[0-9a-fA-F]{6}$' },
+    kind: { type: 'string', enum: ['deployable', 'pending', 'archived', 'broken'] },
+  },
 } as const;
 
 const fieldDefinition = {
@@ -163,5 +209,9 @@ export const assetTypeSchema = {
 export const assetTypeBody = {
   type: 'object',
   additionalProperties: false,
-  properties: { key: { ...text(64), pattern: '^[a-z][a-z0-9-]*$' }, label: text(191), fields: { type: 'array', items: fieldDefinition, maxItems: 200 } },
+  properties: {
+    key: { ...text(64), pattern: '^[a-z][a-z0-9-]*$' },
+    label: text(191),
+    fields: { type: 'array', items: fieldDefinition, maxItems: 200 },
+  },
 } as const;

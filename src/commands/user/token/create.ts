@@ -5,7 +5,7 @@ import type { CreatedApiToken, TokenScope } from '../../../core/auth/api-tokens.
 export default class UserTokenCreate extends BaseCommand {
   static override summary = 'Create an API token for a user; the token is printed once, on stdout.';
   static override description =
-    'Only a hash of the token is stored: copy it now, it cannot be shown again. A read token may only read, whatever the user\'s role; a write token may do what the user\'s role allows. A summary:read token reads GET /api/summary and nothing else, for a fleet\'s central instance (`shopdb fleet add`). The token stops working when it expires, is revoked, or its user is disabled.';
+    "Only a hash of the token is stored: copy it now, it cannot be shown again. A read token may only read, whatever the user's role; a write token may do what the user's role allows. A summary:read token reads GET /api/summary and nothing else, for a fleet's central instance (`shopdb fleet add`). The token stops working when it expires, is revoked, or its user is disabled.";
   static override examples = [
     '<%= config.bin %> user token create bob --name label-printer --scope read',
     'TOKEN=$(<%= config.bin %> user token create ci --name nightly-import --scope write --expires-in 90d)',
@@ -17,7 +17,11 @@ export default class UserTokenCreate extends BaseCommand {
   };
   static override flags = {
     name: Flags.string({ summary: 'What the token is for (shown in `shopdb user token list`).', required: true }),
-    scope: Flags.string({ summary: 'read: read only; write: what the user\'s role allows; summary:read: GET /api/summary only (a fleet\'s central instance).', options: ['read', 'write', 'summary:read'] satisfies TokenScope[], required: true }),
+    scope: Flags.string({
+      summary: "read: read only; write: what the user's role allows; summary:read: GET /api/summary only (a fleet's central instance).",
+      options: ['read', 'write', 'summary:read'] satisfies TokenScope[],
+      required: true,
+    }),
     'expires-in': Flags.string({ summary: 'Lifetime such as 12h, 90d, 4w or 1y (default: no expiry).' }),
   };
 

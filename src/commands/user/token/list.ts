@@ -3,11 +3,11 @@ import { BaseCommand } from '../../../cli/base-command.js';
 import type { ApiTokenInfo } from '../../../core/auth/api-tokens.js';
 
 export default class UserTokenList extends BaseCommand {
-  static override summary = 'List API tokens (all, or one user\'s): id, prefix, scope, status, last use. Never the tokens themselves.';
+  static override summary = "List API tokens (all, or one user's): id, prefix, scope, status, last use. Never the tokens themselves.";
   static override examples = ['<%= config.bin %> user token list', '<%= config.bin %> user token list bob --json'];
   static override enableJsonFlag = true;
   static override args = {
-    username: Args.string({ required: false, description: 'Only this user\'s tokens.' }),
+    username: Args.string({ required: false, description: "Only this user's tokens." }),
   };
 
   async run(): Promise<{ tokens: ApiTokenInfo[] }> {
@@ -20,7 +20,9 @@ export default class UserTokenList extends BaseCommand {
       listApiTokens(db, args.username === undefined ? undefined : (await requireUser(db, args.username)).id),
     );
     if (tokens.length === 0) {
-      this.ui.info(`No API tokens${args.username ? ` for ${args.username}` : ''}: create one with \`shopdb user token create <username> --name … --scope read\`.`);
+      this.ui.info(
+        `No API tokens${args.username ? ` for ${args.username}` : ''}: create one with \`shopdb user token create <username> --name … --scope read\`.`,
+      );
       return { tokens };
     }
     const day = (date: Date | null) => date?.toISOString().slice(0, 10) ?? '-';

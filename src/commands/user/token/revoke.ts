@@ -4,11 +4,12 @@ import type { RevokeResult } from '../../../core/auth/api-tokens.js';
 
 export default class UserTokenRevoke extends BaseCommand {
   static override summary = 'Revoke an API token, by id or by its prefix (shopdb_xxxxx).';
-  static override description = 'Takes effect at once and cannot be undone: create a new token instead. Revoking a revoked token changes nothing.';
+  static override description =
+    'Takes effect at once and cannot be undone: create a new token instead. Revoking a revoked token changes nothing.';
   static override examples = ['<%= config.bin %> user token revoke 7', '<%= config.bin %> user token revoke shopdb_Ab3xZ'];
   static override enableJsonFlag = true;
   static override args = {
-    'id-or-prefix': Args.string({ required: true, description: 'The token\'s id or prefix, as `shopdb user token list` shows them.' }),
+    'id-or-prefix': Args.string({ required: true, description: "The token's id or prefix, as `shopdb user token list` shows them." }),
   };
 
   async run(): Promise<RevokeResult> {

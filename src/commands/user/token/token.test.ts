@@ -49,7 +49,19 @@ describeEachEngine('shopdb user token', (engine) => {
   });
 
   it('prints only the token on stdout, for TOKEN=$(…), and what it is on stderr (bin)', async () => {
-    const result = await runBin(['user', 'token', 'create', 'bot', '--name', 'nightly import', '--scope', 'write', '--expires-in', '90d', ...env]);
+    const result = await runBin([
+      'user',
+      'token',
+      'create',
+      'bot',
+      '--name',
+      'nightly import',
+      '--scope',
+      'write',
+      '--expires-in',
+      '90d',
+      ...env,
+    ]);
 
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^shopdb_[A-Za-z0-9_-]{43}$/);
@@ -77,7 +89,7 @@ describeEachEngine('shopdb user token', (engine) => {
     expectNoSecrets(unknown.stdout);
   });
 
-  it('lists tokens, all or one user\'s, without tokens or hashes (in-process --json, bin table)', async () => {
+  it("lists tokens, all or one user's, without tokens or hashes (in-process --json, bin table)", async () => {
     const mine = await runCommand(UserTokenCreate, ['other', '--name', 'listed', '--scope', 'read', ...env, '--json']);
 
     const all = await runCommand(UserTokenList, [...env, '--json']);
@@ -87,7 +99,9 @@ describeEachEngine('shopdb user token', (engine) => {
 
     expect(all.exitCode, all.stderr).toBe(0);
     expect(all.json.tokens.length).toBeGreaterThan(others.json.tokens.length);
-    expect(others.json.tokens).toEqual([expect.objectContaining({ id: mine.json.id, username: 'other', name: 'listed', prefix: mine.json.prefix, status: 'active' })]);
+    expect(others.json.tokens).toEqual([
+      expect.objectContaining({ id: mine.json.id, username: 'other', name: 'listed', prefix: mine.json.prefix, status: 'active' }),
+    ]);
     expectNoSecrets(all.stdout + others.stdout);
     expect(table.exitCode, table.stderr).toBe(0);
     expect(table.stdout).toMatch(/^ID\s+PREFIX\s+USER\s+NAME\s+SCOPE\s+STATUS/);
@@ -132,7 +146,9 @@ describeEachEngine('shopdb user token', (engine) => {
     const created = await runCommand(UserTokenCreate, ['bot', '--name', 'audited', '--scope', 'read', ...env, '--json']);
     await runCommand(UserTokenRevoke, [created.json.prefix, ...env]);
 
-    const { results } = await withDb((db) => listAudit(db, { objectType: 'api_token', objectId: String(created.json.id), limit: 10, offset: 0 }));
+    const { results } = await withDb((db) =>
+      listAudit(db, { objectType: 'api_token', objectId: String(created.json.id), limit: 10, offset: 0 }),
+    );
 
     expect(results.map((e) => e.action).reverse()).toEqual(['create', 'revoke']);
     const text = JSON.stringify(results);

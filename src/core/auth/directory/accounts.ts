@@ -68,12 +68,36 @@ export async function applyDirectoryProfile(db: Knex, actor: Actor, profile: Dir
         last_login_at: null,
       });
       const row = await reloadRow(trx, Number(id));
-      await recordAudit(trx, actor, { action: 'create', objectType: 'user', objectId: row.id, after: { username: row.username, role: row.role, displayName: row.display_name, email: row.email, authSource: 'ldap', dn: profile.dn } });
+      await recordAudit(trx, actor, {
+        action: 'create',
+        objectType: 'user',
+        objectId: row.id,
+        after: {
+          username: row.username,
+          role: row.role,
+          displayName: row.display_name,
+          email: row.email,
+          authSource: 'ldap',
+          dn: profile.dn,
+        },
+      });
       return { row, created: true, changed: [] };
     }
-    const before = { role: existing.role, displayName: existing.display_name, email: existing.email, dn: existing.ldap_dn ?? null, disabled: existing.disabled };
+    const before = {
+      role: existing.role,
+      displayName: existing.display_name,
+      email: existing.email,
+      dn: existing.ldap_dn ?? null,
+      disabled: existing.disabled,
+    };
     const reEnable = existing.disabled && ldapRefusalOf(existing) !== null;
-    const after = { role: fields.role, displayName: fields.display_name, email: fields.email, dn: fields.ldap_dn, disabled: reEnable ? false : existing.disabled };
+    const after = {
+      role: fields.role,
+      displayName: fields.display_name,
+      email: fields.email,
+      dn: fields.ldap_dn,
+      disabled: reEnable ? false : existing.disabled,
+    };
     const changed = (Object.keys(after) as Array<keyof typeof after>).filter((key) => after[key] !== before[key]);
     await trx('users')
       .where('id', existing.id)
@@ -86,7 +110,13 @@ export async function applyDirectoryProfile(db: Knex, actor: Actor, profile: Dir
     if (changed.includes('role')) await endUserSessions(trx, existing.id, 'role-change', now);
     if (changed.length > 0) {
       const pick = (side: typeof before) => Object.fromEntries(changed.map((key) => [key, side[key]]));
-      await recordAudit(trx, actor, { action: reEnable ? 'enable' : 'update', objectType: 'user', objectId: existing.id, before: pick(before), after: { ...pick(after), source: 'directory' } });
+      await recordAudit(trx, actor, {
+        action: reEnable ? 'enable' : 'update',
+        objectType: 'user',
+        objectId: existing.id,
+        before: pick(before),
+        after: { ...pick(after), source: 'directory' },
+      });
     }
     return { row: await reloadRow(trx, existing.id), created: false, changed };
   });
@@ -107,7 +137,13 @@ export interface ShutOutResult {
  * The directory no longer lets this user in: disable the row, end every session and revoke every
  * API token, in one transaction, audited with the reason. Never deletes the row.
  */
-export async function shutOutDirectoryUser(db: Knex, actor: Actor, userId: number, reason: string, now = new Date()): Promise<ShutOutResult> {
+export async function shutOutDirectoryUser(
+  db: Knex,
+  actor: Actor,
+  userId: number,
+  reason: string,
+  now = new Date(),
+): Promise<ShutOutResult> {
   return inTransaction(db, async (trx) => {
     const row = await reloadRow(trx, userId);
     if (row.auth_source !== 'ldap') return { changed: false, sessionsEnded: 0, tokensRevoked: 0 };
@@ -126,7 +162,13 @@ export async function shutOutDirectoryUser(db: Knex, actor: Actor, userId: numbe
         ldap_checked_at: encodeValue('date', now),
         updated_at: encodeValue('date', now),
       });
-    await recordAudit(trx, actor, { action: 'disable', objectType: 'user', objectId: row.id, before: { disabled: row.disabled }, after: { disabled: true, source: 'directory', reason, sessionsEnded, tokensRevoked } });
+    await recordAudit(trx, actor, {
+      action: 'disable',
+      objectType: 'user',
+      objectId: row.id,
+      before: { disabled: row.disabled },
+      after: { disabled: true, source: 'directory', reason, sessionsEnded, tokensRevoked },
+    });
     return { changed: true, sessionsEnded, tokensRevoked };
   });
 }

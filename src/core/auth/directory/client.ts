@@ -55,7 +55,9 @@ function describeTlsSocket(socket: TLSSocket | undefined): TlsDetails | null {
   const hasCert = cert !== null && typeof cert === 'object' && Object.keys(cert).length > 0;
   const name = (part: unknown): string | null => {
     if (part === null || typeof part !== 'object') return null;
-    return Object.entries(part as Record<string, unknown>).map(([key, value]) => `${key}=${Array.isArray(value) ? value.join('+') : String(value)}`).join(', ');
+    return Object.entries(part as Record<string, unknown>)
+      .map(([key, value]) => `${key}=${Array.isArray(value) ? value.join('+') : String(value)}`)
+      .join(', ');
   };
   const error = socket.authorizationError as unknown;
   return {
@@ -65,7 +67,10 @@ function describeTlsSocket(socket: TLSSocket | undefined): TlsDetails | null {
     validFrom: hasCert && cert.valid_from ? new Date(cert.valid_from) : null,
     validTo: hasCert && cert.valid_to ? new Date(cert.valid_to) : null,
     verified: socket.authorized,
-    verifyError: error === null || error === undefined ? null : String(error instanceof Error ? ((error as NodeJS.ErrnoException).code ?? error.message) : error),
+    verifyError:
+      error === null || error === undefined
+        ? null
+        : String(error instanceof Error ? ((error as NodeJS.ErrnoException).code ?? error.message) : error),
   };
 }
 
@@ -117,7 +122,16 @@ export async function connectTo(settings: DirectorySettings, url: string, option
   return connection;
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EPIPE']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EPIPE',
+]);
 const TLS_CODE = /CERT|SELF_SIGNED|UNABLE_TO|ERR_TLS|ERR_SSL|DEPTH_ZERO|HOSTNAME|ALTNAME/;
 
 /** Words an admin can act on, for any error the directory code can meet. */
@@ -138,20 +152,38 @@ export function describeDirectoryError(error: unknown, settings?: Pick<Directory
     };
   }
   if (typeof code === 'string' && NETWORK_CODES.has(code)) {
-    return { kind: 'unreachable', resultCode: null, message: `cannot connect: ${code} (${message})`, fix: 'check the host and port in LDAP_URL, that the server runs, and that no firewall is in the way' };
+    return {
+      kind: 'unreachable',
+      resultCode: null,
+      message: `cannot connect: ${code} (${message})`,
+      fix: 'check the host and port in LDAP_URL, that the server runs, and that no firewall is in the way',
+    };
   }
   if (/Connection timeout/i.test(message)) {
-    return { kind: 'timeout', resultCode: null, message: 'no connection within LDAP_CONNECT_TIMEOUT', fix: 'check the host and port in LDAP_URL and the firewall; a server that accepts but never answers looks like this too' };
+    return {
+      kind: 'timeout',
+      resultCode: null,
+      message: 'no connection within LDAP_CONNECT_TIMEOUT',
+      fix: 'check the host and port in LDAP_URL and the firewall; a server that accepts but never answers looks like this too',
+    };
   }
   if (/timed out/i.test(message)) {
-    return { kind: 'timeout', resultCode: null, message: `the server did not answer within LDAP_TIMEOUT (${message})`, fix: 'check that the port speaks LDAP (ldaps:// on 636, ldap:// on 389) and that the server is not overloaded' };
+    return {
+      kind: 'timeout',
+      resultCode: null,
+      message: `the server did not answer within LDAP_TIMEOUT (${message})`,
+      fix: 'check that the port speaks LDAP (ldaps:// on 636, ldap:// on 389) and that the server is not overloaded',
+    };
   }
   if (/Socket error|Connection closed|socket hang up|ECONNRESET|disconnected/i.test(message)) {
     return {
       kind: 'unreachable',
       resultCode: null,
       message: `the connection broke: ${message.split('\n')[0]}`,
-      fix: settings?.tls === 'ldaps' ? 'check that the port serves LDAPS (636), not plain LDAP' : 'check that the port serves LDAP and that the server does not refuse the client',
+      fix:
+        settings?.tls === 'ldaps'
+          ? 'check that the port serves LDAPS (636), not plain LDAP'
+          : 'check that the port serves LDAP and that the server does not refuse the client',
     };
   }
   return { kind: 'other', resultCode: null, message, fix: 'run `shopdb ldap test` for a step-by-step check' };
@@ -196,7 +228,9 @@ function resultCodeFix(code: number, settings?: Pick<DirectorySettings, 'tls' | 
     case 50:
       return 'the service account may not read there: grant LDAP_BIND_DN read access to users and groups';
     case 53:
-      return settings?.tls === 'none' ? 'the server refuses plain-text binds: use LDAP_TLS=starttls or ldaps' : 'the server refused the operation: check the service account and the filter';
+      return settings?.tls === 'none'
+        ? 'the server refuses plain-text binds: use LDAP_TLS=starttls or ldaps'
+        : 'the server refused the operation: check the service account and the filter';
     default:
       return 'run `shopdb ldap test` for a step-by-step check';
   }
@@ -204,7 +238,12 @@ function resultCodeFix(code: number, settings?: Pick<DirectorySettings, 'tls' | 
 
 /** Failures worth trying the next server for: this one did not answer, or not securely. */
 export function isServerDown(failure: DirectoryFailure): boolean {
-  return failure.kind === 'unreachable' || failure.kind === 'timeout' || failure.kind === 'tls' || (failure.kind === 'ldap' && (failure.resultCode === 51 || failure.resultCode === 52));
+  return (
+    failure.kind === 'unreachable' ||
+    failure.kind === 'timeout' ||
+    failure.kind === 'tls' ||
+    (failure.kind === 'ldap' && (failure.resultCode === 51 || failure.resultCode === 52))
+  );
 }
 
 export interface ServerAttempt {
@@ -213,7 +252,10 @@ export interface ServerAttempt {
 }
 
 /** A connection bound as the service account, on the first server that answers; or every server's failure. */
-export async function openServiceConnection(settings: DirectorySettings, options: ConnectOptions = {}): Promise<{ connection: DirectoryConnection; attempts: ServerAttempt[] } | { connection: null; attempts: ServerAttempt[] }> {
+export async function openServiceConnection(
+  settings: DirectorySettings,
+  options: ConnectOptions = {},
+): Promise<{ connection: DirectoryConnection; attempts: ServerAttempt[] } | { connection: null; attempts: ServerAttempt[] }> {
   const attempts: ServerAttempt[] = [];
   for (const url of settings.urls) {
     let connection: DirectoryConnection | undefined;

@@ -7,13 +7,21 @@
 import { connect as tcpConnect } from 'node:net';
 import { InvalidCredentialsError, NoSuchObjectError, type Client } from 'ldapts';
 import type { RoleName } from '../types.js';
-import { adDurationMs, blockingAccountState, decodeAccountControl, decodeBindFailure, fileTimeToDate, type AccountFlags } from './account-state.js';
+import {
+  adDurationMs,
+  blockingAccountState,
+  decodeAccountControl,
+  decodeBindFailure,
+  fileTimeToDate,
+  type AccountFlags,
+} from './account-state.js';
 import { connectTo, describeDirectoryError, type TlsDetails } from './client.js';
 import { judgeEntry } from './evaluate.js';
 import { firstValue, searchUser, type GroupQuery } from './lookup.js';
 import type { DirectorySettings } from './settings.js';
 
-export type StepName = 'connect' | 'tls' | 'service-bind' | 'user-base' | 'group-base' | 'search' | 'groups' | 'rule' | 'account' | 'user-bind';
+export type StepName =
+  'connect' | 'tls' | 'service-bind' | 'user-base' | 'group-base' | 'search' | 'groups' | 'rule' | 'account' | 'user-bind';
 
 export interface TestStep {
   step: StepName;
@@ -78,7 +86,9 @@ async function inspectTls(settings: DirectorySettings, url: string): Promise<{ d
   let connection;
   try {
     connection = await connectTo(settings, url, { verifyTls: false });
-    await connection.client.search('', { scope: 'base', filter: '(objectClass=*)', attributes: ['supportedLDAPVersion'] }).catch(() => undefined);
+    await connection.client
+      .search('', { scope: 'base', filter: '(objectClass=*)', attributes: ['supportedLDAPVersion'] })
+      .catch(() => undefined);
     return { details: connection.tls(), error: null };
   } catch (error) {
     return { details: connection?.tls() ?? null, error: describeDirectoryError(error, settings).message };
@@ -112,12 +122,24 @@ export async function testServer(settings: DirectorySettings, url: string, optio
     server.tls = inspected.details;
     const tls = inspected.details;
     if (tls === null) {
-      fail('tls', `no TLS session (${settings.tls === 'starttls' ? 'StartTLS' : 'LDAPS'}): ${inspected.error ?? 'unknown error'}`, settings.tls === 'ldaps' ? 'check that the port serves LDAPS (636), or use LDAP_TLS=starttls with an ldap:// URL' : 'check that the server offers StartTLS on this port, or use LDAP_TLS=ldaps');
+      fail(
+        'tls',
+        `no TLS session (${settings.tls === 'starttls' ? 'StartTLS' : 'LDAPS'}): ${inspected.error ?? 'unknown error'}`,
+        settings.tls === 'ldaps'
+          ? 'check that the port serves LDAPS (636), or use LDAP_TLS=starttls with an ldap:// URL'
+          : 'check that the server offers StartTLS on this port, or use LDAP_TLS=ldaps',
+      );
       return done();
     }
     const summary = `${tls.protocol ?? '?'}; certificate ${tls.subject ?? '?'}, issued by ${tls.issuer ?? '?'}, valid until ${tls.validTo?.toISOString() ?? '?'}`;
     if (!tls.verified) {
-      fail('tls', `${summary}; NOT verified: ${tls.verifyError}`, settings.caFile ? `LDAP_CA_FILE (${settings.caFile}) does not verify this certificate: point it at the CA that signed it, and check that the URL's host is in the certificate` : "set LDAP_CA_FILE to the PEM file of the CA that signed the server's certificate");
+      fail(
+        'tls',
+        `${summary}; NOT verified: ${tls.verifyError}`,
+        settings.caFile
+          ? `LDAP_CA_FILE (${settings.caFile}) does not verify this certificate: point it at the CA that signed it, and check that the URL's host is in the certificate`
+          : "set LDAP_CA_FILE to the PEM file of the CA that signed the server's certificate",
+      );
       return done();
     }
     const days = tls.validTo ? daysUntil(tls.validTo, now) : null;
@@ -136,23 +158,52 @@ export async function testServer(settings: DirectorySettings, url: string, optio
       fail('service-bind', `bind as ${settings.bindDn} refused: ${failure.message}`, failure.fix);
       return done();
     }
-    for (const [step, base, variable] of [['user-base', settings.userBaseDn, 'LDAP_BASE_DN'], ['group-base', settings.groupBaseDn, 'LDAP_GROUP_BASE_DN']] as const) {
+    for (const [step, base, variable] of [
+      ['user-base', settings.userBaseDn, 'LDAP_BASE_DN'],
+      ['group-base', settings.groupBaseDn, 'LDAP_GROUP_BASE_DN'],
+    ] as const) {
       try {
         await connection.client.search(base, { scope: 'base', filter: '(objectClass=*)', attributes: ['1.1'] });
         pass(step, `${base} exists`);
       } catch (error) {
         const failure = describeDirectoryError(error, settings);
-        fail(step, `${variable}=${base}: ${failure.message}`, error instanceof NoSuchObjectError ? `there is no entry ${base} on this server (noSuchObject, 0x20): correct ${variable}, e.g. OU=Users,DC=plant,DC=example` : failure.fix);
+        fail(
+          step,
+          `${variable}=${base}: ${failure.message}`,
+          error instanceof NoSuchObjectError
+            ? `there is no entry ${base} on this server (noSuchObject, 0x20): correct ${variable}, e.g. OU=Users,DC=plant,DC=example`
+            : failure.fix,
+        );
       }
     }
     if (options.username === undefined) return done();
 
     const search = await searchUser(connection.client, settings, options.username);
-    const user: TestedUser = { username: options.username, base: search.base, filter: search.filter, dn: null, groups: null, matchedRule: null, role: null, flags: null, bind: null };
+    const user: TestedUser = {
+      username: options.username,
+      base: search.base,
+      filter: search.filter,
+      dn: null,
+      groups: null,
+      matchedRule: null,
+      role: null,
+      flags: null,
+      bind: null,
+    };
     server.user = user;
     if (search.entries.length !== 1) {
-      if (search.entries.length === 0) fail('search', `no entry matches ${search.filter} under ${search.base}`, `check the name, LDAP_BASE_DN and LDAP_USER_FILTER (the user's ${settings.usernameAttribute} must match)`);
-      else fail('search', `more than one entry matches ${search.filter}`, 'make LDAP_USER_FILTER match exactly one user, e.g. add (objectClass=user)');
+      if (search.entries.length === 0)
+        fail(
+          'search',
+          `no entry matches ${search.filter} under ${search.base}`,
+          `check the name, LDAP_BASE_DN and LDAP_USER_FILTER (the user's ${settings.usernameAttribute} must match)`,
+        );
+      else
+        fail(
+          'search',
+          `more than one entry matches ${search.filter}`,
+          'make LDAP_USER_FILTER match exactly one user, e.g. add (objectClass=user)',
+        );
       return done();
     }
     const entry = search.entries[0]!;
@@ -165,8 +216,18 @@ export async function testServer(settings: DirectorySettings, url: string, optio
     const groupCount = verdict.groups.direct.length + verdict.groups.nested.length;
     pass('groups', `${verdict.groups.direct.length} direct, ${verdict.groups.nested.length} nested (${settings.nestedGroups})`);
     if (verdict.rule !== null) user.matchedRule = { groupDn: verdict.rule.groupDn, role: verdict.rule.role };
-    if (verdict.rule === null) fail('rule', `no rule matches the ${groupCount} group(s): ${verdict.refusal?.reason ?? 'not in any group that grants access to shopdb'}`, 'add the user to a group named in LDAP_GROUP_ROLE_MAP, or map one of their groups (nested groups need LDAP_NESTED_GROUPS)');
-    else if (!verdict.requiredGroupMet) fail('rule', `not in LDAP_REQUIRED_GROUP ${settings.requiredGroup}`, 'add the user to the required group, or change LDAP_REQUIRED_GROUP');
+    if (verdict.rule === null)
+      fail(
+        'rule',
+        `no rule matches the ${groupCount} group(s): ${verdict.refusal?.reason ?? 'not in any group that grants access to shopdb'}`,
+        'add the user to a group named in LDAP_GROUP_ROLE_MAP, or map one of their groups (nested groups need LDAP_NESTED_GROUPS)',
+      );
+    else if (!verdict.requiredGroupMet)
+      fail(
+        'rule',
+        `not in LDAP_REQUIRED_GROUP ${settings.requiredGroup}`,
+        'add the user to the required group, or change LDAP_REQUIRED_GROUP',
+      );
     else {
       user.role = verdict.rule.role;
       pass('rule', `${verdict.rule.groupDn} → ${verdict.rule.role}`);
@@ -184,7 +245,11 @@ export async function testServer(settings: DirectorySettings, url: string, optio
         if (!(error instanceof InvalidCredentialsError)) throw error;
         const failure = decodeBindFailure(error.message);
         user.bind = { ok: false, subCode: failure.subCode, reason: failure.reason };
-        fail('user-bind', `bind as ${entry.dn} refused: ${failure.reason}${failure.subCode ? ` (AD data ${failure.subCode})` : ''}`, 'check the password; for a locked, disabled or expired account fix it in the directory');
+        fail(
+          'user-bind',
+          `bind as ${entry.dn} refused: ${failure.reason}${failure.subCode ? ` (AD data ${failure.subCode})` : ''}`,
+          'check the password; for a locked, disabled or expired account fix it in the directory',
+        );
       }
     }
   } catch (error) {
@@ -213,17 +278,28 @@ export interface ServicePasswordExpiry {
  * password never expires. Read on a connection bound as the service account.
  */
 export async function servicePasswordExpiry(client: Client, settings: DirectorySettings): Promise<ServicePasswordExpiry> {
-  const { searchEntries: [account] } = await client.search(settings.bindDn, { scope: 'base', filter: '(objectClass=*)', attributes: ['pwdLastSet', 'userAccountControl'] });
+  const {
+    searchEntries: [account],
+  } = await client.search(settings.bindDn, { scope: 'base', filter: '(objectClass=*)', attributes: ['pwdLastSet', 'userAccountControl'] });
   const lastSet = account ? firstValue(account, 'pwdLastSet') : null;
-  if (account === undefined || lastSet === null) return { expiresAt: null, reason: 'the directory keeps no password age (not Active Directory)' };
-  if (decodeAccountControl(firstValue(account, 'userAccountControl'))?.passwordNeverExpires) return { expiresAt: null, reason: 'the password is set never to expire' };
-  const { searchEntries: [root] } = await client.search('', { scope: 'base', filter: '(objectClass=*)', attributes: ['defaultNamingContext'] });
+  if (account === undefined || lastSet === null)
+    return { expiresAt: null, reason: 'the directory keeps no password age (not Active Directory)' };
+  if (decodeAccountControl(firstValue(account, 'userAccountControl'))?.passwordNeverExpires)
+    return { expiresAt: null, reason: 'the password is set never to expire' };
+  const {
+    searchEntries: [root],
+  } = await client.search('', { scope: 'base', filter: '(objectClass=*)', attributes: ['defaultNamingContext'] });
   const domainDn = root ? firstValue(root, 'defaultNamingContext') : null;
   if (domainDn === null) return { expiresAt: null, reason: 'the domain (defaultNamingContext) is not readable' };
-  const { searchEntries: [domain] } = await client.search(domainDn, { scope: 'base', filter: '(objectClass=*)', attributes: ['maxPwdAge'] });
+  const {
+    searchEntries: [domain],
+  } = await client.search(domainDn, { scope: 'base', filter: '(objectClass=*)', attributes: ['maxPwdAge'] });
   const maxAge = adDurationMs(domain ? (firstValue(domain, 'maxPwdAge') ?? undefined) : undefined);
   const setAt = fileTimeToDate(lastSet);
   if (maxAge === null) return { expiresAt: null, reason: 'the domain lets passwords live forever (maxPwdAge)' };
   if (setAt === null) return { expiresAt: new Date(0), reason: 'the password must be changed (pwdLastSet is 0)' };
-  return { expiresAt: new Date(setAt.getTime() + maxAge), reason: `set ${setAt.toISOString().slice(0, 10)}, domain maxPwdAge ${Math.round(maxAge / 86_400_000)} days` };
+  return {
+    expiresAt: new Date(setAt.getTime() + maxAge),
+    reason: `set ${setAt.toISOString().slice(0, 10)}, domain maxPwdAge ${Math.round(maxAge / 86_400_000)} days`,
+  };
 }

@@ -11,7 +11,9 @@ describe('userFilterFor', () => {
   it('escapes every filter metacharacter of the login name', () => {
     expect(userFilterFor('(uid={username})', '*)(uid=*')).toBe('(uid=\\2a\\29\\28uid=\\2a)');
     expect(userFilterFor('(uid={username})', 'a\\b')).toBe('(uid=a\\5cb)');
-    expect(userFilterFor('(|(sAMAccountName={username})(userPrincipalName={username}))', 'ann')).toBe('(|(sAMAccountName=ann)(userPrincipalName=ann))');
+    expect(userFilterFor('(|(sAMAccountName={username})(userPrincipalName={username}))', 'ann')).toBe(
+      '(|(sAMAccountName=ann)(userPrincipalName=ann))',
+    );
   });
 });
 

@@ -33,7 +33,10 @@ export async function judgeEntry(client: Client, settings: DirectorySettings, us
   const blocked = blockingAccountState(user.flags);
   let refusal: Verdict['refusal'] = null;
   if (user.username === null || !USERNAME_PATTERN.test(user.username)) {
-    refusal = { code: 'unusable-username', reason: `its ${settings.usernameAttribute} (${JSON.stringify(user.username)}) is not a usable shopdb username (1 to 64 letters, digits, . _ -)` };
+    refusal = {
+      code: 'unusable-username',
+      reason: `its ${settings.usernameAttribute} (${JSON.stringify(user.username)}) is not a usable shopdb username (1 to 64 letters, digits, . _ -)`,
+    };
   } else if (blocked !== null) refusal = { code: 'account-state', reason: blocked };
   else if (!requiredGroupMet) refusal = { code: 'not-in-required-group', reason: `not in the required group ${settings.requiredGroup}` };
   else if (rule === null) refusal = { code: 'no-granting-group', reason: NO_GRANTING_GROUP };

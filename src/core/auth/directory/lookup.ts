@@ -51,7 +51,15 @@ export interface UserSearch {
 const AD_COMPUTED_CONTROL = 'msDS-User-Account-Control-Computed';
 
 export function userAttributes(settings: DirectorySettings): string[] {
-  return [settings.usernameAttribute, settings.displayNameAttribute, settings.mailAttribute, 'memberOf', 'userAccountControl', AD_COMPUTED_CONTROL, 'pwdLastSet'];
+  return [
+    settings.usernameAttribute,
+    settings.displayNameAttribute,
+    settings.mailAttribute,
+    'memberOf',
+    'userAccountControl',
+    AD_COMPUTED_CONTROL,
+    'pwdLastSet',
+  ];
 }
 
 export function toDirectoryUser(settings: DirectorySettings, entry: Entry): DirectoryUser {
@@ -73,7 +81,12 @@ export function toDirectoryUser(settings: DirectorySettings, entry: Entry): Dire
 /** The one search for a login name. Referrals (AD's from the domain root) are ignored. */
 export async function searchUser(client: Client, settings: DirectorySettings, username: string): Promise<UserSearch> {
   const filter = userFilterFor(settings.userFilter, username);
-  const { searchEntries } = await client.search(settings.userBaseDn, { scope: 'sub', filter, attributes: userAttributes(settings), sizeLimit: 2 });
+  const { searchEntries } = await client.search(settings.userBaseDn, {
+    scope: 'sub',
+    filter,
+    attributes: userAttributes(settings),
+    sizeLimit: 2,
+  });
   return { base: settings.userBaseDn, filter, entries: searchEntries.map((entry) => toDirectoryUser(settings, entry)) };
 }
 
@@ -156,7 +169,12 @@ export async function groupsOf(client: Client, settings: DirectorySettings, user
         for (const groupDn of frontier) {
           const { searchEntries } = await client.search(groupDn, { scope: 'base', filter: '(objectClass=*)', attributes: ['memberOf'] });
           const parents = searchEntries.flatMap((entry) => attributeValues(entry, 'memberOf'));
-          queries.push({ purpose: `nested groups, level ${round} (memberOf of ${groupDn})`, base: groupDn, filter: '(objectClass=*)', found: parents });
+          queries.push({
+            purpose: `nested groups, level ${round} (memberOf of ${groupDn})`,
+            base: groupDn,
+            filter: '(objectClass=*)',
+            found: parents,
+          });
           next.push(...addNested(parents));
         }
         frontier = next;

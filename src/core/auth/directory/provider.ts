@@ -50,11 +50,13 @@ async function askDirectory(settings: DirectorySettings, username: string, passw
     try {
       const search = await searchUser(client, settings, username);
       if (search.entries.length === 0) return { outcome: 'refused', why: `no entry matches ${search.filter} under ${search.base}` };
-      if (search.entries.length > 1) return { outcome: 'refused', why: `the filter ${search.filter} matches more than one entry; make LDAP_USER_FILTER match one user` };
+      if (search.entries.length > 1)
+        return { outcome: 'refused', why: `the filter ${search.filter} matches more than one entry; make LDAP_USER_FILTER match one user` };
       const user = search.entries[0]!;
       const verdict = await judgeEntry(client, settings, user);
       // The account state is known before the bind: a disabled account is refused without one.
-      if (verdict.refusal?.code === 'account-state' || verdict.refusal?.code === 'unusable-username') return { outcome: 'refused', why: verdict.refusal.reason, user, verdict };
+      if (verdict.refusal?.code === 'account-state' || verdict.refusal?.code === 'unusable-username')
+        return { outcome: 'refused', why: verdict.refusal.reason, user, verdict };
       try {
         await client.bind(user.dn, password);
       } catch (error) {
@@ -90,25 +92,39 @@ export function directoryAuthProvider(settings: DirectorySettings): AuthProvider
         answer = await askDirectory(settings, username, password);
       } catch (error) {
         if (error instanceof DirectoryUnavailableError) {
-          log?.warn({ username: logName, reason: error.attempts.length > 0 ? describeAttempts(error.attempts) : error.message }, 'directory login failed: directory unavailable');
+          log?.warn(
+            { username: logName, reason: error.attempts.length > 0 ? describeAttempts(error.attempts) : error.message },
+            'directory login failed: directory unavailable',
+          );
         }
         throw error;
       }
 
       const actor = directoryActor(context.requestId ?? null);
       if (answer.outcome === 'refused') {
-        log?.info({ username: logName, reason: answer.why, subCode: answer.subCode ?? null, dn: answer.user?.dn ?? null }, 'directory login refused');
+        log?.info(
+          { username: logName, reason: answer.why, subCode: answer.subCode ?? null, dn: answer.user?.dn ?? null },
+          'directory login refused',
+        );
         const refusal = answer.verdict?.refusal;
         if (refusal && answer.user?.username && USERNAME_PATTERN.test(answer.user.username)) {
           const row = await findUserRow(db, answer.user.username);
           if (row !== null && row.auth_source === 'ldap' && !row.disabled) await shutOutDirectoryUser(db, actor, row.id, refusal.reason);
-          await recordAudit(db, actor, { action: 'login_refused', objectType: 'user', objectId: row?.id ?? null, after: { username: answer.user.username, dn: answer.user.dn, reason: refusal.reason } });
+          await recordAudit(db, actor, {
+            action: 'login_refused',
+            objectType: 'user',
+            objectId: row?.id ?? null,
+            after: { username: answer.user.username, dn: answer.user.dn, reason: refusal.reason },
+          });
           // The password was right (or the account is blocked whatever it is): an unusable
           // account is told so neutrally; a user without a granting group is told what to ask for.
           if (refusal.code === 'no-granting-group' || refusal.code === 'not-in-required-group') {
-            throw new DirectoryAccessDeniedError(`Your directory account is ${refusal.code === 'no-granting-group' ? 'not in any group that grants access to shopdb' : 'not in the group required for shopdb'}`, {
-              suggestion: 'Ask your IT department to add you to the shopdb group for your role.',
-            });
+            throw new DirectoryAccessDeniedError(
+              `Your directory account is ${refusal.code === 'no-granting-group' ? 'not in any group that grants access to shopdb' : 'not in the group required for shopdb'}`,
+              {
+                suggestion: 'Ask your IT department to add you to the shopdb group for your role.',
+              },
+            );
           }
         }
         return null;
@@ -117,7 +133,10 @@ export function directoryAuthProvider(settings: DirectorySettings): AuthProvider
       const shopdbName = answer.user.username!;
       const existing = await findUserRow(db, shopdbName);
       if (existing !== null && existing.auth_source === 'local') {
-        log?.warn({ username: logName, dn: answer.user.dn, localAccount: existing.username }, 'directory login refused: a local account has the same username');
+        log?.warn(
+          { username: logName, dn: answer.user.dn, localAccount: existing.username },
+          'directory login refused: a local account has the same username',
+        );
         return null;
       }
       if (existing !== null && existing.disabled && ldapRefusalOf(existing) === null) {
@@ -131,8 +150,13 @@ export function directoryAuthProvider(settings: DirectorySettings): AuthProvider
         mail: answer.user.mail,
         role: answer.verdict.role!,
       });
-      await db('users').where('id', row.id).update({ last_login_at: encodeValue('date', new Date()) });
-      log?.info({ username: shopdbName, role: row.role, rule: answer.verdict.rule?.groupDn ?? null, server: answer.url }, 'directory login');
+      await db('users')
+        .where('id', row.id)
+        .update({ last_login_at: encodeValue('date', new Date()) });
+      log?.info(
+        { username: shopdbName, role: row.role, rule: answer.verdict.rule?.groupDn ?? null, server: answer.url },
+        'directory login',
+      );
       return toAuthenticatedUser(row);
     },
   };

@@ -47,8 +47,16 @@ async function signedInDirectoryUsers(db: Knex, now: Date): Promise<UserRow[]> {
     .where('u.disabled', encodeValue('boolean', false) as boolean | number)
     .where((q) =>
       q
-        .whereExists(db('sessions as s').select(db.raw('1')).whereRaw('s.user_id = u.id').whereNull('s.revoked_at').where('s.expires_at', '>', at))
-        .orWhereExists(db('api_tokens as t').select(db.raw('1')).whereRaw('t.user_id = u.id').whereNull('t.revoked_at').where((w) => w.whereNull('t.expires_at').orWhere('t.expires_at', '>', at))),
+        .whereExists(
+          db('sessions as s').select(db.raw('1')).whereRaw('s.user_id = u.id').whereNull('s.revoked_at').where('s.expires_at', '>', at),
+        )
+        .orWhereExists(
+          db('api_tokens as t')
+            .select(db.raw('1'))
+            .whereRaw('t.user_id = u.id')
+            .whereNull('t.revoked_at')
+            .where((w) => w.whereNull('t.expires_at').orWhere('t.expires_at', '>', at)),
+        ),
     )
     .select('u.*')
     .orderBy('u.id')) as Array<Record<string, unknown>>;
@@ -56,10 +64,18 @@ async function signedInDirectoryUsers(db: Knex, now: Date): Promise<UserRow[]> {
 }
 
 /** The user's entry now: by the DN last seen, else by the login filter (moved in the tree); null when gone. */
-export async function readEntryAgain(client: Client, settings: DirectorySettings, row: Pick<UserRow, 'username' | 'ldap_dn'>): Promise<DirectoryUser | null> {
+export async function readEntryAgain(
+  client: Client,
+  settings: DirectorySettings,
+  row: Pick<UserRow, 'username' | 'ldap_dn'>,
+): Promise<DirectoryUser | null> {
   if (row.ldap_dn) {
     try {
-      const { searchEntries } = await client.search(row.ldap_dn, { scope: 'base', filter: '(objectClass=*)', attributes: userAttributes(settings) });
+      const { searchEntries } = await client.search(row.ldap_dn, {
+        scope: 'base',
+        filter: '(objectClass=*)',
+        attributes: userAttributes(settings),
+      });
       if (searchEntries[0]) return toDirectoryUser(settings, searchEntries[0]);
     } catch (error) {
       if (!(error instanceof NoSuchObjectError)) throw error;
@@ -92,8 +108,17 @@ export async function recheckDirectoryUsers(db: Knex, settings: DirectorySetting
         const verdict = await judgeEntry(connection.client, settings, entry);
         if (verdict.refusal !== null) result = await shutOut(db, actor, row, verdict.refusal.reason, now);
         else {
-          const applied = await applyDirectoryProfile(db, actor, { username: row.username, dn: entry.dn, displayName: entry.displayName, mail: entry.mail, role: verdict.role! }, now);
-          result = { username: row.username, outcome: applied.changed.length > 0 ? 'updated' : 'unchanged', detail: applied.changed.length > 0 ? applied.changed.join(', ') : null };
+          const applied = await applyDirectoryProfile(
+            db,
+            actor,
+            { username: row.username, dn: entry.dn, displayName: entry.displayName, mail: entry.mail, role: verdict.role! },
+            now,
+          );
+          result = {
+            username: row.username,
+            outcome: applied.changed.length > 0 ? 'updated' : 'unchanged',
+            detail: applied.changed.length > 0 ? applied.changed.join(', ') : null,
+          };
         }
       }
       report.checked += 1;

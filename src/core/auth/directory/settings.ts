@@ -48,16 +48,30 @@ export function directorySettingsFromConfig(config: LoadedConfig): DirectorySett
     return value === undefined || value.length === 0;
   });
   if (missing.length > 0) {
-    throw new ConfigError('Directory login is enabled but not configured', missing.map((variable) => ({ variable, problem: 'is not set', fix: `set ${variable} (see .env.example)` })), {
-      suggestion: 'Set the missing variables, or LDAP_ENABLED=false.',
-    });
+    throw new ConfigError(
+      'Directory login is enabled but not configured',
+      missing.map((variable) => ({ variable, problem: 'is not set', fix: `set ${variable} (see .env.example)` })),
+      {
+        suggestion: 'Set the missing variables, or LDAP_ENABLED=false.',
+      },
+    );
   }
   let ca: string | undefined;
   if (v.LDAP_CA_FILE) {
     try {
       ca = readFileSync(v.LDAP_CA_FILE, 'utf8');
     } catch (error) {
-      throw new ConfigError(`Cannot read LDAP_CA_FILE ${v.LDAP_CA_FILE}`, [{ variable: 'LDAP_CA_FILE', problem: `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`, fix: 'point it at a readable PEM file' }], { cause: error });
+      throw new ConfigError(
+        `Cannot read LDAP_CA_FILE ${v.LDAP_CA_FILE}`,
+        [
+          {
+            variable: 'LDAP_CA_FILE',
+            problem: `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+            fix: 'point it at a readable PEM file',
+          },
+        ],
+        { cause: error },
+      );
     }
   }
   return {
@@ -105,9 +119,13 @@ export function loginBudgetMs(settings: DirectorySettings): number {
 export function requireDirectorySettings(config: LoadedConfig): DirectorySettings {
   const settings = directorySettingsFromConfig(config);
   if (settings === null) {
-    throw new ConfigError('Directory login is not enabled', [{ variable: 'LDAP_ENABLED', problem: 'is false', fix: 'set LDAP_ENABLED=true and the other LDAP_* variables (see .env.example)' }], {
-      suggestion: `Configure it in ${config.envFileFound ? config.envFile : 'the site .env'}.`,
-    });
+    throw new ConfigError(
+      'Directory login is not enabled',
+      [{ variable: 'LDAP_ENABLED', problem: 'is false', fix: 'set LDAP_ENABLED=true and the other LDAP_* variables (see .env.example)' }],
+      {
+        suggestion: `Configure it in ${config.envFileFound ? config.envFile : 'the site .env'}.`,
+      },
+    );
   }
   return settings;
 }

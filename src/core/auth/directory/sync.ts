@@ -56,7 +56,12 @@ export async function syncDirectoryUsers(db: Knex, settings: DirectorySettings, 
   const lines: SyncLine[] = [];
   let entryCount: number;
   try {
-    const { searchEntries } = await connection.client.search(settings.userBaseDn, { scope: 'sub', filter, attributes: userAttributes(settings), paged: { pageSize: 500 } });
+    const { searchEntries } = await connection.client.search(settings.userBaseDn, {
+      scope: 'sub',
+      filter,
+      attributes: userAttributes(settings),
+      paged: { pageSize: 500 },
+    });
     entryCount = searchEntries.length;
     const rows = ((await db('users').select('*')) as Array<Record<string, unknown>>).map(decodeUserRow);
     const byName = new Map(rows.map((row) => [row.username.toLowerCase(), row]));
@@ -70,25 +75,39 @@ export async function syncDirectoryUsers(db: Knex, settings: DirectorySettings, 
       const judged = await judgeEntry(connection.client, settings, user);
       // A lockout or an expired password stops a login, not the account: sync keeps such users
       // (the role they would get is known) and says so; a login refuses them all the same.
-      const transient = judged.refusal?.code === 'account-state' && judged.accountState !== 'disabled' && judged.rule !== null && judged.requiredGroupMet;
+      const transient =
+        judged.refusal?.code === 'account-state' && judged.accountState !== 'disabled' && judged.rule !== null && judged.requiredGroupMet;
       const verdict = transient ? { ...judged, refusal: null, role: judged.rule!.role } : judged;
       const note = transient ? judged.refusal!.reason : null;
       const line: SyncLine = { username: user.username, dn: user.dn, action: 'skip', role: verdict.role, reason: null };
       if (verdict.refusal?.code === 'unusable-username') line.reason = verdict.refusal.reason;
-      else if (row !== undefined && row.auth_source === 'local') line.reason = 'a local account has this username (local accounts never sign in through the directory)';
+      else if (row !== undefined && row.auth_source === 'local')
+        line.reason = 'a local account has this username (local accounts never sign in through the directory)';
       else if (verdict.refusal !== null) {
         if (row !== undefined && !row.disabled) Object.assign(line, { action: 'disable', reason: verdict.refusal.reason });
         else line.reason = verdict.refusal.reason;
       } else if (row === undefined) Object.assign(line, { action: 'create', reason: note });
-      else if (row.disabled && ldapRefusalOf(row) === null) line.reason = 'disabled in shopdb by an admin (`shopdb user enable` lets them in again)';
+      else if (row.disabled && ldapRefusalOf(row) === null)
+        line.reason = 'disabled in shopdb by an admin (`shopdb user enable` lets them in again)';
       else {
         const changes = profileChanges(row, { role: verdict.role!, displayName: user.displayName, mail: user.mail, dn: user.dn });
-        Object.assign(line, changes.length > 0 ? { action: 'update', reason: [...changes, ...(note ? [note] : [])].join(', ') } : { action: 'unchanged', reason: note });
+        Object.assign(
+          line,
+          changes.length > 0
+            ? { action: 'update', reason: [...changes, ...(note ? [note] : [])].join(', ') }
+            : { action: 'unchanged', reason: note },
+        );
       }
       lines.push(line);
       if (options.dryRun) continue;
       if (line.action === 'create' || line.action === 'update') {
-        await applyDirectoryProfile(db, actor, { username: user.username!, dn: user.dn, displayName: user.displayName, mail: user.mail, role: verdict.role! });
+        await applyDirectoryProfile(db, actor, {
+          username: user.username!,
+          dn: user.dn,
+          displayName: user.displayName,
+          mail: user.mail,
+          role: verdict.role!,
+        });
       } else if (line.action === 'disable') {
         await shutOutDirectoryUser(db, actor, row!.id, line.reason!);
       }
@@ -106,7 +125,13 @@ export async function syncDirectoryUsers(db: Knex, settings: DirectorySettings, 
   }
   const counts: Record<SyncAction, number> = { create: 0, update: 0, disable: 0, unchanged: 0, skip: 0 };
   for (const line of lines) counts[line.action] += 1;
-  return { dryRun: options.dryRun, server: connection.url, search: { base: settings.userBaseDn, filter, entries: entryCount }, counts, users: lines };
+  return {
+    dryRun: options.dryRun,
+    server: connection.url,
+    search: { base: settings.userBaseDn, filter, entries: entryCount },
+    counts,
+    users: lines,
+  };
 }
 
 function profileChanges(row: UserRow, now: { role: RoleName; displayName: string | null; mail: string | null; dn: string }): string[] {

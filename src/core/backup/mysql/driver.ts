@@ -16,7 +16,17 @@ import { MYSQL_TOOL_RUNNERS, type MysqlConnection, type MysqlTools } from './too
 import { quoteId, readInstalledPlugins, readMigrationHeads } from '../site-state.js';
 import { SqlDumpFilter } from '../sql-scanner.js';
 
-type MysqlTarget = { client: 'mysql'; host: string; port: number; socketPath?: string; database: string; user: string; password?: string; poolMax: number; connectTimeoutMs: number };
+type MysqlTarget = {
+  client: 'mysql';
+  host: string;
+  port: number;
+  socketPath?: string;
+  database: string;
+  user: string;
+  password?: string;
+  poolMax: number;
+  connectTimeoutMs: number;
+};
 
 function mysqlTarget(context: DriverContext): MysqlTarget {
   if (context.target.client !== 'mysql') throw new Error('mysql driver used for a SQLite site');
@@ -24,7 +34,14 @@ function mysqlTarget(context: DriverContext): MysqlTarget {
 }
 
 function connectionOf(target: MysqlTarget): MysqlConnection {
-  return { host: target.host, port: target.port, socketPath: target.socketPath, user: target.user, password: target.password, database: target.database };
+  return {
+    host: target.host,
+    port: target.port,
+    socketPath: target.socketPath,
+    user: target.user,
+    password: target.password,
+    database: target.database,
+  };
 }
 
 /** The tools, and a SQL session on `database` (null: the server) over knex or over the tools. */
@@ -136,7 +153,9 @@ async function dropEverything(session: SqlSession, database: string): Promise<vo
   }
   const tables = await baseTables(session, database);
   if (tables.length > 0) statements.push(`DROP TABLE IF EXISTS ${tables.map((t) => `${quoteId(database)}.${quoteId(t)}`).join(', ')}`);
-  for (const row of await session.rows(`SELECT ROUTINE_NAME AS name, ROUTINE_TYPE AS type FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ${db}`)) {
+  for (const row of await session.rows(
+    `SELECT ROUTINE_NAME AS name, ROUTINE_TYPE AS type FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ${db}`,
+  )) {
     statements.push(`DROP ${row.type === 'FUNCTION' ? 'FUNCTION' : 'PROCEDURE'} IF EXISTS ${quoteId(database)}.${quoteId(row.name!)}`);
   }
   for (const row of await session.rows(`SELECT EVENT_NAME AS name FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ${db}`)) {
@@ -165,9 +184,15 @@ async function loadInto(tools: MysqlTools, input: Readable, database: string, si
 
 /** Drops scratch schemas of `verify --deep` runs that died (kill -9, power cut): each is a full copy of the site. */
 async function dropDeadScratchSchemas(context: DriverContext, session: SqlSession, database: string): Promise<void> {
-  const sweep = await sweepScratchSchemas((sql) => session.rows(sql), (sql) => session.run(sql), database).catch(() => null);
+  const sweep = await sweepScratchSchemas(
+    (sql) => session.rows(sql),
+    (sql) => session.run(sql),
+    database,
+  ).catch(() => null);
   if (sweep && sweep.dropped.length > 0) {
-    context.warn(`Dropped ${sweep.dropped.length === 1 ? 'a scratch schema' : `${sweep.dropped.length} scratch schemas`} left by an interrupted \`backup verify --deep\`: ${sweep.dropped.join(', ')}`);
+    context.warn(
+      `Dropped ${sweep.dropped.length === 1 ? 'a scratch schema' : `${sweep.dropped.length} scratch schemas`} left by an interrupted \`backup verify --deep\`: ${sweep.dropped.join(', ')}`,
+    );
   }
 }
 
@@ -195,7 +220,8 @@ export const mysqlBackupDriver: BackupDriver = {
       const node = await clusterNodeStateVia((sql) => connected.session.rows(sql));
       if (!node.ready) {
         throw new DatabaseUnavailableError(`Not backing up from ${target.socketPath ?? `${target.host}:${target.port}`}: ${node.reason}`, {
-          suggestion: 'Back up from a node that is synced with its cluster (point DB_HOST at it, or wait until this one has rejoined); `shopdb doctor` shows the node\'s state.',
+          suggestion:
+            "Back up from a node that is synced with its cluster (point DB_HOST at it, or wait until this one has rejoined); `shopdb doctor` shows the node's state.",
         });
       }
       const tables = await baseTables(connected.session, target.database);
@@ -265,12 +291,14 @@ export const mysqlBackupDriver: BackupDriver = {
     try {
       if (loadTarget.kind === 'site') {
         if (!(await databaseExists(connected.session, database))) {
-          await connected.session.run(`CREATE DATABASE ${quoteId(database)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`).catch((error: unknown) => {
-            throw new UserError(`The database "${database}" does not exist and the user may not create it`, {
-              suggestion: `Create it as an administrator: CREATE DATABASE \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci; then run the restore again.`,
-              cause: error,
+          await connected.session
+            .run(`CREATE DATABASE ${quoteId(database)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`)
+            .catch((error: unknown) => {
+              throw new UserError(`The database "${database}" does not exist and the user may not create it`, {
+                suggestion: `Create it as an administrator: CREATE DATABASE \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci; then run the restore again.`,
+                cause: error,
+              });
             });
-          });
         }
         await dropEverything(connected.session, database);
       }
@@ -298,9 +326,9 @@ export const mysqlBackupDriver: BackupDriver = {
     const connected = await connect(context, null);
     try {
       await dropDeadScratchSchemas(context, connected.session, target.database);
-      await connected.session.run(`CREATE DATABASE ${quoteId(name)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`).catch((error: unknown) =>
-        privilegeHint(error, `create the scratch schema ${name}`, target.database),
-      );
+      await connected.session
+        .run(`CREATE DATABASE ${quoteId(name)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`)
+        .catch((error: unknown) => privilegeHint(error, `create the scratch schema ${name}`, target.database));
     } finally {
       await connected.close();
     }

@@ -152,7 +152,9 @@ export async function findScratchSchemas(query: Query, database: string): Promis
   const prefix = scratchPrefix(database);
   const current = new RegExp(`^${escapeRegExp(prefix)}([0-9a-f]{4})_([0-9a-z]+)_([0-9a-z]+)_([0-9a-z]+)$`);
   const legacy = new RegExp(`^${escapeRegExp(`${database.slice(0, LEGACY_PREFIX_LENGTH)}_verify_`)}[0-9a-f]{8}$`);
-  const rows = await query(`SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ${quoteText(`${escapeLike(prefix)}%`)}`);
+  const rows = await query(
+    `SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ${quoteText(`${escapeLike(prefix)}%`)}`,
+  );
   const found: ScratchSchema[] = [];
   for (const name of rows.map((row) => String(row.name))) {
     const match = current.exec(name);

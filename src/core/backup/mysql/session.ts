@@ -47,7 +47,8 @@ export async function directSession(target: MysqlTarget, database: string | null
   } catch (error) {
     throw translateConnectionError(error, { ...target, database: database ?? '' });
   }
-  const text = (value: unknown): string | null => (value === null || value === undefined ? null : Buffer.isBuffer(value) ? value.toString('utf8') : String(value));
+  const text = (value: unknown): string | null =>
+    value === null || value === undefined ? null : Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
   return {
     async rows(sql) {
       const [rows] = await connection.query(sql);
@@ -72,7 +73,9 @@ function unescapeBatch(field: string): string | null {
 /** Statements through the client tool (`--batch`: tab-separated, first line the column names). */
 export function clientSession(tools: MysqlTools, database: string | null): SqlSession {
   const execute = async (sql: string): Promise<string> => {
-    const child = await tools.client(['--batch', '--binary-mode', ...(database ? [`--database=${database}`] : []), '-e', sql], { stdin: 'ignore' });
+    const child = await tools.client(['--batch', '--binary-mode', ...(database ? [`--database=${database}`] : []), '-e', sql], {
+      stdin: 'ignore',
+    });
     let out = '';
     child.stdout!.setEncoding('utf8');
     child.stdout!.on('data', (chunk: string) => (out += chunk));

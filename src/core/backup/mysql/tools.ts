@@ -86,7 +86,13 @@ interface SpawnPlace {
   signal?: AbortSignal;
 }
 
-async function spawnTool(file: string, args: string[], stdin: 'pipe' | 'ignore', label: string, place: SpawnPlace = {}): Promise<ToolProcess> {
+async function spawnTool(
+  file: string,
+  args: string[],
+  stdin: 'pipe' | 'ignore',
+  label: string,
+  place: SpawnPlace = {},
+): Promise<ToolProcess> {
   const { execa } = await import('execa');
   place.signal?.throwIfAborted();
   const child = execa(file, args, {
@@ -107,7 +113,9 @@ async function spawnTool(file: string, args: string[], stdin: 'pipe' | 'ignore',
     if (place.signal?.aborted) throw place.signal.reason;
     if (result.exitCode === 0 && !result.isTerminated) return;
     const stderr = typeof result.stderr === 'string' ? result.stderr : '';
-    const firstLine = stderr.split('\n').find((line) => line.trim()) ?? (result.isTerminated ? `stopped by ${result.signal}` : `exit code ${result.exitCode}`);
+    const firstLine =
+      stderr.split('\n').find((line) => line.trim()) ??
+      (result.isTerminated ? `stopped by ${result.signal}` : `exit code ${result.exitCode}`);
     throw new ExternalError(`${label} failed: ${firstLine.replace(/^\S+: /, '')}`, `${file} ${args.join(' ')}`, result.exitCode, stderr, {
       suggestion: 'Run with --verbose for its full output; `shopdb doctor --tag backup` checks the database and the tools.',
     });
@@ -133,7 +141,8 @@ async function toolVersion(file: string): Promise<string> {
 
 /** A value for a MySQL option file, quoted so that #, spaces and quotes survive. */
 function optionValue(value: string): string {
-  if (/[\r\n]/.test(value)) throw new UserError('A database setting contains a line break', { suggestion: 'Check DB_USER / DB_PASSWORD / DB_HOST in the .env.' });
+  if (/[\r\n]/.test(value))
+    throw new UserError('A database setting contains a line break', { suggestion: 'Check DB_USER / DB_PASSWORD / DB_HOST in the .env.' });
   return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
@@ -215,12 +224,15 @@ export const localToolRunner: MysqlToolRunner = {
       pickTool(want === 'mysql' ? ['mysql', 'mariadb'] : ['mariadb', 'mysql'], context.path, want),
     ]);
     if (!dumpTool || !clientTool) {
-      throw new UserError(`The MySQL client tools are not installed (${!dumpTool ? 'mysqldump / mariadb-dump' : 'mysql / mariadb'} not on PATH)`, {
-        suggestion:
-          want === 'mysql'
-            ? 'Install the MySQL client tools (e.g. mysql-client from the MySQL APT repository); in the compose stack set BACKUP_DUMP_VIA=compose.'
-            : 'Install the MariaDB client tools (Debian/Ubuntu: apt-get install mariadb-client); in the compose stack set BACKUP_DUMP_VIA=compose.',
-      });
+      throw new UserError(
+        `The MySQL client tools are not installed (${!dumpTool ? 'mysqldump / mariadb-dump' : 'mysql / mariadb'} not on PATH)`,
+        {
+          suggestion:
+            want === 'mysql'
+              ? 'Install the MySQL client tools (e.g. mysql-client from the MySQL APT repository); in the compose stack set BACKUP_DUMP_VIA=compose.'
+              : 'Install the MariaDB client tools (Debian/Ubuntu: apt-get install mariadb-client); in the compose stack set BACKUP_DUMP_VIA=compose.',
+        },
+      );
     }
     const warnings: string[] = [];
     if (dumpTool.flavour !== want) {
@@ -238,7 +250,8 @@ export const localToolRunner: MysqlToolRunner = {
       clientIsMariaDb: clientTool.flavour === 'mariadb',
       warnings,
       dump: (args) => spawnTool(dumpTool.path, [first, ...args], 'ignore', dumpName, place),
-      client: (args, options) => spawnTool(clientTool.path, [first, ...args], options?.stdin ?? 'pipe', clientTool.path.split('/').pop()!, place),
+      client: (args, options) =>
+        spawnTool(clientTool.path, [first, ...args], options?.stdin ?? 'pipe', clientTool.path.split('/').pop()!, place),
       async dispose() {
         await optionFile.close();
       },
@@ -288,8 +301,23 @@ export const composeToolRunner: MysqlToolRunner = {
     }
     // As `shopdb up` runs compose (src/core/deploy): in the folder of the site .env, with it as --env-file.
     const compose = ['compose', ...(context.envFile ? ['--env-file', context.envFile] : [])];
-    const place: SpawnPlace = { cwd: context.baseDir, env: context.composeFile ? { COMPOSE_FILE: context.composeFile } : undefined, signal: context.signal };
-    const inContainer = (mode: string, args: string[]) => [...compose, 'exec', '-T', context.composeService, 'sh', '-c', CONTAINER_SCRIPT, 'shopdb', mode, ...args];
+    const place: SpawnPlace = {
+      cwd: context.baseDir,
+      env: context.composeFile ? { COMPOSE_FILE: context.composeFile } : undefined,
+      signal: context.signal,
+    };
+    const inContainer = (mode: string, args: string[]) => [
+      ...compose,
+      'exec',
+      '-T',
+      context.composeService,
+      'sh',
+      '-c',
+      CONTAINER_SCRIPT,
+      'shopdb',
+      mode,
+      ...args,
+    ];
     const { execa } = await import('execa');
     const probe = await execa(docker, inContainer('version', []), { reject: false, cwd: place.cwd, env: place.env, timeout: 60_000 });
     if (probe.exitCode !== 0) {
@@ -298,7 +326,9 @@ export const composeToolRunner: MysqlToolRunner = {
         `docker compose exec ${context.composeService}`,
         probe.exitCode,
         `${probe.stderr}`,
-        { suggestion: `Is the stack up (\`docker compose ps\`)? BACKUP_COMPOSE_SERVICE names the database service (now "${context.composeService}").` },
+        {
+          suggestion: `Is the stack up (\`docker compose ps\`)? BACKUP_COMPOSE_SERVICE names the database service (now "${context.composeService}").`,
+        },
       );
     }
     const version = `${probe.stdout}`.trim();
@@ -309,12 +339,22 @@ export const composeToolRunner: MysqlToolRunner = {
       dumpFlavour: flavour,
       clientIsMariaDb: flavour === 'mariadb',
       warnings: [],
-      dump: (args) => spawnTool(docker, inContainer('dump', [user, ...args]), 'ignore', `dump in the ${context.composeService} container`, place),
+      dump: (args) =>
+        spawnTool(docker, inContainer('dump', [user, ...args]), 'ignore', `dump in the ${context.composeService} container`, place),
       client: (args, options) =>
-        spawnTool(docker, inContainer('client', [user, ...args]), options?.stdin ?? 'pipe', `mysql client in the ${context.composeService} container`, place),
+        spawnTool(
+          docker,
+          inContainer('client', [user, ...args]),
+          options?.stdin ?? 'pipe',
+          `mysql client in the ${context.composeService} container`,
+          place,
+        ),
       async dispose() {},
     };
   },
 };
 
-export const MYSQL_TOOL_RUNNERS: Readonly<Record<'local' | 'compose', MysqlToolRunner>> = { local: localToolRunner, compose: composeToolRunner };
+export const MYSQL_TOOL_RUNNERS: Readonly<Record<'local' | 'compose', MysqlToolRunner>> = {
+  local: localToolRunner,
+  compose: composeToolRunner,
+};

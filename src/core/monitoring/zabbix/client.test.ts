@@ -21,7 +21,10 @@ const settings = (url: string, credentials: ZabbixSettings['credentials'], overr
 });
 
 async function failureOf(promise: Promise<unknown>): Promise<ZabbixError> {
-  const outcome = await promise.then(() => null, (error: unknown) => error);
+  const outcome = await promise.then(
+    () => null,
+    (error: unknown) => error,
+  );
   if (!(outcome instanceof ZabbixError)) throw new Error(`expected a ZabbixError, got ${String(outcome)}`);
   return outcome;
 }
@@ -60,7 +63,11 @@ describe('the client against the recorded-protocol stand-in (not Zabbix: 6.4 / 7
     const s = await standIn('7.2.3');
     const client = new ZabbixClient(settings(s.url, { kind: 'password', username: 'Admin', password: 'zabbix' }));
     expect(await client.call<unknown[]>('host.get', {})).toHaveLength(2);
-    expect(s.requests.map((r) => `${r.method}:${r.header}:${r.bodyAuth}`)).toEqual(['apiinfo.version:false:false', 'user.login:false:false', 'host.get:true:false']);
+    expect(s.requests.map((r) => `${r.method}:${r.header}:${r.bodyAuth}`)).toEqual([
+      'apiinfo.version:false:false',
+      'user.login:false:false',
+      'host.get:true:false',
+    ]);
   });
 
   it('uses a version newer than the newest known like it, and warns once', async () => {
@@ -75,7 +82,9 @@ describe('the client against the recorded-protocol stand-in (not Zabbix: 6.4 / 7
 
   it('says "not authorized" for a wrong token, and never puts the token in the message', async () => {
     const s = await standIn('7.2.3');
-    const error = await new ZabbixClient(settings(s.url, { kind: 'token', token: 'wrong-token-value-123456' })).call('host.get', {}).catch((e: unknown) => e);
+    const error = await new ZabbixClient(settings(s.url, { kind: 'token', token: 'wrong-token-value-123456' }))
+      .call('host.get', {})
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ZabbixError);
     expect((error as ZabbixError).failure).toBe('not-authorized');
     expect((error as ZabbixError).message).not.toContain('wrong-token-value');
@@ -86,7 +95,9 @@ describe('the client when Zabbix is not there', () => {
   it('a refused port fails at once as unreachable, and the breaker then answers without connecting', async () => {
     const port = await freePort();
     const sent: string[] = [];
-    const client = new ZabbixClient(settings(`http://127.0.0.1:${port}/api_jsonrpc.php`, { kind: 'token', token: 't' }), { onRequest: (m) => sent.push(m) });
+    const client = new ZabbixClient(settings(`http://127.0.0.1:${port}/api_jsonrpc.php`, { kind: 'token', token: 't' }), {
+      onRequest: (m) => sent.push(m),
+    });
     const first = await failureOf(client.version());
     expect(first.failure).toBe('unreachable');
     const second = await failureOf(client.version());
@@ -113,7 +124,9 @@ describe('the client when Zabbix is not there', () => {
   it('the breaker lets one call through again after its cooldown', async () => {
     const port = await freePort();
     let now = 1_000_000;
-    const client = new ZabbixClient(settings(`http://127.0.0.1:${port}/api_jsonrpc.php`, { kind: 'token', token: 't' }), { now: () => now });
+    const client = new ZabbixClient(settings(`http://127.0.0.1:${port}/api_jsonrpc.php`, { kind: 'token', token: 't' }), {
+      now: () => now,
+    });
     await client.version().catch(() => {});
     expect(client.breakerOpen).toBe(true);
     now += 16_000;

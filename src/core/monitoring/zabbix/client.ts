@@ -94,23 +94,34 @@ export class ZabbixClient {
 
   private async post(method: string, body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<JsonRpcAnswer> {
     if (this.breakerOpen) {
-      throw new ZabbixError('circuit-open', `Zabbix is not asked for ${Math.ceil((this.openUntil - this.now()) / 1000)} s after it failed: ${this.lastFailure?.message ?? 'it failed'}`, { cause: this.lastFailure });
+      throw new ZabbixError(
+        'circuit-open',
+        `Zabbix is not asked for ${Math.ceil((this.openUntil - this.now()) / 1000)} s after it failed: ${this.lastFailure?.message ?? 'it failed'}`,
+        { cause: this.lastFailure },
+      );
     }
     this.options.onRequest?.(method);
     try {
-      const answer = (await postJsonRpc(this.settings.url, { jsonrpc: '2.0', method, id: 1, ...body }, {
-        connectTimeoutMs: this.settings.connectTimeoutMs,
-        timeoutMs: this.settings.timeoutMs,
-        ca: this.settings.ca,
-        headers,
-      })) as JsonRpcAnswer;
+      const answer = (await postJsonRpc(
+        this.settings.url,
+        { jsonrpc: '2.0', method, id: 1, ...body },
+        {
+          connectTimeoutMs: this.settings.connectTimeoutMs,
+          timeoutMs: this.settings.timeoutMs,
+          ca: this.settings.ca,
+          headers,
+        },
+      )) as JsonRpcAnswer;
       if (typeof answer !== 'object' || answer === null || (!('result' in answer) && !('error' in answer))) {
         throw new ZabbixTransportError('not-json', 'the answer is JSON but not JSON-RPC (is ZABBIX_URL the api_jsonrpc.php endpoint?)');
       }
       return answer;
     } catch (error) {
       if (error instanceof ZabbixTransportError) {
-        const failure = new ZabbixError(error.failure, `Zabbix ${method}: ${error.message}`, { cause: error, suggestion: suggestionFor(error.failure) });
+        const failure = new ZabbixError(error.failure, `Zabbix ${method}: ${error.message}`, {
+          cause: error,
+          suggestion: suggestionFor(error.failure),
+        });
         this.lastFailure = failure;
         this.openUntil = this.now() + BREAKER_COOLDOWN_MS;
         throw failure;
@@ -123,12 +134,24 @@ export class ZabbixClient {
   version(): Promise<string> {
     this.versionPromise ??= (async () => {
       const answer = await this.post('apiinfo.version', { params: {} });
-      if (answer.error || typeof answer.result !== 'string') throw new ZabbixError('bad-version', `Zabbix apiinfo.version failed: ${answer.error?.message ?? 'no version'} ${answer.error?.data ?? ''}`.trim());
+      if (answer.error || typeof answer.result !== 'string')
+        throw new ZabbixError(
+          'bad-version',
+          `Zabbix apiinfo.version failed: ${answer.error?.message ?? 'no version'} ${answer.error?.data ?? ''}`.trim(),
+        );
       const version = answer.result;
-      if (!versionAtLeast(version, '5.0')) throw new ZabbixError('bad-version', `Zabbix ${version} is older than 5.0, whose API this client needs`, { suggestion: 'Upgrade Zabbix to a supported version (6.0 LTS or newer).' });
-      if (!this.warned && versionAtLeast(version, `${versionParts(NEWEST_KNOWN_VERSION)[0]}.${versionParts(NEWEST_KNOWN_VERSION)[1] + 1}`)) {
+      if (!versionAtLeast(version, '5.0'))
+        throw new ZabbixError('bad-version', `Zabbix ${version} is older than 5.0, whose API this client needs`, {
+          suggestion: 'Upgrade Zabbix to a supported version (6.0 LTS or newer).',
+        });
+      if (
+        !this.warned &&
+        versionAtLeast(version, `${versionParts(NEWEST_KNOWN_VERSION)[0]}.${versionParts(NEWEST_KNOWN_VERSION)[1] + 1}`)
+      ) {
         this.warned = true;
-        this.options.warn?.(`Zabbix ${version} is newer than ${NEWEST_KNOWN_VERSION}, the newest this shopdb knows; it is used like ${NEWEST_KNOWN_VERSION} (header auth)`);
+        this.options.warn?.(
+          `Zabbix ${version} is newer than ${NEWEST_KNOWN_VERSION}, the newest this shopdb knows; it is used like ${NEWEST_KNOWN_VERSION} (header auth)`,
+        );
       }
       return version;
     })().catch((error: unknown) => {
@@ -149,7 +172,11 @@ export class ZabbixClient {
     const version = await this.version();
     const answer = await this.post('user.login', { params: loginParamsFor(version, credentials.username, credentials.password) });
     if (answer.error || typeof answer.result !== 'string') {
-      throw new ZabbixError('not-authorized', `Zabbix refused the login of ZABBIX_USER: ${answer.error?.data ?? answer.error?.message ?? 'no session'}`, { suggestion: 'Check ZABBIX_USER and ZABBIX_PASSWORD, or use an API token (ZABBIX_API_TOKEN_FILE).' });
+      throw new ZabbixError(
+        'not-authorized',
+        `Zabbix refused the login of ZABBIX_USER: ${answer.error?.data ?? answer.error?.message ?? 'no session'}`,
+        { suggestion: 'Check ZABBIX_USER and ZABBIX_PASSWORD, or use an API token (ZABBIX_API_TOKEN_FILE).' },
+      );
     }
     this.session = answer.result;
     return this.session;
@@ -160,9 +187,10 @@ export class ZabbixClient {
     const placement = await this.placement();
     for (let attempt = 0; ; attempt++) {
       const credential = await this.credential();
-      const answer = placement === 'header'
-        ? await this.post(method, { params }, { authorization: `Bearer ${credential}` })
-        : await this.post(method, { params, auth: credential });
+      const answer =
+        placement === 'header'
+          ? await this.post(method, { params }, { authorization: `Bearer ${credential}` })
+          : await this.post(method, { params, auth: credential });
       if (!answer.error) return answer.result as T;
       const text = `${answer.error.message} ${answer.error.data ?? ''}`.trim();
       if (NOT_AUTHORIZED.test(text)) {
@@ -171,7 +199,10 @@ export class ZabbixClient {
           continue;
         }
         throw new ZabbixError('not-authorized', `Zabbix ${method}: ${text}`, {
-          suggestion: this.settings.credentials.kind === 'token' ? 'Check ZABBIX_API_TOKEN: it may be wrong, expired or disabled; `shopdb zabbix test` tells which.' : 'Check ZABBIX_USER and ZABBIX_PASSWORD.',
+          suggestion:
+            this.settings.credentials.kind === 'token'
+              ? 'Check ZABBIX_API_TOKEN: it may be wrong, expired or disabled; `shopdb zabbix test` tells which.'
+              : 'Check ZABBIX_USER and ZABBIX_PASSWORD.',
         });
       }
       throw new ZabbixError('api-error', `Zabbix ${method}: ${text}`);

@@ -56,12 +56,26 @@ export function postJsonRpc(url: string, body: unknown, options: PostOptions): P
     };
     const req = send(target, {
       method: 'POST',
-      headers: { 'content-type': 'application/json-rpc', 'content-length': String(payload.length), accept: 'application/json', ...options.headers },
+      headers: {
+        'content-type': 'application/json-rpc',
+        'content-length': String(payload.length),
+        accept: 'application/json',
+        ...options.headers,
+      },
       ...(options.ca ? { ca: options.ca } : {}),
       agent: false,
     });
-    const total = setTimeout(() => finish(new ZabbixTransportError('timeout', `${target.host} did not answer within ${options.timeoutMs} ms`)), options.timeoutMs);
-    const connect = setTimeout(() => finish(new ZabbixTransportError('connect-timeout', `${target.host} did not accept a connection within ${options.connectTimeoutMs} ms`)), options.connectTimeoutMs);
+    const total = setTimeout(
+      () => finish(new ZabbixTransportError('timeout', `${target.host} did not answer within ${options.timeoutMs} ms`)),
+      options.timeoutMs,
+    );
+    const connect = setTimeout(
+      () =>
+        finish(
+          new ZabbixTransportError('connect-timeout', `${target.host} did not accept a connection within ${options.connectTimeoutMs} ms`),
+        ),
+      options.connectTimeoutMs,
+    );
     req.on('socket', (socket) => {
       const connected = () => clearTimeout(connect);
       if (target.protocol === 'https:') socket.once('secureConnect', connected);
@@ -74,7 +88,8 @@ export function postJsonRpc(url: string, body: unknown, options: PostOptions): P
       let size = 0;
       res.on('data', (chunk: Buffer) => {
         size += chunk.length;
-        if (size > MAX_RESPONSE_BYTES) finish(new ZabbixTransportError('not-json', `the answer of ${target.host} is larger than ${MAX_RESPONSE_BYTES} bytes`));
+        if (size > MAX_RESPONSE_BYTES)
+          finish(new ZabbixTransportError('not-json', `the answer of ${target.host} is larger than ${MAX_RESPONSE_BYTES} bytes`));
         else chunks.push(chunk);
       });
       res.on('error', (error) => finish(describe(error, target)));
@@ -82,13 +97,25 @@ export function postJsonRpc(url: string, body: unknown, options: PostOptions): P
         const text = Buffer.concat(chunks).toString('utf8');
         const status = res.statusCode ?? 0;
         if (status < 200 || status >= 300) {
-          finish(new ZabbixTransportError('http-status', `${target.host} answered HTTP ${status}${status === 404 ? ' (is ZABBIX_URL the api_jsonrpc.php endpoint?)' : ''}`, status));
+          finish(
+            new ZabbixTransportError(
+              'http-status',
+              `${target.host} answered HTTP ${status}${status === 404 ? ' (is ZABBIX_URL the api_jsonrpc.php endpoint?)' : ''}`,
+              status,
+            ),
+          );
           return;
         }
         try {
           finish(null, JSON.parse(text));
         } catch {
-          finish(new ZabbixTransportError('not-json', `${target.host} answered HTTP ${status} with something that is not JSON (is ZABBIX_URL the api_jsonrpc.php endpoint?)`, status));
+          finish(
+            new ZabbixTransportError(
+              'not-json',
+              `${target.host} answered HTTP ${status} with something that is not JSON (is ZABBIX_URL the api_jsonrpc.php endpoint?)`,
+              status,
+            ),
+          );
         }
       });
     });

@@ -28,7 +28,11 @@ export function zabbixSettingsFromConfig(config: LoadedConfig): ZabbixSettings |
   else if (v.ZABBIX_USER && v.ZABBIX_PASSWORD) credentials = { kind: 'password', username: v.ZABBIX_USER, password: v.ZABBIX_PASSWORD };
   else {
     throw new ConfigError('ZABBIX_URL is set but there is nothing to log in to Zabbix with', [
-      { variable: 'ZABBIX_API_TOKEN', problem: 'is not set (nor ZABBIX_USER and ZABBIX_PASSWORD)', fix: 'set ZABBIX_API_TOKEN_FILE to a file holding an API token of a read-only Zabbix user' },
+      {
+        variable: 'ZABBIX_API_TOKEN',
+        problem: 'is not set (nor ZABBIX_USER and ZABBIX_PASSWORD)',
+        fix: 'set ZABBIX_API_TOKEN_FILE to a file holding an API token of a read-only Zabbix user',
+      },
     ]);
   }
   let ca: string | undefined;
@@ -36,7 +40,17 @@ export function zabbixSettingsFromConfig(config: LoadedConfig): ZabbixSettings |
     try {
       ca = readFileSync(v.ZABBIX_CA_FILE, 'utf8');
     } catch (error) {
-      throw new ConfigError(`Cannot read ZABBIX_CA_FILE ${v.ZABBIX_CA_FILE}`, [{ variable: 'ZABBIX_CA_FILE', problem: `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`, fix: 'point it at a readable PEM file' }], { cause: error });
+      throw new ConfigError(
+        `Cannot read ZABBIX_CA_FILE ${v.ZABBIX_CA_FILE}`,
+        [
+          {
+            variable: 'ZABBIX_CA_FILE',
+            problem: `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+            fix: 'point it at a readable PEM file',
+          },
+        ],
+        { cause: error },
+      );
     }
   }
   return {
@@ -56,7 +70,8 @@ export function requireZabbixSettings(config: LoadedConfig): ZabbixSettings {
   const settings = zabbixSettingsFromConfig(config);
   if (settings === null) {
     throw new UserError('Zabbix monitoring is not configured (ZABBIX_URL is empty)', {
-      suggestion: 'Set ZABBIX_URL to the API endpoint (https://zabbix.example/api_jsonrpc.php) and ZABBIX_API_TOKEN_FILE to a file holding a read-only API token; see docs/DEPLOY.md "Monitoring with Zabbix".',
+      suggestion:
+        'Set ZABBIX_URL to the API endpoint (https://zabbix.example/api_jsonrpc.php) and ZABBIX_API_TOKEN_FILE to a file holding a read-only API token; see docs/DEPLOY.md "Monitoring with Zabbix".',
     });
   }
   return settings;
