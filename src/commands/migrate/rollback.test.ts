@@ -69,7 +69,7 @@ describeEachEngine('shopdb migrate rollback', (engine) => {
 
     expect(human.exitCode).toBe(2);
     expect(human.stderr).toMatch(
-      /^Error: Confirmation to roll back 12 shopdb core migrations is needed, and there is no terminal to ask on$/m,
+      /^Error: Confirmation to roll back 13 shopdb core migrations is needed, and there is no terminal to ask on$/m,
     );
     expect(human.stderr).toMatch(/^Fix: Pass --yes\.$/m);
     expect(json.exitCode).toBe(2);
