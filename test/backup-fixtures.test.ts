@@ -38,8 +38,13 @@ describeEachEngine('archives written before tar-stream', (engine) => {
     expect(restore.exitCode, restore.stderr).toBe(0);
     expect(restore.json).toMatchObject({ file, safetyBackup: null });
     const counts = rowCounts(await exportTables(site));
-    for (const [table, rows] of Object.entries(verify.json.manifest.tables as Record<string, number>))
-      expect(counts[table], table).toBe(rows);
+    // The restore migrates the old backup to this version's schema: the migration histories may
+    // have grown by the migrations added since the fixture was written, and the tables those
+    // migrations create are new; every other table holds exactly the backup's rows.
+    for (const [table, rows] of Object.entries(verify.json.manifest.tables as Record<string, number>)) {
+      if (table.endsWith('_migrations')) expect(counts[table], table).toBeGreaterThanOrEqual(rows);
+      else expect(counts[table], table).toBe(rows);
+    }
     expect(counts.assets).toBeGreaterThan(0);
   });
 
