@@ -25,6 +25,8 @@ export type { CheckOutcome, CheckTag } from '../core/doctor/registry.js';
 export type { AssetEventHooks, AssetView, AssetInput, AssetPatch } from '../core/inventory/assets.js';
 export type { CustomFieldDefinition } from '../core/inventory/custom-fields.js';
 export type { Actor } from '../core/audit/log.js';
+// Route types are derived from the routes' `as const` JSON schemas, never written a second time.
+export type { FromSchema, JSONSchema } from 'json-schema-to-ts';
 export { createTable, datetime, timestamps, nowDefault } from '../core/db/schema.js';
 export { decodeRow, encodeRow, formatUtcDatetime } from '../core/db/values.js';
 export { isUniqueViolation } from '../core/db/constraint-errors.js';
