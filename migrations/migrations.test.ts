@@ -156,6 +156,7 @@ const EXPECTED: Record<string, Record<string, TableExpectation>> = {
 const EXPECTED_COLUMNS: Record<string, Record<string, string[]>> = {
   // Widens api_tokens.scope on MySQL only; no column comes or goes.
   '20261203S-api-token-summary-scope': {},
+  '20261204D-audit-asset-id': { audit_log: ['asset_id'] },
   '20261202D-unique-text-keys': {
     assets: ['asset_tag_key'],
     locations: ['code_key'],
@@ -177,6 +178,10 @@ const EXPECTED_INDEXES: Record<string, Record<'sqlite' | 'mysql', Record<string,
       assets: ['assets_asset_tag_nocase_index', 'assets_name_nocase_index', 'assets_serial_nocase_index', 'assets_hostname_nocase_index'],
     },
     mysql: {},
+  },
+  '20261204D-audit-asset-id': {
+    sqlite: { audit_log: ['audit_log_asset_id_id_index'] },
+    mysql: { audit_log: ['audit_log_asset_id_id_index'] },
   },
 };
 

@@ -37,6 +37,7 @@ import { createValidatorCompiler } from './plugins/validation.js';
 import auditRoutes from './routes/audit.js';
 import healthRoutes from './routes/health.js';
 import assetRoutes from './routes/inventory/assets.js';
+import assetHistoryRoutes from './routes/inventory/history.js';
 import locationRoutes from './routes/inventory/locations.js';
 import referenceRoutes from './routes/inventory/reference.js';
 import { mountPluginRoutes } from './plugin-host.js';
@@ -60,6 +61,7 @@ export const ROUTE_MODULES: readonly FastifyPluginAsync[] = [
   sessionRoutes,
   auditRoutes,
   assetRoutes,
+  assetHistoryRoutes,
   locationRoutes,
   referenceRoutes,
   pluginRoutes,

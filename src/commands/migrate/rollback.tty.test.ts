@@ -34,9 +34,9 @@ suite(`shopdb migrate rollback on a terminal${tmux ? '' : ' — skipped: tmux is
     session.close();
 
     expect(asked).toMatch(/Rolling back shopdb core on sqlite:.*, newest first:/);
+    expect(asked).toContain('  - 20261204D-audit-asset-id');
     expect(asked).toContain('  - 20261204B-create-imports');
     expect(asked).toContain('  - 20261204A-create-monitoring');
-    expect(asked).toContain('  - 20261203S-api-token-summary-scope');
     expect(asked).toContain(
       'Tables dropped: import_legacy_ids (0 rows), imports (0 rows), monitoring_cache (0 rows), monitoring_pins (0 rows)',
     );

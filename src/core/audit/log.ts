@@ -23,6 +23,11 @@ export interface AuditEntryInput {
   objectId: string | number | null;
   before?: unknown;
   after?: unknown;
+  /**
+   * The asset the entry belongs to, for the asset's history. Left out, it is the object id of an
+   * `asset` entry, else the `assetId` the record after (or before) the change names.
+   */
+  assetId?: number | null;
 }
 
 export interface AuditEntry {
@@ -36,6 +41,7 @@ export interface AuditEntry {
   before: unknown;
   after: unknown;
   requestId: string | null;
+  assetId: number | null;
 }
 
 const AUDIT_CODEC: RowCodec = { at: 'date', before: 'json', after: 'json' };
@@ -60,38 +66,42 @@ function redact(value: unknown): unknown {
   return value;
 }
 
+function namedAssetId(record: unknown): number | null {
+  if (!record || typeof record !== 'object') return null;
+  const value = (record as { assetId?: unknown }).assetId;
+  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? value : null;
+}
+
+/** The asset an entry belongs to (AuditEntryInput.assetId), or null for one of no asset. */
+export function auditAssetId(entry: AuditEntryInput): number | null {
+  if (entry.assetId !== undefined) return entry.assetId;
+  if (entry.objectType === 'asset') return namedAssetId({ assetId: Number(entry.objectId ?? NaN) });
+  return namedAssetId(entry.after) ?? namedAssetId(entry.before);
+}
+
+function auditRow(actor: Actor, entry: AuditEntryInput, at: Date): Record<string, unknown> {
+  return encodeRow(AUDIT_CODEC, {
+    at,
+    user_id: actor.userId,
+    username: actor.username,
+    action: entry.action,
+    object_type: entry.objectType,
+    object_id: entry.objectId === null ? null : String(entry.objectId),
+    before: entry.before === undefined ? null : redact(entry.before),
+    after: entry.after === undefined ? null : redact(entry.after),
+    request_id: actor.requestId,
+    asset_id: auditAssetId(entry),
+  });
+}
+
 export async function recordAudit(db: Knex | Knex.Transaction, actor: Actor, entry: AuditEntryInput): Promise<void> {
-  await db('audit_log').insert(
-    encodeRow(AUDIT_CODEC, {
-      at: new Date(),
-      user_id: actor.userId,
-      username: actor.username,
-      action: entry.action,
-      object_type: entry.objectType,
-      object_id: entry.objectId === null ? null : String(entry.objectId),
-      before: entry.before === undefined ? null : redact(entry.before),
-      after: entry.after === undefined ? null : redact(entry.after),
-      request_id: actor.requestId,
-    }),
-  );
+  await db('audit_log').insert(auditRow(actor, entry, new Date()));
 }
 
 /** Many entries in one statement per 500 (an import's batch): the same rows recordAudit writes, one `at` for all. */
 export async function recordAuditMany(db: Knex | Knex.Transaction, actor: Actor, entries: readonly AuditEntryInput[]): Promise<void> {
   const at = new Date();
-  const rows = entries.map((entry) =>
-    encodeRow(AUDIT_CODEC, {
-      at,
-      user_id: actor.userId,
-      username: actor.username,
-      action: entry.action,
-      object_type: entry.objectType,
-      object_id: entry.objectId === null ? null : String(entry.objectId),
-      before: entry.before === undefined ? null : redact(entry.before),
-      after: entry.after === undefined ? null : redact(entry.after),
-      request_id: actor.requestId,
-    }),
-  );
+  const rows = entries.map((entry) => auditRow(actor, entry, at));
   for (let i = 0; i < rows.length; i += 500) await db('audit_log').insert(rows.slice(i, i + 500));
 }
 
@@ -99,6 +109,8 @@ export interface AuditQuery {
   objectType?: string;
   objectId?: string;
   userId?: number;
+  /** Only the entries of this asset: the asset itself, its plugin details and records. */
+  assetId?: number;
   limit: number;
   offset: number;
 }
@@ -108,6 +120,7 @@ export async function listAudit(db: Knex, query: AuditQuery): Promise<{ count: n
     if (query.objectType !== undefined) q.where('object_type', query.objectType);
     if (query.objectId !== undefined) q.where('object_id', query.objectId);
     if (query.userId !== undefined) q.where('user_id', query.userId);
+    if (query.assetId !== undefined) q.where('asset_id', query.assetId);
   });
   const [{ count }] = (await base.clone().count({ count: '*' })) as Array<{ count: number | string }>;
   const rows = (await base.clone().select('*').orderBy('id', 'desc').limit(query.limit).offset(query.offset)) as Array<
@@ -128,6 +141,7 @@ export async function listAudit(db: Knex, query: AuditQuery): Promise<{ count: n
         before: r.before,
         after: r.after,
         requestId: r.request_id as string | null,
+        assetId: r.asset_id === null || r.asset_id === undefined ? null : Number(r.asset_id),
       };
     }),
   };

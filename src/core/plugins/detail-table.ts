@@ -164,7 +164,7 @@ export function defineDetailTable<D extends object, P extends object = Partial<D
       if (await db(spec.table).where({ asset_id: assetId }).first('asset_id')) return;
       await db(spec.table).insert({ asset_id: assetId });
       if (spec.auditCreate)
-        await recordAudit(db, actor, { action: 'create', objectType: spec.objectType, objectId: assetId, after: defaults });
+        await recordAudit(db, actor, { action: 'create', objectType: spec.objectType, objectId: assetId, assetId, after: defaults });
     },
 
     async store(db, assetId, details, options = {}) {
@@ -193,6 +193,7 @@ export function defineDetailTable<D extends object, P extends object = Partial<D
             action: 'update',
             objectType: spec.objectType,
             objectId: assetId,
+            assetId,
             before: { ...extra(beforeView), ...before },
             after: { ...extra(afterView), ...pick(afterView as unknown as D) },
           });
