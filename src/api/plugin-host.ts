@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { recordAudit } from '../core/audit/log.js';
 import { textKey } from '../core/db/text-keys.js';
-import { inTransaction } from '../core/db/transaction.js';
+import { inTransaction, type Db } from '../core/db/transaction.js';
 import { ConflictError, ForbiddenError, NotFoundError, UserError, ValidationError } from '../core/errors.js';
 import type { AvailablePlugin } from '../core/plugins/catalog.js';
 import type { PluginManifest } from '../core/plugins/manifest.js';
@@ -38,7 +38,7 @@ export interface PluginRouteHost {
    * Which of these VLAN ids the site's enabled VLAN-keeping plugins know (their `knownVlans`
    * hook); null when none is enabled. Pass the write's transaction.
    */
-  knownVlans: PluginRuntime['knownVlans'];
+  knownVlans: (db: Db, vlanIds: readonly number[]) => Promise<ReadonlySet<number> | null>;
   errors: {
     NotFoundError: typeof NotFoundError;
     ValidationError: typeof ValidationError;
