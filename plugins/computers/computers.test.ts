@@ -39,6 +39,8 @@ describeEachEngine('computers plugin: hosts, interfaces and controls', (engine) 
   const post = (url: string, payload: unknown, headers = s.as.editor) =>
     s.app.inject({ method: 'POST', url, headers, payload: payload as object });
   const del = (url: string, headers = s.as.editor) => s.app.inject({ method: 'DELETE', url, headers });
+  const patch = (url: string, payload: unknown, headers = s.as.editor) =>
+    s.app.inject({ method: 'PATCH', url, headers, payload: payload as object });
 
   /** An asset created through the core API, so the enabled plugins' hooks run as in production. */
   async function newAsset(type = 'computer', prefix = 'T-PC'): Promise<{ id: number; assetTag: string; hostname: string }> {
@@ -113,7 +115,7 @@ describeEachEngine('computers plugin: hosts, interfaces and controls', (engine) 
       warrantyEnd: '2028-02-29',
     });
     const second = await s.app.inject({
-      method: 'PUT',
+      method: 'PATCH',
       url: `${BASE}/hosts/${pc.id}`,
       headers: { ...s.as.editor, 'x-request-id': 'req-pc-2' },
       payload: { osVersion: null, domainJoined: false },
@@ -170,6 +172,80 @@ describeEachEngine('computers plugin: hosts, interfaces and controls', (engine) 
     expect(service).toBeInstanceOf(ValidationError);
     expect(Object.keys((service as ValidationError).fields).sort()).toEqual(['lastSeenAt', 'os', 'warrantyEnd']);
     expect((await get(url)).json()).toMatchObject({ hostname: pc.hostname, domainJoined: false, os: null });
+  });
+
+  it('replaces every detail with PUT (left out: null, not joined) and changes only the given ones with PATCH', async () => {
+    const pc = await newAsset();
+    const url = `${BASE}/hosts/${pc.id}`;
+    const full = {
+      os: 'Windows 11 Enterprise',
+      osVersion: '23H2',
+      domainJoined: true,
+      domainName: 'p7.shop.local',
+      warrantyEnd: '2028-01-31',
+    };
+    expect((await put(url, full)).statusCode).toBe(200);
+
+    const patched = await patch(url, { osVersion: '24H2' });
+    const replaced = await put(url, { os: 'Windows 10 IoT Enterprise LTSC' });
+    const emptied = await put(url, {});
+
+    expect(patched.json()).toMatchObject({ ...full, osVersion: '24H2' });
+    expect(replaced.statusCode, replaced.body).toBe(200);
+    expect(replaced.json()).toMatchObject({
+      os: 'Windows 10 IoT Enterprise LTSC',
+      osVersion: null,
+      domainJoined: false,
+      domainName: null,
+      lastSeenAt: null,
+      warrantyEnd: null,
+    });
+    expect(emptied.json()).toMatchObject({ os: null, domainJoined: false });
+    expectError(await patch(url, {}), 400, 'VALIDATION_FAILED');
+    expectError(await patch(url, { os: 'Linux' }, s.as.viewer), 403);
+    const audit = await listAudit(s.db, { objectType: 'computers.host', objectId: String(pc.id), limit: 10, offset: 0 });
+    expect(audit.results[1]).toMatchObject({
+      action: 'update',
+      before: expect.objectContaining({ domainJoined: true, osVersion: '24H2' }),
+      after: expect.objectContaining({ domainJoined: false, osVersion: null, os: 'Windows 10 IoT Enterprise LTSC' }),
+    });
+  });
+
+  it('changes an interface with the rules of a new one (MAC normalised and unique, name unique per PC), audited', async () => {
+    const pc = await newAsset();
+    const other = await newAsset();
+    const nic = (await post(`${BASE}/hosts/${pc.id}/interfaces`, { name: 'Ethernet', mac: '02:00:00:aa:00:01', vlan: 10 })).json();
+    await post(`${BASE}/hosts/${pc.id}/interfaces`, { name: 'Ethernet 2', mac: '02:00:00:aa:00:02' });
+    const elsewhere = (await post(`${BASE}/hosts/${other.id}/interfaces`, { name: 'LAN', mac: '02:00:00:aa:00:03' })).json();
+
+    const changed = await patch(`${BASE}/interfaces/${nic.id}`, { ip: '10.7.12.41', mac: '02-00-00-AA-00-11', vlan: null });
+    const sameName = await patch(`${BASE}/interfaces/${nic.id}`, { name: 'ethernet 2' });
+    const takenMac = await patch(`${BASE}/interfaces/${nic.id}`, { mac: '0200.00aa.0003' });
+    const bad = await patch(`${BASE}/interfaces/${nic.id}`, { mac: 'nope', ip: '10.7.12.300' });
+    const ownMac = await patch(`${BASE}/interfaces/${nic.id}`, { mac: '02:00:00:AA:00:11', name: 'Ethernet 1' });
+
+    expect(changed.statusCode, changed.body).toBe(200);
+    expect(changed.json()).toMatchObject({ id: nic.id, name: 'Ethernet', mac: '02:00:00:aa:00:11', ip: '10.7.12.41', vlan: null });
+    expect(expectError(sameName, 409, 'CONFLICT').message).toContain('ethernet 2');
+    expect(expectError(takenMac, 409, 'CONFLICT').message).toContain(other.assetTag);
+    expect(Object.keys(expectError(bad, 400, 'VALIDATION_FAILED').fields).sort()).toEqual(['ip', 'mac']);
+    expect(ownMac.json()).toMatchObject({ name: 'Ethernet 1', mac: '02:00:00:aa:00:11' });
+    expectError(await patch(`${BASE}/interfaces/${nic.id}`, {}), 400);
+    expectError(await patch(`${BASE}/interfaces/${nic.id}`, { ip: null }, s.as.viewer), 403);
+    expectError(await patch(`${BASE}/interfaces/999999`, { ip: null }), 404, 'NOT_FOUND');
+    expect((await get(`${BASE}/hosts/${other.id}/interfaces`)).json().results).toMatchObject([
+      { id: elsewhere.id, mac: '02:00:00:aa:00:03' },
+    ]);
+    const audit = await listAudit(s.db, { objectType: 'computers.interface', objectId: String(nic.id), limit: 10, offset: 0 });
+    expect(audit.results).toMatchObject([
+      { action: 'update', before: { name: 'Ethernet' }, after: { name: 'Ethernet 1' } },
+      {
+        action: 'update',
+        before: { mac: '02:00:00:aa:00:01', ip: null, vlan: 10 },
+        after: { mac: '02:00:00:aa:00:11', ip: '10.7.12.41', vlan: null },
+      },
+      { action: 'create' },
+    ]);
   });
 
   it('lists computers with their details, filtered by the start of the OS name (any case) and by domain', async () => {
@@ -390,6 +466,48 @@ describeEachEngine('computers plugin: hosts, interfaces and controls', (engine) 
 
     for (const response of whileDisabled) expectError(response, 404, 'NOT_FOUND');
     expect((await get(`${BASE}/hosts/${pc.id}`)).statusCode).toBe(200);
+  });
+});
+
+describeEachEngine('computers plugin beside the network plugin: interface VLANs', (engine) => {
+  const s = useMigratedSite(engine, { seed: 'base', plugins: ['computers', 'network'], users: { editor: true }, app: true });
+  const send = (method: 'POST' | 'PATCH', url: string, payload: unknown) =>
+    s.app.inject({ method, url, headers: s.as.editor, payload: payload as object });
+
+  it("accepts only the network plugin's VLANs while it is enabled, and any VLAN id while it is not", async () => {
+    const created = await send('POST', '/api/assets', {
+      assetTag: `T-VLAN-${engine}`,
+      name: 'PC',
+      type: 'computer',
+      statusId: s.inService,
+    });
+    const pc = created.json<{ id: number }>().id;
+    expect((await send('POST', '/api/plugins/network/vlans', { vlanId: 20, name: 'machines' })).statusCode).toBe(201);
+    const url = `${BASE}/hosts/${pc}/interfaces`;
+
+    const unknown = await send('POST', url, { name: 'Ethernet', mac: '02:00:00:bb:00:01', vlan: 777 });
+    const known = await send('POST', url, { name: 'Ethernet', mac: '02:00:00:bb:00:01', vlan: 20 });
+    const patchedUnknown = await send('PATCH', `${BASE}/interfaces/${known.json().id}`, { vlan: 777 });
+
+    expect(expectError(unknown, 400, 'VALIDATION_FAILED').fields).toEqual({
+      vlan: "VLAN 777 is not one of the site's VLANs; add it to the network plugin first, or give null",
+    });
+    expect(known.statusCode, known.body).toBe(201);
+    expect(Object.keys(expectError(patchedUnknown, 400, 'VALIDATION_FAILED').fields)).toEqual(['vlan']);
+    expect(await s.db('computers_interfaces').where({ asset_id: pc }).pluck('vlan')).toEqual([20]);
+
+    await s.setPluginEnabled('network', false);
+    let whileOff;
+    try {
+      whileOff = await send('POST', url, { name: 'Ethernet 2', mac: '02:00:00:bb:00:02', vlan: 777 });
+    } finally {
+      await s.setPluginEnabled('network', true);
+    }
+    // A VLAN stored while the network plugin was off does not block other changes to the interface.
+    const renamed = await send('PATCH', `${BASE}/interfaces/${whileOff.json().id}`, { name: 'Ethernet B' });
+
+    expect(whileOff.statusCode, whileOff.body).toBe(201);
+    expect(renamed.json()).toMatchObject({ name: 'Ethernet B', vlan: 777 });
   });
 });
 

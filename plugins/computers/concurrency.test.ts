@@ -35,7 +35,7 @@ describeOnEachMysql('computers plugin under concurrent requests', (target) => {
     for (let round = 0; round < ROUNDS; round++) {
       const pc = await createAssetVia(live, 'computer');
 
-      const answers = await race(RACERS, (i) => live.call('PUT', `${base}/hosts/${pc}`, fields[i % fields.length], live.tokens.editor));
+      const answers = await race(RACERS, (i) => live.call('PATCH', `${base}/hosts/${pc}`, fields[i % fields.length], live.tokens.editor));
 
       no5xx(answers);
       expect(statusCounts(answers)).toEqual({ 200: RACERS });

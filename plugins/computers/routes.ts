@@ -3,7 +3,7 @@
 // machine? Viewers read; editors write. Each handler is one call into service.ts.
 
 import type { FastifyInstance } from 'fastify';
-import type { PluginRouteHost } from 'shopdb/sdk';
+import type { FromSchema, PluginRouteHost } from 'shopdb/sdk';
 import {
   addControlled,
   addInterface,
@@ -14,17 +14,24 @@ import {
   listControlled,
   listHosts,
   listInterfaces,
-  MAX_VLAN,
   removeControlled,
+  replaceHost,
   updateHost,
-  type HostPatch,
+  updateInterface,
   type HostQuery,
-  type InterfaceInput,
 } from './service.js';
+import {
+  controlsBody,
+  detailProperties,
+  hostPatchBody,
+  hostQueryFilters,
+  hostReplaceBody,
+  id,
+  interfaceBody,
+  interfacePatchBody,
+} from './schemas.js';
 
 const tags = ['computers'];
-const id = { type: 'integer', minimum: 1, maximum: 2_147_483_647 } as const;
-const nullableText = (maxLength: number) => ({ type: ['string', 'null'], minLength: 1, maxLength }) as const;
 const timestamp = { type: 'string', format: 'date-time' } as const;
 
 const assetParams = { type: 'object', additionalProperties: false, required: ['assetId'], properties: { assetId: id } } as const;
@@ -34,15 +41,6 @@ const controlParams = {
   additionalProperties: false,
   required: ['assetId', 'machineId'],
   properties: { assetId: id, machineId: id },
-} as const;
-
-const detailProperties = {
-  os: { ...nullableText(100), description: 'Operating system, e.g. "Windows 10 IoT Enterprise LTSC".' },
-  osVersion: nullableText(64),
-  domainJoined: { type: 'boolean' },
-  domainName: { ...nullableText(191), description: 'Required while domainJoined; cleared when the PC leaves the domain.' },
-  lastSeenAt: { type: ['string', 'null'], format: 'date-time' },
-  warrantyEnd: { type: ['string', 'null'], format: 'date' },
 } as const;
 
 const assetRef = {
@@ -84,23 +82,6 @@ const interfaceSchema = {
   },
 } as const;
 
-const interfaceBody = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['name', 'mac'],
-  properties: {
-    name: { type: 'string', minLength: 1, maxLength: 64, description: 'e.g. "Ethernet 2".' },
-    mac: {
-      type: 'string',
-      minLength: 1,
-      maxLength: 32,
-      description: 'Any usual notation; stored as aa:bb:cc:dd:ee:ff, unique on the site.',
-    },
-    ip: { type: ['string', 'null'], minLength: 2, maxLength: 45 },
-    vlan: { type: ['integer', 'null'], minimum: 1, maximum: MAX_VLAN },
-  },
-} as const;
-
 const controlledSchema = {
   type: 'object',
   required: ['linkId', 'note', 'asset'],
@@ -127,8 +108,20 @@ const controllersSchema = {
   },
 } as const;
 
+const tagQuery = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['assetTag'],
+  properties: { assetTag: { type: 'string', minLength: 1, maxLength: 64 } },
+} as const;
+
+type AssetParams = FromSchema<typeof assetParams>;
+type IdParams = FromSchema<typeof idParams>;
+/** A list's query once host.listQuerySchema() has applied its defaults. */
+type PageQuery = { limit: number; offset: number };
+
 export async function routes(app: FastifyInstance, host: PluginRouteHost): Promise<void> {
-  const { requireRole, actorOf, page, pageSchema, listQuerySchema, errorResponses } = host;
+  const { requireRole, actorOf, page, pageSchema, listQuerySchema, errorResponses, knownVlans } = host;
   const editor = requireRole('editor');
 
   app.get<{ Querystring: HostQuery }>(
@@ -137,43 +130,50 @@ export async function routes(app: FastifyInstance, host: PluginRouteHost): Promi
       schema: {
         summary: 'List computers with their details (by asset tag).',
         tags,
-        querystring: listQuerySchema({
-          os: {
-            type: 'string',
-            minLength: 1,
-            maxLength: 100,
-            description: 'Text the operating system starts with (case-insensitive), e.g. "Windows 10".',
-          },
-          domainJoined: { type: 'boolean' },
-        }),
+        querystring: listQuerySchema(hostQueryFilters),
         response: { 200: pageSchema(hostSchema), ...errorResponses },
       },
     },
     async (request) => page(request, request.query, await listHosts(request.db, request.query)),
   );
 
-  app.get<{ Params: { assetId: number } }>(
+  app.get<{ Params: AssetParams }>(
     '/hosts/:assetId',
     { schema: { summary: 'One computer and its details.', tags, params: assetParams, response: { 200: hostSchema, ...errorResponses } } },
     async (request) => getHost(request.db, request.params.assetId),
   );
 
-  app.put<{ Params: { assetId: number }; Body: HostPatch }>(
+  app.put<{ Params: AssetParams; Body: FromSchema<typeof hostReplaceBody> }>(
     '/hosts/:assetId',
     {
       onRequest: editor,
       schema: {
-        summary: 'Set computer details: the fields given change (null clears one), the others stay.',
+        summary: 'Replace the computer details: a field left out becomes null (domainJoined false).',
         tags,
         params: assetParams,
-        body: { type: 'object', additionalProperties: false, minProperties: 1, properties: detailProperties },
+        body: hostReplaceBody,
+        response: { 200: hostSchema, ...errorResponses },
+      },
+    },
+    async (request) => replaceHost(request.db, actorOf(request), request.params.assetId, request.body),
+  );
+
+  app.patch<{ Params: AssetParams; Body: FromSchema<typeof hostPatchBody> }>(
+    '/hosts/:assetId',
+    {
+      onRequest: editor,
+      schema: {
+        summary: 'Change computer details: the fields given change (null clears one), the others stay.',
+        tags,
+        params: assetParams,
+        body: hostPatchBody,
         response: { 200: hostSchema, ...errorResponses },
       },
     },
     async (request) => updateHost(request.db, actorOf(request), request.params.assetId, request.body),
   );
 
-  app.get<{ Params: { assetId: number }; Querystring: { limit: number; offset: number } }>(
+  app.get<{ Params: AssetParams; Querystring: PageQuery }>(
     '/hosts/:assetId/interfaces',
     {
       schema: {
@@ -187,22 +187,38 @@ export async function routes(app: FastifyInstance, host: PluginRouteHost): Promi
     async (request) => page(request, request.query, await listInterfaces(request.db, request.params.assetId, request.query)),
   );
 
-  app.post<{ Params: { assetId: number }; Body: InterfaceInput }>(
+  app.post<{ Params: AssetParams; Body: FromSchema<typeof interfaceBody> }>(
     '/hosts/:assetId/interfaces',
     {
       onRequest: editor,
       schema: {
-        summary: 'Add a network interface; a MAC address already registered is a 409.',
+        summary: 'Add a network interface; a MAC address already registered is a 409, a VLAN the network plugin does not know a 400.',
         tags,
         params: assetParams,
         body: interfaceBody,
         response: { 201: interfaceSchema, ...errorResponses },
       },
     },
-    async (request, reply) => reply.code(201).send(await addInterface(request.db, actorOf(request), request.params.assetId, request.body)),
+    async (request, reply) =>
+      reply.code(201).send(await addInterface(request.db, actorOf(request), request.params.assetId, request.body, { knownVlans })),
   );
 
-  app.delete<{ Params: { id: number } }>(
+  app.patch<{ Params: IdParams; Body: FromSchema<typeof interfacePatchBody> }>(
+    '/interfaces/:id',
+    {
+      onRequest: editor,
+      schema: {
+        summary: 'Change a network interface (only the fields given; checked as a new one).',
+        tags,
+        params: idParams,
+        body: interfacePatchBody,
+        response: { 200: interfaceSchema, ...errorResponses },
+      },
+    },
+    async (request) => updateInterface(request.db, actorOf(request), request.params.id, request.body, { knownVlans }),
+  );
+
+  app.delete<{ Params: IdParams }>(
     '/interfaces/:id',
     { onRequest: editor, schema: { summary: 'Remove a network interface.', tags, params: idParams, response: { ...errorResponses } } },
     async (request, reply) => {
@@ -211,7 +227,7 @@ export async function routes(app: FastifyInstance, host: PluginRouteHost): Promi
     },
   );
 
-  app.get<{ Params: { assetId: number } }>(
+  app.get<{ Params: AssetParams }>(
     '/hosts/:assetId/controls',
     {
       schema: {
@@ -227,7 +243,7 @@ export async function routes(app: FastifyInstance, host: PluginRouteHost): Promi
     async (request) => ({ results: await listControlled(request.db, request.params.assetId) }),
   );
 
-  app.post<{ Params: { assetId: number }; Body: { machineId: number; note?: string | null } }>(
+  app.post<{ Params: AssetParams; Body: FromSchema<typeof controlsBody> }>(
     '/hosts/:assetId/controls',
     {
       onRequest: editor,
@@ -235,19 +251,14 @@ export async function routes(app: FastifyInstance, host: PluginRouteHost): Promi
         summary: 'Record that this computer drives an asset (a core `controls` link); 409 when it already does.',
         tags,
         params: assetParams,
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['machineId'],
-          properties: { machineId: id, note: { type: ['string', 'null'], maxLength: 500 } },
-        },
+        body: controlsBody,
         response: { 201: controlledSchema, ...errorResponses },
       },
     },
     async (request, reply) => reply.code(201).send(await addControlled(request.db, actorOf(request), request.params.assetId, request.body)),
   );
 
-  app.delete<{ Params: { assetId: number; machineId: number } }>(
+  app.delete<{ Params: FromSchema<typeof controlParams> }>(
     '/hosts/:assetId/controls/:machineId',
     {
       onRequest: editor,
@@ -259,7 +270,7 @@ export async function routes(app: FastifyInstance, host: PluginRouteHost): Promi
     },
   );
 
-  app.get<{ Params: { assetId: number } }>(
+  app.get<{ Params: AssetParams }>(
     '/controlled-by/:assetId',
     {
       schema: {
@@ -272,18 +283,13 @@ export async function routes(app: FastifyInstance, host: PluginRouteHost): Promi
     async (request) => controllersOf(request.db, request.params.assetId),
   );
 
-  app.get<{ Querystring: { assetTag: string } }>(
+  app.get<{ Querystring: FromSchema<typeof tagQuery> }>(
     '/controlled-by',
     {
       schema: {
         summary: 'The computers that drive the asset with this tag.',
         tags,
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['assetTag'],
-          properties: { assetTag: { type: 'string', minLength: 1, maxLength: 64 } },
-        },
+        querystring: tagQuery,
         response: { 200: controllersSchema, ...errorResponses },
       },
     },

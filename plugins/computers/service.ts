@@ -13,6 +13,7 @@ import {
   ValidationError,
   decodeRow,
   defineDetailTable,
+  formatUtcDatetime,
   isUniqueViolation,
   joinAssetReferences,
   recordAudit,
@@ -23,7 +24,12 @@ import {
   textKey,
   type Db,
   type DetailChange,
+  type PluginRouteHost,
 } from 'shopdb/sdk';
+import { MAX_VLAN, type ControlsInput, type HostQuery, type HostReplacement, type InterfaceInput, type InterfacePatch } from './schemas.js';
+
+export { MAX_VLAN };
+export type { HostQuery, InterfaceInput, InterfacePatch } from './schemas.js';
 
 export const COMPUTER_TYPE = 'computer';
 export const CONTROLS = 'controls';
@@ -42,7 +48,7 @@ export interface HostDetails {
   warrantyEnd: string | null;
 }
 
-/** What PUT takes: dates as ISO text (or Date). */
+/** What PATCH takes (the seed passes a Date for lastSeenAt): dates as ISO text (or Date). */
 export interface HostPatch {
   os?: string | null;
   osVersion?: string | null;
@@ -64,14 +70,6 @@ export interface HostView extends HostDetails {
   location: { id: number; code: string; name: string } | null;
 }
 
-export interface HostQuery {
-  limit: number;
-  offset: number;
-  /** Text the operating system name starts with (case-insensitive), e.g. "Windows 10". */
-  os?: string;
-  domainJoined?: boolean;
-}
-
 export interface NetworkInterface {
   id: number;
   assetId: number;
@@ -83,11 +81,12 @@ export interface NetworkInterface {
   updatedAt: Date;
 }
 
-export interface InterfaceInput {
-  name: string;
-  mac: string;
-  ip?: string | null;
-  vlan?: number | null;
+/**
+ * Which VLAN ids the site knows (host.knownVlans: the enabled network plugin's answer, null when no
+ * plugin keeps VLANs). Writes from the API pass it; the demo seed does not (its VLANs may come later).
+ */
+export interface InterfaceWriteOptions {
+  knownVlans?: PluginRouteHost['knownVlans'];
 }
 
 /** An asset a PC drives, through a `controls` link. */
@@ -105,7 +104,6 @@ export interface Controller {
 }
 
 const INTERFACE_CODEC = { created_at: 'date', updated_at: 'date' } as const;
-export const MAX_VLAN = 4094;
 
 function isCalendarDate(value: unknown): value is string {
   if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
@@ -267,12 +265,17 @@ export const HOSTS = defineDetailTable<HostDetails, HostPatch>({
 });
 
 /**
- * Sets the details given (null clears one), the others stay. Leaving the domain clears its name.
- * A PATCH merges into what is stored and checks the domain rule on the result, so writes of one
- * computer go one at a time, under its asset's key (ADR-012).
+ * Sets the details given (null clears one), the others stay (PATCH). Leaving the domain clears its
+ * name. A PATCH merges into what is stored and checks the domain rule on the result, so writes of
+ * one computer go one at a time, under its asset's key (ADR-012).
  */
 export async function updateHost(db: Knex, actor: Actor, assetId: number, patch: HostPatch): Promise<HostView> {
   return HOSTS.save(db, actor, assetId, patch, { load: (trx) => loadHost(trx, assetId) });
+}
+
+/** Replaces every detail (PUT): those not given become null, domainJoined false; checked before anything is read. */
+export async function replaceHost(db: Knex, actor: Actor, assetId: number, details: HostReplacement): Promise<HostView> {
+  return HOSTS.save(db, actor, assetId, details, { replace: true, load: (trx) => loadHost(trx, assetId) });
 }
 
 /**
@@ -332,61 +335,90 @@ export async function listInterfaces(
   return { count: Number(count), results: rows.map(toInterface) };
 }
 
-export async function addInterface(db: Knex, actor: Actor, assetId: number, input: InterfaceInput): Promise<NetworkInterface> {
+/** An interface as it will be written, checked the same way by POST and PATCH: field → problem. */
+async function interfaceProblems(
+  db: Db,
+  input: Record<string, unknown>,
+  options: InterfaceWriteOptions,
+): Promise<{ problems: Record<string, string>; mac: string | null }> {
+  const problems: Record<string, string> = {};
+  for (const key of Object.keys(input).filter((k) => !['name', 'mac', 'ip', 'vlan'].includes(k)))
+    problems[key] = 'is not an interface field';
+  if (input.name === undefined) problems.name = 'is required';
+  else checkText(problems, 'name', input.name, 64);
+  const mac = normaliseMac(input.mac);
+  if (input.mac === undefined) problems.mac = 'is required';
+  else if (mac === null) problems.mac = 'must be a MAC address (aa:bb:cc:dd:ee:ff, AA-BB-CC-DD-EE-FF, aabb.ccdd.eeff or aabbccddeeff)';
+  if (input.ip !== undefined && input.ip !== null && (typeof input.ip !== 'string' || isIP(input.ip) === 0))
+    problems.ip = 'must be an IPv4 or IPv6 address, or null';
+  const vlan = input.vlan;
+  if (vlan !== undefined && vlan !== null) {
+    if (typeof vlan !== 'number' || !Number.isSafeInteger(vlan) || vlan < 1 || vlan > MAX_VLAN)
+      problems.vlan = `must be a VLAN id from 1 to ${MAX_VLAN}, or null`;
+    else if (options.knownVlans) {
+      // Asked in the write's transaction; null: no enabled plugin keeps the site's VLANs, so any id goes.
+      const known = await options.knownVlans(db, [vlan]);
+      if (known && !known.has(vlan))
+        problems.vlan = `VLAN ${vlan} is not one of the site's VLANs; add it to the network plugin first, or give null`;
+    }
+  }
+  return { problems, mac };
+}
+
+/** A 409 when the MAC address is another interface's, or the PC has another interface of that name. */
+async function refuseClashes(trx: Db, assetTag: string, assetId: number, name: string, mac: string, exceptId?: number): Promise<void> {
+  const holder = trx({ i: 'computers_interfaces' }).join({ a: 'assets' }, 'a.id', 'i.asset_id').where('i.mac', mac);
+  if (exceptId !== undefined) holder.whereNot('i.id', exceptId);
+  const held = (await holder.first({ tag: 'a.asset_tag', name: 'i.name' })) as Row | undefined;
+  if (held)
+    throw new ConflictError(`MAC address ${mac} is already registered, on ${held.tag as string} (${held.name as string})`, {
+      suggestion: 'Delete that interface first if the card has moved.',
+    });
+  const twin = trx('computers_interfaces').where({ asset_id: assetId, name_key: textKey(name) });
+  if (exceptId !== undefined) twin.whereNot('id', exceptId);
+  if (await twin.first('id')) {
+    throw new ConflictError(`${assetTag} already has an interface named "${name}"`, {
+      suggestion: 'Give each interface of a PC its own name (e.g. "Ethernet 2").',
+    });
+  }
+}
+
+function registeredMeanwhile(error: unknown): never {
+  if (isUniqueViolation(error))
+    throw new ConflictError('That MAC address or interface name was registered at the same moment', { cause: error });
+  throw error;
+}
+
+async function loadInterface(db: Db, id: number): Promise<NetworkInterface> {
+  const row = (await db('computers_interfaces').where({ id }).first()) as Row;
+  return toInterface(row);
+}
+
+export async function addInterface(
+  db: Knex,
+  actor: Actor,
+  assetId: number,
+  input: InterfaceInput,
+  options: InterfaceWriteOptions = {},
+): Promise<NetworkInterface> {
   return inTransaction(
     db,
     async (trx) => {
       const host = await requireHost(trx, assetId);
-      const problems: Record<string, string> = {};
-      for (const key of Object.keys(input).filter((k) => !['name', 'mac', 'ip', 'vlan'].includes(k)))
-        problems[key] = 'is not an interface field';
-      if (input.name === undefined) problems.name = 'is required';
-      else checkText(problems, 'name', input.name, 64);
-      const mac = normaliseMac(input.mac);
-      if (input.mac === undefined) problems.mac = 'is required';
-      else if (mac === null) problems.mac = 'must be a MAC address (aa:bb:cc:dd:ee:ff, AA-BB-CC-DD-EE-FF, aabb.ccdd.eeff or aabbccddeeff)';
-      if (input.ip !== undefined && input.ip !== null && (typeof input.ip !== 'string' || isIP(input.ip) === 0))
-        problems.ip = 'must be an IPv4 or IPv6 address, or null';
-      if (input.vlan !== undefined && input.vlan !== null && (!Number.isSafeInteger(input.vlan) || input.vlan < 1 || input.vlan > MAX_VLAN))
-        problems.vlan = `must be a VLAN id from 1 to ${MAX_VLAN}, or null`;
+      const { problems, mac } = await interfaceProblems(trx, input, options);
       if (Object.keys(problems).length > 0) throw new ValidationError('The network interface is not valid', problems);
-
-      const holder = (await trx({ i: 'computers_interfaces' })
-        .join({ a: 'assets' }, 'a.id', 'i.asset_id')
-        .where('i.mac', mac)
-        .first({ tag: 'a.asset_tag', name: 'i.name' })) as Row | undefined;
-      if (holder)
-        throw new ConflictError(`MAC address ${mac} is already registered, on ${holder.tag as string} (${holder.name as string})`, {
-          suggestion: 'Delete that interface first if the card has moved.',
-        });
-      if (
-        await trx('computers_interfaces')
-          .where({ asset_id: assetId, name_key: textKey(input.name!) })
-          .first('id')
-      ) {
-        throw new ConflictError(`${host.assetTag} already has an interface named "${input.name}"`, {
-          suggestion: 'Give each interface of a PC its own name (e.g. "Ethernet 2").',
-        });
-      }
+      await refuseClashes(trx, host.assetTag, assetId, input.name, mac!);
       const [id] = await trx('computers_interfaces')
         .insert({
           asset_id: assetId,
           name: input.name,
-          name_key: textKey(input.name!),
+          name_key: textKey(input.name),
           mac,
           ip: input.ip ?? null,
           vlan: input.vlan ?? null,
         })
-        .catch((error: unknown) => {
-          if (isUniqueViolation(error))
-            throw new ConflictError('That MAC address or interface name was registered at the same moment', { cause: error });
-          throw error;
-        });
-      const created = toInterface(
-        (await trx('computers_interfaces')
-          .where({ id: Number(id) })
-          .first()) as Row,
-      );
+        .catch(registeredMeanwhile);
+      const created = await loadInterface(trx, Number(id));
       await recordAudit(trx, actor, { action: 'create', objectType: 'computers.interface', objectId: created.id, after: created });
       return created;
       // Not while the PC is being deleted (that releases its interfaces and their MAC addresses).
@@ -395,15 +427,60 @@ export async function addInterface(db: Knex, actor: Actor, assetId: number, inpu
   );
 }
 
+/** The interface of a live PC, or a 404. */
+async function liveInterfaceRow(db: Db, id: number): Promise<Row> {
+  const row = (await db({ i: 'computers_interfaces' })
+    .join({ a: 'assets' }, 'a.id', 'i.asset_id')
+    .whereNull('a.deleted_at')
+    .where('i.id', id)
+    .first('i.*')) as Row | undefined;
+  if (!row) throw new NotFoundError(`There is no network interface with id ${id}`);
+  return row;
+}
+
+/** Changes an interface (only the fields given; checked as a whole, as a new one), audited with before and after. */
+export async function updateInterface(
+  db: Knex,
+  actor: Actor,
+  id: number,
+  patch: InterfacePatch,
+  options: InterfaceWriteOptions = {},
+): Promise<NetworkInterface> {
+  // An interface never moves to another PC: its asset is read first, so the PC's key is taken before anything else.
+  const assetId = Number((await liveInterfaceRow(db, id)).asset_id);
+  return inTransaction(
+    db,
+    async (trx) => {
+      const before = toInterface(await liveInterfaceRow(trx, id));
+      const host = await requireHost(trx, assetId);
+      const merged = { name: before.name, mac: before.mac, ip: before.ip, vlan: before.vlan, ...patch };
+      // The VLAN is asked about only when this change sets it: a VLAN stored before the network plugin came does not block a rename.
+      const { problems, mac } = await interfaceProblems(trx, merged, patch.vlan === undefined ? {} : options);
+      if (Object.keys(problems).length > 0) throw new ValidationError('The network interface is not valid', problems);
+      await refuseClashes(trx, host.assetTag, assetId, merged.name, mac!, id);
+      await trx('computers_interfaces')
+        .where({ id })
+        .update({
+          name: merged.name,
+          name_key: textKey(merged.name),
+          mac,
+          ip: merged.ip ?? null,
+          vlan: merged.vlan ?? null,
+          updated_at: formatUtcDatetime(new Date()),
+        })
+        .catch(registeredMeanwhile);
+      const after = await loadInterface(trx, id);
+      await recordAudit(trx, actor, { action: 'update', objectType: 'computers.interface', objectId: id, before, after });
+      return after;
+    },
+    { serializeOn: [assetLockKey(assetId)] },
+  );
+}
+
 /** Removes an interface (of a live PC). */
 export async function deleteInterface(db: Knex, actor: Actor, id: number): Promise<void> {
   await inTransaction(db, async (trx) => {
-    const row = (await trx({ i: 'computers_interfaces' })
-      .join({ a: 'assets' }, 'a.id', 'i.asset_id')
-      .whereNull('a.deleted_at')
-      .where('i.id', id)
-      .first('i.*')) as Row | undefined;
-    if (!row) throw new NotFoundError(`There is no network interface with id ${id}`);
+    const row = await liveInterfaceRow(trx, id);
     await trx('computers_interfaces').where({ id }).delete();
     await recordAudit(trx, actor, { action: 'delete', objectType: 'computers.interface', objectId: id, before: toInterface(row) });
   });
@@ -434,12 +511,7 @@ export async function listControlled(db: Knex, assetId: number): Promise<Control
 }
 
 /** Records that this PC drives `machineId` (any live asset but itself). 409 when it already does. */
-export async function addControlled(
-  db: Knex,
-  actor: Actor,
-  assetId: number,
-  input: { machineId: number; note?: string | null },
-): Promise<ControlledAsset> {
+export async function addControlled(db: Knex, actor: Actor, assetId: number, input: ControlsInput): Promise<ControlledAsset> {
   await requireHost(db, assetId);
   const link = await addLink(db, actor, assetId, { targetId: input.machineId, linkType: CONTROLS, note: input.note ?? null }).catch(
     (error: unknown) => {

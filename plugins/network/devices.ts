@@ -5,6 +5,7 @@
 import { isIP } from 'node:net';
 import type { Knex } from 'knex';
 import { defineDetailTable, joinAssetReferences, NotFoundError, ValidationError, type Actor, type Db } from 'shopdb/sdk';
+import type { DeviceDetailsInput, DeviceDetailsPatch } from './schemas.js';
 
 type Row = Record<string, unknown>;
 
@@ -208,9 +209,18 @@ export const DEVICE_DETAILS = defineDetailTable<DeviceDetails>({
 });
 
 /** Replaces the details of a device (PUT: every field given; null clears). */
-export async function setDeviceDetails(db: Knex, actor: Actor, assetId: number, input: DeviceDetails): Promise<DeviceView> {
-  return DEVICE_DETAILS.save(db, actor, assetId, input, {
-    replace: true,
+export async function setDeviceDetails(db: Knex, actor: Actor, assetId: number, input: DeviceDetailsInput): Promise<DeviceView> {
+  return saveDetails(db, actor, assetId, input, true);
+}
+
+/** Changes the details given (PATCH), the others stay; checked and audited as a PUT. */
+export async function updateDeviceDetails(db: Knex, actor: Actor, assetId: number, patch: DeviceDetailsPatch): Promise<DeviceView> {
+  return saveDetails(db, actor, assetId, patch, false);
+}
+
+function saveDetails(db: Knex, actor: Actor, assetId: number, given: Partial<DeviceDetails>, replace: boolean): Promise<DeviceView> {
+  return DEVICE_DETAILS.save(db, actor, assetId, given, {
+    replace,
     load: (trx) => getDevice(trx, assetId),
     auditExtra: (view) => ({ assetTag: view.asset.assetTag }),
   });

@@ -5,7 +5,7 @@
 import { definePlugin } from 'shopdb/sdk';
 import { routes } from './routes.js';
 import { seed } from './seed.js';
-import { DEVICE_DETAILS, NETWORK_DEVICE_TYPE, unplugDeletedAsset } from './service.js';
+import { DEVICE_DETAILS, knownVlanIds, NETWORK_DEVICE_TYPE, unplugDeletedAsset } from './service.js';
 
 export default definePlugin({
   name: 'network',
@@ -23,6 +23,8 @@ export default definePlugin({
     (await db('network_devices').whereNotNull('management_ip').select('asset_id', 'management_ip')).map(
       (row: { asset_id: number; management_ip: string }) => ({ assetId: Number(row.asset_id), ip: row.management_ip }),
     ),
+  // The site's VLANs, for other plugins that ask through host.knownVlans (the computers plugin's interfaces).
+  knownVlans: ({ db, vlanIds }) => knownVlanIds(db, vlanIds),
   hooks: {
     // A deleted asset is unplugged (any type: a CNC can be the end of a link), so the ports it used are free.
     async afterAssetDelete({ db, actor, asset }) {

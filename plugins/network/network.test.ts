@@ -352,6 +352,133 @@ describeEachEngine('network plugin', (engine) => {
     // The far end is gone: the port reads as free even though the hook could not unplug it.
     expect((await get(`/devices/${sw}/ports/1/peer`)).json()).toMatchObject({ peer: null });
   });
+
+  describe('changing and removing what it created', () => {
+    const auditOf = async (objectType: string, id: number) =>
+      (await listAudit(s.db, { objectType, objectId: String(id), limit: 10, offset: 0 })).results;
+
+    it('changes a VLAN with the rules of a new one, refuses a new id or a removal while ports use it, and audits both', async () => {
+      const created = await send('POST', '/vlans', { vlanId: 600, name: 'paint shop' });
+      const vlan = created.json<{ id: number }>().id;
+      const sw = await newDevice();
+      const port = await newPort(sw, { name: 'Gi1/0/7', vlan: 600 });
+
+      const renamed = await send('PATCH', `/vlans/${vlan}`, { name: 'paint', subnet: '10.7.60.0/24' });
+      const badSubnet = await send('PATCH', `/vlans/${vlan}`, { subnet: '10.7.60.1/24' });
+      const taken = await send('PATCH', `/vlans/${vlan}`, { vlanId: 10 });
+      const renumberInUse = await send('PATCH', `/vlans/${vlan}`, { vlanId: 601 });
+      const removeInUse = await send('DELETE', `/vlans/${vlan}`);
+
+      expect(renamed.statusCode, renamed.body).toBe(200);
+      expect(renamed.json()).toMatchObject({ id: vlan, vlanId: 600, name: 'paint', subnet: '10.7.60.0/24' });
+      expect((await get(`/vlans/${vlan}`)).json()).toEqual(renamed.json());
+      expect(expectError(badSubnet, 400, 'VALIDATION_FAILED').fields.subnet).toContain('10.7.60.0/24');
+      expectError(taken, 409, 'CONFLICT');
+      expect(expectError(renumberInUse, 409, 'CONFLICT').message).toContain('Gi1/0/7');
+      expect(expectError(removeInUse, 409, 'CONFLICT').message).toContain('1 port');
+      expectError(await send('PATCH', `/vlans/${vlan}`, { name: 'x' }, s.as.viewer), 403);
+      expectError(await send('PATCH', `/vlans/${vlan}`, {}), 400);
+
+      expect((await send('PATCH', `/ports/${port}`, { vlan: null })).statusCode).toBe(200);
+      const renumbered = await send('PATCH', `/vlans/${vlan}`, { vlanId: 601 });
+      const removed = await send('DELETE', `/vlans/${vlan}`);
+
+      expect(renumbered.json()).toMatchObject({ vlanId: 601, name: 'paint' });
+      expect(removed.statusCode, removed.body).toBe(204);
+      expectError(await get(`/vlans/${vlan}`), 404, 'NOT_FOUND');
+      expectError(await send('DELETE', `/vlans/${vlan}`), 404);
+      expect(await auditOf('network.vlan', vlan)).toMatchObject([
+        { action: 'delete', before: { vlanId: 601, name: 'paint' } },
+        { action: 'update', before: { vlanId: 600 }, after: { vlanId: 601 } },
+        { action: 'update', before: { name: 'paint shop', subnet: null }, after: { name: 'paint', subnet: '10.7.60.0/24' } },
+        { action: 'create' },
+      ]);
+    });
+
+    it('changes only the device details a PATCH gives, audited; PUT still replaces them all', async () => {
+      const id = await newDevice();
+      await send('PUT', `/devices/${id}`, { managementIp: '10.7.0.60', role: 'switch', firmwareVersion: '17.9' });
+
+      const patched = await send('PATCH', `/devices/${id}`, { firmwareVersion: '17.12' });
+      const bad = await send('PATCH', `/devices/${id}`, { managementIp: 'not-an-ip' });
+
+      expect(patched.json()).toMatchObject({ managementIp: '10.7.0.60', role: 'switch', firmwareVersion: '17.12' });
+      expect(expectError(bad, 400, 'VALIDATION_FAILED').fields).toEqual({ managementIp: 'must be an IPv4 or IPv6 address' });
+      expectError(await send('PATCH', `/devices/${id}`, {}), 400);
+      expect((await auditOf('network.device', id))[0]).toMatchObject({
+        action: 'update',
+        before: { firmwareVersion: '17.9' },
+        after: { firmwareVersion: '17.12', role: 'switch' },
+      });
+    });
+
+    it('re-plugs a link with the rules of a new one, audited with before and after', async () => {
+      const sw = await newDevice();
+      const other = await newDevice();
+      const cnc = await newAsset('other', 'CNC on the move');
+      const p1 = await newPort(sw, { name: 'Gi1/0/1' });
+      const p2 = await newPort(sw, { name: 'Gi1/0/2' });
+      const far = await newPort(other, { name: 'Gi1/0/9' });
+      const busy = await newPort(other, { name: 'Gi1/0/10' });
+      const link = (await createLink(s.db, actor, { portId: p1, toAssetId: cnc })).id;
+      const busyLink = (await createLink(s.db, actor, { portId: busy, toAssetId: cnc })).id;
+
+      const moved = await send('PATCH', `/links/${link}`, { portId: p2 });
+      const toPort = await send('PATCH', `/links/${link}`, { toPortId: far });
+      const both = await send('PATCH', `/links/${link}`, { toPortId: far, toAssetId: cnc });
+      const clash = await send('PATCH', `/links/${link}`, { toPortId: busy });
+      const own = await send('PATCH', `/links/${link}`, { toAssetId: sw });
+
+      expect(moved.statusCode, moved.body).toBe(200);
+      expect(moved.json()).toMatchObject({ id: link, port: { id: p2 }, peer: { kind: 'asset', asset: { id: cnc } } });
+      expect(toPort.json()).toMatchObject({ id: link, port: { id: p2 }, peer: { kind: 'port', port: { id: far } } });
+      expect((await get(`/devices/${sw}/ports/${encodeURIComponent('Gi1/0/1')}/peer`)).json()).toMatchObject({ peer: null });
+      expectError(both, 400, 'VALIDATION_FAILED');
+      expect(expectError(clash, 409, 'CONFLICT').message).toContain(`link ${busyLink}`);
+      expectError(own, 400, 'VALIDATION_FAILED');
+      expectError(await send('PATCH', `/links/999999`, { portId: p1 }), 404, 'NOT_FOUND');
+      expect((await get(`/links/${link}`)).json()).toEqual(toPort.json());
+      expect(await auditOf('network.link', link)).toMatchObject([
+        { action: 'update', before: { portId: p2, toPortId: null, toAssetId: cnc }, after: { portId: p2, toPortId: far, toAssetId: null } },
+        { action: 'update', before: { portId: p1, toAssetId: cnc }, after: { portId: p2, toAssetId: cnc } },
+        { action: 'create' },
+      ]);
+    });
+
+    it('answers which switch port any asset is plugged into (GET /links?assetId=)', async () => {
+      const access = await newDevice('Access switch');
+      const core = await newDevice('Core switch');
+      const cnc = await newAsset('other', 'DMU 65');
+      const loose = await newAsset('other', 'Not plugged in');
+      const port12 = await newPort(access, { name: 'Gi1/0/12' });
+      const uplink = await newPort(access, { name: 'Gi1/0/48', mode: 'trunk', isUplink: true });
+      const down = await newPort(core, { name: 'Gi1/0/23', mode: 'trunk' });
+      const toCnc = await createLink(s.db, actor, { portId: port12, toAssetId: cnc });
+      const toCore = await createLink(s.db, actor, { portId: uplink, toPortId: down });
+
+      const ofCnc = await get(`/links?assetId=${cnc}`);
+      const ofAccess = await get(`/links?assetId=${access}`);
+      const ofCore = await get(`/links?assetId=${core}`);
+
+      expect(ofCnc.statusCode, ofCnc.body).toBe(200);
+      expect(ofCnc.json()).toMatchObject({
+        count: 1,
+        results: [
+          { id: toCnc.id, port: { id: port12, name: 'Gi1/0/12' }, device: { id: access }, peer: { kind: 'asset', asset: { id: cnc } } },
+        ],
+      });
+      // From a switch: a link to an end device shows the switch's own port; a link to another switch, that switch's port.
+      expect(ofAccess.json().results).toMatchObject([
+        { id: toCnc.id, port: { id: port12 } },
+        { id: toCore.id, port: { id: down }, device: { id: core }, peer: { kind: 'port', port: { id: uplink }, asset: { id: access } } },
+      ]);
+      expect(ofCore.json().results).toMatchObject([{ id: toCore.id, port: { id: uplink }, peer: { port: { id: down } } }]);
+      expect((await get(`/links?assetId=${loose}`)).json()).toMatchObject({ count: 0, results: [] });
+      expectError(await get('/links?assetId=99999999'), 404, 'NOT_FOUND');
+      expect(Object.keys(expectError(await get('/links'), 400, 'VALIDATION_FAILED').fields)).toEqual(['assetId']);
+      expectError(await s.app.inject({ method: 'GET', url: url(`/links?assetId=${cnc}`) }), 401);
+    });
+  });
 });
 
 describeEachEngine('network plugin: its tables and the demo seed', (engine) => {

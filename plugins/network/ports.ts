@@ -31,6 +31,8 @@ import {
   type PortMode,
   type PortView,
 } from './devices.js';
+import type { PortInput, PortPatch } from './schemas.js';
+import { vlanLockKey } from './vlans.js';
 
 type Row = Record<string, unknown>;
 
@@ -120,16 +122,6 @@ export async function listPorts(
   return { count: ports.length, results: await withPeers(db, ports.slice(query.offset, query.offset + query.limit)) };
 }
 
-export interface PortInput {
-  name: string;
-  description?: string | null;
-  vlan?: number | null;
-  mode?: PortMode;
-  isUplink?: boolean;
-}
-
-export type PortPatch = Partial<PortInput>;
-
 /** Checks a port as it will be written; names are unique per device ignoring case, on both engines. */
 async function checkPort(db: Db, deviceId: number, port: Required<PortInput>, exceptId?: number): Promise<void> {
   const problems: Record<string, string> = {};
@@ -154,34 +146,41 @@ function duplicatePort(name: string) {
   };
 }
 
+/** The key of the VLAN a write sets a port to: that VLAN must not be renumbered or removed meanwhile. */
+const vlanKeys = (vlan: number | null | undefined) => (vlan === null || vlan === undefined ? [] : [vlanLockKey(vlan)]);
+
 export async function createPort(db: Knex, actor: Actor, assetId: number, input: PortInput): Promise<PortView> {
-  return inTransaction(db, async (trx) => {
-    await deviceRow(trx, assetId);
-    const port = {
-      name: input.name,
-      description: input.description ?? null,
-      vlan: input.vlan ?? null,
-      mode: input.mode ?? 'access',
-      isUplink: input.isUplink ?? false,
-    };
-    await checkPort(trx, assetId, port);
-    const [id] = await trx('network_ports')
-      .insert(
-        encodeRow(PORT_CODEC, {
-          asset_id: assetId,
-          name: port.name,
-          name_key: textKey(port.name),
-          description: port.description,
-          vlan: port.vlan,
-          mode: port.mode,
-          is_uplink: port.isUplink,
-        }),
-      )
-      .catch(duplicatePort(port.name));
-    const created = await loadPort(trx, Number(id));
-    await recordAudit(trx, actor, { action: 'create', objectType: 'network.port', objectId: created.id, after: created });
-    return (await withPeers(trx, [created]))[0]!;
-  });
+  return inTransaction(
+    db,
+    async (trx) => {
+      await deviceRow(trx, assetId);
+      const port = {
+        name: input.name,
+        description: input.description ?? null,
+        vlan: input.vlan ?? null,
+        mode: input.mode ?? 'access',
+        isUplink: input.isUplink ?? false,
+      };
+      await checkPort(trx, assetId, port);
+      const [id] = await trx('network_ports')
+        .insert(
+          encodeRow(PORT_CODEC, {
+            asset_id: assetId,
+            name: port.name,
+            name_key: textKey(port.name),
+            description: port.description,
+            vlan: port.vlan,
+            mode: port.mode,
+            is_uplink: port.isUplink,
+          }),
+        )
+        .catch(duplicatePort(port.name));
+      const created = await loadPort(trx, Number(id));
+      await recordAudit(trx, actor, { action: 'create', objectType: 'network.port', objectId: created.id, after: created });
+      return (await withPeers(trx, [created]))[0]!;
+    },
+    { serializeOn: vlanKeys(input.vlan) },
+  );
 }
 
 export async function updatePort(db: Knex, actor: Actor, portId: number, patch: PortPatch): Promise<PortView> {
@@ -215,7 +214,7 @@ export async function updatePort(db: Knex, actor: Actor, portId: number, patch: 
       await recordAudit(trx, actor, { action: 'update', objectType: 'network.port', objectId: portId, before, after });
       return (await withPeers(trx, [after]))[0]!;
     },
-    { serializeOn: [portLockKey(portId)] },
+    { serializeOn: [portLockKey(portId), ...vlanKeys(patch.vlan)] },
   );
 }
 

@@ -3,15 +3,19 @@
 // uplinks of a device. Viewers read, editors write; each handler is one call into service.ts.
 
 import type { FastifyInstance } from 'fastify';
-import type { PluginRouteHost } from 'shopdb/sdk';
+import type { FromSchema, PluginRouteHost } from 'shopdb/sdk';
 import {
   createLink,
   createPort,
   createVlan,
   deleteLink,
   deletePort,
+  deleteVlan,
   DEVICE_ROLES,
   getDevice,
+  getLink,
+  getVlan,
+  listAssetLinks,
   listDevices,
   listPorts,
   listUplinks,
@@ -19,18 +23,25 @@ import {
   PORT_MODES,
   portPeer,
   setDeviceDetails,
+  updateDeviceDetails,
+  updateLink,
   updatePort,
-  type DeviceDetails,
-  type DeviceRole,
-  type LinkInput,
-  type PortInput,
-  type PortPatch,
-  type VlanInput,
+  updateVlan,
 } from './service.js';
+import {
+  detailProperties,
+  detailsBody,
+  detailsPatchBody,
+  id,
+  linkBody,
+  linkPatchBody,
+  portBody,
+  portPatchBody,
+  vlanBody,
+  vlanPatchBody,
+} from './schemas.js';
 
 const tags = ['network'];
-const id = { type: 'integer', minimum: 1, maximum: 2_147_483_647 } as const;
-const nullableText = (maxLength: number) => ({ type: ['string', 'null'], minLength: 1, maxLength }) as const;
 const timestamp = { type: 'string', format: 'date-time' } as const;
 
 const assetParams = { type: 'object', additionalProperties: false, required: ['assetId'], properties: { assetId: id } } as const;
@@ -68,22 +79,10 @@ const assetSummarySchema = {
   },
 } as const;
 
-const detailProperties = {
-  managementIp: { type: ['string', 'null'], maxLength: 45, description: 'IPv4 or IPv6 address.' },
-  role: { type: ['string', 'null'], enum: [...DEVICE_ROLES, null] },
-  firmwareVersion: nullableText(64),
-} as const;
-
 const deviceSchema = {
   type: 'object',
   required: ['asset', 'managementIp', 'role', 'firmwareVersion'],
   properties: { asset: assetSummarySchema, ...detailProperties },
-} as const;
-const detailsBody = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['managementIp', 'role', 'firmwareVersion'],
-  properties: detailProperties,
 } as const;
 
 const vlanSchema = {
@@ -95,16 +94,6 @@ const vlanSchema = {
     name: { type: 'string' },
     subnet: { type: ['string', 'null'] },
     createdAt: timestamp,
-  },
-} as const;
-const vlanBody = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['vlanId', 'name'],
-  properties: {
-    vlanId: { type: 'integer', minimum: 1, maximum: 4094 },
-    name: { type: 'string', minLength: 1, maxLength: 64 },
-    subnet: { ...nullableText(49), description: 'CIDR, like 10.7.10.0/24.' },
   },
 } as const;
 
@@ -135,23 +124,6 @@ const portViewSchema = {
   properties: { ...portProperties, linkId: { type: ['integer', 'null'] }, peer: peerSchema },
 } as const;
 
-const writablePort = {
-  name: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9/._:-]*$' },
-  description: nullableText(255),
-  vlan: { type: ['integer', 'null'], minimum: 1, maximum: 4094, description: 'Access VLAN id; null for a trunk.' },
-  mode: { type: 'string', enum: [...PORT_MODES] },
-  isUplink: { type: 'boolean' },
-} as const;
-const portBody = { type: 'object', additionalProperties: false, required: ['name'], properties: writablePort } as const;
-const portPatchBody = { type: 'object', additionalProperties: false, minProperties: 1, properties: writablePort } as const;
-
-const linkBody = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['portId'],
-  description: 'portId and exactly one of toPortId (another port) or toAssetId (an end device such as a CNC or a PC).',
-  properties: { portId: id, toPortId: id, toAssetId: id },
-} as const;
 const linkSchema = {
   type: 'object',
   required: ['id', 'port', 'device', 'peer', 'createdAt'],
@@ -169,42 +141,43 @@ const peerAnswerSchema = {
   properties: { device: assetSummarySchema, port: portSchema, linkId: { type: ['integer', 'null'] }, peer: peerSchema },
 } as const;
 
-interface PageQuery {
-  limit: number;
-  offset: number;
-}
+/** A list's query once host.listQuerySchema() has applied its defaults. */
+type PageQuery = { limit: number; offset: number };
+const linkFilters = { assetId: { ...id, description: 'Any asset: a CNC, a PC, a printer, or a network device.' } } as const;
+type LinkQuery = PageQuery & FromSchema<{ type: 'object'; required: ['assetId']; properties: typeof linkFilters }>;
+
+type AssetParams = FromSchema<typeof assetParams>;
+type IdParams = FromSchema<typeof idParams>;
+
+const deviceFilters = { role: { type: 'string', enum: [...DEVICE_ROLES] } } as const;
+type DeviceQuery = PageQuery & FromSchema<{ type: 'object'; properties: typeof deviceFilters }>;
 
 export async function routes(app: FastifyInstance, host: PluginRouteHost): Promise<void> {
   const editor = host.requireRole('editor');
   const page = (item: object) => ({ 200: host.pageSchema(item), ...host.errorResponses });
+  const one = (item: object) => ({ 200: item, ...host.errorResponses });
+  const noContent = { ...host.errorResponses };
 
-  app.get<{ Querystring: PageQuery & { role?: DeviceRole } }>(
+  app.get<{ Querystring: DeviceQuery }>(
     '/devices',
     {
       schema: {
         summary: 'Network devices with their details, by asset tag.',
         tags,
-        querystring: host.listQuerySchema({ role: { type: 'string', enum: [...DEVICE_ROLES] } }),
+        querystring: host.listQuerySchema(deviceFilters),
         response: page(deviceSchema),
       },
     },
     async (request) => host.page(request, request.query, await listDevices(request.db, request.query)),
   );
 
-  app.get<{ Params: { assetId: number } }>(
+  app.get<{ Params: AssetParams }>(
     '/devices/:assetId',
-    {
-      schema: {
-        summary: 'One network device with its details.',
-        tags,
-        params: assetParams,
-        response: { 200: deviceSchema, ...host.errorResponses },
-      },
-    },
+    { schema: { summary: 'One network device with its details.', tags, params: assetParams, response: one(deviceSchema) } },
     async (request) => getDevice(request.db, request.params.assetId),
   );
 
-  app.put<{ Params: { assetId: number }; Body: DeviceDetails }>(
+  app.put<{ Params: AssetParams; Body: FromSchema<typeof detailsBody> }>(
     '/devices/:assetId',
     {
       onRequest: editor,
@@ -213,10 +186,25 @@ export async function routes(app: FastifyInstance, host: PluginRouteHost): Promi
         tags,
         params: assetParams,
         body: detailsBody,
-        response: { 200: deviceSchema, ...host.errorResponses },
+        response: one(deviceSchema),
       },
     },
     async (request) => setDeviceDetails(request.db, host.actorOf(request), request.params.assetId, request.body),
+  );
+
+  app.patch<{ Params: AssetParams; Body: FromSchema<typeof detailsPatchBody> }>(
+    '/devices/:assetId',
+    {
+      onRequest: editor,
+      schema: {
+        summary: 'Change the details given (null clears one); the others stay.',
+        tags,
+        params: assetParams,
+        body: detailsPatchBody,
+        response: one(deviceSchema),
+      },
+    },
+    async (request) => updateDeviceDetails(request.db, host.actorOf(request), request.params.assetId, request.body),
   );
 
   app.get<{ Querystring: PageQuery }>(
@@ -225,13 +213,46 @@ export async function routes(app: FastifyInstance, host: PluginRouteHost): Promi
     async (request) => host.page(request, request.query, await listVlans(request.db, request.query)),
   );
 
-  app.post<{ Body: VlanInput }>(
+  app.post<{ Body: FromSchema<typeof vlanBody> }>(
     '/vlans',
     { onRequest: editor, schema: { summary: 'Add a VLAN.', tags, body: vlanBody, response: { 201: vlanSchema, ...host.errorResponses } } },
     async (request, reply) => reply.code(201).send(await createVlan(request.db, host.actorOf(request), request.body)),
   );
 
-  app.get<{ Params: { assetId: number }; Querystring: PageQuery }>(
+  app.get<{ Params: IdParams }>(
+    '/vlans/:id',
+    { schema: { summary: 'One VLAN (by its row id, as in the list).', tags, params: idParams, response: one(vlanSchema) } },
+    async (request) => getVlan(request.db, request.params.id),
+  );
+
+  app.patch<{ Params: IdParams; Body: FromSchema<typeof vlanPatchBody> }>(
+    '/vlans/:id',
+    {
+      onRequest: editor,
+      schema: {
+        summary: 'Change a VLAN (only the fields given; checked as a new one). A new VLAN id is a 409 while ports use the old one.',
+        tags,
+        params: idParams,
+        body: vlanPatchBody,
+        response: one(vlanSchema),
+      },
+    },
+    async (request) => updateVlan(request.db, host.actorOf(request), request.params.id, request.body),
+  );
+
+  app.delete<{ Params: IdParams }>(
+    '/vlans/:id',
+    {
+      onRequest: editor,
+      schema: { summary: 'Remove a VLAN; 409 while it is the access VLAN of a port.', tags, params: idParams, response: noContent },
+    },
+    async (request, reply) => {
+      await deleteVlan(request.db, host.actorOf(request), request.params.id);
+      return reply.code(204).send();
+    },
+  );
+
+  app.get<{ Params: AssetParams; Querystring: PageQuery }>(
     '/devices/:assetId/ports',
     {
       schema: {
@@ -245,7 +266,7 @@ export async function routes(app: FastifyInstance, host: PluginRouteHost): Promi
     async (request) => host.page(request, request.query, await listPorts(request.db, request.params.assetId, request.query)),
   );
 
-  app.post<{ Params: { assetId: number }; Body: PortInput }>(
+  app.post<{ Params: AssetParams; Body: FromSchema<typeof portBody> }>(
     '/devices/:assetId/ports',
     {
       onRequest: editor,
@@ -261,7 +282,7 @@ export async function routes(app: FastifyInstance, host: PluginRouteHost): Promi
       reply.code(201).send(await createPort(request.db, host.actorOf(request), request.params.assetId, request.body)),
   );
 
-  app.patch<{ Params: { id: number }; Body: PortPatch }>(
+  app.patch<{ Params: IdParams; Body: FromSchema<typeof portPatchBody> }>(
     '/ports/:id',
     {
       onRequest: editor,
@@ -270,25 +291,42 @@ export async function routes(app: FastifyInstance, host: PluginRouteHost): Promi
         tags,
         params: idParams,
         body: portPatchBody,
-        response: { 200: portViewSchema, ...host.errorResponses },
+        response: one(portViewSchema),
       },
     },
     async (request) => updatePort(request.db, host.actorOf(request), request.params.id, request.body),
   );
 
-  app.delete<{ Params: { id: number } }>(
+  app.delete<{ Params: IdParams }>(
     '/ports/:id',
-    {
-      onRequest: editor,
-      schema: { summary: 'Remove a port, and its link.', tags, params: idParams, response: { ...host.errorResponses } },
-    },
+    { onRequest: editor, schema: { summary: 'Remove a port, and its link.', tags, params: idParams, response: noContent } },
     async (request, reply) => {
       await deletePort(request.db, host.actorOf(request), request.params.id);
       return reply.code(204).send();
     },
   );
 
-  app.post<{ Body: LinkInput }>(
+  app.get<{ Querystring: LinkQuery }>(
+    '/links',
+    {
+      schema: {
+        summary:
+          'Where an asset is plugged in: its links, each from the far side (port and device: the switch port it is plugged into; peer: the asset, or its own port).',
+        tags,
+        querystring: { ...host.listQuerySchema(linkFilters), required: ['assetId'] },
+        response: page(linkSchema),
+      },
+    },
+    async (request) => host.pageOf(request, request.query, await listAssetLinks(request.db, request.query.assetId)),
+  );
+
+  app.get<{ Params: IdParams }>(
+    '/links/:id',
+    { schema: { summary: 'One link, from the side of its first port.', tags, params: idParams, response: one(linkSchema) } },
+    async (request) => getLink(request.db, request.params.id),
+  );
+
+  app.post<{ Body: FromSchema<typeof linkBody> }>(
     '/links',
     {
       onRequest: editor,
@@ -302,29 +340,44 @@ export async function routes(app: FastifyInstance, host: PluginRouteHost): Promi
     async (request, reply) => reply.code(201).send(await createLink(request.db, host.actorOf(request), request.body)),
   );
 
-  app.delete<{ Params: { id: number } }>(
+  app.patch<{ Params: IdParams; Body: FromSchema<typeof linkPatchBody> }>(
     '/links/:id',
-    { onRequest: editor, schema: { summary: 'Unplug a link.', tags, params: idParams, response: { ...host.errorResponses } } },
+    {
+      onRequest: editor,
+      schema: {
+        summary: 'Re-plug a link: checked as a new link would be (409 if a port it would use is in another link).',
+        tags,
+        params: idParams,
+        body: linkPatchBody,
+        response: one(linkSchema),
+      },
+    },
+    async (request) => updateLink(request.db, host.actorOf(request), request.params.id, request.body),
+  );
+
+  app.delete<{ Params: IdParams }>(
+    '/links/:id',
+    { onRequest: editor, schema: { summary: 'Unplug a link.', tags, params: idParams, response: noContent } },
     async (request, reply) => {
       await deleteLink(request.db, host.actorOf(request), request.params.id);
       return reply.code(204).send();
     },
   );
 
-  app.get<{ Params: { assetId: number; portName: string } }>(
+  app.get<{ Params: FromSchema<typeof peerParams> }>(
     '/devices/:assetId/ports/:portName/peer',
     {
       schema: {
         summary: 'What is plugged into a port: the port at the other end with its device, or the end device; peer null when nothing is.',
         tags,
         params: peerParams,
-        response: { 200: peerAnswerSchema, ...host.errorResponses },
+        response: one(peerAnswerSchema),
       },
     },
     async (request) => portPeer(request.db, request.params.assetId, request.params.portName),
   );
 
-  app.get<{ Params: { assetId: number }; Querystring: PageQuery }>(
+  app.get<{ Params: AssetParams; Querystring: PageQuery }>(
     '/devices/:assetId/uplinks',
     {
       schema: {

@@ -4,9 +4,10 @@
 // answers. Every write is one transaction and audited; no HTTP here.
 //
 // One module per part: devices.ts (types, assets in brief, device details), vlans.ts, ports.ts and
-// links.ts. This module is the plugin's service as its routes, seed and tests import it.
+// links.ts; what the routes take, schemas.ts. This module is the plugin's service as its routes, seed and tests import it.
 
 export * from './devices.js';
 export * from './vlans.js';
 export * from './ports.js';
 export * from './links.js';
+export type * from './schemas.js';

@@ -6,10 +6,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { recordAudit } from '../core/audit/log.js';
 import { textKey } from '../core/db/text-keys.js';
-import { inTransaction } from '../core/db/transaction.js';
+import { inTransaction, type Db } from '../core/db/transaction.js';
 import { ConflictError, ForbiddenError, NotFoundError, UserError, ValidationError } from '../core/errors.js';
 import type { AvailablePlugin } from '../core/plugins/catalog.js';
 import type { PluginManifest } from '../core/plugins/manifest.js';
+import type { PluginRuntime } from '../core/plugins/runtime.js';
 import { PLUGIN_ROUTE_PREFIX } from '../core/plugins/listing.js';
 import type { RoleName } from '../core/auth/types.js';
 import { actorOf, requireRole } from './auth/guards.js';
@@ -33,6 +34,11 @@ export interface PluginRouteHost {
   pageOf: typeof pageOf;
   pageSchema: typeof pageSchema;
   errorResponses: typeof errorResponses;
+  /**
+   * Which of these VLAN ids the site's enabled VLAN-keeping plugins know (their `knownVlans`
+   * hook); null when none is enabled. Pass the write's transaction.
+   */
+  knownVlans: (db: Db, vlanIds: readonly number[]) => Promise<ReadonlySet<number> | null>;
   errors: {
     NotFoundError: typeof NotFoundError;
     ValidationError: typeof ValidationError;
@@ -49,7 +55,7 @@ export interface ShopdbPlugin extends Omit<PluginManifest, 'routes'> {
   routes?: PluginRoutes;
 }
 
-export function pluginRouteHost(plugin: AvailablePlugin): PluginRouteHost {
+export function pluginRouteHost(plugin: AvailablePlugin, runtime: PluginRuntime): PluginRouteHost {
   return {
     plugin: { name: plugin.manifest.name, version: plugin.manifest.version },
     requireRole,
@@ -62,6 +68,7 @@ export function pluginRouteHost(plugin: AvailablePlugin): PluginRouteHost {
     pageOf,
     pageSchema,
     errorResponses,
+    knownVlans: (db, vlanIds) => runtime.knownVlans(db, vlanIds),
     errors: { NotFoundError, ValidationError, ConflictError, ForbiddenError, UserError },
   };
 }
@@ -93,12 +100,12 @@ function leastRole(request: FastifyRequest): RoleName {
  * a bad schema or a throwing `routes` is found before anything of the plugin reaches the real
  * app, where it would stop the whole server from starting (schemas compile at `ready`).
  */
-async function routesProblem(plugin: AvailablePlugin, routes: PluginRoutes): Promise<Error | undefined> {
+async function routesProblem(plugin: AvailablePlugin, routes: PluginRoutes, runtime: PluginRuntime): Promise<Error | undefined> {
   const { default: Fastify } = await import('fastify');
   const probe = Fastify({ logger: false });
   probe.setValidatorCompiler(createValidatorCompiler());
   try {
-    await probe.register(async (scope) => routes(scope, pluginRouteHost(plugin)), {
+    await probe.register(async (scope) => routes(scope, pluginRouteHost(plugin, runtime)), {
       prefix: `${PLUGIN_ROUTE_PREFIX}/${plugin.manifest.name}`,
     });
     await probe.ready();
@@ -116,7 +123,7 @@ export async function mountPluginRoutes(app: FastifyInstance): Promise<void> {
     const routes = plugin.manifest.routes as PluginRoutes | undefined;
     if (!routes) continue;
     const { name } = plugin.manifest;
-    const problem = await routesProblem(plugin, routes);
+    const problem = await routesProblem(plugin, routes, app.plugins);
     if (problem) {
       app.log.error({ plugin: name, err: problem }, `plugin ${name}: its routes cannot be mounted (${problem.message}); they are left out`);
       continue;
@@ -131,7 +138,7 @@ export async function mountPluginRoutes(app: FastifyInstance): Promise<void> {
         });
         // No anonymous plugin routes: at least viewer to read and editor to write (or the route's declared role).
         scope.addHook('onRequest', async (request, reply) => guards[leastRole(request)](request, reply));
-        await routes(scope, pluginRouteHost(plugin));
+        await routes(scope, pluginRouteHost(plugin, app.plugins));
       },
       { prefix: `${PLUGIN_ROUTE_PREFIX}/${name}` },
     );

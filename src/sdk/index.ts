@@ -16,6 +16,7 @@ export type {
   PluginDoctorContext,
   PluginMonitoringContext,
   PluginMonitoringAddress,
+  PluginVlanContext,
   PluginDetailColumn,
   PluginDetailColumns,
   PluginDetailWrite,

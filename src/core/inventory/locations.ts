@@ -185,19 +185,72 @@ export async function updateLocation(db: Knex, actor: Actor, id: number, patch: 
   );
 }
 
-export async function deleteLocation(db: Knex, actor: Actor, id: number): Promise<void> {
+/** What a location holds that its delete must not orphan, worded for the 409 that says what to move first. */
+async function holdings(
+  db: Knex.Transaction,
+  id: number,
+  enabledPlugins: readonly string[] | undefined,
+): Promise<{ parts: string[]; hiddenPlugins: string[] }> {
+  const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+  const total = (rows: Array<{ n: number | string }>) => rows.reduce((sum, row) => sum + Number(row.n), 0);
+  const assets = () => db({ a: 'assets' }).where('a.location_id', id);
+  const children = total((await db('locations').where({ parent_id: id }).count({ n: '*' })) as Array<{ n: number | string }>);
+  const live = (await assets()
+    .join({ t: 'asset_types' }, 't.id', 'a.type_id')
+    .whereNull('a.deleted_at')
+    .groupBy('t.plugin')
+    .select({ plugin: 't.plugin' })
+    .count({ n: '*' })) as Array<{ plugin: string | null; n: number | string }>;
+  const deleted = total((await assets().whereNotNull('a.deleted_at').count({ n: '*' })) as Array<{ n: number | string }>);
+  // Assets of a plugin that is not enabled are hidden from every list: name the plugin, or nobody can find them.
+  const hidden = (plugin: string | null) => enabledPlugins !== undefined && plugin !== null && !enabledPlugins.includes(plugin);
+  const hiddenRows = live.filter((row) => hidden(row.plugin)).sort((x, y) => x.plugin!.localeCompare(y.plugin!));
+  const visible = total(live.filter((row) => !hidden(row.plugin)));
+  const parts = [
+    ...(children > 0 ? [plural(children, 'sub-location')] : []),
+    ...(visible > 0 ? [plural(visible, 'asset')] : []),
+    ...hiddenRows.map((row) => `${plural(Number(row.n), 'asset')} of the disabled plugin ${row.plugin!}`),
+    ...(deleted > 0 ? [`${plural(deleted, 'deleted asset')} (kept for their history)`] : []),
+  ];
+  return { parts, hiddenPlugins: hiddenRows.map((row) => row.plugin!) };
+}
+
+function listed(parts: string[]): string {
+  return parts.length <= 1 ? (parts[0] ?? '') : `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]!}`;
+}
+
+export interface DeleteLocationOptions {
+  /** The plugins enabled on the site (the API passes them): assets of any other plugin's types are counted under its name. */
+  enabledPlugins?: readonly string[];
+}
+
+/** Deletes an empty location; one that still holds something is a 409 saying what, by plugin for assets nobody can see. */
+export async function deleteLocation(db: Knex, actor: Actor, id: number, options: DeleteLocationOptions = {}): Promise<void> {
   await inTransaction(
     db,
     async (trx) => {
       const before = await load(trx, id);
-      await trx('locations')
+      // The foreign keys say whether anything still points here; the counts only word the refusal.
+      const refused = await trx('locations')
         .where({ id })
         .delete()
+        .then(() => false)
         .catch((error) => {
-          if (isForeignKeyViolation(error))
-            throw new ConflictError('The location still has sub-locations or assets; move or delete them first', { cause: error });
+          if (isForeignKeyViolation(error)) return true;
           throw error;
         });
+      if (refused) {
+        const { parts, hiddenPlugins } = await holdings(trx, id, options.enabledPlugins);
+        throw new ConflictError(
+          `Location ${before.code} still holds ${parts.length > 0 ? listed(parts) : 'sub-locations or assets'}; move or delete them first`,
+          {
+            suggestion:
+              hiddenPlugins.length > 0
+                ? `Enable ${hiddenPlugins.join(', ')} (shopdb plugin enable <name>) to see and move those assets, or uninstall it with --purge.`
+                : 'Move the sub-locations and assets elsewhere (PATCH their parentId / locationId), then delete it.',
+          },
+        );
+      }
       await recordAudit(trx, actor, { action: 'delete', objectType: 'location', objectId: id, before });
     },
     TREE,

@@ -173,6 +173,16 @@ export interface PluginMonitoringAddress {
   ip: string;
 }
 
+/**
+ * What a plugin's knownVlans hook receives: the VLAN ids another plugin asks about, and the
+ * caller's connection (a transaction, when the question is part of a write).
+ */
+export interface PluginVlanContext {
+  db: Knex | Knex.Transaction;
+  plugin: { name: string; version: string };
+  vlanIds: readonly number[];
+}
+
 export const LIFECYCLE_HOOKS = ['install', 'uninstall', 'enable', 'disable'] as const;
 export const ASSET_EVENT_HOOKS = [
   'beforeAssetCreate',
@@ -217,6 +227,11 @@ export interface PluginManifest {
    * (`shopdb zabbix match`): one cheap query over the plugin's own tables.
    */
   monitoringAddresses?: (ctx: PluginMonitoringContext) => Promise<PluginMonitoringAddress[]> | PluginMonitoringAddress[];
+  /**
+   * For a plugin that keeps the site's VLANs: which of `vlanIds` it knows. Other plugins ask
+   * through `host.knownVlans`, so they check a VLAN without importing this one.
+   */
+  knownVlans?: (ctx: PluginVlanContext) => Promise<readonly number[]> | readonly number[];
 }
 
 export interface ManifestProblem {
@@ -283,6 +298,8 @@ export function manifestProblems(raw: unknown): ManifestProblem[] {
     problem('summary', 'must be a function returning the headline figures');
   if (raw.monitoringAddresses !== undefined && typeof raw.monitoringAddresses !== 'function')
     problem('monitoringAddresses', 'must be a function returning the IP addresses of assets');
+  if (raw.knownVlans !== undefined && typeof raw.knownVlans !== 'function')
+    problem('knownVlans', 'must be a function returning the VLAN ids it knows among those asked');
 
   if (raw.doctor !== undefined) {
     if (!Array.isArray(raw.doctor)) problem('doctor', 'must be a list of checks');

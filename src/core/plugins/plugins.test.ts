@@ -30,6 +30,7 @@ describe('plugin manifests', () => {
       dependsOn: 'alpha',
       hooks: { install: 'yes', onBoot: () => {} },
       assetTypes: [{ key: 'Widget', fields: [{ key: 'x' }] }],
+      knownVlans: [10, 20],
     });
     expect(problems.map((p) => p.field)).toEqual(
       expect.arrayContaining([
@@ -43,6 +44,7 @@ describe('plugin manifests', () => {
         'assetTypes[0].key',
         'assetTypes[0].label',
         'assetTypes[0].fields[0].type',
+        'knownVlans',
       ]),
     );
     expect(manifestProblems('not an object')).toEqual([{ field: 'manifest', message: expect.stringContaining('must be an object') }]);

@@ -4,6 +4,7 @@
 // asset-event dispatcher that calls the enabled plugins' hooks in dependency order.
 
 import type { Knex } from 'knex';
+import type { Db } from '../db/transaction.js';
 import type { AssetEventHooks, AssetWriteOptions } from '../inventory/assets.js';
 import { withDependencies, type AvailablePlugin, type PluginCatalog } from './catalog.js';
 import { defineDetailTable } from './detail-table.js';
@@ -77,6 +78,24 @@ export class PluginRuntime {
       };
     }
     return dispatcher;
+  }
+
+  /**
+   * Which of `vlanIds` the enabled plugins that keep VLANs (a `knownVlans` hook) know; null when
+   * no enabled plugin keeps them, so a caller accepts any VLAN id. `db` is the caller's (on SQLite
+   * a second connection would wait for the caller's own transaction).
+   */
+  async knownVlans(db: Db, vlanIds: readonly number[]): Promise<ReadonlySet<number> | null> {
+    const { enabled } = await this.state(db as Knex);
+    const keepers = this.ordered.filter((p) => enabled.has(p.manifest.name) && typeof p.manifest.knownVlans === 'function');
+    if (keepers.length === 0) return null;
+    const known = new Set<number>();
+    for (const plugin of keepers) {
+      const { name, version } = plugin.manifest;
+      for (const id of await plugin.manifest.knownVlans!({ db, plugin: { name, version }, vlanIds: [...new Set(vlanIds)] }))
+        known.add(Number(id));
+    }
+    return known;
   }
 
   /** What an asset write needs: the enabled plugins (whose types are usable) and their hooks. */

@@ -96,7 +96,9 @@ export default async function locationRoutes(app: FastifyInstance): Promise<void
       schema: { summary: 'Delete an empty location.', tags, params: idParams, response: { ...errorResponses } },
     },
     async (request, reply) => {
-      await deleteLocation(request.db, actorOf(request), request.params.id);
+      await deleteLocation(request.db, actorOf(request), request.params.id, {
+        enabledPlugins: (await app.plugins.state(request.db)).enabledList,
+      });
       return reply.code(204).send();
     },
   );
